@@ -1,0 +1,1 @@
+"""The five loop artifacts: reading, typing and validating them."""

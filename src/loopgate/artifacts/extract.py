@@ -1,0 +1,284 @@
+"""Read a parsed markdown document into plain data (dicts, lists, strings) plus a source map.
+
+The data is what the JSON schema validates; the source map says for every JSON path where in
+the markdown it came from, so a schema error on `budgets.max_runtime` points at that bullet.
+Values stay strings here; `coerce` types them using the schema.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate import codes
+from loopgate.artifacts.kinds import ArtifactKind, SectionSpec, Shape, loop_name
+from loopgate.findings import Finding
+from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key
+
+JsonPath = tuple[str | int, ...]
+_KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s+(?P<value>.*))?$")
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int
+    column: int  # where the key (or the heading text) starts
+    value_column: int  # where the value starts; == column when there is no separate value
+
+
+@dataclass
+class Extracted:
+    data: dict[str, Any]
+    positions: dict[JsonPath, Pos]
+    findings: list[Finding] = field(default_factory=list)
+    # Paths already reported (e.g. a bad duration), so schema validation does not repeat them.
+    reported: set[JsonPath] = field(default_factory=set)
+
+    def position(self, path: JsonPath) -> Pos:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        for end in range(len(path), -1, -1):
+            pos = self.positions.get(path[:end])
+            if pos is not None:
+                return pos
+        return Pos(1, 1, 1)
+
+
+def split_field(text: str) -> tuple[str, str] | None:
+    """`max runtime: 30 minutes` -> ("max runtime", "30 minutes"); None when there is no key."""
+    match = _KEY_VALUE.match(text.strip())
+    if not match:
+        return None
+    return match.group("key").strip(), (match.group("value") or "").strip()
+
+
+class _Reader:
+    def __init__(self, path: str, kind: ArtifactKind) -> None:
+        self.path = path
+        self.kind = kind
+        self.out = Extracted({}, {(): Pos(1, 1, 1)})
+
+    def report(self, code: codes.Code, line: int, column: int, message: str, hint: str | None = None) -> None:
+        self.out.findings.append(code.at(self.path, line, column, message, hint))
+
+    def item_pos(self, item: Item, key: str | None = None) -> Pos:
+        value_column = item.column
+        if key is not None:
+            offset = item.text.find(":")
+            value_column = item.column + offset + 2 if offset >= 0 else item.column
+        return Pos(item.line, item.column, value_column)
+
+    # -- shapes ---------------------------------------------------------------------------
+    def text(self, section: Section) -> str:
+        parts: list[str] = []
+        for block in section.blocks:
+            if isinstance(block, Para):
+                parts.append(block.text)
+            else:
+                parts.extend(f"- {t}" for t in _flatten(block.items))
+        return "\n".join(p for p in parts if p.strip())
+
+    def fields(self, items: list[Item], path: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for item in items:
+            pair = split_field(item.text)
+            if pair is None:
+                self.report(codes.NOT_A_FIELD, item.line, item.column,
+                            f"'{item.text}' is not a `key: value` bullet")
+                continue
+            raw_key, value = pair
+            key = normalise_key(raw_key)
+            here = (*path, key)
+            if key in result:
+                first = self.out.positions[here]
+                self.report(codes.DUPLICATE_KEY, item.line, item.column,
+                            f"'{raw_key}' is set twice (first on line {first.line})")
+                continue
+            self.out.positions[here] = self.item_pos(item, key)
+            result[key] = self.nested(item, value, here)
+        return result
+
+    def nested(self, item: Item, value: str, path: JsonPath) -> Any:
+        """A key with an empty value and nested bullets holds an object or a list."""
+        if value or not item.children:
+            return value
+        if all(split_field(child.text) for child in item.children):
+            return self.fields(item.children, path)
+        return self.listing(item.children, path)
+
+    def listing(self, items: list[Item], path: JsonPath) -> list[Any]:
+        result: list[Any] = []
+        for index, item in enumerate(items):
+            here = (*path, index)
+            self.out.positions[here] = self.item_pos(item)
+            if item.children and all(split_field(c.text) for c in item.children):
+                entry: dict[str, Any] = {"name": item.text}
+                entry.update(self.fields(item.children, here))
+                result.append(entry)
+            else:
+                result.append(item.text)
+        return result
+
+    def checklist(self, items: list[Item], path: JsonPath) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = []
+        for item in _walk(items):
+            self.out.positions[path + (len(result),)] = self.item_pos(item)
+            result.append({"text": item.text, "checked": bool(item.checked)})
+            if item.checked is None:
+                self.report(codes.READINESS_UNDECIDED, item.line, item.column,
+                            f"readiness item '{item.text}' is not a checkbox, so it cannot be decided",
+                            "Write it as `- [ ] ...`, and tick it (`- [x]`) when it holds.")
+        return result
+
+    def named_lists(self, section: Section, spec: SectionSpec, path: JsonPath) -> dict[str, Any]:
+        assert spec.namer is not None
+        result: dict[str, Any] = {}
+        named: list[tuple[str | None, ListBlock | Section, int, int]] = []
+        previous: Para | None = None
+        for block in section.blocks:
+            if isinstance(block, ListBlock):
+                name = spec.namer(previous.text) if previous is not None else None
+                named.append((name, block, block.line, block.items[0].column))
+                previous = None
+            else:
+                previous = block
+        for child in section.children:
+            named.append((spec.namer(child.title), child, child.line, child.column))
+        for name, source, line, column in named:
+            if name is None:
+                self.report(codes.UNNAMED_LIST, line, column,
+                            "this list is neither introduced as what the loop may select nor as what it "
+                            "must skip and escalate")
+                continue
+            items = source.items if isinstance(source, ListBlock) else _items(source)
+            here = (*path, name)
+            if name in result:
+                self.report(codes.DUPLICATE_SECTION, line, column, f"a second '{name.replace('_', ' ')}' list")
+                continue
+            self.out.positions[here] = Pos(line, column, column)
+            result[name] = self.listing(items, here)
+        return result
+
+    def entries(self, section: Section, path: JsonPath) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        dup = codes.get(self.kind.duplicate_entry_code) or codes.DUPLICATE_SECTION
+        for child in section.children:
+            entry_id = child.title.strip()
+            here = (*path, entry_id)
+            if entry_id in result:
+                first = self.out.positions[here]
+                self.report(dup, child.line, child.column,
+                            f"'{entry_id}' appears twice (first on line {first.line})")
+                continue
+            self.out.positions[here] = Pos(child.line, child.column, child.column)
+            result[entry_id] = self.fields(_items(child), here)
+        for block in section.blocks:
+            line = block.line
+            self.report(codes.MISPLACED_CONTENT, line, 1,
+                        f"content under '{section.title}' outside any `###` entry is not read",
+                        "Put it under a `### <id>` heading, or remove it.")
+        return result
+
+    # -- sections ------------------------------------------------------------------------
+    def section(self, section: Section, spec: SectionSpec, path: JsonPath) -> Any:
+        shape = spec.shape
+        if shape is Shape.TEXT:
+            return self.text(section)
+        if shape is Shape.FIELDS:
+            return self.fields(_items(section), path)
+        if shape is Shape.LIST:
+            return self.listing(_items(section), path)
+        if shape is Shape.NAMED_LISTS:
+            return self.named_lists(section, spec, path)
+        if shape is Shape.ENTRIES:
+            return self.entries(section, path)
+        return self.checklist(_items(section), path)
+
+    def read(self, document: Document) -> Extracted:
+        data = self.out.data
+        if document.title is not None:
+            data["name"] = loop_name(document.title.text)
+            self.out.positions[("name",)] = Pos(document.title.line, document.title.column, document.title.column)
+        seen: dict[str, Section] = {}
+        for section in document.sections:
+            self.one_section(section, seen)
+        for stray in document.stray:
+            self.report(codes.MISPLACED_CONTENT, stray.line, stray.column,
+                        f"'{stray.title}' is a level-{stray.level} heading before any `##` section",
+                        "Make it a `##` section, or move it under one.")
+        self.required(document, seen)
+        return self.out
+
+    def one_section(self, section: Section, seen: dict[str, Section]) -> None:
+        key = section.key
+        spec = self.kind.sections_by_key.get(key)
+        if key in seen:
+            self.report(codes.DUPLICATE_SECTION, section.line, section.column,
+                        f"section '{section.title}' appears twice (first on line {seen[key].line})")
+            return
+        seen[key] = section
+        if spec is None and self.kind.other_sections is not None:
+            spec = SectionSpec(key, self.kind.other_sections)
+            container: dict[str, Any] = self.out.data.setdefault(self.kind.other_sections_key, {})
+            path: JsonPath = (self.kind.other_sections_key, key)
+            self.out.positions.setdefault((self.kind.other_sections_key,), Pos(section.line, 1, 1))
+        elif spec is None:
+            return  # free prose sections are allowed in human-first artifacts
+        else:
+            container, path = self.out.data, (key,)
+        self.out.positions[path] = Pos(section.line, section.column, section.column)
+        value = self.section(section, spec, path)
+        if _is_empty(value):
+            if not spec.required:
+                return  # an optional section left empty (e.g. no items yet) says nothing
+            self.report(codes.EMPTY_SECTION, section.line, section.column,
+                        f"section '{section.title}' has no {_shape_words(spec.shape)}")
+            self.out.reported.add(path)
+        container[str(path[-1])] = value
+
+    def required(self, document: Document, seen: dict[str, Section]) -> None:
+        line = document.title.line if document.title else 1
+        for spec in self.kind.sections:
+            if spec.required and spec.key not in seen:
+                title = spec.key.replace("_", " ").title()
+                self.report(codes.MISSING_SECTION, line, 1,
+                            f"required section '## {title}' is missing",
+                            f"Add a `## {title}` section.")
+                self.out.reported.add((spec.key,))
+
+
+def _is_empty(value: Any) -> bool:
+    return value in ("", [], {})
+
+
+def _shape_words(shape: Shape) -> str:
+    return {
+        Shape.TEXT: "text",
+        Shape.FIELDS: "`- key: value` bullets",
+        Shape.LIST: "bullets",
+        Shape.NAMED_LISTS: "introduced lists",
+        Shape.ENTRIES: "`###` entries",
+        Shape.CHECKLIST: "`- [ ]` items",
+    }[shape]
+
+
+def _items(section: Section) -> list[Item]:
+    return [item for block in section.blocks if isinstance(block, ListBlock) for item in block.items]
+
+
+def _walk(items: list[Item]) -> list[Item]:
+    out: list[Item] = []
+    stack = list(reversed(items))
+    while stack:  # iterative: nesting depth is the user's to choose
+        item = stack.pop()
+        out.append(item)
+        stack.extend(reversed(item.children))
+    return out
+
+
+def _flatten(items: list[Item]) -> list[str]:
+    return [item.text for item in _walk(items)]
+
+
+def extract(path: str, kind: ArtifactKind, document: Document) -> Extracted:
+    return _Reader(path, kind).read(document)

@@ -1,0 +1,45 @@
+"""Read a file as artifact text, or say exactly why it cannot be read. Never raises."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from loopgate import codes
+from loopgate.findings import Finding
+
+MAX_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Loaded:
+    path: str
+    text: str | None
+    problem: Finding | None
+
+
+def read_artifact(path: str) -> Loaded:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return Loaded(path, None, codes.PATH_NOT_FOUND.at(path, 1, 1, f"{path}: no such file"))
+    except IsADirectoryError:
+        return Loaded(path, None, codes.UNREADABLE.at(path, 1, 1, f"{path}: is a directory, not a file"))
+    except OSError as err:
+        return Loaded(path, None, codes.UNREADABLE.at(path, 1, 1, f"{path}: {err.strerror or err}"))
+    if len(raw) > MAX_BYTES:
+        size = os.path.getsize(path)
+        return Loaded(path, None, codes.TOO_LARGE.at(path, 1, 1, f"{path}: {size:,} bytes is over the 2 MiB limit"))
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        return Loaded(path, None, codes.BINARY.at(path, line, 1, f"{path}: contains NUL bytes; not a markdown file"))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        return Loaded(path, None, codes.NOT_UTF8.at(path, line, column,
+                                                    f"{path}: byte 0x{raw[err.start]:02x} is not valid UTF-8"))
+    return Loaded(path, text.removeprefix("\ufeff"), None)

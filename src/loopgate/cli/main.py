@@ -1,0 +1,194 @@
+"""Command-line entry point. Parsing only: every decision lives in the core modules."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from loopgate import __version__, codes
+from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
+from loopgate.artifacts.schema import schema_names, schema_text
+from loopgate.config import ConfigError, load_config
+from loopgate.init_loop import InitError, InitSettings, default_name, run_init
+from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.verify import VerifySettings, run_verify
+
+FORMATS = ["auto", *REPORTER_BY_NAME]
+SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
+                  "policy": "escalation-policy", "escalation": "escalation-policy", "readiness": "loop-readiness"}
+
+
+def _fail(message: str) -> None:
+    """A usage or input error: one clear line on stderr, exit 2."""
+    click.echo(f"loopgate: error: {message}", err=True)
+    sys.exit(2)
+
+
+def pick_format(requested: str | None, configured: Any) -> str:
+    name = requested or (str(configured) if configured else "auto")
+    if name not in FORMATS:
+        _fail(f"unknown format '{name}' in [tool.loopgate] (choose from {', '.join(FORMATS)})")
+    if name == "auto":
+        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    return name
+
+
+class _Progress:
+    """`verify` over many loops shows a counter on a terminal; nothing in pipes or CI."""
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty() and not os.environ.get("CI")
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.on and total >= 50 and (done % 25 == 0 or done == total):
+            click.echo(f"\rverifying loops {done}/{total}", err=True, nl=False)
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="loopgate")
+def cli() -> None:
+    """loopgate: the gate-first control plane for recurring AI-agent loops.
+
+    A loop is described by five markdown artifacts: LOOP_SPEC.md, LOOP_STATE.md,
+    quality-gate-checklist.md, escalation-policy.md and loop-readiness.md.
+
+    \b
+    Start here:
+      loopgate init my-loop --name "Docs Link Repair"   write a starting set
+      loopgate verify my-loop                           check it (exit 0/1/2)
+      loopgate explain LG203                            what a finding means
+
+    Exit codes: 0 clean, 1 findings, 2 usage or input error.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--strict", is_flag=True, default=None, help="Fail on warnings too (default: errors only).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
+              help="Output: text, json or github annotations. auto = github under GitHub Actions, else text.")
+@click.option("--color/--no-color", default=None, help="Colour text output (default: when stdout is a terminal).")
+def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | None, color: bool | None) -> None:
+    """Validate loop artifacts against their schemas and against each other.
+
+    PATHS are loop directories or artifact files. With none, the current directory (and its
+    .loop/ folder). A directory without artifacts is searched for LOOP_SPEC.md files below it,
+    so `loopgate verify` at the root of a monorepo checks every loop.
+
+    \b
+    Examples:
+      loopgate verify                          the loop in . or ./.loop
+      loopgate verify loops/ --strict          every loop below loops/, warnings fail
+      loopgate verify LOOP_STATE.md            one file (its siblings give context)
+      loopgate verify --format json            {"ok": ..., "problems": [...]}
+
+    Defaults can be set in pyproject.toml under [tool.loopgate] or [tool.loopgate.verify]:
+    strict = true, format = "github".
+    """
+    try:
+        config = load_config().section("verify")
+    except ConfigError as err:
+        _fail(str(err))
+    strict_on = bool(strict if strict is not None else config.get("strict", False))
+    fmt = pick_format(output_format, config.get("format"))
+    progress = _Progress()
+    result = run_verify(VerifySettings(paths, strict_on), progress)
+    progress.close()
+    use_color = color if color is not None else sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    report = Report(result.findings, not result.failed(strict_on) and not result.input_error,
+                    result.files_checked, use_color)
+    click.echo(REPORTER_BY_NAME[fmt]().render(report), nl=False)
+    sys.exit(result.exit_code(strict_on))
+
+
+@cli.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--name", help="The loop's name, used in every title (default: from the directory name).")
+@click.option("--force", is_flag=True, help="Overwrite existing artifact files.")
+def init(directory: str, name: str | None, force: bool) -> None:
+    """Write a complete, commented artifact set to DIRECTORY (default: .).
+
+    The set passes `loopgate verify` at once (its readiness items are left unticked: warnings
+    until you have audited the loop). Existing files are never overwritten without --force,
+    and if any would be, nothing is written.
+
+    \b
+    Example:
+      loopgate init loops/docs-links --name "Documentation Link Repair"
+    """
+    try:
+        written = run_init(InitSettings(directory, name or default_name(directory), force))
+    except InitError as err:
+        _fail(str(err))
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(f"next: edit the files, then run `loopgate verify {directory}`")
+
+
+@cli.command()
+@click.argument("name", required=False)
+def schema(name: str | None) -> None:
+    """Print an artifact's JSON schema (draft 2020-12), or list the names.
+
+    NAME is a schema name (loop-spec, loop-state, quality-gate-checklist, escalation-policy,
+    loop-readiness), a short name (spec, state, checklist, policy, readiness) or a file name
+    (LOOP_SPEC.md). The schemas describe the data loopgate reads from the markdown: durations
+    in seconds, money as {amount, currency}.
+
+    \b
+    Example:
+      loopgate schema spec > loop-spec.schema.json
+    """
+    if name is None:
+        for known in schema_names():
+            click.echo(f"{known:<24} {BY_NAME[known].filename if known in BY_NAME else ''}")
+        return
+    key = name.strip().lower()
+    kind = BY_FILENAME.get(key)
+    resolved = kind.name if kind else SCHEMA_ALIASES.get(key, key.removesuffix(".schema.json"))
+    if resolved not in schema_names():
+        _fail(f"no schema named '{name}' (try: {', '.join(schema_names())})")
+    click.echo(schema_text(resolved), nl=False)
+
+
+@cli.command()
+@click.argument("code", required=False)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              help="text for people, json for tools.")
+def explain(code: str | None, output_format: str) -> None:
+    """Say what a finding code means and how to fix it. With no CODE, list every code.
+
+    \b
+    Examples:
+      loopgate explain LG203
+      loopgate explain            the table of all codes
+    """
+    entries = list(codes.REGISTRY.values()) if code is None else [codes.get(code)]
+    if entries == [None]:
+        _fail(f"unknown code '{code}' (run `loopgate explain` for the list)")
+    found = [e for e in entries if e is not None]
+    if output_format == "json":
+        click.echo(json.dumps([{"code": e.code, "name": e.name, "severity": e.severity.value,
+                                "summary": e.summary, "explanation": e.explanation, "hint": e.hint}
+                               for e in found], indent=2))
+        return
+    if code is None:
+        for e in found:
+            click.echo(f"{e.code}  {e.severity.value:<7}  {e.name:<22} {e.summary}")
+        return
+    e = found[0]
+    click.echo(f"{e.code} {e.name} ({e.severity.value})\n\n{e.summary}\n\n{e.explanation}\n\nFix: {e.hint}")
+
+
+def main() -> None:
+    cli(prog_name="loopgate")

@@ -1,0 +1,63 @@
+"""`[tool.loopgate]` in pyproject.toml: defaults for command options.
+
+Looked up from the current directory upwards, like ruff and pytest do. Command-line options
+always win over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+
+class ConfigError(Exception):
+    """pyproject.toml exists but cannot be used; a usage error (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    path: str | None
+    values: dict[str, Any]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """`[tool.loopgate.NAME]` merged over the top-level `[tool.loopgate]` scalars."""
+        base = {k: v for k, v in self.values.items() if not isinstance(v, dict)}
+        sub = self.values.get(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{self.path}: [tool.loopgate.{name}] must be a table")
+        base.update(sub)
+        return base
+
+
+def find_pyproject(start: str) -> str | None:
+    here = os.path.abspath(start)
+    while True:
+        candidate = os.path.join(here, "pyproject.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def load_config(start: str = ".") -> Config:
+    path = find_pyproject(start)
+    if path is None:
+        return Config(None, {})
+    try:
+        with open(path, "rb") as handle:
+            document = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
+    values = document.get("tool", {}).get("loopgate", {})
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [tool.loopgate] must be a table")
+    return Config(path, values)

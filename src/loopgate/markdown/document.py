@@ -1,0 +1,261 @@
+"""Parse markdown with mistune and keep where each piece came from.
+
+mistune gives the real CommonMark structure (what is a heading, a list, a code block) but no
+source positions. `_Anchor` walks the source lines in step with the token stream, so every
+heading, paragraph and list item gets the line and column a user would point at.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import mistune
+
+Token = dict[str, Any]
+
+_MARKDOWN = mistune.create_markdown(renderer=None, plugins=["task_lists"])
+
+_LIST_MARKER = re.compile(r"^(?P<lead>[ \t]*(?:>[ \t]?)*[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)])(?P<gap>[ \t]+|$)")
+_TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
+_ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
+_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+_THEMATIC = re.compile(r"^[ \t]{0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$")
+
+
+def normalise_key(text: str) -> str:
+    """Headings and keys match case-insensitively, with spaces, `-` and `_` alike."""
+    return re.sub(r"[\s\-_]+", "_", text.strip().lower()).strip("_")
+
+
+@dataclass
+class Para:
+    text: str
+    line: int
+    column: int
+
+
+@dataclass
+class Item:
+    text: str
+    line: int
+    column: int
+    checked: bool | None = None
+    children: list[Item] = field(default_factory=list)
+
+
+@dataclass
+class ListBlock:
+    items: list[Item]
+    line: int
+
+
+Block = Para | ListBlock
+
+
+@dataclass
+class Section:
+    title: str
+    level: int
+    line: int
+    column: int
+    blocks: list[Block] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return normalise_key(self.title)
+
+
+@dataclass
+class Document:
+    """A parsed artifact: the `#` title, what precedes the first `##`, and the `##` sections."""
+
+    title: Para | None
+    preamble: list[Block]
+    sections: list[Section]
+    # `###`+ headings found before any `##`: kept so the checks can say they are misplaced.
+    stray: list[Section] = field(default_factory=list)
+
+
+def inline_text(children: Iterable[Token]) -> str:
+    """The plain text a reader sees, markup removed (`**reason**: x` -> `reason: x`)."""
+    parts: list[str] = []
+    for tok in children:
+        kind = tok.get("type")
+        if kind in ("softbreak", "linebreak"):
+            parts.append(" ")
+        elif "children" in tok:
+            parts.append(inline_text(tok["children"]))
+        elif "raw" in tok:
+            parts.append(str(tok["raw"]))
+    return "".join(parts)
+
+
+class _Anchor:
+    """A cursor over source lines that only moves forward, in step with mistune's tokens."""
+
+    def __init__(self, source: str) -> None:
+        self.lines = source.splitlines()
+        self.cursor = 0
+
+    def _find(self, pattern: re.Pattern[str]) -> int | None:
+        for index in range(self.cursor, len(self.lines)):
+            if pattern.match(self.lines[index]):
+                return index
+        return None
+
+    def heading(self, level: int, style: str) -> tuple[int, int]:
+        for index in range(self.cursor, len(self.lines)):
+            line = self.lines[index]
+            atx = _ATX.match(line)
+            if style != "setext" and atx and len(atx.group(1)) == level:
+                self.cursor = index + 1
+                return index + 1, atx.end() + 1
+            if style == "setext" and line.strip() and index + 1 < len(self.lines):
+                under = _SETEXT.match(self.lines[index + 1])
+                if under and (under.group(1)[0] == "=") == (level == 1):
+                    self.cursor = index + 2
+                    return index + 1, len(line) - len(line.lstrip()) + 1
+        return self._fallback()
+
+    def list_item(self, task: bool) -> tuple[int, int]:
+        index = self._find(_LIST_MARKER)
+        if index is None:
+            return self._fallback()
+        line = self.lines[index]
+        match = _LIST_MARKER.match(line)
+        assert match is not None
+        column = match.end()
+        if task:
+            box = _TASK_BOX.match(line, column)
+            if box:
+                column = box.end()
+        self.cursor = index + 1
+        return index + 1, column + 1
+
+    def paragraph(self, line_count: int) -> tuple[int, int]:
+        for index in range(self.cursor, len(self.lines)):
+            line = self.lines[index]
+            if line.strip():
+                self.cursor = index + line_count
+                return index + 1, len(line) - len(line.lstrip()) + 1
+        return self._fallback()
+
+    def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
+        index = self._find(pattern)
+        if index is not None:
+            self.cursor = index + line_count
+
+    def skip_lines(self, line_count: int) -> None:
+        for index in range(self.cursor, len(self.lines)):
+            if self.lines[index].strip():
+                self.cursor = index + line_count
+                return
+
+    def _fallback(self) -> tuple[int, int]:
+        return min(self.cursor + 1, max(len(self.lines), 1)), 1
+
+
+def _line_count(children: list[Token]) -> int:
+    return 1 + sum(1 for tok in children if tok.get("type") in ("softbreak", "linebreak"))
+
+
+class _Builder:
+    def __init__(self, source: str) -> None:
+        self.anchor = _Anchor(source)
+        self.title: Para | None = None
+        self.preamble: list[Block] = []
+        self.sections: list[Section] = []
+        self.stray: list[Section] = []
+        self.open: list[Section] = []  # the chain of currently open headings, `##` first
+
+    def target(self) -> list[Block]:
+        return self.open[-1].blocks if self.open else self.preamble
+
+    def feed(self, tokens: list[Token]) -> None:
+        for tok in tokens:
+            kind = tok.get("type")
+            if kind == "heading":
+                self.heading(tok)
+            elif kind in ("paragraph", "block_text"):
+                line, column = self.anchor.paragraph(_line_count(tok.get("children", [])))
+                self.target().append(Para(inline_text(tok.get("children", [])), line, column))
+            elif kind == "list":
+                items = list(self.items(tok.get("children", [])))
+                if items:
+                    self.target().append(ListBlock(items, items[0].line))
+            elif kind == "block_quote":
+                self.feed(tok.get("children", []))
+            elif kind == "block_code":
+                self.code(tok)
+            elif kind == "block_html":
+                self.anchor.skip_lines(str(tok.get("raw", "")).rstrip("\n").count("\n") + 1)
+            elif kind == "thematic_break":
+                self.anchor.skip_block(_THEMATIC, 1)
+
+    def code(self, tok: Token) -> None:
+        raw_lines = str(tok.get("raw", "")).rstrip("\n").count("\n") + 1
+        if tok.get("style") == "fenced":
+            # opening fence + body + closing fence; an empty body still has both fences
+            body = raw_lines if tok.get("raw") else 0
+            self.anchor.skip_block(_FENCE, body + 2)
+        else:
+            self.anchor.skip_lines(raw_lines)
+
+    def heading(self, tok: Token) -> None:
+        level = int(tok.get("attrs", {}).get("level", 1))
+        line, column = self.anchor.heading(level, str(tok.get("style", "atx")))
+        text = inline_text(tok.get("children", [])).strip()
+        if level == 1:
+            if self.title is None:
+                self.title = Para(text, line, column)
+                self.open = []
+                return
+            # A second `#` heading is read as a section so nothing silently disappears.
+            level = 2
+        section = Section(text, level, line, column)
+        while self.open and self.open[-1].level >= level:
+            self.open.pop()
+        if self.open:
+            self.open[-1].children.append(section)
+        elif level == 2:
+            self.sections.append(section)
+        else:
+            self.stray.append(section)
+        self.open.append(section)
+
+    def items(self, tokens: list[Token]) -> Iterator[Item]:
+        for tok in tokens:
+            kind = tok.get("type")
+            if kind not in ("list_item", "task_list_item"):
+                continue
+            task = kind == "task_list_item"
+            line, column = self.anchor.list_item(task)
+            item = Item("", line, column, bool(tok.get("attrs", {}).get("checked")) if task else None)
+            texts: list[str] = []
+            for child in tok.get("children", []):
+                ckind = child.get("type")
+                if ckind in ("paragraph", "block_text"):
+                    if texts:  # later paragraphs of a loose item start on their own lines
+                        self.anchor.paragraph(_line_count(child.get("children", [])))
+                    else:
+                        self.anchor.cursor += _line_count(child.get("children", [])) - 1
+                    texts.append(inline_text(child.get("children", [])))
+                elif ckind == "list":
+                    item.children.extend(self.items(child.get("children", [])))
+                elif ckind == "block_code":
+                    self.code(child)
+            item.text = " ".join(t.strip() for t in texts).strip()
+            yield item
+
+
+def parse_document(source: str) -> Document:
+    tokens = _MARKDOWN(source)
+    assert isinstance(tokens, list)
+    builder = _Builder(source)
+    builder.feed(tokens)
+    return Document(builder.title, builder.preamble, builder.sections, builder.stray)

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+import json
+
+from loopgate.reporters.base import Report, Reporter
+
+
+class JsonReporter(Reporter):
+    """One object: `{"ok": bool, "problems": [{path, line, column, code, severity, message, hint}]}`."""
+
+    def render(self, report: Report) -> str:
+        payload = {"ok": report.ok, "problems": [f.as_dict() for f in report.findings]}
+        return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"

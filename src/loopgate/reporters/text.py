@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from loopgate.findings import Severity
+from loopgate.reporters.base import Report, Reporter, count_words
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, on: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if on else text
+
+
+class TextReporter(Reporter):
+    """`path:line:col: CODE message`, the hint indented under it, then a one-line summary."""
+
+    def render(self, report: Report) -> str:
+        lines: list[str] = []
+        for f in report.findings:
+            where = _paint(f"{f.path}:{f.line}:{f.column}:", "1", report.color)
+            code = _paint(f"{f.code}", _COLORS[f.severity], report.color)
+            level = "" if f.severity is Severity.ERROR else f" [{f.severity.value}]"
+            lines.append(f"{where} {code}{level} {f.message}")
+            if f.hint:
+                lines.append(f"    hint: {f.hint}")
+        files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''}"
+        if report.findings:
+            verdict = "failed" if not report.ok else "passed with findings"
+            lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files} checked")
+        else:
+            lines.append(f"loopgate: ok: {files} checked, no findings")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,160 @@
+"""`loopgate verify`: find the loop artifacts under the given paths and check them.
+
+Core only: takes plain settings, returns findings as values, prints nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+from loopgate import codes
+from loopgate.artifacts.artifact import Artifact, check_artifact, detect_kind
+from loopgate.artifacts.crosscheck import cross_check
+from loopgate.artifacts.kinds import KINDS, SPEC, ArtifactKind
+from loopgate.artifacts.loader import read_artifact
+from loopgate.findings import Finding, Severity, sort_findings
+
+LOOP_SUBDIR = ".loop"
+_SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    paths: tuple[str, ...] = ()
+    strict: bool = False
+
+
+@dataclass
+class VerifyResult:
+    findings: list[Finding] = field(default_factory=list)
+    files_checked: int = 0
+    loops_checked: int = 0
+
+    @property
+    def input_error(self) -> bool:
+        return any((c := codes.get(f.code)) is not None and c.input_error for f in self.findings)
+
+    def failed(self, strict: bool) -> bool:
+        bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+        return any(f.severity in bad for f in self.findings)
+
+    def exit_code(self, strict: bool) -> int:
+        if self.input_error:
+            return 2
+        return 1 if self.failed(strict) else 0
+
+
+def _has_artifacts(directory: str) -> bool:
+    return any(os.path.isfile(os.path.join(directory, k.filename)) for k in KINDS)
+
+
+def loop_dirs(directory: str) -> list[str]:
+    """The loop directories a directory argument stands for.
+
+    The directory itself and its `.loop/` when they hold artifacts; otherwise every directory
+    below it holding a LOOP_SPEC.md (a monorepo of loops).
+    """
+    found = [d for d in (directory, os.path.join(directory, LOOP_SUBDIR)) if _has_artifacts(d)]
+    if found:
+        return found
+    nested: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        if SPEC.filename in files:
+            nested.append(root)
+    return nested
+
+
+def _load(path: str, kind: ArtifactKind | None) -> tuple[Artifact | None, list[Finding]]:
+    loaded = read_artifact(path)
+    if loaded.problem is not None or loaded.text is None:
+        return None, [loaded.problem] if loaded.problem else []
+    kind = kind or detect_kind(path, loaded.text)
+    if kind is None:
+        return None, [codes.UNKNOWN_ARTIFACT.at(path, 1, 1, f"{path}: not a loop artifact (by name or title)")]
+    artifact = check_artifact(path, kind, loaded.text)
+    return artifact, artifact.findings
+
+
+def verify_loop_dir(directory: str) -> tuple[list[Finding], int]:
+    artifacts: list[Artifact] = []
+    findings: list[Finding] = []
+    for kind in KINDS:
+        path = os.path.normpath(os.path.join(directory, kind.filename))
+        if not os.path.exists(path):
+            code = codes.MISSING_SPEC if kind is SPEC else codes.MISSING_ARTIFACT
+            findings.append(code.at(path, 1, 1, f"{directory}: no {kind.filename}"))
+            continue
+        artifact, problems = _load(path, kind)
+        findings.extend(problems)
+        if artifact is not None:
+            artifacts.append(artifact)
+    findings.extend(cross_check(artifacts))
+    return findings, len(artifacts)
+
+
+def verify_files(paths: Sequence[str]) -> tuple[list[Finding], int]:
+    """Named files: each checked; siblings in the same directory lend context for cross-checks."""
+    findings: list[Finding] = []
+    given: dict[str, list[Artifact]] = {}
+    for path in paths:
+        artifact, problems = _load(path, None)
+        findings.extend(problems)
+        if artifact is not None:
+            given.setdefault(os.path.dirname(path) or ".", []).append(artifact)
+    for directory, artifacts in given.items():
+        named = {a.path for a in artifacts}
+        present = {a.kind for a in artifacts}
+        context = list(artifacts)
+        for kind in KINDS:
+            sibling = os.path.join(directory, kind.filename)
+            if kind not in present and os.path.isfile(sibling):
+                artifact, _ = _load(sibling, kind)
+                if artifact is not None:
+                    context.append(artifact)
+        findings.extend(f for f in cross_check(context) if f.path in named)
+    return findings, sum(len(a) for a in given.values())
+
+
+def _expand(paths: Sequence[str]) -> Iterator[tuple[str, str]]:
+    """("dir", path) for loop directories, ("file", path) for files, ("missing", path) otherwise."""
+    for raw in paths or (".",):
+        path = os.path.normpath(raw)
+        if os.path.isdir(path):
+            dirs = loop_dirs(path)
+            if not dirs:
+                yield "empty", path
+            for directory in dirs:
+                yield "dir", directory
+        elif os.path.exists(path) or os.path.islink(path):
+            yield "file", path
+        else:
+            yield "missing", path
+
+
+def run_verify(settings: VerifySettings, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
+    result = VerifyResult()
+    targets = list(_expand(settings.paths))
+    files = [path for kind, path in targets if kind == "file"]
+    for done, (kind, path) in enumerate(targets, 1):
+        if kind == "dir":
+            found, count = verify_loop_dir(path)
+            result.findings.extend(found)
+            result.files_checked += count
+            result.loops_checked += 1
+        elif kind == "empty":
+            spec = os.path.join(path, SPEC.filename)
+            result.findings.append(codes.MISSING_SPEC.at(spec, 1, 1, f"{path}: no {SPEC.filename} here, in "
+                                                         f"{LOOP_SUBDIR}/, or in any directory below"))
+        elif kind == "missing":
+            result.findings.append(codes.PATH_NOT_FOUND.at(path, 1, 1, f"{path}: no such file or directory"))
+        if progress is not None:
+            progress(done, len(targets))
+    if files:
+        found, count = verify_files(files)
+        result.findings.extend(found)
+        result.files_checked += count
+    result.findings = sort_findings(result.findings)
+    return result
