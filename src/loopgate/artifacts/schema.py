@@ -74,10 +74,31 @@ class _Coercer:
         self.ex = extracted
         self.path = path
 
+    def adopt(self, value: dict[str, Any], node: Schema, here: JsonPath) -> None:
+        """Read `- gates:` followed by unindented `- link check: passed` bullets as nested.
+
+        Text copies of the article (and hand-written files) often lose the indentation of
+        nested bullets. When a key that needs an object has no value, the bullets after it
+        that are not keys of the enclosing object belong to it.
+        """
+        resolved = _resolve(self.root, node)
+        known = resolved.get("properties", {})
+        owner: str | None = None
+        for key in list(value):
+            child = _child(self.root, resolved, key)
+            if value[key] == "" and child is not None and child.get("type") == "object":
+                owner, value[key] = key, {}
+            elif owner is not None and key not in known and isinstance(value[key], str):
+                value[owner][key] = value.pop(key)
+                self.ex.positions[(*here, owner, key)] = self.ex.positions.pop((*here, key))
+            else:
+                owner = None
+
     def walk(self, value: Any, node: Schema | None, here: JsonPath) -> Any:
         if node is None:
             return value
         if isinstance(value, dict):
+            self.adopt(value, node, here)
             for key in list(value):
                 value[key] = self.walk(value[key], _child(self.root, node, key), (*here, key))
             return value
@@ -134,6 +155,9 @@ def _describe(error: ValidationError, root: Schema) -> tuple[codes.Code, str, st
         return codes.OUT_OF_RANGE, f"{label}: {error.instance} must be {need}", None
     if keyword == "type":
         title = schema.get("title")
+        if error.instance == "" and error.validator_value in ("object", "array"):
+            return (codes.WRONG_TYPE, f"{label}: has no value and no nested bullets",
+                    f"Indent the bullets that belong to `{label}:` by two spaces under it.")
         if title in ("duration", "money"):
             code = codes.BAD_DURATION if title == "duration" else codes.BAD_MONEY
             return code, f"{label}: '{error.instance}' is not a {title}", None

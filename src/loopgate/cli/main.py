@@ -12,6 +12,7 @@ import click
 from loopgate import __version__, codes
 from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
 from loopgate.artifacts.schema import schema_names, schema_text
+from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.init_loop import InitError, InitSettings, default_name, run_init
 from loopgate.reporters import REPORTER_BY_NAME, Report
@@ -163,8 +164,8 @@ def schema(name: str | None) -> None:
 
 @cli.command()
 @click.argument("code", required=False)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              help="text for people, json for tools.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              help="text for people, json for tools, markdown for the docs (docs/codes.md is this output).")
 def explain(code: str | None, output_format: str) -> None:
     """Say what a finding code means and how to fix it. With no CODE, list every code.
 
@@ -181,6 +182,9 @@ def explain(code: str | None, output_format: str) -> None:
         click.echo(json.dumps([{"code": e.code, "name": e.name, "severity": e.severity.value,
                                 "summary": e.summary, "explanation": e.explanation, "hint": e.hint}
                                for e in found], indent=2))
+        return
+    if output_format == "markdown":
+        click.echo(codes_markdown(found), nl=False)
         return
     if code is None:
         for e in found:

@@ -1,0 +1,42 @@
+"""The docs are views of the code registry; these tests keep them from drifting."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+
+from loopgate import codes
+from loopgate.artifacts.schema import schema_names
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_codes_md_is_generated_from_the_registry() -> None:
+    on_disk = (ROOT / "docs" / "codes.md").read_text("utf-8")
+    assert on_disk == codes.codes_markdown(), "regenerate: loopgate explain --format markdown > docs/codes.md"
+
+
+def test_every_code_has_documentation_and_a_hint() -> None:
+    for entry in codes.REGISTRY.values():
+        assert re.fullmatch(r"LG\d{3}", entry.code)
+        assert entry.summary.endswith(".")
+        assert len(entry.explanation) > 40
+        assert entry.hint
+
+
+def test_readme_points_to_every_code_list() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "docs/codes.md" in readme
+    assert "loopgate explain" in readme
+
+
+def test_schemas_are_package_data_and_well_formed() -> None:
+    names = schema_names()
+    assert names == sorted(["escalation-policy", "loop-readiness", "loop-spec", "loop-state", "quality-gate-checklist"])
+    folder = resources.files("loopgate.artifacts").joinpath("schemas")
+    for name in names:
+        data = json.loads(folder.joinpath(f"{name}.schema.json").read_text("utf-8"))
+        assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+        assert data["$id"].endswith(f"/{name}.schema.json")
