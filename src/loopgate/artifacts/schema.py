@@ -90,7 +90,7 @@ class _Coercer:
                 owner, value[key] = key, {}
             elif owner is not None and key not in known and isinstance(value[key], str):
                 value[owner][key] = value.pop(key)
-                self.ex.positions[(*here, owner, key)] = self.ex.positions.pop((*here, key))
+                self.ex.positions[here + (owner, key)] = self.ex.positions.pop(here + (key,))
             else:
                 owner = None
 
