@@ -34,7 +34,7 @@ class VerifyResult:
 
     @property
     def input_error(self) -> bool:
-        return any((c := codes.get(f.code)) is not None and c.input_error for f in self.findings)
+        return any((c := codes.REGISTRY.get(f.code)) is not None and c.input_error for f in self.findings)
 
     def failed(self, strict: bool) -> bool:
         bad = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}

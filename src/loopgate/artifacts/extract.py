@@ -229,6 +229,11 @@ class _Reader:
         self.out.positions[path] = Pos(section.line, section.column, section.column)
         value = self.section(section, spec, path)
         if _is_empty(value):
+            prose = [b for b in section.blocks if isinstance(b, Para)]
+            if spec.key == "gates" and prose:
+                self.report(codes.GATE_ONLY_IN_PROSE, prose[0].line, prose[0].column,
+                            "the spec describes its gates only in prose; nothing can check them",
+                            "List each gate as a bullet (`- link check`) with an entry in quality-gate-checklist.md.")
             if not spec.required:
                 return  # an optional section left empty (e.g. no items yet) says nothing
             self.report(codes.EMPTY_SECTION, section.line, section.column,

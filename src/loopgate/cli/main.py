@@ -12,6 +12,7 @@ import click
 from loopgate import __version__, codes
 from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
 from loopgate.artifacts.schema import schema_names, schema_text
+from loopgate.cli.gates import gate_group
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.init_loop import InitError, InitSettings, default_name, run_init
@@ -174,7 +175,7 @@ def explain(code: str | None, output_format: str) -> None:
       loopgate explain LG203
       loopgate explain            the table of all codes
     """
-    entries = list(codes.REGISTRY.values()) if code is None else [codes.get(code)]
+    entries = list(codes.all_codes().values()) if code is None else [codes.get(code)]
     if entries == [None]:
         _fail(f"unknown code '{code}' (run `loopgate explain` for the list)")
     found = [e for e in entries if e is not None]
@@ -192,6 +193,9 @@ def explain(code: str | None, output_format: str) -> None:
         return
     e = found[0]
     click.echo(f"{e.code} {e.name} ({e.severity.value})\n\n{e.summary}\n\n{e.explanation}\n\nFix: {e.hint}")
+
+
+cli.add_command(gate_group)
 
 
 def main() -> None:

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from loopgate.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from loopgate.gates.base import GateResult
 
 
 @dataclass(frozen=True)
@@ -13,6 +17,8 @@ class Report:
     ok: bool
     files_checked: int = 0
     color: bool = False
+    # Gate runs, when the findings came from gates (JUnit and SARIF group by gate).
+    results: list[GateResult] = field(default_factory=list)
 
 
 class Reporter:

@@ -1,0 +1,126 @@
+"""`loopgate gate NAME ...`: one click command per registered gate, built from its Options.
+
+Parsing only. Each Options dataclass field becomes an option (or the variadic argument) with
+its type, default and help; `[tool.loopgate.gates.NAME]` in pyproject.toml supplies defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from typing import Any
+
+import click
+
+from loopgate.config import ConfigError, load_config
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
+from loopgate.gates.registry import gates
+from loopgate.reporters import REPORTER_BY_NAME, Report
+
+_SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT}
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool, bool]:
+    """(base type, optional?, repeatable?) of an Options field annotation."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional, annotation = True, args[0]
+        origin = typing.get_origin(annotation)
+    if origin in (tuple, list):
+        return typing.get_args(annotation)[0], optional, True
+    return annotation, optional, False
+
+
+def _params(options: type[Any]) -> list[click.Parameter]:
+    hints = typing.get_type_hints(options)
+    params: list[click.Parameter] = []
+    for f in dataclasses.fields(options):
+        base, _optional, many = _unwrap(hints[f.name])
+        meta = f.metadata
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        if meta.get("argument"):
+            params.append(click.Argument([f.name], nargs=-1, type=_SCALARS.get(base, click.STRING)))
+        elif base is bool:
+            negative = "--no-" + flag.removeprefix("--")
+            params.append(click.Option([f"{flag}/{negative}", f.name], default=None, help=meta.get("help")))
+        else:
+            params.append(click.Option([flag, f.name], type=_SCALARS.get(base, click.STRING), multiple=many,
+                                       default=None, metavar=meta.get("metavar"), help=_with_default(f, meta)))
+    return params
+
+
+def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
+    text = str(meta.get("help") or "")
+    default = f.default if f.default is not dataclasses.MISSING else None
+    if default not in (None, (), "", False):
+        text += f" [default: {default}]"
+    return text
+
+
+def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any]) -> Any:
+    """Command line over `[tool.loopgate.gates.NAME]` over the dataclass defaults."""
+    hints = typing.get_type_hints(spec.options)
+    known = {f.name for f in dataclasses.fields(spec.options)}
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}'")
+        values[name] = tuple(value) if isinstance(value, list) else value
+    for name, value in given.items():
+        if value is None or (value == () and _unwrap(hints[name])[2]):
+            continue
+        values[name] = value
+    return spec.options(**values)
+
+
+def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
+    result: GateResult = spec.run(options, GateContext(cwd="."))
+    ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
+    report = Report(result.findings, ok, results=[result])
+    click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
+    if result.status is GateStatus.ERROR:
+        click.echo(f"loopgate: {spec.name}: environment error: {result.reason}", err=True)
+        return 2
+    return 0 if ok else 1
+
+
+def _command(spec: GateSpec) -> click.Command:
+    def callback(output_format: str | None, **given: Any) -> None:
+        try:
+            config = load_config().section("gates").get(spec.name, {})
+            options = build_options(spec, given, config if isinstance(config, dict) else {})
+        except (ConfigError, TypeError, ValueError) as err:
+            click.echo(f"loopgate: error: {err}", err=True)
+            sys.exit(2)
+        sys.exit(run_gate(spec, options, output_format or "text"))
+
+    params = _params(spec.options)
+    params.append(click.Option(["--format", "output_format"], type=click.Choice(sorted(REPORTER_BY_NAME)),
+                               default=None, help="Output format."))
+    return click.Command(spec.name, callback=callback, params=params, help=spec.doc, short_help=spec.summary)
+
+
+class _LazyGates(click.Group):
+    """Builds the gate commands on first use, so other commands never import the gates."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(gates())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = gates().get(cmd_name)
+        return _command(spec) if spec is not None else None
+
+
+@click.group(name="gate", cls=_LazyGates)
+def gate_group() -> None:
+    """Run one deterministic gate on its own (in pre-commit, in CI, by hand).
+
+    Every gate prints findings in the chosen format and exits 0 (passed), 1 (failed) or 2
+    (usage error, or the gate could not run for an environmental reason).
+    """
+

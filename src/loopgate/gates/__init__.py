@@ -1,0 +1,1 @@
+"""The deterministic gates: the checker side of the maker-checker split."""

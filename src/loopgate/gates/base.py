@@ -1,0 +1,91 @@
+"""What every gate shares: its options declaration, its result, and its place in the registry.
+
+A gate is a module with a frozen `Options` dataclass and a `run(options, context)` function
+that returns a GateResult. It never prints and never exits. The CLI builds `loopgate gate NAME`
+from the Options fields (type, default, `help` metadata), pyproject's `[tool.loopgate.gates.NAME]`
+fills the same fields, and `loopgate check` runs the same function.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.findings import Finding, Severity
+
+
+class GateStatus(str, enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    # The gate could not do its job for a reason outside the change (command not found,
+    # timeout, network unreachable). The run loop stops on this instead of retrying the maker.
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class GateResult:
+    gate: str
+    status: GateStatus
+    findings: list[Finding] = field(default_factory=list)
+    duration: float = 0.0
+    # One line of what was checked and, as important, what was not ("12 external links not
+    # checked: --offline"). A gate is explicit about its blind spots.
+    summary: str = ""
+    output_tail: str = ""
+    # Set when status is ERROR: the environmental reason, e.g. "command not found: npx".
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "gate": self.gate,
+            "status": self.status.value,
+            "duration": round(self.duration, 4),
+            "summary": self.summary,
+            "reason": self.reason,
+            "output_tail": self.output_tail,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def verdict(findings: list[Finding]) -> GateStatus:
+    failed = any(f.severity is Severity.ERROR for f in findings)
+    return GateStatus.FAILED if failed else GateStatus.PASSED
+
+
+def opt(
+    help_text: str, *, metavar: str | None = None, argument: bool = False, flag: str | None = None
+) -> dict[str, Any]:
+    """Field metadata for an option: `help`, and `argument=True` for the variadic positional."""
+    return {"help": help_text, "metavar": metavar, "argument": argument, "flag": flag}
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """Where a gate runs. `cwd` is the repository (or worktree) the gate judges."""
+
+    cwd: str = "."
+    progress: Callable[[str], None] | None = None
+    env: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    name: str
+    summary: str
+    doc: str  # the module docstring: the gate's user documentation
+    options: type[Any]
+    run: Callable[[Any, GateContext], GateResult]
+    # pre-commit hook for this gate, if it makes sense as one
+    hook: dict[str, Any] | None = None
+
+
+class Timer:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
