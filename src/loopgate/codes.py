@@ -262,8 +262,10 @@ NOT_READY_FOR_MODE = define(
 
 def all_codes() -> dict[str, Code]:
     """Every code, the gates' included (each gate module defines its own when imported)."""
-    import loopgate.gates.registry  # noqa: F401, PLC0415  (lazy: the gates import this module)
+    import loopgate.check  # noqa: F401, PLC0415  (lazy: these modules import this one)
+    from loopgate.gates.registry import gates  # noqa: PLC0415
 
+    gates()
     return dict(sorted(REGISTRY.items()))
 
 

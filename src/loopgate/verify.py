@@ -67,7 +67,7 @@ def loop_dirs(directory: str) -> list[str]:
     return nested
 
 
-def _load(path: str, kind: ArtifactKind | None) -> tuple[Artifact | None, list[Finding]]:
+def load_artifact(path: str, kind: ArtifactKind | None) -> tuple[Artifact | None, list[Finding]]:
     loaded = read_artifact(path)
     if loaded.problem is not None or loaded.text is None:
         return None, [loaded.problem] if loaded.problem else []
@@ -87,7 +87,7 @@ def verify_loop_dir(directory: str) -> tuple[list[Finding], int]:
             code = codes.MISSING_SPEC if kind is SPEC else codes.MISSING_ARTIFACT
             findings.append(code.at(path, 1, 1, f"{directory}: no {kind.filename}"))
             continue
-        artifact, problems = _load(path, kind)
+        artifact, problems = load_artifact(path, kind)
         findings.extend(problems)
         if artifact is not None:
             artifacts.append(artifact)
@@ -100,7 +100,7 @@ def verify_files(paths: Sequence[str]) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     given: dict[str, list[Artifact]] = {}
     for path in paths:
-        artifact, problems = _load(path, None)
+        artifact, problems = load_artifact(path, None)
         findings.extend(problems)
         if artifact is not None:
             given.setdefault(os.path.dirname(path) or ".", []).append(artifact)
@@ -111,7 +111,7 @@ def verify_files(paths: Sequence[str]) -> tuple[list[Finding], int]:
         for kind in KINDS:
             sibling = os.path.join(directory, kind.filename)
             if kind not in present and os.path.isfile(sibling):
-                artifact, _ = _load(sibling, kind)
+                artifact, _ = load_artifact(sibling, kind)
                 if artifact is not None:
                     context.append(artifact)
         findings.extend(f for f in cross_check(context) if f.path in named)

@@ -89,7 +89,8 @@ def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
     return 0 if ok else 1
 
 
-def _command(spec: GateSpec) -> click.Command:
+def command_for(spec: GateSpec) -> click.Command:
+    """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
     def callback(output_format: str | None, **given: Any) -> None:
         try:
             config = load_config().section("gates").get(spec.name, {})
@@ -113,7 +114,7 @@ class _LazyGates(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = gates().get(cmd_name)
-        return _command(spec) if spec is not None else None
+        return command_for(spec) if spec is not None else None
 
 
 @click.group(name="gate", cls=_LazyGates)

@@ -12,6 +12,7 @@ import click
 from loopgate import __version__, codes
 from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
 from loopgate.artifacts.schema import schema_names, schema_text
+from loopgate.cli.check import check
 from loopgate.cli.gates import gate_group
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
@@ -196,6 +197,7 @@ def explain(code: str | None, output_format: str) -> None:
 
 
 cli.add_command(gate_group)
+cli.add_command(check)
 
 
 def main() -> None:

@@ -81,6 +81,8 @@ class GateSpec:
     run: Callable[[Any, GateContext], GateResult]
     # pre-commit hook for this gate, if it makes sense as one
     hook: dict[str, Any] | None = None
+    # Changes the working tree while it runs (a generator): `check` runs it alone.
+    exclusive: bool = False
 
 
 class Timer:

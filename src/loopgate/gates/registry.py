@@ -17,6 +17,7 @@ import loopgate.gates
 from loopgate.gates.base import GateSpec
 
 _NOT_GATES = {"base", "registry"}
+# A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
 
 
 def _spec(module: ModuleType) -> GateSpec:
@@ -28,6 +29,7 @@ def _spec(module: ModuleType) -> GateSpec:
         options=module.Options,
         run=module.run,
         hook=getattr(module, "HOOK", None),
+        exclusive=bool(getattr(module, "EXCLUSIVE", False)),
     )
 
 

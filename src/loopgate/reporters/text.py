@@ -3,6 +3,7 @@ from __future__ import annotations
 from loopgate.findings import Severity
 from loopgate.reporters.base import Report, Reporter, count_words
 
+_STATUS_COLORS = {"passed": "32", "failed": "31", "error": "35", "skipped": "33"}
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 
 
@@ -15,6 +16,10 @@ class TextReporter(Reporter):
 
     def render(self, report: Report) -> str:
         lines: list[str] = []
+        for r in report.results:
+            mark = _paint(f"{r.status.value:<7}", _STATUS_COLORS.get(r.status.value, "0"), report.color)
+            detail = r.reason if r.reason else r.summary
+            lines.append(f"{mark} {r.gate} ({r.duration:.2f}s){': ' + detail if detail else ''}")
         for f in report.findings:
             where = _paint(f"{f.path}:{f.line}:{f.column}:", "1", report.color)
             code = _paint(f"{f.code}", _COLORS[f.severity], report.color)

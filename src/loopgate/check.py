@@ -1,0 +1,124 @@
+"""`loopgate check`: run a loop's quality gates and aggregate one verdict.
+
+The plan (which gate, which options, required or advisory) is built by the CLI layer from
+quality-gate-checklist.md; this module only runs it. Independent gates run in parallel;
+gates that change the working tree (e.g. `generated`) run alone, before the others.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate import codes
+from loopgate.findings import Finding, Severity, sort_findings
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
+
+GATE_ERROR = codes.define(
+    "LG801", "gate-environment-error", Severity.ERROR, "A gate could not run for an environmental reason.",
+    "The gate did not judge the change at all: its command was not found, timed out, was killed, or the "
+    "network was unreachable. This is not a verdict on the change, so the run loop stops instead of "
+    "asking the maker to try again.",
+    "Fix the environment (install the tool, raise the timeout, restore the network) and run again.",
+)
+BAD_GATE_ARGS = codes.define(
+    "LG802", "bad-gate-args", Severity.ERROR, "A checklist entry's options cannot be used.",
+    "The `args:` (or `command:`/`timeout:`) of a gate entry in quality-gate-checklist.md do not parse as "
+    "options of that gate, so the gate cannot run as written.",
+    "Run `loopgate gate NAME --help` and fix the entry's `args:`.",
+)
+REQUIRED_GATE_FAILED = codes.define(
+    "LG803", "required-gate-failed", Severity.ERROR, "A required gate failed.",
+    "A gate under `## Required Gates` reported failures. Its own findings say what; this finding marks "
+    "the checklist entry so the verdict is traceable to the line that made the gate required.",
+    "Fix what the gate's findings report; never move a failing gate to Advisory to make it pass.",
+)
+
+
+@dataclass(frozen=True)
+class PlannedGate:
+    name: str  # the checklist entry, e.g. "link check"
+    spec: GateSpec | None
+    options: Any
+    required: bool
+    origin: tuple[str, int, int] = ("", 1, 1)  # checklist path, line, column of the entry
+    problem: str = ""  # a planning failure: the gate will not run
+
+
+@dataclass
+class CheckResult:
+    planned: list[PlannedGate]
+    results: list[GateResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def status_of(self, required: bool) -> set[GateStatus]:
+        return {r.status for p, r in zip(self.planned, self.results, strict=True) if p.required == required}
+
+    @property
+    def ok(self) -> bool:
+        return self.status_of(True) <= {GateStatus.PASSED, GateStatus.SKIPPED}
+
+    def exit_code(self) -> int:
+        required = self.status_of(True)
+        if GateStatus.ERROR in required:
+            return 2
+        return 1 if GateStatus.FAILED in required else 0
+
+
+def _at(planned: PlannedGate, code: codes.Code, message: str, severity: Severity | None = None) -> Finding:
+    path, line, column = planned.origin
+    finding = code.at(path or "quality-gate-checklist.md", line, column, message)
+    return dataclasses.replace(finding, severity=severity) if severity else finding
+
+
+def _run_one(planned: PlannedGate, context: GateContext) -> GateResult:
+    if planned.spec is None or planned.problem:
+        return GateResult(planned.name, GateStatus.ERROR, reason=planned.problem or "unknown gate")
+    timer = Timer()
+    try:
+        result = planned.spec.run(planned.options, context)
+    except Exception as err:  # a gate bug must not take the whole check down
+        result = GateResult(planned.name, GateStatus.ERROR, reason=f"gate crashed: {type(err).__name__}: {err}")
+    result.gate = planned.name
+    result.duration = result.duration or timer.elapsed()
+    return result
+
+
+def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]:
+    """The gate's own findings (advisory ones as warnings), plus one marking its checklist entry."""
+    severity = None if planned.required else Severity.WARNING
+    found = [dataclasses.replace(f, severity=Severity.WARNING) if severity and f.severity is Severity.ERROR else f
+             for f in result.findings]
+    if planned.problem:
+        found.append(_at(planned, BAD_GATE_ARGS, f"gate '{planned.name}': {planned.problem}", severity))
+    elif result.status is GateStatus.ERROR:
+        found.append(_at(planned, GATE_ERROR, f"gate '{planned.name}' could not run: {result.reason}", severity))
+    elif result.status is GateStatus.FAILED and planned.required:
+        found.append(_at(planned, REQUIRED_GATE_FAILED, f"required gate '{planned.name}' failed"))
+    return found
+
+
+def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | None = None,
+              on_done: Callable[[PlannedGate, GateResult], None] | None = None) -> CheckResult:
+    context = context or GateContext()
+    results: dict[int, GateResult] = {}
+
+    def run(index: int) -> None:
+        results[index] = _run_one(plan[index], context)
+        if on_done is not None:
+            on_done(plan[index], results[index])
+
+    exclusive = [i for i, p in enumerate(plan) if p.spec is not None and p.spec.exclusive]
+    for index in exclusive:
+        run(index)
+    rest = [i for i in range(len(plan)) if i not in exclusive]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(run, rest))
+    outcome = CheckResult(plan, [results[i] for i in range(len(plan))])
+    for planned, result in zip(plan, outcome.results, strict=True):
+        outcome.findings.extend(_verdict_findings(planned, result))
+    outcome.findings = sort_findings(outcome.findings)
+    return outcome

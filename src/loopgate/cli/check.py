@@ -1,0 +1,133 @@
+"""`loopgate check`: build the gate plan from quality-gate-checklist.md, run it, report.
+
+Parsing only: each entry's `args:` are parsed by the same click command as `loopgate gate
+NAME`, so an entry means exactly what the command line would.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from typing import Any
+
+import click
+
+from loopgate.artifacts.kinds import CHECKLIST, SPEC
+from loopgate.check import PlannedGate, run_check
+from loopgate.cli.gates import build_options, command_for
+from loopgate.config import ConfigError, load_config
+from loopgate.gates.base import GateContext, GateResult, GateStatus
+from loopgate.gates.registry import gates
+from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.verify import LOOP_SUBDIR, load_artifact
+
+
+def _fail(message: str) -> None:
+    click.echo(f"loopgate: error: {message}", err=True)
+    sys.exit(2)
+
+
+def find_loop_dir(given: str | None) -> str:
+    candidates = [given] if given else [".", LOOP_SUBDIR]
+    for directory in candidates:
+        if os.path.isfile(os.path.join(directory, CHECKLIST.filename)):
+            return directory
+    where = given or f". or ./{LOOP_SUBDIR}"
+    _fail(f"no {CHECKLIST.filename} in {where} (run `loopgate init` to write one)")
+    raise AssertionError  # unreachable: _fail exits
+
+
+def _entry_args(entry: dict[str, Any]) -> tuple[str, list[str]]:
+    """(gate name, argv) for a checklist entry: `gate:` + `args:`/`paths:`, or `command:`."""
+    timeout = [] if entry.get("timeout") is None else ["--timeout", str(entry["timeout"])]
+    if "command" in entry:
+        return "command", ["--shell", str(entry["command"]), *timeout]
+    argv = shlex.split(str(entry.get("args", "")))
+    return str(entry.get("gate")), [*argv, *timeout, *[str(p) for p in entry.get("paths", [])]]
+
+
+def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
+               loop_dir: str, config: dict[str, Any]) -> PlannedGate:
+    gate, argv = _entry_args(entry)
+    spec = gates().get(gate)
+    if spec is None:
+        return PlannedGate(name, None, None, required, origin, f"no built-in gate named '{gate}'")
+    try:
+        command = command_for(spec)
+        ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
+        params = {k: v for k, v in ctx.params.items() if k != "output_format"}
+        spec_path = os.path.join(loop_dir, SPEC.filename)
+        if "spec" in params and params["spec"] is None and os.path.isfile(spec_path):
+            params["spec"] = spec_path
+        gate_config = config.get(gate, {})
+        options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
+    except click.exceptions.Exit:
+        return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")
+    except (click.ClickException, ConfigError, TypeError, ValueError) as err:
+        message = err.format_message() if isinstance(err, click.ClickException) else str(err)
+        return PlannedGate(name, spec, None, required, origin, message)
+    return PlannedGate(name, spec, options, required, origin)
+
+
+def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...]) -> list[PlannedGate]:
+    path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
+    artifact, problems = load_artifact(path, CHECKLIST)
+    errors = [f for f in problems if f.severity.value == "error"]
+    if artifact is None or errors:
+        for finding in errors:
+            click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}", err=True)
+        _fail(f"{path} is not a valid checklist; fix it first (`loopgate verify {loop_dir}`)")
+    assert artifact is not None
+    try:
+        config = load_config().section("gates")
+    except ConfigError as err:
+        _fail(str(err))
+    plan: list[PlannedGate] = []
+    for section, required in (("required_gates", True), ("advisory_gates", False)):
+        for name, entry in artifact.data.get(section, {}).items():
+            if (only and name not in only) or name in skip:
+                continue
+            pos = artifact.extracted.position((section, name))
+            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config))
+    return plan
+
+
+def _progress(planned: PlannedGate, result: GateResult) -> None:
+    if sys.stderr.isatty():
+        kind = "required" if planned.required else "advisory"
+        click.echo(f"  {result.status.value:<7} {planned.name} ({kind}, {result.duration:.2f}s)", err=True)
+
+
+@click.command()
+@click.option("--loop", "loop_dir", type=click.Path(file_okay=False), default=None,
+              help="The loop directory holding quality-gate-checklist.md (default: . or ./.loop).")
+@click.option("--only", multiple=True, metavar="NAME", help="Run only this checklist entry (repeatable).")
+@click.option("--skip", multiple=True, metavar="NAME", help="Do not run this checklist entry (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Gates run at once (default: the number of CPUs).")
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default="text",
+              help="Output format.")
+def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
+          output_format: str) -> None:
+    """Run the gates of quality-gate-checklist.md and give one verdict.
+
+    Required gates decide: exit 0 when all pass, 1 when one fails, 2 when one could not run
+    for an environmental reason (command not found, timeout, network) or the checklist is
+    invalid. Advisory gates are run and reported (as warnings) but never outvote a failing
+    required gate. Independent gates run in parallel; gates that change the tree run alone.
+
+    \b
+    Examples:
+      loopgate check                       the loop in . or ./.loop
+      loopgate check --loop loops/docs --format junit > gates.xml
+      loopgate check --only "link check"
+    """
+    directory = find_loop_dir(loop_dir)
+    plan = build_plan(directory, only, skip)
+    outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd="."), on_done=_progress)
+    ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
+                            if p.required)
+    report = Report(outcome.findings, ok, results=outcome.results, color=sys.stdout.isatty())
+    click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
+    sys.exit(outcome.exit_code())
