@@ -66,6 +66,7 @@ SPEC = ArtifactKind(
         SectionSpec("gates", Shape.LIST),
         SectionSpec("budgets", Shape.FIELDS, required=True),
         SectionSpec("stop_conditions", Shape.LIST, required=True),
+        SectionSpec("scope", Shape.FIELDS),
         SectionSpec("rollout", Shape.FIELDS),
     ),
 )
