@@ -9,6 +9,7 @@ from pathlib import Path
 
 from loopgate import codes
 from loopgate.artifacts.schema import schema_names
+from loopgate.hooks import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +41,7 @@ def test_schemas_are_package_data_and_well_formed() -> None:
         data = json.loads(folder.joinpath(f"{name}.schema.json").read_text("utf-8"))
         assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert data["$id"].endswith(f"/{name}.schema.json")
+
+
+def test_pre_commit_manifest_is_generated_from_the_registry() -> None:
+    assert (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8") == manifest(), "regenerate: loopgate hooks"

@@ -16,6 +16,7 @@ from loopgate.cli.check import check
 from loopgate.cli.gates import gate_group
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
+from loopgate.hooks import manifest
 from loopgate.init_loop import InitError, InitSettings, default_name, run_init
 from loopgate.reporters import REPORTER_BY_NAME, Report
 from loopgate.verify import VerifySettings, run_verify
@@ -194,6 +195,12 @@ def explain(code: str | None, output_format: str) -> None:
         return
     e = found[0]
     click.echo(f"{e.code} {e.name} ({e.severity.value})\n\n{e.summary}\n\n{e.explanation}\n\nFix: {e.hint}")
+
+
+@cli.command(hidden=True)
+def hooks() -> None:
+    """Print .pre-commit-hooks.yaml as generated from the gate registry."""
+    click.echo(manifest(), nl=False)
 
 
 cli.add_command(gate_group)
