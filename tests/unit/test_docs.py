@@ -9,6 +9,7 @@ from pathlib import Path
 
 from loopgate import codes
 from loopgate.artifacts.schema import schema_names
+from loopgate.gatedocs import gates_markdown
 from loopgate.hooks import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,3 +46,7 @@ def test_schemas_are_package_data_and_well_formed() -> None:
 
 def test_pre_commit_manifest_is_generated_from_the_registry() -> None:
     assert (ROOT / ".pre-commit-hooks.yaml").read_text("utf-8") == manifest(), "regenerate: loopgate hooks"
+
+
+def test_gates_md_is_generated_from_the_registry() -> None:
+    assert (ROOT / "docs" / "gates.md").read_text("utf-8") == gates_markdown(), "regenerate: loopgate gates-doc"

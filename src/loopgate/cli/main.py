@@ -16,6 +16,7 @@ from loopgate.cli.check import check
 from loopgate.cli.gates import gate_group
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
+from loopgate.gatedocs import gates_markdown
 from loopgate.hooks import manifest
 from loopgate.init_loop import InitError, InitSettings, default_name, run_init
 from loopgate.reporters import REPORTER_BY_NAME, Report
@@ -201,6 +202,12 @@ def explain(code: str | None, output_format: str) -> None:
 def hooks() -> None:
     """Print .pre-commit-hooks.yaml as generated from the gate registry."""
     click.echo(manifest(), nl=False)
+
+
+@cli.command("gates-doc", hidden=True)
+def gates_doc() -> None:
+    """Print docs/gates.md as generated from the gate registry."""
+    click.echo(gates_markdown(), nl=False)
 
 
 cli.add_command(gate_group)
