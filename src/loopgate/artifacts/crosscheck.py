@@ -110,22 +110,6 @@ class _Cross:
                           f"{len(open_items)} are not")
 
 
-def undecided_readiness(readiness: Artifact) -> Iterator[Finding]:
-    """Ticked means decided; an open box is a warning (the checkbox-less case is reported at extraction)."""
-    checks = readiness.data.get("checks")
-    for section, group in (checks or {}).items():
-        for index, check in enumerate(group):
-            if check.get("checked") is False and not _reported_as_not_checkbox(readiness, section, index):
-                pos = readiness.extracted.position(("checks", section, index))
-                yield codes.READINESS_UNDECIDED.at(readiness.path, pos.line, pos.column,
-                                                   f"readiness item '{check.get('text')}' is not ticked")
-
-
-def _reported_as_not_checkbox(readiness: Artifact, section: str, index: int) -> bool:
-    pos = readiness.extracted.position(("checks", section, index))
-    return any(f.code == codes.READINESS_UNDECIDED.code and f.line == pos.line for f in readiness.findings)
-
-
 def no_required_gate(checklist: Artifact) -> Iterator[Finding]:
     if checklist.data and not checklist.data.get("required_gates"):
         pos = checklist.extracted.position(())
@@ -136,8 +120,6 @@ def cross_check(artifacts: list[Artifact]) -> list[Finding]:
     by_kind = {a.kind: a for a in artifacts}
     cross = _Cross(by_kind)
     findings = [*cross.counters(), *cross.mode(), *cross.gates(), *cross.readiness_mode()]
-    if cross.readiness:
-        findings.extend(undecided_readiness(cross.readiness))
     if cross.checklist:
         findings.extend(no_required_gate(cross.checklist))
     return findings

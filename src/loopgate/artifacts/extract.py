@@ -128,6 +128,9 @@ class _Reader:
                 self.report(codes.READINESS_UNDECIDED, item.line, item.column,
                             f"readiness item '{item.text}' is not a checkbox, so it cannot be decided",
                             "Write it as `- [ ] ...`, and tick it (`- [x]`) when it holds.")
+            elif not item.checked:
+                self.report(codes.READINESS_UNDECIDED, item.line, item.column,
+                            f"readiness item '{item.text}' is not ticked")
         return result
 
     def named_lists(self, section: Section, spec: SectionSpec, path: JsonPath) -> dict[str, Any]:
