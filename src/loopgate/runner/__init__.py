@@ -1,0 +1,1 @@
+"""`loopgate run`: the bounded maker-checker loop around any agent command."""

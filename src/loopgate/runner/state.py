@@ -1,0 +1,112 @@
+"""LOOP_STATE.md as a value: read it with the artifact reader, render it back as markdown.
+
+The rendered file is the article's format, so a human reviews it like any other artifact and
+`loopgate verify` checks it. Fields the loop does not know are kept, so hand-written notes
+survive a rewrite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.artifacts.artifact import check_artifact
+from loopgate.artifacts.kinds import STATE
+from loopgate.runner.atomic import write_atomic
+
+COUNTERS = ("selected_items", "opened_pull_requests", "escalations")
+_ITEM_ORDER = ("status", "reason", "attempts", "gates", "next_action")
+# Statuses that end an item's life in the loop: a later run does not pick them up again.
+FINAL = {"done", "pr-opened", "drafted", "escalated", "skipped"}
+
+
+@dataclass
+class ItemState:
+    id: str
+    status: str = "pending"
+    reason: str = ""
+    attempts: int = 0
+    gates: dict[str, str] = field(default_factory=dict)
+    next_action: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoopState:
+    name: str
+    run_id: str = "not-started"
+    mode: str = "shadow"
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    run_extra: dict[str, str] = field(default_factory=dict)
+    items: dict[str, ItemState] = field(default_factory=dict)
+
+    def item(self, item_id: str) -> ItemState:
+        if item_id not in self.items:
+            self.items[item_id] = ItemState(item_id)
+        return self.items[item_id]
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split())  # one line: a newline would break the bullet
+
+
+def from_data(data: dict[str, Any], fallback_name: str) -> LoopState:
+    run = data.get("current_run") or {}
+    state = LoopState(str(data.get("name") or fallback_name))
+    state.run_id = _text(run.get("run_id", state.run_id))
+    state.mode = _text(run.get("mode", state.mode))
+    for key, value in run.items():
+        if key in COUNTERS and isinstance(value, int):
+            state.counters[key] = value
+        elif key not in ("run_id", "mode"):
+            state.run_extra[key] = _text(value)
+    for item_id, raw in (data.get("items") or {}).items():
+        if not isinstance(raw, dict):
+            continue
+        item = ItemState(item_id, _text(raw.get("status", "pending")), _text(raw.get("reason", "")))
+        attempts = raw.get("attempts", 0)
+        item.attempts = attempts if isinstance(attempts, int) else 0
+        gates = raw.get("gates")
+        item.gates = {k: _text(v) for k, v in gates.items()} if isinstance(gates, dict) else {}
+        item.next_action = _text(raw.get("next_action", ""))
+        item.extra = {k: _text(v) for k, v in raw.items() if k not in _ITEM_ORDER}
+        state.items[item_id] = item
+    return state
+
+
+def load_state(path: str, fallback_name: str) -> tuple[LoopState, list[str]]:
+    """The state and the errors that make it unusable (an invalid state is not guessed at)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return LoopState(fallback_name), []
+    artifact = check_artifact(path, STATE, text)
+    errors = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in artifact.findings
+              if f.severity.value == "error"]
+    return from_data(artifact.data, fallback_name), errors
+
+
+def render(state: LoopState) -> str:
+    lines = [f"# Loop State: {_text(state.name)}", "", "## Current Run",
+             f"- run_id: {_text(state.run_id)}", f"- mode: {_text(state.mode)}"]
+    lines += [f"- {key}: {state.counters.get(key, 0)}" for key in COUNTERS]
+    lines += [f"- {key}: {value}" for key, value in state.run_extra.items()]
+    lines += ["", "## Items"]
+    for item in state.items.values():
+        lines += ["", f"### {_text(item.id)}", f"- status: {item.status}"]
+        if item.reason:
+            lines.append(f"- reason: {_text(item.reason)}")
+        lines.append(f"- attempts: {item.attempts}")
+        if item.gates:
+            lines.append("- gates:")
+            # keys come back normalised (`link_check`); spaces read better and mean the same
+            lines += [f"  - {_text(name).replace('_', ' ')}: {result}" for name, result in item.gates.items()]
+        lines += [f"- {key}: {_text(value)}" for key, value in item.extra.items() if value]
+        if item.next_action:
+            lines.append(f"- next_action: {_text(item.next_action)}")
+    return "\n".join(lines) + "\n"
+
+
+def save_state(path: str, state: LoopState) -> None:
+    write_atomic(path, render(state))
