@@ -1,0 +1,95 @@
+"""The few git operations the loop needs, each a real `git` subprocess with a clear error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+
+class GitError(Exception):
+    """git failed or is missing; the message names the command and git's own words."""
+
+
+def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False,
+                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    except FileNotFoundError as err:
+        raise GitError("git is not installed (or not on PATH)") from err
+    if check and done.returncode != 0:
+        raise GitError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def repo_root(path: str) -> str:
+    return git(["rev-parse", "--show-toplevel"], path).strip()
+
+
+def common_dir(root: str) -> str:
+    found = git(["rev-parse", "--git-common-dir"], root).strip()
+    return found if os.path.isabs(found) else os.path.normpath(os.path.join(root, found))
+
+
+def head(root: str) -> str:
+    return git(["rev-parse", "HEAD"], root).strip()
+
+
+class Worktrees:
+    """One worktree and branch (`loop/<item-id>`) per item, kept inside the git directory so the
+    user's checkout never shows them and never changes."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.base_dir = os.path.join(common_dir(root), "loopgate-worktrees")
+
+    def path(self, item_id: str) -> str:
+        return os.path.join(self.base_dir, item_id)
+
+    @staticmethod
+    def branch(item_id: str) -> str:
+        return f"loop/{item_id}"
+
+    def create(self, item_id: str, base: str) -> str:
+        """A fresh worktree at `base`; an old one for the same item (a kept failure) is replaced."""
+        path = self.path(item_id)
+        self.remove(item_id, delete_branch=True)
+        os.makedirs(self.base_dir, exist_ok=True)
+        git(["worktree", "add", "--force", "-B", self.branch(item_id), path, base], self.root)
+        return path
+
+    def reset(self, item_id: str, base: str) -> None:
+        """Back to `base` between attempts, untracked files included."""
+        path = self.path(item_id)
+        git(["reset", "--hard", "-q", base], path)
+        git(["clean", "-fdxq"], path)
+
+    def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
+        path = self.path(item_id)
+        if os.path.exists(path):
+            git(["worktree", "remove", "--force", path], self.root, check=False)
+        git(["worktree", "prune"], self.root, check=False)
+        if delete_branch:
+            git(["branch", "-D", self.branch(item_id)], self.root, check=False)
+
+    def commit_all(self, item_id: str, message: str) -> str | None:
+        """Commit what the maker left (so the branch holds the candidate); None when nothing changed."""
+        path = self.path(item_id)
+        git(["add", "-A"], path)
+        if not git(["status", "--porcelain"], path).strip():
+            return None
+        identity = {"GIT_AUTHOR_NAME": "loopgate", "GIT_AUTHOR_EMAIL": "loopgate@localhost",
+                    "GIT_COMMITTER_NAME": "loopgate", "GIT_COMMITTER_EMAIL": "loopgate@localhost"}
+        git(["commit", "-q", "--no-verify", "-m", message], path, env=identity)
+        return head(path)
+
+    def diff(self, item_id: str, base: str) -> str:
+        path = self.path(item_id)
+        git(["add", "-A", "--intent-to-add"], path, check=False)
+        return git(["diff", base], path, check=False)
+
+    def changed_files(self, item_id: str, base: str) -> list[str]:
+        path = self.path(item_id)
+        out = git(["diff", "--name-only", "-z", base], path, check=False)
+        untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], path, check=False)
+        names = [n for n in (out + untracked).split("\0") if n]
+        return sorted(dict.fromkeys(names))
