@@ -20,8 +20,9 @@ def _mode_rank(mode: Any) -> int | None:
     return MODES.index(mode) if mode in MODES else None
 
 
-def spec_mode(spec: Artifact) -> str:
-    rollout = spec.data.get("rollout")
+def spec_mode(spec: dict[str, Any]) -> str:
+    """The spec's rollout mode (its data), shadow when it names none."""
+    rollout = spec.get("rollout")
     mode = rollout.get("mode") if isinstance(rollout, dict) else None
     return mode if isinstance(mode, str) and mode in MODES else "shadow"
 
@@ -70,7 +71,7 @@ class _Cross:
             return
         run = self.state.data.get("current_run")
         used = run.get("mode") if isinstance(run, dict) else None
-        allowed = spec_mode(self.spec)
+        allowed = spec_mode(self.spec.data)
         rank, limit = _mode_rank(used), _mode_rank(allowed)
         if rank is not None and limit is not None and rank > limit:
             yield self.at(self.state, ("current_run", "mode"), codes.MODE_NOT_ALLOWED,
@@ -100,7 +101,7 @@ class _Cross:
     def readiness_mode(self) -> Iterator[Finding]:
         if not (self.spec and self.readiness):
             return
-        mode = spec_mode(self.spec)
+        mode = spec_mode(self.spec.data)
         checks = self.readiness.data.get("checks")
         open_items = [c for group in (checks or {}).values() for c in group if not c.get("checked")]
         if mode != "shadow" and open_items:

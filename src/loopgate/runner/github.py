@@ -1,0 +1,117 @@
+"""The GitHub REST API, only as far as the loop needs it: issues by label, a pause label,
+pull requests, issue comments. Base URL configurable (GitHub Enterprise, or a local test
+server); token from the environment and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from loopgate.runner.queue import WorkItem
+
+MAX_PAGES = 50
+MAX_WAIT = 60.0  # never sleep longer than this for a rate limit; stop instead
+
+
+class GitHubError(Exception):
+    """The API could not be used: unreachable, unauthorised, rate-limited past our patience."""
+
+
+@dataclass(frozen=True)
+class GitHubConfig:
+    repo: str  # owner/name
+    api: str = "https://api.github.com"
+    token: str = ""
+    label: str = ""
+    pause_label: str = ""
+    timeout: float = 15.0
+
+
+class GitHub:
+    def __init__(self, config: GitHubConfig, sleep: Callable[[float], None] = time.sleep) -> None:
+        import requests  # noqa: PLC0415 - only runs that talk to GitHub pay for the import
+
+        self.config = config
+        self.sleep = sleep
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28",
+                                     "User-Agent": "loopgate"})
+        if config.token:
+            self.session.headers["Authorization"] = f"Bearer {config.token}"
+        self.requests_made = 0
+
+    def _url(self, path: str) -> str:
+        return self.config.api.rstrip("/") + path
+
+    def _wait_for(self, response: Any) -> float | None:
+        """Seconds to wait before retrying a rate-limited response, or None if it is not one."""
+        if response.status_code not in (403, 429):
+            return None
+        retry_after = response.headers.get("Retry-After")
+        if retry_after and retry_after.isdigit():
+            return float(retry_after)
+        if response.headers.get("X-RateLimit-Remaining") == "0":
+            reset = response.headers.get("X-RateLimit-Reset", "")
+            return max(0.0, float(reset) - time.time()) if reset.isdigit() else 60.0
+        return 60.0 if response.status_code == 429 else None
+
+    def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
+        import requests  # noqa: PLC0415
+
+        url = path_or_url if path_or_url.startswith("http") else self._url(path_or_url)
+        for _ in range(4):
+            try:
+                response = self.session.request(method, url, timeout=self.config.timeout, **kwargs)
+            except requests.RequestException as err:
+                raise GitHubError(f"{method} {url}: {type(err).__name__}: {err}") from err
+            self.requests_made += 1
+            wait = self._wait_for(response)
+            if wait is None:
+                break
+            if wait > MAX_WAIT:
+                raise GitHubError(f"GitHub rate limit: retry in {wait:.0f}s is longer than loopgate waits")
+            self.sleep(wait)
+        if response.status_code >= 400:
+            raise GitHubError(f"{method} {url}: HTTP {response.status_code}: {response.text[:200]}")
+        # Spend what is left slowly when the limit runs low, rather than hit it mid-run.
+        remaining = response.headers.get("X-RateLimit-Remaining", "")
+        if remaining.isdigit() and int(remaining) < 5:
+            self.sleep(1.0)
+        return response
+
+    def issues(self, label: str) -> list[WorkItem]:
+        owner_repo = self.config.repo
+        url: str | None = self._url(f"/repos/{owner_repo}/issues")
+        params: dict[str, Any] | None = {"state": "open", "labels": label, "per_page": 100}
+        items: list[WorkItem] = []
+        for _ in range(MAX_PAGES):
+            if url is None:
+                break
+            response = self.request("GET", url, params=params)
+            for issue in response.json():
+                if not isinstance(issue, dict) or "pull_request" in issue:
+                    continue  # the issues endpoint lists pull requests too
+                labels = tuple(str(lb.get("name", "")) for lb in issue.get("labels", []) if isinstance(lb, dict))
+                items.append(WorkItem(id=f"GH-{issue['number']}", title=str(issue.get("title") or ""),
+                                      body=str(issue.get("body") or ""), labels=labels, source="github",
+                                      url=str(issue.get("html_url") or ""), number=int(issue["number"])))
+            url = response.links.get("next", {}).get("url")
+            params = None  # the next link carries them
+        return items
+
+    def repo_has_label_on_open_issue(self, label: str) -> bool:
+        """The kill switch: any open issue carrying the pause label pauses the loop."""
+        response = self.request("GET", f"/repos/{self.config.repo}/issues",
+                                params={"state": "open", "labels": label, "per_page": 1})
+        return bool(response.json())
+
+    def create_pull_request(self, head: str, base: str, title: str, body: str, draft: bool) -> str:
+        response = self.request("POST", f"/repos/{self.config.repo}/pulls",
+                                json={"head": head, "base": base, "title": title, "body": body, "draft": draft})
+        return str(response.json().get("html_url", ""))
+
+    def comment(self, number: int, body: str) -> None:
+        self.request("POST", f"/repos/{self.config.repo}/issues/{number}/comments", json={"body": body})

@@ -1,0 +1,141 @@
+"""Run the maker (any agent command) in an item's worktree, inside hard limits.
+
+The command runs in its own process group, so a timeout, a budget overrun or a stop signal
+kills everything it started. Its output goes to a log file that is read while it runs: a
+tool-call or cost budget is enforced mid-attempt from what the agent reports, not after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.runner.usage import Usage, from_output, from_usage_file
+
+TAIL_BYTES = 4000
+
+
+@dataclass
+class MakerLimits:
+    timeout: float  # seconds left in the runtime budget
+    max_tool_calls: int | None = None
+    max_cost_usd: float | None = None
+    grace: float = 3.0  # SIGTERM -> SIGKILL
+
+
+@dataclass
+class MakerRun:
+    exit_code: int | None
+    duration: float
+    output_tail: str
+    usage: Usage
+    stopped: str = ""  # "" | "timeout" | "tool-calls" | "cost" | "signal"
+    started: bool = True  # False when the command could not be started at all
+    error: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _kill_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM the whole group, then SIGKILL whatever ignores it."""
+    _kill_group(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=grace)
+    _kill_group(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _tail(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - TAIL_BYTES))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _read_log(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(16 * 1024 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _over_budget(usage: Usage, limits: MakerLimits) -> str:
+    if limits.max_tool_calls is not None and usage.tool_calls > limits.max_tool_calls:
+        return "tool-calls"
+    if limits.max_cost_usd is not None and usage.cost_usd > limits.max_cost_usd:
+        return "cost"
+    return ""
+
+
+def _usage(log_path: str, usage_file: str) -> Usage:
+    usage = from_output(_read_log(log_path))
+    reported = from_usage_file(usage_file)
+    if reported.reported:  # the maker's own account wins where it gives one
+        usage = reported if not usage.reported else _merge(usage, reported)
+    return usage
+
+
+def _merge(seen: Usage, reported: Usage) -> Usage:
+    return Usage(max(seen.tool_calls, reported.tool_calls), max(seen.input_tokens, reported.input_tokens),
+                 max(seen.output_tokens, reported.output_tokens), max(seen.cost_usd, reported.cost_usd), True)
+
+
+def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
+              should_stop: Callable[[], bool] | None = None) -> MakerRun:
+    usage_file = env.get("LOOPGATE_USAGE_FILE", "")
+    start = time.monotonic()
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(command, shell=True, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError as err:
+        return MakerRun(None, 0.0, "", Usage(), started=False, error=f"cannot start the maker: {err}")
+    stopped = ""
+    checked = 0.0
+    while proc.poll() is None:
+        elapsed = time.monotonic() - start
+        if elapsed >= limits.timeout:
+            stopped = "timeout"
+        elif should_stop is not None and should_stop():
+            stopped = "signal"
+        elif elapsed - checked >= 0.5 and (limits.max_tool_calls is not None or limits.max_cost_usd is not None):
+            checked = elapsed
+            stopped = _over_budget(_usage(log_path, usage_file), limits)
+        if stopped:
+            _stop(proc, limits.grace)
+            break
+        time.sleep(0.05)
+    _kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
+    usage = _usage(log_path, usage_file)
+    stopped = stopped or _over_budget(usage, limits)
+    code = proc.returncode
+    tail = _tail(log_path)
+    return MakerRun(code, time.monotonic() - start, tail, usage, stopped)
+
+
+def write_prompt(path: str, item: dict[str, Any], rules: list[str], feedback: str, attempt: int) -> None:
+    """The rendered prompt: the item, the rules it must respect, and the last attempt's gate failures."""
+    lines = [f"# Work item {item.get('id')}: {item.get('title', '')}", "", str(item.get("body", "")).strip(), "",
+             f"Attempt {attempt}.", "", "## Rules", *[f"- {r}" for r in rules]]
+    expected = item.get("expected_paths") or []
+    if expected:
+        lines += ["", "## Allowed paths", *[f"- {p}" for p in expected]]
+    if feedback:
+        lines += ["", "## Gate failures from the previous attempt", "", feedback.strip()]
+    lines += ["", "## Item as JSON", "", "```json", json.dumps(item, indent=2), "```", ""]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
