@@ -14,6 +14,7 @@ from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
 from loopgate.artifacts.schema import schema_names, schema_text
 from loopgate.cli.check import check
 from loopgate.cli.gates import gate_group
+from loopgate.cli.run import run, status
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.gatedocs import gates_markdown
@@ -212,6 +213,8 @@ def gates_doc() -> None:
 
 cli.add_command(gate_group)
 cli.add_command(check)
+cli.add_command(run)
+cli.add_command(status)
 
 
 def main() -> None:

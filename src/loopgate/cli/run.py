@@ -1,0 +1,149 @@
+"""`loopgate run` and `loopgate status`: parsing and printing around the runner core."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from loopgate.artifacts.kinds import SPEC, STATE
+from loopgate.check import PlannedGate
+from loopgate.cli.check import build_plan
+from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
+from loopgate.runner.queue import WorkItem
+from loopgate.runner.state import load_state
+
+
+def _fail(message: str) -> None:
+    click.echo(f"loopgate: error: {message}", err=True)
+    sys.exit(2)
+
+
+def resolve_loop_dir(given: str | None) -> str:
+    for candidate in [given] if given else [".", ".loop"]:
+        if os.path.isfile(os.path.join(candidate, SPEC.filename)):
+            return candidate
+    _fail(f"no {SPEC.filename} in {given or '. or ./.loop'}")
+    raise AssertionError  # unreachable
+
+
+def plan_factory(loop_dir: str) -> Any:
+    """Gates for one attempt: the checklist's plan, scoped to the item and the run's base."""
+    def factory(worktree: str, base: str, item: WorkItem) -> list[PlannedGate]:
+        plan = build_plan(loop_dir, (), ())
+        scoped = []
+        for planned in plan:
+            options = planned.options
+            if options is not None and dataclasses.is_dataclass(options):
+                names = {f.name for f in dataclasses.fields(options)}
+                changes: dict[str, Any] = {}
+                if "base" in names and getattr(options, "base", None) in (None, ""):
+                    changes["base"] = base
+                if "allow" in names and item.expected_paths:
+                    changes["allow"] = tuple(getattr(options, "allow", ()) or ()) + item.expected_paths
+                options = dataclasses.replace(options, **changes)  # type: ignore[type-var]
+            scoped.append(dataclasses.replace(planned, options=options))
+        return scoped
+    return factory
+
+
+class _Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        if self.quiet:
+            return
+        if kind == "item":
+            line = f"item {data['id']}: {data['status']}" + (f" ({data['reason']})" if data.get("reason") else "")
+        elif kind == "attempt":
+            line = f"item {data['item']}: attempt {data['attempt']}: running the maker"
+        elif kind == "gate":
+            line = f"item {data['item']}: gate {data['gate']}: {data['status']}"
+        elif kind == "stale-lock":
+            line = f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state"
+        else:
+            return
+        click.echo(line, err=True)
+
+
+@click.command()
+@click.argument("loop_dir", required=False, type=click.Path(file_okay=False))
+@click.option("--maker", metavar="CMD", help="The agent command (default: `maker command` under ## Roles).")
+@click.option("--mode", type=click.Choice(["shadow", "draft-pr", "pr"]), default=None,
+              help="Rollout mode (default: the spec's; beyond shadow needs the spec's opt-in and a readiness audit).")
+@click.option("--max-items", type=click.IntRange(1), default=None, help="Work on at most N items this run.")
+@click.option("--dry-run", is_flag=True, help="Select and report; never run the maker.")
+@click.option("--base", default="HEAD", show_default=True, help="The commit each item's worktree starts from.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
+def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: int | None, dry_run: bool, base: str,
+        output_format: str, quiet: bool) -> None:
+    """Run the bounded maker-checker loop once.
+
+    Finds work (the spec's Inputs: a local queue file, GitHub issues by label), applies the
+    work selection rules, runs the maker in a git worktree per item, checks each attempt
+    with the checklist's gates, and records everything in LOOP_STATE.md and a JSON report
+    under .loop/runs/. Shadow mode (the default) never pushes or opens pull requests.
+
+    \b
+    Exit status:
+      0  all selected items completed        4  a budget ran out
+      2  usage or input error                5  environmental failure (gate could not run)
+      3  escalations pending                 6  interrupted (SIGINT/SIGTERM)
+                                             7  paused (PAUSE file or pause label)
+
+    \b
+    Examples:
+      loopgate run examples/shadow-loop/.loop
+      loopgate run --dry-run --format json
+      loopgate run --maker 'claude -p "$(cat $LOOPGATE_PROMPT_FILE)" --output-format json'
+    """
+    directory = resolve_loop_dir(loop_dir)
+    settings = RunSettings(directory, maker, mode, max_items, dry_run, base)
+    try:
+        outcome = Loop(settings, plan_factory(directory), _Progress(quiet)).run()
+    except RunError as err:
+        _fail(str(err))
+        return
+    if output_format == "json":
+        with open(outcome.report_path, encoding="utf-8") as handle:
+            click.echo(handle.read(), nl=False)
+    else:
+        for record in outcome.records:
+            click.echo(f"{record.item.id:<16} {record.status:<12} {record.reason}")
+        click.echo(f"stopped: {outcome.stop.label}: {outcome.detail}")
+        click.echo(f"report: {outcome.report_path}")
+        if any(r.status == "escalated" for r in outcome.records):
+            click.echo(f"escalations: {outcome.summary_path}")
+    sys.exit(outcome.stop.exit_code)
+
+
+@click.command()
+@click.argument("loop_dir", required=False, type=click.Path(file_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output.")
+def status(loop_dir: str | None, output_format: str) -> None:
+    """Print the loop's state (LOOP_STATE.md) as a table."""
+    directory = resolve_loop_dir(loop_dir)
+    state, errors = load_state(os.path.join(directory, STATE.filename), "loop")
+    if errors:
+        _fail(errors[0])
+    if output_format == "json":
+        click.echo(json.dumps({"name": state.name, "run_id": state.run_id, "mode": state.mode,
+                               "counters": state.counters,
+                               "items": [dataclasses.asdict(i) for i in state.items.values()]}, indent=2))
+        return
+    click.echo(f"{state.name}: run {state.run_id}, mode {state.mode}, "
+               + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in state.counters.items()))
+    rows = [("ITEM", "STATUS", "ATTEMPTS", "REASON", "NEXT ACTION")]
+    rows += [(i.id, i.status, str(i.attempts), i.reason, i.next_action) for i in state.items.values()]
+    widths = [min(max(len(r[c]) for r in rows), 40) for c in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell[:40].ljust(widths[c]) for c, cell in enumerate(row[:4])) + "  " + row[4])
+
+
+__all__ = ["Stop", "run", "status"]
