@@ -200,7 +200,9 @@ class Loop:
             raise RunError(f"{STATE.filename} is invalid: {errors_[0]}")
         self.state: LoopState = state
         self.control = self._control_files(self.loop_dir, self.root)
-        self.control_hashes = _hash_files(self.control)
+        # Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
+        loop_key = hashlib.sha256(self.loop_dir.encode()).hexdigest()[:12]
+        self.runtime_dir = os.path.join(gitops.common_dir(self.root), "loopgate", loop_key)
         self.github = self._github()
 
     def _mode(self) -> str:
@@ -348,15 +350,23 @@ class Loop:
                     "LOOPGATE_MAX_TOOL_CALLS": str(self.budgets.max_tool_calls)})
         return env
 
-    def _edited_control_files(self, worktree: str) -> list[str]:
-        """Control files changed by the attempt, in the worktree's copy or in the main checkout."""
-        edited = [p for p, h in _hash_files(self.control).items() if h != self.control_hashes[p]]
+    def _control_snapshot(self, worktree: str) -> dict[str, str]:
+        """Hashes of every control file: the main checkout's and the worktree's copies.
+
+        The main LOOP_STATE.md is the one control file the loop itself writes, so it is
+        compared with what the loop last wrote rather than with the start of the run.
+        """
+        copies = []
         for original in self.control:
             rel = os.path.relpath(original, self.root)
-            copy = os.path.join(worktree, rel)
-            if not rel.startswith("..") and _hash_files([copy])[copy] != self.control_hashes[original]:
-                edited.append(rel)
-        return sorted(set(edited))
+            if not rel.startswith(".."):
+                copies.append(os.path.join(worktree, rel))
+        return _hash_files(self.control + copies)
+
+    def _edited_control_files(self, before: dict[str, str]) -> list[str]:
+        after = _hash_files(list(before))
+        return sorted(os.path.relpath(p, self.root) if p.startswith(self.root) else p
+                      for p, digest in after.items() if digest != before[p])
 
     def attempt(self, record: ItemRecord, number: int, worktree: str, feedback: str) -> dict[str, Any]:
         runtime = self.remaining_runtime()
@@ -366,7 +376,8 @@ class Loop:
         if cost_left is not None and cost_left <= 0:
             raise _BudgetStop("max cost reached")
         self.worktrees.reset(record.item.id, self.base)
-        work_dir = os.path.join(self.loop_dir, ".loopgate", "attempts", record.item.id, str(number))
+        before = self._control_snapshot(worktree)
+        work_dir = os.path.join(self.runtime_dir, "attempts", record.item.id, str(number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
         rules = [str(r) for r in (self.spec.get("work_selection_rules") or {}).get("must_skip_and_escalate", [])]
@@ -387,7 +398,7 @@ class Loop:
         if made.stopped in ("timeout", "cost"):
             raise _BudgetStop("max runtime reached during an attempt" if made.stopped == "timeout"
                               else "max cost reached during an attempt")
-        edited = self._edited_control_files(worktree)
+        edited = self._edited_control_files(before)
         if edited:
             raise _ControlFileEdited(", ".join(edited))
         if made.stopped == "tool-calls":
@@ -490,7 +501,7 @@ class Loop:
     def run(self) -> RunOutcome:
         self._load()
         self.approvals = Approvals(self.mode)
-        lock = RunLock(os.path.join(self.loop_dir, ".loopgate", "run.lock"))
+        lock = RunLock(os.path.join(self.runtime_dir, "run.lock"))
         try:
             lock.acquire()
         except Exception as err:

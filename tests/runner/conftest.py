@@ -1,0 +1,240 @@
+"""A real git repository with a loop in `.loop/`, real maker scripts, and gates that are real
+subprocesses (a link check and a scope check), injected through the run loop's plan factory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopgate.check import PlannedGate
+from loopgate.findings import Finding, Severity
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
+from loopgate.runner.queue import WorkItem
+
+SPEC = """\
+# Loop Spec: Docs Repair
+
+## Purpose
+Repair broken documentation links.
+
+## Trigger
+Run every weekday at 08:00 local time.
+
+## Inputs
+- queue: work-queue.md
+
+## Work Selection Rules
+The loop may select work only when:
+- the issue is labeled maintenance
+- the expected file changes are below three files
+
+The loop must skip and escalate when:
+- the change touches authentication, authorization, payments, or data deletion
+- the same item failed twice before
+
+## Roles
+- maker: a scripted agent
+- maker command: {maker}
+
+## Gates
+- links
+- scope
+
+## Budgets
+- max iterations: {iterations}
+- max tool calls per iteration: 20
+- max runtime: {runtime}
+- max pull requests per run: 2
+
+## Stop Conditions
+Stop when one of these is true:
+- all selected work items are completed or escalated
+- the checker reports no progress across two consecutive attempts
+
+## Rollout
+- mode: {mode}
+"""
+CHECKLIST = """\
+# Quality Gate Checklist: Docs Repair
+
+## Required Gates
+
+### links
+- command: python check_links.py
+
+### scope
+- gate: scope
+"""
+POLICY = """\
+# Escalation Policy: Docs Repair
+
+## Always Escalate
+- authentication
+- production secrets
+"""
+READINESS = """\
+# Loop Readiness: Docs Repair
+
+## Ready
+- [x] the work repeats
+- [x] the gates run without the agent
+"""
+QUEUE = """\
+# Work Queue
+
+### DOC-1
+- title: Fix the broken link in the guide
+- labels: maintenance
+- expected paths: docs/guide.md
+
+### AUTH-2
+- title: Update the login authentication redirect
+- labels: maintenance
+- expected paths: src/login.py
+
+### BIG-3
+- title: Reorganise the docs tree
+- labels: maintenance
+- expected paths: docs/a.md, docs/b.md, docs/c.md, docs/d.md
+
+### CHORE-4
+- title: Bump a version
+- labels: chore
+"""
+CHECK_LINKS = """\
+import pathlib, sys
+text = pathlib.Path("docs/guide.md").read_text()
+if "missing.md" in text:
+    print("docs/guide.md:3:10: link to missing.md is broken")
+    sys.exit(1)
+print("links ok")
+"""
+
+MAKERS = {
+    "good": "sed -i 's/missing.md/index.md/' docs/guide.md && echo 'fixed the link'",
+    "wrong": "echo 'see also [x](missing.md)' >> docs/guide.md && echo 'all tests pass'",
+    "liar": "echo 'all tests pass, done!'",
+    "outside": "echo 'x = 1' > src/app.py && sed -i 's/missing.md/index.md/' docs/guide.md",
+    "forever": "sleep 600",
+    "sleepy-child": "(sleep 600 & echo $! > \"$LOOPGATE_WORKTREE/../child.pid\"; wait)",
+    "ignores-term": "trap '' TERM; echo $$ > \"$LOOPGATE_WORKTREE/../maker.pid\"; while true; do sleep 0.1; done",
+    "edits-state": "echo '- tampered: yes' >> .loop/LOOP_STATE.md && sed -i 's/missing.md/index.md/' docs/guide.md",
+    "edits-checklist": "printf '\\n## Advisory Gates\\n' >> .loop/quality-gate-checklist.md "
+                       "&& sed -i 's/missing.md/index.md/' docs/guide.md",
+    "crash": "echo 'segfault' >&2; exit 139",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+@dataclass
+class LoopRepo:
+    root: Path
+    loop: Path
+
+    def set_spec(self, maker: str = "good", iterations: int = 3, runtime: str = "5 minutes",
+                 mode: str = "shadow") -> None:
+        command = MAKERS.get(maker, maker)
+        (self.loop / "LOOP_SPEC.md").write_text(SPEC.format(maker=command.replace("\n", " "), iterations=iterations,
+                                                             runtime=runtime, mode=mode))
+        self.commit("spec")
+
+    def commit(self, message: str) -> None:
+        git(self.root, "add", "-A")
+        subprocess.run(["git", "commit", "-qm", message], cwd=self.root, capture_output=True)
+
+    def state(self) -> str:
+        return (self.loop / "LOOP_STATE.md").read_text()
+
+
+@pytest.fixture
+def loop_repo(tmp_path: Path) -> LoopRepo:
+    root = tmp_path / "repo"
+    loop = root / ".loop"
+    (root / "docs").mkdir(parents=True)
+    (root / "src").mkdir()
+    loop.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    (root / "docs" / "guide.md").write_text("# Guide\n\nRead [the index](missing.md).\n")
+    (root / "docs" / "index.md").write_text("# Index\n")
+    (root / "src" / "login.py").write_text("x = 0\n")
+    (root / "check_links.py").write_text(CHECK_LINKS)
+    (loop / "quality-gate-checklist.md").write_text(CHECKLIST)
+    (loop / "escalation-policy.md").write_text(POLICY)
+    (loop / "loop-readiness.md").write_text(READINESS)
+    (loop / "work-queue.md").write_text(QUEUE)
+    repo = LoopRepo(root, loop)
+    repo.set_spec()
+    return repo
+
+
+def _command_gate(options: Any, context: GateContext) -> GateResult:
+    """A real subprocess gate: the checklist's `python check_links.py`, run in the worktree."""
+    done = subprocess.run([sys.executable, "check_links.py"], cwd=context.cwd, capture_output=True, text=True)
+    if done.returncode == 0:
+        return GateResult("links", GateStatus.PASSED, summary=done.stdout.strip())
+    finding = Finding("docs/guide.md", 3, 10, "LG701", Severity.ERROR, done.stdout.strip(), "fix the link")
+    return GateResult("links", GateStatus.FAILED, [finding], output_tail=done.stdout)
+
+
+def _scope_gate(options: Any, context: GateContext) -> GateResult:
+    """Changed files (git, against the base) must be among the item's expected paths."""
+    out = subprocess.run(["git", "status", "--porcelain", "-uall"], cwd=context.cwd, capture_output=True,
+                         text=True, check=True).stdout
+    changed = sorted(line[3:] for line in out.splitlines())
+    allowed = set(options.allow)
+    outside = [p for p in changed if p not in allowed]
+    findings = [Finding(p, 1, 1, "LG401", Severity.ERROR, f"{p} matched no allow pattern", "stay in scope")
+                for p in outside]
+    return GateResult("scope", GateStatus.FAILED if outside else GateStatus.PASSED, findings)
+
+
+@dataclass(frozen=True)
+class _Allow:
+    allow: tuple[str, ...] = ()
+
+
+LINKS = GateSpec("links", "", "", _Allow, _command_gate)
+SCOPE = GateSpec("scope", "", "", _Allow, _scope_gate)
+
+
+def plan_factory(worktree: str, base: str, item: WorkItem) -> list[PlannedGate]:
+    origin = (".loop/quality-gate-checklist.md", 5, 5)
+    return [PlannedGate("links", LINKS, _Allow(), True, origin),
+            PlannedGate("scope", SCOPE, _Allow(item.expected_paths), True, origin)]
+
+
+PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]
+
+
+@pytest.fixture
+def factory() -> PlanFactory:
+    return plan_factory
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purposes
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+__all__ = ["MAKERS", "LoopRepo", "git", "pid_alive", "textwrap"]
