@@ -151,7 +151,7 @@ class LoopRepo:
 
     def commit(self, message: str) -> None:
         git(self.root, "add", "-A")
-        subprocess.run(["git", "commit", "-qm", message], cwd=self.root, capture_output=True)
+        subprocess.run(["git", "commit", "-qm", message], cwd=self.root, capture_output=True, check=False)
 
     def state(self) -> str:
         return (self.loop / "LOOP_STATE.md").read_text()
@@ -182,7 +182,8 @@ def loop_repo(tmp_path: Path) -> LoopRepo:
 
 def _command_gate(options: Any, context: GateContext) -> GateResult:
     """A real subprocess gate: the checklist's `python check_links.py`, run in the worktree."""
-    done = subprocess.run([sys.executable, "check_links.py"], cwd=context.cwd, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "check_links.py"], cwd=context.cwd, capture_output=True, text=True,
+                          check=False)
     if done.returncode == 0:
         return GateResult("links", GateStatus.PASSED, summary=done.stdout.strip())
     finding = Finding("docs/guide.md", 3, 10, "LG701", Severity.ERROR, done.stdout.strip(), "fix the link")

@@ -99,7 +99,7 @@ def test_out_of_scope_edit_fails_the_scope_gate(loop_repo: LoopRepo, factory: Pl
 @pytest.mark.parametrize("maker", ["edits-state", "edits-checklist"])
 def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: PlanFactory, maker: str) -> None:
     loop_repo.set_spec(maker)
-    _, outcome = run(loop_repo, factory)
+    run(loop_repo, factory)
     assert statuses(loop_repo)["DOC-1"] == "escalated"
     assert "edited control files" in loop_repo.state()
     assert "tampered" not in loop_repo.state()
