@@ -7,6 +7,7 @@ at once (atomically), so a kill at any moment loses nothing and the next run res
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import hashlib
@@ -27,7 +28,7 @@ from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
 from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.lock import RunLock
-from loopgate.runner.maker import MakerLimits, run_maker, write_prompt
+from loopgate.runner.maker import MakerLimits, kill_group, run_maker, write_prompt
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
 from loopgate.runner.report import write_report, write_summary
 from loopgate.runner.rules import Rules, read_rules
@@ -368,6 +369,25 @@ class Loop:
         return sorted(os.path.relpath(p, self.root) if p.startswith(self.root) else p
                       for p, digest in after.items() if digest != before[p])
 
+    def _maker_pid_file(self) -> str:
+        return os.path.join(self.runtime_dir, "maker.pid")
+
+    def _maker_started(self, pid: int) -> None:
+        with open(self._maker_pid_file(), "w", encoding="utf-8") as handle:
+            handle.write(str(pid))
+
+    def _kill_orphaned_maker(self) -> int | None:
+        """A run killed with -9 leaves its maker running; the next run ends it before starting."""
+        try:
+            with open(self._maker_pid_file(), encoding="utf-8") as handle:
+                pgid = int(handle.read().strip() or 0)
+        except (OSError, ValueError):
+            return None
+        if pgid > 0:
+            kill_group(pgid, signal.SIGKILL)
+        os.unlink(self._maker_pid_file())
+        return pgid
+
     def attempt(self, record: ItemRecord, number: int, worktree: str, feedback: str) -> dict[str, Any]:
         runtime = self.remaining_runtime()
         if runtime <= 0:
@@ -385,7 +405,9 @@ class Loop:
         self.emit("attempt", {"item": record.item.id, "attempt": number})
         limits = MakerLimits(runtime, self.budgets.max_tool_calls, cost_left, self.settings.grace)
         made = run_maker(self.maker, worktree, self._env(record, number, prompt, usage_file, worktree), limits,
-                         os.path.join(work_dir, "maker.log"), lambda: bool(self.stop_requested))
+                         os.path.join(work_dir, "maker.log"), lambda: bool(self.stop_requested), self._maker_started)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._maker_pid_file())
         self.usage.add(made.usage)
         entry: dict[str, Any] = {"attempt": number, "maker": {"exit_code": made.exit_code, "stopped": made.stopped,
                                                              "duration": round(made.duration, 3),
@@ -510,7 +532,9 @@ class Loop:
         run_id = _now_id()
         outcome = RunOutcome(Stop.DONE, "every selected item is completed or escalated", run_id)
         if lock.stale is not None:
-            outcome.stale_lock = f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its state"
+            orphan = self._kill_orphaned_maker()
+            outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
+                                  "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
         try:
             self.state.run_id, self.state.mode = run_id, self.mode

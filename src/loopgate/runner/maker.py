@@ -42,17 +42,17 @@ class MakerRun:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def _kill_group(pgid: int, sig: int) -> None:
+def kill_group(pgid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
 
 
 def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
     """SIGTERM the whole group, then SIGKILL whatever ignores it."""
-    _kill_group(proc.pid, signal.SIGTERM)
+    kill_group(proc.pid, signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
-    _kill_group(proc.pid, signal.SIGKILL)
+    kill_group(proc.pid, signal.SIGKILL)
     proc.wait()
 
 
@@ -95,7 +95,8 @@ def _merge(seen: Usage, reported: Usage) -> Usage:
 
 
 def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
-              should_stop: Callable[[], bool] | None = None) -> MakerRun:
+              should_stop: Callable[[], bool] | None = None,
+              on_start: Callable[[int], None] | None = None) -> MakerRun:
     usage_file = env.get("LOOPGATE_USAGE_FILE", "")
     start = time.monotonic()
     try:
@@ -104,6 +105,8 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
                                     stdin=subprocess.DEVNULL, start_new_session=True)
     except OSError as err:
         return MakerRun(None, 0.0, "", Usage(), started=False, error=f"cannot start the maker: {err}")
+    if on_start is not None:
+        on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
     stopped = ""
     checked = 0.0
     while proc.poll() is None:
@@ -119,7 +122,7 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
             _stop(proc, limits.grace)
             break
         time.sleep(0.05)
-    _kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
+    kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
     usage = _usage(log_path, usage_file)
     stopped = stopped or _over_budget(usage, limits)
     code = proc.returncode
