@@ -5,6 +5,7 @@ server); token from the environment and never written anywhere.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,17 @@ from loopgate.runner.queue import WorkItem
 
 MAX_PAGES = 50
 MAX_WAIT = 60.0  # never sleep longer than this for a rate limit; stop instead
+
+
+_EXPECTED = re.compile(r"^\s*(?:[-*]\s*)?expected[ _-]paths?\s*:\s*(.+)$", re.I | re.M)
+
+
+def expected_paths(body: str) -> tuple[str, ...]:
+    """An issue says what it may touch with a line `Expected paths: docs/guide.md, docs/faq.md`."""
+    found = _EXPECTED.search(body)
+    if not found:
+        return ()
+    return tuple(p.strip().strip("`") for p in found.group(1).split(",") if p.strip().strip("`"))
 
 
 class GitHubError(Exception):
@@ -95,8 +107,9 @@ class GitHub:
                 if not isinstance(issue, dict) or "pull_request" in issue:
                     continue  # the issues endpoint lists pull requests too
                 labels = tuple(str(lb.get("name", "")) for lb in issue.get("labels", []) if isinstance(lb, dict))
+                body = str(issue.get("body") or "")
                 items.append(WorkItem(id=f"GH-{issue['number']}", title=str(issue.get("title") or ""),
-                                      body=str(issue.get("body") or ""), labels=labels, source="github",
+                                      body=body, labels=labels, source="github", expected_paths=expected_paths(body),
                                       url=str(issue.get("html_url") or ""), number=int(issue["number"])))
             url = response.links.get("next", {}).get("url")
             params = None  # the next link carries them
