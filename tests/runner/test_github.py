@@ -26,7 +26,8 @@ class FakeGitHub:
         self.rate_limited_once = False
         self.paused = False
         self.issues = [
-            {"number": 7, "title": "Fix the broken link in the guide", "body": "The guide links to missing.md.\n\nExpected paths: `docs/guide.md`",
+            {"number": 7, "title": "Fix the broken link in the guide",
+             "body": "The guide links to missing.md.\n\nExpected paths: `docs/guide.md`",
              "labels": [{"name": "maintenance"}], "html_url": "http://example.invalid/7"},
             {"number": 8, "title": "Rotate production secrets", "body": "", "labels": [{"name": "maintenance"}],
              "html_url": "http://example.invalid/8"},
@@ -53,7 +54,7 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             query = parse_qs(url.query)
             fake.requests.append(("GET", self.path, None, dict(self.headers)))
@@ -73,7 +74,7 @@ def github() -> Iterator[tuple[FakeGitHub, str]]:
             else:
                 self._send(200, fake.issues[2:], {"X-RateLimit-Remaining": "4998"})
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             payload = json.loads(self.rfile.read(length) or b"{}")
             fake.requests.append(("POST", self.path, payload, dict(self.headers)))
