@@ -306,6 +306,9 @@ class Loop:
         if self.rules.max_files is not None and len(item.expected_paths) > self.rules.max_files:
             return "escalate", (f"expects {len(item.expected_paths)} files, over the limit of "
                                 f"{self.rules.max_files}")
+        outside = self.rules.outside_scope(item.expected_paths)
+        if outside:
+            return "escalate", f"expects to change {', '.join(outside)}, outside the spec's allowed paths"
         text = f"{item.title}\n{item.body}"
         for cat in self.rules.categories:
             why = cat.matches(item.labels, text, item.expected_paths)

@@ -92,6 +92,16 @@ class Rules:
     baseline: bool = False  # "required tests ... failing before the change starts"
     no_progress_attempts: int = 2  # "no progress across two consecutive attempts"
     categories: tuple[Category, ...] = field(default_factory=tuple)
+    allowed_paths: tuple[str, ...] = ()  # the spec's ## Scope, gitignore-style
+
+    def outside_scope(self, paths: tuple[str, ...]) -> list[str]:
+        """The expected paths no allowed pattern covers (all of them fit when no scope is set)."""
+        if not self.allowed_paths:
+            return []
+        from pathspec import GitIgnoreSpec  # noqa: PLC0415
+
+        spec = GitIgnoreSpec.from_lines(self.allowed_paths)
+        return [p for p in paths if not spec.match_file(p)]
 
 
 def read_rules(spec: dict[str, Any], policy: dict[str, Any] | None) -> Rules:
@@ -130,4 +140,4 @@ def read_rules(spec: dict[str, Any], policy: dict[str, Any] | None) -> Rules:
     for entry in (policy or {}).get("always_escalate", []):
         categories.append(category(entry))
     return Rules(tuple(dict.fromkeys(labels)), max_files, max_failures, baseline, max(no_progress, 2),
-                 tuple(categories))
+                 tuple(categories), _list(scope.get("allowed_paths")))
