@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import os
 import signal
 import subprocess
@@ -73,3 +74,27 @@ def test_sigterm_stops_the_run_with_consistent_state(loop_repo: LoopRepo) -> Non
     state, errors = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
     assert errors == [] and state.items["DOC-1"].status == "in-progress"
     assert os.path.isdir(loop_repo.loop / "runs")
+
+
+def _limit_file_size() -> None:
+    # A write past RLIMIT_FSIZE fails with EFBIG, as a full disk fails with ENOSPC: the same
+    # code path (an OSError while writing the state), without needing a full filesystem.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_a_failing_state_write_is_a_clear_error_and_leaves_the_old_state(loop_repo: LoopRepo) -> None:
+    before = (loop_repo.loop / "LOOP_SPEC.md").read_text()
+    (loop_repo.loop / "LOOP_STATE.md").write_text("# Loop State: Docs Repair\n\n## Current Run\n- run_id: old\n"
+                                                  "- mode: shadow\n")
+    loop_repo.commit("state")
+    done = subprocess.run([sys.executable, "-m", "loopgate", "run", str(loop_repo.loop)], capture_output=True,
+                          text=True, timeout=60, preexec_fn=_limit_file_size, check=False)
+    assert done.returncode in (2, 5)  # refused to start, or stopped as an environmental failure
+    assert "Traceback" not in done.stderr
+    assert "cannot write" in done.stdout + done.stderr and "LOOP_STATE.md" in done.stdout + done.stderr
+    assert (loop_repo.loop / "LOOP_SPEC.md").read_text() == before
+    state, errors = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
+    assert errors == []  # the old state or a complete new one, never half of either
+    assert state.run_id != ""
+    assert not list(loop_repo.loop.glob(".LOOP_STATE.md.*.tmp"))

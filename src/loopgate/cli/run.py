@@ -64,6 +64,8 @@ class _Progress:
             line = f"item {data['item']}: attempt {data['attempt']}: running the maker"
         elif kind == "gate":
             line = f"item {data['item']}: gate {data['gate']}: {data['status']}"
+        elif kind == "warning":
+            line = f"warning: {data['message']}"
         elif kind == "stale-lock":
             line = f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state"
         else:
@@ -110,7 +112,7 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     except RunError as err:
         _fail(str(err))
         return
-    if output_format == "json":
+    if output_format == "json" and outcome.report_path:
         with open(outcome.report_path, encoding="utf-8") as handle:
             click.echo(handle.read(), nl=False)
     else:

@@ -26,6 +26,7 @@ from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
+from loopgate.runner.atomic import WriteError
 from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.lock import RunLock
 from loopgate.runner.maker import MakerLimits, kill_group, run_maker, write_prompt
@@ -541,8 +542,14 @@ class Loop:
             self.emit("stale-lock", {"pid": lock.stale.pid})
         try:
             self.state.run_id, self.state.mode = run_id, self.mode
-            self.save()
-            outcome.stop, outcome.detail = self._run_items()
+            try:
+                self.save()
+            except WriteError as err:
+                raise RunError(f"{err} (is the disk full, or the file read-only?)") from err
+            try:
+                outcome.stop, outcome.detail = self._run_items()
+            except WriteError as err:  # the state could not be saved: stop rather than run on unrecorded
+                outcome.stop, outcome.detail = Stop.ENVIRONMENT, f"{err} (is the disk full, or the file read-only?)"
         finally:
             for sig, handler in handlers.items():
                 signal.signal(sig, handler)
@@ -591,7 +598,7 @@ class Loop:
             stopped = self._work_all(selected)
         except _BudgetStop as err:
             return Stop.BUDGET, str(err)
-        except (_EnvironmentStop, gitops.GitError) as err:
+        except (_EnvironmentStop, gitops.GitError, WriteError) as err:
             return Stop.ENVIRONMENT, str(err)
         except _Interrupted as err:
             return Stop.INTERRUPTED, f"received {err}"
@@ -618,9 +625,13 @@ class Loop:
         }
         runs = os.path.join(self.loop_dir, "runs") if os.path.basename(self.loop_dir) == ".loop" else \
             os.path.join(self.loop_dir, ".loop", "runs")
-        path = write_report(runs, report, secrets)
-        summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")
-        write_summary(summary, report, secrets)
+        try:
+            path = write_report(runs, report, secrets)
+            summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")
+            write_summary(summary, report, secrets)
+        except (WriteError, OSError) as err:
+            self.emit("warning", {"message": f"the run report could not be written: {err}"})
+            return "", ""
         return path, summary
 
 

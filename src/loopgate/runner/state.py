@@ -81,6 +81,8 @@ def load_state(path: str, fallback_name: str) -> tuple[LoopState, list[str]]:
             text = handle.read()
     except FileNotFoundError:
         return LoopState(fallback_name), []
+    except (OSError, UnicodeDecodeError) as err:
+        return LoopState(fallback_name), [f"{path}: cannot read: {err}"]
     artifact = check_artifact(path, STATE, text)
     errors = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in artifact.findings
               if f.severity.value == "error"]
