@@ -45,11 +45,26 @@ class Extracted:
 
 
 def split_field(text: str) -> tuple[str, str] | None:
-    """`max runtime: 30 minutes` -> ("max runtime", "30 minutes"); None when there is no key."""
+    """`max runtime: 30 minutes` -> ("max runtime", "30 minutes"); None when there is no key.
+
+    Markup around the key is dropped (`**reason**: x`); the value is kept as written, so
+    `- allowed paths: **/docs/**` keeps its stars. A value wholly in backticks loses them.
+    """
     match = _KEY_VALUE.match(text.strip())
     if not match:
         return None
-    return match.group("key").strip(), (match.group("value") or "").strip()
+    key = match.group("key").strip().strip("*_`").strip()
+    if not key:
+        return None
+    value = (match.group("value") or "").strip()
+    if len(value) > 1 and value.startswith("`") and value.endswith("`") and value.count("`") == 2:
+        value = value[1:-1]
+    return key, value
+
+
+def item_field(item: Item) -> tuple[str, str] | None:
+    """The `key: value` of a bullet, read from its source text where there is one."""
+    return split_field(item.raw or item.text)
 
 
 class _Reader:
@@ -64,7 +79,8 @@ class _Reader:
     def item_pos(self, item: Item, key: str | None = None) -> Pos:
         value_column = item.column
         if key is not None:
-            offset = item.text.find(":")
+            source = item.raw or item.text
+            offset = source.find(":")
             value_column = item.column + offset + 2 if offset >= 0 else item.column
         return Pos(item.line, item.column, value_column)
 
@@ -81,7 +97,7 @@ class _Reader:
     def fields(self, items: list[Item], path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for item in items:
-            pair = split_field(item.text)
+            pair = item_field(item)
             if pair is None:
                 self.report(codes.NOT_A_FIELD, item.line, item.column,
                             f"'{item.text}' is not a `key: value` bullet")
@@ -102,19 +118,23 @@ class _Reader:
         """A key with an empty value and nested bullets holds an object or a list."""
         if value or not item.children:
             return value
-        if all(split_field(child.text) for child in item.children):
+        if all(item_field(child) for child in item.children):
             return self.fields(item.children, path)
-        return self.listing(item.children, path)
+        return self.listing(item.children, path, as_written=True)
 
-    def listing(self, items: list[Item], path: JsonPath) -> list[Any]:
+    def listing(self, items: list[Item], path: JsonPath, *, as_written: bool = False) -> list[Any]:
+        """Bullets as a list; `as_written` keeps their source (values such as path patterns)."""
         result: list[Any] = []
         for index, item in enumerate(items):
             here = (*path, index)
             self.out.positions[here] = self.item_pos(item)
-            if item.children and all(split_field(c.text) for c in item.children):
+            if item.children and all(item_field(c) for c in item.children):
                 entry: dict[str, Any] = {"name": item.text}
                 entry.update(self.fields(item.children, here))
                 result.append(entry)
+            elif as_written and item.raw:
+                raw = item.raw
+                result.append(raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] == "`" else raw)
             else:
                 result.append(item.text)
         return result

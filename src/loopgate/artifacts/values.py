@@ -89,4 +89,6 @@ def parse_word(text: str) -> str:
 
 
 def parse_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
+    """Comma-separated entries; backticks wrapped around an entry are dropped (they keep `*` literal)."""
+    parts = (part.strip() for part in text.split(","))
+    return [p[1:-1] if len(p) > 1 and p[0] == p[-1] == "`" else p for p in parts if p.strip("`")]

@@ -103,7 +103,20 @@ def command_for(spec: GateSpec) -> click.Command:
     params = _params(spec.options)
     params.append(click.Option(["--format", "output_format"], type=click.Choice(sorted(REPORTER_BY_NAME)),
                                default=None, help="Output format."))
-    return click.Command(spec.name, callback=callback, params=params, help=spec.doc, short_help=spec.summary)
+    return click.Command(spec.name, callback=callback, params=params, help=click_help(spec.doc),
+                         short_help=spec.summary)
+
+
+def click_help(doc: str) -> str:
+    """Keep lists and indented examples as written: click rewraps any paragraph not marked `\\b`."""
+    paragraphs = doc.split("\n\n")
+    kept = []
+    for paragraph in paragraphs:
+        lines = paragraph.splitlines()
+        literal = len(lines) > 1 and any(ln.startswith((" ", "-", "*", "|")) or ln[:2].strip().isdigit()
+                                         for ln in lines if ln)
+        kept.append("\b\n" + paragraph if literal else paragraph)
+    return "\n\n".join(kept)
 
 
 class _LazyGates(click.Group):

@@ -40,11 +40,14 @@ class Para:
 
 @dataclass
 class Item:
-    text: str
+    text: str  # what a reader sees: markup removed
     line: int
     column: int
     checked: bool | None = None
     children: list[Item] = field(default_factory=list)
+    # The source as written after the marker: `**/auth/**` stays `**/auth/**` here, while
+    # `text` reads it as emphasis. Values are taken from this.
+    raw: str = ""
 
 
 @dataclass
@@ -145,6 +148,14 @@ class _Anchor:
                 return index + 1, len(line) - len(line.lstrip()) + 1
         return self._fallback()
 
+    def raw(self, line: int, column: int, count: int) -> str:
+        """Source text from (line, column) over `count` lines, continuation lines joined by a space."""
+        if not 0 < line <= len(self.lines):
+            return ""
+        parts = [self.lines[line - 1][column - 1:].strip()]
+        parts += [self.lines[i].strip() for i in range(line, min(line - 1 + count, len(self.lines)))]
+        return " ".join(p for p in parts if p)
+
     def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
         index = self._find(pattern)
         if index is not None:
@@ -236,6 +247,7 @@ class _Builder:
             task = kind == "task_list_item"
             line, column = self.anchor.list_item(task)
             item = Item("", line, column, bool(tok.get("attrs", {}).get("checked")) if task else None)
+            first_line = line
             texts: list[str] = []
             for child in tok.get("children", []):
                 ckind = child.get("type")
@@ -243,7 +255,9 @@ class _Builder:
                     if texts:  # later paragraphs of a loose item start on their own lines
                         self.anchor.paragraph(_line_count(child.get("children", [])))
                     else:
-                        self.anchor.cursor += _line_count(child.get("children", [])) - 1
+                        count = _line_count(child.get("children", []))
+                        item.raw = self.anchor.raw(first_line, column, count)
+                        self.anchor.cursor += count - 1
                     texts.append(inline_text(child.get("children", [])))
                 elif ckind == "list":
                     item.children.extend(self.items(child.get("children", [])))

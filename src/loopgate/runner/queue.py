@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.artifacts.extract import split_field
+from loopgate.artifacts.extract import item_field
 from loopgate.artifacts.values import parse_list
 from loopgate.markdown.document import normalise_key, parse_document
 
@@ -74,7 +74,7 @@ def _from_markdown(text: str, path: str) -> list[WorkItem]:
         for block in section.blocks:
             if hasattr(block, "items"):
                 for entry in block.items:
-                    pair = split_field(entry.text)
+                    pair = item_field(entry)
                     if pair is None:
                         body.append(entry.text)
                         continue

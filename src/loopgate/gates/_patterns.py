@@ -1,0 +1,215 @@
+"""Gitignore-style path rules that remember where each pattern came from, matched fast.
+
+Matching is pathspec's `GitIgnoreSpec` (git's own `.gitignore` semantics, including `!`
+negation and "the last matching pattern wins"). A gate needs two things pathspec does not
+give by itself: which *rule* fired (pattern plus origin, e.g. `LOOP_SPEC.md:61`), and speed
+on large change sets. For speed, every pattern is indexed by a literal it cannot match
+without: a whole path component (`docs` in `docs/**`) or a file extension (`md` in `*.md`).
+A path is then checked only against the patterns whose literal it contains (plus the few
+patterns that have none), with one cached `GitIgnoreSpec` per distinct candidate set. The
+answer is the same as checking every pattern, because a pattern that does not match a path
+never influences the result; a property test holds the two to the same answers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from loopgate.findings import Finding
+
+if TYPE_CHECKING:
+    from pathspec import GitIgnoreSpec
+
+    from loopgate.codes import Code
+
+_GLOB_CHARS = frozenset("*?[\\")
+_MAX_PATTERN_FILE = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One pattern and where it came from; `path`/`line`/`column` locate it for findings."""
+
+    pattern: str
+    origin: str  # e.g. "--allow", "default (secrets and key files)", "ci/allow.txt:3"
+    path: str = ""
+    line: int = 1
+    column: int = 1
+
+    def describe(self) -> str:
+        return f"'{self.pattern}' ({self.origin})"
+
+
+def _keys(pattern: str) -> list[tuple[str, str]]:
+    """Literals every path matched by `pattern` must contain; [] if there are none.
+
+    ("c", name): some path component equals `name`. ("e", ext): some component's text after
+    its last dot equals `ext`. Anything unusual (escapes, leading or trailing spaces, `.` or
+    `..` components, character classes) gets no key: it is simply checked against every path.
+    """
+    if pattern != pattern.strip() or "\\" in pattern:
+        return []
+    parts = [p for p in pattern.removeprefix("!").strip("/").split("/") if p and p != "**"]
+    if not parts or any(p in (".", "..") for p in parts):
+        return []
+    keys = [("c", p) for p in parts if not _GLOB_CHARS.intersection(p)]
+    for part in reversed(parts):
+        tail = re.split(r"[*?]", part)[-1]
+        if "[" not in part and "." in tail:
+            keys.append(("e", tail.rsplit(".", 1)[1]))
+            break
+    return keys
+
+
+def _choose(keys: list[list[tuple[str, str]]]) -> list[tuple[str, str] | None]:
+    """Per pattern, its literal shared by the fewest other patterns (then the longest): the best filter."""
+    counts: dict[tuple[str, str], int] = {}
+    for options in keys:
+        for key in set(options):
+            counts[key] = counts.get(key, 0) + 1
+    return [min(options, key=lambda k: (counts[k], k[0] != "c", -len(k[1]))) if options else None
+            for options in keys]
+
+
+class PatternIndex:
+    """`check(path)` gives (include, index) exactly as `GitIgnoreSpec.check_file` would."""
+
+    def __init__(self, patterns: Sequence[Any], texts: Sequence[str]) -> None:
+        self._patterns = list(patterns)  # pathspec's compiled gitignore patterns
+        self._search = [p.regex.search if p.include is not None else None for p in patterns]
+        self._include: list[bool | None] = [p.include for p in patterns]
+        self._by_component: dict[str, list[int]] = {}
+        self._by_extension: dict[str, list[int]] = {}
+        always: list[int] = []
+        keys = _choose([_keys(text) if p.include is not None else [] for p, text in zip(patterns, texts, strict=True)])
+        for index, (compiled, key) in enumerate(zip(patterns, keys, strict=True)):
+            if compiled.include is None:  # comments and blank lines never match
+                continue
+            if key is None:
+                always.append(index)
+            else:
+                table = self._by_component if key[0] == "c" else self._by_extension
+                table.setdefault(key[1], []).append(index)
+        self._always = always
+        self._any_always = _union([patterns[i] for i in always])
+        self._specs: dict[tuple[int, ...], GitIgnoreSpec] = {}
+
+    def _matching(self, path: str) -> tuple[int, ...]:
+        """The indexes of the patterns that match `path`, ascending."""
+        found: list[int] = []
+        by_component, by_extension = self._by_component, self._by_extension
+        for part in path.split("/"):
+            hit = by_component.get(part)
+            if hit:
+                found += hit
+            dot = part.rfind(".")
+            if dot >= 0:
+                hit = by_extension.get(part[dot + 1:])
+                if hit:
+                    found += hit
+        if self._always and (self._any_always is None or self._any_always(path)):
+            found += self._always
+        search = self._search
+        return tuple(sorted(i for i in set(found) if search[i](path)))  # type: ignore[misc]
+
+    def included(self, path: str) -> bool | None:
+        """Just the verdict of `check`: when every matching pattern agrees, no need to rank them."""
+        matching = self._matching(path)
+        if not matching:
+            return None
+        verdicts = {self._include[i] for i in matching}
+        return verdicts.pop() if len(verdicts) == 1 else self._decide(path, matching)[0]
+
+    def check(self, path: str) -> tuple[bool | None, int | None]:
+        matching = self._matching(path)
+        if not matching:
+            return None, None
+        if len(matching) == 1:
+            return self._include[matching[0]], matching[0]
+        return self._decide(path, matching)
+
+    def _decide(self, path: str, matching: tuple[int, ...]) -> tuple[bool | None, int | None]:
+        """Several patterns match: pathspec decides among exactly those (negation, directory rules)."""
+        spec = self._specs.get(matching)
+        if spec is None:
+            from pathspec import GitIgnoreSpec  # noqa: PLC0415
+
+            spec = self._specs[matching] = GitIgnoreSpec([self._patterns[i] for i in matching])
+        result = spec.check_file(path)
+        return result.include, (None if result.index is None else matching[result.index])
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
+def _union(patterns: Sequence[Any]) -> Callable[[str], object] | None:
+    """One regex that matches where any of `patterns` does: a quick "none of them" for most paths."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', p.regex.pattern)})" for p in patterns)).search
+    except (re.error, TypeError, AttributeError):
+        return None
+
+
+class RuleSet:
+    """Compiled rules; patterns that do not compile become findings, not exceptions."""
+
+    def __init__(self, rules: Iterable[Rule], bad_pattern: Code) -> None:
+        from pathspec import GitIgnoreSpec  # noqa: PLC0415
+
+        self.rules: list[Rule] = []
+        self.problems: list[Finding] = []
+        compiled: list[Any] = []
+        for rule in rules:
+            try:
+                (pattern,) = GitIgnoreSpec.from_lines([rule.pattern]).patterns
+            except Exception as err:  # pathspec raises ValueError subclasses and re.error
+                self.problems.append(bad_pattern.at(
+                    rule.path or ".", rule.line, rule.column,
+                    f"pattern {rule.describe()} is not a valid gitignore pattern: {err}"))
+                continue
+            self.rules.append(rule)
+            compiled.append(pattern)
+        self._index = PatternIndex(compiled, [r.pattern for r in self.rules])
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def match(self, path: str) -> tuple[bool | None, Rule | None]:
+        """(True, rule) matched; (False, rule) excluded by a `!` rule; (None, None) no rule matched."""
+        include, index = self._index.check(path)
+        return include, (None if index is None else self.rules[index])
+
+    def included(self, path: str) -> bool | None:
+        """`match(path)[0]`, faster: which rule decided is not worked out."""
+        return self._index.included(path)
+
+
+def rules_from_values(values: Iterable[str], origin: str) -> list[Rule]:
+    """Patterns given on the command line or in pyproject.toml, one pattern a value."""
+    return [Rule(value.strip(), origin) for value in values if value.strip()]
+
+
+def rules_from_file(path: str, cwd: str, unreadable: Code) -> tuple[list[Rule], Finding | None]:
+    """A pattern file in `.gitignore` format: one pattern a line, `#` comments, blank lines."""
+    try:
+        with open(os.path.join(cwd, path), "rb") as handle:
+            raw = handle.read(_MAX_PATTERN_FILE + 1)
+        if len(raw) > _MAX_PATTERN_FILE:
+            return [], unreadable.at(path, 1, 1, f"pattern file {path} is over 2 MiB; is it the right file?")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return [], unreadable.at(path, 1, 1, f"pattern file {path} is not UTF-8 text: {err.reason}")
+    except OSError as err:
+        return [], unreadable.at(path, 1, 1, f"cannot read pattern file {path}: {err.strerror or err}")
+    rules = []
+    for number, entry in enumerate(text.removeprefix("\ufeff").split("\n"), start=1):
+        line = entry.removesuffix("\r")
+        if line.strip() and not line.startswith("#"):
+            rules.append(Rule(line, f"{path}:{number}", path, number, 1))
+    return rules, None

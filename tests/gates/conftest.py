@@ -1,0 +1,95 @@
+"""Real git repositories in temporary directories, and the gate CLI as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopgate.gates.base import GateContext, GateResult
+
+
+def git_env() -> dict[str, str]:
+    """The environment without anything that could point git at another repository or config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
+    return env
+
+
+@dataclass
+class Repo:
+    path: Path
+
+    def git(self, *args: str, check: bool = True) -> str:
+        done = subprocess.run(["git", *args], cwd=self.path, env=git_env(), capture_output=True, text=True,
+                              check=False)
+        if check and done.returncode != 0:
+            raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+        return done.stdout
+
+    def write(self, rel: str, text: str = "x\n") -> Path:
+        target = self.path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        return target
+
+    def commit(self, message: str = "change") -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--no-verify", "-m", message)
+        return self.git("rev-parse", "HEAD").strip()
+
+    def gate(self, module: Any, cwd: Path | None = None, **options: Any) -> GateResult:
+        """Run a gate in-process, the way `loopgate check` does."""
+        context = GateContext(cwd=str(cwd or self.path), env=git_env())
+        return module.run(module.Options(**options), context)  # type: ignore[no-any-return]
+
+
+def make_repo(path: Path) -> Repo:
+    path.mkdir(parents=True, exist_ok=True)
+    repo = Repo(path)
+    repo.git("init", "-q", "-b", "main")
+    repo.git("config", "user.name", "Loop Tester")
+    repo.git("config", "user.email", "loop@example.invalid")
+    repo.git("config", "commit.gpgsign", "false")
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    """A repository with one commit: README.md, docs/guide.md, src/app.py."""
+    made = make_repo(tmp_path / "repo")
+    made.write("README.md", "# demo\n")
+    made.write("docs/guide.md", "guide\n")
+    made.write("src/app.py", "print('hi')\n")
+    made.commit("initial")
+    return made
+
+
+def _cli(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m loopgate gate ...` as a real process."""
+    env = git_env()
+    env.pop("GITHUB_ACTIONS", None)
+    done = subprocess.run([sys.executable, "-m", "loopgate", "gate", *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, check=False, timeout=60)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8", "replace"),
+                                       done.stderr.decode("utf-8", "replace"))
+
+
+Cli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return _cli
+
+
+@pytest.fixture
+def new_repo(tmp_path: Path) -> Callable[[str], Repo]:
+    """Another, empty repository (no commits) under tmp_path."""
+    return lambda name: make_repo(tmp_path / name)

@@ -1,0 +1,169 @@
+"""The secrets gate: detect-secrets on added lines or whole files, and the secret never shown."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from loopgate.gates import secrets
+from loopgate.gates._changes import added_lines, unquote
+from loopgate.gates.base import GateStatus
+
+from .conftest import Cli, Repo
+
+# Built at run time so this file itself holds nothing a scanner would flag.
+AWS = "AKIA" + "IOSFODNN7EXAMPLE"
+GITHUB = "ghp_" + "x7Rk2Lq9Tz4Wv8Ny3Pb6Hd1Fs5Jm0Cg" + "aQ2eU"
+
+
+def _where(result: secrets.GateResult) -> list[tuple[str, int, int]]:
+    return [(f.path, f.line, f.column) for f in result.findings]
+
+
+def test_base_scans_only_added_lines(repo: Repo) -> None:
+    repo.write("src/settings.py", f'OLD = "{AWS}"\n')
+    base = repo.commit()
+    repo.write("src/settings.py", f'OLD = "{AWS}"\nNAME = "demo"\nTOKEN = "{GITHUB}"\n')
+    result = repo.gate(secrets, base=base)
+    assert result.status is GateStatus.FAILED
+    assert _where(result) == [("src/settings.py", 3, 10)]
+    assert result.findings[0].message == "possible secret: GitHub Token (value not shown)"
+    assert "unchanged and deleted lines not scanned" in result.summary
+
+
+def test_base_scans_untracked_files_whole_and_committed_changes(repo: Repo) -> None:
+    base = repo.git("rev-parse", "HEAD").strip()
+    repo.write("src/committed.py", f'KEY = "{AWS}"\n')
+    repo.commit()
+    repo.write("notes/untracked.txt", f"line one\naws: {AWS}\n")
+    result = repo.gate(secrets, base=base)
+    assert sorted(_where(result)) == [("notes/untracked.txt", 2, 6), ("src/committed.py", 1, 8)]
+
+
+def test_renamed_file_is_not_rescanned(repo: Repo) -> None:
+    repo.write("src/old_name.py", f'KEY = "{AWS}"\n' + "".join(f"x{i} = {i}\n" for i in range(20)))
+    base = repo.commit()
+    repo.git("mv", "src/old_name.py", "src/new_name.py")
+    repo.commit()
+    assert repo.gate(secrets, base=base).status is GateStatus.PASSED
+
+
+def test_given_files_are_scanned_whole(repo: Repo) -> None:
+    repo.write("src/settings.py", f'OLD = "{AWS}"\n')
+    repo.commit()
+    result = repo.gate(secrets, files=("src/settings.py", "README.md"))
+    assert _where(result) == [("src/settings.py", 1, 8)]
+    assert "2 files given as arguments (whole)" in result.summary
+
+
+def test_staged_mode_scans_what_the_index_holds(repo: Repo) -> None:
+    repo.write("src/staged.py", f'KEY = "{AWS}"\n')
+    repo.git("add", "src/staged.py")
+    repo.write("src/staged.py", "KEY = None  # fixed in the work tree, not yet staged\n")
+    repo.write("src/unstaged.py", f'TOKEN = "{GITHUB}"\n')
+    result = repo.gate(secrets)
+    assert _where(result) == [("src/staged.py", 1, 8)]
+    assert "staged" in result.summary
+
+
+def test_pragma_allowlist_is_honoured(repo: Repo) -> None:
+    repo.write("src/fixture.py", f'KEY = "{AWS}"  # pragma: allowlist secret\n'
+                                 f'# pragma: allowlist nextline secret\nOTHER = "{GITHUB}"\n')
+    assert repo.gate(secrets, base="HEAD").status is GateStatus.PASSED
+
+
+def test_exclude_patterns(repo: Repo) -> None:
+    repo.write("tests/fixtures/keys.py", f'KEY = "{AWS}"\n')
+    repo.write("src/real.py", f'KEY = "{AWS}"\n')
+    result = repo.gate(secrets, base="HEAD", exclude=("tests/fixtures/**",))
+    assert _where(result) == [("src/real.py", 1, 8)]
+    assert "1 excluded" in result.summary
+
+
+def test_names_with_spaces_quotes_and_unicode(repo: Repo) -> None:
+    repo.write("docs/ünï cödé.md", "intro\n")
+    repo.write('src/we"ird\tname.py', "a = 1\n")
+    base = repo.commit()
+    repo.write("docs/ünï cödé.md", f"intro\nkey {AWS}\n")
+    repo.write('src/we"ird\tname.py', f'a = 1\nb = 2\nTOKEN = "{GITHUB}"\n')
+    result = repo.gate(secrets, base=base)
+    assert sorted(_where(result)) == [("docs/ünï cödé.md", 2, 5), ('src/we"ird\tname.py', 3, 10)]
+
+
+def test_binary_non_utf8_symlink_and_missing_files(repo: Repo, tmp_path: Path) -> None:
+    repo.write("assets/blob.dat", "")
+    (repo.path / "assets/blob.dat").write_bytes(b"\0\1" + AWS.encode())
+    (repo.path / "assets/latin1.txt").write_bytes(b"caf\xe9 " + AWS.encode())
+    (tmp_path / "outside.py").write_text(f'KEY = "{AWS}"\n')
+    (repo.path / "link.py").symlink_to(tmp_path / "outside.py")
+    result = repo.gate(secrets, base="HEAD")
+    assert result.status is GateStatus.PASSED, result.findings
+    assert "not scanned: 1 binary, 1 not UTF-8, 1 symlink" in result.summary
+    missing = repo.gate(secrets, files=("nope.py",))
+    assert [(f.code, f.path) for f in missing.findings] == [("LG422", "nope.py")]
+
+
+def test_not_a_repository_is_an_environment_error(tmp_path: Path) -> None:
+    from loopgate.gates.base import GateContext
+
+    result = secrets.run(secrets.Options(), GateContext(cwd=str(tmp_path)))
+    assert result.status is GateStatus.ERROR
+    assert [f.code for f in result.findings] == ["LG432"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "github", "sarif", "junit"])
+def test_the_secret_appears_in_no_output_format(repo: Repo, cli: Cli, fmt: str) -> None:
+    repo.write("src/settings.py", f'PASSWORD = "Tr0ub4dor-horse-staple-9"\nKEY = "{AWS}"\nTOKEN = "{GITHUB}"\n')
+    done = cli("secrets", "--base", "HEAD", "--format", fmt, cwd=repo.path)
+    assert done.returncode == 1, done.stderr
+    assert "src/settings.py" in done.stdout
+    for value in (AWS, GITHUB, "Tr0ub4dor-horse-staple-9", AWS[4:12], GITHUB[4:16]):
+        assert value not in done.stdout + done.stderr
+    if fmt == "json":
+        kinds = sorted(f["message"] for f in json.loads(done.stdout)["problems"])
+        assert kinds == ["possible secret: AWS Access Key (value not shown)",
+                         "possible secret: GitHub Token (value not shown)",
+                         "possible secret: Secret Keyword (value not shown)"]
+
+
+def test_cli_files_from_stdin(repo: Repo, cli: Cli) -> None:
+    repo.write("a.py", f'KEY = "{AWS}"\n')
+    done = cli("secrets", "--files-from", "-", cwd=repo.path, stdin=b"a.py\0README.md\0")
+    assert done.returncode == 1
+    assert "a.py:1:8: LG421 possible secret: AWS Access Key" in done.stdout
+
+
+# -- the diff parsing underneath -----------------------------------------------------------------
+
+
+def test_unquote_undoes_git_quoting() -> None:
+    assert unquote(b'"b/\\303\\274n\\303\\257.txt"') == "b/ünï.txt".encode()
+    assert unquote(b'"b/tab\\tq\\"uote\\\\.txt"') == b'b/tab\tq"uote\\.txt'
+    assert unquote(b"b/with space.txt\t") == b"b/with space.txt"
+    assert unquote(b"b/plain.txt") == b"b/plain.txt"
+
+
+def test_added_lines_are_not_fooled_by_content_that_looks_like_a_header() -> None:
+    patch = b"\n".join([
+        b"diff --git a/x.py b/x.py", b"index 1..2 100644", b"--- a/x.py", b"+++ b/x.py",
+        b"@@ -1,0 +2,2 @@ def f():", b"+++ b/not-a-file", b"+second",
+        b"@@ -9 +10 @@", b"-old", b"+new",
+        b"diff --git a/gone.py b/gone.py", b"deleted file mode 100644", b"--- a/gone.py", b"+++ /dev/null",
+        b"@@ -1 +0,0 @@", b"-bye",
+        b"diff --git a/img.png b/img.png", b"Binary files a/img.png and b/img.png differ", b"",
+    ])
+    added, binary = added_lines(patch)
+    assert added == {"x.py": {2, 3, 10}}
+    assert binary == 1
+
+
+def test_scanned_files_are_left_as_they_were(repo: Repo) -> None:
+    repo.write("src/staged.py", f'KEY = "{AWS}"\n')
+    repo.git("add", "src/staged.py")
+    before = sorted(os.listdir(repo.path))
+    repo.gate(secrets)
+    assert sorted(os.listdir(repo.path)) == before
+    assert repo.git("status", "--porcelain") == "A  src/staged.py\n"
