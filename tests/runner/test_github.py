@@ -112,6 +112,8 @@ def test_shadow_mode_reads_issues_and_never_writes(loop_repo: LoopRepo, factory:
     assert by_id == {"GH-7": "drafted", "GH-8": "escalated"}  # the pull request (#9) is not a work item
     assert fake.rate_limited_once
     assert all(method == "GET" for method, *_ in fake.requests)  # shadow never calls a write API
+    report = json.loads(Path(outcome.report_path).read_text())
+    assert report["approvals"] == [{"action": "comment", "target": "#8", "mode": "shadow", "approved": False}]
     assert all(h.get("Authorization") == f"Bearer {TOKEN}" for *_, h in fake.requests)
     assert git(loop_repo.root, "ls-remote", "origin").strip() == ""  # nothing pushed
     for written in [loop_repo.loop / "LOOP_STATE.md", Path(outcome.report_path), Path(outcome.summary_path)]:
@@ -128,12 +130,16 @@ def test_draft_pr_mode_pushes_and_opens_a_draft_through_the_approval_point(
     record = next(r for r in outcome.records if r.item.id == "GH-7")
     assert record.status == "pr-opened" and record.pr_url == "http://example.invalid/pull/1"
     posts = [(path, body) for method, path, body, _ in fake.requests if method == "POST"]
-    assert posts == [("/repos/octo/docs/pulls", {"head": "loop/GH-7", "base": "main",
-                                                 "title": "Fix the broken link in the guide",
-                                                 "body": "Drafted by loopgate for GH-7.", "draft": True})]
+    assert posts[1] == ("/repos/octo/docs/pulls", {"head": "loop/GH-7", "base": "main",
+                                                   "title": "Fix the broken link in the guide",
+                                                   "body": "Drafted by loopgate for GH-7.", "draft": True})
+    # the always-escalate item (#8) was escalated first, with a comment on its issue
+    assert posts[0][0] == "/repos/octo/docs/issues/8/comments"
+    assert "production secrets" in posts[0][1]["body"]
     assert "loop/GH-7" in git(loop_repo.root, "ls-remote", "origin")
     report = json.loads(Path(outcome.report_path).read_text())
-    assert [(a["action"], a["approved"]) for a in report["approvals"]] == [("push", True), ("draft-pr", True)]
+    assert [(a["action"], a["approved"]) for a in report["approvals"]] == [
+        ("comment", True), ("push", True), ("draft-pr", True)]
     assert report["pull_requests_opened"] == 1
 
 

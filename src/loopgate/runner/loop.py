@@ -276,6 +276,18 @@ class Loop:
 
     def escalate(self, record: ItemRecord, reason: str, next_action: str = "human review required") -> None:
         self.transition(record, "escalated", reason, next_action)
+        self._comment(record, f"loopgate escalated this item and will not work on it further.\n\n"
+                              f"- reason: {reason}\n- next action: {next_action}")
+
+    def _comment(self, record: ItemRecord, body: str) -> None:
+        """Tell the GitHub issue, in the modes that may write, through the approval point."""
+        number = record.item.number
+        if self.github is None or number is None or not self.approvals.ask("comment", f"#{number}"):
+            return
+        try:
+            self.github.comment(number, body)
+        except GitHubError as err:
+            self.emit("warning", {"message": f"could not comment on #{number}: {err}"})
 
     # -- work ------------------------------------------------------------------------------
     def find_work(self) -> list[WorkItem]:
