@@ -28,9 +28,11 @@ class TextReporter(Reporter):
             if f.hint:
                 lines.append(f"    hint: {f.hint}")
         files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''}"
+        if report.results:
+            files = f"{len(report.results)} gate{'s' if len(report.results) != 1 else ''}"
         if report.findings:
             verdict = "failed" if not report.ok else "passed with findings"
-            lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files} checked")
+            lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files} {'run' if report.results else 'checked'}")
         else:
-            lines.append(f"loopgate: ok: {files} checked, no findings")
+            lines.append(f"loopgate: ok: {files} {'run' if report.results else 'checked'}, no findings")
         return "\n".join(lines) + "\n"
