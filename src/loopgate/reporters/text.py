@@ -27,12 +27,12 @@ class TextReporter(Reporter):
             lines.append(f"{where} {code}{level} {f.message}")
             if f.hint:
                 lines.append(f"    hint: {f.hint}")
-        files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''}"
+        files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''} checked"
         if report.results:
-            files = f"{len(report.results)} gate{'s' if len(report.results) != 1 else ''}"
+            files = f"{len(report.results)} gate{'s' if len(report.results) != 1 else ''} run"
         if report.findings:
             verdict = "failed" if not report.ok else "passed with findings"
-            lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files} {'run' if report.results else 'checked'}")
+            lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files}")
         else:
-            lines.append(f"loopgate: ok: {files} {'run' if report.results else 'checked'}, no findings")
+            lines.append(f"loopgate: ok: {files}, no findings")
         return "\n".join(lines) + "\n"
