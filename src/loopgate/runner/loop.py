@@ -346,13 +346,13 @@ class Loop:
         env = [r for r in results if r["status"] == GateStatus.ERROR.value]
         if env:
             raise _EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
-        failing = [r["gate"] for r in results if r["status"] == GateStatus.FAILED.value]
+        failing = [r["gate"] for r in results if r["status"] == GateStatus.FAILED.value
+                   and not _the_items_own_work(r["findings"], record.item.expected_paths)]
         if failing:
             self.escalate(record, f"required gates fail before any change: {', '.join(failing)}",
                           "fix the baseline (the default branch) before the loop takes this item")
             return False
         return True
-
 
     # -- one item ----------------------------------------------------------------------------
     def _env(self, record: ItemRecord, attempt: int, prompt: str, usage_file: str, worktree: str) -> dict[str, str]:
@@ -649,6 +649,19 @@ class Loop:
 
 class _Interrupted(Exception):
     """SIGINT or SIGTERM arrived."""
+
+
+def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...]) -> bool:
+    """A baseline failure located only in the files the item is meant to change is the item's work.
+
+    A link-repair item fails the link gate before it starts: that is why it exists. What the
+    baseline guards against is a tree already broken elsewhere (the article's "required tests
+    are missing or failing before the change starts"), so a gate counts as failing there when
+    any of its errors lies outside the item's expected paths, or cannot be placed in a file.
+    """
+    errors = [f for f in findings if f.get("severity") == "error"]
+    wanted = {os.path.normpath(p) for p in expected}
+    return bool(errors) and bool(wanted) and all(os.path.normpath(str(f["path"])) in wanted for f in errors)
 
 
 def _feedback(failed: list[dict[str, Any]]) -> str:

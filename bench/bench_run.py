@@ -1,0 +1,114 @@
+"""The run loop's own overhead per attempt: everything but the maker and the gates' commands.
+
+A throwaway git repository with a queue of N items (default 200), a maker that writes one file
+(a tiny shell command), and one required gate that runs `true`. The loop's overhead is the wall
+time of the run minus the time spent inside the maker and the gate commands, divided by the
+number of attempts. It covers selection, worktree creation and reset, prompt rendering,
+control-file hashing, diffing, committing, and the atomic state write after every transition.
+
+    .venv/bin/python bench/bench_run.py [--items 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPEC = """# Loop Spec: Bench
+
+## Purpose
+Measure the loop.
+
+## Trigger
+By hand.
+
+## Inputs
+- queue: work-queue.md
+
+## Work Selection Rules
+The loop may select work only when:
+- the item is labeled bench
+
+The loop must skip and escalate when:
+- the same item failed twice before
+
+## Roles
+- maker command: echo "$LOOPGATE_ITEM_ID" > "docs/$LOOPGATE_ITEM_ID.md"
+
+## Budgets
+- max iterations: 2
+- max tool calls per iteration: 20
+- max runtime: 2 hours
+- max pull requests per run: 1
+
+## Stop Conditions
+- all selected work items are completed or escalated
+"""
+CHECKLIST = """# Quality Gate Checklist: Bench
+
+## Required Gates
+
+### noop
+- command: true
+"""
+
+
+def make_repo(root: Path, items: int) -> Path:
+    loop = root / ".loop"
+    (root / "docs").mkdir(parents=True)
+    loop.mkdir()
+    (root / "docs" / "index.md").write_text("# Index\n")
+    (loop / "LOOP_SPEC.md").write_text(SPEC)
+    (loop / "quality-gate-checklist.md").write_text(CHECKLIST)
+    queue = ["# Work Queue", ""]
+    for n in range(items):
+        queue += [f"### B-{n}", "- labels: bench", f"- expected paths: docs/B-{n}.md", ""]
+    (loop / "work-queue.md").write_text("\n".join(queue))
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=b", "-c", "user.email=b@localhost", "commit", "-qm", "bench"]):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    return loop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--items", type=int, default=200)
+    args = parser.parse_args()
+    loopgate = str(Path(sys.executable).with_name("loopgate"))
+    with tempfile.TemporaryDirectory() as tmp:
+        loop = make_repo(Path(tmp), args.items)
+        start = time.perf_counter()
+        done = subprocess.run([loopgate, "run", str(loop), "--quiet", "--format", "json"], capture_output=True,
+                              text=True, check=False)
+        wall = time.perf_counter() - start
+        if done.returncode not in (0, 3):
+            print(done.stderr, file=sys.stderr)
+            return 1
+        report = json.loads(done.stdout)
+    attempts = [a for item in report["items"] for a in item["attempts"]]
+    maker = sum(a["maker"]["duration"] for a in attempts)
+    gates = sum(g["duration"] for a in attempts for g in a.get("gates", []))
+    overhead = wall - maker - gates
+    drafted = sum(1 for item in report["items"] if item["status"] == "drafted")
+    rows = [
+        ("items / attempts / drafted", f"{len(report['items'])} / {len(attempts)} / {drafted}"),
+        ("wall time of `loopgate run` (whole process)", f"{wall:.2f} s"),
+        ("inside the maker (sum)", f"{maker:.2f} s"),
+        ("inside the gates (sum)", f"{gates:.2f} s"),
+        ("loop overhead per attempt", f"{overhead / max(len(attempts), 1) * 1000:.1f} ms"),
+    ]
+    print(f"loopgate run overhead, {args.items} items, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}\n")
+    print("| measure | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
