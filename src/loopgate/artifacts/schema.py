@@ -207,6 +207,9 @@ class _Validator:
                     continue
                 self.add(codes.REQUIRED_FIELD, here, f"{_label(here)}: '{missing.replace('_', ' ')}' is missing",
                          f"Add `- {missing.replace('_', ' ')}: ...`.", at_key=True)
+                # jsonschema yields one `required` error per missing key, each with the same list:
+                # remember what was said so the next error does not say it again.
+                self.ex.reported.add((*here, missing))
             return
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             node = error.schema if isinstance(error.schema, dict) else {}
