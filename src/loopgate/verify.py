@@ -47,7 +47,9 @@ class VerifyResult:
 
 
 def _has_artifacts(directory: str) -> bool:
-    return any(os.path.isfile(os.path.join(directory, k.filename)) for k in KINDS)
+    # lexists: an artifact name that is a directory or a broken symlink is still this loop's,
+    # and reading it says what is wrong with it (LG002) rather than "no LOOP_SPEC.md".
+    return any(os.path.lexists(os.path.join(directory, k.filename)) for k in KINDS)
 
 
 def loop_dirs(directory: str) -> list[str]:
@@ -83,7 +85,7 @@ def verify_loop_dir(directory: str) -> tuple[list[Finding], int]:
     findings: list[Finding] = []
     for kind in KINDS:
         path = os.path.normpath(os.path.join(directory, kind.filename))
-        if not os.path.exists(path):
+        if not os.path.lexists(path):  # a broken symlink is there but unreadable: LG002, not missing
             code = codes.MISSING_SPEC if kind is SPEC else codes.MISSING_ARTIFACT
             findings.append(code.at(path, 1, 1, f"{directory}: no {kind.filename}"))
             continue

@@ -23,6 +23,9 @@ def read_artifact(path: str) -> Loaded:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
+        if os.path.islink(path):  # the name is there, what it points at is not
+            target = os.readlink(path)
+            return Loaded(path, None, codes.UNREADABLE.at(path, 1, 1, f"{path}: broken symlink to {target}"))
         return Loaded(path, None, codes.PATH_NOT_FOUND.at(path, 1, 1, f"{path}: no such file"))
     except IsADirectoryError:
         return Loaded(path, None, codes.UNREADABLE.at(path, 1, 1, f"{path}: is a directory, not a file"))
