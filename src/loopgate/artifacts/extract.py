@@ -7,7 +7,9 @@ Values stay strings here; `coerce` types them using the schema.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -156,24 +158,12 @@ class _Reader:
     def named_lists(self, section: Section, spec: SectionSpec, path: JsonPath) -> dict[str, Any]:
         assert spec.namer is not None
         result: dict[str, Any] = {}
-        named: list[tuple[str | None, ListBlock | Section, int, int]] = []
-        previous: Para | None = None
-        for block in section.blocks:
-            if isinstance(block, ListBlock):
-                name = spec.namer(previous.text) if previous is not None else None
-                named.append((name, block, block.line, block.items[0].column))
-                previous = None
-            else:
-                previous = block
-        for child in section.children:
-            named.append((spec.namer(child.title), child, child.line, child.column))
-        for name, source, line, column in named:
+        for name, items, line, column in _named_groups(section, spec.namer):
             if name is None:
                 self.report(codes.UNNAMED_LIST, line, column,
                             "this list is neither introduced as what the loop may select nor as what it "
                             "must skip and escalate")
                 continue
-            items = source.items if isinstance(source, ListBlock) else _items(source)
             here = (*path, name)
             if name in result:
                 self.report(codes.DUPLICATE_SECTION, line, column, f"a second '{name.replace('_', ' ')}' list")
@@ -273,6 +263,66 @@ class _Reader:
                             f"required section '## {title}' is missing",
                             f"Add a `## {title}` section.")
                 self.out.reported.add((spec.key,))
+
+
+Namer = Callable[[str], "str | None"]
+_Group = tuple["str | None", list[Item], int, int]
+
+
+def _named_groups(section: Section, namer: Namer) -> list[_Group]:
+    """The section's lists, each with the name its introduction gives it, and its position."""
+    groups: list[_Group] = []
+    previous: Para | None = None
+    for block in section.blocks:
+        if isinstance(block, ListBlock):
+            name = namer(previous.text) if previous is not None else None
+            groups.extend(_split_lazy_intros(block, name, namer))
+            previous = None
+        else:
+            previous = block
+    for child in section.children:
+        groups.append((namer(child.title), _items(child), child.line, child.column))
+    return groups
+
+
+def _split_lazy_intros(block: ListBlock, name: str | None, namer: Namer) -> list[_Group]:
+    """Split a list where a bullet's last line is really the next list's introduction.
+
+    A text copy of the article loses the blank line before `The loop must skip and escalate
+    when:`, and CommonMark then reads that line as a lazy continuation of the bullet above it.
+    A continuation line at the margin (not indented under the bullet) that ends in `:` and names
+    a list is read as the introduction it was written as.
+    """
+    groups: list[_Group] = []
+    current: list[Item] = []
+    line, column = block.line, block.items[0].column
+    for item in block.items:
+        intro = _lazy_intro(item, namer)
+        if intro is None:
+            current.append(item)
+            continue
+        kept, intro_line, intro_name = intro
+        current.append(kept)
+        groups.append((name, current, line, column))
+        current, name, line, column = [], intro_name, intro_line, 1
+    if current or not groups:
+        groups.append((name, current, line, column))
+    return groups
+
+
+def _lazy_intro(item: Item, namer: Namer) -> tuple[Item, int, str] | None:
+    if len(item.lines) < 2 or item.children:
+        return None
+    last = item.lines[-1]
+    indent = len(last) - len(last.lstrip())
+    name = namer(last) if last.rstrip().endswith(":") and indent < item.column - 1 else None
+    if name is None:
+        return None
+    intro = last.strip()
+    text = item.text.removesuffix(intro).rstrip() if item.text.endswith(intro) else item.text
+    raw = item.raw.removesuffix(intro).rstrip()
+    kept = dataclasses.replace(item, text=text, raw=raw, lines=item.lines[:-1])
+    return kept, item.line + len(item.lines) - 1, name
 
 
 def _is_empty(value: Any) -> bool:

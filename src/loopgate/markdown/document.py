@@ -48,6 +48,9 @@ class Item:
     # The source as written after the marker: `**/auth/**` stays `**/auth/**` here, while
     # `text` reads it as emphasis. Values are taken from this.
     raw: str = ""
+    # The source lines of the item's first paragraph as written (marker line included), so a
+    # reader can tell a continuation line indented under the item from a lazy one at the margin.
+    lines: tuple[str, ...] = ()
 
 
 @dataclass
@@ -257,6 +260,7 @@ class _Builder:
                     else:
                         count = _line_count(child.get("children", []))
                         item.raw = self.anchor.raw(first_line, column, count)
+                        item.lines = tuple(self.anchor.lines[first_line - 1:first_line - 1 + count])
                         self.anchor.cursor += count - 1
                     texts.append(inline_text(child.get("children", [])))
                 elif ckind == "list":
