@@ -174,7 +174,8 @@ class _Reader:
 
     def entries(self, section: Section, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        dup = codes.get(self.kind.duplicate_entry_code) or codes.DUPLICATE_SECTION
+        # the core registry only: codes.get() would import every gate to read a LG1xx/LG2xx code
+        dup = codes.REGISTRY.get(self.kind.duplicate_entry_code, codes.DUPLICATE_SECTION)
         for child in section.children:
             entry_id = child.title.strip()
             here = (*path, entry_id)
