@@ -1,0 +1,159 @@
+"""Where a value sits in a JSON, YAML or TOML file, given its path of keys and indexes.
+
+Parsers hand back plain data without positions, so a schema error knows `$.items[3].status`
+but not the line. These passes recover it, and they only run for files that have errors:
+a valid file never pays for them.
+
+- JSON: a small scanner records where every value starts (exact).
+- YAML: PyYAML's composed nodes carry marks (exact).
+- TOML: the standard parser keeps no positions; the line is found by searching for the key
+  (best effort: the first `key =` or `[table.key]` line that matches, else line 1).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import json.decoder
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import yaml
+
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+Path = tuple[str | int, ...]
+Position = tuple[int, int]  # 1-based line and column
+
+_WS = re.compile(r"[ \t\n\r]*")
+_SCALAR = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?|true|false|null|NaN|-?Infinity")
+
+
+class _JsonScanner:
+    """Records the start offset of every value, keyed by its path. Assumes text that json.loads accepted."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts: dict[Path, int] = {}
+
+    def value(self, index: int, path: Path) -> int:
+        text = self.text
+        index = _WS.match(text, index).end()  # type: ignore[union-attr]
+        self.starts[path] = index
+        char = text[index]
+        if char == "{":
+            return self._object(index + 1, path)
+        if char == "[":
+            return self._array(index + 1, path)
+        if char == '"':
+            return int(_scanstring(text, index + 1)[1])
+        match = _SCALAR.match(text, index)
+        return match.end() if match else index + 1
+
+    def _object(self, index: int, path: Path) -> int:
+        text = self.text
+        index = _WS.match(text, index).end()  # type: ignore[union-attr]
+        if text[index] == "}":
+            return index + 1
+        while True:
+            index = _WS.match(text, index).end()  # type: ignore[union-attr]
+            key, index = _scanstring(text, index + 1)
+            index = _WS.match(text, index).end() + 1  # type: ignore[union-attr]  # past the colon
+            index = self.value(index, (*path, key))
+            index = _WS.match(text, index).end()  # type: ignore[union-attr]
+            if text[index] == "}":
+                return index + 1
+            index += 1  # past the comma
+
+    def _array(self, index: int, path: Path) -> int:
+        text = self.text
+        index = _WS.match(text, index).end()  # type: ignore[union-attr]
+        if text[index] == "]":
+            return index + 1
+        position = 0
+        while True:
+            index = self.value(index, (*path, position))
+            index = _WS.match(text, index).end()  # type: ignore[union-attr]
+            if text[index] == "]":
+                return index + 1
+            index += 1
+            position += 1
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def position(self, offset: int) -> Position:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def _deepest(found: dict[Path, Position], path: Path) -> Position:
+    """The position of the path, or of its longest prefix that exists (a missing key: its object)."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in found:
+            return found[path[:end]]
+    return (1, 1)
+
+
+def json_positions(text: str, paths: Sequence[Path]) -> list[Position]:
+    scanner = _JsonScanner(text)
+    # On a surprise keep what was found; the rest falls back to the nearest parent or line 1.
+    with contextlib.suppress(IndexError, ValueError, RecursionError):
+        scanner.value(0, ())
+    lines = _Lines(text)
+    found = {path: lines.position(offset) for path, offset in scanner.starts.items()}
+    return [_deepest(found, path) for path in paths]
+
+
+def yaml_positions(text: str, document: int, paths: Sequence[Path], loader: Any) -> list[Position]:
+    try:
+        nodes = list(yaml.compose_all(text, Loader=loader))
+    except (yaml.YAMLError, RecursionError):
+        return [(1, 1)] * len(paths)
+    if document >= len(nodes) or nodes[document] is None:
+        return [(1, 1)] * len(paths)
+    return [_yaml_walk(nodes[document], path) for path in paths]
+
+
+def _yaml_walk(node: yaml.Node, path: Path) -> Position:
+    for step in path:
+        child = _yaml_child(node, step)
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _yaml_child(node: yaml.Node, step: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+        child: yaml.Node = node.value[step]
+        return child
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value == str(step):
+                found: yaml.Node = value
+                return found
+    return None
+
+
+def toml_positions(text: str, paths: Sequence[Path]) -> list[Position]:
+    lines = text.splitlines()
+    return [_toml_find(lines, path) for path in paths]
+
+
+def _toml_find(lines: list[str], path: Path) -> Position:
+    keys = [step for step in path if isinstance(step, str)]
+    if not keys:
+        return (1, 1)
+    last = re.escape(keys[-1])
+    assignment = re.compile(rf"""^\s*(?:[\w.\-"' ]*\.)?\s*["']?{last}["']?\s*=""")
+    header = re.compile(rf"""^\s*\[\[?\s*(?:[\w.\-"' ]*\.)?\s*["']?{last}["']?\s*\]\]?""")
+    for pattern in (assignment, header):
+        for number, line in enumerate(lines, 1):
+            match = pattern.match(line)
+            if match:
+                return number, len(line) - len(line.lstrip()) + 1
+    return _toml_find(lines, path[:-1]) if len(path) > 1 else (1, 1)

@@ -1,0 +1,512 @@
+"""Validate JSON, YAML and TOML files against a JSON Schema.
+
+The schema is a file (`--schema FILE`, JSON or YAML) or one of loopgate's own (`--builtin
+NAME`: BUILTIN_NAMES). Its `$schema` picks the dialect (draft 4, 6, 7, 2019-09 or
+2020-12; 2020-12 when absent), and `format` is checked (`date`, `email`, `uri`, ...; turn it
+off with `--no-formats`). A relative `$ref` is read from next to the schema file; remote
+`$ref`s are not fetched.
+
+Files come as arguments (as pre-commit passes them) or as directories, searched for `*.json`,
+`*.yaml`, `*.yml` and `*.toml` (hidden directories and the schema file itself skipped). The
+kind is the extension's. Every document of a multi-document YAML file is validated.
+
+Each error is a finding at the offending value, with its JSON path, e.g.
+`config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
+the best-matching error of a file first (as jsonschema's `best_match` ranks them), at most
+20 a file. Lines are exact for JSON and YAML. TOML's parser keeps no positions, so the line
+is the first one that sets the key (best effort; the summary says so). A file that does not
+parse is a finding at the parser's line and column.
+
+Examples:
+
+    loopgate gate schema --schema schemas/config.schema.json config/*.yaml
+    loopgate gate schema --builtin run-report .loop/reports/
+    loopgate gate schema --schema schema.yaml --no-formats data/
+
+In `.pre-commit-config.yaml`: hook `loopgate-schema` with `args: [--schema, path/to/schema.json]`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import re
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError, best_match, relevance
+from jsonschema.validators import validator_for
+from referencing import Registry, Resource
+from referencing.exceptions import NoSuchResource, Unresolvable
+from referencing.jsonschema import DRAFT202012, specification_with
+
+from loopgate import codes
+from loopgate.artifacts.schema import load_schema, schema_names
+from loopgate.findings import Finding, Severity
+from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
+from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+NAME = "schema"
+E = Severity.ERROR
+__doc__ = (__doc__ or "").replace("BUILTIN_NAMES", ", ".join(f"`{n}`" for n in schema_names()))
+SCHEMA_VIOLATION = codes.define(
+    "LG451", "schema-violation", E, "A value does not match the JSON Schema.",
+    "The file parsed, but a value breaks a rule of the schema: a wrong type, a missing required key, a value "
+    "outside an enum or range, a string that is not the declared `format`. The message starts with the JSON "
+    "path of the value (`$.items[3].status`) and the position points at it. Of a file's errors the one "
+    "jsonschema's `best_match` ranks most relevant comes first.",
+    "Change the value at this path to satisfy the schema (or change the schema in a reviewed change).",
+)
+INVALID_SYNTAX = codes.define(
+    "LG452", "invalid-file-syntax", E, "A file is not valid JSON, YAML or TOML.",
+    "The parser stopped at the line and column shown, so nothing in the file was validated.",
+    "Fix the syntax at the position shown (a missing comma or quote, bad indentation, a duplicate key in TOML).",
+)
+UNKNOWN_FILE_TYPE = codes.define(
+    "LG453", "unknown-file-type", E, "A file given by name is not JSON, YAML or TOML.",
+    "The gate reads a file by its extension: `.json`; `.yaml` or `.yml`; `.toml`. A file given by name with "
+    "another extension cannot be validated (exit 2). Directories are searched for those extensions only.",
+    "Pass only JSON, YAML or TOML files (in pre-commit: `types_or: [json, yaml, toml]`).",
+    input_error=True,
+)
+BAD_SCHEMA = codes.define(
+    "LG454", "bad-schema", E, "The schema cannot be used.",
+    "The schema file is missing, unreadable, not JSON or YAML, or not a valid JSON Schema for its dialect "
+    "(the message says which rule of the metaschema it breaks); or no schema, two schemas, or an unknown "
+    "built-in name was given. Nothing was validated (exit 2).",
+    "Give exactly one of `--schema FILE` and `--builtin NAME`, and fix the schema where the message points.",
+    input_error=True,
+)
+INPUT_NOT_FOUND = codes.define(
+    "LG455", "input-not-found", E, "A file or directory to validate does not exist or cannot be read.",
+    "A path given on the command line (or in the checklist's `paths:`) is not there or cannot be read, so "
+    "it was not validated (exit 2).",
+    "Check the path; it is relative to the directory the gate runs in.",
+    input_error=True,
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    files: tuple[str, ...] = field(default=(), metadata=opt(
+        "JSON, YAML or TOML files, or directories to search for them.", argument=True, metavar="PATH"))
+    schema: str = field(default="", metadata=opt(
+        "The JSON Schema to validate against (a .json or .yaml file).", metavar="FILE"))
+    builtin: str = field(default="", metadata=opt(
+        f"Validate against a schema that ships with loopgate: {', '.join(schema_names())}.", metavar="NAME"))
+    formats: bool = field(default=True, metadata=opt(
+        "Check `format` keywords (date, email, uri, ...)."))
+    jobs: int = field(default=0, metadata=opt(
+        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
+
+
+HOOK: dict[str, Any] = {
+    "id": "loopgate-schema",
+    "name": "loopgate schema",
+    "description": "JSON, YAML and TOML files match a JSON Schema, errors at the offending line "
+    "(pass args: [--schema, path/to/schema.json]).",
+    "entry": "loopgate gate schema",
+    "language": "python",
+    "types_or": ["json", "yaml", "toml"],
+}
+
+MAX_ERRORS = 20  # a file's errors reported; the rest are counted
+KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+_SKIP_DIRS = {"node_modules", "__pycache__"}
+# Below this many files one process is faster than starting workers.
+PARALLEL_FROM = 2000
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(_YamlBase):  # type: ignore[misc]
+    """The safe loader (libyaml when present), with dates left as strings: JSON Schema has no date type,
+    and `format: date` expects the text."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
+}
+
+
+
+class Raw(NamedTuple):
+    """A problem found in a file, as plain data a worker process can send back."""
+
+    kind: str  # "syntax", "schema" or "ref"
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Checker:
+    validator: Any
+    label: str
+    dialect: str
+    formats: bool
+    path: str  # the schema file as given; "" for a built-in schema
+    source: tuple[str, str, bool, str]  # how to build it again in a worker: (schema, builtin, formats, cwd)
+
+
+def kind_of(path: str) -> str | None:
+    return KINDS.get(os.path.splitext(path)[1].lower())
+
+
+def build_checker(schema: str, builtin: str, formats: bool, cwd: str) -> Checker | SchemaProblem:
+    if bool(schema) == bool(builtin):
+        which = "both --schema and --builtin" if schema else "no schema"
+        return SchemaProblem("", 1, 1, f"{which} given: give exactly one of --schema FILE and --builtin NAME")
+    if builtin:
+        if builtin not in schema_names():
+            return SchemaProblem("", 1, 1, f"no built-in schema '{builtin}' (known: {', '.join(schema_names())})")
+        contents: Any = load_schema(builtin)
+        label, base_dir = f"the built-in {builtin} schema", ""
+    else:
+        loaded = _load_schema_file(os.path.join(cwd, schema), schema)
+        if isinstance(loaded, SchemaProblem):
+            return loaded
+        contents, label, base_dir = loaded, schema, os.path.dirname(os.path.join(cwd, schema))
+    cls = _dialect(contents)
+    if cls is None:
+        return SchemaProblem(schema, 1, 1, f"{schema or builtin}: unknown $schema dialect {contents['$schema']!r}")
+    try:
+        cls.check_schema(contents)
+    except SchemaError as err:
+        return _invalid_schema(schema, err)
+    validator = cls(contents, registry=_registry(base_dir, contents),
+                    format_checker=cls.FORMAT_CHECKER if formats else None)
+    dialect = "draft " + cls.__name__.removeprefix("Draft").removesuffix("Validator").replace("2020", "2020-")
+    dialect = dialect.replace("2019", "2019-")
+    return Checker(validator, label, dialect, formats, schema, (schema, builtin, formats, cwd))
+
+
+def _dialect(contents: Any) -> Any:
+    if isinstance(contents, dict) and "$schema" in contents:
+        return validator_for(contents, default=None)  # type: ignore[arg-type]
+    return Draft202012Validator
+
+
+def _load_schema_file(full: str, shown: str) -> Any:
+    try:
+        with open(full, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        return SchemaProblem(shown, 1, 1, f"{shown}: cannot read the schema: {err.strerror or err}")
+    parsed = _parse(kind_of(full) if kind_of(full) == "yaml" else "json", data, shown)
+    if isinstance(parsed, Raw):
+        return SchemaProblem(shown, parsed.line, parsed.column, f"{shown}: the schema is not valid: {parsed.message}")
+    documents, _text = parsed
+    if len(documents) != 1 or not isinstance(documents[0], (dict, bool)):
+        return SchemaProblem(shown, 1, 1, f"{shown}: a schema is one JSON object (or true/false)")
+    return documents[0]
+
+
+def _invalid_schema(shown: str, err: SchemaError) -> SchemaProblem:
+    where = _json_path(tuple(err.path))
+    line, column = 1, 1
+    if shown:
+        try:
+            with open(shown, encoding="utf-8") as handle:
+                text = handle.read()
+            locate = yaml_positions if kind_of(shown) == "yaml" else None
+            found = (locate(text, 0, [tuple(err.path)], _YamlLoader) if locate
+                     else json_positions(text, [tuple(err.path)]))
+            line, column = found[0]
+        except (OSError, UnicodeDecodeError):
+            pass
+    return SchemaProblem(shown, line, column,
+                         f"{shown or 'schema'}: not a valid JSON Schema at {where}: {_short(err.message)}")
+
+
+def _registry(base_dir: str, contents: Any) -> Registry[Any]:
+    """Relative `$ref`s are read from next to the schema file; nothing is fetched from the network."""
+    dialect = contents.get("$schema", "") if isinstance(contents, dict) else ""
+    specification = specification_with(dialect, default=DRAFT202012) if dialect else DRAFT202012
+
+    def retrieve(uri: str) -> Resource[Any]:
+        parts = urlsplit(uri)
+        if parts.scheme not in ("", "file") or not base_dir:
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+        path = url2pathname(parts.path) if parts.scheme == "file" else os.path.join(base_dir, parts.path)
+        loaded = _load_schema_file(path, path)
+        if isinstance(loaded, SchemaProblem):
+            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
+        return Resource.from_contents(loaded, default_specification=specification)
+
+    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
+
+
+# -- parsing ---------------------------------------------------------------------------------------
+
+
+def _parse(kind: str | None, data: bytes, shown: str) -> tuple[list[Any], str] | Raw:
+    """(documents, text) or a syntax problem. `text` is "" for JSON: decoded later, only if needed."""
+    try:
+        if kind == "json":
+            return [json.loads(data)], ""
+        text = data.decode("utf-8-sig")
+        if kind == "yaml":
+            return list(yaml.load_all(text, Loader=_YamlLoader)) or [None], text
+        return [_plain(tomllib.loads(text))], text
+    except json.JSONDecodeError as err:
+        return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return Raw("syntax", shown, line, 1, f"not UTF-8 text (byte {err.start})")
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        return Raw("syntax", shown, line, column, f"invalid YAML: {problem}")
+    except tomllib.TOMLDecodeError as err:
+        found = _TOML_AT.search(str(err))
+        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+        return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
+    except RecursionError:
+        return Raw("syntax", shown, 1, 1, "nested too deeply to parse")
+
+
+def _plain(value: Any) -> Any:
+    """TOML dates and times as the ISO strings JSON Schema's `format` expects."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+# -- validating ------------------------------------------------------------------------------------
+
+
+def check_file(validator: Any, shown: str, full: str) -> list[Raw]:
+    try:
+        with open(full, "rb") as handle:
+            data = handle.read()
+    except OSError as err:
+        return [Raw("syntax", shown, 1, 1, f"cannot read: {err.strerror or err}")]
+    kind = kind_of(full)
+    parsed = _parse(kind, data, shown)
+    if isinstance(parsed, Raw):
+        return [parsed]
+    documents, text = parsed
+    found: list[Raw] = []
+    for index, document in enumerate(documents):
+        try:
+            if validator.is_valid(document):
+                continue
+            errors = _ordered(list(validator.iter_errors(document)))
+        except Unresolvable as err:
+            return [Raw("ref", shown, 1, 1, f"the schema's $ref {err.ref!r} cannot be resolved (not fetched)")]
+        if kind == "json" and not text:
+            text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
+        found += _raws(shown, kind or "json", text, index if len(documents) > 1 else -1, errors)
+    return found
+
+
+def _ordered(errors: list[ValidationError]) -> list[ValidationError]:
+    """The best match first (its most specific cause, as best_match descends), then the rest by relevance."""
+    best = best_match(errors)
+    if best is None:
+        return []
+    top = best
+    while top.parent is not None:
+        top = top.parent
+    rest = [e for e in errors if e is not top]
+    # Paths mixing keys and indexes at one place cannot be compared: keep jsonschema's order then.
+    with contextlib.suppress(TypeError):
+        rest.sort(key=relevance, reverse=True)
+    return [best, *rest]
+
+
+def _raws(shown: str, kind: str, text: str, document: int, errors: list[ValidationError]) -> list[Raw]:
+    kept = errors[:MAX_ERRORS]
+    paths: list[Path] = [tuple(e.absolute_path) for e in kept]
+    positions = _locate(kind, text, max(document, 0), paths)
+    prefix = f"document {document + 1}: " if document >= 0 else ""
+    raws = [Raw("schema", shown, line, column, f"{prefix}{_json_path(path)}: {_short(error.message)}")
+            for error, path, (line, column) in zip(kept, paths, positions, strict=True)]
+    if len(errors) > MAX_ERRORS:
+        more = len(errors) - MAX_ERRORS
+        raws[-1] = raws[-1]._replace(message=f"{raws[-1].message} (and {more} more errors not shown)")
+    return raws
+
+
+def _locate(kind: str, text: str, document: int, paths: list[Path]) -> list[Position]:
+    if kind == "json":
+        return json_positions(text, paths)
+    if kind == "yaml":
+        return yaml_positions(text, document, paths, _YamlLoader)
+    return toml_positions(text, paths)
+
+
+def _json_path(path: Path) -> str:
+    out = "$"
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif _IDENTIFIER.fullmatch(step):
+            out += f".{step}"
+        else:
+            out += f"[{json.dumps(step)}]"
+    return out
+
+
+def _short(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_start(source: tuple[str, str, bool, str]) -> None:
+    checker = build_checker(*source)
+    _WORKER["validator"] = checker.validator if isinstance(checker, Checker) else None
+
+
+def _worker_chunk(files: list[tuple[str, str]]) -> list[list[Raw]]:
+    validator = _WORKER["validator"]
+    return [check_file(validator, shown, full) for shown, full in files]
+
+
+def check_files(checker: Checker, files: list[tuple[str, str]], jobs: int) -> list[list[Raw]]:
+    """One list of problems a file, in the files' order."""
+    workers = jobs if jobs > 0 else (os.cpu_count() or 1) if len(files) >= PARALLEL_FROM else 1
+    if workers <= 1:
+        return [check_file(checker.validator, shown, full) for shown, full in files]
+    return _in_parallel(checker, files, workers)
+
+
+def _in_parallel(checker: Checker, files: list[tuple[str, str]], workers: int) -> list[list[Raw]]:
+    """Workers take the later chunks while this process works through the first one.
+
+    Workers are started with `spawn`, never `fork`: `loopgate check` runs gates in threads, and a
+    forked child of a threaded process can deadlock.
+    """
+    share = len(files) // workers
+    # This process starts at once; a spawned worker first pays its interpreter start and imports,
+    # so it gets a smaller share.
+    head = share + share // 3
+    chunks = _split(files[head:], workers - 1)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_worker_start,
+                             initargs=(checker.source,)) as pool:
+        futures = [pool.submit(_worker_chunk, chunk) for chunk in chunks]
+        results = [check_file(checker.validator, shown, full) for shown, full in files[:head]]
+        for future in futures:
+            results += future.result()
+    return results
+
+
+def _split(items: list[tuple[str, str]], parts: int) -> list[list[tuple[str, str]]]:
+    size = -(-len(items) // max(parts, 1))
+    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
+
+
+@dataclass
+class _Inputs:
+    files: list[tuple[str, str]] = field(default_factory=list)  # (shown, full path)
+    problems: list[Finding] = field(default_factory=list)
+
+
+def run(options: Options, context: GateContext) -> GateResult:
+    timer = Timer()
+    checker = build_checker(options.schema, options.builtin, options.formats, context.cwd)
+    if isinstance(checker, SchemaProblem):
+        finding = BAD_SCHEMA.at(checker.path or ".", checker.line, checker.column, checker.message)
+        return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated",
+                          reason=checker.message)
+    inputs = _inputs(options.files, context.cwd, checker)
+    if inputs.problems:
+        return GateResult(NAME, GateStatus.ERROR, inputs.problems, timer.elapsed(), "nothing validated",
+                          reason="; ".join(p.message for p in inputs.problems[:3]))
+    if not inputs.files:
+        return GateResult(NAME, GateStatus.SKIPPED, [], timer.elapsed(),
+                          f"no JSON, YAML or TOML files given; nothing validated against {checker.label}")
+    outcomes = check_files(checker, inputs.files, options.jobs)
+    findings = [_finding(raw) for outcome in outcomes for raw in outcome]
+    summary = _summary(checker, inputs, outcomes)
+    unresolved = [f for f in findings if f.code == BAD_SCHEMA.code]
+    if unresolved:
+        return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=unresolved[0].message)
+    return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
+
+
+_CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA}
+
+
+def _finding(raw: Raw) -> Finding:
+    kind, path, line, column, message = raw
+    return _CODES[kind].at(path, line, column, message)
+
+
+def _summary(checker: Checker, inputs: _Inputs, outcomes: list[list[Raw]]) -> str:
+    count = len(inputs.files)
+    kinds = [kind_of(full) for _shown, full in inputs.files]
+    by_kind = ", ".join(f"{kinds.count(k)} {k.upper()}" for k in ("json", "yaml", "toml") if kinds.count(k))
+    bad = sum(1 for outcome in outcomes if outcome)
+    text = (f"{count} file{'s' if count != 1 else ''} ({by_kind}) validated against {checker.label} "
+            f"({checker.dialect}, formats {'checked' if checker.formats else 'not checked'})")
+    if bad:
+        text += f"; {bad} invalid"
+    if "toml" in kinds and bad:
+        text += "; TOML lines found by key name (best effort)"
+    return text + "; remote $refs not fetched"
+
+
+def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
+    inputs = _Inputs()
+    schema_file = os.path.realpath(os.path.join(cwd, checker.path)) if checker.path else ""
+    for given in paths:
+        full = os.path.join(cwd, given)
+        shown = os.path.normpath(given).replace(os.sep, "/")
+        if os.path.isdir(full):
+            inputs.files.extend((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel))
+                                for rel in _walk(full) if os.path.realpath(os.path.join(full, rel)) != schema_file)
+        elif not os.path.isfile(full):
+            inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: no such file or directory"))
+        elif kind_of(full) is None:
+            inputs.problems.append(UNKNOWN_FILE_TYPE.at(
+                shown, 1, 1, f"{shown}: not a JSON, YAML or TOML file (extensions: {', '.join(KINDS)})"))
+        else:
+            inputs.files.append((shown, full))
+    return inputs
+
+
+def _walk(top: str) -> Iterator[str]:
+    """Files under `top` with a known extension, relative to it, '/'-separated, in a stable order."""
+    for directory, subdirs, names in os.walk(top):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIP_DIRS)
+        rel = os.path.relpath(directory, top)
+        for name in sorted(names):
+            if kind_of(name) is not None:
+                yield name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
