@@ -1,0 +1,336 @@
+"""Fail when regenerating leaves the git tree changed: generated files are out of date.
+
+The gate runs the generator (`--shell 'CMD'` through /bin/sh, or the words after `--`), with
+the same process group, timeout and environmental-error rules as the command gate, then asks
+git what changed. Each file the generator changed, created or deleted is a finding, at the
+first changed line for a text file, e.g. `docs/cli.md:12:1: LG471 regenerating changes
+docs/cli.md (first difference at line 12)`.
+
+Only what the generator did counts: files that were already modified or untracked before it
+ran are compared with their own earlier content, not with the last commit, so work in
+progress is neither reported nor lost. Afterwards the tree is put back exactly as it was,
+uncommitted changes included; `--keep` leaves the regenerated files in place instead (as
+pre-commit's fixers do, so the next commit picks them up).
+
+The gate changes the working tree while it runs, so `loopgate check` runs it alone. It works
+in any git work tree, linked worktrees included (the run loop checks each item in one).
+
+Examples:
+
+    loopgate gate generated --shell 'make docs'
+    loopgate gate generated -- python scripts/gen_cli_docs.py
+    loopgate gate generated --keep --timeout 120 --shell 'npm run codegen'
+
+Not compared: files git ignores (build output), and the index of files that were already
+staged before the generator ran. A generator that exits non-zero fails the gate (its changes
+are put back); one that cannot run at all is an environment error (exit 2).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from dataclasses import dataclass, field
+
+from loopgate import codes
+from loopgate.findings import Finding, Severity
+from loopgate.gates._process import (
+    COMMAND_KILLED,
+    COMMAND_NOT_EXECUTABLE,
+    COMMAND_NOT_FOUND,
+    COMMAND_TIMED_OUT,
+    NETWORK_UNREACHABLE,
+    NO_COMMAND,
+    Command,
+    Outcome,
+    check_command,
+    environment_finding,
+    last_lines,
+    run_command,
+)
+from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
+
+NAME = "generated"
+EXCLUSIVE = True
+# Codes this gate shares with the command gate (running a command); listed in its docs.
+SHARED_CODES = (NO_COMMAND, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT, COMMAND_KILLED,
+                NETWORK_UNREACHABLE)
+E = Severity.ERROR
+
+GENERATED_CHANGED = codes.define(
+    "LG471", "generated-file-changed", E, "Regenerating changes a file: it is out of date.",
+    "The generator rewrote this file with different content (or mode), so the committed version is not what "
+    "the generator makes from the current sources. The position is the first line that differs.",
+    "Run the generator and commit its output (or run the gate with `--keep` and commit what it leaves).",
+)
+GENERATED_ADDED = codes.define(
+    "LG472", "generated-file-added", E, "Regenerating creates a file that is not in the tree.",
+    "The generator wrote a file that is neither committed nor ignored: a new generated artifact that was "
+    "never added, or output that belongs in `.gitignore`.",
+    "Commit the file if it is a generated artifact the repository keeps; otherwise add it to `.gitignore`.",
+)
+GENERATED_DELETED = codes.define(
+    "LG473", "generated-file-deleted", E, "Regenerating deletes a file that is in the tree.",
+    "The generator removed this file, so the tree holds an artifact the generator no longer makes (a "
+    "renamed or removed source).",
+    "Delete the file in the change (`git rm PATH`), or fix the generator if it should still make it.",
+)
+GENERATOR_FAILED = codes.define(
+    "LG474", "generator-failed", E, "The generator exited with a non-zero status.",
+    "The generator ran to the end and reported failure, so whether the generated files are up to date is "
+    "unknown; the gate fails. Whatever it changed was put back. The hint holds the last lines of its output.",
+    "Run the generator yourself and fix what it reports.",
+)
+GENERATED_NO_GIT = codes.define(
+    "LG475", "generated-needs-git", E, "The generated gate cannot ask git what changed.",
+    "The gate compares the work tree before and after the generator with `git status`, and git is missing, "
+    "the directory is not inside a git work tree, or git failed (the message carries git's words). The "
+    "generator was not run (exit 2).",
+    "Run the gate inside the repository's work tree (or a `git worktree`), with git on PATH.",
+)
+RESTORE_FAILED = codes.define(
+    "LG476", "generated-restore-failed", E, "The tree could not be put back after the generator ran.",
+    "Restoring a file the generator changed failed (permissions, a full disk, git refused). The tree may "
+    "now hold regenerated content; the message names the file and the error (exit 2).",
+    "Look at `git status` and restore the file by hand (`git restore PATH` for a committed file).",
+)
+
+GIT_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Options:
+    argv: tuple[str, ...] = field(default=(), metadata=opt(
+        "The generator and its arguments, run directly without a shell (put them after `--`).", argument=True,
+        metavar="COMMAND"))
+    shell: str = field(default="", metadata=opt(
+        "Run the generator CMD with /bin/sh -c; instead of the words after `--`.", metavar="CMD"))
+    timeout: float = field(default=600.0, metadata=opt(
+        "Stop the generator (its whole process group) after this many seconds; 0: no limit.",
+        metavar="SECONDS"))
+    tail: int = field(default=40, metadata=opt("Keep this many last lines of output in the report.",
+                                               metavar="LINES"))
+    keep: bool = field(default=False, metadata=opt(
+        "Leave the regenerated files in the tree instead of putting the tree back as it was."))
+
+
+@dataclass(frozen=True)
+class _State:
+    kind: str  # "file", "link", "dir" (a nested repository: compared by presence) or "absent"
+    data: bytes = b""
+    executable: bool = False
+
+
+@dataclass
+class _Change:
+    path: str  # relative to the repository root
+    before: _State | None  # None: clean before, so as committed (HEAD)
+    after: _State
+    line: int = 1
+
+
+class _GitError(Exception):
+    pass
+
+
+@dataclass
+class _Repo:
+    root: str
+    env: dict[str, str] | None
+    dirty: dict[str, _State] = field(default_factory=dict)
+
+    def git(self, *args: str, data: bytes | None = None) -> bytes:
+        try:
+            done = subprocess.run(["git", *args], cwd=self.root, env=self.env, input=data, capture_output=True,
+                                  timeout=GIT_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise _GitError(f"git {args[0]} could not run: {err}") from err
+        if done.returncode != 0:
+            raise _GitError(f"git {args[0]} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+        return done.stdout
+
+    def status(self) -> set[str]:
+        out = self.git("status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all")
+        return {entry[3:].rstrip("/") for entry in out.decode("utf-8", "surrogateescape").split("\0") if entry}
+
+    def state(self, path: str) -> _State:
+        full = os.path.join(self.root, path)
+        try:
+            info = os.lstat(full)
+        except FileNotFoundError:
+            return _State("absent")
+        if stat.S_ISLNK(info.st_mode):
+            return _State("link", os.fsencode(os.readlink(full)))
+        if stat.S_ISDIR(info.st_mode):
+            return _State("dir")
+        with open(full, "rb") as handle:
+            return _State("file", handle.read(), bool(info.st_mode & stat.S_IXUSR))
+
+
+def run(options: Options, context: GateContext) -> GateResult:
+    timer = Timer()
+    problem = check_command(options.shell, options.argv)
+    if problem:
+        return GateResult(NAME, GateStatus.ERROR, [NO_COMMAND.at(".", 1, 1, problem)], timer.elapsed(),
+                          "nothing run", reason=problem)
+    try:
+        repo = _open(context)
+        before = repo.status()
+        repo.dirty = {path: repo.state(path) for path in before}
+    except (_GitError, OSError) as err:
+        return _error(GENERATED_NO_GIT.at(".", 1, 1, str(err)), timer, "generator not run")
+    outcome = run_command(Command(options.shell, options.argv, context.cwd, options.timeout, context.env))
+    try:
+        changes = _changes(repo, before)
+        if not options.keep:
+            _restore(repo, changes)
+    except (_GitError, OSError) as err:
+        return _error(RESTORE_FAILED.at(".", 1, 1, str(err)), timer, "the tree may hold regenerated files")
+    return _verdict(options, context, repo, outcome, changes, timer)
+
+
+def _open(context: GateContext) -> _Repo:
+    probe = _Repo(os.path.realpath(context.cwd), context.env)
+    inside = probe.git("rev-parse", "--is-inside-work-tree").decode().strip()
+    if inside != "true":
+        raise _GitError(f"{context.cwd} is not inside a git work tree")
+    root = probe.git("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
+    return _Repo(os.path.realpath(root), context.env)
+
+
+def _error(finding: Finding, timer: Timer, summary: str) -> GateResult:
+    return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), summary, reason=finding.message)
+
+
+def _changes(repo: _Repo, before: set[str]) -> list[_Change]:
+    """What the generator did: paths dirty now or before whose state is not what it was."""
+    found: list[_Change] = []
+    for path in sorted(before | repo.status()):
+        now = repo.state(path)
+        if path in repo.dirty:
+            if repo.dirty[path] != now:
+                found.append(_Change(path, repo.dirty[path], now))
+        else:
+            found.append(_Change(path, None, now))
+    committed = _committed(repo, [c.path for c in found if c.before is None])
+    for change in found:
+        if change.before is None:
+            change.before = committed.get(change.path, _State("absent"))
+        change.line = _first_difference(change.before.data, change.after.data)
+    return found
+
+
+def _committed(repo: _Repo, paths: list[str]) -> dict[str, _State]:
+    """The HEAD content of paths that were clean before (so the same in HEAD, the index and the tree)."""
+    if not paths:
+        return {}
+    listing = repo.git("ls-tree", "-z", "HEAD", "--", *paths) if _has_head(repo) else b""
+    modes = {}
+    for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
+        if entry:
+            meta, path = entry.split("\t", 1)
+            modes[path] = meta.split()[0]
+    states = {}
+    for path, mode in modes.items():
+        data = repo.git("cat-file", "blob", f"HEAD:{path}") if mode != "160000" else b""
+        kind = {"120000": "link", "160000": "dir"}.get(mode, "file")
+        states[path] = _State(kind, data, mode == "100755")
+    return states
+
+
+def _has_head(repo: _Repo) -> bool:
+    try:
+        repo.git("rev-parse", "--verify", "-q", "HEAD")
+    except _GitError:
+        return False
+    return True
+
+
+def _first_difference(old: bytes, new: bytes) -> int:
+    for number, (a, b) in enumerate(zip(old.split(b"\n"), new.split(b"\n"), strict=False), 1):
+        if a != b:
+            return number
+    shorter = min(old.count(b"\n"), new.count(b"\n")) + 1
+    return shorter if old != new else 1
+
+
+def _restore(repo: _Repo, changes: list[_Change]) -> None:
+    """Put every changed path back to its state before the generator ran."""
+    committed = [c.path for c in changes if c.path not in repo.dirty and c.before and c.before.kind != "absent"]
+    if committed:
+        # Clean before: HEAD, index and tree agreed, so restoring both from HEAD undoes a `git add` too.
+        repo.git("restore", "--source=HEAD", "--staged", "--worktree", "--pathspec-from-file=-",
+                 "--pathspec-file-nul", data=b"\0".join(os.fsencode(p) for p in committed))
+    for change in changes:
+        if change.path in repo.dirty or change.before is None or change.before.kind == "absent":
+            _put_back(repo.root, change.path, change.before or _State("absent"))
+
+
+def _put_back(root: str, path: str, state: _State) -> None:
+    full = os.path.join(root, path)
+    if os.path.islink(full) or (os.path.lexists(full) and not os.path.isdir(full)):
+        os.remove(full)
+    if state.kind == "absent":
+        _prune(root, os.path.dirname(full))
+    elif state.kind == "link":
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        os.symlink(os.fsdecode(state.data), full)
+    elif state.kind == "file":
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "wb") as handle:
+            handle.write(state.data)
+        mode = os.stat(full).st_mode
+        os.chmod(full, mode | 0o111 if state.executable else mode & ~0o111)
+
+
+def _prune(root: str, directory: str) -> None:
+    """Remove directories the generator's new files left empty, up to the repository root."""
+    while directory != root and directory.startswith(root + os.sep):
+        try:
+            os.rmdir(directory)
+        except OSError:
+            return  # not empty (or not ours to remove)
+        directory = os.path.dirname(directory)
+
+
+def _verdict(options: Options, context: GateContext, repo: _Repo, outcome: Outcome, changes: list[_Change],
+             timer: Timer) -> GateResult:
+    shown = outcome.command.shown()
+    said = f"`{shown}` {outcome.status_words()} after {outcome.duration:.2f}s"
+    kept = "left in place (--keep)" if options.keep else "put back"
+    tail = outcome.tail(options.tail)
+    if outcome.problem is not None:
+        summary = f"{said}; the generated files were not judged; {len(changes)} changed files {kept}"
+        return GateResult(NAME, GateStatus.ERROR, [environment_finding(outcome, options.tail)], timer.elapsed(),
+                          summary, tail, outcome.problem[1])
+    if not outcome.passed:
+        hint = GENERATOR_FAILED.hint + last_lines(outcome, min(options.tail, 15))
+        finding = GENERATOR_FAILED.at(".", 1, 1, f"generator `{shown}` exited with status {outcome.returncode}",
+                                      hint)
+        summary = f"{said}; the generated files were not judged; {len(changes)} changed files {kept}"
+        return GateResult(NAME, GateStatus.FAILED, [finding], timer.elapsed(), summary, tail)
+    cwd = os.path.realpath(context.cwd)
+    findings = [_finding(change, os.path.relpath(os.path.join(repo.root, change.path), cwd).replace(os.sep, "/"),
+                         shown) for change in changes]
+    if not findings:
+        summary = f"{said} and changed nothing: the generated files are up to date; git-ignored files not compared"
+        return GateResult(NAME, GateStatus.PASSED, [], timer.elapsed(), summary, tail)
+    summary = (f"{said} and changed {len(findings)} file{'s' if len(findings) != 1 else ''} ({kept}); "
+               "git-ignored files not compared")
+    return GateResult(NAME, GateStatus.FAILED, findings, timer.elapsed(), summary, tail)
+
+
+def _finding(change: _Change, shown: str, command: str) -> Finding:
+    assert change.before is not None
+    hint_run = f"Run `{command}` and commit the result."
+    if change.before.kind == "absent":
+        return GENERATED_ADDED.at(shown, 1, 1, f"regenerating creates {shown}, which is not in the tree",
+                                  f"{hint_run} {GENERATED_ADDED.hint}")
+    if change.after.kind == "absent":
+        return GENERATED_DELETED.at(shown, 1, 1, f"regenerating deletes {shown}", GENERATED_DELETED.hint)
+    if change.before.kind == change.after.kind == "file" and change.before.data == change.after.data:
+        what = "makes it executable" if change.after.executable else "makes it not executable"
+        return GENERATED_CHANGED.at(shown, 1, 1, f"regenerating {what}: {shown}", hint_run)
+    return GENERATED_CHANGED.at(shown, change.line, 1,
+                                f"regenerating changes {shown} (first difference at line {change.line})", hint_run)
