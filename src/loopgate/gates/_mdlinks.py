@@ -47,6 +47,8 @@ _SETEXT = re.compile(r"[ ]{0,3}(=+|-+)[ \t]*$")
 _THEMATIC = re.compile(r"[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _DEF = re.compile(r"[ ]{0,3}\[((?:[^\]\\]|\\.){1,999})\]:[ \t]*(<[^>\n]*>|\S+)"
                   r"(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*$")
+_DEF_LABEL = re.compile(r"[ ]{0,3}\[((?:[^\]\\]|\\.){1,999})\]:[ \t]*$")
+_DEF_REST = re.compile(r"[ \t]*(<[^>\n]*>|\S+)(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*$")
 _HTML_BLOCK_1 = re.compile(r"[ ]{0,3}<(script|pre|style|textarea)(?:\s|>|$)", re.I)
 _HTML_BLOCK_2_5 = re.compile(r"[ ]{0,3}<(!--|\?|![A-Za-z]|!\[CDATA\[)")
 _HTML_BLOCK_6 = re.compile(
@@ -148,7 +150,8 @@ class _Blocks:
         self.code: set[int] = set()  # lines of code blocks (a disable comment there is an example)
         self.headings: list[str] = []
         self.definitions: list[Link] = []
-        self.fence: tuple[str, int] | None = None
+        self.fence: tuple[str, int, int] | None = None  # character, length, indent of the opening fence
+        self.label: tuple[int, str] | None = None  # `[label]:` alone on a line: the destination is on the next
         self.html_end: str | None = None  # "" = ends at a blank line
         self.paragraph: list[int] = []  # open paragraph lines
         self.list_column = -1  # content column of the open list item
@@ -164,7 +167,8 @@ class _Blocks:
         if self.fence is not None:
             self.text[index] = ""
             self.code.add(index + 1)
-            close = _FENCE.match(body)
+            indent = _indent(body)
+            close = _FENCE.match(body.lstrip(" ")) if indent <= self.fence[2] + 3 else None
             if close and close.group(1)[0] == self.fence[0] and len(close.group(1)) >= self.fence[1] \
                     and not close.group(2).strip():
                 self.fence = None
@@ -175,6 +179,10 @@ class _Blocks:
         if not body.strip():
             self.close_paragraph()
             self.blank_before = True
+            self.label = None
+            return
+        if self.label is not None:
+            self.late_definition(index, body, offset)
             return
         self.block(index, body, offset)
         self.blank_before = False
@@ -205,13 +213,13 @@ class _Blocks:
             body = body[item.end():]
             if not body.strip():
                 return
-        self.content(index, body.lstrip(" \t") if indent < code_indent else body, offset)
+        self.content(index, body.lstrip(" \t") if indent < code_indent else body, offset, indent)
 
-    def content(self, index: int, body: str, offset: int) -> None:
+    def content(self, index: int, body: str, offset: int, indent: int) -> None:
         fence = _FENCE.match(body)
         if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
             self.close_paragraph()
-            self.fence = (fence.group(1)[0], len(fence.group(1)))
+            self.fence = (fence.group(1)[0], len(fence.group(1)), indent)
             self.text[index] = ""
             self.code.add(index + 1)
             return
@@ -233,9 +241,26 @@ class _Blocks:
         if not self.paragraph:
             definition = _DEF.match(body)
             if definition:
-                self.definition(index, body, definition, offset)
+                self.definition(index, definition.group(2), offset)
+                return
+            if (label := _DEF_LABEL.match(body)) is not None:
+                self.label = (index, label.group(1))
+                self.text[index] = ""
                 return
         self.paragraph.append(index)
+
+    def late_definition(self, index: int, body: str, offset: int) -> None:
+        """The line after `[label]:`: a destination (and title), or else the label line was a paragraph."""
+        assert self.label is not None
+        label_line, _ = self.label
+        self.label = None
+        destination = _DEF_REST.match(body)
+        if destination:
+            self.definition(index, destination.group(1), offset)
+            return
+        self.text[label_line] = self.lines[label_line]
+        self.paragraph.append(label_line)
+        self.block(index, body, offset)
 
     def html_start(self, index: int, body: str) -> bool:
         end: str | None = None
@@ -256,9 +281,8 @@ class _Blocks:
             self.html_end = end
         return True
 
-    def definition(self, index: int, body: str, match: re.Match[str], offset: int) -> None:
+    def definition(self, index: int, raw: str, offset: int) -> None:
         self.text[index] = ""
-        raw = match.group(2)
         column = self.lines[index].find(raw, offset) + 1
         target = raw[1:-1] if raw.startswith("<") else raw
         self.definitions.append(Link(decode(target), index + 1, column + (1 if raw.startswith("<") else 0),
@@ -437,6 +461,10 @@ def _mask_code_spans(text: str) -> str:
     done = position = 0
     while (opening := _BACKTICKS.search(text, position)) is not None:
         size, position = len(opening.group()), opening.end()
+        if _escaped(text, opening.start()):  # `\`` is a backtick, not a code span; the rest of the run may be
+            size -= 1
+            if not size:
+                continue
         limit = _BLANK_LINE.search(text, position)
         stop = limit.start() if limit else len(text)
         closing = _BACKTICKS.search(text, position, stop)
@@ -444,11 +472,20 @@ def _mask_code_spans(text: str) -> str:
             closing = _BACKTICKS.search(text, closing.end(), stop)
         if closing is None:
             continue
-        parts.append(text[done:opening.start()])
-        parts.append(re.sub(r"[^\n]", " ", text[opening.start():closing.end()]))
+        begin = opening.end() - size
+        parts.append(text[done:begin])
+        parts.append(re.sub(r"[^\n]", " ", text[begin:closing.end()]))
         done = position = closing.end()
     parts.append(text[done:])
     return "".join(parts)
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Is the character at `at` escaped by an odd run of backslashes before it?"""
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
 
 
 # -- disable comments ---------------------------------------------------------------------------

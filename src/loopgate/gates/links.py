@@ -115,6 +115,7 @@ DEFAULT_IGNORE_FILE = ".loopgate-links-ignore"
 _MARKDOWN = (".md", ".markdown")
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
 _EXTERNAL = re.compile(r"(?:https?:)?//", re.I)
+_LINE_ANCHOR = re.compile(r"L\d+(?:-L\d+)?$")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _POOL_MIN_BYTES = 2 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
@@ -430,7 +431,10 @@ def _check_file(full: str, state: _Run, plan: _Plan, external: dict[str, list[tu
 
 def _check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: _Run) -> Iterator[Finding]:
     path, _, fragment = target.partition("#")
-    path = path.split("?", 1)[0]
+    path, query, _ = path.partition("?")
+    if query and _LINE_ANCHOR.match(fragment):  # `x.md?plain=1#L3`: a line of the source view
+        state.tally.not_checked["line anchors"] += 1
+        fragment = ""
     if path:
         decoded = unquote(path)
         start = state.root if decoded.startswith("/") else os.path.dirname(full)
@@ -480,7 +484,7 @@ def _missing_file(written: str, resolved: str, state: _Run) -> str:
     except OSError:
         return message
     wanted = os.path.relpath(resolved, directory).split(os.sep)[0]
-    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.8)
     if close:
         message += f"; did you mean {state.shown(os.path.join(directory, close[0]))}?"
     return message
