@@ -1,0 +1,198 @@
+"""The generated gate on real git repositories: up-to-date and stale artifacts, new and deleted
+files, work in progress that must survive (modified, staged, untracked), --keep, failing and
+missing generators, and a linked git worktree."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from loopgate.gates import generated
+from loopgate.gates.base import GateStatus
+
+from .conftest import Cli, Repo
+
+PY = sys.executable
+
+# A generator like a docs or code generator: out/ is made from the files in src/.
+GENERATOR = textwrap.dedent("""\
+    import pathlib
+    root = pathlib.Path(__file__).resolve().parent
+    out = root / "out"
+    out.mkdir(exist_ok=True)
+    for source in sorted((root / "src").glob("*.py")):
+        (out / (source.stem + ".txt")).write_text("generated from " + source.name + "\\n"
+                                                  + source.read_text(), encoding="utf-8")
+    """)
+
+
+def _tree(repo: Repo) -> dict[str, bytes]:
+    """Every file in the work tree except .git, with its content: what "exactly as before" means."""
+    found = {}
+    for directory, subdirs, names in os.walk(repo.path):
+        subdirs[:] = [d for d in subdirs if d != ".git"]
+        for name in names:
+            full = Path(directory, name)
+            found[str(full.relative_to(repo.path))] = full.read_bytes()
+    return found
+
+
+@pytest.fixture
+def gen_repo(repo: Repo) -> Repo:
+    repo.write("gen.py", GENERATOR)
+    repo.write("src/lib.py", "def lib():\n    return 1\n")
+    repo.commit("generator")
+    _run(repo)  # make out/ and commit it: the artifacts are up to date
+    repo.git("add", "-A")
+    repo.commit("generated output")
+    return repo
+
+
+def _run(repo: Repo) -> None:
+    generated.run(generated.Options(argv=(PY, "gen.py"), keep=True),
+                  generated.GateContext(cwd=str(repo.path), env=None))
+
+
+def test_up_to_date_artifacts_pass(gen_repo: Repo) -> None:
+    result = gen_repo.gate(generated, argv=(PY, "gen.py"))
+    assert result.status is GateStatus.PASSED, result.findings
+    assert "changed nothing: the generated files are up to date" in result.summary
+    assert gen_repo.git("status", "--porcelain") == ""
+
+
+def test_stale_artifact_is_reported_at_the_first_changed_line_and_put_back(gen_repo: Repo) -> None:
+    gen_repo.write("src/app.py", "print('hi')\nprint('more')\n")
+    gen_repo.commit("source changed, out/ not regenerated")
+    before = _tree(gen_repo)
+    result = gen_repo.gate(generated, argv=(PY, "gen.py"))
+    assert result.status is GateStatus.FAILED
+    assert [(f.path, f.line, f.code) for f in result.findings] == [("out/app.txt", 3, "LG471")]
+    assert result.findings[0].message == "regenerating changes out/app.txt (first difference at line 3)"
+    assert _tree(gen_repo) == before
+    assert gen_repo.git("status", "--porcelain") == ""
+
+
+def test_new_and_deleted_files(gen_repo: Repo) -> None:
+    gen_repo.write("src/extra.py", "x = 1\n")
+    gen_repo.write("out/orphan.txt", "made from a source that is gone\n")
+    gen_repo.commit("a new source, and an artifact whose source was removed")
+    before = _tree(gen_repo)
+    generator = "import os, runpy; runpy.run_path('gen.py'); os.remove('out/orphan.txt')"
+    result = gen_repo.gate(generated, argv=(PY, "-c", generator))
+    assert result.status is GateStatus.FAILED
+    assert sorted((f.path, f.code) for f in result.findings) == [("out/extra.txt", "LG472"),
+                                                                 ("out/orphan.txt", "LG473")]
+    assert _tree(gen_repo) == before
+
+
+def test_new_directories_are_removed_again(repo: Repo) -> None:
+    result = repo.gate(generated, shell="mkdir -p build/deep/er && echo x > build/deep/er/out.txt")
+    assert [(f.path, f.code) for f in result.findings] == [("build/deep/er/out.txt", "LG472")]
+    assert not (repo.path / "build").exists()
+
+
+def test_work_in_progress_is_neither_reported_nor_lost(gen_repo: Repo) -> None:
+    # Before the generator runs: a modified tracked file, a staged one, an untracked one, a deleted one.
+    gen_repo.write("README.md", "# demo, edited\n")
+    gen_repo.write("docs/guide.md", "guide, staged\n")
+    gen_repo.git("add", "docs/guide.md")
+    gen_repo.write("notes.txt", "my untracked notes\n")
+    (gen_repo.path / "src" / "app.py").unlink()
+    status_before = gen_repo.git("status", "--porcelain")
+    before = _tree(gen_repo)
+    # An up-to-date generator that also rewrites the untracked notes with the same bytes: nothing to report.
+    same = ("import pathlib, runpy; runpy.run_path('gen.py'); "
+            "p = pathlib.Path('notes.txt'); p.write_bytes(p.read_bytes())")
+    result = gen_repo.gate(generated, argv=(PY, "-c", same))
+    assert result.status is GateStatus.PASSED, result.findings
+    # A generator that touches the work in progress: each change is judged against the file's own earlier state.
+    meddle = ("import pathlib; pathlib.Path('notes.txt').write_text('overwritten\\n'); "
+              "pathlib.Path('README.md').unlink()")
+    result = gen_repo.gate(generated, argv=(PY, "-c", meddle))
+    assert result.status is GateStatus.FAILED
+    assert sorted((f.path, f.code, f.line) for f in result.findings) == [("README.md", "LG473", 1),
+                                                                        ("notes.txt", "LG471", 1)]
+    assert _tree(gen_repo) == before
+    assert gen_repo.git("status", "--porcelain") == status_before
+
+
+def test_generator_reverting_a_local_edit_counts(gen_repo: Repo) -> None:
+    gen_repo.write("out/lib.txt", "hand-edited generated file\n")
+    result = gen_repo.gate(generated, argv=(PY, "gen.py"))
+    assert [(f.path, f.code) for f in result.findings] == [("out/lib.txt", "LG471")]
+    assert (gen_repo.path / "out" / "lib.txt").read_text() == "hand-edited generated file\n"
+
+
+def test_keep_leaves_the_regenerated_files(gen_repo: Repo) -> None:
+    gen_repo.write("src/app.py", "print('changed')\n")
+    gen_repo.commit("source changed")
+    result = gen_repo.gate(generated, argv=(PY, "gen.py"), keep=True)
+    assert result.status is GateStatus.FAILED
+    assert "left in place (--keep)" in result.summary
+    assert "print('changed')" in (gen_repo.path / "out" / "app.txt").read_text()
+    assert gen_repo.git("status", "--porcelain").strip() == "M out/app.txt"
+
+
+def test_mode_change_is_a_change(gen_repo: Repo) -> None:
+    result = gen_repo.gate(generated, shell="chmod +x out/lib.txt")
+    assert [(f.path, f.message) for f in result.findings] == [
+        ("out/lib.txt", "regenerating makes it executable: out/lib.txt")]
+    assert not os.access(gen_repo.path / "out" / "lib.txt", os.X_OK)
+
+
+def test_failing_generator_fails_and_its_changes_are_put_back(gen_repo: Repo) -> None:
+    before = _tree(gen_repo)
+    result = gen_repo.gate(generated, shell="echo half > out/lib.txt; echo 'template error' >&2; exit 4")
+    assert result.status is GateStatus.FAILED
+    assert [f.code for f in result.findings] == ["LG474"]
+    assert "template error" in result.findings[0].hint
+    assert "1 changed files put back" in result.summary
+    assert _tree(gen_repo) == before
+
+
+def test_missing_generator_is_an_environment_error(gen_repo: Repo) -> None:
+    result = gen_repo.gate(generated, argv=("no-such-generator-xyz",))
+    assert result.status is GateStatus.ERROR
+    assert [f.code for f in result.findings] == ["LG464"]
+
+
+def test_outside_a_repository_the_generator_is_not_run(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    result = generated.run(generated.Options(shell=f"touch {marker}"), generated.GateContext(cwd=str(tmp_path)))
+    assert result.status is GateStatus.ERROR
+    assert [f.code for f in result.findings] == ["LG475"]
+    assert not marker.exists()
+
+
+def test_runs_in_a_linked_worktree_from_a_subdirectory(gen_repo: Repo, tmp_path: Path) -> None:
+    worktree = tmp_path / "item-7"
+    gen_repo.git("worktree", "add", "-q", "-b", "item-7", str(worktree))
+    (worktree / "src" / "app.py").write_text("print('in the worktree')\n")
+    main_before = _tree(gen_repo)
+    result = gen_repo.gate(generated, cwd=worktree / "src", shell="cd .. && python3 gen.py")
+    assert result.status is GateStatus.FAILED
+    # Paths are relative to where the gate runs (src/ of the worktree).
+    assert [(f.path, f.code) for f in result.findings] == [("../out/app.txt", "LG471")]
+    assert "in the worktree" not in (worktree / "out" / "app.txt").read_text()
+    assert gen_repo.git("-C", str(worktree), "status", "--porcelain").strip() == "M src/app.py"
+    assert _tree(gen_repo) == main_before
+
+
+def test_cli_exit_codes(gen_repo: Repo, cli: Cli) -> None:
+    assert cli("generated", "--", PY, "gen.py", cwd=gen_repo.path).returncode == 0
+    stale = cli("generated", "--shell", "echo stale >> out/lib.txt", cwd=gen_repo.path)
+    assert stale.returncode == 1
+    assert "out/lib.txt:4:1: LG471 regenerating changes out/lib.txt (first difference at line 4)" in stale.stdout
+    assert cli("generated", cwd=gen_repo.path).returncode == 2
+    assert gen_repo.git("status", "--porcelain") == ""
+
+
+def test_the_gate_is_exclusive() -> None:
+    from loopgate.gates.registry import gates
+
+    assert gates()["generated"].exclusive
+    assert not gates()["command"].exclusive
