@@ -23,6 +23,8 @@ _TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
 _ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+_QUOTE_LINE = re.compile(r"^[ \t]*>")
+_ENDS_QUOTE = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)")
 _THEMATIC = re.compile(r"^[ \t]{0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$")
 
 
@@ -104,8 +106,8 @@ def inline_text(children: Iterable[Token]) -> str:
 class _Anchor:
     """A cursor over source lines that only moves forward, in step with mistune's tokens."""
 
-    def __init__(self, source: str) -> None:
-        self.lines = source.splitlines()
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
         self.cursor = 0
 
     def _find(self, pattern: re.Pattern[str]) -> int | None:
@@ -114,17 +116,19 @@ class _Anchor:
                 return index
         return None
 
-    def heading(self, level: int, style: str) -> tuple[int, int]:
+    def heading(self, level: int, style: str, line_count: int = 1) -> tuple[int, int]:
+        """Where a heading starts; a setext heading's text may run over `line_count` lines."""
         for index in range(self.cursor, len(self.lines)):
             line = self.lines[index]
             atx = _ATX.match(line)
             if style != "setext" and atx and len(atx.group(1)) == level:
                 self.cursor = index + 1
                 return index + 1, atx.end() + 1
-            if style == "setext" and line.strip() and index + 1 < len(self.lines):
-                under = _SETEXT.match(self.lines[index + 1])
+            below = index + line_count
+            if style == "setext" and line.strip() and below < len(self.lines):
+                under = _SETEXT.match(self.lines[below])
                 if under and (under.group(1)[0] == "=") == (level == 1):
-                    self.cursor = index + 2
+                    self.cursor = below + 1
                     return index + 1, len(line) - len(line.lstrip()) + 1
         return self._fallback()
 
@@ -179,8 +183,8 @@ def _line_count(children: list[Token]) -> int:
 
 
 class _Builder:
-    def __init__(self, source: str) -> None:
-        self.anchor = _Anchor(source)
+    def __init__(self, lines: list[str]) -> None:
+        self.anchor = _Anchor(lines)
         self.title: Para | None = None
         self.preamble: list[Block] = []
         self.sections: list[Section] = []
@@ -218,11 +222,16 @@ class _Builder:
             body = raw_lines if tok.get("raw") else 0
             self.anchor.skip_block(_FENCE, body + 2)
         else:
-            self.anchor.skip_lines(raw_lines)
+            # mistune starts an indented code block at a whitespace-only line of 4+ spaces (CommonMark
+            # does not): count from the block's first line with text, the one the cursor will find.
+            code_lines = str(tok.get("raw", "")).rstrip("\n").split("\n")
+            lead = next((i for i, line in enumerate(code_lines) if line.strip()), None)
+            if lead is not None:
+                self.anchor.skip_lines(len(code_lines) - lead)
 
     def heading(self, tok: Token) -> None:
         level = int(tok.get("attrs", {}).get("level", 1))
-        line, column = self.anchor.heading(level, str(tok.get("style", "atx")))
+        line, column = self.anchor.heading(level, str(tok.get("style", "atx")), _line_count(tok.get("children", [])))
         text = inline_text(tok.get("children", [])).strip()
         if level == 1:
             if self.title is None:
@@ -271,9 +280,76 @@ class _Builder:
             yield item
 
 
+def source_lines(source: str) -> list[str]:
+    """Lines as mistune, editors and `grep -n` count them: split at CR, LF and CRLF only.
+
+    `str.splitlines` also splits at form feeds, U+2028 and other separators, which would put
+    every finding after one of them on the wrong line.
+    """
+    lines = source.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()  # the final newline ends the last line; it does not start another
+    return lines
+
+
+def _separate_quotes(lines: list[str]) -> tuple[list[str], list[int] | None]:
+    """Put a blank line between a block-quote line and a list or heading that follows it.
+
+    mistune (3.x) lets an ATX heading continue a block quote lazily, which hides the heading
+    inside the quote, and when a list ends a quote it emits the quote after the list's tokens,
+    out of source order. CommonMark ends the quote at either line, so a blank line there changes
+    nothing a reader sees; `origin` maps the new line numbers back to the file's.
+    """
+    out: list[str] = []
+    origin: list[int] = []
+    inserted = in_quote = False
+    for number, line in enumerate(lines, 1):
+        if _QUOTE_LINE.match(line):
+            in_quote = True
+        elif in_quote and _ENDS_QUOTE.match(line):
+            out.append("")
+            origin.append(number)
+            inserted, in_quote = True, False
+        elif not line.strip() or _FENCE.match(line) or _THEMATIC.match(line):
+            in_quote = False
+        # any other line is a lazy continuation: the quote is still open after it
+        out.append(line)
+        origin.append(number)
+    return (out, origin) if inserted else (lines, None)
+
+
+def _renumber(document: Document, origin: list[int]) -> None:
+    def items(entries: list[Item]) -> None:
+        for item in entries:
+            item.line = origin[item.line - 1]
+            items(item.children)
+
+    def blocks(entries: list[Block]) -> None:
+        for block in entries:
+            block.line = origin[block.line - 1]
+            if isinstance(block, ListBlock):
+                items(block.items)
+
+    def sections(entries: list[Section]) -> None:
+        for section in entries:
+            section.line = origin[section.line - 1]
+            blocks(section.blocks)
+            sections(section.children)
+
+    if document.title is not None:
+        document.title.line = origin[document.title.line - 1]
+    blocks(document.preamble)
+    sections(document.sections)
+    sections(document.stray)
+
+
 def parse_document(source: str) -> Document:
-    tokens = _MARKDOWN(source)
+    lines, origin = _separate_quotes(source_lines(source))
+    tokens = _MARKDOWN("\n".join(lines) + "\n")
     assert isinstance(tokens, list)
-    builder = _Builder(source)
+    builder = _Builder(lines)
     builder.feed(tokens)
-    return Document(builder.title, builder.preamble, builder.sections, builder.stray)
+    document = Document(builder.title, builder.preamble, builder.sections, builder.stray)
+    if origin is not None:
+        _renumber(document, origin)
+    return document
