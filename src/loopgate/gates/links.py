@@ -501,7 +501,7 @@ def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settin
     failed = [o for o in results.values() if not o.ok]
     state.tally.cached = sum(1 for o in results.values() if o.cached)
     state.tally.cache_problem = checker.cache_problem
-    if failed and len(failed) == len(results) and all(o.kind in _http.NETWORK_LEVEL for o in failed):
+    if network_down(list(results.values())):
         shown, link = external[failed[0].url][0]
         kinds = " / ".join(_http.describe(k) for k in sorted({o.kind for o in failed}))
         reason = (f"network unavailable: all {len(results)} external URL{'s' if len(results) != 1 else ''} failed "
@@ -517,6 +517,15 @@ def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settin
         for shown, link in external[outcome.url]:
             findings.append(BROKEN_URL.at(shown, link.line, link.column, f"{link.target}: {text}"))
     return findings, ""
+
+
+def network_down(outcomes: list[_http.Outcome]) -> bool:
+    """Every URL failed, and every failure was a name that did not resolve or an unreachable network.
+
+    One refused connection, one timeout, one HTTP answer of any status, or one success means the
+    network works, and the failures are the links' own.
+    """
+    return bool(outcomes) and all(not o.ok and o.kind in _http.NETWORK_LEVEL for o in outcomes)
 
 
 def _summary(tally: _Tally, unique: int, offline: bool, findings: list[Finding]) -> str:
