@@ -23,6 +23,9 @@ _TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
 _ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+# Markdown's blank is spaces and tabs only; Python's strip() also eats \x1c-\x1f, \x85 and more,
+# which would anchor a paragraph of such a character on the next line.
+_BLANK = " \t"
 _QUOTE_LINE = re.compile(r"^[ \t]*>")
 _ENDS_QUOTE = re.compile(r"^[ \t]*(?:[-*+]|\d{1,9}[.)]|#{1,6})(?:[ \t]|$)")
 _THEMATIC = re.compile(r"^[ \t]{0,3}((\*[ \t]*){3,}|(-[ \t]*){3,}|(_[ \t]*){3,})$")
@@ -125,11 +128,11 @@ class _Anchor:
                 self.cursor = index + 1
                 return index + 1, atx.end() + 1
             below = index + line_count
-            if style == "setext" and line.strip() and below < len(self.lines):
+            if style == "setext" and line.strip(_BLANK) and below < len(self.lines):
                 under = _SETEXT.match(self.lines[below])
                 if under and (under.group(1)[0] == "=") == (level == 1):
                     self.cursor = below + 1
-                    return index + 1, len(line) - len(line.lstrip()) + 1
+                    return index + 1, len(line) - len(line.lstrip(_BLANK)) + 1
         return self._fallback()
 
     def list_item(self, task: bool) -> tuple[int, int]:
@@ -150,9 +153,9 @@ class _Anchor:
     def paragraph(self, line_count: int) -> tuple[int, int]:
         for index in range(self.cursor, len(self.lines)):
             line = self.lines[index]
-            if line.strip():
+            if line.strip(_BLANK):
                 self.cursor = index + line_count
-                return index + 1, len(line) - len(line.lstrip()) + 1
+                return index + 1, len(line) - len(line.lstrip(_BLANK)) + 1
         return self._fallback()
 
     def raw(self, line: int, column: int, count: int) -> str:
@@ -170,7 +173,7 @@ class _Anchor:
 
     def skip_lines(self, line_count: int) -> None:
         for index in range(self.cursor, len(self.lines)):
-            if self.lines[index].strip():
+            if self.lines[index].strip(_BLANK):
                 self.cursor = index + line_count
                 return
 
@@ -225,7 +228,7 @@ class _Builder:
             # mistune starts an indented code block at a whitespace-only line of 4+ spaces (CommonMark
             # does not): count from the block's first line with text, the one the cursor will find.
             code_lines = str(tok.get("raw", "")).rstrip("\n").split("\n")
-            lead = next((i for i, line in enumerate(code_lines) if line.strip()), None)
+            lead = next((i for i, line in enumerate(code_lines) if line.strip(_BLANK)), None)
             if lead is not None:
                 self.anchor.skip_lines(len(code_lines) - lead)
 
@@ -310,7 +313,7 @@ def _separate_quotes(lines: list[str]) -> tuple[list[str], list[int] | None]:
             out.append("")
             origin.append(number)
             inserted, in_quote = True, False
-        elif not line.strip() or _FENCE.match(line) or _THEMATIC.match(line):
+        elif not line.strip(_BLANK) or _FENCE.match(line) or _THEMATIC.match(line):
             in_quote = False
         # any other line is a lazy continuation: the quote is still open after it
         out.append(line)
