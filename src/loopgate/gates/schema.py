@@ -200,7 +200,7 @@ def build_checker(schema: str, builtin: str, formats: bool, cwd: str) -> Checker
     try:
         cls.check_schema(contents)
     except SchemaError as err:
-        return _invalid_schema(schema, err)
+        return _invalid_schema(schema, os.path.join(cwd, schema) if schema else "", err)
     validator = cls(contents, registry=_registry(base_dir, contents),
                     format_checker=cls.FORMAT_CHECKER if formats else None)
     dialect = "draft " + cls.__name__.removeprefix("Draft").removesuffix("Validator").replace("2020", "2020-")
@@ -229,12 +229,12 @@ def _load_schema_file(full: str, shown: str) -> Any:
     return documents[0]
 
 
-def _invalid_schema(shown: str, err: SchemaError) -> SchemaProblem:
+def _invalid_schema(shown: str, full: str, err: SchemaError) -> SchemaProblem:
     where = _json_path(tuple(err.path))
     line, column = 1, 1
-    if shown:
+    if full:
         try:
-            with open(shown, encoding="utf-8") as handle:
+            with open(full, encoding="utf-8") as handle:
                 text = handle.read()
             locate = yaml_positions if kind_of(shown) == "yaml" else None
             found = (locate(text, 0, [tuple(err.path)], _YamlLoader) if locate
@@ -436,6 +436,7 @@ def _split(items: list[tuple[str, str]], parts: int) -> list[list[tuple[str, str
 class _Inputs:
     files: list[tuple[str, str]] = field(default_factory=list)  # (shown, full path)
     problems: list[Finding] = field(default_factory=list)
+    schema_skipped: bool = False  # the schema file itself was among the inputs
 
 
 def run(options: Options, context: GateContext) -> GateResult:
@@ -480,6 +481,8 @@ def _summary(checker: Checker, inputs: _Inputs, outcomes: list[list[Raw]]) -> st
         text += f"; {bad} invalid"
     if "toml" in kinds and bad:
         text += "; TOML lines found by key name (best effort)"
+    if inputs.schema_skipped:
+        text += f"; the schema file {checker.path} itself not validated"
     return text + "; remote $refs not fetched"
 
 
@@ -490,8 +493,13 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
         full = os.path.join(cwd, given)
         shown = os.path.normpath(given).replace(os.sep, "/")
         if os.path.isdir(full):
-            inputs.files.extend((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel))
-                                for rel in _walk(full) if os.path.realpath(os.path.join(full, rel)) != schema_file)
+            for rel in _walk(full):
+                if os.path.realpath(os.path.join(full, rel)) == schema_file:
+                    inputs.schema_skipped = True
+                else:
+                    inputs.files.append((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel)))
+        elif os.path.isfile(full) and os.path.realpath(full) == schema_file:
+            inputs.schema_skipped = True  # pre-commit passes the schema too when it matches types_or
         elif not os.path.isfile(full):
             inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: no such file or directory"))
         elif kind_of(full) is None:

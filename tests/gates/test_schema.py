@@ -1,0 +1,337 @@
+"""The schema gate on real files: JSON, YAML and TOML that pass and fail, with the line and column
+of each offending value, formats, best match first, dialects, built-in schemas, broken schemas
+and broken files, directories, and the CLI's exit statuses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from loopgate.gates import schema
+from loopgate.gates._positions import json_positions
+from loopgate.gates.base import GateContext, GateResult, GateStatus
+
+from .conftest import Cli
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["name", "items"],
+    "properties": {
+        "name": {"type": "string"},
+        "when": {"type": "string", "format": "date"},
+        "owner": {"type": "string", "format": "email"},
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["status"],
+                "properties": {"status": {"enum": ["open", "done"]}, "size": {"type": "integer"}},
+            },
+        },
+    },
+}
+
+GOOD_JSON = '{"name": "ok", "when": "2026-11-26", "owner": "a@example.org", "items": [{"status": "open"}]}\n'
+BAD_JSON = """\
+{
+  "name": "demo",
+  "items": [
+    {"status": "open"},
+    {"status": "done"},
+    {"status": "open"},
+    {"status": "closed",
+     "size": 3}
+  ]
+}
+"""
+BAD_YAML = """\
+# a comment line
+name: demo
+when: 2026-02-30
+items:
+  - status: open
+  - status: done
+    size: big
+"""
+BAD_TOML = """\
+name = "demo"
+owner = "nobody"
+
+[[items]]
+status = "open"
+
+[[items]]
+status = "gone"
+"""
+
+
+def _files(tmp_path: Path, files: dict[str, str], schema_text: str | None = None) -> Path:
+    (tmp_path / "schema.json").write_text(schema_text if schema_text is not None else json.dumps(SCHEMA),
+                                          encoding="utf-8")
+    for name, text in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _run(where: Path, *files: str, **options: Any) -> GateResult:
+    options.setdefault("schema", "schema.json")
+    return schema.run(schema.Options(files=files, **options), GateContext(cwd=str(where)))
+
+
+def _places(result: GateResult) -> list[tuple[str, int, int, str, str]]:
+    return [(f.path, f.line, f.column, f.code, f.message) for f in result.findings]
+
+
+def test_valid_files_of_every_kind_pass(tmp_path: Path) -> None:
+    where = _files(tmp_path, {
+        "a.json": GOOD_JSON,
+        "b.yaml": "name: ok\nwhen: 2026-11-26\nitems:\n  - status: done\n",
+        "c.yml": "name: ok\nitems: []\n",
+        "d.toml": 'name = "ok"\nwhen = 2026-11-26\n[[items]]\nstatus = "open"\n',
+    })
+    result = _run(where, "a.json", "b.yaml", "c.yml", "d.toml")
+    assert result.status is GateStatus.PASSED, result.findings
+    assert result.summary.startswith("4 files (1 JSON, 2 YAML, 1 TOML) validated against schema.json "
+                                     "(draft 2020-12, formats checked)")
+
+
+def test_json_errors_point_at_the_value(tmp_path: Path) -> None:
+    result = _run(_files(tmp_path, {"bad.json": BAD_JSON}), "bad.json")
+    assert result.status is GateStatus.FAILED
+    assert _places(result) == [
+        ("bad.json", 7, 16, "LG451", "$.items[3].status: 'closed' is not one of ['open', 'done']"),
+    ]
+
+
+def test_yaml_errors_point_at_the_value(tmp_path: Path) -> None:
+    result = _run(_files(tmp_path, {"bad.yaml": BAD_YAML}), "bad.yaml")
+    assert sorted(_places(result)) == [
+        ("bad.yaml", 3, 7, "LG451", "$.when: '2026-02-30' is not a 'date'"),
+        ("bad.yaml", 7, 11, "LG451", "$.items[1].size: 'big' is not of type 'integer'"),
+    ]
+
+
+def test_toml_errors_are_located_by_key_name(tmp_path: Path) -> None:
+    result = _run(_files(tmp_path, {"bad.toml": BAD_TOML}), "bad.toml")
+    assert sorted(_places(result)) == [
+        ("bad.toml", 2, 1, "LG451", "$.owner: 'nobody' is not a 'email'"),
+        # Best effort: the first line that sets `status`, not the second array entry's.
+        ("bad.toml", 5, 1, "LG451", "$.items[1].status: 'gone' is not one of ['open', 'done']"),
+    ]
+    assert "TOML lines found by key name (best effort)" in result.summary
+
+
+def test_missing_required_key_points_at_its_object(tmp_path: Path) -> None:
+    result = _run(_files(tmp_path, {"a.json": '{"name": "x",\n "items": [\n   {"size": 1}]}'}), "a.json")
+    assert _places(result) == [("a.json", 3, 4, "LG451", "$.items[0]: 'status' is a required property")]
+
+
+def test_formats_are_checked_unless_turned_off(tmp_path: Path) -> None:
+    where = _files(tmp_path, {"a.json": '{"name": "x", "items": [], "when": "26/11/2026", "owner": "at-nowhere"}'})
+    result = _run(where, "a.json")
+    assert sorted(f.message for f in result.findings) == ["$.owner: 'at-nowhere' is not a 'email'",
+                                                          "$.when: '26/11/2026' is not a 'date'"]
+    unchecked = _run(where, "a.json", formats=False)
+    assert unchecked.status is GateStatus.PASSED
+    assert "formats not checked" in unchecked.summary
+
+
+def test_best_match_comes_first(tmp_path: Path) -> None:
+    document = {"items": [{"status": "x"}, {"status": "open", "size": "1"}], "name": 5, "when": 3}
+    where = _files(tmp_path, {"a.json": json.dumps(document, indent=1)})
+    result = _run(where, "a.json")
+    expected = best_match(Draft202012Validator(SCHEMA).iter_errors(document))
+    assert expected is not None
+    assert result.findings[0].message.endswith(expected.message)
+    assert len(result.findings) == 4
+
+
+def test_errors_a_file_are_capped(tmp_path: Path) -> None:
+    document = {"name": "x", "items": [{"status": "bad"} for _ in range(30)]}
+    result = _run(_files(tmp_path, {"a.json": json.dumps(document)}), "a.json")
+    assert len(result.findings) == schema.MAX_ERRORS
+    assert result.findings[-1].message.endswith("(and 10 more errors not shown)")
+
+
+def test_multi_document_yaml(tmp_path: Path) -> None:
+    text = "name: one\nitems: []\n---\nname: two\nitems:\n  - status: nope\n"
+    result = _run(_files(tmp_path, {"k.yaml": text}), "k.yaml")
+    assert _places(result) == [
+        ("k.yaml", 6, 13, "LG451", "document 2: $.items[0].status: 'nope' is not one of ['open', 'done']")]
+
+
+@pytest.mark.parametrize(("name", "text", "line", "column", "start"), [
+    ("a.json", '{\n  "name": "x",\n  "items": [1,,2]\n}', 3, 15, "invalid JSON: Expecting value"),
+    ("b.yaml", "name: x\nitems: [a, b\nother: 1\n", 3, 6, "invalid YAML: "),
+    ("c.toml", 'name = "x"\nitems = [\n  {status = }\n]\n', 3, 13, "invalid TOML: "),
+    ("d.json", "", 1, 1, "invalid JSON: Expecting value"),
+])
+def test_invalid_syntax_is_a_finding_at_the_parsers_position(
+        tmp_path: Path, name: str, text: str, line: int, column: int, start: str) -> None:
+    result = _run(_files(tmp_path, {name: text}), name)
+    assert result.status is GateStatus.FAILED
+    [finding] = result.findings
+    assert (finding.path, finding.line, finding.column, finding.code) == (name, line, column, "LG452")
+    assert finding.message.startswith(start)
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "schema.json").write_text(json.dumps(SCHEMA))
+    (tmp_path / "x.yaml").write_bytes(b"name: ok\nitems: \xff\n")
+    result = _run(tmp_path, "x.yaml")
+    assert _places(result) == [("x.yaml", 2, 1, "LG452", "not UTF-8 text (byte 16)")]
+
+
+def test_directories_are_searched(tmp_path: Path) -> None:
+    where = _files(tmp_path, {
+        "data/a.json": GOOD_JSON, "data/sub/b.yaml": BAD_YAML, "data/notes.md": "# not data\n",
+        "data/.hidden/c.json": "{broken", "data/node_modules/d.json": "{broken",
+    })
+    (where / "data" / "schema.json").write_text(json.dumps(SCHEMA))
+    result = _run(where, "data", schema="data/schema.json")
+    assert {f.path for f in result.findings} == {"data/sub/b.yaml"}
+    assert result.summary.startswith("2 files (1 JSON, 1 YAML)")
+    assert "the schema file data/schema.json itself not validated" in result.summary
+
+
+def test_a_yaml_schema_with_a_relative_ref(tmp_path: Path) -> None:
+    where = _files(tmp_path, {
+        "schemas/root.yaml": "type: object\nproperties:\n  item:\n    $ref: item.json\n",
+        "schemas/item.json": '{"type": "object", "required": ["id"]}',
+        "a.json": '{"item": {}}',
+    })
+    result = _run(where, "a.json", schema="schemas/root.yaml")
+    assert _places(result) == [("a.json", 1, 10, "LG451", "$.item: 'id' is a required property")]
+
+
+def test_the_schemas_dialect_is_honoured(tmp_path: Path) -> None:
+    draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "array",
+              "items": [{"type": "string"}, {"type": "integer"}]}
+    where = _files(tmp_path, {"a.json": '["x", "not an integer"]'}, json.dumps(draft7))
+    result = _run(where, "a.json")
+    assert _places(result) == [("a.json", 1, 7, "LG451", "$[1]: 'not an integer' is not of type 'integer'")]
+    assert "(draft 7," in result.summary
+    # The same schema read as 2020-12 is invalid: `items` must be a schema there.
+    del draft7["$schema"]
+    (tmp_path / "schema.json").write_text(json.dumps(draft7))
+    assert _run(where, "a.json").status is GateStatus.ERROR
+
+
+def test_builtin_schema(tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text('{"loop": 3}')
+    result = schema.run(schema.Options(files=("report.json",), builtin="run-report"), GateContext(cwd=str(tmp_path)))
+    assert result.status is GateStatus.FAILED
+    assert "validated against the built-in run-report schema" in result.summary
+    unknown = schema.run(schema.Options(files=("report.json",), builtin="nope"), GateContext(cwd=str(tmp_path)))
+    assert unknown.status is GateStatus.ERROR
+    assert "no built-in schema 'nope' (known: " in unknown.reason
+
+
+@pytest.mark.parametrize(("schema_text", "message", "line"), [
+    ('{\n  "type": "object",\n  "properties": {\n    "a": {"type": 12}\n  }\n}',
+     "schema.json: not a valid JSON Schema at $.properties.a.type: 12 is not valid under any of the given schemas",
+     4),
+    ('{"type": ', "schema.json: the schema is not valid: invalid JSON: Expecting value", 1),
+    ("[1, 2]", "schema.json: a schema is one JSON object (or true/false)", 1),
+    ('{"$schema": "https://example.org/my-dialect"}',
+     "schema.json: unknown $schema dialect 'https://example.org/my-dialect'", 1),
+])
+def test_an_invalid_schema_is_an_error(tmp_path: Path, schema_text: str, message: str, line: int) -> None:
+    result = _run(_files(tmp_path, {"a.json": "{}"}, schema_text), "a.json")
+    assert result.status is GateStatus.ERROR
+    [finding] = result.findings
+    assert (finding.code, finding.path, finding.line, finding.message) == ("LG454", "schema.json", line, message)
+
+
+@pytest.mark.parametrize(("options", "reason"), [
+    ({"schema": ""}, "no schema given: give exactly one of --schema FILE and --builtin NAME"),
+    ({"builtin": "run-report"}, "both --schema and --builtin given: give exactly one of --schema FILE and "
+                                "--builtin NAME"),
+    ({"schema": "missing.json"}, "missing.json: cannot read the schema: No such file or directory"),
+])
+def test_schema_options_must_name_one_schema(tmp_path: Path, options: dict[str, str], reason: str) -> None:
+    result = _run(_files(tmp_path, {"a.json": "{}"}), "a.json", **options)
+    assert result.status is GateStatus.ERROR
+    assert result.reason == reason
+
+
+def test_unknown_extension_and_missing_file_are_usage_errors(tmp_path: Path) -> None:
+    where = _files(tmp_path, {"notes.txt": "hi", "a.json": GOOD_JSON})
+    result = _run(where, "a.json", "notes.txt", "gone.json")
+    assert result.status is GateStatus.ERROR
+    assert [(f.path, f.code) for f in result.findings] == [("notes.txt", "LG453"), ("gone.json", "LG455")]
+    assert _run(where).status is GateStatus.SKIPPED
+
+
+def test_a_remote_ref_is_not_fetched(tmp_path: Path) -> None:
+    remote = '{"properties": {"a": {"$ref": "https://schemas.example.invalid/a.json"}}}'
+    result = _run(_files(tmp_path, {"x.json": '{"a": 1}'}, remote), "x.json")
+    assert result.status is GateStatus.ERROR
+    assert "cannot be resolved (not fetched)" in result.reason
+
+
+def test_worker_processes_give_the_same_answer(tmp_path: Path) -> None:
+    files = {f"f{i:02d}.json": (BAD_JSON if i % 7 == 0 else GOOD_JSON) for i in range(40)}
+    names = sorted(_files(tmp_path, files).glob("f*.json"))
+    args = tuple(p.name for p in names)
+    one = _run(tmp_path, *args, jobs=1)
+    two = _run(tmp_path, *args, jobs=2)
+    assert one.findings == two.findings
+    assert [f.path for f in two.findings] == ["f00.json", "f07.json", "f14.json", "f21.json", "f28.json",
+                                              "f35.json"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20)
+
+
+def _paths(value: Any, here: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [here]
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found += _paths(child, (*here, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found += _paths(child, (*here, index))
+    return found
+
+
+@settings(max_examples=150, deadline=None)
+@given(_JSON, st.sampled_from([None, 1, 2]), st.booleans())
+def test_json_positions_find_every_value(document: Any, indent: int | None, ascii_only: bool) -> None:
+    text = json.dumps(document, indent=indent, ensure_ascii=ascii_only)
+    paths = _paths(document)
+    lines = text.split("\n")
+    decoder = json.JSONDecoder()
+    for path, (line, column) in zip(paths, json_positions(text, paths), strict=True):
+        offset = sum(len(x) + 1 for x in lines[: line - 1]) + column - 1
+        value = document
+        for step in path:
+            value = value[step]
+        assert decoder.raw_decode(text, offset)[0] == value
+
+
+def test_cli_exit_codes(tmp_path: Path, cli: Cli) -> None:
+    where = _files(tmp_path, {"good.json": GOOD_JSON, "bad.yaml": BAD_YAML, "x.txt": ""})
+    assert cli("schema", "--schema", "schema.json", "good.json", cwd=where).returncode == 0
+    failed = cli("schema", "--schema", "schema.json", "good.json", "bad.yaml", cwd=where)
+    assert failed.returncode == 1
+    assert "bad.yaml:3:7: LG451 $.when: '2026-02-30' is not a 'date'" in failed.stdout
+    assert cli("schema", "--schema", "schema.json", "x.txt", cwd=where).returncode == 2
+    (where / "broken.json").write_text('{"type": "nonsense"}')
+    broken = cli("schema", "--schema", "broken.json", "good.json", cwd=where)
+    assert broken.returncode == 2
+    assert "not a valid JSON Schema" in broken.stderr
+    assert cli("schema", "good.json", cwd=where).returncode == 2
