@@ -1,0 +1,96 @@
+"""The real pre-commit runs the schema hook from this repository's manifest.
+
+`pre-commit try-repo` installs this checkout into its own virtualenv, exactly as a user's
+pre-commit would, and runs the hook in a scratch repository. The schema comes from the scratch
+repository's `[tool.loopgate.gates.schema]` (try-repo cannot pass `args:`; a user's
+`.pre-commit-config.yaml` would say `args: [--schema, schemas/config.schema.json]`).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from loopgate.gates import schema
+from loopgate.hooks import manifest
+
+from .conftest import Repo, git_env, make_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = ROOT / ".pre-commit-hooks.yaml"
+
+
+def _manifest_ids() -> set[str]:
+    if not MANIFEST.exists():
+        return set()
+    return {hook["id"] for hook in yaml.safe_load(MANIFEST.read_text(encoding="utf-8")) or []}
+
+
+def _needs(hook_id: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(hook_id not in _manifest_ids(), reason="hook not in manifest yet")
+
+
+def test_hook_declaration() -> None:
+    hook = schema.HOOK
+    assert hook["id"] == "loopgate-schema"
+    assert hook["entry"] == "loopgate gate schema"
+    assert hook["language"] == "python"
+    assert hook["types_or"] == ["json", "yaml", "toml"]
+    generated = yaml.safe_load(manifest())
+    assert hook in generated, "`loopgate hooks` writes the hook as declared"
+
+
+def try_repo(source: Path, repo: Repo, hook_id: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(source), hook_id, "--verbose"]
+    return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
+CONFIG_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "type": "object",
+    "required": ["service"],
+    "properties": {
+        "service": {"type": "string"},
+        "port": {"type": "integer", "maximum": 65535},
+        "since": {"type": "string", "format": "date"},
+    },
+}
+
+
+def scratch_repo(path: Path) -> Repo:
+    """Staged: a good JSON file, a bad YAML file, a bad TOML file, the schema itself, and a README."""
+    repo = make_repo(path)
+    repo.write("pyproject.toml", '[tool.loopgate.gates.schema]\nschema = "schemas/config.schema.json"\n')
+    repo.write("README.md", "# scratch\n")
+    repo.commit("initial")
+    repo.write("schemas/config.schema.json", json.dumps(CONFIG_SCHEMA, indent=2))
+    repo.write("config/good.json", '{"service": "api", "port": 8080}\n')
+    repo.write("config/bad.yaml", "service: worker\nport: 70000\nsince: 2026-02-30\n")
+    repo.write("config/app.toml", 'port = 80\n')
+    repo.write("README.md", "# scratch, edited\n")
+    repo.git("add", "-A")
+    return repo
+
+
+def check_hook_output(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert "config/bad.yaml:2:7: LG451 $.port: 70000 is greater than the maximum of 65535" in out
+    assert "config/bad.yaml:3:8: LG451 $.since: '2026-02-30' is not a 'date'" in out
+    assert "config/app.toml:1:1: LG451 $: 'service' is a required property" in out
+    assert "config/good.json:" not in out
+    assert "README.md" not in out
+    assert "the schema file schemas/config.schema.json itself not validated" in out
+
+
+@_needs("loopgate-schema")
+def test_schema_hook_validates_staged_data_files(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    repo = scratch_repo(tmp_path / "scratch")
+    check_hook_output(try_repo(ROOT, repo, "loopgate-schema", tmp_path_factory.mktemp("pre-commit-home")))
