@@ -74,6 +74,7 @@ class _Reader:
         self.path = path
         self.kind = kind
         self.out = Extracted({}, {(): Pos(1, 1, 1)})
+        self.entry_lines: dict[str, int] = {}  # `###` entry id -> its line, across the document
 
     def report(self, code: codes.Code, line: int, column: int, message: str, hint: str | None = None) -> None:
         self.out.findings.append(code.at(self.path, line, column, message, hint))
@@ -179,11 +180,14 @@ class _Reader:
         for child in section.children:
             entry_id = child.title.strip()
             here = (*path, entry_id)
-            if entry_id in result:
-                first = self.out.positions[here]
-                self.report(dup, child.line, child.column,
-                            f"'{entry_id}' appears twice (first on line {first.line})")
+            # Gates are matched by name everywhere (`Link Check` is `link-check`), and one gate in
+            # both Required and Advisory would leave open whether it may fail: one name, one entry.
+            key = normalise_key(entry_id) if self.kind.entries_by_name else entry_id
+            first = self.entry_lines.get(key)
+            if first is not None:
+                self.report(dup, child.line, child.column, f"'{entry_id}' appears twice (first on line {first})")
                 continue
+            self.entry_lines[key] = child.line
             self.out.positions[here] = Pos(child.line, child.column, child.column)
             result[entry_id] = self.fields(_items(child), here)
         for block in section.blocks:

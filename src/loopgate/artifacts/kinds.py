@@ -38,6 +38,8 @@ class ArtifactKind:
     other_sections: Shape | None = None
     other_sections_key: str = ""
     duplicate_entry_code: str = "LG106"
+    # `###` entries named like keys (case, spaces, `-`, `_` alike) rather than exact ids.
+    entries_by_name: bool = False
     sections_by_key: dict[str, SectionSpec] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -88,6 +90,7 @@ CHECKLIST = ArtifactKind(
         SectionSpec("required_gates", Shape.ENTRIES),
         SectionSpec("advisory_gates", Shape.ENTRIES),
     ),
+    entries_by_name=True,
 )
 POLICY = ArtifactKind(
     "escalation-policy",
