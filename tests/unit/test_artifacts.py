@@ -1,0 +1,301 @@
+"""The artifacts as data: the article's examples, the shipped example, `loopgate init`, and how
+values and names are normalised on the way from markdown to the schema."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from loopgate.artifacts import values
+from loopgate.artifacts.artifact import check_artifact, detect_kind
+from loopgate.artifacts.kinds import BY_FILENAME, KINDS, SPEC, STATE, kind_for_title
+from loopgate.findings import Finding, Severity
+from loopgate.init_loop import InitError, InitSettings, default_name, run_init
+from loopgate.verify import VerifySettings, run_verify
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLE_FILES = ROOT / "tests" / "example-files" / "article"
+SEED_ARTICLE = ROOT.parent / "shared" / "seed" / "loop-engineering-article.txt"
+EXAMPLE = ROOT / "examples" / "repo-maintenance"
+
+
+def errors(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.ERROR]
+
+
+def data_of(name: str, text: str) -> dict[str, Any]:
+    artifact = check_artifact(name, BY_FILENAME[name.lower()], text)
+    assert errors(artifact.findings) == [], artifact.findings
+    return artifact.data
+
+
+# -- the article's examples ------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["LOOP_SPEC.md", "LOOP_STATE.md", "escalation-policy.md"])
+def test_the_articles_examples_validate_with_no_finding(name: str) -> None:
+    result = run_verify(VerifySettings((str(ARTICLE_FILES / name),)))
+    assert result.findings == []
+    assert result.exit_code(strict=True) == 0
+
+
+def test_the_articles_examples_as_one_loop_have_only_missing_file_warnings() -> None:
+    result = run_verify(VerifySettings((str(ARTICLE_FILES),)))
+    assert {f.code for f in result.findings} == {"LG102"}
+    assert result.exit_code(strict=False) == 0
+
+
+def test_the_article_spec_reads_as_the_article_means_it() -> None:
+    """As a text copy prints it: no blank line before `The loop must skip and escalate when:`."""
+    text = (ARTICLE_FILES / "LOOP_SPEC.md").read_text("utf-8")
+    assert "or\nlink validation\nThe loop must skip and escalate when:\n" in text
+    data = data_of("LOOP_SPEC.md", text)
+    rules = data["work_selection_rules"]
+    assert rules["may_select"][3] == "the definition of done can be checked with tests, lint, schema validation, or " \
+                                     "link validation"
+    assert len(rules["may_select"]) == 4
+    assert rules["must_skip_and_escalate"] == [
+        "requirements are ambiguous",
+        "the change touches authentication, authorization, payments, or data deletion",
+        "the same item failed twice before",
+        "required tests are missing or failing before the change starts",
+    ]
+    assert data["budgets"] == {"max_iterations": 3, "max_tool_calls_per_iteration": 20, "max_runtime": 1800,
+                               "max_pull_requests_per_run": 2}
+    assert len(data["stop_conditions"]) == 5
+
+
+def test_the_article_state_reads_its_flat_gates_as_nested() -> None:
+    text = (ARTICLE_FILES / "LOOP_STATE.md").read_text("utf-8")
+    assert "- gates:\n- link check: passed\n" in text  # flat, as the article's text prints it
+    data = data_of("LOOP_STATE.md", text)
+    assert data["current_run"] == {"run_id": "2026-07-04T080000Z", "mode": "shadow", "selected_items": 2,
+                                   "opened_pull_requests": 0, "escalations": 1}
+    assert data["items"]["MT-117"] == {"status": "drafted", "reason": "stale documentation links", "attempts": 1,
+                                       "gates": {"link_check": "passed", "docs_lint": "passed",
+                                                 "scope_check": "passed"},
+                                       "next_action": "human review"}
+    assert data["items"]["MT-104"]["status"] == "escalated"
+
+
+def test_the_article_policy_sections() -> None:
+    data = data_of("escalation-policy.md", (ARTICLE_FILES / "escalation-policy.md").read_text("utf-8"))
+    assert len(data["always_escalate"]) == 8
+    assert data["escalate_on_ambiguity"][-1] == "two retries fail for the same reason"
+
+
+def _article_runs(name: str) -> list[str]:
+    """The fixture's runs of lines that come from the article (the rest is marked as added)."""
+    text = (ARTICLE_FILES / name).read_text("utf-8")
+    if name == "LOOP_SPEC.md":
+        head, rest = text.split("## Inputs\n", 1)
+        return [head.rstrip("\n"), rest[rest.index("## Budgets"):].rstrip("\n")]
+    if name == "escalation-policy.md":
+        return [text.split("\n", 1)[1].rstrip("\n")]  # below the title the article does not print
+    return [text.rstrip("\n")]
+
+
+@pytest.mark.skipif(not SEED_ARTICLE.exists(), reason="the seed article is not beside the project")
+@pytest.mark.parametrize("name", ["LOOP_SPEC.md", "LOOP_STATE.md", "escalation-policy.md"])
+def test_the_fixtures_are_the_articles_text(name: str) -> None:
+    article = SEED_ARTICLE.read_text("utf-8")
+    for run in _article_runs(name):
+        assert run in article, f"{name}: this text is not the article's:\n{run}"
+
+
+# -- the shipped example, the README and `init` -------------------------------------------------
+def test_the_shipped_example_is_clean_even_strict() -> None:
+    result = run_verify(VerifySettings((str(EXAMPLE),)))
+    assert result.findings == []
+    assert result.files_checked == 5
+    assert result.exit_code(strict=True) == 0
+
+
+def _readme_blocks() -> list[str]:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    return [b for b in re.findall(r"```markdown\n(.*?)```", readme, re.S) if kind_for_title(b.split("\n")[0][2:])]
+
+
+@pytest.mark.parametrize("block", _readme_blocks(), ids=lambda b: b.split("\n")[0][2:].split(":")[0])
+def test_the_readmes_artifact_examples_validate(block: str) -> None:
+    kind = detect_kind("example.md", block)
+    assert kind is not None
+    artifact = check_artifact("example.md", kind, block)
+    assert errors(artifact.findings) == []
+
+
+def test_init_writes_a_set_that_verifies_at_once(tmp_path: Path) -> None:
+    written = run_init(InitSettings(str(tmp_path / "loop"), "Docs Link Repair"))
+    assert sorted(Path(p).name for p in written) == sorted(k.filename for k in KINDS)
+    result = run_verify(VerifySettings((str(tmp_path / "loop"),)))
+    assert result.findings and {f.code for f in result.findings} == {"LG305"}
+    assert result.exit_code(strict=False) == 0
+    assert result.exit_code(strict=True) == 1
+    spec = (tmp_path / "loop" / "LOOP_SPEC.md").read_text("utf-8")
+    assert spec.startswith("# Loop Spec: Docs Link Repair\n")
+    assert "{{" not in spec
+    assert [p.name for p in (tmp_path / "loop").iterdir() if p.name.startswith(".")] == []  # no temp files left
+
+
+def test_init_never_overwrites_and_then_writes_nothing(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    (loop / "escalation-policy.md").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(InitError, match=r"would overwrite .*escalation-policy\.md .*--force"):
+        run_init(InitSettings(str(loop), "X"))
+    assert sorted(p.name for p in loop.iterdir()) == ["escalation-policy.md"]
+    assert (loop / "escalation-policy.md").read_text("utf-8") == "mine\n"
+    run_init(InitSettings(str(loop), "X", force=True))
+    assert (loop / "escalation-policy.md").read_text("utf-8").startswith("# Escalation Policy: X\n")
+    assert len(list(loop.iterdir())) == 5
+
+
+@pytest.mark.parametrize("name", ["", "   ", "two\nlines", "x" * 201])
+def test_init_refuses_a_bad_name(name: str, tmp_path: Path) -> None:
+    with pytest.raises(InitError, match="--name"):
+        run_init(InitSettings(str(tmp_path / "loop"), name))
+    assert not (tmp_path / "loop").exists()
+
+
+def test_init_refuses_a_file_as_directory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(InitError, match="not a directory"):
+        run_init(InitSettings(str(tmp_path / "file"), "X"))
+
+
+def test_init_names_the_loop_after_its_directory() -> None:
+    assert default_name("loops/docs-link_repair") == "Docs Link Repair"
+    assert default_name("/") == "My Loop"
+
+
+# -- values ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("30 minutes", 1800), ("90s", 90), ("1h 30m", 5400), ("2 hours", 7200), ("PT30M", 1800), ("pt1h30m", 5400),
+    ("45 min", 2700), ("1.5 hours", 5400), ("1 hour and 30 minutes", 5400), ("1h, 30m", 5400), ("1 day", 86400),
+    ("  10 MINUTES ", 600),
+])
+def test_durations(text: str, seconds: int) -> None:
+    assert values.parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("30", "has no unit"), ("1.5", "has no unit"), ("30 fortnights", "not a time unit"), ("soon", "not a duration"),
+    ("", "not a duration"), ("PT", "not a duration"), ("30 minutes ago", "not a duration"), ("-5m", "not a duration"),
+])
+def test_durations_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        values.parse_duration(text)
+
+
+@pytest.mark.parametrize(("text", "money"), [
+    ("$5", (5.0, "USD")), ("$2.50", (2.5, "USD")), ("5 USD", (5.0, "USD")), ("3 eur", (3.0, "EUR")),
+    ("€3", (3.0, "EUR")), ("£1,000.50", (1000.5, "GBP")), ("$ 5", (5.0, "USD")),
+])
+def test_money(text: str, money: tuple[float, str]) -> None:
+    assert values.parse_money(text) == {"amount": money[0], "currency": money[1]}
+
+
+@pytest.mark.parametrize("text", ["5", "five dollars", "USD 5", "$", "5 dollars", "$5.", ""])
+def test_money_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not an amount of money"):
+        values.parse_money(text)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("3", 3), ("1,000", 1000), ("1_000_000", 1000000), ("+7", 7), ("-1", -1), (" 20 ", 20),
+])
+def test_integers(text: str, number: int) -> None:
+    assert values.parse_integer(text) == number
+
+
+@pytest.mark.parametrize("text", ["three", "2.5", "1,00", "10,0000", "", "1e3", "0x10"])
+def test_integers_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not a whole number"):
+        values.parse_integer(text)
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("yes", True), ("True", True), ("on", True), ("Y", True), ("enabled", True),
+    ("no", False), ("FALSE", False), ("off", False), ("n", False), ("disabled", False),
+])
+def test_booleans(text: str, flag: bool) -> None:
+    assert values.parse_boolean(text) is flag
+
+
+@pytest.mark.parametrize("text", ["maybe", "1", ""])
+def test_booleans_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="not yes or no"):
+        values.parse_boolean(text)
+
+
+@pytest.mark.parametrize(("text", "word"), [
+    ("In_Progress", "in-progress"), ("draft_pr", "draft-pr"), ("DRAFT-PR", "draft-pr"), ("pr opened", "pr-opened"),
+])
+def test_choice_words_treat_underscore_and_dash_alike(text: str, word: str) -> None:
+    assert values.parse_word(text) == word
+
+
+def test_lists_keep_path_patterns() -> None:
+    assert values.parse_list("docs/**, `*.md`, README.md,") == ["docs/**", "*.md", "README.md"]
+
+
+SPEC_TEXT = """\
+# LOOP-SPEC: Names
+
+## purpose
+P.
+
+## TRIGGER
+T.
+
+## work-selection_RULES
+### May Select
+- a
+
+### must_skip-and ESCALATE
+- b
+
+## Budgets
+- Max_Iterations: 1,000
+- max-tool-calls-per-iteration: 20
+- MAX RUNTIME: 1h 30m
+- max pull_requests per-run: 2
+- max cost: $2.50
+
+## stop_conditions
+- done
+
+## Scope
+- allowed paths: **/docs/**, `*.md`
+- max files: 5
+
+## roll-out
+- mode: Draft_PR
+"""
+
+
+def test_headings_keys_and_values_are_normalised() -> None:
+    artifact = check_artifact("spec.md", SPEC, SPEC_TEXT)
+    assert artifact.findings == []
+    assert artifact.data["work_selection_rules"] == {"may_select": ["a"], "must_skip_and_escalate": ["b"]}
+    assert artifact.data["budgets"] == {"max_iterations": 1000, "max_tool_calls_per_iteration": 20,
+                                        "max_runtime": 5400, "max_pull_requests_per_run": 2,
+                                        "max_cost": {"amount": 2.5, "currency": "USD"}}
+    assert artifact.data["scope"] == {"allowed_paths": ["**/docs/**", "*.md"], "max_files": 5}
+    assert "rollout" not in artifact.data  # `roll-out` normalises to `roll_out`, another section: free prose
+
+
+def test_a_file_is_recognised_by_its_title() -> None:
+    assert detect_kind("docs/notes.md", "# loop_state: x\n") is STATE
+    assert detect_kind("a/LOOP_SPEC.md", "# Loop State: x\n") is SPEC  # the name wins
+    assert detect_kind("notes.md", "text\n# Notes\n") is None
+
+
+def test_the_source_map_points_at_nested_values() -> None:
+    text = "# Loop State: X\n\n## Current Run\n- run_id: r\n- mode: shadow\n\n## Items\n\n### A\n- status: done\n" \
+           "- gates:\n  - link check: sideways\n"
+    artifact = check_artifact("LOOP_STATE.md", STATE, text)
+    (finding,) = artifact.findings
+    assert (finding.code, finding.line, finding.column) == ("LG206", 12, 17)
+    assert "sideways" in finding.message and "passed" in finding.hint
