@@ -55,7 +55,7 @@ def load_config(start: str = ".") -> Config:
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:  # tomllib decodes bytes itself
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
     values = document.get("tool", {}).get("loopgate", {})
     if not isinstance(values, dict):
