@@ -80,7 +80,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--strict", is_flag=True, default=None, help="Fail on warnings too (default: errors only).")
+@click.option("--strict/--no-strict", default=None,
+              help="Fail on warnings too (default: errors only, or `strict` in [tool.loopgate.verify]).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
               help="Output: text, json or github annotations. auto = github under GitHub Actions, else text.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: when stdout is a terminal).")
@@ -105,7 +106,10 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
         config = load_config().section("verify")
     except ConfigError as err:
         _fail(str(err))
-    strict_on = bool(strict if strict is not None else config.get("strict", False))
+    configured = config.get("strict", False)
+    if not isinstance(configured, bool):  # `strict = "no"` would otherwise read as true
+        _fail(f"strict in [tool.loopgate.verify] must be true or false, not {configured!r}")
+    strict_on = strict if strict is not None else configured
     fmt = pick_format(output_format, config.get("format"))
     progress = _Progress()
     result = run_verify(VerifySettings(paths, strict_on), progress)
