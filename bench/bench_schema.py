@@ -86,6 +86,8 @@ def make_inputs(count: int, invalid_every: int) -> tuple[Path, list[str], set[st
     for old in files.glob("*.json"):
         old.unlink()
     (OUT / "schema.json").write_text(json.dumps(SCHEMA, indent=2), encoding="utf-8")
+    # The same rules plus a keyword the gate's fast path does not cover (`not`): jsonschema alone judges.
+    (OUT / "schema-slow.json").write_text(json.dumps({**SCHEMA, "not": {"type": "null"}}, indent=2), encoding="utf-8")
     names, invalid = [], set()
     for index in range(count):
         name = f"files/item{index:05d}.json"
@@ -138,10 +140,18 @@ def main() -> None:
     runs = {
         "loopgate (files as arguments)": (
             [*LOOPGATE, "gate", "schema", "--schema", schema.name, "--format", "json", *names], loopgate_invalid),
-        "loopgate --jobs 1 (one process)": (
-            [*LOOPGATE, "gate", "schema", "--schema", schema.name, "--jobs", "1", "--format", "json", *names],
+        "loopgate --jobs 2 (a worker process)": (
+            [*LOOPGATE, "gate", "schema", "--schema", schema.name, "--jobs", "2", "--format", "json", *names],
+            loopgate_invalid),
+        "loopgate, schema without the fast path (`not` added)": (
+            [*LOOPGATE, "gate", "schema", "--schema", "schema-slow.json", "--format", "json", *names],
+            loopgate_invalid),
+        "loopgate, schema without the fast path, --jobs 1": (
+            [*LOOPGATE, "gate", "schema", "--schema", "schema-slow.json", "--jobs", "1", "--format", "json", *names],
             loopgate_invalid),
         "check-jsonschema": ([str(cj), "--schemafile", schema.name, "-o", "json", *names], cj_invalid),
+        "check-jsonschema, schema with `not` added": (
+            [str(cj), "--schemafile", "schema-slow.json", "-o", "json", *names], cj_invalid),
     }
     print(f"{len(names)} files, {len(invalid)} invalid; {os.cpu_count()} CPUs; Python {platform.python_version()}; "
           f"{version([str(cj), '--version'])}; jsonschema {_jsonschema_version()}")

@@ -335,3 +335,66 @@ def test_cli_exit_codes(tmp_path: Path, cli: Cli) -> None:
     assert broken.returncode == 2
     assert "not a valid JSON Schema" in broken.stderr
     assert cli("schema", "good.json", cwd=where).returncode == 2
+
+
+# The fast path may only ever say "certainly valid" when jsonschema agrees; on anything else
+# jsonschema judges. These schemas use every keyword it covers.
+FAST_SCHEMAS: list[dict[str, Any]] = [
+    SCHEMA,
+    {"$defs": {"node": {"type": "object", "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+                                                         "n": {"type": ["integer", "null"], "minimum": 0}},
+                        "additionalProperties": False}},
+     "$ref": "#/$defs/node"},
+    {"type": "object", "minProperties": 1, "maxProperties": 3,
+     "additionalProperties": {"anyOf": [{"type": "string", "minLength": 2, "maxLength": 4, "pattern": "^a"},
+                                        {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 10},
+                                        {"enum": ["x", 1, True, None]}, {"const": "k"}]}},
+    {"type": "array", "minItems": 1, "maxItems": 4, "uniqueItems": True,
+     "items": {"allOf": [{"type": ["string", "integer", "boolean"]}, {"format": "email"}]}},
+]
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 12) | st.sampled_from([0.0, 1.0, 2.5, -1.5, 10.0, 1e3])
+    | st.sampled_from(["", "a", "ab", "abcd", "abcde", "x", "k", "open", "done", "b@c.de", "2026-11-26", "2026-02-30",
+                       "status", "name", "items", "kids", "n", "a@"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["name", "items", "status", "size", "when", "owner", "kids", "n", "a", "ab", "zz"]),
+        inner, max_size=5),
+    max_leaves=25)
+
+
+def test_the_fast_path_covers_common_schemas_and_steps_aside_for_others() -> None:
+    for fast_schema in FAST_SCHEMAS:
+        assert schema.fast_path(Draft202012Validator(fast_schema)) is not None, fast_schema
+    for other in [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False}, {"$ref": "other.json"},
+                  {"properties": {"a": {"multipleOf": 2}}}]:
+        assert schema.fast_path(Draft202012Validator(other)) is None, other
+    fast = schema.fast_path(Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER))
+    assert fast is not None
+    assert fast(json.loads(GOOD_JSON))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(range(len(FAST_SCHEMAS))), _VALUES)
+def test_the_fast_path_never_calls_an_invalid_document_valid(which: int, document: Any) -> None:
+    validator = Draft202012Validator(FAST_SCHEMAS[which], format_checker=Draft202012Validator.FORMAT_CHECKER)
+    fast = schema.fast_path(validator)
+    assert fast is not None
+    if fast(document):
+        assert validator.is_valid(document), document
+
+
+@pytest.mark.parametrize(("node", "document", "valid"), [
+    ({"type": "integer"}, 1.0, True),
+    ({"type": "integer"}, True, False),
+    ({"maximum": 3}, True, True),
+    ({"type": "number", "maximum": 3}, True, False),
+    ({"enum": [1]}, True, False),
+    ({"uniqueItems": True}, [1, True], True),
+    ({"uniqueItems": True}, [1, 1.0], False),
+])
+def test_fast_path_edge_cases_agree_with_jsonschema(node: dict[str, Any], document: Any, valid: bool) -> None:
+    validator = Draft202012Validator(node)
+    assert validator.is_valid(document) is valid
+    fast = schema.fast_path(validator)
+    assert fast is not None
+    assert not fast(document) or valid
