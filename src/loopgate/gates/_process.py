@@ -138,6 +138,7 @@ def run_command(command: Command) -> Outcome:
         # A file, not a pipe: a daemon the command leaves behind cannot keep us waiting for EOF,
         # and a command that prints gigabytes costs disk, not memory.
         began = time.perf_counter()
+        program = "/bin/sh" if command.shell else command.argv[0]
         try:
             process = subprocess.Popen(
                 ["/bin/sh", "-c", command.shell] if command.shell else list(command.argv),
@@ -145,10 +146,10 @@ def run_command(command: Command) -> Outcome:
                 start_new_session=True)
         except FileNotFoundError:
             return Outcome(command, None, "", time.perf_counter() - began,
-                           (COMMAND_NOT_FOUND, f"command not found: {command.argv[0]}"))
+                           (COMMAND_NOT_FOUND, f"command not found: {program}"))
         except PermissionError:
             return Outcome(command, None, "", time.perf_counter() - began,
-                           (COMMAND_NOT_EXECUTABLE, f"command not executable: {command.argv[0]}"))
+                           (COMMAND_NOT_EXECUTABLE, f"command not executable: {program}"))
         except OSError as err:
             return Outcome(command, None, "", time.perf_counter() - began,
                            (COMMAND_NOT_EXECUTABLE, f"cannot run {command.shown()}: {err.strerror or err}"))

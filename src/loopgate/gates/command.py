@@ -18,8 +18,8 @@ eslint's unix format) or `path(line,col): message` (tsc) for files that exist un
 working directory, each becomes a finding at that place (the first 50). Otherwise the gate
 reports one finding at `.` with the exit status and the last lines of output.
 
-In quality-gate-checklist.md, an entry `- command: make test` with `- timeout: 5 minutes`
-runs this gate.
+In quality-gate-checklist.md, an entry with a `command:` (and optionally a `timeout:` such as
+`5 minutes`) runs this gate.
 
 Examples:
 
