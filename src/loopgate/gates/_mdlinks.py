@@ -9,13 +9,18 @@ left masks code spans and finds inline links and images, autolinks, raw HTML tag
 checked once, at their definition, which is where their destination is written. A test holds
 the links found here to the ones mistune finds on the same text.
 
-Everything here is plain data (tuples and strings) so results cross a process pool cheaply.
+Everything here is plain data, so results cross processes cheaply: `python -m
+loopgate.gates._mdlinks` reads NUL-separated paths on stdin and writes the parses, pickled, to
+stdout (the links gate's second core).
 """
 
 from __future__ import annotations
 
 import html
+import os
+import pickle
 import re
+import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -68,7 +73,9 @@ _DIRECTIVE = re.compile(r"\s*loopgate:\s*(disable-next-line|disable-line|disable
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
-_BARE = re.compile(r"(?<![\w/\\(<\[`\"'=])(?:https?://|www\.)[^\s<]*", re.I)
+_BARE = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<]*")
+_NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
+_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\.)*")
 _SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -99,7 +106,7 @@ _NOT_SLUG = re.compile(r"[^\w\- ]")
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading: its text lowercased, punctuation but `-` and `_` dropped, spaces to `-`."""
     text = heading
-    if "`" not in text:
+    if "`" not in text and ("[" in text or "<" in text):
         for pattern, repl in _STRIP_INLINE:
             text = pattern.sub(repl, text)
     text = text.replace("`", "")
@@ -199,13 +206,20 @@ class _Blocks:
 
     def block(self, index: int, body: str, offset: int) -> None:
         indent = _indent(body)
-        item = _LIST.match(body)
+        first = body[indent:indent + 1] if body[:1] != "\t" else body.lstrip()[:1]
+        # A line that starts with a letter can only be paragraph text (or close an open list):
+        # skip the block patterns, which is most lines of most documents.
+        plain = first.isalpha() and (self.paragraph or not (self.list_column < 0 and indent >= 4))
+        item = None if plain else _LIST.match(body)
         if self.list_column >= 0 and indent < self.list_column and not item and self.blank_before:
             self.list_column = -1
         code_indent = (self.list_column if self.list_column >= 0 else 0) + 4
         if indent >= code_indent and not self.paragraph:
             self.text[index] = ""  # indented code
             self.code.add(index + 1)
+            return
+        if plain:
+            self.paragraph.append(index)
             return
         if item and indent < code_indent:
             self.close_paragraph()
@@ -384,11 +398,18 @@ class _Inline:
 
     def bare(self) -> None:
         """GitHub links bare `https://...` and `www.` text (the autolink extension)."""
-        if "http" not in self.text and "www." not in self.text:
+        if "://" not in self.text and "ww." not in self.text and "WW." not in self.text:
             return
         taken = sorted(self.taken)
         starts = [s for s, _ in taken]
-        for match in _BARE.finditer(self.text):
+        text = self.text
+        for start in _bare_starts(text):
+            match = _BARE.match(text, start)
+            if match is None:
+                continue
+            before = text[start - 1] if start else " "
+            if before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
+                continue
             index = bisect_right(starts, match.start()) - 1
             if index >= 0 and taken[index][1] > match.start():
                 continue
@@ -399,7 +420,31 @@ class _Inline:
                 self.found.append((match.start(), url, BARE))
 
 
+def _bare_starts(text: str) -> list[int]:
+    """Where `http://`, `https://` or `www.` may start (str.find is much faster than a regex scan)."""
+    starts: set[int] = set()
+    position = text.find("://")
+    while position >= 0:
+        for scheme in ("https", "http"):
+            if text[max(0, position - len(scheme)):position].lower() == scheme:
+                starts.add(position - len(scheme))
+                break
+        position = text.find("://", position + 3)
+    for marker in ("www.", "WWW.", "Www."):
+        position = text.find(marker)
+        while position >= 0:
+            if not text[max(0, position - 3):position] == "://":
+                starts.add(position)
+            position = text.find(marker, position + 4)
+    return sorted(starts)
+
+
 def _plain_destination(text: str, start: int) -> int | None:
+    """Where a destination without `<>` ends: at a space or control character, or an unbalanced `)`."""
+    simple = _SIMPLE_DESTINATION.match(text, start)
+    end = simple.end() if simple else start
+    if end >= len(text) or text[end] != "(":  # no parentheses inside: the common case, found by the regex
+        return end
     depth, index = 0, start
     while index < len(text):
         char = text[index]
@@ -575,3 +620,29 @@ def parse_file(path: str) -> Parsed:
         return parse(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         return Parsed(error=f"not UTF-8 (byte {err.start})")
+
+
+# -- a worker process ---------------------------------------------------------------------------
+
+Row = tuple[str, list[str], list[int], list[tuple[str, int, int, str]]]
+
+
+def to_row(parsed: Parsed) -> Row:
+    """A parse as built-in types only: quick to pickle, nothing to import to unpickle."""
+    return (parsed.error, parsed.anchors, sorted(parsed.disabled),
+            [(link.target, link.line, link.column, link.kind) for link in parsed.links])
+
+
+def from_row(row: Row) -> Parsed:
+    error, anchors, disabled, found = row
+    return Parsed([Link(*link) for link in found], anchors, frozenset(disabled), error)
+
+
+def _worker() -> None:
+    paths = [os.fsdecode(p) for p in sys.stdin.buffer.read().split(b"\0") if p]
+    rows = [to_row(parse_file(path)) for path in paths]
+    sys.stdout.buffer.write(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    _worker()

@@ -42,8 +42,11 @@ from __future__ import annotations
 import contextlib
 import difflib
 import os
+import pickle
 import re
 import subprocess
+import sys
+import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -198,11 +201,22 @@ class _Run:
     root: str
     parsed: dict[str, _mdlinks.Parsed] = field(default_factory=dict)  # by absolute path
     exists: dict[str, bool] = field(default_factory=dict)
+    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
     tally: _Tally = field(default_factory=_Tally)
 
     def shown(self, full: str) -> str:
         rel = os.path.relpath(full, self.cwd)
         return rel.replace(os.sep, "/")
+
+    def resolve(self, full: str, path: str) -> str:
+        """The absolute path a link's path part names, from the file `full` (cached: links repeat)."""
+        key = (full, path)
+        resolved = self.resolved.get(key)
+        if resolved is None:
+            decoded = unquote(path) if "%" in path else path
+            start = self.root if decoded.startswith("/") else os.path.dirname(full)
+            resolved = self.resolved[key] = os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        return resolved
 
     def is_file(self, full: str) -> bool:
         known = self.exists.get(full)
@@ -362,10 +376,47 @@ def _root(cwd: str) -> str:
 
 
 def _parse_all(files: list[str], jobs: int) -> dict[str, _mdlinks.Parsed]:
+    """Parse every file; on a large tree, worker processes take a share each while this one parses its own."""
     workers = jobs or os.cpu_count() or 1
-    if workers > 1 and len(files) > 1 and _total_size(files) >= _POOL_MIN_BYTES:
-        return dict(zip(files, _parse_in_pool(files, workers), strict=True))
-    return {f: _mdlinks.parse_file(f) for f in files}
+    if workers == 1 or len(files) < 2 * workers or _total_size(files) < _POOL_MIN_BYTES:
+        return {f: _mdlinks.parse_file(f) for f in files}
+    shares = [files[i::workers] for i in range(workers)]
+    threads = [_Worker(share) for share in shares[1:]]
+    for thread in threads:
+        thread.start()
+    parsed = {f: _mdlinks.parse_file(f) for f in shares[0]}
+    for thread in threads:
+        thread.join()
+        parsed.update(thread.parsed)
+    return parsed
+
+
+class _Worker(threading.Thread):
+    """`python -m loopgate.gates._mdlinks` over one share of the files, falling back to parsing here.
+
+    A plain subprocess rather than multiprocessing: no fork of a process that holds threads
+    (`loopgate check` runs gates in a thread pool), and no re-import of the caller's `__main__`.
+    """
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.files = files
+        self.parsed: dict[str, _mdlinks.Parsed] = {}
+
+    def run(self) -> None:
+        rows: list[_mdlinks.Row] | None = None
+        try:
+            done = subprocess.run([sys.executable, "-m", "loopgate.gates._mdlinks"],
+                                  input=b"\0".join(os.fsencode(f) for f in self.files), capture_output=True,
+                                  check=False, timeout=600)
+            if done.returncode == 0:
+                rows = pickle.loads(done.stdout)  # our own child wrote it
+        except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError):
+            rows = None
+        if rows is None or len(rows) != len(self.files):
+            self.parsed = {f: _mdlinks.parse_file(f) for f in self.files}
+        else:
+            self.parsed = {f: _mdlinks.from_row(row) for f, row in zip(self.files, rows, strict=True)}
 
 
 def _total_size(files: list[str]) -> int:
@@ -376,28 +427,6 @@ def _total_size(files: list[str]) -> int:
         if total >= _POOL_MIN_BYTES:
             break
     return total
-
-
-def _parse_in_pool(files: list[str], workers: int) -> list[_mdlinks.Parsed]:
-    # forkserver, not fork: `loopgate check` runs gates in threads, and forking a process that
-    # holds threads (and their locks) can deadlock the child. The server starts clean.
-    import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["loopgate.gates._mdlinks"])
-    chunks = [files[i::workers * 4] for i in range(workers * 4)]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        parsed_chunks = list(pool.map(_parse_chunk, chunks))
-    by_file = {f: p for chunk, results in zip(chunks, parsed_chunks, strict=True)
-               for f, p in zip(chunk, results, strict=True)}
-    return [by_file[f] for f in files]
-
-
-def _parse_chunk(files: list[str]) -> list[_mdlinks.Parsed]:
-    return [_mdlinks.parse_file(f) for f in files]
 
 
 # -- local links --------------------------------------------------------------------------------
@@ -436,9 +465,7 @@ def _check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state:
         state.tally.not_checked["line anchors"] += 1
         fragment = ""
     if path:
-        decoded = unquote(path)
-        start = state.root if decoded.startswith("/") else os.path.dirname(full)
-        resolved = os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        resolved = state.resolve(full, path)
         if not state.is_file(resolved):
             yield MISSING_FILE.at(shown, link.line, link.column, _missing_file(link.target, resolved, state))
             return
@@ -446,10 +473,11 @@ def _check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state:
         resolved = full
     if not fragment:
         return
-    if not resolved.lower().endswith(_MARKDOWN) or os.path.isdir(resolved):
+    parsed = state.parsed.get(resolved)
+    if parsed is None and (not resolved.lower().endswith(_MARKDOWN) or os.path.isdir(resolved)):
         state.tally.not_checked["anchors in files that are not markdown"] += 1
         return
-    parsed = state.anchors(resolved)
+    parsed = parsed or state.anchors(resolved)
     if parsed.error:
         state.tally.not_checked["anchors in unreadable files"] += 1
         return
