@@ -40,8 +40,9 @@ NPM = HERE / "out" / "npm"
 MLC = NPM / "node_modules" / ".bin" / "markdown-link-check"
 PYTHON = sys.executable
 LOOPGATE = [PYTHON, "-m", "loopgate", "gate", "links"]
-WORDS = ("loop gate link anchor check markdown file tree docs guide install usage config option value "
-         "change review scope budget agent maker checker heading section page").split()
+WORDS = ["loop", "gate", "link", "anchor", "check", "markdown", "file", "tree", "docs", "guide", "install", "usage",
+         "config", "option", "value", "change", "review", "scope", "budget", "agent", "maker", "checker", "heading",
+         "section", "page"]
 
 
 # -- the offline tree -------------------------------------------------------------------------------

@@ -433,7 +433,7 @@ def _bare_starts(text: str) -> list[int]:
     for marker in ("www.", "WWW.", "Www."):
         position = text.find(marker)
         while position >= 0:
-            if not text[max(0, position - 3):position] == "://":
+            if text[max(0, position - 3):position] != "://":
                 starts.add(position)
             position = text.find(marker, position + 4)
     return sorted(starts)
