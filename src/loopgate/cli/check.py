@@ -47,6 +47,14 @@ def _entry_args(entry: dict[str, Any]) -> tuple[str, list[str]]:
     return str(entry.get("gate")), [*argv, *timeout, *[str(p) for p in entry.get("paths", [])]]
 
 
+def _has_scope(spec_path: str) -> bool:
+    """Whether the loop's spec bounds the change (`## Scope`): only then is it the scope gate's default."""
+    if not os.path.isfile(spec_path):
+        return False
+    artifact, _ = load_artifact(spec_path, SPEC)
+    return artifact is not None and bool(artifact.data.get("scope"))
+
+
 def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
                loop_dir: str, config: dict[str, Any]) -> PlannedGate:
     gate, argv = _entry_args(entry)
@@ -58,7 +66,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
         params = {k: v for k, v in ctx.params.items() if k != "output_format"}
         spec_path = os.path.join(loop_dir, SPEC.filename)
-        if "spec" in params and params["spec"] is None and os.path.isfile(spec_path):
+        if "spec" in params and params["spec"] is None and _has_scope(spec_path):
             params["spec"] = spec_path
         gate_config = config.get(gate, {})
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})

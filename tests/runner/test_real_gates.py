@@ -1,0 +1,172 @@
+"""The run loop with the real gate plan: quality-gate-checklist.md parsed by `loopgate check`'s
+planner, the real `command` and `scope` gates, and `loopgate run` / `loopgate status` as real
+processes. The other runner tests inject gates; these prove the pieces fit as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from loopgate.artifacts.schema import load_schema
+from loopgate.cli.run import plan_factory
+from loopgate.runner.loop import Loop, RunSettings, Stop
+from loopgate.runner.state import load_state
+
+from .conftest import LoopRepo, git
+
+ROOT = Path(__file__).resolve().parents[2]
+PY = sys.executable
+
+REAL_CHECKLIST = f"""\
+# Quality Gate Checklist: Docs Repair
+
+## Required Gates
+
+### links
+- command: {PY} check_links.py
+- timeout: 30 seconds
+
+### scope
+- gate: scope
+"""
+
+
+def _use_real_checklist(repo: LoopRepo, extra: str = "") -> None:
+    (repo.loop / "quality-gate-checklist.md").write_text(REAL_CHECKLIST + extra)
+    repo.commit("real checklist")
+
+
+def _run(repo: LoopRepo) -> object:
+    loop = Loop(RunSettings(str(repo.loop), grace=0.5), plan_factory(str(repo.loop)))
+    return loop.run()
+
+
+def _statuses(repo: LoopRepo) -> dict[str, str]:
+    state, errors = load_state(str(repo.loop / "LOOP_STATE.md"), "x")
+    assert errors == []
+    return {i.id: i.status for i in state.items.values()}
+
+
+def _report(outcome: object) -> dict[str, object]:
+    report: dict[str, object] = json.loads(Path(outcome.report_path).read_text())  # type: ignore[attr-defined]
+    jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
+    return report
+
+
+def _item(report: dict[str, object], item_id: str) -> dict[str, object]:
+    return next(i for i in report["items"] if i["id"] == item_id)  # type: ignore[union-attr, index, return-value]
+
+
+def test_the_checklists_real_gates_judge_each_attempt(loop_repo: LoopRepo) -> None:
+    _use_real_checklist(loop_repo)
+    outcome = _run(loop_repo)
+    assert outcome.stop is Stop.ESCALATIONS  # type: ignore[attr-defined]
+    assert _statuses(loop_repo)["DOC-1"] == "drafted"
+    attempt = _item(_report(outcome), "DOC-1")["attempts"][0]  # type: ignore[index]
+    gates = {g["gate"]: g for g in attempt["gates"]}
+    assert {name: g["status"] for name, g in gates.items()} == {"links": "passed", "scope": "passed"}
+    assert "links ok" in gates["links"]["output_tail"]  # the command really ran in the worktree
+    assert "docs/guide.md" in gates["scope"]["summary"] or "1 changed file" in gates["scope"]["summary"]
+
+
+def test_a_real_scope_gate_failure_feeds_back_and_ends_in_no_progress(loop_repo: LoopRepo) -> None:
+    loop_repo.set_spec(maker="outside")
+    _use_real_checklist(loop_repo)
+    outcome = _run(loop_repo)
+    assert _statuses(loop_repo)["DOC-1"] == "escalated"
+    doc = _item(_report(outcome), "DOC-1")
+    attempts = doc["attempts"]  # type: ignore[index]
+    assert len(attempts) == 2  # the same failure twice: no progress, not a third try
+    scope = next(g for g in attempts[0]["gates"] if g["gate"] == "scope")
+    assert scope["status"] == "failed"
+    assert any(f["code"] == "LG401" and f["path"] == "src/app.py" for f in scope["findings"])
+    assert "no progress across 2 consecutive attempts" in str(doc["reason"])
+    prompt = next((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/2/prompt.md")).read_text()
+    assert "src/app.py" in prompt  # the second attempt was told what the checker found
+
+
+BASELINE_RULE = "- required tests are missing or failing before the change starts\n"
+
+
+def _with_baseline(repo: LoopRepo) -> None:
+    spec = repo.loop / "LOOP_SPEC.md"
+    text = spec.read_text().replace("- the same item failed twice before\n",
+                                    "- the same item failed twice before\n" + BASELINE_RULE)
+    spec.write_text(text)
+    repo.commit("baseline rule")
+
+
+def test_a_baseline_failure_in_the_items_own_files_is_its_work_not_a_reason_to_escalate(
+        loop_repo: LoopRepo) -> None:
+    _with_baseline(loop_repo)
+    _use_real_checklist(loop_repo)  # check_links.py fails at docs/guide.md, DOC-1's expected path
+    _run(loop_repo)
+    assert _statuses(loop_repo)["DOC-1"] == "drafted"
+
+
+def test_a_baseline_failure_elsewhere_escalates_before_the_maker_runs(loop_repo: LoopRepo) -> None:
+    _with_baseline(loop_repo)
+    (loop_repo.root / "tests.py").write_text("import sys\nprint('src/login.py:1:1: test_login failed')\nsys.exit(1)\n")
+    _use_real_checklist(loop_repo, f"\n### unit tests\n- command: {PY} tests.py\n")
+    outcome = _run(loop_repo)
+    assert _statuses(loop_repo)["DOC-1"] == "escalated"
+    doc = _item(_report(outcome), "DOC-1")
+    assert doc["attempts"] == []  # the maker never ran
+    assert "required gates fail before any change: unit tests" in str(doc["reason"])
+
+
+def test_a_gate_that_cannot_run_stops_the_run_as_environmental(loop_repo: LoopRepo) -> None:
+    _use_real_checklist(loop_repo, "\n### lint\n- command: loopgate-no-such-linter --check\n")
+    outcome = _run(loop_repo)
+    assert outcome.stop is Stop.ENVIRONMENT  # type: ignore[attr-defined]
+    assert "lint" in outcome.detail  # type: ignore[attr-defined]
+    assert _report(outcome)["stop"]["exit_code"] == 5  # type: ignore[index]
+
+
+def _loopgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "LOOPGATE_"))}
+    return subprocess.run([PY, "-m", "loopgate", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_loopgate_run_and_status_as_a_user_runs_them(loop_repo: LoopRepo) -> None:
+    _use_real_checklist(loop_repo)
+    done = _loopgate("run", ".loop", cwd=loop_repo.root)
+    assert done.returncode == 3, done.stderr  # escalations pending
+    assert "item DOC-1: attempt 1: running the maker" in done.stderr
+    assert "item DOC-1: gate links: passed" in done.stderr
+    lines = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[:4]}
+    assert lines == {"DOC-1": "drafted", "AUTH-2": "escalated", "BIG-3": "escalated", "CHORE-4": "skipped"}
+    assert "stopped: escalations-pending" in done.stdout
+    status = _loopgate("status", ".loop", cwd=loop_repo.root)
+    assert status.returncode == 0
+    assert status.stdout.splitlines()[1].split()[:2] == ["ITEM", "STATUS"]
+    assert any(line.startswith("DOC-1") and "drafted" in line for line in status.stdout.splitlines())
+    as_json = json.loads(_loopgate("status", ".loop", "--format", "json", cwd=loop_repo.root).stdout)
+    assert as_json["counters"]["escalations"] == 2
+    # a second run has nothing left to do and says so
+    again = _loopgate("run", ".loop", "--format", "json", cwd=loop_repo.root)
+    assert json.loads(again.stdout)["items"] == []
+    assert "index.md" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
+
+
+def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "LOOPGATE_"))}
+    env.update(PATH=f"{Path(PY).parent}{os.pathsep}{env.get('PATH', '')}", TMPDIR=str(tmp_path))
+    done = subprocess.run(["sh", str(ROOT / "examples" / "shadow-loop" / "try.sh")], env=env, capture_output=True,
+                          text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    work = next(tmp_path.glob("loopgate-shadow.*"))
+    state, errors = load_state(str(work / ".loop" / "LOOP_STATE.md"), "x")
+    assert errors == []
+    assert {i.id: i.status for i in state.items.values()} == {"DOC-1": "drafted", "INFRA-2": "escalated",
+                                                              "AUTH-3": "escalated"}
+    assert "questions.md" in git(work, "show", "loop/DOC-1:docs/guide.md")
+    report = json.loads(next((work / ".loop" / "runs").glob("*.json")).read_text())
+    jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
+    assert report["usage"]["tool_calls"] == 2
