@@ -153,6 +153,7 @@ def main() -> None:
         "check-jsonschema, schema with `not` added": (
             [str(cj), "--schemafile", "schema-slow.json", "-o", "json", *names], cj_invalid),
     }
+    print(f"load average (1, 5, 15 min) at the start: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"{len(names)} files, {len(invalid)} invalid; {os.cpu_count()} CPUs; Python {platform.python_version()}; "
           f"{version([str(cj), '--version'])}; jsonschema {_jsonschema_version()}")
     print("| tool | best | median | runs | invalid files reported |")
@@ -165,6 +166,7 @@ def main() -> None:
               f"{', '.join(f'{t:.2f}' for t in times)} | {len(found)} ({same}) |")
     help_times, _ = timed([*LOOPGATE, "gate", "schema", "--help"], args.repeat)
     print(f"`loopgate gate schema --help` alone: {min(help_times):.2f} s")
+    print(f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def _jsonschema_version() -> str:

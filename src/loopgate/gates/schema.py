@@ -128,10 +128,11 @@ HOOK: dict[str, Any] = {
 MAX_ERRORS = 20  # a file's errors reported; the rest are counted
 KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 _SKIP_DIRS = {"node_modules", "__pycache__"}
-# Starting a worker (a fresh interpreter importing jsonschema) costs about 0.3 s, so workers only
-# pay for inputs with over half a second of work: ~90 us a small file with jsonschema alone, ~25 us
-# when the fast path says "valid".
-PARALLEL_FROM_SECONDS = 0.5
+# Starting a worker (a fresh interpreter importing jsonschema) costs about 0.3 s, and on a shared
+# machine (or inside `loopgate check`, which runs gates side by side) the other core is often busy.
+# So workers start only for inputs with about two seconds of work: ~90 us a small file with
+# jsonschema alone, ~25 us when the fast path says "valid" (bench/schema.md).
+PARALLEL_FROM_SECONDS = 2.0
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
