@@ -41,6 +41,7 @@ class Worktrees:
     def __init__(self, root: str) -> None:
         self.root = root
         self.base_dir = os.path.join(common_dir(root), "loopgate-worktrees")
+        self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
@@ -50,35 +51,45 @@ class Worktrees:
         return f"loop/{item_id}"
 
     def create(self, item_id: str, base: str) -> str:
-        """A fresh worktree at `base`; an old one for the same item (a kept failure) is replaced."""
+        """A fresh worktree at `base`; an old one for the same item (a kept failure) is replaced.
+
+        `-B` points the branch at `base` whatever it held, so no separate branch deletion is needed.
+        """
         path = self.path(item_id)
-        self.remove(item_id, delete_branch=True)
+        self.remove(item_id)
         os.makedirs(self.base_dir, exist_ok=True)
         git(["worktree", "add", "--force", "-B", self.branch(item_id), path, base], self.root)
+        self.fresh.add(item_id)
         return path
 
     def reset(self, item_id: str, base: str) -> None:
         """Back to `base` between attempts, untracked files included."""
+        if item_id in self.fresh:
+            self.fresh.discard(item_id)
+            return
         path = self.path(item_id)
         git(["reset", "--hard", "-q", base], path)
         git(["clean", "-fdxq"], path)
 
     def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
         path = self.path(item_id)
-        if os.path.exists(path):
-            git(["worktree", "remove", "--force", path], self.root, check=False)
-        git(["worktree", "prune"], self.root, check=False)
+        self.fresh.discard(item_id)
+        failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", path], self.root) != 0
+        if failed or os.path.exists(path):  # a half-registered or hand-deleted worktree: let git forget it
+            git(["worktree", "prune"], self.root, check=False)
         if delete_branch:
             git(["branch", "-D", self.branch(item_id)], self.root, check=False)
 
     def commit_all(self, item_id: str, message: str) -> str | None:
         """Commit what the maker left (so the branch holds the candidate); None when nothing changed."""
         path = self.path(item_id)
+        self.fresh.discard(item_id)
         git(["add", "-A"], path)
-        if not git(["status", "--porcelain"], path).strip():
-            return None
         identity = {"GIT_AUTHOR_NAME": "loopgate", "GIT_AUTHOR_EMAIL": "loopgate@localhost",
                     "GIT_COMMITTER_NAME": "loopgate", "GIT_COMMITTER_EMAIL": "loopgate@localhost"}
+        # `diff --cached --quiet` exits 1 when something is staged: one process instead of `status`
+        if not _exit_code(["diff", "--cached", "--quiet"], path):
+            return None
         git(["commit", "-q", "--no-verify", "-m", message], path, env=identity)
         return head(path)
 
@@ -88,8 +99,15 @@ class Worktrees:
         return git(["diff", base], path, check=False)
 
     def changed_files(self, item_id: str, base: str) -> list[str]:
+        """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show."""
         path = self.path(item_id)
         out = git(["diff", "--name-only", "-z", base], path, check=False)
-        untracked = git(["ls-files", "--others", "--exclude-standard", "-z"], path, check=False)
-        names = [n for n in (out + untracked).split("\0") if n]
-        return sorted(dict.fromkeys(names))
+        return sorted({n for n in out.split("\0") if n})
+
+
+def _exit_code(args: list[str], cwd: str) -> int:
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
+                              stdin=subprocess.DEVNULL).returncode
+    except FileNotFoundError as err:
+        raise GitError("git is not installed (or not on PATH)") from err

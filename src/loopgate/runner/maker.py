@@ -121,7 +121,9 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
         if stopped:
             _stop(proc, limits.grace)
             break
-        time.sleep(0.05)
+        # wait() wakes the moment the maker exits; a sleep would add up to its length to every attempt
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=0.05)
     kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
     usage = _usage(log_path, usage_file)
     stopped = stopped or _over_budget(usage, limits)
