@@ -196,3 +196,19 @@ def test_the_gate_is_exclusive() -> None:
 
     assert gates()["generated"].exclusive
     assert not gates()["command"].exclusive
+
+
+def test_a_generator_that_stages_its_output_is_undone_in_the_index_too(gen_repo: Repo) -> None:
+    result = gen_repo.gate(generated, shell="echo extra >> out/lib.txt && echo new > out/new.txt && git add -A")
+    assert sorted((f.path, f.code) for f in result.findings) == [("out/lib.txt", "LG471"), ("out/new.txt", "LG472")]
+    assert gen_repo.git("status", "--porcelain") == ""
+
+
+def test_paths_that_look_like_patterns_are_restored_literally(gen_repo: Repo) -> None:
+    gen_repo.write("out/star*.txt", "literal\n")
+    gen_repo.write("out/star-other.txt", "other\n")
+    gen_repo.commit("odd names")
+    result = gen_repo.gate(generated, shell="echo changed > 'out/star*.txt'")
+    assert [f.path for f in result.findings] == ["out/star*.txt"]
+    assert (gen_repo.path / "out" / "star*.txt").read_text() == "literal\n"
+    assert gen_repo.git("status", "--porcelain") == ""

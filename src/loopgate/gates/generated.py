@@ -145,9 +145,10 @@ class _Repo:
             done = subprocess.run(["git", *args], cwd=self.root, env=self.env, input=data, capture_output=True,
                                   timeout=GIT_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as err:
-            raise _GitError(f"git {args[0]} could not run: {err}") from err
+            raise _GitError(f"git could not run: {err}") from err
         if done.returncode != 0:
-            raise _GitError(f"git {args[0]} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
+            name = next((a for a in args if not a.startswith("-")), "")
+            raise _GitError(f"git {name} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
         return done.stdout
 
     def status(self) -> set[str]:
@@ -257,14 +258,24 @@ def _first_difference(old: bytes, new: bytes) -> int:
 
 def _restore(repo: _Repo, changes: list[_Change]) -> None:
     """Put every changed path back to its state before the generator ran."""
-    committed = [c.path for c in changes if c.path not in repo.dirty and c.before and c.before.kind != "absent"]
+    clean = [c for c in changes if c.path not in repo.dirty]
+    committed = [c.path for c in clean if c.before and c.before.kind != "absent"]
     if committed:
         # Clean before: HEAD, index and tree agreed, so restoring both from HEAD undoes a `git add` too.
-        repo.git("restore", "--source=HEAD", "--staged", "--worktree", "--pathspec-from-file=-",
-                 "--pathspec-file-nul", data=b"\0".join(os.fsencode(p) for p in committed))
+        repo.git("--literal-pathspecs", "restore", "--source=HEAD", "--staged", "--worktree",
+                 "--pathspec-from-file=-", "--pathspec-file-nul", data=_nul(committed))
+    created = [c.path for c in clean if not (c.before and c.before.kind != "absent")]
+    if created:
+        # New files the generator may have staged: out of the index again (untracked ones are skipped).
+        repo.git("--literal-pathspecs", "rm", "-q", "--cached", "--ignore-unmatch", "--pathspec-from-file=-",
+                 "--pathspec-file-nul", data=_nul(created))
     for change in changes:
-        if change.path in repo.dirty or change.before is None or change.before.kind == "absent":
+        if change.path in repo.dirty or not (change.before and change.before.kind != "absent"):
             _put_back(repo.root, change.path, change.before or _State("absent"))
+
+
+def _nul(paths: list[str]) -> bytes:
+    return b"\0".join(os.fsencode(p) for p in paths)
 
 
 def _put_back(root: str, path: str, state: _State) -> None:
