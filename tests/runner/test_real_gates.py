@@ -140,6 +140,7 @@ def test_loopgate_run_and_status_as_a_user_runs_them(loop_repo: LoopRepo) -> Non
     assert done.returncode == 3, done.stderr  # escalations pending
     assert "item DOC-1: attempt 1: running the maker" in done.stderr
     assert "item DOC-1: gate links: passed" in done.stderr
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr  # a pipe (CI, logs) gets plain lines only
     lines = {line.split()[0]: line.split()[1] for line in done.stdout.splitlines()[:4]}
     assert lines == {"DOC-1": "drafted", "AUTH-2": "escalated", "BIG-3": "escalated", "CHORE-4": "skipped"}
     assert "stopped: escalations-pending" in done.stdout
@@ -170,3 +171,32 @@ def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path)
     report = json.loads(next((work / ".loop" / "runs").glob("*.json")).read_text())
     jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
     assert report["usage"]["tool_calls"] == 2
+
+
+def test_on_a_terminal_a_slow_maker_shows_a_live_line(loop_repo: LoopRepo) -> None:
+    import pty
+
+    _use_real_checklist(loop_repo)
+    args = ["run", ".loop", "--max-items", "1", "--maker", "sleep 2.5; " + MAKERS_GOOD]
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "LOOPGATE_"))}
+    proc = subprocess.Popen([PY, "-m", "loopgate", *args], cwd=loop_repo.root, env=env, stdout=subprocess.DEVNULL,
+                            stderr=secondary, stdin=subprocess.DEVNULL)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:  # the terminal closes when the run ends
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=60) == 0
+    os.close(primary)
+    text = seen.decode("utf-8", "replace")
+    assert "item DOC-1: attempt 1: maker running (1s)" in text
+    assert "\x1b[K" in text
+
+
+MAKERS_GOOD = "sed -i 's/missing.md/index.md/' docs/guide.md"

@@ -6,6 +6,8 @@ import dataclasses
 import json
 import os
 import sys
+import threading
+import time
 from typing import Any
 
 import click
@@ -52,25 +54,65 @@ def plan_factory(loop_dir: str) -> Any:
 
 
 class _Progress:
-    def __init__(self, quiet: bool) -> None:
+    """Progress on stderr: plain lines for logs and CI; on a terminal, also a live line saying
+    what runs now and for how long, so a long maker attempt never looks like a hang."""
+
+    def __init__(self, quiet: bool, live: bool | None = None) -> None:
         self.quiet = quiet
+        self.live = sys.stderr.isatty() if live is None else live
+        self.activity = ""
+        self.since = time.monotonic()
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        if self.live and not quiet:
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self.done.wait(1.0):
+            with self.lock:
+                if self.activity:
+                    elapsed = time.monotonic() - self.since
+                    sys.stderr.write(f"\r\x1b[K  {self.activity} ({elapsed:.0f}s)")
+                    sys.stderr.flush()
+
+    def close(self) -> None:
+        self.done.set()
+        with self.lock:
+            if self.live and self.activity:
+                sys.stderr.write("\r\x1b[K")
+            self.activity = ""
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         if self.quiet:
             return
-        if kind == "item":
-            line = f"item {data['id']}: {data['status']}" + (f" ({data['reason']})" if data.get("reason") else "")
-        elif kind == "attempt":
-            line = f"item {data['item']}: attempt {data['attempt']}: running the maker"
-        elif kind == "gate":
-            line = f"item {data['item']}: gate {data['gate']}: {data['status']}"
-        elif kind == "warning":
-            line = f"warning: {data['message']}"
-        elif kind == "stale-lock":
-            line = f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state"
-        else:
+        line, activity = _describe(kind, data)
+        if not line:
             return
-        click.echo(line, err=True)
+        with self.lock:
+            if self.live:
+                sys.stderr.write("\r\x1b[K")
+            click.echo(line, err=True)
+            self.activity, self.since = activity, time.monotonic()
+
+
+def _describe(kind: str, data: dict[str, Any]) -> tuple[str, str]:
+    """(the line to print, what is running from now on) for one runner event."""
+    if kind == "item":
+        reason = f" ({data['reason']})" if data.get("reason") else ""
+        running = "gates" if data["status"] == "in-progress" else ""
+        return f"item {data['id']}: {data['status']}{reason}", f"item {data['id']}: {running}" if running else ""
+    if kind == "attempt":
+        return (f"item {data['item']}: attempt {data['attempt']}: running the maker",
+                f"item {data['item']}: attempt {data['attempt']}: maker running")
+    if kind == "gate":
+        before = "baseline (before any change) " if data.get("baseline") else ""
+        return (f"item {data['item']}: {before}gate {data['gate']}: {data['status']}",
+                f"item {data['item']}: gates running")
+    if kind == "warning":
+        return f"warning: {data['message']}", ""
+    if kind == "stale-lock":
+        return f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state", ""
+    return "", ""
 
 
 @click.command()
@@ -107,11 +149,14 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     """
     directory = resolve_loop_dir(loop_dir)
     settings = RunSettings(directory, maker, mode, max_items, dry_run, base)
+    progress = _Progress(quiet)
     try:
-        outcome = Loop(settings, plan_factory(directory), _Progress(quiet)).run()
+        outcome = Loop(settings, plan_factory(directory), progress).run()
     except RunError as err:
+        progress.close()
         _fail(str(err))
         return
+    progress.close()
     if output_format == "json" and outcome.report_path:
         with open(outcome.report_path, encoding="utf-8") as handle:
             click.echo(handle.read(), nl=False)

@@ -335,7 +335,8 @@ class Loop:
             plan = [p for p in plan if p.required]
         outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree),
                             on_done=lambda p, r: self.emit("gate", {"item": item.id, "gate": p.name,
-                                                                     "status": r.status.value}))
+                                                                     "status": r.status.value,
+                                                                     "baseline": required_only}))
         return [{"gate": p.name, "required": p.required, **r.as_dict()}
                 for p, r in zip(plan, outcome.results, strict=True)]
 
