@@ -347,7 +347,9 @@ def _renumber(document: Document, origin: list[int]) -> None:
 
 
 def parse_document(source: str) -> Document:
-    lines, origin = _separate_quotes(source_lines(source))
+    lines, origin = source_lines(source), None
+    if ">" in source:  # only a block quote needs the work-around
+        lines, origin = _separate_quotes(lines)
     tokens = _MARKDOWN("\n".join(lines) + "\n")
     assert isinstance(tokens, list)
     builder = _Builder(lines)
