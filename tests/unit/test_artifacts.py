@@ -4,6 +4,7 @@ values and names are normalised on the way from markdown to the schema."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +300,18 @@ def test_the_source_map_points_at_nested_values() -> None:
     (finding,) = artifact.findings
     assert (finding.code, finding.line, finding.column) == ("LG206", 12, 17)
     assert "sideways" in finding.message and "passed" in finding.hint
+
+
+# -- many loops ---------------------------------------------------------------------------------
+def test_worker_processes_find_exactly_what_one_process_finds(tmp_path: Path) -> None:
+    for index in range(6):
+        loop = tmp_path / "mono" / f"loop-{index}"
+        shutil.copytree(EXAMPLE, loop)
+        if index % 2:
+            spec = loop / "LOOP_SPEC.md"
+            spec.write_text(spec.read_text("utf-8").replace("30 minutes", f"{index}"), encoding="utf-8")
+    serial = run_verify(VerifySettings((str(tmp_path / "mono"),), jobs=1))
+    parallel = run_verify(VerifySettings((str(tmp_path / "mono"),), jobs=2))
+    assert parallel.findings == serial.findings
+    assert [f.code for f in serial.findings] == ["LG203"] * 3
+    assert (parallel.files_checked, parallel.loops_checked) == (serial.files_checked, serial.loops_checked) == (30, 6)
