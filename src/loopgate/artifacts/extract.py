@@ -84,7 +84,9 @@ class _Reader:
         if key is not None:
             source = item.raw or item.text
             offset = source.find(":")
-            value_column = item.column + offset + 2 if offset >= 0 else item.column
+            if offset >= 0:  # the value starts after the colon and however many spaces follow it
+                after = source[offset + 1:]
+                value_column = item.column + offset + 1 + len(after) - len(after.lstrip())
         return Pos(item.line, item.column, value_column)
 
     # -- shapes ---------------------------------------------------------------------------
