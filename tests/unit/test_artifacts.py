@@ -315,3 +315,9 @@ def test_worker_processes_find_exactly_what_one_process_finds(tmp_path: Path) ->
     assert parallel.findings == serial.findings
     assert [f.code for f in serial.findings] == ["LG203"] * 3
     assert (parallel.files_checked, parallel.loops_checked) == (serial.files_checked, serial.loops_checked) == (30, 6)
+
+
+def test_the_value_column_skips_the_spaces_after_the_colon() -> None:
+    text = "# Loop State: X\n\n## Current Run\n- run_id: r\n- mode:    yolo\n- **escalations**:\t-1\n"
+    findings = check_artifact("LOOP_STATE.md", STATE, text).findings
+    assert sorted((f.code, f.line, f.column) for f in findings) == [("LG205", 6, 20), ("LG206", 5, 12)]
