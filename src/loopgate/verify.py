@@ -164,7 +164,8 @@ def _verify_dirs(dirs: list[str], workers: int) -> Iterator[tuple[list[Finding],
 
 def run_verify(settings: VerifySettings, progress: Callable[[int, int], None] | None = None) -> VerifyResult:
     result = VerifyResult()
-    targets = list(_expand(settings.paths))
+    # A loop named twice (`verify loops loops/a`, or a path repeated by a script) is checked once.
+    targets = list(dict.fromkeys(_expand(settings.paths)))
     files = [path for kind, path in targets if kind == "file"]
     dirs = [path for kind, path in targets if kind == "dir"]
     for done, (found, count) in enumerate(_verify_dirs(dirs, _workers(settings, len(dirs))), 1):
@@ -184,5 +185,6 @@ def run_verify(settings: VerifySettings, progress: Callable[[int, int], None] | 
         found, count = verify_files(files)
         result.findings.extend(found)
         result.files_checked += count
-    result.findings = sort_findings(result.findings)
+    # a file named beside its own directory is read twice; say each thing once
+    result.findings = sort_findings(list(dict.fromkeys(result.findings)))
     return result
