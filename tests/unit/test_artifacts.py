@@ -321,3 +321,14 @@ def test_the_value_column_skips_the_spaces_after_the_colon() -> None:
     text = "# Loop State: X\n\n## Current Run\n- run_id: r\n- mode:    yolo\n- **escalations**:\t-1\n"
     findings = check_artifact("LOOP_STATE.md", STATE, text).findings
     assert sorted((f.code, f.line, f.column) for f in findings) == [("LG205", 6, 20), ("LG206", 5, 12)]
+
+
+def test_a_loop_named_twice_is_checked_once(tmp_path: Path) -> None:
+    shutil.copytree(EXAMPLE, tmp_path / "loops" / "a")
+    state = tmp_path / "loops" / "a" / "LOOP_STATE.md"
+    state.write_text(state.read_text("utf-8").replace("- mode: shadow", "- mode: yolo"), encoding="utf-8")
+    paths = (str(tmp_path / "loops"), str(tmp_path / "loops" / "a"), str(tmp_path / "loops" / "a") + "/", str(state),
+             str(state))
+    result = run_verify(VerifySettings(paths))
+    assert [f.code for f in result.findings] == ["LG206"]
+    assert (result.loops_checked, result.files_checked) == (1, 6)
