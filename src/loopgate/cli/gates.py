@@ -16,7 +16,7 @@ import click
 
 from loopgate.config import ConfigError, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
-from loopgate.gates.registry import gates
+from loopgate.gates.registry import gate, gates
 from loopgate.reporters import REPORTER_BY_NAME, Report
 
 _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT}
@@ -43,7 +43,8 @@ def _params(options: type[Any]) -> list[click.Parameter]:
         meta = f.metadata
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
         if meta.get("argument"):
-            params.append(click.Argument([f.name], nargs=-1, type=_SCALARS.get(base, click.STRING)))
+            params.append(click.Argument([f.name], nargs=-1, type=_SCALARS.get(base, click.STRING),
+                                         metavar=f"[{meta['metavar']}]..." if meta.get("metavar") else None))
         elif base is bool:
             negative = "--no-" + flag.removeprefix("--")
             params.append(click.Option([f"{flag}/{negative}", f.name], default=None, help=meta.get("help")))
@@ -126,7 +127,7 @@ class _LazyGates(click.Group):
         return sorted(gates())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        spec = gates().get(cmd_name)
+        spec = gate(cmd_name)
         return command_for(spec) if spec is not None else None
 
 

@@ -34,6 +34,21 @@ def _spec(module: ModuleType) -> GateSpec:
 
 
 @cache
+def gate(name: str) -> GateSpec | None:
+    """One gate by name, importing only its module: `loopgate gate NAME` (every pre-commit hook
+    run) pays for one gate, not for all of them. Module and gate names are the same by convention;
+    anything else falls back to the full table."""
+    if name.isidentifier() and not name.startswith("_") and name not in _NOT_GATES:
+        try:
+            module = importlib.import_module(f"loopgate.gates.{name}")
+        except ModuleNotFoundError:
+            module = None
+        if module is not None and getattr(module, "NAME", None) == name and hasattr(module, "run"):
+            return _spec(module)
+    return gates().get(name)
+
+
+@cache
 def gates() -> dict[str, GateSpec]:
     specs: list[GateSpec] = []
     for info in pkgutil.iter_modules(loopgate.gates.__path__):
