@@ -130,6 +130,13 @@ MAKERS = {
     "edits-checklist": "printf '\\n## Advisory Gates\\n' >> .loop/quality-gate-checklist.md "
                        "&& sed -i 's/missing.md/index.md/' docs/guide.md",
     "crash": "echo 'segfault' >&2; exit 139",
+    "edits-spec": "sed -i 's/max iterations: 3/max iterations: 99/' .loop/LOOP_SPEC.md "
+                  "&& sed -i 's/missing.md/index.md/' docs/guide.md",
+    "edits-gate-config": "printf '[tool.loopgate.gates.scope]\\nallow = [\"**\"]\\n' > pyproject.toml "
+                         "&& sed -i 's/missing.md/index.md/' docs/guide.md",
+    # the worktree lives in .git/loopgate-worktrees/<id>: three levels up is the user's checkout
+    "edits-checkout-policy": "echo '- nothing' >> \"$LOOPGATE_WORKTREE/../../../.loop/escalation-policy.md\" "
+                             "&& sed -i 's/missing.md/index.md/' docs/guide.md",
 }
 
 

@@ -96,13 +96,21 @@ def test_out_of_scope_edit_fails_the_scope_gate(loop_repo: LoopRepo, factory: Pl
     assert "after 1 attempts" in doc["reason"]
 
 
-@pytest.mark.parametrize("maker", ["edits-state", "edits-checklist"])
-def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: PlanFactory, maker: str) -> None:
+@pytest.mark.parametrize(("maker", "file"), [
+    ("edits-state", ".loop/LOOP_STATE.md"), ("edits-checklist", ".loop/quality-gate-checklist.md"),
+    ("edits-spec", ".loop/LOOP_SPEC.md"), ("edits-gate-config", "pyproject.toml"),
+    ("edits-checkout-policy", ".loop/escalation-policy.md")])
+def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: PlanFactory, maker: str,
+                                                 file: str) -> None:
     loop_repo.set_spec(maker)
     run(loop_repo, factory)
     assert statuses(loop_repo)["DOC-1"] == "escalated"
     assert "edited control files" in loop_repo.state()
+    reason = next(line for line in loop_repo.state().splitlines() if "edited control files" in line)
+    assert file in reason
     assert "tampered" not in loop_repo.state()
+    # the attempt was never committed: the kept branch holds nothing beyond main
+    assert git(loop_repo.root, "rev-list", "--count", "main..loop/DOC-1").strip() == "0"
 
 
 def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, factory: PlanFactory) -> None:
