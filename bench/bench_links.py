@@ -212,6 +212,9 @@ def offline(count: int, repeat: int, rows: list[str]) -> None:
         "",
         f"gate summary: {summary}",
         "",
+        f"planted broken links: {planted}; the gate reported {found}"
+        f"{' (all of them)' if found == planted else ' (MISMATCH)'}; markdown-link-check {mlc_dead(m_out)}.",
+        "",
         f"speed-up over markdown-link-check: {m_best / g_best:.1f}x; gate (2 cores) / bare parse (1 core): "
         f"{g_best / parse_inner:.2f}; gate --jobs 1 / bare parse: {one_best / parse_inner:.2f}",
         "",

@@ -126,7 +126,8 @@ def test_statuses_redirects_and_fallbacks(tmp_path: Path, server: Server) -> Non
     ]
     assert server.hits[("GET", "/no-head")] == 1  # HEAD said 405, GET decided
     assert server.hits[("HEAD", "/ok-final")] == 1  # the chain was followed to its end
-    assert "6 external checked (5 unique URLs, 0 from cache)" in result.summary
+    assert "6 external checked (5 unique URLs, 0 from cache); not checked: 1 anchors in external pages" \
+        in result.summary
 
 
 def test_retry_after_then_success_and_5xx_retried(tmp_path: Path, server: Server) -> None:

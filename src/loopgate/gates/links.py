@@ -24,7 +24,7 @@ every external request failed because a name did not resolve or the network was 
 the machine is offline, not the links: the gate reports an environment error (exit 2).
 
 Not checked, and counted in the summary: other schemes (`mailto:`, `ftp:`, ...), anchors in
-files that are not markdown (`src/app.py#L10`), links matching `--ignore REGEX` or a line of
+files that are not markdown (`src/app.py#L10`) and in external pages, links matching `--ignore REGEX` or a line of
 the ignore file (`.loopgate-links-ignore`, one regex a line), and links turned off in the
 text with `<!-- loopgate: disable links -->` ... `<!-- loopgate: enable links -->`,
 `<!-- loopgate: disable-next-line links -->` or `<!-- loopgate: disable-line links -->`.
@@ -236,7 +236,7 @@ def run(options: Options, context: GateContext) -> GateResult:
     plan, problems = _plan(options, context)
     if problems:
         return _error(problems, timer)
-    files, problems = _collect(options.paths or (".",), context.cwd, plan.excluded)
+    files, problems = _collect(options.paths or (".",), context, plan.excluded)
     if problems:
         return _error(problems, timer)
     state = _Run(os.path.abspath(context.cwd), _root(context.cwd))
@@ -316,15 +316,15 @@ def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str
 # -- files --------------------------------------------------------------------------------------
 
 
-def _collect(paths: Iterable[str], cwd: str, excluded: RuleSet) -> tuple[list[str], list[Finding]]:
+def _collect(paths: Iterable[str], context: GateContext, excluded: RuleSet) -> tuple[list[str], list[Finding]]:
     """Absolute paths of the markdown files to check, each once, in a stable order."""
     found: dict[str, None] = {}
     problems: list[Finding] = []
-    base = os.path.abspath(cwd)
+    base = os.path.abspath(context.cwd)
     for given in paths:
         full = os.path.normpath(os.path.join(base, given))
         if os.path.isdir(full):
-            found.update(dict.fromkeys(_markdown_under(full)))
+            found.update(dict.fromkeys(_markdown_under(full, context.env)))
         elif os.path.exists(full):
             found[full] = None
         else:
@@ -335,8 +335,8 @@ def _collect(paths: Iterable[str], cwd: str, excluded: RuleSet) -> tuple[list[st
     return list(found), problems
 
 
-def _markdown_under(directory: str) -> list[str]:
-    listed = _git_listed(directory)
+def _markdown_under(directory: str, env: dict[str, str] | None = None) -> list[str]:
+    listed = _git_listed(directory, env)
     if listed is not None:
         return listed
     files = []
@@ -346,13 +346,13 @@ def _markdown_under(directory: str) -> list[str]:
     return files
 
 
-def _git_listed(directory: str) -> list[str] | None:
+def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
     """Markdown files git tracks or would track under `directory` (ignored ones left out); None outside git."""
     try:
         done = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--",
              "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN"],
-            cwd=directory, capture_output=True, check=False, timeout=60)
+            cwd=directory, env=env, capture_output=True, check=False, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
@@ -449,7 +449,9 @@ def _check_file(full: str, state: _Run, plan: _Plan, external: dict[str, list[tu
             tally.not_checked["ignored by pattern"] += 1
         elif _EXTERNAL.match(target):
             tally.external += 1
-            url = ("https:" + target if target.startswith("//") else target).split("#", 1)[0]
+            url, hashed, fragment = ("https:" + target if target.startswith("//") else target).partition("#")
+            if hashed and fragment and not offline:
+                tally.not_checked["anchors in external pages"] += 1
             external.setdefault(url, []).append((shown, link))
         elif _SCHEME.match(target):
             tally.not_checked[f"{target.split(':', 1)[0].lower()}: links"] += 1
