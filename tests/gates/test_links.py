@@ -197,7 +197,7 @@ A [ref][r1], a [collapsed][] and a [shortcut].
 Escaped \\[not](x.md) and [esc](f\\_g.md) and [ent](h&amp;i.md) and [paren](j(k).md).
 <https://example.com/auto> and `[code](no.md)`.
 Multi-line [link
-text](m.md) and [angle](<n o.md>).
+text](m.md) and [angle](<n o.md>). <!-- [commented](out.md) -->
 
 > quote [q](q.md)
 > - list in quote [lq](lq.md)

@@ -381,6 +381,11 @@ class _Inline:
 
     def angle(self, start: int) -> int | None:
         text = self.text
+        if text.startswith("<!--", start):  # an inline comment: nothing in it is a link
+            end = text.find("-->", start + 4)
+            if end >= 0:
+                self.taken.append((start, end + 3))
+                return end + 3
         auto = _AUTOLINK.match(text, start) or _AUTOMAIL.match(text, start)
         if auto is not None:
             target = auto.group(1)
