@@ -129,16 +129,22 @@ def main() -> None:
         per_loop.append((count, best))
         print(f"| `loopgate verify` monorepo of {count:,} loops ({count * 5:,} files) | {best:.2f} s | "
               f"{median:.2f} s |")
-    if sizes:
-        # The same work in one process (no worker processes), to show what the cores add.
-        root = make_monorepo(max(sizes))
+    serial_per_loop = []
+    for count in sizes:
+        # The same work in one process (no worker processes): shows the growth is linear, and
+        # what the second core adds.
+        root = make_monorepo(count)
         serial = ("from loopgate.verify import VerifySettings, run_verify; "
                   f"raise SystemExit(run_verify(VerifySettings(({str(root)!r},), jobs=1)).exit_code(False))")
         best, median = timed([sys.executable, "-c", serial], args.big_runs)
-        print(f"| the {max(sizes):,} loops in one process (`run_verify(..., jobs=1)`, no CLI) | {best:.2f} s | "
+        serial_per_loop.append((count, best))
+        print(f"| the {count:,} loops in one process (`run_verify(..., jobs=1)`, no CLI) | {best:.2f} s | "
               f"{median:.2f} s |")
+    if serial_per_loop:
+        print("\nper loop, one process (best): " +
+              ", ".join(f"{n:,}: {t / n * 1000:.2f} ms" for n, t in serial_per_loop))
     if len(per_loop) > 1:
-        print("\nper loop (best): " + ", ".join(f"{n:,}: {t / n * 1000:.2f} ms" for n, t in per_loop))
+        print("per loop, loopgate verify (best): " + ", ".join(f"{n:,}: {t / n * 1000:.2f} ms" for n, t in per_loop))
     if args.profile and sizes:
         profile(make_monorepo(max(sizes)))
 
