@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 
 from loopgate import codes
@@ -20,6 +21,10 @@ class Loaded:
 
 def read_artifact(path: str) -> Loaded:
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            # a FIFO would block the read forever, a device never ends: neither is markdown
+            return Loaded(path, None, codes.UNREADABLE.at(path, 1, 1, f"{path}: not a regular file"))
         with open(path, "rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
