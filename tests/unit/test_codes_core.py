@@ -345,6 +345,14 @@ def _dangling_symlink_in_dir(root: Path) -> tuple[str, list[str]]:
     return str(root / STATE), [str(root)]
 
 
+def _fifo(root: Path) -> tuple[str, list[str]]:
+    """Opening a FIFO blocks until something writes to it: it must be refused, not read."""
+    build(root, ())
+    (root / STATE).unlink()
+    os.mkfifo(root / STATE)
+    return str(root / STATE), [str(root)]
+
+
 def _latin1(root: Path) -> tuple[str, list[str]]:
     build(root, ())
     (root / POLICY).write_bytes(b"# Escalation Policy: Docs Repair\n\n- caf\xe9 secrets\n")
@@ -393,6 +401,7 @@ INPUT_CASES: list[tuple[str, Setup, int, int]] = [  # code, setup, line, column
     ("LG002", _directory_as_spec, 1, 1),
     ("LG002", _dangling_symlink, 1, 1),
     ("LG002", _dangling_symlink_in_dir, 1, 1),
+    ("LG002", _fifo, 1, 1),
     ("LG003", _latin1, 3, 6),
     ("LG004", _nul, 2, 1),
     ("LG005", _too_large, 1, 1),
