@@ -156,9 +156,16 @@ def _verify_dirs(dirs: list[str], workers: int) -> Iterator[tuple[list[Finding],
     if workers < 2:
         yield from map(verify_loop_dir, dirs)
         return
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415  (lazy: only big monorepos pay for it)
+    # lazy: only big monorepos pay for these imports
+    import multiprocessing  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-    with ProcessPoolExecutor(workers) as pool:
+    # Forking is the cheapest start and safe in a single-threaded process (the CLI); a caller
+    # with threads of its own gets fresh interpreters instead of a fork that could deadlock.
+    methods = multiprocessing.get_all_start_methods()
+    method = "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
         yield from pool.map(verify_loop_dir, dirs, chunksize=max(1, len(dirs) // (workers * 8)))
 
 
