@@ -332,3 +332,20 @@ def test_a_loop_named_twice_is_checked_once(tmp_path: Path) -> None:
     result = run_verify(VerifySettings(paths))
     assert [f.code for f in result.findings] == ["LG206"]
     assert (result.loops_checked, result.files_checked) == (1, 6)
+
+
+def test_workers_are_spawned_when_the_caller_has_threads(tmp_path: Path) -> None:
+    """Forking a threaded process can deadlock; a caller with threads gets fresh interpreters."""
+    import threading
+
+    for index in range(4):
+        shutil.copytree(EXAMPLE, tmp_path / "mono" / f"loop-{index}")
+    release = threading.Event()
+    waiter = threading.Thread(target=release.wait)
+    waiter.start()
+    try:
+        result = run_verify(VerifySettings((str(tmp_path / "mono"),), jobs=2))
+    finally:
+        release.set()
+        waiter.join()
+    assert (result.findings, result.loops_checked) == ([], 4)
