@@ -86,6 +86,24 @@ def _child(root: Schema, node: Schema, key: str | int) -> Schema | None:
     return _resolve(root, extra) if isinstance(extra, dict) else None
 
 
+_JSON_TYPES: dict[type, str] = {dict: "object", list: "array", str: "string"}
+
+
+def _branch_for(root: Schema, node: Schema, value: Any) -> Schema:
+    """For an `anyOf`/`oneOf` of a string or an object (an escalation category), the branch the
+    markdown took: nested bullets are the object, so their values are typed by its properties."""
+    resolved = _resolve(root, node)
+    options = resolved.get("anyOf") or resolved.get("oneOf")
+    if not isinstance(options, list) or "properties" in resolved:
+        return node
+    wanted = _JSON_TYPES.get(type(value))
+    for option in options:
+        branch = _resolve(root, option) if isinstance(option, dict) else {}
+        if wanted is not None and branch.get("type") == wanted:
+            return branch
+    return node
+
+
 class _Coercer:
     def __init__(self, root: Schema, extracted: Extracted, path: str) -> None:
         self.root = root
@@ -115,6 +133,7 @@ class _Coercer:
     def walk(self, value: Any, node: Schema | None, here: JsonPath) -> Any:
         if node is None:
             return value
+        node = _branch_for(self.root, node, value)
         if isinstance(value, dict):
             self.adopt(value, node, here)
             for key in list(value):
@@ -195,6 +214,18 @@ def _describe(error: ValidationError, root: Schema) -> tuple[codes.Code, str, st
     return codes.SCHEMA_VIOLATION, f"{label}: {error.message}", None
 
 
+def _branch_errors(error: ValidationError) -> list[ValidationError] | None:
+    """The errors of the one `anyOf`/`oneOf` branch whose type the value has, if exactly one has it."""
+    if error.validator not in ("anyOf", "oneOf") or not error.context:
+        return None
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    typed = [errors for errors in branches.values()
+             if not any(e.validator == "type" and not e.relative_path for e in errors)]
+    return typed[0] if len(typed) == 1 else None
+
+
 def _shown(instance: Any) -> str:
     if isinstance(instance, dict):
         return "nested bullets"
@@ -216,6 +247,11 @@ class _Validator:
     def error(self, error: ValidationError) -> None:
         here: JsonPath = tuple(error.absolute_path)
         if any(here[:n] in self.ex.reported for n in range(len(here) + 1)):
+            return
+        branch = _branch_errors(error)
+        if branch is not None:  # say what is wrong inside the branch the value took, not "not valid under any"
+            for sub in branch:
+                self.error(sub)
             return
         if error.validator == "required":
             required: list[str] = list(error.validator_value)  # type: ignore[arg-type]
