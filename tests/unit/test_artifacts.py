@@ -349,3 +349,23 @@ def test_workers_are_spawned_when_the_caller_has_threads(tmp_path: Path) -> None
         release.set()
         waiter.join()
     assert (result.findings, result.loops_checked) == ([], 4)
+
+
+def test_escalation_categories_carry_typed_matchers() -> None:
+    """As the README documents: nested bullets under a category are its labels, keywords and paths."""
+    text = ("# Escalation Policy: X\n\n## Always Escalate\n- authentication\n  - labels: auth, security\n"
+            "  - keywords: login, session token\n  - paths: src/auth/**, `*.pem`\n- billing\n")
+    data = data_of("escalation-policy.md", text)
+    assert data["always_escalate"] == [
+        {"name": "authentication", "labels": ["auth", "security"], "keywords": ["login", "session token"],
+         "paths": ["src/auth/**", "*.pem"]},
+        "billing",
+    ]
+
+
+def test_a_wrong_matcher_is_named_not_dumped() -> None:
+    text = "# Escalation Policy: X\n\n## Always Escalate\n- authentication\n  - labels: auth\n  - colour: red\n"
+    (finding,) = check_artifact("escalation-policy.md", BY_FILENAME["escalation-policy.md"], text).findings
+    assert (finding.code, finding.line, finding.column) == ("LG207", 6, 5)
+    assert finding.message == "'colour' is not a key of always escalate"
+    assert "{" not in finding.message
