@@ -270,6 +270,12 @@ class _Reader:
                             f"required section '## {title}' is missing",
                             f"Add a `## {title}` section.")
                 self.out.reported.add((spec.key,))
+        other = self.kind.other_sections_key
+        if self.kind.other_sections is not None and other not in self.out.data:
+            words = _shape_words(self.kind.other_sections)
+            self.report(codes.MISSING_SECTION, line, 1, f"no `##` section of {words}",
+                        f"Group the items under `##` headings, e.g. `## The Work` followed by {words}.")
+            self.out.reported.add((other,))
 
 
 Namer = Callable[[str], "str | None"]
