@@ -161,6 +161,7 @@ POSITIVE = [
     Case("LG105", edit((SPEC, "## Budgets", "## Budget Notes"))),
     Case("LG105", edit((CHECKLIST, "*", "# Quality Gate Checklist: Docs Repair\n\n## Notes\nnone yet\n"))),
     Case("LG105", edit((POLICY, "## Always Escalate", "## Sometimes Escalate"))),
+    Case("LG105", edit((READINESS, "## The Work\n", ""))),
     Case("LG106", edit((SPEC, "## Stop Conditions", "## purpose\nAgain.\n\n## Stop Conditions")),
          marker="## purpose", column=4),
     Case("LG106", edit((CHECKLIST, "### reviewer", "### link check")), marker="### link check\n- command", column=5),
