@@ -293,13 +293,52 @@ def http(repeat: int, rows: list[str]) -> None:
         server.wait(timeout=10)
 
 
+PARITY = """
+import glob, sys, mistune
+from mistune.util import escape_url
+from loopgate.gates import _mdlinks
+def theirs(text):
+    urls = set()
+    def walk(tokens):
+        for tok in tokens:
+            if tok.get("type") in ("link", "image"):
+                urls.add(tok["attrs"]["url"])
+            walk(tok.get("children", []))
+    tokens, state = mistune.create_markdown(renderer=None).parse(text)
+    walk(tokens)
+    return urls | {ref["url"] for ref in state.env["ref_links"].values()}
+files = sorted({f for pattern in sys.argv[1:] for f in glob.glob(pattern, recursive=True)})
+differ = 0
+for name in files:
+    try:
+        text = open(name, encoding="utf-8").read()
+    except (OSError, UnicodeDecodeError):
+        continue
+    ours = {escape_url(l.target) for l in _mdlinks.parse(text).links if l.kind not in ("html", "url")}
+    if ours != theirs(text):
+        differ += 1
+        print("differs:", name, sorted(ours ^ theirs(text))[:3])
+print(f"{len(files)} files, {differ} with a different set of link destinations than mistune")
+"""
+
+
+def parity(patterns: list[str]) -> None:
+    """The scanner against mistune: the same link destinations (markdown links, images, definitions)?"""
+    subprocess.run([PYTHON, "-c", PARITY, *patterns], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-offline", action="store_true")
+    parser.add_argument("--parity", nargs="+", metavar="GLOB",
+                        help="only compare the links found with mistune's on these files")
     args = parser.parse_args()
+    if args.parity:
+        parity(args.parity)
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     rows: list[str] = []
     if not args.skip_offline:

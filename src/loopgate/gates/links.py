@@ -24,11 +24,12 @@ every external request failed because a name did not resolve or the network was 
 the machine is offline, not the links: the gate reports an environment error (exit 2).
 
 Not checked, and counted in the summary: other schemes (`mailto:`, `ftp:`, ...), anchors in
-files that are not markdown (`src/app.py#L10`) and in external pages, links matching `--ignore REGEX` or a line of
-the ignore file (`.loopgate-links-ignore`, one regex a line), and links turned off in the
-text with `<!-- loopgate: disable links -->` ... `<!-- loopgate: enable links -->`,
-`<!-- loopgate: disable-next-line links -->` or `<!-- loopgate: disable-line links -->`.
-`--exclude PATTERN` (gitignore syntax) leaves whole files out.
+files that are not markdown (`src/app.py#L10`) and in external pages, links matching
+`--ignore REGEX` or a line of the ignore file (`.loopgate-links-ignore`, one regex a line),
+and links turned off in the text with `<!-- loopgate: disable links -->` ...
+`<!-- loopgate: enable links -->`, `<!-- loopgate: disable-next-line links -->` or
+`<!-- loopgate: disable-line links -->`. `--exclude PATTERN` (gitignore syntax) leaves whole
+files out. Large trees are parsed on every CPU (`--jobs`).
 
 Examples:
 
