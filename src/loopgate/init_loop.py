@@ -49,7 +49,7 @@ def _write_all(rendered: list[tuple[str, str]]) -> None:
         for target, text in rendered:
             staged.append((_stage(target, text), target))
         for tmp, target in staged:
-            existed = os.path.exists(target)
+            existed = os.path.lexists(target)
             os.replace(tmp, target)
             if not existed:
                 renamed.append(target)
@@ -70,7 +70,7 @@ def run_init(settings: InitSettings) -> list[str]:
     if os.path.exists(settings.directory) and not os.path.isdir(settings.directory):
         raise InitError(f"{settings.directory}: exists and is not a directory")
     targets = [os.path.join(settings.directory, kind.filename) for kind in KINDS]
-    existing = [t for t in targets if os.path.exists(t)]
+    existing = [t for t in targets if os.path.lexists(t)]  # a broken symlink is something there too
     if existing and not settings.force:
         raise InitError("would overwrite " + ", ".join(existing) + " (use --force to replace them)")
     rendered = [(t, render(os.path.basename(t), name)) for t in targets]  # render all before writing any
