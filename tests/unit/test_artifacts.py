@@ -369,3 +369,13 @@ def test_a_wrong_matcher_is_named_not_dumped() -> None:
     assert (finding.code, finding.line, finding.column) == ("LG207", 6, 5)
     assert finding.message == "'colour' is not a key of always escalate"
     assert "{" not in finding.message
+
+
+def test_init_counts_a_broken_symlink_as_an_existing_file(tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.mkdir()
+    (loop / "LOOP_STATE.md").symlink_to(tmp_path / "elsewhere.md")
+    with pytest.raises(InitError, match="would overwrite"):
+        run_init(InitSettings(str(loop), "X"))
+    assert [p.name for p in loop.iterdir()] == ["LOOP_STATE.md"]
+    assert (loop / "LOOP_STATE.md").is_symlink()
