@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import mistune
@@ -11,7 +14,7 @@ import pytest
 from loopgate.gates import _mdlinks, links
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 
-from .conftest import Cli, make_repo
+from .conftest import Cli, git_env, make_repo
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -270,3 +273,25 @@ def test_example_loop_args_work(tmp_path: Path, cli: Cli) -> None:
     done = cli("links", "--offline", "docs", cwd=example)
     assert done.returncode == 1
     assert "docs/guide.md:3:55: LG441 faq.md: file not found: docs/faq.md" in done.stdout
+
+
+def test_loopgate_check_runs_the_example_checklist(tmp_path: Path) -> None:
+    """`loopgate check` (gates in a thread pool) with the example's `gate: links`, `args: --offline docs`."""
+    example = Path(__file__).resolve().parents[2] / "examples" / "shadow-loop" / "repo"
+    repo = make_repo(tmp_path / "repo")
+    shutil.copytree(example, repo.path, dirs_exist_ok=True)
+    repo.commit("example")
+
+    def check_loop() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", ".loop", "--only", "links",
+                               "--format", "json"], cwd=repo.path, env=git_env(), capture_output=True, text=True,
+                              check=False, timeout=120)
+
+    broken = check_loop()
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    problems = json.loads(broken.stdout)["problems"]
+    assert ("docs/guide.md", 3, 55, "LG441") in [(p["path"], p["line"], p["column"], p["code"]) for p in problems]
+    guide = repo.path / "docs" / "guide.md"
+    guide.write_text(guide.read_text(encoding="utf-8").replace("(faq.md)", "(questions.md)"), encoding="utf-8")
+    fixed = check_loop()
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
