@@ -226,3 +226,10 @@ def test_status_lists() -> None:
     assert _http.parse_statuses(["200-204", "403,429"]) == frozenset({200, 201, 202, 203, 204, 403, 429})
     with pytest.raises(ValueError, match="not an HTTP status"):
         _http.parse_statuses(["99"])
+
+
+def test_urls_that_cannot_be_sent_are_broken_not_a_crash(tmp_path: Path) -> None:
+    result = run_gate(tmp_path, "[a](http://[not-an-ip/x) [b](http://127.0.0.1:99999/)\n")
+    assert result.status is GateStatus.FAILED
+    assert [m.split(" (")[0] for m in messages(result)] == [
+        "1:5: LG443 http://[not-an-ip/x: not a valid URL", "1:30: LG443 http://127.0.0.1:99999/: not a valid URL"]

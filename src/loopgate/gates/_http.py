@@ -34,7 +34,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 # Failure kinds
-DNS, UNREACHABLE, REFUSED, TIMEOUT, TLS, OTHER = "dns", "unreachable", "refused", "timeout", "tls", "error"
+DNS, UNREACHABLE, REFUSED, TIMEOUT, TLS, INVALID, OTHER = (
+    "dns", "unreachable", "refused", "timeout", "tls", "invalid", "error")
 NETWORK_LEVEL = frozenset({DNS, UNREACHABLE})
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _GET_INSTEAD = frozenset({400, 403, 405, 406, 501})
@@ -73,6 +74,9 @@ def classify(err: BaseException) -> str:
         return TIMEOUT
     if isinstance(err, requests.exceptions.SSLError):
         return TLS
+    if isinstance(err, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                        requests.exceptions.InvalidSchema, UnicodeError)):
+        return INVALID
     seen: set[int] = set()
     todo: list[BaseException | None] = [err]
     while todo:
@@ -99,7 +103,8 @@ def _socket_kind(err: BaseException) -> str:
 
 
 _KIND_TEXT = {DNS: "the host name does not resolve", UNREACHABLE: "network or host unreachable",
-              REFUSED: "connection refused", TLS: "TLS/SSL error", OTHER: "request failed"}
+              REFUSED: "connection refused", TLS: "TLS/SSL error", INVALID: "not a valid URL",
+              OTHER: "request failed"}
 
 
 def describe(kind: str) -> str:
@@ -219,7 +224,7 @@ class Checker:
         return session
 
     def _host(self, url: str) -> threading.BoundedSemaphore:
-        host = (urlsplit(url).hostname or "").lower()
+        host = _hostname(url)
         with self._lock:
             if host not in self._hosts:
                 self._hosts[host] = threading.BoundedSemaphore(max(1, self.settings.per_host))
@@ -255,7 +260,8 @@ class Checker:
                 response.close()
                 response = session.get(url, allow_redirects=True, timeout=timeout, stream=True)
             response.close()
-        except requests.exceptions.RequestException as err:
+        except (requests.exceptions.RequestException, ValueError, UnicodeError) as err:
+            # ValueError and UnicodeError: URLs that cannot even be sent (bad IPv6 literal, IDNA label)
             kind = classify(err)
             if kind == TIMEOUT:
                 return Outcome(url, False, reason=f"no answer within {timeout:g} s", kind=TIMEOUT), 0.0
@@ -289,11 +295,18 @@ def _short(err: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def _hostname(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # e.g. `http://[not-an-ip/`: the request itself will say what is wrong
+        return ""
+
+
 def _interleave_hosts(urls: list[str]) -> list[str]:
     """Round-robin over hosts, so the pool spreads over hosts instead of queueing on one."""
     by_host: dict[str, list[str]] = {}
     for url in urls:
-        by_host.setdefault((urlsplit(url).hostname or "").lower(), []).append(url)
+        by_host.setdefault(_hostname(url), []).append(url)
     queues = list(by_host.values())
     ordered: list[str] = []
     for index in range(max((len(q) for q in queues), default=0)):
