@@ -216,6 +216,7 @@ def test_failure_kinds_and_what_counts_as_the_network_being_down() -> None:
     assert _http.classify(requests.exceptions.ReadTimeout()) == _http.TIMEOUT
     down = [_http.Outcome("a", False, kind=_http.DNS), _http.Outcome("b", False, kind=_http.UNREACHABLE)]
     assert links.network_down(down)
+    assert links.network_down([*down, _http.Outcome("f", True, 200, cached=True)])  # the cache is not the network
     assert not links.network_down([*down, _http.Outcome("c", False, kind=_http.REFUSED)])
     assert not links.network_down([*down, _http.Outcome("d", False, 404)])
     assert not links.network_down([*down, _http.Outcome("e", True, 200)])
@@ -233,3 +234,27 @@ def test_urls_that_cannot_be_sent_are_broken_not_a_crash(tmp_path: Path) -> None
     assert result.status is GateStatus.FAILED
     assert [m.split(" (")[0] for m in messages(result)] == [
         "1:5: LG443 http://[not-an-ip/x: not a valid URL", "1:30: LG443 http://127.0.0.1:99999/: not a valid URL"]
+
+
+def test_every_name_unresolvable_is_an_environment_error(tmp_path: Path, server: Server,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An offline machine: no name resolves. Real requests and urllib3; only the resolver is replaced,
+    since a real failing lookup would send DNS traffic off this machine."""
+    real = socket.getaddrinfo
+
+    def resolve(host: object, *args: object, **kwargs: object) -> object:
+        if host != "127.0.0.1":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    text = "[a](https://docs.example/a) [b](https://other.example/b) [c](missing.md)\n"
+    result = run_gate(tmp_path, text)
+    assert result.status is GateStatus.ERROR
+    assert result.reason.startswith("network unavailable: all 2 external URLs asked failed (the host name does "
+                                    "not resolve)")
+    assert [f.code for f in result.findings] == ["LG447", "LG441"]  # local findings are still reported
+    # One URL that answers (here the 127.0.0.1 server) shows the network works: the others are broken links.
+    mixed = run_gate(tmp_path, text + f"[d]({server.base}/ok)\n")
+    assert mixed.status is GateStatus.FAILED
+    assert [f.code for f in mixed.findings] == ["LG443", "LG443", "LG441"]

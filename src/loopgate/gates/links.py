@@ -535,9 +535,10 @@ def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settin
     if network_down(list(results.values())):
         shown, link = external[failed[0].url][0]
         kinds = " / ".join(_http.describe(k) for k in sorted({o.kind for o in failed}))
-        reason = (f"network unavailable: all {len(results)} external URL{'s' if len(results) != 1 else ''} failed "
+        asked = len(failed)
+        reason = (f"network unavailable: all {asked} external URL{'s' if asked != 1 else ''} asked failed "
                   f"({kinds}); use --offline to check local links only")
-        state.tally.unreached = len(results)
+        state.tally.unreached = asked
         return [NETWORK_DOWN.at(shown, link.line, link.column, reason)], reason
     findings = []
     for outcome in failed:
@@ -551,12 +552,14 @@ def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settin
 
 
 def network_down(outcomes: list[_http.Outcome]) -> bool:
-    """Every URL failed, and every failure was a name that did not resolve or an unreachable network.
+    """Every URL asked failed, and every failure was a name that did not resolve or an unreachable network.
 
     One refused connection, one timeout, one HTTP answer of any status, or one success means the
-    network works, and the failures are the links' own.
+    network works, and the failures are the links' own. Answers from the cache say nothing about
+    the network now, so they do not count either way.
     """
-    return bool(outcomes) and all(not o.ok and o.kind in _http.NETWORK_LEVEL for o in outcomes)
+    asked = [o for o in outcomes if not o.cached]
+    return bool(asked) and all(not o.ok and o.kind in _http.NETWORK_LEVEL for o in asked)
 
 
 def _summary(tally: _Tally, unique: int, offline: bool, findings: list[Finding]) -> str:
@@ -568,7 +571,8 @@ def _summary(tally: _Tally, unique: int, offline: bool, findings: list[Finding])
         if offline:
             text += f", {tally.external:,} external not checked (--offline)"
         elif tally.unreached:
-            text += f", {tally.external:,} external not checked (network unavailable)"
+            text += (f", {tally.external:,} external: {tally.cached:,} URLs good in the cache, {tally.unreached:,} "
+                     "not checked (network unavailable)")
         else:
             text += f", {tally.external:,} external checked ({n(unique, 'unique URL')}, {tally.cached:,} from cache)"
     if tally.not_checked:
