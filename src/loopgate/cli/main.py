@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -10,18 +11,15 @@ from typing import Any
 import click
 
 from loopgate import __version__, codes
-from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME
-from loopgate.artifacts.schema import schema_names, schema_text
-from loopgate.cli.check import check
-from loopgate.cli.gates import gate_group
-from loopgate.cli.run import run, status
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
-from loopgate.gatedocs import gates_markdown
-from loopgate.hooks import manifest
-from loopgate.init_loop import InitError, InitSettings, default_name, run_init
 from loopgate.reporters import REPORTER_BY_NAME, Report
-from loopgate.verify import VerifySettings, run_verify
+
+# Commands that need the gates, the runner or jsonschema are imported on first use: pre-commit
+# starts `loopgate verify` or `loopgate gate NAME` on every commit, and each should pay only for
+# what it runs.
+_LAZY = {"check": "loopgate.cli.check:check", "gate": "loopgate.cli.gates:gate_group",
+         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status"}
 
 FORMATS = ["auto", *REPORTER_BY_NAME]
 SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
@@ -60,7 +58,19 @@ class _Progress:
             click.echo("\r\x1b[K", err=True, nl=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY:
+            module, attr = _LAZY[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="loopgate")
 def cli() -> None:
     """loopgate: the gate-first control plane for recurring AI-agent loops.
@@ -102,6 +112,8 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
     Defaults can be set in pyproject.toml under [tool.loopgate] or [tool.loopgate.verify]:
     strict = true, format = "github".
     """
+    from loopgate.verify import VerifySettings, run_verify  # noqa: PLC0415
+
     try:
         config = load_config().section("verify")
     except ConfigError as err:
@@ -136,6 +148,8 @@ def init(directory: str, name: str | None, force: bool) -> None:
     Example:
       loopgate init loops/docs-links --name "Documentation Link Repair"
     """
+    from loopgate.init_loop import InitError, InitSettings, default_name, run_init  # noqa: PLC0415
+
     try:
         written = run_init(InitSettings(directory, name or default_name(directory), force))
     except InitError as err:
@@ -159,6 +173,9 @@ def schema(name: str | None) -> None:
     Example:
       loopgate schema spec > loop-spec.schema.json
     """
+    from loopgate.artifacts.kinds import BY_FILENAME, BY_NAME  # noqa: PLC0415
+    from loopgate.artifacts.schema import schema_names, schema_text  # noqa: PLC0415
+
     if name is None:
         for known in schema_names():
             click.echo(f"{known:<24} {BY_NAME[known].filename if known in BY_NAME else ''}")
@@ -206,19 +223,19 @@ def explain(code: str | None, output_format: str) -> None:
 @cli.command(hidden=True)
 def hooks() -> None:
     """Print .pre-commit-hooks.yaml as generated from the gate registry."""
+    from loopgate.hooks import manifest  # noqa: PLC0415
+
     click.echo(manifest(), nl=False)
 
 
 @cli.command("gates-doc", hidden=True)
 def gates_doc() -> None:
     """Print docs/gates.md as generated from the gate registry."""
+    from loopgate.gatedocs import gates_markdown  # noqa: PLC0415
+
     click.echo(gates_markdown(), nl=False)
 
 
-cli.add_command(gate_group)
-cli.add_command(check)
-cli.add_command(run)
-cli.add_command(status)
 
 
 def main() -> None:
