@@ -65,7 +65,8 @@ PATH_NOT_FOUND = define(
 UNREADABLE = define(
     "LG002", "unreadable", E, "A file could not be read.",
     "The operating system refused to read the file (permissions, a directory where a file was "
-    "expected, a broken symlink).",
+    "expected, a broken symlink), or it is not a regular file at all (a FIFO or a device, which "
+    "loopgate never opens: reading one could block forever).",
     "Make the file readable by the user running loopgate.", input_error=True,
 )
 NOT_UTF8 = define(
@@ -126,8 +127,9 @@ MISSING_SECTION = define(
 )
 DUPLICATE_SECTION = define(
     "LG106", "duplicate-section", E, "A section or entry heading appears twice.",
-    "Two sections with the same name (or two `###` entries with the same id) make the artifact "
-    "ambiguous: a reader cannot tell which one the loop obeys.",
+    "Two sections with the same name (or two `###` entries with the same id, or a gate named under "
+    "both Required and Advisory Gates, in any case) make the artifact ambiguous: a reader cannot tell "
+    "which one the loop obeys.",
     "Merge the two sections, or rename one.",
 )
 EMPTY_SECTION = define(
@@ -138,8 +140,9 @@ EMPTY_SECTION = define(
 )
 MISPLACED_CONTENT = define(
     "LG108", "misplaced-content", W, "Content sits where loopgate does not read it.",
-    "Text before the first `##` section, or a `###` entry outside a section that holds entries, is "
-    "ignored by the checks. It is a warning because it may be a heading at the wrong level.",
+    "A `###` heading before the first `##` section, or content in a section of `###` entries that "
+    "sits outside any entry, is ignored by the checks. (Prose under the `#` title is fine: it "
+    "introduces the artifact.) It is a warning because it may be a heading at the wrong level.",
     "Move the content under the right `##` section, or fix the heading level.",
 )
 NOT_A_FIELD = define(
