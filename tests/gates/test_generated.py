@@ -212,3 +212,16 @@ def test_paths_that_look_like_patterns_are_restored_literally(gen_repo: Repo) ->
     assert [f.path for f in result.findings] == ["out/star*.txt"]
     assert (gen_repo.path / "out" / "star*.txt").read_text() == "literal\n"
     assert gen_repo.git("status", "--porcelain") == ""
+
+
+def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(repo: Repo, cli: Cli) -> None:
+    # work in progress in a file the generator turns into a directory: its content cannot be written back
+    repo.write("README.md", "work in progress\n")
+    result = repo.gate(generated, shell="rm README.md && mkdir -p README.md/sub && echo x > README.md/sub/f")
+    assert result.status is GateStatus.ERROR
+    assert [f.code for f in result.findings] == ["LG476"]
+    assert "README.md" in result.findings[0].message
+    repo.write("docs/guide.md", "edited\n")
+    done = cli("generated", "--shell", "echo changed > src/app.py && echo junk > .git/index", cwd=repo.path)
+    assert done.returncode == 2  # git itself refuses the broken index: the tree was not put back
+    assert "LG476" in done.stdout and "Traceback" not in done.stderr
