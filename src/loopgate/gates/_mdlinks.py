@@ -158,7 +158,7 @@ class _Blocks:
         self.headings: list[str] = []
         self.definitions: list[Link] = []
         self.fence: tuple[str, int, int] | None = None  # character, length, indent of the opening fence
-        self.label: tuple[int, str] | None = None  # `[label]:` alone on a line: the destination is on the next
+        self.label: int | None = None  # the line of a `[label]:` alone: its destination is on the next line
         self.html_end: str | None = None  # "" = ends at a blank line
         self.paragraph: list[int] = []  # open paragraph lines
         self.list_column = -1  # content column of the open list item
@@ -257,8 +257,8 @@ class _Blocks:
             if definition:
                 self.definition(index, definition.group(2), offset)
                 return
-            if (label := _DEF_LABEL.match(body)) is not None:
-                self.label = (index, label.group(1))
+            if _DEF_LABEL.match(body):
+                self.label = index
                 self.text[index] = ""
                 return
         self.paragraph.append(index)
@@ -266,8 +266,7 @@ class _Blocks:
     def late_definition(self, index: int, body: str, offset: int) -> None:
         """The line after `[label]:`: a destination (and title), or else the label line was a paragraph."""
         assert self.label is not None
-        label_line, _ = self.label
-        self.label = None
+        label_line, self.label = self.label, None
         destination = _DEF_REST.match(body)
         if destination:
             self.definition(index, destination.group(1), offset)
@@ -277,12 +276,13 @@ class _Blocks:
         self.block(index, body, offset)
 
     def html_start(self, index: int, body: str) -> bool:
+        """An HTML block starts here: blank it, and note what ends it (a marker, or a blank line)."""
         end: str | None = None
-        first = _HTML_BLOCK_1.match(body)
-        if first:
-            end = f"</{first.group(1).lower()}>"
-        elif (other := _HTML_BLOCK_2_5.match(body)) is not None:
-            end = _HTML_END.get(other.group(1), ">")
+        opening = _HTML_BLOCK_1.match(body)
+        if opening:
+            end = f"</{opening.group(1).lower()}>"
+        elif (opening := _HTML_BLOCK_2_5.match(body)) is not None:
+            end = _HTML_END.get(opening.group(1), ">")
         elif _HTML_BLOCK_6.match(body) or (not self.paragraph and _HTML_BLOCK_7.match(body)):
             end = ""
         if end is None:
@@ -290,8 +290,8 @@ class _Blocks:
         self.close_paragraph()
         self.text[index] = ""
         self.html.append(index)
-        opened = body.lstrip()
-        if end == "" or end.lower() not in opened.lower()[len(end) - 1 if end == "-->" else 1:]:
+        # A marker-ended block may end on its first line, after the opening (`<!-- x -->`).
+        if end == "" or opening is None or end not in body[opening.end():].lower():
             self.html_end = end
         return True
 
