@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.runner.usage import Usage, from_output, from_usage_file
+from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
 
@@ -65,14 +65,6 @@ def _tail(path: str) -> str:
         return ""
 
 
-def _read_log(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(16 * 1024 * 1024).decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
 def _over_budget(usage: Usage, limits: MakerLimits) -> str:
     if limits.max_tool_calls is not None and usage.tool_calls > limits.max_tool_calls:
         return "tool-calls"
@@ -81,12 +73,29 @@ def _over_budget(usage: Usage, limits: MakerLimits) -> str:
     return ""
 
 
-def _usage(log_path: str, usage_file: str) -> Usage:
-    usage = from_output(_read_log(log_path))
-    reported = from_usage_file(usage_file)
-    if reported.reported:  # the maker's own account wins where it gives one
-        usage = reported if not usage.reported else _merge(usage, reported)
-    return usage
+class _UsageWatch:
+    """The maker's usage so far: its log read on from where the last look stopped (an agent's
+    stream can grow past any fixed-size read, and its final totals come last), and the usage file."""
+
+    def __init__(self, log_path: str, usage_file: str) -> None:
+        self.log_path, self.usage_file = log_path, usage_file
+        self.output = OutputUsage()
+        self.offset = 0
+
+    def read(self, final: bool = False) -> Usage:
+        try:
+            with open(self.log_path, "rb") as handle:
+                handle.seek(self.offset)
+                data = handle.read()
+        except OSError:
+            data = b""
+        self.offset += len(data)
+        self.output.feed(data)
+        usage = self.output.total(final)
+        reported = from_usage_file(self.usage_file) if self.usage_file else Usage()
+        if reported.reported:  # the maker's own account wins where it gives one
+            usage = reported if not usage.reported else _merge(usage, reported)
+        return usage
 
 
 def _merge(seen: Usage, reported: Usage) -> Usage:
@@ -109,6 +118,7 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
         on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
     stopped = ""
     checked = 0.0
+    watch = _UsageWatch(log_path, usage_file)
     while proc.poll() is None:
         elapsed = time.monotonic() - start
         if elapsed >= limits.timeout:
@@ -117,7 +127,7 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
             stopped = "signal"
         elif elapsed - checked >= 0.5 and (limits.max_tool_calls is not None or limits.max_cost_usd is not None):
             checked = elapsed
-            stopped = _over_budget(_usage(log_path, usage_file), limits)
+            stopped = _over_budget(watch.read(), limits)
         if stopped:
             _stop(proc, limits.grace)
             break
@@ -125,7 +135,7 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.05)
     kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
-    usage = _usage(log_path, usage_file)
+    usage = watch.read(final=True)
     stopped = stopped or _over_budget(usage, limits)
     code = proc.returncode
     tail = _tail(log_path)
