@@ -365,8 +365,9 @@ _VALUES = st.recursive(
 def test_the_fast_path_covers_common_schemas_and_steps_aside_for_others() -> None:
     for fast_schema in FAST_SCHEMAS:
         assert schema.fast_path(Draft202012Validator(fast_schema)) is not None, fast_schema
-    for other in [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False}, {"$ref": "other.json"},
-                  {"properties": {"a": {"multipleOf": 2}}}]:
+    others: list[dict[str, Any]] = [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False},
+                                    {"$ref": "other.json"}, {"properties": {"a": {"multipleOf": 2}}}]
+    for other in others:
         assert schema.fast_path(Draft202012Validator(other)) is None, other
     fast = schema.fast_path(Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER))
     assert fast is not None
@@ -398,3 +399,89 @@ def test_fast_path_edge_cases_agree_with_jsonschema(node: dict[str, Any], docume
     fast = schema.fast_path(validator)
     assert fast is not None
     assert not fast(document) or valid
+
+
+# Schemas that put several keywords on one node: the fast path must check every one of them (or step
+# aside), so that no keyword is forgotten because another one on the same node answered first.
+_STRINGS = st.sampled_from(["", "a", "ab", "abcd", "x", "k", "open", "done", "b@c.de", "name"])
+_SCALARS = st.none() | st.booleans() | st.integers(-3, 12) | st.sampled_from([0.0, 1.0, 2.5]) | _STRINGS
+_NUMBERS = st.integers(-2, 10) | st.sampled_from([0.5, 2.5])
+_KEYS = st.sampled_from(["name", "items", "status", "a", "ab", "zz"])
+
+
+def _words(inner: st.SearchStrategy[Any]) -> dict[str, st.SearchStrategy[Any]]:
+    return {
+        "type": st.sampled_from(["string", "integer", "number", "object", "array", "boolean", "null"])
+        | st.lists(st.sampled_from(["string", "integer", "null", "object"]), min_size=1, max_size=2, unique=True),
+        "enum": st.lists(_SCALARS, min_size=1, max_size=3),
+        "const": _SCALARS,
+        "minLength": st.integers(0, 3), "maxLength": st.integers(0, 4),
+        "pattern": st.sampled_from(["^a", "b$", "d"]),
+        "format": st.sampled_from(["email", "date"]),
+        "minimum": _NUMBERS, "maximum": _NUMBERS, "exclusiveMinimum": _NUMBERS, "exclusiveMaximum": _NUMBERS,
+        "properties": st.dictionaries(_KEYS, inner, max_size=2),
+        "required": st.lists(_KEYS, max_size=2, unique=True),
+        "additionalProperties": st.just(False) | inner,
+        "minProperties": st.integers(0, 2), "maxProperties": st.integers(0, 3),
+        "items": inner, "minItems": st.integers(0, 2), "maxItems": st.integers(0, 3), "uniqueItems": st.booleans(),
+        "allOf": st.lists(inner, min_size=1, max_size=2), "anyOf": st.lists(inner, min_size=1, max_size=2),
+        "$ref": st.just("#/$defs/shared"),
+    }
+
+
+# Keywords that meet on one node in real schemas; a node draws two to four of one family, so that
+# pairs such as enum + const come up often and do not rule out every document between them.
+_FAMILIES = [
+    ["type", "enum", "const", "$ref", "allOf", "anyOf"],
+    ["type", "enum", "const", "minLength", "maxLength", "pattern", "format"],
+    ["type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
+    ["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties", "$ref"],
+    ["type", "items", "minItems", "maxItems", "uniqueItems", "allOf", "anyOf", "const"],
+]
+
+
+def _node(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    words = _words(inner)
+    chosen = st.sampled_from(_FAMILIES).flatmap(
+        lambda family: st.lists(st.sampled_from(family), min_size=2, max_size=4, unique=True))
+    return chosen.flatmap(lambda names: st.fixed_dictionaries({name: words[name] for name in names}))
+
+
+_NODES = st.recursive(_node(st.just({})), _node, max_leaves=6)
+
+
+def _scalars_in(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _scalars_in(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _scalars_in(v)]
+    return [value]
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NODES, _NODES, st.data())
+def test_the_fast_path_checks_every_keyword_of_a_node(node: dict[str, Any], shared: dict[str, Any],
+                                                      data: st.DataObject) -> None:
+    # `shared` is what `$ref` points at; it refers to nothing itself, so no schema recurses for ever.
+    shared = json.loads(json.dumps(shared).replace('"$ref"', '"$comment"'))
+    tree = {**node, "$defs": {"shared": shared}}
+    validator = Draft202012Validator(tree, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    fast = schema.fast_path(validator)
+    if fast is None:
+        return
+    # Every value the schema itself names, alone, in a list and under each key, reaches the edges of
+    # enum, const and the bounds; a few random documents cover the rest.
+    own = [s for s in _scalars_in(tree) if s is None or isinstance(s, (str, int, float))]
+    shapes = [[value, [value], *({key: value} for key in ("name", "a", "zz"))] for value in own]
+    for document in [*(d for shape in shapes for d in shape), *data.draw(st.lists(_VALUES, max_size=4))]:
+        if fast(document):
+            assert validator.is_valid(document), (tree, document)
+
+
+def test_enum_and_const_on_one_node_are_both_checked(tmp_path: Path, cli: Cli) -> None:
+    where = _files(tmp_path, {"b.json": '{"m": "b"}', "a.json": '{"m": "a"}'},
+                   '{"properties": {"m": {"enum": ["a", "b"], "const": "a"}}}')
+    assert cli("schema", "--schema", "schema.json", "a.json", cwd=where).returncode == 0
+    failed = cli("schema", "--schema", "schema.json", "b.json", cwd=where)
+    assert failed.returncode == 1
+    assert "b.json:1:7: LG451 $.m: 'a' was expected" in failed.stdout

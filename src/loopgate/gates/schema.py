@@ -385,15 +385,17 @@ class _FastCompiler:
 
     def _values(self, node: dict[str, Any]) -> Fast | None:
         # Certain only for strings: jsonschema's equality tells 1 from True and 1 from 1.0 its own way.
+        # Every keyword present is checked: a node with both `enum` and `const` must satisfy both.
+        checks: list[Fast] = []
         if "enum" in node:
             if not isinstance(node["enum"], list):
                 raise _Unsupported
             allowed = frozenset(v for v in node["enum"] if isinstance(v, str))
-            return lambda x: isinstance(x, str) and x in allowed
+            checks.append(lambda x: isinstance(x, str) and x in allowed)
         if "const" in node:
             const = node["const"]
-            return lambda x: isinstance(x, str) and isinstance(const, str) and x == const
-        return None
+            checks.append(lambda x: isinstance(x, str) and isinstance(const, str) and x == const)
+        return _all(checks) if checks else None
 
     def _object(self, node: dict[str, Any]) -> Fast | None:
         if not any(word in node for word in _OBJECT_WORDS):
