@@ -21,7 +21,8 @@ import os
 import pickle
 import re
 import sys
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 # Link kinds
@@ -47,7 +48,7 @@ class Parsed:
 _BQ = re.compile(r"[ ]{0,3}>[ ]?")
 _LIST = re.compile(r"([ ]{0,3})([-*+]|\d{1,9}[.)])([ ]{1,4}|$)")
 _FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})([^`]*)$")
-_ATX = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_ATX = re.compile(r"[ ]{0,3}#{1,6}(?:[ \t]+(.*))?$")  # the closing `#`s are cut in code: see _atx_text
 _SETEXT = re.compile(r"[ ]{0,3}(=+|-+)[ \t]*$")
 _THEMATIC = re.compile(r"[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _DEF = re.compile(r"[ ]{0,3}\[((?:[^\]\\]|\\.){1,999})\]:[ \t]*(<[^>\n]*>|\S+)"
@@ -68,12 +69,10 @@ _HTML_END = {"!--": "-->", "?": "?>", "![CDATA[": "]]>"}
 _TAG = re.compile(r"<([A-Za-z][A-Za-z0-9-]*)"
                   r"((?:\s+[A-Za-z_:][\w.:-]*(?:\s*=\s*(?:[^\s\"'=<>`]+|'[^']*'|\"[^\"]*\"))?)*)\s*/?>")
 _ATTR = re.compile(r"([A-Za-z_:][\w.:-]*)(?:\s*=\s*(?:([^\s\"'=<>`]+)|'([^']*)'|\"([^\"]*)\"))?")
-_COMMENT = re.compile(r"<!--(.*?)-->", re.S)
-_DIRECTIVE = re.compile(r"\s*loopgate:\s*(disable-next-line|disable-line|disable|enable)\b([^>]*?)\s*$")
+_DIRECTIVE = re.compile(r"loopgate:\s*(disable-next-line|disable-line|disable|enable)\b([^>]*)$")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
-_BARE = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)[^\s<]*")
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
 _SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\.)*")
 _SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
@@ -82,6 +81,12 @@ _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _TITLE = re.compile(r"[ \t]*\n?[ \t]*(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\))")
 _LINK_ATTRS = {"href", "src"}
+_ANGLE_DESTINATION = re.compile(r"<((?:[^<>\n\\\x00]|\\.)*)>")
+_BARE_PREFIX = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)")
+_BARE_RUN = re.compile(r"[^\s<]*")
+# Parentheses nested deeper than this end a destination scan as "not a link", as in mistune
+# (`max_nested_level`; cmark allows 32). It also keeps the scan linear: see `_plain_destination`.
+MAX_PAREN_DEPTH = 20
 
 
 def decode(text: str) -> str:
@@ -94,10 +99,12 @@ def decode(text: str) -> str:
 # -- headings and anchors -----------------------------------------------------------------------
 
 _STRIP_INLINE = (
-    (re.compile(r"!\[[^\]]*\]\([^)]*\)"), ""),  # images render no text
-    (re.compile(r"\[([^\]]*)\]\([^)]*\)"), r"\1"),  # links keep their text
-    (re.compile(r"\[([^\]]*)\]\[[^\]]*\]"), r"\1"),
-    (re.compile(r"<[^>]*>"), ""),  # inline HTML tags
+    # Each part stops at the next opening bracket too: with `[^)]*` alone, every `[` of a heading
+    # full of `[a](` would scan to the end of the line (quadratic).
+    (re.compile(r"!\[[^\[\]]*\]\([^()]*\)"), ""),  # images render no text
+    (re.compile(r"\[([^\[\]]*)\]\([^()]*\)"), r"\1"),  # links keep their text
+    (re.compile(r"\[([^\[\]]*)\]\[[^\[\]]*\]"), r"\1"),
+    (re.compile(r"<[^<>]*>"), ""),  # inline HTML tags
 )
 _EMPHASIS_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_{1,3}|_{1,3}(?![A-Za-z0-9])")
 _NOT_SLUG = re.compile(r"[^\w\- ]")
@@ -247,7 +254,7 @@ class _Blocks:
         atx = _ATX.match(body)
         if atx:
             self.close_paragraph()
-            self.headings.append(atx.group(2) or "")
+            self.headings.append(_atx_text(atx.group(1) or ""))
             return
         if _THEMATIC.match(body):
             self.close_paragraph()
@@ -306,6 +313,15 @@ class _Blocks:
         self.paragraph = []
 
 
+def _atx_text(text: str) -> str:
+    """An ATX heading's text without its closing `#`s (a lazy regex for them was quadratic in spaces)."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare.rstrip(" \t")
+    return text
+
+
 def _unquote(line: str) -> tuple[str, int]:
     """The line without block-quote markers, and how many characters they took."""
     if ">" not in line[:8]:
@@ -326,10 +342,12 @@ class _Inline:
         self.text = _mask_code_spans(text)
         self.found: list[tuple[int, str, str]] = []  # (offset of the destination, target, kind)
         self.taken: list[tuple[int, int]] = []  # spans that are links, tags or autolinks already
+        self.no_comment_end_from = len(self.text) + 1  # no `-->` at or after this offset
 
     def run(self) -> None:
         text = self.text
-        openers: list[tuple[int, bool]] = []  # (offset of `[`, is image)
+        openers: list[tuple[int, bool, int]] = []  # (offset of `[`, is image, links found before it)
+        links = 0  # a link may not contain a link: a `[` opened before the latest link is inactive
         position = 0
         while True:
             match = _SPECIAL.search(text, position)
@@ -338,14 +356,17 @@ class _Inline:
             token, start = match.group(), match.start()
             position = match.end()
             if token in ("[", "!["):
-                openers.append((start + len(token) - 1, token == "!["))
+                openers.append((start + len(token) - 1, token == "![", links))
             elif token == "]" and openers:
-                bracket, image = openers.pop()
+                # Deactivating by a count, not by rebuilding the list, keeps `![` x N then
+                # `[a](b)` x N linear; an inactive `[` makes its `]` plain text (CommonMark, mistune).
+                bracket, image, before = openers.pop()
+                if not image and before < links:
+                    continue
                 end = self.destination(start + 1, image)
                 if end is not None:
                     self.taken.append((bracket, end))
-                    if not image:  # a link may not contain a link: earlier `[` are plain text now
-                        openers = [o for o in openers if o[1]]
+                    links += 0 if image else 1
                     position = end
             elif token == "<":
                 position = self.angle(start) or position
@@ -360,10 +381,10 @@ class _Inline:
         while start < len(text) and text[start] in " \t\n":
             start += 1
         if start < len(text) and text[start] == "<":
-            close = text.find(">", start)
-            if close < 0 or "\n" in text[start:close]:
+            angle = _ANGLE_DESTINATION.match(text, start)  # ends at the next `<` or newline: no long scans
+            if angle is None:
                 return None
-            raw, after, begin = text[start + 1:close], close + 1, start + 1
+            raw, after, begin = angle.group(1), angle.end(), start + 1
         else:
             plain_end = _plain_destination(text, start)
             if plain_end is None:
@@ -381,11 +402,14 @@ class _Inline:
 
     def angle(self, start: int) -> int | None:
         text = self.text
-        if text.startswith("<!--", start):  # an inline comment: nothing in it is a link
+        if text.startswith("<!--", start) and start < self.no_comment_end_from:
+            # An inline comment: nothing in it is a link. With no `-->` after this one, none of
+            # the later `<!--` has one either: remember, rather than search to the end each time.
             end = text.find("-->", start + 4)
             if end >= 0:
                 self.taken.append((start, end + 3))
                 return end + 3
+            self.no_comment_end_from = start
         auto = _AUTOLINK.match(text, start) or _AUTOMAIL.match(text, start)
         if auto is not None:
             target = auto.group(1)
@@ -408,21 +432,26 @@ class _Inline:
         taken = sorted(self.taken)
         starts = [s for s, _ in taken]
         text = self.text
+        covered = 0  # the end of the last candidate's run of non-space characters
         for start in _bare_starts(text):
-            match = _BARE.match(text, start)
-            if match is None:
-                continue
             before = text[start - 1] if start else " "
-            if before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
+            if start < covered or before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
                 continue
-            index = bisect_right(starts, match.start()) - 1
-            if index >= 0 and taken[index][1] > match.start():
+            prefix = _BARE_PREFIX.match(text, start)
+            if prefix is None:
                 continue
-            url = _trim_bare(match.group())
+            index = bisect_right(starts, start) - 1
+            if index >= 0 and taken[index][1] > start:
+                continue
+            # A URL runs to the next space or `<`; one candidate a run, as GitHub links one URL
+            # there (and reading the run again from every `http://` in it would be quadratic).
+            run = _BARE_RUN.match(text, prefix.end())
+            covered = run.end() if run else prefix.end()
+            url = _trim_bare(text[start:covered])
             if url.lower().startswith("www."):
                 url = "http://" + url
             if "." in url.split("//", 1)[-1]:
-                self.found.append((match.start(), url, BARE))
+                self.found.append((start, url, BARE))
 
 
 def _bare_starts(text: str) -> list[int]:
@@ -450,6 +479,8 @@ def _plain_destination(text: str, start: int) -> int | None:
     end = simple.end() if simple else start
     if end >= len(text) or text[end] != "(":  # no parentheses inside: the common case, found by the regex
         return end
+    # Linear over a whole text: a failed scan that reaches a point has a deeper start than every
+    # earlier failed scan reaching it, so at most MAX_PAREN_DEPTH + 1 of them read any character.
     depth, index = 0, start
     while index < len(text):
         char = text[index]
@@ -460,6 +491,8 @@ def _plain_destination(text: str, start: int) -> int | None:
             break
         if char == "(":
             depth += 1
+            if depth > MAX_PAREN_DEPTH:
+                return None
         elif char == ")":
             if depth == 0:
                 break
@@ -470,13 +503,16 @@ def _plain_destination(text: str, start: int) -> int | None:
 
 def _trim_bare(url: str) -> str:
     """GFM's extended autolink end: trailing punctuation and unbalanced `)` are not part of the URL."""
-    while url:
-        last = url[-1]
-        if last in "?!.,:*_~'\";" or (last == ")" and url.count(")") > url.count("(")):
-            url = url[:-1]
+    opened, closed = url.count("("), url.count(")")  # counted once: trimming is linear
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in "?!.,:*_~'\";" or (last == ")" and closed > opened):
+            end -= 1
+            closed -= last == ")"
         else:
             break
-    return url
+    return url[:end]
 
 
 def _tag_links(tag: re.Match[str]) -> list[tuple[int, str, str]]:
@@ -507,27 +543,43 @@ def _mask_code_spans(text: str) -> str:
     """Code spans become spaces (newlines kept): nothing in them is a link."""
     if "`" not in text:
         return text
+    # Every run of backticks and every blank line, found once: an opening run looks up the next
+    # run of its size before the next blank line by bisection, not by scanning forward, which
+    # was quadratic on a paragraph of unmatched runs (as mistune's DelimiterScanner does).
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    by_size: dict[int, list[int]] = {}
+    for begin, end in runs:
+        by_size.setdefault(end - begin, []).append(begin)
+    blanks = [m.start() for m in _BLANK_LINE.finditer(text)]
     parts: list[str] = []
-    done = position = 0
-    while (opening := _BACKTICKS.search(text, position)) is not None:
-        size, position = len(opening.group()), opening.end()
-        if _escaped(text, opening.start()):  # `\`` is a backtick, not a code span; the rest of the run may be
+    done = 0
+    for begin, end in runs:
+        if begin < done:  # inside a code span already masked
+            continue
+        size = end - begin
+        if _escaped(text, begin):  # `\`` is a backtick, not a code span; the rest of the run may be
             size -= 1
             if not size:
                 continue
-        limit = _BLANK_LINE.search(text, position)
-        stop = limit.start() if limit else len(text)
-        closing = _BACKTICKS.search(text, position, stop)
-        while closing is not None and len(closing.group()) != size:
-            closing = _BACKTICKS.search(text, closing.end(), stop)
+        closing = _next_run(by_size.get(size, []), end, blanks)
         if closing is None:
             continue
-        begin = opening.end() - size
-        parts.append(text[done:begin])
-        parts.append(re.sub(r"[^\n]", " ", text[begin:closing.end()]))
-        done = position = closing.end()
+        parts.append(text[done:end - size])
+        parts.append(re.sub(r"[^\n]", " ", text[end - size:closing + size]))
+        done = closing + size
     parts.append(text[done:])
     return "".join(parts)
+
+
+def _next_run(starts: list[int], after: int, blanks: list[int]) -> int | None:
+    """The first run start at or after `after` and before the next blank line, if any."""
+    index = bisect_left(starts, after)
+    if index == len(starts):
+        return None
+    limit = bisect_left(blanks, after)
+    if limit < len(blanks) and blanks[limit] < starts[index]:
+        return None
+    return starts[index]
 
 
 def _escaped(text: str, at: int) -> bool:
@@ -541,21 +593,33 @@ def _escaped(text: str, at: int) -> bool:
 # -- disable comments ---------------------------------------------------------------------------
 
 
+def _comments(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of `<!-- ... -->`. An unclosed `<!--` ends the search: no later one can close either
+    (a regex `<!--.*?-->` would read to the end of the text from each of them)."""
+    begin = text.find("<!--")
+    while begin >= 0:
+        end = text.find("-->", begin + 4)
+        if end < 0:
+            return
+        yield begin, end + 3
+        begin = text.find("<!--", end + 3)
+
+
 def _disabled(text: str, starts: list[int], code: set[int]) -> frozenset[int]:
     """Lines under `<!-- loopgate: disable links -->` ... `enable`, or after `disable-next-line`."""
     if "loopgate:" not in text:
         return frozenset()
     lines: set[int] = set()
     off_from: int | None = None
-    for comment in _COMMENT.finditer(text):
-        directive = _DIRECTIVE.match(comment.group(1))
+    for begin, end in _comments(text):
+        directive = _DIRECTIVE.match(text[begin + 4:end - 3].strip())
         if directive is None:
             continue
         rules = {r for r in re.split(r"[\s,]+", directive.group(2)) if r}
         if rules and not rules & {"links", "all"}:
             continue
-        first = bisect_right(starts, comment.start())
-        last = bisect_right(starts, comment.end() - 1)
+        first = bisect_right(starts, begin)
+        last = bisect_right(starts, end - 1)
         if first in code:
             continue
         action = directive.group(1)
