@@ -485,3 +485,48 @@ def test_enum_and_const_on_one_node_are_both_checked(tmp_path: Path, cli: Cli) -
     failed = cli("schema", "--schema", "schema.json", "b.json", cwd=where)
     assert failed.returncode == 1
     assert "b.json:1:7: LG451 $.m: 'a' was expected" in failed.stdout
+
+
+@pytest.mark.parametrize(("schema_text", "message", "line"), [
+    ('{"$ref": "#/$defs/x",\n "$defs": {"x": {"$ref": "#/$defs/x"}}}',
+     "schema.json: the $ref '#/$defs/x' at $[\"$defs\"].x[\"$ref\"] leads back to itself", 2),
+    ('{"$ref": "#/$defs/x", "$defs": {"x": {"allOf": [{"type": "object"}, {"$ref": "#/$defs/y"}]},\n'
+     ' "y": {"not": {"$ref": "#/$defs/x"}}}}',
+     "schema.json: the $ref '#/$defs/x' at $[\"$defs\"].y.not[\"$ref\"] leads back to itself", 2),
+    ('{"anyOf": [{"type": "string"}, {"$ref": "#"}]}', "schema.json: the $ref '#' at $.anyOf[1][\"$ref\"]", 1),
+    ('{"$schema": "http://json-schema.org/draft-07/schema#", "$ref": "#/definitions/a",\n'
+     ' "definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}}',
+     "schema.json: the $ref '#/definitions/a' at $.definitions.b[\"$ref\"] leads back to itself", 2),
+    ('{"$schema": 5}', "schema.json: unknown $schema dialect 5", 1),
+])
+def test_a_ref_loop_is_a_bad_schema_not_a_traceback(tmp_path: Path, cli: Cli, schema_text: str, message: str,
+                                                    line: int) -> None:
+    where = _files(tmp_path, {"a.json": '{"a": 1}'}, schema_text)
+    result = _run(where, "a.json")
+    assert result.status is GateStatus.ERROR
+    [finding] = result.findings
+    assert (finding.code, finding.path, finding.line) == ("LG454", "schema.json", line)
+    assert finding.message.startswith(message), finding.message
+    done = cli("schema", "--schema", "schema.json", "a.json", cwd=where)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False)
+    assert message in done.stdout
+
+
+def test_a_ref_loop_through_a_file_is_caught_when_validating(tmp_path: Path, cli: Cli) -> None:
+    # The loop goes through the schema file's own name, which only jsonschema's resolver follows.
+    where = _files(tmp_path, {"a.json": "{}"}, '{"allOf": [{"$ref": "schema.json"}]}')
+    result = _run(where, "a.json")
+    assert result.status is GateStatus.ERROR
+    assert result.reason.startswith("validating recursed without end: the schema's $refs lead back to themselves")
+    done = cli("schema", "--schema", "schema.json", "a.json", cwd=where)
+    assert (done.returncode, "Traceback" in done.stderr) == (2, False)
+
+
+def test_recursive_schemas_that_go_into_the_document_still_work(tmp_path: Path) -> None:
+    tree = '{"$ref": "#/$defs/n", "$defs": {"n": {"properties": {"kids": {"items": {"$ref": "#/$defs/n"}}, ' \
+           '"v": {"type": "integer"}}}}}'
+    where = _files(tmp_path, {"ok.json": '{"kids": [{"kids": [{"v": 1}]}]}',
+                              "bad.json": '{"kids": [{"kids": [{"v": "x"}]}]}'}, tree)
+    assert _run(where, "ok.json").status is GateStatus.PASSED
+    bad = _run(where, "bad.json")
+    assert [f.message for f in bad.findings] == ["$.kids[0].kids[0].v: 'x' is not of type 'integer'"]

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 import yaml
@@ -87,7 +87,8 @@ UNKNOWN_FILE_TYPE = codes.define(
 BAD_SCHEMA = codes.define(
     "LG454", "bad-schema", E, "The schema cannot be used.",
     "The schema file is missing, unreadable, not JSON or YAML, or not a valid JSON Schema for its dialect "
-    "(the message says which rule of the metaschema it breaks); or no schema, two schemas, or an unknown "
+    "(the message says which rule of the metaschema it breaks), or a `$ref` in it leads back to itself without "
+    "going into the document (validating would never end); or no schema, two schemas, or an unknown "
     "built-in name was given. Nothing was validated (exit 2).",
     "Give exactly one of `--schema FILE` and `--builtin NAME`, and fix the schema where the message points.",
     input_error=True,
@@ -204,19 +205,125 @@ def build_checker(schema: str, builtin: str, formats: bool, cwd: str) -> Checker
         return SchemaProblem(schema, 1, 1, f"{schema or builtin}: unknown $schema dialect {contents['$schema']!r}")
     try:
         cls.check_schema(contents)
+        loop = ref_loop(contents)
+        validator = cls(contents, registry=_registry(base_dir, contents),
+                        format_checker=cls.FORMAT_CHECKER if formats else None)
+        fast = fast_path(validator)
     except SchemaError as err:
         return _invalid_schema(schema, os.path.join(cwd, schema) if schema else "", err)
-    validator = cls(contents, registry=_registry(base_dir, contents),
-                    format_checker=cls.FORMAT_CHECKER if formats else None)
+    except RecursionError:
+        return SchemaProblem(schema, 1, 1, f"{schema or builtin}: the schema is nested too deeply to use")
+    if loop is not None:
+        where, ref = loop
+        line, column = _schema_position(schema, os.path.join(cwd, schema), where) if schema else (1, 1)
+        return SchemaProblem(schema, line, column, f"{schema or builtin}: the $ref {ref!r} at {_json_path(where)} "
+                             "leads back to itself without going into the document, so validating would never end")
     dialect = "draft " + cls.__name__.removeprefix("Draft").removesuffix("Validator").replace("2020", "2020-")
     dialect = dialect.replace("2019", "2019-")
-    return Checker(validator, label, dialect, formats, schema, (schema, builtin, formats, cwd), fast_path(validator))
+    return Checker(validator, label, dialect, formats, schema, (schema, builtin, formats, cwd), fast)
 
 
 def _dialect(contents: Any) -> Any:
     if isinstance(contents, dict) and "$schema" in contents:
+        if not isinstance(contents["$schema"], str):
+            return None
         return validator_for(contents, default=None)  # type: ignore[arg-type]
     return Draft202012Validator
+
+
+# Keywords whose subschemas apply to the same value as their parent: a $ref loop through these alone
+# never reaches a smaller part of the document, so jsonschema would recurse until Python stops it.
+_SAME_VALUE_LISTS = ("allOf", "anyOf", "oneOf")
+_SAME_VALUE_ONE = ("not", "if", "then", "else")
+_NOT_SCHEMAS = frozenset({"enum", "const", "default", "examples"})  # data, not subschemas
+
+
+def ref_loop(contents: Any) -> tuple[Path, str] | None:
+    """(where, ref) of a local `$ref` that leads back to itself through same-value keywords only, or None.
+
+    Only fragment refs (`#`, `#/json/pointer`) are followed, and none inside a subschema with its own
+    `$id` (its refs are relative to that); anything else that loops is caught when validating.
+    """
+    if not isinstance(contents, dict):
+        return None
+    paths = list(_schema_paths(contents, ()))
+    known = set(paths)
+    state: dict[Path, int] = {}  # 1: on the path being followed, 2: done
+
+    def follow(path: Path, last_ref: tuple[Path, str] | None) -> tuple[Path, str] | None:
+        state[path] = 1
+        for step, target, ref in _same_value_steps(contents, path, known):
+            here = ((*path, step), ref) if ref else last_ref
+            if state.get(target) == 1:
+                return here  # every loop passes a $ref: tree edges only go down
+            found = None if target in state else follow(target, here)
+            if found is not None:
+                return found
+        state[path] = 2
+        return None
+
+    for path in paths:
+        found = None if path in state else follow(path, None)
+        if found is not None:
+            return found
+    return None
+
+
+def _schema_paths(node: Any, path: Path) -> Iterator[Path]:
+    """Every object in the schema outside data keywords and sub-resources with their own `$id`."""
+    if isinstance(node, dict):
+        if path and ("$id" in node or isinstance(node.get("id"), str)):
+            return
+        yield path
+        for key, value in node.items():
+            if key not in _NOT_SCHEMAS:
+                yield from _schema_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _schema_paths(value, (*path, index))
+
+
+def _same_value_steps(root: Any, path: Path, known: set[Path]) -> Iterator[tuple[str, Path, str]]:
+    node = _at(root, path)
+    for word in _SAME_VALUE_LISTS:
+        if isinstance(node.get(word), list):
+            for index in range(len(node[word])):
+                yield word, (*path, word, index), ""
+    for word in _SAME_VALUE_ONE:
+        if isinstance(node.get(word), dict):
+            yield word, (*path, word), ""
+    ref = node.get("$ref")
+    target = _pointer(root, ref) if isinstance(ref, str) else None
+    if target is not None and target in known:
+        yield "$ref", target, ref
+
+
+def _pointer(root: Any, ref: str) -> Path | None:
+    """The path a fragment-only JSON pointer `$ref` names in `root`, or None (not there, or not a pointer)."""
+    if ref == "#":
+        return ()
+    if not ref.startswith("#/"):
+        return None
+    steps: list[str | int] = []
+    node = root
+    for part in ref[2:].split("/"):
+        step = unquote(part).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and step in node:
+            steps.append(step)
+            node = node[step]
+        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
+            steps.append(int(step))
+            node = node[int(step)]
+        else:
+            return None
+    return tuple(steps)
+
+
+def _at(root: Any, path: Path) -> Any:
+    node = root
+    for step in path:
+        node = node[step]
+    return node
 
 
 def _load_schema_file(full: str, shown: str) -> Any:
@@ -236,19 +343,20 @@ def _load_schema_file(full: str, shown: str) -> Any:
 
 def _invalid_schema(shown: str, full: str, err: SchemaError) -> SchemaProblem:
     where = _json_path(tuple(err.path))
-    line, column = 1, 1
-    if full:
-        try:
-            with open(full, encoding="utf-8") as handle:
-                text = handle.read()
-            locate = yaml_positions if kind_of(shown) == "yaml" else None
-            found = (locate(text, 0, [tuple(err.path)], _YamlLoader) if locate
-                     else json_positions(text, [tuple(err.path)]))
-            line, column = found[0]
-        except (OSError, UnicodeDecodeError):
-            pass
+    line, column = _schema_position(shown, full, tuple(err.path)) if full else (1, 1)
     return SchemaProblem(shown, line, column,
                          f"{shown or 'schema'}: not a valid JSON Schema at {where}: {_short(err.message)}")
+
+
+def _schema_position(shown: str, full: str, path: Path) -> Position:
+    try:
+        with open(full, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return 1, 1
+    if kind_of(shown) == "yaml":
+        return yaml_positions(text, 0, [path], _YamlLoader)[0]
+    return json_positions(text, [path])[0]
 
 
 def _registry(base_dir: str, contents: Any) -> Registry[Any]:
@@ -514,18 +622,32 @@ def check_file(checker: Checker, shown: str, full: str) -> list[Raw]:
     documents, text = parsed
     found: list[Raw] = []
     for index, document in enumerate(documents):
-        if checker.fast is not None and checker.fast(document):
+        if _certainly_valid(checker, document):
             continue
         try:
             errors = _ordered(list(checker.validator.iter_errors(document)))
         except Unresolvable as err:
             return [Raw("ref", shown, 1, 1, f"the schema's $ref {err.ref!r} cannot be resolved (not fetched)")]
+        except RecursionError:
+            # A $ref loop build_checker could not see (a remote or relative one), or a document nested
+            # deeper than Python's stack allows for this schema.
+            return [Raw("ref", shown, 1, 1, "validating recursed without end: the schema's $refs lead back to "
+                        "themselves, or the document is nested too deeply")]
         if not errors:
             continue
         if kind == "json" and not text:
             text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
         found += _raws(shown, kind or "json", text, index if len(documents) > 1 else -1, errors)
     return found
+
+
+def _certainly_valid(checker: Checker, document: Any) -> bool:
+    if checker.fast is None:
+        return False
+    try:
+        return checker.fast(document)
+    except RecursionError:
+        return False  # not certain: jsonschema judges
 
 
 def _ordered(errors: list[ValidationError]) -> list[ValidationError]:
