@@ -57,7 +57,37 @@ def load_config(start: str = ".") -> Config:
             document = tomllib.load(handle)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:  # tomllib decodes bytes itself
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
-    values = document.get("tool", {}).get("loopgate", {})
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: `tool` must be a table ([tool.NAME] sections), not {tool!r}")
+    values = tool.get("loopgate", {})
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [tool.loopgate] must be a table")
+    _check_known(path, values)
     return Config(path, values)
+
+
+# What [tool.loopgate] may hold. A misspelt key is an error, not a silently ignored setting: a
+# `stict = true` that nobody notices is a gate nobody enforces.
+SECTIONS = {"verify": {"strict", "format"}, "gates": None}  # gates: one table a gate, checked by the gate CLI
+TOP_LEVEL = {"strict", "format"}
+
+
+def _check_known(path: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS:
+                raise ConfigError(f"{path}: unknown section [tool.loopgate.{key}] (known: "
+                                  f"{', '.join(f'[tool.loopgate.{k}]' for k in SECTIONS)})")
+            allowed = SECTIONS[key]
+            for sub, sub_value in value.items():
+                if allowed is None:
+                    if not isinstance(sub_value, dict):
+                        raise ConfigError(f"{path}: [tool.loopgate.{key}] {sub} must be a table "
+                                          f"([tool.loopgate.{key}.{sub}])")
+                elif sub not in allowed:
+                    raise ConfigError(f"{path}: unknown key '{sub}' in [tool.loopgate.{key}] "
+                                      f"(known: {', '.join(sorted(allowed))})")
+        elif key not in TOP_LEVEL:
+            raise ConfigError(f"{path}: unknown key '{key}' in [tool.loopgate] (known: {', '.join(sorted(TOP_LEVEL))}, "
+                              f"and the sections {', '.join(f'[tool.loopgate.{k}]' for k in SECTIONS)})")

@@ -6,6 +6,7 @@ NAME`, so an entry means exactly what the command line would.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -17,7 +18,7 @@ from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for
 from loopgate.config import ConfigError, load_config
-from loopgate.gates.base import GateContext, GateResult, GateStatus
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
 from loopgate.reporters import REPORTER_BY_NAME, Report
 from loopgate.verify import LOOP_SUBDIR, load_artifact
@@ -39,12 +40,27 @@ def find_loop_dir(given: str | None) -> str:
 
 
 def _entry_args(entry: dict[str, Any]) -> tuple[str, list[str]]:
-    """(gate name, argv) for a checklist entry: `gate:` + `args:`/`paths:`, or `command:`."""
-    timeout = [] if entry.get("timeout") is None else ["--timeout", str(entry["timeout"])]
+    """(gate name, argv) for a checklist entry: `gate:` + `args:`/`paths:`, or `command:`.
+
+    Raises ValueError when `args:` is not valid shell words (an unclosed quote)."""
     if "command" in entry:
-        return "command", ["--shell", str(entry["command"]), *timeout]
+        return "command", ["--shell", str(entry["command"])]
     argv = shlex.split(str(entry.get("args", "")))
-    return str(entry.get("gate")), [*argv, *timeout, *[str(p) for p in entry.get("paths", [])]]
+    return str(entry.get("gate")), [*argv, *[str(p) for p in entry.get("paths", [])]]
+
+
+def _with_timeout(spec: GateSpec, entry: dict[str, Any], argv: list[str]) -> list[str]:
+    """An entry's `timeout:` is the gate's whole time limit: only gates that have one take it.
+
+    Handing it to any gate's `--timeout` would give it another meaning (the links gate's old
+    per-request limit: a five-minute entry timeout would have let each request hang five minutes).
+    """
+    if entry.get("timeout") is None:
+        return argv
+    if "timeout" not in {f.name for f in dataclasses.fields(spec.options)}:
+        raise ValueError(f"`timeout:` is the time limit of a command; gate '{spec.name}' has none "
+                         "(drop the line, or run the check as `- command:`)")
+    return ["--timeout", str(entry["timeout"]), *argv]  # first: args may end with `-- words`
 
 
 def _has_scope(spec_path: str) -> bool:
@@ -57,11 +73,15 @@ def _has_scope(spec_path: str) -> bool:
 
 def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
                loop_dir: str, config: dict[str, Any]) -> PlannedGate:
-    gate, argv = _entry_args(entry)
+    try:
+        gate, argv = _entry_args(entry)
+    except ValueError as err:
+        return PlannedGate(name, None, None, required, origin, f"args: cannot split into words: {err}")
     spec = gates().get(gate)
     if spec is None:
         return PlannedGate(name, None, None, required, origin, f"no built-in gate named '{gate}'")
     try:
+        argv = _with_timeout(spec, entry, argv)
         command = command_for(spec)
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
         params = {k: v for k, v in ctx.params.items() if k != "output_format"}
@@ -88,12 +108,19 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...]) -> l
         _fail(f"{path} is not a valid checklist; fix it first (`loopgate verify {loop_dir}`)")
     assert artifact is not None
     try:
-        config = load_config().section("gates")
+        # the loop's own repository decides its gates' options, wherever the command runs from
+        config = load_config(loop_dir).section("gates")
     except ConfigError as err:
         _fail(str(err))
+    sections = [(s, r, artifact.data.get(s, {})) for s, r in (("required_gates", True), ("advisory_gates", False))]
+    names = [name for _, _, entries in sections for name in entries]
+    unknown = [n for n in (*only, *skip) if n not in names]
+    if unknown:
+        _fail(f"no checklist entry named {', '.join(repr(n) for n in unknown)} in {path} "
+              f"(entries: {', '.join(repr(n) for n in names) or 'none'})")
     plan: list[PlannedGate] = []
-    for section, required in (("required_gates", True), ("advisory_gates", False)):
-        for name, entry in artifact.data.get(section, {}).items():
+    for section, required, entries in sections:
+        for name, entry in entries.items():
             if (only and name not in only) or name in skip:
                 continue
             pos = artifact.extracted.position((section, name))
@@ -133,6 +160,8 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     """
     directory = find_loop_dir(loop_dir)
     plan = build_plan(directory, only, skip)
+    if not plan:  # a check that runs nothing must not read as a pass in CI
+        _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
     outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd="."), on_done=_progress)
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)

@@ -70,13 +70,41 @@ def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any])
     for key, value in config.items():
         name = key.replace("-", "_")
         if name not in known:
-            raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}'")
-        values[name] = tuple(value) if isinstance(value, list) else value
+            raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}' "
+                              f"(known: {', '.join(sorted(known))})")
+        values[name] = _typed(f"[tool.loopgate.gates.{spec.name}] {key}", hints[name], value)
     for name, value in given.items():
         if value is None or (value == () and _unwrap(hints[name])[2]):
             continue
         values[name] = value
     return spec.options(**values)
+
+
+def _typed(where: str, annotation: Any, value: Any) -> Any:
+    """A pyproject value checked against the option's type. TOML has the types, so nothing is
+    converted: `allow = "docs/**"` is refused rather than read as the patterns d, o, c, s, /, *, *."""
+    base, _optional, many = _unwrap(annotation)
+    if many:
+        if not isinstance(value, list) or not all(_is(base, v) for v in value):
+            kind = "strings" if base is str else _NAMES.get(base, "values")
+            raise ConfigError(f'{where}: expected a list of {kind}, e.g. ["a", "b"], not {value!r}')
+        return tuple(value)
+    if not _is(base, value):
+        raise ConfigError(f"{where}: expected {_NAMES.get(base, 'a value')}, not {value!r}")
+    return float(value) if base is float else value
+
+
+_NAMES: dict[Any, str] = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _is(base: Any, value: Any) -> bool:
+    if base is bool:
+        return isinstance(value, bool)
+    if base is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if base is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, base) if isinstance(base, type) else True
 
 
 def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
