@@ -151,3 +151,25 @@ def test_pause_label_is_a_kill_switch(loop_repo: LoopRepo, factory: PlanFactory,
     outcome = Loop(RunSettings(str(loop_repo.loop)), factory).run()
     assert outcome.stop is Stop.PAUSED and "loop-paused" in outcome.detail
     assert outcome.records == []
+
+
+@pytest.mark.parametrize("token_env", ["GITHUB_TOKEN", "GH_PAT"])
+def test_the_maker_never_sees_the_loops_token_whatever_its_variable(
+        loop_repo: LoopRepo, factory: PlanFactory, github: tuple[FakeGitHub, str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, token_env: str) -> None:
+    _, api = github
+    monkeypatch.setenv(token_env, TOKEN)
+    _use_github(loop_repo, api, "shadow", tmp_path)
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    text = spec.read_text().replace("- pause label: loop-paused",
+                                    f"- pause label: loop-paused\n- token env: {token_env}")
+    spec.write_text(text.replace(MAKER_LINE, "- maker command: env > ../maker-env.txt && " + GOOD_FIX))
+    loop_repo.commit("token env")
+    Loop(RunSettings(str(loop_repo.loop)), factory).run()
+    seen = (loop_repo.root / ".git" / "loopgate-worktrees" / "maker-env.txt").read_text()
+    assert "LOOPGATE_ITEM_ID=GH-7" in seen  # the maker did run and dump its environment
+    assert TOKEN not in seen
+
+
+MAKER_LINE = "- maker command: sed -i 's/missing.md/index.md/' docs/guide.md && echo 'fixed the link'"
+GOOD_FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"

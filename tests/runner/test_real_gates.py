@@ -71,6 +71,8 @@ def test_the_checklists_real_gates_judge_each_attempt(loop_repo: LoopRepo) -> No
     gates = {g["gate"]: g for g in attempt["gates"]}
     assert {name: g["status"] for name, g in gates.items()} == {"links": "passed", "scope": "passed"}
     assert "links ok" in gates["links"]["output_tail"]  # the command really ran in the worktree
+    warnings = _report(outcome)["warnings"]
+    assert any("the maker reports no usage" in w for w in warnings)  # a sed script reports nothing
     assert "docs/guide.md" in gates["scope"]["summary"] or "1 changed file" in gates["scope"]["summary"]
 
 
@@ -171,6 +173,8 @@ def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path)
     report = json.loads(next((work / ".loop" / "runs").glob("*.json")).read_text())
     jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
     assert report["usage"]["tool_calls"] == 2
+    assert report["warnings"] == []  # its maker reports usage, and the loop checks each of its rules
+    assert report["rules_not_enforced"] == []
 
 
 def test_on_a_terminal_a_slow_maker_shows_a_live_line(loop_repo: LoopRepo) -> None:
@@ -200,3 +204,71 @@ def test_on_a_terminal_a_slow_maker_shows_a_live_line(loop_repo: LoopRepo) -> No
 
 
 MAKERS_GOOD = "sed -i 's/missing.md/index.md/' docs/guide.md"
+
+
+def _shadow_example(tmp_path: Path) -> Path:
+    """A copy of examples/shadow-loop/repo as its own git repository."""
+    import shutil
+
+    work = tmp_path / "shadow"
+    shutil.copytree(ROOT / "examples" / "shadow-loop" / "repo", work)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "example"]):
+        subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
+    return work
+
+
+def test_inside_the_spec_scope_but_outside_the_items_paths_is_not_drafted(tmp_path: Path) -> None:
+    work = _shadow_example(tmp_path)
+    maker = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md; echo 'rewritten by the agent' > docs/index.md"
+    loop = Loop(RunSettings(str(work / ".loop"), maker=maker, max_items=1, grace=0.5),
+                plan_factory(str(work / ".loop")))
+    outcome = loop.run()
+    state, _ = load_state(str(work / ".loop" / "LOOP_STATE.md"), "x")
+    assert state.items["DOC-1"].status == "escalated"  # docs/** allows index.md; DOC-1 does not
+    attempt = _item(_report(outcome), "DOC-1")["attempts"][0]  # type: ignore[index]
+    gates = {g["gate"]: g for g in attempt["gates"]}
+    assert gates["scope"]["status"] == "passed"  # the spec's bounds hold
+    assert gates["item scope"]["status"] == "failed"
+    assert [(f["code"], f["path"]) for f in gates["item scope"]["findings"]] == [("LG401", "docs/index.md")]
+
+
+def _run_example(work: Path, maker: str) -> tuple[str, str]:
+    Loop(RunSettings(str(work / ".loop"), maker=maker, max_items=1, grace=0.5), plan_factory(str(work / ".loop"))).run()
+    state, _ = load_state(str(work / ".loop" / "LOOP_STATE.md"), "x")
+    return state.items["DOC-1"].status, state.items["DOC-1"].reason
+
+
+def test_a_suppression_the_maker_adds_is_escalated_not_obeyed(tmp_path: Path) -> None:
+    work = _shadow_example(tmp_path)
+    status, reason = _run_example(work, "sed -i '1i <!-- loopgate: disable links -->' docs/guide.md")
+    assert status == "escalated"
+    assert "the maker added a gate suppression: docs/guide.md:1: <!-- loopgate: disable links -->" in reason
+
+
+def test_a_maker_rewriting_the_links_ignore_file_edits_the_checker(tmp_path: Path) -> None:
+    work = _shadow_example(tmp_path)
+    status, reason = _run_example(work, "echo 'faq' > .loopgate-links-ignore")
+    assert status == "escalated"
+    assert "edited control files: .loopgate-links-ignore (in the item's worktree)" in reason
+
+
+def test_a_maker_poisoning_the_links_cache_edits_the_checker(tmp_path: Path, monkeypatch: object) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # type: ignore[attr-defined]
+    work = _shadow_example(tmp_path)
+    poison = f"mkdir -p {cache}/loopgate && echo '{{}}' > {cache}/loopgate/links.json && " \
+             "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
+    status, reason = _run_example(work, poison)
+    assert status == "escalated"
+    assert f"{cache}/loopgate/links.json" in reason
+
+
+def test_a_loop_with_no_required_gate_refuses_to_run(loop_repo: LoopRepo) -> None:
+    (loop_repo.loop / "quality-gate-checklist.md").write_text(
+        "# Quality Gate Checklist: Docs Repair\n\n## Advisory Gates\n\n### reviewer\n- command: true\n")
+    loop_repo.commit("advisory only")
+    done = _loopgate("run", ".loop", cwd=loop_repo.root)
+    assert done.returncode == 2
+    assert "no required gates" in done.stderr and "Traceback" not in done.stderr
+    assert _loopgate("run", ".loop", "--dry-run", cwd=loop_repo.root).returncode == 0  # selecting is harmless

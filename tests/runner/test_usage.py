@@ -426,7 +426,7 @@ def test_max_cost_stops_the_run_mid_attempt_and_leaves_the_item_resumable(
     assert report["stop"] == {"reason": "budget-exhausted", "detail": outcome.detail, "exit_code": 4}
     [attempt] = doc_item(report)["attempts"]
     assert attempt["maker"]["stopped"] == "cost"
-    assert "verdict" not in attempt  # never checked: the run stopped
+    assert attempt["verdict"] == "stopped"  # never checked: the run stopped
     assert attempt["maker"]["usage"]["cost_usd"] > 0.05
     assert report["usage"]["cost_usd"] == attempt["maker"]["usage"]["cost_usd"]
     assert report["budgets"]["max_cost_usd"] == 0.05

@@ -12,9 +12,10 @@ from typing import Any
 
 import click
 
-from loopgate.artifacts.kinds import SPEC, STATE
+from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
 from loopgate.check import PlannedGate
 from loopgate.cli.check import build_plan
+from loopgate.gates.registry import gate
 from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.state import load_state
@@ -33,24 +34,44 @@ def resolve_loop_dir(given: str | None) -> str:
     raise AssertionError  # unreachable
 
 
+ITEM_SCOPE = "item scope"
+
+
 def plan_factory(loop_dir: str) -> Any:
-    """Gates for one attempt: the checklist's plan, scoped to the item and the run's base."""
+    """Gates for one attempt: the checklist's plan against the run's base, plus the loop's own
+    check that the change stays inside the item's expected paths.
+
+    The checklist's scope entry holds the spec's bounds (allowed and forbidden paths, max files);
+    the item's paths are a second, narrower bound. Both must hold, so they are two gates rather
+    than one gate given the union of both pattern lists.
+    """
     def factory(worktree: str, base: str, item: WorkItem) -> list[PlannedGate]:
         plan = build_plan(loop_dir, (), ())
-        scoped = []
+        scoped, item_bounded = [], False
         for planned in plan:
             options = planned.options
             if options is not None and dataclasses.is_dataclass(options):
                 names = {f.name for f in dataclasses.fields(options)}
-                changes: dict[str, Any] = {}
                 if "base" in names and getattr(options, "base", None) in (None, ""):
-                    changes["base"] = base
-                if "allow" in names and item.expected_paths:
-                    changes["allow"] = tuple(getattr(options, "allow", ()) or ()) + item.expected_paths
-                options = dataclasses.replace(options, **changes)  # type: ignore[type-var]
+                    options = dataclasses.replace(options, base=base)  # type: ignore[type-var]
+                if planned.spec is not None and planned.spec.name == "scope" and item.expected_paths \
+                        and _unbounded(options):
+                    # a scope entry with no bounds of its own is bounded by the item's paths
+                    options = dataclasses.replace(options, allow=item.expected_paths)  # type: ignore[type-var]
+                    item_bounded = True
             scoped.append(dataclasses.replace(planned, options=options))
+        if item.expected_paths and not item_bounded:
+            scope = gate("scope")
+            assert scope is not None  # shipped with loopgate
+            origin = (os.path.join(loop_dir, CHECKLIST.filename), 1, 1)
+            scoped.append(PlannedGate(ITEM_SCOPE, scope, scope.options(base=base, allow=item.expected_paths),
+                                      True, origin))
         return scoped
     return factory
+
+
+def _unbounded(options: Any) -> bool:
+    return not (options.allow or options.allow_file or options.spec or options.max_files is not None)
 
 
 class _Progress:
@@ -190,7 +211,12 @@ def status(loop_dir: str | None, output_format: str) -> None:
     rows += [(i.id, i.status, str(i.attempts), i.reason, i.next_action) for i in state.items.values()]
     widths = [min(max(len(r[c]) for r in rows), 40) for c in range(4)]
     for row in rows:
-        click.echo("  ".join(cell[:40].ljust(widths[c]) for c, cell in enumerate(row[:4])) + "  " + row[4])
+        click.echo("  ".join(_cut(cell, 40).ljust(widths[c]) for c, cell in enumerate(row[:4])) + "  " + row[4])
+
+
+def _cut(text: str, width: int) -> str:
+    """A table cell that says when it was shortened (the whole text is in LOOP_STATE.md)."""
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 __all__ = ["Stop", "run", "status"]

@@ -19,6 +19,8 @@ def write_atomic(path: str, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
             handle.flush()
+            # mkstemp makes the file 0600; the file keeps its own mode, or gets the one any new file gets
+            os.fchmod(handle.fileno(), _mode_of(path))
             os.fsync(handle.fileno())
         if os.path.exists(path) and not os.access(path, os.W_OK):
             raise PermissionError(f"{path} is read-only")
@@ -34,3 +36,12 @@ def write_atomic(path: str, text: str) -> None:
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _mode_of(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

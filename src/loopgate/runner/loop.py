@@ -8,6 +8,7 @@ at once (atomically), so a kill at any moment loses nothing and the next run res
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import enum
 import hashlib
@@ -23,6 +24,7 @@ from typing import Any
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
 from loopgate.check import PlannedGate, run_check
+from loopgate.gates._http import default_cache_file
 from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
@@ -34,6 +36,7 @@ from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
 from loopgate.runner.report import write_report, write_summary
 from loopgate.runner.rules import Rules, read_rules
 from loopgate.runner.state import FINAL, LoopState, load_state, save_state
+from loopgate.runner.tamper import added_suppressions
 from loopgate.runner.usage import Usage
 from loopgate.verify import VerifySettings, load_artifact, run_verify
 
@@ -126,6 +129,10 @@ class _ControlFileEdited(Exception):
     """The maker changed a control file (spec, state, checklist, policy, readiness, config)."""
 
 
+class _GateSuppressed(Exception):
+    """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
+
+
 PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]  # (worktree, base, item) -> plan
 Events = Callable[[str, dict[str, Any]], None]
 
@@ -164,6 +171,8 @@ class Loop:
         self.usage = Usage()
         self.records: list[ItemRecord] = []
         self.prs_opened = 0
+        self.warnings: list[str] = []
+        self.usage_warned = False
 
     # -- setup -----------------------------------------------------------------------------
     def _load(self) -> None:
@@ -181,7 +190,9 @@ class Loop:
             raise RunError(f"{self.loop_dir}: no {SPEC.filename}")
         self.spec = spec.data
         self.policy = arts[POLICY].data if POLICY in arts else None
-        self.checklist_present = CHECKLIST in arts
+        if not self.settings.dry_run and not (CHECKLIST in arts and arts[CHECKLIST].data.get("required_gates")):
+            raise RunError(f"no required gates in {CHECKLIST.filename}: nothing would judge the maker's work "
+                           "(add a `## Required Gates` entry; the maker never gets the final vote)")
         self.readiness_ok = READINESS in arts and all(
             c.get("checked") for group in arts[READINESS].data.get("checks", {}).values() for c in group)
         self.budgets = Budgets.from_spec(self.spec)
@@ -229,6 +240,7 @@ class Loop:
         if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
             return None
         token_env = str(inputs.get("token_env") or "GITHUB_TOKEN")
+        self.token_env = token_env
         config = GitHubConfig(repo=repo, api=str(inputs.get("github_api") or "https://api.github.com"),
                               token=os.environ.get(token_env, ""), label=str(inputs.get("github_label") or ""),
                               pause_label=str(inputs.get("pause_label") or ""))
@@ -254,6 +266,20 @@ class Loop:
 
     def _signal(self, signum: int, frame: FrameType | None) -> None:
         self.stop_requested = signal.Signals(signum).name
+
+    def warn(self, message: str) -> None:
+        """Something the run cannot hold to: shown now, and kept in the run report."""
+        self.warnings.append(message)
+        self.emit("warning", {"message": message})
+
+    def _warn_unreported_usage(self, usage: Usage) -> None:
+        if usage.reported or self.usage_warned:
+            return
+        self.usage_warned = True
+        budgets = "`max tool calls per iteration`" + (" and `max cost`" if self.budgets.max_cost is not None else "")
+        self.warn(f"the maker reports no usage, so {budgets} cannot be enforced: have it write "
+                  "$LOOPGATE_USAGE_FILE, or run Claude Code with `--output-format stream-json --verbose` "
+                  "or `codex exec --json`")
 
     # -- state -----------------------------------------------------------------------------
     def save(self) -> None:
@@ -329,8 +355,9 @@ class Loop:
                 return "escalate", f"always-escalate category '{cat.name}': {why}"
         return "select", "matches the work selection rules"
 
-    def run_gates(self, worktree: str, item: WorkItem, required_only: bool = False) -> list[dict[str, Any]]:
-        plan = self.plan_factory(worktree, self.base, item)
+    def run_gates(self, worktree: str, item: WorkItem, required_only: bool = False,
+                  plan: list[PlannedGate] | None = None) -> list[dict[str, Any]]:
+        plan = plan if plan is not None else self.plan_factory(worktree, self.base, item)
         if required_only:
             plan = [p for p in plan if p.required]
         outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree),
@@ -358,8 +385,9 @@ class Loop:
     # -- one item ----------------------------------------------------------------------------
     def _env(self, record: ItemRecord, attempt: int, prompt: str, usage_file: str, worktree: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPGATE_")}
-        if self.github is not None:  # the maker never sees the loop's own API token
+        if self.github is not None:  # the maker never sees the loop's own API token, whatever its name
             env.pop("GITHUB_TOKEN", None)
+            env.pop(self.token_env, None)
         item = record.item
         env.update({"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title, "LOOPGATE_ATTEMPT": str(attempt),
                     "LOOPGATE_PROMPT_FILE": prompt, "LOOPGATE_USAGE_FILE": usage_file,
@@ -368,23 +396,32 @@ class Loop:
                     "LOOPGATE_MAX_TOOL_CALLS": str(self.budgets.max_tool_calls)})
         return env
 
-    def _control_snapshot(self, worktree: str) -> dict[str, str]:
+    def _control_snapshot(self, worktree: str, extra: list[str] | None = None) -> dict[str, str]:
         """Hashes of every control file: the main checkout's and the worktree's copies.
 
         The main LOOP_STATE.md is the one control file the loop itself writes, so it is
         compared with what the loop last wrote rather than with the start of the run.
+        `extra` are files the gates read their rules from (ignore files, pattern files, the
+        links cache): a maker that rewrites them rewrites the checker.
         """
         copies = []
-        for original in self.control:
+        extra = extra or []
+        for original in [*self.control, *extra]:
             rel = os.path.relpath(original, self.root)
             if not rel.startswith(".."):
                 copies.append(os.path.join(worktree, rel))
-        return _hash_files(self.control + copies)
+        return _hash_files(list(dict.fromkeys([*self.control, *extra, *copies])))
 
-    def _edited_control_files(self, before: dict[str, str]) -> list[str]:
+    def _edited_control_files(self, before: dict[str, str], worktree: str) -> list[str]:
         after = _hash_files(list(before))
-        return sorted(os.path.relpath(p, self.root) if p.startswith(self.root) else p
-                      for p, digest in after.items() if digest != before[p])
+        return sorted(self._shown(p, worktree) for p, digest in after.items() if digest != before[p])
+
+    def _shown(self, path: str, worktree: str) -> str:
+        if path.startswith(worktree + os.sep):
+            return f"{os.path.relpath(path, worktree)} (in the item's worktree)"
+        if path.startswith(self.root + os.sep):
+            return os.path.relpath(path, self.root)
+        return path
 
     def _maker_pid_file(self) -> str:
         return os.path.join(self.runtime_dir, "maker.pid")
@@ -413,7 +450,8 @@ class Loop:
         if cost_left is not None and cost_left <= 0:
             raise _BudgetStop("max cost reached")
         self.worktrees.reset(record.item.id, self.base)
-        before = self._control_snapshot(worktree)
+        plan = self.plan_factory(worktree, self.base, record.item)
+        before = self._control_snapshot(worktree, _gate_files(plan, self.root))
         work_dir = os.path.join(self.runtime_dir, "attempts", record.item.id, str(number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -426,21 +464,29 @@ class Loop:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._maker_pid_file())
         self.usage.add(made.usage)
+        self._warn_unreported_usage(made.usage)
         entry: dict[str, Any] = {"attempt": number, "maker": {"exit_code": made.exit_code, "stopped": made.stopped,
                                                              "duration": round(made.duration, 3),
                                                              "usage": made.usage.as_dict()}}
         record.attempts.append(entry)
         if not made.started:
             raise _EnvironmentStop(made.error)
-        if made.stopped == "signal":
+        return self._judge(record, entry, made.stopped, before, worktree, plan)
+
+    def _judge(self, record: ItemRecord, entry: dict[str, Any], stopped: str, before: dict[str, str],
+               worktree: str, plan: list[PlannedGate]) -> dict[str, Any]:
+        """The checker's verdict on an attempt the maker has finished: never the maker's own."""
+        if stopped in ("signal", "timeout", "cost"):
+            entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
+        if stopped == "signal":
             return entry
-        if made.stopped in ("timeout", "cost"):
-            raise _BudgetStop("max runtime reached during an attempt" if made.stopped == "timeout"
+        if stopped in ("timeout", "cost"):
+            raise _BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
                               else "max cost reached during an attempt")
-        edited = self._edited_control_files(before)
+        edited = self._edited_control_files(before, worktree)
         if edited:
             raise _ControlFileEdited(", ".join(edited))
-        if made.stopped == "tool-calls":
+        if stopped == "tool-calls":
             entry["verdict"] = "over-budget"
             entry["feedback"] = f"the attempt used more than {self.budgets.max_tool_calls} tool calls"
             entry["signature"] = "over-budget"
@@ -451,7 +497,10 @@ class Loop:
         if not diff.strip():
             entry.update(verdict="no-change", feedback="the attempt changed no file", signature="no-change")
             return entry
-        gates = self.run_gates(worktree, record.item)
+        suppressions = added_suppressions(diff)
+        if suppressions:
+            raise _GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
+        gates = self.run_gates(worktree, record.item, plan=plan)
         entry["gates"] = gates
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
         if env:
@@ -479,6 +528,10 @@ class Loop:
             except _ControlFileEdited as err:
                 self.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                               "the maker may not change the loop's own rules")
+                return
+            except _GateSuppressed as err:
+                self.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
+                              "only a person may decide that a gate's finding does not apply")
                 return
             if self.stop_requested:
                 raise _Interrupted(self.stop_requested)
@@ -553,6 +606,8 @@ class Loop:
             outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
+        for rule in self.rules.not_enforced:
+            self.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
         try:
             self.state.run_id, self.state.mode = run_id, self.mode
             try:
@@ -635,6 +690,8 @@ class Loop:
             "approvals": self.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
             "stale_lock": outcome.stale_lock,
+            "warnings": self.warnings,
+            "rules_not_enforced": list(self.rules.not_enforced) if hasattr(self, "rules") else [],
         }
         runs = os.path.join(self.loop_dir, "runs") if os.path.basename(self.loop_dir) == ".loop" else \
             os.path.join(self.loop_dir, ".loop", "runs")
@@ -663,6 +720,25 @@ def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...
     errors = [f for f in findings if f.get("severity") == "error"]
     wanted = {os.path.normpath(p) for p in expected}
     return bool(errors) and bool(wanted) and all(os.path.normpath(str(f["path"])) in wanted for f in errors)
+
+
+def _gate_files(plan: list[PlannedGate], root: str) -> list[str]:
+    """Files the planned gates take rules or verdicts from: `*_file` options (pattern files, the
+    links ignore file) and the links cache, whose default lives outside the repository."""
+    files = []
+    for planned in plan:
+        options = planned.options
+        if options is None or not dataclasses.is_dataclass(options):
+            continue
+        for f in dataclasses.fields(options):
+            value = getattr(options, f.name)
+            if not f.name.endswith("_file") or not isinstance(value, str) or value == "-":
+                continue
+            if not value and f.name == "cache_file":
+                value = default_cache_file()
+            if value:
+                files.append(value if os.path.isabs(value) else os.path.join(root, value))
+    return files
 
 
 def _feedback(failed: list[dict[str, Any]]) -> str:

@@ -93,6 +93,9 @@ class Rules:
     no_progress_attempts: int = 2  # "no progress across two consecutive attempts"
     categories: tuple[Category, ...] = field(default_factory=tuple)
     allowed_paths: tuple[str, ...] = ()  # the spec's ## Scope, gitignore-style
+    # Rules written in prose that no pattern here understands: a person must judge them. The
+    # run says so (progress warning, run report) instead of letting them look enforced.
+    not_enforced: tuple[str, ...] = ()
 
     def outside_scope(self, paths: tuple[str, ...]) -> list[str]:
         """The expected paths no allowed pattern covers (all of them fit when no scope is set)."""
@@ -104,6 +107,32 @@ class Rules:
         return [p for p in paths if not spec.match_file(p)]
 
 
+_LABELED = re.compile(r"label(?:l)?ed\s+(?:as\s+)?[`'\"]?([\w.:/-]+)", re.I)
+_CARRIES = re.compile(r"(?:carries|has|bears)\s+(?:the\s+)?[`'\"]?([\w.:/-]+)[`'\"]?\s+label", re.I)
+
+
+def _may(rule: str, labels: list[str], files: list[int]) -> bool:
+    """Apply one `may select` rule; whether the loop understood it."""
+    found_labels = [m.group(1) for m in _LABELED.finditer(rule)] + [m.group(1) for m in _CARRIES.finditer(rule)]
+    labels += found_labels
+    found = re.search(r"(?:below|under|fewer than|less than)\s+" + _NUMBER + r"\s+files", rule, re.I)
+    if found:
+        files.append(number(found.group(1)) - 1)  # "below five files" allows four
+    found_at_most = re.search(r"(?:at most|no more than|up to)\s+" + _NUMBER + r"\s+files", rule, re.I)
+    if found_at_most:
+        files.append(number(found_at_most.group(1)))
+    return bool(found_labels or found or found_at_most)
+
+
+def _must(rule: str) -> tuple[int | None, bool, Category | None]:
+    """One `must skip and escalate` rule: (failures allowed, baseline wanted, category), as understood."""
+    found = re.search(r"failed\s+" + _NUMBER + r"(?:\s+times)?\s+before", rule, re.I)
+    before_change = re.search(r"fail\w*\s+before\s+the\s+change|already\s+fail", rule, re.I)
+    touched = re.search(r"\b(?:touches|involves|changes)\s+(.+)$", rule, re.I)
+    return (number(found.group(1)) if found else None, bool(before_change),
+            Category(rule, phrases(touched.group(1))) if touched else None)
+
+
 def read_rules(spec: dict[str, Any], policy: dict[str, Any] | None) -> Rules:
     selection = spec.get("work_selection_rules") or {}
     may = [_text_of(r) for r in selection.get("may_select", [])]
@@ -113,25 +142,27 @@ def read_rules(spec: dict[str, Any], policy: dict[str, Any] | None) -> Rules:
 
     labels = list(_list(inputs.get("required_labels")))
     max_files: int | None = scope.get("max_files") if isinstance(scope.get("max_files"), int) else None
+    files: list[int] = []
+    understood: list[str] = []
     for rule in may:
-        labels += [m.group(1) for m in re.finditer(r"label(?:l)?ed\s+[`'\"]?([\w.:/-]+)", rule, re.I)]
-        found = re.search(r"(?:below|under|fewer than|less than)\s+" + _NUMBER + r"\s+files", rule, re.I)
-        if found and max_files is None:
-            max_files = number(found.group(1)) - 1  # "below five files" allows four
-        found = re.search(r"(?:at most|no more than|up to)\s+" + _NUMBER + r"\s+files", rule, re.I)
-        if found and max_files is None:
-            max_files = number(found.group(1))
+        if _may(rule, labels, files):
+            understood.append(rule)
+    if max_files is None and files:
+        max_files = files[0]
     max_failures, baseline = 2, False
     categories: list[Category] = []
+    for rule in may:  # "no production secret, billing flow, or deployment setting is involved"
+        excluded = re.match(r"\s*no\s+(.+?)\s+(?:is|are)\s+(?:involved|touched|changed)", rule, re.I)
+        if excluded:
+            categories.append(Category(rule, phrases(excluded.group(1))))
+            understood.append(rule)
     for rule in must:
-        found = re.search(r"failed\s+" + _NUMBER + r"(?:\s+times)?\s+before", rule, re.I)
-        if found:
-            max_failures = number(found.group(1))
-        if re.search(r"fail\w*\s+before\s+the\s+change|already\s+fail", rule, re.I):
-            baseline = True
-        touched = re.search(r"\b(?:touches|involves|changes)\s+(.+)$", rule, re.I)
-        if touched:
-            categories.append(Category(rule, phrases(touched.group(1))))
+        failures, before_change, touched = _must(rule)
+        max_failures = failures if failures is not None else max_failures
+        baseline = baseline or before_change
+        categories += [touched] if touched is not None else []
+        if failures is not None or before_change or touched is not None:
+            understood.append(rule)
     no_progress = 2
     for rule in stops:
         found = re.search(r"no progress\s+(?:across|in|for)\s+" + _NUMBER, rule, re.I)
@@ -140,4 +171,5 @@ def read_rules(spec: dict[str, Any], policy: dict[str, Any] | None) -> Rules:
     for entry in (policy or {}).get("always_escalate", []):
         categories.append(category(entry))
     return Rules(tuple(dict.fromkeys(labels)), max_files, max_failures, baseline, max(no_progress, 2),
-                 tuple(categories), _list(scope.get("allowed_paths")))
+                 tuple(categories), _list(scope.get("allowed_paths")),
+                 tuple(r for r in [*may, *must] if r not in understood))
