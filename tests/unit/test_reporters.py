@@ -105,3 +105,12 @@ def test_junit_for_verify_findings_without_gates() -> None:
     cases = root.findall("testsuite/testcase")
     assert [c.get("line") for c in cases] == ["42", "3"]
     assert root.get("failures") == "1"  # the warning is recorded, not failed
+
+
+def test_junit_stays_well_formed_xml_when_command_output_holds_control_characters() -> None:
+    finding = Finding(".", 1, 1, "LG461", Severity.ERROR, "exited 1: x \x01\x1b[31mred\x1b[0m", "read it")
+    result = GateResult("lint", GateStatus.FAILED, [finding], reason="\x00")
+    xml = REPORTER_BY_NAME["junit"]().render(Report([finding], False, results=[result]))
+    case = ET.fromstring(xml).find("./testsuite/testcase")  # a strict parser accepts it
+    assert case is not None
+    assert "\ufffd[31mred" in ET.tostring(case, encoding="unicode")

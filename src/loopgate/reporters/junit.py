@@ -3,6 +3,7 @@ finding (with `file` and `line` attributes), or one passing testcase when a gate
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
@@ -61,4 +62,9 @@ class JunitReporter(Reporter):
         for attr in ("tests", "failures", "errors", "skipped"):
             root.set(attr, str(sum(int(s.get(attr, "0")) for s in root)))
         ET.indent(root)
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        text = ET.tostring(root, encoding="unicode")
+        # XML 1.0 cannot hold most control characters, even escaped; command output often has them
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + _NOT_XML.sub("\ufffd", text) + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
