@@ -166,7 +166,7 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     Examples:
       loopgate run examples/shadow-loop/.loop
       loopgate run --dry-run --format json
-      loopgate run --maker 'claude -p "$(cat $LOOPGATE_PROMPT_FILE)" --output-format json'
+      loopgate run --maker 'claude -p "$(cat "$LOOPGATE_PROMPT_FILE")" --output-format stream-json --verbose'
     """
     directory = resolve_loop_dir(loop_dir)
     settings = RunSettings(directory, maker, mode, max_items, dry_run, base)
