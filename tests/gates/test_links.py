@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,35 @@ def test_unreadable_file_fails(tmp_path: Path) -> None:
     result = check(tmp_path)
     assert result.status is GateStatus.FAILED
     assert found(result) == ["bad.md:1:1: LG445 bad.md: not UTF-8 (byte 0); its links were not checked"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifos_are_never_opened(tmp_path: Path, cli: Cli) -> None:
+    """A FIFO named *.md: skipped and counted in a directory, an input error by name, never read (a read hangs).
+
+    Real processes with a timeout, so a regression fails the test instead of hanging the suite.
+    """
+    plain = write(tmp_path / "plain", {"ok.md": "[pipe](pipe.md) [anchor](pipe.md#x) [gone](gone.md)\n"})
+    os.mkfifo(plain / "pipe.md")
+    walked = cli("links", "--offline", ".", cwd=plain)
+    assert walked.returncode == 1, walked.stdout + walked.stderr
+    assert ("3 links in 1 file: 3 local checked; not checked: 1 anchors in unreadable files; "
+            "1 file named *.md not read: not a regular file (FIFO, device, socket); 1 broken link") in walked.stdout
+    named = cli("links", "--offline", "pipe.md", cwd=plain)
+    assert named.returncode == 2
+    assert ("pipe.md:1:1: LG002 pipe.md: not a regular file (a FIFO, device or socket); "
+            "the links gate never opens one") in named.stdout
+    # In a work tree git lists a tracked file that a FIFO has replaced; untracked FIFOs it never lists.
+    repo = make_repo(tmp_path / "repo")
+    repo.write("docs/a.md", "# A\n")
+    repo.write("docs/b.md", "[a](a.md#a)\n")
+    repo.commit("docs")
+    (repo.path / "docs" / "a.md").unlink()
+    os.mkfifo(repo.path / "docs" / "a.md")
+    os.mkfifo(repo.path / "docs" / "c.md")
+    tracked = cli("links", "--offline", "docs", cwd=repo.path)
+    assert tracked.returncode == 0, tracked.stdout + tracked.stderr
+    assert "1 file named *.md not read: not a regular file" in tracked.stdout
 
 
 def test_worker_processes_give_the_same_answer(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ import html
 import os
 import pickle
 import re
+import stat
 import sys
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
@@ -679,16 +680,33 @@ def _anchors(blocks: _Blocks, text: str, lines: list[str]) -> list[str]:
 
 
 def parse_file(path: str) -> Parsed:
-    """`parse` of a file; an unreadable or non-UTF-8 file comes back with `error` set."""
+    """`parse` of a file; an unreadable or non-UTF-8 file comes back with `error` set.
+
+    Only a regular file is read: reading a FIFO would wait forever for a writer, and a device may
+    never end. It is opened without blocking (a FIFO opens at once then) and checked before a read.
+    """
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = read_regular(path)
     except OSError as err:
         return Parsed(error=f"cannot read: {err.strerror or err}")
+    if raw is None:
+        return Parsed(error="not a regular file (FIFOs, devices and sockets are never read)")
     try:
         return parse(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
         return Parsed(error=f"not UTF-8 (byte {err.start})")
+
+
+def read_regular(path: str) -> bytes | None:
+    """The bytes of a regular file; None when `path` is something else (FIFO, device, socket, directory)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            return None
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(descriptor)
 
 
 # -- a worker process ---------------------------------------------------------------------------

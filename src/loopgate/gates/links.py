@@ -29,7 +29,9 @@ files that are not markdown (`src/app.py#L10`) and in external pages, links matc
 and links turned off in the text with `<!-- loopgate: disable links -->` ...
 `<!-- loopgate: enable links -->`, `<!-- loopgate: disable-next-line links -->` or
 `<!-- loopgate: disable-line links -->`. `--exclude PATTERN` (gitignore syntax) leaves whole
-files out. Large trees are parsed on every CPU (`--jobs`).
+files out. Large trees are parsed on every CPU (`--jobs`). A FIFO, device or socket named
+`*.md` is never opened (a read could wait forever): skipped and counted in a directory, an
+input error (LG002, exit 2) when given by name.
 
 Examples:
 
@@ -45,6 +47,7 @@ import difflib
 import os
 import pickle
 import re
+import stat
 import subprocess
 import sys
 import threading
@@ -62,7 +65,7 @@ from loopgate.gates._patterns import RuleSet, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 NAME = "links"
-SHARED_CODES = (BAD_PATTERN,)
+SHARED_CODES = (BAD_PATTERN, codes.UNREADABLE)
 E = Severity.ERROR
 
 MISSING_FILE = codes.define(
@@ -185,6 +188,7 @@ class _Plan:
 @dataclass
 class _Tally:
     files: int = 0
+    not_regular: int = 0  # FIFOs, devices, sockets named *.md found in directories: skipped, never opened
     links: int = 0
     local: int = 0
     external: int = 0
@@ -237,12 +241,13 @@ def run(options: Options, context: GateContext) -> GateResult:
     plan, problems = _plan(options, context)
     if problems:
         return _error(problems, timer)
-    files, problems = _collect(options.paths or (".",), context, plan.excluded)
+    files, not_regular, problems = _collect(options.paths or (".",), context, plan.excluded)
     if problems:
         return _error(problems, timer)
     state = _Run(os.path.abspath(context.cwd), _root(context.cwd))
     state.parsed.update(_parse_all(files, options.jobs))
     state.tally.files = len(files)
+    state.tally.not_regular = not_regular
     findings: list[Finding] = []
     external: dict[str, list[tuple[str, _mdlinks.Link]]] = {}
     for full in files:
@@ -317,38 +322,66 @@ def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str
 # -- files --------------------------------------------------------------------------------------
 
 
-def _collect(paths: Iterable[str], context: GateContext, excluded: RuleSet) -> tuple[list[str], list[Finding]]:
-    """Absolute paths of the markdown files to check, each once, in a stable order."""
+def _collect(paths: Iterable[str], context: GateContext,
+             excluded: RuleSet) -> tuple[list[str], int, list[Finding]]:
+    """Absolute paths of the markdown files to check, each once, in a stable order; and how many
+    files that are not regular files (FIFOs, devices, sockets) the directories held."""
     found: dict[str, None] = {}
+    not_regular = 0
     problems: list[Finding] = []
     base = os.path.abspath(context.cwd)
     for given in paths:
         full = os.path.normpath(os.path.join(base, given))
-        if os.path.isdir(full):
-            found.update(dict.fromkeys(_markdown_under(full, context.env)))
-        elif os.path.exists(full):
+        mode = _mode(full)
+        if stat.S_ISDIR(mode):
+            files, skipped = _markdown_under(full, context.env)
+            found.update(dict.fromkeys(files))
+            not_regular += skipped
+        elif stat.S_ISREG(mode):
             found[full] = None
+        elif mode:  # reading a FIFO waits for a writer forever; a device may never end
+            problems.append(codes.UNREADABLE.at(given, 1, 1, f"{given}: not a regular file (a FIFO, device or "
+                                                "socket); the links gate never opens one"))
         else:
             problems.append(PATH_NOT_FOUND.at(given, 1, 1, f"{given}: no such file or directory"))
     if excluded.rules:
         found = {f: None for f in found
                  if not excluded.included(os.path.relpath(f, base).replace(os.sep, "/"))}
-    return list(found), problems
+    return list(found), not_regular, problems
 
 
-def _markdown_under(directory: str, env: dict[str, str] | None = None) -> list[str]:
-    listed = _git_listed(directory, env)
-    if listed is not None:
-        return listed
-    files = []
-    for top, dirs, names in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-        files += [os.path.join(top, n) for n in sorted(names) if n.lower().endswith(_MARKDOWN)]
-    return files
+def _mode(full: str) -> int:
+    """`st_mode` of what `full` names (symlinks followed); 0 when nothing is there."""
+    try:
+        return os.stat(full).st_mode
+    except (OSError, ValueError):
+        return 0
+
+
+def _markdown_under(directory: str, env: dict[str, str] | None = None) -> tuple[list[str], int]:
+    """The markdown files under `directory`, and how many other things named *.md were skipped."""
+    names = _git_listed(directory, env)
+    if names is None:
+        names = []
+        for top, dirs, files in os.walk(directory):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+            names += [os.path.join(top, n) for n in sorted(files) if n.lower().endswith(_MARKDOWN)]
+    regular, skipped = [], 0
+    for full in names:
+        mode = _mode(full)
+        if stat.S_ISREG(mode) or not mode:  # gone or a broken link: reported as unreadable when read
+            regular.append(full)
+        elif not stat.S_ISDIR(mode):
+            skipped += 1
+    return regular, skipped
 
 
 def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
-    """Markdown files git tracks or would track under `directory` (ignored ones left out); None outside git."""
+    """Markdown files git tracks or would track under `directory` (ignored ones left out); None outside git.
+
+    git lists no FIFO or device it does not track; a tracked file replaced by one is listed and
+    then skipped (and counted) by the caller.
+    """
     try:
         done = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--",
@@ -360,7 +393,7 @@ def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
         return None
     names = sorted({n for n in os.fsdecode(done.stdout).split("\0") if n})
     return [os.path.normpath(os.path.join(directory, n)) for n in names
-            if os.path.isfile(os.path.join(directory, n))]  # deleted but still in the index: gone
+            if os.path.lexists(os.path.join(directory, n))]  # deleted but still in the index: gone
 
 
 def _root(cwd: str) -> str:
@@ -577,6 +610,8 @@ def _summary(tally: _Tally, unique: int, offline: bool, findings: list[Finding])
             text += f", {tally.external:,} external checked ({n(unique, 'unique URL')}, {tally.cached:,} from cache)"
     if tally.not_checked:
         text += "; not checked: " + ", ".join(f"{count:,} {why}" for why, count in sorted(tally.not_checked.items()))
+    if tally.not_regular:
+        text += f"; {n(tally.not_regular, 'file')} named *.md not read: not a regular file (FIFO, device, socket)"
     broken = sum(1 for f in findings if f.code in (MISSING_FILE.code, MISSING_ANCHOR.code, BROKEN_URL.code))
     text += f"; {n(broken, 'broken link')}" if broken else "; none broken"
     if tally.cache_problem:
