@@ -51,3 +51,10 @@ def test_pre_commit_manifest_is_generated_from_the_registry() -> None:
 
 def test_gates_md_is_generated_from_the_registry() -> None:
     assert (ROOT / "docs" / "gates.md").read_text("utf-8") == gates_markdown(), "regenerate: loopgate gates-doc"
+
+
+def test_the_top_level_schemas_folder_is_an_exact_copy_of_the_package_data() -> None:
+    folder = resources.files("loopgate.artifacts").joinpath("schemas")
+    shipped = {name: folder.joinpath(f"{name}.schema.json").read_text("utf-8") for name in schema_names()}
+    on_disk = {p.name.removesuffix(".schema.json"): p.read_text("utf-8") for p in (ROOT / "schemas").glob("*.json")}
+    assert on_disk == shipped, "refresh: cp src/loopgate/artifacts/schemas/*.json schemas/"
