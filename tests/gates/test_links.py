@@ -180,6 +180,22 @@ def test_unreadable_file_fails(tmp_path: Path) -> None:
     result = check(tmp_path)
     assert result.status is GateStatus.FAILED
     assert found(result) == ["bad.md:1:1: LG445 bad.md: not UTF-8 (byte 0); its links were not checked"]
+    assert result.summary == ("0 links in 1 file: 0 local checked; 1 file not read: unreadable, binary or not UTF-8; "
+                              "none broken")
+
+
+def test_binary_file_named_md_is_not_passed(tmp_path: Path, cli: Cli) -> None:
+    """Valid UTF-8 with NUL bytes (it used to pass with its links checked as text): binary, like not UTF-8."""
+    write(tmp_path, {"ok.md": "[bin](bin.md)\n"})
+    (tmp_path / "bin.md").write_bytes(b"\x7fELF\x02\x01\x00\x00[x](gone.md)\x00")
+    result = check(tmp_path)
+    assert result.status is GateStatus.FAILED
+    assert found(result) == ["bin.md:1:1: LG445 bin.md: binary (a NUL at byte 6); its links were not checked"]
+    assert result.summary == ("1 link in 2 files: 1 local checked; 1 file not read: unreadable, binary or not "
+                              "UTF-8; none broken")
+    done = cli("links", "--offline", "bin.md", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "LG445 bin.md: binary" in done.stdout
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

@@ -680,7 +680,7 @@ def _anchors(blocks: _Blocks, text: str, lines: list[str]) -> list[str]:
 
 
 def parse_file(path: str) -> Parsed:
-    """`parse` of a file; an unreadable or non-UTF-8 file comes back with `error` set.
+    """`parse` of a file; an unreadable, binary or non-UTF-8 file comes back with `error` set.
 
     Only a regular file is read: reading a FIFO would wait forever for a writer, and a device may
     never end. It is opened without blocking (a FIFO opens at once then) and checked before a read.
@@ -691,6 +691,9 @@ def parse_file(path: str) -> Parsed:
         return Parsed(error=f"cannot read: {err.strerror or err}")
     if raw is None:
         return Parsed(error="not a regular file (FIFOs, devices and sockets are never read)")
+    nul = raw.find(b"\0")
+    if nul >= 0:  # valid UTF-8 perhaps, but no markdown file holds a NUL: binary
+        return Parsed(error=f"binary (a NUL at byte {nul})")
     try:
         return parse(raw.decode("utf-8"))
     except UnicodeDecodeError as err:

@@ -31,7 +31,9 @@ and links turned off in the text with `<!-- loopgate: disable links -->` ...
 `<!-- loopgate: disable-line links -->`. `--exclude PATTERN` (gitignore syntax) leaves whole
 files out. Large trees are parsed on every CPU (`--jobs`). A FIFO, device or socket named
 `*.md` is never opened (a read could wait forever): skipped and counted in a directory, an
-input error (LG002, exit 2) when given by name.
+input error (LG002, exit 2) when given by name. A markdown file that cannot be read, is binary
+(holds a NUL byte) or is not UTF-8 is not passed unseen: each fails with LG445, and the summary
+counts them.
 
 Examples:
 
@@ -98,9 +100,11 @@ PATH_NOT_FOUND = codes.define(
 )
 UNREADABLE = codes.define(
     "LG445", "markdown-unreadable", E, "A markdown file could not be read.",
-    "The file exists but could not be read, or is not UTF-8 text, so its links were not checked. The gate "
-    "does not pass a file it has not looked at.",
-    "Make the file readable and save it as UTF-8.",
+    "The file exists but could not be read, is binary (it holds a NUL byte, which no markdown file does), "
+    "or is not UTF-8 text, so its links were not checked. The gate does not pass a file it has not looked "
+    "at: the finding fails the run, and the summary counts the files not read.",
+    "Make the file readable and save it as UTF-8 text; if it is not markdown, rename it or leave it out "
+    "with `--exclude`.",
 )
 BAD_OPTION = codes.define(
     "LG446", "links-bad-option", E, "An option of the links gate cannot be used.",
@@ -188,6 +192,7 @@ class _Plan:
 @dataclass
 class _Tally:
     files: int = 0
+    unreadable: int = 0  # files named *.md that could not be read, binary or not UTF-8 (each an LG445)
     not_regular: int = 0  # FIFOs, devices, sockets named *.md found in directories: skipped, never opened
     links: int = 0
     local: int = 0
@@ -471,6 +476,7 @@ def _check_file(full: str, state: _Run, plan: _Plan, external: dict[str, list[tu
     parsed = state.parsed[full]
     shown = state.shown(full)
     if parsed.error:
+        state.tally.unreadable += 1
         yield UNREADABLE.at(shown, 1, 1, f"{shown}: {parsed.error}; its links were not checked")
         return
     tally = state.tally
@@ -610,6 +616,8 @@ def _summary(tally: _Tally, unique: int, offline: bool, findings: list[Finding])
             text += f", {tally.external:,} external checked ({n(unique, 'unique URL')}, {tally.cached:,} from cache)"
     if tally.not_checked:
         text += "; not checked: " + ", ".join(f"{count:,} {why}" for why, count in sorted(tally.not_checked.items()))
+    if tally.unreadable:
+        text += f"; {n(tally.unreadable, 'file')} not read: unreadable, binary or not UTF-8"
     if tally.not_regular:
         text += f"; {n(tally.not_regular, 'file')} named *.md not read: not a regular file (FIFO, device, socket)"
     broken = sum(1 for f in findings if f.code in (MISSING_FILE.code, MISSING_ANCHOR.code, BROKEN_URL.code))
