@@ -12,6 +12,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,7 +104,7 @@ def test_output_with_references_on_success_is_not_judged(repo: Repo) -> None:
     ({"argv": ("no-such-tool-xyz", "--version")}, "command not found: no-such-tool-xyz"),
     ({"shell": "no-such-tool-xyz --version"}, "command not found (exit 127): no-such-tool-xyz --version"),
 ])
-def test_command_not_found_is_an_environment_error(repo: Repo, options: dict[str, object], reason: str) -> None:
+def test_command_not_found_is_an_environment_error(repo: Repo, options: dict[str, Any], reason: str) -> None:
     result = repo.gate(command, **options)
     assert result.status is GateStatus.ERROR
     assert result.reason == reason
@@ -156,7 +157,7 @@ def test_background_processes_left_behind_are_ended(repo: Repo, tmp_path: Path) 
     ({"shell": "echo dying; kill -9 $$"}, "SIGKILL"),
     ({"argv": (PY, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGTERM)")}, "SIGTERM"),
 ])
-def test_killed_by_a_signal_is_an_environment_error(repo: Repo, options: dict[str, object], name: str) -> None:
+def test_killed_by_a_signal_is_an_environment_error(repo: Repo, options: dict[str, Any], name: str) -> None:
     result = repo.gate(command, **options)
     assert result.status is GateStatus.ERROR
     assert result.reason.startswith(f"killed by {name}: ")
@@ -187,7 +188,7 @@ def test_cwd_runs_in_a_subdirectory_and_maps_paths(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize("options", [{}, {"shell": "true", "argv": ("true",)}, {"shell": "   "}])
-def test_no_command_or_two_is_a_usage_error(repo: Repo, options: dict[str, object]) -> None:
+def test_no_command_or_two_is_a_usage_error(repo: Repo, options: dict[str, Any]) -> None:
     result = repo.gate(command, **options)
     assert result.status is GateStatus.ERROR
     assert [f.code for f in result.findings] == ["LG463"]
@@ -257,10 +258,26 @@ def test_loopgate_check_runs_command_entries_with_their_timeouts(repo: Repo, mon
         encoding="utf-8")
     done = _check(repo, loop)
     assert done.returncode == 2, done.stdout + done.stderr
-    statuses = {g["gate"]: g["reason"] for g in json.loads(done.stdout)["gates"]}
-    assert statuses["lint"] == "command not found (exit 127): no-such-linter-xyz ."
+    reasons = {g["gate"]: g["reason"] for g in json.loads(done.stdout)["gates"]}
+    assert reasons["lint"] == "command not found (exit 127): no-such-linter-xyz ."
 
 
 def test_signal_names() -> None:
     assert _process._signal_name(int(signal.SIGKILL)) == "SIGKILL"
     assert _process._signal_name(200) == "signal 200"
+
+
+@pytest.mark.parametrize("timeout", ["-5", "nan", "inf", "-inf"])
+def test_a_timeout_that_would_silently_mean_no_limit_is_a_usage_error(repo: Repo, cli: Cli, timeout: str) -> None:
+    marker = repo.path / "ran"
+    done = cli("command", "--timeout", timeout, "--shell", f"touch {marker}", cwd=repo.path)
+    assert done.returncode == 2, done
+    assert "LG469" in done.stdout
+    assert "--timeout must be a finite number of seconds, 0 (no limit) or more" in done.stderr
+    assert not marker.exists()  # nothing was run
+    result = repo.gate(command, shell="true", timeout=float(timeout))
+    assert (result.status, [f.code for f in result.findings]) == (GateStatus.ERROR, ["LG469"])
+
+
+def test_a_zero_timeout_means_no_limit(repo: Repo, cli: Cli) -> None:
+    assert cli("command", "--timeout", "0", "--shell", "true", cwd=repo.path).returncode == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.gates import generated
-from loopgate.gates.base import GateStatus
+from loopgate.gates.base import GateContext, GateStatus
 
 from .conftest import Cli, Repo
 
@@ -54,7 +54,7 @@ def gen_repo(repo: Repo) -> Repo:
 
 def _run(repo: Repo) -> None:
     generated.run(generated.Options(argv=(PY, "gen.py"), keep=True),
-                  generated.GateContext(cwd=str(repo.path), env=None))
+                  GateContext(cwd=str(repo.path), env=None))
 
 
 def test_up_to_date_artifacts_pass(gen_repo: Repo) -> None:
@@ -162,7 +162,7 @@ def test_missing_generator_is_an_environment_error(gen_repo: Repo) -> None:
 
 def test_outside_a_repository_the_generator_is_not_run(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    result = generated.run(generated.Options(shell=f"touch {marker}"), generated.GateContext(cwd=str(tmp_path)))
+    result = generated.run(generated.Options(shell=f"touch {marker}"), GateContext(cwd=str(tmp_path)))
     assert result.status is GateStatus.ERROR
     assert [f.code for f in result.findings] == ["LG475"]
     assert not marker.exists()
@@ -225,3 +225,12 @@ def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(
     done = cli("generated", "--shell", "echo changed > src/app.py && echo junk > .git/index", cwd=repo.path)
     assert done.returncode == 2  # git itself refuses the broken index: the tree was not put back
     assert "LG476" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_negative_or_nan_timeout_is_a_usage_error_and_nothing_runs(gen_repo: Repo, cli: Cli) -> None:
+    before = _tree(gen_repo)
+    for timeout in ("-1", "nan"):
+        done = cli("generated", "--timeout", timeout, "--shell", "echo changed > out/lib.txt", cwd=gen_repo.path)
+        assert done.returncode == 2
+        assert "LG469" in done.stdout
+    assert _tree(gen_repo) == before

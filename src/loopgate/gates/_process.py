@@ -10,6 +10,7 @@ loop must stop instead of burning attempts. The command and generated gates shar
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shlex
@@ -66,6 +67,15 @@ NETWORK_UNREACHABLE = codes.define(
     "Restore network access (or a package mirror/cache) and run again; or make the command work offline.",
 )
 
+BAD_TIMEOUT = codes.define(
+    "LG469", "bad-timeout", E, "The timeout is not a usable number of seconds.",
+    "`--timeout` (in the checklist: `timeout:`) is a finite number of seconds, 0 or more; 0 means no limit. "
+    "A negative number, `nan` or `inf` would silently mean no limit, so it is refused and nothing is run "
+    "(exit 2).",
+    "Give the seconds as a number, e.g. `--timeout 300`, or `--timeout 0` for no limit.",
+    input_error=True,
+)
+
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 # Enough of the output to find `path:line:` references in a long test run, without reading gigabytes.
 SCAN_BYTES = 1 << 20
@@ -83,7 +93,7 @@ class Command:
     shell: str = ""
     argv: tuple[str, ...] = ()
     cwd: str = "."
-    timeout: float = 0.0  # seconds; 0 or less: no limit
+    timeout: float = 0.0  # seconds; 0: no limit (check_timeout refuses anything else that is not > 0)
     env: dict[str, str] | None = None
 
     def shown(self) -> str:
@@ -127,6 +137,13 @@ def check_command(shell: str, argv: tuple[str, ...]) -> str:
         return "give either --shell 'CMD' or the command after `--`, not both"
     if not shell.strip() and not argv:
         return "no command given: use --shell 'CMD' or put the command after `--`"
+    return ""
+
+
+def check_timeout(timeout: float) -> str:
+    """Why the timeout cannot be used ("" when it can): only 0 may mean "no limit", never by accident."""
+    if math.isnan(timeout) or math.isinf(timeout) or timeout < 0:
+        return f"--timeout must be a finite number of seconds, 0 (no limit) or more; got {timeout:g}"
     return ""
 
 

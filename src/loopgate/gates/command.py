@@ -2,8 +2,9 @@
 
 The gate judges the exit status only. It runs the command (`--shell 'CMD'` through /bin/sh,
 or the words after `--` directly) in its own process group with a timeout (`--timeout`
-seconds, default 600; on expiry the whole group gets SIGTERM, then SIGKILL two seconds later,
-so a command that ignores SIGTERM still ends) and keeps the tail of its output.
+seconds, default 600; `0` means no limit, and a negative, `nan` or `inf` timeout is a usage
+error; on expiry the whole group gets SIGTERM, then SIGKILL two seconds later, so a command
+that ignores SIGTERM still ends) and keeps the tail of its output.
 
 It tells a real failure from an environmental one:
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
+    BAD_TIMEOUT,
     COMMAND_KILLED,
     COMMAND_NOT_EXECUTABLE,
     COMMAND_NOT_FOUND,
@@ -46,6 +48,7 @@ from loopgate.gates._process import (
     Command,
     Outcome,
     check_command,
+    check_timeout,
     environment_finding,
     last_lines,
     run_command,
@@ -54,8 +57,8 @@ from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "command"
 # Codes this gate shares with the generated gate (running a command); listed in its docs.
-SHARED_CODES = (NO_COMMAND, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT, COMMAND_KILLED,
-                NETWORK_UNREACHABLE)
+SHARED_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT,
+                COMMAND_KILLED, NETWORK_UNREACHABLE)
 E = Severity.ERROR
 
 COMMAND_FAILED = codes.define(
@@ -96,8 +99,11 @@ class Options:
 def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
+    code = NO_COMMAND
+    if not problem:
+        problem, code = check_timeout(options.timeout), BAD_TIMEOUT
     if problem:
-        return GateResult(NAME, GateStatus.ERROR, [NO_COMMAND.at(".", 1, 1, problem)], timer.elapsed(),
+        return GateResult(NAME, GateStatus.ERROR, [code.at(".", 1, 1, problem)], timer.elapsed(),
                           "nothing run", reason=problem)
     workdir = os.path.join(context.cwd, options.cwd) if options.cwd else context.cwd
     if context.progress is not None:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
+    BAD_TIMEOUT,
     COMMAND_KILLED,
     COMMAND_NOT_EXECUTABLE,
     COMMAND_NOT_FOUND,
@@ -45,6 +46,7 @@ from loopgate.gates._process import (
     Command,
     Outcome,
     check_command,
+    check_timeout,
     environment_finding,
     last_lines,
     run_command,
@@ -54,8 +56,8 @@ from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 NAME = "generated"
 EXCLUSIVE = True
 # Codes this gate shares with the command gate (running a command); listed in its docs.
-SHARED_CODES = (NO_COMMAND, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT, COMMAND_KILLED,
-                NETWORK_UNREACHABLE)
+SHARED_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT,
+                COMMAND_KILLED, NETWORK_UNREACHABLE)
 E = Severity.ERROR
 
 GENERATED_CHANGED = codes.define(
@@ -172,8 +174,11 @@ class _Repo:
 def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
+    code = NO_COMMAND
+    if not problem:
+        problem, code = check_timeout(options.timeout), BAD_TIMEOUT
     if problem:
-        return GateResult(NAME, GateStatus.ERROR, [NO_COMMAND.at(".", 1, 1, problem)], timer.elapsed(),
+        return GateResult(NAME, GateStatus.ERROR, [code.at(".", 1, 1, problem)], timer.elapsed(),
                           "nothing run", reason=problem)
     try:
         repo = _open(context)
