@@ -281,3 +281,33 @@ def test_a_timeout_that_would_silently_mean_no_limit_is_a_usage_error(repo: Repo
 
 def test_a_zero_timeout_means_no_limit(repo: Repo, cli: Cli) -> None:
     assert cli("command", "--timeout", "0", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_no_network_errors_makes_a_dns_failure_a_failure(repo: Repo, cli: Cli) -> None:
+    # A suite whose tests check DNS error handling: its real failures print the very words the
+    # heuristic looks for.
+    script = repo.write("dns_test.py", textwrap.dedent("""\
+        print("FAILED test_resolver: expected 'Temporary failure in name resolution', got None")
+        raise SystemExit(1)
+        """))
+    guessed = cli("command", "--", PY, str(script), cwd=repo.path)
+    assert guessed.returncode == 2
+    assert "LG468" in guessed.stdout
+    judged = cli("command", "--no-network-errors", "--", PY, str(script), cwd=repo.path)
+    assert judged.returncode == 1, judged
+    assert "LG461" in judged.stdout and "LG468" not in judged.stdout
+    result = repo.gate(command, argv=(PY, str(script)), network_errors=False)
+    assert (result.status, [f.code for f in result.findings]) == (GateStatus.FAILED, ["LG461"])
+    # Only the output-text guess is off: a command that is not there is still environmental.
+    missing = repo.gate(command, shell="no-such-tool-xyz", network_errors=False)
+    assert [f.code for f in missing.findings] == ["LG464"]
+
+
+@pytest.mark.parametrize(("shell", "code"), [
+    ("exit 129", "LG467"), ("exit 130", "LG467"), ("exit 131", "LG467"), ("exit 137", "LG467"),
+    ("exit 143", "LG467"), ("exit 127", "LG464"), ("exit 126", "LG465"), ("exit 138", "LG461"), ("exit 2", "LG461"),
+])
+def test_the_documented_exit_statuses(repo: Repo, shell: str, code: str) -> None:
+    result = repo.gate(command, shell=shell)
+    assert [f.code for f in result.findings] == [code]
+    assert result.status is (GateStatus.FAILED if code == "LG461" else GateStatus.ERROR)

@@ -95,6 +95,8 @@ class Command:
     cwd: str = "."
     timeout: float = 0.0  # seconds; 0: no limit (check_timeout refuses anything else that is not > 0)
     env: dict[str, str] | None = None
+    # Whether a failure whose output names a network error is environmental (a guess from its words).
+    network_errors: bool = True
 
     def shown(self) -> str:
         return self.shell if self.shell else shlex.join(self.argv)
@@ -203,7 +205,7 @@ def _classify(command: Command, returncode: int, output: str, duration: float) -
     if returncode == 126:
         return Outcome(command, returncode, output, duration,
                        (COMMAND_NOT_EXECUTABLE, f"command not executable (exit 126): {shown}"))
-    if returncode != 0 and (match := _NETWORK.search(output)):
+    if returncode != 0 and command.network_errors and (match := _NETWORK.search(output)):
         return Outcome(command, returncode, output, duration,
                        (NETWORK_UNREACHABLE, f"network unreachable ({match.group(0)!r} in the output): {shown}"))
     return Outcome(command, returncode, output, duration)

@@ -6,13 +6,25 @@ seconds, default 600; `0` means no limit, and a negative, `nan` or `inf` timeout
 error; on expiry the whole group gets SIGTERM, then SIGKILL two seconds later, so a command
 that ignores SIGTERM still ends) and keeps the tail of its output.
 
-It tells a real failure from an environmental one:
+It tells a real failure from an environmental one. The command exited 0: the gate passes.
+It exited with any other status: the change failed (exit 1; the run loop asks the maker
+again), unless one of these holds, checked in this order, in which case the command never
+judged the change: an environment error (exit 2; the run loop stops):
 
-- the command exited non-zero: the change failed (exit 1); the run loop asks the maker again.
-- the command was not found (exit 127), was not executable (exit 126), timed out, was killed
-  by a signal, or failed with a network error in its output ("Could not resolve host",
-  "Temporary failure in name resolution", "Network is unreachable", ENOTFOUND, getaddrinfo):
-  the command never judged the change (exit 2); the run loop stops.
+- it could not start: the program or the working directory (`--cwd`) does not exist (LG464),
+  or the program cannot be executed (LG465);
+- it ran past `--timeout` and was stopped (LG466);
+- it was killed by a signal (any signal), or, with `--shell`, it exited 129, 130, 131, 137 or
+  143 (128 + SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGTERM: how a shell reports a child killed
+  by one) (LG467);
+- it exited 127 (command not found; LG464) or 126 (not executable; LG465);
+- it exited non-zero and the last MiB of its output contains, in any case, one of
+  "Could not resolve host", "Temporary failure in name resolution", "Network is
+  unreachable", "Name or service not known", "nodename nor servname provided",
+  "No route to host", "Failed to establish a new network connection", ENOTFOUND,
+  EAI_AGAIN or getaddrinfo (LG468). A suite whose real failures print such words (tests
+  of DNS error handling) turns this guess off with `--no-network-errors`, so such a
+  failure is a failure (exit 1).
 
 When a failing command prints `path:line[:col]: message` lines (pytest, ruff, mypy, flake8,
 eslint's unix format) or `path(line,col): message` (tsc) for files that exist under the
@@ -94,6 +106,9 @@ class Options:
         "Keep this many last lines of output in the report.", metavar="LINES"))
     cwd: str = field(default="", metadata=opt(
         "Run the command in this directory (relative to where the gate runs).", metavar="DIR"))
+    network_errors: bool = field(default=True, metadata=opt(
+        "Count a failure whose output names a network error (\"Could not resolve host\", ENOTFOUND, ...) as "
+        "environmental (exit 2); --no-network-errors: a failure is a failure whatever it prints."))
 
 
 def run(options: Options, context: GateContext) -> GateResult:
@@ -108,7 +123,8 @@ def run(options: Options, context: GateContext) -> GateResult:
     workdir = os.path.join(context.cwd, options.cwd) if options.cwd else context.cwd
     if context.progress is not None:
         context.progress(f"running {options.shell or ' '.join(options.argv)}")
-    outcome = run_command(Command(options.shell, options.argv, workdir, options.timeout, context.env))
+    outcome = run_command(Command(options.shell, options.argv, workdir, options.timeout, context.env,
+                                  network_errors=options.network_errors))
     return judge(NAME, outcome, options.tail, context.cwd, options.cwd, timer)
 
 
