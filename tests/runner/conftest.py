@@ -1,5 +1,6 @@
-"""A real git repository with a loop in `.loop/`, real maker scripts, and gates that are real
-subprocesses (a link check and a scope check), injected through the run loop's plan factory."""
+"""A real git repository with a loop in `.loop/`, real maker scripts, and the real gate plan
+`loopgate run` builds from its checklist: a `command` gate running a link-check script, and the
+`scope` gate bounded by each item's expected paths."""
 
 from __future__ import annotations
 
@@ -10,13 +11,11 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from loopgate.check import PlannedGate
-from loopgate.findings import Finding, Severity
-from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
+from loopgate.cli.run import plan_factory
 from loopgate.runner.queue import WorkItem
 
 SPEC = """\
@@ -68,7 +67,7 @@ CHECKLIST = """\
 ## Required Gates
 
 ### links
-- command: python check_links.py
+- command: {python} check_links.py
 
 ### scope
 - gate: scope
@@ -178,7 +177,7 @@ def loop_repo(tmp_path: Path) -> LoopRepo:
     (root / "docs" / "index.md").write_text("# Index\n")
     (root / "src" / "login.py").write_text("x = 0\n")
     (root / "check_links.py").write_text(CHECK_LINKS)
-    (loop / "quality-gate-checklist.md").write_text(CHECKLIST)
+    (loop / "quality-gate-checklist.md").write_text(CHECKLIST.format(python=sys.executable))
     (loop / "escalation-policy.md").write_text(POLICY)
     (loop / "loop-readiness.md").write_text(READINESS)
     (loop / "work-queue.md").write_text(QUEUE)
@@ -187,49 +186,13 @@ def loop_repo(tmp_path: Path) -> LoopRepo:
     return repo
 
 
-def _command_gate(options: Any, context: GateContext) -> GateResult:
-    """A real subprocess gate: the checklist's `python check_links.py`, run in the worktree."""
-    done = subprocess.run([sys.executable, "check_links.py"], cwd=context.cwd, capture_output=True, text=True,
-                          check=False)
-    if done.returncode == 0:
-        return GateResult("links", GateStatus.PASSED, summary=done.stdout.strip())
-    finding = Finding("docs/guide.md", 3, 10, "LG701", Severity.ERROR, done.stdout.strip(), "fix the link")
-    return GateResult("links", GateStatus.FAILED, [finding], output_tail=done.stdout)
-
-
-def _scope_gate(options: Any, context: GateContext) -> GateResult:
-    """Changed files (git, against the base) must be among the item's expected paths."""
-    out = subprocess.run(["git", "status", "--porcelain", "-uall"], cwd=context.cwd, capture_output=True,
-                         text=True, check=True).stdout
-    changed = sorted(line[3:] for line in out.splitlines())
-    allowed = set(options.allow)
-    outside = [p for p in changed if p not in allowed]
-    findings = [Finding(p, 1, 1, "LG401", Severity.ERROR, f"{p} matched no allow pattern", "stay in scope")
-                for p in outside]
-    return GateResult("scope", GateStatus.FAILED if outside else GateStatus.PASSED, findings)
-
-
-@dataclass(frozen=True)
-class _Allow:
-    allow: tuple[str, ...] = ()
-
-
-LINKS = GateSpec("links", "", "", _Allow, _command_gate)
-SCOPE = GateSpec("scope", "", "", _Allow, _scope_gate)
-
-
-def plan_factory(worktree: str, base: str, item: WorkItem) -> list[PlannedGate]:
-    origin = (".loop/quality-gate-checklist.md", 5, 5)
-    return [PlannedGate("links", LINKS, _Allow(), True, origin),
-            PlannedGate("scope", SCOPE, _Allow(item.expected_paths), True, origin)]
-
-
 PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]
 
 
 @pytest.fixture
-def factory() -> PlanFactory:
-    return plan_factory
+def factory(loop_repo: LoopRepo) -> PlanFactory:
+    """The real gate plan `loopgate run` builds: the checklist's command and scope gates."""
+    return plan_factory(str(loop_repo.loop))  # type: ignore[no-any-return]
 
 
 def pid_alive(pid: int) -> bool:

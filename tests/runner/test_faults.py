@@ -15,19 +15,16 @@ from loopgate.runner.state import load_state
 
 from .conftest import LoopRepo, pid_alive
 
-TESTS = Path(__file__).resolve().parents[1]
 DRIVER = """
-import sys
-sys.path.insert(0, {tests!r})
-from runner.conftest import plan_factory
+from loopgate.cli.run import plan_factory
 from loopgate.runner.loop import Loop, RunSettings
-outcome = Loop(RunSettings({loop!r}, grace=0.5), plan_factory).run()
+outcome = Loop(RunSettings({loop!r}, grace=0.5), plan_factory({loop!r})).run()
 print(outcome.stop.label, outcome.stale_lock)
 """
 
 
 def _driver(repo: LoopRepo) -> list[str]:
-    return [sys.executable, "-c", DRIVER.format(tests=str(TESTS), loop=str(repo.loop))]
+    return [sys.executable, "-c", DRIVER.format(loop=str(repo.loop))]
 
 
 def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
