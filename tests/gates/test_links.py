@@ -170,9 +170,10 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_bad_options_are_input_errors(tmp_path: Path) -> None:
-    result = check(tmp_path, ignore=("(",), accept=("200-199",), timeout=0.0)
+    result = check(tmp_path, ignore=("(",), accept=("200-199",), request_timeout=0.0)
     assert result.status is GateStatus.ERROR
     assert [f.code for f in result.findings] == ["LG446", "LG446", "LG446"]
+    assert "--request-timeout must be more than 0 (got 0.0)" in result.reason
 
 
 def test_unreadable_file_fails(tmp_path: Path) -> None:

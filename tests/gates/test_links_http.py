@@ -101,7 +101,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-FAST = {"timeout": 0.5, "backoff": 0.05, "retries": 2, "max_retry_wait": 2.0}
+FAST = {"request_timeout": 0.5, "backoff": 0.05, "retries": 2, "max_retry_wait": 2.0}
 
 
 def run_gate(root: Path, text: str, **options: object) -> GateResult:
@@ -198,6 +198,15 @@ def test_cli_exit_codes_with_a_real_server(tmp_path: Path, server: Server, cli: 
     done = cli("links", *cache, "--format", "json", ".", cwd=tmp_path)
     assert done.returncode == 1
     assert [p["code"] for p in json.loads(done.stdout)["problems"]] == ["LG443"]
+    # The per-request limit is --request-timeout: `loopgate check` passes a checklist's `timeout:`
+    # (minutes, for a whole gate run) as --timeout, which must not become each request's wait.
+    (tmp_path / "slow.md").write_text(f"[s]({server.base}/slow)\n", encoding="utf-8")
+    slow = cli("links", *cache, "--request-timeout", "0.5", "--retries", "0", "slow.md", cwd=tmp_path)
+    assert slow.returncode == 1
+    assert f"{server.base}/slow: no answer within 0.5 s" in slow.stdout
+    old_name = cli("links", *cache, "--timeout", "300", "good.md", cwd=tmp_path)
+    assert old_name.returncode == 2
+    assert "--timeout" in old_name.stderr
 
 
 def _connection_error(reason: BaseException) -> requests.exceptions.ConnectionError:

@@ -13,11 +13,11 @@ link's destination and says why, with a "did you mean" when something close exis
 
 http(s) URLs are checked once each, concurrently (`--concurrency`, and `--per-host` at a time
 to one host): HEAD, then GET if the server refuses HEAD; redirects followed (the final status
-counts); 429, 5xx and timeouts retried with backoff, honouring `Retry-After` up to
-`--max-retry-wait`. Accepted statuses: `--accept` (default 200-299). URLs that answered well
-are cached for `--cache-ttl` seconds in `--cache-file` (default
-`$XDG_CACHE_HOME/loopgate/links.json`); failures are never cached. `--offline` checks local
-links only and says how many external links it did not check.
+counts); each request waits up to `--request-timeout` seconds (default 10); 429, 5xx and
+timeouts retried with backoff, honouring `Retry-After` up to `--max-retry-wait`. Accepted
+statuses: `--accept` (default 200-299). URLs that answered well are cached for `--cache-ttl`
+seconds in `--cache-file` (default `$XDG_CACHE_HOME/loopgate/links.json`); failures are never
+cached. `--offline` checks local links only and says how many external links it did not check.
 
 A refused connection, a name that does not resolve and a timeout are broken links. But when
 every external request failed because a name did not resolve or the network was unreachable,
@@ -88,7 +88,7 @@ BROKEN_URL = codes.define(
     "LG443", "url-broken", E, "An http(s) link does not answer with an accepted status.",
     "The URL answered with a status outside `--accept` (after following redirects and retrying 429, 5xx "
     "and timeouts), or could not be reached at all: connection refused, a host name that does not "
-    "resolve, a TLS error, or no answer within `--timeout`.",
+    "resolve, a TLS error, or no answer within `--request-timeout`.",
     "Fix or replace the URL. If the site refuses robots or rate-limits, accept its status with `--accept`, "
     "or skip the URL with `--ignore REGEX`.",
 )
@@ -148,8 +148,10 @@ class Options:
     accept: tuple[str, ...] = field(default=(), metadata=opt(
         "HTTP statuses that mean a link works, e.g. 200-299 or 403 (repeatable; default: 200-299).",
         metavar="CODES"))
-    timeout: float = field(default=10.0, metadata=opt(
-        "Seconds to wait for each answer; no answer in time is a broken link.", metavar="SECONDS"))
+    # Not `timeout`: a checklist's `timeout:` bounds a whole gate run, this one HTTP request.
+    request_timeout: float = field(default=10.0, metadata=opt(
+        "Seconds to wait for the answer to each HTTP request; no answer in time is a broken link.",
+        metavar="SECONDS"))
     retries: int = field(default=2, metadata=opt(
         "Retries after a 429, a 5xx or a timeout.", metavar="N"))
     backoff: float = field(default=1.0, metadata=opt(
@@ -292,7 +294,8 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     except ValueError as err:
         problems.append(BAD_OPTION.at(".", 1, 1, f"--accept: {err}"))
         accepted = frozenset()
-    numbers = {"--timeout": options.timeout, "--concurrency": options.concurrency, "--per-host": options.per_host}
+    numbers = {"--request-timeout": options.request_timeout, "--concurrency": options.concurrency,
+               "--per-host": options.per_host}
     problems += [BAD_OPTION.at(".", 1, 1, f"{flag} must be more than 0 (got {value})")
                  for flag, value in numbers.items() if value <= 0]
     negative = {"--retries": options.retries, "--backoff": options.backoff, "--jobs": options.jobs,
@@ -301,8 +304,8 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
                  for flag, value in negative.items() if value < 0]
     cache_file = options.cache_file and os.path.join(context.cwd, options.cache_file)
     settings = _http.Settings(
-        accepted, options.timeout, options.retries, options.backoff, options.max_retry_wait, options.concurrency,
-        options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
+        accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
+        options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
     return _Plan(ignore, excluded, settings), problems
 
 
