@@ -94,3 +94,16 @@ def test_a_timeout_only_goes_to_gates_that_have_one(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "LG802" in done.stdout and "gate 'links' has none" in done.stdout
     assert _loopgate("check", "--loop", "loop", "--only", "unit", cwd=tmp_path).returncode == 0
+
+
+def test_gates_and_check_print_annotations_under_github_actions(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env["GITHUB_ACTIONS"] = "true"
+    done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "forbidden", ".env"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 1
+    assert done.stdout.startswith("::error file=.env,line=1,col=1,title=LG411::")
+    _loop(tmp_path, "## Required Gates\n\n### no env files\n- gate: forbidden\n- args: .env\n")
+    done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", "loop"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 1 and "::error file=.env" in done.stdout

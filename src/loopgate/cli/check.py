@@ -16,7 +16,7 @@ import click
 
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
-from loopgate.cli.gates import build_options, command_for
+from loopgate.cli.gates import build_options, command_for, default_format
 from loopgate.config import ConfigError, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
@@ -141,10 +141,10 @@ def _progress(planned: PlannedGate, result: GateResult) -> None:
 @click.option("--skip", multiple=True, metavar="NAME", help="Do not run this checklist entry (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Gates run at once (default: the number of CPUs).")
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default="text",
-              help="Output format.")
+@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default=None,
+              help="Output format (default: github under GitHub Actions, else text).")
 def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
-          output_format: str) -> None:
+          output_format: str | None) -> None:
     """Run the gates of quality-gate-checklist.md and give one verdict.
 
     Required gates decide: exit 0 when all pass, 1 when one fails, 2 when one could not run
@@ -166,5 +166,5 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
     report = Report(outcome.findings, ok, results=outcome.results, color=sys.stdout.isatty())
-    click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
+    click.echo(REPORTER_BY_NAME[output_format or default_format()]().render(report), nl=False)
     sys.exit(outcome.exit_code())

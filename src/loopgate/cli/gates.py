@@ -7,6 +7,7 @@ its type, default and help; `[tool.loopgate.gates.NAME]` in pyproject.toml suppl
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import types
 import typing
@@ -107,6 +108,11 @@ def _is(base: Any, value: Any) -> bool:
     return isinstance(value, base) if isinstance(base, type) else True
 
 
+def default_format() -> str:
+    """GitHub annotations on the pull request's diff under GitHub Actions, plain text elsewhere."""
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
 def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
     ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
@@ -127,11 +133,11 @@ def command_for(spec: GateSpec) -> click.Command:
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)
             sys.exit(2)
-        sys.exit(run_gate(spec, options, output_format or "text"))
+        sys.exit(run_gate(spec, options, output_format or default_format()))
 
     params = _params(spec.options)
     params.append(click.Option(["--format", "output_format"], type=click.Choice(sorted(REPORTER_BY_NAME)),
-                               default=None, help="Output format."))
+                               default=None, help="Output format (default: github under GitHub Actions, else text)."))
     return click.Command(spec.name, callback=callback, params=params, help=click_help(spec.doc),
                          short_help=spec.summary)
 
