@@ -10,7 +10,7 @@ import pytest
 
 from loopgate.gates import secrets
 from loopgate.gates._changes import added_lines, unquote
-from loopgate.gates.base import GateStatus
+from loopgate.gates.base import GateResult, GateStatus
 
 from .conftest import Cli, Repo
 
@@ -19,7 +19,7 @@ AWS = "AKIA" + "IOSFODNN7EXAMPLE"
 GITHUB = "ghp_" + "x7Rk2Lq9Tz4Wv8Ny3Pb6Hd1Fs5Jm0Cg" + "aQ2eU"
 
 
-def _where(result: secrets.GateResult) -> list[tuple[str, int, int]]:
+def _where(result: GateResult) -> list[tuple[str, int, int]]:
     return [(f.path, f.line, f.column) for f in result.findings]
 
 
@@ -167,3 +167,14 @@ def test_scanned_files_are_left_as_they_were(repo: Repo) -> None:
     repo.gate(secrets)
     assert sorted(os.listdir(repo.path)) == before
     assert repo.git("status", "--porcelain") == "A  src/staged.py\n"
+
+
+def test_a_missing_path_is_an_input_error_like_in_every_gate(repo: Repo, cli: Cli) -> None:
+    repo.write("ok.py", 'NAME = "demo"\n')
+    result = repo.gate(secrets, files=("ok.py", "nonexist"))
+    assert result.status is GateStatus.ERROR
+    assert result.reason == "cannot read nonexist: No such file or directory"
+    done = cli("secrets", "nonexist", cwd=repo.path)
+    assert done.returncode == 2, done
+    assert "nonexist:1:1: LG422 cannot read nonexist: No such file or directory" in done.stdout
+    assert cli("secrets", "ok.py", cwd=repo.path).returncode == 0

@@ -61,7 +61,7 @@ from loopgate.gates._changes import (
     targets,
 )
 from loopgate.gates._patterns import RuleSet, rules_from_values
-from loopgate.gates.base import GateContext, GateResult, Timer, opt, verdict
+from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 NAME = "secrets"
 # Codes this gate shares with the other path gates (changed files, patterns); listed in its docs.
@@ -82,7 +82,8 @@ SECRET = codes.define(
 UNREADABLE = codes.define(
     "LG422", "unreadable-file", E, "A file to scan could not be read.",
     "A file given to the secrets gate does not exist or cannot be read (permissions, a directory), so it "
-    "was not scanned. The gate does not pass a file it has not looked at.",
+    "was not scanned. The gate does not pass a file it has not looked at: an input error (exit 2), as a "
+    "missing path is for every gate.",
     "Check the path; pass existing files only (pre-commit does this for you).",
     input_error=True,
 )
@@ -133,7 +134,13 @@ def run(options: Options, context: GateContext) -> GateResult:
     tally = _Tally()
     tally.skipped["binary"] += found.binary
     findings = list(_scan(found, excluded, context, tally))
-    return GateResult(NAME, verdict(findings), findings, timer.elapsed(), _summary(found, tally, findings))
+    summary = _summary(found, tally, findings)
+    unread = [f for f in findings if f.code == UNREADABLE.code]
+    if unread:
+        # A path that is not there (or not a file) is the caller's mistake, as with every other gate: exit 2.
+        return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary,
+                          reason="; ".join(f.message for f in unread[:3]))
+    return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
 
 
 def _summary(found: Targets, tally: _Tally, findings: list[Finding]) -> str:
@@ -155,6 +162,7 @@ def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally
     from detect_secrets.filters.heuristic import is_non_text_file  # noqa: PLC0415
 
     todo: list[tuple[Target, str]] = []
+    findings: list[Finding] = []
     for target in found.files:
         full = target.full or os.path.join(found.root, target.path)
         if target.skip or (not target.blob and os.path.islink(full)):
@@ -166,7 +174,6 @@ def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally
         else:
             todo.append((target, full))
     blobs = read_blobs(found.root, [t.blob for t, _ in todo if t.blob], context.env)
-    findings: list[Finding] = []
     with tempfile.TemporaryDirectory(prefix="loopgate-secrets-") as scratch, _detector() as detect:
         for target, full in todo:
             path = full
