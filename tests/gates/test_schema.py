@@ -5,6 +5,7 @@ and broken files, directories, and the CLI's exit statuses."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -530,3 +531,30 @@ def test_recursive_schemas_that_go_into_the_document_still_work(tmp_path: Path) 
     assert _run(where, "ok.json").status is GateStatus.PASSED
     bad = _run(where, "bad.json")
     assert [f.message for f in bad.findings] == ["$.kids[0].kids[0].v: 'x' is not of type 'integer'"]
+
+
+def test_fifos_in_a_directory_are_skipped_and_counted_never_opened(tmp_path: Path, cli: Cli) -> None:
+    where = _files(tmp_path, {"data/a.json": GOOD_JSON, "data/deep/b.yaml": "name: ok\nitems: []\n"})
+    os.mkfifo(where / "data" / "pipe.json")  # opening it for reading would block until a writer comes
+    os.mkfifo(where / "data" / "deep" / "pipe.yaml")
+    result = _run(where, "data")
+    assert result.status is GateStatus.PASSED, result.findings
+    assert result.summary.startswith("2 files (1 JSON, 1 YAML) validated")
+    assert "; 2 entries named like data files skipped: not regular files (FIFOs, sockets, devices)" in result.summary
+    done = cli("schema", "--schema", "schema.json", "data", cwd=where)
+    assert done.returncode == 0
+    assert "2 entries named like data files skipped" in done.stdout
+
+
+def test_a_fifo_given_by_name_is_an_input_error_not_a_missing_file(tmp_path: Path, cli: Cli) -> None:
+    where = _files(tmp_path, {"a.json": GOOD_JSON})
+    os.mkfifo(where / "pipe.json")
+    result = _run(where, "a.json", "pipe.json", "gone.json")
+    assert result.status is GateStatus.ERROR
+    assert [(f.code, f.message) for f in result.findings] == [
+        ("LG455", "pipe.json: a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"),
+        ("LG455", "gone.json: no such file or directory"),
+    ]
+    done = cli("schema", "--schema", "schema.json", "pipe.json", cwd=where)
+    assert done.returncode == 2
+    assert "pipe.json: a FIFO (named pipe), not a regular file" in done.stderr

@@ -178,3 +178,21 @@ def test_a_missing_path_is_an_input_error_like_in_every_gate(repo: Repo, cli: Cl
     assert done.returncode == 2, done
     assert "nonexist:1:1: LG422 cannot read nonexist: No such file or directory" in done.stdout
     assert cli("secrets", "ok.py", cwd=repo.path).returncode == 0
+
+
+def test_a_fifo_given_by_name_is_an_input_error_and_never_opened(repo: Repo, cli: Cli) -> None:
+    repo.write("ok.md", "notes\n")
+    os.mkfifo(repo.path / "pipe.md")  # opening it for reading would block until a writer comes
+    os.mkdir(repo.path / "folder.md")
+    result = repo.gate(secrets, files=("ok.md", "pipe.md", "folder.md", "gone.png"))
+    assert result.status is GateStatus.ERROR
+    assert [(f.code, f.path, f.message) for f in result.findings] == [
+        ("LG422", "pipe.md", "cannot read pipe.md: it is a FIFO (named pipe), not a regular file; not opened, "
+                             "as reading it could wait for ever"),
+        ("LG422", "folder.md", "cannot read folder.md: it is a directory"),
+        ("LG422", "gone.png", "cannot read gone.png: No such file or directory"),
+    ]
+    assert result.summary.startswith("scanned 1 line in 1 file")
+    done = cli("secrets", "pipe.md", cwd=repo.path)  # the fixture's subprocess timeout catches a hang
+    assert done.returncode == 2
+    assert "pipe.md:1:1: LG422 cannot read pipe.md: it is a FIFO (named pipe)" in done.stdout

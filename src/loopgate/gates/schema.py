@@ -95,8 +95,10 @@ BAD_SCHEMA = codes.define(
 )
 INPUT_NOT_FOUND = codes.define(
     "LG455", "input-not-found", E, "A file or directory to validate does not exist or cannot be read.",
-    "A path given on the command line (or in the checklist's `paths:`) is not there or cannot be read, so "
-    "it was not validated (exit 2).",
+    "A path given on the command line (or in the checklist's `paths:`) is not there, cannot be read, or is "
+    "not a regular file or directory (a FIFO, a socket, a device: never opened, as reading a FIFO could wait "
+    "for ever), so it was not validated (exit 2). Such entries found inside a directory are skipped and "
+    "counted in the summary.",
     "Check the path; it is relative to the directory the gate runs in.",
     input_error=True,
 )
@@ -758,6 +760,7 @@ class _Inputs:
     files: list[tuple[str, str]] = field(default_factory=list)  # (shown, full path)
     problems: list[Finding] = field(default_factory=list)
     schema_skipped: bool = False  # the schema file itself was among the inputs
+    not_regular: int = 0  # FIFOs, sockets and devices found in directories, skipped
 
 
 def run(options: Options, context: GateContext) -> GateResult:
@@ -772,8 +775,9 @@ def run(options: Options, context: GateContext) -> GateResult:
         return GateResult(NAME, GateStatus.ERROR, inputs.problems, timer.elapsed(), "nothing validated",
                           reason="; ".join(p.message for p in inputs.problems[:3]))
     if not inputs.files:
+        skipped = f"; {inputs.not_regular} not regular files skipped" if inputs.not_regular else ""
         return GateResult(NAME, GateStatus.SKIPPED, [], timer.elapsed(),
-                          f"no JSON, YAML or TOML files given; nothing validated against {checker.label}")
+                          f"no JSON, YAML or TOML files given; nothing validated against {checker.label}{skipped}")
     outcomes = check_files(checker, inputs.files, options.jobs)
     findings = [_finding(raw) for outcome in outcomes for raw in outcome]
     summary = _summary(checker, inputs, outcomes)
@@ -804,6 +808,9 @@ def _summary(checker: Checker, inputs: _Inputs, outcomes: list[list[Raw]]) -> st
         text += "; TOML lines found by key name (best effort)"
     if inputs.schema_skipped:
         text += f"; the schema file {checker.path} itself not validated"
+    if inputs.not_regular:
+        text += (f"; {inputs.not_regular} entr{'ies' if inputs.not_regular != 1 else 'y'} named like data files "
+                 "skipped: not regular files (FIFOs, sockets, devices)")
     return text + "; remote $refs not fetched"
 
 
@@ -824,13 +831,15 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
         except OSError:
             mode = 0
         if stat.S_ISDIR(mode):
-            for rel in _walk(full):
-                if is_schema(os.path.join(full, rel)):
+            for rel, regular in _walk(full):
+                if not regular:
+                    inputs.not_regular += 1  # a FIFO, socket or device: never opened (a FIFO would block)
+                elif is_schema(os.path.join(full, rel)):
                     inputs.schema_skipped = True
                 else:
                     inputs.files.append((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel)))
         elif not stat.S_ISREG(mode):
-            inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: no such file or directory"))
+            inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: {_not_a_file(mode)}"))
         elif is_schema(full):
             inputs.schema_skipped = True  # pre-commit passes the schema too when it matches types_or
         elif kind_of(full) is None:
@@ -841,11 +850,31 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
     return inputs
 
 
-def _walk(top: str) -> Iterator[str]:
-    """Files under `top` with a known extension, relative to it, '/'-separated, in a stable order."""
-    for directory, subdirs, names in os.walk(top):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIP_DIRS)
-        rel = os.path.relpath(directory, top)
-        for name in sorted(names):
-            if kind_of(name) is not None:
-                yield name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+def _not_a_file(mode: int) -> str:
+    if mode == 0:
+        return "no such file or directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
+    return "not a regular file (a socket or a device); not opened"
+
+
+def _walk(top: str, rel: str = "") -> Iterator[tuple[str, bool]]:
+    """(path relative to `top`, '/'-separated; a regular file?) for each entry under `top` with a known
+    extension, in a stable order: a directory's files, then its subdirectories. scandir's entry types
+    cost no extra stat, so telling a FIFO (which would block when opened) from a file is free."""
+    try:
+        with os.scandir(os.path.join(top, rel) if rel else top) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError:
+        return
+    subdirs = []
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
+                subdirs.append(entry.name)
+        elif kind_of(entry.name) is not None and not (entry.is_symlink() and entry.is_dir()):
+            # A dangling symlink counts as a file: reading it then says it cannot be read.
+            regular = entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+            yield f"{rel}/{entry.name}" if rel else entry.name, regular
+    for name in subdirs:
+        yield from _walk(top, f"{rel}/{name}" if rel else name)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 import threading
 from collections import Counter
@@ -81,10 +82,11 @@ SECRET = codes.define(
 )
 UNREADABLE = codes.define(
     "LG422", "unreadable-file", E, "A file to scan could not be read.",
-    "A file given to the secrets gate does not exist or cannot be read (permissions, a directory), so it "
-    "was not scanned. The gate does not pass a file it has not looked at: an input error (exit 2), as a "
-    "missing path is for every gate.",
-    "Check the path; pass existing files only (pre-commit does this for you).",
+    "A file given to the secrets gate does not exist, cannot be read (permissions), or is not a regular file "
+    "(a directory, a FIFO, a socket or a device: reading a FIFO could wait for ever, so it is never opened). "
+    "It was not scanned, and the gate does not pass a file it has not looked at: an input error (exit 2). "
+    "Files found by git (`--base`, staged) that are not regular files are skipped and counted in the summary.",
+    "Check the path; pass existing regular files only (pre-commit does this for you).",
     input_error=True,
 )
 
@@ -169,6 +171,11 @@ def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally
             tally.skipped[target.skip or "symlink"] += 1
         elif excluded.rules and excluded.match(target.path)[0]:
             tally.skipped["excluded"] += 1
+        elif not target.blob and (odd := _not_regular(full)):
+            if found.mode == "given":
+                findings.append(UNREADABLE.at(target.shown, 1, 1, f"cannot read {target.shown}: {odd}"))
+            else:
+                tally.skipped["not regular files"] += 1
         elif is_non_text_file(target.path):
             tally.skipped["skipped by extension"] += 1
         else:
@@ -184,6 +191,21 @@ def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally
                     handle.write(blobs.get(target.blob, b""))
             findings += _scan_file(target, path, tally, detect)
     return findings
+
+
+def _not_regular(full: str) -> str:
+    """Why `full` cannot be read as a file ("" when it is a regular file). Never opens it: a FIFO would block."""
+    try:
+        mode = os.stat(full).st_mode
+    except OSError as err:
+        return err.strerror or str(err)
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "it is a directory"
+    if stat.S_ISFIFO(mode):
+        return "it is a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
+    return "it is not a regular file (a socket or a device); not opened"
 
 
 def _scan_file(target: Target, path: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
