@@ -4,9 +4,14 @@ missing generators, and a linked git worktree."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import signal
+import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +19,7 @@ import pytest
 from loopgate.gates import generated
 from loopgate.gates.base import GateContext, GateStatus
 
-from .conftest import Cli, Repo
+from .conftest import Cli, Repo, git_env
 
 PY = sys.executable
 
@@ -221,6 +226,15 @@ def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(
     assert result.status is GateStatus.ERROR
     assert [f.code for f in result.findings] == ["LG476"]
     assert "README.md" in result.findings[0].message
+    # The work in progress survives on disk, and the message says where.
+    [backup] = _backups(repo)
+    assert f"the work in progress is saved in {backup}" in result.findings[0].message
+    assert (backup / "tree" / "README.md").read_text() == "work in progress\n"
+    shutil.rmtree(backup)
+    (repo.path / "README.md" / "sub" / "f").unlink()
+    (repo.path / "README.md" / "sub").rmdir()
+    (repo.path / "README.md").rmdir()
+    repo.git("checkout", "--", "README.md")
     repo.write("docs/guide.md", "edited\n")
     done = cli("generated", "--shell", "echo changed > src/app.py && echo junk > .git/index", cwd=repo.path)
     assert done.returncode == 2  # git itself refuses the broken index: the tree was not put back
@@ -234,3 +248,92 @@ def test_a_negative_or_nan_timeout_is_a_usage_error_and_nothing_runs(gen_repo: R
         assert done.returncode == 2
         assert "LG469" in done.stdout
     assert _tree(gen_repo) == before
+
+
+def _backups(repo: Repo) -> list[Path]:
+    folder = repo.path / ".git" / "loopgate" / "generated-backup"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _start(repo: Repo, generator: str) -> tuple[subprocess.Popen[str], int]:
+    """`loopgate gate generated` as a real process, once its generator is running: (gate, generator's pid)."""
+    gate = subprocess.Popen([PY, "-m", "loopgate", "gate", "generated", "--shell", generator], cwd=repo.path,
+                            env=git_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = repo.path / "gen.pid"
+    for _ in range(600):  # poll, no fixed sleep: until the generator has written its pid (or 60 s)
+        if marker.exists() and marker.read_text().strip():
+            return gate, int(marker.read_text())
+        time.sleep(0.1)
+    gate.kill()
+    raise AssertionError(f"the generator never started: {gate.communicate()}")
+
+
+def _gone(pid: int) -> bool:
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+# The generator overwrites the work in progress, says it has started, and hangs; one of them ignores
+# SIGTERM (and so does its sleep: an ignored signal stays ignored across exec), so only SIGKILL ends it.
+HANGING = "echo gen > a.txt; echo $$ > gen.pid; sleep 60"
+STUBBORN = "trap '' TERM; echo gen > a.txt; echo $$ > gen.pid; sleep 60"
+
+
+@pytest.mark.parametrize(("sig", "generator"), [(signal.SIGTERM, STUBBORN), (signal.SIGINT, HANGING)])
+def test_a_signal_stops_the_generator_and_puts_the_work_in_progress_back(repo: Repo, sig: signal.Signals,
+                                                                         generator: str) -> None:
+    repo.write("a.txt", "base\n")
+    repo.commit("a")
+    repo.write("a.txt", "USERWORK\n")
+    gate, generator_pid = _start(repo, generator)
+    # Before the generator ran, the work in progress was saved on disk.
+    [backup] = _backups(repo)
+    assert (backup / "tree" / "a.txt").read_text() == "USERWORK\n"
+    assert json.loads((backup / "manifest.json").read_text())["files"] == [
+        {"path": "a.txt", "kind": "file", "executable": False}]
+    gate.send_signal(sig)
+    out, err = gate.communicate(timeout=60)
+    assert gate.returncode == 2, (out, err)
+    assert f"LG477 interrupted by {sig.name}: the generator" in out
+    assert "LG471" not in out
+    assert f"environment error: interrupted by {sig.name}" in err
+    assert (repo.path / "a.txt").read_text() == "USERWORK\n"
+    assert not (repo.path / "gen.pid").exists()
+    assert repo.git("status", "--porcelain") == " M a.txt\n"
+    assert _gone(generator_pid), "the generator's process group was stopped"
+    assert not (repo.path / ".git" / "loopgate").exists(), "the backup is removed once the tree is back"
+
+
+def test_after_a_sigkill_the_backup_survives_and_the_next_run_refuses(repo: Repo, cli: Cli) -> None:
+    repo.write("a.txt", "base\n")
+    repo.commit("a")
+    repo.write("a.txt", "USERWORK\n")
+    gate, generator_pid = _start(repo, HANGING)
+    gate.kill()
+    gate.communicate(timeout=60)
+    os.killpg(generator_pid, signal.SIGKILL)  # the generator runs in its own session: SIGKILL left it running
+    assert (repo.path / "a.txt").read_text() == "gen\n"  # the gate had no chance to put it back
+    [backup] = _backups(repo)
+    assert (backup / "tree" / "a.txt").read_text() == "USERWORK\n"
+    refused = cli("generated", "--shell", "echo again > a.txt", cwd=repo.path)
+    assert refused.returncode == 2
+    assert f"LG478 a backup of work in progress is still in {backup} (from `{HANGING}`" in refused.stdout
+    assert (repo.path / "a.txt").read_text() == "gen\n"  # the generator was not run
+    # The recovery the message gives.
+    subprocess.run(["cp", "-a", f"{backup}/tree/.", f"{repo.path}/"], check=True)
+    shutil.rmtree(backup)
+    (repo.path / "gen.pid").unlink()
+    assert (repo.path / "a.txt").read_text() == "USERWORK\n"
+    assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_no_backup_is_left_after_a_normal_run(gen_repo: Repo) -> None:
+    gen_repo.write("notes.txt", "work in progress\n")
+    result = gen_repo.gate(generated, shell="echo stale >> out/lib.txt")
+    assert result.status is GateStatus.FAILED
+    assert not (gen_repo.path / ".git" / "loopgate").exists()

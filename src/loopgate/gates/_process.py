@@ -18,6 +18,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -149,8 +150,11 @@ def check_timeout(timeout: float) -> str:
     return ""
 
 
-def run_command(command: Command) -> Outcome:
-    """Run the command to completion or its timeout; never raises for the command's sake."""
+def run_command(command: Command, started: Callable[[int], None] | None = None) -> Outcome:
+    """Run the command to completion or its timeout; never raises for the command's sake.
+
+    `started` is told the process group id as soon as the command runs (to stop it from a signal handler).
+    """
     if not os.path.isdir(command.cwd):
         return Outcome(command, None, "", 0.0, (COMMAND_NOT_FOUND, f"working directory not found: {command.cwd}"))
     with tempfile.TemporaryFile() as sink:
@@ -172,6 +176,8 @@ def run_command(command: Command) -> Outcome:
         except OSError as err:
             return Outcome(command, None, "", time.perf_counter() - began,
                            (COMMAND_NOT_EXECUTABLE, f"cannot run {command.shown()}: {err.strerror or err}"))
+        if started is not None:
+            started(process.pid)
         return _finish(command, _Started(process, sink, began))
 
 
@@ -183,8 +189,13 @@ def _finish(command: Command, started: _Started) -> Outcome:
     except subprocess.TimeoutExpired:
         timed_out = True
         _end_group(process)
+    except BaseException:
+        # Interrupted (Ctrl-C as KeyboardInterrupt, or any exception a signal handler raises): the
+        # command's group must not outlive the gate.
+        signal_group(process.pid, signal.SIGKILL)
+        raise
     # Whatever the command left running in its group goes too: a gate leaves nothing behind.
-    _signal_group(process.pid, signal.SIGKILL)
+    signal_group(process.pid, signal.SIGKILL)
     duration = time.perf_counter() - started.began
     output = _read_tail(started.sink)
     if timed_out:
@@ -220,15 +231,16 @@ def _signal_name(number: int) -> str:
 
 def _end_group(process: subprocess.Popen[bytes]) -> None:
     """SIGTERM to the whole group, a short grace, then SIGKILL: a command that ignores TERM still ends."""
-    _signal_group(process.pid, signal.SIGTERM)
+    signal_group(process.pid, signal.SIGTERM)
     try:
         process.wait(timeout=GRACE)
     except subprocess.TimeoutExpired:
-        _signal_group(process.pid, signal.SIGKILL)
+        signal_group(process.pid, signal.SIGKILL)
         process.wait()
 
 
-def _signal_group(pgid: int, sig: signal.Signals) -> None:
+def signal_group(pgid: int, sig: signal.Signals) -> None:
+    """Send `sig` to the process group, if it is still there."""
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is already gone
         os.killpg(pgid, sig)
 

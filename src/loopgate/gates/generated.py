@@ -12,6 +12,18 @@ progress is neither reported nor lost. Afterwards the tree is put back exactly a
 uncommitted changes included; `--keep` leaves the regenerated files in place instead (as
 pre-commit's fixers do, so the next commit picks them up).
 
+Work in progress is also saved on disk before the generator runs: each modified or untracked
+file is copied to `loopgate/generated-backup/PID/tree/` under the work tree's git directory
+(`git rev-parse --git-dir`: `.git/loopgate/...` in a plain clone), next to a `manifest.json`
+that lists them (deleted ones too), and the copy is removed once the tree is put back. If the
+gate is killed outright (SIGKILL, a power cut) or cannot put the tree back (LG476), the copy
+stays, and the next run refuses to start (LG478, exit 2) rather than overwrite it: copy back
+what you need (`cp -a .git/loopgate/generated-backup/PID/tree/. .` restores every file) and
+delete the directory. SIGTERM or SIGINT (Ctrl-C) while the generator runs stops its whole
+process group, puts the tree back (`--keep` too) and ends the gate as interrupted (LG477,
+exit 2); Python can catch signals only in the main thread, so this holds when the gate runs
+there (as `loopgate gate generated` does); elsewhere the copy on disk is the safety net.
+
 The gate changes the working tree while it runs, so `loopgate check` runs it alone. It works
 in any git work tree, linked worktrees included (the run loop checks each item in one).
 
@@ -28,10 +40,18 @@ are put back); one that cannot run at all is an environment error (exit 2).
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import shlex
+import shutil
+import signal
 import stat
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
@@ -41,6 +61,7 @@ from loopgate.gates._process import (
     COMMAND_NOT_EXECUTABLE,
     COMMAND_NOT_FOUND,
     COMMAND_TIMED_OUT,
+    GRACE,
     NETWORK_UNREACHABLE,
     NO_COMMAND,
     Command,
@@ -50,6 +71,7 @@ from loopgate.gates._process import (
     environment_finding,
     last_lines,
     run_command,
+    signal_group,
 )
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
@@ -98,7 +120,29 @@ RESTORE_FAILED = codes.define(
     "Look at `git status` and restore the file by hand (`git restore PATH` for a committed file).",
 )
 
+INTERRUPTED = codes.define(
+    "LG477", "generated-interrupted", E, "The gate was interrupted while the generator ran.",
+    "The gate got SIGTERM or SIGINT (Ctrl-C, a CI runner cancelling the job) while the generator ran. It "
+    "stopped the generator's whole process group (SIGTERM, then SIGKILL two seconds later) and put the tree "
+    "back as it was, `--keep` or not. Whether the generated files are up to date is unknown (exit 2).",
+    "Run the gate again when it can run to the end.",
+)
+BACKUP_PROBLEM = codes.define(
+    "LG478", "generated-backup", E, "A backup of work in progress is in the way, or cannot be written.",
+    "Before running the generator the gate copies every modified or untracked file to "
+    "`loopgate/generated-backup/PID/` under the work tree's git directory, and removes the copy once the tree "
+    "is put back. A copy still there means an earlier run was killed before it could put the tree back "
+    "(SIGKILL, a power cut) or could not put it back (LG476), so files in the tree may hold the generator's "
+    "output instead of your changes; or another run is going on in this work tree. The gate does not run the "
+    "generator (exit 2) rather than overwrite that copy. It also stops when the copy cannot be written (a "
+    "full disk): it never runs the generator over work in progress that is not saved.",
+    "Compare the files under the backup's `tree/` with the work tree and copy back what you need (`cp -a "
+    "BACKUP/tree/. .` restores them all; `manifest.json` also lists files that had been deleted), then delete "
+    "the backup directory and run the gate again.",
+)
+
 GIT_TIMEOUT = 120.0
+BACKUP_DIR = os.path.join("loopgate", "generated-backup")
 
 
 @dataclass(frozen=True)
@@ -182,18 +226,150 @@ def run(options: Options, context: GateContext) -> GateResult:
                           "nothing run", reason=problem)
     try:
         repo = _open(context)
+        folder = os.path.join(repo.git("rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip(),
+                              BACKUP_DIR)
         before = repo.status()
-        repo.dirty = {path: repo.state(path) for path in before}
     except (_GitError, OSError) as err:
         return _error(GENERATED_NO_GIT.at(".", 1, 1, str(err)), timer, "generator not run")
-    outcome = run_command(Command(options.shell, options.argv, context.cwd, options.timeout, context.env))
+    left = _backup_left(folder, repo.root)
+    if left:
+        return _error(BACKUP_PROBLEM.at(".", 1, 1, left), timer, "generator not run")
+    with _Interrupts() as interrupts:
+        return _run_generator(options, context, repo, before, folder, interrupts, timer)
+
+
+def _run_generator(options: Options, context: GateContext, repo: _Repo, before: set[str], folder: str,
+                   interrupts: _Interrupts, timer: Timer) -> GateResult:
+    try:
+        repo.dirty = {path: repo.state(path) for path in before}
+        backup = _write_backup(folder, repo, options) if repo.dirty else ""
+    except OSError as err:
+        message = f"cannot save the work in progress to {folder} before running the generator: {err}"
+        return _error(BACKUP_PROBLEM.at(".", 1, 1, message), timer, "generator not run")
+    command = Command(options.shell, options.argv, context.cwd, options.timeout, context.env)
+    outcome = run_command(command, started=interrupts.started)
     try:
         changes = _changes(repo, before)
-        if not options.keep:
+        if not options.keep or interrupts.received:
             _restore(repo, changes)
     except (_GitError, OSError) as err:
-        return _error(RESTORE_FAILED.at(".", 1, 1, str(err)), timer, "the tree may hold regenerated files")
+        saved = f"; the work in progress is saved in {backup}" if backup else ""
+        return _error(RESTORE_FAILED.at(".", 1, 1, f"{err}{saved}"), timer, "the tree may hold regenerated files")
+    _remove_backup(backup, folder)
+    if interrupts.received:
+        return _interrupted(outcome, changes, interrupts.received, timer)
     return _verdict(options, context, repo, outcome, changes, timer)
+
+
+class _Interrupts:
+    """SIGTERM and SIGINT while the gate runs stop the generator's process group, not the gate, so the
+    tree is put back. Python takes signals only in the main thread; elsewhere this does nothing and the
+    backup on disk is the safety net."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.pgid = 0
+        self.previous: dict[int, Any] = {}
+        self.killer: threading.Timer | None = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if self.killer is not None:
+            self.killer.cancel()
+
+    def started(self, pgid: int) -> None:
+        self.pgid = pgid
+        if self.received:  # the signal came while the generator was starting
+            self._stop()
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if not self.received:
+            self.received = signum
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.pgid and self.killer is None:
+            signal_group(self.pgid, signal.SIGTERM)
+            # run_command's wait returns when the group leader ends; one that ignores SIGTERM gets SIGKILL.
+            self.killer = threading.Timer(GRACE, signal_group, (self.pgid, signal.SIGKILL))
+            self.killer.daemon = True
+            self.killer.start()
+
+
+def _backup_left(folder: str, root: str) -> str:
+    """Why an earlier backup is in the way ("" when there is none)."""
+    try:
+        left = sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return ""
+    except OSError as err:
+        return f"cannot look for backups of work in progress in {folder}: {err.strerror or err}"
+    if not left:
+        return ""
+    where = os.path.join(folder, left[0])
+    about = ""
+    try:
+        with open(os.path.join(where, "manifest.json"), encoding="utf-8") as handle:
+            manifest = json.load(handle)
+        about = f" (from `{manifest['command']}`, pid {manifest['pid']}, {manifest['started']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return (f"a backup of work in progress is still in {where}{about}: an earlier run was killed before it put "
+            f"the tree back (or is still running); copy back what you need (`cp -a {where}/tree/. "
+            f"{root}/` restores every file), then delete it")
+
+
+def _write_backup(folder: str, repo: _Repo, options: Options) -> str:
+    """Copy the work in progress to disk, so that even a SIGKILL cannot lose it; the manifest goes last."""
+    target = os.path.join(folder, str(os.getpid()))
+    tree = os.path.join(target, "tree")
+    os.makedirs(tree)
+    entries = []
+    for path, state in sorted(repo.dirty.items()):
+        entries.append({"path": path, "kind": state.kind, "executable": state.executable})
+        full = os.path.join(tree, path)
+        if state.kind in ("file", "link"):
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+        if state.kind == "link":
+            os.symlink(os.fsdecode(state.data), full)
+        elif state.kind == "file":
+            with open(full, "wb") as handle:
+                handle.write(state.data)
+            os.chmod(full, 0o755 if state.executable else 0o644)
+    manifest = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "root": repo.root,
+                "command": options.shell or shlex.join(options.argv), "files": entries,
+                "restore": f"cp -a {shlex.quote(tree)}/. {shlex.quote(repo.root)}/"}
+    with open(os.path.join(target, "manifest.json.tmp"), "w", encoding="utf-8") as handle:
+        json.dump(manifest, handle, indent=1)
+    os.replace(os.path.join(target, "manifest.json.tmp"), os.path.join(target, "manifest.json"))
+    return target
+
+
+def _remove_backup(backup: str, folder: str) -> None:
+    if not backup:
+        return
+    shutil.rmtree(backup, ignore_errors=True)
+    with contextlib.suppress(OSError):  # leave .git as it was: the empty folders go too
+        os.rmdir(folder)
+        os.rmdir(os.path.dirname(folder))
+
+
+def _interrupted(outcome: Outcome, changes: list[_Change], signum: int, timer: Timer) -> GateResult:
+    name = signal.Signals(signum).name
+    shown = outcome.command.shown()
+    message = (f"interrupted by {name}: the generator `{shown}` was stopped (its whole process group) and the "
+               f"tree put back as it was")
+    summary = (f"`{shown}` interrupted by {name} after {outcome.duration:.2f}s; the generated files were not "
+               f"judged; {len(changes)} changed files put back")
+    return GateResult(NAME, GateStatus.ERROR, [INTERRUPTED.at(".", 1, 1, message)], timer.elapsed(), summary,
+                      outcome.tail(10), message)
 
 
 def _open(context: GateContext) -> _Repo:
