@@ -116,8 +116,10 @@ GENERATED_NO_GIT = codes.define(
 RESTORE_FAILED = codes.define(
     "LG476", "generated-restore-failed", E, "The tree could not be put back after the generator ran.",
     "Restoring a file the generator changed failed (permissions, a full disk, git refused). The tree may "
-    "now hold regenerated content; the message names the file and the error (exit 2).",
-    "Look at `git status` and restore the file by hand (`git restore PATH` for a committed file).",
+    "now hold regenerated content; the message names the file and the error, and the backup directory that "
+    "still holds the work in progress (exit 2; the next run refuses until it is dealt with, LG478).",
+    "Look at `git status` and restore the file by hand (`git restore PATH` for a committed file; copy work in "
+    "progress back from the backup's `tree/`), then delete the backup directory.",
 )
 
 INTERRUPTED = codes.define(
