@@ -558,3 +558,16 @@ def test_a_fifo_given_by_name_is_an_input_error_not_a_missing_file(tmp_path: Pat
     done = cli("schema", "--schema", "schema.json", "pipe.json", cwd=where)
     assert done.returncode == 2
     assert "pipe.json: a FIFO (named pipe), not a regular file" in done.stderr
+
+
+def test_a_fifo_as_the_schema_or_behind_a_ref_is_never_opened(tmp_path: Path) -> None:
+    where = _files(tmp_path, {"a.json": "{}"}, '{"$ref": "pipe.json"}')
+    os.mkfifo(where / "pipe.json")
+    fifo_schema = _run(where, "a.json", schema="pipe.json")
+    assert fifo_schema.status is GateStatus.ERROR
+    assert fifo_schema.reason == ("pipe.json: cannot read the schema: a FIFO (named pipe), not a regular file; "
+                                  "not opened, as reading it could wait for ever")
+    behind_a_ref = _run(where, "a.json")
+    assert behind_a_ref.status is GateStatus.ERROR
+    assert "the schema's $ref 'pipe.json' cannot be resolved" in behind_a_ref.reason
+    assert _run(where, "a.json", schema=".").reason == ".: cannot read the schema: a directory"

@@ -330,6 +330,9 @@ def _at(root: Any, path: Path) -> Any:
 
 def _load_schema_file(full: str, shown: str) -> Any:
     try:
+        mode = os.stat(full).st_mode
+        if not stat.S_ISREG(mode):  # a FIFO would block the open below
+            return SchemaProblem(shown, 1, 1, f"{shown}: cannot read the schema: {_not_a_file(mode)}")
         with open(full, "rb") as handle:
             data = handle.read()
     except OSError as err:
@@ -853,6 +856,8 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
 def _not_a_file(mode: int) -> str:
     if mode == 0:
         return "no such file or directory"
+    if stat.S_ISDIR(mode):
+        return "a directory"
     if stat.S_ISFIFO(mode):
         return "a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
     return "not a regular file (a socket or a device); not opened"
