@@ -11,13 +11,17 @@
 (b) HTTP: 2,000 unique URLs on a local 127.0.0.1 server (another process) that answers every
     request after 50 ms. The gate with its defaults and with `--per-host 64 --concurrency 64`,
     a second, cached run, and markdown-link-check.
+(c) HTTP over many hosts: the same 2,000 URLs spread over `--hosts` servers (default 50) on
+    127.0.0.2, 127.0.0.3, ... (loopback addresses only; nothing else is ever contacted), where the
+    per-host limit does not bind: the gate's defaults, a higher `--concurrency`, markdown-link-check.
 
 markdown-link-check is installed into bench/out/npm with `npm install --prefix bench/out/npm
 markdown-link-check` when it is not there yet. Everything is written under bench/out/links
 (git-ignored); the tree is made its own git repository so that the main repository's ignore of
 bench/out does not hide it from the gate.
 
-Run: `.venv/bin/python bench/bench_links.py [--files 2000] [--repeat 3] [--skip-http] [--skip-offline]`.
+Run: `.venv/bin/python bench/bench_links.py [--files 2000] [--repeat 3] [--skip-http] [--skip-offline]
+[--hosts 50]`.
 """
 
 from __future__ import annotations
@@ -235,28 +239,43 @@ class H(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
     do_HEAD = do_GET = answer
-s = ThreadingHTTPServer(("127.0.0.1", 0), H)
-s.daemon_threads = True
-s.request_queue_size = 256
-print(s.server_address[1], flush=True)
-s.serve_forever()
+import threading
+# One server on 127.0.0.1, or (argv: N) one on each of 127.0.0.2 .. 127.0.0.N+1: loopback
+# addresses only, which Linux routes to `lo` without any configuration.
+hosts = ["127.0.0.1"] if len(sys.argv) < 2 else [f"127.0.0.{2 + i}" for i in range(int(sys.argv[1]))]
+servers = []
+for host in hosts:
+    s = ThreadingHTTPServer((host, 0), H)
+    s.daemon_threads = True
+    s.request_queue_size = 256
+    servers.append(s)
+print(" ".join(f"{h}:{s.server_address[1]}" for h, s in zip(hosts, servers)), flush=True)
+for s in servers[1:]:
+    threading.Thread(target=s.serve_forever, daemon=True).start()
+servers[0].serve_forever()
 """
+
+
+def _url_tree(name: str, hosts: list[str]) -> Path:
+    """100 pages of 20 links: 2,000 distinct URLs, spread round-robin over `hosts` (host:port)."""
+    tree = OUT / name
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    for page in range(100):
+        numbers = range(page * 20, page * 20 + 20)
+        urls = [f"http://{hosts[n % len(hosts)]}/page/{n}" for n in numbers]
+        (tree / f"p{page}.md").write_text("# Links\n\n" + "\n".join(f"- [u{i}]({u})" for i, u in enumerate(urls))
+                                          + "\n", encoding="utf-8")
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    return tree
 
 
 def http(repeat: int, rows: list[str]) -> None:
     server = subprocess.Popen([PYTHON, "-c", SERVER], stdout=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
-        port = int(server.stdout.readline())
-        tree = OUT / "http"
-        if tree.exists():
-            shutil.rmtree(tree)
-        tree.mkdir(parents=True)
-        for page in range(100):
-            urls = [f"http://127.0.0.1:{port}/page/{page * 20 + i}" for i in range(20)]
-            (tree / f"p{page}.md").write_text("# Links\n\n" + "\n".join(f"- [u{i}]({u})" for i, u in enumerate(urls))
-                                              + "\n", encoding="utf-8")
-        subprocess.run(["git", "init", "-q", str(tree)], check=True)
+        tree = _url_tree("http", server.stdout.readline().split())
         version = ensure_mlc()
         cache = OUT / "http-cache.json"
         default_runs, tuned_runs = [], []
@@ -275,7 +294,7 @@ def http(repeat: int, rows: list[str]) -> None:
             "",
             "| tool | wall time (best) | median | broken |",
             "|---|---|---|---|",
-            f"| `loopgate gate links --cache-ttl 0 .` (defaults: --per-host 8, --concurrency 32) | {d_best:.2f} s | "
+            f"| `loopgate gate links --cache-ttl 0 .` (defaults: --per-host 8, --concurrency 64) | {d_best:.2f} s | "
             f"{statistics.median(t for t, _ in default_runs):.2f} s | {gate_summary(default_runs[-1][1])[1]} |",
             f"| `loopgate gate links --per-host 64 --concurrency 64 .` (cold cache) | **{t_best:.2f} s** | "
             f"{statistics.median(t for t, _ in tuned_runs):.2f} s | {gate_summary(tuned_runs[-1][1])[1]} |",
@@ -288,6 +307,30 @@ def http(repeat: int, rows: list[str]) -> None:
             f"speed-up over markdown-link-check: {m_time / t_best:.1f}x tuned, {m_time / d_best:.1f}x with defaults",
             "",
         ]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def http_many_hosts(repeat: int, hosts: int, rows: list[str]) -> None:
+    """The same 2,000 URLs over `hosts` loopback servers: the per-host limit no longer binds, the global one does."""
+    server = subprocess.Popen([PYTHON, "-c", SERVER, str(hosts)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        tree = _url_tree("http-hosts", server.stdout.readline().split())
+        version = ensure_mlc()
+        table = [f"### (c) HTTP: the same 2,000 URLs spread over {hosts} hosts (127.0.0.2 .. 127.0.0.{hosts + 1}), "
+                 "50 ms each", "", "| tool | wall time (best) | median | broken |", "|---|---|---|---|"]
+        for label, extra in (("defaults: --per-host 8, --concurrency 64", []),
+                             ("--concurrency 32, the default before", ["--concurrency", "32"]),
+                             ("--concurrency 128", ["--concurrency", "128"])):
+            best, median, out = best_of(repeat, [*LOOPGATE, "--cache-ttl", "0", *extra, "--format", "json", "."],
+                                        tree)
+            table.append(f"| `loopgate gate links --cache-ttl 0 .` ({label}) | {best:.2f} s | {median:.2f} s | "
+                         f"{gate_summary(out)[1]} |")
+        m_time, m_out = timed([str(MLC), "-q", "."], tree)
+        table += [f"| markdown-link-check {version} `-q .` (1 run) | {m_time:.2f} s | - | {mlc_dead(m_out)} |", ""]
+        rows += table
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -333,6 +376,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-offline", action="store_true")
+    parser.add_argument("--hosts", type=int, default=50, metavar="N",
+                        help="loopback hosts (127.0.0.2 ..) for the many-host HTTP scenario; 0 skips it")
     parser.add_argument("--parity", nargs="+", metavar="GLOB",
                         help="only compare the links found with mistune's on these files")
     args = parser.parse_args()
@@ -345,6 +390,8 @@ def main() -> None:
         offline(args.files, args.repeat, rows)
     if not args.skip_http:
         http(args.repeat, rows)
+        if args.hosts:
+            http_many_hosts(args.repeat, min(args.hosts, 250), rows)
     print("\n".join(rows))
 
 

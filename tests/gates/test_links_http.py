@@ -267,3 +267,13 @@ def test_every_name_unresolvable_is_an_environment_error(tmp_path: Path, server:
     mixed = run_gate(tmp_path, text + f"[d]({server.base}/ok)\n")
     assert mixed.status is GateStatus.FAILED
     assert [f.code for f in mixed.findings] == ["LG443", "LG443", "LG441"]
+
+
+def test_documented_concurrency_defaults_are_the_real_ones() -> None:
+    """The docstring (the gate's user documentation) states both limits; they must be the Options' defaults."""
+    options = links.Options()
+    doc = " ".join((links.__doc__ or "").split())
+    assert f"`--concurrency` requests in flight (default {options.concurrency})" in doc
+    assert f"`--per-host` to any one host (default {options.per_host})" in doc
+    assert f"`--request-timeout` seconds (default {options.request_timeout:g})" in doc
+    assert (options.concurrency, options.per_host) == (_http.Settings.concurrency, _http.Settings.per_host)

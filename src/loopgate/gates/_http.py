@@ -49,7 +49,7 @@ class Settings:
     retries: int = 2
     backoff: float = 1.0
     max_retry_wait: float = 30.0
-    concurrency: int = 32
+    concurrency: int = 64
     per_host: int = 8
     cache_file: str = ""
     cache_ttl: float = 86400.0
