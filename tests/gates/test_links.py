@@ -100,6 +100,24 @@ def test_github_slugs(heading: str, slug: str) -> None:
     assert _mdlinks.slug(heading) == slug
 
 
+def test_did_you_mean_has_a_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each suggestion compares with every candidate: thousands of headings times thousands of broken
+    anchors took two minutes. Past a run's budget of comparisons, messages go without one."""
+    write(tmp_path, {"a.md": "".join(f"## Part {n}\n" for n in range(5)) +
+                             "[1](#prt-1) [2](#prt-2) [3](#prt-3) [4](#part-9) [5](#part-0)\n"})
+    monkeypatch.setattr(links, "SUGGESTION_BUDGET", 10)  # two lookups among the 5 headings
+    assert [f.message for f in check(tmp_path).findings] == [
+        "#prt-1: anchor #prt-1 not found in this file; did you mean #part-1?",
+        "#prt-2: anchor #prt-2 not found in this file; did you mean #part-2?",
+        "#prt-3: anchor #prt-3 not found in this file",
+        "#part-9: anchor #part-9 not found in this file",
+    ]
+    monkeypatch.setattr(links, "SUGGESTION_BUDGET", 0)
+    write(tmp_path, {"b.md": "[x](gone/a.md) [y](a.mdx)\n"})
+    assert [f.message for f in check(tmp_path, "b.md").findings] == [
+        "gone/a.md: file not found: gone/a.md", "a.mdx: file not found: a.mdx"]
+
+
 def test_explicit_html_ids(tmp_path: Path) -> None:
     write(tmp_path, {"a.md": '<a id="custom"></a>\n\n<div id="block-id">\n</div>\n\nText <a name="named">x</a>\n\n'
                              "[1](#custom) [2](#block-id) [3](#named) [4](#nope)\n"})

@@ -136,6 +136,11 @@ _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
 _EXTERNAL = re.compile(r"(?:https?:)?//", re.I)
 _LINE_ANCHOR = re.compile(r"L\d+(?:-L\d+)?$")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+# "Did you mean" compares a wrong name with every candidate (difflib, a few µs each): with
+# thousands of headings and thousands of broken anchors that was quadratic (3,000 x 3,000: two
+# minutes). A run spends at most this many comparisons (about a second at worst, when every
+# candidate is close); after that, messages go without one.
+SUGGESTION_BUDGET = 50_000
 _POOL_MIN_BYTES = 2 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
 
@@ -228,6 +233,37 @@ class _Run:
     exists: dict[str, bool] = field(default_factory=dict)
     resolved: dict[tuple[str, str], str] = field(default_factory=dict)
     tally: _Tally = field(default_factory=_Tally)
+    # Comparisons "did you mean" may still make (read at each run, so a test can lower it).
+    suggestions_left: int = field(default_factory=lambda: SUGGESTION_BUDGET)
+    listings: dict[str, list[str]] = field(default_factory=dict)
+    anchor_sets: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def anchor_set(self, full: str, parsed: _mdlinks.Parsed) -> frozenset[str]:
+        """A file's anchors as a set: a page with thousands of headings gets thousands of links."""
+        anchors = self.anchor_sets.get(full)
+        if anchors is None:
+            anchors = self.anchor_sets[full] = frozenset(parsed.anchors)
+        return anchors
+
+    def listing(self, directory: str) -> list[str]:
+        """The names in a directory, sorted (cached: many broken links point into one directory)."""
+        names = self.listings.get(directory)
+        if names is None:
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                names = []
+            self.listings[directory] = names
+        return names
+
+    def closest(self, wanted: str, candidates: list[str], cutoff: float) -> str | None:
+        """The closest candidate (difflib), while the run's comparison budget lasts."""
+        if len(candidates) > self.suggestions_left:
+            self.suggestions_left = 0
+            return None
+        self.suggestions_left -= len(candidates)
+        close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=cutoff)
+        return close[0] if close else None
 
     def shown(self, full: str) -> str:
         rel = os.path.relpath(full, self.cwd)
@@ -540,16 +576,16 @@ def _check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state:
         state.tally.not_checked["anchors in unreadable files"] += 1
         return
     anchor = unquote(fragment)
-    if not _has_anchor(parsed.anchors, anchor):
+    if not _has_anchor(state.anchor_set(resolved, parsed), anchor):
         where = "this file" if resolved == full else state.shown(resolved)
         message = f"{target}: anchor #{anchor} not found in {where}"
-        close = difflib.get_close_matches(anchor.lower(), parsed.anchors, n=1, cutoff=0.6)
-        if close:
-            message += f"; did you mean #{close[0]}?"
+        close = state.closest(anchor.lower(), parsed.anchors, 0.6)
+        if close is not None:
+            message += f"; did you mean #{close}?"
         yield MISSING_ANCHOR.at(shown, link.line, link.column, message)
 
 
-def _has_anchor(anchors: list[str], anchor: str) -> bool:
+def _has_anchor(anchors: frozenset[str], anchor: str) -> bool:
     if not anchor or anchor == "top":  # `#` and `#top` go to the top of the page (HTML standard)
         return True
     anchor = anchor.removeprefix("user-content-")
@@ -559,20 +595,19 @@ def _has_anchor(anchors: list[str], anchor: str) -> bool:
 
 def _missing_file(written: str, resolved: str, state: _Run) -> str:
     message = f"{written}: file not found: {state.shown(resolved)}"
+    if not state.suggestions_left:
+        return message
     directory = os.path.dirname(resolved)
     while directory and not os.path.isdir(directory):
         parent = os.path.dirname(directory)
         if parent == directory:
             return message
         directory = parent
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return message
+    names = state.listing(directory)
     wanted = os.path.relpath(resolved, directory).split(os.sep)[0]
-    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.8)
-    if close:
-        message += f"; did you mean {state.shown(os.path.join(directory, close[0]))}?"
+    close = state.closest(wanted, names, 0.8)
+    if close is not None:
+        message += f"; did you mean {state.shown(os.path.join(directory, close))}?"
     return message
 
 
