@@ -88,6 +88,8 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
                 elif sub not in allowed:
                     raise ConfigError(f"{path}: unknown key '{sub}' in [tool.loopgate.{key}] "
                                       f"(known: {', '.join(sorted(allowed))})")
+        elif key in SECTIONS:
+            raise ConfigError(f"{path}: [tool.loopgate.{key}] must be a table, not {value!r}")
         elif key not in TOP_LEVEL:
             raise ConfigError(f"{path}: unknown key '{key}' in [tool.loopgate] (known: {', '.join(sorted(TOP_LEVEL))}, "
                               f"and the sections {', '.join(f'[tool.loopgate.{k}]' for k in SECTIONS)})")
