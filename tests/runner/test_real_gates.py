@@ -272,3 +272,13 @@ def test_a_loop_with_no_required_gate_refuses_to_run(loop_repo: LoopRepo) -> Non
     assert done.returncode == 2
     assert "no required gates" in done.stderr and "Traceback" not in done.stderr
     assert _loopgate("run", ".loop", "--dry-run", cwd=loop_repo.root).returncode == 0  # selecting is harmless
+
+
+def test_a_fresh_init_says_how_to_give_the_loop_work(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    assert _loopgate("init", ".loop", "--name", "Docs Links", cwd=tmp_path).returncode == 0
+    done = _loopgate("run", ".loop", "--maker", "true", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "work-queue.md: the queue file does not exist" in done.stderr
+    assert "create it with one `### ITEM-ID` entry a work item" in done.stderr
+    assert "Traceback" not in done.stderr

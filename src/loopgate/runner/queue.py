@@ -110,7 +110,9 @@ def read_queue(path: str) -> list[WorkItem]:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
     except FileNotFoundError as err:
-        raise QueueError(f"{path}: the queue file does not exist") from err
+        raise QueueError(f"{path}: the queue file does not exist (the spec's `- queue:` under ## Inputs names "
+                         "it): create it with one `### ITEM-ID` entry a work item, each with `- title:`, "
+                         "`- labels:` and `- expected paths:`, or drop the `- queue:` line") from err
     except (OSError, UnicodeDecodeError) as err:
         raise QueueError(f"{path}: cannot read the queue: {err}") from err
     items = _from_json(text, path) if path.endswith(".json") else _from_markdown(text, path)
