@@ -277,6 +277,12 @@ def test_a_loop_with_no_required_gate_refuses_to_run(loop_repo: LoopRepo) -> Non
 def test_a_fresh_init_says_how_to_give_the_loop_work(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
     assert _loopgate("init", ".loop", "--name", "Docs Links", cwd=tmp_path).returncode == 0
+    early = _loopgate("run", ".loop", "--maker", "true", cwd=tmp_path)
+    assert early.returncode == 2 and "the repository has no commit yet: commit the loop's files" in early.stderr
+    for args in (["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "loop"]):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+    bad_base = _loopgate("run", ".loop", "--maker", "true", "--base", "no-such-branch", cwd=tmp_path)
+    assert bad_base.returncode == 2 and "--base no-such-branch does not name a commit" in bad_base.stderr
     done = _loopgate("run", ".loop", "--maker", "true", cwd=tmp_path)
     assert done.returncode == 2
     assert "work-queue.md: the queue file does not exist" in done.stderr

@@ -203,9 +203,16 @@ class Loop:
             raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
         try:
             self.root = gitops.repo_root(self.loop_dir)
-            self.base = gitops.git(["rev-parse", self.settings.base], self.root).strip()
         except gitops.GitError as err:
             raise RunError(f"the loop must live in a git repository: {err}") from err
+        try:
+            self.base = gitops.git(["rev-parse", "--verify", "--quiet", f"{self.settings.base}^{{commit}}"],
+                                   self.root).strip()
+        except gitops.GitError as err:
+            hint = ("the repository has no commit yet: commit the loop's files first (each item's worktree "
+                    "starts from a commit)") if self.settings.base == "HEAD" else \
+                f"--base {self.settings.base} does not name a commit"
+            raise RunError(hint) from err
         self.worktrees = gitops.Worktrees(self.root)
         self.state_path = os.path.join(self.loop_dir, STATE.filename)
         state, errors_ = load_state(self.state_path, str(self.spec.get("name", "loop")))
