@@ -50,7 +50,9 @@ def gates_markdown() -> str:
 
 
 def _module_codes(spec: GateSpec) -> list[Code]:
-    """The codes a gate's module defines (the module that holds its run function)."""
+    """The codes a gate can report: those its module defines or imports, and its SHARED_CODES."""
     module = sys.modules.get(spec.run.__module__)
     found = {v.code: v for v in vars(module).values() if isinstance(v, Code)} if module else {}
+    # codes it shares with other gates (changed files, running a command), declared once where they live
+    found.update({c.code: c for c in getattr(module, "SHARED_CODES", ())})
     return [found[k] for k in sorted(found)]

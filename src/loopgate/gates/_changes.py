@@ -102,6 +102,11 @@ BAD_PATTERN_FILE = codes.define(
 GIT_TIMEOUT = 120.0
 
 
+# Every code the changed-files machinery can report: a gate built on it lists these in its docs.
+CHANGE_CODES = (BAD_BASE, BAD_FILE_LIST, BAD_PATTERN, BAD_PATTERN_FILE, CONFLICTING_SOURCES, GIT_FAILED,
+                GIT_UNAVAILABLE, NOT_A_REPOSITORY, OUTSIDE_REPOSITORY)
+
+
 @dataclass(frozen=True)
 class Problem:
     """Why a gate could not judge the change: a finding for the report, a reason for the status line."""

@@ -77,6 +77,10 @@ BAD_TIMEOUT = codes.define(
     input_error=True,
 )
 
+# Every code running a command can report: the command and generated gates list these in their docs.
+PROCESS_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT,
+                 COMMAND_KILLED, NETWORK_UNREACHABLE)
+
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 # Enough of the output to find `path:line:` references in a long test run, without reading gigabytes.
 SCAN_BYTES = 1 << 20

@@ -51,12 +51,8 @@ from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
     BAD_TIMEOUT,
-    COMMAND_KILLED,
-    COMMAND_NOT_EXECUTABLE,
-    COMMAND_NOT_FOUND,
-    COMMAND_TIMED_OUT,
-    NETWORK_UNREACHABLE,
     NO_COMMAND,
+    PROCESS_CODES,
     Command,
     Outcome,
     check_command,
@@ -69,8 +65,7 @@ from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "command"
 # Codes this gate shares with the generated gate (running a command); listed in its docs.
-SHARED_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT,
-                COMMAND_KILLED, NETWORK_UNREACHABLE)
+SHARED_CODES = PROCESS_CODES
 E = Severity.ERROR
 
 COMMAND_FAILED = codes.define(

@@ -39,14 +39,9 @@ from typing import Any
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._changes import (
-    BAD_BASE,
-    BAD_FILE_LIST,
     BAD_PATTERN,
     BAD_PATTERN_FILE,
-    CONFLICTING_SOURCES,
-    GIT_FAILED,
-    GIT_UNAVAILABLE,
-    NOT_A_REPOSITORY,
+    CHANGE_CODES,
     OUTSIDE_REPOSITORY,
     Changed,
     Problem,
@@ -59,10 +54,7 @@ from loopgate.gates.base import GateContext, GateResult, Timer, opt, verdict
 
 NAME = "forbidden"
 # Codes this gate shares with the other path gates (changed files, patterns); listed in its docs.
-SHARED_CODES = (
-    BAD_BASE, BAD_FILE_LIST, BAD_PATTERN, BAD_PATTERN_FILE, CONFLICTING_SOURCES, GIT_FAILED, GIT_UNAVAILABLE,
-    NOT_A_REPOSITORY, OUTSIDE_REPOSITORY,
-)
+SHARED_CODES = CHANGE_CODES
 E = Severity.ERROR
 
 FORBIDDEN_PATH = codes.define(

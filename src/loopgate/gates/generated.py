@@ -57,13 +57,9 @@ from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
     BAD_TIMEOUT,
-    COMMAND_KILLED,
-    COMMAND_NOT_EXECUTABLE,
-    COMMAND_NOT_FOUND,
-    COMMAND_TIMED_OUT,
     GRACE,
-    NETWORK_UNREACHABLE,
     NO_COMMAND,
+    PROCESS_CODES,
     Command,
     Outcome,
     check_command,
@@ -78,8 +74,7 @@ from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 NAME = "generated"
 EXCLUSIVE = True
 # Codes this gate shares with the command gate (running a command); listed in its docs.
-SHARED_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTABLE, COMMAND_TIMED_OUT,
-                COMMAND_KILLED, NETWORK_UNREACHABLE)
+SHARED_CODES = PROCESS_CODES
 E = Severity.ERROR
 
 GENERATED_CHANGED = codes.define(
