@@ -175,6 +175,11 @@ def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path)
     assert report["usage"]["tool_calls"] == 2
     assert report["warnings"] == []  # its maker reports usage, and the loop checks each of its rules
     assert report["rules_not_enforced"] == []
+    assert state.items["DOC-1"].gates == {"links": "passed", "scope": "passed", "item scope": "passed"}
+    # what the run wrote is a valid loop: it verifies, and the next run starts (nothing left to do)
+    assert _loopgate("verify", ".loop", cwd=work).returncode == 0
+    again = _loopgate("run", ".loop", cwd=work)
+    assert again.returncode == 0, again.stderr
 
 
 def test_on_a_terminal_a_slow_maker_shows_a_live_line(loop_repo: LoopRepo) -> None:

@@ -27,8 +27,13 @@ def spec_mode(spec: dict[str, Any]) -> str:
     return mode if isinstance(mode, str) and mode in MODES else "shadow"
 
 
+# Gates `loopgate run` adds to every attempt itself, so the state may record them though no
+# checklist names them: the item's own expected paths bound its change.
+LOOP_GATES = ("item scope",)
+
+
 def checklist_gate_names(checklist: Artifact) -> set[str]:
-    names: set[str] = set()
+    names: set[str] = {normalise_key(name) for name in LOOP_GATES}
     for section in ("required_gates", "advisory_gates"):
         gates = checklist.data.get(section)
         if isinstance(gates, dict):

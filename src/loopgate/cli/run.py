@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from loopgate.artifacts.crosscheck import LOOP_GATES
 from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
 from loopgate.check import PlannedGate
 from loopgate.cli.check import build_plan
@@ -34,7 +35,7 @@ def resolve_loop_dir(given: str | None) -> str:
     raise AssertionError  # unreachable
 
 
-ITEM_SCOPE = "item scope"
+ITEM_SCOPE = LOOP_GATES[0]
 
 
 def plan_factory(loop_dir: str) -> Any:
