@@ -175,7 +175,7 @@ def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path)
     assert report["usage"]["tool_calls"] == 2
     assert report["warnings"] == []  # its maker reports usage, and the loop checks each of its rules
     assert report["rules_not_enforced"] == []
-    assert state.items["DOC-1"].gates == {"links": "passed", "scope": "passed", "item scope": "passed"}
+    assert state.items["DOC-1"].gates == {"links": "passed", "scope": "passed", "item_scope": "passed"}
     # what the run wrote is a valid loop: it verifies, and the next run starts (nothing left to do)
     assert _loopgate("verify", ".loop", cwd=work).returncode == 0
     again = _loopgate("run", ".loop", cwd=work)
