@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +22,9 @@ from typing import Any
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
+TOKEN_VAR = "LOOPGATE_ATTEMPT_TOKEN"
+ESCAPED_GRACE = 1.0  # SIGTERM -> SIGKILL for escaped processes: the attempt is already over
+SCAN_ROUNDS = 5  # rescans after a kill, for processes forked while the previous scan ran
 
 
 @dataclass
@@ -54,6 +59,75 @@ def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
         proc.wait(timeout=grace)
     kill_group(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def _has_entry(pid: str, uid: int, entry: bytes) -> bool:
+    """Whether process `pid` belongs to `uid` and has `entry` (NAME=value) in its environment.
+    Processes vanish, turn into zombies (an empty environ) or belong to others: all read as no."""
+    try:
+        if os.stat(f"/proc/{pid}").st_uid != uid:
+            return False
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return False
+    # the cheap test first; then an exact entry, not a prefix of a longer value or part of another one
+    return entry in data and b"\0" + entry + b"\0" in b"\0" + data + b"\0"
+
+
+def tokened_pids(token: str) -> list[int]:
+    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token."""
+    if not sys.platform.startswith("linux") or not token:
+        return []
+    entry, uid, me = f"{TOKEN_VAR}={token}".encode(), os.getuid(), os.getpid()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    return [int(name) for name in names if name.isdigit() and int(name) != me and _has_entry(name, uid, entry)]
+
+
+def _signal_all(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, sig)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie: a killed process re-parented to an init that does not reap stays a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            state = handle.read().rpartition(b")")[2].split()[:1]
+    except OSError:
+        return False
+    return state != [b"Z"]
+
+
+def _wait_gone(pids: list[int], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while any(_running(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def end_tokened(token: str, grace: float = ESCAPED_GRACE) -> list[int]:
+    """End every process carrying this attempt's token: SIGTERM, up to `grace` seconds, SIGKILL.
+    Returns the pids found. One /proc scan when nothing escaped; rescans only after a kill."""
+    pids = tokened_pids(token)
+    if not pids:
+        return []
+    found = set(pids)
+    _signal_all(pids, signal.SIGTERM)
+    _wait_gone(pids, grace)
+    # a fresh scan, not the first list: it holds what ignored SIGTERM and what was forked since, and
+    # leaves out a pid reused by an unrelated process in between
+    for _ in range(SCAN_ROUNDS):
+        left = tokened_pids(token)
+        if not left:
+            break
+        found.update(left)
+        _signal_all(left, signal.SIGKILL)
+        _wait_gone(left, ESCAPED_GRACE)
+    return sorted(found)
 
 
 def _tail(path: str) -> str:
@@ -103,24 +177,13 @@ def _merge(seen: Usage, reported: Usage) -> Usage:
                  max(seen.output_tokens, reported.output_tokens), max(seen.cost_usd, reported.cost_usd), True)
 
 
-def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
-              should_stop: Callable[[], bool] | None = None,
-              on_start: Callable[[int], None] | None = None) -> MakerRun:
-    usage_file = env.get("LOOPGATE_USAGE_FILE", "")
-    start = time.monotonic()
-    try:
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(command, shell=True, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
-    except OSError as err:
-        return MakerRun(None, 0.0, "", Usage(), started=False, error=f"cannot start the maker: {err}")
-    if on_start is not None:
-        on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
-    stopped = ""
+def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits, watch: _UsageWatch,
+               should_stop: Callable[[], bool] | None) -> str:
+    """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
-    watch = _UsageWatch(log_path, usage_file)
     while proc.poll() is None:
         elapsed = time.monotonic() - start
+        stopped = ""
         if elapsed >= limits.timeout:
             stopped = "timeout"
         elif should_stop is not None and should_stop():
@@ -130,11 +193,34 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
             stopped = _over_budget(watch.read(), limits)
         if stopped:
             _stop(proc, limits.grace)
-            break
+            return stopped
         # wait() wakes the moment the maker exits; a sleep would add up to its length to every attempt
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=0.05)
-    kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
+    return ""
+
+
+def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
+              should_stop: Callable[[], bool] | None = None,
+              on_start: Callable[[int], None] | None = None) -> MakerRun:
+    usage_file = env.get("LOOPGATE_USAGE_FILE", "")
+    token = secrets.token_hex(16)
+    env = {**env, TOKEN_VAR: token}  # a copy: the caller's env is left as it was
+    start = time.monotonic()
+    try:
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(command, shell=True, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError as err:
+        return MakerRun(None, 0.0, "", Usage(), started=False, error=f"cannot start the maker: {err}")
+    if on_start is not None:
+        on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
+    watch = _UsageWatch(log_path, usage_file)
+    try:
+        stopped = _supervise(proc, start, limits, watch, should_stop)
+    finally:  # also when the runner itself is interrupted mid-attempt
+        kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
+        end_tokened(token, min(limits.grace, ESCAPED_GRACE))  # and whatever left the group
     usage = watch.read(final=True)
     stopped = stopped or _over_budget(usage, limits)
     code = proc.returncode
