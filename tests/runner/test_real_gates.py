@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import jsonschema
+import pytest
 
 from loopgate.artifacts.schema import load_schema
 from loopgate.cli.run import plan_factory
@@ -293,3 +294,43 @@ def test_a_fresh_init_says_how_to_give_the_loop_work(tmp_path: Path) -> None:
     assert "work-queue.md: the queue file does not exist" in done.stderr
     assert "create it with one `### ITEM-ID` entry a work item" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+FIX = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
+
+
+@pytest.mark.parametrize(("maker", "reason"), [
+    # a self-hiding .gitignore and the file it hides: the gates must judge what the commit holds
+    ("printf '.gitignore\\nfaq.md\\n' > docs/.gitignore; echo '# FAQ' > docs/faq.md; echo >> docs/guide.md",
+     "no progress"),
+    ("echo 'docs/faq.md' >> \"$(git rev-parse --git-common-dir)/info/exclude\"; echo '# FAQ' > docs/faq.md",
+     "edited control files: .git/info"),
+    (f"git checkout -q --ignore-other-worktrees main && {FIX}", "HEAD is refs/heads/main"),
+    (f"{FIX} && git -c user.name=a -c user.email=a@b commit -qam wip", "the repository's branches or tags"),
+    ("mkdir -p \"$(git rev-parse --git-common-dir)/hooks\" && printf '#!/bin/sh\\necho x >> src/login.py\\n' > "
+     f"\"$(git rev-parse --git-common-dir)/hooks/post-commit\" && {FIX}", "edited control files: .git/hooks"),
+    (f"git config color.diff always && {FIX}", "edited control files: .git/config"),
+    ("printf '<!-- loopgate:\\n disable links -->\\n' >> docs/guide.md", "the maker added a gate suppression"),
+    (f"echo '<!-- pragma: whitelist secret -->' >> docs/guide.md && {FIX}", "the maker added a gate suppression"),
+    (f"echo tampered >> \"$LOOPGATE_WORKTREE/../../../docs/index.md\" && {FIX}", "files in your checkout"),
+    (f"echo '- labels: maintenance' >> \"$LOOPGATE_WORKTREE/../../../.loop/work-queue.md\" && {FIX}",
+     "edited control files: .loop/work-queue.md"),
+])
+def test_a_maker_cannot_talk_its_way_past_the_checker(tmp_path: Path, maker: str, reason: str) -> None:
+    work = _shadow_example(tmp_path)
+    status, why = _run_example(work, maker)
+    assert status == "escalated", why
+    assert reason in why
+
+
+def test_the_commit_holds_what_the_gates_judged_whatever_the_index_said(tmp_path: Path) -> None:
+    # staged content and a skip-worktree flag would keep the fix on disk out of the commit
+    work = _shadow_example(tmp_path)
+    maker = ("echo >> docs/guide.md && git add docs/guide.md && git update-index --skip-worktree docs/guide.md && "
+             "git checkout -- . 2>/dev/null; " + FIX)
+    status, _ = _run_example(work, maker)
+    assert status == "drafted"
+    state, _ = load_state(str(work / ".loop" / "LOOP_STATE.md"), "x")
+    commit = state.items["DOC-1"].extra["commit"]
+    assert git(work, "rev-parse", "loop/DOC-1").strip() == commit
+    assert "(questions.md)" in git(work, "show", f"{commit}:docs/guide.md")

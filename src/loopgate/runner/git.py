@@ -10,9 +10,19 @@ class GitError(Exception):
     """git failed or is missing; the message names the command and git's own words."""
 
 
+# The maker can write the repository's config (worktrees share it). Whatever it sets, the loop's
+# own git commands run no hooks (a post-commit hook could change the candidate after the gates),
+# no fsmonitor program, and print plain, uncoloured, untranslated output.
+SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "color.ui=false",
+        "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "core.quotePath=true"]
+# A diff the loop reads: no colour, no external diff or textconv programs, and binary-looking
+# files (or ones a .gitattributes marks `-diff`) shown as text, so nothing hides from tamper checks.
+DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
+
+
 def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None) -> str:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False,
+        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, text=True, check=False,
                               env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
     except FileNotFoundError as err:
         raise GitError("git is not installed (or not on PATH)") from err
@@ -93,21 +103,46 @@ class Worktrees:
         git(["commit", "-q", "--no-verify", "-m", message], path, env=identity)
         return head(path)
 
+    def head_moved(self, item_id: str, base: str) -> str:
+        """Why the worktree's HEAD is no longer its branch at `base` ("" when it is).
+
+        The loop commits the candidate itself; a maker that commits, switches branches or checks
+        out another branch (even `main`, with --ignore-other-worktrees) would choose what the
+        loop commits, and where."""
+        path = self.path(item_id)
+        branch = git(["symbolic-ref", "-q", "HEAD"], path, check=False).strip()
+        if branch != f"refs/heads/{self.branch(item_id)}":
+            return f"HEAD is {branch or 'detached'}, not refs/heads/{self.branch(item_id)}"
+        if head(path) != base:
+            return "the maker committed (the branch moved from the run's base)"
+        return ""
+
+    def candidate(self, item_id: str, base: str) -> None:
+        """Make the worktree exactly what the commit will hold, before the gates judge it.
+
+        The index goes back to `base` (no staged content, no skip-worktree or assume-unchanged
+        flags that would keep a change on disk out of the commit), and files git ignores are
+        removed: a fresh worktree has none, so the maker made them, and the gates must not read
+        files the commit will not hold."""
+        path = self.path(item_id)
+        git(["read-tree", base], path)
+        git(["clean", "-fdXq"], path)
+
     def diff(self, item_id: str, base: str) -> str:
         path = self.path(item_id)
         git(["add", "-A", "--intent-to-add"], path, check=False)
-        return git(["diff", base], path, check=False)
+        return git(["diff", *DIFF, base], path, check=False)
 
     def changed_files(self, item_id: str, base: str) -> list[str]:
         """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show."""
         path = self.path(item_id)
-        out = git(["diff", "--name-only", "-z", base], path, check=False)
+        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False)
         return sorted({n for n in out.split("\0") if n})
 
 
 def _exit_code(args: list[str], cwd: str) -> int:
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False,
+        return subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, check=False,
                               stdin=subprocess.DEVNULL).returncode
     except FileNotFoundError as err:
         raise GitError("git is not installed (or not on PATH)") from err

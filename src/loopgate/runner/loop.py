@@ -100,10 +100,11 @@ class ItemRecord:
     attempts: list[dict[str, Any]] = field(default_factory=list)
     branch: str = ""
     pr_url: str = ""
+    commit: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.item.as_dict(), "status": self.status, "reason": self.reason, "next_action": self.next_action,
-                "attempts": self.attempts, "branch": self.branch, "pr_url": self.pr_url}
+                "attempts": self.attempts, "branch": self.branch, "pr_url": self.pr_url, "commit": self.commit}
 
 
 @dataclass
@@ -142,11 +143,23 @@ def _now_id() -> str:
 
 
 def _hash_files(paths: list[str]) -> dict[str, str]:
+    """A digest for each path: a file's content, a directory's names and contents, or 'absent'."""
     out = {}
     for path in paths:
+        digest = hashlib.sha256()
         try:
-            with open(path, "rb") as handle:
-                out[path] = hashlib.sha256(handle.read()).hexdigest()
+            if os.path.isdir(path):
+                for folder, dirs, names in os.walk(path):
+                    dirs.sort()
+                    for name in sorted(names):
+                        full = os.path.join(folder, name)
+                        digest.update(os.path.relpath(full, path).encode() + b"\0")
+                        with contextlib.suppress(OSError), open(full, "rb") as handle:
+                            digest.update(handle.read())
+            else:
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+            out[path] = digest.hexdigest()
         except OSError:
             out[path] = "absent"
     return out
@@ -236,10 +249,16 @@ class Loop:
             raise RunError(f"mode '{mode}' needs a passing readiness audit (every loop-readiness.md item ticked)")
         return mode
 
-    @staticmethod
-    def _control_files(loop_dir: str, root: str) -> list[str]:
+    def _control_files(self, loop_dir: str, root: str) -> list[str]:
+        """What the maker may not change: the loop's artifacts, the gates' configuration, the
+        work queue, and the repository's own config, hooks and ignore/attribute rules (which
+        every worktree shares, and which decide what git shows the gates and what a commit runs)."""
         files = [os.path.join(loop_dir, k.filename) for k in KINDS]
-        return [*files, os.path.join(root, "pyproject.toml")]
+        common = gitops.common_dir(root)
+        files += [os.path.join(root, "pyproject.toml"), os.path.join(common, "config"),
+                  os.path.join(common, "info"), os.path.join(common, "hooks")]
+        queue = queue_path(loop_dir, self.spec.get("inputs") or {})
+        return files + ([queue] if queue else [])
 
     def _github(self) -> GitHub | None:
         inputs = self.spec.get("inputs") or {}
@@ -419,11 +438,26 @@ class Loop:
                 copies.append(os.path.join(worktree, rel))
         return _hash_files(list(dict.fromkeys([*self.control, *extra, *copies])))
 
+    def _repository_snapshot(self) -> dict[str, str]:
+        """The repository's refs and the user's checkout (its changed and untracked files, with
+        their contents): a maker works in its worktree only."""
+        refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
+        status = gitops.git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], self.root)
+        listed = sorted({entry[3:] for entry in status.split("\0") if len(entry) > 3})
+        contents = _hash_files([os.path.join(self.root, p) for p in listed])
+        return {"[refs]": hashlib.sha256(refs.encode()).hexdigest(),
+                "[your checkout]": hashlib.sha256((status + repr(sorted(contents.items()))).encode()).hexdigest()}
+
     def _edited_control_files(self, before: dict[str, str], worktree: str) -> list[str]:
-        after = _hash_files(list(before))
+        after = _hash_files([p for p in before if not p.startswith("[")])
+        after.update(self._repository_snapshot())
         return sorted(self._shown(p, worktree) for p, digest in after.items() if digest != before[p])
 
     def _shown(self, path: str, worktree: str) -> str:
+        if path == "[refs]":
+            return "the repository's branches or tags"
+        if path == "[your checkout]":
+            return "files in your checkout (outside the item's worktree)"
         if path.startswith(worktree + os.sep):
             return f"{os.path.relpath(path, worktree)} (in the item's worktree)"
         if path.startswith(self.root + os.sep):
@@ -459,6 +493,7 @@ class Loop:
         self.worktrees.reset(record.item.id, self.base)
         plan = self.plan_factory(worktree, self.base, record.item)
         before = self._control_snapshot(worktree, _gate_files(plan, self.root))
+        before.update(self._repository_snapshot())
         work_dir = os.path.join(self.runtime_dir, "attempts", record.item.id, str(number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -493,6 +528,10 @@ class Loop:
         edited = self._edited_control_files(before, worktree)
         if edited:
             raise _ControlFileEdited(", ".join(edited))
+        moved = self.worktrees.head_moved(record.item.id, self.base)
+        if moved:
+            raise _ControlFileEdited(f"its worktree's HEAD: {moved}")
+        self.worktrees.candidate(record.item.id, self.base)
         if stopped == "tool-calls":
             entry["verdict"] = "over-budget"
             entry["feedback"] = f"the attempt used more than {self.budgets.max_tool_calls} tool calls"
@@ -563,6 +602,8 @@ class Loop:
     def finish(self, record: ItemRecord, worktree: str) -> None:
         """All required gates passed: draft in shadow mode, or open a (draft) pull request."""
         commit = self.worktrees.commit_all(record.item.id, f"loopgate: {record.item.id} {record.item.title}".strip())
+        record.commit = commit or ""  # the reviewed branch can be compared with what the gates passed
+        self.state.item(record.item.id).extra["commit"] = record.commit
         if self.mode == "shadow":
             self.transition(record, "drafted", "all required gates passed", "human review of branch " + record.branch)
             self.worktrees.remove(record.item.id)
