@@ -120,6 +120,10 @@ def test_the_maker_sees_its_own_fresh_token_and_the_callers_env_is_unchanged(tmp
         tokens.append(match.group(1))
     assert env == before
     assert len(tokens[0]) == 32 and tokens[0] != tokens[1]
+    # a caller may choose the token (to record it before the attempt, for cleanup after a crash)
+    made = run_maker(f'echo "token=${TOKEN_VAR}"', str(tmp_path), env, MakerLimits(timeout=30, grace=0.5),
+                     str(tmp_path / "maker.log"), token="feedc0de" * 4)
+    assert made.output_tail.strip() == "token=" + "feedc0de" * 4
 
 
 def sleeper(leftovers: list[int], **env: str) -> subprocess.Popen[bytes]:

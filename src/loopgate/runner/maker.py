@@ -202,9 +202,11 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
 
 def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
               should_stop: Callable[[], bool] | None = None,
-              on_start: Callable[[int], None] | None = None) -> MakerRun:
+              on_start: Callable[[int], None] | None = None, token: str = "") -> MakerRun:
+    """`token` marks every process of this attempt (a fresh random one when not given); a caller that
+    records it before the attempt can end an escaped process with end_tokened after a crash."""
     usage_file = env.get("LOOPGATE_USAGE_FILE", "")
-    token = secrets.token_hex(16)
+    token = token or secrets.token_hex(16)
     env = {**env, TOKEN_VAR: token}  # a copy: the caller's env is left as it was
     start = time.monotonic()
     try:
