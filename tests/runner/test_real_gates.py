@@ -156,6 +156,7 @@ def test_loopgate_run_and_status_as_a_user_runs_them(loop_repo: LoopRepo) -> Non
     # a second run has nothing left to do and says so
     again = _loopgate("run", ".loop", "--format", "json", cwd=loop_repo.root)
     assert json.loads(again.stdout)["items"] == []
+    assert len(list((loop_repo.loop / "runs").glob("*Z.json"))) == 2  # quick runs never share a report
     assert "index.md" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
 
 
@@ -294,6 +295,8 @@ def test_a_fresh_init_says_how_to_give_the_loop_work(tmp_path: Path) -> None:
     assert "work-queue.md: the queue file does not exist" in done.stderr
     assert "create it with one `### ITEM-ID` entry a work item" in done.stderr
     assert "Traceback" not in done.stderr
+    assert not (tmp_path / ".loop" / "runs").exists()  # no report claims a run that never started
+    assert git(tmp_path, "status", "--porcelain") == ""  # and the state was not rewritten
 
 
 FIX = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"

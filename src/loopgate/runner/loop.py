@@ -138,8 +138,15 @@ PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]  # (worktree, ba
 Events = Callable[[str, dict[str, Any]], None]
 
 
-def _now_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+def _unique_id(runs: str) -> str:
+    """The run id: the UTC second it started, moved on a second while a report already has it
+    (two quick runs must not overwrite each other's report)."""
+    moment = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    while True:
+        run_id = moment.strftime("%Y-%m-%dT%H%M%SZ")
+        if not os.path.exists(os.path.join(runs, f"{run_id}.json")):
+            return run_id
+        moment += dt.timedelta(seconds=1)
 
 
 def _hash_files(paths: list[str]) -> dict[str, str]:
@@ -646,8 +653,13 @@ class Loop:
             lock.acquire()
         except Exception as err:
             raise RunError(str(err)) from err
+        try:  # an unreadable queue or GitHub is a usage error: nothing is written, no report claims a run
+            self.work = self.find_work()
+        except RunError:
+            lock.release()
+            raise
         handlers = {s: signal.signal(s, self._signal) for s in (signal.SIGINT, signal.SIGTERM)}
-        run_id = _now_id()
+        run_id = _unique_id(self._runs_dir())
         outcome = RunOutcome(Stop.DONE, "every selected item is completed or escalated", run_id)
         if lock.stale is not None:
             orphan = self._kill_orphaned_maker()
@@ -676,7 +688,7 @@ class Loop:
 
     def _select_all(self) -> list[ItemRecord]:
         selected: list[ItemRecord] = []
-        for item in self.find_work():
+        for item in self.work:
             if self.settings.max_items is not None and len(selected) >= self.settings.max_items:
                 break
             decision, reason = self.select(item)
@@ -724,6 +736,11 @@ class Loop:
             return Stop.ESCALATIONS, "every selected item is completed or escalated; escalations need a human"
         return Stop.DONE, "every selected item is completed"
 
+    def _runs_dir(self) -> str:
+        if os.path.basename(self.loop_dir) == ".loop":
+            return os.path.join(self.loop_dir, "runs")
+        return os.path.join(self.loop_dir, ".loop", "runs")
+
     def _write_report(self, outcome: RunOutcome) -> tuple[str, str]:
         secrets = [self.github.config.token] if self.github is not None else []
         report = {
@@ -741,10 +758,8 @@ class Loop:
             "warnings": self.warnings,
             "rules_not_enforced": list(self.rules.not_enforced) if hasattr(self, "rules") else [],
         }
-        runs = os.path.join(self.loop_dir, "runs") if os.path.basename(self.loop_dir) == ".loop" else \
-            os.path.join(self.loop_dir, ".loop", "runs")
         try:
-            path = write_report(runs, report, secrets)
+            path = write_report(self._runs_dir(), report, secrets)
             summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")
             write_summary(summary, report, secrets)
         except (WriteError, OSError) as err:
