@@ -14,6 +14,7 @@ import enum
 import hashlib
 import os
 import re
+import secrets
 import signal
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from loopgate.runner.approvals import Approvals
 from loopgate.runner.atomic import WriteError
 from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.lock import RunLock
-from loopgate.runner.maker import MakerLimits, kill_group, run_maker, write_prompt
+from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
 from loopgate.runner.report import write_report, write_summary
 from loopgate.runner.rules import Rules, read_rules
@@ -192,6 +193,7 @@ class Loop:
         self.records: list[ItemRecord] = []
         self.prs_opened = 0
         self.warnings: list[str] = []
+        self.attempt_token = ""
         self.usage_warned = False
 
     # -- setup -----------------------------------------------------------------------------
@@ -476,17 +478,21 @@ class Loop:
 
     def _maker_started(self, pid: int) -> None:
         with open(self._maker_pid_file(), "w", encoding="utf-8") as handle:
-            handle.write(str(pid))
+            handle.write(f"{pid} {self.attempt_token}")
 
     def _kill_orphaned_maker(self) -> int | None:
-        """A run killed with -9 leaves its maker running; the next run ends it before starting."""
+        """A run killed with -9 leaves its maker running; the next run ends it before starting:
+        its process group, and whatever left the group carrying the attempt's token."""
         try:
             with open(self._maker_pid_file(), encoding="utf-8") as handle:
-                pgid = int(handle.read().strip() or 0)
+                words = handle.read().split()
+            pgid, token = int(words[0]) if words else 0, words[1] if len(words) > 1 else ""
         except (OSError, ValueError):
             return None
         if pgid > 0:
             kill_group(pgid, signal.SIGKILL)
+        if token:
+            end_tokened(token)
         os.unlink(self._maker_pid_file())
         return pgid
 
@@ -507,9 +513,11 @@ class Loop:
         rules = [str(r) for r in (self.spec.get("work_selection_rules") or {}).get("must_skip_and_escalate", [])]
         write_prompt(prompt, record.item.as_dict(), rules, feedback, number)
         self.emit("attempt", {"item": record.item.id, "attempt": number})
+        self.attempt_token = secrets.token_hex(16)
         limits = MakerLimits(runtime, self.budgets.max_tool_calls, cost_left, self.settings.grace)
         made = run_maker(self.maker, worktree, self._env(record, number, prompt, usage_file, worktree), limits,
-                         os.path.join(work_dir, "maker.log"), lambda: bool(self.stop_requested), self._maker_started)
+                         os.path.join(work_dir, "maker.log"), lambda: bool(self.stop_requested), self._maker_started,
+                         token=self.attempt_token)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._maker_pid_file())
         self.usage.add(made.usage)
