@@ -4,6 +4,7 @@ and broken files, directories, and the CLI's exit statuses."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -571,3 +572,89 @@ def test_a_fifo_as_the_schema_or_behind_a_ref_is_never_opened(tmp_path: Path) ->
     assert behind_a_ref.status is GateStatus.ERROR
     assert "the schema's $ref 'pipe.json' cannot be resolved" in behind_a_ref.reason
     assert _run(where, "a.json", schema=".").reason == ".: cannot read the schema: a directory"
+
+
+# -- YAML aliases --------------------------------------------------------------------------------
+# PyYAML shares an aliased value, so a few hundred bytes load at once, but validating walks the
+# expanded tree: 9 nested levels of 9 aliases are 387 million values, minutes of work or more.
+
+TREE_SCHEMA = json.dumps({
+    "type": "object", "additionalProperties": {"$ref": "#/$defs/n"},
+    "$defs": {"n": {"anyOf": [{"type": "string"}, {"type": "integer"},
+                              {"type": "array", "items": {"$ref": "#/$defs/n"}},
+                              {"type": "object", "additionalProperties": {"$ref": "#/$defs/n"}}]}},
+})
+
+
+def _laughs(levels: int) -> str:
+    names = "abcdefghij"[:levels]
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"{name}: &{name} [{','.join([f'*{before}'] * 9)}]" for before, name in itertools.pairwise(names)]
+    return "\n".join(lines) + "\n"
+
+
+def test_a_billion_laughs_yaml_is_a_finding_and_other_files_still_validate(tmp_path: Path, cli: Cli) -> None:
+    """The cli fixture's 60 s timeout fails this test if the expansion is walked (it never ended before)."""
+    bomb = _laughs(10)
+    assert len(bomb) < 400
+    where = _files(tmp_path, {"lol.yaml": bomb, "good.yaml": "k: [1, 2]\n", "bad.json": '{"k": null}\n'},
+                   TREE_SCHEMA)
+    done = cli("schema", "--schema", "schema.json", "lol.yaml", "good.yaml", "bad.json", cwd=where)
+    assert done.returncode == 1, done.stdout + done.stderr
+    # Levels a..e expand to 74,732 values; the first *e on line 6 passes 100,000.
+    assert ("lol.yaml:6:8: LG456 through its aliases the file expands to more than 100,000 values "
+            "(a 'billion laughs' document); not validated") in done.stdout
+    assert "bad.json:1:7: LG451 $.k: None is not valid under any of the given schemas" in done.stdout
+    assert not [line for line in done.stdout.splitlines() if line.startswith("good.yaml:")]
+    assert "1 YAML file not validated: aliases expand it without end or beyond 100,000 values" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_aliases_just_under_the_limit_still_validate(tmp_path: Path) -> None:
+    where = _files(tmp_path, {"wide.yaml": _laughs(5)}, TREE_SCHEMA)  # 74,732 values: below the limit
+    result = _run(where, "wide.yaml")
+    assert result.status is GateStatus.PASSED, _places(result)
+
+
+@pytest.mark.parametrize(("text", "line", "column"), [
+    ("a: &a [1, *a]\n", 1, 11),
+    ("top:\n  b: &b {x: 1, y: *b}\n", 2, 19),
+    ("- ok\n---\nc: &c\n  - d: [*c]\n", 4, 9),
+])
+def test_a_recursive_alias_is_a_finding_not_a_hang(tmp_path: Path, cli: Cli, text: str, line: int,
+                                                   column: int) -> None:
+    where = _files(tmp_path, {"loop.yaml": text}, TREE_SCHEMA)
+    done = cli("schema", "--schema", "schema.json", "loop.yaml", cwd=where)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"loop.yaml:{line}:{column}: LG456 the alias *" in done.stdout
+    assert "is inside the value it names: the document is recursive" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_a_few_aliases_and_a_merge_key_validate_as_written_out(tmp_path: Path) -> None:
+    text = ("base: &base {name: x, size: 2}\n"
+            "one: *base\n"
+            "two: {<<: *base, size: 3}\n"
+            "list: &l [a, b]\n"
+            "again: [*l, *l]\n")
+    where = _files(tmp_path, {"ok.yaml": text, "bad.yaml": text.replace("size: 2", "size: 2.5")},
+                   json.dumps({"type": "object", "additionalProperties": {
+                       "anyOf": [{"type": "object", "properties": {"size": {"type": "integer"}}},
+                                 {"type": "array"}]}}))
+    assert _run(where, "ok.yaml").status is GateStatus.PASSED
+    bad = _run(where, "bad.yaml")
+    assert bad.status is GateStatus.FAILED
+    # Errors under an alias are at the anchored value; `two` overrides the bad size, `again` is arrays.
+    assert _places(bad) == [
+        ("bad.yaml", 1, 29, "LG451", "$.one.size: 2.5 is not of type 'integer'"),
+        ("bad.yaml", 1, 7, "LG451", "$.base: {'name': 'x', 'size': 2.5} is not valid under any of the given schemas"),
+    ]
+
+
+def test_an_alias_bomb_as_the_schema_is_a_bad_schema(tmp_path: Path) -> None:
+    nested = "".join(f"  {line}\n" for line in _laughs(8).splitlines())
+    where = _files(tmp_path, {"schema.yaml": f"$defs:\n{nested}", "good.yaml": "k: 1\n"})
+    result = _run(where, "good.yaml", schema="schema.yaml")
+    assert result.status is GateStatus.ERROR
+    assert [f.code for f in result.findings] == ["LG454"]
+    assert "a 'billion laughs' document" in result.reason

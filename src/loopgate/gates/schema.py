@@ -15,7 +15,9 @@ Each error is a finding at the offending value, with its JSON path, e.g.
 the best-matching error of a file first (as jsonschema's `best_match` ranks them), at most
 20 a file. Lines are exact for JSON and YAML. TOML's parser keeps no positions, so the line
 is the first one that sets the key (best effort; the summary says so). A file that does not
-parse is a finding at the parser's line and column.
+parse is a finding at the parser's line and column. A YAML file whose aliases expand it beyond
+100,000 values (a "billion laughs" document) or without end (an alias inside its own anchor) is
+a finding at that alias, and is not validated.
 
 Examples:
 
@@ -102,6 +104,16 @@ INPUT_NOT_FOUND = codes.define(
     "Check the path; it is relative to the directory the gate runs in.",
     input_error=True,
 )
+YAML_EXPANSION = codes.define(
+    "LG456", "yaml-alias-expansion", E, "A YAML file expands through its aliases without end or beyond reason.",
+    "A YAML alias (`*name`) repeats the value its anchor (`&name`) marks, so a few lines can stand for an "
+    "exponential number of values: a YAML document that expands through aliases to more than 100,000 values "
+    "(a 'billion laughs' document), or one with an alias inside the collection it names (a recursive document, "
+    "which expands without end). Validating would walk every expanded value, for minutes or for ever, so the "
+    "file is not validated; other files are. The position is the alias that passes the limit, or the "
+    "recursive alias.",
+    "Write the repeated values out, or use fewer nested aliases; remove an alias from inside its own anchor.",
+)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,11 @@ class _YamlLoader(_YamlBase):  # type: ignore[misc]
     and `format: date` expects the text."""
 
 
+# A file's values after aliases are expanded; beyond this it is a "billion laughs" document.
+# Far more than a real configuration holds, and low enough that a small file cannot make validating
+# slow: an invalid document of 100,000 values, every one an error, takes jsonschema about 10 s.
+MAX_EXPANDED_VALUES = 100_000
+
 _YamlLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
     for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
@@ -158,7 +175,7 @@ _YamlLoader.yaml_implicit_resolvers = {
 class Raw(NamedTuple):
     """A problem found in a file, as plain data a worker process can send back."""
 
-    kind: str  # "syntax", "schema" or "ref"
+    kind: str  # "syntax", "schema", "ref" or "expansion"
     path: str
     line: int
     column: int
@@ -392,6 +409,9 @@ def _parse(kind: str | None, data: bytes, shown: str) -> tuple[list[Any], str] |
             return [json.loads(data)], ""
         text = data.decode("utf-8-sig")
         if kind == "yaml":
+            expansion = _alias_expansion(text, shown)
+            if expansion is not None:
+                return expansion
             return list(yaml.load_all(text, Loader=_YamlLoader)) or [None], text
         return [_plain(tomllib.loads(text))], text
     except json.JSONDecodeError as err:
@@ -410,6 +430,64 @@ def _parse(kind: str | None, data: bytes, shown: str) -> tuple[list[Any], str] |
         return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
     except RecursionError:
         return Raw("syntax", shown, 1, 1, "nested too deeply to parse")
+
+
+def _alias_expansion(text: str, shown: str) -> Raw | None:
+    """A problem if the text's aliases expand it beyond MAX_EXPANDED_VALUES values, or without end.
+
+    PyYAML shares an aliased value rather than copying it, so loading is cheap, but validating walks
+    the expanded tree. Its size is counted from the parser's events, in one pass over the text: each
+    anchored value's expanded size is kept, and an alias adds the size of its anchor's value. Text
+    without both `&` and `*` has no aliases and skips the pass.
+    """
+    if "&" not in text or "*" not in text:
+        return None
+    counter = _Expansion()
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        message = counter.alias(event) if isinstance(event, yaml.AliasEvent) else counter.other(event)
+        if message:
+            mark = event.start_mark
+            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+            return Raw("expansion", shown, line, column, message)
+    return None
+
+
+class _Expansion:
+    """Counts a YAML stream's values as if every alias were written out, event by event (no recursion)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.sizes: dict[str, int | None] = {}  # anchor -> expanded size of its value; None while still open
+        self.starts: list[tuple[str | None, int]] = []  # open collections: (anchor, total before it)
+
+    def alias(self, event: yaml.AliasEvent) -> str:
+        anchor = event.anchor or ""
+        if anchor in self.sizes and self.sizes[anchor] is None:
+            return (f"the alias *{anchor} is inside the value it names: the document is recursive and expands "
+                    "without end; not validated")
+        self.total += self.sizes.get(anchor) or 0  # an undefined alias counts nothing: loading reports it
+        if self.total > MAX_EXPANDED_VALUES:
+            return (f"through its aliases the file expands to more than {MAX_EXPANDED_VALUES:,} values "
+                    "(a 'billion laughs' document); not validated")
+        return ""
+
+    def other(self, event: yaml.Event) -> str:
+        if isinstance(event, yaml.CollectionStartEvent):
+            self.starts.append((event.anchor, self.total))
+            self.total += 1
+            if event.anchor is not None:
+                self.sizes[event.anchor] = None
+        elif isinstance(event, yaml.ScalarEvent):
+            self.total += 1
+            if event.anchor is not None:
+                self.sizes[event.anchor] = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, before = self.starts.pop()
+            if anchor is not None:
+                self.sizes[anchor] = self.total - before
+        elif isinstance(event, yaml.DocumentEndEvent):
+            self.sizes.clear()  # anchors belong to one document
+        return ""
 
 
 def _plain(value: Any) -> Any:
@@ -790,7 +868,8 @@ def run(options: Options, context: GateContext) -> GateResult:
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
 
 
-_CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA}
+_CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA,
+                                 "expansion": YAML_EXPANSION}
 
 
 def _finding(raw: Raw) -> Finding:
@@ -803,10 +882,14 @@ def _summary(checker: Checker, inputs: _Inputs, outcomes: list[list[Raw]]) -> st
     kinds = [kind_of(full) for _shown, full in inputs.files]
     by_kind = ", ".join(f"{kinds.count(k)} {k.upper()}" for k in ("json", "yaml", "toml") if kinds.count(k))
     bad = sum(1 for outcome in outcomes if outcome)
+    exploded = sum(1 for outcome in outcomes if outcome and outcome[0].kind == "expansion")
     text = (f"{count} file{'s' if count != 1 else ''} ({by_kind}) validated against {checker.label} "
             f"({checker.dialect}, formats {'checked' if checker.formats else 'not checked'})")
     if bad:
         text += f"; {bad} invalid"
+    if exploded:
+        text += (f"; {exploded} YAML file{'s' if exploded != 1 else ''} not validated: aliases expand "
+                 f"{'them' if exploded != 1 else 'it'} without end or beyond {MAX_EXPANDED_VALUES:,} values")
     if "toml" in kinds and bad:
         text += "; TOML lines found by key name (best effort)"
     if inputs.schema_skipped:
