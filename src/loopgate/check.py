@@ -8,8 +8,10 @@ gates that change the working tree (e.g. `generated`) run alone, before the othe
 from __future__ import annotations
 
 import dataclasses
+import queue
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +55,7 @@ class CheckResult:
     planned: list[PlannedGate]
     results: list[GateResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    stopped: str = ""  # "deadline" or "stopped" when gates were abandoned unfinished
 
     def status_of(self, required: bool) -> set[GateStatus]:
         return {r.status for p, r in zip(self.planned, self.results, strict=True) if p.required == required}
@@ -102,23 +105,67 @@ def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]
 
 
 def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | None = None,
-              on_done: Callable[[PlannedGate, GateResult], None] | None = None) -> CheckResult:
+              on_done: Callable[[PlannedGate, GateResult], None] | None = None,
+              deadline: float | None = None, should_stop: Callable[[], bool] | None = None) -> CheckResult:
+    """Run the plan: tree-changing gates alone first, then the rest on `jobs` workers.
+
+    `deadline` (a time.monotonic() value) and `should_stop` let the run loop hold its runtime
+    budget and answer SIGTERM while gates run: the workers are daemon threads, so a gate that
+    never returns (a pathological input) is abandoned, reported as not finished, and cannot
+    keep the process alive.
+    """
     context = context or GateContext()
     results: dict[int, GateResult] = {}
+    lock = threading.Lock()
 
-    def run(index: int) -> None:
-        results[index] = _run_one(plan[index], context)
-        if on_done is not None:
-            on_done(plan[index], results[index])
+    def work(indices: queue.SimpleQueue[int]) -> None:
+        while True:
+            try:
+                index = indices.get_nowait()
+            except queue.Empty:
+                return
+            result = _run_one(plan[index], context)
+            with lock:
+                results[index] = result
+            if on_done is not None:
+                on_done(plan[index], result)
 
     exclusive = [i for i, p in enumerate(plan) if p.spec is not None and p.spec.exclusive]
-    for index in exclusive:
-        run(index)
     rest = [i for i in range(len(plan)) if i not in exclusive]
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(run, rest))
-    outcome = CheckResult(plan, [results[i] for i in range(len(plan))])
+    stopped = ""
+    batches: tuple[tuple[list[int], int], ...] = ((exclusive, 1), (rest, max(1, jobs)))
+    for batch, workers in batches:
+        stopped = stopped or _run_batch(batch, min(workers, len(batch)), work, deadline, should_stop)
+    outcome = CheckResult(plan, [results.get(i) or _unfinished(plan[i], stopped) for i in range(len(plan))])
+    outcome.stopped = stopped
     for planned, result in zip(plan, outcome.results, strict=True):
         outcome.findings.extend(_verdict_findings(planned, result))
     outcome.findings = sort_findings(outcome.findings)
     return outcome
+
+
+def _run_batch(batch: list[int], workers: int, work: Callable[[queue.SimpleQueue[int]], None],
+               deadline: float | None, should_stop: Callable[[], bool] | None) -> str:
+    """Run one batch; "" when it finished, else why it was abandoned ("deadline" / "stopped")."""
+    if not batch:
+        return ""
+    indices: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in batch:
+        indices.put(index)
+    threads = [threading.Thread(target=work, args=(indices,), daemon=True) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    while any(t.is_alive() for t in threads):
+        if deadline is not None and time.monotonic() >= deadline:
+            return "deadline"
+        if should_stop is not None and should_stop():
+            return "stopped"
+        alive = next((t for t in threads if t.is_alive()), None)
+        if alive is not None:
+            alive.join(0.05)
+    return ""
+
+
+def _unfinished(planned: PlannedGate, why: str) -> GateResult:
+    reason = "did not finish within the run's time limit" if why == "deadline" else "not finished: the run was stopped"
+    return GateResult(planned.name, GateStatus.ERROR, reason=reason)

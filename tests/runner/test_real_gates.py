@@ -337,3 +337,26 @@ def test_the_commit_holds_what_the_gates_judged_whatever_the_index_said(tmp_path
     commit = state.items["DOC-1"].extra["commit"]
     assert git(work, "rev-parse", "loop/DOC-1").strip() == commit
     assert "(questions.md)" in git(work, "show", f"{commit}:docs/guide.md")
+
+
+def test_a_gate_that_hangs_cannot_outlast_the_runtime_budget(loop_repo: LoopRepo) -> None:
+    import time
+
+    from loopgate.check import PlannedGate
+    from loopgate.gates.base import GateResult, GateSpec, GateStatus
+
+    def hangs(options: object, context: object) -> GateResult:  # a gate stuck on pathological input
+        time.sleep(60)
+        return GateResult("hang", GateStatus.PASSED)
+
+    loop_repo.set_spec(runtime="3s")
+    _use_real_checklist(loop_repo)
+    real = plan_factory(str(loop_repo.loop))
+    hang = GateSpec("hang", "", "", object, hangs)
+    started = time.monotonic()
+    outcome = Loop(RunSettings(str(loop_repo.loop), grace=0.5),
+                   lambda w, b, i: [*real(w, b, i), PlannedGate("hang", hang, None, True)]).run()
+    assert time.monotonic() - started < 30
+    assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
+    assert outcome.detail == "max runtime reached while the gates ran"  # type: ignore[attr-defined]
+    assert _statuses(loop_repo)["DOC-1"] == "in-progress"  # resumable

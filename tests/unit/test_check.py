@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+
 from loopgate.check import PlannedGate, run_check
 from loopgate.findings import Finding, Severity
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
@@ -114,3 +116,31 @@ def test_independent_gates_run_in_parallel_and_exclusive_ones_alone() -> None:
     assert outcome.exit_code() == 0
     assert state["max"] == 2
     assert state["exclusive_overlap"] is False
+
+
+def _hangs(options: object, context: object) -> GateResult:
+    """Stands in for a gate stuck on a pathological input: no real gate should ever do this."""
+    time.sleep(30)
+    return GateResult("hang", GateStatus.PASSED)
+
+
+def _quick(options: object, context: object) -> GateResult:
+    return GateResult("quick", GateStatus.PASSED)
+
+
+HANG = GateSpec("hang", "", "", object, _hangs)
+QUICK = GateSpec("quick", "", "", object, _quick)
+
+
+@pytest.mark.parametrize("why", ["deadline", "stopped"])
+def test_a_gate_that_never_returns_is_abandoned_at_the_deadline_or_on_stop(why: str) -> None:
+    plan = [PlannedGate("hang", HANG, None, True), PlannedGate("quick", QUICK, None, True)]
+    started = time.monotonic()
+    outcome = run_check(plan, jobs=2, deadline=started + 0.3 if why == "deadline" else None,
+                        should_stop=(lambda: time.monotonic() > started + 0.3) if why == "stopped" else None)
+    assert time.monotonic() - started < 10  # not the 30 s the gate would take
+    assert outcome.stopped == why
+    hang, quick = outcome.results
+    assert quick.status is GateStatus.PASSED
+    assert hang.status is GateStatus.ERROR and ("time limit" in hang.reason or "stopped" in hang.reason)
+    assert outcome.exit_code() == 2

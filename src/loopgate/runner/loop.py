@@ -398,7 +398,13 @@ class Loop:
         outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree),
                             on_done=lambda p, r: self.emit("gate", {"item": item.id, "gate": p.name,
                                                                      "status": r.status.value,
-                                                                     "baseline": required_only}))
+                                                                     "baseline": required_only}),
+                            deadline=time.monotonic() + max(self.remaining_runtime(), 0.0),
+                            should_stop=lambda: bool(self.stop_requested))
+        if outcome.stopped == "deadline":
+            raise _BudgetStop("max runtime reached while the gates ran")
+        if outcome.stopped:
+            raise _Interrupted(self.stop_requested or "a stop signal")
         return [{"gate": p.name, "required": p.required, **r.as_dict()}
                 for p, r in zip(plan, outcome.results, strict=True)]
 
