@@ -89,6 +89,26 @@ def cli() -> Cli:
     return _cli
 
 
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit cache for every hook test."""
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+def try_repo(repo: Repo, hook_id: str, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
+    """The real `pre-commit try-repo` of this checkout (uncommitted changes included, hooks from
+    its .pre-commit-hooks.yaml, which a docs test keeps generated), run in the scratch `repo`."""
+    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook_id, "--verbose"]
+    if files:
+        command += ["--files", *files]
+    return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True, check=False,
+                          timeout=300)
+
+
 @pytest.fixture
 def new_repo(tmp_path: Path) -> Callable[[str], Repo]:
     """Another, empty repository (no commits) under tmp_path."""

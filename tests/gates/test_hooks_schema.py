@@ -10,29 +10,14 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from loopgate.gates import schema
 from loopgate.hooks import manifest
 
-from .conftest import Repo, git_env, make_repo
-
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / ".pre-commit-hooks.yaml"
-
-
-def _manifest_ids() -> set[str]:
-    if not MANIFEST.exists():
-        return set()
-    return {hook["id"] for hook in yaml.safe_load(MANIFEST.read_text(encoding="utf-8")) or []}
-
-
-def _needs(hook_id: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(hook_id not in _manifest_ids(), reason="hook not in manifest yet")
+from .conftest import Repo, make_repo, try_repo
 
 
 def test_hook_declaration() -> None:
@@ -43,13 +28,6 @@ def test_hook_declaration() -> None:
     assert hook["types_or"] == ["json", "yaml", "toml"]
     generated = yaml.safe_load(manifest())
     assert hook in generated, "`loopgate hooks` writes the hook as declared"
-
-
-def try_repo(source: Path, repo: Repo, hook_id: str, home: Path) -> subprocess.CompletedProcess[str]:
-    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(source), hook_id, "--verbose"]
-    return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True, check=False,
-                          timeout=300)
 
 
 CONFIG_SCHEMA = {
@@ -90,7 +68,6 @@ def check_hook_output(done: subprocess.CompletedProcess[str]) -> None:
     assert "the schema file schemas/config.schema.json itself not validated" in out
 
 
-@_needs("loopgate-schema")
-def test_schema_hook_validates_staged_data_files(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_schema_hook_validates_staged_data_files(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = scratch_repo(tmp_path / "scratch")
-    check_hook_output(try_repo(ROOT, repo, "loopgate-schema", tmp_path_factory.mktemp("pre-commit-home")))
+    check_hook_output(try_repo(repo, "loopgate-schema", pre_commit_home))

@@ -6,45 +6,16 @@ virtualenv, exactly as a user's pre-commit would, and runs one hook in a scratch
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from loopgate.gates import forbidden, scope, secrets
 
-from .conftest import Repo, git_env, make_repo
+from .conftest import make_repo, try_repo
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = ROOT / ".pre-commit-hooks.yaml"
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
-
-
-def _manifest_ids() -> set[str]:
-    if not MANIFEST.exists():
-        return set()
-    return {hook["id"] for hook in yaml.safe_load(MANIFEST.read_text(encoding="utf-8")) or []}
-
-
-def _needs(hook_id: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(hook_id not in _manifest_ids(), reason="hook not in manifest yet")
-
-
-@pytest.fixture(scope="module")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pre-commit-home")
-
-
-def _try_repo(repo: Repo, hook_id: str, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
-    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook_id, "--verbose"]
-    if files:
-        command += ["--files", *files]
-    return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True, check=False,
-                          timeout=300)
 
 
 @pytest.mark.parametrize("module", [scope, forbidden, secrets])
@@ -56,7 +27,6 @@ def test_hook_declarations(module: Any) -> None:
     assert {"id", "name", "description", "entry", "language"} <= set(hook)
 
 
-@_needs("loopgate-scope")
 def test_scope_hook_judges_the_staged_change(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = make_repo(tmp_path / "scratch")
     repo.write("pyproject.toml", '[tool.loopgate.gates.scope]\nallow = ["docs/**"]\n')
@@ -65,13 +35,12 @@ def test_scope_hook_judges_the_staged_change(tmp_path: Path, pre_commit_home: Pa
     repo.write("docs/ok.md")
     repo.git("rm", "-q", "src/old.py")
     repo.git("add", "-A")
-    done = _try_repo(repo, "loopgate-scope", pre_commit_home)
+    done = try_repo(repo, "loopgate-scope", pre_commit_home)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "src/old.py:1:1: LG401 src/old.py (deleted) is outside the allowed paths" in done.stdout
     assert "docs/ok.md:" not in done.stdout
 
 
-@_needs("loopgate-forbidden")
 def test_forbidden_hook_blocks_a_staged_env_file(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = make_repo(tmp_path / "scratch")
     repo.write("README.md")
@@ -79,13 +48,12 @@ def test_forbidden_hook_blocks_a_staged_env_file(tmp_path: Path, pre_commit_home
     repo.write(".env", "DEBUG=1\n")
     repo.write("src/app.py")
     repo.git("add", "-A")
-    done = _try_repo(repo, "loopgate-forbidden", pre_commit_home)
+    done = try_repo(repo, "loopgate-forbidden", pre_commit_home)
     assert done.returncode == 1, done.stdout + done.stderr
     assert ".env:1:1: LG411 .env is forbidden by '.env*' (default: secrets and key files)" in done.stdout
     assert "src/app.py:" not in done.stdout
 
 
-@_needs("loopgate-secrets")
 def test_secrets_hook_names_the_kind_never_the_value(tmp_path: Path, pre_commit_home: Path) -> None:
     repo = make_repo(tmp_path / "scratch")
     repo.write("README.md")
@@ -93,7 +61,7 @@ def test_secrets_hook_names_the_kind_never_the_value(tmp_path: Path, pre_commit_
     repo.write("config/settings.py", f'KEY = "{AWS}"\n')
     repo.write("config/clean.py", "DEBUG = True\n")
     repo.git("add", "-A")
-    done = _try_repo(repo, "loopgate-secrets", pre_commit_home, "config/settings.py", "config/clean.py")
+    done = try_repo(repo, "loopgate-secrets", pre_commit_home, "config/settings.py", "config/clean.py")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "config/settings.py:1:8: LG421 possible secret: AWS Access Key (value not shown)" in done.stdout
     assert AWS not in done.stdout + done.stderr
