@@ -10,7 +10,6 @@ for the http codes, a real HTTP server on 127.0.0.1. The checker codes run `run_
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -32,24 +31,13 @@ from loopgate.gates import command, forbidden, generated, links, schema, scope, 
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 from loopgate.gates.registry import gates
 
+from .conftest import Repo, git_env, make_repo
+
 PY = sys.executable
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"  # the documented example key, split so no scanner flags this file
 FAST = {"request_timeout": 0.5, "backoff": 0.05, "retries": 0, "max_retry_wait": 1.0}
 SPEC_WITH_SCOPE = "# Loop Spec: Docs\n\n## Scope\n- allowed paths: docs/**\n- forbidden paths: `**/auth/**`\n"
 ORIGIN = ("quality-gate-checklist.md", 7, 5)  # where a checklist entry is, for the checker's codes
-
-
-def git_env() -> dict[str, str]:
-    """The environment without anything that could point git at another repository or config."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0")
-    return env
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=root, env=git_env(), capture_output=True, text=True, check=False)
-    assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr}"
-    return done.stdout
 
 
 # -- a world per test: a repository (copied from one template), a server, monkeypatch -------------
@@ -81,30 +69,20 @@ class World:
     monkeypatch: pytest.MonkeyPatch
 
     def write(self, rel: str, text: str = "x\n") -> Path:
-        target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        return target
+        return Repo(self.root).write(rel, text)
 
     def commit(self) -> None:
-        git(self.root, "add", "-A")
-        git(self.root, "commit", "-q", "--no-verify", "-m", "change")
+        Repo(self.root).commit()
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("template") / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    for key, value in (("user.name", "Loop Tester"), ("user.email", "loop@example.invalid"),
-                       ("commit.gpgsign", "false")):
-        git(root, "config", key, value)
+    """The repository every test copies: README.md, docs/guide.md, src/app.py, committed on main."""
+    repo = make_repo(tmp_path_factory.mktemp("template") / "repo")
     for rel, text in (("README.md", "# demo\n"), ("docs/guide.md", "guide\n"), ("src/app.py", "print('hi')\n")):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text, encoding="utf-8")
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "-m", "initial")
-    return root
+        repo.write(rel, text)
+    repo.commit("initial")
+    return repo.path
 
 
 @pytest.fixture(scope="module")
