@@ -329,6 +329,15 @@ def _is_plain(raw: str) -> bool:
         and raw not in (".", "..") and not raw.startswith("../") and not raw.endswith("/")
 
 
+def not_regular(mode: int) -> str:
+    """What a path that is not a regular file is, for the message: gates never open FIFOs or devices."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
+    return "not a regular file (a socket or a device); not opened"
+
+
 def read_list(files_from: str, cwd: str) -> list[str]:
     """Paths from a file or stdin: NUL-separated if the data holds a NUL, else one a line."""
     try:

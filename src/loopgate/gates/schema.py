@@ -55,6 +55,7 @@ from referencing.jsonschema import DRAFT202012, specification_with
 from loopgate import codes
 from loopgate.artifacts.schema import load_schema, schema_names
 from loopgate.findings import Finding, Severity
+from loopgate.gates._changes import not_regular
 from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
@@ -937,13 +938,7 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
 
 
 def _not_a_file(mode: int) -> str:
-    if mode == 0:
-        return "no such file or directory"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
-    return "not a regular file (a socket or a device); not opened"
+    return "no such file or directory" if mode == 0 else not_regular(mode)
 
 
 def _walk(top: str, rel: str = "") -> Iterator[tuple[str, bool]]:

@@ -58,6 +58,7 @@ from loopgate.gates._changes import (
     Target,
     Targets,
     error_result,
+    not_regular,
     read_blobs,
     targets,
 )
@@ -199,13 +200,7 @@ def _not_regular(full: str) -> str:
         mode = os.stat(full).st_mode
     except OSError as err:
         return err.strerror or str(err)
-    if stat.S_ISREG(mode):
-        return ""
-    if stat.S_ISDIR(mode):
-        return "it is a directory"
-    if stat.S_ISFIFO(mode):
-        return "it is a FIFO (named pipe), not a regular file; not opened, as reading it could wait for ever"
-    return "it is not a regular file (a socket or a device); not opened"
+    return "" if stat.S_ISREG(mode) else "it is " + not_regular(mode)
 
 
 def _scan_file(target: Target, path: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
