@@ -7,8 +7,18 @@ off with `--no-formats`). A relative `$ref` is read from next to the schema file
 `$ref`s are not fetched.
 
 Files come as arguments (as pre-commit passes them) or as directories, searched for `*.json`,
-`*.yaml`, `*.yml` and `*.toml` (hidden directories and the schema file itself skipped). The
-kind is the extension's. Every document of a multi-document YAML file is validated.
+`*.yaml`, `*.yml` and `*.toml` (hidden directories and the schema file itself skipped; symlinked
+directories not followed). The kind is the extension's. Every document of a multi-document YAML
+file is validated.
+
+YAML is read as YAML 1.2, as GitHub Actions, Kubernetes and check-jsonschema read it: only
+`true`/`false` are booleans (`on:`, `yes`, `no`, `off` are strings), `0777` is decimal, `0o17`
+octal, dates and `1:30` are strings. A key that is not a string (`1.5:`, `null:`) is read as its
+JSON text; a key that is a list or mapping is LG459. JSON is read as RFC 8259 JSON: `NaN` and
+`Infinity` are LG457 (`--json-nan` accepts them), and a key given twice in a JSON object or YAML
+mapping is LG458 (`--duplicate-keys` accepts it, the last one counting); such files are still
+validated. Lists and objects nested beyond about 1,000 levels, and integers of more than 4,300
+digits, are LG460 and not validated.
 
 Each error is a finding at the offending value, with its JSON path, e.g.
 `config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
@@ -41,7 +51,7 @@ from loopgate.artifacts.schema import schema_names
 from loopgate.findings import Finding, Severity
 from loopgate.gates._schema.expansion import MAX_EXPANDED_VALUES
 from loopgate.gates._schema.loading import Checker, SchemaProblem, build_checker, not_a_file
-from loopgate.gates._schema.reading import KINDS, Raw, kind_of
+from loopgate.gates._schema.reading import KINDS, Raw, Rules, kind_of
 from loopgate.gates._schema.validating import check_files
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
@@ -96,6 +106,36 @@ YAML_EXPANSION = codes.define(
     "recursive alias.",
     "Write the repeated values out, or use fewer nested aliases; remove an alias from inside its own anchor.",
 )
+NON_FINITE = codes.define(
+    "LG457", "json-non-finite-number", E, "A JSON file holds NaN, Infinity or -Infinity.",
+    "RFC 8259 JSON has no NaN or infinite numbers; Python's reader accepts them as an extension, and other "
+    "readers (browsers, Go, jq, databases) refuse the file or read something else. The position is the value. "
+    "The file is still validated (as Python reads it). YAML's `.nan` and `.inf` are YAML 1.2 and not reported.",
+    "Write a finite number or null, or a string; or pass `--json-nan` if the file is meant for Python's reader.",
+)
+DUPLICATE_KEY = codes.define(
+    "LG458", "duplicate-key", E, "A JSON object or YAML mapping gives the same key twice.",
+    "Which of the two values counts depends on the reader: Python's json and PyYAML keep the last, other JSON "
+    "readers the first or refuse the file, and YAML 1.2 forbids it (ruamel.yaml, and so check-jsonschema, "
+    "refuses the file). The position is the second key. The file is still validated, with the last value. "
+    "Keys brought in by a YAML merge (`<<: *defaults`) and overridden are not duplicates.",
+    "Remove one of the two keys; or pass `--duplicate-keys` to accept them (the last one counting).",
+)
+COMPLEX_KEY = codes.define(
+    "LG459", "yaml-complex-key", E, "A YAML mapping key is a list or a mapping.",
+    "YAML allows any value as a key (`? [a, b]`), JSON only strings, so the document has no JSON form for the "
+    "schema to judge: the file is not validated. Scalar keys that are not strings (`1.5:`, `null:`, `true:`) "
+    "are read as the JSON text of their value (`\"1.5\"`, `\"null\"`, `\"true\"`), not reported.",
+    "Use a string key (quote it), or restructure the data as a list of entries.",
+)
+BEYOND_LIMITS = codes.define(
+    "LG460", "beyond-reader-limits", E, "A file nests too deeply or holds a number too long to read.",
+    "Lists and objects nested more than about 1,000 levels deep (libyaml's limit, and Python's recursion limit "
+    "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
+    "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
+    "comes near either limit; a file that does is generated, corrupt or hostile.",
+    "Flatten the data, or write the long number as a string.",
+)
 
 
 @dataclass(frozen=True)
@@ -108,6 +148,10 @@ class Options:
         f"Validate against a schema that ships with loopgate: {', '.join(schema_names())}.", metavar="NAME"))
     formats: bool = field(default=True, metadata=opt(
         "Check `format` keywords (date, email, uri, ...)."))
+    json_nan: bool = field(default=False, metadata=opt(
+        "Accept NaN, Infinity and -Infinity in JSON files (RFC 8259 JSON has none; LG457 otherwise)."))
+    duplicate_keys: bool = field(default=False, metadata=opt(
+        "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
         "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
 
@@ -148,7 +192,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         skipped = f"; {inputs.not_regular} not regular files skipped" if inputs.not_regular else ""
         return GateResult(NAME, GateStatus.SKIPPED, [], timer.elapsed(),
                           f"no JSON, YAML or TOML files given; nothing validated against {checker.label}{skipped}")
-    outcomes = check_files(checker, inputs.files, options.jobs)
+    outcomes = check_files(checker, inputs.files, options.jobs, Rules(options.json_nan, options.duplicate_keys))
     findings = [_finding(raw) for outcome in outcomes for raw in outcome]
     summary = _summary(checker, inputs, outcomes)
     unresolved = [f for f in findings if f.code == BAD_SCHEMA.code]
@@ -158,7 +202,8 @@ def run(options: Options, context: GateContext) -> GateResult:
 
 
 _CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA,
-                                 "expansion": YAML_EXPANSION}
+                                 "expansion": YAML_EXPANSION, "nan": NON_FINITE, "duplicate": DUPLICATE_KEY,
+                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS}
 
 
 def _finding(raw: Raw) -> Finding:
@@ -200,19 +245,23 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
 
     for given in paths:
         full = given if cwd == "." else os.path.join(cwd, given)
-        shown = os.path.normpath(given).replace(os.sep, "/")
+        shown = printable(os.path.normpath(given).replace(os.sep, "/"))
         try:
             mode = os.stat(full).st_mode
         except OSError:
             mode = 0
         if stat.S_ISDIR(mode):
-            for rel, regular in _walk(full):
-                if not regular:
+            for rel, what in _walk(full):
+                name = printable(rel if shown == "." else f"{shown}/{rel}" if rel else shown)
+                if what == "unlistable":
+                    inputs.problems.append(INPUT_NOT_FOUND.at(name, 1, 1, f"{name}: a directory that cannot be listed "
+                                                              f"({_why_unlistable(os.path.join(full, rel))})"))
+                elif what == "special":
                     inputs.not_regular += 1  # a FIFO, socket or device: never opened (a FIFO would block)
                 elif is_schema(os.path.join(full, rel)):
                     inputs.schema_skipped = True
                 else:
-                    inputs.files.append((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel)))
+                    inputs.files.append((name, os.path.join(full, rel)))
         elif not stat.S_ISREG(mode):
             inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: {not_a_file(mode)}"))
         elif is_schema(full):
@@ -226,23 +275,46 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
 
 
 
-def _walk(top: str, rel: str = "") -> Iterator[tuple[str, bool]]:
-    """(path relative to `top`, '/'-separated; a regular file?) for each entry under `top` with a known
-    extension, in a stable order: a directory's files, then its subdirectories. scandir's entry types
-    cost no extra stat, so telling a FIFO (which would block when opened) from a file is free."""
+def _why_unlistable(path: str) -> str:
     try:
-        with os.scandir(os.path.join(top, rel) if rel else top) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError:
-        return
-    subdirs = []
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
-                subdirs.append(entry.name)
-        elif kind_of(entry.name) is not None and not (entry.is_symlink() and entry.is_dir()):
-            # A dangling symlink counts as a file: reading it then says it cannot be read.
-            regular = entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
-            yield f"{rel}/{entry.name}" if rel else entry.name, regular
-    for name in subdirs:
-        yield from _walk(top, f"{rel}/{name}" if rel else name)
+        os.scandir(path).close()
+    except OSError as err:
+        return str(err.strerror or err)
+    return "it changed while it was read"
+
+
+def _walk(top: str) -> Iterator[tuple[str, str]]:
+    """(path relative to `top`, '/'-separated; "file", "special" or "unlistable") for each entry under
+    `top` with a known extension, and each directory that cannot be listed, in a stable order: a
+    directory's files, then its subdirectories. scandir's entry types cost no extra stat, so telling a
+    FIFO (which would block when opened) from a file is free. A stack, not recursion: a tree may be
+    deeper than Python's recursion limit."""
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(os.path.join(top, rel) if rel else top) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            yield rel, "unlistable"
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
+                    subdirs.append(f"{rel}/{entry.name}" if rel else entry.name)
+            elif kind_of(entry.name) is not None and not (entry.is_symlink() and entry.is_dir()):
+                # A dangling symlink counts as a file: reading it then says it cannot be read.
+                regular = entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+                yield f"{rel}/{entry.name}" if rel else entry.name, "file" if regular else "special"
+        pending += reversed(subdirs)
+
+
+def printable(path: str) -> str:
+    """A path as the findings show it. A name that is not UTF-8 (bytes the OS gave us as lone surrogates)
+    is shown with `\\xNN` escapes, so every output format (JSON, SARIF, JUnit XML) stays valid."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path

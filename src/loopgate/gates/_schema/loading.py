@@ -24,7 +24,7 @@ from loopgate.artifacts.schema import load_schema, schema_names
 from loopgate.gates._changes import not_regular
 from loopgate.gates._positions import Path, Position, json_positions, yaml_positions
 from loopgate.gates._schema.fast import fast_path
-from loopgate.gates._schema.reading import Raw, YamlLoader, kind_of, parse
+from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -197,10 +197,11 @@ def load_schema_file(full: str, shown: str) -> Any:
             data = handle.read()
     except OSError as err:
         return SchemaProblem(shown, 1, 1, f"{shown}: cannot read the schema: {err.strerror or err}")
-    parsed = parse(kind_of(full) if kind_of(full) == "yaml" else "json", data, shown)
+    # A schema is read as it is written (the last of two keys counts): the rules are for the data files.
+    parsed = parse(kind_of(full) if kind_of(full) == "yaml" else "json", data, shown, Rules(True, True))
     if isinstance(parsed, Raw):
         return SchemaProblem(shown, parsed.line, parsed.column, f"{shown}: the schema is not valid: {parsed.message}")
-    documents, _text = parsed
+    documents = parsed.documents
     if len(documents) != 1 or not isinstance(documents[0], (dict, bool)):
         return SchemaProblem(shown, 1, 1, f"{shown}: a schema is one JSON object (or true/false)")
     return documents[0]
@@ -220,7 +221,7 @@ def _schema_position(shown: str, full: str, path: Path) -> Position:
     except (OSError, UnicodeDecodeError):
         return 1, 1
     if kind_of(shown) == "yaml":
-        return yaml_positions(text, 0, [path], YamlLoader)[0]
+        return yaml_positions(text, 0, [path])[0]
     return json_positions(text, [path])[0]
 
 
