@@ -60,6 +60,9 @@ Stop when one of these is true:
 
 ## Rollout
 - mode: {mode}
+
+## Sandbox
+- contain: {contain}
 """
 CHECKLIST = """\
 # Quality Gate Checklist: Docs Repair
@@ -149,10 +152,13 @@ class LoopRepo:
     loop: Path
 
     def set_spec(self, maker: str = "good", iterations: int = 3, runtime: str = "5 minutes",
-                 mode: str = "shadow") -> None:
+                 mode: str = "shadow", contain: bool = True) -> None:
+        """`contain=False` runs the maker uncontained: the path where no sandbox is available, whose
+        own defences (process-group and token kills, tamper checks) those tests prove."""
         command = MAKERS.get(maker, maker)
         (self.loop / "LOOP_SPEC.md").write_text(SPEC.format(maker=command.replace("\n", " "), iterations=iterations,
-                                                             runtime=runtime, mode=mode))
+                                                             runtime=runtime, mode=mode,
+                                                             contain="yes" if contain else "no"))
         self.commit("spec")
 
     def commit(self, message: str) -> None:

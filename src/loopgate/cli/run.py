@@ -132,6 +132,8 @@ def _describe(kind: str, data: dict[str, Any]) -> tuple[str, str]:
                 f"item {data['item']}: gates running")
     if kind == "warning":
         return f"warning: {data['message']}", ""
+    if kind == "containment":
+        return f"the maker runs contained by {data['tool']} (network: {data['network']})", ""
     if kind == "stale-lock":
         return f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state", ""
     return "", ""

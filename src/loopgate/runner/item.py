@@ -24,6 +24,7 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     PlanFactory,
+    PushAttempt,
 )
 from loopgate.runner.progress import NoProgress
 from loopgate.runner.queue import WorkItem
@@ -81,6 +82,10 @@ class ItemWork:
             except ControlFileEdited as err:
                 ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                              "the maker may not change the loop's own rules")
+                return
+            except PushAttempt as err:
+                ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
+                             "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
                 return
             except GateSuppressed as err:
                 ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "

@@ -19,6 +19,7 @@ from loopgate.runner.control import control_files
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
 from loopgate.runner.rules import Rules, read_rules
+from loopgate.runner.sandbox import Containment, SandboxConfig, SandboxError, probe
 from loopgate.runner.spend import Budgets
 from loopgate.runner.state import LoopState, load_state
 from loopgate.verify import VerifySettings, load_artifact, run_verify
@@ -43,6 +44,8 @@ class LoadedLoop:
     runtime_dir: str
     github: GitHub | None
     token_env: str
+    sandbox: SandboxConfig
+    containment: Containment
 
 
 def load(settings: RunSettings) -> LoadedLoop:
@@ -91,9 +94,24 @@ def load(settings: RunSettings) -> LoadedLoop:
     loop_key = hashlib.sha256(loop_dir.encode()).hexdigest()[:12]
     runtime_dir = os.path.join(gitops.common_dir(root), "loopgate", loop_key)
     github, token_env = _github(spec)
+    sandbox, containment = _containment(spec, mode)
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       gitops.Worktrees(root), state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env)
+                      github, token_env, sandbox, containment)
+
+
+def _containment(spec: dict[str, Any], mode: str) -> tuple[SandboxConfig, Containment]:
+    """The spec's sandbox and what this machine gives; `pr` mode refuses to run uncontained
+    unless the spec opts out in so many words."""
+    sandbox = SandboxConfig.from_spec(spec)
+    try:
+        containment = probe(sandbox)
+    except SandboxError as err:
+        raise RunError(str(err)) from err
+    if mode == "pr" and not containment.contained and not sandbox.allow_uncontained:
+        raise RunError(f"mode 'pr' runs the maker contained, and it cannot be here: {containment.why} "
+                       "(to run it uncontained anyway, add `- allow uncontained: yes` under ## Sandbox)")
+    return sandbox, containment
 
 
 def _mode(settings: RunSettings, spec: dict[str, Any], readiness_ok: bool) -> str:

@@ -104,6 +104,11 @@ class Loop:
             outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
+        if loop.containment.contained:
+            self.emit("containment", loop.containment.as_dict())
+        elif not self.settings.dry_run:
+            ctx.warn(f"the maker runs uncontained: {loop.containment.why}; it can read your files and "
+                     "credentials and push with them (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
         try:
@@ -206,6 +211,7 @@ class Loop:
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
+            "contained": loop.containment.contained, "containment": loop.containment.as_dict(),
             "stale_lock": outcome.stale_lock,
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),

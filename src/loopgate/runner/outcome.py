@@ -96,3 +96,7 @@ class ControlFileEdited(Exception):
 
 class GateSuppressed(Exception):
     """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
+
+
+class PushAttempt(Exception):
+    """The refs of a remote on this machine changed during the attempt: the maker pushed."""
