@@ -30,9 +30,11 @@ from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
 from loopgate.runner.atomic import WriteError
+from loopgate.runner.attempt_budget import AttemptBudget, environment_failure, run_stop, unpriced
 from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.lock import RunLock
-from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.pricing import SpendError, from_budgets, preflight
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
 from loopgate.runner.report import write_report, write_summary
 from loopgate.runner.rules import Rules, read_rules
@@ -122,6 +124,10 @@ class RunOutcome:
 class _EnvironmentStop(Exception):
     """A gate or the maker failed for a reason outside the change: stop the run."""
 
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix  # what the user must change; the item resumes next run
+
 
 class _BudgetStop(Exception):
     """A budget ran out."""
@@ -195,6 +201,8 @@ class Loop:
         self.warnings: list[str] = []
         self.attempt_token = ""
         self.usage_warned = False
+        self.incomplete_attempts = 0
+        self.spend_warning = ""
 
     # -- setup -----------------------------------------------------------------------------
     def _load(self) -> None:
@@ -218,11 +226,20 @@ class Loop:
         self.readiness_ok = READINESS in arts and all(
             c.get("checked") for group in arts[READINESS].data.get("checks", {}).values() for c in group)
         self.budgets = Budgets.from_spec(self.spec)
+        try:
+            self.spend = from_budgets(self.spec.get("budgets") or {})
+        except SpendError as err:
+            raise RunError(str(err)) from err
+        self.budgets.max_cost = self.spend.max_cost_usd  # in USD, converted at the spec's rate
+        self.attempt_budget = AttemptBudget.from_budgets(self.spec.get("budgets") or {})
         self.rules: Rules = read_rules(self.spec, self.policy)
         self.mode = self._mode()
         self.maker = self.settings.maker or str((self.spec.get("roles") or {}).get("maker_command", "")).strip("` ")
         if not self.maker and not self.settings.dry_run:
             raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
+        refusal, self.spend_warning = preflight(self.spend, self.maker)
+        if refusal and not self.settings.dry_run:
+            raise RunError(refusal)
         try:
             self.root = gitops.repo_root(self.loop_dir)
         except gitops.GitError as err:
@@ -509,6 +526,8 @@ class Loop:
         cost_left = self.remaining_cost()
         if cost_left is not None and cost_left <= 0:
             raise _BudgetStop("max cost reached")
+        if self.spend.max_tokens is not None and self.usage.tokens >= self.spend.max_tokens:
+            raise _BudgetStop("max tokens reached")
         self.worktrees.reset(record.item.id, self.base)
         plan = self.plan_factory(worktree, self.base, record.item)
         before = self._control_snapshot(worktree, _gate_files(plan, self.root))
@@ -520,49 +539,69 @@ class Loop:
         write_prompt(prompt, record.item.as_dict(), rules, feedback, number)
         self.emit("attempt", {"item": record.item.id, "attempt": number})
         self.attempt_token = secrets.token_hex(16)
-        limits = MakerLimits(runtime, self.budgets.max_tool_calls, cost_left, self.settings.grace)
-        made = run_maker(self.maker, worktree, self._env(record, number, prompt, usage_file, worktree), limits,
-                         os.path.join(work_dir, "maker.log"), lambda: bool(self.stop_requested), self._maker_started,
-                         token=self.attempt_token)
+        limits = self.attempt_budget.limits(runtime, self.spend, self.usage, self.settings.grace)
+        env = {**self._env(record, number, prompt, usage_file, worktree),
+               **self.attempt_budget.env(limits, self.spend, self.usage)}
+        made = run_maker(self.maker, worktree, env, limits, os.path.join(work_dir, "maker.log"),
+                         lambda: bool(self.stop_requested), self._maker_started, token=self.attempt_token)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._maker_pid_file())
         self.usage.add(made.usage)
+        self.incomplete_attempts += not made.usage.complete
         self._warn_unreported_usage(made.usage)
         entry: dict[str, Any] = {"attempt": number, "maker": {"exit_code": made.exit_code, "stopped": made.stopped,
                                                              "duration": round(made.duration, 3),
-                                                             "usage": made.usage.as_dict()}}
+                                                             "usage": made.usage.as_dict(),
+                                                             "cost_from": made.cost_from,
+                                                             "agent": made.status.as_dict()}}
         record.attempts.append(entry)
         if not made.started:
             raise _EnvironmentStop(made.error)
-        return self._judge(record, entry, made.stopped, before, worktree, plan)
+        return self._judge(record, entry, made, before, worktree, plan)
 
-    def _judge(self, record: ItemRecord, entry: dict[str, Any], stopped: str, before: dict[str, str],
+    def _environment(self, record: ItemRecord, entry: dict[str, Any], made: MakerRun,
+                     empty_diff: bool | None) -> None:
+        """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
+        Refused edits count only once the attempt is known to have changed nothing (`empty_diff`):
+        work that got done anyway is judged."""
+        earlier = sum(int(a["maker"].get("agent", {}).get("permission_denials", 0)) for a in record.attempts[:-1])
+        failure = environment_failure(made, self.maker, earlier) or unpriced(made, self.spend)
+        if failure is None or (failure.kind == "permission" and empty_diff is not True):
+            return
+        entry["environment"] = {"kind": failure.kind, "detail": failure.detail, "fix": failure.fix}
+        raise _EnvironmentStop(str(failure), failure.fix)
+
+    def _judge(self, record: ItemRecord, entry: dict[str, Any], made: MakerRun, before: dict[str, str],
                worktree: str, plan: list[PlannedGate]) -> dict[str, Any]:
         """The checker's verdict on an attempt the maker has finished: never the maker's own."""
-        if stopped in ("signal", "timeout", "cost"):
+        stopped = made.stopped
+        if stopped == "signal" or run_stop(stopped):
             entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
         if stopped == "signal":
             return entry
-        if stopped in ("timeout", "cost"):
-            raise _BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
-                              else "max cost reached during an attempt")
+        if run_stop(stopped):
+            raise _BudgetStop(run_stop(stopped))
         edited = self._edited_control_files(before, worktree)
         if edited:
             raise _ControlFileEdited(", ".join(edited))
         moved = self.worktrees.head_moved(record.item.id, self.base)
         if moved:
             raise _ControlFileEdited(f"its worktree's HEAD: {moved}")
+        self._environment(record, entry, made, empty_diff=None)
         self.worktrees.candidate(record.item.id, self.base)
-        if stopped == "tool-calls":
-            entry["verdict"] = "over-budget"
-            entry["feedback"] = f"the attempt used more than {self.budgets.max_tool_calls} tool calls"
-            entry["signature"] = "over-budget"
-            return entry
+        over = self.attempt_budget.over_budget(stopped)
+        if over:  # the item's own overrun: recorded, and the work it paid for is still judged
+            entry["over_budget"] = over
+            self.state.item(record.item.id).extra["attempt_stopped"] = f"attempt {entry['attempt']}: {over}"
+            if self.remaining_runtime() <= 0:
+                raise _BudgetStop("max runtime reached during an attempt")
         diff = self.worktrees.diff(record.item.id, self.base)
         entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
         entry["changed_files"] = self.worktrees.changed_files(record.item.id, self.base)
+        self._environment(record, entry, made, empty_diff=not diff.strip())
         if not diff.strip():
-            entry.update(verdict="no-change", feedback="the attempt changed no file", signature="no-change")
+            entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
+                         signature="no-change")
             return entry
         suppressions = added_suppressions(diff)
         if suppressions:
@@ -574,7 +613,7 @@ class Loop:
             raise _EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
         failed = [g for g in gates if g["required"] and g["status"] == GateStatus.FAILED.value]
         entry["verdict"] = "failed" if failed else "passed"
-        entry["feedback"] = _feedback(failed)
+        entry["feedback"] = "\n".join(filter(None, [over, _feedback(failed)]))
         entry["signature"] = _signature(gates) if failed else ""
         return entry
 
@@ -600,6 +639,11 @@ class Loop:
                 self.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                               "only a person may decide that a gate's finding does not apply")
                 return
+            except _EnvironmentStop as err:  # not the item's failure: the attempt does not count
+                state_item.attempts -= 1
+                self.transition(record, "in-progress", f"stopped: environmental failure: {err}",
+                                f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
+                raise
             if self.stop_requested:
                 raise _Interrupted(self.stop_requested)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
@@ -682,6 +726,8 @@ class Loop:
             self.emit("stale-lock", {"pid": lock.stale.pid})
         for rule in self.rules.not_enforced:
             self.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
+        if self.spend_warning:
+            self.warn(self.spend_warning)
         try:
             self.state.run_id, self.state.mode = run_id, self.mode
             try:
@@ -755,6 +801,15 @@ class Loop:
             return os.path.join(self.loop_dir, "runs")
         return os.path.join(self.loop_dir, ".loop", "runs")
 
+    def _spend_budgets(self) -> dict[str, Any]:
+        if not hasattr(self, "spend"):  # the run stopped before its budgets were read
+            return {}
+        prices = self.spend.prices
+        return {"max_cost": self.spend.written, "max_tokens": self.spend.max_tokens,
+                "price_per_million_tokens_usd": {"input": prices.input, "cached_input": prices.cached,
+                                                 "output": prices.output},
+                **self.attempt_budget.as_dict()}
+
     def _write_report(self, outcome: RunOutcome) -> tuple[str, str]:
         secrets = [self.github.config.token] if self.github is not None else []
         report = {
@@ -763,8 +818,9 @@ class Loop:
             "budgets": {"max_iterations": self.budgets.max_iterations,
                         "max_tool_calls_per_iteration": self.budgets.max_tool_calls,
                         "max_runtime": self.budgets.max_runtime, "max_pull_requests_per_run": self.budgets.max_prs,
-                        "max_cost_usd": self.budgets.max_cost},
-            "usage": self.usage.as_dict(), "pull_requests_opened": self.prs_opened,
+                        "max_cost_usd": self.budgets.max_cost, **self._spend_budgets()},
+            "usage": {**self.usage.as_dict(), "incomplete_attempts": self.incomplete_attempts},
+            "pull_requests_opened": self.prs_opened,
             "items": [r.as_dict() for r in self.records],
             "approvals": self.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
