@@ -86,9 +86,15 @@ def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
     proc.wait()
 
 
-def _has_entry(pid: str, uid: int, entry: bytes) -> bool:
-    """Whether process `pid` belongs to `uid` and has `entry` (NAME=value) in its environment.
-    Processes vanish, turn into zombies (an empty environ) or belong to others: all read as no."""
+PF_KTHREAD = 0x00200000  # /proc/PID/stat flags: a kernel thread (no environment, never ours)
+PENDING_WAIT = 2.0  # seconds to wait for a process caught mid-exec to show its new environment
+
+
+def _has_entry(pid: str, uid: int, entry: bytes) -> bool | None:
+    """Whether process `pid` belongs to `uid` and has `entry` (NAME=value) in its environment;
+    None when that cannot be told yet: the process is inside execve (its new memory has no
+    environment until the kernel copies it in) or is exiting. Processes that vanish, are
+    zombies or belong to others read as no."""
     try:
         if os.stat(f"/proc/{pid}").st_uid != uid:
             return False
@@ -96,12 +102,36 @@ def _has_entry(pid: str, uid: int, entry: bytes) -> bool:
             data = handle.read()
     except OSError:
         return False
+    if not data:
+        return None if _between_environments(pid) else False
     # the cheap test first; then an exact entry, not a prefix of a longer value or part of another one
     return entry in data and b"\0" + entry + b"\0" in b"\0" + data + b"\0"
 
 
+def _between_environments(pid: str) -> bool:
+    """Whether an empty read of /proc/PID/environ may be hiding the process's environment.
+
+    Two moments read empty: inside execve, the new memory map has no environment until the
+    kernel copies it in (stat field 51, env_end, is 0); and an environ file opened before an
+    exec reads the old, released memory map. Either way a fresh read soon shows the real one.
+    A process started with an empty environment (`env -i`) has env_start == env_end != 0; a
+    zombie and a kernel thread have none to show. The scan used to take every empty read as
+    "no token", so an escapee exec'ing `sleep` at the wrong moment outlived its attempt."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        state, flags, env_start, env_end = fields[0], int(fields[6]), int(fields[47]), int(fields[48])
+    except (OSError, ValueError, IndexError):
+        return False
+    if state in (b"Z", b"X") or flags & PF_KTHREAD:
+        return False
+    return env_end == 0 or env_start != env_end
+
+
 def tokened_pids(token: str) -> list[int]:
-    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token."""
+    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token.
+    A process caught between two environments (mid-exec) is read again until it shows one, so
+    a scan never misses a process for the moment it looked at it."""
     if not sys.platform.startswith("linux") or not token:
         return []
     entry, uid, me = f"{TOKEN_VAR}={token}".encode(), os.getuid(), os.getpid()
@@ -109,7 +139,28 @@ def tokened_pids(token: str) -> list[int]:
         names = os.listdir("/proc")
     except OSError:
         return []
-    return [int(name) for name in names if name.isdigit() and int(name) != me and _has_entry(name, uid, entry)]
+    found: list[int] = []
+    pending: list[str] = []
+    for name in names:
+        if not name.isdigit() or int(name) == me:
+            continue
+        has = _has_entry(name, uid, entry)
+        if has is None:
+            pending.append(name)
+        elif has:
+            found.append(int(name))
+    deadline = time.monotonic() + PENDING_WAIT
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.001)
+        still: list[str] = []
+        for name in pending:
+            has = _has_entry(name, uid, entry)
+            if has is None:
+                still.append(name)
+            elif has:
+                found.append(int(name))
+        pending = still
+    return sorted(found)
 
 
 def _signal_all(pids: list[int], sig: int) -> None:
