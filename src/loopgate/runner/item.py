@@ -91,6 +91,11 @@ class ItemWork:
                 ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                              "only a person may decide that a gate's finding does not apply")
                 return
+            except EnvironmentStop as err:  # not the item's failure: the attempt does not count
+                state_item.attempts -= 1
+                ctx.transition(record, "in-progress", f"stopped: environmental failure: {err}",
+                               f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
+                raise
             if ctx.stop_requested:
                 raise Interrupted(ctx.stop_requested)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}

@@ -18,6 +18,7 @@ from loopgate.runner import git as gitops
 from loopgate.runner.control import control_files
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
+from loopgate.runner.pricing import SpendError, preflight
 from loopgate.runner.rules import Rules, read_rules
 from loopgate.runner.sandbox import Containment, SandboxConfig, SandboxError, probe
 from loopgate.runner.spend import Budgets
@@ -46,6 +47,7 @@ class LoadedLoop:
     token_env: str
     sandbox: SandboxConfig
     containment: Containment
+    spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
 
 
 def load(settings: RunSettings) -> LoadedLoop:
@@ -69,12 +71,18 @@ def load(settings: RunSettings) -> LoadedLoop:
                        "(add a `## Required Gates` entry; the maker never gets the final vote)")
     readiness_ok = READINESS in arts and all(
         c.get("checked") for group in arts[READINESS].data.get("checks", {}).values() for c in group)
-    budgets = Budgets.from_spec(spec)
+    try:
+        budgets = Budgets.from_spec(spec)
+    except SpendError as err:
+        raise RunError(str(err)) from err
     rules = read_rules(spec, policy)
     mode = _mode(settings, spec, readiness_ok)
     maker = settings.maker or str((spec.get("roles") or {}).get("maker_command", "")).strip("` ")
     if not maker and not settings.dry_run:
         raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
+    refusal, spend_warning = preflight(budgets.spend, maker)
+    if refusal and not settings.dry_run:
+        raise RunError(refusal)
     try:
         root = gitops.repo_root(loop_dir)
     except gitops.GitError as err:
@@ -97,7 +105,7 @@ def load(settings: RunSettings) -> LoadedLoop:
     sandbox, containment = _containment(spec, mode)
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       gitops.Worktrees(root), state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env, sandbox, containment)
+                      github, token_env, sandbox, containment, spend_warning)
 
 
 def _containment(spec: dict[str, Any], mode: str) -> tuple[SandboxConfig, Containment]:

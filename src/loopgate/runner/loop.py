@@ -111,6 +111,8 @@ class Loop:
                      "credentials and push with them (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
+        if loop.spend_warning:
+            ctx.warn(loop.spend_warning)
         try:
             loop.state.run_id, loop.state.mode = run_id, loop.mode
             try:
@@ -207,7 +209,7 @@ class Loop:
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
             "budgets": loop.budgets.as_dict(),
-            "usage": ctx.spend.usage.as_dict(), "pull_requests_opened": ctx.prs_opened,
+            "usage": ctx.spend.usage_dict(), "pull_requests_opened": ctx.prs_opened,
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},

@@ -81,6 +81,10 @@ class RunOutcome:
 class EnvironmentStop(Exception):
     """A gate or the maker failed for a reason outside the change: stop the run."""
 
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix  # what the user must change; the item resumes next run
+
 
 class BudgetStop(Exception):
     """A budget ran out."""
