@@ -20,10 +20,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
+from loopgate.artifacts.values import parse_duration
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates._http import default_cache_file
 from loopgate.gates.base import GateContext, GateStatus
@@ -62,7 +63,12 @@ class Stop(enum.Enum):
 
 
 class RunError(Exception):
-    """The run cannot start (invalid loop, lock held, bad queue): a usage or input error, exit 2."""
+    """The run cannot start: a usage or input error (invalid loop, lock held, bad queue), exit 2,
+    or the environment (GitHub's token, limit or outage while reading the work), exit 5."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -276,9 +282,13 @@ class Loop:
             return None
         token_env = str(inputs.get("token_env") or "GITHUB_TOKEN")
         self.token_env = token_env
+        try:
+            timeout = float(parse_duration(str(inputs["github_timeout"]))) if inputs.get("github_timeout") else 15.0
+        except ValueError as err:
+            raise RunError(f"{SPEC.filename}: `github timeout`: {err}") from err
         config = GitHubConfig(repo=repo, api=str(inputs.get("github_api") or "https://api.github.com"),
                               token=os.environ.get(token_env, ""), label=str(inputs.get("github_label") or ""),
-                              pause_label=str(inputs.get("pause_label") or ""))
+                              pause_label=str(inputs.get("pause_label") or ""), timeout=timeout, token_env=token_env)
         return GitHub(config)
 
     # -- budgets and stops -------------------------------------------------------------------
@@ -295,8 +305,8 @@ class Loop:
             try:
                 if self.github.repo_has_label_on_open_issue(self.github.config.pause_label):
                     return f"kill switch: an open issue carries the '{self.github.config.pause_label}' label"
-            except GitHubError as err:
-                return f"kill switch unknown (GitHub unreachable: {err})"
+            except GitHubError as err:  # fail closed: a switch that cannot be read may be on
+                return f"kill switch unknown, so the run pauses: cannot read the pause label: {err}"
         return ""
 
     def _signal(self, signum: int, frame: FrameType | None) -> None:
@@ -348,7 +358,7 @@ class Loop:
         try:
             self.github.comment(number, body)
         except GitHubError as err:
-            self.emit("warning", {"message": f"could not comment on #{number}: {err}"})
+            self.warn(f"could not comment on #{number}: {err}")
 
     # -- work ------------------------------------------------------------------------------
     def find_work(self) -> list[WorkItem]:
@@ -363,7 +373,7 @@ class Loop:
             try:
                 items += self.github.issues(self.github.config.label)
             except GitHubError as err:
-                raise RunError(f"cannot read work from GitHub: {err}") from err
+                raise RunError(f"cannot read work from GitHub: {err}", 5 if err.environmental else 2) from err
         return items
 
     def select(self, item: WorkItem) -> tuple[str, str]:
@@ -645,18 +655,36 @@ class Loop:
             return
         try:
             gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], worktree)
-            if not approvals.ask("draft-pr" if draft else "pr", record.branch):
-                self.transition(record, "drafted", "gates passed; pull request not approved in this mode")
-                return
+        except gitops.GitError as err:
+            self._not_opened(record, f"cannot push {record.branch} to origin: {err}")
+        if not approvals.ask("draft-pr" if draft else "pr", record.branch):
+            self.transition(record, "drafted", "gates passed; pull request not approved in this mode")
+            return
+        try:
             base_branch = gitops.git(["rev-parse", "--abbrev-ref", "HEAD"], self.root).strip()
             record.pr_url = self.github.create_pull_request(record.branch, base_branch,
                                                             record.item.title or record.item.id,
                                                             f"Drafted by loopgate for {record.item.id}.", draft)
-        except (gitops.GitError, GitHubError) as err:
-            raise _EnvironmentStop(f"cannot open the pull request: {err}") from err
+        except gitops.GitError as err:
+            self._not_opened(record, f"cannot open the pull request: {err}")
+        except GitHubError as err:
+            if err.environmental:
+                self._not_opened(record, f"cannot open the pull request: {err}")
+            # GitHub answered about this pull request (422: one exists already, the base is gone...):
+            # the item needs a person, the run goes on with the next
+            self.escalate(record, f"gates passed, but the pull request was not opened: {err}",
+                          f"{record.branch} is pushed: open its pull request by hand once GitHub's reason is fixed")
+            self.worktrees.remove(record.item.id)
+            return
         self.prs_opened += 1
         self.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
         self.worktrees.remove(record.item.id)
+
+    def _not_opened(self, record: ItemRecord, reason: str) -> NoReturn:
+        """The gates passed but the push or the pull request failed for a reason outside the item:
+        the item stays resumable (the next run works it again) and the run stops."""
+        self.transition(record, "in-progress", f"gates passed; {reason}", "the next run retries the item")
+        raise _EnvironmentStop(reason)
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> RunOutcome:
