@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,8 @@ import pytest
 from loopgate.check import PlannedGate
 from loopgate.cli.run import plan_factory
 from loopgate.runner.queue import WorkItem
+
+from .fake_github import FakeGitHub, serve
 
 SPEC = """\
 # Loop Spec: Docs Repair
@@ -199,6 +201,12 @@ PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]
 def factory(loop_repo: LoopRepo) -> PlanFactory:
     """The real gate plan `loopgate run` builds: the checklist's command and scope gates."""
     return plan_factory(str(loop_repo.loop))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """GitHub's REST API on 127.0.0.1, scriptable to fail (see fake_github.py)."""
+    yield from serve()
 
 
 def pid_alive(pid: int) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
+from loopgate.artifacts.values import parse_duration
 from loopgate.runner import git as gitops
 from loopgate.runner.control import control_files
 from loopgate.runner.github import GitHub, GitHubConfig
@@ -140,7 +141,11 @@ def _github(spec: dict[str, Any]) -> tuple[GitHub | None, str]:
     token_env = str(inputs.get("token_env") or "GITHUB_TOKEN")
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         return None, token_env
+    try:
+        timeout = float(parse_duration(str(inputs["github_timeout"]))) if inputs.get("github_timeout") else 15.0
+    except ValueError as err:
+        raise RunError(f"{SPEC.filename}: `github timeout`: {err}") from err
     config = GitHubConfig(repo=repo, api=str(inputs.get("github_api") or "https://api.github.com"),
                           token=os.environ.get(token_env, ""), label=str(inputs.get("github_label") or ""),
-                          pause_label=str(inputs.get("pause_label") or ""))
+                          pause_label=str(inputs.get("pause_label") or ""), timeout=timeout, token_env=token_env)
     return GitHub(config), token_env

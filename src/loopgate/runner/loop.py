@@ -91,7 +91,7 @@ class Loop:
             lock.acquire()
         except Exception as err:
             raise RunError(str(err)) from err
-        try:  # an unreadable queue or GitHub is a usage error: nothing is written, no report claims a run
+        try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
         except RunError:
             lock.release()
@@ -144,7 +144,7 @@ class Loop:
             try:
                 items += loop.github.issues(loop.github.config.label)
             except GitHubError as err:
-                raise RunError(f"cannot read work from GitHub: {err}") from err
+                raise RunError(f"cannot read work from GitHub: {err}", 5 if err.environmental else 2) from err
         return items
 
     def _select_all(self, ctx: RunContext, work: list[WorkItem]) -> list[ItemRecord]:

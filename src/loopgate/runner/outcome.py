@@ -37,7 +37,12 @@ class Stop(enum.Enum):
 
 
 class RunError(Exception):
-    """The run cannot start (invalid loop, lock held, bad queue): a usage or input error, exit 2."""
+    """The run cannot start: a usage or input error (invalid loop, lock held, bad queue), exit 2,
+    or the environment (GitHub's token, limit or outage while reading the work), exit 5."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
