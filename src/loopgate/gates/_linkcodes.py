@@ -58,3 +58,20 @@ NETWORK_DOWN = codes.define(
     "environment error (exit 2) instead of failing every URL.",
     "Restore the network (or DNS), or check local links only with `--offline`.",
 )
+OUTSIDE = codes.define(
+    "LG448", "link-outside-repository", E, "A local link points outside the repository.",
+    "The link's path, read from the file that holds it, leaves the repository (`../../..`), or names a "
+    "symlink to a place outside it. On GitHub such a link cannot work, and on the machine that checks "
+    "it the gate does not look: `../../../../etc/passwd` existing there says nothing about the link. "
+    "Outside git, the working directory stands for the repository.",
+    "Link to a file inside the repository (copy it in, or link its published URL instead).",
+)
+SYMLINK_OUTSIDE = codes.define(
+    "LG449", "markdown-symlink-outside", E,
+    "A markdown file is a symlink to a file outside the repository: not read.",
+    "The file to check is a symlink (or lies under a symlinked directory) that leads out of the "
+    "repository. The gate does not follow it: what it points to is not part of the change, and may be "
+    "anything on the checking machine. GitHub shows such a file as a link to nowhere. Like a file that "
+    "cannot be read (LG445), a file the gate has not looked at fails the run.",
+    "Replace the symlink with the file itself, or leave it out with `--exclude`.",
+)
