@@ -16,9 +16,10 @@ MISSING_FILE = codes.define(
 )
 MISSING_ANCHOR = codes.define(
     "LG442", "anchor-not-found", E, "A `#anchor` names no heading or id in the target file.",
-    "Anchors are GitHub's heading slugs: the heading text lowercased, punctuation other than `-` and `_` "
-    "removed, spaces turned into `-`; a repeated heading gets `-1`, `-2`, ... Explicit HTML `id=` and "
-    "`<a name=>` count too. The target file has none with this name, so the link opens the page at the top.",
+    "Anchors are GitHub's heading slugs (github-slugger's): the heading's rendered text lowercased, "
+    "punctuation other than `-` and `_`, symbols and emoji removed, spaces turned into `-`; a repeated heading "
+    "gets `-1`, `-2`, ... A trailing `{#id}` on a heading, explicit HTML `id=` and `<a name=>` count too. "
+    "The target file has none with this name, so the link opens the page at the top.",
     "Use the slug of the heading as it is now (the message suggests a close one), or add `<a id=\"...\"></a>`.",
 )
 BROKEN_URL = codes.define(

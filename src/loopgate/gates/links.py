@@ -6,10 +6,13 @@ inline links and images, reference-style definitions, autolinks, bare `https://`
 GitHub links, and raw HTML `<a href>` and `<img src>`. Code blocks and code spans are not
 links. A local link must name an existing file or directory (relative to the file, or to
 the repository root when it starts with `/`; `%20` and other escapes are decoded). A
-`#anchor` must exist in the target markdown file: a heading's GitHub slug (lowercase,
-punctuation but `-` and `_` dropped, spaces to `-`, repeated headings `-1`, `-2`, ...; setext
-headings too) or an explicit HTML `id`/`name`. Each finding is at the line and column of the
-link's destination and says why, with a "did you mean" when something close exists.
+`#anchor` must exist in the target markdown file: a heading's GitHub slug (github-slugger's:
+the heading's rendered text lowercased, punctuation but `-` and `_`, symbols and emoji dropped,
+spaces to `-`, repeated headings `-1`, `-2`, ...; a code span keeps its text, so `` `__init__`
+method `` is `#__init__-method`; setext headings too), an explicit `{#id}` at the end of a
+heading (MkDocs, Pandoc, Jekyll, Hugo, Docusaurus), or an HTML `id`/`name`. Each finding is at
+the line and column of the link's destination and says why, with a "did you mean" when something
+close exists.
 
 http(s) URLs are checked once each, concurrently: HEAD, then GET if the server refuses HEAD;
 redirects followed (the final status counts); each request waits up to `--request-timeout`
