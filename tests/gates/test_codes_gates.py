@@ -10,6 +10,7 @@ for the http codes, a real HTTP server on 127.0.0.1. The checker codes run `run_
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -305,6 +306,10 @@ LINKS_POSITIVE = [
          1, ("docs/bad.md", 1, 1)),
     Case("LG446", lambda w: _links(w, "# A\n", request_timeout=0.0), 2, (".", 1, 1)),
     Case("LG447", lambda w: _network_down(w, also_local_server=False), 2, ("docs/a.md", 3, 5)),
+    Case("LG448", lambda w: last((w.tmp / "x.md").write_text("x\n"), _links(w, "# A\n\n[x](../../outside/x.md)\n")),
+         1, ("docs/a.md", 3, 5)),
+    Case("LG449", lambda w: last((w.tmp / "x.md").write_text("x\n"), os.symlink(w.tmp / "x.md", w.root / "docs/x.md"),
+                                 _links(w, "# A\n")), 1, ("docs/x.md", 1, 1)),
 ]
 LINKS_NEGATIVE = [
     Case("LG441", lambda w: _links(w, "# A\n\n[x](guide.md)\n"), 0),
@@ -316,6 +321,8 @@ LINKS_NEGATIVE = [
                                  _links(w, "# A\n")), 0),
     Case("LG446", lambda w: _links(w, "# A\n", request_timeout=0.5), 0),
     Case("LG447", lambda w: _network_down(w, also_local_server=True), 1, also=("LG443",)),
+    Case("LG448", lambda w: _links(w, "# A\n\n[x](../README.md)\n"), 0),
+    Case("LG449", lambda w: last(os.symlink(w.root / "README.md", w.root / "docs/x.md"), _links(w, "# A\n")), 0),
 ]
 
 
