@@ -134,7 +134,7 @@ BEYOND_LIMITS = codes.define(
     "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
     "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
     "comes near either limit; a file that does is generated, corrupt or hostile.",
-    "Flatten the data, or write the long number as a string.",
+    "Nest lists and objects less deeply; write a very long number as a string.",
 )
 
 
