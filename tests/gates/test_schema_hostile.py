@@ -171,12 +171,13 @@ def _non_utf8_tree(tmp_path: Path) -> Path:
         handle.write(b"[1]")
     with open(os.path.join(os.fsencode(where), b"\xff.yaml"), "wb") as handle:
         handle.write(b"a: [\n")
+    (where / "new\nline\x01.json").write_text("1", encoding="utf-8")
     return where
 
 
 def test_non_utf8_file_names_keep_every_output_format_valid(tmp_path: Path, cli: Cli) -> None:
     _non_utf8_tree(tmp_path)
-    shown = ["data/r\\xe9p/caf\\xe9.json", "data/\\xff.yaml"]
+    shown = ["data/r\\xe9p/caf\\xe9.json", "data/\\xff.yaml", "data/new\\x0aline\\x01.json"]
     for output, read in (("json", _json_paths), ("sarif", _sarif_paths), ("junit", _junit_paths),
                          ("text", _text_paths), ("github", _github_paths)):
         done = cli("schema", "--schema", "schema.json", "--format", output, "data", cwd=tmp_path)
@@ -186,6 +187,21 @@ def test_non_utf8_file_names_keep_every_output_format_valid(tmp_path: Path, cli:
         # SARIF: the reporter's own URI for the path shown (it reads a backslash as a Windows separator).
         expected = [artifact_uri(p) for p in shown] if output == "sarif" else shown
         assert sorted(read(done.stdout)) == sorted(expected), output
+
+
+def test_a_schema_file_name_that_is_not_utf8(tmp_path: Path, cli: Cli) -> None:
+    with open(os.path.join(os.fsencode(tmp_path), b"\xfe.json"), "wb") as handle:
+        handle.write(b'{"type": "object"}')
+    (tmp_path / "bad.json").write_bytes(b'{"type": 3}')
+    (tmp_path / "a.json").write_text("[]", encoding="utf-8")
+    done = cli("schema", "--schema", os.fsdecode(b"\xfe.json"), "--format", "json", "a.json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "validated against \\xfe.json" in json.loads(done.stdout)["gates"][0]["summary"]
+    with open(os.path.join(os.fsencode(tmp_path), b"\xfd.json"), "wb") as handle:
+        handle.write(b'{"type": 3}')
+    done = cli("schema", "--schema", os.fsdecode(b"\xfd.json"), "--format", "sarif", "a.json", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert json.loads(done.stdout)["runs"][0]["results"][0]["ruleId"] == "LG454"
 
 
 def _json_paths(out: str) -> Iterator[str]:
