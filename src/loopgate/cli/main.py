@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from loopgate import __version__, codes
+from loopgate import __version__
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.reporters import REPORTER_BY_NAME, Report
@@ -200,7 +200,9 @@ def explain(code: str | None, output_format: str) -> None:
       loopgate explain LG203
       loopgate explain            the table of all codes
     """
-    entries = list(codes.all_codes().values()) if code is None else [codes.get(code)]
+    from loopgate.gates.registry import all_codes, code_for  # noqa: PLC0415 - imports every gate
+
+    entries = list(all_codes().values()) if code is None else [code_for(code)]
     if entries == [None]:
         _fail(f"unknown code '{code}' (run `loopgate explain` for the list)")
     found = [e for e in entries if e is not None]
