@@ -379,3 +379,57 @@ def test_init_counts_a_broken_symlink_as_an_existing_file(tmp_path: Path) -> Non
         run_init(InitSettings(str(loop), "X"))
     assert [p.name for p in loop.iterdir()] == ["LOOP_STATE.md"]
     assert (loop / "LOOP_STATE.md").is_symlink()
+
+
+# -- numbers are bounded: a finding with a code, never a traceback, never infinity -----------------
+@pytest.mark.parametrize(("text", "parse"), [
+    ("1" + "0" * 400 + " hours", values.parse_duration),  # was OverflowError from round(inf)
+    ("PT" + "9" * 5000 + "H", values.parse_duration),  # int() of 5,000 digits
+    ("$" + "9" * 400, values.parse_money),  # parsed as infinity, and passed
+    ("9" * 400 + " USD", values.parse_money),
+    ("7" * 5000, values.parse_integer),  # "call sys.set_int_max_str_digits()"
+    ("1,000,000,000,000,000,000", values.parse_integer),
+    ("-" + "7" * 5000, values.parse_number),
+    ("9" * 400 + ".5", values.parse_number),
+    ("4000 days", values.parse_duration),  # over ten years
+])
+def test_huge_numbers_are_out_of_range(text: str, parse: Any) -> None:
+    with pytest.raises(values.OutOfRange, match="too large") as raised:
+        parse(text)
+    message = str(raised.value)
+    assert "set_int_max_str_digits" not in message
+    assert len(message) < 120  # the value is shortened, not echoed in full
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3650 days", 3650 * 86400), ("1000000000000000", 10**15), ("$1000000000000000", 1e15),
+])
+def test_the_bounds_themselves_are_allowed(text: str, expected: float) -> None:
+    parse = values.parse_duration if "day" in text else values.parse_money if "$" in text else values.parse_integer
+    got = parse(text)
+    assert (got["amount"] if isinstance(got, dict) else got) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "1" + "0" * 400 + " hours", "$" + "9" * 400, "7" * 5000, "-3 hours", "5 fortnights", "1e400 minutes",
+])
+def test_huge_and_odd_budgets_are_findings_through_verify(tmp_path: Path, value: str) -> None:
+    run_init(InitSettings(str(tmp_path), "Demo"))
+    spec = tmp_path / "LOOP_SPEC.md"
+    text = spec.read_text(encoding="utf-8")
+    key = "max cost" if value.startswith("$") else "max runtime" if not value.isdigit() else "max iterations"
+    lines = [f"- {key}: {value}" if line.startswith(f"- {key}:") else line for line in text.split("\n")]
+    spec.write_text("\n".join(lines), encoding="utf-8")
+    result = run_verify(VerifySettings((str(tmp_path),)))
+    mine = [f for f in result.findings if f.path.endswith("LOOP_SPEC.md") and f.severity.value == "error"]
+    assert len(mine) == 1, result.findings
+    assert mine[0].code in ("LG203", "LG204", "LG205", "LG202"), mine
+    assert mine[0].line == lines.index(f"- {key}: {value}") + 1
+    assert result.exit_code(strict=False) == 1
+    if value[:2] in ("$9", "10", "77"):
+        assert mine[0].code == "LG205", mine
+
+
+def test_backticks_keep_a_comma_inside_one_list_entry() -> None:
+    assert values.parse_list("a/**, `{b,c}/**`, d") == ["a/**", "{b,c}/**", "d"]
+    assert values.parse_list("`a, b") == ["`a", "b"]  # an unpaired backtick: every comma splits
