@@ -3,8 +3,12 @@ values and names are normalised on the way from markdown to the schema."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -433,3 +437,54 @@ def test_huge_and_odd_budgets_are_findings_through_verify(tmp_path: Path, value:
 def test_backticks_keep_a_comma_inside_one_list_entry() -> None:
     assert values.parse_list("a/**, `{b,c}/**`, d") == ["a/**", "{b,c}/**", "d"]
     assert values.parse_list("`a, b") == ["`a", "b"]  # an unpaired backtick: every comma splits
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("A\x85B", "U+0085"), ("A\udc85B", "a byte that is not UTF-8"), ("A\u2028B", "U+2028"), ("A\tB", "U+0009"),
+])
+def test_init_refuses_a_name_that_is_not_one_printable_line_and_leaves_nothing(
+        tmp_path: Path, name: str, said: str) -> None:
+    """`init --name $'A\\x85B'` crashed (the surrogate could not be written) and left a .tmp file."""
+    with pytest.raises(InitError, match=re.escape(said)):
+        run_init(InitSettings(str(tmp_path / "loop"), name))
+    assert not (tmp_path / "loop").exists() or list((tmp_path / "loop").iterdir()) == []
+
+
+def test_init_through_the_cli_with_a_non_utf8_name_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "loopgate", "init", "loop", "--name", os.fsdecode(b"A\x85B")],
+                          cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "not UTF-8" in done.stderr
+    assert [p.name for p in tmp_path.rglob("*")] in ([], ["loop"])
+
+
+def test_init_files_follow_the_umask_and_a_directory_name_is_made_printable(tmp_path: Path) -> None:
+    directory = tmp_path / os.fsdecode(b"my\x85loop")
+    written = run_init(InitSettings(str(directory), default_name(str(directory))))
+    old = os.umask(0)
+    os.umask(old)
+    for path in written:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~old  # not mkstemp's private 0600
+    assert Path(written[0]).read_text(encoding="utf-8").startswith("# Loop Spec: My Loop\n")
+
+
+def test_verify_walks_a_tree_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    """os.walk recursed once per level (Python < 3.12): RecursionError at about 1,000 levels."""
+    depth = sys.getrecursionlimit() + 200
+    deep = os.path.join(str(tmp_path), *(["d"] * depth))
+    path = str(tmp_path)
+    for _ in range(depth):  # one level at a time: os.makedirs recurses too
+        path = os.path.join(path, "d")
+        os.mkdir(path)
+    try:
+        assert path == deep
+        run_init(InitSettings(path, "Deep"))
+        result = run_verify(VerifySettings((str(tmp_path),)))
+        assert result.loops_checked == 1
+        assert result.exit_code(strict=False) == 0, result.findings[:3]
+    finally:  # bottom up, one level at a time: pytest's own clean-up (shutil.rmtree) recurses
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        while path != str(tmp_path):
+            os.rmdir(path)
+            path = os.path.dirname(path)
