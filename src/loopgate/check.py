@@ -21,6 +21,21 @@ from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, T
 from loopgate.gates.registry import BAD_GATE_ARGS, GATE_ERROR, REQUIRED_GATE_FAILED
 
 
+REQUIRED_GATE_SKIPPED = codes.define(
+    "LG804", "required-gate-skipped", Severity.ERROR, "A required gate was skipped: it decided nothing.",
+    "A gate under `## Required Gates` ran but judged nothing (for example the schema gate given no data "
+    "files). A requirement that was not checked is not met, so the check does not pass (exit 1).",
+    "Give the gate something to check (its `args:` or `paths:`), or remove the entry from Required Gates.",
+)
+NOTHING_DECIDED = codes.define(
+    "LG805", "nothing-decided", Severity.ERROR, "No required gate ran, so nothing decided the verdict.",
+    "Only required gates decide; advisory ones are reported as warnings. When none ran (the checklist has "
+    "no required gate, or `--only`/`--skip` left none), a green result would mean nothing was checked, "
+    "so the check does not pass (exit 1), however the advisory gates did.",
+    "Add an entry under `## Required Gates`, or include a required gate in `--only`.",
+)
+
+
 @dataclass(frozen=True)
 class PlannedGate:
     name: str  # the checklist entry, e.g. "link check"
@@ -43,13 +58,14 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return self.status_of(True) <= {GateStatus.PASSED, GateStatus.SKIPPED}
+        """Passed only when required gates ran and every one of them passed: skipped decides nothing."""
+        required = self.status_of(True)
+        return bool(required) and required <= {GateStatus.PASSED}
 
     def exit_code(self) -> int:
-        required = self.status_of(True)
-        if GateStatus.ERROR in required:
+        if GateStatus.ERROR in self.status_of(True):
             return 2
-        return 1 if GateStatus.FAILED in required else 0
+        return 0 if self.ok else 1
 
 
 def _at(planned: PlannedGate, code: codes.Code, message: str, severity: Severity | None = None) -> Finding:
@@ -82,7 +98,19 @@ def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]
         found.append(_at(planned, GATE_ERROR, f"gate '{planned.name}' could not run: {result.reason}", severity))
     elif result.status is GateStatus.FAILED and planned.required:
         found.append(_at(planned, REQUIRED_GATE_FAILED, f"required gate '{planned.name}' failed"))
+    elif result.status is GateStatus.SKIPPED and planned.required:
+        why = f": {result.summary}" if result.summary else ""
+        found.append(_at(planned, REQUIRED_GATE_SKIPPED, f"required gate '{planned.name}' was skipped{why}"))
     return found
+
+
+def _nothing_decided(plan: list[PlannedGate]) -> list[Finding]:
+    if not plan or any(p.required for p in plan):
+        return []
+    path = plan[0].origin[0] or "quality-gate-checklist.md"
+    names = ", ".join(f"'{p.name}'" for p in plan)
+    return [NOTHING_DECIDED.at(path, 1, 1, f"no required gate ran (only advisory: {names}); nothing decided "
+                               "the verdict")]
 
 
 def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | None = None,
@@ -121,6 +149,7 @@ def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | 
     outcome.stopped = stopped
     for planned, result in zip(plan, outcome.results, strict=True):
         outcome.findings.extend(_verdict_findings(planned, result))
+    outcome.findings.extend(_nothing_decided(plan))
     outcome.findings = sort_findings(outcome.findings)
     return outcome
 

@@ -27,6 +27,7 @@ import pytest
 from loopgate import codes
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.check import plan_entry
+from loopgate.cli.gates import EXIT_CODES
 from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
 from loopgate.gates.base import GateContext, GateResult, GateStatus
@@ -115,11 +116,10 @@ class Outcome:
     status: str
 
 
-EXIT = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
-
-
 def outcome(result: GateResult) -> Outcome:
-    return Outcome(result.findings, EXIT[result.status], result.status.value)
+    # the CLI's own status -> exit mapping (`loopgate gate NAME` exits with it), not a copy:
+    # changing what a skipped gate exits with must change what these cases see
+    return Outcome(result.findings, EXIT_CODES[result.status], result.status.value)
 
 
 def gate(w: World, module: Any, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -459,15 +459,28 @@ def _entry(w: World, args: str) -> Outcome:
     return check(w, [planned])
 
 
+def _data_gate(w: World, *files: str) -> PlannedGate:
+    w.write("schema.json", '{"type": "object"}')
+    w.write("a.json", "{}")
+    return PlannedGate("data", gates()["schema"], schema.Options(files=files, schema="schema.json"), True, ORIGIN)
+
+
 CHECK_POSITIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "no-such-linter-xyz .")]), 2, ORIGIN, ("LG464",)),
     Case("LG802", lambda w: _entry(w, "--offlin"), 2, ORIGIN),
     Case("LG803", lambda w: check(w, [_planned("tests", "exit 1")]), 1, ORIGIN, ("LG461",)),
+    Case("LG804", lambda w: check(w, [_data_gate(w), _planned("tests", "true")]), 1, ORIGIN),  # no files: skipped
+    Case("LG805", lambda w: check(w, [_planned("tests", "exit 1", required=False)]), 1,
+         (ORIGIN[0], 1, 1), ("LG461",)),
+    Case("LG805", lambda w: check(w, [_planned("tests", "true", required=False)]), 1, (ORIGIN[0], 1, 1)),
 ]
 CHECK_NEGATIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "exit 1")]), 1, also=("LG461", "LG803")),  # ran, failed
     Case("LG802", lambda w: _entry(w, "--offline"), 0),
-    Case("LG803", lambda w: check(w, [_planned("tests", "exit 1", required=False)]), 0, also=("LG461",)),
+    Case("LG803", lambda w: check(w, [_planned("lint", "true"), _planned("tests", "exit 1", required=False)]), 0,
+         also=("LG461",)),
+    Case("LG804", lambda w: check(w, [_data_gate(w, "a.json")]), 0),  # given a file: it decides
+    Case("LG805", lambda w: check(w, [_planned("tests", "true"), _planned("style", "true", required=False)]), 0),
 ]
 
 POSITIVE = (SCOPE_POSITIVE + FORBIDDEN_POSITIVE + SECRETS_POSITIVE + LINKS_POSITIVE + SCHEMA_POSITIVE

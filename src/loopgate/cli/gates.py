@@ -113,15 +113,20 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+# `loopgate gate NAME`'s exit status for each gate status. A gate run on its own that had nothing
+# to judge (no data files, no changes) says so in its summary and exits 0, as linters do on no
+# input; within `loopgate check` a skipped *required* gate does not pass (LG804).
+EXIT_CODES = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
+
+
 def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
-    ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
-    report = Report(result.findings, ok, results=[result])
+    code = EXIT_CODES[result.status]
+    report = Report(result.findings, code == 0, results=[result])
     click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
     if result.status is GateStatus.ERROR:
         click.echo(f"loopgate: {spec.name}: environment error: {result.reason}", err=True)
-        return 2
-    return 0 if ok else 1
+    return code
 
 
 def command_for(spec: GateSpec) -> click.Command:

@@ -18,11 +18,15 @@ Token = dict[str, Any]
 
 _MARKDOWN = mistune.create_markdown(renderer=None, plugins=["task_lists"])
 
-_LIST_MARKER = re.compile(r"^(?P<lead>[ \t]*(?:>[ \t]?)*[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)])(?P<gap>[ \t]+|$)")
+# The blanks before, between and after `>` quote markers are matched by exactly one way each:
+# `[ \t]*(?:>[ \t]?)*[ \t]*` let two adjacent `[ \t]*` share a run of blanks, and a failing
+# match then tried every split of it (quadratic: 40,000 blanks took 34 s once the file held a `>`).
+_QUOTE_LEAD = r"[ \t]*(?:>[ \t]*)*"
+_LIST_MARKER = re.compile(rf"^(?P<lead>{_QUOTE_LEAD})(?P<marker>[-*+]|\d{{1,9}}[.)])(?P<gap>[ \t]+|$)")
 _TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
 _ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+_FENCE = re.compile(rf"^{_QUOTE_LEAD}(`{{3,}}|~{{3,}})")
 # Markdown's blank is spaces and tabs only; Python's strip() also eats \x1c-\x1f, \x85 and more,
 # which would anchor a paragraph of such a character on the next line.
 _BLANK = " \t"
@@ -164,7 +168,7 @@ class _Anchor:
             return ""
         parts = [self.lines[line - 1][column - 1:].strip()]
         parts += [self.lines[i].strip() for i in range(line, min(line - 1 + count, len(self.lines)))]
-        return " ".join(p for p in parts if p)
+        return without_comments(" ".join(p for p in parts if p)).strip()
 
     def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
         index = self._find(pattern)
@@ -182,7 +186,40 @@ class _Anchor:
 
 
 def _line_count(children: list[Token]) -> int:
-    return 1 + sum(1 for tok in children if tok.get("type") in ("softbreak", "linebreak"))
+    """Source lines of a paragraph: one plus every line break in it, nested ones included.
+
+    A break inside emphasis (`**x` / `y**`) or a link sits below the top level; missing it cut
+    a value continued on the next line short (`- allowed paths: docs/**, a` / `  src/**`).
+    """
+    count, stack = 1, list(children)
+    while stack:  # iterative: inline nesting depth is the user's to choose
+        tok = stack.pop()
+        kind = tok.get("type")
+        if kind in ("softbreak", "linebreak"):
+            count += 1
+        elif kind == "inline_html":
+            count += str(tok.get("raw", "")).count("\n")
+        stack.extend(tok.get("children", ()))
+    return count
+
+
+def without_comments(text: str) -> str:
+    """`text` with its closed HTML comments removed: a reader never sees them, so no value holds one.
+
+    A scan with str.find, not `<!--.*?-->`: the lazy pattern restarts at every `<!--` of an
+    unclosed run and goes quadratic."""
+    if "<!--" not in text:
+        return text
+    out: list[str] = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        end = text.find("-->", start + 4) if start >= 0 else -1
+        if end < 0:
+            out.append(text[position:])
+            return "".join(out)
+        out.append(text[position:start])
+        position = end + 3
 
 
 class _Builder:
