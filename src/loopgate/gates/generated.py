@@ -48,26 +48,23 @@ import shutil
 import signal
 import stat
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
     BAD_TIMEOUT,
-    GRACE,
     NO_COMMAND,
     PROCESS_CODES,
     Command,
+    Interrupts,
     Outcome,
     check_command,
     check_timeout,
     environment_finding,
     last_lines,
     run_command,
-    signal_group,
 )
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
@@ -231,12 +228,12 @@ def run(options: Options, context: GateContext) -> GateResult:
     left = _backup_left(folder, repo.root)
     if left:
         return _error(BACKUP_PROBLEM.at(".", 1, 1, left), timer, "generator not run")
-    with _Interrupts() as interrupts:
+    with Interrupts() as interrupts:
         return _run_generator(options, context, repo, before, folder, interrupts, timer)
 
 
 def _run_generator(options: Options, context: GateContext, repo: _Repo, before: set[str], folder: str,
-                   interrupts: _Interrupts, timer: Timer) -> GateResult:
+                   interrupts: Interrupts, timer: Timer) -> GateResult:
     try:
         repo.dirty = {path: repo.state(path) for path in before}
         backup = _write_backup(folder, repo, options) if repo.dirty else ""
@@ -256,48 +253,6 @@ def _run_generator(options: Options, context: GateContext, repo: _Repo, before: 
     if interrupts.received:
         return _interrupted(outcome, changes, interrupts.received, timer)
     return _verdict(options, context, repo, outcome, changes, timer)
-
-
-class _Interrupts:
-    """SIGTERM and SIGINT while the gate runs stop the generator's process group, not the gate, so the
-    tree is put back. Python takes signals only in the main thread; elsewhere this does nothing and the
-    backup on disk is the safety net."""
-
-    def __init__(self) -> None:
-        self.received = 0
-        self.pgid = 0
-        self.previous: dict[int, Any] = {}
-        self.killer: threading.Timer | None = None
-
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-        if self.killer is not None:
-            self.killer.cancel()
-
-    def started(self, pgid: int) -> None:
-        self.pgid = pgid
-        if self.received:  # the signal came while the generator was starting
-            self._stop()
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        if not self.received:
-            self.received = signum
-            self._stop()
-
-    def _stop(self) -> None:
-        if self.pgid and self.killer is None:
-            signal_group(self.pgid, signal.SIGTERM)
-            # run_command's wait returns when the group leader ends; one that ignores SIGTERM gets SIGKILL.
-            self.killer = threading.Timer(GRACE, signal_group, (self.pgid, signal.SIGKILL))
-            self.killer.daemon = True
-            self.killer.start()
 
 
 def _backup_left(folder: str, root: str) -> str:
