@@ -410,7 +410,20 @@ def _backup_folder(w: World, leftover: bool) -> Outcome:
     return gate(w, generated, shell="true")
 
 
+def _submodule(w: World, dirty: bool) -> Outcome:
+    library = make_repo(w.tmp / "library")
+    library.write("lib.txt", "library\n")
+    library.commit()
+    w.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library.path), "vendor/lib")
+    w.commit()
+    if dirty:
+        w.write("vendor/lib/lib.txt", "unsaved\n")
+    return gate(w, generated, shell="true")
+
+
 GENERATED_POSITIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git commit -q --allow-empty -m generated"), 1, (".", 1, 1)),
+    Case("LG479", lambda w: _submodule(w, dirty=True), 2, ("vendor/lib", 1, 1)),
     Case("LG471", lambda w: gate(w, generated, shell="echo more >> docs/guide.md"), 1, ("docs/guide.md", 2, 1)),
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt"), 1, ("new.txt", 1, 1)),
     Case("LG473", lambda w: gate(w, generated, shell="rm docs/guide.md"), 1, ("docs/guide.md", 1, 1)),
@@ -421,6 +434,8 @@ GENERATED_POSITIVE = [
     Case("LG478", lambda w: _backup_folder(w, leftover=True), 2, (".", 1, 1)),
 ]
 GENERATED_NEGATIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git tag scratch && git tag -d scratch"), 0),  # back as it was
+    Case("LG479", lambda w: _submodule(w, dirty=False), 0),
     Case("LG471", lambda w: gate(w, generated, shell="printf 'guide\\n' > docs/guide.md"), 0),  # same bytes
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt && rm new.txt"), 0),
     Case("LG473", lambda w: gate(w, generated, shell="mv docs/guide.md g.tmp && mv g.tmp docs/guide.md"), 0),
