@@ -47,6 +47,7 @@ from loopgate.gates._changes import (
     Problem,
     Source,
     collect,
+    committed_reader,
     error_result,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
@@ -170,7 +171,8 @@ def _rules(options: Options, context: GateContext) -> tuple[RuleSet, list[Proble
     rules = [Rule(pattern, f"default: {kind}") for pattern, kind in DEFAULTS] if options.defaults else []
     problems: list[Problem] = []
     if options.forbid_file:
-        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE)
+        committed = committed_reader(options.base, context)  # the base's rules, not the change's
+        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE, committed)
         if problem is not None:
             problems.append(Problem(problem, problem.message))
         rules += from_file
