@@ -382,10 +382,11 @@ COMMAND_NEGATIVE = [
 
 # -- generated ------------------------------------------------------------------------------------
 def _turned_into_a_directory(w: World, work_in_progress: bool) -> Outcome:
-    """A generator turns README.md into a directory: edits to it cannot be written back."""
+    """A generator turns README.md into a directory of ignored files: edits to it cannot be written back."""
     if work_in_progress:
         w.write("README.md", "work in progress\n")
-    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo x > README.md/sub/f")
+    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo '*' > README.md/.gitignore && "
+                                    "echo x > README.md/sub/f")
 
 
 def _interrupted(w: World, signal_the_gate: str) -> Outcome:
@@ -442,7 +443,7 @@ GENERATED_NEGATIVE = [
     Case("LG474", lambda w: gate(w, generated, shell="echo 'template warning' >&2; exit 0"), 0),
     Case("LG475", lambda w: gate(w, generated, cwd=w.root / "docs", shell="true"), 0),  # a subdirectory
     # without work in progress git puts README.md back, and the change is judged
-    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471", "LG472")),
+    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471",)),
     # signal 0 sends nothing: the generator's change is judged
     Case("LG477", lambda w: _interrupted(w, "kill -0 $PPID"), 1, also=("LG471",)),
     Case("LG478", lambda w: _backup_folder(w, leftover=False), 0),  # an empty backup folder is no backup

@@ -123,3 +123,26 @@ def test_a_submodule_left_as_is_with_keep(with_submodule: Repo) -> None:
     assert [f.message.endswith("(left in place (--keep))") for f in result.findings] == [True]
     assert (repo.path / "vendor/lib/lib.txt").read_text() == "generated\n"
     subprocess.run(["git", "-C", "vendor/lib", "checkout", "-q", "--", "."], cwd=repo.path, env=git_env(), check=True)
+
+
+def test_a_directory_swapped_for_a_symlink_outside_is_put_back_without_writing_through_it(
+        repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    repo.write("docs/other.md", "other\n")
+    repo.commit("two docs")
+    repo.write("docs/guide.md", "changed\n")  # work in progress: modified
+    repo.write("docs/wip.md", "wip\n")  # and untracked
+    status = repo.git("status", "--porcelain")
+    result = repo.gate(generated, shell=f"mv docs {outside}/docs && ln -s {outside}/docs docs && "
+                                        "echo generated > docs/wip.md")
+    assert result.status is GateStatus.FAILED
+    assert sorted((f.code, f.path) for f in result.findings) == [
+        ("LG472", "docs"), ("LG473", "docs/guide.md"), ("LG473", "docs/other.md"), ("LG473", "docs/wip.md")]
+    assert not (repo.path / "docs").is_symlink()
+    assert [(repo.path / "docs" / n).read_text() for n in ("guide.md", "other.md", "wip.md")] == [
+        "changed\n", "other\n", "wip\n"]
+    assert repo.git("status", "--porcelain") == status
+    # outside holds only what the generator itself moved and wrote there
+    assert (outside / "docs/wip.md").read_text() == "generated\n"
+    assert (outside / "docs/guide.md").read_text() == "changed\n"

@@ -227,6 +227,8 @@ class _Repo:
 
     def state(self, path: str) -> _State:
         full = os.path.join(self.root, path)
+        if _link_above(self.root, path):
+            return _State("absent")  # as git sees it: nothing is below a symlink, whatever it points at
         try:
             info = os.lstat(full)
         except FileNotFoundError:
@@ -460,6 +462,8 @@ def _committed(repo: _Repo, paths: list[str]) -> dict[str, _State]:
             modes[path] = meta.split()[0]
     states = {}
     for path, mode in modes.items():
+        if mode == "040000":
+            continue  # a directory in HEAD that the generator replaced (by a symlink, say): its files count
         data = repo.git("cat-file", "blob", f"HEAD:{path}") if mode != "160000" else b""
         kind = {"120000": "link", "160000": "dir"}.get(mode, "file")
         states[path] = _State(kind, data, mode == "100755")
@@ -485,18 +489,19 @@ def _first_difference(old: bytes, new: bytes) -> int:
 def _restore(repo: _Repo, changes: list[_Change]) -> None:
     """Put every changed path back to its state before the generator ran."""
     clean = [c for c in changes if c.path not in repo.dirty]
+    # What the generator created goes first: a symlink it put where a directory was must be gone
+    # before anything is written under that name (git refuses to, and open() would follow it).
+    for change in changes:
+        if change.path not in repo.dirty and not (change.before and change.before.kind != "absent"):
+            _put_back(repo.root, change.path, _State("absent"))
     committed = [c.path for c in clean if c.before and c.before.kind != "absent"]
     if committed:
         # Clean before: HEAD, index and tree agreed, so restoring both from HEAD undoes a `git add` too.
         repo.git("--literal-pathspecs", "restore", "--source=HEAD", "--staged", "--worktree",
                  "--pathspec-from-file=-", "--pathspec-file-nul", data=_nul(committed))
-    created = [c.path for c in clean if not (c.before and c.before.kind != "absent")]
-    if created:
-        # New files the generator may have staged: out of the index again (untracked ones are skipped).
-        repo.git("--literal-pathspecs", "rm", "-q", "--cached", "--ignore-unmatch", "--pathspec-from-file=-",
-                 "--pathspec-file-nul", data=_nul(created))
+    # New files the generator staged are out of the index already: the whole index was put back first.
     for change in changes:
-        if change.path in repo.dirty or not (change.before and change.before.kind != "absent"):
+        if change.path in repo.dirty:
             _put_back(repo.root, change.path, change.before or _State("absent"))
 
 
@@ -506,6 +511,7 @@ def _nul(paths: list[str]) -> bytes:
 
 def _put_back(root: str, path: str, state: _State) -> None:
     full = os.path.join(root, path)
+    _no_link_above(root, path)
     if os.path.islink(full) or (os.path.lexists(full) and not os.path.isdir(full)):
         os.remove(full)
     if state.kind == "absent":
@@ -519,6 +525,25 @@ def _put_back(root: str, path: str, state: _State) -> None:
             handle.write(state.data)
         mode = os.stat(full).st_mode
         os.chmod(full, mode | 0o111 if state.executable else mode & ~0o111)
+
+
+def _link_above(root: str, path: str) -> str:
+    """The first of `path`'s directories that is a symlink ("" if none)."""
+    parts = path.split("/")[:-1]
+    for depth in range(1, len(parts) + 1):
+        ancestor = os.path.join(root, *parts[:depth])
+        if os.path.islink(ancestor):
+            return ancestor
+    return ""
+
+
+def _no_link_above(root: str, path: str) -> None:
+    """Remove a symlink the generator put where one of `path`'s directories was, so that putting `path`
+    back cannot write outside the repository through it. (git lists no path below a symlink, so
+    every such link was a real directory before the generator ran.)"""
+    link = _link_above(root, path)
+    if link:
+        os.remove(link)
 
 
 def _prune(root: str, directory: str) -> None:
