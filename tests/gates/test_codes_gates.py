@@ -335,6 +335,10 @@ SCHEMA_POSITIVE = [
     Case("LG454", lambda w: _schema(w, "a.json", "{}", '{"type": "nonsense"}'), 2, ("schema.json", 1, 10)),
     Case("LG455", lambda w: _schema(w, "gone.json", None), 2, ("gone.json", 1, 1)),
     Case("LG456", lambda w: _schema(w, "loop.yaml", "a: &a [1, *a]\n", "{}"), 1, ("loop.yaml", 1, 11)),
+    Case("LG457", lambda w: _schema(w, "a.json", '{"n": 1,\n "m": -Infinity}', "{}"), 1, ("a.json", 2, 7)),
+    Case("LG458", lambda w: _schema(w, "a.yaml", "n: 1\nm: {k: 1, k: 2}\n", "{}"), 1, ("a.yaml", 2, 11)),
+    Case("LG459", lambda w: _schema(w, "a.yaml", "n: 1\n? [a, b]\n: 2\n", "{}"), 1, ("a.yaml", 2, 3)),
+    Case("LG460", lambda w: _schema(w, "a.json", '{"n": ' + "7" * 5000 + "}", "{}"), 1, ("a.json", 1, 7)),
 ]
 SCHEMA_NEGATIVE = [
     Case("LG451", lambda w: _schema(w, "a.json", '{"n": 1}'), 0),
@@ -343,6 +347,10 @@ SCHEMA_NEGATIVE = [
     Case("LG454", lambda w: _schema(w, "a.json", "{}", '{"type": "object"}'), 0),
     Case("LG455", lambda w: _schema(w, "gone.json", "{}"), 0),
     Case("LG456", lambda w: _schema(w, "loop.yaml", "a: &a [1]\nb: *a\n", "{}"), 0),  # an alias, not a loop
+    Case("LG457", lambda w: _schema(w, "a.json", '{"n": 1e400, "m": "NaN"}', "{}"), 0),  # JSON numbers, a string
+    Case("LG458", lambda w: _schema(w, "a.yaml", "n: 1\nm: {n: 2}\nd: &d {k: 1}\ne: {<<: *d, k: 2}\n", "{}"), 0),
+    Case("LG459", lambda w: _schema(w, "a.yaml", "1.5: a\nnull: b\ntrue: c\n", "{}"), 0),  # scalar keys: read as text
+    Case("LG460", lambda w: _schema(w, "a.json", '{"n": ' + "7" * 4000 + "}", "{}"), 0),
 ]
 
 

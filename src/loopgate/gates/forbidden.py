@@ -136,6 +136,11 @@ HOOK: dict[str, Any] = {
     "code, or an ownership, security-policy or licence file (patterns: [tool.loopgate.gates.forbidden]).",
     "entry": "loopgate gate forbidden",
     "language": "python",
+    # The gate reads the staged changes from git itself: pre-commit's file list leaves out deletions
+    # (`git rm deploy/prod.yaml` would be "no files to check"), and deleting one is a change too.
+    "pass_filenames": False,
+    "always_run": True,
+    "require_serial": True,
 }
 
 
