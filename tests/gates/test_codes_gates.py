@@ -397,10 +397,11 @@ COMMAND_NEGATIVE = [
 
 # -- generated ------------------------------------------------------------------------------------
 def _turned_into_a_directory(w: World, work_in_progress: bool) -> Outcome:
-    """A generator turns README.md into a directory: edits to it cannot be written back."""
+    """A generator turns README.md into a directory of ignored files: edits to it cannot be written back."""
     if work_in_progress:
         w.write("README.md", "work in progress\n")
-    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo x > README.md/sub/f")
+    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo '*' > README.md/.gitignore && "
+                                    "echo x > README.md/sub/f")
 
 
 def _interrupted(w: World, signal_the_gate: str) -> Outcome:
@@ -425,7 +426,20 @@ def _backup_folder(w: World, leftover: bool) -> Outcome:
     return gate(w, generated, shell="true")
 
 
+def _submodule(w: World, dirty: bool) -> Outcome:
+    library = make_repo(w.tmp / "library")
+    library.write("lib.txt", "library\n")
+    library.commit()
+    w.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library.path), "vendor/lib")
+    w.commit()
+    if dirty:
+        w.write("vendor/lib/lib.txt", "unsaved\n")
+    return gate(w, generated, shell="true")
+
+
 GENERATED_POSITIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git commit -q --allow-empty -m generated"), 1, (".", 1, 1)),
+    Case("LG479", lambda w: _submodule(w, dirty=True), 2, ("vendor/lib", 1, 1)),
     Case("LG471", lambda w: gate(w, generated, shell="echo more >> docs/guide.md"), 1, ("docs/guide.md", 2, 1)),
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt"), 1, ("new.txt", 1, 1)),
     Case("LG473", lambda w: gate(w, generated, shell="rm docs/guide.md"), 1, ("docs/guide.md", 1, 1)),
@@ -436,13 +450,15 @@ GENERATED_POSITIVE = [
     Case("LG478", lambda w: _backup_folder(w, leftover=True), 2, (".", 1, 1)),
 ]
 GENERATED_NEGATIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git tag scratch && git tag -d scratch"), 0),  # back as it was
+    Case("LG479", lambda w: _submodule(w, dirty=False), 0),
     Case("LG471", lambda w: gate(w, generated, shell="printf 'guide\\n' > docs/guide.md"), 0),  # same bytes
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt && rm new.txt"), 0),
     Case("LG473", lambda w: gate(w, generated, shell="mv docs/guide.md g.tmp && mv g.tmp docs/guide.md"), 0),
     Case("LG474", lambda w: gate(w, generated, shell="echo 'template warning' >&2; exit 0"), 0),
     Case("LG475", lambda w: gate(w, generated, cwd=w.root / "docs", shell="true"), 0),  # a subdirectory
     # without work in progress git puts README.md back, and the change is judged
-    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471", "LG472")),
+    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471",)),
     # signal 0 sends nothing: the generator's change is judged
     Case("LG477", lambda w: _interrupted(w, "kill -0 $PPID"), 1, also=("LG471",)),
     Case("LG478", lambda w: _backup_folder(w, leftover=False), 0),  # an empty backup folder is no backup

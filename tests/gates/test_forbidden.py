@@ -30,7 +30,9 @@ def _check(tmp_path: Path, *files: str, **options: object) -> forbidden.GateResu
     ("ops/helm/values.yaml", "helm/", "deployment and infrastructure"),
     ("Dockerfile", "Dockerfile", "deployment and infrastructure"),
     ("deploy/prod.yaml", "deploy/", "deployment and infrastructure"),
-    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows"),
+    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows and commit hooks"),
+    (".pre-commit-config.yaml", ".pre-commit-config.yaml", "CI workflows and commit hooks"),
+    ("docs/.loopgate-links-ignore", ".loopgate-links-ignore", "CI workflows and commit hooks"),
     ("src/auth/login.py", "**/auth/**", "authentication, authorization, billing and payments"),
     ("services/billing/invoice.py", "**/billing/**", "authentication, authorization, billing and payments"),
     ("api/payments/refund.go", "**/payments/**", "authentication, authorization, billing and payments"),
@@ -116,7 +118,7 @@ def test_base_counts_deletions_and_renames(repo: Repo) -> None:
         "deploy/prod.yaml": "deploy/prod.yaml (deleted) is forbidden by 'deploy/' (default: deployment and "
                             "infrastructure)",
         ".github/workflows/ci.yml": ".github/workflows/ci.yml (deleted) is forbidden by '.github/workflows/' "
-                                    "(default: CI workflows)",
+                                    "(default: CI workflows and commit hooks)",
         "src/auth/new.py": "src/auth/new.py (untracked) is forbidden by '**/auth/**' (default: authentication, "
                            "authorization, billing and payments)",
     }
