@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import enum
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -34,7 +35,7 @@ from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.lock import RunLock
 from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
-from loopgate.runner.report import write_report, write_summary
+from loopgate.runner.report import redact, write_report, write_summary
 from loopgate.runner.rules import Rules, read_rules
 from loopgate.runner.state import FINAL, LoopState, load_state, save_state
 from loopgate.runner.tamper import added_suppressions
@@ -117,6 +118,7 @@ class RunOutcome:
     summary_path: str = ""
     records: list[ItemRecord] = field(default_factory=list)
     stale_lock: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # what report_path holds (a dry run writes none)
 
 
 class _EnvironmentStop(Exception):
@@ -321,6 +323,8 @@ class Loop:
         self.state.counters["selected_items"] = sum(1 for r in self.records if r.status not in ("skipped", "pending"))
         self.state.counters["opened_pull_requests"] = self.prs_opened
         self.state.counters["escalations"] = sum(1 for r in self.records if r.status == "escalated")
+        if self.settings.dry_run:  # a dry run changes nothing: the state stays in memory
+            return
         save_state(self.state_path, self.state)
 
     def transition(self, record: ItemRecord, status: str, reason: str = "", next_action: str = "") -> None:
@@ -772,6 +776,9 @@ class Loop:
             "warnings": self.warnings,
             "rules_not_enforced": list(self.rules.not_enforced) if hasattr(self, "rules") else [],
         }
+        outcome.report = json.loads(redact(json.dumps(report), secrets))  # what the file would hold
+        if self.settings.dry_run:  # a dry run changes nothing: the caller prints the report
+            return "", ""
         try:
             path = write_report(self._runs_dir(), report, secrets)
             summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")
