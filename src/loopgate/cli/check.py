@@ -17,10 +17,11 @@ import click
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
+from loopgate.cli.output import COLOR_HELP, emit, use_color
 from loopgate.config import ConfigError, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
-from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
 
@@ -84,7 +85,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         argv = _with_timeout(spec, entry, argv)
         command = command_for(spec)
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
-        params = {k: v for k, v in ctx.params.items() if k != "output_format"}
+        params = {k: v for k, v in ctx.params.items() if k not in ("output_format", "color")}
         spec_path = os.path.join(loop_dir, SPEC.filename)
         if "spec" in params and params["spec"] is None and _has_scope(spec_path):
             params["spec"] = spec_path
@@ -141,10 +142,12 @@ def _progress(planned: PlannedGate, result: GateResult) -> None:
 @click.option("--skip", multiple=True, metavar="NAME", help="Do not run this checklist entry (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Gates run at once (default: the number of CPUs).")
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default=None,
-              help="Output format (default: github under GitHub Actions, else text).")
+@click.option("--format", "output_format", type=click.Choice(FORMAT_NAMES), default=None,
+              help="Output: text, json, github, sarif, junit or markdown (default: github under GitHub Actions, "
+              "else text).")
+@click.option("--color/--no-color", default=None, help=COLOR_HELP)
 def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
-          output_format: str | None) -> None:
+          output_format: str | None, color: bool | None) -> None:
     """Run the gates of quality-gate-checklist.md and give one verdict.
 
     Required gates decide: exit 0 when all pass, 1 when one fails, 2 when one could not run
@@ -165,6 +168,8 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd="."), on_done=_progress)
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
-    report = Report(outcome.findings, ok, results=outcome.results, color=sys.stdout.isatty())
-    click.echo(REPORTER_BY_NAME[output_format or default_format()]().render(report), nl=False)
-    sys.exit(outcome.exit_code())
+    advisory = frozenset(p.name for p in plan if not p.required)
+    report = Report(outcome.findings, ok, results=outcome.results, color=use_color(color), command="check",
+                    exit_code=outcome.exit_code(), advisory=advisory)
+    emit(report, output_format or default_format())
+    sys.exit(report.code)
