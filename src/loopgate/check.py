@@ -20,7 +20,6 @@ from loopgate.findings import Finding, Severity, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
 from loopgate.gates.registry import BAD_GATE_ARGS, GATE_ERROR, REQUIRED_GATE_FAILED
 
-
 REQUIRED_GATE_SKIPPED = codes.define(
     "LG804", "required-gate-skipped", Severity.ERROR, "A required gate was skipped: it decided nothing.",
     "A gate under `## Required Gates` ran but judged nothing (for example the schema gate given no data "

@@ -30,7 +30,7 @@ from loopgate.cli.check import plan_entry
 from loopgate.cli.gates import EXIT_CODES
 from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
-from loopgate.gates.base import GateContext, GateResult, GateStatus
+from loopgate.gates.base import GateContext, GateResult
 from loopgate.gates.registry import all_codes, gates
 
 from .conftest import Repo, git_env, make_repo

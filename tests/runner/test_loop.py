@@ -133,10 +133,15 @@ def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanF
 
 def test_dry_run_selects_without_running_the_maker(loop_repo: LoopRepo, factory: PlanFactory) -> None:
     loop_repo.set_spec("echo ran > ../ran.txt")
+    state_file = loop_repo.loop / "LOOP_STATE.md"
+    state = state_file.read_bytes() if state_file.exists() else None
     _, outcome = run(loop_repo, factory, dry_run=True)
     assert outcome.stop is Stop.DONE  # type: ignore[attr-defined]
-    assert statuses(loop_repo)["DOC-1"] == "selected"
+    assert {r.item.id: r.status for r in outcome.records}["DOC-1"] == "selected"  # type: ignore[attr-defined]
     assert not (loop_repo.root / ".git" / "loopgate-worktrees" / "ran.txt").exists()
+    # a dry run changes nothing: the state is not rewritten and no report is written
+    assert (state_file.read_bytes() if state_file.exists() else None) == state
+    assert outcome.report_path == "" and not (loop_repo.loop / "runs").exists()  # type: ignore[attr-defined]
 
 
 def test_pause_file_is_a_kill_switch(loop_repo: LoopRepo, factory: PlanFactory) -> None:

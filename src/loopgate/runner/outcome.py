@@ -81,6 +81,7 @@ class RunOutcome:
     summary_path: str = ""
     records: list[ItemRecord] = field(default_factory=list)
     stale_lock: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # what report_path holds (a dry run writes none)
 
 
 class EnvironmentStop(Exception):
