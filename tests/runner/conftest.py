@@ -158,6 +158,8 @@ class LoopRepo:
         """`contain=False` runs the maker uncontained: the path where no sandbox is available, whose
         own defences (process-group and token kills, tamper checks) those tests prove."""
         command = MAKERS.get(maker, maker)
+        if "<!--" in command:  # markdown hides an HTML comment outside a code span, and so does the reader
+            command = f"`` {command} ``"
         (self.loop / "LOOP_SPEC.md").write_text(SPEC.format(maker=command.replace("\n", " "), iterations=iterations,
                                                              runtime=runtime, mode=mode,
                                                              contain="yes" if contain else "no"))

@@ -94,9 +94,10 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
     *((p, CI) for p in (
         ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile",
         "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/",
-        # pre-commit takes its hooks from the tree being committed, so a change could drop the gates that
-        # judge it; and the links gate's ignore file would let a change silence its own broken links.
-        ".pre-commit-config.yaml", ".loopgate-links-ignore")),
+        # the links gate's ignore file would let a change silence its own broken links. (Not
+        # .pre-commit-config.yaml: people commit it to adopt the hooks at all; the run loop keeps
+        # the maker off it as a control file.)
+        ".loopgate-links-ignore")),
     *((p, ACCESS) for p in (
         "**/auth/**", "**/authentication/**", "**/authorization/**", "**/oauth/**", "**/billing/**",
         "**/payments/**", "**/payment/**")),
