@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-START = dt.datetime(2026, 10, 1, 8, 0, tzinfo=dt.timezone.utc)
+START = dt.datetime(2026, 10, 5, 8, 0, tzinfo=dt.timezone.utc)  # a Monday: ISO weeks line up
 GATES = ("link check", "scope check", "forbidden files")
 
 
@@ -52,7 +52,7 @@ def _item(rng: random.Random, ident: str, week: Week) -> dict[str, Any]:
     for number in range(1, tries + 1):
         last = number == tries
         gates = [_gate(g, "failed" if (g == week.failing_gate and number == 1) or
-                       (status != "drafted" and status != "pr-opened" and g == "link check") else "passed")
+                       (status not in {"drafted", "pr-opened"} and g == "link check") else "passed")
                  for g in GATES]
         verdict = "passed" if last and status in ("drafted", "pr-opened") else "failed"
         attempts.append({"attempt": number, "maker": {"exit_code": 0, "stopped": "", "duration": 40.0,
@@ -81,7 +81,7 @@ def write_history(loop_dir: Path, weeks: list[Week], seed: int = 7, start: dt.da
             items = []
             for _ in range(week.items):
                 counter += 1
-                items.append(_item(rng, f"MT-{counter}", week))
+                items.append(_item(rng, f"MT-{seed}-{counter}", week))
             environmental = rng.random() < week.environmental
             for item in items:
                 if item["status"] in ("drafted", "pr-opened"):
@@ -104,5 +104,7 @@ def write_history(loop_dir: Path, weeks: list[Week], seed: int = 7, start: dt.da
             path = runs / f"{run_id}.json"
             path.write_text(json.dumps(report, indent=2), encoding="utf-8")
             paths.append(path)
-    (runs.parent / "reviews.json").write_text(json.dumps({"reviews": reviews}, indent=2), encoding="utf-8")
+    file = runs.parent / "reviews.json"
+    earlier = json.loads(file.read_text("utf-8"))["reviews"] if file.exists() else []
+    file.write_text(json.dumps({"reviews": earlier + reviews}, indent=2), encoding="utf-8")
     return paths

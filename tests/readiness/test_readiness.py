@@ -14,7 +14,7 @@ import jsonschema
 from loopgate.readiness.audit import audit
 from loopgate.runner.state import load_state
 
-from .conftest import ROOT, commit, ready_spec
+from .conftest import ROOT, commit
 from .history import Week, write_history
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)

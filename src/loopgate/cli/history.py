@@ -65,7 +65,8 @@ def readiness(loop_dir: str | None, mode: str | None, maker: str | None, fmt: st
 @click.command()
 @click.argument("item")
 @click.argument("verdict", type=click.Choice(["accept", "reject"]))
-@click.option("--loop", "loop_dir", type=click.Path(file_okay=False), help="The loop directory (default: . or ./.loop).")
+@click.option("--loop", "loop_dir", type=click.Path(file_okay=False),
+              help="The loop directory (default: . or ./.loop).")
 @click.option("--note", default="", help="Why, in a line (kept with the verdict).")
 def review(item: str, verdict: str, loop_dir: str | None, note: str) -> None:
     """Record a person's verdict on a drafted item: the evidence promotion weighs most.

@@ -34,7 +34,7 @@ def charts(r: Report) -> list[dict[str, Any]]:
                 **extra}
 
     gates = sorted(r.overall.gate_runs)
-    out = [
+    out: list[dict[str, Any]] = [
         {"id": "items", "title": "Items per period: what became of them", "type": "bar", "stacked": True,
          "labels": labels, "datasets": [
              line("drafted", [x.produced - x.pull_requests for x in t], _PALETTE["drafted"]),
@@ -75,9 +75,13 @@ main{padding:12px;display:grid;gap:12px;grid-template-columns:repeat(auto-fit,mi
 section{background:#fff;border-radius:8px;padding:12px;box-shadow:0 1px 2px #0001;min-width:0}
 section h2{font-size:15px;margin:0 0 8px}.chart{position:relative;height:260px}
 details{margin-top:8px;font-size:13px}table{border-collapse:collapse;width:100%;overflow-x:auto;display:block}
-td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:right;white-space:nowrap}th:first-child,td:first-child{text-align:left}
+td,th{border-bottom:1px solid #eee;padding:3px 6px;text-align:right;white-space:nowrap}
+th:first-child,td:first-child{text-align:left}
 footer{padding:12px 20px;color:#666;font-size:12px}
 """
+
+# Nothing may load from anywhere: the page is whole in itself (and a report cannot phone home).
+_CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"
 
 _SCRIPT = """
 (function(){
@@ -86,7 +90,8 @@ _SCRIPT = """
   specs.forEach(function(s){
     var canvas = document.getElementById('chart-' + s.id);
     var options = {responsive:true, maintainAspectRatio:false, animation:false,
-      plugins:{legend:{position:'bottom'}}, scales:{x:{stacked:!!s.stacked}, y:{stacked:!!s.stacked, beginAtZero:true}}};
+      plugins:{legend:{position:'bottom'}},
+      scales:{x:{stacked:!!s.stacked}, y:{stacked:!!s.stacked, beginAtZero:true}}};
     if (s.modes) { options.scales.y = {min:0, max:2, ticks:{stepSize:1, callback:function(v){return modes[v];}}}; }
     var chart = new Chart(canvas, {type:s.type, data:{labels:s.labels, datasets:s.datasets}, options:options});
     var shown = 0;
@@ -124,16 +129,18 @@ def render_html(r: Report) -> str:
             f'<canvas id="chart-{spec["id"]}" role="img" aria-label="{html.escape(spec["title"])}" '
             f'data-points="{points(spec)}"></canvas></div>'
             f"<details><summary>the figures</summary>{_table(spec)}</details></section>")
+    tiles_html = "".join(f'<div class="tile"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
+                         for v, k in tiles)
     data = json.dumps(specs).replace("</", "<\\/")  # nothing in the data can close the script element
     empty = "" if r.points else "<p style='padding:0 20px'>No run reports yet: run <code>loopgate run</code>.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <title>loopgate report: {html.escape(r.loop)}</title><style>{_CSS}</style></head>
 <body><header><h1>loopgate report: {html.escape(r.loop)}</h1>
 <div>{len(r.points)} {html.escape(r.period)} point(s) from {t.runs} run(s)</div></header>
-<div class="tiles">{''.join(f'<div class="tile"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for v, k in tiles)}</div>
+<div class="tiles">{tiles_html}</div>
 {empty}<main>{''.join(sections)}</main>
 <footer>Made by loopgate from .loop/runs/*.json. Charts: Chart.js (MIT), inlined.</footer>
 <script type="application/json" id="lg-data">{data}</script>

@@ -71,7 +71,8 @@ class Totals:
             "cost_per_produced_item": None if self.cost_per_produced is None else round(self.cost_per_produced, 4),
             "attempts_per_produced_item": None if self.attempts_per_produced is None
             else round(self.attempts_per_produced, 2),
-            "gate_failure_rates": {g: round(100.0 * self.gate_failures[g] / n, 1) for g, n in sorted(self.gate_runs.items())},
+            "gate_failure_rates": {g: round(100.0 * self.gate_failures[g] / n, 1)
+                                   for g, n in sorted(self.gate_runs.items())},
             "stops": dict(sorted(self.stops.items())),
         }
 

@@ -45,11 +45,13 @@ def render_text(r: Report) -> str:
     rows.append(_row("all", r.overall, r.points[-1].earned))
     lines = [f"loopgate report: {r.loop} ({len(r.points)} {r.period} point(s), {r.overall.runs} run(s))", ""]
     for row in rows:
-        lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))))
+        cells = enumerate(zip(row, widths, strict=True))
+        lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in cells))
     t = r.overall
     if t.gate_runs:
         lines += ["", "gate failure rate (all runs):"]
-        lines += [f"  {gate}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n}" for gate, n in sorted(t.gate_runs.items())]
+        lines += [f"  {gate}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n}"
+                  for gate, n in sorted(t.gate_runs.items())]
     if t.stops:
         lines += ["", "stop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(t.stops.items()))]
     if r.unreadable:

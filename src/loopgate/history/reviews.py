@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.runs import runs_dir
-from loopgate.runner.atomic import write_atomic
+from loopgate.runner.atomic import WriteError, write_atomic
 
 VERDICTS = ("accept", "reject")
 MAX_NOTE = 500
@@ -77,8 +77,6 @@ def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
             existing = json.load(handle)["reviews"]
     os.makedirs(os.path.dirname(path), exist_ok=True)
     body = {"reviews": [*existing, review.as_dict()]}
-    from loopgate.runner.atomic import WriteError  # noqa: PLC0415 - the error type only matters here
-
     try:
         write_atomic(path, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     except WriteError as err:

@@ -97,13 +97,18 @@ def _baseline(policy: dict[str, Any]) -> Criterion:
 def _deterministic(checklist: dict[str, Any]) -> Criterion:
     required = checklist.get("required_gates")
     gates = required if isinstance(required, dict) else {}
-    deterministic = [name for name, entry in gates.items() if isinstance(entry, dict)
-                     and (entry.get("gate") or (entry.get("command") and not _MODEL_WORDS.search(str(entry["command"]))))]
+    deterministic = [name for name, entry in gates.items() if isinstance(entry, dict) and _deterministic_entry(entry)]
     return judged(bool(deterministic), "deterministic-gate", G,
                   "at least one required gate is deterministic (a loopgate gate or a command, not a model)",
                   f"{len(deterministic)} of {len(gates)} required gate(s): {', '.join(deterministic)[:200]}"
                   if deterministic else f"{len(gates)} required gate(s), none deterministic",
                   "Add a required gate with `- gate: scope` or `- command: pytest -q` to the checklist.", ALL, weight=2)
+
+
+def _deterministic_entry(entry: dict[str, Any]) -> bool:
+    if entry.get("gate"):
+        return True
+    return bool(entry.get("command")) and not _MODEL_WORDS.search(str(entry["command"]))
 
 
 def _decided(loop_dir: str) -> Criterion:

@@ -108,12 +108,14 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     history = load_history(loop_dir)
     try:
         reviews = load_reviews(loop_dir)
-    except Exception as err:  # noqa: BLE001 - ReviewError or worse: the audit goes on, says so
+    except Exception as err:
         reviews, problems = {}, [str(err)]
     t = thresholds(spec)
     demotion = _read_demotion(loop_dir, problems)
     if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):
         demotion = None  # the spec itself now asks for no more than the demoted mode
+    # after a demotion, only what happened since counts: for earning the mode back, and for the
+    # next rollback (the items that caused this one must not cause another)
     evidence = history if demotion is None else _since(history, demotion.at)
     criteria = [*artifact_list, *repository_criteria(loop_dir, spec, maker=maker, run_checks=run_checks),
                 *history_criteria(evidence, reviews, t)]
@@ -124,7 +126,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
         result.demotion, result.mode, result.lifted_now = None, configured, True
         if requested is None:
             result.requested = configured
-    rollback = _rollback(history, reviews, t, result.mode)
+    rollback = _rollback(evidence, reviews, t, result.mode)
     if rollback:
         result.demotion = Demotion(lower(result.mode), now.strftime("%Y-%m-%dT%H:%M:%SZ"), "; ".join(rollback),
                                    result.mode)
@@ -197,5 +199,5 @@ def _write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str
                                 "demoted_at": demotion.at, "demoted_because": demotion.because})
     try:
         save_state(path, state)
-    except Exception as err:  # noqa: BLE001 - WriteError/OSError: report, never a traceback
+    except Exception as err:
         problems.append(f"the demotion was not recorded: {err}")

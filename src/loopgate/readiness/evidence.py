@@ -22,9 +22,10 @@ def history_criteria(history: History, reviews: dict[str, Review], t: Thresholds
     drafts = totals([r for r in history.runs if r.mode == "draft-pr"], reviews)
     everything = totals(history.runs, reviews)
     out = _promotion(shadow, t, DRAFT, "shadow", t.min_shadow_items, t.min_accepted_drafts, t.max_escalation_rate)
-    out.insert(0, judged(shadow.runs >= t.min_shadow_runs, "shadow-runs", G, f"at least {t.min_shadow_runs} shadow runs",
-                         f"{shadow.runs} shadow run(s)", f"Run the loop in shadow mode {t.min_shadow_runs - shadow.runs} "
-                         "more time(s) (`loopgate run`).", DRAFT))
+    more = t.min_shadow_runs - shadow.runs
+    out.insert(0, judged(shadow.runs >= t.min_shadow_runs, "shadow-runs", G,
+                         f"at least {t.min_shadow_runs} shadow runs", f"{shadow.runs} shadow run(s)",
+                         f"Run the loop in shadow mode {more} more time(s) (`loopgate run`).", DRAFT))
     out += _promotion(drafts, t, PR, "draft-pr", t.min_draft_items, t.min_accepted_drafts_pr, t.max_escalation_rate_pr)
     both = ("draft-pr", "pr")
     out.append(judged(everything.environmental_rate <= t.max_environmental_stops, "environmental-stops", G,
@@ -49,7 +50,8 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
     gather = f"Run the loop in {earned_in} mode to gather evidence (`loopgate run`)."
     review = "Review the drafted branches and record each: `loopgate review ITEM accept` (or reject)."
     return [
-        judged(s.items >= min_items, f"{earned_in}-items", G, f"at least {min_items} items attempted in {earned_in} runs",
+        judged(s.items >= min_items, f"{earned_in}-items", G,
+               f"at least {min_items} items attempted in {earned_in} runs",
                f"{s.items} item(s) in {s.runs} {earned_in} run(s)",
                f"Let the loop attempt {min_items - s.items} more item(s) in {earned_in} mode.", modes, weight=2),
         judged(reviewed_ok, f"drafts-reviewed{suffix}", G,

@@ -73,7 +73,8 @@ def render_markdown(a: Audit) -> str:
     lines += ["", "| | criterion | modes | found | next |", "|---|---|---|---|---|"]
     for c in a.criteria:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
-        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {_cell(c.detail)} | {_cell('' if c.met else c.fix)} |")
+        fix = "" if c.met else c.fix
+        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {_cell(c.detail)} | {_cell(fix)} |")
     return "\n".join(lines) + "\n"
 
 

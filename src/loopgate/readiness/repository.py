@@ -101,9 +101,8 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
         if entry.get("gate"):
             if gate_spec(str(entry["gate"])) is None:
                 problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
-        elif entry.get("command"):
-            if not resolves(str(entry["command"]), root):
-                problems.append(f"{name}: `{str(entry['command']).split()[0]}` is not installed or not found")
+        elif entry.get("command") and not resolves(str(entry["command"]), root):
+            problems.append(f"{name}: `{str(entry['command']).split()[0]}` is not installed or not found")
     if not checklist:
         return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
                      "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
