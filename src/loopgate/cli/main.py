@@ -20,7 +20,9 @@ from loopgate.reporters import FORMAT_NAMES, Report
 # starts `loopgate verify` or `loopgate gate NAME` on every commit, and each should pay only for
 # what it runs.
 _LAZY = {"check": "loopgate.cli.check:check", "gate": "loopgate.cli.gates:gate_group",
-         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status"}
+         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status",
+         "readiness": "loopgate.cli.history:readiness", "review": "loopgate.cli.history:review",
+         "report": "loopgate.cli.history:report"}
 
 FORMATS = ["auto", *FORMAT_NAMES]
 SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
