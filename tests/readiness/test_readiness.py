@@ -60,7 +60,7 @@ def test_the_cli_exit_code_and_every_format_carry_one_verdict(loop_repo: Path) -
     as_json = loopgate(repo, "readiness", ".loop", "--mode", "draft-pr", "--no-run-checks", "--format", "json")
     assert as_json.returncode == 1
     data = json.loads(as_json.stdout)
-    schema = json.loads((ROOT / "schemas" / "readiness.schema.json").read_text("utf-8"))
+    schema = json.loads((ROOT / "schemas" / "readiness-audit.schema.json").read_text("utf-8"))
     jsonschema.validate(data, schema)
     assert data["allowed"] is False and data["modes"]["shadow"]["allowed"] is True
     assert "shadow-runs" in data["modes"]["draft-pr"]["blocking"]

@@ -1,4 +1,4 @@
-"""The audit as text (terminals), JSON (tools; schemas/readiness.schema.json) and markdown (a CI
+"""The audit as text (terminals), JSON (tools; schemas/readiness-audit.schema.json) and markdown (a CI
 job summary). All three are views of the same Audit."""
 
 from __future__ import annotations
