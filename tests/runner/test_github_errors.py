@@ -125,6 +125,16 @@ def test_422_escalates_that_item_and_the_run_goes_on(pr_loop: LoopRepo, factory:
     no_secret_written(pr_loop, outcome)
 
 
+def test_404_creating_the_pull_request_stops_the_run_rather_than_blame_each_item(
+        pr_loop: LoopRepo, factory: PlanFactory, fake_github: FakeGitHub) -> None:
+    fake_github.on("POST", PULLS, Reply(404, {"message": "Not Found"}))
+    outcome = run(pr_loop, factory, max_items=2)
+    assert len(fake_github.posts(PULLS)) == 1  # DOC-5 was not tried: it would fail the same way
+    assert_environmental_and_resumable(pr_loop, outcome, factory, fake_github,
+                                       "GitHub has no such repository or the token cannot see it (HTTP 404 "
+                                       "Not Found)", "github repo: octo/docs")
+
+
 def test_500_is_retried_then_stops_the_run(pr_loop: LoopRepo, factory: PlanFactory,
                                            fake_github: FakeGitHub) -> None:
     fake_github.on("POST", PULLS, server_error())
@@ -227,3 +237,20 @@ def test_a_pause_label_that_becomes_unreadable_pauses_between_items(loop_repo: L
     assert outcome.stop is Stop.PAUSED and "HTTP 500" in outcome.detail
     assert {r.item.id: r.status for r in outcome.records if r.item.id.startswith("DOC")} == {
         "DOC-1": "drafted", "DOC-5": "selected"}
+
+
+def test_a_comment_github_cannot_take_is_a_warning_in_the_report(loop_repo: LoopRepo, factory: PlanFactory,
+                                                                 fake_github: FakeGitHub,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "draft-pr", inputs="- github label: maintenance")
+    (loop_repo.loop / "work-queue.md").write_text("# Work Queue\n")
+    loop_repo.commit("issues only")
+    fake_github.issues = [{"number": 8, "title": "Rotate production secrets", "body": "",
+                           "labels": [{"name": "maintenance"}], "html_url": "http://example.invalid/8"}]
+    fake_github.on("POST", "/repos/octo/docs/issues/8/comments", forbidden())
+    outcome = run(loop_repo, factory)
+    assert outcome.stop is Stop.ESCALATIONS  # the escalation stands; only telling the issue failed
+    assert [(r.item.id, r.status) for r in outcome.records] == [("GH-8", "escalated")]
+    warnings = json.loads(Path(outcome.report_path).read_text())["warnings"]
+    assert [w for w in warnings if w.startswith("could not comment on #8: ") and "HTTP 403" in w]

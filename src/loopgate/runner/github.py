@@ -43,7 +43,12 @@ class GitHubError(Exception):
     @property
     def environmental(self) -> bool:
         """Not about any one item: a rerun after the fix the message names would succeed."""
-        return self.kind not in ("refused", "not-found")
+        return self.kind != "refused"
+
+    @property
+    def usage_error(self) -> bool:
+        """A wrong spec (no such repository) or a request GitHub refuses: exit 2, not 5."""
+        return self.kind in ("refused", "not-found")
 
 
 SERVER_RETRY_DELAYS = (0.5, 1.0)  # GitHub's 5xx are mostly brief: two retries, then stop the run
