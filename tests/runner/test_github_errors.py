@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from loopgate.cli.main import cli
+from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.loop import Loop, RunOutcome, RunSettings, Stop
 from loopgate.runner.state import load_state
 
@@ -254,3 +255,34 @@ def test_a_comment_github_cannot_take_is_a_warning_in_the_report(loop_repo: Loop
     assert [(r.item.id, r.status) for r in outcome.records] == [("GH-8", "escalated")]
     warnings = json.loads(Path(outcome.report_path).read_text())["warnings"]
     assert [w for w in warnings if w.startswith("could not comment on #8: ") and "HTTP 403" in w]
+
+
+def test_a_timeout_that_is_not_a_duration_is_a_usage_error(loop_repo: LoopRepo, fake_github: FakeGitHub) -> None:
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "shadow", inputs="- github timeout: soon")
+    result = CliRunner().invoke(cli, ["run", str(loop_repo.loop), "-q"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "LOOP_SPEC.md: `github timeout`: 'soon' is not a duration" in result.stderr
+    assert fake_github.requests == []
+
+
+@pytest.mark.parametrize(("reply", "said"), [
+    (Reply(403, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "120"}),
+     "GitHub's rate limit is used up (HTTP 403); it resets at "),
+    (Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "600"}), "(in 600s, longer than loopgate waits)"),
+])
+def test_a_long_retry_after_is_not_waited_for(fake_github: FakeGitHub, reply: Reply, said: str) -> None:
+    fake_github.on("GET", ISSUES, reply)
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url, token=TOKEN), sleep=pytest.fail)
+    with pytest.raises(GitHubError) as caught:
+        client.issues("maintenance")
+    assert caught.value.kind == "rate-limit" and caught.value.environmental
+    assert said in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_a_short_retry_after_is_waited_for_then_retried(fake_github: FakeGitHub) -> None:
+    fake_github.on("GET", ISSUES, Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "1"}),
+                   Reply(200, []))
+    slept: list[float] = []
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url), sleep=slept.append)
+    assert client.issues("maintenance") == []
+    assert slept == [1.0] and client.requests_made == 2
