@@ -68,15 +68,21 @@ def assert_environmental_and_resumable(repo: LoopRepo, outcome: RunOutcome, fact
         assert words in outcome.detail
     status, reason, next_action = item_state(repo, "DOC-1")
     assert status == "in-progress" and reason.startswith("gates passed; ")
-    assert next_action == "the next run retries the item"
+    assert next_action == "the next run opens the pull request for the commit the gates passed"
     report = json.loads(Path(outcome.report_path).read_text())
     assert report["pull_requests_opened"] == 0
     assert report["stop"]["reason"] == "environmental-failure"
     no_secret_written(repo, outcome)
-    # once GitHub is fixed, the same item resumes and gets its pull request
+    passed = next(r for r in outcome.records if r.item.id == "DOC-1").commit
+    # once GitHub is fixed, the same item gets its pull request, for the commit the gates passed,
+    # without another attempt (its work was judged and paid for)
     fake.script.clear()
     resumed = run(repo, factory)
     assert item_state(repo, "DOC-1")[0] == "pr-opened", resumed.detail
+    record = next(r for r in resumed.records if r.item.id == "DOC-1")
+    assert record.attempts == [] and record.commit == passed
+    assert fake.posts(PULLS)[-1]["head"] == record.branch
+    assert passed in git(repo.root, "ls-remote", "origin", record.branch)
 
 
 def test_401_stops_the_run_and_says_to_fix_the_token(pr_loop: LoopRepo, factory: PlanFactory,
@@ -87,6 +93,31 @@ def test_401_stops_the_run_and_says_to_fix_the_token(pr_loop: LoopRepo, factory:
     assert_environmental_and_resumable(pr_loop, outcome, factory, fake_github,
                                        "GitHub rejected the token (HTTP 401 Bad credentials)",
                                        "set a valid token in $GITHUB_TOKEN")
+
+
+def test_a_failed_pull_request_on_the_last_attempt_is_opened_next_run(loop_repo: LoopRepo, factory: PlanFactory,
+                                                                      fake_github: FakeGitHub,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every attempt used, the next run must not call the item failed: its gates passed."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    loop_repo.set_spec(iterations=1)
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "draft-pr")
+    fake_github.on("POST", PULLS, server_error())
+    outcome = run(loop_repo, factory)
+    assert_environmental_and_resumable(loop_repo, outcome, factory, fake_github, "HTTP 500")
+
+
+def test_a_branch_moved_since_is_judged_afresh(pr_loop: LoopRepo, factory: PlanFactory,
+                                               fake_github: FakeGitHub) -> None:
+    fake_github.on("POST", PULLS, bad_credentials())
+    first = run(pr_loop, factory)
+    branch = next(r for r in first.records if r.item.id == "DOC-1").branch
+    git(pr_loop.root, "update-ref", f"refs/heads/{branch}", "main")  # reset by someone: the passed commit is gone
+    fake_github.script.clear()
+    resumed = run(pr_loop, factory)
+    record = next(r for r in resumed.records if r.item.id == "DOC-1")
+    assert [a["attempt"] for a in record.attempts] == [2]  # a new attempt, judged by the gates again
+    assert record.status == "pr-opened"
 
 
 def test_403_rate_limit_stops_the_run_with_the_reset_time(pr_loop: LoopRepo, factory: PlanFactory,
