@@ -317,3 +317,12 @@ def test_a_short_retry_after_is_waited_for_then_retried(fake_github: FakeGitHub)
     client = GitHub(GitHubConfig("octo/docs", api=fake_github.url), sleep=slept.append)
     assert client.issues("maintenance") == []
     assert slept == [1.0] and client.requests_made == 2
+
+
+def test_a_limit_that_outlasts_three_short_waits_stops(fake_github: FakeGitHub) -> None:
+    fake_github.on("GET", ISSUES, Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "2"}))
+    slept: list[float] = []
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url), sleep=slept.append)
+    with pytest.raises(GitHubError, match=r"\(in 2s, still limited after loopgate waited 3 times\)"):
+        client.issues("maintenance")
+    assert slept == [2.0, 2.0, 2.0] and client.requests_made == 4

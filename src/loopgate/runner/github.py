@@ -117,9 +117,9 @@ class GitHub:
     def _rate_limit_error(self, what: str, response: Any, wait: float) -> GitHubError:
         reset = response.headers.get("X-RateLimit-Reset", "")
         when = _utc(float(reset)) if reset.isdigit() else _utc(time.time() + wait)
+        why = "longer than loopgate waits" if wait > MAX_WAIT else "still limited after loopgate waited 3 times"
         return GitHubError(f"{what}: GitHub's rate limit is used up (HTTP {response.status_code}); it resets at "
-                           f"{when} (in {wait:.0f}s, longer than loopgate waits): run again after that", "rate-limit",
-                           response.status_code)
+                           f"{when} (in {wait:.0f}s, {why}): run again after that", "rate-limit", response.status_code)
 
     def _error(self, what: str, response: Any) -> GitHubError:
         status, said = response.status_code, _github_message(response)

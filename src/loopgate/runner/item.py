@@ -200,7 +200,6 @@ class ItemWork:
         ctx.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
         loop.worktrees.remove(record.item.id)
 
-
     def not_opened(self, reason: str) -> NoReturn:
         """The gates passed but the push or the pull request failed for a reason outside the item:
         the item stays resumable (the next run pushes the same commit and opens its pull request,
