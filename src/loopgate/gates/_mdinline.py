@@ -16,8 +16,10 @@ _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
-_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\.)*")
-_SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
+# A backslash before a space or the end is a literal one (CommonMark escapes ASCII punctuation only).
+_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\[^\x00-\x20]|\\)*")
+# A blank line ends a paragraph: no bracket opened before it closes after it.
+_SPECIAL = re.compile(r"\\.|!\[|\[|\]|<|\n[ \t]*\n", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # No leading blanks in the pattern: `[ \t]*\n?[ \t]*` before a failing title backtracks over
@@ -66,6 +68,9 @@ class Inline:
                     position = end
             elif token == "<":
                 position = self.angle(start) or position
+            elif token[0] == "\n":
+                openers.clear()
+                position = match.end() - 1  # the second newline may start the next blank line
         self.bare()
 
     def destination(self, at: int, image: bool) -> int | None:
@@ -164,6 +169,11 @@ def link_end(text: str, at: int) -> int | None:
     """The offset after an inline link's `(destination "title")` that starts at `at`, if one does."""
     found = inline_destination(text, at)
     return None if found is None else found[2]
+
+
+def plain_destination_end(text: str, start: int) -> int | None:
+    """Where a destination without `<>` that starts at `start` ends (None: unbalanced or too deep)."""
+    return _plain_destination(text, start)
 
 
 def _blanks(text: str, at: int) -> int:
