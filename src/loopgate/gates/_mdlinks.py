@@ -20,7 +20,6 @@ stdout (the links gate's second core).
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import stat
 import sys
@@ -128,6 +127,8 @@ def parse(source: str) -> Parsed:
         links.append(Link(target, numbers[number - 1], offset - starts[number - 1] + 1, kind))
     heading_texts = []
     for index, text in heading_lines:
+        if "[" not in text and "<" not in text and "://" not in text and "ww." not in text.lower():
+            continue  # nothing in it can be a link or an id (most headings)
         alone = Inline(text)
         alone.run()
         heading_texts.append(alone.text)
@@ -245,6 +246,8 @@ def from_row(row: Row) -> Parsed:
 def _worker() -> None:
     paths = [os.fsdecode(p) for p in sys.stdin.buffer.read().split(b"\0") if p]
     rows = [to_row(parse_file(path)) for path in paths]
+    import pickle  # noqa: PLC0415  (the worker process only)
+
     sys.stdout.buffer.write(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
 
