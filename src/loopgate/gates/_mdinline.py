@@ -18,8 +18,7 @@ _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
 # A backslash before a space or the end is a literal one (CommonMark escapes ASCII punctuation only).
 _SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\[^\x00-\x20]|\\)*")
-# A blank line ends a paragraph: no bracket opened before it closes after it.
-_SPECIAL = re.compile(r"\\.|!\[|\[|\]|<|\n[ \t]*\n", re.S)
+_SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 # No leading blanks in the pattern: `[ \t]*\n?[ \t]*` before a failing title backtracks over
@@ -46,6 +45,9 @@ class Inline:
         text = self.text
         openers: list[tuple[int, bool, int]] = []  # (offset of `[`, is image, links found before it)
         links = 0  # a link may not contain a link: a `[` opened before the latest link is inactive
+        # A blank line ends a paragraph: no bracket opened before one closes after it. The blank
+        # lines are found once; a `]` looks up whether one lies between it and its `[`.
+        blanks = [m.start() for m in _BLANK_LINE.finditer(text)] if "\n" in text else []
         position = 0
         while True:
             match = _SPECIAL.search(text, position)
@@ -61,6 +63,11 @@ class Inline:
                 bracket, image, before = openers.pop()
                 if not image and before < links:
                     continue
+                if blanks:
+                    after = bisect_left(blanks, bracket)
+                    if after < len(blanks) and blanks[after] < start:
+                        openers.clear()  # every opener left is older still: all in paragraphs now ended
+                        continue
                 end = self.destination(start + 1, image)
                 if end is not None:
                     self.taken.append((bracket, end))
@@ -68,9 +75,6 @@ class Inline:
                     position = end
             elif token == "<":
                 position = self.angle(start) or position
-            elif token[0] == "\n":
-                openers.clear()
-                position = match.end() - 1  # the second newline may start the next blank line
         self.bare()
 
     def destination(self, at: int, image: bool) -> int | None:

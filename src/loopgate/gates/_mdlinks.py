@@ -24,7 +24,7 @@ import re
 import stat
 import sys
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from loopgate.gates._mdblocks import Blocks
@@ -110,14 +110,17 @@ def parse(source: str) -> Parsed:
         blocks.text[index] = ""
     # Where a paragraph ended without a blank line (a list item or a block quote began), one is
     # put in, so no code span, link or tag runs across; `numbers` maps the lines back.
-    inline_lines: list[str] = []
-    numbers: list[int] = []
-    for index, text in enumerate(blocks.text):
-        if index in blocks.breaks:
-            inline_lines.append("")
-            numbers.append(index + 1)
-        inline_lines.append(text)
-        numbers.append(index + 1)
+    inline_lines: list[str] = blocks.text
+    numbers: Sequence[int] = range(1, len(blocks.text) + 1)
+    if blocks.breaks:
+        inline_lines, mapped = [], []
+        for index, text in enumerate(blocks.text):
+            if index in blocks.breaks:
+                inline_lines.append("")
+                mapped.append(index + 1)
+            inline_lines.append(text)
+            mapped.append(index + 1)
+        numbers = mapped
     inline = Inline("\n".join(inline_lines))
     inline.run()
     links = list(blocks.definitions)
