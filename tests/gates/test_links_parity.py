@@ -6,8 +6,10 @@ paragraph in cmark and is code in markdown-it).
 
 Reference definitions count when they are used: every document starts with a paragraph that uses
 the labels the generator defines. GFM's bare-URL autolinks (`www.x.org`, `https://...` in text)
-are left out: the scanner follows GitHub's rule only roughly there (see the report), and the
-comparison is of CommonMark's links.
+are left out of the generated comparison: the scanner follows the rules GFM's spec states (where
+a `www.` link may start, trailing punctuation, parentheses; checked against cmark-gfm below) but
+not cmark-gfm's quirks beyond them (a `www.` link swallowing a link after it in the same run, an
+underscore in the last domain labels, ...): about 4 in 100 generated documents still differ there.
 """
 
 from __future__ import annotations
@@ -116,3 +118,32 @@ def test_extraction_parity_on_generated_documents(text: str) -> None:
     # inside a list item (`- > `), and lazy continuation lines of a paragraph nested in quotes.
     assume("- >" not in text and "1. >" not in text and "> >" not in text)
     assert scanned_links(text) == rendered_links(text)
+
+
+BARE = {
+    "www after a space": "Visit www.commonmark.org/help for more.",
+    "www in parentheses": "(www.example.com/a)",
+    "www after emphasis": "*www.example.com*",
+    "www after a letter": "xwww.example.com",
+    "www after `>`": "a>www.example.com",
+    "https after a tag": "<span>https://example.com/p</span>",
+    "trailing punctuation": "See https://example.com/a.b.",
+    "unbalanced parenthesis": "(see https://example.com/x_(y))",
+}
+
+
+@pytest.mark.parametrize("name", list(BARE))
+def test_bare_urls_follow_gfm_where_its_rules_are_plain(name: str) -> None:
+    """GitHub's bare-URL autolinks (cmark-gfm's autolink extension) for the rules its spec states:
+    where a `www.` link may start, trailing punctuation, parentheses. Its quirks beyond these are
+    not followed (see the module docstring)."""
+    module = _cmark()
+    from cmarkgfm.cmark import Options
+
+    text = BARE[name] + "\n"
+    html = module.markdown_to_html_with_extensions(  # type: ignore[attr-defined]
+        text, options=Options.CMARK_OPT_UNSAFE, extensions=["autolink"])
+    parser = _Links()
+    parser.feed(html)
+    ours = {unquote(link.target) for link in _mdlinks.parse(text).links}
+    assert ours == parser.found

@@ -16,6 +16,8 @@ _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
+# GFM: a `www.` autolink starts a line, or follows a space or one of `*`, `_`, `~`, `(`.
+_BEFORE_WWW = frozenset("*_~(")
 # A backslash before a space or the end is a literal one (CommonMark escapes ASCII punctuation only).
 _SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\[^\x00-\x20]|\\)*")
 _SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
@@ -121,7 +123,12 @@ class Inline:
         covered = 0  # the end of the last candidate's run of non-space characters
         for start in _bare_starts(text):
             before = text[start - 1] if start else " "
-            if start < covered or before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
+            if start < covered:
+                continue
+            if text[start] in "wW":
+                if not (before.isspace() or before in _BEFORE_WWW):
+                    continue
+            elif before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
                 continue
             prefix = _BARE_PREFIX.match(text, start)
             if prefix is None:
@@ -133,6 +140,8 @@ class Inline:
             # there (and reading the run again from every `http://` in it would be quadratic).
             run = _BARE_RUN.match(text, prefix.end())
             covered = run.end() if run else prefix.end()
+            if index + 1 < len(starts) and starts[index + 1] < covered:
+                covered = starts[index + 1]  # a link or tag after it in the same run ends it (GitHub's too)
             url = _trim_bare(text[start:covered])
             if url.lower().startswith("www."):
                 url = "http://" + url
