@@ -84,12 +84,15 @@ def test_toml_lines_are_right_after_yaml_11_line_breaks_in_a_string(tmp_path: Pa
     ("n.json", '{"a": ' + "9" * 5000 + "}", (1, 7)),
     ("n.yaml", "a: 1\nb: " + "9" * 5000 + "\n", (2, 4)),
     ("n.toml", "a = 1\nb = " + "9" * 5000 + "\n", (2, 5)),
+    # Hexadecimal reads without Python's limit, but the number could never be printed in a message.
+    ("n.yaml", "a: 1\nb: 0x" + "f" * 4000 + "\n", (2, 4)),
+    ("n.toml", "a = 1\nb = 0x" + "f" * 4000 + "\n", (2, 5)),
 ])
 def test_a_5000_digit_number_is_a_finding_without_python_advice(tmp_path: Path, name: str, text: str,
                                                                   where: tuple[int, int]) -> None:
-    result = _gate(tmp_path, {name: text})
+    result = _gate(tmp_path, {name: text}, '{"properties": {"b": {"type": "string"}}}')
     assert _seen(result) == [(name, *where, "LG460")]
-    assert "5,000 digits" in result.findings[0].message
+    assert "5,000 digits" in result.findings[0].message or "0x" in text
     assert "sys.set_int_max_str_digits" not in result.findings[0].message
 
 
@@ -238,7 +241,7 @@ _SEEDS = {
 }
 _NASTY = st.sampled_from(["\x00", "\ufeff", "\r", "\r\n", "\t", "\x85", "\u2028", "\u2029", "\ud7ff", "é", "💥",
                           "[" * 50, "{" * 50, "- " * 30, "&a ", "*a", "? ", ": ", "NaN", "-Infinity", "1e999",
-                          "9" * 4400, "-" + "9" * 300, "0x", "0o9", ".inf", "<<: *a", "!!binary ", "%YAML 1.1\n",
+                          "9" * 4400, "-" + "9" * 300, "0x" + "f" * 3600, "0x", "0o9", ".inf", "<<: *a", "!!binary ", "%YAML 1.1\n",
                           "---\n", "...\n", '"', "'", "#", "\\u00", "\\ud800", "a = ", "[[x]]", "x" * 3000])
 
 

@@ -133,8 +133,9 @@ COMPLEX_KEY = codes.define(
 BEYOND_LIMITS = codes.define(
     "LG460", "beyond-reader-limits", E, "A file nests too deeply or holds a number too long to read.",
     "Lists and objects nested more than about 1,000 levels deep (libyaml's limit, and Python's recursion limit "
-    "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
-    "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
+    "for JSON, TOML and validating), or an integer of more than 4,300 decimal digits (Python's limit for "
+    "turning text into an integer and back; a `0x` literal reaches it with 3,572 digits), cannot be read or "
+    "reported: the file is not validated. No real configuration "
     "comes near either limit; a file that does is generated, corrupt or hostile.",
     "Nest lists and objects less deeply; write a very long number as a string.",
 )

@@ -12,7 +12,16 @@ import yaml
 
 from loopgate.gates._positions import json_marks
 from loopgate.gates._schema.expansion import alias_expansion
-from loopgate.gates._schema.yaml12 import ComplexKey, Lines, YamlLoader, load_all, mark_position
+from loopgate.gates._schema.yaml12 import (
+    DIGITS_LIMIT,
+    ComplexKey,
+    Lines,
+    TooLong,
+    YamlLoader,
+    load_all,
+    mark_position,
+    too_big,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,8 +30,9 @@ else:  # pragma: no cover - Python 3.10
 
 KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_DIGITS_LIMIT: int = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
-_LONG_NUMBER = re.compile(rf"\d{{{_DIGITS_LIMIT + 1},}}")
+# Where a too-long integer is: a run of digits, or of hex digits after 0x/0o/0b (3,572 hex digits
+# pass 10**4,300; the run found is the first long one, which is the one in practice).
+_LONG_NUMBER = re.compile(rf"\d{{{DIGITS_LIMIT + 1},}}|0[xob][0-9a-fA-F_]{{{DIGITS_LIMIT * 83 // 100},}}")
 
 
 class Raw(NamedTuple):
@@ -84,8 +94,8 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
     except RecursionError:
         return Raw("limit", shown, 1, 1, "nested too deeply to read (more than about 1,000 levels); not validated")
-    except ValueError as err:
-        if "digits" in str(err):  # Python's limit on the digits of an integer (4,300 by default)
+    except ValueError as err:  # TooLong, or Python's own limit on the digits of an integer
+        if isinstance(err, TooLong) or "digits" in str(err):
             return _long_number(data, shown)
         return Raw("syntax", shown, 1, 1, f"cannot read the file: {err}")
 
@@ -136,9 +146,9 @@ def _long_number(data: bytes, shown: str) -> Raw:
     text = data.decode("utf-8-sig", errors="replace")
     found = _LONG_NUMBER.search(text)
     line, column = Lines(text).position(found.start()) if found else (1, 1)
-    digits = len(found.group()) if found else 0
-    return Raw("limit", shown, line, column, f"a number of {digits:,} digits, more than the "
-               f"{_DIGITS_LIMIT:,} digits Python reads as an integer; not validated")
+    size = f"of {len(found.group()):,} digits" if found and found.group().isdigit() else "that large"
+    return Raw("limit", shown, line, column, f"an integer {size}: more than the {DIGITS_LIMIT:,} decimal digits "
+               "Python turns into text (to report it); not validated")
 
 
 def _plain(value: Any) -> Any:
@@ -147,4 +157,6 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, int) and too_big(value):  # a long 0x literal: tomllib reads it, nothing can print it
+        raise TooLong(f"more than {DIGITS_LIMIT} digits")
     return value.isoformat() if hasattr(value, "isoformat") else value
