@@ -35,6 +35,16 @@ _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 _LONG_NUMBER = re.compile(rf"\d{{{DIGITS_LIMIT + 1},}}|0[xob][0-9a-fA-F_]{{{DIGITS_LIMIT * 83 // 100},}}")
 
 
+# tomllib takes time quadratic in the parts of a dotted key (`a.b.c...`: 20,000 parts take 12 s, and
+# a megabyte of 100-part keys 10 s), so a key of more parts than this is refused before parsing; no
+# real key comes near it. Keys are found line by line, linearly: the text before `=` at the start of
+# a line or after `{` or `,` (inline tables), or inside a `[table]` header, quoted parts left out.
+MAX_KEY_DOTS = 32
+MAX_PROBLEMS = 20  # a file's duplicate keys, or NaNs, reported; the rest are counted
+_QUOTED = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
+_SEGMENT = re.compile(r"[{,]")
+
+
 class Raw(NamedTuple):
     """A problem found in a file, as plain data a worker process can send back."""
 
@@ -71,7 +81,7 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         text = data.decode("utf-8-sig")
         if kind == "yaml":
             return _yaml(text, shown, rules)
-        return Parsed([_plain(tomllib.loads(text))], text, [])
+        return _toml(text, shown)
     except json.JSONDecodeError as err:
         return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
     except UnicodeDecodeError as err:
@@ -119,12 +129,38 @@ def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
         return Parsed([document], "", [])
     text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
     constants, duplicates = json_marks(text)
-    problems = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
-                for (line, column), name in constants if not rules.json_nan]
-    problems += [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
-                     "JSON readers disagree on which one counts (Python keeps the last)")
-                 for (line, column), key in duplicates]
-    return Parsed([document], text, problems)
+    nans = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
+            for (line, column), name in constants if not rules.json_nan]
+    twice = [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
+                 "JSON readers disagree on which one counts (Python keeps the last)")
+             for (line, column), key in duplicates]
+    return Parsed([document], text, _capped(nans) + _capped(twice))
+
+
+def _capped(problems: list[Raw], total: int | None = None) -> list[Raw]:
+    """At most MAX_PROBLEMS of a file's duplicate keys or NaNs, the last saying how many more there are."""
+    total = len(problems) if total is None else total
+    kept = problems[:MAX_PROBLEMS]
+    if total <= len(kept) or not kept:
+        return kept
+    last = kept[-1]
+    return [*kept[:-1], last._replace(message=f"{last.message} (and {total - len(kept):,} more not shown)")]
+
+
+def _toml(text: str, shown: str) -> Parsed | Raw:
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.count(".") > MAX_KEY_DOTS and _key_dots(line) > MAX_KEY_DOTS:
+            return Raw("limit", shown, number, 1, f"a dotted key of more than {MAX_KEY_DOTS} parts (a.b.c...): "
+                       "nested too deeply to read; not validated")
+    return Parsed([_plain(tomllib.loads(text))], text, [])
+
+
+def _key_dots(line: str) -> int:
+    """The most dots in one key of a TOML line (a header's, an assignment's, an inline table's)."""
+    bare = _QUOTED.sub("", line).lstrip()
+    if bare.startswith("["):
+        return bare.partition("]")[0].count(".")
+    return max((part.partition("=")[0].count(".") for part in _SEGMENT.split(bare) if "=" in part), default=0)
 
 
 def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
@@ -135,10 +171,11 @@ def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
     problems = []
     if duplicates and not rules.duplicate_keys:
         lines = Lines(text)
-        problems = [Raw("duplicate", shown, *mark_position(lines, node.start_mark),
-                        f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids it "
-                        "(PyYAML keeps the last, ruamel.yaml refuses the file)")
-                    for node in sorted(duplicates, key=lambda node: node.start_mark.index)]
+        first = sorted(duplicates, key=lambda node: node.start_mark.index)[:MAX_PROBLEMS]
+        problems = _capped([Raw("duplicate", shown, *mark_position(lines, node.start_mark),
+                                f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids "
+                                "it (PyYAML keeps the last, ruamel.yaml refuses the file)") for node in first],
+                           len(duplicates))
     return Parsed(documents or [None], text, problems)
 
 
