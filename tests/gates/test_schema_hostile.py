@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from loopgate.gates import schema
 from loopgate.gates._schema.loading import Checker, build_checker
-from loopgate.gates._schema.validating import check_file
+from loopgate.gates._schema.validating import check_file, workers_for
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 from loopgate.reporters.sarif import artifact_uri
 
@@ -357,3 +357,13 @@ def test_long_pathological_files_take_a_bounded_time(tmp_path: Path, name: str, 
     found = [f.code for f in result.findings]
     assert "LG451" in found or found in (["LG460"], ["LG452"]), found
     assert found.count("LG458") <= 20  # duplicate keys: the first 20, and a count
+
+
+def test_a_huge_jobs_count_starts_no_process_storm(tmp_path: Path) -> None:
+    cpus = os.cpu_count() or 1
+    assert workers_for(10**9, 2, fast=True) == 2  # one process a file at most
+    assert workers_for(10**9, 10**6, fast=True) == 4 * cpus  # a few a CPU at most
+    assert workers_for(-3, 10**6, fast=True) == workers_for(0, 10**6, fast=True) == cpus  # below 1: as 0
+    assert workers_for(0, 10, fast=False) == 1
+    result = _gate(tmp_path, {"a.json": "{}", "b.json": "[]"}, '{"type": "object"}', jobs=10**9)
+    assert _seen(result) == [("b.json", 1, 1, "LG451")]

@@ -157,7 +157,8 @@ class Options:
     duplicate_keys: bool = field(default=False, metadata=opt(
         "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
-        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
+        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it; at most one a file "
+        "and four a CPU).", metavar="N"))
 
 
 HOOK: dict[str, Any] = {
