@@ -189,19 +189,20 @@ def config_revision(start: str, base: str) -> str:
     return commit
 
 
-def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str]:
+def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str, dict[str, Any]]:
     """`[tool.loopgate.gates.NAME]` for a gate that judges a change, and a note for the user ("" if none).
 
     The table comes from the change's base (the merge base with `base`; HEAD for staged changes
     and given files), never from the tree being judged: a change that adds `exclude = ["**"]`
     must not pass its own secrets. The working tree's file is still read and validated, so a
     misspelt table there is reported now; if its table differs, the note says it was not applied.
-    `base` itself, when not given, is read from HEAD's table.
+    `base` itself, when not given, is read from HEAD's table. The third value is the working tree's
+    table, for the caller to validate too.
     """
     working = load_config(start).section("gates").get(name, {})
     head = config_revision(start, "")
     if not head:
-        return working, ""  # no commit to trust yet (or not a repository): the files are all there is
+        return working, "", working  # no commit to trust yet (or not a repository): the files are all there is
     if not base:
         at_head = load_config(start, head).section("gates").get(name, {})
         base = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
@@ -211,4 +212,4 @@ def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[
     if committed != working:
         note = (f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
                 f"working tree's version differs and applies once it is committed")
-    return committed, note
+    return committed, note, working

@@ -323,3 +323,18 @@ def test_a_pinned_hook_revision_in_pre_commit_config_is_not_a_secret(repo: Repo)
     # and a real secret on a rev: line of the config is still one
     repo.write(".pre-commit-config.yaml", config.replace(sha, f"{sha}  # {AWS}"))
     assert [f.code for f in repo.gate(secrets, files=(".pre-commit-config.yaml",)).findings] == ["LG421"]
+
+
+def test_unquote_never_raises_on_odd_escapes() -> None:
+    assert unquote(b'"a\\777b"') == b"a777b"  # not a byte: kept as the digits
+    assert unquote(b'"\\39x"') == b"39x"
+    assert unquote(b'"end\\"') == b"end\\"
+
+
+def test_the_pinned_rev_pattern_is_linear_on_long_blank_runs() -> None:
+    """Bounded by a generous subprocess timeout, not a timing assertion: quadratic would take hours."""
+    code = ("from loopgate.gates.secrets import _PINNED_REV\n"
+            "for line in (' ' * 200_000 + '-' + ' ' * 200_000 + 'rev: zz', '\\t' * 400_000 + 'x',\n"
+            "             'rev: ' + 'a' * 40 + ' ' * 400_000 + 'x'):\n"
+            "    assert _PINNED_REV.fullmatch(line) is None\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -455,8 +455,9 @@ def unquote(name: bytes) -> bytes:
         char = body[i]
         if char == 0x5C and i + 1 < len(body):  # backslash
             following = body[i + 1]
-            if 0x30 <= following <= 0x37:
-                out.append(int(body[i + 1:i + 4], 8))
+            digits = body[i + 1:i + 4]
+            if len(digits) == 3 and all(0x30 <= d <= 0x37 for d in digits) and int(digits, 8) <= 0xFF:
+                out.append(int(digits, 8))
                 i += 4
                 continue
             out.append(_ESCAPES.get(following, following))

@@ -349,7 +349,8 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
 
 # pre-commit's own advice is to pin hooks by commit (`rev: <40 hex>  # frozen: v1.2.3`): a commit id,
 # public by nature, that detect-secrets reads as a high-entropy hex string.
-_PINNED_REV = re.compile(r"""\s*-?\s*rev:\s*(['"]?)([0-9a-f]{40}|[0-9a-f]{64})\1\s*(?:#.*)?""")
+# (One `\s*` between the `-` and `rev:`, never two in a row: `\s*-?\s*` is quadratic on a line of blanks.)
+_PINNED_REV = re.compile(r"""[ \t]*(?:-[ \t]*)?rev:[ \t]*(['"]?)([0-9a-f]{40}|[0-9a-f]{64})\1(?:[ \t]+#.*)?[ \t]*""")
 
 
 def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> bool:
