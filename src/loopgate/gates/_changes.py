@@ -586,6 +586,20 @@ def committed_reader(base: str, context: GateContext) -> Callable[[str], bytes |
     return read
 
 
+def staged_content(root: str, rel: str, env: dict[str, str] | None, limit: int = 2 * 1024 * 1024) -> bytes | None:
+    """The index's version of `rel` (None: not in the index); at most `limit` + 1 bytes are kept."""
+    git = Git(root, env)
+    try:
+        code, size = git.run("cat-file", "-s", f":{rel}", ok=(0, 1, 128))
+        if code != 0:
+            return None
+        if int(size.strip() or b"0") > limit:
+            return b" " * (limit + 1)  # too large: the caller refuses it by its length, never loading it
+        return git.out("cat-file", "blob", f":{rel}")
+    except (_Failed, ValueError):
+        return None
+
+
 def blob_sizes(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, int]:
     """The size of each blob, in one `git cat-file --batch-check` (nothing read into memory)."""
     if not blobs:

@@ -158,8 +158,8 @@ HOOK: dict[str, Any] = {
     "entry": "loopgate gate secrets",
     "language": "python",
     "types": ["text"],
-    # A frozen `rev:` there is a 40-hex commit SHA, which the entropy plugins take for a token.
-    "exclude": r"(^|/)\.pre-commit-config\.yaml$",
+    # .pre-commit-config.yaml is scanned like any file: a frozen `rev:` (a 40-hex commit SHA) is let
+    # through by the gate itself (_pinned_revision), a real secret in a hook's args is not.
 }
 
 
