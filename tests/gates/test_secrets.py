@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.gates import secrets
-from loopgate.gates._changes import added_lines, unquote
+from loopgate.gates._added import added_lines, unquote
 from loopgate.gates.base import GateResult, GateStatus
 
 from .conftest import Cli, Repo

@@ -40,6 +40,7 @@ from typing import Any
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates import _hookconfig as hookconfig
+from loopgate.gates._added import staged_content
 from loopgate.gates._changes import (
     BAD_PATTERN,
     BAD_PATTERN_FILE,
@@ -52,7 +53,6 @@ from loopgate.gates._changes import (
     collect,
     committed_reader,
     error_result,
-    staged_content,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, Timer, opt, verdict

@@ -63,6 +63,7 @@ from typing import Any
 from loopgate import codes
 from loopgate.artifacts.loader import MAX_BYTES
 from loopgate.findings import Finding, Severity
+from loopgate.gates._added import Target, Targets, added_since_head, blob_sizes, read_blobs, targets
 from loopgate.gates._changes import (
     BAD_BASE,
     BAD_FILE_LIST,
@@ -73,14 +74,8 @@ from loopgate.gates._changes import (
     NOT_A_REPOSITORY,
     Problem,
     Source,
-    Target,
-    Targets,
-    added_since_head,
-    blob_sizes,
     error_result,
     not_regular,
-    read_blobs,
-    targets,
 )
 from loopgate.gates._patterns import RuleSet, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
