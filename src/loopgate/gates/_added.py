@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from loopgate.gates._changes import Git, Problem, Resolver, Source, _Failed, collect, repository_root, resolve_base
 from loopgate.gates.base import GateContext
 
+MAX_BYTES = 2 * 1024 * 1024  # the size limit of `loopgate verify` (artifacts.loader.MAX_BYTES)
+
 _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {ord(k): v for k, v in zip("abtnvfr\"\\", b"\a\b\t\n\v\f\r\"\\", strict=True)}
 
@@ -135,9 +137,12 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
         revision, described = ["--cached"], "staged"
     common = ["--no-ext-diff", "--no-color", "-M", "--ignore-submodules=none", *revision, "--"]
     raw = git.out("diff", "--raw", "-z", "--no-abbrev", *common)
-    patch = git.out("diff", "-U0", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", *common)
+    # Files over the size limit are diffed as binary: a 100 MB file's patch is never held in memory.
+    patch = git.out("-c", f"core.bigFileThreshold={MAX_BYTES}", "diff", "-U0", "--no-textconv", "--src-prefix=a/",
+                    "--dst-prefix=b/", *common)
     added, binary = added_lines(patch)
     files: list[Target] = []
+    quiet: list[tuple[str, str]] = []  # (path, blob) changed without added text lines: binary, or too large
     for letter, mode, blob, path in _raw_entries(raw):
         if letter == "D":
             continue
@@ -145,12 +150,34 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
         lines = frozenset(added.get(path, ()))
         if lines or skip:
             files.append(Target(path, resolver.shown(path), lines, "" if base else blob, skip))
+        elif path not in added:
+            quiet.append((path, blob))
+    big = _too_large(root, quiet, base, context.env)
+    for path, blob in big:  # the scanner reports these as not scanned (LG424), by their size
+        files.append(Target(path, resolver.shown(path), frozenset(), "" if base else blob))
+    binary = max(0, binary - len(big))
     if base:
         others = git.out("ls-files", "--others", "--exclude-standard", "-z")
         for name in (os.fsdecode(p) for p in others.split(b"\0") if p):
             skip = "symlink" if os.path.islink(os.path.join(root, name)) else ""
             files.append(Target(name, resolver.shown(name), None, skip=skip))
     return Targets(root, files, described, "base" if base else "staged", binary)
+
+
+def _too_large(root: str, quiet: list[tuple[str, str]], base: str, env: dict[str, str] | None) -> list[tuple[str, str]]:
+    """The entries over MAX_BYTES: by blob size when staged, by the working file's size with --base."""
+    if not base:
+        sizes = blob_sizes(root, [blob for _, blob in quiet], env)
+        return [(path, blob) for path, blob in quiet if sizes.get(blob, 0) > MAX_BYTES]
+    found = []
+    for path, blob in quiet:
+        try:
+            size = os.lstat(os.path.join(root, path)).st_size
+        except OSError:
+            continue
+        if size > MAX_BYTES:
+            found.append((path, blob))
+    return found
 
 
 def staged_content(root: str, rel: str, env: dict[str, str] | None, limit: int = 2 * 1024 * 1024) -> bytes | None:
