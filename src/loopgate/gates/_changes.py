@@ -207,21 +207,31 @@ class Resolver:
         known = self._dirs.get(rel_dir)
         if known is not None:
             return known
+        # Iterative, from the deepest directory already known down to this one: a path thousands of
+        # directories deep must not exhaust the interpreter's stack.
+        pending = [rel_dir]
+        parent = rel_dir.rpartition("/")[0]
+        while parent not in self._dirs:
+            pending.append(parent)
+            parent = parent.rpartition("/")[0]
+        for directory in reversed(pending):
+            self._dirs[directory] = self._step(directory)
+        return self._dirs[rel_dir]
+
+    def _step(self, rel_dir: str) -> tuple[str, str, bool]:
+        """`rel_dir`'s answer, its parent's being known."""
         parent, _, name = rel_dir.rpartition("/")
-        real_parent, outside, exists = self._dir(parent)
+        real_parent, outside, exists = self._dirs[parent]
         candidate = f"{real_parent}/{name}" if real_parent else name
         if outside or not exists:
-            answer = ("", outside, False) if outside else (candidate, "", False)
-        else:
-            mode = self._mode(candidate)
-            answer = (candidate, "", mode is not None)
-            if mode is not None and stat.S_ISLNK(mode):
-                target = os.path.realpath(self._base + candidate)
-                inside = self._inside(target)
-                answer = (inside, "", True) if inside is not None else (
-                    "", f"directory {rel_dir} is a symbolic link to {target}, outside the repository", False)
-        self._dirs[rel_dir] = answer
-        return answer
+            return ("", outside, False) if outside else (candidate, "", False)
+        mode = self._mode(candidate)
+        if mode is not None and stat.S_ISLNK(mode):
+            target = os.path.realpath(self._base + candidate)
+            inside = self._inside(target)
+            return (inside, "", True) if inside is not None else (
+                "", f"directory {rel_dir} is a symbolic link to {target}, outside the repository", False)
+        return candidate, "", mode is not None
 
     def real(self, rel: str) -> tuple[str, str]:
         """(path with symlinked directories resolved, why it leads outside or "")."""
