@@ -338,3 +338,13 @@ def test_the_pinned_rev_pattern_is_linear_on_long_blank_runs() -> None:
             "             'rev: ' + 'a' * 40 + ' ' * 400_000 + 'x'):\n"
             "    assert _PINNED_REV.fullmatch(line) is None\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_staged_path_thousands_of_directories_deep_is_scanned(repo: Repo) -> None:
+    (repo.path / "k.py").write_text(f'KEY = "{AWS}"\n')
+    blob = repo.git("hash-object", "-w", "k.py").strip()
+    (repo.path / "k.py").unlink()
+    deep = "/".join(["d"] * 3000) + "/k.py"
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{deep}")
+    result = repo.gate(secrets)
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG421", deep, 1)]

@@ -240,8 +240,9 @@ def _scratch_name(scratch: str, number: int, target: Target) -> str:
     """Where the copy to scan goes: under the file's own name (detect-secrets chooses plugins and filters
     by it), always inside `scratch`: a given path outside the repository keeps its base name only."""
     parts = target.path.split("/")
-    if target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts):
-        return os.path.join(scratch, "outside", str(number), os.path.basename(target.path) or "file")
+    odd = target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts)
+    if odd or len(parts) > 32 or len(target.path) > 1024:  # and never thousands of directories deep
+        return os.path.join(scratch, "flat", str(number), os.path.basename(target.path)[:200] or "file")
     return os.path.join(scratch, "tree", *parts)
 
 
