@@ -6,7 +6,9 @@ files, and putting them back removes the link first instead of writing through i
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import stat
 import subprocess
 from dataclasses import dataclass, field
@@ -156,10 +158,10 @@ def _put_back(root: str, path: str, state: State) -> None:
     if state.kind == "absent":
         _prune(root, os.path.dirname(full))
     elif state.kind == "link":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
+        makedirs(os.path.dirname(full))
         os.symlink(os.fsdecode(state.data), full)
     elif state.kind == "file":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
+        makedirs(os.path.dirname(full))
         with open(full, "wb") as handle:
             handle.write(state.data)
         mode = os.stat(full).st_mode
@@ -183,6 +185,30 @@ def _no_link_above(root: str, path: str) -> None:
     link = _link_above(root, path)
     if link:
         os.remove(link)
+
+
+def remove_tree(path: str) -> None:
+    """`shutil.rmtree(path, ignore_errors=True)` for any depth: rmtree recurses once per level (a tree
+    thousands of directories deep raises RecursionError), `rm -rf` does not."""
+    try:
+        subprocess.run(["rm", "-rf", "--", path], capture_output=True, timeout=GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        with contextlib.suppress(RecursionError):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def makedirs(directory: str) -> None:
+    """`os.makedirs(directory, exist_ok=True)` without its recursion (one level a call: a tree thousands of
+    directories deep would raise RecursionError); fails with OSError like it."""
+    missing = []
+    while directory and not os.path.isdir(directory):
+        missing.append(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    for path in reversed(missing):
+        os.mkdir(path)
 
 
 def _prune(root: str, directory: str) -> None:

@@ -54,7 +54,6 @@ import contextlib
 import json
 import os
 import shlex
-import shutil
 import signal
 import time
 from dataclasses import dataclass, field
@@ -62,7 +61,7 @@ from dataclasses import dataclass, field
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates import _gitstate as gitstate
-from loopgate.gates._gentree import Change, Repo, TreeGitError, restore
+from loopgate.gates._gentree import Change, Repo, TreeGitError, makedirs, remove_tree, restore
 from loopgate.gates._gentree import changes as tree_changes
 from loopgate.gates._gitstate import GitStateError
 from loopgate.gates._process import (
@@ -324,7 +323,7 @@ def _write_backup(folder: str, repo: Repo, options: Options, index: gitstate.Ind
         entries.append({"path": path, "kind": state.kind, "executable": state.executable})
         full = os.path.join(tree, path)
         if state.kind in ("file", "link"):
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            makedirs(os.path.dirname(full))
         if state.kind == "link":
             os.symlink(os.fsdecode(state.data), full)
         elif state.kind == "file":
@@ -344,7 +343,7 @@ def _write_backup(folder: str, repo: Repo, options: Options, index: gitstate.Ind
 def _remove_backup(backup: str, folder: str) -> None:
     if not backup:
         return
-    shutil.rmtree(backup, ignore_errors=True)
+    remove_tree(backup)
     with contextlib.suppress(OSError):  # leave .git as it was: the empty folders go too
         os.rmdir(folder)
         os.rmdir(os.path.dirname(folder))
