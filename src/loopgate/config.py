@@ -203,11 +203,13 @@ def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[
     head = config_revision(start, "")
     if not head:
         return working, "", working  # no commit to trust yet (or not a repository): the files are all there is
+    at_head = None
     if not base:
         at_head = load_config(start, head).section("gates").get(name, {})
         base = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
-    revision = config_revision(start, base)
-    committed = load_config(start, revision).section("gates").get(name, {})
+    revision = config_revision(start, base) if base else head
+    committed = at_head if at_head is not None and revision == head else \
+        load_config(start, revision).section("gates").get(name, {})
     note = ""
     if committed != working:
         note = (f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
