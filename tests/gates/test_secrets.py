@@ -348,3 +348,13 @@ def test_a_staged_path_thousands_of_directories_deep_is_scanned(repo: Repo) -> N
     repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{deep}")
     result = repo.gate(secrets)
     assert [(f.code, f.path, f.line) for f in result.findings] == [("LG421", deep, 1)]
+
+
+def test_a_new_value_under_an_old_nextline_pragma_is_not_covered(repo: Repo) -> None:
+    repo.write("src/fixture.py", f'# pragma: allowlist nextline secret\nOTHER = "{AWS}"\n')
+    repo.commit("reviewed fixture")
+    repo.write("src/fixture.py", f'# pragma: allowlist nextline secret\nOTHER = "{GITHUB}"\n')
+    repo.git("add", "-A")
+    result = repo.gate(secrets)
+    assert [(f.code, f.line) for f in result.findings] == [("LG423", 2)]
+    assert repo.gate(secrets, allow_new_pragmas=True).status is GateStatus.PASSED

@@ -301,6 +301,7 @@ class _Scan:
 # detect-secrets' own pragma (filters/allowlist.py): `pragma: allowlist secret`, `pragma:whitelist secret`,
 # `pragma: allowlist nextline secret`. Made unrecognisable on a new line, detect-secrets reports what it hid.
 _PRAGMA = re.compile(r"(pragma: ?(?:allow|white))list(?=[ -](?:nextline[ -])?secret)")
+_NEXTLINE = re.compile(r"pragma: ?allowlist[ -]nextline[ -]secret")
 
 
 def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
@@ -313,13 +314,18 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
     lines = text.split("\n")
     tally.files += 1
     tally.lines += len(target.lines) if target.lines is not None else len(text.splitlines())
-    disarmed: set[int] = set()  # lines whose pragma the change adds, and so is not obeyed
+    disarmed: set[int] = set()  # lines whose secret a pragma would hide, but the change adds one or the other
     if not scan.obey and _PRAGMA.search(text):
         new = scan.new_lines(text)
         for number, line in enumerate(lines, 1):
-            if (new is None or number in new) and _PRAGMA.search(line):
+            if not _PRAGMA.search(line):
+                continue
+            # A `nextline` pragma vouches for the line below as it was reviewed: a change to that line
+            # (a new value under an old pragma) is not covered either.
+            covers = number + 1 if _NEXTLINE.search(line) else number
+            if new is None or number in new or covers in new:
                 lines[number - 1] = _PRAGMA.sub(r"\1lisT", line)
-                disarmed.add(number)
+                disarmed.add(covers)
         if disarmed:
             raw = "\n".join(lines).encode("utf-8")
             lines = text.split("\n")
@@ -336,7 +342,7 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
             spots.setdefault(at, set()).add(kind)
     for (number, column), kinds in sorted(spots.items()):
         specific = sorted(kinds - _GENERIC) or sorted(kinds)  # a GitHub token is also high-entropy: name it
-        if number in disarmed or number - 1 in disarmed:
+        if number in disarmed:
             yield NEW_PRAGMA.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not "
                                 f"shown), allowlisted by a pragma this change adds: not obeyed")
         else:
