@@ -109,7 +109,8 @@ UNREADABLE = codes.define(
 NEW_PRAGMA = codes.define(
     "LG423", "allowlist-pragma-added", E, "A secret is allowlisted by a pragma that the change itself adds.",
     "detect-secrets found something shaped like a secret on this line, and the `pragma: allowlist secret` "
-    "(or the `pragma: allowlist nextline secret` above it) that would hide it is part of the same change. "
+    "(or the `pragma: allowlist nextline secret` above it) that would hide it is part of the same change, or "
+    "the line under an older `nextline` pragma changed. "
     "A change cannot vouch for itself: the pragma is reported, not obeyed. The value is never shown.",
     "If the value really is not a secret, have the pragma reviewed and committed (it is then obeyed), or run "
     "the gate with `--allow-new-pragmas` (`allow-new-pragmas = true` in [tool.loopgate.gates.secrets]). "
