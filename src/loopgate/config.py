@@ -164,6 +164,9 @@ def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes |
     present = {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
     for candidate in candidates:
         if candidate in present:
+            size = _git(root, "cat-file", "-s", f"{revision}:{candidate}")
+            if size is not None and size.returncode == 0 and int(size.stdout.strip() or b"0") > MAX_BYTES:
+                return f"{candidate} (at {revision[:10]})", b" " * (MAX_BYTES + 1)  # refused by size, never read
             blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
                 raise ConfigError(f"cannot read {candidate} at {revision}")
