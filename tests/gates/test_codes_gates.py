@@ -26,9 +26,10 @@ import pytest
 from loopgate import codes
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.check import plan_entry
+from loopgate.cli.gates import exit_code
 from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
-from loopgate.gates.base import GateContext, GateResult, GateStatus
+from loopgate.gates.base import GateContext, GateResult
 from loopgate.gates.registry import gates
 
 from .conftest import Repo, git_env, make_repo
@@ -114,11 +115,10 @@ class Outcome:
     status: str
 
 
-EXIT = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
 
 
 def outcome(result: GateResult) -> Outcome:
-    return Outcome(result.findings, EXIT[result.status], result.status.value)
+    return Outcome(result.findings, exit_code(result), result.status.value)  # the CLI's own mapping
 
 
 def gate(w: World, module: Any, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -113,15 +113,21 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+def exit_code(result: GateResult) -> int:
+    """`loopgate gate NAME`'s exit status: 0 passed (or skipped), 1 failed, 2 could not judge."""
+    if result.status is GateStatus.ERROR:
+        return 2
+    return 0 if result.status in (GateStatus.PASSED, GateStatus.SKIPPED) else 1
+
+
 def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
-    ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
-    report = Report(result.findings, ok, results=[result])
+    code = exit_code(result)
+    report = Report(result.findings, code == 0, results=[result])
     click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
-    if result.status is GateStatus.ERROR:
+    if code == 2:
         click.echo(f"loopgate: {spec.name}: environment error: {result.reason}", err=True)
-        return 2
-    return 0 if ok else 1
+    return code
 
 
 def command_for(spec: GateSpec) -> click.Command:
