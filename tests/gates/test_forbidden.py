@@ -56,6 +56,8 @@ def test_defaults_fire_and_say_which_pattern(tmp_path: Path, path: str, pattern:
 
 @pytest.mark.parametrize("path", [
     "src/app.py", "docs/guide.md", "README.md", "tests/test_app.py", ".github/ISSUE_TEMPLATE.md",
+    # people commit it to adopt the hooks; the run loop keeps the maker off it (a control file)
+    ".pre-commit-config.yaml",
     "src/authors.py", "docs/deployment-notes.md", "LOOP_STATE.md", "src/keyboard.py",
     # The loop's own artifacts: a person commits them (verify checks them); the run loop keeps the maker off.
     "LOOP_SPEC.md", ".loop/quality-gate-checklist.md", "loops/triage/escalation-policy.md", "loop-readiness.md",

@@ -110,8 +110,9 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
     *((p, CI) for p in (
         ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile",
         "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/",
-        # The links gate's ignore file would let a change silence its own broken links. (A change to
-        # .pre-commit-config.yaml is judged by content instead, LG413: adding it is how people adopt.)
+        # The links gate's ignore file would let a change silence its own broken links. (Not
+        # .pre-commit-config.yaml: people commit it to adopt the hooks at all; a change that weakens a
+        # loopgate hook in it is LG413, and the run loop keeps the maker off it as a control file.)
         ".loopgate-links-ignore")),
     *((p, ACCESS) for p in (
         "**/auth/**", "**/authentication/**", "**/authorization/**", "**/oauth/**", "**/billing/**",
