@@ -25,7 +25,9 @@ _QUOTE_LEAD = r"[ \t]*(?:>[ \t]*)*"
 _LIST_MARKER = re.compile(rf"^(?P<lead>{_QUOTE_LEAD})(?P<marker>[-*+]|\d{{1,9}}[.)])(?P<gap>[ \t]+|$)")
 _TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
 _ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
-_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
+# An underline inside a block quote (`> ===`) is one too: without the quote lead, a quoted setext
+# heading was never found and every later heading search ran to the end of the file.
+_SETEXT = re.compile(rf"^{_QUOTE_LEAD}(=+|-+)[ \t]*$")
 _FENCE = re.compile(rf"^{_QUOTE_LEAD}(`{{3,}}|~{{3,}})")
 # Markdown's blank is spaces and tabs only; Python's strip() also eats \x1c-\x1f, \x85 and more,
 # which would anchor a paragraph of such a character on the next line.
@@ -116,15 +118,42 @@ class _Anchor:
     def __init__(self, lines: list[str]) -> None:
         self.lines = lines
         self.cursor = 0
+        # search -> the cursor from which it found nothing. The cursor only moves forward, so a
+        # search that failed from there fails from anywhere later: answered at once, instead of
+        # scanning to the end of the file again for every token the source lines do not show
+        # (quadratic on a file of thousands of such tokens).
+        self._failed: dict[object, int] = {}
+
+    def _known_missing(self, search: object) -> bool:
+        return self._failed.get(search, len(self.lines) + 1) <= self.cursor
+
+    def _missing(self, search: object) -> None:
+        self._failed[search] = min(self._failed.get(search, self.cursor), self.cursor)
 
     def _find(self, pattern: re.Pattern[str]) -> int | None:
+        if self._known_missing(pattern):
+            return None
         for index in range(self.cursor, len(self.lines)):
             if pattern.match(self.lines[index]):
                 return index
+        self._missing(pattern)
+        return None
+
+    def _text_line(self) -> int | None:
+        """The first line from the cursor holding more than blanks."""
+        if self._known_missing("text"):
+            return None
+        for index in range(self.cursor, len(self.lines)):
+            if self.lines[index].strip(_BLANK):
+                return index
+        self._missing("text")
         return None
 
     def heading(self, level: int, style: str, line_count: int = 1) -> tuple[int, int]:
         """Where a heading starts; a setext heading's text may run over `line_count` lines."""
+        search = ("heading", level, style, line_count)
+        if self._known_missing(search):
+            return self._fallback()
         for index in range(self.cursor, len(self.lines)):
             line = self.lines[index]
             atx = _ATX.match(line)
@@ -137,6 +166,7 @@ class _Anchor:
                 if under and (under.group(1)[0] == "=") == (level == 1):
                     self.cursor = below + 1
                     return index + 1, len(line) - len(line.lstrip(_BLANK)) + 1
+        self._missing(search)
         return self._fallback()
 
     def list_item(self, task: bool) -> tuple[int, int]:
@@ -155,12 +185,12 @@ class _Anchor:
         return index + 1, column + 1
 
     def paragraph(self, line_count: int) -> tuple[int, int]:
-        for index in range(self.cursor, len(self.lines)):
-            line = self.lines[index]
-            if line.strip(_BLANK):
-                self.cursor = index + line_count
-                return index + 1, len(line) - len(line.lstrip(_BLANK)) + 1
-        return self._fallback()
+        index = self._text_line()
+        if index is None:
+            return self._fallback()
+        line = self.lines[index]
+        self.cursor = index + line_count
+        return index + 1, len(line) - len(line.lstrip(_BLANK)) + 1
 
     def raw(self, line: int, column: int, count: int) -> str:
         """Source text from (line, column) over `count` lines, continuation lines joined by a space."""
@@ -176,10 +206,9 @@ class _Anchor:
             self.cursor = index + line_count
 
     def skip_lines(self, line_count: int) -> None:
-        for index in range(self.cursor, len(self.lines)):
-            if self.lines[index].strip(_BLANK):
-                self.cursor = index + line_count
-                return
+        index = self._text_line()
+        if index is not None:
+            self.cursor = index + line_count
 
     def _fallback(self) -> tuple[int, int]:
         return min(self.cursor + 1, max(len(self.lines), 1)), 1
