@@ -16,7 +16,7 @@ from typing import Any
 from loopgate import codes
 from loopgate.artifacts.kinds import ArtifactKind, SectionSpec, Shape, loop_name
 from loopgate.findings import Finding
-from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key
+from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key, without_comments
 
 JsonPath = tuple[str | int, ...]
 # One blank after the colon, then everything (DOTALL): `\s+(?P<value>.*)$` let the blanks be
@@ -141,7 +141,7 @@ class _Reader:
                 entry.update(self.fields(item.children, here))
                 result.append(entry)
             elif as_written and item.raw:
-                raw = item.raw
+                raw = without_comments(item.raw).strip()  # a comment is not part of a path pattern
                 result.append(raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] == "`" else raw)
             else:
                 result.append(item.text)

@@ -198,7 +198,7 @@ class _Anchor:
             return ""
         parts = [self.lines[line - 1][column - 1:].strip()]
         parts += [self.lines[i].strip() for i in range(line, min(line - 1 + count, len(self.lines)))]
-        return without_comments(" ".join(p for p in parts if p)).strip()
+        return " ".join(p for p in parts if p)
 
     def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
         index = self._find(pattern)
