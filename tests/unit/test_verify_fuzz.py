@@ -94,10 +94,18 @@ MUTATIONS: dict[str, Callable[..., None]] = {
 }
 
 
+# Numbers and units are damaged where there are numbers and units (any line would rarely be one).
+TARGETS = {"number": lambda line: any(c.isdigit() for c in line),
+           "unit": lambda line: any(w in line for w in ("minute", "hour", "second"))}
+
+
 def _mutate(lines: list[str], kind: str, args: tuple[Any, ...]) -> None:
     if not lines:
         lines.append("")
-    MUTATIONS[kind](lines, args[0] % len(lines), *args[1:])
+    wanted = TARGETS.get(kind)
+    candidates = [i for i, line in enumerate(lines) if wanted(line)] if wanted else []
+    at = candidates[args[0] % len(candidates)] if candidates else args[0] % len(lines)
+    MUTATIONS[kind](lines, at, *args[1:])
 
 
 def _squeeze_digits(line: str) -> str:
