@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from loopgate.artifacts import values
 from loopgate.artifacts.artifact import check_artifact, detect_kind
 from loopgate.artifacts.extract import split_field
-from loopgate.artifacts.kinds import KINDS, kind_for_title
+from loopgate.artifacts.kinds import KINDS, _work_selection_namer, kind_for_title
 from loopgate.gates.scope import read_spec_scope
 from loopgate.markdown import document
 
@@ -87,6 +87,7 @@ READERS: dict[str, Callable[[str], None]] = {
     "parse_list": values.parse_list,
     "parse_word": values.parse_word,
     "kind_for_title": kind_for_title,
+    "work_selection_namer": _work_selection_namer,
     "detect_kind": lambda text: detect_kind("notes.md", text),
     "check_artifact": _artifacts,
     "scope_spec": _scope,
