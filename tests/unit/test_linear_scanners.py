@@ -26,7 +26,7 @@ from loopgate.artifacts.artifact import check_artifact, detect_kind
 from loopgate.artifacts.extract import split_field
 from loopgate.artifacts.kinds import KINDS, _work_selection_namer, kind_for_title
 from loopgate.gates.scope import read_spec_scope
-from loopgate.markdown import document
+from loopgate.markdown import document, lines
 
 # Characters a worst case repeats its unit to: a quadratic reader needs minutes for one such case.
 SIZE = 200_000
@@ -73,9 +73,8 @@ def _scope(text: str) -> None:
 
 
 READERS: dict[str, Callable[[str], None]] = {
-    **{name: _each_line(getattr(document, name).match) for name in
-       ("_LIST_MARKER", "_ATX", "_SETEXT", "_FENCE", "_QUOTE_LINE", "_ENDS_QUOTE", "_THEMATIC")},
-    "_TASK_BOX": _each_line(document._TASK_BOX.match),
+    **{name: _each_line(getattr(lines, name).match) for name in
+       ("LIST_MARKER", "ATX", "SETEXT", "FENCE", "QUOTE_LINE", "ENDS_QUOTE", "THEMATIC", "TASK_BOX")},
     "normalise_key": document.normalise_key,
     "source_lines": document.source_lines,
     "parse_document": document.parse_document,
