@@ -103,7 +103,9 @@ def test_gates_and_check_print_annotations_under_github_actions(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "forbidden", ".env"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 1
-    assert done.stdout.startswith("::error file=.env,line=1,col=1,title=LG411::")
+    # the readable log in a collapsible group, then the annotations
+    assert done.stdout.startswith("::group::loopgate gate forbidden: failed\n")
+    assert "\n::error file=.env,line=1,col=1,title=LG411::" in done.stdout
     _loop(tmp_path, "## Required Gates\n\n### no env files\n- gate: forbidden\n- args: .env\n")
     done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", "loop"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=60)

@@ -181,7 +181,7 @@ class _Reader:
 
     def entries(self, section: Section, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        # the core registry only: codes.get() would import every gate to read a LG1xx/LG2xx code
+        # the core registry only: the full table (gates.registry.code_for) would import every gate for a LG1xx code
         dup = codes.REGISTRY.get(self.kind.duplicate_entry_code, codes.DUPLICATE_SECTION)
         for child in section.children:
             entry_id = child.title.strip()

@@ -152,6 +152,8 @@ class _Coercer:
                 return values.parse_duration(text)
             if title == "money":
                 return values.parse_money(text)
+            if title == "percentage":
+                return values.parse_percentage(text)
             if kind == "integer":
                 return values.parse_integer(text)
             if kind == "number":

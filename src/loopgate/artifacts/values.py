@@ -133,6 +133,16 @@ def parse_number(text: str) -> float | int:
     return number
 
 
+def parse_percentage(text: str) -> float | int:
+    """`80%`, `80 %`, `80` -> 80 (the schema bounds it to 0..100)."""
+    value = text.strip()
+    number = value[:-1].rstrip() if value.endswith("%") else value
+    try:
+        return parse_number(number)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a percentage (write e.g. '80%')") from None
+
+
 def parse_boolean(text: str) -> bool:
     value = text.strip().lower()
     if value in _TRUE:

@@ -18,10 +18,11 @@ import click
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
+from loopgate.cli.output import COLOR_HELP, emit, use_color
 from loopgate.config import ConfigError, find_pyproject, load_config
-from loopgate.gates.base import GateContext, GateResult, GateSpec
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
-from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
 
@@ -117,7 +118,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         argv = _with_timeout(spec, entry, argv)
         command = command_for(spec)
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
-        params = {k: v for k, v in ctx.params.items() if k != "output_format"}
+        params = {k: v for k, v in ctx.params.items() if k not in ("output_format", "color")}
         spec_path = os.path.join(loop_dir, SPEC.filename)
         if "spec" in params and params["spec"] is None and _has_scope(spec_path):
             # the gate opens it from `root`, where it runs (the run loop's plan keeps "." and its own paths)
@@ -175,10 +176,12 @@ def _progress(planned: PlannedGate, result: GateResult) -> None:
 @click.option("--skip", multiple=True, metavar="NAME", help="Do not run this checklist entry (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Gates run at once (default: the number of CPUs).")
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default=None,
-              help="Output format (default: github under GitHub Actions, else text).")
+@click.option("--format", "output_format", type=click.Choice(FORMAT_NAMES), default=None,
+              help="Output: text, json, github, sarif, junit or markdown (default: github under GitHub Actions, "
+              "else text).")
+@click.option("--color/--no-color", default=None, help=COLOR_HELP)
 def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
-          output_format: str | None) -> None:
+          output_format: str | None, color: bool | None) -> None:
     """Run the gates of quality-gate-checklist.md and give one verdict.
 
     Required gates decide: exit 0 when all pass, 1 when one fails or is skipped (it checked
@@ -200,6 +203,10 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
     outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress)
-    report = Report(outcome.findings, outcome.ok, results=outcome.results, color=sys.stdout.isatty())
-    click.echo(REPORTER_BY_NAME[output_format or default_format()]().render(report), nl=False)
-    sys.exit(outcome.exit_code())
+    ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
+                            if p.required)
+    advisory = frozenset(p.name for p in plan if not p.required)
+    report = Report(outcome.findings, ok, results=outcome.results, color=use_color(color), command="check",
+                    exit_code=outcome.exit_code(), advisory=advisory)
+    emit(report, output_format or default_format())
+    sys.exit(report.code)

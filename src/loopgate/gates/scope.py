@@ -59,6 +59,7 @@ from loopgate.gates._changes import (
     Problem,
     Source,
     collect,
+    committed_reader,
     error_result,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
@@ -223,7 +224,8 @@ def _rules(options: Options, context: GateContext) -> _Rules | list[Problem]:
             rules.max_files, rules.max_at = limit
         rules.origins.append(options.spec)
     if options.allow_file:
-        from_file, problem = rules_from_file(options.allow_file, context.cwd, BAD_PATTERN_FILE)
+        committed = committed_reader(options.base, context)  # the base's rules, not the change's
+        from_file, problem = rules_from_file(options.allow_file, context.cwd, BAD_PATTERN_FILE, committed)
         problems += [Problem(problem, problem.message)] if problem is not None else []
         allow += from_file
         rules.origins.append(options.allow_file)

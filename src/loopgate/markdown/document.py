@@ -195,7 +195,10 @@ class _Builder:
             item = Item("", line, column, bool(tok.get("attrs", {}).get("checked")) if task else None)
             first_line = line
             texts: list[str] = []
-            for child in tok.get("children", []):
+            children = tok.get("children", [])
+            if children and children[0].get("type") in ("list", "block_code"):
+                self.anchor.inline = (line - 1, column - 1)  # it may start on this line, after the marker
+            for child in children:
                 ckind = child.get("type")
                 if ckind in ("paragraph", "block_text"):
                     if texts:  # later paragraphs of a loose item start on their own lines
@@ -210,6 +213,7 @@ class _Builder:
                     item.children.extend(self.items(child.get("children", [])))
                 elif ckind == "block_code":
                     self.code(child)
+            self.anchor.inline = None
             item.text = " ".join(t.strip() for t in texts).strip()
             yield item
 

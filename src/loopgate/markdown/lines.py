@@ -8,6 +8,7 @@ quadratically; tests/unit/test_linear_scanners.py feeds each one its worst cases
 
 from __future__ import annotations
 
+import bisect
 import re
 
 # The blanks before, between and after `>` quote markers are matched by exactly one way each:
@@ -70,20 +71,56 @@ def separate_quotes(lines: list[str]) -> tuple[list[str], list[int] | None]:
 def without_comments(text: str) -> str:
     """`text` with its closed HTML comments removed: a reader never sees them, so no value holds one.
 
-    A scan with str.find, not `<!--.*?-->`: the lazy pattern restarts at every `<!--` of an
-    unclosed run and goes quadratic."""
+    A comment inside a code span is text (CommonMark), so `- maker command: `sed '1i <!-- x -->'``
+    keeps it. Linear: backtick runs are found in one pass and a closer is looked up by its length
+    (a lazy `<!--.*?-->` restarts at every `<!--` of an unclosed run and goes quadratic)."""
     if "<!--" not in text:
         return text
+    spans = _code_spans(text)
     out: list[str] = []
     position = 0
     while True:
         start = text.find("<!--", position)
-        end = text.find("-->", start + 4) if start >= 0 else -1
+        if start < 0:
+            break
+        inside = next((span for span in _spans_at(spans, start)), None)
+        if inside is not None:  # in a code span: keep the span whole, comments and all
+            out.append(text[position:inside[1]])
+            position = inside[1]
+            continue
+        end = text.find("-->", start + 4)
         if end < 0:
-            out.append(text[position:])
-            return "".join(out)
+            break
         out.append(text[position:start])
         position = end + 3
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each code span: a backtick run closed by the next run of the same length."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    by_length: dict[int, list[int]] = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        later = bisect.bisect_right(same, index)
+        if later < len(same):
+            closer = same[later]
+            spans.append((start, runs[closer][1]))
+            index = closer + 1
+        else:
+            index += 1
+    return spans
+
+
+def _spans_at(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    at = bisect.bisect_right(spans, (offset, 1 << 62)) - 1
+    return [spans[at]] if at >= 0 and spans[at][0] <= offset < spans[at][1] else []
 
 
 class Anchor:
@@ -97,6 +134,8 @@ class Anchor:
         # scanning to the end of the file again for every token the source lines do not show
         # (quadratic on a file of thousands of such tokens).
         self._failed: dict[object, int] = {}
+        # (line index, offset) just after a list item's marker, while its first block is unplaced
+        self.inline: tuple[int, int] | None = None
 
     def _known_missing(self, search: object) -> bool:
         return self._failed.get(search, len(self.lines) + 1) <= self.cursor
@@ -143,14 +182,30 @@ class Anchor:
         self._missing(search)
         return self._fallback()
 
+    def _on_item_line(self, pattern: re.Pattern[str]) -> tuple[int, int, re.Match[str]] | None:
+        """(line index, offset, match) of a block that starts on its list item's own line, after
+        the marker (`- - k: v`, `` - ``` ``): a search from the next line would find a later
+        block and put everything after it out of step."""
+        if self.inline is None:
+            return None
+        index, offset = self.inline
+        self.inline = None
+        match = pattern.match(self.lines[index][offset:])
+        return (index, offset, match) if match else None
+
     def list_item(self, task: bool) -> tuple[int, int]:
-        index = self._find(LIST_MARKER)
-        if index is None:
-            return self._fallback()
+        here = self._on_item_line(LIST_MARKER)
+        if here is not None:
+            index, offset, match = here
+        else:
+            found = self._find(LIST_MARKER)
+            if found is None:
+                return self._fallback()
+            index, offset, marker = found, 0, LIST_MARKER.match(self.lines[found])
+            assert marker is not None
+            match = marker
         line = self.lines[index]
-        match = LIST_MARKER.match(line)
-        assert match is not None
-        column = match.end()
+        column = offset + match.end()
         if task:
             box = TASK_BOX.match(line, column)
             if box:
@@ -172,10 +227,11 @@ class Anchor:
             return ""
         parts = [self.lines[line - 1][column - 1:].strip()]
         parts += [self.lines[i].strip() for i in range(line, min(line - 1 + count, len(self.lines)))]
-        return " ".join(p for p in parts if p)
+        return without_comments(" ".join(p for p in parts if p)).strip()
 
     def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
-        index = self._find(pattern)
+        here = self._on_item_line(pattern)
+        index = here[0] if here is not None else self._find(pattern)
         if index is not None:
             self.cursor = index + line_count
 
