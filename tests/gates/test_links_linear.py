@@ -51,7 +51,8 @@ print(total)
 # Known worst cases, kept whatever hypothesis draws: each once made a scanner quadratic.
 KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", "`a``", ""), ("", "<!--", ""),
          ("", "[a](", ""), ("[a]: x", " ", "y"), ("<a", " ", "x"), ("", "http://", ","), ("", "&", ""),
-         ("<!-- loopgate: disable ", " ", ""), ("", "token=", ""), ("https://", "a@", ""), ("", "?", "")]
+         ("<!-- loopgate: disable ", " ", ""), ("", "token=", ""), ("https://", "a@", ""), ("", "?", ""),
+         ("a ", "<!--\n\n", "-->"), ("a ", "<a\n\n", ">")]
 
 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:
