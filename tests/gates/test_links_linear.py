@@ -58,7 +58,7 @@ KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:
     drawn: list[tuple[str, str, str]] = []
 
-    @settings(max_examples=25, database=None)
+    @settings(max_examples=15, database=None)
     @given(case=cases)
     def draw(case: tuple[str, str, str]) -> None:
         drawn.append(case)
