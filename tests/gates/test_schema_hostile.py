@@ -218,9 +218,10 @@ def _sarif_paths(out: str) -> Iterator[str]:
 
 
 def _junit_paths(out: str) -> Iterator[str]:
+    # one testcase per gate; its failure lists the findings, `path:line:col: CODE message` a line
     root = ET.fromstring(out)
-    return (case.get("file") or case.get("name", "").split(":")[0] for case in root.iter("testcase")
-            if case.find("failure") is not None)
+    return (line.split(":")[0] for failure in root.iter("failure")
+            for line in (failure.text or "").splitlines() if line and not line[0].isspace())
 
 
 def _text_paths(out: str) -> Iterator[str]:

@@ -19,7 +19,10 @@ from loopgate.findings import Finding
 from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key
 
 JsonPath = tuple[str | int, ...]
-_KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s+(?P<value>.*))?$")
+# One blank after the colon, then everything (DOTALL): `\s+(?P<value>.*)$` let the blanks be
+# shared between `\s+` and `.*` and went quadratic on a value holding a newline; the value is
+# stripped afterwards anyway.
+_KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s(?P<value>.*))?$", re.DOTALL)
 
 
 @dataclass(frozen=True)

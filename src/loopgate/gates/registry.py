@@ -41,6 +41,19 @@ REQUIRED_GATE_FAILED = codes.define(
     "the checklist entry so the verdict is traceable to the line that made the gate required.",
     "Fix what the gate's findings report; never move a failing gate to Advisory to make it pass.",
 )
+REQUIRED_GATE_SKIPPED = codes.define(
+    "LG804", "required-gate-skipped", Severity.ERROR, "A required gate was skipped: it decided nothing.",
+    "A gate under `## Required Gates` ran but judged nothing (for example the schema gate given no data "
+    "files). A requirement that was not checked is not met, so the check does not pass (exit 1).",
+    "Give the gate something to check (its `args:` or `paths:`), or remove the entry from Required Gates.",
+)
+NOTHING_DECIDED = codes.define(
+    "LG805", "nothing-decided", Severity.ERROR, "No required gate ran, so nothing decided the verdict.",
+    "Only required gates decide; advisory ones are reported as warnings. When none ran (the checklist has "
+    "no required gate, or `--only`/`--skip` left none), a green result would mean nothing was checked, "
+    "so the check does not pass (exit 1), however the advisory gates did.",
+    "Add an entry under `## Required Gates`, or include a required gate in `--only`.",
+)
 # A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
 
 
