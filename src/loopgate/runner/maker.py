@@ -52,9 +52,10 @@ class MakerLimits:
         return self.timeout, "timeout"
 
     def term_after(self) -> float:
-        """When to send SIGTERM so that SIGKILL, `grace` later, still falls on the deadline."""
+        """When to send SIGTERM so that SIGKILL, `grace` later, still falls on the deadline; a grace
+        longer than half the attempt's time is cut to half (the deadline is the deadline)."""
         seconds, _ = self.deadline()
-        return max(seconds - self.grace, seconds / 2)
+        return seconds - min(self.grace, seconds / 2)
 
 
 @dataclass
@@ -235,7 +236,9 @@ class _UsageWatch:
         self.size, self.quiet_since = 0, time.monotonic()
 
     def stalled(self, seconds: float | None) -> bool:
-        """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers)."""
+        """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers).
+        Output is measured as the log's growth: a cap on maker.log must keep counting what the agent
+        prints past it, or a chatty agent would read as stalled once the cap is reached."""
         if seconds is None:
             return False
         try:
@@ -290,8 +293,9 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
         elif elapsed - checked >= 0.5 and metered:
             checked = elapsed
             stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent)
-        if stopped:
-            _stop(proc, limits.grace)
+        if stopped:  # whatever the reason, SIGKILL never lands after the deadline
+            deadline = limits.deadline()[0]
+            _stop(proc, max(0.0, min(limits.grace, deadline - (time.monotonic() - start))))
             return stopped
         # wait() wakes the moment the maker exits; a sleep would add up to its length to every attempt
         with contextlib.suppress(subprocess.TimeoutExpired):
