@@ -41,7 +41,7 @@ def claude_result(**fields: Any) -> dict[str, Any]:
 def test_claude_reports_a_setup_failure(event: dict[str, Any], kind: str) -> None:
     failure = agent_failure(status_of({"type": "system", "subtype": "init"}, event))
     assert failure is not None and failure.kind == kind
-    assert "resume next run" in failure.fix
+    assert failure.fix and failure.kind in failure.detail.replace(" ", "-")
 
 
 def test_claude_assistant_error_code_names_the_failure() -> None:
@@ -140,3 +140,14 @@ def test_command_not_found_and_not_executable() -> None:
     assert command_failure(1, "claud", "") is None
     assert command_failure(None, "claud", "") is None  # killed by a signal
     assert command_failure(139, "x", "segfault") is None
+
+
+def test_claude_json_output_format_is_read_at_the_end() -> None:
+    """`--output-format json` prints one document when the run ends, pretty-printed or not."""
+    result = claude_result(is_error=True, result="Credit balance is too low", total_cost_usd=0)
+    for text in (json.dumps(result, indent=2), json.dumps(result)):
+        reader = OutputUsage()
+        reader.feed(text.encode())
+        failure = agent_failure(reader.final().status)
+        assert failure is not None and failure.kind == "billing"
+        assert "Credit balance is too low" in failure.detail

@@ -145,12 +145,10 @@ def command_failure(exit_code: int | None, command: str, output_tail: str) -> En
         return EnvironmentFailure("command-not-found",
                                   f"the maker command could not start (exit 127: {said or 'command not found'})",
                                   f"check the spelling of `{first}` in `maker command` (or --maker) and that it is "
-                                  "installed on the PATH loopgate runs with; the items were not attempted and resume "
-                                  "next run")
+                                  "installed on the PATH loopgate runs with")
     return EnvironmentFailure("not-executable",
                               f"the maker command could not be executed (exit 126: {said or 'permission denied'})",
-                              f"make `{first}` executable (chmod +x) or call it through its interpreter; the items "
-                              "resume next run")
+                              f"make `{first}` executable (chmod +x) or call it through its interpreter")
 
 
 def agent_failure(status: AgentStatus, earlier_denials: int = 0) -> EnvironmentFailure | None:
@@ -162,14 +160,14 @@ def agent_failure(status: AgentStatus, earlier_denials: int = 0) -> EnvironmentF
     if kind:
         said = status.messages[0] if status.messages else kind
         return EnvironmentFailure(kind, f"the agent reports a {kind.replace('-', ' ')} failure ({said})",
-                                  _FIXES[kind] + "; the items resume next run")
+                                  _FIXES[kind])
     denials = len(status.denied)
     if denials and denials + earlier_denials >= REPEATED_DENIALS:
         tools = ", ".join(sorted(set(status.denied.values())))
         flag = EDIT_FLAGS.get(status.agent, "its flag that allows edits in the working directory")
         return EnvironmentFailure("permission", f"the agent was refused {denials + earlier_denials} tool calls "
                                   f"({tools}): it cannot edit files with the permissions it runs with",
-                                  f"run it with {flag} (see the README's maker examples); the items resume next run")
+                                  f"run it with {flag} (see the README's maker examples)")
     return None
 
 

@@ -79,7 +79,7 @@ def unpriced(made: MakerRun, spend: SpendLimits) -> EnvironmentFailure | None:
     if spend.max_cost_usd is None or made.cost_from != "unknown":
         return None
     prices = ("add `- price per million input tokens: $N` and `- price per million output tokens: $N` under "
-              "## Budgets (your model's list prices); the items resume next run")
+              "## Budgets (your model's list prices)")
     if made.stopped == "unpriced" or made.usage.complete:
         return EnvironmentFailure("unpriced", "max cost cannot be enforced: the maker reports tokens and no price",
                                   prices)
