@@ -151,3 +151,26 @@ def test_claude_json_output_format_is_read_at_the_end() -> None:
         failure = agent_failure(reader.final().status)
         assert failure is not None and failure.kind == "billing"
         assert "Credit balance is too low" in failure.detail
+
+
+def test_an_error_the_agent_recovered_from_is_not_the_environment() -> None:
+    retried = {"type": "assistant", "error": "rate_limit", "message": {"id": "m0", "content": [
+        {"type": "text", "text": "API Error: 429 rate_limit_error"}]}}
+    assert agent_failure(status_of(retried, claude_result(total_cost_usd=0.02))) is None
+    assert agent_failure(status_of(retried)) is not None  # no result came: that was its end
+    codex_retry = [{"type": "turn.started"}, {"type": "error", "message": "exceeded retry limit, last status: 429"},
+                   {"type": "turn.completed", "usage": {"input_tokens": 1, "output_tokens": 1}}]
+    assert agent_failure(status_of(*codex_retry)) is None
+
+
+def test_codex_shell_writes_refused_by_the_read_only_sandbox() -> None:
+    refused = [{"type": "item.completed", "item": {"id": f"c{n}", "type": "command_execution", "exit_code": 1,
+                                                   "command": "sed -i s/a/b/ docs/guide.md", "status": "failed",
+                                                   "aggregated_output": "sed: couldn't open temporary file "
+                                                                        "docs/sedX1: Read-only file system"}}
+               for n in (1, 2)]
+    failure = agent_failure(status_of(*refused))
+    assert failure is not None and failure.kind == "permission" and "a shell command" in failure.detail
+    ok = {"type": "item.completed", "item": {"id": "c3", "type": "command_execution", "exit_code": 1,
+                                             "status": "failed", "aggregated_output": "grep: no match"}}
+    assert status_of(ok).denied == {}

@@ -37,6 +37,7 @@ _CLAUDE_ERROR_CODES = {"authentication_failed": "authentication", "billing_error
                        "rate_limit": "rate-limit", "oauth_org_not_allowed": "authentication"}
 _STATUS_KINDS = {401: "authentication", 403: "authentication", 402: "billing", 429: "rate-limit",
                  529: "rate-limit"}
+_READ_ONLY = re.compile(r"read-only file system", re.I)  # a write the read-only sandbox refused
 _DENIED_TEXT = re.compile(r"requested permissions? to .* (haven't|have not) granted", re.I | re.S)
 _FIXES = {
     "authentication": "log the agent in (`claude /login` or ANTHROPIC_API_KEY; `codex login` or OPENAI_API_KEY) "
@@ -119,8 +120,12 @@ class AgentStatus:
             self._message(event.get("message"))
         elif kind == "item.completed":
             item = event.get("item")
-            if isinstance(item, dict) and item.get("type") == "file_change" and item.get("status") == "failed":
+            if not isinstance(item, dict):
+                return
+            if item.get("type") == "file_change" and item.get("status") == "failed":
                 self._deny(item.get("id"), "apply_patch")
+            elif item.get("type") == "command_execution" and _READ_ONLY.search(str(item.get("aggregated_output", ""))):
+                self._deny(item.get("id"), "a shell command")
 
 
 @dataclass(frozen=True)
@@ -152,8 +157,10 @@ def command_failure(exit_code: int | None, command: str, output_tail: str) -> En
 
 
 def agent_failure(status: AgentStatus, earlier_denials: int = 0) -> EnvironmentFailure | None:
-    """An agent-reported failure of the setup (credentials, credit, rate limit, edit permission)."""
-    kind = next((k for k in status.error_kinds if k in _FIXES), "")
+    """An agent-reported failure of the setup (credentials, credit, rate limit, edit permission).
+    An error the agent recovered from (a retried rate limit, then a successful result or turn) is not one."""
+    failed = status.is_error or (status.agent == "claude" and not status.final)  # ended in error, or no result
+    kind = next((k for k in status.error_kinds if k in _FIXES), "") if failed else ""
     if not kind and status.is_error:
         text = " ".join(status.messages)
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "")
