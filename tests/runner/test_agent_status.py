@@ -174,3 +174,46 @@ def test_codex_shell_writes_refused_by_the_read_only_sandbox() -> None:
     ok = {"type": "item.completed", "item": {"id": "c3", "type": "command_execution", "exit_code": 1,
                                              "status": "failed", "aggregated_output": "grep: no match"}}
     assert status_of(ok).denied == {}
+
+
+# -- retries: what Claude Code and Codex print while they retry a failed API call -----------------------------
+
+def api_retry(attempt: int, error: str, status: int | None) -> dict[str, Any]:
+    """Claude Code 2.1's stream-json event between retries (seen from the real CLI against a 401)."""
+    return {"type": "system", "subtype": "api_retry", "attempt": attempt, "max_retries": 10,
+            "retry_delay_ms": 515 * attempt, "error_status": status, "error": error, "session_id": "s"}
+
+
+def test_retrying_a_refused_key_is_hopeless_but_a_rate_limit_is_waited_out() -> None:
+    assert not status_of(api_retry(1, "authentication_failed", 401)).hopeless()
+    refused = status_of(api_retry(1, "authentication_failed", 401), api_retry(2, "authentication_failed", 401))
+    assert refused.hopeless() and refused.retrying == "authentication"
+    failure = agent_failure(refused)
+    assert failure is not None and failure.kind == "authentication"
+    limited = status_of(*(api_retry(n, "rate_limit", 429) for n in (1, 2, 3)))
+    assert not limited.hopeless() and limited.retrying == "rate-limit"
+    failure = agent_failure(limited)  # stopped while still waiting: the rate limit is why
+    assert failure is not None and failure.kind == "rate-limit"
+    answered = {"type": "assistant", "message": {"id": "m1", "content": []}}
+    recovered = status_of(api_retry(1, "rate_limit", 429), answered)
+    assert recovered.retrying == "" and agent_failure(recovered) is None
+
+
+# the real `codex exec --json` (0.169) with no route to its API: it reconnects, then waits for the network
+CODEX_OFFLINE = [
+    {"type": "thread.started", "thread_id": "01a230bd-21b2-7f71-ad83-627d540a6101"},
+    {"type": "turn.started"},
+    {"type": "error", "message": "Reconnecting... 2/5 (stream disconnected before completion: failed to lookup "
+                                 "address information: Name does not resolve)"},
+    {"type": "item.completed", "item": {"id": "item_0", "type": "error", "message": "Falling back from WebSockets "
+                                        "to HTTPS transport. stream disconnected before completion"}},
+    {"type": "error", "message": "Reconnecting... waiting for network (Connection failed: error sending request)"},
+]
+
+
+def test_codex_waiting_for_the_network_is_hopeless() -> None:
+    status = status_of(*CODEX_OFFLINE)
+    assert status.hopeless() and status.retrying == "network"
+    failure = agent_failure(status)
+    assert failure is not None and failure.kind == "network" and "reach its API" in failure.fix
+    assert not status_of(*CODEX_OFFLINE[:3]).hopeless()

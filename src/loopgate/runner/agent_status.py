@@ -4,13 +4,16 @@ An agent that cannot authenticate, has run out of credit, is rate limited, or is
 it tries has not failed the item: every attempt would end the same way. Those stop the run as
 environmental (exit 5) with what to fix, and leave the item to resume. The formats read:
 
-- Claude Code (`--output-format json` / `stream-json`): the `result` event's `is_error`, `subtype`,
+- Claude Code (`--output-format json` / `stream-json`): `system` `api_retry` events while it retries
+  a failed API call (`error`: `authentication_failed`, `rate_limit`, ...; `error_status`: 401, 429),
+  the `result` event's `is_error`, `subtype`,
   `result` (the error text when `is_error`), `errors`, `api_error_status` and `permission_denials`
   (tools the permission mode refused); an `assistant` event may carry an `error` code
   (`authentication_failed`, `billing_error`, `rate_limit`, ...); a refused tool's `tool_result`
   reads "Claude requested permissions to ... but you haven't granted it yet".
 - Codex (`exec --json`): `turn.failed` with `error.message`, a top-level `error` event with
-  `message`; a patch the read-only sandbox refused is a `file_change` item that completed `failed`.
+  `message` (also while it reconnects: `Reconnecting... waiting for network`); a patch the
+  read-only sandbox refused is a `file_change` item that completed `failed`.
 - A shell that cannot start the command: exit 127 (not found) or 126 (found, not executable).
 """
 
@@ -22,8 +25,11 @@ from typing import Any
 
 MESSAGES_KEPT = 5
 REPEATED_DENIALS = 2  # this many refused edits in one attempt (or across an item's attempts) is the setup
+HOPELESS_RETRIES = 2  # retries of a call the API refused for credentials or credit: more will not help
 EDIT_FLAGS = {"claude": "`--permission-mode acceptEdits`", "codex": "`--sandbox workspace-write`"}
 
+_NETWORK = re.compile(r"waiting for network|failed to lookup address|connection (failed|refused|error)|"
+                      r"error sending request|stream disconnected|ENOTFOUND|ECONNREFUSED|getaddrinfo", re.I)
 # (kind, pattern over the agent's error text): the first kind that matches names the failure
 _KINDS = (
     ("authentication", re.compile(r"\b401\b|\b403\b|unauthori[sz]ed|authenticat|invalid (x-)?api[ _-]?key|"
@@ -32,6 +38,7 @@ _KINDS = (
     ("billing", re.compile(r"credit balance|billing|\bquota\b|insufficient_quota|usage limit|"
                            r"usage_limit_reached|payment|\b402\b|plan limit", re.I)),
     ("rate-limit", re.compile(r"\b429\b|rate[ _-]?limit|too many requests|overloaded|\b529\b|retry limit", re.I)),
+    ("network", _NETWORK),
 )
 _CLAUDE_ERROR_CODES = {"authentication_failed": "authentication", "billing_error": "billing",
                        "rate_limit": "rate-limit", "oauth_org_not_allowed": "authentication"}
@@ -44,6 +51,8 @@ _FIXES = {
                       "and make sure the maker's environment has its key",
     "billing": "add credit or raise the plan's limit for the agent's account",
     "rate-limit": "wait for the agent's rate limit to reset (or lower the loop's concurrency), then run again",
+    "network": "the agent cannot reach its API: check the network, its proxy settings, and that the maker is "
+               "allowed network access",
 }
 
 
@@ -55,6 +64,17 @@ class AgentStatus:
     messages: list[str] = field(default_factory=list)  # the agent's own error texts, first few
     error_kinds: list[str] = field(default_factory=list)  # from codes and HTTP statuses the agent gave
     denied: dict[str, str] = field(default_factory=dict)  # refused tool call id -> tool name
+    retrying: str = ""  # the failure kind the agent is retrying right now ("" once a call succeeds)
+    retries: int = 0  # how many times in a row
+
+    def hopeless(self) -> bool:
+        """Still retrying what retries do not fix (credentials, credit, no network): stop it now."""
+        return self.retrying in ("authentication", "billing", "network") and self.retries >= HOPELESS_RETRIES
+
+    def _retry(self, kind: str, said: str) -> None:
+        self.retries = self.retries + 1 if kind == self.retrying else 1
+        self.retrying = kind
+        self._message(said)
 
     def as_dict(self) -> dict[str, Any]:
         return {"agent": self.agent, "final": self.final, "is_error": self.is_error,
@@ -75,11 +95,18 @@ class AgentStatus:
         kind = event.get("type")
         if kind == "result" or "num_turns" in event:
             self._claude_result(event)
+        elif kind == "system" and event.get("subtype") == "api_retry":
+            code, status = event.get("error"), event.get("error_status")
+            retry_kind = _CLAUDE_ERROR_CODES.get(code, "") if isinstance(code, str) else ""
+            retry_kind = retry_kind or (_STATUS_KINDS.get(status, "") if isinstance(status, int) else "")
+            self._retry(retry_kind or "unknown", f"API call retried ({code}, HTTP {status})")
         elif kind == "assistant" and isinstance(event.get("error"), str) and event["error"]:
             self.error_kinds.append(_CLAUDE_ERROR_CODES.get(event["error"], event["error"]))
             for block in _content(event):
                 if block.get("type") == "text":
                     self._message(block.get("text"))
+        elif kind == "assistant":  # a call that went through ends any retry streak
+            self.retrying, self.retries = "", 0
         elif kind == "user":
             for block in _content(event):
                 if (block.get("type") == "tool_result" and block.get("is_error")
@@ -111,13 +138,18 @@ class AgentStatus:
         self.agent = "codex"
         if kind == "turn.completed":
             self.final, self.is_error = kind, False
+            self.retrying, self.retries = "", 0
         elif kind == "turn.failed":
             self.final, self.is_error = kind, True
             error = event.get("error")
             self._message(error.get("message") if isinstance(error, dict) else error)
         elif kind == "error":
             self.is_error = True
-            self._message(event.get("message"))
+            said = str(event.get("message", ""))
+            if said.lower().startswith("reconnecting"):
+                self._retry("network" if _NETWORK.search(said) else "unknown", said)
+            else:
+                self._message(said)
         elif kind == "item.completed":
             item = event.get("item")
             if not isinstance(item, dict):
@@ -161,6 +193,8 @@ def agent_failure(status: AgentStatus, earlier_denials: int = 0) -> EnvironmentF
     An error the agent recovered from (a retried rate limit, then a successful result or turn) is not one."""
     failed = status.is_error or (status.agent == "claude" and not status.final)  # ended in error, or no result
     kind = next((k for k in status.error_kinds if k in _FIXES), "") if failed else ""
+    if not kind and status.retrying in _FIXES:  # it ended (or was stopped) still retrying that failure
+        kind = status.retrying
     if not kind and status.is_error:
         text = " ".join(status.messages)
         kind = next((name for name, pattern in _KINDS if pattern.search(text)), "")

@@ -69,8 +69,10 @@ def _seconds(value: float | None) -> str:
 
 def environment_failure(made: MakerRun, command: str, earlier_denials: int) -> EnvironmentFailure | None:
     """A maker that could not start, or an agent that reports a failure of its setup."""
-    if made.stopped in ("signal", "timeout", "tool-calls", "iteration-timeout"):
-        return None  # loopgate ended a working agent: its exit code and last words are not its verdict
+    if made.stopped in ("signal", "timeout"):
+        return None  # the run is stopping anyway: its exit code and last words are not its verdict
+    if made.stopped in ("tool-calls", "iteration-timeout") and not made.status.retrying:
+        return None  # loopgate ended a working agent (not one stuck retrying a failed API call)
     return command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
 
 

@@ -65,6 +65,7 @@ class MakerRun:
     output_tail: str
     usage: Usage
     # "" | "timeout" | "iteration-timeout" | "stalled" | "tool-calls" | "cost" | "tokens" | "unpriced" | "signal"
+    # | "agent-failure" (the agent keeps retrying what retries do not fix: see AgentStatus.hopeless)
     stopped: str = ""
     started: bool = True  # False when the command could not be started at all
     error: str = ""
@@ -280,7 +281,6 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
     """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
     term_after, deadline_reason = limits.term_after(), limits.deadline()[1]
-    metered = limits.max_tool_calls is not None or limits.max_cost_usd is not None or limits.max_tokens is not None
     while proc.poll() is None:
         elapsed = time.monotonic() - start
         stopped = ""
@@ -290,9 +290,10 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
             stopped = "signal"
         elif watch.stalled(limits.stall):
             stopped = "stalled"
-        elif elapsed - checked >= 0.5 and metered:
+        elif elapsed - checked >= 0.5:
             checked = elapsed
-            stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent)
+            stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent) \
+                or ("agent-failure" if watch.status.hopeless() else "")
         if stopped:  # whatever the reason, SIGKILL never lands after the deadline
             deadline = limits.deadline()[0]
             _stop(proc, max(0.0, min(limits.grace, deadline - (time.monotonic() - start))))

@@ -129,6 +129,7 @@ class OutputUsage:
     open_turns: int = 0
     ended_turns: int = 0
     status: AgentStatus = field(default_factory=AgentStatus)
+    events: int = 0  # JSON objects read line by line
     partial: bytes = b""
     head: bytes = b""  # the start of the output: one pretty-printed JSON document spans lines
 
@@ -162,7 +163,7 @@ class OutputUsage:
         """A copy that has read the unfinished last line and, if nothing else reported, the whole output."""
         probe = copy.deepcopy(self)
         probe._line(probe.partial)
-        if not probe.reported and len(probe.head) <= DOCUMENT_BYTES:
+        if not probe.events and len(probe.head) <= DOCUMENT_BYTES:  # no line was an event: one document?
             probe._event(_loads(probe.head))
         return probe
 
@@ -174,6 +175,7 @@ class OutputUsage:
     def _event(self, event: Any) -> None:
         if not isinstance(event, dict):
             return
+        self.events += 1
         kind = event.get("type")
         if "num_turns" in event or (isinstance(kind, str) and kind in CLAUDE_TYPES):
             self.status.claude(event)
