@@ -29,6 +29,7 @@ parser.add_argument("--permission-mode", default="default",
                     choices=["acceptEdits", "bypassPermissions", "default", "plan"])
 parser.add_argument("--output-format", default="text", choices=["text", "json", "stream-json"])
 parser.add_argument("--verbose", action="store_true")
+parser.add_argument("--include-partial-messages", action="store_true")
 parser.add_argument("--max-turns", type=int)
 parser.add_argument("--max-budget-usd", type=float)
 args = parser.parse_args()

@@ -25,6 +25,7 @@ from loopgate.runner.loop import Loop, RunSettings, Stop
 from loopgate.runner.state import load_state
 
 from .conftest import LoopRepo, PlanFactory
+from .fake_anthropic import OUTPUT_TOKENS, USAGE, fake_anthropic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,6 +55,13 @@ def claude(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                  "CLAUDE_CONFIG_DIR"):
         monkeypatch.delenv(name, raising=False)
     return path
+
+
+def readme_worktree_root() -> str:
+    """The README's `export LOOPGATE_WORKTREE_ROOT=...` before its Claude example ("" when it has none)."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    found = re.search(r"^export LOOPGATE_WORKTREE_ROOT=(\S+)", text, re.M)
+    return found.group(1) if found else ""
 
 
 def readme_claude_maker() -> str:
@@ -150,3 +158,69 @@ def test_a_refused_key_is_stopped_after_two_retries_not_ten(
     assert took < 30  # Claude Code's own ten retries back off for minutes
     assert "sk-ant-test-not-a-key" not in Path(outcome.report_path).read_text()
     assert_resumable(loop_repo)
+
+
+def with_api(url: str, command: str) -> str:
+    return f"ANTHROPIC_BASE_URL={url} ANTHROPIC_API_KEY=sk-ant-test-not-a-key {command}"
+
+
+@pytest.fixture
+def worktree_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """As the README says for Claude Code (under this test's own folder, not ~/.cache)."""
+    assert readme_worktree_root(), "the README's Claude example must move the worktrees out of .git"
+    root = tmp_path / "worktrees"
+    monkeypatch.setenv("LOOPGATE_WORKTREE_ROOT", str(root))
+    return root
+
+
+def test_under_git_the_real_agent_refuses_to_edit_and_the_run_says_why(
+        claude: Path, loop_repo: LoopRepo, factory: PlanFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOOPGATE_WORKTREE_ROOT", raising=False)
+    with fake_anthropic() as url:
+        outcome, item = run(loop_repo, factory, with_api(url, readme_claude_maker()))
+    assert outcome.stop is Stop.ENVIRONMENT
+    assert "sensitive" in outcome.detail and "LOOPGATE_WORKTREE_ROOT" in outcome.detail
+    assert item["attempts"][0]["environment"]["kind"] == "permission"
+    assert_resumable(loop_repo)
+
+
+def test_the_real_agent_repairs_the_link_with_the_readmes_command(
+        claude: Path, loop_repo: LoopRepo, factory: PlanFactory, worktree_root: Path) -> None:
+    with fake_anthropic() as url:
+        outcome, item = run(loop_repo, factory, with_api(url, readme_claude_maker()))
+    assert outcome.stop is Stop.DONE, outcome.detail
+    assert item["status"] == "drafted"
+    [attempt] = item["attempts"]
+    usage = attempt["maker"]["usage"]
+    # Claude Code's own account: its result's totals and cost, two tool calls (Read, Edit)
+    assert usage["complete"] and usage["priced"] and attempt["maker"]["cost_from"] == "agent"
+    assert usage["tool_calls"] == 2 and usage["cost_usd"] > 0
+    assert usage["output_tokens"] >= 3 * OUTPUT_TOKENS and usage["cached_input_tokens"] >= 3 * 800
+    assert attempt["maker"]["agent"]["final"] == "success" and not attempt["maker"]["agent"]["is_error"]
+    assert (loop_repo.root / "docs" / "guide.md").read_text().count("missing.md") == 1  # your checkout: untouched
+    assert list(worktree_root.iterdir())  # the worktrees lived where the README's variable put them
+
+
+def test_a_real_agent_stopped_mid_way_is_charged_what_it_used_and_its_work_judged(
+        claude: Path, loop_repo: LoopRepo, factory: PlanFactory, worktree_root: Path) -> None:
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text().replace("- max pull requests per run: 2", "\n".join([
+        "- max pull requests per run: 2", "- max runtime per iteration: 4 seconds", "- max cost: $5",
+        "- price per million input tokens: $3", "- price per million cached input tokens: $0.30",
+        "- price per million output tokens: $15"])))
+    loop_repo.commit("per-attempt runtime, prices")
+    with fake_anthropic(stall_on=2) as url:  # the answer after the Edit never comes in time
+        outcome, item = run(loop_repo, factory, with_api(url, readme_claude_maker()))
+    [attempt] = item["attempts"]
+    usage = attempt["maker"]["usage"]
+    assert attempt["maker"]["stopped"] == "iteration-timeout"
+    assert usage["complete"] is False  # usage: incomplete, the result never came
+    # two messages (Read, Edit), each counted once, at their final usage (--include-partial-messages)
+    per_message = USAGE["input_tokens"] + USAGE["cache_read_input_tokens"]
+    assert (usage["input_tokens"], usage["cached_input_tokens"], usage["output_tokens"]) == (
+        2 * per_message, 2 * USAGE["cache_read_input_tokens"], 2 * OUTPUT_TOKENS)
+    assert attempt["maker"]["cost_from"] == "prices"
+    assert usage["cost_usd"] == pytest.approx((2 * 1200 * 3 + 2 * 800 * 0.3 + 2 * OUTPUT_TOKENS * 15) / 1e6)
+    # the edit it made before the deadline was judged: it passes, and the overrun is on record
+    assert attempt["verdict"] == "passed" and "max runtime per iteration" in attempt["over_budget"]
+    assert outcome.stop is Stop.DONE and item["status"] == "drafted"

@@ -45,7 +45,8 @@ _CLAUDE_ERROR_CODES = {"authentication_failed": "authentication", "billing_error
 _STATUS_KINDS = {401: "authentication", 403: "authentication", 402: "billing", 429: "rate-limit",
                  529: "rate-limit"}
 _READ_ONLY = re.compile(r"read-only file system", re.I)  # a write the read-only sandbox refused
-_DENIED_TEXT = re.compile(r"requested permissions? to .* (haven't|have not) granted", re.I | re.S)
+_DENIED_TEXT = re.compile(r"requested permissions? to .* ((haven't|have not) granted|is a sensitive file)", re.I | re.S)
+_SENSITIVE = re.compile(r"is a sensitive file", re.I)  # Claude Code's refusal of any path under a .git directory
 _FIXES = {
     "authentication": "log the agent in (`claude /login` or ANTHROPIC_API_KEY; `codex login` or OPENAI_API_KEY) "
                       "and make sure the maker's environment has its key",
@@ -64,6 +65,7 @@ class AgentStatus:
     messages: list[str] = field(default_factory=list)  # the agent's own error texts, first few
     error_kinds: list[str] = field(default_factory=list)  # from codes and HTTP statuses the agent gave
     denied: dict[str, str] = field(default_factory=dict)  # refused tool call id -> tool name
+    sensitive: bool = False  # an edit was refused as a "sensitive file" (a .git path), not for want of a mode
     retrying: str = ""  # the failure kind the agent is retrying right now ("" once a call succeeds)
     retries: int = 0  # how many times in a row
 
@@ -109,9 +111,10 @@ class AgentStatus:
             self.retrying, self.retries = "", 0
         elif kind == "user":
             for block in _content(event):
-                if (block.get("type") == "tool_result" and block.get("is_error")
-                        and _DENIED_TEXT.search(str(block.get("content", "")))):
+                said = str(block.get("content", ""))
+                if block.get("type") == "tool_result" and block.get("is_error") and _DENIED_TEXT.search(said):
                     self._deny(block.get("tool_use_id"), "a tool")
+                    self.sensitive = self.sensitive or bool(_SENSITIVE.search(said))
 
     def _claude_result(self, event: dict[str, Any]) -> None:
         self.final = str(event.get("subtype") or "result")
@@ -203,6 +206,11 @@ def agent_failure(status: AgentStatus, earlier_denials: int = 0) -> EnvironmentF
         return EnvironmentFailure(kind, f"the agent reports a {kind.replace('-', ' ')} failure ({said})",
                                   _FIXES[kind])
     denials = len(status.denied)
+    if status.sensitive and denials:
+        return EnvironmentFailure("permission", "the agent refused to edit the item's worktree: Claude Code treats "
+                                  "every file under a `.git` directory as sensitive, whatever its permission mode",
+                                  "set LOOPGATE_WORKTREE_ROOT to a folder outside the repository (e.g. "
+                                  "~/.cache/loopgate-worktrees) so the worktrees live there")
     if denials and denials + earlier_denials >= REPEATED_DENIALS:
         tools = ", ".join(sorted(set(status.denied.values())))
         flag = EDIT_FLAGS.get(status.agent, "its flag that allows edits in the working directory")

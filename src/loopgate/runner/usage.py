@@ -6,8 +6,11 @@ Three sources, all optional: a usage file the maker may write (`$LOOPGATE_USAGE_
 
 Usage is summed as it arrives, so an attempt killed mid-way is charged what it used so far:
 Claude's per-message `usage` (once per message id: a message is re-emitted per content block),
-Codex's `turn.completed`. `complete` says whether the agent's final totals arrived (Claude's
-`result`; every Codex turn ended); `priced` whether the agent gave a cost itself (Codex never does).
+Codex's `turn.completed`. Claude Code's `assistant` events carry a message's usage as it stood
+when the message started (its output tokens read 1); with `--include-partial-messages` its
+`stream_event`s also bring each message's final `message_delta` usage, which is then counted.
+`complete` says whether the agent's final totals arrived (Claude's `result`; every Codex turn
+ended); `priced` whether the agent gave a cost itself (Codex never does).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from loopgate.runner.agent_status import AgentStatus
 
 # Codex thread items that are the agent acting on the world (not its messages, reasoning or plan)
 CODEX_TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "collab_tool_call", "web_search"})
-CLAUDE_TYPES = frozenset({"result", "assistant", "system", "user"})
+CLAUDE_TYPES = frozenset({"result", "assistant", "system", "user", "stream_event"})
 DOCUMENT_BYTES = 1 << 20  # a single pretty-printed JSON document is looked for in this much output
 LINE_BYTES = 16 << 20  # a longer unfinished line is dropped: it could never be parsed whole anyway
 
@@ -192,6 +195,8 @@ class OutputUsage:
             if cost is not None:
                 self.cost = max(self.cost or 0.0, _float(cost))
             self.reported = True
+        elif kind == "stream_event":  # --include-partial-messages: the API's own events, message by message
+            self._stream_event(event)
         elif kind == "assistant":
             message = _dict(event.get("message"))
             content = message.get("content")
@@ -201,6 +206,19 @@ class OutputUsage:
             tokens = _claude_tokens(_dict(message.get("usage")))
             message_id = message.get("id")
             key = message_id if isinstance(message_id, str) and message_id else f"#{len(self.messages)}"
+            self.messages[key] = self.messages.get(key, _Tokens()).at_least(tokens)
+            self.reported = True
+
+    def _stream_event(self, event: dict[str, Any]) -> None:
+        inner = _dict(event.get("event"))
+        if inner.get("type") == "message_start":
+            message = _dict(inner.get("message"))
+            key, tokens = message.get("id"), _claude_tokens(_dict(message.get("usage")))
+        elif inner.get("type") == "message_delta":  # the message's final usage (cumulative for the message)
+            key, tokens = event.get("api_message_id"), _claude_tokens(_dict(inner.get("usage")))
+        else:
+            return
+        if isinstance(key, str) and key:
             self.messages[key] = self.messages.get(key, _Tokens()).at_least(tokens)
             self.reported = True
 
