@@ -149,8 +149,8 @@ class AgentStatus:
         elif kind == "error":
             self.is_error = True
             said = str(event.get("message", ""))
-            if said.lower().startswith("reconnecting"):
-                self._retry("network" if _NETWORK.search(said) else "unknown", said)
+            if said.lower().startswith("reconnecting"):  # Codex retrying: "Reconnecting... 1/5 (<why>)"
+                self._retry(next((name for name, pattern in _KINDS if pattern.search(said)), "unknown"), said)
             else:
                 self._message(said)
         elif kind == "item.completed":

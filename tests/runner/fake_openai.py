@@ -1,0 +1,73 @@
+"""A Responses API on 127.0.0.1 for the real Codex CLI (`codex exec`), configured as a model
+provider in a throwaway CODEX_HOME: it streams (SSE) one assistant message and the turn's usage,
+or answers 401 as the API does for a bad key. Codex prints its real `exec --json` events for it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+USAGE = {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 200}, "output_tokens": 50,
+         "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": 1050}
+
+
+def _sse(events: list[dict[str, Any]]) -> bytes:
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    refuse = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        if type(self).refuse:
+            status, kind = 401, "application/json"
+            data = json.dumps({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                         "code": "invalid_api_key"}}).encode()
+        else:
+            status, kind = 200, "text/event-stream"
+            data = _sse([
+                {"type": "response.created", "response": {"id": "resp_1", "object": "response",
+                                                          "status": "in_progress", "output": []}},
+                {"type": "response.output_item.done", "output_index": 0, "item": {
+                    "type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
+                    "content": [{"type": "output_text", "text": "Nothing to change.", "annotations": []}]}},
+                {"type": "response.completed", "response": {"id": "resp_1", "object": "response",
+                                                            "status": "completed", "output": [], "usage": USAGE}},
+            ])
+        self.send_response(status)
+        self.send_header("content-type", kind)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@contextmanager
+def fake_openai(home: Path, refuse: bool = False) -> Iterator[str]:
+    """Serve, and point `home`/.codex/config.toml's model provider at the server."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"refuse": refuse}))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    (home / ".codex").mkdir(parents=True, exist_ok=True)
+    (home / ".codex" / "config.toml").write_text(
+        'model_provider = "local"\n\n[model_providers.local]\nname = "local"\n'
+        f'base_url = "{url}"\nenv_key = "OPENAI_API_KEY"\nwire_api = "responses"\n')
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
