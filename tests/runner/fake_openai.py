@@ -1,5 +1,5 @@
-"""A Responses API on 127.0.0.1 for the real Codex CLI (`codex exec`), configured as a model
-provider in a throwaway CODEX_HOME: it streams (SSE) one assistant message and the turn's usage,
+"""A Responses API on 127.0.0.1 for the real Codex CLI (`codex exec`), configured as the model
+provider of a throwaway CODEX_HOME: it streams (SSE) one assistant message and the turn's usage,
 or answers 401 as the API does for a bad key. Codex prints its real `exec --json` events for it."""
 
 from __future__ import annotations
@@ -56,14 +56,14 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_openai(home: Path, refuse: bool = False) -> Iterator[str]:
-    """Serve, and point `home`/.codex/config.toml's model provider at the server."""
+def fake_openai(codex_home: Path, refuse: bool = False) -> Iterator[str]:
+    """Serve, and point `codex_home`/config.toml's model provider at the server."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"refuse": refuse}))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    (home / ".codex").mkdir(parents=True, exist_ok=True)
-    (home / ".codex" / "config.toml").write_text(
+    codex_home.mkdir(parents=True, exist_ok=True)
+    (codex_home / "config.toml").write_text(
         'model_provider = "local"\n\n[model_providers.local]\nname = "local"\n'
         f'base_url = "{url}"\nenv_key = "OPENAI_API_KEY"\nwire_api = "responses"\n')
     try:

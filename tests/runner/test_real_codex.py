@@ -33,7 +33,7 @@ def real_codex() -> str | None:
 
 @pytest.fixture
 def codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`codex` on PATH and a home whose only configuration is the test's model provider."""
+    """`codex` on PATH, an empty home, and the CODEX_HOME the test's model provider goes in."""
     path = real_codex()
     if path is None:
         message = "the real Codex CLI is missing: bash .ci/run installs @openai/codex into .ci/tools"
@@ -48,7 +48,7 @@ def codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("CODEX_HOME", raising=False)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return home
+    return tmp_path / "codex-home"
 
 
 def readme_codex_maker() -> str:
@@ -70,8 +70,9 @@ def run(repo: LoopRepo, factory: PlanFactory, maker: str) -> tuple[Any, dict[str
     return outcome, next(i for i in report["items"] if i["id"] == "DOC-1")
 
 
-def with_key(command: str) -> str:
-    return f"OPENAI_API_KEY=sk-test-not-a-key {command}"
+def with_key(codex_home: Path, command: str) -> str:
+    """The variables ride on the command line, so they reach the agent whatever environment loopgate passes."""
+    return f"CODEX_HOME={shlex.quote(str(codex_home))} OPENAI_API_KEY=sk-test-not-a-key {command}"
 
 
 def test_real_codex_under_max_cost_without_prices_is_refused_before_it_runs(
@@ -86,7 +87,7 @@ def test_real_codex_token_only_usage_is_charged_at_the_specs_prices_against_max_
     budgets(loop_repo, "- max cost: $0.001", "- price per million input tokens: $1.25",
             "- price per million cached input tokens: $0.125", "- price per million output tokens: $10")
     with fake_openai(codex):
-        outcome, item = run(loop_repo, factory, with_key(readme_codex_maker()))
+        outcome, item = run(loop_repo, factory, with_key(codex, readme_codex_maker()))
     [attempt] = item["attempts"]
     usage = attempt["maker"]["usage"]
     # what the real codex printed in its turn.completed, charged at the spec's prices
@@ -104,7 +105,7 @@ def test_real_codex_with_a_refused_key_stops_the_run_early(
         codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
     start = time.monotonic()
     with fake_openai(codex, refuse=True):
-        outcome, item = run(loop_repo, factory, with_key(readme_codex_maker()))
+        outcome, item = run(loop_repo, factory, with_key(codex, readme_codex_maker()))
     assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
     [attempt] = item["attempts"]
     assert attempt["environment"]["kind"] == "authentication"
