@@ -2,6 +2,11 @@
 
 A code is a promise: it never changes meaning, so users can select, ignore and look it up.
 `loopgate explain CODE`, the README's code table and the tests all read this one table.
+
+This module defines the core's codes (the artifacts: LG0xx-LG3xx); every gate module defines its
+own when imported, and the table fills as they are. Nothing here imports upward: the whole table
+is collected where the gate registry lives (`loopgate.gates.registry.all_codes()`), which imports
+every gate.
 """
 
 from __future__ import annotations
@@ -285,22 +290,11 @@ UNPRICED_TOKEN_MAKER = define(
     "under ## Budgets (your model's list prices), or remove `max cost`.",
 )
 
-def all_codes() -> dict[str, Code]:
-    """Every code, the gates' included (each gate module defines its own when imported)."""
-    import loopgate.check  # noqa: F401, PLC0415  (lazy: these modules import this one)
-    from loopgate.gates.registry import gates  # noqa: PLC0415
 
-    gates()
-    return dict(sorted(REGISTRY.items()))
-
-
-def get(code: str) -> Code | None:
-    return all_codes().get(code.strip().upper())
-
-
-def codes_markdown(entries: list[Code] | None = None) -> str:
-    """The finding-code reference as markdown; docs/codes.md is exactly this text."""
-    chosen = list(all_codes().values()) if entries is None else entries
+def codes_markdown(entries: list[Code]) -> str:
+    """The finding-code reference as markdown; docs/codes.md is this text for every code
+    (`loopgate.gates.registry.all_codes()`)."""
+    chosen = entries
     out = [
         "# loopgate finding codes",
         "",

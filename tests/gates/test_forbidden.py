@@ -30,7 +30,8 @@ def _check(tmp_path: Path, *files: str, **options: object) -> forbidden.GateResu
     ("ops/helm/values.yaml", "helm/", "deployment and infrastructure"),
     ("Dockerfile", "Dockerfile", "deployment and infrastructure"),
     ("deploy/prod.yaml", "deploy/", "deployment and infrastructure"),
-    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows"),
+    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows and commit hooks"),
+    ("docs/.loopgate-links-ignore", ".loopgate-links-ignore", "CI workflows and commit hooks"),
     ("src/auth/login.py", "**/auth/**", "authentication, authorization, billing and payments"),
     ("services/billing/invoice.py", "**/billing/**", "authentication, authorization, billing and payments"),
     ("api/payments/refund.go", "**/payments/**", "authentication, authorization, billing and payments"),
@@ -55,6 +56,8 @@ def test_defaults_fire_and_say_which_pattern(tmp_path: Path, path: str, pattern:
 
 @pytest.mark.parametrize("path", [
     "src/app.py", "docs/guide.md", "README.md", "tests/test_app.py", ".github/ISSUE_TEMPLATE.md",
+    # people commit it to adopt the hooks; the run loop keeps the maker off it (a control file)
+    ".pre-commit-config.yaml",
     "src/authors.py", "docs/deployment-notes.md", "LOOP_STATE.md", "src/keyboard.py",
     # The loop's own artifacts: a person commits them (verify checks them); the run loop keeps the maker off.
     "LOOP_SPEC.md", ".loop/quality-gate-checklist.md", "loops/triage/escalation-policy.md", "loop-readiness.md",
@@ -116,7 +119,7 @@ def test_base_counts_deletions_and_renames(repo: Repo) -> None:
         "deploy/prod.yaml": "deploy/prod.yaml (deleted) is forbidden by 'deploy/' (default: deployment and "
                             "infrastructure)",
         ".github/workflows/ci.yml": ".github/workflows/ci.yml (deleted) is forbidden by '.github/workflows/' "
-                                    "(default: CI workflows)",
+                                    "(default: CI workflows and commit hooks)",
         "src/auth/new.py": "src/auth/new.py (untracked) is forbidden by '**/auth/**' (default: authentication, "
                            "authorization, billing and payments)",
     }

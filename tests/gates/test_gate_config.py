@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.config import ConfigError, committed_gate_config, load_config
+from loopgate.gates import forbidden, scope
 
 from .conftest import Cli, Repo, git_env
 
@@ -106,3 +107,36 @@ def test_a_broken_committed_file_is_a_config_error(repo: Repo) -> None:
     with pytest.raises(ConfigError, match=r"pyproject.toml \(at [0-9a-f]{10}\): cannot read"):
         committed_gate_config("secrets", "", str(repo.path))
     assert load_config(str(repo.path)).values == {}
+
+
+# -- pattern files: read as the change's base holds them ------------------------------------------
+
+
+def test_a_forbid_file_loosened_in_the_change_keeps_its_committed_rules(repo: Repo) -> None:
+    repo.write(".loop-forbidden", "migrations/**\n")
+    repo.commit("forbid migrations")
+    repo.write(".loop-forbidden", "# nothing forbidden any more\n")
+    repo.write("migrations/0001_drop.sql", "drop table users;\n")
+    repo.git("add", "-A")
+    for options in ({}, {"base": "HEAD"}, {"files": ("migrations/0001_drop.sql",)}):
+        result = repo.gate(forbidden, forbid_file=".loop-forbidden", **options)
+        assert [(f.path, f.message.replace(" (added)", "")) for f in result.findings] == [
+            ("migrations/0001_drop.sql", "migrations/0001_drop.sql is forbidden by 'migrations/**' "
+                                         "(.loop-forbidden:1)")], options
+    # A pattern file the base does not hold yet is read from the working tree: which file to read came
+    # from the command line, not from the change.
+    repo.write(".loop-new", "src/**\n")
+    assert [f.path for f in repo.gate(forbidden, forbid_file=".loop-new", files=("src/app.py",)).findings] == [
+        "src/app.py"]
+
+
+def test_an_allow_file_widened_on_a_branch_is_read_at_the_merge_base(repo: Repo) -> None:
+    repo.write(".loop-scope", "docs/**\n")
+    repo.commit("scope: docs")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(".loop-scope", "docs/**\nsrc/**\n")
+    repo.write("src/app.py", "print('changed')\n")
+    repo.commit("widen the scope and change src")
+    result = repo.gate(scope, base="main", allow_file=".loop-scope")
+    # src/** on the branch is not applied, and the edit to the scope file is itself out of scope
+    assert sorted((f.code, f.path) for f in result.findings) == [("LG401", ".loop-scope"), ("LG401", "src/app.py")]

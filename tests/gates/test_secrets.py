@@ -307,3 +307,19 @@ def test_a_given_file_outside_the_repository_is_scanned_without_writing_there(re
     result = repo.gate(secrets, files=(str(outside),))
     assert [f.code for f in result.findings] == ["LG421"]
     assert sorted(p.name for p in outside.parent.iterdir()) == before
+
+
+def test_a_pinned_hook_revision_in_pre_commit_config_is_not_a_secret(repo: Repo) -> None:
+    sha = "2c9f875913ee60ca25ce70243dc24d5b6415598c"
+    config = ("repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n"
+              f"    rev: {sha}  # frozen: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n")
+    repo.write(".pre-commit-config.yaml", config)
+    repo.write("other.yaml", config)  # the same line anywhere else is still flagged
+    # the real detect-secrets flags both (the false positive users meet when they pin by commit)
+    assert [r["type"] for r in _detect_secrets_cli(repo.path / ".pre-commit-config.yaml")] == [
+        "Hex High Entropy String"]
+    result = repo.gate(secrets, files=(".pre-commit-config.yaml", "other.yaml"))
+    assert _where(result) == [("other.yaml", 3, 10)]
+    # and a real secret on a rev: line of the config is still one
+    repo.write(".pre-commit-config.yaml", config.replace(sha, f"{sha}  # {AWS}"))
+    assert [f.code for f in repo.gate(secrets, files=(".pre-commit-config.yaml",)).findings] == ["LG421"]

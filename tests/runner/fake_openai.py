@@ -1,15 +1,17 @@
-"""A Responses API on 127.0.0.1 for the real Codex CLI (`codex exec`), configured as the model
-provider of a throwaway CODEX_HOME: it streams (SSE) one assistant message and the turn's usage,
-or answers 401 as the API does for a bad key. Codex prints its real `exec --json` events for it."""
+"""A Responses API on 127.0.0.1 for the real Codex CLI (`codex exec`), configured as its model
+provider: it streams (SSE) one assistant message and the turn's usage, or answers 401 as the API
+does for a bad key. Codex prints its real `exec --json` events for it. `provider_setup` is the
+shell that writes the provider into the maker's own ~/.codex/config.toml (loopgate gives the
+maker a home of its own, inside its sandbox), to run before the command."""
 
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 USAGE = {"input_tokens": 1000, "input_tokens_details": {"cached_tokens": 200}, "output_tokens": 50,
@@ -55,17 +57,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def provider_setup(url: str) -> str:
+    config = (f'model_provider = "local"\n\n[model_providers.local]\nname = "local"\nbase_url = "{url}"\n'
+              'env_key = "OPENAI_API_KEY"\nwire_api = "responses"\n')
+    return f'mkdir -p "$HOME/.codex" && printf %s {shlex.quote(config)} > "$HOME/.codex/config.toml"'
+
+
 @contextmanager
-def fake_openai(codex_home: Path, refuse: bool = False) -> Iterator[str]:
-    """Serve, and point `codex_home`/config.toml's model provider at the server."""
+def fake_openai(refuse: bool = False) -> Iterator[str]:
+    """Serve; yields the base URL (see provider_setup)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"refuse": refuse}))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    codex_home.mkdir(parents=True, exist_ok=True)
-    (codex_home / "config.toml").write_text(
-        'model_provider = "local"\n\n[model_providers.local]\nname = "local"\n'
-        f'base_url = "{url}"\nenv_key = "OPENAI_API_KEY"\nwire_api = "responses"\n')
     try:
         yield url
     finally:

@@ -6,6 +6,7 @@ flag, the same command stops the run as environmental and names the flag."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -101,9 +102,11 @@ def readme_makers() -> dict[str, str]:
 def agents_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
+    # the system's python: a virtualenv's may link into a home the maker's sandbox hides
+    python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
     for name, source in (("claude", FAKE_CLAUDE), ("codex", FAKE_CODEX)):
         path = bin_dir / name
-        path.write_text(f"#!{sys.executable}\n{source}")
+        path.write_text(f"#!{python}\n{source}")
         path.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
     return bin_dir

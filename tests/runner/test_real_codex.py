@@ -18,7 +18,7 @@ import pytest
 from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
 
 from .conftest import LoopRepo, PlanFactory
-from .fake_openai import USAGE, fake_openai
+from .fake_openai import USAGE, fake_openai, provider_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,22 +33,20 @@ def real_codex() -> str | None:
 
 @pytest.fixture
 def codex(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """`codex` on PATH, an empty home, and the CODEX_HOME the test's model provider goes in."""
+    """`codex` on PATH (its own folder: a symlink elsewhere may be hidden from the maker) and an empty home."""
     path = real_codex()
     if path is None:
         message = "the real Codex CLI is missing: bash .ci/run installs @openai/codex into .ci/tools"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    bin_dir = tmp_path / "codex-bin"
-    bin_dir.mkdir()
-    (bin_dir / "codex").symlink_to(path)
+    bin_dir = os.path.dirname(path)
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("CODEX_HOME", raising=False)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    return tmp_path / "codex-home"
+    return home
 
 
 def readme_codex_maker() -> str:
@@ -70,9 +68,10 @@ def run(repo: LoopRepo, factory: PlanFactory, maker: str) -> tuple[Any, dict[str
     return outcome, next(i for i in report["items"] if i["id"] == "DOC-1")
 
 
-def with_key(codex_home: Path, command: str) -> str:
-    """The variables ride on the command line, so they reach the agent whatever environment loopgate passes."""
-    return f"CODEX_HOME={shlex.quote(str(codex_home))} OPENAI_API_KEY=sk-test-not-a-key {command}"
+def with_provider(url: str, command: str) -> str:
+    """The provider and key ride on the command line, so they reach the agent whatever environment
+    and home loopgate gives the maker."""
+    return f"{provider_setup(url)} && OPENAI_API_KEY=sk-test-not-a-key {command}"
 
 
 def test_real_codex_under_max_cost_without_prices_is_refused_before_it_runs(
@@ -86,8 +85,8 @@ def test_real_codex_token_only_usage_is_charged_at_the_specs_prices_against_max_
         codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
     budgets(loop_repo, "- max cost: $0.001", "- price per million input tokens: $1.25",
             "- price per million cached input tokens: $0.125", "- price per million output tokens: $10")
-    with fake_openai(codex):
-        outcome, item = run(loop_repo, factory, with_key(codex, readme_codex_maker()))
+    with fake_openai() as url:
+        outcome, item = run(loop_repo, factory, with_provider(url, readme_codex_maker()))
     [attempt] = item["attempts"]
     usage = attempt["maker"]["usage"]
     # what the real codex printed in its turn.completed, charged at the spec's prices
@@ -104,8 +103,8 @@ def test_real_codex_token_only_usage_is_charged_at_the_specs_prices_against_max_
 def test_real_codex_with_a_refused_key_stops_the_run_early(
         codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
     start = time.monotonic()
-    with fake_openai(codex, refuse=True):
-        outcome, item = run(loop_repo, factory, with_key(codex, readme_codex_maker()))
+    with fake_openai(refuse=True) as url:
+        outcome, item = run(loop_repo, factory, with_provider(url, readme_codex_maker()))
     assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
     [attempt] = item["attempts"]
     assert attempt["environment"]["kind"] == "authentication"

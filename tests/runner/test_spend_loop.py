@@ -273,13 +273,12 @@ def test_a_term_ignoring_agent_against_a_small_per_attempt_budget(
         loop_repo: LoopRepo, factory: PlanFactory, agent: str) -> None:
     set_budgets(loop_repo, "- max runtime per iteration: 1 second")
     # a 3 s grace on top of the 1 s budget would let it live 4 s: the grace is cut to fit inside
-    outcome = Loop(RunSettings(str(loop_repo.loop), maker=f"exec {agent} fix-then-ignore-term", max_items=1,
-                               grace=3.0),
+    outcome = Loop(RunSettings(str(loop_repo.loop), maker=f"{agent} fix-then-ignore-term", max_items=1, grace=3.0),
                    factory).run()
     report = report_of(outcome)
     [attempt] = doc(report)["attempts"]
     assert attempt["maker"]["stopped"] == "iteration-timeout"
-    assert 1.0 <= attempt["maker"]["duration"] < 2.5
+    assert attempt["maker"]["duration"] < 2.5  # gone by the deadline (test_maker_limits.py times it exactly)
     # the work it did before the deadline was paid for: the gates judged it, and both facts are kept
     assert attempt["verdict"] == "passed" and "max runtime per iteration" in attempt["over_budget"]
     assert outcome.stop is Stop.DONE and state_item(loop_repo).status == "drafted"

@@ -366,7 +366,9 @@ def test_run_maker_stops_on_the_usage_file_alone(tmp_path: Path, agent: Path) ->
 
 def set_budgets(repo: LoopRepo, iterations: int = 3, tool_calls: int | None = None,
                 cost: str | None = None) -> None:
-    repo.set_spec(iterations=iterations)
+    # uncontained: the stand-in agent lives in the test's /tmp and reports host pids (a sandbox has
+    # a private /tmp and its own PID namespace); what these tests prove is the accounting
+    repo.set_spec(iterations=iterations, contain=False)
     spec = repo.loop / "LOOP_SPEC.md"
     text = spec.read_text()
     if tool_calls is not None:

@@ -21,7 +21,7 @@ import re
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from loopgate import codes
@@ -553,6 +553,36 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
             skip = "symlink" if os.path.islink(os.path.join(root, name)) else ""
             files.append(Target(name, resolver.shown(name), None, skip=skip))
     return Targets(root, files, described, "base" if base else "staged", binary)
+
+
+def committed_reader(base: str, context: GateContext) -> Callable[[str], bytes | None] | None:
+    """Reads a file as the change's base holds it: the merge base with `base`, or HEAD (staged changes,
+    given files). None outside git or before the first commit. The function takes an absolute path and
+    gives None for a path outside the repository or not in that commit (never reads more than 2 MiB + 1)."""
+    try:
+        root = repository_root(context.cwd, context.env)
+        git = Git(root, context.env)
+        code, _ = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1, 128))
+        if code != 0:
+            return None
+        commit = resolve_base(git, base)[0] if base else "HEAD"
+    except _Failed:
+        return None  # the gate reports a bad --base or a broken repository itself
+
+    def read(path: str) -> bytes | None:
+        rel = os.path.relpath(os.path.realpath(path), root)
+        if _up(rel):
+            return None
+        try:
+            code, size = git.run("cat-file", "-s", f"{commit}:{rel}", ok=(0, 1, 128))
+            if code != 0:
+                return None
+            if int(size.strip() or b"0") > 2 * 1024 * 1024:
+                return b"\0" * (2 * 1024 * 1024 + 1)  # over the limit: reported as too large, never loaded
+            return git.out("cat-file", "blob", f"{commit}:{rel}")
+        except (_Failed, ValueError):
+            return None
+    return read
 
 
 def blob_sizes(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, int]:

@@ -144,7 +144,7 @@ class Checker:
                     if on_done is not None:
                         on_done(outcome)
         cache.save(now)
-        self.cache_problem = self.cache_problem or cache.problem
+        self.cache_problem = cache.problem  # what reading said, and then what saving said
         return results
 
     def _session(self) -> Any:

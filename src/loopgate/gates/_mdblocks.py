@@ -134,7 +134,8 @@ class Blocks:
             self.code.add(index + 1)
             return
         if self.paragraph and _SETEXT.match(body) and not _LIST.match(body):
-            self.headings.append(" ".join(self.lines[i].strip().lstrip(">").strip() for i in self.paragraph))
+            # The lines stay apart: GitHub's heading text keeps the line break (which the slugger drops).
+            self.headings.append("\n".join(self.lines[i].strip().lstrip(">").strip() for i in self.paragraph))
             self.paragraph = []
             self.text[index] = ""
             return

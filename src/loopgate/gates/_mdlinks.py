@@ -129,7 +129,7 @@ def _line_starts(lines: list[str]) -> list[int]:
 
 def _anchors(blocks: Blocks, text: str, lines: list[str]) -> list[str]:
     slugger = Slugger()
-    anchors = [slugger.add(heading) for heading in blocks.headings]
+    anchors = [anchor for heading in blocks.headings for anchor in slugger.add(heading)]
     if "<" in text:
         anchors += tag_ids(text)
     anchors += [i for index in blocks.html for i in tag_ids(lines[index])]

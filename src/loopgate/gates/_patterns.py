@@ -201,11 +201,23 @@ def rules_from_values(values: Iterable[str], origin: str) -> list[Rule]:
     return [Rule(value.strip(), origin) for value in values if value.strip()]
 
 
-def rules_from_file(path: str, cwd: str, unreadable: Code) -> tuple[list[Rule], Finding | None]:
-    """A pattern file in `.gitignore` format: one pattern a line, `#` comments, blank lines."""
+Committed = Callable[[str], "bytes | None"]
+
+
+def rules_from_file(path: str, cwd: str, unreadable: Code,
+                    committed: Committed | None = None) -> tuple[list[Rule], Finding | None]:
+    """A pattern file in `.gitignore` format: one pattern a line, `#` comments, blank lines.
+
+    `committed(absolute path)` gives the file as the change's base holds it (None: not there): a
+    gate that judges a change takes its rules from the base, so the change cannot loosen them.
+    A file the base does not hold is read from the working tree: which file to read came from the
+    command line or the committed configuration, not from the change.
+    """
     try:
-        with open(os.path.join(cwd, path), "rb") as handle:
-            raw = handle.read(_MAX_PATTERN_FILE + 1)
+        raw = committed(os.path.abspath(os.path.join(cwd, path))) if committed is not None else None
+        if raw is None:
+            with open(os.path.join(cwd, path), "rb") as handle:
+                raw = handle.read(_MAX_PATTERN_FILE + 1)
         if len(raw) > _MAX_PATTERN_FILE:
             return [], unreadable.at(path, 1, 1, f"pattern file {path} is over 2 MiB; is it the right file?")
         text = raw.decode("utf-8")

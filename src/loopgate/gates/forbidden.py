@@ -47,6 +47,7 @@ from loopgate.gates._changes import (
     Problem,
     Source,
     collect,
+    committed_reader,
     error_result,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
@@ -60,10 +61,10 @@ E = Severity.ERROR
 FORBIDDEN_PATH = codes.define(
     "LG411", "forbidden-path", E, "A changed file matches a forbidden pattern.",
     "The file is of a kind a loop must never change on its own: secrets and key files, deployment and "
-    "infrastructure configuration, CI workflows, authentication, billing and payment code, or the ownership, "
-    "security-policy and licence files. Names match whatever their case (`.ENV`, `ID_RSA`, `Deploy/`): a "
-    "case-insensitive checkout (macOS, Windows) makes them the same file. The message names the pattern "
-    "that fired and whether it is one of the defaults or the project's own.",
+    "infrastructure configuration, CI workflows and commit hooks, authentication, billing and payment code, "
+    "or the ownership, security-policy and licence files. Names match whatever their case (`.ENV`, "
+    "`ID_RSA`, `Deploy/`): a case-insensitive checkout (macOS, Windows) makes them the same file. The "
+    "message names the pattern that fired and whether it is one of the defaults or the project's own.",
     "Revert the change to this file and escalate the work to a person. If the pattern is wrong for this "
     "project, take it back with `--forbid '!PATTERN'` (or `--no-defaults`) in a reviewed change.",
 )
@@ -77,7 +78,7 @@ NO_FORBIDDEN_PATTERNS = codes.define(
 
 SECRETS = "secrets and key files"
 INFRA = "deployment and infrastructure"
-CI = "CI workflows"
+CI = "CI workflows and commit hooks"
 ACCESS = "authentication, authorization, billing and payments"
 POLICY = "ownership, security policy and legal"
 
@@ -92,7 +93,11 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
         "infra/", "infrastructure/", "ansible/", "Procfile", "fly.toml", "serverless.yml")),
     *((p, CI) for p in (
         ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile",
-        "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/")),
+        "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/",
+        # the links gate's ignore file would let a change silence its own broken links. (Not
+        # .pre-commit-config.yaml: people commit it to adopt the hooks at all; the run loop keeps
+        # the maker off it as a control file.)
+        ".loopgate-links-ignore")),
     *((p, ACCESS) for p in (
         "**/auth/**", "**/authentication/**", "**/authorization/**", "**/oauth/**", "**/billing/**",
         "**/payments/**", "**/payment/**")),
@@ -175,7 +180,8 @@ def _rules(options: Options, context: GateContext) -> tuple[RuleSet, list[Proble
     rules = [Rule(pattern, f"default: {kind}") for pattern, kind in DEFAULTS] if options.defaults else []
     problems: list[Problem] = []
     if options.forbid_file:
-        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE)
+        committed = committed_reader(options.base, context)  # the base's rules, not the change's
+        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE, committed)
         if problem is not None:
             problems.append(Problem(problem, problem.message))
         rules += from_file

@@ -40,7 +40,9 @@ In `.pre-commit-config.yaml`: hook `loopgate-schema` with `args: [--schema, path
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -134,7 +136,7 @@ BEYOND_LIMITS = codes.define(
     "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
     "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
     "comes near either limit; a file that does is generated, corrupt or hostile.",
-    "Flatten the data, or write the long number as a string.",
+    "Nest lists and objects less deeply; write a very long number as a string.",
 )
 
 
@@ -167,6 +169,7 @@ HOOK: dict[str, Any] = {
 }
 
 _SKIP_DIRS = {"node_modules", "__pycache__"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -181,9 +184,10 @@ def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     checker = build_checker(options.schema, options.builtin, options.formats, context.cwd)
     if isinstance(checker, SchemaProblem):
-        finding = BAD_SCHEMA.at(checker.path or ".", checker.line, checker.column, checker.message)
-        return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated",
-                          reason=checker.message)
+        message = printable(checker.message)  # it names the schema file, whose name may not be UTF-8
+        finding = BAD_SCHEMA.at(printable(checker.path) or ".", checker.line, checker.column, message)
+        return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated", reason=message)
+    checker = dataclasses.replace(checker, label=printable(checker.label))
     inputs = _inputs(options.files, context.cwd, checker)
     if inputs.problems:
         return GateResult(NAME, GateStatus.ERROR, inputs.problems, timer.elapsed(), "nothing validated",
@@ -312,9 +316,11 @@ def _walk(top: str) -> Iterator[tuple[str, str]]:
 
 def printable(path: str) -> str:
     """A path as the findings show it. A name that is not UTF-8 (bytes the OS gave us as lone surrogates)
-    is shown with `\\xNN` escapes, so every output format (JSON, SARIF, JUnit XML) stays valid."""
+    and control characters (a newline, a tab, \\x01: all legal in a file name) are shown as `\\xNN`, so
+    every output format stays valid (JSON, SARIF, JUnit XML, which cannot hold most control characters)
+    and one finding stays one line."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-    return path
+        path = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", path)

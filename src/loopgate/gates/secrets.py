@@ -333,6 +333,8 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
         handle.write(raw)
     spots: dict[tuple[int, int], set[str]] = {}
     for kind, number, value in detect(scratch):
+        if _pinned_revision(target.path, kind, lines, number):
+            continue
         at = _placed(number, value, lines, target.lines)
         if at is not None:
             spots.setdefault(at, set()).add(kind)
@@ -343,6 +345,19 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
                                 f"shown), allowlisted by a pragma this change adds: not obeyed")
         else:
             yield SECRET.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not shown)")
+
+
+# pre-commit's own advice is to pin hooks by commit (`rev: <40 hex>  # frozen: v1.2.3`): a commit id,
+# public by nature, that detect-secrets reads as a high-entropy hex string.
+_PINNED_REV = re.compile(r"""\s*-?\s*rev:\s*(['"]?)([0-9a-f]{40}|[0-9a-f]{64})\1\s*(?:#.*)?""")
+
+
+def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> bool:
+    """A commit id pinned as a hook's `rev:` in .pre-commit-config.yaml (nothing else is let through)."""
+    if kind != "Hex High Entropy String" or os.path.basename(path) not in (".pre-commit-config.yaml",
+                                                                             ".pre-commit-config.yml"):
+        return False
+    return 0 < number <= len(lines) and _PINNED_REV.fullmatch(lines[number - 1].rstrip("\r")) is not None
 
 
 def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:

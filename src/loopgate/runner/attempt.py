@@ -18,9 +18,10 @@ from typing import Any
 
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
+from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
-from loopgate.runner.control import ControlWatch, gate_files
+from loopgate.runner.control import REMOTE, ControlWatch, gate_files
 from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
@@ -30,9 +31,11 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     PlanFactory,
+    PushAttempt,
 )
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
+from loopgate.runner.sandbox import Mounts, bwrap_argv, git_env, maker_env, srt_argv
 from loopgate.runner.tamper import added_suppressions
 
 
@@ -88,19 +91,39 @@ class Attempt:
         self.watch = ControlWatch(ctx.loop.root, ctx.loop.control)
         self.token = ""
 
-    def _env(self, prompt: str, usage_file: str) -> dict[str, str]:
+    def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
+        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPGATE_")}
-        if loop.github is not None:  # the maker never sees the loop's own API token, whatever its name
-            env.pop("GITHUB_TOKEN", None)
-            env.pop(loop.token_env, None)
         item = self.record.item
-        env.update({"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
-                    "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
-                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
-                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
-                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)})
-        return env
+        attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
+                   "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
+                   "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
+                   "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
+                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
+        if loop.containment.contained:
+            attempt.update(git_env(work_dir, gitops.common_dir(loop.root)))
+        # the maker never sees the loop's own API token, whatever its name, even when the spec names it
+        withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
+        return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
+
+    def _home(self) -> str:
+        """The maker's HOME: one per loop, kept between attempts (an agent's own settings and
+        caches), never the user's."""
+        home = os.path.join(self.ctx.loop.runtime_dir, "home")
+        os.makedirs(home, exist_ok=True)
+        return home
+
+    def _argv(self, work_dir: str) -> list[str] | None:
+        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained."""
+        loop = self.ctx.loop
+        if not loop.containment.contained:
+            return None
+        mounts = Mounts(self.worktree, loop.worktrees.admin_dir(self.record.item.id), work_dir, self._home(),
+                        loop.root, gitops.common_dir(loop.root), loop.sandbox.read_only)
+        user_home = os.path.expanduser("~")
+        if loop.containment.tool == "srt":
+            return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
+        return bwrap_argv(loop.maker, mounts, loop.containment.network, user_home)
 
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
@@ -124,9 +147,10 @@ class Attempt:
         self.token = secrets.token_hex(16)
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
-        env = {**self._env(prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
         made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
-                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token)
+                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
+                         argv=self._argv(work_dir))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
@@ -167,9 +191,12 @@ class Attempt:
             return entry
         if run_stop(stopped):
             raise BudgetStop(run_stop(stopped))
-        edited = self.watch.edited(before, self.worktree)
-        if edited:
-            raise ControlFileEdited(", ".join(edited))
+        changed = self.watch.changed(before)
+        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
+        if pushed:
+            raise PushAttempt(", ".join(pushed))
+        if changed:
+            raise ControlFileEdited(", ".join(sorted(self.watch.shown(p, self.worktree) for p in changed)))
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")

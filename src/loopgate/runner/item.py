@@ -9,7 +9,7 @@ escalated straight from selection. Each change is saved to LOOP_STATE.md at once
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 from loopgate.gates.base import GateStatus
 from loopgate.runner import git as gitops
@@ -24,6 +24,7 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     PlanFactory,
+    PushAttempt,
 )
 from loopgate.runner.progress import NoProgress
 from loopgate.runner.queue import WorkItem
@@ -81,6 +82,10 @@ class ItemWork:
             except ControlFileEdited as err:
                 ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                              "the maker may not change the loop's own rules")
+                return
+            except PushAttempt as err:
+                ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
+                             "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
                 return
             except GateSuppressed as err:
                 ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
@@ -152,18 +157,37 @@ class ItemWork:
             return
         try:
             gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], worktree)
-            if not approvals.ask("draft-pr" if draft else "pr", record.branch):
-                ctx.transition(record, "drafted", "gates passed; pull request not approved in this mode")
-                return
+        except gitops.GitError as err:
+            self.not_opened(f"cannot push {record.branch} to origin: {err}")
+        if not approvals.ask("draft-pr" if draft else "pr", record.branch):
+            ctx.transition(record, "drafted", "gates passed; pull request not approved in this mode")
+            return
+        try:
             base_branch = gitops.git(["rev-parse", "--abbrev-ref", "HEAD"], loop.root).strip()
             record.pr_url = loop.github.create_pull_request(record.branch, base_branch,
                                                             record.item.title or record.item.id,
                                                             f"Drafted by loopgate for {record.item.id}.", draft)
-        except (gitops.GitError, GitHubError) as err:
-            raise EnvironmentStop(f"cannot open the pull request: {err}") from err
+        except gitops.GitError as err:
+            self.not_opened(f"cannot open the pull request: {err}")
+        except GitHubError as err:
+            if err.environmental:
+                self.not_opened(f"cannot open the pull request: {err}")
+            # GitHub answered about this pull request (422: one exists already, the base is gone...):
+            # the item needs a person, the run goes on with the next
+            ctx.escalate(record, f"gates passed, but the pull request was not opened: {err}",
+                         f"{record.branch} is pushed: open its pull request by hand once GitHub's reason is fixed")
+            loop.worktrees.remove(record.item.id)
+            return
         ctx.prs_opened += 1
         ctx.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
         loop.worktrees.remove(record.item.id)
+
+
+    def not_opened(self, reason: str) -> NoReturn:
+        """The gates passed but the push or the pull request failed for a reason outside the item:
+        the item stays resumable (the next run works it again) and the run stops."""
+        self.ctx.transition(self.record, "in-progress", f"gates passed; {reason}", "the next run retries the item")
+        raise EnvironmentStop(reason)
 
 
 def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...]) -> bool:

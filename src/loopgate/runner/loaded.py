@@ -14,12 +14,14 @@ from typing import Any
 
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
+from loopgate.artifacts.values import parse_duration
 from loopgate.runner import git as gitops
 from loopgate.runner.control import control_files
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
 from loopgate.runner.pricing import SpendError, preflight
 from loopgate.runner.rules import Rules, read_rules
+from loopgate.runner.sandbox import Containment, SandboxConfig, SandboxError, probe
 from loopgate.runner.spend import Budgets
 from loopgate.runner.state import LoopState, load_state
 from loopgate.verify import VerifySettings, load_artifact, run_verify
@@ -44,6 +46,8 @@ class LoadedLoop:
     runtime_dir: str
     github: GitHub | None
     token_env: str
+    sandbox: SandboxConfig
+    containment: Containment
     spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
 
 
@@ -99,9 +103,24 @@ def load(settings: RunSettings) -> LoadedLoop:
     loop_key = hashlib.sha256(loop_dir.encode()).hexdigest()[:12]
     runtime_dir = os.path.join(gitops.common_dir(root), "loopgate", loop_key)
     github, token_env = _github(spec)
+    sandbox, containment = _containment(spec, mode)
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       gitops.Worktrees(root), state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env, spend_warning)
+                      github, token_env, sandbox, containment, spend_warning)
+
+
+def _containment(spec: dict[str, Any], mode: str) -> tuple[SandboxConfig, Containment]:
+    """The spec's sandbox and what this machine gives; `pr` mode refuses to run uncontained
+    unless the spec opts out in so many words."""
+    sandbox = SandboxConfig.from_spec(spec)
+    try:
+        containment = probe(sandbox)
+    except SandboxError as err:
+        raise RunError(str(err)) from err
+    if mode == "pr" and not containment.contained and not sandbox.allow_uncontained:
+        raise RunError(f"mode 'pr' runs the maker contained, and it cannot be here: {containment.why} "
+                       "(to run it uncontained anyway, add `- allow uncontained: yes` under ## Sandbox)")
+    return sandbox, containment
 
 
 def _mode(settings: RunSettings, spec: dict[str, Any], readiness_ok: bool) -> str:
@@ -122,7 +141,11 @@ def _github(spec: dict[str, Any]) -> tuple[GitHub | None, str]:
     token_env = str(inputs.get("token_env") or "GITHUB_TOKEN")
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         return None, token_env
+    try:
+        timeout = float(parse_duration(str(inputs["github_timeout"]))) if inputs.get("github_timeout") else 15.0
+    except ValueError as err:
+        raise RunError(f"{SPEC.filename}: `github timeout`: {err}") from err
     config = GitHubConfig(repo=repo, api=str(inputs.get("github_api") or "https://api.github.com"),
                           token=os.environ.get(token_env, ""), label=str(inputs.get("github_label") or ""),
-                          pause_label=str(inputs.get("pause_label") or ""))
+                          pause_label=str(inputs.get("pause_label") or ""), timeout=timeout, token_env=token_env)
     return GitHub(config), token_env

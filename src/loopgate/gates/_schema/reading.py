@@ -75,6 +75,8 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line, column = mark_position(Lines(data.decode("utf-8-sig")), mark)
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's limit: 1,000 levels
+            return Raw("limit", shown, line, column, "nested too deeply to read (over 1,000 levels); not validated")
         return Raw("syntax", shown, line, column, f"invalid YAML: {problem}")
     except tomllib.TOMLDecodeError as err:
         found = _TOML_AT.search(str(err))
@@ -108,7 +110,7 @@ def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
     text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
     constants, duplicates = json_marks(text)
     problems = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
-                for (line, column), name in constants]
+                for (line, column), name in constants if not rules.json_nan]
     problems += [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
                      "JSON readers disagree on which one counts (Python keeps the last)")
                  for (line, column), key in duplicates]
@@ -125,7 +127,8 @@ def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
         lines = Lines(text)
         problems = [Raw("duplicate", shown, *mark_position(lines, node.start_mark),
                         f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids it "
-                        "(PyYAML keeps the last, ruamel.yaml refuses the file)") for node in duplicates]
+                        "(PyYAML keeps the last, ruamel.yaml refuses the file)")
+                    for node in sorted(duplicates, key=lambda node: node.start_mark.index)]
     return Parsed(documents or [None], text, problems)
 
 
