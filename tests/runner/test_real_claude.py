@@ -87,7 +87,7 @@ def test_the_readme_example_logged_out_stops_the_run_and_says_to_log_in(
         claude: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
     outcome, item = run(loop_repo, factory, readme_claude_maker())
     assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
-    assert "authentication failure" in outcome.detail and "log the agent in" in outcome.detail
+    assert "authentication failure" in outcome.detail and "`- environment: ANTHROPIC_API_KEY`" in outcome.detail
     [attempt] = item["attempts"]
     agent = attempt["maker"]["agent"]
     # the CLI took every flag of the README's example: it got as far as asking for a login
@@ -185,9 +185,18 @@ def test_under_git_the_real_agent_refuses_to_edit_and_the_run_says_why(
 
 
 def test_the_real_agent_repairs_the_link_with_the_readmes_command(
-        claude: Path, loop_repo: LoopRepo, factory: PlanFactory, worktree_root: Path) -> None:
+        claude: Path, loop_repo: LoopRepo, factory: PlanFactory, worktree_root: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the README says: the key named under ## Sandbox, the command exactly as written."""
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    text = spec.read_text()
+    assert "## Sandbox\n" in text
+    spec.write_text(text.replace("## Sandbox\n", "## Sandbox\n- environment: ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL\n"))
+    loop_repo.commit("the agent's key reaches the maker")
     with fake_anthropic() as url:
-        outcome, item = run(loop_repo, factory, with_api(url, readme_claude_maker()))
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-key")
+        outcome, item = run(loop_repo, factory, readme_claude_maker())
     assert outcome.stop is Stop.DONE, outcome.detail
     assert item["status"] == "drafted"
     [attempt] = item["attempts"]

@@ -167,7 +167,7 @@ def test_an_agent_reporting_an_auth_failure_stops_the_run_and_the_item_resumes(
     outcome = run(loop_repo, factory, f"{agent} claude-auth")
     assert outcome.stop is Stop.ENVIRONMENT
     assert "authentication failure (Invalid API key · Please run /login)" in outcome.detail
-    assert "log the agent in" in outcome.detail
+    assert "- environment: ANTHROPIC_API_KEY" in outcome.detail
     [attempt] = doc(report_of(outcome))["attempts"]
     assert attempt["environment"]["kind"] == "authentication"
     assert attempt["maker"]["agent"]["is_error"] is True

@@ -48,8 +48,10 @@ _READ_ONLY = re.compile(r"read-only file system", re.I)  # a write the read-only
 _DENIED_TEXT = re.compile(r"requested permissions? to .* ((haven't|have not) granted|is a sensitive file)", re.I | re.S)
 _SENSITIVE = re.compile(r"is a sensitive file", re.I)  # Claude Code's refusal of any path under a .git directory
 _FIXES = {
-    "authentication": "log the agent in (`claude /login` or ANTHROPIC_API_KEY; `codex login` or OPENAI_API_KEY) "
-                      "and make sure the maker's environment has its key",
+    "authentication": "give the agent its key (ANTHROPIC_API_KEY for claude, OPENAI_API_KEY or CODEX_API_KEY for "
+                      "codex) and name it under the spec's ## Sandbox (`- environment: ANTHROPIC_API_KEY`): the "
+                      "maker gets only the variables named there and a home of its own, so a login kept in your "
+                      "home is not seen",
     "billing": "add credit or raise the plan's limit for the agent's account",
     "rate-limit": "wait for the agent's rate limit to reset (or lower the loop's concurrency), then run again",
     "network": "the agent cannot reach its API: check the network, its proxy settings, and that the maker is "
