@@ -22,8 +22,13 @@ def _sse(events: list[dict[str, Any]]) -> bytes:
     return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
 
 
+PATCH = ("*** Begin Patch\n*** Update File: docs/guide.md\n@@\n-Read [the index](missing.md).\n"
+         "+Read [the index](index.md).\n*** End Patch\n")
+
+
 class _Handler(BaseHTTPRequestHandler):
     refuse = False
+    patches = 0  # how many apply_patch calls to make (one per reply) before the closing message
 
     def log_message(self, format: str, *args: Any) -> None:
         return
@@ -34,7 +39,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length", "0")))
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
+        inputs = [i for i in body.get("input", []) if isinstance(i, dict)]
+        answered = sum(1 for i in inputs if str(i.get("type", "")).endswith("_output"))  # tool outputs so far
         if type(self).refuse:
             status, kind = 401, "application/json"
             data = json.dumps({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
@@ -45,8 +52,11 @@ class _Handler(BaseHTTPRequestHandler):
                 {"type": "response.created", "response": {"id": "resp_1", "object": "response",
                                                           "status": "in_progress", "output": []}},
                 {"type": "response.output_item.done", "output_index": 0, "item": {
+                    "type": "custom_tool_call", "id": f"ctc_{answered}", "call_id": f"call_{answered}",
+                    "name": "apply_patch", "input": PATCH, "status": "completed"}
+                 if answered < type(self).patches else {
                     "type": "message", "role": "assistant", "id": "msg_1", "status": "completed",
-                    "content": [{"type": "output_text", "text": "Nothing to change.", "annotations": []}]}},
+                    "content": [{"type": "output_text", "text": "Done.", "annotations": []}]}},
                 {"type": "response.completed", "response": {"id": "resp_1", "object": "response",
                                                             "status": "completed", "output": [], "usage": USAGE}},
             ])
@@ -64,9 +74,10 @@ def provider_setup(url: str) -> str:
 
 
 @contextmanager
-def fake_openai(refuse: bool = False) -> Iterator[str]:
+def fake_openai(refuse: bool = False, patches: int = 0) -> Iterator[str]:
     """Serve; yields the base URL (see provider_setup)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"refuse": refuse}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"refuse": refuse,
+                                                                                  "patches": patches}))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1"

@@ -217,3 +217,17 @@ def test_codex_waiting_for_the_network_is_hopeless() -> None:
     failure = agent_failure(status)
     assert failure is not None and failure.kind == "network" and "reach its API" in failure.fix
     assert not status_of(*CODEX_OFFLINE[:3]).hopeless()
+
+
+def test_codex_patches_refused_by_its_read_only_sandbox_are_read_from_its_stderr() -> None:
+    """Codex 0.169 says so only in its log (stderr shares maker.log), never in its --json events."""
+    reader = OutputUsage()
+    line = ("2026-12-01T09:03:02.497173Z ERROR codex_core::tools::router: error=patch rejected: writing is "
+            "blocked by read-only sandbox; rejected by user approval settings\n")
+    reader.feed(("Reading additional input from stdin...\n" + line + line).encode())
+    status = reader.final().status
+    failure = agent_failure(status)
+    assert failure is not None and failure.kind == "permission" and "`--sandbox workspace-write`" in failure.fix
+    quiet = OutputUsage()
+    quiet.feed(b"2026-12-01T09:03:02Z ERROR codex_api::endpoint: failed to connect\n")
+    assert quiet.final().status.denied == {}

@@ -111,3 +111,32 @@ def test_real_codex_with_a_refused_key_stops_the_run_early(
     assert re.search(r"401", " ".join(attempt["maker"]["agent"]["messages"]))
     assert attempt["maker"]["stopped"] == "agent-failure"  # two retries of a refused key, not all five
     assert time.monotonic() - start < 30
+
+
+def test_real_codex_without_workspace_write_is_refused_its_patches_and_the_run_names_the_flag(
+        codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
+    """`codex exec` is read-only unless told otherwise: it rejects its own patches (saying so on
+    stderr only) and reports success; loopgate reads the refusals and names the flag."""
+    read_only = readme_codex_maker().replace(" --sandbox workspace-write", "")
+    with fake_openai(patches=2) as url:
+        outcome, item = run(loop_repo, factory, with_provider(url, read_only))
+    assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
+    assert "`--sandbox workspace-write`" in outcome.detail
+    [attempt] = item["attempts"]
+    assert attempt["environment"]["kind"] == "permission"
+    assert attempt["maker"]["agent"]["permission_denials"] == 2
+    assert attempt["maker"]["exit_code"] == 0  # the agent itself calls the turn a success
+
+
+def test_real_codex_with_workspace_write_edits_or_says_its_sandbox_cannot(
+        codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
+    """The README's command as written: where Codex's own sandbox works, its patch lands and the item
+    is drafted; where it cannot write (it needs Landlock, which a container may lack: this machine),
+    the run stops as environmental and says that, not to add the flag it already has."""
+    with fake_openai(patches=2) as url:
+        outcome, item = run(loop_repo, factory, with_provider(url, readme_codex_maker()))
+    if outcome.stop is Stop.DONE:
+        assert item["status"] == "drafted"
+    else:
+        assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
+        assert "already runs with `--sandbox workspace-write`" in outcome.detail and "Landlock" in outcome.detail

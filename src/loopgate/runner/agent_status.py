@@ -12,8 +12,10 @@ environmental (exit 5) with what to fix, and leave the item to resume. The forma
   (`authentication_failed`, `billing_error`, `rate_limit`, ...); a refused tool's `tool_result`
   reads "Claude requested permissions to ... but you haven't granted it yet".
 - Codex (`exec --json`): `turn.failed` with `error.message`, a top-level `error` event with
-  `message` (also while it reconnects: `Reconnecting... waiting for network`); a patch the
-  read-only sandbox refused is a `file_change` item that completed `failed`.
+  `message` (also while it reconnects: `Reconnecting... waiting for network`); a patch its
+  read-only sandbox refuses is said only in its stderr log (`patch rejected: writing is blocked by
+  read-only sandbox`), which shares maker.log; a write that failed is a `file_change` completed
+  `failed`.
 - A shell that cannot start the command: exit 127 (not found) or 126 (found, not executable).
 """
 
@@ -45,6 +47,7 @@ _CLAUDE_ERROR_CODES = {"authentication_failed": "authentication", "billing_error
 _STATUS_KINDS = {401: "authentication", 403: "authentication", 402: "billing", 429: "rate-limit",
                  529: "rate-limit"}
 _READ_ONLY = re.compile(r"read-only file system", re.I)  # a write the read-only sandbox refused
+_CODEX_REJECTED = re.compile(r"patch rejected: writing is blocked by read-only sandbox", re.I)
 _DENIED_TEXT = re.compile(r"requested permissions? to .* ((haven't|have not) granted|is a sensitive file)", re.I | re.S)
 _SENSITIVE = re.compile(r"is a sensitive file", re.I)  # Claude Code's refusal of any path under a .git directory
 _FIXES = {
@@ -134,6 +137,12 @@ class AgentStatus:
         for denial in denials if isinstance(denials, list) else []:
             if isinstance(denial, dict):
                 self._deny(denial.get("tool_use_id"), denial.get("tool_name"))
+
+    def text(self, line: str) -> None:
+        """A log line that is not an event: Codex says a refused patch only on stderr."""
+        if _CODEX_REJECTED.search(line):
+            self.agent = self.agent or "codex"
+            self._deny(f"log#{len(self.denied)}", "apply_patch")
 
     # -- Codex ----------------------------------------------------------------------------------
     def codex(self, event: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from loopgate.runner.agent_status import EnvironmentFailure, agent_failure, command_failure
+from loopgate.runner.agent_status import EDIT_FLAGS, EnvironmentFailure, agent_failure, command_failure
 from loopgate.runner.maker import MakerLimits, MakerRun
 from loopgate.runner.pricing import Prices, SpendLimits, remaining_env
 from loopgate.runner.usage import Usage
@@ -73,7 +73,22 @@ def environment_failure(made: MakerRun, command: str, earlier_denials: int) -> E
         return None  # the run is stopping anyway: its exit code and last words are not its verdict
     if made.stopped in ("tool-calls", "iteration-timeout") and not made.status.retrying:
         return None  # loopgate ended a working agent (not one stuck retrying a failed API call)
-    return command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
+    failure = command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
+    status = made.status
+    flag = EDIT_FLAGS.get(status.agent, "")
+    given = bool(flag) and flag.strip("`") in command
+    if failure is None or failure.kind != "permission" or status.sensitive or not given:
+        return failure
+    # it was given the flag and was still refused: say what else is in the way
+    if status.agent == "codex":
+        fix = (f"it already runs with {flag}, so its own sandbox cannot write here (Codex's needs Landlock, which "
+               "containers and nested sandboxes may lack): see its errors in maker.log, or run it with its sandbox "
+               "off and rely on loopgate's containment")
+    else:
+        tools = ", ".join(sorted(set(status.denied.values())))
+        fix = (f"it already runs with {flag}, which grants file edits only: allow the other tools it was refused "
+               f"({tools}) with `--allowedTools`")
+    return EnvironmentFailure("permission", failure.detail, fix)
 
 
 def unpriced(made: MakerRun, spend: SpendLimits) -> EnvironmentFailure | None:

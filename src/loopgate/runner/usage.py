@@ -27,6 +27,7 @@ from loopgate.runner.agent_status import AgentStatus
 CODEX_TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "collab_tool_call", "web_search"})
 CLAUDE_TYPES = frozenset({"result", "assistant", "system", "user", "stream_event"})
 DOCUMENT_BYTES = 1 << 20  # a single pretty-printed JSON document is looked for in this much output
+LOG_LINE_LOOKED_AT = 2000  # of a line that is not JSON: enough for an agent's one-line log message
 LINE_BYTES = 16 << 20  # a longer unfinished line is dropped: it could never be parsed whole anyway
 
 
@@ -174,6 +175,8 @@ class OutputUsage:
         line = raw.strip()
         if line.startswith(b"{"):
             self._event(_loads(line))
+        elif line:  # stderr shares the log: some refusals are said only there
+            self.status.text(line[:LOG_LINE_LOOKED_AT].decode("utf-8", "replace"))
 
     def _event(self, event: Any) -> None:
         if not isinstance(event, dict):
