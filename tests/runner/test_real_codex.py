@@ -140,3 +140,21 @@ def test_real_codex_with_workspace_write_edits_or_says_its_sandbox_cannot(
     else:
         assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
         assert "already runs with `--sandbox workspace-write`" in outcome.detail and "Landlock" in outcome.detail
+
+
+def test_real_codex_contained_by_loopgate_with_its_own_sandbox_off_repairs_the_link(
+        codex: Path, loop_repo: LoopRepo, factory: PlanFactory) -> None:
+    """Where Codex's sandbox cannot write, loopgate's containment stands in for it (as the README says)."""
+    command = readme_codex_maker().replace("--sandbox workspace-write", "--dangerously-bypass-approvals-and-sandbox")
+    with fake_openai(patches=1) as url:
+        outcome, item = run(loop_repo, factory, with_provider(url, command))
+    report = json.loads(Path(outcome.report_path).read_text())
+    if not report["contained"]:  # bubblewrap is missing: .ci/run installs it
+        message = "loopgate cannot contain the maker here: the agent's own sandbox must not be turned off"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    assert outcome.stop is Stop.DONE, outcome.detail
+    assert item["status"] == "drafted"
+    [attempt] = item["attempts"]
+    assert attempt["maker"]["usage"]["complete"] and attempt["maker"]["agent"]["final"] == "turn.completed"

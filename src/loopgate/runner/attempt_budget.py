@@ -82,8 +82,9 @@ def environment_failure(made: MakerRun, command: str, earlier_denials: int) -> E
     # it was given the flag and was still refused: say what else is in the way
     if status.agent == "codex":
         fix = (f"it already runs with {flag}, so its own sandbox cannot write here (Codex's needs Landlock, which "
-               "containers and nested sandboxes may lack): see its errors in maker.log, or run it with its sandbox "
-               "off and rely on loopgate's containment")
+               "containers and nested sandboxes may lack): see its errors in maker.log; where loopgate contains "
+               "the maker (the report's `contained: true`), run it with `--dangerously-bypass-approvals-and-"
+               "sandbox` instead and rely on that")
     else:
         tools = ", ".join(sorted(set(status.denied.values())))
         fix = (f"it already runs with {flag}, which grants file edits only: allow the other tools it was refused "
