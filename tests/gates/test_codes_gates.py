@@ -235,12 +235,28 @@ SCOPE_NEGATIVE = [
 ]
 
 # -- forbidden and secrets ------------------------------------------------------------------------
+HOOKS = ("repos:\n  - repo: https://github.com/loopgate-cli/loopgate\n    rev: v1\n    hooks:\n"
+         "      - id: loopgate-secrets\n")
+
+
+def _hook_edit(w: World, old: str, new: str) -> Outcome:
+    """A committed .pre-commit-config.yaml, then a staged edit of it."""
+    w.write(".pre-commit-config.yaml", HOOKS)
+    w.commit()
+    w.write(".pre-commit-config.yaml", HOOKS.replace(old, new))
+    w.git("add", ".pre-commit-config.yaml")
+    return gate(w, forbidden)
+
+
 FORBIDDEN_POSITIVE = [
     Case("LG411", lambda w: gate(w, forbidden, files=("secrets/prod.key",)), 1, ("secrets/prod.key", 1, 1)),
+    Case("LG413", lambda w: _hook_edit(w, "loopgate-secrets\n", "loopgate-secrets\n        exclude: .*\n"), 1,
+         (".pre-commit-config.yaml", 5, 1)),
     Case("LG412", lambda w: gate(w, forbidden, files=(".env",), defaults=False), 2, (".", 1, 1)),
 ]
 FORBIDDEN_NEGATIVE = [
     Case("LG411", lambda w: gate(w, forbidden, files=("src/keyboard.py",)), 0),
+    Case("LG413", lambda w: _hook_edit(w, "rev: v1", "rev: v2"), 0),  # pre-commit autoupdate
     Case("LG412", lambda w: gate(w, forbidden, files=(".env",), defaults=False, forbid=("src/**",)), 0),
 ]
 

@@ -154,3 +154,76 @@ def test_project_patterns_match_any_case_too(tmp_path: Path) -> None:
         "loop_spec.md": "loop_spec.md is forbidden by 'LOOP_SPEC.md' (--forbid)",
         "Migrations/0001.SQL": "Migrations/0001.SQL is forbidden by 'migrations/*.sql' (--forbid)",
     }
+
+
+# -- .pre-commit-config.yaml: a change that weakens the loopgate hooks is judged by content ----------
+
+CONFIG = """\
+repos:
+  - repo: https://github.com/loopgate-cli/loopgate
+    rev: v0.1.0
+    hooks:
+      - id: loopgate-forbidden
+      - id: loopgate-secrets
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v4.6.0
+    hooks:
+      - id: trailing-whitespace
+"""
+
+
+def _hooks(repo: Repo, text: str | None, **options: object) -> forbidden.GateResult:
+    path = repo.path / ".pre-commit-config.yaml"
+    if text is None:
+        repo.git("rm", "-q", ".pre-commit-config.yaml")
+    else:
+        path.write_text(text)
+        repo.git("add", ".pre-commit-config.yaml")
+    return repo.gate(forbidden, **options)  # type: ignore[arg-type]
+
+
+def test_adding_the_pre_commit_config_is_how_people_adopt_and_passes(repo: Repo) -> None:
+    assert _hooks(repo, CONFIG).status is GateStatus.PASSED
+
+
+@pytest.mark.parametrize(("edit", "line", "said"), [
+    (lambda t: t.replace("      - id: loopgate-secrets\n", ""), 1, "removes the hook loopgate-secrets"),
+    (lambda t: t.replace("id: loopgate-secrets\n", "id: loopgate-secrets\n        exclude: .*\n"), 6,
+     "changes the settings of the hook loopgate-secrets"),
+    (lambda t: t.replace("id: loopgate-forbidden\n", "id: loopgate-forbidden\n        stages: [manual]\n"), 5,
+     "changes the settings of the hook loopgate-forbidden"),
+    (lambda t: t.replace("https://github.com/loopgate-cli/loopgate", "https://example.invalid/fork"), 5,
+     "changes the settings of the hook loopgate-forbidden; changes the settings of the hook loopgate-secrets"),
+    (lambda t: "exclude: '.*'\n" + t, 1, "changes the top-level `exclude`, which filters every hook"),
+    (lambda t: "x: &a [1]\ny: *a\n" + t, 1, "cannot be judged: it uses YAML aliases, which are not interpreted"),
+    (lambda t: None, 1, "deletes the file, and with it the hooks loopgate-forbidden, loopgate-secrets"),
+])
+def test_a_change_that_weakens_the_loopgate_hooks_is_forbidden(repo: Repo, edit: object, line: int,
+                                                               said: str) -> None:
+    repo.write(".pre-commit-config.yaml", CONFIG)
+    repo.commit("hooks")
+    result = _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG413", ".pre-commit-config.yaml", line)]
+    assert result.findings[0].message == (f".pre-commit-config.yaml: the change {said}; pre-commit would judge "
+                                          "this commit with the weakened hooks")
+    repo.git("reset", "-q", "--hard")
+    # the same edit judged with --base, after it was committed on a branch
+    repo.git("checkout", "-q", "-b", "weaken")
+    _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    repo.git("commit", "-q", "-m", "weaken")
+    assert [f.code for f in repo.gate(forbidden, base="main").findings] == ["LG413"]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("rev: v0.1.0", "rev: v0.2.0"),  # pre-commit autoupdate
+    lambda t: t.replace("rev: v0.1.0", "rev: 2c9f875913ee60ca25ce70243dc24d5b6415598c  # frozen: v0.1.0"),
+    lambda t: t + "  - repo: local\n    hooks:\n      - id: mine\n        name: mine\n        entry: 'true'\n"
+                  "        language: system\n",
+    lambda t: t.replace("      - id: trailing-whitespace\n", ""),  # not a loopgate hook
+    lambda t: t.replace("id: loopgate-secrets\n", "id: loopgate-secrets\n      - id: loopgate-links\n"),
+])
+def test_autoupdate_and_added_or_other_hooks_pass(repo: Repo, edit: object) -> None:
+    repo.write(".pre-commit-config.yaml", CONFIG)
+    repo.commit("hooks")
+    result = _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    assert result.status is GateStatus.PASSED, result.findings

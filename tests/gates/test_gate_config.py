@@ -53,7 +53,7 @@ def test_base_set_in_the_committed_table_is_used_to_pick_the_revision(repo: Repo
     repo.git("checkout", "-q", "-b", "feature")
     repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nbase = "main"\nforbid = ["!src/**"]\n')
     repo.commit("take it back on the branch")
-    table, note = committed_gate_config("forbidden", "", str(repo.path))
+    table, note, _ = committed_gate_config("forbidden", "", str(repo.path))
     assert table == {"base": "main", "forbid": ["src/**"]}
     assert "read from commit" in note
 
@@ -71,9 +71,16 @@ def test_the_nearest_committed_file_from_a_subdirectory(repo: Repo) -> None:
 
 def test_no_commit_yet_and_outside_git_read_the_working_tree(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.loopgate.gates.scope]\nallow = ["a"]\n')
-    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "", {"allow": ["a"]})
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, env=git_env(), check=True)
-    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "", {"allow": ["a"]})
+
+
+def test_a_bad_value_in_the_working_trees_table_is_reported_now(repo: Repo, cli: Cli) -> None:
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = "src/**"\n')
+    done = cli("forbidden", "src/app.py", cwd=repo.path)
+    assert done.returncode == 2
+    assert "forbid: expected a list of strings" in done.stderr
 
 
 def test_a_misspelt_table_in_the_working_tree_is_reported_now(repo: Repo, cli: Cli) -> None:

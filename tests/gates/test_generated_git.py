@@ -146,3 +146,17 @@ def test_a_directory_swapped_for_a_symlink_outside_is_put_back_without_writing_t
     # outside holds only what the generator itself moved and wrote there
     assert (outside / "docs/wip.md").read_text() == "generated\n"
     assert (outside / "docs/guide.md").read_text() == "changed\n"
+
+
+def test_work_in_progress_1200_directories_deep_is_backed_up_and_kept(repo: Repo) -> None:
+    deep = "/".join(["d"] * 1200)
+    subprocess.run(["mkdir", "-p", deep], cwd=repo.path, check=True)  # os.makedirs would recurse per level
+    try:
+        (repo.path / deep / "wip.txt").write_text("work in progress\n")
+        result = repo.gate(generated, shell=f"echo generated > {deep}/wip.txt && echo new > {deep}/new.txt")
+        assert sorted((f.code, f.path.rsplit("/", 1)[-1]) for f in result.findings) == [
+            ("LG471", "wip.txt"), ("LG472", "new.txt")]
+        assert (repo.path / deep / "wip.txt").read_text() == "work in progress\n"
+        assert not (repo.path / deep / "new.txt").exists()
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses per level: leave no deep tree behind
+        subprocess.run(["rm", "-rf", "d"], cwd=repo.path, check=True)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from loopgate.gates import schema
 from loopgate.gates._schema.loading import Checker, build_checker
-from loopgate.gates._schema.validating import check_file
+from loopgate.gates._schema.validating import check_file, workers_for
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 from loopgate.reporters.sarif import artifact_uri
 
@@ -84,12 +84,15 @@ def test_toml_lines_are_right_after_yaml_11_line_breaks_in_a_string(tmp_path: Pa
     ("n.json", '{"a": ' + "9" * 5000 + "}", (1, 7)),
     ("n.yaml", "a: 1\nb: " + "9" * 5000 + "\n", (2, 4)),
     ("n.toml", "a = 1\nb = " + "9" * 5000 + "\n", (2, 5)),
+    # Hexadecimal reads without Python's limit, but the number could never be printed in a message.
+    ("n.yaml", "a: 1\nb: 0x" + "f" * 4000 + "\n", (2, 4)),
+    ("n.toml", "a = 1\nb = 0x" + "f" * 4000 + "\n", (2, 5)),
 ])
 def test_a_5000_digit_number_is_a_finding_without_python_advice(tmp_path: Path, name: str, text: str,
                                                                   where: tuple[int, int]) -> None:
-    result = _gate(tmp_path, {name: text})
+    result = _gate(tmp_path, {name: text}, '{"properties": {"b": {"type": "string"}}}')
     assert _seen(result) == [(name, *where, "LG460")]
-    assert "5,000 digits" in result.findings[0].message
+    assert "5,000 digits" in result.findings[0].message or "0x" in text
     assert "sys.set_int_max_str_digits" not in result.findings[0].message
 
 
@@ -101,6 +104,7 @@ def test_a_5000_digit_number_is_a_finding_without_python_advice(tmp_path: Path, 
     ("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000 + "\n"),
     ("deep.toml", "a = " + "{b = " * 5_000 + "1" + "}" * 5_000 + "\n"),
     ("deep.toml", "[" + ".".join(["a"] * 5_000) + "]\nb = 1\n"),
+    ("deep.toml", "a = {" + ".".join(["b"] * 40) + " = 1}\n"),
 ])
 def test_deep_nesting_is_a_finding(tmp_path: Path, name: str, text: str) -> None:
     result = _gate(tmp_path, {name: text}, '{"type": "object"}')
@@ -239,7 +243,8 @@ _SEEDS = {
 }
 _NASTY = st.sampled_from(["\x00", "\ufeff", "\r", "\r\n", "\t", "\x85", "\u2028", "\u2029", "\ud7ff", "é", "💥",
                           "[" * 50, "{" * 50, "- " * 30, "&a ", "*a", "? ", ": ", "NaN", "-Infinity", "1e999",
-                          "9" * 4400, "-" + "9" * 300, "0x", "0o9", ".inf", "<<: *a", "!!binary ", "%YAML 1.1\n",
+                          "9" * 4400, "-" + "9" * 300, "0x" + "f" * 3600, "0x", "0o9", ".inf", "<<: *a", "!!binary ",
+                          "%YAML 1.1\n",
                           "---\n", "...\n", '"', "'", "#", "\\u00", "\\ud800", "a = ", "[[x]]", "x" * 3000])
 
 
@@ -293,7 +298,7 @@ def _alarm(_signum: int, _frame: Any) -> None:
     raise _Hang
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(_mutated())
 def test_fuzzed_files_give_findings_inside_the_file_never_a_traceback_or_a_hang(
@@ -315,3 +320,51 @@ def test_fuzzed_files_give_findings_inside_the_file_never_a_traceback_or_a_hang(
         assert raw.kind in {"syntax", "schema", "expansion", "nan", "duplicate", "complex-key", "limit"}, raw
         assert 1 <= raw.line <= lines, (raw, data[:300])
         assert raw.column >= 1, raw
+
+
+# -- linear on long input ---------------------------------------------------------------------------
+_MB = 1_000_000  # TOML and YAML a third of it: their readers are slow (a few seconds a megabyte), not quadratic
+_LONG = [
+    # the TOML key search (a regex per line) on lines built to make it backtrack
+    ("t.toml", 'pad = "' + "a. " * (_MB // 9) + '"\n' + "[" + "a." * (_MB // 12) + "b]\nk = 'x'\n"),
+    ("t.toml", "x" + " " * (_MB // 3) + "= 1\nk = 'x'\n"),
+    ("t.toml", "'" + "a'." * (_MB // 9) + "k' = 'x'\nk = 'x'\n"),
+    # tomllib is quadratic in a dotted key's parts: keys of many parts are refused before it reads them
+    ("t.toml", "".join(f"k{i}" + ".a" * 500 + " = 1\n" for i in range(_MB // 3000)) + "k = 'x'\n"),
+    ("t.toml", "k = 'x'\n" + "".join(f"t{i} = {{" + "a." * 40 + "b = 1}\n" for i in range(_MB // 300))),
+    # the JSON position scanner and duplicate-key marks
+    ("j.json", '{"k": "x", ' + '"a": 1, ' * (_MB // 16) + '"a": 2}'),
+    ("j.json", '{"k": "x", "s": "' + "\\u00e9" * (_MB // 6) + '"}'),
+    # YAML positions, duplicate keys, the alias counter
+    ("y.yaml", "k: x\n" + "".join(f"a{i}: &a{i} [1, 2]\nb{i}: *a{i}\n" for i in range(_MB // 180))),
+    ("y.yaml", "k: x\n" + "d: 1\n" * (_MB // 15)),
+    ("y.yaml", "k: x\ns: " + "a " * (_MB // 6) + "\n"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), _LONG, ids=[f"{n}-{i}" for i, (n, _t) in enumerate(_LONG)])
+def test_long_pathological_files_take_a_bounded_time(tmp_path: Path, name: str, text: str) -> None:
+    """About a megabyte built against each scanner and regex that reads the file; a quadratic one would
+    take minutes. Bounded by a generous alarm, not timed: the machine is shared."""
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(30)
+    try:
+        result = _gate(tmp_path, {name: text}, '{"properties": {"k": {"type": "integer"}}}')
+    except _Hang:
+        pytest.fail(f"{name}: more than 30 s on {len(text):,} characters")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    found = [f.code for f in result.findings]
+    assert "LG451" in found or found in (["LG460"], ["LG452"]), found
+    assert found.count("LG458") <= 20  # duplicate keys: the first 20, and a count
+
+
+def test_a_huge_jobs_count_starts_no_process_storm(tmp_path: Path) -> None:
+    cpus = os.cpu_count() or 1
+    assert workers_for(10**9, 2, fast=True) == 2  # one process a file at most
+    assert workers_for(10**9, 10**6, fast=True) == 4 * cpus  # a few a CPU at most
+    assert workers_for(-3, 10**6, fast=True) == workers_for(0, 10**6, fast=True) == cpus  # below 1: as 0
+    assert workers_for(0, 10, fast=False) == 1
+    result = _gate(tmp_path, {"a.json": "{}", "b.json": "[]"}, '{"type": "object"}', jobs=10**9)
+    assert _seen(result) == [("b.json", 1, 1, "LG451")]

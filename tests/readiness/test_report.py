@@ -130,3 +130,20 @@ def test_a_screenshot_a_person_can_look_at(loop_repo: Path, tmp_path: Path) -> N
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000  # a page with charts, not a blank one
     shutil.copy(shot, SCREENSHOT)
+
+
+def test_half_a_year_of_runs_reads_as_the_weeks_that_made_it(loop_repo: Path) -> None:
+    """182 runs: a good streak, a gate that starts failing and stays broken, a cost spike, a bad week."""
+    weeks = [Week()] * 8 + [Week(failing_gate="forbidden files")] * 6 + [Week(cost=3.0)] + [Week()] * 4 \
+        + [Week(escalate=0.7, accept=0.2)] + [Week()] * 6
+    write_history(loop_repo, weeks, seed=3)
+    report = build(loop_repo)
+    assert len(report.points) == 26 and report.overall.runs == 182 and report.overall.items == 364
+    costs = [p.totals.cost_usd for p in report.points]
+    assert costs.index(max(costs)) == 14  # the spike
+    failing = [p.totals.gate_failures["forbidden files"] > 0 for p in report.points]
+    assert failing == [False] * 8 + [True] * 6 + [False] * 12  # starts failing, then fixed
+    rates = [p.totals.rate(p.totals.escalated) for p in report.points]
+    assert rates.index(max(rates)) == 19  # the bad week stands out
+    data = json.loads(loopgate(loop_repo.parent, "report", ".loop", "--format", "json", "--by", "run").stdout)
+    assert len(data["points"]) == 182

@@ -20,6 +20,8 @@ from loopgate.runner.queue import WorkItem
 
 from .fake_github import FakeGitHub, serve
 
+# `- audit: off`: these tests drive the run loop itself (pull requests on the fake GitHub, containment in
+# pr mode) without a month of history; tests/readiness/test_run_audit.py holds the audit to account.
 SPEC = """\
 # Loop Spec: Docs Repair
 
@@ -62,6 +64,7 @@ Stop when one of these is true:
 
 ## Rollout
 - mode: {mode}
+- audit: off
 
 ## Sandbox
 - contain: {contain}

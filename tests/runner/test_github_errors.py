@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from loopgate.cli.main import cli
+from loopgate.runner.github import GitHub, GitHubConfig, GitHubError
 from loopgate.runner.loop import Loop, RunOutcome, RunSettings, Stop
 from loopgate.runner.state import load_state
 
@@ -67,15 +68,21 @@ def assert_environmental_and_resumable(repo: LoopRepo, outcome: RunOutcome, fact
         assert words in outcome.detail
     status, reason, next_action = item_state(repo, "DOC-1")
     assert status == "in-progress" and reason.startswith("gates passed; ")
-    assert next_action == "the next run retries the item"
+    assert next_action == "the next run opens the pull request for the commit the gates passed"
     report = json.loads(Path(outcome.report_path).read_text())
     assert report["pull_requests_opened"] == 0
     assert report["stop"]["reason"] == "environmental-failure"
     no_secret_written(repo, outcome)
-    # once GitHub is fixed, the same item resumes and gets its pull request
+    passed = next(r for r in outcome.records if r.item.id == "DOC-1").commit
+    # once GitHub is fixed, the same item gets its pull request, for the commit the gates passed,
+    # without another attempt (its work was judged and paid for)
     fake.script.clear()
     resumed = run(repo, factory)
     assert item_state(repo, "DOC-1")[0] == "pr-opened", resumed.detail
+    record = next(r for r in resumed.records if r.item.id == "DOC-1")
+    assert record.attempts == [] and record.commit == passed
+    assert fake.posts(PULLS)[-1]["head"] == record.branch
+    assert passed in git(repo.root, "ls-remote", "origin", record.branch)
 
 
 def test_401_stops_the_run_and_says_to_fix_the_token(pr_loop: LoopRepo, factory: PlanFactory,
@@ -86,6 +93,31 @@ def test_401_stops_the_run_and_says_to_fix_the_token(pr_loop: LoopRepo, factory:
     assert_environmental_and_resumable(pr_loop, outcome, factory, fake_github,
                                        "GitHub rejected the token (HTTP 401 Bad credentials)",
                                        "set a valid token in $GITHUB_TOKEN")
+
+
+def test_a_failed_pull_request_on_the_last_attempt_is_opened_next_run(loop_repo: LoopRepo, factory: PlanFactory,
+                                                                      fake_github: FakeGitHub,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every attempt used, the next run must not call the item failed: its gates passed."""
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    loop_repo.set_spec(iterations=1)
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "draft-pr")
+    fake_github.on("POST", PULLS, server_error())
+    outcome = run(loop_repo, factory)
+    assert_environmental_and_resumable(loop_repo, outcome, factory, fake_github, "HTTP 500")
+
+
+def test_a_branch_moved_since_is_judged_afresh(pr_loop: LoopRepo, factory: PlanFactory,
+                                               fake_github: FakeGitHub) -> None:
+    fake_github.on("POST", PULLS, bad_credentials())
+    first = run(pr_loop, factory)
+    branch = next(r for r in first.records if r.item.id == "DOC-1").branch
+    git(pr_loop.root, "update-ref", f"refs/heads/{branch}", "main")  # reset by someone: the passed commit is gone
+    fake_github.script.clear()
+    resumed = run(pr_loop, factory)
+    record = next(r for r in resumed.records if r.item.id == "DOC-1")
+    assert [a["attempt"] for a in record.attempts] == [2]  # a new attempt, judged by the gates again
+    assert record.status == "pr-opened"
 
 
 def test_403_rate_limit_stops_the_run_with_the_reset_time(pr_loop: LoopRepo, factory: PlanFactory,
@@ -123,6 +155,16 @@ def test_422_escalates_that_item_and_the_run_goes_on(pr_loop: LoopRepo, factory:
     assert records["DOC-5"].status == "pr-opened" and records["DOC-5"].pr_url == "http://example.invalid/pull/2"
     assert "A pull request already exists" in Path(outcome.summary_path).read_text()
     no_secret_written(pr_loop, outcome)
+
+
+def test_404_creating_the_pull_request_stops_the_run_rather_than_blame_each_item(
+        pr_loop: LoopRepo, factory: PlanFactory, fake_github: FakeGitHub) -> None:
+    fake_github.on("POST", PULLS, Reply(404, {"message": "Not Found"}))
+    outcome = run(pr_loop, factory, max_items=2)
+    assert len(fake_github.posts(PULLS)) == 1  # DOC-5 was not tried: it would fail the same way
+    assert_environmental_and_resumable(pr_loop, outcome, factory, fake_github,
+                                       "GitHub has no such repository or the token cannot see it (HTTP 404 "
+                                       "Not Found)", "github repo: octo/docs")
 
 
 def test_500_is_retried_then_stops_the_run(pr_loop: LoopRepo, factory: PlanFactory,
@@ -227,3 +269,60 @@ def test_a_pause_label_that_becomes_unreadable_pauses_between_items(loop_repo: L
     assert outcome.stop is Stop.PAUSED and "HTTP 500" in outcome.detail
     assert {r.item.id: r.status for r in outcome.records if r.item.id.startswith("DOC")} == {
         "DOC-1": "drafted", "DOC-5": "selected"}
+
+
+def test_a_comment_github_cannot_take_is_a_warning_in_the_report(loop_repo: LoopRepo, factory: PlanFactory,
+                                                                 fake_github: FakeGitHub,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "draft-pr", inputs="- github label: maintenance")
+    (loop_repo.loop / "work-queue.md").write_text("# Work Queue\n")
+    loop_repo.commit("issues only")
+    fake_github.issues = [{"number": 8, "title": "Rotate production secrets", "body": "",
+                           "labels": [{"name": "maintenance"}], "html_url": "http://example.invalid/8"}]
+    fake_github.on("POST", "/repos/octo/docs/issues/8/comments", forbidden())
+    outcome = run(loop_repo, factory)
+    assert outcome.stop is Stop.ESCALATIONS  # the escalation stands; only telling the issue failed
+    assert [(r.item.id, r.status) for r in outcome.records] == [("GH-8", "escalated")]
+    warnings = json.loads(Path(outcome.report_path).read_text())["warnings"]
+    assert [w for w in warnings if w.startswith("could not comment on #8: ") and "HTTP 403" in w]
+
+
+def test_a_timeout_that_is_not_a_duration_is_a_usage_error(loop_repo: LoopRepo, fake_github: FakeGitHub) -> None:
+    use_github(loop_repo.root, loop_repo.loop, fake_github.url, "shadow", inputs="- github timeout: soon")
+    result = CliRunner().invoke(cli, ["run", str(loop_repo.loop), "-q"], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert "LOOP_SPEC.md: `github timeout`: 'soon' is not a duration" in result.stderr
+    assert fake_github.requests == []
+
+
+@pytest.mark.parametrize(("reply", "said"), [
+    (Reply(403, {"message": "You have exceeded a secondary rate limit."}, {"Retry-After": "120"}),
+     "GitHub's rate limit is used up (HTTP 403); it resets at "),
+    (Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "600"}), "(in 600s, longer than loopgate waits)"),
+])
+def test_a_long_retry_after_is_not_waited_for(fake_github: FakeGitHub, reply: Reply, said: str) -> None:
+    fake_github.on("GET", ISSUES, reply)
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url, token=TOKEN), sleep=pytest.fail)
+    with pytest.raises(GitHubError) as caught:
+        client.issues("maintenance")
+    assert caught.value.kind == "rate-limit" and caught.value.environmental
+    assert said in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_a_short_retry_after_is_waited_for_then_retried(fake_github: FakeGitHub) -> None:
+    fake_github.on("GET", ISSUES, Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "1"}),
+                   Reply(200, []))
+    slept: list[float] = []
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url), sleep=slept.append)
+    assert client.issues("maintenance") == []
+    assert slept == [1.0] and client.requests_made == 2
+
+
+def test_a_limit_that_outlasts_three_short_waits_stops(fake_github: FakeGitHub) -> None:
+    fake_github.on("GET", ISSUES, Reply(429, {"message": "Too Many Requests"}, {"Retry-After": "2"}))
+    slept: list[float] = []
+    client = GitHub(GitHubConfig("octo/docs", api=fake_github.url), sleep=slept.append)
+    with pytest.raises(GitHubError, match=r"\(in 2s, still limited after loopgate waited 3 times\)"):
+        client.issues("maintenance")
+    assert slept == [2.0, 2.0, 2.0] and client.requests_made == 4

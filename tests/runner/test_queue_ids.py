@@ -97,6 +97,10 @@ def test_invalid_json_and_a_duplicate_id_are_refused_with_their_lines(loop_repo:
     code, err = run_cli(loop_repo)
     assert code == 2
     assert 'work-queue.json:4: item id "12" appears twice (first at line 2)' in err
+    use_queue(loop_repo, "work-queue.json", '[\n  {"id": "DOC-1"},\n  {"id": "doc-1"}\n]')
+    code, err = run_cli(loop_repo)
+    assert code == 2  # one branch and one folder on a case-insensitive file system
+    assert 'work-queue.json:3: item id "doc-1" appears twice (first at line 2 as "DOC-1")' in err
     nothing_written(loop_repo)
 
 

@@ -148,7 +148,8 @@ def command_for(spec: GateSpec) -> click.Command:
         try:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
-                config, note = committed_gate_config(spec.name, str(given.get("base") or ""))
+                config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
+                build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
                     click.echo(f"loopgate: note: {note}", err=True)
             else:

@@ -40,11 +40,6 @@ class Hit:
     redirects: tuple[str, ...]
 
 
-def default_cache_file() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "loopgate", "links.json")
-
-
 def _entry(value: object) -> dict[str, Any] | None:
     """A cache entry as we write it, or None: every field checked, so `get` cannot fail on it."""
     if not isinstance(value, dict):

@@ -8,7 +8,6 @@ Hugo, ...) can plug in its own answer without touching the checks.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections import Counter
@@ -43,6 +42,8 @@ class Boundary:
         self.main = os.path.abspath(main_root)
         self.roots: dict[str, str] = {}
         self.real_dirs: dict[str, str] = {}
+        self.real_tops: dict[str, str] = {}
+        self.inside: dict[tuple[str, str], bool] = {}
 
     def root_of(self, source: str) -> str:
         if under(source, self.main):
@@ -62,7 +63,15 @@ class Boundary:
         return os.path.realpath(full) if os.path.islink(full) else os.path.join(real_dir, name)
 
     def really_inside(self, full: str, top: str) -> bool:
-        return under(self.real(full), self.real(top) if top != os.sep else top)
+        """Is `full` inside `top` once symlinks are followed? (cached: a run asks about each path many times)"""
+        key = (full, top)
+        known = self.inside.get(key)
+        if known is None:
+            real_top = self.real_tops.get(top)
+            if real_top is None:
+                real_top = self.real_tops[top] = os.path.realpath(top)
+            known = self.inside[key] = under(self.real(full), real_top)
+        return known
 
 
 def under(path: str, top: str) -> bool:
@@ -137,6 +146,8 @@ class Run:
             self.suggestions_left = 0
             return None
         self.suggestions_left -= len(candidates)
+        import difflib  # noqa: PLC0415  (only a run with a broken link needs it)
+
         close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=cutoff)
         return close[0] if close else None
 

@@ -16,7 +16,10 @@ _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
-_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\.)*")
+# GFM: a `www.` autolink starts a line, or follows a space or one of `*`, `_`, `~`, `(`.
+_BEFORE_WWW = frozenset("*_~(")
+# A backslash before a space or the end is a literal one (CommonMark escapes ASCII punctuation only).
+_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\[^\x00-\x20]|\\)*")
 _SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -44,6 +47,9 @@ class Inline:
         text = self.text
         openers: list[tuple[int, bool, int]] = []  # (offset of `[`, is image, links found before it)
         links = 0  # a link may not contain a link: a `[` opened before the latest link is inactive
+        # A blank line ends a paragraph: no bracket opened before one closes after it. The blank
+        # lines are found once; a `]` looks up whether one lies between it and its `[`.
+        blanks = [m.start() for m in _BLANK_LINE.finditer(text)] if "\n" in text else []
         position = 0
         while True:
             match = _SPECIAL.search(text, position)
@@ -59,6 +65,11 @@ class Inline:
                 bracket, image, before = openers.pop()
                 if not image and before < links:
                     continue
+                if blanks:
+                    after = bisect_left(blanks, bracket)
+                    if after < len(blanks) and blanks[after] < start:
+                        openers.clear()  # every opener left is older still: all in paragraphs now ended
+                        continue
                 end = self.destination(start + 1, image)
                 if end is not None:
                     self.taken.append((bracket, end))
@@ -112,7 +123,12 @@ class Inline:
         covered = 0  # the end of the last candidate's run of non-space characters
         for start in _bare_starts(text):
             before = text[start - 1] if start else " "
-            if start < covered or before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
+            if start < covered:
+                continue
+            if text[start] in "wW":
+                if not (before.isspace() or before in _BEFORE_WWW):
+                    continue
+            elif before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
                 continue
             prefix = _BARE_PREFIX.match(text, start)
             if prefix is None:
@@ -124,6 +140,8 @@ class Inline:
             # there (and reading the run again from every `http://` in it would be quadratic).
             run = _BARE_RUN.match(text, prefix.end())
             covered = run.end() if run else prefix.end()
+            if index + 1 < len(starts) and starts[index + 1] < covered:
+                covered = starts[index + 1]  # a link or tag after it in the same run ends it (GitHub's too)
             url = _trim_bare(text[start:covered])
             if url.lower().startswith("www."):
                 url = "http://" + url
@@ -164,6 +182,11 @@ def link_end(text: str, at: int) -> int | None:
     """The offset after an inline link's `(destination "title")` that starts at `at`, if one does."""
     found = inline_destination(text, at)
     return None if found is None else found[2]
+
+
+def plain_destination_end(text: str, start: int) -> int | None:
+    """Where a destination without `<>` that starts at `start` ends (None: unbalanced or too deep)."""
+    return _plain_destination(text, start)
 
 
 def _blanks(text: str, at: int) -> int:

@@ -41,6 +41,7 @@ def github_slug(text: str) -> str:
     return kept.replace(" ", "-")
 
 
+@lru_cache(maxsize=8192)  # documentation repeats its headings ("Usage", "Options") across pages
 def slug(heading: str) -> str:
     """The GitHub anchor of a heading's source text (inline markdown rendered first)."""
     return github_slug(heading_text(heading))

@@ -54,16 +54,15 @@ import contextlib
 import json
 import os
 import shlex
-import shutil
 import signal
-import stat
-import subprocess
 import time
 from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates import _gitstate as gitstate
+from loopgate.gates._gentree import Change, Repo, TreeGitError, makedirs, remove_tree, restore
+from loopgate.gates._gentree import changes as tree_changes
 from loopgate.gates._gitstate import GitStateError
 from loopgate.gates._process import (
     BAD_TIMEOUT,
@@ -165,7 +164,6 @@ DIRTY_SUBMODULE = codes.define(
     "Commit or stash the changes inside the submodule (`git -C SUBMODULE status`), then run the gate again.",
 )
 
-GIT_TIMEOUT = 120.0
 BACKUP_DIR = os.path.join("loopgate", "generated-backup")
 
 
@@ -185,62 +183,6 @@ class Options:
         "Leave the regenerated files in the tree instead of putting the tree back as it was."))
 
 
-@dataclass(frozen=True)
-class _State:
-    kind: str  # "file", "link", "dir" (a nested repository: compared by presence) or "absent"
-    data: bytes = b""
-    executable: bool = False
-
-
-@dataclass
-class _Change:
-    path: str  # relative to the repository root
-    before: _State | None  # None: clean before, so as committed (HEAD)
-    after: _State
-    line: int = 1
-
-
-class _GitError(Exception):
-    pass
-
-
-@dataclass
-class _Repo:
-    root: str
-    env: dict[str, str] | None
-    dirty: dict[str, _State] = field(default_factory=dict)
-
-    def git(self, *args: str, data: bytes | None = None) -> bytes:
-        try:
-            done = subprocess.run(["git", *args], cwd=self.root, env=self.env, input=data, capture_output=True,
-                                  timeout=GIT_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise _GitError(f"git could not run: {err}") from err
-        if done.returncode != 0:
-            name = next((a for a in args if not a.startswith("-")), "")
-            raise _GitError(f"git {name} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
-        return done.stdout
-
-    def status(self) -> set[str]:
-        out = self.git("status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all")
-        return {entry[3:].rstrip("/") for entry in out.decode("utf-8", "surrogateescape").split("\0") if entry}
-
-    def state(self, path: str) -> _State:
-        full = os.path.join(self.root, path)
-        if _link_above(self.root, path):
-            return _State("absent")  # as git sees it: nothing is below a symlink, whatever it points at
-        try:
-            info = os.lstat(full)
-        except FileNotFoundError:
-            return _State("absent")
-        if stat.S_ISLNK(info.st_mode):
-            return _State("link", os.fsencode(os.readlink(full)))
-        if stat.S_ISDIR(info.st_mode):
-            return _State("dir")
-        with open(full, "rb") as handle:
-            return _State("file", handle.read(), bool(info.st_mode & stat.S_IXUSR))
-
-
 def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
@@ -255,7 +197,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         folder = os.path.join(repo.git("rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip(),
                               BACKUP_DIR)
         before = repo.status()
-    except (_GitError, OSError) as err:
+    except (TreeGitError, OSError) as err:
         return _error(GENERATED_NO_GIT.at(".", 1, 1, str(err)), timer, "generator not run")
     left = _backup_left(folder, repo.root)
     if left:
@@ -283,11 +225,11 @@ class _Saved:
     modules: list[gitstate.Submodule]
 
     @classmethod
-    def take(cls, repo: _Repo) -> _Saved:
+    def take(cls, repo: Repo) -> _Saved:
         git = gitstate.runner(repo.root, repo.env)
         return cls(gitstate.refs(git), gitstate.index(git, repo.root), gitstate.submodules(git, repo.root, repo.env))
 
-    def put_back(self, repo: _Repo, keep: bool) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    def put_back(self, repo: Repo, keep: bool) -> tuple[list[str], list[tuple[str, list[str]]]]:
         """Refs (always: a commit is never kept) and, unless `keep`, clean submodules the generator changed.
         (what moved, [(submodule, what changed in it)])."""
         git = gitstate.runner(repo.root, repo.env)
@@ -304,11 +246,11 @@ class _Saved:
         return moved, touched
 
 
-def _shown(context: GateContext, repo: _Repo, path: str) -> str:
+def _shown(context: GateContext, repo: Repo, path: str) -> str:
     return os.path.relpath(os.path.join(repo.root, path), os.path.realpath(context.cwd)).replace(os.sep, "/")
 
 
-def _run_generator(options: Options, context: GateContext, repo: _Repo, taken: tuple[set[str], _Saved],
+def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tuple[set[str], _Saved],
                    folder: str, interrupts: Interrupts, timer: Timer) -> GateResult:
     before, saved = taken
     try:
@@ -323,11 +265,11 @@ def _run_generator(options: Options, context: GateContext, repo: _Repo, taken: t
     try:
         # Refs and the index first: `git status` must compare the tree with what HEAD and the index were.
         moved, touched = saved.put_back(repo, keep)
-        changes = _changes(repo, before, {m.path for m in saved.modules})
+        changes = tree_changes(repo, before, {m.path for m in saved.modules})
         if not keep:
-            _restore(repo, changes)
+            restore(repo, changes)
         gitstate.restore_index(gitstate.runner(repo.root, repo.env), saved.index)  # the user's staged versions
-    except (_GitError, GitStateError, OSError) as err:
+    except (TreeGitError, GitStateError, OSError) as err:
         where = f"; the work in progress is saved in {backup}" if backup else ""
         return _error(RESTORE_FAILED.at(".", 1, 1, f"{err}{where}"), timer, "the tree may hold regenerated files")
     _remove_backup(backup, folder)
@@ -367,7 +309,7 @@ def _backup_left(folder: str, root: str) -> str:
             f"{root}/` restores every file), then delete it")
 
 
-def _write_backup(folder: str, repo: _Repo, options: Options, index: gitstate.Index) -> str:
+def _write_backup(folder: str, repo: Repo, options: Options, index: gitstate.Index) -> str:
     """Copy the work in progress to disk, so that even a SIGKILL cannot lose it; the manifest goes last.
     The index goes too: what was staged is work in progress as well."""
     target = os.path.join(folder, str(os.getpid()))
@@ -381,7 +323,7 @@ def _write_backup(folder: str, repo: _Repo, options: Options, index: gitstate.In
         entries.append({"path": path, "kind": state.kind, "executable": state.executable})
         full = os.path.join(tree, path)
         if state.kind in ("file", "link"):
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            makedirs(os.path.dirname(full))
         if state.kind == "link":
             os.symlink(os.fsdecode(state.data), full)
         elif state.kind == "file":
@@ -401,13 +343,13 @@ def _write_backup(folder: str, repo: _Repo, options: Options, index: gitstate.In
 def _remove_backup(backup: str, folder: str) -> None:
     if not backup:
         return
-    shutil.rmtree(backup, ignore_errors=True)
+    remove_tree(backup)
     with contextlib.suppress(OSError):  # leave .git as it was: the empty folders go too
         os.rmdir(folder)
         os.rmdir(os.path.dirname(folder))
 
 
-def _interrupted(outcome: Outcome, changes: list[_Change], signum: int, timer: Timer) -> GateResult:
+def _interrupted(outcome: Outcome, changes: list[Change], signum: int, timer: Timer) -> GateResult:
     name = signal.Signals(signum).name
     shown = outcome.command.shown()
     message = (f"interrupted by {name}: the generator `{shown}` was stopped (its whole process group) and the "
@@ -418,146 +360,21 @@ def _interrupted(outcome: Outcome, changes: list[_Change], signum: int, timer: T
                       outcome.tail(10), message)
 
 
-def _open(context: GateContext) -> _Repo:
-    probe = _Repo(os.path.realpath(context.cwd), context.env)
+def _open(context: GateContext) -> Repo:
+    probe = Repo(os.path.realpath(context.cwd), context.env)
     inside = probe.git("rev-parse", "--is-inside-work-tree").decode().strip()
     if inside != "true":
-        raise _GitError(f"{context.cwd} is not inside a git work tree")
+        raise TreeGitError(f"{context.cwd} is not inside a git work tree")
     root = probe.git("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
-    return _Repo(os.path.realpath(root), context.env)
+    return Repo(os.path.realpath(root), context.env)
 
 
 def _error(finding: Finding, timer: Timer, summary: str) -> GateResult:
     return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), summary, reason=finding.message)
 
 
-def _changes(repo: _Repo, before: set[str], submodule_paths: set[str]) -> list[_Change]:
-    """What the generator did: paths dirty now or before whose state is not what it was (submodules:
-    see `_Saved.put_back`, as `git restore` in the parent does not reach inside them)."""
-    found: list[_Change] = []
-    for path in sorted((before | repo.status()) - submodule_paths):
-        now = repo.state(path)
-        if path in repo.dirty:
-            if repo.dirty[path] != now:
-                found.append(_Change(path, repo.dirty[path], now))
-        else:
-            found.append(_Change(path, None, now))
-    committed = _committed(repo, [c.path for c in found if c.before is None])
-    for change in found:
-        if change.before is None:
-            change.before = committed.get(change.path, _State("absent"))
-        change.line = _first_difference(change.before.data, change.after.data)
-    return found
-
-
-def _committed(repo: _Repo, paths: list[str]) -> dict[str, _State]:
-    """The HEAD content of paths that were clean before (so the same in HEAD, the index and the tree)."""
-    if not paths:
-        return {}
-    listing = repo.git("ls-tree", "-z", "HEAD", "--", *paths) if _has_head(repo) else b""
-    modes = {}
-    for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
-        if entry:
-            meta, path = entry.split("\t", 1)
-            modes[path] = meta.split()[0]
-    states = {}
-    for path, mode in modes.items():
-        if mode == "040000":
-            continue  # a directory in HEAD that the generator replaced (by a symlink, say): its files count
-        data = repo.git("cat-file", "blob", f"HEAD:{path}") if mode != "160000" else b""
-        kind = {"120000": "link", "160000": "dir"}.get(mode, "file")
-        states[path] = _State(kind, data, mode == "100755")
-    return states
-
-
-def _has_head(repo: _Repo) -> bool:
-    try:
-        repo.git("rev-parse", "--verify", "-q", "HEAD")
-    except _GitError:
-        return False
-    return True
-
-
-def _first_difference(old: bytes, new: bytes) -> int:
-    for number, (a, b) in enumerate(zip(old.split(b"\n"), new.split(b"\n"), strict=False), 1):
-        if a != b:
-            return number
-    shorter = min(old.count(b"\n"), new.count(b"\n")) + 1
-    return shorter if old != new else 1
-
-
-def _restore(repo: _Repo, changes: list[_Change]) -> None:
-    """Put every changed path back to its state before the generator ran."""
-    clean = [c for c in changes if c.path not in repo.dirty]
-    # What the generator created goes first: a symlink it put where a directory was must be gone
-    # before anything is written under that name (git refuses to, and open() would follow it).
-    for change in changes:
-        if change.path not in repo.dirty and not (change.before and change.before.kind != "absent"):
-            _put_back(repo.root, change.path, _State("absent"))
-    committed = [c.path for c in clean if c.before and c.before.kind != "absent"]
-    if committed:
-        # Clean before: HEAD, index and tree agreed, so restoring both from HEAD undoes a `git add` too.
-        repo.git("--literal-pathspecs", "restore", "--source=HEAD", "--staged", "--worktree",
-                 "--pathspec-from-file=-", "--pathspec-file-nul", data=_nul(committed))
-    # New files the generator staged are out of the index already: the whole index was put back first.
-    for change in changes:
-        if change.path in repo.dirty:
-            _put_back(repo.root, change.path, change.before or _State("absent"))
-
-
-def _nul(paths: list[str]) -> bytes:
-    return b"\0".join(os.fsencode(p) for p in paths)
-
-
-def _put_back(root: str, path: str, state: _State) -> None:
-    full = os.path.join(root, path)
-    _no_link_above(root, path)
-    if os.path.islink(full) or (os.path.lexists(full) and not os.path.isdir(full)):
-        os.remove(full)
-    if state.kind == "absent":
-        _prune(root, os.path.dirname(full))
-    elif state.kind == "link":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        os.symlink(os.fsdecode(state.data), full)
-    elif state.kind == "file":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "wb") as handle:
-            handle.write(state.data)
-        mode = os.stat(full).st_mode
-        os.chmod(full, mode | 0o111 if state.executable else mode & ~0o111)
-
-
-def _link_above(root: str, path: str) -> str:
-    """The first of `path`'s directories that is a symlink ("" if none)."""
-    parts = path.split("/")[:-1]
-    for depth in range(1, len(parts) + 1):
-        ancestor = os.path.join(root, *parts[:depth])
-        if os.path.islink(ancestor):
-            return ancestor
-    return ""
-
-
-def _no_link_above(root: str, path: str) -> None:
-    """Remove a symlink the generator put where one of `path`'s directories was, so that putting `path`
-    back cannot write outside the repository through it. (git lists no path below a symlink, so
-    every such link was a real directory before the generator ran.)"""
-    link = _link_above(root, path)
-    if link:
-        os.remove(link)
-
-
-def _prune(root: str, directory: str) -> None:
-    """Remove directories the generator's new files left empty, up to the repository root."""
-    while directory != root and directory.startswith(root + os.sep):
-        try:
-            os.rmdir(directory)
-        except OSError:
-            return  # not empty (or not ours to remove)
-        directory = os.path.dirname(directory)
-
-
-def _verdict(options: Options, context: GateContext, repo: _Repo, outcome: Outcome,
-             found: tuple[list[_Change], list[Finding]], timer: Timer) -> GateResult:
+def _verdict(options: Options, context: GateContext, repo: Repo, outcome: Outcome,
+             found: tuple[list[Change], list[Finding]], timer: Timer) -> GateResult:
     changes, extra = found
     shown = outcome.command.shown()
     said = f"`{shown}` {outcome.status_words()} after {outcome.duration:.2f}s"
@@ -582,7 +399,7 @@ def _verdict(options: Options, context: GateContext, repo: _Repo, outcome: Outco
     return GateResult(NAME, GateStatus.FAILED, findings, timer.elapsed(), summary, tail)
 
 
-def _finding(change: _Change, shown: str, command: str) -> Finding:
+def _finding(change: Change, shown: str, command: str) -> Finding:
     assert change.before is not None
     hint_run = f"Run `{command}` and commit the result."
     if change.before.kind == "absent":

@@ -3,9 +3,12 @@
 Checked in every `*.md` and `*.markdown` file under the given paths (default `.`; in a git
 work tree, files git ignores are skipped, elsewhere hidden directories and `node_modules`):
 inline links and images, reference-style definitions, autolinks, bare `https://` URLs that
-GitHub links, and raw HTML `<a href>` and `<img src>`. Code blocks and code spans are not
-links. A local link must name an existing file or directory (relative to the file, or to
-the repository root when it starts with `/`; `%20` and other escapes are decoded). A
+GitHub links, and raw HTML `<a href>` and `<img src>` (a tag may span lines; one in an HTML
+comment is no link). Code blocks and code spans are not links; a footnote `[^note]: ...` is not a
+reference definition (its links are links), and only the first definition of a label counts,
+as in GitHub's renderer (a test holds the links found to the ones cmark-gfm renders). A local
+link must name an existing file or directory (relative to the file, or to the repository root
+when it starts with `/`; `%20` and other escapes are decoded). A
 `#anchor` must exist in the target markdown file: a heading's GitHub slug (github-slugger's:
 the heading's rendered text lowercased, punctuation but `-` and `_`, symbols and emoji dropped,
 spaces to `-`, repeated headings `-1`, `-2`, ...; a code span keeps its text, so `` `__init__`

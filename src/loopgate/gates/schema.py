@@ -18,7 +18,7 @@ JSON text; a key that is a list or mapping is LG459. JSON is read as RFC 8259 JS
 `Infinity` are LG457 (`--json-nan` accepts them), and a key given twice in a JSON object or YAML
 mapping is LG458 (`--duplicate-keys` accepts it, the last one counting); such files are still
 validated. Lists and objects nested beyond about 1,000 levels, and integers of more than 4,300
-digits, are LG460 and not validated.
+digits, or TOML keys of more than 32 dotted parts, are LG460 and not validated.
 
 Each error is a finding at the offending value, with its JSON path, e.g.
 `config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
@@ -133,9 +133,11 @@ COMPLEX_KEY = codes.define(
 BEYOND_LIMITS = codes.define(
     "LG460", "beyond-reader-limits", E, "A file nests too deeply or holds a number too long to read.",
     "Lists and objects nested more than about 1,000 levels deep (libyaml's limit, and Python's recursion limit "
-    "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
-    "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
-    "comes near either limit; a file that does is generated, corrupt or hostile.",
+    "for JSON, TOML and validating), a TOML key of more than 32 dotted parts (`a.b.c...`: the TOML reader "
+    "takes time quadratic in them), or an integer of more than 4,300 decimal digits (Python's limit for "
+    "turning text into an integer and back; a `0x` literal reaches it with 3,572 digits), cannot be read or "
+    "reported: the file is not validated. No real configuration comes near these limits; a file that does is "
+    "generated, corrupt or hostile.",
     "Nest lists and objects less deeply; write a very long number as a string.",
 )
 
@@ -155,7 +157,8 @@ class Options:
     duplicate_keys: bool = field(default=False, metadata=opt(
         "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
-        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
+        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it; at most one a file "
+        "and four a CPU).", metavar="N"))
 
 
 HOOK: dict[str, Any] = {

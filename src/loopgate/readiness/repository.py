@@ -41,7 +41,7 @@ def repo_root(loop_dir: str) -> str | None:
 def repository_criteria(loop_dir: str, spec: dict[str, Any], *, maker: str | None, run_checks: bool) -> list[Criterion]:
     root = repo_root(loop_dir)
     checklist = _checklist(loop_dir)
-    out = [_gates_runnable(checklist, root or loop_dir), _maker(spec, maker), _containment()]
+    out = [_gates_runnable(checklist, root or loop_dir), _maker(spec, maker), _containment(spec)]
     if root is None:
         out.append(unmet("git-repository", G, "the loop lives in a git repository", f"{loop_dir} is not in one",
                          "`loopgate run` works on git worktrees: run `git init` and commit.", ALL, weight=2))
@@ -124,27 +124,24 @@ def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
                   "Install the agent CLI or fix `maker command` under ## Roles.", ALL)
 
 
-def sandbox_available() -> tuple[bool, str]:
-    """bubblewrap can make the namespaces the maker's sandbox needs (not only: is it installed)."""
-    if not sys.platform.startswith("linux"):
-        return False, f"no sandbox on {sys.platform} (bubblewrap is Linux-only)"
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return False, "bubblewrap (`bwrap`) is not installed"
+def _containment(spec: dict[str, Any]) -> Criterion:
+    """What `loopgate run` itself would find: the same probe, with the spec's ## Sandbox."""
+    from loopgate.runner.sandbox import SandboxConfig, SandboxError, probe  # noqa: PLC0415
+
+    config = SandboxConfig.from_spec(spec)
     try:
-        done = subprocess.run([bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--unshare-pid", "--unshare-net",
-                               "--die-with-parent", "true"], capture_output=True, text=True, timeout=10, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return False, f"bwrap did not run: {err}"
-    if done.returncode != 0:
-        return False, f"bwrap cannot create namespaces here: {done.stderr.strip()[:160]}"
-    return True, f"bubblewrap at {bwrap}"
-
-
-def _containment() -> Criterion:
-    ok, detail = sandbox_available()
-    return judged(ok, "containment", G, "the maker can run inside a sandbox", detail,
-                  "Install bubblewrap (`apt-get install bubblewrap`) on the machine that runs the loop.", PR)
+        found = probe(config)
+    except SandboxError as err:
+        return unmet("containment", G, "the maker can run inside a sandbox", str(err),
+                     "Fix ## Sandbox in LOOP_SPEC.md.", PR)
+    if found.contained:
+        return met("containment", G, "the maker can run inside a sandbox", f"{found.tool}, network {found.network}",
+                   PR)
+    waived = config.allow_uncontained
+    return judged(waived, "containment", G, "the maker can run inside a sandbox",
+                  f"not contained: {found.why}" + (" (the spec allows uncontained runs)" if waived else ""),
+                  "Install bubblewrap (`apt-get install bubblewrap`) where the loop runs, or opt out with "
+                  "`- allow uncontained: yes` under ## Sandbox.", PR)
 
 
 def _tests_exist(root: str) -> Criterion:

@@ -43,7 +43,12 @@ class GitHubError(Exception):
     @property
     def environmental(self) -> bool:
         """Not about any one item: a rerun after the fix the message names would succeed."""
-        return self.kind not in ("refused", "not-found")
+        return self.kind != "refused"
+
+    @property
+    def usage_error(self) -> bool:
+        """A wrong spec (no such repository) or a request GitHub refuses: exit 2, not 5."""
+        return self.kind in ("refused", "not-found")
 
 
 SERVER_RETRY_DELAYS = (0.5, 1.0)  # GitHub's 5xx are mostly brief: two retries, then stop the run
@@ -112,9 +117,9 @@ class GitHub:
     def _rate_limit_error(self, what: str, response: Any, wait: float) -> GitHubError:
         reset = response.headers.get("X-RateLimit-Reset", "")
         when = _utc(float(reset)) if reset.isdigit() else _utc(time.time() + wait)
+        why = "longer than loopgate waits" if wait > MAX_WAIT else "still limited after loopgate waited 3 times"
         return GitHubError(f"{what}: GitHub's rate limit is used up (HTTP {response.status_code}); it resets at "
-                           f"{when} (in {wait:.0f}s, longer than loopgate waits): run again after that", "rate-limit",
-                           response.status_code)
+                           f"{when} (in {wait:.0f}s, {why}): run again after that", "rate-limit", response.status_code)
 
     def _error(self, what: str, response: Any) -> GitHubError:
         status, said = response.status_code, _github_message(response)

@@ -65,6 +65,8 @@ class ItemWork:
 
     def run(self) -> None:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        if self.resume_pull_request():
+            return
         if loop.rules.baseline and not self.baseline():
             return
         worktree = loop.worktrees.create(record.item.id, loop.base)
@@ -140,12 +142,36 @@ class ItemWork:
             ctx.transition(record, "drafted", "all required gates passed", "human review of branch " + record.branch)
             loop.worktrees.remove(record.item.id)
             return
+        self.publish(worktree)
+
+    def publish(self, cwd: str) -> None:
+        """Push the passed commit's branch and open its pull request, within the run's budget."""
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
         if ctx.prs_opened >= loop.budgets.max_prs:
             ctx.transition(record, "drafted", "all required gates passed; max pull requests per run reached",
                            "open a pull request in a later run or by hand")
             loop.worktrees.remove(record.item.id)
             raise BudgetStop("max pull requests per run reached")
-        self.open_pull_request(worktree)
+        self.open_pull_request(cwd)
+
+    def resume_pull_request(self) -> bool:
+        """An item whose gates passed in an earlier run but whose push or pull request failed (see
+        not_opened) gets that pull request now, for the commit the gates passed: its work was
+        judged and paid for, and its attempts may all be used up."""
+        loop, record = self.ctx.loop, self.record
+        state_item = loop.state.item(record.item.id)
+        pending = state_item.extra.get("pull_request_pending", "")
+        branch = loop.worktrees.branch(record.item.id)
+        if not pending or loop.mode == "shadow":
+            return False
+        if gitops.git(["rev-parse", "-q", "--verify", f"refs/heads/{branch}"], loop.root, check=False).strip() \
+                != pending:
+            state_item.extra["pull_request_pending"] = ""  # the branch moved on: judge the item afresh
+            return False
+        record.branch, record.commit = branch, pending
+        loop.worktrees.remove(record.item.id)
+        self.publish(loop.root)
+        return True
 
     def open_pull_request(self, worktree: str) -> None:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
@@ -174,19 +200,23 @@ class ItemWork:
                 self.not_opened(f"cannot open the pull request: {err}")
             # GitHub answered about this pull request (422: one exists already, the base is gone...):
             # the item needs a person, the run goes on with the next
+            loop.state.item(record.item.id).extra["pull_request_pending"] = ""
             ctx.escalate(record, f"gates passed, but the pull request was not opened: {err}",
                          f"{record.branch} is pushed: open its pull request by hand once GitHub's reason is fixed")
             loop.worktrees.remove(record.item.id)
             return
         ctx.prs_opened += 1
+        loop.state.item(record.item.id).extra["pull_request_pending"] = ""
         ctx.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
         loop.worktrees.remove(record.item.id)
 
-
     def not_opened(self, reason: str) -> NoReturn:
         """The gates passed but the push or the pull request failed for a reason outside the item:
-        the item stays resumable (the next run works it again) and the run stops."""
-        self.ctx.transition(self.record, "in-progress", f"gates passed; {reason}", "the next run retries the item")
+        the item stays resumable (the next run pushes the same commit and opens its pull request,
+        without another attempt) and the run stops."""
+        self.ctx.loop.state.item(self.record.item.id).extra["pull_request_pending"] = self.record.commit
+        self.ctx.transition(self.record, "in-progress", f"gates passed; {reason}",
+                            "the next run opens the pull request for the commit the gates passed")
         raise EnvironmentStop(reason)
 
 

@@ -81,6 +81,7 @@ def load(settings: RunSettings) -> LoadedLoop:
     maker = settings.maker or str((spec.get("roles") or {}).get("maker_command", "")).strip("` ")
     if not maker and not settings.dry_run:
         raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
+    mode = _audited(settings, spec, mode, loop_dir, maker)
     refusal, spend_warning = preflight(budgets.spend, maker)
     if refusal and not settings.dry_run:
         raise RunError(refusal)
@@ -132,6 +133,30 @@ def _mode(settings: RunSettings, spec: dict[str, Any], readiness_ok: bool) -> st
         raise RunError(f"mode '{mode}' needs explicit opt-in: the spec's ## Rollout allows at most '{allowed}'")
     if mode != "shadow" and not readiness_ok:
         raise RunError(f"mode '{mode}' needs a passing readiness audit (every loop-readiness.md item ticked)")
+    return mode
+
+
+def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: str, maker: str) -> str:
+    """The readiness audit decides any mode beyond shadow (README: `loopgate readiness`): a mode it
+    does not allow is refused with its reasons, and a loop it demoted runs in the lower mode. A
+    spec may waive the audit in so many words (`- audit: off` under ## Rollout); the tick boxes of
+    loop-readiness.md still hold then."""
+    rollout = spec.get("rollout") if isinstance(spec.get("rollout"), dict) else {}
+    if mode == "shadow" or (isinstance(rollout, dict) and rollout.get("audit") is False):
+        return mode
+    from loopgate.readiness.audit import audit  # noqa: PLC0415 - only promoted runs pay for the audit
+
+    result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run)
+    if result.demotion is not None and MODES.index(mode) > MODES.index(result.mode):
+        if settings.mode is not None:
+            raise RunError(f"mode '{mode}': the readiness audit demoted the loop to '{result.mode}' on "
+                           f"{result.demotion.at}: {result.demotion.because} (evidence gathered since then earns "
+                           "the mode back; see `loopgate readiness`)")
+        mode = result.mode
+    if mode != "shadow" and not result.allowed(mode):
+        reasons = "; ".join(f"{c.id}: {c.detail}" for c in result.blocking(mode))
+        raise RunError(f"the readiness audit does not allow mode '{mode}': {reasons} "
+                       "(`loopgate readiness` says what to do next)")
     return mode
 
 

@@ -145,7 +145,7 @@ class Loop:
             try:
                 items += loop.github.issues(loop.github.config.label)
             except GitHubError as err:
-                raise RunError(f"cannot read work from GitHub: {err}", 5 if err.environmental else 2) from err
+                raise RunError(f"cannot read work from GitHub: {err}", 2 if err.usage_error else 5) from err
         return items
 
     def _select_all(self, ctx: RunContext, work: list[WorkItem]) -> list[ItemRecord]:

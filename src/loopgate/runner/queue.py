@@ -177,12 +177,14 @@ def read_queue(path: str) -> list[WorkItem]:
     except (OSError, UnicodeDecodeError) as err:
         raise QueueError(f"{path}: cannot read the queue: {err}") from err
     items = _from_json(text, path) if path.endswith(".json") else _from_markdown(text, path)
+    # case-blind: on macOS and Windows `loop/DOC-1` and `loop/doc-1` are one branch and one folder
     seen: dict[str, WorkItem] = {}
     for item in items:
-        first = seen.setdefault(item.id, item)
+        first = seen.setdefault(item.id.lower(), item)
         if first is not item:
+            also = "" if first.id == item.id else f" as {shown_id(first.id)}"
             raise QueueError(f"{path}:{item.line}: item id {shown_id(item.id)} appears twice (first at line "
-                             f"{first.line}): each id names one branch")
+                             f"{first.line}{also}): each id names one branch")
     return items
 
 

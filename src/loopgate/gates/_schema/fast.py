@@ -257,5 +257,5 @@ def fast_path(validator: Any) -> Fast | None:
     compiler = _FastCompiler(validator.schema, validator.format_checker, type(validator) in _REF_ALONE)
     try:
         return compiler.compile(validator.schema, top=True)
-    except (_Unsupported, re.error, TypeError, AttributeError):
-        return None
+    except (_Unsupported, re.error, TypeError, AttributeError, RecursionError):
+        return None  # RecursionError: a schema nested too deeply to compile; jsonschema judges alone
