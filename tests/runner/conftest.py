@@ -20,6 +20,8 @@ from loopgate.runner.queue import WorkItem
 
 from .fake_github import FakeGitHub, serve
 
+# `- audit: off`: these tests drive the run loop itself (pull requests on the fake GitHub, containment in
+# pr mode) without a month of history; tests/readiness/test_run_audit.py holds the audit to account.
 SPEC = """\
 # Loop Spec: Docs Repair
 
@@ -62,6 +64,10 @@ Stop when one of these is true:
 
 ## Rollout
 - mode: {mode}
+- audit: off
+
+## Sandbox
+- contain: {contain}
 """
 CHECKLIST = """\
 # Quality Gate Checklist: Docs Repair
@@ -151,10 +157,15 @@ class LoopRepo:
     loop: Path
 
     def set_spec(self, maker: str = "good", iterations: int = 3, runtime: str = "5 minutes",
-                 mode: str = "shadow") -> None:
+                 mode: str = "shadow", contain: bool = True) -> None:
+        """`contain=False` runs the maker uncontained: the path where no sandbox is available, whose
+        own defences (process-group and token kills, tamper checks) those tests prove."""
         command = MAKERS.get(maker, maker)
+        if "<!--" in command:  # markdown hides an HTML comment outside a code span, and so does the reader
+            command = f"`` {command} ``"
         (self.loop / "LOOP_SPEC.md").write_text(SPEC.format(maker=command.replace("\n", " "), iterations=iterations,
-                                                             runtime=runtime, mode=mode))
+                                                             runtime=runtime, mode=mode,
+                                                             contain="yes" if contain else "no"))
         self.commit("spec")
 
     def commit(self, message: str) -> None:

@@ -105,7 +105,7 @@ def test_out_of_scope_edit_fails_the_scope_gate(loop_repo: LoopRepo, factory: Pl
     ("edits-checkout-policy", ".loop/escalation-policy.md")])
 def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: PlanFactory, maker: str,
                                                  file: str) -> None:
-    loop_repo.set_spec(maker)
+    loop_repo.set_spec(maker, contain=False)  # contained, the checkout's copy cannot be written at all
     run(loop_repo, factory)
     assert statuses(loop_repo)["DOC-1"] == "escalated"
     assert "edited control files" in loop_repo.state()
@@ -117,7 +117,7 @@ def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: P
 
 
 def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    loop_repo.set_spec("sleepy-child", runtime="2s")
+    loop_repo.set_spec("sleepy-child", runtime="2s", contain=False)  # pids from outside a PID namespace
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     assert outcome.stop.exit_code == 4  # type: ignore[attr-defined]
@@ -127,7 +127,7 @@ def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, facto
 
 
 def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    loop_repo.set_spec("ignores-term", runtime="2s")
+    loop_repo.set_spec("ignores-term", runtime="2s", contain=False)
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     pid = int((loop_repo.root / ".git" / "loopgate-worktrees" / "maker.pid").read_text())
@@ -136,10 +136,15 @@ def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanF
 
 def test_dry_run_selects_without_running_the_maker(loop_repo: LoopRepo, factory: PlanFactory) -> None:
     loop_repo.set_spec("echo ran > ../ran.txt")
+    state_file = loop_repo.loop / "LOOP_STATE.md"
+    state = state_file.read_bytes() if state_file.exists() else None
     _, outcome = run(loop_repo, factory, dry_run=True)
     assert outcome.stop is Stop.DONE  # type: ignore[attr-defined]
-    assert statuses(loop_repo)["DOC-1"] == "selected"
+    assert {r.item.id: r.status for r in outcome.records}["DOC-1"] == "selected"  # type: ignore[attr-defined]
     assert not (loop_repo.root / ".git" / "loopgate-worktrees" / "ran.txt").exists()
+    # a dry run changes nothing: the state is not rewritten and no report is written
+    assert (state_file.read_bytes() if state_file.exists() else None) == state
+    assert outcome.report_path == "" and not (loop_repo.loop / "runs").exists()  # type: ignore[attr-defined]
 
 
 def test_pause_file_is_a_kill_switch(loop_repo: LoopRepo, factory: PlanFactory) -> None:

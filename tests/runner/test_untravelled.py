@@ -159,7 +159,7 @@ def test_a_cost_budget_spent_by_one_attempt_starts_no_other(loop_repo: LoopRepo,
     ran = tmp_path / "attempts.txt"
     maker = tmp_path / "costly.sh"
     maker.write_text(COSTLY % ran)
-    loop_repo.set_spec(f"sh {maker}", iterations=3)
+    loop_repo.set_spec(f"sh {maker}", iterations=3, contain=False)  # the maker counts its runs outside the worktree
     spec = loop_repo.loop / "LOOP_SPEC.md"
     spec.write_text(spec.read_text().replace("- max pull requests per run: 2",
                                              "- max pull requests per run: 2\n- max cost: $0.05"))

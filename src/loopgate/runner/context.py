@@ -53,6 +53,8 @@ class RunContext:
         state.counters["selected_items"] = sum(1 for r in self.records if r.status not in ("skipped", "pending"))
         state.counters["opened_pull_requests"] = self.prs_opened
         state.counters["escalations"] = sum(1 for r in self.records if r.status == "escalated")
+        if self.settings.dry_run:  # a dry run changes nothing: the state stays in memory
+            return
         save_state(self.loop.state_path, state)
 
     def transition(self, record: ItemRecord, status: str, reason: str = "", next_action: str = "") -> None:

@@ -24,6 +24,7 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     PlanFactory,
+    PushAttempt,
 )
 from loopgate.runner.progress import NoProgress
 from loopgate.runner.queue import WorkItem
@@ -84,10 +85,19 @@ class ItemWork:
                 ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                              "the maker may not change the loop's own rules")
                 return
+            except PushAttempt as err:
+                ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
+                             "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
+                return
             except GateSuppressed as err:
                 ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                              "only a person may decide that a gate's finding does not apply")
                 return
+            except EnvironmentStop as err:  # not the item's failure: the attempt does not count
+                state_item.attempts -= 1
+                ctx.transition(record, "in-progress", f"stopped: environmental failure: {err}",
+                               f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
+                raise
             if ctx.stop_requested:
                 raise Interrupted(ctx.stop_requested)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}

@@ -11,6 +11,7 @@ moment loses nothing and the next run resumes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import time
@@ -38,7 +39,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import normalise_failure
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
-from loopgate.runner.report import write_report, write_summary
+from loopgate.runner.report import redact, write_report, write_summary
 from loopgate.runner.spend import Spend
 
 __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcome", "RunSettings", "Stop",
@@ -104,8 +105,15 @@ class Loop:
             outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
+        if loop.containment.contained:
+            self.emit("containment", loop.containment.as_dict())
+        elif not self.settings.dry_run:
+            ctx.warn(f"the maker runs uncontained: {loop.containment.why}; it can read your files and "
+                     "credentials and push with them (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
+        if loop.spend_warning:
+            ctx.warn(loop.spend_warning)
         try:
             loop.state.run_id, loop.state.mode = run_id, loop.mode
             try:
@@ -202,14 +210,18 @@ class Loop:
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
             "budgets": loop.budgets.as_dict(),
-            "usage": ctx.spend.usage.as_dict(), "pull_requests_opened": ctx.prs_opened,
+            "usage": ctx.spend.usage_dict(), "pull_requests_opened": ctx.prs_opened,
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
+            "contained": loop.containment.contained, "containment": loop.containment.as_dict(),
             "stale_lock": outcome.stale_lock,
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),
         }
+        outcome.report = json.loads(redact(json.dumps(report), secrets))  # what the file would hold
+        if ctx.settings.dry_run:  # a dry run changes nothing: the caller prints the report
+            return "", ""
         try:
             path = write_report(self._runs_dir(), report, secrets)
             summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")

@@ -81,10 +81,15 @@ class RunOutcome:
     summary_path: str = ""
     records: list[ItemRecord] = field(default_factory=list)
     stale_lock: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # what report_path holds (a dry run writes none)
 
 
 class EnvironmentStop(Exception):
     """A gate or the maker failed for a reason outside the change: stop the run."""
+
+    def __init__(self, message: str, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix  # what the user must change; the item resumes next run
 
 
 class BudgetStop(Exception):
@@ -101,3 +106,7 @@ class ControlFileEdited(Exception):
 
 class GateSuppressed(Exception):
     """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
+
+
+class PushAttempt(Exception):
+    """The refs of a remote on this machine changed during the attempt: the maker pushed."""
