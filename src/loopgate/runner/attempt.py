@@ -1,0 +1,184 @@
+"""One attempt: run the maker in the item's worktree within what is left of the budgets, then
+judge what it left. The checker's verdict is the only one: the maker's own never counts.
+
+An attempt returns its entry for the run report (maker exit, usage, verdict, feedback, the
+no-progress signature) or raises a stop: the maker tampered (ControlFileEdited,
+GateSuppressed), a budget ran out (BudgetStop), the environment failed (EnvironmentStop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import signal
+import time
+from typing import Any
+
+from loopgate.check import PlannedGate, run_check
+from loopgate.gates.base import GateContext, GateStatus
+from loopgate.runner.context import RunContext
+from loopgate.runner.control import ControlWatch, gate_files
+from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.outcome import (
+    BudgetStop,
+    ControlFileEdited,
+    EnvironmentStop,
+    GateSuppressed,
+    Interrupted,
+    ItemRecord,
+    PlanFactory,
+)
+from loopgate.runner.progress import feedback, signature
+from loopgate.runner.queue import WorkItem
+from loopgate.runner.tamper import added_suppressions
+
+
+def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: WorkItem,
+              required_only: bool = False, plan: list[PlannedGate] | None = None) -> list[dict[str, Any]]:
+    """The checklist's gates on the worktree, within what is left of the runtime budget."""
+    plan = plan if plan is not None else plan_factory(worktree, ctx.loop.base, item)
+    if required_only:
+        plan = [p for p in plan if p.required]
+    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree),
+                        on_done=lambda p, r: ctx.emit("gate", {"item": item.id, "gate": p.name,
+                                                                "status": r.status.value,
+                                                                "baseline": required_only}),
+                        deadline=time.monotonic() + max(ctx.spend.remaining_runtime(), 0.0),
+                        should_stop=lambda: bool(ctx.stop_requested))
+    if outcome.stopped == "deadline":
+        raise BudgetStop("max runtime reached while the gates ran")
+    if outcome.stopped:
+        raise Interrupted(ctx.stop_requested or "a stop signal")
+    return [{"gate": p.name, "required": p.required, **r.as_dict()}
+            for p, r in zip(plan, outcome.results, strict=True)]
+
+
+def maker_pid_file(runtime_dir: str) -> str:
+    return os.path.join(runtime_dir, "maker.pid")
+
+
+def kill_orphaned_maker(runtime_dir: str) -> int | None:
+    """A run killed with -9 leaves its maker running; the next run ends it before starting:
+    its process group, and whatever left the group carrying the attempt's token."""
+    path = maker_pid_file(runtime_dir)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            words = handle.read().split()
+        pgid, token = int(words[0]) if words else 0, words[1] if len(words) > 1 else ""
+    except (OSError, ValueError):
+        return None
+    if pgid > 0:
+        kill_group(pgid, signal.SIGKILL)
+    if token:
+        end_tokened(token)
+    os.unlink(path)
+    return pgid
+
+
+class Attempt:
+    """One attempt at one item: maker, usage, and the checker's verdict."""
+
+    def __init__(self, ctx: RunContext, plan_factory: PlanFactory, record: ItemRecord, number: int,
+                 worktree: str) -> None:
+        self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
+            ctx, plan_factory, record, number, worktree)
+        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control)
+        self.token = ""
+
+    def _env(self, prompt: str, usage_file: str) -> dict[str, str]:
+        loop = self.ctx.loop
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPGATE_")}
+        if loop.github is not None:  # the maker never sees the loop's own API token, whatever its name
+            env.pop("GITHUB_TOKEN", None)
+            env.pop(loop.token_env, None)
+        item = self.record.item
+        env.update({"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
+                    "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
+                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
+                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
+                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)})
+        return env
+
+    def _maker_started(self, pid: int) -> None:
+        with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
+            handle.write(f"{pid} {self.token}")
+
+    def run(self, feedback_text: str) -> dict[str, Any]:
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        runtime = ctx.spend.remaining_runtime()
+        spent = ctx.spend.exhausted()
+        if spent:
+            raise BudgetStop(spent)
+        cost_left = ctx.spend.remaining_cost()
+        loop.worktrees.reset(record.item.id, loop.base)
+        plan = self.plan_factory(self.worktree, loop.base, record.item)
+        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root))
+        work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
+        os.makedirs(work_dir, exist_ok=True)
+        prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
+        rules = [str(r) for r in (loop.spec.get("work_selection_rules") or {}).get("must_skip_and_escalate", [])]
+        write_prompt(prompt, record.item.as_dict(), rules, feedback_text, self.number)
+        ctx.emit("attempt", {"item": record.item.id, "attempt": self.number})
+        self.token = secrets.token_hex(16)
+        limits = MakerLimits(runtime, loop.budgets.max_tool_calls, cost_left, ctx.settings.grace)
+        made = run_maker(loop.maker, self.worktree, self._env(prompt, usage_file), limits,
+                         os.path.join(work_dir, "maker.log"), lambda: bool(ctx.stop_requested), self._maker_started,
+                         token=self.token)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(maker_pid_file(loop.runtime_dir))
+        warning = ctx.spend.add(made.usage)
+        if warning:
+            ctx.warn(warning)
+        entry: dict[str, Any] = {"attempt": self.number, "maker": {"exit_code": made.exit_code,
+                                                                   "stopped": made.stopped,
+                                                                   "duration": round(made.duration, 3),
+                                                                   "usage": made.usage.as_dict()}}
+        record.attempts.append(entry)
+        if not made.started:
+            raise EnvironmentStop(made.error)
+        return self._judge(entry, made.stopped, before, plan)
+
+    def _judge(self, entry: dict[str, Any], stopped: str, before: dict[str, str],
+               plan: list[PlannedGate]) -> dict[str, Any]:
+        """The checker's verdict on an attempt the maker has finished: never the maker's own."""
+        loop, item_id = self.ctx.loop, self.record.item.id
+        if stopped in ("signal", "timeout", "cost"):
+            entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
+        if stopped == "signal":
+            return entry
+        if stopped in ("timeout", "cost"):
+            raise BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
+                             else "max cost reached during an attempt")
+        edited = self.watch.edited(before, self.worktree)
+        if edited:
+            raise ControlFileEdited(", ".join(edited))
+        moved = loop.worktrees.head_moved(item_id, loop.base)
+        if moved:
+            raise ControlFileEdited(f"its worktree's HEAD: {moved}")
+        loop.worktrees.candidate(item_id, loop.base)
+        if stopped == "tool-calls":
+            entry["verdict"] = "over-budget"
+            entry["feedback"] = f"the attempt used more than {loop.budgets.max_tool_calls} tool calls"
+            entry["signature"] = "over-budget"
+            return entry
+        diff = loop.worktrees.diff(item_id, loop.base)
+        entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
+        entry["changed_files"] = loop.worktrees.changed_files(item_id, loop.base)
+        if not diff.strip():
+            entry.update(verdict="no-change", feedback="the attempt changed no file", signature="no-change")
+            return entry
+        suppressions = added_suppressions(diff)
+        if suppressions:
+            raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
+        gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
+        entry["gates"] = gates
+        env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
+        if env:
+            raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
+        failed = [g for g in gates if g["required"] and g["status"] == GateStatus.FAILED.value]
+        entry["verdict"] = "failed" if failed else "passed"
+        entry["feedback"] = feedback(failed)
+        entry["signature"] = signature(gates) if failed else ""
+        return entry

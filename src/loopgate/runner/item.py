@@ -1,0 +1,174 @@
+"""One work item's life in a run: selected (or skipped, or escalated at once), a baseline,
+attempts until the gates pass or a rule gives up, then drafted or a pull request opened.
+
+Its statuses: selected -> in-progress -> drafted | pr-opened | escalated; skipped and
+escalated straight from selection. Each change is saved to LOOP_STATE.md at once
+(RunContext.transition), so a killed run resumes where it was.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from loopgate.gates.base import GateStatus
+from loopgate.runner import git as gitops
+from loopgate.runner.attempt import Attempt, run_gates
+from loopgate.runner.context import RunContext
+from loopgate.runner.github import GitHubError
+from loopgate.runner.outcome import (
+    BudgetStop,
+    ControlFileEdited,
+    EnvironmentStop,
+    GateSuppressed,
+    Interrupted,
+    ItemRecord,
+    PlanFactory,
+)
+from loopgate.runner.progress import NoProgress
+from loopgate.runner.queue import WorkItem
+from loopgate.runner.state import FINAL
+
+
+def select(ctx: RunContext, item: WorkItem) -> tuple[str, str]:
+    """("select" | "skip" | "escalate" | "done", reason) by the spec's work selection rules."""
+    rules = ctx.loop.rules
+    previous = ctx.loop.state.items.get(item.id)
+    if previous is not None and previous.status in FINAL:
+        return "done", f"already {previous.status} in an earlier run"
+    failures = int(previous.extra.get("failures", "0") or 0) if previous else 0
+    if failures >= rules.max_failures:
+        return "escalate", f"failed {failures} times before"
+    missing = [lb for lb in rules.required_labels if lb.lower() not in {x.lower() for x in item.labels}]
+    if missing:
+        return "skip", f"not labeled {', '.join(missing)}"
+    if rules.max_files is not None and len(item.expected_paths) > rules.max_files:
+        return "escalate", (f"expects {len(item.expected_paths)} files, over the limit of "
+                            f"{rules.max_files}")
+    outside = rules.outside_scope(item.expected_paths)
+    if outside:
+        return "escalate", f"expects to change {', '.join(outside)}, outside the spec's allowed paths"
+    text = f"{item.title}\n{item.body}"
+    for cat in rules.categories:
+        why = cat.matches(item.labels, text, item.expected_paths)
+        if why:
+            return "escalate", f"always-escalate category '{cat.name}': {why}"
+    return "select", "matches the work selection rules"
+
+
+class ItemWork:
+    """Works one selected item to a final status, or raises the stop that ends the run."""
+
+    def __init__(self, ctx: RunContext, plan_factory: PlanFactory, record: ItemRecord) -> None:
+        self.ctx, self.plan_factory, self.record = ctx, plan_factory, record
+
+    def run(self) -> None:
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        if loop.rules.baseline and not self.baseline():
+            return
+        worktree = loop.worktrees.create(record.item.id, loop.base)
+        record.branch = loop.worktrees.branch(record.item.id)
+        state_item = loop.state.item(record.item.id)
+        feedback = ""
+        progress = NoProgress(loop.rules.no_progress_attempts)
+        while state_item.attempts < loop.budgets.max_iterations:
+            if ctx.stop_requested:
+                raise Interrupted(ctx.stop_requested)
+            state_item.attempts += 1
+            ctx.transition(record, "in-progress", f"attempt {state_item.attempts}", "wait for the gates")
+            try:
+                entry = Attempt(ctx, self.plan_factory, record, state_item.attempts, worktree).run(feedback)
+            except ControlFileEdited as err:
+                ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
+                             "the maker may not change the loop's own rules")
+                return
+            except GateSuppressed as err:
+                ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
+                             "only a person may decide that a gate's finding does not apply")
+                return
+            if ctx.stop_requested:
+                raise Interrupted(ctx.stop_requested)
+            state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
+            if entry.get("verdict") == "passed":
+                self.finish(worktree)
+                return
+            feedback = str(entry.get("feedback", ""))
+            if progress.record(entry):
+                self.fail(f"no progress across {progress.attempts} consecutive attempts: {feedback[:200]}")
+                return
+        self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {feedback[:200]}")
+
+    def baseline(self) -> bool:
+        """Required gates must pass before any change; failing already means escalate, not start."""
+        loop, record = self.ctx.loop, self.record
+        worktree = loop.worktrees.create(record.item.id, loop.base)
+        results = run_gates(self.ctx, self.plan_factory, worktree, record.item, required_only=True)
+        env = [r for r in results if r["status"] == GateStatus.ERROR.value]
+        if env:
+            raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
+        failing = [r["gate"] for r in results if r["status"] == GateStatus.FAILED.value
+                   and not _the_items_own_work(r["findings"], record.item.expected_paths)]
+        if failing:
+            self.ctx.escalate(record, f"required gates fail before any change: {', '.join(failing)}",
+                              "fix the baseline (the default branch) before the loop takes this item")
+            return False
+        return True
+
+    def fail(self, reason: str) -> None:
+        loop, record = self.ctx.loop, self.record
+        item = loop.state.item(record.item.id)
+        item.extra["failures"] = str(int(item.extra.get("failures", "0") or 0) + 1)
+        self.ctx.escalate(record, reason, f"inspect the kept worktree at {loop.worktrees.path(record.item.id)}")
+
+    def finish(self, worktree: str) -> None:
+        """All required gates passed: draft in shadow mode, or open a (draft) pull request."""
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        commit = loop.worktrees.commit_all(record.item.id, f"loopgate: {record.item.id} {record.item.title}".strip())
+        record.commit = commit or ""  # the reviewed branch can be compared with what the gates passed
+        loop.state.item(record.item.id).extra["commit"] = record.commit
+        if loop.mode == "shadow":
+            ctx.transition(record, "drafted", "all required gates passed", "human review of branch " + record.branch)
+            loop.worktrees.remove(record.item.id)
+            return
+        if ctx.prs_opened >= loop.budgets.max_prs:
+            ctx.transition(record, "drafted", "all required gates passed; max pull requests per run reached",
+                           "open a pull request in a later run or by hand")
+            loop.worktrees.remove(record.item.id)
+            raise BudgetStop("max pull requests per run reached")
+        self.open_pull_request(worktree)
+
+    def open_pull_request(self, worktree: str) -> None:
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        approvals = ctx.approvals
+        draft = loop.mode == "draft-pr"
+        if loop.github is None or not approvals.ask("push", record.branch):
+            ctx.transition(record, "drafted", "gates passed; no GitHub repository to open a pull request in",
+                           "push the branch by hand")
+            return
+        try:
+            gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], worktree)
+            if not approvals.ask("draft-pr" if draft else "pr", record.branch):
+                ctx.transition(record, "drafted", "gates passed; pull request not approved in this mode")
+                return
+            base_branch = gitops.git(["rev-parse", "--abbrev-ref", "HEAD"], loop.root).strip()
+            record.pr_url = loop.github.create_pull_request(record.branch, base_branch,
+                                                            record.item.title or record.item.id,
+                                                            f"Drafted by loopgate for {record.item.id}.", draft)
+        except (gitops.GitError, GitHubError) as err:
+            raise EnvironmentStop(f"cannot open the pull request: {err}") from err
+        ctx.prs_opened += 1
+        ctx.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
+        loop.worktrees.remove(record.item.id)
+
+
+def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...]) -> bool:
+    """A baseline failure located only in the files the item is meant to change is the item's work.
+
+    A link-repair item fails the link gate before it starts: that is why it exists. What the
+    baseline guards against is a tree already broken elsewhere (the article's "required tests
+    are missing or failing before the change starts"), so a gate counts as failing there when
+    any of its errors lies outside the item's expected paths, or cannot be placed in a file.
+    """
+    errors = [f for f in findings if f.get("severity") == "error"]
+    wanted = {os.path.normpath(p) for p in expected}
+    return bool(errors) and bool(wanted) and all(os.path.normpath(str(f["path"])) in wanted for f in errors)

@@ -1,0 +1,99 @@
+"""What a run is told and what it returns: its settings, each item's record, the named stops.
+
+Every way a run ends is a `Stop` with its own exit status; the exceptions below carry a stop
+from deep inside an item or an attempt up to the run, which turns each into one of them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.check import PlannedGate
+from loopgate.runner.queue import WorkItem
+
+PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]  # (worktree, base, item) -> plan
+
+
+class Stop(enum.Enum):
+    """Why a run ended; each has its own exit status (documented in the README)."""
+
+    DONE = ("all-done", 0)
+    ESCALATIONS = ("escalations-pending", 3)
+    BUDGET = ("budget-exhausted", 4)
+    ENVIRONMENT = ("environmental-failure", 5)
+    INTERRUPTED = ("interrupted", 6)
+    PAUSED = ("paused", 7)
+
+    @property
+    def label(self) -> str:
+        return self.value[0]
+
+    @property
+    def exit_code(self) -> int:
+        return self.value[1]
+
+
+class RunError(Exception):
+    """The run cannot start (invalid loop, lock held, bad queue): a usage or input error, exit 2."""
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    loop_dir: str
+    maker: str | None = None
+    mode: str | None = None
+    max_items: int | None = None
+    dry_run: bool = False
+    base: str = "HEAD"
+    grace: float = 3.0
+
+
+@dataclass
+class ItemRecord:
+    item: WorkItem
+    status: str = "pending"
+    reason: str = ""
+    next_action: str = ""
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    branch: str = ""
+    pr_url: str = ""
+    commit: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**self.item.as_dict(), "status": self.status, "reason": self.reason, "next_action": self.next_action,
+                "attempts": self.attempts, "branch": self.branch, "pr_url": self.pr_url, "commit": self.commit}
+
+
+@dataclass
+class RunOutcome:
+    stop: Stop
+    detail: str
+    run_id: str
+    report_path: str = ""
+    summary_path: str = ""
+    records: list[ItemRecord] = field(default_factory=list)
+    stale_lock: str = ""
+    report: dict[str, Any] = field(default_factory=dict)  # what report_path holds (a dry run writes none)
+
+
+class EnvironmentStop(Exception):
+    """A gate or the maker failed for a reason outside the change: stop the run."""
+
+
+class BudgetStop(Exception):
+    """A budget ran out."""
+
+
+class Interrupted(Exception):
+    """SIGINT or SIGTERM arrived."""
+
+
+class ControlFileEdited(Exception):
+    """The maker changed a control file (spec, state, checklist, policy, readiness, config)."""
+
+
+class GateSuppressed(Exception):
+    """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""

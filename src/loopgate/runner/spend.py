@@ -1,0 +1,74 @@
+"""Budgets across the run: what the spec allows, and what is left of it.
+
+The run's clock starts when the run does; every attempt's usage adds to one total. What is
+left is handed to each attempt as its hard limit (runner/maker.py enforces it mid-attempt).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.runner.usage import Usage
+
+
+@dataclass
+class Budgets:
+    max_iterations: int
+    max_tool_calls: int
+    max_runtime: float
+    max_prs: int
+    max_cost: float | None
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> Budgets:
+        b = spec.get("budgets") or {}
+        cost = b.get("max_cost")
+        return cls(int(b["max_iterations"]), int(b["max_tool_calls_per_iteration"]), float(b["max_runtime"]),
+                   int(b["max_pull_requests_per_run"]), float(cost["amount"]) if isinstance(cost, dict) else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"max_iterations": self.max_iterations, "max_tool_calls_per_iteration": self.max_tool_calls,
+                "max_runtime": self.max_runtime, "max_pull_requests_per_run": self.max_prs,
+                "max_cost_usd": self.max_cost}
+
+
+@dataclass
+class Spend:
+    """The run's running totals against its budgets."""
+
+    budgets: Budgets
+    started: float = field(default_factory=time.monotonic)
+    usage: Usage = field(default_factory=Usage)
+    unreported_warned: bool = False
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def remaining_runtime(self) -> float:
+        return self.budgets.max_runtime - self.elapsed()
+
+    def remaining_cost(self) -> float | None:
+        return None if self.budgets.max_cost is None else self.budgets.max_cost - self.usage.cost_usd
+
+    def exhausted(self) -> str:
+        """Which budget is already spent before an attempt starts ("" when none)."""
+        if self.remaining_runtime() <= 0:
+            return "max runtime reached"
+        cost_left = self.remaining_cost()
+        if cost_left is not None and cost_left <= 0:
+            return "max cost reached"
+        return ""
+
+    def add(self, usage: Usage) -> str:
+        """Count an attempt's usage; a warning, once a run, when the maker reports none at all
+        (the budgets that depend on it cannot be enforced)."""
+        self.usage.add(usage)
+        if usage.reported or self.unreported_warned:
+            return ""
+        self.unreported_warned = True
+        budgets = "`max tool calls per iteration`" + (" and `max cost`" if self.budgets.max_cost is not None else "")
+        return (f"the maker reports no usage, so {budgets} cannot be enforced: have it write "
+                "$LOOPGATE_USAGE_FILE, or run Claude Code with `--output-format stream-json --verbose` "
+                "or `codex exec --json`")
