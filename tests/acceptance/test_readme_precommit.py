@@ -88,6 +88,7 @@ def project(path: Path, snippet: dict[str, object], release: Path) -> Path:
     git(path, "init", "-q", "-b", "main")
     subprocess.run([sys.executable, "-m", "loopgate", "init", ".loop", "--name", "Docs Link Repair"],
                    cwd=path, check=True, capture_output=True)
+    # No pyproject.toml: the forbidden gate leaves the loop's own artifacts to the person committing them.
     (path / "README.md").write_text("# project\n\nSee [the guide](docs/guide.md).\n", encoding="utf-8")
     (path / "docs").mkdir()
     (path / "docs" / "guide.md").write_text("# Guide\n\nBack to [the readme](../README.md).\n", encoding="utf-8")

@@ -163,6 +163,7 @@ def test_the_maker_never_sees_the_loops_token_whatever_its_variable(
     spec = loop_repo.loop / "LOOP_SPEC.md"
     text = spec.read_text().replace("- pause label: loop-paused",
                                     f"- pause label: loop-paused\n- token env: {token_env}")
+    text = text.replace("- contain: yes", "- contain: no")  # it writes beside the worktree; the env is the same
     spec.write_text(text.replace(MAKER_LINE, "- maker command: env > ../maker-env.txt && " + GOOD_FIX))
     loop_repo.commit("token env")
     Loop(RunSettings(str(loop_repo.loop)), factory).run()

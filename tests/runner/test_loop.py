@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -102,7 +105,7 @@ def test_out_of_scope_edit_fails_the_scope_gate(loop_repo: LoopRepo, factory: Pl
     ("edits-checkout-policy", ".loop/escalation-policy.md")])
 def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: PlanFactory, maker: str,
                                                  file: str) -> None:
-    loop_repo.set_spec(maker)
+    loop_repo.set_spec(maker, contain=False)  # contained, the checkout's copy cannot be written at all
     run(loop_repo, factory)
     assert statuses(loop_repo)["DOC-1"] == "escalated"
     assert "edited control files" in loop_repo.state()
@@ -114,7 +117,7 @@ def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: P
 
 
 def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    loop_repo.set_spec("sleepy-child", runtime="2s")
+    loop_repo.set_spec("sleepy-child", runtime="2s", contain=False)  # pids from outside a PID namespace
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     assert outcome.stop.exit_code == 4  # type: ignore[attr-defined]
@@ -124,7 +127,7 @@ def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, facto
 
 
 def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    loop_repo.set_spec("ignores-term", runtime="2s")
+    loop_repo.set_spec("ignores-term", runtime="2s", contain=False)
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     pid = int((loop_repo.root / ".git" / "loopgate-worktrees" / "maker.pid").read_text())
@@ -184,15 +187,33 @@ def test_two_runs_at_once_the_second_is_refused(loop_repo: LoopRepo, factory: Pl
         run(loop_repo, factory)
 
 
-def test_read_only_state_file_is_a_clear_error(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    if os.geteuid() == 0:
-        # root ignores file modes; a read-only bind is not available here, so use a directory in its place
-        (loop_repo.loop / "LOOP_STATE.md").mkdir()
-        with pytest.raises(RunError):
-            run(loop_repo, factory)
-        return
+READ_ONLY_STATE = "# Loop State: x\n\n## Current Run\n- run_id: a\n- mode: shadow\n"
+
+
+def test_read_only_state_file_is_a_clear_error(loop_repo: LoopRepo, factory: PlanFactory, tmp_path: Path) -> None:
     state = loop_repo.loop / "LOOP_STATE.md"
-    state.write_text("# Loop State: x\n\n## Current Run\n- run_id: a\n- mode: shadow\n")
-    state.chmod(stat.S_IRUSR)
-    with pytest.raises(RunError, match="cannot write"):
-        run(loop_repo, factory)
+    state.write_text(READ_ONLY_STATE)
+    ran = tmp_path / "maker-ran"
+    loop_repo.set_spec(f"touch {ran}")
+    if os.geteuid() != 0:
+        state.chmod(stat.S_IRUSR)
+        with pytest.raises(RunError, match=f"cannot write {state}: .*read-only"):
+            run(loop_repo, factory)
+        assert not ran.exists() and state.read_text() == READ_ONLY_STATE
+        return
+    # root writes through any file mode: bind the state file read-only (bubblewrap) for a real
+    # EROFS, and run the real CLI inside that mount namespace
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        if os.environ.get("CI"):
+            pytest.fail("bubblewrap (bwrap) is missing: .ci/run installs it (apt-get install -y bubblewrap)")
+        pytest.skip("needs bubblewrap (bwrap) to make a file read-only for root")
+    done = subprocess.run([bwrap, "--dev-bind", "/", "/", "--ro-bind", str(state), str(state), "--",
+                           sys.executable, "-m", "loopgate", "run", str(loop_repo.loop), "-q"],
+                          cwd=loop_repo.root, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"loopgate: error: cannot write {state}: ")
+    assert "read-only" in done.stderr and "(is the disk full, or the file read-only?)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not ran.exists()  # refused before any item: no maker ran on an unrecordable state
+    assert state.read_text() == READ_ONLY_STATE

@@ -213,12 +213,17 @@ def test_on_a_terminal_a_slow_maker_shows_a_live_line(loop_repo: LoopRepo) -> No
 MAKERS_GOOD = "sed -i 's/missing.md/index.md/' docs/guide.md"
 
 
-def _shadow_example(tmp_path: Path) -> Path:
-    """A copy of examples/shadow-loop/repo as its own git repository."""
+def _shadow_example(tmp_path: Path, contain: bool = True) -> Path:
+    """A copy of examples/shadow-loop/repo as its own git repository; `contain=False` adds
+    `contain: no` to its spec (the path where no sandbox is available, whose tamper checks
+    are what those tests prove)."""
     import shutil
 
     work = tmp_path / "shadow"
     shutil.copytree(ROOT / "examples" / "shadow-loop" / "repo", work)
+    if not contain:
+        spec = work / ".loop" / "LOOP_SPEC.md"
+        spec.write_text(spec.read_text() + "\n## Sandbox\n- contain: no\n")
     for args in (["init", "-q", "-b", "main"], ["add", "-A"],
                  ["-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "example"]):
         subprocess.run(["git", *args], cwd=work, check=True, capture_output=True)
@@ -263,7 +268,7 @@ def test_a_maker_rewriting_the_links_ignore_file_edits_the_checker(tmp_path: Pat
 def test_a_maker_poisoning_the_links_cache_edits_the_checker(tmp_path: Path, monkeypatch: object) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))  # type: ignore[attr-defined]
-    work = _shadow_example(tmp_path)
+    work = _shadow_example(tmp_path, contain=False)  # contained, the cache (in your home) is out of reach
     poison = f"mkdir -p {cache}/loopgate && echo '{{}}' > {cache}/loopgate/links.json && " \
              "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
     status, reason = _run_example(work, poison)
@@ -320,7 +325,7 @@ FIX = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
      "edited control files: .loop/work-queue.md"),
 ])
 def test_a_maker_cannot_talk_its_way_past_the_checker(tmp_path: Path, maker: str, reason: str) -> None:
-    work = _shadow_example(tmp_path)
+    work = _shadow_example(tmp_path, contain=False)  # test_containment.py: contained, most cannot even write
     status, why = _run_example(work, maker)
     assert status == "escalated", why
     assert reason in why

@@ -70,6 +70,7 @@ SPEC = ArtifactKind(
         SectionSpec("stop_conditions", Shape.LIST, required=True),
         SectionSpec("scope", Shape.FIELDS),
         SectionSpec("rollout", Shape.FIELDS),
+        SectionSpec("sandbox", Shape.FIELDS),
     ),
 )
 STATE = ArtifactKind(

@@ -114,12 +114,17 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
+# `loopgate gate NAME`'s exit status for each gate status. A gate run on its own that had nothing
+# to judge (no data files, no changes) says so in its summary and exits 0, as linters do on no
+# input; within `loopgate check` a skipped *required* gate does not pass (LG804).
+EXIT_CODES = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
+
+
 def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | None = None,
              reports: tuple[tuple[str, str], ...] = ()) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
-    ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
-    code = 2 if result.status is GateStatus.ERROR else 0 if ok else 1
-    report = Report(result.findings, ok, results=[result], color=use_color(color), command=f"gate {spec.name}",
+    code = EXIT_CODES[result.status]
+    report = Report(result.findings, code == 0, results=[result], color=use_color(color), command=f"gate {spec.name}",
                     exit_code=code)
     emit(report, output_format)
     write_reports(report, reports)
@@ -146,7 +151,8 @@ def command_for(spec: GateSpec) -> click.Command:
         try:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
-                config, note = committed_gate_config(spec.name, str(given.get("base") or ""))
+                config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
+                build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
                     click.echo(f"loopgate: note: {note}", err=True)
             else:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from loopgate import __version__, codes
+from loopgate import __version__
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
@@ -20,7 +20,9 @@ from loopgate.reporters import FORMAT_NAMES, Report
 # starts `loopgate verify` or `loopgate gate NAME` on every commit, and each should pay only for
 # what it runs.
 _LAZY = {"check": "loopgate.cli.check:check", "gate": "loopgate.cli.gates:gate_group",
-         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status"}
+         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status",
+         "readiness": "loopgate.cli.history:readiness", "review": "loopgate.cli.history:review",
+         "report": "loopgate.cli.history:report"}
 
 FORMATS = ["auto", *FORMAT_NAMES]
 SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
@@ -221,7 +223,9 @@ def explain(code: str | None, output_format: str) -> None:
       loopgate explain LG203
       loopgate explain            the table of all codes
     """
-    entries = list(codes.all_codes().values()) if code is None else [codes.get(code)]
+    from loopgate.gates.registry import all_codes, code_for  # noqa: PLC0415 - imports every gate
+
+    entries = list(all_codes().values()) if code is None else [code_for(code)]
     if entries == [None]:
         _fail(f"unknown code '{code}' (run `loopgate explain` for the list)")
     found = [e for e in entries if e is not None]

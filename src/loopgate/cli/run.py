@@ -22,9 +22,9 @@ from loopgate.runner.queue import WorkItem
 from loopgate.runner.state import load_state
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, exit_code: int = 2) -> None:
     click.echo(f"loopgate: error: {message}", err=True)
-    sys.exit(2)
+    sys.exit(exit_code)
 
 
 def resolve_loop_dir(given: str | None) -> str:
@@ -132,6 +132,8 @@ def _describe(kind: str, data: dict[str, Any]) -> tuple[str, str]:
                 f"item {data['item']}: gates running")
     if kind == "warning":
         return f"warning: {data['message']}", ""
+    if kind == "containment":
+        return f"the maker runs contained by {data['tool']} (network: {data['network']})", ""
     if kind == "stale-lock":
         return f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state", ""
     return "", ""
@@ -160,7 +162,7 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     \b
     Exit status:
       0  all selected items completed        4  a budget ran out
-      2  usage or input error                5  environmental failure (gate could not run)
+      2  usage or input error                5  environmental failure (a gate, git, GitHub)
       3  escalations pending                 6  interrupted (SIGINT/SIGTERM)
                                              7  paused (PAUSE file or pause label)
 
@@ -177,7 +179,7 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
         outcome = Loop(settings, plan_factory(directory), progress).run()
     except RunError as err:
         progress.close()
-        _fail(str(err))
+        _fail(str(err), err.exit_code)
         return
     progress.close()
     if output_format == "json" and outcome.report_path:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from loopgate import __version__
-from loopgate.codes import Code, all_codes
+from loopgate.codes import REGISTRY, Code
 from loopgate.findings import Finding, Severity
 from loopgate.project import HOMEPAGE, code_url
 from loopgate.reporters.base import Report, Reporter, clean
@@ -117,7 +117,9 @@ def _invocation(report: Report) -> dict[str, Any]:
 
 class SarifReporter(Reporter):
     def render(self, report: Report) -> str:
-        registry = all_codes()
+        # Every finding's code is registered: the module that made the finding defined it. (Reading the
+        # table, not collecting it, keeps reporters from importing the gates above them.)
+        registry = REGISTRY
         used = sorted({f.code for f in report.findings})
         index = {code: i for i, code in enumerate(used)}
         root = repository_root()

@@ -18,9 +18,11 @@ from typing import Any
 
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
+from loopgate.runner import git as gitops
+from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
-from loopgate.runner.control import ControlWatch, gate_files
-from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.control import REMOTE, ControlWatch, gate_files
+from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
     ControlFileEdited,
@@ -29,9 +31,11 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     PlanFactory,
+    PushAttempt,
 )
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
+from loopgate.runner.sandbox import Mounts, bwrap_argv, git_env, maker_env, srt_argv
 from loopgate.runner.tamper import added_suppressions
 
 
@@ -87,19 +91,39 @@ class Attempt:
         self.watch = ControlWatch(ctx.loop.root, ctx.loop.control)
         self.token = ""
 
-    def _env(self, prompt: str, usage_file: str) -> dict[str, str]:
+    def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
+        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
-        env = {k: v for k, v in os.environ.items() if not k.startswith("LOOPGATE_")}
-        if loop.github is not None:  # the maker never sees the loop's own API token, whatever its name
-            env.pop("GITHUB_TOKEN", None)
-            env.pop(loop.token_env, None)
         item = self.record.item
-        env.update({"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
-                    "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
-                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
-                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
-                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)})
-        return env
+        attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
+                   "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
+                   "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
+                   "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
+                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
+        if loop.containment.contained:
+            attempt.update(git_env(work_dir, gitops.common_dir(loop.root)))
+        # the maker never sees the loop's own API token, whatever its name, even when the spec names it
+        withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
+        return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
+
+    def _home(self) -> str:
+        """The maker's HOME: one per loop, kept between attempts (an agent's own settings and
+        caches), never the user's."""
+        home = os.path.join(self.ctx.loop.runtime_dir, "home")
+        os.makedirs(home, exist_ok=True)
+        return home
+
+    def _argv(self, work_dir: str) -> list[str] | None:
+        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained."""
+        loop = self.ctx.loop
+        if not loop.containment.contained:
+            return None
+        mounts = Mounts(self.worktree, loop.worktrees.admin_dir(self.record.item.id), work_dir, self._home(),
+                        loop.root, gitops.common_dir(loop.root), loop.sandbox.read_only)
+        user_home = os.path.expanduser("~")
+        if loop.containment.tool == "srt":
+            return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
+        return bwrap_argv(loop.maker, mounts, loop.containment.network, user_home)
 
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
@@ -111,7 +135,6 @@ class Attempt:
         spent = ctx.spend.exhausted()
         if spent:
             raise BudgetStop(spent)
-        cost_left = ctx.spend.remaining_cost()
         loop.worktrees.reset(record.item.id, loop.base)
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root))
@@ -122,10 +145,12 @@ class Attempt:
         write_prompt(prompt, record.item.as_dict(), rules, feedback_text, self.number)
         ctx.emit("attempt", {"item": record.item.id, "attempt": self.number})
         self.token = secrets.token_hex(16)
-        limits = MakerLimits(runtime, loop.budgets.max_tool_calls, cost_left, ctx.settings.grace)
-        made = run_maker(loop.maker, self.worktree, self._env(prompt, usage_file), limits,
-                         os.path.join(work_dir, "maker.log"), lambda: bool(ctx.stop_requested), self._maker_started,
-                         token=self.token)
+        per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
+        limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
+        env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
+                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
+                         argv=self._argv(work_dir))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
@@ -134,40 +159,61 @@ class Attempt:
         entry: dict[str, Any] = {"attempt": self.number, "maker": {"exit_code": made.exit_code,
                                                                    "stopped": made.stopped,
                                                                    "duration": round(made.duration, 3),
-                                                                   "usage": made.usage.as_dict()}}
+                                                                   "usage": made.usage.as_dict(),
+                                                                   "cost_from": made.cost_from,
+                                                                   "agent": made.status.as_dict()}}
         record.attempts.append(entry)
         if not made.started:
             raise EnvironmentStop(made.error)
-        return self._judge(entry, made.stopped, before, plan)
+        return self._judge(entry, made, before, plan)
 
-    def _judge(self, entry: dict[str, Any], stopped: str, before: dict[str, str],
+    def _environment(self, entry: dict[str, Any], made: MakerRun, empty_diff: bool | None) -> None:
+        """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
+        Refused edits count only once the attempt is known to have changed nothing (`empty_diff`):
+        work that got done anyway is judged."""
+        earlier = sum(int(a["maker"].get("agent", {}).get("permission_denials", 0))
+                      for a in self.record.attempts[:-1])
+        failure = (environment_failure(made, self.ctx.loop.maker, earlier)
+                   or unpriced(made, self.ctx.loop.budgets.spend))
+        if failure is None or (failure.kind == "permission" and empty_diff is not True):
+            return
+        entry["environment"] = {"kind": failure.kind, "detail": failure.detail, "fix": failure.fix}
+        raise EnvironmentStop(str(failure), failure.fix)
+
+    def _judge(self, entry: dict[str, Any], made: MakerRun, before: dict[str, str],
                plan: list[PlannedGate]) -> dict[str, Any]:
         """The checker's verdict on an attempt the maker has finished: never the maker's own."""
-        loop, item_id = self.ctx.loop, self.record.item.id
-        if stopped in ("signal", "timeout", "cost"):
+        loop, item_id, stopped = self.ctx.loop, self.record.item.id, made.stopped
+        if stopped == "signal" or run_stop(stopped):
             entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
         if stopped == "signal":
             return entry
-        if stopped in ("timeout", "cost"):
-            raise BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
-                             else "max cost reached during an attempt")
-        edited = self.watch.edited(before, self.worktree)
-        if edited:
-            raise ControlFileEdited(", ".join(edited))
+        if run_stop(stopped):
+            raise BudgetStop(run_stop(stopped))
+        changed = self.watch.changed(before)
+        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
+        if pushed:
+            raise PushAttempt(", ".join(pushed))
+        if changed:
+            raise ControlFileEdited(", ".join(sorted(self.watch.shown(p, self.worktree) for p in changed)))
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
+        self._environment(entry, made, empty_diff=None)
         loop.worktrees.candidate(item_id, loop.base)
-        if stopped == "tool-calls":
-            entry["verdict"] = "over-budget"
-            entry["feedback"] = f"the attempt used more than {loop.budgets.max_tool_calls} tool calls"
-            entry["signature"] = "over-budget"
-            return entry
+        over = loop.budgets.attempt.over_budget(stopped)
+        if over:  # the item's own overrun: recorded, and the work it paid for is still judged
+            entry["over_budget"] = over
+            loop.state.item(item_id).extra["attempt_stopped"] = f"attempt {self.number}: {over}"
+            if self.ctx.spend.remaining_runtime() <= 0:
+                raise BudgetStop("max runtime reached during an attempt")
         diff = loop.worktrees.diff(item_id, loop.base)
         entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
         entry["changed_files"] = loop.worktrees.changed_files(item_id, loop.base)
+        self._environment(entry, made, empty_diff=not diff.strip())
         if not diff.strip():
-            entry.update(verdict="no-change", feedback="the attempt changed no file", signature="no-change")
+            entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
+                         signature="no-change")
             return entry
         suppressions = added_suppressions(diff)
         if suppressions:
@@ -179,6 +225,6 @@ class Attempt:
             raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
         failed = [g for g in gates if g["required"] and g["status"] == GateStatus.FAILED.value]
         entry["verdict"] = "failed" if failed else "passed"
-        entry["feedback"] = feedback(failed)
+        entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry

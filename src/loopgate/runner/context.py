@@ -43,8 +43,8 @@ class RunContext:
             try:
                 if github.repo_has_label_on_open_issue(github.config.pause_label):
                     return f"kill switch: an open issue carries the '{github.config.pause_label}' label"
-            except GitHubError as err:
-                return f"kill switch unknown (GitHub unreachable: {err})"
+            except GitHubError as err:  # fail closed: a switch that cannot be read may be on
+                return f"kill switch unknown, so the run pauses: cannot read the pause label: {err}"
         return ""
 
     # -- the item's state, as LOOP_STATE.md records it ---------------------------------------
@@ -83,4 +83,4 @@ class RunContext:
         try:
             github.comment(number, body)
         except GitHubError as err:
-            self.emit("warning", {"message": f"could not comment on #{number}: {err}"})
+            self.warn(f"could not comment on #{number}: {err}")

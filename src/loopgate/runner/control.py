@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import re
 from typing import Any
 
 from loopgate.artifacts.kinds import KINDS
@@ -20,7 +21,7 @@ from loopgate.gates._http import default_cache_file
 from loopgate.runner import git as gitops
 from loopgate.runner.queue import queue_path
 
-REFS, CHECKOUT = "[refs]", "[your checkout]"
+REFS, CHECKOUT, REMOTE = "[refs]", "[your checkout]", "[remote "
 
 
 def hash_files(paths: list[str]) -> dict[str, str]:
@@ -52,7 +53,9 @@ def control_files(loop_dir: str, root: str, spec: dict[str, Any]) -> list[str]:
     every worktree shares, and which decide what git shows the gates and what a commit runs)."""
     files = [os.path.join(loop_dir, k.filename) for k in KINDS]
     common = gitops.common_dir(root)
-    files += [os.path.join(root, "pyproject.toml"), os.path.join(common, "config"),
+    # .pre-commit-config.yaml: pre-commit takes its hooks from the tree it judges
+    files += [os.path.join(root, "pyproject.toml"), os.path.join(root, ".pre-commit-config.yaml"),
+              os.path.join(common, "config"),
               os.path.join(common, "info"), os.path.join(common, "hooks")]
     queue = queue_path(loop_dir, spec.get("inputs") or {})
     return files + ([queue] if queue else [])
@@ -110,16 +113,39 @@ class ControlWatch:
         status = gitops.git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], self.root)
         listed = sorted({entry[3:] for entry in status.split("\0") if len(entry) > 3})
         contents = hash_files([os.path.join(self.root, p) for p in listed])
-        return {REFS: hashlib.sha256(refs.encode()).hexdigest(),
-                CHECKOUT: hashlib.sha256((status + repr(sorted(contents.items()))).encode()).hexdigest()}
+        found = {REFS: hashlib.sha256(refs.encode()).hexdigest(),
+                 CHECKOUT: hashlib.sha256((status + repr(sorted(contents.items()))).encode()).hexdigest()}
+        for name, path in self.local_remotes().items():
+            found[f"{REMOTE}{name}] {path}"] = _refs_digest(path)
+        return found
+
+    def local_remotes(self) -> dict[str, str]:
+        """Remotes whose URL is a path on this machine (or file://): a push there lands at once,
+        so their refs are compared before and after each attempt."""
+        out = gitops.git(["config", "--get-regexp", r"^remote\..*\.(url|pushurl)$"], self.root, check=False)
+        remotes: dict[str, str] = {}
+        for line in out.splitlines():
+            key, _, url = line.partition(" ")
+            name = key[len("remote."):].rsplit(".", 1)[0]
+            path = local_path(url, self.root)
+            if path is not None:
+                remotes[name if name not in remotes else f"{name} (push)"] = path
+        return remotes
+
+    def changed(self, before: dict[str, str]) -> list[str]:
+        """The keys of `before` whose digest is different now."""
+        after = hash_files([p for p in before if not p.startswith("[")])
+        after.update(self.repository())
+        return sorted(p for p in before if after.get(p, "absent") != before[p])
 
     def edited(self, before: dict[str, str], worktree: str) -> list[str]:
         """What differs from `before`, each named as a reader finds it."""
-        after = hash_files([p for p in before if not p.startswith("[")])
-        after.update(self.repository())
-        return sorted(self.shown(p, worktree) for p, digest in after.items() if digest != before[p])
+        return sorted(self.shown(p, worktree) for p in self.changed(before))
 
     def shown(self, path: str, worktree: str) -> str:
+        if path.startswith(REMOTE):
+            name, _, where = path[len(REMOTE):].partition("] ")
+            return f"the branches or tags of remote '{name}' ({where})"
         if path == REFS:
             return "the repository's branches or tags"
         if path == CHECKOUT:
@@ -129,3 +155,21 @@ class ControlWatch:
         if path.startswith(self.root + os.sep):
             return os.path.relpath(path, self.root)
         return path
+
+
+def local_path(url: str, root: str) -> str | None:
+    """The directory a remote URL names when it is on this machine, else None."""
+    if url.startswith("file://"):
+        url = url[len("file://"):]
+    elif "://" in url or re.match(r"^[^/]+:", url):  # https://, ssh://, or scp-like host:path
+        return None
+    path = os.path.join(root, os.path.expanduser(url))
+    return os.path.realpath(path) if os.path.isdir(path) else None
+
+
+def _refs_digest(path: str) -> str:
+    """The refs of a repository on disk (bare or not), without running git: the loose refs and
+    packed-refs file, and HEAD."""
+    git_dir = os.path.join(path, ".git") if os.path.isdir(os.path.join(path, ".git")) else path
+    parts = hash_files([os.path.join(git_dir, n) for n in ("refs", "packed-refs", "HEAD")])
+    return hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()

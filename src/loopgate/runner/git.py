@@ -72,6 +72,10 @@ class Worktrees:
         self.fresh.add(item_id)
         return path
 
+    def admin_dir(self, item_id: str) -> str:
+        """The worktree's own git directory (<common>/worktrees/<name>): its HEAD, index and logs."""
+        return git(["rev-parse", "--absolute-git-dir"], self.path(item_id)).strip()
+
     def reset(self, item_id: str, base: str) -> None:
         """Back to `base` between attempts, untracked files included."""
         if item_id in self.fresh:

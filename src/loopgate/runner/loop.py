@@ -92,7 +92,7 @@ class Loop:
             lock.acquire()
         except Exception as err:
             raise RunError(str(err)) from err
-        try:  # an unreadable queue or GitHub is a usage error: nothing is written, no report claims a run
+        try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
         except RunError:
             lock.release()
@@ -105,8 +105,15 @@ class Loop:
             outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
+        if loop.containment.contained:
+            self.emit("containment", loop.containment.as_dict())
+        elif not self.settings.dry_run:
+            ctx.warn(f"the maker runs uncontained: {loop.containment.why}; it can read your files and "
+                     "credentials and push with them (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
+        if loop.spend_warning:
+            ctx.warn(loop.spend_warning)
         try:
             loop.state.run_id, loop.state.mode = run_id, loop.mode
             try:
@@ -138,7 +145,7 @@ class Loop:
             try:
                 items += loop.github.issues(loop.github.config.label)
             except GitHubError as err:
-                raise RunError(f"cannot read work from GitHub: {err}") from err
+                raise RunError(f"cannot read work from GitHub: {err}", 2 if err.usage_error else 5) from err
         return items
 
     def _select_all(self, ctx: RunContext, work: list[WorkItem]) -> list[ItemRecord]:
@@ -203,16 +210,17 @@ class Loop:
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
             "budgets": loop.budgets.as_dict(),
-            "usage": ctx.spend.usage.as_dict(), "pull_requests_opened": ctx.prs_opened,
+            "usage": ctx.spend.usage_dict(), "pull_requests_opened": ctx.prs_opened,
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
+            "contained": loop.containment.contained, "containment": loop.containment.as_dict(),
             "stale_lock": outcome.stale_lock,
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),
         }
         outcome.report = json.loads(redact(json.dumps(report), secrets))  # what the file would hold
-        if self.settings.dry_run:  # a dry run changes nothing: the caller prints the report
+        if ctx.settings.dry_run:  # a dry run changes nothing: the caller prints the report
             return "", ""
         try:
             path = write_report(self._runs_dir(), report, secrets)

@@ -276,14 +276,17 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
                should_stop: Callable[[], bool] | None) -> str:
     """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
-    term_after, deadline_reason = limits.term_after(), limits.deadline()[1]
+    (seconds, deadline_reason), term_after = limits.deadline(), limits.term_after()
     metered = limits.max_tool_calls is not None or limits.max_cost_usd is not None or limits.max_tokens is not None
     while proc.poll() is None:
         elapsed = time.monotonic() - start
         stopped = ""
         if elapsed >= term_after:
-            stopped = deadline_reason
-        elif should_stop is not None and should_stop():
+            # The budget is the deadline: SIGTERM gets only what is left of it, so an agent that
+            # ignores TERM is killed when the budget is spent, not `grace` seconds after.
+            _stop(proc, max(seconds - elapsed, 0.0))
+            return deadline_reason
+        if should_stop is not None and should_stop():
             stopped = "signal"
         elif watch.stalled(limits.stall):
             stopped = "stalled"
@@ -299,23 +302,42 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
     return ""
 
 
+# The maker's first process waits for one line on its stdin before it runs the command: the
+# runner records the process group and token first, then sends the line. A runner killed in
+# between closes the pipe, the wait reads end-of-file, and nothing of the maker ever runs.
+_HANDSHAKE = 'read -r _ || exit 125; exec "$@" </dev/null'
+
+
 def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, log_path: str,
               should_stop: Callable[[], bool] | None = None,
-              on_start: Callable[[int], None] | None = None, token: str = "") -> MakerRun:
+              on_start: Callable[[int], None] | None = None, token: str = "",
+              argv: list[str] | None = None) -> MakerRun:
     """`token` marks every process of this attempt (a fresh random one when not given); a caller that
-    records it before the attempt can end an escaped process with end_tokened after a crash."""
+    records it before the attempt can end an escaped process with end_tokened after a crash.
+    `argv` runs the command another way than `/bin/sh -c command` (inside a sandbox)."""
     usage_file = env.get("LOOPGATE_USAGE_FILE", "")
     token = token or secrets.token_hex(16)
     env = {**env, TOKEN_VAR: token}  # a copy: the caller's env is left as it was
     start = time.monotonic()
+    gated = ["/bin/sh", "-c", _HANDSHAKE, "loopgate-maker", *(argv or ["/bin/sh", "-c", command])]
     try:
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(command, shell=True, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(gated, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.PIPE, start_new_session=True)
     except OSError as err:
         return MakerRun(None, 0.0, "", Usage(), started=False, error=f"cannot start the maker: {err}")
-    if on_start is not None:
-        on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
+    assert proc.stdin is not None
+    try:
+        if on_start is not None:
+            on_start(proc.pid)  # the process group id: lets a later run kill what a crashed run left
+    except BaseException:
+        proc.stdin.close()  # unanswered: the maker never runs
+        proc.wait()
+        raise
+    with contextlib.suppress(OSError):  # a maker that is already gone cannot take the line
+        proc.stdin.write(b"go\n")
+    with contextlib.suppress(OSError):
+        proc.stdin.close()
     watch = _UsageWatch(log_path, usage_file)
     try:
         stopped = _supervise(proc, start, limits, watch, should_stop)

@@ -1,0 +1,241 @@
+"""Containment: the maker runs inside an OS sandbox, not on the loop's word.
+
+On Linux the maker runs under bubblewrap (`bwrap`, the primitive Claude Code's and Codex's
+sandboxes build on): the whole filesystem read-only except the item's worktree, the git admin
+files that worktree needs and the attempt's runtime directory; a private /tmp; the user's home
+(and /home, /root, /run/user) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
+~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
+namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
+network either shared (`full`, an agent CLI must reach its model API) or absent (`none`).
+`network: allowlist` goes through Anthropic's sandbox-runtime (`srt`) when it is installed.
+
+Wherever no sandbox can run, `probe` says why: the run reports `"contained": false` with that
+reason, and `pr` mode refuses to start unless the spec opts out.
+
+The maker's environment is an allowlist in every case (`maker_env`): PATH, LANG, LC_*, TERM,
+TZ, the LOOPGATE_* variables of the attempt, a replaced HOME, and the variables the spec names.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+NETWORKS = ("full", "none", "allowlist")
+ALWAYS = ("PATH", "LANG", "TERM", "TZ")
+# Places a maker must not read even though the rest of the filesystem is visible.
+HIDDEN = ("/home", "/root", "/run/user", "/var/tmp")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SandboxError(Exception):
+    """The spec asks for containment this machine cannot give (a usage error: the run refuses)."""
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """The spec's `## Sandbox` section (every line optional)."""
+
+    contain: bool = True  # `- contain: no` runs the maker uncontained (for measuring and debugging)
+    network: str = "full"
+    allowed_hosts: tuple[str, ...] = ()
+    environment: tuple[str, ...] = ()  # variables passed to the maker by name
+    read_only: tuple[str, ...] = ()  # extra paths made visible (read-only) inside hidden places
+    allow_uncontained: bool = False  # `pr` mode may run without a sandbox
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> SandboxConfig:
+        section = spec.get("sandbox") or {}
+        if not isinstance(section, dict):
+            return cls()
+
+        def words(key: str) -> tuple[str, ...]:
+            value = section.get(key) or []
+            return tuple(str(v).strip("` ") for v in (value if isinstance(value, list) else [value]) if str(v).strip())
+
+        return cls(section.get("contain", True) is not False, str(section.get("network") or "full"),
+                   words("allowed_hosts"), words("environment"), words("read_only"),
+                   section.get("allow_uncontained", False) is True)
+
+
+@dataclass(frozen=True)
+class Containment:
+    """Whether this run's makers are contained, by what, and if not, why not."""
+
+    contained: bool
+    tool: str = ""  # "bwrap" | "srt" | ""
+    why: str = ""  # the reason when not contained
+    network: str = "full"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"contained": self.contained, "tool": self.tool, "why": self.why, "network": self.network}
+
+
+@functools.cache
+def _bwrap_works(bwrap: str, unshare_net: bool) -> str:
+    """"" when bwrap can create its namespaces here, else its own words (a container without
+    user namespaces, a kernel that forbids them)."""
+    argv = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--unshare-pid", "--die-with-parent",
+            *(["--unshare-net"] if unshare_net else []), "--", "true"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    return "" if done.returncode == 0 else (done.stderr.strip() or f"exit {done.returncode}")
+
+
+def probe(config: SandboxConfig) -> Containment:
+    """What containment this machine gives for `config`; SandboxError when the spec asks for what
+    cannot be had at all (`allowlist` without srt)."""
+    if config.network not in NETWORKS:
+        raise SandboxError(f"sandbox network '{config.network}' is not one of {', '.join(NETWORKS)}")
+    bad = [name for name in config.environment if not _NAME.fullmatch(name)]
+    if bad:
+        raise SandboxError(f"sandbox environment: '{bad[0]}' is not a variable name")
+    if config.network == "allowlist":
+        if shutil.which("srt") is None:
+            raise SandboxError("sandbox `network: allowlist` needs Anthropic's sandbox-runtime (`srt`, npm package "
+                               "@anthropic-ai/sandbox-runtime), which is not installed here: install it, or choose "
+                               "`network: full` or `network: none`")
+        if not config.allowed_hosts:
+            raise SandboxError("sandbox `network: allowlist` needs `- allowed hosts: ...` (e.g. api.anthropic.com)")
+        return Containment(True, "srt", network="allowlist")
+    if not config.contain:
+        return Containment(False, why="the spec's ## Sandbox says `contain: no`", network=config.network)
+    if not sys.platform.startswith("linux"):
+        return Containment(False, why=f"no sandbox on {sys.platform}: bubblewrap is Linux-only (on macOS, install "
+                                      "Anthropic's `srt` and use `network: allowlist`)", network=config.network)
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return Containment(False, why="bubblewrap (`bwrap`) is not installed (Debian/Ubuntu: apt-get install "
+                                      "bubblewrap)", network=config.network)
+    failed = _bwrap_works(bwrap, config.network == "none")
+    if failed:
+        return Containment(False, why=f"bwrap cannot create its namespaces here: {failed}", network=config.network)
+    return Containment(True, "bwrap", network=config.network)
+
+
+def maker_env(source: Mapping[str, str], named: tuple[str, ...], home: str, attempt: Mapping[str, str],
+              withheld: tuple[str, ...] = ()) -> dict[str, str]:
+    """The maker's environment: an allowlist, never the user's environment minus a denylist.
+
+    `named` are the variables the spec passes on (the model API key); `withheld` are never
+    passed, even when named (the loop's own GitHub token). The user's LOOPGATE_* variables are
+    dropped: the maker sees only the attempt's."""
+    env = {k: v for k, v in source.items()
+           if (k in ALWAYS or k.startswith("LC_") or k in named) and k not in withheld
+           and not k.startswith("LOOPGATE_")}
+    env["HOME"] = home
+    env.update(attempt)
+    return env
+
+
+@dataclass(frozen=True)
+class Mounts:
+    """What one attempt's sandbox makes writable and what it shows read-only."""
+
+    worktree: str  # the item's worktree: where the maker works
+    admin: str  # the worktree's git admin directory (<common>/worktrees/<name>): index, HEAD
+    runtime: str  # the attempt's directory: prompt, usage file, log, git objects the maker writes
+    home: str  # the maker's HOME
+    root: str  # the repository (read-only)
+    common: str  # the common git directory (read-only)
+    read_only: tuple[str, ...] = ()
+
+
+def _hidden_places(user_home: str) -> list[str]:
+    places = [p for p in (user_home, *HIDDEN) if p and os.path.isdir(p) and os.path.realpath(p) != "/"]
+    return list(dict.fromkeys(os.path.realpath(p) for p in places))
+
+
+def _under(path: str, folders: list[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
+
+
+def named_paths(command: str, hidden: list[str]) -> list[str]:
+    """What the maker command itself names and would not find inside the sandbox: files it gives
+    by absolute path under a hidden place or /tmp (`python3 /tmp/agent.py`), and the installation
+    its program runs from when that lies in a hidden place (a venv's python linking into
+    ~/.pyenv, an agent CLI under ~/.local or ~/.nvm). Shown read-only; nothing else of the home."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return []
+    private = [*hidden, "/tmp"]
+    out: list[str] = []
+    for index, word in enumerate(words):
+        path = shutil.which(word) if index == 0 and os.sep not in word else word
+        if not path or not os.path.isabs(path) or not os.path.exists(path):
+            continue
+        real = os.path.realpath(path)
+        if index == 0 and _under(real, hidden):
+            prefix = os.path.dirname(os.path.dirname(real))  # <prefix>/bin/program: its lib/ comes too
+            if prefix not in hidden and all(not _under(h, [prefix]) for h in hidden):
+                out.append(prefix)
+                continue
+        if _under(real, private) or _under(path, private):
+            out += [os.path.realpath(os.path.dirname(path)) if os.path.isdir(path) else real]
+    return out
+
+
+def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
+    """The bwrap command line for one attempt. Order matters: later mounts cover earlier ones,
+    so the hidden places are emptied first and what the maker needs is bound back over them."""
+    bwrap = shutil.which("bwrap") or "bwrap"
+    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    hidden = _hidden_places(user_home)
+    for place in hidden:
+        argv += ["--tmpfs", place]
+    # read-only views back into what was hidden: the repository, named paths, PATH entries
+    # (an agent CLI installed in ~/.local/bin), and the git admin directory
+    shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)]
+    shown += [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and _under(os.path.realpath(p), hidden)]
+    shown += named_paths(command, hidden)
+    for path in dict.fromkeys(os.path.realpath(p) for p in shown):
+        if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path in (mounts.root, mounts.common)):
+            argv += ["--ro-bind", path, path]
+    for path in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home):
+        real = os.path.realpath(path)
+        argv += ["--bind", real, real]
+    argv += ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"]
+    if network == "none":
+        argv.append("--unshare-net")
+    if os.geteuid() == 0:  # root keeps every capability in bwrap by default: it could remount what is read-only
+        argv += ["--cap-drop", "ALL"]
+    argv += ["--chdir", os.path.realpath(mounts.worktree), "--", "/bin/sh", "-c", command]
+    return argv
+
+
+def srt_argv(command: str, mounts: Mounts, config: SandboxConfig, user_home: str, settings_path: str) -> list[str]:
+    """The `srt` command line for `network: allowlist`: the same filesystem rules, written as its
+    settings file, and its proxy for the network. (srt is not installed where loopgate's tests
+    run: this path is exercised only where it is.)"""
+    hidden = _hidden_places(user_home)
+    settings = {
+        "network": {"allowedDomains": list(config.allowed_hosts), "deniedDomains": []},
+        "filesystem": {"denyRead": hidden,
+                       "allowRead": [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)],
+                       "allowWrite": [mounts.worktree, mounts.admin, mounts.runtime, mounts.home, "/tmp"],
+                       "denyWrite": []},
+    }
+    with open(settings_path, "w", encoding="utf-8") as handle:
+        json.dump(settings, handle, indent=2)
+    return [shutil.which("srt") or "srt", "--settings", settings_path, command]
+
+
+def git_env(runtime: str, common: str) -> dict[str, str]:
+    """Git inside the sandbox writes new objects to the attempt's own directory and reads the
+    repository's as alternates: the shared object store stays read-only (a maker could otherwise
+    rewrite an existing object the user's history points at)."""
+    objects = os.path.join(runtime, "objects")
+    os.makedirs(objects, exist_ok=True)
+    return {"GIT_OBJECT_DIRECTORY": objects, "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.path.join(common, "objects")}
