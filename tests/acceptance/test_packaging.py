@@ -80,7 +80,7 @@ def test_the_sdist_carries_the_tests_and_what_they_read(dist: Path) -> None:
     (sdist,) = dist.glob("loopgate_cli-*.tar.gz")
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    for needed in ("LICENSE", "CHANGELOG.md", "README.md", ".pre-commit-hooks.yaml",
+    for needed in ("LICENSE", "CHANGELOG.md", "README.md", ".pre-commit-hooks.yaml", "action.yml",
                    "tests/conftest.py", "tests/acceptance/test_packaging.py",
                    "examples/repo-maintenance/LOOP_SPEC.md", "docs/codes.md", "schemas/loop-spec.schema.json"):
         assert needed in names, needed
@@ -97,7 +97,7 @@ def test_twine_accepts_both_files(dist: Path) -> None:
 
 def test_every_install_line_names_the_distribution() -> None:
     """`pip install loopgate` would install the unrelated project: no doc may say it."""
-    for path in (ROOT / "README.md", ROOT / "CHANGELOG.md"):
+    for path in (ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "action.yml"):
         text = path.read_text("utf-8")
         for command in re.findall(r"pip install ([^\n`;&|]*)", text):
             wrong = [w for w in command.split() if re.fullmatch(r"(.*/)?loopgate([\[=<>~!].*)?", w)]

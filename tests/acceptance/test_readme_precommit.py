@@ -166,3 +166,32 @@ def test_a_frozen_rev_is_not_a_secret(tmp_path: Path, snippet: dict[str, object]
     done = run_hooks(repo, home)
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"^loopgate secrets\.+Passed$", done.stdout, flags=re.M), done.stdout
+
+
+def test_the_check_hook_runs_the_checklist_on_demand(tmp_path: Path, snippet: dict[str, object], release: Path,
+                                                     home: Path) -> None:
+    """`loopgate-check` (manual stage): the loop's whole checklist, one verdict, file:line findings."""
+    repo = project(tmp_path / "check", snippet, release)
+    shutil.copy(ROOT / "examples" / "repo-maintenance" / "quality-gate-checklist.md",
+                repo / ".loop" / "quality-gate-checklist.md")
+    config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text("utf-8"))
+    config["repos"][0]["hooks"].append({"id": "loopgate-check"})
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
+    git(repo, "add", "-A")
+    git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", "loop")
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pre_commit", "run", "loopgate-check", "--hook-stage", "manual",
+                               "--verbose"], cwd=repo, env=env, capture_output=True, text=True, check=False,
+                              timeout=600)
+
+    clean = check()
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert re.search(r"^loopgate check\.+Passed$", clean.stdout, flags=re.M), clean.stdout
+    (repo / "docs" / "guide.md").write_text("# Guide\n\nSee [setup](setup.md).\n", encoding="utf-8")
+    git(repo, "add", "-A")  # pre-commit stashes what is not staged
+    broken = check()
+    assert broken.returncode == 1, broken.stdout
+    assert re.search(r"^docs/guide.md:3:\d+: LG4\d\d ", broken.stdout, flags=re.M), broken.stdout
+    assert "LG803 required gate 'link check' failed" in broken.stdout

@@ -11,15 +11,17 @@ import difflib
 import json
 from functools import cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from loopgate import codes
 from loopgate.artifacts import values
 from loopgate.artifacts.extract import Extracted, JsonPath
+from loopgate.artifacts.quickcheck import certainly_valid
 from loopgate.findings import Finding
+
+if TYPE_CHECKING:  # jsonschema is imported only when an artifact is not certainly valid
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 Schema = dict[str, Any]
 
@@ -45,6 +47,8 @@ def validator(name: str) -> Draft202012Validator:
     # Validate against a copy with the local `$ref`s inlined: resolving them through jsonschema's
     # `referencing` machinery on every value was a third of verify's time over many loops. The
     # shipped schemas keep their `$defs` (that is what `loopgate schema` prints and editors read).
+    from jsonschema import Draft202012Validator, FormatChecker  # noqa: PLC0415
+
     root = load_schema(name)
     return Draft202012Validator(_inline_refs(root, root, 0), format_checker=FormatChecker())
 
@@ -286,6 +290,8 @@ class _Validator:
         self.add(code, here, message, extra_hint, at_key=False)
 
     def run(self) -> list[Finding]:
+        if certainly_valid(self.root, self.ex.data):  # the common case, without jsonschema
+            return self.out
         errors = sorted(validator(self.name).iter_errors(self.ex.data), key=lambda e: list(map(str, e.path)))
         for error in errors:
             self.error(error)

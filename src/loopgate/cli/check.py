@@ -18,7 +18,7 @@ import click
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
-from loopgate.cli.output import COLOR_HELP, emit, use_color
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
 from loopgate.config import ConfigError, find_pyproject, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
@@ -118,7 +118,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         argv = _with_timeout(spec, entry, argv)
         command = command_for(spec)
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
-        params = {k: v for k, v in ctx.params.items() if k not in ("output_format", "color")}
+        params = {k: v for k, v in ctx.params.items() if k not in ("output_format", "color", "reports")}
         spec_path = os.path.join(loop_dir, SPEC.filename)
         if "spec" in params and params["spec"] is None and _has_scope(spec_path):
             # the gate opens it from `root`, where it runs (the run loop's plan keeps "." and its own paths)
@@ -180,8 +180,9 @@ def _progress(planned: PlannedGate, result: GateResult) -> None:
               help="Output: text, json, github, sarif, junit or markdown (default: github under GitHub Actions, "
               "else text).")
 @click.option("--color/--no-color", default=None, help=COLOR_HELP)
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", callback=parse_reports, help=REPORT_HELP)
 def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
-          output_format: str | None, color: bool | None) -> None:
+          output_format: str | None, color: bool | None, reports: tuple[tuple[str, str], ...]) -> None:
     """Run the gates of quality-gate-checklist.md and give one verdict.
 
     Required gates decide: exit 0 when all pass, 1 when one fails or is skipped (it checked
@@ -209,4 +210,5 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     report = Report(outcome.findings, ok, results=outcome.results, color=use_color(color), command="check",
                     exit_code=outcome.exit_code(), advisory=advisory)
     emit(report, output_format or default_format())
+    write_reports(report, reports)
     sys.exit(report.code)

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from loopgate.cli.output import color_option, emit, use_color
+from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
@@ -120,12 +120,14 @@ def default_format() -> str:
 EXIT_CODES = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
 
 
-def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | None = None) -> int:
+def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | None = None,
+             reports: tuple[tuple[str, str], ...] = ()) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
     code = EXIT_CODES[result.status]
     report = Report(result.findings, code == 0, results=[result], color=use_color(color), command=f"gate {spec.name}",
                     exit_code=code)
     emit(report, output_format)
+    write_reports(report, reports)
     if result.status is GateStatus.ERROR:
         click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {result.reason}", err=True)
     return code
@@ -144,7 +146,8 @@ def _error_kind(result: GateResult) -> str:
 
 def command_for(spec: GateSpec) -> click.Command:
     """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
-    def callback(output_format: str | None, color: bool | None, **given: Any) -> None:
+    def callback(output_format: str | None, color: bool | None, reports: tuple[tuple[str, str], ...],
+                 **given: Any) -> None:
         try:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
@@ -158,13 +161,14 @@ def command_for(spec: GateSpec) -> click.Command:
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)
             sys.exit(2)
-        sys.exit(run_gate(spec, options, output_format or default_format(), color))
+        sys.exit(run_gate(spec, options, output_format or default_format(), color, reports))
 
     params = _params(spec.options)
     params.append(click.Option(["--format", "output_format"], type=click.Choice(FORMAT_NAMES), default=None,
                                help="Output: text, json, github, sarif, junit or markdown (default: github under "
                                "GitHub Actions, else text)."))
     params.append(color_option())
+    params.append(report_option())
     return click.Command(spec.name, callback=callback, params=params, help=click_help(spec.doc),
                          short_help=spec.summary)
 

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from loopgate import __version__
-from loopgate.cli.output import COLOR_HELP, emit, use_color
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.reporters import FORMAT_NAMES, Report
@@ -99,7 +99,9 @@ def cli() -> None:
               help="Output: text, json, github (annotations), sarif (code scanning), junit (CI test reports) or "
               "markdown (a job-summary table). auto (default) = github under GitHub Actions, else text.")
 @click.option("--color/--no-color", default=None, help=COLOR_HELP)
-def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | None, color: bool | None) -> None:
+@click.option("--report", "reports", multiple=True, metavar="FORMAT=FILE", callback=parse_reports, help=REPORT_HELP)
+def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | None, color: bool | None,
+           reports: tuple[tuple[str, str], ...]) -> None:
     """Validate loop artifacts against their schemas and against each other.
 
     PATHS are loop directories or artifact files. With none, the current directory (and its
@@ -135,14 +137,19 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
                     result.files_checked, use_color(color), strict=strict_on, command="verify",
                     exit_code=result.exit_code(strict_on))
     emit(report, fmt)
+    write_reports(report, reports)
     sys.exit(report.code)
 
 
 @cli.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option("--name", help="The loop's name, used in every title (default: from the directory name).")
-@click.option("--force", is_flag=True, help="Overwrite existing artifact files.")
-def init(directory: str, name: str | None, force: bool) -> None:
+@click.option("--force", is_flag=True, help="Overwrite existing artifact files (and the CI workflow).")
+@click.option("--ci", type=click.Choice(["github"]), default=None,
+              help="Also write a CI workflow: github = .github/workflows/loopgate.yml at the repository root "
+              "(verify and check on pull requests, the loop in shadow mode on the spec's trigger). For a loop "
+              "that already exists, only the workflow is written.")
+def init(directory: str, name: str | None, force: bool, ci: str | None) -> None:
     """Write a complete, commented artifact set to DIRECTORY (default: .).
 
     The set passes `loopgate verify` at once (its readiness items are left unticked: warnings
@@ -150,14 +157,25 @@ def init(directory: str, name: str | None, force: bool) -> None:
     and if any would be, nothing is written.
 
     \b
-    Example:
+    Examples:
       loopgate init loops/docs-links --name "Documentation Link Repair"
+      loopgate init .loop --ci github      the loop and its GitHub Actions workflow
     """
+    from loopgate.artifacts.kinds import KINDS  # noqa: PLC0415
+    from loopgate.ci_github import CiError, workflow_target, write_workflow  # noqa: PLC0415
     from loopgate.init_loop import InitError, InitSettings, default_name, run_init  # noqa: PLC0415
 
+    present = [k for k in KINDS if os.path.lexists(os.path.join(directory, k.filename))]
+    keep_loop = ci is not None and len(present) == len(KINDS) and not force  # an existing loop: add CI only
+    if ci is not None and not force and os.path.lexists(workflow_target(directory)[0]):
+        _fail(f"would overwrite {workflow_target(directory)[0]} (use --force to replace it)")
+    written: list[str] = []
     try:
-        written = run_init(InitSettings(directory, name or default_name(directory), force))
-    except InitError as err:
+        if not keep_loop:
+            written = run_init(InitSettings(directory, name or default_name(directory), force))
+        if ci is not None:
+            written.append(write_workflow(directory, force))
+    except (InitError, CiError) as err:
         _fail(str(err))
     for path in written:
         click.echo(f"wrote {path}")

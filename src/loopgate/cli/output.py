@@ -35,3 +35,49 @@ def color_option() -> click.Option:
 
 def emit(report: Report, output_format: str) -> None:
     click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False, color=report.color)
+
+
+def parse_reports(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    parsed: list[tuple[str, str]] = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or not path or fmt not in REPORTER_BY_NAME:
+            raise click.BadParameter(f"'{value}': write FORMAT=FILE, FORMAT one of {', '.join(REPORTER_BY_NAME)}",
+                                     ctx=ctx, param=param)
+        parsed.append((fmt, path))
+    return tuple(parsed)
+
+
+REPORT_HELP = ("Also write the report as FORMAT to FILE (repeatable), e.g. --report sarif=loopgate.sarif "
+               "--report markdown=summary.md: one run, several views, one verdict.")
+
+
+def report_option() -> click.Option:
+    return click.Option(["--report", "reports"], multiple=True, metavar="FORMAT=FILE", callback=parse_reports,
+                        help=REPORT_HELP)
+
+
+def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
+    """Each extra view written whole or not at all (a temp file renamed into place); a file that
+    cannot be written is an input error (exit 2) after the others are written."""
+    import dataclasses  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    plain = dataclasses.replace(report, color=False)
+    failed = []
+    for fmt, path in reports:
+        tmp = ""
+        try:
+            directory = os.path.dirname(os.path.abspath(path))
+            fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(REPORTER_BY_NAME[fmt]().render(plain))
+            os.replace(tmp, path)
+        except OSError as err:
+            failed.append(f"cannot write {path}: {err.strerror or err}")
+            if tmp and os.path.exists(tmp):
+                os.unlink(tmp)
+    for message in failed:
+        click.echo(f"loopgate: error: {message}", err=True)
+    if failed:
+        sys.exit(2)
