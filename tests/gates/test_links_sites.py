@@ -1,0 +1,224 @@
+"""Site profiles in the links gate: fixture sites written from each generator's documented behaviour
+(tests/fixtures/sites/), each with two planted breaks (a missing page, a stale anchor) that must be
+exactly what the gate reports, with no flags. MkDocs' own `mkdocs build --strict` is the oracle for
+its fixture (no mdBook binary installs from PyPI here: `pip download mdbook` finds none).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopgate.gates import links
+from loopgate.gates.base import GateContext, GateResult, GateStatus
+
+from .conftest import Cli
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "sites"
+
+
+def site(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copytree(FIXTURES / name, target)
+    return target
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def check(root: Path, *paths: str, **options: object) -> GateResult:
+    options.setdefault("offline", True)
+    options.setdefault("cache_ttl", 0)
+    return links.run(links.Options(paths=paths, **options), GateContext(cwd=str(root)))  # type: ignore[arg-type]
+
+
+def found(result: GateResult) -> list[str]:
+    return [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings]
+
+
+# -- mdBook -------------------------------------------------------------------------------------
+
+
+def test_mdbook_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "mdbook"))
+    assert found(result) == [
+        "src/start.md:6:33: LG441 gone.html: file not found: src/gone.md",
+        "src/start/install.md:9:38: LG442 ../reference.html#old-flags: anchor #old-flags not found in "
+        "src/reference.md; did you mean #flags?",
+    ]
+    assert result.summary.startswith("site: mdBook (from book.toml); 18 links in 6 files: 17 local checked; "
+                                     "not checked: 1 links out of the mdBook's src (published beside the book)")
+
+
+def test_mdbook_off_reads_the_same_book_as_plain_markdown(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "mdbook"), site="none")
+    assert not result.summary.startswith("site:")
+    missing = {f.message.split(":")[0] for f in result.findings if f.code == "LG441"}
+    # every .html link is a missing file to GitHub's reading: the false alarms the profile removes
+    assert {"start.html", "index.html", "gone.html", "../reference.html#old-flags", "install.html"} <= missing
+
+
+def test_mdbook_src_from_book_toml_and_missing_summary(tmp_path: Path) -> None:
+    root = write(tmp_path, {"book.toml": "[book]\nsrc = \"pages\"\n", "pages/SUMMARY.md": "- [A](a.md)\n",
+                            "pages/a.md": "# A\n\n[b](b.html#top) [c](c.html)\n", "pages/b.md": "# B\n"})
+    result = check(root)
+    assert found(result) == ["pages/a.md:3:21: LG441 c.html: file not found: pages/c.md"]
+    (root / "pages/SUMMARY.md").unlink()
+    result = check(root, site="mdbook")
+    assert result.status is GateStatus.ERROR
+    assert found(result) == [".:1:1: LG483 book.toml: an mdBook needs pages/SUMMARY.md, which is missing"]
+
+
+# -- MkDocs -------------------------------------------------------------------------------------
+
+
+MKDOCS_PLANTED = [
+    "docs/guide/install.md:6:33: LG441 ../gone.md: file not found: docs/gone.md",
+    "docs/guide/install.md:7:40: LG442 ../config.md#old-options: anchor #old-options not found in docs/config.md; "
+    "did you mean #options?",
+]
+
+
+def test_mkdocs_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None:
+    # directory URLs from the page's URL, { #id } and {#id .class}, a snippet's heading, !!python/name and !ENV tags
+    result = check(site(tmp_path, "mkdocs"))
+    assert found(result) == MKDOCS_PLANTED
+    assert result.summary.startswith("site: MkDocs (from mkdocs.yml); 12 links in 5 files: 12 local checked; ")
+
+
+def test_mkdocs_without_the_profile_sees_false_alarms(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "mkdocs"), site="none")
+    assert len(result.findings) > len(MKDOCS_PLANTED)
+    assert any("#shared-section" in f.message for f in result.findings)  # the snippet's anchor
+
+
+def _mkdocs() -> str | None:
+    found_here = Path(sys.executable).parent / "mkdocs"
+    return str(found_here) if found_here.exists() else shutil.which("mkdocs")
+
+
+def test_mkdocs_build_strict_reports_the_same_links(tmp_path: Path) -> None:
+    """The peer: MkDocs' own link validation on the same tree names the same (file, link) pairs."""
+    mkdocs = _mkdocs()
+    if mkdocs is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
+        pytest.skip("mkdocs is not installed")
+    root = site(tmp_path, "mkdocs")
+    done = subprocess.run([mkdocs, "build", "--strict", "-d", str(tmp_path / "built")], cwd=root,
+                          capture_output=True, text=True, timeout=60, check=False)
+    warned = {(f"docs/{m.group(1)}", m.group(2))
+              for m in re.finditer(r"WARNING\s+-\s+Doc file '([^']+)' contains a link '([^']+)'", done.stderr)}
+    assert done.returncode == 1, done.stderr
+    assert len(warned) == 2, done.stderr
+    gate = {(f.path, f.message.split(": ")[0]) for f in check(root).findings}
+    assert gate == warned
+
+
+def test_mkdocs_without_directory_urls_and_a_bad_config(tmp_path: Path) -> None:
+    root = write(tmp_path, {"mkdocs.yml": "site_name: x\nuse_directory_urls: no\ndocs_dir: pages\n",
+                            "pages/index.md": "# Home\n\n[a](a.html#part) [b](sub/) [c](gone.html)\n",
+                            "pages/a.md": "# A\n\n## Part\n\n[home](index.html)\n", "pages/sub/index.md": "# Sub\n"})
+    result = check(root)
+    assert found(result) == ["pages/index.md:3:32: LG441 gone.html: file not found: pages/gone.md"]
+    (root / "mkdocs.yml").write_text("site_name: [x\n")
+    result = check(root)
+    assert result.status is GateStatus.ERROR
+    assert result.findings[0].code == "LG483" and "not valid YAML (line 2, column 1)" in result.findings[0].message
+
+
+# -- Hugo, Jekyll, Docusaurus -------------------------------------------------------------------
+
+
+def test_hugo_fixture_planted_breaks_and_a_shortcode_unchecked(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "hugo"))
+    assert result.status is GateStatus.FAILED
+    assert found(result) == [
+        'content/_index.md:10:42: LG482 {{< param "glossaryURL" >}}: not checked: template code in the '
+        "destination: known only once the site is built",
+        "content/_index.md:12:33: LG441 /docs/gone/: file not found: content/docs/gone.md",
+        "content/_index.md:13:37: LG442 /docs/setup/#no-such-part: anchor #no-such-part not found in "
+        "content/docs/setup/index.md",
+    ]
+    # the relref and ref shortcodes with a literal path were checked (11 local), the param one listed
+    assert "12 links in 4 files: 11 local checked; 1 link only the built site can resolve (unchecked, LG482)" \
+        in result.summary
+
+
+def test_jekyll_liquid_links_and_permalinks(tmp_path: Path) -> None:
+    root = write(tmp_path, {"_config.yml": "title: x\n", "index.md": "# Home\n\n"
+                            "[a]({% link docs/a.md %}) [b]({{ '/docs/b' | relative_url }}#b) "
+                            "[p](/2024/01/01/post.html) [gone]({% link docs/gone.md %})\n",
+                            "docs/a.md": "# A\n", "docs/b.markdown": "# B\n"})
+    result = check(root)
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("LG482", "/2024/01/01/post.html"), ("LG441", "{% link docs/gone.md %}")]
+    assert result.summary.startswith("site: Jekyll (from _config.yml)")
+
+
+def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:
+    root = write(tmp_path, {"docusaurus.config.js": "module.exports = {};\n",
+                            "docs/intro.md": "# Intro\n\n[a](./setup#install) [b](setup.mdx) [c](/docs/custom-slug)\n",
+                            "docs/setup.mdx": "# Setup\n\n## Install\n"})
+    result = check(root, "docs")
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("LG482", "/docs/custom-slug")]
+
+
+# -- detection, --site, the generic options -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("files", "title"), [
+    ({"hugo.toml": "", "content/a.md": "# A\n"}, "Hugo (from hugo.toml)"),
+    ({"config.toml": "", "content/a.md": "# A\n"}, "Hugo (from config.toml)"),
+    ({"mkdocs.yml": "site_name: x\n", "_config.yml": "x: 1\n", "docs/a.md": "# A\n"}, "MkDocs (from mkdocs.yml)"),
+    ({"docusaurus.config.ts": "export default {};\n", "docs/a.md": "# A\n"}, "Docusaurus (from docusaurus.config.ts)"),
+])
+def test_detection_names_the_profile_and_its_file(tmp_path: Path, files: dict[str, str], title: str) -> None:
+    assert check(write(tmp_path, files)).summary.startswith(f"site: {title}; ")
+
+
+def test_config_toml_without_content_is_not_hugo_and_bad_site_names(tmp_path: Path) -> None:
+    root = write(tmp_path, {"config.toml": "", "a.md": "# A\n"})
+    assert not check(root).summary.startswith("site:")
+    result = check(root, site="sphinx")
+    assert result.status is GateStatus.ERROR and "--site sphinx: not one of auto, none" in result.findings[0].message
+    result = check(root, site="mkdocs")
+    assert result.status is GateStatus.ERROR and result.findings[0].code == "LG483"
+
+
+def test_generic_options_named_after_lychee(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "README.md": "# R\n\n[a](docs/guide) [b](docs/sub/) [c](https://docs.example.com/guide#setup) "
+                     "[d](/guide) [e](https://old.example.com/x/guide) [f](docs/empty/)\n",
+        "docs/guide.md": "# Guide\n\n## Setup\n", "docs/sub/index.html": "<h1 id=x>x</h1>\n",
+        "docs/empty/other.txt": "x\n"})
+    result = check(root, "README.md", fallback_extensions=("md,html",), index_files=("index.html", "README.md"),
+                   root_dir="docs", base_url="https://docs.example.com/",
+                   remap=(r"https://old\.example\.com/x/(.*) docs/$1",))
+    assert found(result) == ["README.md:3:127: LG441 docs/empty/: file not found: docs/empty/index.html"]
+    bad = check(root, remap=("(unclosed x",), root_dir="nowhere", base_url="ftp://x")
+    assert bad.status is GateStatus.ERROR
+    assert [f.message.split(":")[0] for f in bad.findings] == [
+        "--remap '(unclosed x'", "--root-dir nowhere", "--base-url ftp"]
+
+
+def test_site_and_generic_options_from_pyproject_and_the_cli(tmp_path: Path, cli: Cli) -> None:
+    root = site(tmp_path, "mkdocs")
+    (root / "pyproject.toml").write_text("[tool.loopgate.gates.links]\nsite = \"none\"\n"
+                                         "fallback-extensions = [\"md\"]\n")
+    done = cli("links", "--offline", "--cache-ttl", "0", cwd=root)
+    assert done.returncode == 1 and "site:" not in done.stdout
+    done = cli("links", "--offline", "--cache-ttl", "0", "--site", "auto", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("failed  links") and "site: MkDocs (from mkdocs.yml)" in done.stdout
+    assert done.stdout.count(" LG44") == 2
