@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.gates import links
+from loopgate.gates._sites import slugs
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 
 from .conftest import Cli
@@ -56,7 +57,7 @@ def test_mdbook_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None
         "src/start/install.md:9:38: LG442 ../reference.html#old-flags: anchor #old-flags not found in "
         "src/reference.md; did you mean #flags?",
     ]
-    assert result.summary.startswith("site: mdBook (from book.toml); 18 links in 6 files: 17 local checked; "
+    assert result.summary.startswith("site: mdBook (from book.toml); 19 links in 6 files: 18 local checked; "
                                      "not checked: 1 links out of the mdBook's src (published beside the book)")
 
 
@@ -66,6 +67,11 @@ def test_mdbook_off_reads_the_same_book_as_plain_markdown(tmp_path: Path) -> Non
     missing = {f.message.split(":")[0] for f in result.findings if f.code == "LG441"}
     # every .html link is a missing file to GitHub's reading: the false alarms the profile removes
     assert {"start.html", "index.html", "gone.html", "../reference.html#old-flags", "install.html"} <= missing
+
+
+def test_mdbook_heading_ids_where_they_differ_from_github(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "mdbook"), site="none")
+    assert any("#Über-uns" in f.message for f in result.findings)  # GitHub lowercases it: über-uns
 
 
 def test_mdbook_src_from_book_toml_and_missing_summary(tmp_path: Path) -> None:
@@ -83,8 +89,8 @@ def test_mdbook_src_from_book_toml_and_missing_summary(tmp_path: Path) -> None:
 
 
 MKDOCS_PLANTED = [
-    "docs/guide/install.md:6:33: LG441 ../gone.md: file not found: docs/gone.md",
-    "docs/guide/install.md:7:40: LG442 ../config.md#old-options: anchor #old-options not found in docs/config.md; "
+    "docs/guide/install.md:7:33: LG441 ../gone.md: file not found: docs/gone.md",
+    "docs/guide/install.md:8:40: LG442 ../config.md#old-options: anchor #old-options not found in docs/config.md; "
     "did you mean #options?",
 ]
 
@@ -93,13 +99,14 @@ def test_mkdocs_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None
     # directory URLs from the page's URL, { #id } and {#id .class}, a snippet's heading, !!python/name and !ENV tags
     result = check(site(tmp_path, "mkdocs"))
     assert found(result) == MKDOCS_PLANTED
-    assert result.summary.startswith("site: MkDocs (from mkdocs.yml); 12 links in 5 files: 12 local checked; ")
+    assert result.summary.startswith("site: MkDocs (from mkdocs.yml); 14 links in 5 files: 14 local checked; ")
 
 
 def test_mkdocs_without_the_profile_sees_false_alarms(tmp_path: Path) -> None:
     result = check(site(tmp_path, "mkdocs"), site="none")
     assert len(result.findings) > len(MKDOCS_PLANTED)
     assert any("#shared-section" in f.message for f in result.findings)  # the snippet's anchor
+    assert any("#c-python" in f.message for f in result.findings)  # GitHub's slug is c--python
 
 
 def _mkdocs() -> str | None:
@@ -222,3 +229,27 @@ def test_site_and_generic_options_from_pyproject_and_the_cli(tmp_path: Path, cli
     assert done.returncode == 1, done.stdout + done.stderr
     assert done.stdout.startswith("failed  links") and "site: MkDocs (from mkdocs.yml)" in done.stdout
     assert done.stdout.count(" LG44") == 2
+
+
+# -- the generators' slugs ----------------------------------------------------------------------
+
+# From mdBook's own tests (src/utils/mod.rs: it_generates_anchors, it_normalizes_ids).
+MDBOOK_IDS = [("Method-call expressions", "method-call-expressions"), ("Über", "Über"),
+              ("中文標題 CJK title", "中文標題-cjk-title"), ("--passes: add more rustdoc passes",
+                                                         "--passes-add-more-rustdoc-passes"),
+              ("Method-call 🐙 expressions \U0001f47c", "method-call--expressions-"), ("_-_12345", "_-_12345")]
+
+
+@pytest.mark.parametrize(("text", "wanted"), MDBOOK_IDS)
+def test_mdbook_ids_from_mdbooks_own_table(text: str, wanted: str) -> None:
+    assert slugs.mdbook_id(text) == wanted
+
+
+def test_mkdocs_ids_equal_python_markdowns_toc() -> None:
+    """The oracle is Python-Markdown itself (installed with MkDocs): the ids its toc puts in the HTML."""
+    markdown = pytest.importorskip("markdown") if os.environ.get("CI") != "true" else __import__("markdown")
+    source = ("# C++ & Python\n\n## Usage\n\n## Usage\n\n## Usage_1\n\n## žlutý kůň\n\n## `__init__` method\n\n"
+              "## Options {#usage_2}\n\n## Usage\n\n## ¡¿?!\n\n## a  --  b\n")
+    html = markdown.markdown(source, extensions=["toc", "attr_list"])
+    theirs = [i for i in re.findall(r'<h\d id="([^"]*)"', html) if i != "usage_2"]
+    assert slugs.mkdocs_anchors(slugs.headings(source)) == theirs

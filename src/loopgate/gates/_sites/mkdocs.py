@@ -10,7 +10,8 @@ root. A link out of `docs_dir` is not part of the site: counted, not checked.
 
 Anchors: `attr_list` ids (`## Title { #id }`, `{#id .class}`) are anchors like any `{#id}`, and a
 `pymdownx.snippets` include (`--8<-- "file"`, a line of its own, or a block of file names between
-two `--8<--` lines) brings the included file's anchors into the page.
+two `--8<--` lines) brings the included file's anchors into the page, and the page has MkDocs' own
+heading ids (`slugs.py`) beside GitHub's.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from loopgate.gates import _mdlinks
 from loopgate.gates._linklocal import Boundary, under
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import Opaque, flag, text_value
+from loopgate.gates._sites.slugs import headings, mkdocs_anchors
 
 # A snippet line: `--8<-- "file"` (a leading `;` escapes it: not an include).
 _SNIPPET = re.compile(r"^[ \t]*(?<!;)--8<--[ \t]+([\"'])(.+?)\1[ \t]*$", re.M)
@@ -54,7 +56,10 @@ class MkDocs(Site):
         top = os.path.normpath(os.path.join(home, text_value(settings.get("docs_dir"), "docs")))
         super().__init__(boundary, options, config, top)
         self.directory_urls = flag(settings.get("use_directory_urls"), True)
-        snippets = _extensions(settings).get("pymdownx.snippets")
+        extensions = _extensions(settings)
+        # toc's own slugify unless another is configured (`!!python/name:pymdownx.slugs.uslugify`: not ours to run)
+        self.toc_slugs = "slugify" not in extensions.get("toc", {})
+        snippets = extensions.get("pymdownx.snippets")
         self.snippets: tuple[str, ...] = ()
         if snippets is not None:
             bases = snippets.get("base_path", ["."])
@@ -98,28 +103,33 @@ class MkDocs(Site):
         return CHECK
 
     def extra_anchors(self, full: str) -> list[str]:
-        if not self.snippets or not under(full, self.top):
-            return []
-        return self._included(full, _SNIPPET_DEPTH, set())
-
-    def _included(self, full: str, depth: int, seen: set[str]) -> list[str]:
-        try:
-            with open(full, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError):
-            return []
-        if "--8<--" not in text:
+        """The snippets' anchors, and MkDocs' own heading ids (toc's slugify) for the page and its snippets."""
+        if not under(full, self.top):
             return []
         anchors: list[str] = []
+        texts = [read_text(full)]
+        if self.snippets:
+            for included in self._included(texts[0], _SNIPPET_DEPTH, set()):
+                anchors += _mdlinks.parse_file(included).anchors
+                texts.append(read_text(included))
+        if self.toc_slugs:
+            anchors += mkdocs_anchors([h for text in texts for h in headings(text)])
+        return anchors
+
+    def _included(self, text: str, depth: int, seen: set[str]) -> list[str]:
+        """The files the snippet lines of `text` include, nested ones too, each once."""
+        if "--8<--" not in text:
+            return []
+        files: list[str] = []
         for name in _snippet_names(text):
             included = self._snippet_file(name)
             if included is None or included in seen:
                 continue
             seen.add(included)
-            anchors += _mdlinks.parse_file(included).anchors
+            files.append(included)
             if depth > 1:
-                anchors += self._included(included, depth - 1, seen)
-        return anchors
+                files += self._included(read_text(included), depth - 1, seen)
+        return files
 
     def _snippet_file(self, name: str) -> str | None:
         if re.match(r"https?://", name):
@@ -130,6 +140,14 @@ class MkDocs(Site):
             if os.path.isfile(found) and self.boundary.really_inside(found, self.boundary.root_of(found)):
                 return found
         return None
+
+
+def read_text(full: str) -> str:
+    try:
+        with open(full, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""  # the links scan reports a page it cannot read; a snippet it cannot read adds nothing
 
 
 def _snippet_names(text: str) -> list[str]:
