@@ -253,3 +253,13 @@ def test_mkdocs_ids_equal_python_markdowns_toc() -> None:
     html = markdown.markdown(source, extensions=["toc", "attr_list"])
     theirs = [i for i in re.findall(r'<h\d id="([^"]*)"', html) if i != "usage_2"]
     assert slugs.mkdocs_anchors(slugs.headings(source)) == theirs
+
+
+def test_snippets_and_tags_that_lead_out_are_not_followed(tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside", {"secret.md": "# Outside heading\n"})
+    root = write(tmp_path / "repo", {
+        "mkdocs.yml": f"site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: ['{outside}', ..]\n"
+                      "extra:\n  x: !!python/object/apply:os.system ['echo pwned']\n",
+        "docs/index.md": "# Home\n\n--8<-- \"secret.md\"\n\n--8<-- \"../outside/secret.md\"\n\n[x](#outside-heading)\n"})
+    result = check(root)
+    assert [f.code for f in result.findings] == ["LG442"]

@@ -137,7 +137,9 @@ class MkDocs(Site):
         name = _PART.sub("", name)
         for base in self.snippets:
             found = os.path.normpath(os.path.join(base, name))
-            if os.path.isfile(found) and self.boundary.really_inside(found, self.boundary.root_of(found)):
+            # Only files of the repository: a `base_path: /etc` snippet is not looked at (as links out are not).
+            main = self.boundary.main
+            if under(found, main) and os.path.isfile(found) and self.boundary.really_inside(found, main):
                 return found
         return None
 
