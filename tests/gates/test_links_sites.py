@@ -258,8 +258,10 @@ def test_mkdocs_ids_equal_python_markdowns_toc() -> None:
 def test_snippets_and_tags_that_lead_out_are_not_followed(tmp_path: Path) -> None:
     outside = write(tmp_path / "outside", {"secret.md": "# Outside heading\n"})
     root = write(tmp_path / "repo", {
-        "mkdocs.yml": f"site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: ['{outside}', ..]\n"
+        "mkdocs.yml": "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n"
+                      f"      base_path: ['{outside}', ..]\n"
                       "extra:\n  x: !!python/object/apply:os.system ['echo pwned']\n",
-        "docs/index.md": "# Home\n\n--8<-- \"secret.md\"\n\n--8<-- \"../outside/secret.md\"\n\n[x](#outside-heading)\n"})
+        "docs/index.md": "# Home\n\n--8<-- \"secret.md\"\n\n--8<-- \"outside/secret.md\"\n\n"
+                         "[x](#outside-heading)\n"})
     result = check(root)
     assert [f.code for f in result.findings] == ["LG442"]
