@@ -164,6 +164,16 @@ def test_hugo_fixture_planted_breaks_and_a_shortcode_unchecked(tmp_path: Path) -
         in result.summary
 
 
+def test_jekyll_fixture_permalinks_posts_and_liquid(tmp_path: Path) -> None:
+    result = check(site(tmp_path, "jekyll"))
+    assert found(result) == [
+        "index.md:9:12: LG482 /feed.xml: not checked: a site route that is no file: known only once the site is built",
+        "index.md:11:33: LG441 {% link docs/gone.md %}: file not found: docs/gone.md",
+        "index.md:12:41: LG442 /about/#team-members: anchor #team-members not found in about.md",
+    ]
+    assert result.summary.startswith("site: Jekyll (from _config.yml); 11 links in 4 files: 10 local checked; ")
+
+
 def test_jekyll_liquid_links_and_permalinks(tmp_path: Path) -> None:
     root = write(tmp_path, {"_config.yml": "title: x\n", "index.md": "# Home\n\n"
                             "[a]({% link docs/a.md %}) [b]({{ '/docs/b' | relative_url }}#b) "
@@ -177,10 +187,15 @@ def test_jekyll_liquid_links_and_permalinks(tmp_path: Path) -> None:
 
 def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:
     root = write(tmp_path, {"docusaurus.config.js": "module.exports = {};\n",
-                            "docs/intro.md": "# Intro\n\n[a](./setup#install) [b](setup.mdx) [c](/docs/custom-slug)\n",
-                            "docs/setup.mdx": "# Setup\n\n## Install\n"})
+                            "docs/intro.md": "# Intro\n\n[a](./setup#install) [b](setup.mdx) [c](/docs/custom-slug)\n"
+                                             "[d](/docs/guides/first#part) [e](/docs/nowhere) "
+                                             "[f](/docs/guides/named#gone)\n",
+                            "docs/setup.mdx": "---\nslug: /custom-slug\n---\n# Setup\n\n## Install\n",
+                            "docs/02-guides/01-first.md": "# First\n\n## Part\n",
+                            "docs/02-guides/other.md": "---\nid: named\n---\n# Named\n"})
     result = check(root, "docs")
-    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("LG482", "/docs/custom-slug")]
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("LG482", "/docs/nowhere"), ("LG442", "/docs/guides/named#gone")]
 
 
 # -- detection, --site, the generic options -----------------------------------------------------

@@ -97,6 +97,9 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
             contents = text_value(read_yaml(config, label).get("contentDir"), "content")
         return Hugo(boundary, options, label, os.path.normpath(os.path.join(home, contents)))
     if name == "jekyll":
-        source = text_value(read_yaml(config, label).get("source"), ".")
-        return Jekyll(boundary, options, label, os.path.normpath(os.path.join(home, source)))
+        settings = read_yaml(config, label)
+        jekyll = Jekyll(boundary, options, label,
+                        os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
+        jekyll.pretty = settings.get("permalink") == "pretty"
+        return jekyll
     return Docusaurus(boundary, options, label, os.path.join(home, "docs"))
