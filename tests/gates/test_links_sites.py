@@ -211,6 +211,16 @@ def test_detection_names_the_profile_and_its_file(tmp_path: Path, files: dict[st
     assert check(write(tmp_path, files)).summary.startswith(f"site: {title}; ")
 
 
+def test_a_site_in_a_subdirectory_is_found_from_the_path_given(tmp_path: Path) -> None:
+    root = write(tmp_path, {"README.md": "# R\n", "website/docusaurus.config.js": "module.exports = {};\n",
+                            "website/docs/a.md": "# A\n\n[b](b#part) [gone](/docs/gone)\n",
+                            "website/docs/b.md": "## Part\n"})
+    result = check(root, "website/docs")
+    assert result.summary.startswith("site: Docusaurus (from website/docusaurus.config.js); ")
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("LG482", "/docs/gone")]
+    assert not check(root, "README.md").summary.startswith("site:")
+
+
 def test_config_toml_without_content_is_not_hugo_and_bad_site_names(tmp_path: Path) -> None:
     root = write(tmp_path, {"config.toml": "", "a.md": "# A\n"})
     assert not check(root).summary.startswith("site:")

@@ -207,7 +207,7 @@ def run(options: Options, context: GateContext) -> GateResult:
     boundary = Boundary(root(context.cwd))
     cwd = os.path.abspath(context.cwd)
     try:
-        site = _sites.load(options.site, list(dict.fromkeys([cwd, boundary.main])), boundary, plan.generic,
+        site = _sites.load(options.site, _sites.folders(cwd, boundary.main, options.paths), boundary, plan.generic,
                            lambda full: os.path.relpath(full, cwd).replace(os.sep, "/"))
     except _sites.ConfigError as err:
         return _error([SITE_CONFIG.at(".", 1, 1, str(err))], timer)

@@ -1,9 +1,10 @@
 """Site profiles for the links gate: check links the way a documentation generator publishes them.
 
-`detect` finds the generator from its own config file (in the working directory, else at the
-repository root): mdBook (`book.toml` with its `src/SUMMARY.md`), MkDocs (`mkdocs.yml`),
-Docusaurus (`docusaurus.config.js|ts|mjs`), Hugo (`hugo.toml|yaml|json`, or `config.toml|yaml`
-beside a `content/` folder) and Jekyll (`_config.yml`). `load` builds the profile (one module
+`detect` finds the generator from its own config file (in a directory given to check or one of
+its parents below the working directory, else in the working directory, else at the repository
+root): mdBook (`book.toml` with its `src/SUMMARY.md`), MkDocs (`mkdocs.yml`), Docusaurus
+(`docusaurus.config.js|ts|mjs`), Hugo (`hugo.toml|yaml|json`, or `config.toml|yaml` beside a
+`content/` folder) and Jekyll (`_config.yml`). `load` builds the profile (one module
 per generator), or the plain one for `--site none`.
 """
 
@@ -19,7 +20,8 @@ from loopgate.gates._sites.mdbook import MdBook
 from loopgate.gates._sites.mkdocs import MkDocs
 from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll
 
-__all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "detect", "generic", "load"]
+__all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "detect", "folders", "generic",
+           "load"]
 
 NAMES = ("auto", "none", "mdbook", "mkdocs", "hugo", "jekyll", "docusaurus")
 
@@ -53,6 +55,20 @@ def _jekyll(folder: str) -> str:
 # In this order: a repository with mkdocs.yml and a stray _config.yml (GitHub Pages) is MkDocs.
 _FINDERS: dict[str, Callable[[str], str]] = {"mdbook": _mdbook, "mkdocs": _mkdocs, "docusaurus": _docusaurus,
                                              "hugo": _hugo, "jekyll": _jekyll}
+
+
+def folders(cwd: str, main: str, paths: tuple[str, ...]) -> list[str]:
+    """Where to look for a config, nearest first: each directory given to check and its parents up
+    to the working directory (`loopgate gate links website/` finds website/docusaurus.config.js),
+    then the working directory, then the repository root."""
+    found: list[str] = []
+    for path in paths:
+        folder = os.path.normpath(os.path.join(cwd, path))
+        folder = folder if os.path.isdir(folder) else os.path.dirname(folder)
+        while folder != cwd and folder.startswith(cwd + os.sep):
+            found.append(folder)
+            folder = os.path.dirname(folder)
+    return list(dict.fromkeys([*found, cwd, main]))
 
 
 def detect(folders: list[str], only: str = "") -> tuple[str, str]:
