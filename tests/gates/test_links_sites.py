@@ -60,7 +60,7 @@ def test_mdbook_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None
         "src/reference.md; did you mean #flags?",
     ]
     assert result.summary.startswith("site: mdBook (from book.toml); 19 links in 6 files: 18 local checked; "
-                                     "not checked: 1 links out of the mdBook's src (published beside the book)")
+                                     "not checked: 1 outside the mdBook's src (published beside the book)")
 
 
 def test_mdbook_off_reads_the_same_book_as_plain_markdown(tmp_path: Path) -> None:

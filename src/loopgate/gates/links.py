@@ -37,6 +37,13 @@ A refused connection, a name that does not resolve and a timeout are broken link
 every external request failed because a name did not resolve or the network was unreachable,
 the machine is offline, not the links: the gate reports an environment error (exit 2).
 
+Documentation sites: the generator is found from its own config (`book.toml`, `mkdocs.yml`, `hugo.toml`,
+`_config.yml`, `docusaurus.config.js`) and links in its pages are resolved as the built site resolves
+them (`x.html` is `x.md`, `page/` is `page.md`, `/a/b/` is `content/a/b.md`, permalinks), anchors
+still checked; what only the build can resolve (template code, unknown routes) is listed as LG482,
+a warning. `--site none` turns it off; `--remap`, `--fallback-extensions`, `--index-files`,
+`--root-dir` and `--base-url` work as lychee's do (gates/_sites/).
+
 Not checked, and counted in the summary: other schemes (`mailto:`, `ftp:`, ...), anchors in
 files that are not markdown (`src/app.py#L10`) and in external pages, links matching
 `--ignore REGEX` or a line of the ignore file (`.loopgate-links-ignore`, one regex a line),

@@ -44,5 +44,5 @@ class MdBook(Site):
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
         if path and not under(self(source, path), self.top):
-            return Route("beside", "links out of the mdBook's src (published beside the book)")
+            return Route("beside", "outside the mdBook's src (published beside the book)")
         return CHECK

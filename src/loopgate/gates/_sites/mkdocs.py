@@ -99,7 +99,7 @@ class MkDocs(Site):
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
         if path and not under(self(source, path), self.top):
-            return Route("beside", "links out of MkDocs' docs_dir (not part of the site)")
+            return Route("beside", "outside MkDocs' docs_dir (not part of the site)")
         return CHECK
 
     def extra_anchors(self, full: str) -> list[str]:
