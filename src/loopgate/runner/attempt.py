@@ -154,7 +154,7 @@ class Attempt:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
-        if warning:
+        if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
             ctx.warn(warning)
         entry: dict[str, Any] = {"attempt": self.number, "maker": {"exit_code": made.exit_code,
                                                                    "stopped": made.stopped,
@@ -178,7 +178,8 @@ class Attempt:
         if failure is None or (failure.kind == "permission" and empty_diff is not True):
             return
         entry["environment"] = {"kind": failure.kind, "detail": failure.detail, "fix": failure.fix}
-        raise EnvironmentStop(str(failure), failure.fix)
+        raise EnvironmentStop(f"{failure}; the items resume when the run is started again", failure.fix,
+                              failure.detail)
 
     def _judge(self, entry: dict[str, Any], made: MakerRun, before: dict[str, str],
                plan: list[PlannedGate]) -> dict[str, Any]:
