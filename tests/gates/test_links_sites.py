@@ -240,6 +240,10 @@ def test_generic_options_named_after_lychee(tmp_path: Path) -> None:
                    root_dir="docs", base_url="https://docs.example.com/",
                    remap=(r"https://old\.example\.com/x/(.*) docs/$1",))
     assert found(result) == ["README.md:3:127: LG441 docs/empty/: file not found: docs/empty/index.html"]
+    # a wrong remap is a broken link, named by the link as written and the path it was remapped to
+    wrong = check(root, "README.md", fallback_extensions=("md",), ignore=("docs/(sub|empty)", "^/guide", "^https://docs"),
+                  remap=(r"https://old\.example\.com/x/(.*) docs/nope/$1",))
+    assert found(wrong) == ["README.md:3:90: LG441 https://old.example.com/x/guide: file not found: docs/nope/guide"]
     bad = check(root, remap=("(unclosed x",), root_dir="nowhere", base_url="ftp://x")
     assert bad.status is GateStatus.ERROR
     assert [f.message.split(":")[0] for f in bad.findings] == [

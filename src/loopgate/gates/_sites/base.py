@@ -90,6 +90,7 @@ class Site:
         self.options = options
         self.config = config  # the file the profile was read from, as shown ("" for none)
         self.top = top  # the site's source directory, absolute ("" for none)
+        self._resolved: dict[tuple[str, str], str] = {}
 
     # -- the link as written -> the link the site checks
     def rewrite(self, target: str) -> str:
@@ -115,6 +116,14 @@ class Site:
 
     # -- the resolver
     def __call__(self, source: str, path: str) -> str:
+        # Asked twice a link (`route`, then the check) and once per repeat of a link: answered once.
+        key = (source, path)
+        found = self._resolved.get(key)
+        if found is None:
+            found = self._resolved[key] = self._resolve(source, path)
+        return found
+
+    def _resolve(self, source: str, path: str) -> str:
         decoded = unquote(path) if "%" in path else path
         inside = bool(self.top) and under(source, self.top)
         found = self.in_site(source, decoded) if inside else self.plain(source, decoded)
