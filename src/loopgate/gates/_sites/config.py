@@ -9,18 +9,13 @@ MkDocs reads YAML 1.1 (`use_directory_urls: no` is false there), so `flag` reads
 
 from __future__ import annotations
 
+import functools
 import sys
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from loopgate.gates._schema.yaml12 import YamlLoader
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover  (Python 3.10)
-    import tomli as tomllib
+# YAML and TOML are imported when a config is read, not with the gate: most runs have no site, and
+# the links gate's cold start is measured (bench/README.md).
 
 # A site's config is a few KiB; one far bigger is not one, and is not read into memory.
 MAX_BYTES = 4 * 1024 * 1024
@@ -37,16 +32,28 @@ class Opaque:
     tag: str
 
 
-class _SiteLoader(YamlLoader):
-    pass
+def _opaque(loader: Any, suffix: str, node: Any) -> Opaque:
+    return Opaque(str(node.tag))
 
 
-def _opaque(loader: _SiteLoader, suffix: str, node: yaml.Node) -> Opaque:
-    return Opaque(node.tag)
+@functools.lru_cache(maxsize=1)
+def site_loader() -> Any:
+    """The project's safe YAML loader, with every tag it does not know read as `Opaque`."""
+    from loopgate.gates._schema.yaml12 import YamlLoader  # noqa: PLC0415  (see above)
+
+    class SiteLoader(YamlLoader):
+        pass
+
+    # The empty prefix matches every tag no constructor claims exactly: the safe ones stay safe.
+    SiteLoader.add_multi_constructor("", _opaque)
+    return SiteLoader
 
 
-# The empty prefix matches every tag no constructor claims exactly: the safe ones stay safe.
-_SiteLoader.add_multi_constructor("", _opaque)
+def load_yaml(text: str) -> Any:
+    """Raises ConfigError-ready exceptions: yaml.YAMLError, RecursionError."""
+    import yaml  # noqa: PLC0415  (see above)
+
+    return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
 
 
 def _text(path: str, shown: str) -> str:
@@ -65,9 +72,11 @@ def _text(path: str, shown: str) -> str:
 
 def read_yaml(path: str, shown: str) -> dict[str, Any]:
     """The top mapping of a YAML config ({} for an empty file)."""
+    import yaml  # noqa: PLC0415  (see above)
+
     text = _text(path, shown)
     try:
-        data = yaml.load(text, Loader=_SiteLoader)  # a safe loader: unknown tags are Opaque
+        data = load_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -83,6 +92,11 @@ def read_yaml(path: str, shown: str) -> dict[str, Any]:
 
 
 def read_toml(path: str, shown: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415  (see above)
+    else:  # pragma: no cover  (Python 3.10)
+        import tomli as tomllib  # noqa: PLC0415
+
     text = _text(path, shown)
     try:
         return tomllib.loads(text)

@@ -17,9 +17,7 @@ import os
 import re
 from typing import Any
 
-import yaml
-
-from loopgate.gates._sites.config import _SiteLoader
+from loopgate.gates._sites.config import load_yaml
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _POST = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)$")
@@ -38,8 +36,10 @@ def front_matter(path: str) -> dict[str, Any]:
     match = _FRONT.match(head.removeprefix("\ufeff"))
     if match is None:
         return {}
+    import yaml  # noqa: PLC0415  (imported only when a Jekyll or Docusaurus site has site-absolute links)
+
     try:
-        data = yaml.load(match.group(1), Loader=_SiteLoader)  # the safe loader: unknown tags are opaque
+        data = load_yaml(match.group(1))
     except (yaml.YAMLError, RecursionError):
         return {}  # the generator would stop on it; for links, the page keeps its default URL
     return data if isinstance(data, dict) else {}
