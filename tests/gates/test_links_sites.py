@@ -159,8 +159,8 @@ def test_hugo_fixture_planted_breaks_and_a_shortcode_unchecked(tmp_path: Path) -
         "content/_index.md:13:37: LG442 /docs/setup/#no-such-part: anchor #no-such-part not found in "
         "content/docs/setup/index.md",
     ]
-    # the relref and ref shortcodes with a literal path were checked (11 local), the param one listed
-    assert "12 links in 4 files: 11 local checked; 1 link only the built site can resolve (unchecked, LG482)" \
+    # the relref and ref shortcodes with a literal path were checked (12 local), the param one listed
+    assert "13 links in 4 files: 12 local checked; 1 link only the built site can resolve (unchecked, LG482)" \
         in result.summary
 
 

@@ -40,12 +40,18 @@ class Hugo(Site):
         if decoded.startswith("/"):
             return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))))
         written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-        if os.path.exists(written):
+        if os.path.isfile(written):
             return written
-        from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
-        if decoded.endswith(".md") and os.path.isfile(from_top):
-            return from_top
-        return written if decoded.endswith(".md") else self._page(written)
+        if decoded.endswith(".md"):
+            from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
+            return from_top if os.path.isfile(from_top) else written
+        # A URL, read from the page's URL: `a/b.md` is at `a/b/`, a bundle `a/b/index.md` or a section
+        # `a/_index.md` at its folder.
+        stem = os.path.splitext(os.path.basename(source))[0]
+        folder = os.path.dirname(source)
+        if stem not in ("index", "_index"):
+            folder = os.path.join(folder, stem)
+        return self._page(os.path.normpath(os.path.join(folder, decoded)))
 
     def _page(self, found: str) -> str:
         if os.path.isfile(found):
