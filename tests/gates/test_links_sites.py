@@ -368,3 +368,12 @@ def test_jekyll_build_agrees_with_the_gate(tmp_path: Path) -> None:
     broken = _broken_in_built_html(tmp_path / "out")
     assert broken == {("/", "/about/#team-members")}
     assert {(p, link) for p, link in errors if "gone.md" not in link} == {("index.md", "/about/#team-members")}
+
+
+def test_a_fifo_or_a_symlink_in_a_jekyll_site_is_not_read_for_its_front_matter(tmp_path: Path) -> None:
+    outside = write(tmp_path / "outside", {"x.md": "---\npermalink: /secret/\n---\n# X\n"})
+    root = write(tmp_path / "repo", {"_config.yml": "title: x\n", "index.md": "# Home\n\n[s](/secret/)\n"})
+    os.mkfifo(root / "pipe.md")
+    (root / "linked.md").symlink_to(outside / "x.md")
+    result = check(root, "index.md")  # would wait forever on the FIFO if it were opened
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("LG482", "/secret/")]

@@ -28,6 +28,10 @@ MAX_FRONT = 64 * 1024  # front matter is read from the start of a page only
 
 
 def front_matter(path: str) -> dict[str, Any]:
+    # Only regular files that are no symlinks: a FIFO named `x.md` would block the read, and a
+    # symlink may lead out of the repository (the links gate reads neither).
+    if os.path.islink(path) or not os.path.isfile(path):
+        return {}
     try:
         with open(path, encoding="utf-8") as handle:
             head = handle.read(MAX_FRONT)
