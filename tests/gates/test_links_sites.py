@@ -168,7 +168,7 @@ def test_jekyll_fixture_permalinks_posts_and_liquid(tmp_path: Path) -> None:
     result = check(site(tmp_path, "jekyll"))
     assert found(result) == [
         "index.md:9:12: LG482 /feed.xml: not checked: a site route that is no file: known only once the site is built",
-        "index.md:11:33: LG441 {% link docs/gone.md %}: file not found: docs/gone.md",
+        "index.md:11:33: LG441 {% link docs/gone.md %} (checked as /docs/gone.md): file not found: docs/gone.md",
         "index.md:12:41: LG442 /about/#team-members: anchor #team-members not found in about.md",
     ]
     assert result.summary.startswith("site: Jekyll (from _config.yml); 11 links in 4 files: 10 local checked; ")
@@ -181,7 +181,7 @@ def test_jekyll_liquid_links_and_permalinks(tmp_path: Path) -> None:
                             "docs/a.md": "# A\n", "docs/b.markdown": "# B\n"})
     result = check(root)
     assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
-        ("LG482", "/2024/01/01/post.html"), ("LG441", "{% link docs/gone.md %}")]
+        ("LG482", "/2024/01/01/post.html"), ("LG441", "{% link docs/gone.md %} (checked as /docs/gone.md)")]
     assert result.summary.startswith("site: Jekyll (from _config.yml)")
 
 
@@ -243,7 +243,8 @@ def test_generic_options_named_after_lychee(tmp_path: Path) -> None:
     # a wrong remap is a broken link, named by the link as written and the path it was remapped to
     wrong = check(root, "README.md", fallback_extensions=("md",), ignore=("docs/(sub|empty)", "^/guide", "^https://docs"),
                   remap=(r"https://old\.example\.com/x/(.*) docs/nope/$1",))
-    assert found(wrong) == ["README.md:3:90: LG441 https://old.example.com/x/guide: file not found: docs/nope/guide"]
+    assert found(wrong) == ["README.md:3:90: LG441 https://old.example.com/x/guide (checked as docs/nope/guide): "
+                            "file not found: docs/nope/guide"]
     bad = check(root, remap=("(unclosed x",), root_dir="nowhere", base_url="ftp://x")
     assert bad.status is GateStatus.ERROR
     assert [f.message.split(":")[0] for f in bad.findings] == [
@@ -358,7 +359,7 @@ def test_jekyll_build_agrees_with_the_gate(tmp_path: Path) -> None:
                              text=True, timeout=120, check=False)
     assert stopped.returncode != 0
     assert "Could not find document 'docs/gone.md' in tag 'link'" in stopped.stdout + stopped.stderr
-    assert ("index.md", "{% link docs/gone.md %}") in errors
+    assert ("index.md", "{% link docs/gone.md %} (checked as /docs/gone.md)") in errors
     index = root / "index.md"
     index.write_text("".join(line for line in index.read_text().splitlines(keepends=True) if "gone.md" not in line))
     built = subprocess.run([jekyll, "build", "-d", str(tmp_path / "out")], cwd=root, capture_output=True,
@@ -377,3 +378,14 @@ def test_a_fifo_or_a_symlink_in_a_jekyll_site_is_not_read_for_its_front_matter(t
     (root / "linked.md").symlink_to(outside / "x.md")
     result = check(root, "index.md")  # would wait forever on the FIFO if it were opened
     assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [("LG482", "/secret/")]
+
+
+def test_root_dir_and_base_url_from_the_cli_name_the_link_as_written(tmp_path: Path, cli: Cli) -> None:
+    root = write(tmp_path, {"README.md": "# A\n\n[x](docs/b) [y](https://d.example.com/b#h) [z](https://d.example.com/b#no)\n",
+                            "docs/b.md": "# B\n\n## H\n"})
+    done = cli("links", "--offline", "--cache-ttl", "0", "--fallback-extensions", "md", "--base-url",
+               "https://d.example.com/", "--root-dir", "docs", "README.md", cwd=root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "README.md:3:48: LG442 https://d.example.com/b#no (checked as /b#no): anchor #no not found in docs/b.md" \
+        in done.stdout
+    assert "3 links in 1 file: 3 local checked; 1 broken link" in done.stdout

@@ -361,7 +361,11 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
                 tally.not_checked[route.why] += 1
             else:
                 tally.local += 1
-                yield from check_local(full, shown, link, target, state)
+                written = link.target.strip()
+                for finding in check_local(full, shown, link, target, state):
+                    rewritten = target != written
+                    yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
+                        if rewritten else finding
 
 
 

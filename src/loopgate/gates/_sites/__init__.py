@@ -14,14 +14,14 @@ import os
 from collections.abc import Callable
 
 from loopgate.gates._linklocal import Boundary
-from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, generic
+from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
 from loopgate.gates._sites.config import ConfigError, read_toml, read_yaml, text_value
 from loopgate.gates._sites.mdbook import MdBook
 from loopgate.gates._sites.mkdocs import MkDocs
 from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll
 
-__all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "detect", "folders", "generic",
-           "load"]
+__all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "as_written", "detect", "folders",
+           "generic", "load"]
 
 NAMES = ("auto", "none", "mdbook", "mkdocs", "hugo", "jekyll", "docusaurus")
 

@@ -69,7 +69,7 @@ def generic(remap: tuple[str, ...], fallback_extensions: tuple[str, ...], index_
                                                           replacement.strip())))
         except re.error as err:
             problems.append(f"--remap '{rule}': '{pattern}' is not a regular expression: {err}")
-    top = os.path.normpath(os.path.join(cwd, root_dir)) if root_dir else ""
+    top = os.path.normpath(os.path.join(os.path.abspath(cwd), root_dir)) if root_dir else ""
     if top and not os.path.isdir(top):
         problems.append(f"--root-dir {root_dir}: no such directory")
     if base_url and not re.match(r"(?:https?:)?//", base_url):
@@ -185,6 +185,15 @@ class Site:
     def extra_anchors(self, full: str) -> list[str]:
         """Anchors a page has on the built site beyond those in its markdown (MkDocs' snippet includes)."""
         return []
+
+
+def as_written(message: str, written: str, target: str) -> str:
+    """A finding's message about a rewritten link (`--remap`, `--base-url`, a Liquid tag) names the link
+    as written, and what it was checked as."""
+    for prefix in (target + ":", written + ":"):
+        if message.startswith(prefix):
+            return f"{written} (checked as {target}):{message[len(prefix):]}"
+    return message
 
 
 def first_file(candidates: list[str]) -> str:
