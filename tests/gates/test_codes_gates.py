@@ -326,6 +326,9 @@ LINKS_POSITIVE = [
          1, ("docs/a.md", 3, 5)),
     Case("LG449", lambda w: last((w.tmp / "x.md").write_text("x\n"), os.symlink(w.tmp / "x.md", w.root / "docs/x.md"),
                                  _links(w, "# A\n")), 1, ("docs/x.md", 1, 1)),
+    Case("LG482", lambda w: last(w.write("mkdocs.yml", "site_name: Docs\n"),
+                                 _links(w, "# A\n\n[x]({{config.site_url}}a/)\n")), 0, ("docs/a.md", 3, 5)),
+    Case("LG483", lambda w: last(w.write("mkdocs.yml", "site_name: [unclosed\n"), _links(w, "# A\n")), 2, (".", 1, 1)),
 ]
 LINKS_NEGATIVE = [
     Case("LG441", lambda w: _links(w, "# A\n\n[x](guide.md)\n"), 0),
@@ -339,6 +342,12 @@ LINKS_NEGATIVE = [
     Case("LG447", lambda w: _network_down(w, also_local_server=True), 1, also=("LG443",)),
     Case("LG448", lambda w: _links(w, "# A\n\n[x](../README.md)\n"), 0),
     Case("LG449", lambda w: last(os.symlink(w.root / "README.md", w.root / "docs/x.md"), _links(w, "# A\n")), 0),
+    # --site none: the same link is checked as written, a file that is not there
+    Case("LG482", lambda w: last(w.write("mkdocs.yml", "site_name: Docs\n"),
+                                 _links(w, "# A\n\n[x]({{config.site_url}}a/)\n", site="none")), 1, also=("LG441",)),
+    # tags only MkDocs' own loader builds are read as opaque values, not an error
+    Case("LG483", lambda w: last(w.write("mkdocs.yml", "site_name: Docs\nx: !!python/name:mod.fn\ny: !ENV [A, b]\n"),
+                                 _links(w, "# A\n")), 0),
 ]
 
 

@@ -76,3 +76,20 @@ SYMLINK_OUTSIDE = codes.define(
     "cannot be read (LG445), a file the gate has not looked at fails the run.",
     "Replace the symlink with the file itself, or leave it out with `--exclude`.",
 )
+UNCHECKED = codes.define(
+    "LG482", "link-unchecked", Severity.WARNING,
+    "A link that only the built site can resolve: listed, not checked.",
+    "The link's destination holds template code (`{{ ... }}`, `{% ... %}`, a Hugo shortcode) or names a site "
+    "route that is no file in the repository (a Jekyll permalink, a Docusaurus slug), so where it leads is "
+    "known only once the site generator has run. The gate does not guess: it is neither passed silently nor "
+    "called broken. A warning: it does not fail the run.",
+    "Check it on the built site (lychee on the generated HTML), or write it as a path to the source file.",
+)
+SITE_CONFIG = codes.define(
+    "LG483", "site-config-unreadable", E, "The documentation site's config cannot be read.",
+    "The links gate reads the generator's own config (`mkdocs.yml`, `book.toml`, `hugo.toml`, `_config.yml`) "
+    "to check links the way the built site resolves them. This one cannot be read, is not valid YAML or TOML, "
+    "or was asked for with `--site NAME` and is not there. Nothing was checked (exit 2).",
+    "Fix the config file, or turn the site profile off with `--site none`.",
+    input_error=True,
+)

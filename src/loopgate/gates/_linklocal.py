@@ -102,6 +102,7 @@ class Tally:
     external: int = 0
     cached: int = 0
     unreached: int = 0  # URLs not judged because the network was down
+    unchecked: int = 0  # links only the built site can resolve (each an LG482 warning)
     cache_problem: str = ""
     not_checked: Counter[str] = field(default_factory=Counter)
 

@@ -37,6 +37,13 @@ A refused connection, a name that does not resolve and a timeout are broken link
 every external request failed because a name did not resolve or the network was unreachable,
 the machine is offline, not the links: the gate reports an environment error (exit 2).
 
+Documentation sites: the generator is found from its own config (`book.toml`, `mkdocs.yml`, `hugo.toml`,
+`_config.yml`, `docusaurus.config.js`) and links in its pages are resolved as the built site resolves
+them (`x.html` is `x.md`, `page/` is `page.md`, `/a/b/` is `content/a/b.md`, permalinks), anchors
+still checked; what only the build can resolve (template code, unknown routes) is listed as LG482,
+a warning. `--site none` turns it off; `--remap`, `--fallback-extensions`, `--index-files`,
+`--root-dir` and `--base-url` work as lychee's do (gates/_sites/).
+
 Not checked, and counted in the summary: other schemes (`mailto:`, `ftp:`, ...), anchors in
 files that are not markdown (`src/app.py#L10`) and in external pages, links matching
 `--ignore REGEX` or a line of the ignore file (`.loopgate-links-ignore`, one regex a line),
@@ -74,7 +81,7 @@ from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding
-from loopgate.gates import _http, _mdlinks
+from loopgate.gates import _http, _mdlinks, _sites
 from loopgate.gates._changes import BAD_PATTERN
 from loopgate.gates._linkcodes import (
     BAD_OPTION,
@@ -84,17 +91,19 @@ from loopgate.gates._linkcodes import (
     NETWORK_DOWN,
     OUTSIDE,
     PATH_NOT_FOUND,
+    SITE_CONFIG,
     SYMLINK_OUTSIDE,
+    UNCHECKED,
     UNREADABLE,
 )
 from loopgate.gates._linkfiles import collect, parse_all, root
-from loopgate.gates._linklocal import Boundary, MarkdownResolver, Run, Tally, check_local
+from loopgate.gates._linklocal import Boundary, Run, Tally, check_local
 from loopgate.gates._patterns import RuleSet, rules_from_values
 from loopgate.gates._redact import redact_text, redact_url
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
-           "SYMLINK_OUTSIDE", "UNREADABLE", "Options", "network_down", "run"]
+           "SITE_CONFIG", "SYMLINK_OUTSIDE", "UNCHECKED", "UNREADABLE", "Options", "network_down", "run"]
 
 NAME = "links"
 SHARED_CODES = (BAD_PATTERN, codes.UNREADABLE)
@@ -151,6 +160,24 @@ class Options:
         "Seconds a cached good answer is trusted; 0 turns the cache off.", metavar="SECONDS"))
     jobs: int = field(default=0, metadata=opt(
         "Processes that parse markdown (0: one per CPU; 1: no worker processes).", metavar="N"))
+    # Site profiles and lychee's local-file options: gates/_sites/.
+    site: str = field(default="auto", metadata=opt(
+        "Resolve links as this documentation site publishes them: auto (detect from its config), none, "
+        "mdbook, mkdocs, hugo, jekyll, docusaurus.", metavar="NAME"))
+    remap: tuple[str, ...] = field(default=(), metadata=opt(
+        "Rewrite links matching REGEX before checking them, as lychee does ('REGEX REPLACEMENT', $1 for a "
+        "group; the first matching rule wins); repeatable.", metavar="RULE"))
+    fallback_extensions: tuple[str, ...] = field(default=(), metadata=opt(
+        "Extensions to try, in order, for a local link that names no file (e.g. md,html); repeatable.",
+        metavar="EXT"))
+    index_files: tuple[str, ...] = field(default=(), metadata=opt(
+        "A link to a directory must find one of these files in it (e.g. index.md,README.md; '.': the "
+        "directory itself will do); repeatable.", metavar="NAME"))
+    root_dir: str = field(default="", metadata=opt(
+        "Where links starting with / are read from (default: the repository root).", metavar="DIR"))
+    base_url: str = field(default="", metadata=opt(
+        "Your site's published URL: links starting with it are checked as local files from --root-dir.",
+        metavar="URL"))
 
 
 HOOK: dict[str, Any] = {
@@ -172,6 +199,7 @@ class _Plan:
     ignore: list[re.Pattern[str]]
     excluded: RuleSet
     settings: _http.Settings
+    generic: _sites.Generic
 
 
 
@@ -184,15 +212,25 @@ def run(options: Options, context: GateContext) -> GateResult:
     if problems:
         return _error(problems, timer)
     boundary = Boundary(root(context.cwd))
-    state = Run(os.path.abspath(context.cwd), boundary, SUGGESTION_BUDGET, MarkdownResolver(boundary))
+    cwd = os.path.abspath(context.cwd)
+    try:
+        site = _sites.load(options.site, _sites.folders(cwd, boundary.main, options.paths), boundary, plan.generic,
+                           lambda full: os.path.relpath(full, cwd).replace(os.sep, "/"))
+    except _sites.ConfigError as err:
+        return _error([SITE_CONFIG.at(".", 1, 1, str(err))], timer)
+    state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
     findings: list[Finding] = []
     files = [f for f in files if not _leaves(f, state, findings)]
     state.parsed.update(parse_all(files, options.jobs))
+    for full, parsed in state.parsed.items():  # anchors only the built page has (MkDocs snippets)
+        if not parsed.error:
+            parsed.anchors += site.extra_anchors(full)
+            parsed.links += site.template_links(full, {(link.line, link.column) for link in parsed.links})
     state.tally.files = len(files)
     state.tally.not_regular = not_regular
     external: dict[str, list[tuple[str, _mdlinks.Link]]] = {}
     for full in files:
-        findings += _check_file(full, state, plan, external, options.offline)
+        findings += _check_file(full, state, plan, external, options.offline, site)
     down = ""
     if external and not options.offline:
         checked, down = _check_external(external, plan.settings, state)
@@ -202,6 +240,8 @@ def run(options: Options, context: GateContext) -> GateResult:
     findings = [_redacted(f) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column))
     summary = _summary(state.tally, len(external), options.offline, findings)
+    if site.config:
+        summary = f"site: {site.title} (from {site.config}); {summary}"
     if down:
         return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=redact_text(down))
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
@@ -255,11 +295,16 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
                 "--cache-ttl": options.cache_ttl, "--max-retry-wait": options.max_retry_wait}
     problems += [BAD_OPTION.at(".", 1, 1, f"{flag} must not be negative (got {value})")
                  for flag, value in negative.items() if value < 0]
+    if options.site not in _sites.NAMES:
+        problems.append(BAD_OPTION.at(".", 1, 1, f"--site {options.site}: not one of {', '.join(_sites.NAMES)}"))
+    generic, wrong = _sites.generic(options.remap, options.fallback_extensions, options.index_files,
+                                    options.root_dir, options.base_url, context.cwd)
+    problems += [BAD_OPTION.at(".", 1, 1, message) for message in wrong]
     cache_file = options.cache_file and os.path.join(context.cwd, options.cache_file)
     settings = _http.Settings(
         accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
-    return _Plan(ignore, excluded, settings), problems
+    return _Plan(ignore, excluded, settings, generic), problems
 
 
 def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str, str]]:
@@ -284,7 +329,7 @@ def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str
 
 
 def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tuple[str, _mdlinks.Link]]],
-                offline: bool) -> Iterator[Finding]:
+                offline: bool, site: _sites.Site) -> Iterator[Finding]:
     parsed = state.parsed[full]
     shown = state.shown(full)
     if parsed.error:
@@ -294,10 +339,10 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
     tally = state.tally
     for link in parsed.links:
         tally.links += 1
-        target = link.target.strip()
+        target = site.rewrite(link.target.strip())
         if link.line in parsed.disabled:
             tally.not_checked["turned off by a loopgate: disable comment"] += 1
-        elif plan.ignore and any(p.search(target) for p in plan.ignore):
+        elif plan.ignore and any(p.search(link.target.strip()) for p in plan.ignore):
             tally.not_checked["ignored by pattern"] += 1
         elif _EXTERNAL.match(target):
             tally.external += 1
@@ -308,8 +353,19 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
         elif _SCHEME.match(target):
             tally.not_checked[f"{target.split(':', 1)[0].lower()}: links"] += 1
         else:
-            tally.local += 1
-            yield from check_local(full, shown, link, target, state)
+            route = site.route(full, target)
+            if route.kind == "unchecked":
+                tally.unchecked += 1
+                yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
+            elif route.kind == "beside":
+                tally.not_checked[route.why] += 1
+            else:
+                tally.local += 1
+                written = link.target.strip()
+                for finding in check_local(full, shown, link, target, state):
+                    rewritten = target != written
+                    yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
+                        if rewritten else finding
 
 
 
@@ -367,6 +423,8 @@ def _summary(tally: Tally, unique: int, offline: bool, findings: list[Finding]) 
                      "not checked (network unavailable)")
         else:
             text += f", {tally.external:,} external checked ({n(unique, 'unique URL')}, {tally.cached:,} from cache)"
+    if tally.unchecked:
+        text += f"; {n(tally.unchecked, 'link')} only the built site can resolve (unchecked, LG482)"
     if tally.not_checked:
         text += "; not checked: " + ", ".join(f"{count:,} {why}" for why, count in sorted(tally.not_checked.items()))
     if tally.unreadable:

@@ -1,0 +1,121 @@
+"""Site profiles for the links gate: check links the way a documentation generator publishes them.
+
+`detect` finds the generator from its own config file (in a directory given to check or one of
+its parents below the working directory, else in the working directory, else at the repository
+root): mdBook (`book.toml` with its `src/SUMMARY.md`), MkDocs (`mkdocs.yml`), Docusaurus
+(`docusaurus.config.js|ts|mjs`), Hugo (`hugo.toml|yaml|json`, or `config.toml|yaml` beside a
+`content/` folder) and Jekyll (`_config.yml`). `load` builds the profile (one module
+per generator), or the plain one for `--site none`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from loopgate.gates._linklocal import Boundary
+from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
+from loopgate.gates._sites.config import ConfigError, read_toml, read_yaml, text_value
+from loopgate.gates._sites.mdbook import MdBook
+from loopgate.gates._sites.mkdocs import MkDocs
+from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll
+
+__all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "as_written", "detect", "folders",
+           "generic", "load"]
+
+NAMES = ("auto", "none", "mdbook", "mkdocs", "hugo", "jekyll", "docusaurus")
+
+
+def _mdbook(folder: str) -> str:
+    return "book.toml" if os.path.isfile(os.path.join(folder, "book.toml")) else ""
+
+
+def _mkdocs(folder: str) -> str:
+    return next((n for n in ("mkdocs.yml", "mkdocs.yaml") if os.path.isfile(os.path.join(folder, n))), "")
+
+
+def _docusaurus(folder: str) -> str:
+    return next((f"docusaurus.config.{e}" for e in ("js", "ts", "mjs", "cjs")
+                 if os.path.isfile(os.path.join(folder, f"docusaurus.config.{e}"))), "")
+
+
+def _hugo(folder: str) -> str:
+    own = next((f"hugo.{e}" for e in ("toml", "yaml", "json") if os.path.isfile(os.path.join(folder, f"hugo.{e}"))), "")
+    if own:
+        return own
+    if not os.path.isdir(os.path.join(folder, "content")):
+        return ""  # config.toml alone is too common a name to mean Hugo
+    return next((f"config.{e}" for e in ("toml", "yaml") if os.path.isfile(os.path.join(folder, f"config.{e}"))), "")
+
+
+def _jekyll(folder: str) -> str:
+    return "_config.yml" if os.path.isfile(os.path.join(folder, "_config.yml")) else ""
+
+
+# In this order: a repository with mkdocs.yml and a stray _config.yml (GitHub Pages) is MkDocs.
+_FINDERS: dict[str, Callable[[str], str]] = {"mdbook": _mdbook, "mkdocs": _mkdocs, "docusaurus": _docusaurus,
+                                             "hugo": _hugo, "jekyll": _jekyll}
+
+
+def folders(cwd: str, main: str, paths: tuple[str, ...]) -> list[str]:
+    """Where to look for a config, nearest first: each directory given to check and its parents up
+    to the working directory (`loopgate gate links website/` finds website/docusaurus.config.js),
+    then the working directory, then the repository root."""
+    found: list[str] = []
+    for path in paths:
+        folder = os.path.normpath(os.path.join(cwd, path))
+        folder = folder if os.path.isdir(folder) else os.path.dirname(folder)
+        while folder != cwd and folder.startswith(cwd + os.sep):
+            found.append(folder)
+            folder = os.path.dirname(folder)
+    return list(dict.fromkeys([*found, cwd, main]))
+
+
+def detect(folders: list[str], only: str = "") -> tuple[str, str]:
+    """(profile name, config file's absolute path) of the first generator found, or ("", "")."""
+    for folder in folders:
+        for name, finder in _FINDERS.items():
+            if only and name != only:
+                continue
+            found = finder(folder)
+            if found:
+                return name, os.path.join(folder, found)
+    return "", ""
+
+
+def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
+         shown: Callable[[str], str]) -> Site:
+    """The profile for `--site` (auto: detected). Raises ConfigError for a config that cannot be read,
+    or a generator asked for by name whose config is not there."""
+    if site == "none":
+        return Site(boundary, options)
+    name, config = detect(folders, "" if site == "auto" else site)
+    if not name:
+        if site == "auto":
+            return Site(boundary, options)
+        raise ConfigError(f"--site {site}: no {site} config found in {' or '.join(map(shown, folders))}")
+    home = os.path.dirname(config)
+    label = shown(config)
+    if name == "mdbook":
+        book = read_toml(config, label).get("book")
+        source = os.path.normpath(os.path.join(home, text_value(book.get("src") if isinstance(book, dict) else None,
+                                                                "src")))
+        if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
+            raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
+        return MdBook(boundary, options, label, source)
+    if name == "mkdocs":
+        return MkDocs(boundary, options, label, home, read_yaml(config, label))
+    if name == "hugo":
+        contents = "content"
+        if config.endswith((".toml",)):
+            contents = text_value(read_toml(config, label).get("contentDir"), "content")
+        elif config.endswith((".yaml",)):
+            contents = text_value(read_yaml(config, label).get("contentDir"), "content")
+        return Hugo(boundary, options, label, os.path.normpath(os.path.join(home, contents)))
+    if name == "jekyll":
+        settings = read_yaml(config, label)
+        jekyll = Jekyll(boundary, options, label,
+                        os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
+        jekyll.pretty = settings.get("permalink") == "pretty"
+        return jekyll
+    return Docusaurus(boundary, options, label, os.path.join(home, "docs"))

@@ -1,0 +1,119 @@
+"""Reading a site generator's own config file, the way the generator reads it, without running anything.
+
+mkdocs.yml is YAML read with the project's safe loader (libyaml's parser when present). Real
+mkdocs.yml files carry tags only MkDocs' own loader knows: `!!python/name:material.extensions.
+emoji.twemoji` (a Python object), `!ENV [VAR, default]`, `!relative`. A safe loader must not build
+those, and must not crash on them either: each becomes an `Opaque` value the profiles ignore.
+MkDocs reads YAML 1.1 (`use_directory_urls: no` is false there), so `flag` reads booleans that way.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+# YAML and TOML are imported when a config is read, not with the gate: most runs have no site, and
+# the links gate's cold start is measured (bench/README.md).
+
+# A site's config is a few KiB; one far bigger is not one, and is not read into memory.
+MAX_BYTES = 4 * 1024 * 1024
+
+
+class ConfigError(Exception):
+    """A config file that cannot be read or parsed: the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value under a tag the safe loader does not build (`!!python/name:...`, `!ENV`): kept as its tag."""
+
+    tag: str
+
+
+def _opaque(loader: Any, suffix: str, node: Any) -> Opaque:
+    return Opaque(str(node.tag))
+
+
+@functools.lru_cache(maxsize=1)
+def site_loader() -> Any:
+    """The project's safe YAML loader, with every tag it does not know read as `Opaque`."""
+    from loopgate.gates._schema.yaml12 import YamlLoader  # noqa: PLC0415  (see above)
+
+    class SiteLoader(YamlLoader):
+        pass
+
+    # The empty prefix matches every tag no constructor claims exactly: the safe ones stay safe.
+    SiteLoader.add_multi_constructor("", _opaque)
+    return SiteLoader
+
+
+def load_yaml(text: str) -> Any:
+    """Raises ConfigError-ready exceptions: yaml.YAMLError, RecursionError."""
+    import yaml  # noqa: PLC0415  (see above)
+
+    return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
+
+
+def _text(path: str, shown: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise ConfigError(f"{shown}: cannot be read: {err.strerror or err}") from err
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(f"{shown}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not a site config")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{shown}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+
+
+def read_yaml(path: str, shown: str) -> dict[str, Any]:
+    """The top mapping of a YAML config ({} for an empty file)."""
+    import yaml  # noqa: PLC0415  (see above)
+
+    text = _text(path, shown)
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"{shown}: not valid YAML{where}: {problem}") from err
+    except RecursionError as err:
+        raise ConfigError(f"{shown}: nested too deeply to read") from err
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown}: the top level is not a mapping")
+    return data
+
+
+def read_toml(path: str, shown: str) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415  (see above)
+    else:  # pragma: no cover  (Python 3.10)
+        import tomli as tomllib  # noqa: PLC0415
+
+    text = _text(path, shown)
+    try:
+        return tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as err:
+        raise ConfigError(f"{shown}: not valid TOML: {err}") from err
+
+
+def flag(value: Any, default: bool) -> bool:
+    """A YAML 1.1 boolean as MkDocs (PyYAML) reads it: `no`, `off`, `false` are false."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("yes", "on", "true", "y"):
+        return True
+    if isinstance(value, str) and value.lower() in ("no", "off", "false", "n"):
+        return False
+    return default
+
+
+def text_value(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value.strip() else default

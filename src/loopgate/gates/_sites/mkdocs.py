@@ -1,0 +1,163 @@
+"""MkDocs: `docs_dir` is the site; pages are `page.md`, published at `page/` (or `page.html`).
+
+From MkDocs' documentation: a link to a `.md` file (or any file) under `docs_dir` is resolved
+from the file that holds it and rewritten to the page's URL. A link written as a URL is left
+alone, so the browser resolves it from the page's URL: with `use_directory_urls` (the default)
+`guide/install.md` is at `guide/install/`, so `../config/` from it means `guide/config/`, which
+is `guide/config.md`, `guide/config/index.md` or `guide/config/README.md`; without it
+`guide/install.html`, and `config.html` is `guide/config.md`. A `/x/` link is read from the site's
+root. A link out of `docs_dir` is not part of the site: counted, not checked.
+
+Anchors: `attr_list` ids (`## Title { #id }`, `{#id .class}`) are anchors like any `{#id}`, and a
+`pymdownx.snippets` include (`--8<-- "file"`, a line of its own, or a block of file names between
+two `--8<--` lines) brings the included file's anchors into the page, and the page has MkDocs' own
+heading ids (`slugs.py`) beside GitHub's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from loopgate.gates import _mdlinks
+from loopgate.gates._linklocal import Boundary, under
+from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
+from loopgate.gates._sites.config import Opaque, flag, text_value
+from loopgate.gates._sites.slugs import headings, mkdocs_anchors
+
+# A snippet line: `--8<-- "file"` (a leading `;` escapes it: not an include).
+_SNIPPET = re.compile(r"^[ \t]*(?<!;)--8<--[ \t]+([\"'])(.+?)\1[ \t]*$", re.M)
+_BLOCK = re.compile(r"^[ \t]*--8<--[ \t]*$")
+# `file.md:3:7` or `file.md:name`: a part of the file (its anchors are counted all the same).
+_PART = re.compile(r":(?:-?\d*(?::-?\d*)?|[\w-]+)$")
+_SNIPPET_DEPTH = 4  # snippets nest; a cycle must end somewhere
+
+
+def _extensions(config: dict[str, Any]) -> dict[str, Any]:
+    """`markdown_extensions`, as a list of names or of `{name: settings}`, as one mapping."""
+    found: dict[str, Any] = {}
+    listed = config.get("markdown_extensions")
+    for entry in listed if isinstance(listed, list) else []:
+        if isinstance(entry, str):
+            found[entry] = {}
+        elif isinstance(entry, dict):
+            for name, settings in entry.items():
+                found[str(name)] = settings if isinstance(settings, dict) else {}
+    return found
+
+
+class MkDocs(Site):
+    name = "mkdocs"
+    title = "MkDocs"
+
+    def __init__(self, boundary: Boundary, options: Generic, config: str, home: str,
+                 settings: dict[str, Any]) -> None:
+        top = os.path.normpath(os.path.join(home, text_value(settings.get("docs_dir"), "docs")))
+        super().__init__(boundary, options, config, top)
+        self.directory_urls = flag(settings.get("use_directory_urls"), True)
+        extensions = _extensions(settings)
+        # toc's own slugify unless another is configured (`!!python/name:pymdownx.slugs.uslugify`: not ours to run)
+        self.toc_slugs = "slugify" not in extensions.get("toc", {})
+        snippets = extensions.get("pymdownx.snippets")
+        self.snippets: tuple[str, ...] = ()
+        if snippets is not None:
+            bases = snippets.get("base_path", ["."])
+            bases = [bases] if isinstance(bases, str) else bases if isinstance(bases, list) else ["."]
+            # MkDocs runs where mkdocs.yml is: relative base paths are read from there.
+            self.snippets = tuple(os.path.normpath(os.path.join(home, b)) for b in bases
+                                  if isinstance(b, str) and not isinstance(b, Opaque))
+
+    def in_site(self, source: str, decoded: str) -> str:
+        if decoded.startswith("/"):
+            return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))), decoded)
+        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
+        if os.path.isfile(written) or decoded.endswith(".md"):
+            return written
+        # A URL, read from the page's URL: `a/b.md` is at `a/b/` with directory URLs (an index at its folder).
+        stem = os.path.splitext(os.path.basename(source))[0]
+        folder = os.path.dirname(source)
+        if self.directory_urls and stem not in ("index", "README"):
+            folder = os.path.join(folder, stem)
+        return self._page(os.path.normpath(os.path.join(folder, decoded)), decoded)
+
+    def _page(self, found: str, decoded: str) -> str:
+        """The source of the page at URL path `found` (a file that is there is itself)."""
+        if os.path.isfile(found):
+            return found
+        index = [os.path.join(found, "index.md"), os.path.join(found, "README.md")]
+        if found.endswith(".html"):
+            stem = found[:-len(".html")]
+            if os.path.basename(stem) == "index":
+                folder = os.path.dirname(stem)
+                return first_file([os.path.join(folder, "index.md"), os.path.join(folder, "README.md")])
+            return stem + ".md"
+        if self.directory_urls and os.path.basename(found) not in ("", "."):
+            return first_file([found + ".md", *index])
+        return first_file(index) if decoded.endswith("/") or os.path.isdir(found) else found
+
+    def own_route(self, source: str, target: str) -> Route:
+        path = target.partition("#")[0].partition("?")[0]
+        if path and not under(self(source, path), self.top):
+            return Route("beside", "outside MkDocs' docs_dir (not part of the site)")
+        return CHECK
+
+    def extra_anchors(self, full: str) -> list[str]:
+        """The snippets' anchors, and MkDocs' own heading ids (toc's slugify) for the page and its snippets."""
+        if not under(full, self.top):
+            return []
+        anchors: list[str] = []
+        texts = [read_text(full)]
+        if self.snippets:
+            for included in self._included(texts[0], _SNIPPET_DEPTH, set()):
+                anchors += _mdlinks.parse_file(included).anchors
+                texts.append(read_text(included))
+        if self.toc_slugs:
+            anchors += mkdocs_anchors([h for text in texts for h in headings(text)])
+        return anchors
+
+    def _included(self, text: str, depth: int, seen: set[str]) -> list[str]:
+        """The files the snippet lines of `text` include, nested ones too, each once."""
+        if "--8<--" not in text:
+            return []
+        files: list[str] = []
+        for name in _snippet_names(text):
+            included = self._snippet_file(name)
+            if included is None or included in seen:
+                continue
+            seen.add(included)
+            files.append(included)
+            if depth > 1:
+                files += self._included(read_text(included), depth - 1, seen)
+        return files
+
+    def _snippet_file(self, name: str) -> str | None:
+        if re.match(r"https?://", name):
+            return None  # a remote snippet: its anchors are not known here
+        name = _PART.sub("", name)
+        for base in self.snippets:
+            found = os.path.normpath(os.path.join(base, name))
+            # Only files of the repository: a `base_path: /etc` snippet is not looked at (as links out are not).
+            main = self.boundary.main
+            if under(found, main) and os.path.isfile(found) and self.boundary.really_inside(found, main):
+                return found
+        return None
+
+
+def read_text(full: str) -> str:
+    try:
+        with open(full, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return ""  # the links scan reports a page it cannot read; a snippet it cannot read adds nothing
+
+
+def _snippet_names(text: str) -> list[str]:
+    names = [m.group(2) for m in _SNIPPET.finditer(text)]
+    inside = False
+    for line in text.splitlines():
+        if _BLOCK.match(line):
+            inside = not inside
+        elif inside and line.strip() and not line.lstrip().startswith(";"):
+            names.append(line.strip())
+    return names

@@ -1,0 +1,128 @@
+"""Hugo, Jekyll and Docusaurus: the part of their resolution that holds without building the site.
+
+Hugo (its documentation): pages live under `content/` and are published at pretty URLs, so
+`/a/b/` is `content/a/b.md`, `content/a/b/index.md` (a leaf bundle) or `content/a/b/_index.md`
+(a section). `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the
+page's folder, else from `content/`); any other shortcode is template code: unchecked.
+
+Jekyll: `{% link x.md %}` and `{{ '/x' | relative_url }}` with a literal are read as the path
+they name; a site-absolute URL is a file of the site, or a page's URL (`permalink:` front matter,
+`_posts` dates: `routes.py`); one that is neither (a plugin's page, a collection) needs the build:
+unchecked. Docusaurus: doc links without an extension are `x.md` or `x.mdx`, `/docs/x` routes come
+from file names and front matter `id`/`slug`; a route that is none of these is unchecked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from loopgate.gates._linklocal import under
+from loopgate.gates._sites.base import CHECK, Route, Site, first_file
+from loopgate.gates._sites.routes import docusaurus_routes, jekyll_routes, lookup
+
+_REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
+_JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
+_RELATIVE_URL = re.compile(r"\{\{-?\s*['\"]([^'\"{}]+)['\"]\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}")
+_UNCHECKED = Route("unchecked", "a site route that is no file: known only once the site is built")
+
+
+class Hugo(Site):
+    name = "hugo"
+    title = "Hugo"
+    templates = True
+
+    def rewrite(self, target: str) -> str:
+        target = super().rewrite(target)
+        return _REF.sub(lambda m: m.group(1), target)
+
+    def in_site(self, source: str, decoded: str) -> str:
+        if decoded.startswith("/"):
+            return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))))
+        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
+        if os.path.isfile(written):
+            return written
+        if decoded.endswith(".md"):
+            from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
+            return from_top if os.path.isfile(from_top) else written
+        # A URL, read from the page's URL: `a/b.md` is at `a/b/`, a bundle `a/b/index.md` or a section
+        # `a/_index.md` at its folder.
+        stem = os.path.splitext(os.path.basename(source))[0]
+        folder = os.path.dirname(source)
+        if stem not in ("index", "_index"):
+            folder = os.path.join(folder, stem)
+        return self._page(os.path.normpath(os.path.join(folder, decoded)))
+
+    def _page(self, found: str) -> str:
+        if os.path.isfile(found):
+            return found
+        return first_file([found + ".md", os.path.join(found, "index.md"), os.path.join(found, "_index.md")])
+
+
+class Jekyll(Site):
+    name = "jekyll"
+    title = "Jekyll"
+    templates = True
+
+    def rewrite(self, target: str) -> str:
+        target = _JEKYLL_LINK.sub(lambda m: "/" + m.group(1).lstrip("/"), super().rewrite(target))
+        return _RELATIVE_URL.sub(lambda m: m.group(1), target)
+
+    pretty = False  # `permalink: pretty` in _config.yml: pages and posts at `x/`, not `x.html`
+    _routes: dict[str, str] | None = None
+
+    def routes(self) -> dict[str, str]:
+        if self._routes is None:  # one walk of the site, on the first site-absolute link
+            self._routes = jekyll_routes(self.top, self.pretty)
+        return self._routes
+
+    def in_site(self, source: str, decoded: str) -> str:
+        start = self.top if decoded.startswith("/") else os.path.dirname(source)
+        found = os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        if os.path.isfile(found):
+            return found
+        routed = lookup(self.routes(), decoded) if decoded.startswith("/") else None
+        if routed is not None:
+            return routed
+        if found.endswith((".md", ".markdown")):
+            return found  # a source file named (jekyll-relative-links, `{% link %}`): it is there or not
+        stem = found[:-len(".html")] if found.endswith(".html") else found
+        return first_file([stem + ".md", stem + ".markdown", os.path.join(stem, "index.md"),
+                           os.path.join(stem, "index.html"), found])
+
+    def own_route(self, source: str, target: str) -> Route:
+        path = target.partition("#")[0].partition("?")[0]
+        # `/docs/x.md` names a source file (what `{% link %}` gives): checked; `/2024/01/01/post.html` is a URL.
+        if path.startswith("/") and not path.endswith((".md", ".markdown")) and not os.path.exists(self(source, path)):
+            return _UNCHECKED
+        return CHECK
+
+
+class Docusaurus(Site):
+    name = "docusaurus"
+    title = "Docusaurus"
+
+    _routes: dict[str, str] | None = None
+
+    def in_site(self, source: str, decoded: str) -> str:
+        start = os.path.dirname(self.top) if decoded.startswith("/") else os.path.dirname(source)
+        found = os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        if os.path.isfile(found):
+            return found
+        if decoded.startswith("/docs/"):
+            if self._routes is None:  # one walk of docs/, on the first /docs/ link
+                self._routes = docusaurus_routes(self.top)
+            routed = lookup(self._routes, decoded)
+            if routed is not None:
+                return routed
+        found = found.rstrip(os.sep)
+        return first_file([found + ".md", found + ".mdx", os.path.join(found, "index.md"),
+                           os.path.join(found, "index.mdx"), found])
+
+    def own_route(self, source: str, target: str) -> Route:
+        path = target.partition("#")[0].partition("?")[0]
+        if path and "." not in os.path.basename(path.rstrip("/")):
+            resolved = self(source, path)
+            if not os.path.exists(resolved) or not under(resolved, os.path.dirname(self.top)):
+                return _UNCHECKED
+        return CHECK

@@ -1,0 +1,116 @@
+"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter.
+
+Jekyll (its documentation on permalinks and posts): a page's `permalink:` front matter is its
+URL; a post `_posts/YYYY-MM-DD-title.md` is at `/YYYY/MM/DD/title.html` (`/YYYY/MM/DD/title/`
+with `permalink: pretty` in `_config.yml`, and `/category/...` first when it has categories);
+any other page is at its path, `x.md` as `x.html` (`x/` when pretty).
+
+Docusaurus (its documentation on docs): a doc under `docs/` is at `/docs/` + its path without the
+extension and without number prefixes (`01-intro.md` is `intro`); front matter `id` replaces the
+file's name, `slug` replaces the URL (from `/docs/` when it starts with `/`, else from the doc's
+folder).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from loopgate.gates._sites.config import load_yaml
+
+_FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_POST = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)$")
+_NUMBER = re.compile(r"^\d+[-_.]")
+_PAGES = (".md", ".markdown", ".mdx", ".html")
+_SKIPPED = {"node_modules", "vendor", "_site", "build", ".git"}
+MAX_FRONT = 64 * 1024  # front matter is read from the start of a page only
+
+
+def front_matter(path: str) -> dict[str, Any]:
+    # Only regular files that are no symlinks: a FIFO named `x.md` would block the read, and a
+    # symlink may lead out of the repository (the links gate reads neither).
+    if os.path.islink(path) or not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            head = handle.read(MAX_FRONT)
+    except (OSError, UnicodeDecodeError):
+        return {}
+    match = _FRONT.match(head.removeprefix("\ufeff"))
+    if match is None:
+        return {}
+    import yaml  # noqa: PLC0415  (imported only when a Jekyll or Docusaurus site has site-absolute links)
+
+    try:
+        data = load_yaml(match.group(1))
+    except (yaml.YAMLError, RecursionError):
+        return {}  # the generator would stop on it; for links, the page keeps its default URL
+    return data if isinstance(data, dict) else {}
+
+
+def _pages(top: str) -> list[str]:
+    found = []
+    for folder, dirs, files in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
+        found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(_PAGES)]
+    return found
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def jekyll_routes(top: str, pretty: bool) -> dict[str, str]:
+    """URL path (as `/a/b/` or `/a/b.html`) -> source file."""
+    routes: dict[str, str] = {}
+    for page in _pages(top):
+        relative = os.path.relpath(page, top).replace(os.sep, "/")
+        data = front_matter(page)
+        permalink = _text(data.get("permalink"))
+        stem = os.path.splitext(relative)[0]
+        post = _POST.match(os.path.basename(stem)) if "/_posts/" in f"/{relative}" else None
+        if permalink:
+            url = "/" + permalink.lstrip("/")
+        elif post:
+            categories = data.get("categories") or data.get("category") or ""
+            listed = categories.split() if isinstance(categories, str) else [str(c) for c in categories] \
+                if isinstance(categories, list) else []
+            year, month, day, title = post.groups()
+            url = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
+        elif relative.split("/")[0].startswith("_"):
+            continue  # _includes, _layouts, _drafts...: not pages
+        elif os.path.basename(stem) == "index":
+            url = "/" + stem[:-len("index")]
+        else:
+            url = "/" + stem + ("/" if pretty else ".html")
+        routes.setdefault(url, page)
+    return routes
+
+
+def docusaurus_routes(docs: str) -> dict[str, str]:
+    routes: dict[str, str] = {}
+    for page in _pages(docs):
+        relative = os.path.relpath(page, docs).replace(os.sep, "/")
+        folder, name = os.path.split(os.path.splitext(relative)[0])
+        folder = "/".join(_NUMBER.sub("", part) for part in folder.split("/") if part)
+        data = front_matter(page)
+        slug = _text(data.get("slug"))
+        name = _text(data.get("id")) or _NUMBER.sub("", name)
+        if slug:
+            url = "/docs" + (slug if slug.startswith("/") else f"/{folder}/{slug}".replace("//", "/"))
+        else:
+            url = f"/docs/{folder}/{name}".replace("//", "/")
+            if name in ("index", "README"):
+                url = url[:-len(name)]
+        routes.setdefault(url.rstrip("/") or "/", page)
+    return routes
+
+
+def lookup(routes: dict[str, str], path: str) -> str | None:
+    """The source of URL `path`, with or without its trailing `/` or `.html`."""
+    for key in (path, path.rstrip("/"), path.rstrip("/") + "/", path.removesuffix(".html"),
+                path.removesuffix(".html") + "/"):
+        if key in routes:
+            return routes[key]
+    return None

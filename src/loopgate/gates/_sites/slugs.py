@@ -1,0 +1,83 @@
+"""Heading anchors as MkDocs and mdBook make them, where they differ from GitHub's.
+
+A page on the built site has its generator's ids, not GitHub's; the profiles add these to a
+page's anchors (GitHub's stay: a link written for either works somewhere, and neither is a break).
+
+- MkDocs (Python-Markdown's `toc` extension, its default `slugify`): the heading's text
+  NFKD-normalised and reduced to ASCII (`žlutý` -> `zluty`), every character but word characters,
+  spaces and `-` removed, trimmed, lowercased, each run of spaces and `-` one `-`. A repeated id
+  gets `_1`, `_2`, ... (an id ending `_N` counts on from N), and an empty one is `_1`.
+- mdBook (`utils::normalize_id`): alphanumeric characters, `_` and `-` kept, only ASCII letters
+  lowercased (`Über` stays `Über`), each whitespace character a `-`, all else dropped; a repeated
+  id gets `-1`, `-2`, ...
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from loopgate.gates._mdblocks import Blocks
+from loopgate.gates._mdtext import explicit_id, heading_text
+
+_NOT_WORD = re.compile(r"[^\w\s-]")
+_RUNS = re.compile(r"[-\s]+")
+_COUNTED = re.compile(r"^(.*)_([0-9]+)$")
+
+
+def headings(source: str) -> list[tuple[str, str]]:
+    """(rendered text, explicit id or "") of each heading, in order, as the links scanner finds them."""
+    lines = source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    blocks = Blocks(lines)
+    blocks.run()
+    found = []
+    for heading in blocks.headings:
+        text, given = explicit_id(heading)
+        found.append((heading_text(text).strip(), given))
+    return found
+
+
+def toc_slug(text: str) -> str:
+    """Python-Markdown's `toc.slugify(text, "-")`."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _RUNS.sub("-", _NOT_WORD.sub("", ascii_text).strip().lower())
+
+
+def mkdocs_anchors(found: list[tuple[str, str]]) -> list[str]:
+    """The ids MkDocs gives these headings (explicit ids are taken first, as `toc` collects them first)."""
+    taken = {given for _, given in found if given}
+    anchors = []
+    for text, given in found:
+        if given:
+            continue
+        slug = toc_slug(text)
+        while slug in taken or not slug:
+            counted = _COUNTED.match(slug)
+            slug = f"{counted.group(1)}_{int(counted.group(2)) + 1}" if counted else f"{slug}_1"
+        taken.add(slug)
+        anchors.append(slug)
+    return anchors
+
+
+def mdbook_id(text: str) -> str:
+    """mdBook's `normalize_id`."""
+    kept = []
+    for char in text:
+        if char.isalnum() or char in "_-":
+            kept.append(char.lower() if char.isascii() else char)
+        elif char.isspace():
+            kept.append("-")
+    return "".join(kept)
+
+
+def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
+    seen: dict[str, int] = {}
+    anchors = []
+    for text, given in found:
+        if given:
+            continue
+        slug = mdbook_id(text)
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        anchors.append(slug if count == 0 else f"{slug}-{count}")
+    return anchors
