@@ -2,11 +2,17 @@
 
 Looked up from the current directory upwards, like ruff and pytest do. Command-line options
 always win over the file.
+
+`load_config(start, revision=REV)` reads the file as a commit holds it instead of the working
+tree: the gates that judge a change take their configuration from the change's base, so the
+change cannot switch off its own checks (see `committed_gate_config`).
 """
 
 from __future__ import annotations
 
 import os
+import pkgutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -48,15 +54,31 @@ def find_pyproject(start: str) -> str | None:
         here = parent
 
 
-def load_config(start: str = ".") -> Config:
-    path = find_pyproject(start)
+# A pyproject.toml is a few KiB; anything this big is not one, and tomllib would hold it all in memory.
+MAX_BYTES = 4 * 1024 * 1024
+
+
+def load_config(start: str = ".", revision: str = "") -> Config:
+    """The nearest pyproject.toml's `[tool.loopgate]`; with `revision`, as that commit holds it."""
+    if revision:
+        path, raw = _committed_pyproject(start, revision)
+    else:
+        path = find_pyproject(start)
+        raw = None
     if path is None:
         return Config(None, {})
     try:
-        with open(path, "rb") as handle:
-            document = tomllib.load(handle)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:  # tomllib decodes bytes itself
+        if raw is None:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"{path}: over {MAX_BYTES // (1024 * 1024)} MiB; not a pyproject.toml loopgate reads")
+        document = tomllib.loads(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
+    except RecursionError as err:
+        # tomllib recurses once per nesting level: `x = [[[[...` thousands deep ends the interpreter's stack.
+        raise ConfigError(f"{path}: cannot read [tool.loopgate]: arrays or tables nested too deeply") from err
     tool = document.get("tool", {})
     if not isinstance(tool, dict):
         raise ConfigError(f"{path}: `tool` must be a table ([tool.NAME] sections), not {tool!r}")
@@ -85,6 +107,10 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
                     if not isinstance(sub_value, dict):
                         raise ConfigError(f"{path}: [tool.loopgate.{key}] {sub} must be a table "
                                           f"([tool.loopgate.{key}.{sub}])")
+                    if sub not in gate_names():
+                        # A misspelt gate table would configure nothing, silently: `forbiden` keeps the defaults.
+                        raise ConfigError(f"{path}: unknown gate [tool.loopgate.{key}.{sub}] (known gates: "
+                                          f"{', '.join(sorted(gate_names()))})")
                 elif sub not in allowed:
                     raise ConfigError(f"{path}: unknown key '{sub}' in [tool.loopgate.{key}] "
                                       f"(known: {', '.join(sorted(allowed))})")
@@ -93,3 +119,96 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
         elif key not in TOP_LEVEL:
             raise ConfigError(f"{path}: unknown key '{key}' in [tool.loopgate] (known: {', '.join(sorted(TOP_LEVEL))}, "
                               f"and the sections {', '.join(f'[tool.loopgate.{k}]' for k in SECTIONS)})")
+
+
+def gate_names() -> set[str]:
+    """The gates' names without importing them: a gate module is named after its gate (see the registry)."""
+    import loopgate.gates  # noqa: PLC0415
+
+    return {info.name for info in pkgutil.iter_modules(loopgate.gates.__path__)
+            if not info.name.startswith("_") and info.name not in ("base", "registry")}
+
+
+# -- configuration as a commit holds it ----------------------------------------------------------
+
+GIT_TIMEOUT = 60.0
+
+
+def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes | None]:
+    """(name, content) of the pyproject.toml nearest to `start` as `revision` holds it.
+
+    Inside the repository the lookup walks the same directories as `find_pyproject`, but in the
+    commit; above the repository (a file the change cannot touch) it reads the file system.
+    """
+    here = os.path.abspath(start)
+    top = _git(here, "rev-parse", "--show-toplevel")
+    if top is None or top.returncode != 0:
+        return find_pyproject(start), None
+    root = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
+    rel = os.path.relpath(os.path.realpath(here), root)
+    parts = [] if rel == "." else rel.split(os.sep)
+    candidates = ["/".join([*parts[:depth], "pyproject.toml"]) for depth in range(len(parts), -1, -1)]
+    listed = _git(root, "ls-tree", "-z", "--full-tree", "--name-only", revision, "--", *candidates)
+    if listed is None or listed.returncode != 0:
+        raise ConfigError(f"cannot read pyproject.toml at {revision}: "
+                          f"{(listed.stderr if listed else b'git did not run').decode('utf-8', 'replace').strip()}")
+    present = {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
+    for candidate in candidates:
+        if candidate in present:
+            blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
+            if blob is None or blob.returncode != 0:
+                raise ConfigError(f"cannot read {candidate} at {revision}")
+            return f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1]
+    parent = os.path.dirname(root)
+    return (find_pyproject(parent) if parent != root else None), None
+
+
+def config_revision(start: str, base: str) -> str:
+    """The commit whose configuration judges a change: the merge base of `base` and HEAD, or HEAD
+    (staged changes, given files). "" when there is none: not a repository, or no commit yet."""
+    head = _git(start, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    if head is None or head.returncode != 0:
+        return ""
+    commit = head.stdout.decode().strip()
+    if base:
+        resolved = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
+        if resolved is None or resolved.returncode != 0:
+            return commit  # the gate reports the bad --base itself (exit 2)
+        merge = _git(start, "merge-base", resolved.stdout.decode().strip(), commit)
+        ok = merge is not None and merge.returncode == 0
+        return merge.stdout.decode().strip() if ok and merge is not None else resolved.stdout.decode().strip()
+    return commit
+
+
+def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str]:
+    """`[tool.loopgate.gates.NAME]` for a gate that judges a change, and a note for the user ("" if none).
+
+    The table comes from the change's base (the merge base with `base`; HEAD for staged changes
+    and given files), never from the tree being judged: a change that adds `exclude = ["**"]`
+    must not pass its own secrets. The working tree's file is still read and validated, so a
+    misspelt table there is reported now; if its table differs, the note says it was not applied.
+    `base` itself, when not given, is read from HEAD's table.
+    """
+    working = load_config(start).section("gates").get(name, {})
+    head = config_revision(start, "")
+    if not head:
+        return working, ""  # no commit to trust yet (or not a repository): the files are all there is
+    if not base:
+        at_head = load_config(start, head).section("gates").get(name, {})
+        base = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
+    revision = config_revision(start, base)
+    committed = load_config(start, revision).section("gates").get(name, {})
+    note = ""
+    if committed != working:
+        note = (f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
+                f"working tree's version differs and applies once it is committed")
+    return committed, note

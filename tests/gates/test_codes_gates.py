@@ -26,7 +26,7 @@ import pytest
 from loopgate import codes
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.check import plan_entry
-from loopgate.findings import Finding
+from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 from loopgate.gates.registry import gates
@@ -73,6 +73,9 @@ class World:
 
     def commit(self) -> None:
         Repo(self.root).commit()
+
+    def git(self, *args: str) -> str:
+        return Repo(self.root).git(*args)
 
 
 @pytest.fixture(scope="module")
@@ -240,14 +243,26 @@ FORBIDDEN_NEGATIVE = [
     Case("LG412", lambda w: gate(w, forbidden, files=(".env",), defaults=False, forbid=("src/**",)), 0),
 ]
 
+PRAGMA_LINE = f'KEY = "{AWS}"  # pragma: allowlist secret\n'
+BIG = "row\n" * 600_000  # 2.4 MB: over the 2 MiB limit
+
 SECRETS_POSITIVE = [
     Case("LG421", lambda w: last(w.write("a.py", f'KEY = "{AWS}"\n'), gate(w, secrets, files=("a.py",))), 1,
          ("a.py", 1, 8)),
     Case("LG422", lambda w: gate(w, secrets, files=("nope.py",)), 2, ("nope.py", 1, 1)),
+    Case("LG423", lambda w: last(w.write("a.py", PRAGMA_LINE), w.git("add", "a.py"), gate(w, secrets)), 1,
+         ("a.py", 1, 8)),
+    # a warning: the gate passes, and says it did not look
+    Case("LG424", lambda w: last(w.write("big.txt", BIG), gate(w, secrets, files=("big.txt",))), 0,
+         ("big.txt", 1, 1)),
 ]
 SECRETS_NEGATIVE = [
     Case("LG421", lambda w: last(w.write("a.py", f'KEY = "{AWS.lower()}"\n'), gate(w, secrets, files=("a.py",))), 0),
     Case("LG422", lambda w: last(w.write("nope.py", "NAME = 'demo'\n"), gate(w, secrets, files=("nope.py",))), 0),
+    # the same pragma once committed (a reviewed change) is obeyed
+    Case("LG423", lambda w: last(w.write("a.py", PRAGMA_LINE), w.commit(), gate(w, secrets, files=("a.py",))), 0),
+    Case("LG424", lambda w: last(w.write("big.txt", BIG), gate(w, secrets, files=("big.txt",),
+                                                                exclude=("*.txt",))), 0),
 ]
 
 
@@ -320,6 +335,10 @@ SCHEMA_POSITIVE = [
     Case("LG454", lambda w: _schema(w, "a.json", "{}", '{"type": "nonsense"}'), 2, ("schema.json", 1, 10)),
     Case("LG455", lambda w: _schema(w, "gone.json", None), 2, ("gone.json", 1, 1)),
     Case("LG456", lambda w: _schema(w, "loop.yaml", "a: &a [1, *a]\n", "{}"), 1, ("loop.yaml", 1, 11)),
+    Case("LG457", lambda w: _schema(w, "a.json", '{"n": 1,\n "m": -Infinity}', "{}"), 1, ("a.json", 2, 7)),
+    Case("LG458", lambda w: _schema(w, "a.yaml", "n: 1\nm: {k: 1, k: 2}\n", "{}"), 1, ("a.yaml", 2, 11)),
+    Case("LG459", lambda w: _schema(w, "a.yaml", "n: 1\n? [a, b]\n: 2\n", "{}"), 1, ("a.yaml", 2, 3)),
+    Case("LG460", lambda w: _schema(w, "a.json", '{"n": ' + "7" * 5000 + "}", "{}"), 1, ("a.json", 1, 7)),
 ]
 SCHEMA_NEGATIVE = [
     Case("LG451", lambda w: _schema(w, "a.json", '{"n": 1}'), 0),
@@ -328,6 +347,10 @@ SCHEMA_NEGATIVE = [
     Case("LG454", lambda w: _schema(w, "a.json", "{}", '{"type": "object"}'), 0),
     Case("LG455", lambda w: _schema(w, "gone.json", "{}"), 0),
     Case("LG456", lambda w: _schema(w, "loop.yaml", "a: &a [1]\nb: *a\n", "{}"), 0),  # an alias, not a loop
+    Case("LG457", lambda w: _schema(w, "a.json", '{"n": 1e400, "m": "NaN"}', "{}"), 0),  # JSON numbers, a string
+    Case("LG458", lambda w: _schema(w, "a.yaml", "n: 1\nm: {n: 2}\nd: &d {k: 1}\ne: {<<: *d, k: 2}\n", "{}"), 0),
+    Case("LG459", lambda w: _schema(w, "a.yaml", "1.5: a\nnull: b\ntrue: c\n", "{}"), 0),  # scalar keys: read as text
+    Case("LG460", lambda w: _schema(w, "a.json", '{"n": ' + "7" * 4000 + "}", "{}"), 0),
 ]
 
 
@@ -468,7 +491,9 @@ def test_code_is_produced_where_it_points(case: Case, world: World) -> None:
     for hit in hits:
         assert hit.severity is entry.severity
         assert hit.message and hit.hint
-    assert (got.exit_code, got.status) == (case.exit_code, {1: "failed", 2: "error"}[case.exit_code])
+    # 0: a warning code, which informs without failing the gate
+    assert (got.exit_code, got.status) == (case.exit_code, {0: "passed", 1: "failed", 2: "error"}[case.exit_code])
+    assert (case.exit_code == 0) == (entry.severity is not Severity.ERROR)
     if entry.input_error:  # bad input is a usage error, never a verdict on the change
         assert got.exit_code == 2
 

@@ -34,8 +34,16 @@ def _check(tmp_path: Path, *files: str, **options: object) -> forbidden.GateResu
     ("src/auth/login.py", "**/auth/**", "authentication, authorization, billing and payments"),
     ("services/billing/invoice.py", "**/billing/**", "authentication, authorization, billing and payments"),
     ("api/payments/refund.go", "**/payments/**", "authentication, authorization, billing and payments"),
-    ("LOOP_SPEC.md", "LOOP_SPEC.md", "loop policy and legal"),
-    ("loops/triage/escalation-policy.md", "escalation-policy.md", "loop policy and legal"),
+    ("CODEOWNERS", "CODEOWNERS", "ownership, security policy and legal"),
+    ("docs/SECURITY.md", "SECURITY.md", "ownership, security policy and legal"),
+    # Any case: on macOS and Windows checkouts these are the same files as the lowercase ones.
+    (".ENV", ".env*", "secrets and key files"),
+    ("keys/ID_RSA", "id_rsa*", "secrets and key files"),
+    ("certs/server.PEM", "*.pem", "secrets and key files"),
+    ("Credentials.json", "credentials*", "secrets and key files"),
+    ("src/Auth/login.py", "**/auth/**", "authentication, authorization, billing and payments"),
+    ("Deploy/values.yaml", "deploy/", "deployment and infrastructure"),
+    ("DOCKERFILE", "Dockerfile", "deployment and infrastructure"),
 ])
 def test_defaults_fire_and_say_which_pattern(tmp_path: Path, path: str, pattern: str, kind: str) -> None:
     result = _check(tmp_path, path)
@@ -48,6 +56,8 @@ def test_defaults_fire_and_say_which_pattern(tmp_path: Path, path: str, pattern:
 @pytest.mark.parametrize("path", [
     "src/app.py", "docs/guide.md", "README.md", "tests/test_app.py", ".github/ISSUE_TEMPLATE.md",
     "src/authors.py", "docs/deployment-notes.md", "LOOP_STATE.md", "src/keyboard.py",
+    # The loop's own artifacts: a person commits them (verify checks them); the run loop keeps the maker off.
+    "LOOP_SPEC.md", ".loop/quality-gate-checklist.md", "loops/triage/escalation-policy.md", "loop-readiness.md",
 ])
 def test_ordinary_files_pass(tmp_path: Path, path: str) -> None:
     result = _check(tmp_path, path)
@@ -131,3 +141,13 @@ def test_cli_hook_style_filenames(repo: Repo, cli: Cli) -> None:
 def test_docs_list_every_default() -> None:
     for pattern, _kind in forbidden.DEFAULTS:
         assert f"`{pattern}`" in (forbidden.__doc__ or "")
+
+
+def test_project_patterns_match_any_case_too(tmp_path: Path) -> None:
+    result = _check(tmp_path, "loop_spec.md", "Migrations/0001.SQL", ".ENV.Example",
+                    forbid=("LOOP_SPEC.md", "migrations/*.sql", "!.env.EXAMPLE"))
+    messages = {f.path: f.message for f in result.findings}
+    assert messages == {
+        "loop_spec.md": "loop_spec.md is forbidden by 'LOOP_SPEC.md' (--forbid)",
+        "Migrations/0001.SQL": "Migrations/0001.SQL is forbidden by 'migrations/*.sql' (--forbid)",
+    }

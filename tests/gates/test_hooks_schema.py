@@ -26,8 +26,11 @@ def test_hook_declaration() -> None:
     assert hook["entry"] == "loopgate gate schema"
     assert hook["language"] == "python"
     assert hook["types_or"] == ["json", "yaml", "toml"]
-    generated = yaml.safe_load(manifest())
-    assert hook in generated, "`loopgate hooks` writes the hook as declared"
+    generated = {h["id"]: h for h in yaml.safe_load(manifest())}
+    written = generated["loopgate-schema"]
+    # the manifest adds minimum_pre_commit_version for types_or; everything declared is written as is
+    assert {k: written[k] for k in hook} == hook, "`loopgate hooks` writes the hook as declared"
+    assert written["minimum_pre_commit_version"] == "2.9.0"
 
 
 CONFIG_SCHEMA = {

@@ -50,7 +50,8 @@ def test_forbidden_hook_blocks_a_staged_env_file(tmp_path: Path, pre_commit_home
     repo.git("add", "-A")
     done = try_repo(repo, "loopgate-forbidden", pre_commit_home)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert ".env:1:1: LG411 .env is forbidden by '.env*' (default: secrets and key files)" in done.stdout
+    # the hook reads the staged change from git (pass_filenames: false), which names its status
+    assert ".env:1:1: LG411 .env (added) is forbidden by '.env*' (default: secrets and key files)" in done.stdout
     assert "src/app.py:" not in done.stdout
 
 

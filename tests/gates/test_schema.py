@@ -18,6 +18,8 @@ from jsonschema.exceptions import best_match
 
 from loopgate.gates import schema
 from loopgate.gates._positions import json_positions
+from loopgate.gates._schema.fast import fast_path
+from loopgate.gates._schema.validating import MAX_ERRORS
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 
 from .conftest import Cli
@@ -161,7 +163,7 @@ def test_best_match_comes_first(tmp_path: Path) -> None:
 def test_errors_a_file_are_capped(tmp_path: Path) -> None:
     document = {"name": "x", "items": [{"status": "bad"} for _ in range(30)]}
     result = _run(_files(tmp_path, {"a.json": json.dumps(document)}), "a.json")
-    assert len(result.findings) == schema.MAX_ERRORS
+    assert len(result.findings) == MAX_ERRORS
     assert result.findings[-1].message.endswith("(and 10 more errors not shown)")
 
 
@@ -366,12 +368,12 @@ _VALUES = st.recursive(
 
 def test_the_fast_path_covers_common_schemas_and_steps_aside_for_others() -> None:
     for fast_schema in FAST_SCHEMAS:
-        assert schema.fast_path(Draft202012Validator(fast_schema)) is not None, fast_schema
+        assert fast_path(Draft202012Validator(fast_schema)) is not None, fast_schema
     others: list[dict[str, Any]] = [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False},
                                     {"$ref": "other.json"}, {"properties": {"a": {"multipleOf": 2}}}]
     for other in others:
-        assert schema.fast_path(Draft202012Validator(other)) is None, other
-    fast = schema.fast_path(Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER))
+        assert fast_path(Draft202012Validator(other)) is None, other
+    fast = fast_path(Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER))
     assert fast is not None
     assert fast(json.loads(GOOD_JSON))
 
@@ -380,7 +382,7 @@ def test_the_fast_path_covers_common_schemas_and_steps_aside_for_others() -> Non
 @given(st.sampled_from(range(len(FAST_SCHEMAS))), _VALUES)
 def test_the_fast_path_never_calls_an_invalid_document_valid(which: int, document: Any) -> None:
     validator = Draft202012Validator(FAST_SCHEMAS[which], format_checker=Draft202012Validator.FORMAT_CHECKER)
-    fast = schema.fast_path(validator)
+    fast = fast_path(validator)
     assert fast is not None
     if fast(document):
         assert validator.is_valid(document), document
@@ -398,7 +400,7 @@ def test_the_fast_path_never_calls_an_invalid_document_valid(which: int, documen
 def test_fast_path_edge_cases_agree_with_jsonschema(node: dict[str, Any], document: Any, valid: bool) -> None:
     validator = Draft202012Validator(node)
     assert validator.is_valid(document) is valid
-    fast = schema.fast_path(validator)
+    fast = fast_path(validator)
     assert fast is not None
     assert not fast(document) or valid
 
@@ -468,7 +470,7 @@ def test_the_fast_path_checks_every_keyword_of_a_node(node: dict[str, Any], shar
     shared = json.loads(json.dumps(shared).replace('"$ref"', '"$comment"'))
     tree = {**node, "$defs": {"shared": shared}}
     validator = Draft202012Validator(tree, format_checker=Draft202012Validator.FORMAT_CHECKER)
-    fast = schema.fast_path(validator)
+    fast = fast_path(validator)
     if fast is None:
         return
     # Every value the schema itself names, alone, in a list and under each key, reaches the edges of

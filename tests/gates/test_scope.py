@@ -302,7 +302,9 @@ def test_cli_files_from_stdin_lines_and_nul(repo: Repo, cli: Cli) -> None:
 
 def test_cli_config_in_pyproject(repo: Repo, cli: Cli) -> None:
     repo.write("pyproject.toml", '[tool.loopgate.gates.scope]\nallow = ["docs/**", "pyproject.toml"]\nmax-files = 1\n')
+    repo.commit("configure scope")  # the table is read from the change's base, so it must be committed
     repo.write("docs/x.md")
+    repo.write("docs/y.md")
     done = cli("scope", "--base", "HEAD", cwd=repo.path)
     assert done.returncode == 1
     assert "LG402 2 files changed since HEAD" in done.stdout

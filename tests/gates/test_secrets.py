@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,10 +72,47 @@ def test_staged_mode_scans_what_the_index_holds(repo: Repo) -> None:
     assert "staged" in result.summary
 
 
-def test_pragma_allowlist_is_honoured(repo: Repo) -> None:
-    repo.write("src/fixture.py", f'KEY = "{AWS}"  # pragma: allowlist secret\n'
-                                 f'# pragma: allowlist nextline secret\nOTHER = "{GITHUB}"\n')
-    assert repo.gate(secrets, base="HEAD").status is GateStatus.PASSED
+FIXTURE = f'KEY = "{AWS}"  # pragma: allowlist secret\n# pragma: allowlist nextline secret\nOTHER = "{GITHUB}"\n'
+
+
+@pytest.mark.parametrize("how", ["base", "staged", "given"])
+def test_a_pragma_the_change_adds_is_reported_not_obeyed(repo: Repo, how: str) -> None:
+    repo.write("src/fixture.py", FIXTURE)
+    repo.git("add", "-A")
+    options: dict[str, object] = {"base": "HEAD"} if how == "base" else \
+        {"files": ("src/fixture.py",)} if how == "given" else {}
+    result = repo.gate(secrets, **options)
+    assert result.status is GateStatus.FAILED
+    assert [(f.code, f.line, f.column) for f in result.findings] == [("LG423", 1, 8), ("LG423", 3, 10)]
+    assert result.findings[1].message == ("possible secret: GitHub Token (value not shown), allowlisted by a "
+                                          "pragma this change adds: not obeyed")
+    assert AWS not in str(result) and GITHUB not in str(result)
+    assert repo.gate(secrets, allow_new_pragmas=True, **options).status is GateStatus.PASSED
+
+
+def test_a_committed_pragma_is_obeyed(repo: Repo) -> None:
+    repo.write("src/fixture.py", FIXTURE)
+    repo.commit("reviewed fixture")
+    repo.write("src/fixture.py", FIXTURE + "x = 1\n")
+    repo.git("add", "-A")
+    for options in ({}, {"base": "HEAD~1"}, {"files": ("src/fixture.py",)}):
+        result = repo.gate(secrets, **options)
+        if options.get("base"):  # since before the fixture: its pragmas are new in the judged change
+            assert [f.code for f in result.findings] == ["LG423", "LG423"]
+        else:
+            assert result.status is GateStatus.PASSED, (options, result.findings)
+
+
+def test_the_cli_option_and_the_committed_pyproject_key(repo: Repo, cli: Cli) -> None:
+    repo.write("src/fixture.py", FIXTURE)
+    repo.git("add", "src/fixture.py")
+    assert cli("secrets", cwd=repo.path).returncode == 1
+    assert cli("secrets", "--allow-new-pragmas", cwd=repo.path).returncode == 0
+    repo.write("pyproject.toml", "[tool.loopgate.gates.secrets]\nallow-new-pragmas = true\n")
+    repo.git("add", "pyproject.toml")
+    assert cli("secrets", cwd=repo.path).returncode == 1  # the change cannot opt itself in
+    repo.git("commit", "-q", "-m", "opt in", "--", "pyproject.toml")
+    assert cli("secrets", cwd=repo.path).returncode == 0
 
 
 def test_exclude_patterns(repo: Repo) -> None:
@@ -196,3 +236,74 @@ def test_a_fifo_given_by_name_is_an_input_error_and_never_opened(repo: Repo, cli
     done = cli("secrets", "pipe.md", cwd=repo.path)  # the fixture's subprocess timeout catches a hang
     assert done.returncode == 2
     assert "pipe.md:1:1: LG422 cannot read pipe.md: it is a FIFO (named pipe)" in done.stdout
+
+
+# -- secrets detect-secrets reports at another line; files too large or binary -------------------
+
+
+def _detect_secrets_cli(path: Path) -> list[dict[str, object]]:
+    """The real `detect-secrets scan` on one file, as its users run it."""
+    program = shutil.which("detect-secrets") or str(Path(sys.executable).parent / "detect-secrets")
+    done = subprocess.run([program, "scan", path.name], cwd=path.parent, capture_output=True, text=True,
+                          check=True, timeout=60)
+    return list(json.loads(done.stdout)["results"].get(path.name, []))
+
+
+@pytest.mark.parametrize("how", ["staged", "base"])
+def test_a_token_added_inside_a_yaml_block_scalar_is_found(repo: Repo, how: str) -> None:
+    ci = repo.write("ci.yaml", "ci:\n  token: |\n    placeholder\n")
+    repo.commit("ci")
+    ci.write_text(f"ci:\n  token: |\n    {GITHUB}\n")
+    repo.git("add", "ci.yaml")
+    # The real detect-secrets reports the key's line (2), which the change did not touch.
+    (reported,) = _detect_secrets_cli(ci)
+    assert (reported["type"], reported["line_number"]) == ("GitHub Token", 2)
+    result = repo.gate(secrets, **({"base": "HEAD"} if how == "base" else {}))
+    assert result.status is GateStatus.FAILED
+    assert _where(result) == [("ci.yaml", 3, 5)]  # where the value is: the added line
+    assert result.findings[0].message == "possible secret: GitHub Token (value not shown)"
+
+
+def test_a_known_secret_pasted_again_on_a_new_line_is_found(repo: Repo) -> None:
+    repo.write("src/settings.py", f'OLD = "{AWS}"\n')
+    repo.commit()
+    repo.write("src/settings.py", f'OLD = "{AWS}"\nx = 1\nCOPY = "{AWS}"\n')
+    # detect-secrets reports each value once a file, at its first line (1: unchanged).
+    assert [r["line_number"] for r in _detect_secrets_cli(repo.path / "src/settings.py")] == [1]
+    assert _where(repo.gate(secrets, base="HEAD")) == [("src/settings.py", 3, 9)]
+
+
+def test_a_file_over_the_size_limit_is_a_warning_and_is_never_read(repo: Repo, cli: Cli) -> None:
+    big = repo.write("data/dump.sql", f"-- {AWS}\n" + ("insert into t values (1);\n" * 90_000))
+    assert big.stat().st_size > 2 * 1024 * 1024
+    repo.write("src/ok.py", "x = 1\n")
+    repo.git("add", "-A")
+    for options in ({}, {"base": "HEAD"}, {"files": ("data/dump.sql", "src/ok.py")}):
+        result = repo.gate(secrets, **options)
+        assert result.status is GateStatus.PASSED, options
+        (finding,) = result.findings
+        assert (finding.code, finding.severity.value, finding.path) == ("LG424", "warning", "data/dump.sql")
+        assert finding.message.startswith("data/dump.sql not scanned for secrets: 2,")
+        assert "over the 2 MiB limit" in finding.message and "1 over 2 MiB" in result.summary
+    done = cli("secrets", "--format", "json", cwd=repo.path)
+    assert done.returncode == 0 and '"LG424"' in done.stdout
+
+
+def test_a_nul_byte_anywhere_makes_a_file_binary_as_in_verify(repo: Repo) -> None:
+    repo.write("notes.txt", "text\n" * 3000 + f"KEY = '{AWS}'\n")  # git sees text in its first 8000 bytes
+    with open(repo.path / "notes.txt", "ab") as handle:
+        handle.write(b"\0tail\n")
+    repo.git("add", "-A")
+    result = repo.gate(secrets)
+    assert [(f.code, f.line) for f in result.findings] == [("LG424", 3002)]
+    assert "holds a NUL byte (binary)" in result.findings[0].message
+
+
+def test_a_given_file_outside_the_repository_is_scanned_without_writing_there(repo: Repo, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "keys.py"
+    outside.parent.mkdir()
+    outside.write_text(f'KEY = "{AWS}"\n')
+    before = sorted(p.name for p in outside.parent.iterdir())
+    result = repo.gate(secrets, files=(str(outside),))
+    assert [f.code for f in result.findings] == ["LG421"]
+    assert sorted(p.name for p in outside.parent.iterdir()) == before

@@ -12,12 +12,13 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from loopgate.runner.maker import TOKEN_VAR, MakerLimits, MakerRun, end_tokened, run_maker, tokened_pids
+from loopgate.runner.maker import PENDING_WAIT, TOKEN_VAR, MakerLimits, MakerRun, end_tokened, run_maker, tokened_pids
 
 from .conftest import pid_alive
 
@@ -168,3 +169,20 @@ def test_the_runner_itself_is_never_a_target() -> None:
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.split() == ["False", "[]"]
     assert tokened_pids("") == []
+
+
+def test_a_process_with_an_empty_environment_does_not_hold_up_the_scan(leftovers: list[int]) -> None:
+    # an empty environ read is retried only while the process may be mid-exec; `env -i` leaves a
+    # process with a real, empty environment (and, as root, kernel threads read empty too): the
+    # scan must not wait for them to show a token they can never have
+    proc = subprocess.Popen(["env", "-i", "sleep", "600"], start_new_session=True)
+    leftovers.append(proc.pid)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{proc.pid}/cmdline").read_bytes() != b"sleep\x00600\x00" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert Path(f"/proc/{proc.pid}/environ").read_bytes() == b""
+    start = time.monotonic()
+    assert tokened_pids("ab" * 16) == []
+    assert time.monotonic() - start < PENDING_WAIT / 2
+    proc.kill()
+    proc.wait()

@@ -107,9 +107,12 @@ CODEX_STREAM = [
 def test_usage_file_is_read_and_marked_reported(tmp_path: Path) -> None:
     path = tmp_path / "usage.json"
     path.write_text(json.dumps({"tool_calls": 7, "input_tokens": 1200, "output_tokens": 300, "cost_usd": 0.042}))
-    assert from_usage_file(str(path)) == Usage(7, 1200, 300, 0.042, True)
+    # the maker's own account: complete whenever it is read, priced when it names a cost
+    assert from_usage_file(str(path)) == Usage(7, 1200, 300, 0.042, True, priced=True, complete=True)
     path.write_text(json.dumps({"tool_calls": 1, "cost": 0.5}))  # `cost` is accepted for `cost_usd`
-    assert from_usage_file(str(path)) == Usage(1, 0, 0, 0.5, True)
+    assert from_usage_file(str(path)) == Usage(1, 0, 0, 0.5, True, priced=True, complete=True)
+    path.write_text(json.dumps({"input_tokens": 900, "cached_input_tokens": 800, "output_tokens": 10}))
+    assert from_usage_file(str(path)) == Usage(0, 900, 10, 0.0, True, 800, priced=False, complete=True)
 
 
 @pytest.mark.parametrize("text", [
@@ -128,7 +131,7 @@ def test_nonsense_values_in_the_usage_file_count_as_zero(tmp_path: Path) -> None
     path = tmp_path / "usage.json"
     path.write_text('{"tool_calls": -4, "input_tokens": "many", "output_tokens": true, "cost_usd": Infinity}')
     usage = from_usage_file(str(path))
-    assert usage == Usage(0, 0, 0, 0.0, True)
+    assert usage == Usage(0, 0, 0, 0.0, True, priced=True, complete=True)
     json.dumps(usage.as_dict(), allow_nan=False)  # the run report stays valid JSON
 
 
@@ -242,11 +245,13 @@ def test_plain_text_output_reports_nothing() -> None:
 
 def test_usage_adds_up() -> None:
     total = Usage()
-    total.add(Usage(2, 100, 10, 0.01, True))
-    total.add(Usage(3, 50, 5, 0.02, False))
-    assert total == Usage(5, 150, 15, pytest.approx(0.03), True)  # type: ignore[arg-type]
-    assert total.as_dict() == {"tool_calls": 5, "input_tokens": 150, "output_tokens": 15, "cost_usd": 0.03,
-                               "reported": True}
+    total.add(Usage(2, 100, 10, 0.01, True, priced=True, complete=True))
+    total.add(Usage(3, 50, 5, 0.02, False))  # reported nothing: says so itself, leaves the total's flags
+    assert total == Usage(5, 150, 15, pytest.approx(0.03), True, priced=True, complete=True)  # type: ignore[arg-type]
+    total.add(Usage(1, 10, 1, 0.0, True, priced=False, complete=False))  # killed before its totals came
+    assert not total.complete and not total.priced
+    assert total.as_dict() == {"tool_calls": 6, "input_tokens": 160, "output_tokens": 16, "cost_usd": 0.03,
+                               "reported": True, "cached_input_tokens": 0, "priced": False, "complete": False}
 
 
 # -- real maker subprocesses -----------------------------------------------------------------------------------
@@ -462,4 +467,4 @@ def test_usage_file_sums_across_attempts_into_the_report(loop_repo: LoopRepo, fa
     assert [a["verdict"] for a in doc["attempts"]] == ["no-change", "no-change"]
     assert [a["maker"]["usage"]["tool_calls"] for a in doc["attempts"]] == [1, 2]
     assert report["usage"] == {"tool_calls": 3, "input_tokens": 300, "output_tokens": 30, "cost_usd": 0.03,
-                               "reported": True}
+                               "reported": True, "cached_input_tokens": 0, "priced": True, "complete": True}

@@ -74,3 +74,31 @@ def test_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_bytes(b"[tool.loopgate]\nname = \"caf\xe9\"\n")
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize("text", [
+    "[tool.loopgate]\nx = " + "[" * 50_000 + "]" * 50_000 + "\n",
+    "a = " + "{b=" * 20_000 + "1" + "}" * 20_000 + "\n",
+])
+def test_deep_nesting_is_a_config_error_not_a_recursion_error(tmp_path: Path, text: str) -> None:
+    write(tmp_path / "pyproject.toml", text)
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(str(tmp_path))
+
+
+def test_an_oversized_file_is_refused_without_parsing_it(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b"# " + b"x" * (5 * 1024 * 1024) + b"\n")
+    with pytest.raises(ConfigError, match="over 4 MiB"):
+        load_config(str(tmp_path))
+
+
+@pytest.mark.parametrize(("table", "ok"), [("forbiden", False), ("Forbidden", False), ("forbidden", True),
+                                           ("secrets", True), ("base", False), ("registry", False)])
+def test_a_misspelt_gate_table_is_a_config_error(tmp_path: Path, table: str, ok: bool) -> None:
+    write(tmp_path / "pyproject.toml", f'[tool.loopgate.gates.{table}]\nforbid = ["x"]\n')
+    if ok:
+        assert load_config(str(tmp_path)).section("gates")[table] == {"forbid": ["x"]}
+    else:
+        with pytest.raises(ConfigError, match=rf"unknown gate \[tool.loopgate.gates.{table}\] \(known gates: "
+                                              r"command, forbidden, generated, links, schema, scope, secrets\)"):
+            load_config(str(tmp_path))

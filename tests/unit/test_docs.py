@@ -58,3 +58,20 @@ def test_the_top_level_schemas_folder_is_an_exact_copy_of_the_package_data() -> 
     shipped = {name: folder.joinpath(f"{name}.schema.json").read_text("utf-8") for name in schema_names()}
     on_disk = {p.name.removesuffix(".schema.json"): p.read_text("utf-8") for p in (ROOT / "schemas").glob("*.json")}
     assert on_disk == shipped, "refresh: cp src/loopgate/artifacts/schemas/*.json schemas/"
+
+
+def test_the_manifest_states_what_pre_commit_needs() -> None:
+    """Keys an old pre-commit does not know come with `minimum_pre_commit_version`; hooks that read
+    the staged changes from git take no file list and run even when only deletions are staged."""
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load(manifest())}
+    for hook in hooks.values():
+        if "types_or" in hook:
+            assert hook["minimum_pre_commit_version"] == "2.9.0", hook["id"]
+    for hook_id in ("loopgate-forbidden", "loopgate-scope", "loopgate-check"):
+        assert hooks[hook_id]["pass_filenames"] is False and hooks[hook_id]["always_run"] is True, hook_id
+    assert hooks["loopgate-check"]["entry"] == "loopgate check"
+    assert hooks["loopgate-check"]["stages"] == ["manual"]
+    assert re.search(hooks["loopgate-secrets"]["exclude"], "sub/.pre-commit-config.yaml")
+    assert not re.search(hooks["loopgate-secrets"]["exclude"], ".pre-commit-config.yaml.example")

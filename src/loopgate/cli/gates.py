@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from loopgate.config import ConfigError, load_config
+from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import REPORTER_BY_NAME, Report
@@ -128,7 +128,13 @@ def command_for(spec: GateSpec) -> click.Command:
     """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
     def callback(output_format: str | None, **given: Any) -> None:
         try:
-            config = load_config().section("gates").get(spec.name, {})
+            if "base" in {f.name for f in dataclasses.fields(spec.options)}:
+                # A gate that judges a change takes its table from the change's base, not from the change.
+                config, note = committed_gate_config(spec.name, str(given.get("base") or ""))
+                if note:
+                    click.echo(f"loopgate: note: {note}", err=True)
+            else:
+                config = load_config().section("gates").get(spec.name, {})
             options = build_options(spec, given, config if isinstance(config, dict) else {})
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)

@@ -555,6 +555,38 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
     return Targets(root, files, described, "base" if base else "staged", binary)
 
 
+def blob_sizes(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, int]:
+    """The size of each blob, in one `git cat-file --batch-check` (nothing read into memory)."""
+    if not blobs:
+        return {}
+    try:
+        _, out = Git(root, env).run("cat-file", "--batch-check", stdin="".join(f"{b}\n" for b in blobs).encode())
+    except _Failed:
+        return {}
+    sizes = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        head = line.split()
+        if len(head) == 3 and head[2].isdigit():
+            sizes[head[0]] = int(head[2])
+    return sizes
+
+
+def added_since_head(root: str, path: str, env: dict[str, str] | None) -> frozenset[int] | None:
+    """The lines of the working-tree file `path` that HEAD does not have (None: all of them, the file is
+    not in HEAD or there is no HEAD); for given files, whose change is what differs from the last commit."""
+    git = Git(root, env)
+    try:
+        code, _ = git.run("cat-file", "-e", f"HEAD:{path}", ok=(0, 1, 128))
+        if code != 0:
+            return None
+        patch = git.out("diff", "-U0", "--no-ext-diff", "--no-color", "--no-textconv", "--src-prefix=a/",
+                        "--dst-prefix=b/", "HEAD", "--", f":(literal){path}")
+    except _Failed:
+        return None  # cannot tell: every line counts as new, so no pragma is taken on trust
+    added, _ = added_lines(patch)
+    return frozenset(added.get(path, ()))
+
+
 def read_blobs(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, bytes]:
     """The content of index blobs, in one `git cat-file --batch`."""
     if not blobs:

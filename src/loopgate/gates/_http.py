@@ -8,7 +8,7 @@
 - Retries with exponential backoff on 429, 5xx and timeouts; `Retry-After` (seconds or a
   date) is honoured up to `max_retry_wait`, and a longer wait is a failure, said so.
 - Redirects are followed; the final status decides, and the chain is reported.
-- Cache: a JSON file of URLs that answered with an accepted status, and when. A failure is
+- Cache (`_linkcache`): a JSON file of URLs that answered with an accepted status, and when. A failure is
   never cached, so a fixed link is seen fixed on the next run, and a broken one is retried.
 
 What counts as environmental: a request that failed because the name did not resolve or the
@@ -18,13 +18,9 @@ way (the machine is offline). `classify` names the kind; the gate decides.
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import errno
-import json
-import os
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -32,6 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from loopgate.gates._linkcache import Cache, default_cache_file
+
+__all__ = ["Cache", "Checker", "Outcome", "Settings", "default_cache_file"]
 
 # Failure kinds
 DNS, UNREACHABLE, REFUSED, TIMEOUT, TLS, INVALID, OTHER = (
@@ -111,70 +111,6 @@ def describe(kind: str) -> str:
     return _KIND_TEXT.get(kind, kind)
 
 
-# -- the cache ----------------------------------------------------------------------------------
-
-
-def default_cache_file() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "loopgate", "links.json")
-
-
-class Cache:
-    """URL -> (status, time) of accepted answers; read once, written once, atomically."""
-
-    def __init__(self, path: str, ttl: float) -> None:
-        self.path, self.ttl = path, ttl
-        self.entries: dict[str, dict[str, Any]] = {}
-        self.added: dict[str, dict[str, Any]] = {}
-        self.problem = ""
-        if path and ttl > 0:
-            self.entries = self._read()
-
-    def _read(self) -> dict[str, dict[str, Any]]:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as err:
-            self.problem = f"cache {self.path} not read: {err}"
-            return {}
-        return {k: v for k, v in data.get("urls", {}).items() if isinstance(v, dict)} if isinstance(data, dict) \
-            else {}
-
-    def get(self, url: str, accepted: frozenset[int], now: float) -> Outcome | None:
-        entry = self.entries.get(url)
-        if not entry or now - float(entry.get("time", 0)) > self.ttl:
-            return None
-        status = int(entry.get("status", 0))
-        if status not in accepted:
-            return None
-        return Outcome(url, True, status, redirects=tuple(entry.get("redirects", ())), cached=True)
-
-    def put(self, outcome: Outcome, now: float) -> None:
-        if outcome.ok and self.ttl > 0 and self.path:
-            self.added[outcome.url] = {"status": outcome.status, "time": now, "redirects": list(outcome.redirects)}
-
-    def save(self, now: float) -> None:
-        if not self.added:
-            return
-        merged = {**self._read(), **self.added}  # another run may have written meanwhile
-        merged = {k: v for k, v in merged.items() if now - float(v.get("time", 0)) <= self.ttl}
-        temp = ""
-        try:
-            directory = os.path.dirname(os.path.abspath(self.path))
-            os.makedirs(directory, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".links-", suffix=".json", dir=directory)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": 1, "urls": merged}, out, separators=(",", ":"))
-            os.replace(temp, self.path)
-        except OSError as err:
-            self.problem = f"cache {self.path} not written: {err.strerror or err}"
-            if temp:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-
-
 # -- checking -----------------------------------------------------------------------------------
 
 
@@ -195,7 +131,7 @@ class Checker:
         for url in dict.fromkeys(urls):
             hit = cache.get(url, self.settings.accepted, now)
             if hit is not None:
-                results[url] = hit
+                results[url] = Outcome(url, True, hit.status, redirects=hit.redirects, cached=True)
             else:
                 todo.append(url)
         workers = max(1, min(self.settings.concurrency, len(todo)))
@@ -203,7 +139,8 @@ class Checker:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="loopgate-links") as pool:
                 for outcome in pool.map(self.check, _interleave_hosts(todo)):
                     results[outcome.url] = outcome
-                    cache.put(outcome, now)
+                    if outcome.ok:
+                        cache.put(outcome.url, outcome.status, outcome.redirects, now)
                     if on_done is not None:
                         on_done(outcome)
         cache.save(now)

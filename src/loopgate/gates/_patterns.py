@@ -159,15 +159,20 @@ def _union(patterns: Sequence[Any]) -> Callable[[str], object] | None:
 class RuleSet:
     """Compiled rules; patterns that do not compile become findings, not exceptions."""
 
-    def __init__(self, rules: Iterable[Rule], bad_pattern: Code) -> None:
+    def __init__(self, rules: Iterable[Rule], bad_pattern: Code, ignore_case: bool = False) -> None:
         from pathspec import GitIgnoreSpec  # noqa: PLC0415
 
+        # ignore_case: patterns and paths are both lowercased, so `.ENV` matches `.env*` (the same
+        # file on a case-insensitive checkout: macOS, Windows); findings still quote the pattern as written.
+        self.ignore_case = ignore_case
         self.rules: list[Rule] = []
         self.problems: list[Finding] = []
         compiled: list[Any] = []
+        texts: list[str] = []
         for rule in rules:
+            text = rule.pattern.lower() if ignore_case else rule.pattern
             try:
-                (pattern,) = GitIgnoreSpec.from_lines([rule.pattern]).patterns
+                (pattern,) = GitIgnoreSpec.from_lines([text]).patterns
             except Exception as err:  # pathspec raises ValueError subclasses and re.error
                 self.problems.append(bad_pattern.at(
                     rule.path or ".", rule.line, rule.column,
@@ -175,19 +180,20 @@ class RuleSet:
                 continue
             self.rules.append(rule)
             compiled.append(pattern)
-        self._index = PatternIndex(compiled, [r.pattern for r in self.rules])
+            texts.append(text)
+        self._index = PatternIndex(compiled, texts)
 
     def __len__(self) -> int:
         return len(self.rules)
 
     def match(self, path: str) -> tuple[bool | None, Rule | None]:
         """(True, rule) matched; (False, rule) excluded by a `!` rule; (None, None) no rule matched."""
-        include, index = self._index.check(path)
+        include, index = self._index.check(path.lower() if self.ignore_case else path)
         return include, (None if index is None else self.rules[index])
 
     def included(self, path: str) -> bool | None:
         """`match(path)[0]`, faster: which rule decided is not worked out."""
-        return self._index.included(path)
+        return self._index.included(path.lower() if self.ignore_case else path)
 
 
 def rules_from_values(values: Iterable[str], origin: str) -> list[Rule]:

@@ -5,9 +5,13 @@ but not the line. These passes recover it, and they only run for files that have
 a valid file never pays for them.
 
 - JSON: a small scanner records where every value starts (exact).
-- YAML: PyYAML's composed nodes carry marks (exact).
+- YAML: PyYAML's composed nodes carry marks (exact; lines counted from the mark's offset, see
+  `_schema/yaml12.py`).
 - TOML: the standard parser keeps no positions; the line is found by searching for the key
   (best effort: the first `key =` or `[table.key]` line that matches, else line 1).
+
+Lines end at `\n` (and `\r\n`); `\x85`, `\u2028` and `\u2029` inside a string are not line breaks
+in JSON, TOML or YAML 1.2, nor in the editors users open the file in.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ import contextlib
 import json.decoder
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import yaml
+
+from loopgate.gates._schema.yaml12 import Lines, YamlLoader, key_text, mark_position
 
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
@@ -36,6 +41,8 @@ class _JsonScanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts: dict[Path, int] = {}
+        self.constants: list[tuple[int, str]] = []  # (offset, NaN / Infinity / -Infinity)
+        self.duplicates: list[tuple[int, str]] = []  # (offset, key) of a key given again in its object
 
     def value(self, index: int, path: Path) -> int:
         text = self.text
@@ -49,6 +56,8 @@ class _JsonScanner:
         if char == '"':
             return int(_scanstring(text, index + 1)[1])
         match = _SCALAR.match(text, index)
+        if match is not None and match.group()[-1] in "yN":
+            self.constants.append((index, match.group()))
         return match.end() if match else index + 1
 
     def _object(self, index: int, path: Path) -> int:
@@ -56,9 +65,14 @@ class _JsonScanner:
         index = _WS.match(text, index).end()  # type: ignore[union-attr]
         if text[index] == "}":
             return index + 1
+        seen: set[str] = set()
         while True:
             index = _WS.match(text, index).end()  # type: ignore[union-attr]
+            start = index
             key, index = _scanstring(text, index + 1)
+            if key in seen:
+                self.duplicates.append((start, key))
+            seen.add(key)
             index = _WS.match(text, index).end() + 1  # type: ignore[union-attr]  # past the colon
             index = self.value(index, (*path, key))
             index = _WS.match(text, index).end()  # type: ignore[union-attr]
@@ -108,39 +122,73 @@ def json_positions(text: str, paths: Sequence[Path]) -> list[Position]:
     return [_deepest(found, path) for path in paths]
 
 
-def yaml_positions(text: str, document: int, paths: Sequence[Path], loader: Any) -> list[Position]:
+def json_marks(text: str) -> tuple[list[tuple[Position, str]], list[tuple[Position, str]]]:
+    """(where and which NaN / Infinity values, where and which duplicate keys) in JSON text."""
+    scanner = _JsonScanner(text)
+    with contextlib.suppress(IndexError, ValueError, RecursionError):
+        scanner.value(0, ())
+    lines = _Lines(text)
+    return ([(lines.position(offset), name) for offset, name in scanner.constants],
+            [(lines.position(offset), key) for offset, key in scanner.duplicates])
+
+
+def yaml_positions(text: str, document: int, paths: Sequence[Path]) -> list[Position]:
+    loader = YamlLoader(text)
     try:
-        nodes = list(yaml.compose_all(text, Loader=loader))
+        nodes = []
+        while loader.check_node():
+            nodes.append(loader.get_node())
     except (yaml.YAMLError, RecursionError):
         return [(1, 1)] * len(paths)
+    finally:
+        loader.dispose()
     if document >= len(nodes) or nodes[document] is None:
         return [(1, 1)] * len(paths)
-    return [_yaml_walk(nodes[document], path) for path in paths]
+    lines = Lines(text)
+    return [mark_position(lines, _yaml_walk(loader, nodes[document], path).start_mark) for path in paths]
 
 
-def _yaml_walk(node: yaml.Node, path: Path) -> Position:
+def _yaml_walk(loader: YamlLoader, node: yaml.Node, path: Path) -> yaml.Node:
     for step in path:
-        child = _yaml_child(node, step)
+        child = _yaml_child(loader, node, step)
         if child is None:
             break
         node = child
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    return node
 
 
-def _yaml_child(node: yaml.Node, step: str | int) -> yaml.Node | None:
+def _yaml_child(loader: YamlLoader, node: yaml.Node, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
         child: yaml.Node = node.value[step]
         return child
     if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == str(step):
-                found: yaml.Node = value
-                return found
+        found: yaml.Node | None = None
+        for key, value in node.value:  # the last match: a repeated key's last value is the one loaded
+            if isinstance(key, yaml.ScalarNode) and (key.value == step or _key(loader, key) == step):
+                found = value
+        if found is None:  # a key brought in by a merge (`<<: *defaults`): the first merged mapping wins
+            merged = [value for key, value in node.value if key.tag.endswith(":merge")]
+            sources = [m for v in merged for m in (v.value if isinstance(v, yaml.SequenceNode) else [v])]
+            for source in sources:
+                found = _yaml_child(loader, source, step) if isinstance(source, yaml.MappingNode) else None
+                if found is not None:
+                    break
+        return found
     return None
 
 
+def _key(loader: YamlLoader, key: yaml.ScalarNode) -> str | None:
+    """A non-string key as the document holds it (`1.5`, `null`), as the loader constructs it."""
+    if key.tag.endswith(":str"):
+        return None
+    try:
+        return key_text(loader.construct_object(key))
+    except (yaml.YAMLError, ValueError):
+        return None
+
+
 def toml_positions(text: str, paths: Sequence[Path]) -> list[Position]:
-    lines = text.splitlines()
+    lines = text.split("\n")  # not splitlines(): U+2028 or U+0085 in a string does not end a line
     return [_toml_find(lines, path) for path in paths]
 
 

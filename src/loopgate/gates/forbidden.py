@@ -60,9 +60,10 @@ E = Severity.ERROR
 FORBIDDEN_PATH = codes.define(
     "LG411", "forbidden-path", E, "A changed file matches a forbidden pattern.",
     "The file is of a kind a loop must never change on its own: secrets and key files, deployment and "
-    "infrastructure configuration, CI workflows, authentication, billing and payment code, or the loop's "
-    "own spec and policies. The message names the pattern that fired and whether it is one of the "
-    "defaults or the project's own.",
+    "infrastructure configuration, CI workflows, authentication, billing and payment code, or the ownership, "
+    "security-policy and licence files. Names match whatever their case (`.ENV`, `ID_RSA`, `Deploy/`): a "
+    "case-insensitive checkout (macOS, Windows) makes them the same file. The message names the pattern "
+    "that fired and whether it is one of the defaults or the project's own.",
     "Revert the change to this file and escalate the work to a person. If the pattern is wrong for this "
     "project, take it back with `--forbid '!PATTERN'` (or `--no-defaults`) in a reviewed change.",
 )
@@ -78,7 +79,7 @@ SECRETS = "secrets and key files"
 INFRA = "deployment and infrastructure"
 CI = "CI workflows"
 ACCESS = "authentication, authorization, billing and payments"
-POLICY = "loop policy and legal"
+POLICY = "ownership, security policy and legal"
 
 DEFAULTS: tuple[tuple[str, str], ...] = (
     *((p, SECRETS) for p in (
@@ -95,9 +96,9 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
     *((p, ACCESS) for p in (
         "**/auth/**", "**/authentication/**", "**/authorization/**", "**/oauth/**", "**/billing/**",
         "**/payments/**", "**/payment/**")),
-    *((p, POLICY) for p in (
-        "LOOP_SPEC.md", "quality-gate-checklist.md", "escalation-policy.md", "loop-readiness.md",
-        "CODEOWNERS", "SECURITY.md", "LICENSE*", "COPYING*")),
+    # The loop's own artifacts (LOOP_SPEC.md, the checklist, the policies) are not here: a person
+    # commits them, and keeping the maker away from them is the run loop's job (its control files).
+    *((p, POLICY) for p in ("CODEOWNERS", "SECURITY.md", "LICENSE*", "COPYING*")),
 )
 __doc__ = (__doc__ or "").replace("DEFAULTS_TABLE", "\n".join(
     f"- {kind}: " + ", ".join(f"`{p}`" for p, k in DEFAULTS if k == kind)
@@ -121,16 +122,21 @@ class Options:
     forbid_file: str = field(default="", metadata=opt(
         "Read more forbidden patterns from FILE, one a line, as in .gitignore.", metavar="FILE"))
     defaults: bool = field(default=True, metadata=opt(
-        "Start from the default patterns (secrets, deployment, CI, auth and billing, loop policy)."))
+        "Start from the default patterns (secrets, deployment, CI, auth and billing, ownership and legal)."))
 
 
 HOOK: dict[str, Any] = {
     "id": "loopgate-forbidden",
     "name": "loopgate forbidden",
     "description": "No staged file is a secret or key file, deployment or CI configuration, auth or billing "
-    "code, or a loop policy file (patterns: [tool.loopgate.gates.forbidden]).",
+    "code, or an ownership, security-policy or licence file (patterns: [tool.loopgate.gates.forbidden]).",
     "entry": "loopgate gate forbidden",
     "language": "python",
+    # The gate reads the staged changes from git itself: pre-commit's file list leaves out deletions
+    # (`git rm deploy/prod.yaml` would be "no files to check"), and deleting one is a change too.
+    "pass_filenames": False,
+    "always_run": True,
+    "require_serial": True,
 }
 
 
@@ -174,7 +180,7 @@ def _rules(options: Options, context: GateContext) -> tuple[RuleSet, list[Proble
             problems.append(Problem(problem, problem.message))
         rules += from_file
     rules += rules_from_values(options.forbid, "--forbid")
-    compiled = RuleSet(rules, BAD_PATTERN)
+    compiled = RuleSet(rules, BAD_PATTERN, ignore_case=True)
     problems += [Problem(p, p.message) for p in compiled.problems]
     if not problems and not any(not r.pattern.startswith("!") for r in compiled.rules):
         message = "--no-defaults and no --forbid or --forbid-file patterns: nothing would be forbidden"

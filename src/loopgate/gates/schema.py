@@ -7,8 +7,18 @@ off with `--no-formats`). A relative `$ref` is read from next to the schema file
 `$ref`s are not fetched.
 
 Files come as arguments (as pre-commit passes them) or as directories, searched for `*.json`,
-`*.yaml`, `*.yml` and `*.toml` (hidden directories and the schema file itself skipped). The
-kind is the extension's. Every document of a multi-document YAML file is validated.
+`*.yaml`, `*.yml` and `*.toml` (hidden directories and the schema file itself skipped; symlinked
+directories not followed). The kind is the extension's. Every document of a multi-document YAML
+file is validated.
+
+YAML is read as YAML 1.2, as GitHub Actions, Kubernetes and check-jsonschema read it: only
+`true`/`false` are booleans (`on:`, `yes`, `no`, `off` are strings), `0777` is decimal, `0o17`
+octal, dates and `1:30` are strings. A key that is not a string (`1.5:`, `null:`) is read as its
+JSON text; a key that is a list or mapping is LG459. JSON is read as RFC 8259 JSON: `NaN` and
+`Infinity` are LG457 (`--json-nan` accepts them), and a key given twice in a JSON object or YAML
+mapping is LG458 (`--duplicate-keys` accepts it, the last one counting); such files are still
+validated. Lists and objects nested beyond about 1,000 levels, and integers of more than 4,300
+digits, are LG460 and not validated.
 
 Each error is a finding at the offending value, with its JSON path, e.g.
 `config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
@@ -30,39 +40,20 @@ In `.pre-commit-config.yaml`: hook `loopgate-schema` with `args: [--schema, path
 
 from __future__ import annotations
 
-import contextlib
-import json
-import multiprocessing
 import os
-import re
 import stat
-import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
-
-import yaml
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError, best_match, relevance
-from jsonschema.validators import validator_for
-from referencing import Registry, Resource
-from referencing.exceptions import NoSuchResource, Unresolvable
-from referencing.jsonschema import DRAFT202012, specification_with
+from typing import Any
 
 from loopgate import codes
-from loopgate.artifacts.schema import load_schema, schema_names
+from loopgate.artifacts.schema import schema_names
 from loopgate.findings import Finding, Severity
-from loopgate.gates._changes import not_regular
-from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
+from loopgate.gates._schema.expansion import MAX_EXPANDED_VALUES
+from loopgate.gates._schema.loading import Checker, SchemaProblem, build_checker, not_a_file
+from loopgate.gates._schema.reading import KINDS, Raw, Rules, kind_of
+from loopgate.gates._schema.validating import check_files
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 NAME = "schema"
 E = Severity.ERROR
@@ -115,6 +106,36 @@ YAML_EXPANSION = codes.define(
     "recursive alias.",
     "Write the repeated values out, or use fewer nested aliases; remove an alias from inside its own anchor.",
 )
+NON_FINITE = codes.define(
+    "LG457", "json-non-finite-number", E, "A JSON file holds NaN, Infinity or -Infinity.",
+    "RFC 8259 JSON has no NaN or infinite numbers; Python's reader accepts them as an extension, and other "
+    "readers (browsers, Go, jq, databases) refuse the file or read something else. The position is the value. "
+    "The file is still validated (as Python reads it). YAML's `.nan` and `.inf` are YAML 1.2 and not reported.",
+    "Write a finite number or null, or a string; or pass `--json-nan` if the file is meant for Python's reader.",
+)
+DUPLICATE_KEY = codes.define(
+    "LG458", "duplicate-key", E, "A JSON object or YAML mapping gives the same key twice.",
+    "Which of the two values counts depends on the reader: Python's json and PyYAML keep the last, other JSON "
+    "readers the first or refuse the file, and YAML 1.2 forbids it (ruamel.yaml, and so check-jsonschema, "
+    "refuses the file). The position is the second key. The file is still validated, with the last value. "
+    "Keys brought in by a YAML merge (`<<: *defaults`) and overridden are not duplicates.",
+    "Remove one of the two keys; or pass `--duplicate-keys` to accept them (the last one counting).",
+)
+COMPLEX_KEY = codes.define(
+    "LG459", "yaml-complex-key", E, "A YAML mapping key is a list or a mapping.",
+    "YAML allows any value as a key (`? [a, b]`), JSON only strings, so the document has no JSON form for the "
+    "schema to judge: the file is not validated. Scalar keys that are not strings (`1.5:`, `null:`, `true:`) "
+    "are read as the JSON text of their value (`\"1.5\"`, `\"null\"`, `\"true\"`), not reported.",
+    "Use a string key (quote it), or restructure the data as a list of entries.",
+)
+BEYOND_LIMITS = codes.define(
+    "LG460", "beyond-reader-limits", E, "A file nests too deeply or holds a number too long to read.",
+    "Lists and objects nested more than about 1,000 levels deep (libyaml's limit, and Python's recursion limit "
+    "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
+    "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
+    "comes near either limit; a file that does is generated, corrupt or hostile.",
+    "Flatten the data, or write the long number as a string.",
+)
 
 
 @dataclass(frozen=True)
@@ -127,6 +148,10 @@ class Options:
         f"Validate against a schema that ships with loopgate: {', '.join(schema_names())}.", metavar="NAME"))
     formats: bool = field(default=True, metadata=opt(
         "Check `format` keywords (date, email, uri, ...)."))
+    json_nan: bool = field(default=False, metadata=opt(
+        "Accept NaN, Infinity and -Infinity in JSON files (RFC 8259 JSON has none; LG457 otherwise)."))
+    duplicate_keys: bool = field(default=False, metadata=opt(
+        "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
         "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
 
@@ -141,700 +166,7 @@ HOOK: dict[str, Any] = {
     "types_or": ["json", "yaml", "toml"],
 }
 
-MAX_ERRORS = 20  # a file's errors reported; the rest are counted
-KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 _SKIP_DIRS = {"node_modules", "__pycache__"}
-# Starting a worker (a fresh interpreter importing jsonschema) costs about 0.3 s, and on a shared
-# machine (or inside `loopgate check`, which runs gates side by side) the other core is often busy.
-# So workers start only for inputs with about two seconds of work: ~90 us a small file with
-# jsonschema alone, ~25 us when the fast path says "valid" (bench/schema.md).
-PARALLEL_FROM_SECONDS = 2.0
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-
-_YamlBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _YamlLoader(_YamlBase):  # type: ignore[misc]
-    """The safe loader (libyaml when present), with dates left as strings: JSON Schema has no date type,
-    and `format: date` expects the text."""
-
-
-# A file's values after aliases are expanded; beyond this it is a "billion laughs" document.
-# Far more than a real configuration holds, and low enough that a small file cannot make validating
-# slow: an invalid document of 100,000 values, every one an error, takes jsonschema about 10 s.
-MAX_EXPANDED_VALUES = 100_000
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
-    for first, resolvers in _YamlBase.yaml_implicit_resolvers.items()
-}
-
-
-
-class Raw(NamedTuple):
-    """A problem found in a file, as plain data a worker process can send back."""
-
-    kind: str  # "syntax", "schema", "ref" or "expansion"
-    path: str
-    line: int
-    column: int
-    message: str
-
-
-@dataclass(frozen=True)
-class SchemaProblem:
-    path: str
-    line: int
-    column: int
-    message: str
-
-
-@dataclass(frozen=True)
-class Checker:
-    validator: Any
-    label: str
-    dialect: str
-    formats: bool
-    path: str  # the schema file as given; "" for a built-in schema
-    source: tuple[str, str, bool, str]  # how to build it again in a worker: (schema, builtin, formats, cwd)
-    fast: Callable[[Any], bool] | None = None  # "certainly valid?" (see fast_path), when the schema allows one
-
-
-def kind_of(path: str) -> str | None:
-    return KINDS.get(os.path.splitext(path)[1].lower())
-
-
-def build_checker(schema: str, builtin: str, formats: bool, cwd: str) -> Checker | SchemaProblem:
-    if bool(schema) == bool(builtin):
-        which = "both --schema and --builtin" if schema else "no schema"
-        return SchemaProblem("", 1, 1, f"{which} given: give exactly one of --schema FILE and --builtin NAME")
-    if builtin:
-        if builtin not in schema_names():
-            return SchemaProblem("", 1, 1, f"no built-in schema '{builtin}' (known: {', '.join(schema_names())})")
-        contents: Any = load_schema(builtin)
-        label, base_dir = f"the built-in {builtin} schema", ""
-    else:
-        loaded = _load_schema_file(os.path.join(cwd, schema), schema)
-        if isinstance(loaded, SchemaProblem):
-            return loaded
-        contents, label, base_dir = loaded, schema, os.path.dirname(os.path.join(cwd, schema))
-    cls = _dialect(contents)
-    if cls is None:
-        return SchemaProblem(schema, 1, 1, f"{schema or builtin}: unknown $schema dialect {contents['$schema']!r}")
-    try:
-        cls.check_schema(contents)
-        loop = ref_loop(contents)
-        validator = cls(contents, registry=_registry(base_dir, contents),
-                        format_checker=cls.FORMAT_CHECKER if formats else None)
-        fast = fast_path(validator)
-    except SchemaError as err:
-        return _invalid_schema(schema, os.path.join(cwd, schema) if schema else "", err)
-    except RecursionError:
-        return SchemaProblem(schema, 1, 1, f"{schema or builtin}: the schema is nested too deeply to use")
-    if loop is not None:
-        where, ref = loop
-        line, column = _schema_position(schema, os.path.join(cwd, schema), where) if schema else (1, 1)
-        return SchemaProblem(schema, line, column, f"{schema or builtin}: the $ref {ref!r} at {_json_path(where)} "
-                             "leads back to itself without going into the document, so validating would never end")
-    dialect = "draft " + cls.__name__.removeprefix("Draft").removesuffix("Validator").replace("2020", "2020-")
-    dialect = dialect.replace("2019", "2019-")
-    return Checker(validator, label, dialect, formats, schema, (schema, builtin, formats, cwd), fast)
-
-
-def _dialect(contents: Any) -> Any:
-    if isinstance(contents, dict) and "$schema" in contents:
-        if not isinstance(contents["$schema"], str):
-            return None
-        return validator_for(contents, default=None)  # type: ignore[arg-type]
-    return Draft202012Validator
-
-
-# Keywords whose subschemas apply to the same value as their parent: a $ref loop through these alone
-# never reaches a smaller part of the document, so jsonschema would recurse until Python stops it.
-_SAME_VALUE_LISTS = ("allOf", "anyOf", "oneOf")
-_SAME_VALUE_ONE = ("not", "if", "then", "else")
-_NOT_SCHEMAS = frozenset({"enum", "const", "default", "examples"})  # data, not subschemas
-
-
-def ref_loop(contents: Any) -> tuple[Path, str] | None:
-    """(where, ref) of a local `$ref` that leads back to itself through same-value keywords only, or None.
-
-    Only fragment refs (`#`, `#/json/pointer`) are followed, and none inside a subschema with its own
-    `$id` (its refs are relative to that); anything else that loops is caught when validating.
-    """
-    if not isinstance(contents, dict):
-        return None
-    paths = list(_schema_paths(contents, ()))
-    known = set(paths)
-    state: dict[Path, int] = {}  # 1: on the path being followed, 2: done
-
-    def follow(path: Path, last_ref: tuple[Path, str] | None) -> tuple[Path, str] | None:
-        state[path] = 1
-        for step, target, ref in _same_value_steps(contents, path, known):
-            here = ((*path, step), ref) if ref else last_ref
-            if state.get(target) == 1:
-                return here  # every loop passes a $ref: tree edges only go down
-            found = None if target in state else follow(target, here)
-            if found is not None:
-                return found
-        state[path] = 2
-        return None
-
-    for path in paths:
-        found = None if path in state else follow(path, None)
-        if found is not None:
-            return found
-    return None
-
-
-def _schema_paths(node: Any, path: Path) -> Iterator[Path]:
-    """Every object in the schema outside data keywords and sub-resources with their own `$id`."""
-    if isinstance(node, dict):
-        if path and ("$id" in node or isinstance(node.get("id"), str)):
-            return
-        yield path
-        for key, value in node.items():
-            if key not in _NOT_SCHEMAS:
-                yield from _schema_paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _schema_paths(value, (*path, index))
-
-
-def _same_value_steps(root: Any, path: Path, known: set[Path]) -> Iterator[tuple[str, Path, str]]:
-    node = _at(root, path)
-    for word in _SAME_VALUE_LISTS:
-        if isinstance(node.get(word), list):
-            for index in range(len(node[word])):
-                yield word, (*path, word, index), ""
-    for word in _SAME_VALUE_ONE:
-        if isinstance(node.get(word), dict):
-            yield word, (*path, word), ""
-    ref = node.get("$ref")
-    target = _pointer(root, ref) if isinstance(ref, str) else None
-    if target is not None and target in known:
-        yield "$ref", target, ref
-
-
-def _pointer(root: Any, ref: str) -> Path | None:
-    """The path a fragment-only JSON pointer `$ref` names in `root`, or None (not there, or not a pointer)."""
-    if ref == "#":
-        return ()
-    if not ref.startswith("#/"):
-        return None
-    steps: list[str | int] = []
-    node = root
-    for part in ref[2:].split("/"):
-        step = unquote(part).replace("~1", "/").replace("~0", "~")
-        if isinstance(node, dict) and step in node:
-            steps.append(step)
-            node = node[step]
-        elif isinstance(node, list) and step.isdigit() and int(step) < len(node):
-            steps.append(int(step))
-            node = node[int(step)]
-        else:
-            return None
-    return tuple(steps)
-
-
-def _at(root: Any, path: Path) -> Any:
-    node = root
-    for step in path:
-        node = node[step]
-    return node
-
-
-def _load_schema_file(full: str, shown: str) -> Any:
-    try:
-        mode = os.stat(full).st_mode
-        if not stat.S_ISREG(mode):  # a FIFO would block the open below
-            return SchemaProblem(shown, 1, 1, f"{shown}: cannot read the schema: {_not_a_file(mode)}")
-        with open(full, "rb") as handle:
-            data = handle.read()
-    except OSError as err:
-        return SchemaProblem(shown, 1, 1, f"{shown}: cannot read the schema: {err.strerror or err}")
-    parsed = _parse(kind_of(full) if kind_of(full) == "yaml" else "json", data, shown)
-    if isinstance(parsed, Raw):
-        return SchemaProblem(shown, parsed.line, parsed.column, f"{shown}: the schema is not valid: {parsed.message}")
-    documents, _text = parsed
-    if len(documents) != 1 or not isinstance(documents[0], (dict, bool)):
-        return SchemaProblem(shown, 1, 1, f"{shown}: a schema is one JSON object (or true/false)")
-    return documents[0]
-
-
-def _invalid_schema(shown: str, full: str, err: SchemaError) -> SchemaProblem:
-    where = _json_path(tuple(err.path))
-    line, column = _schema_position(shown, full, tuple(err.path)) if full else (1, 1)
-    return SchemaProblem(shown, line, column,
-                         f"{shown or 'schema'}: not a valid JSON Schema at {where}: {_short(err.message)}")
-
-
-def _schema_position(shown: str, full: str, path: Path) -> Position:
-    try:
-        with open(full, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
-        return 1, 1
-    if kind_of(shown) == "yaml":
-        return yaml_positions(text, 0, [path], _YamlLoader)[0]
-    return json_positions(text, [path])[0]
-
-
-def _registry(base_dir: str, contents: Any) -> Registry[Any]:
-    """Relative `$ref`s are read from next to the schema file; nothing is fetched from the network."""
-    dialect = contents.get("$schema", "") if isinstance(contents, dict) else ""
-    specification = specification_with(dialect, default=DRAFT202012) if dialect else DRAFT202012
-
-    def retrieve(uri: str) -> Resource[Any]:
-        parts = urlsplit(uri)
-        if parts.scheme not in ("", "file") or not base_dir:
-            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
-        path = url2pathname(parts.path) if parts.scheme == "file" else os.path.join(base_dir, parts.path)
-        loaded = _load_schema_file(path, path)
-        if isinstance(loaded, SchemaProblem):
-            raise NoSuchResource(ref=uri)  # type: ignore[call-arg]
-        return Resource.from_contents(loaded, default_specification=specification)
-
-    return Registry(retrieve=retrieve)  # type: ignore[call-arg]
-
-
-# -- parsing ---------------------------------------------------------------------------------------
-
-
-def _parse(kind: str | None, data: bytes, shown: str) -> tuple[list[Any], str] | Raw:
-    """(documents, text) or a syntax problem. `text` is "" for JSON: decoded later, only if needed."""
-    try:
-        if kind == "json":
-            return [json.loads(data)], ""
-        text = data.decode("utf-8-sig")
-        if kind == "yaml":
-            expansion = _alias_expansion(text, shown)
-            if expansion is not None:
-                return expansion
-            return list(yaml.load_all(text, Loader=_YamlLoader)) or [None], text
-        return [_plain(tomllib.loads(text))], text
-    except json.JSONDecodeError as err:
-        return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        return Raw("syntax", shown, line, 1, f"not UTF-8 text (byte {err.start})")
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-        return Raw("syntax", shown, line, column, f"invalid YAML: {problem}")
-    except tomllib.TOMLDecodeError as err:
-        found = _TOML_AT.search(str(err))
-        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
-        return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
-    except RecursionError:
-        return Raw("syntax", shown, 1, 1, "nested too deeply to parse")
-
-
-def _alias_expansion(text: str, shown: str) -> Raw | None:
-    """A problem if the text's aliases expand it beyond MAX_EXPANDED_VALUES values, or without end.
-
-    PyYAML shares an aliased value rather than copying it, so loading is cheap, but validating walks
-    the expanded tree. Its size is counted from the parser's events, in one pass over the text: each
-    anchored value's expanded size is kept, and an alias adds the size of its anchor's value. Text
-    without both `&` and `*` has no aliases and skips the pass.
-    """
-    if "&" not in text or "*" not in text:
-        return None
-    counter = _Expansion()
-    for event in yaml.parse(text, Loader=_YamlLoader):
-        message = counter.alias(event) if isinstance(event, yaml.AliasEvent) else counter.other(event)
-        if message:
-            mark = event.start_mark
-            line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-            return Raw("expansion", shown, line, column, message)
-    return None
-
-
-class _Expansion:
-    """Counts a YAML stream's values as if every alias were written out, event by event (no recursion)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.sizes: dict[str, int | None] = {}  # anchor -> expanded size of its value; None while still open
-        self.starts: list[tuple[str | None, int]] = []  # open collections: (anchor, total before it)
-
-    def alias(self, event: yaml.AliasEvent) -> str:
-        anchor = event.anchor or ""
-        if anchor in self.sizes and self.sizes[anchor] is None:
-            return (f"the alias *{anchor} is inside the value it names: the document is recursive and expands "
-                    "without end; not validated")
-        self.total += self.sizes.get(anchor) or 0  # an undefined alias counts nothing: loading reports it
-        if self.total > MAX_EXPANDED_VALUES:
-            return (f"through its aliases the file expands to more than {MAX_EXPANDED_VALUES:,} values "
-                    "(a 'billion laughs' document); not validated")
-        return ""
-
-    def other(self, event: yaml.Event) -> str:
-        if isinstance(event, yaml.CollectionStartEvent):
-            self.starts.append((event.anchor, self.total))
-            self.total += 1
-            if event.anchor is not None:
-                self.sizes[event.anchor] = None
-        elif isinstance(event, yaml.ScalarEvent):
-            self.total += 1
-            if event.anchor is not None:
-                self.sizes[event.anchor] = 1
-        elif isinstance(event, yaml.CollectionEndEvent):
-            anchor, before = self.starts.pop()
-            if anchor is not None:
-                self.sizes[anchor] = self.total - before
-        elif isinstance(event, yaml.DocumentEndEvent):
-            self.sizes.clear()  # anchors belong to one document
-        return ""
-
-
-def _plain(value: Any) -> Any:
-    """TOML dates and times as the ISO strings JSON Schema's `format` expects."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-# -- the fast path ---------------------------------------------------------------------------------
-# jsonschema spends ~80 us on a small document, mostly in its general machinery. Most files in a
-# repository are valid, so the schema is also compiled into plain Python closures that answer one
-# question: "certainly valid?". They cover the common keywords of draft 2020-12; a schema using any
-# other keyword gets no fast path at all. A closure answers False whenever it is not certain, and
-# jsonschema then judges the file and reports its errors, so the fast path never decides an error.
-
-Fast = Callable[[Any], bool]
-
-
-class _Unsupported(Exception):
-    pass
-
-
-_ANNOTATIONS = frozenset({"title", "description", "$comment", "default", "examples", "deprecated", "readOnly",
-                          "writeOnly", "$defs", "definitions", "$schema"})
-_TYPES: dict[str, Fast] = {
-    "object": lambda x: isinstance(x, dict),
-    "array": lambda x: isinstance(x, list),
-    "string": lambda x: isinstance(x, str),
-    "integer": lambda x: (isinstance(x, int) and not isinstance(x, bool)) or (isinstance(x, float) and x.is_integer()),
-    "number": lambda x: isinstance(x, (int, float)) and not isinstance(x, bool),
-    "boolean": lambda x: isinstance(x, bool),
-    "null": lambda x: x is None,
-}
-_OBJECT_WORDS = ("properties", "required", "additionalProperties", "minProperties", "maxProperties")
-_ARRAY_WORDS = ("items", "minItems", "maxItems", "uniqueItems")
-_STRING_WORDS = ("minLength", "maxLength", "pattern")
-_NUMBER_WORDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-_SIMPLE_REF = re.compile(r"#/(\$defs|definitions)/([A-Za-z0-9_.-]+)")
-
-
-def _all(checks: list[Fast]) -> Fast:
-    if not checks:
-        return lambda x: True
-    if len(checks) == 1:
-        return checks[0]
-
-    def every(x: Any) -> bool:
-        for check in checks:  # noqa: SIM110 - a plain loop beats all() over a generator on this hot path
-            if not check(x):
-                return False
-        return True
-
-    return every
-
-
-class _FastCompiler:
-    def __init__(self, root: Any, format_checker: Any) -> None:
-        self.root = root
-        self.format_checker = format_checker
-        self.refs: dict[str, Fast] = {}
-
-    def compile(self, node: Any, top: bool = False) -> Fast:
-        if node is True:
-            return lambda x: True
-        if node is False or not isinstance(node, dict):
-            raise _Unsupported
-        known = {*_ANNOTATIONS, *_OBJECT_WORDS, *_ARRAY_WORDS, *_STRING_WORDS, *_NUMBER_WORDS,
-                 "type", "enum", "const", "format", "$ref", "allOf", "anyOf", *(("$id",) if top else ())}
-        if not set(node) <= known:
-            raise _Unsupported
-        checks = [self._type(node), self._values(node), self._object(node), self._array(node),
-                  *self._string(node), self._number(node), self._ref(node), self._combined(node)]
-        return _all([c for c in checks if c is not None])
-
-    def _type(self, node: dict[str, Any]) -> Fast | None:
-        if "type" not in node:
-            return None
-        names = node["type"] if isinstance(node["type"], list) else [node["type"]]
-        if not all(isinstance(n, str) and n in _TYPES for n in names):
-            raise _Unsupported
-        tests = [_TYPES[n] for n in names]
-        return tests[0] if len(tests) == 1 else (lambda x: any(t(x) for t in tests))
-
-    def _values(self, node: dict[str, Any]) -> Fast | None:
-        # Certain only for strings: jsonschema's equality tells 1 from True and 1 from 1.0 its own way.
-        # Every keyword present is checked: a node with both `enum` and `const` must satisfy both.
-        checks: list[Fast] = []
-        if "enum" in node:
-            if not isinstance(node["enum"], list):
-                raise _Unsupported
-            allowed = frozenset(v for v in node["enum"] if isinstance(v, str))
-            checks.append(lambda x: isinstance(x, str) and x in allowed)
-        if "const" in node:
-            const = node["const"]
-            checks.append(lambda x: isinstance(x, str) and isinstance(const, str) and x == const)
-        return _all(checks) if checks else None
-
-    def _object(self, node: dict[str, Any]) -> Fast | None:
-        if not any(word in node for word in _OBJECT_WORDS):
-            return None
-        props = {name: self.compile(sub) for name, sub in node.get("properties", {}).items()}
-        required = list(node.get("required", []))
-        extra = node.get("additionalProperties", True)
-        additional = None if extra is True else self.compile(extra) if extra is not False else (lambda x: False)
-        low, high = node.get("minProperties", 0), node.get("maxProperties", float("inf"))
-
-        def check(x: Any) -> bool:
-            if not isinstance(x, dict):
-                return True
-            if not low <= len(x) <= high or any(name not in x for name in required):
-                return False
-            for key, value in x.items():
-                sub = props.get(key)
-                if sub is not None:
-                    if not sub(value):
-                        return False
-                elif additional is not None and not additional(value):
-                    return False
-            return True
-
-        return check
-
-    def _array(self, node: dict[str, Any]) -> Fast | None:
-        if not any(word in node for word in _ARRAY_WORDS):
-            return None
-        items = self.compile(node["items"]) if "items" in node else None
-        low, high, unique = node.get("minItems", 0), node.get("maxItems", float("inf")), node.get("uniqueItems")
-
-        def check(x: Any) -> bool:
-            if not isinstance(x, list):
-                return True
-            if not low <= len(x) <= high:
-                return False
-            if unique and not (all(isinstance(v, str) for v in x) and len(set(x)) == len(x)):
-                return False
-            return items is None or all(items(v) for v in x)
-
-        return check
-
-    def _string(self, node: dict[str, Any]) -> list[Fast]:
-        checks: list[Fast] = []
-        if any(word in node for word in _STRING_WORDS):
-            low, high = node.get("minLength", 0), node.get("maxLength", float("inf"))
-            pattern = re.compile(node["pattern"]) if "pattern" in node else None
-            checks.append(lambda x: not isinstance(x, str) or (
-                low <= len(x) <= high and (pattern is None or pattern.search(x) is not None)))
-        if "format" in node and self.format_checker is not None:
-            conforms, name = self.format_checker.conforms, node["format"]
-            checks.append(lambda x: conforms(x, name))
-        return checks
-
-    def _number(self, node: dict[str, Any]) -> Fast | None:
-        bounds = [(word, node[word]) for word in _NUMBER_WORDS if word in node]
-        if not bounds:
-            return None
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for _, v in bounds):
-            raise _Unsupported
-        low, high = node.get("minimum", -float("inf")), node.get("maximum", float("inf"))
-        above, below = node.get("exclusiveMinimum", -float("inf")), node.get("exclusiveMaximum", float("inf"))
-        return lambda x: (not isinstance(x, (int, float)) or isinstance(x, bool)
-                          or (low <= x <= high and above < x < below))
-
-    def _ref(self, node: dict[str, Any]) -> Fast | None:
-        if "$ref" not in node:
-            return None
-        target = node["$ref"]
-        match = _SIMPLE_REF.fullmatch(target) if isinstance(target, str) else None
-        if match is None or not isinstance(self.root.get(match.group(1)), dict):
-            raise _Unsupported
-        if target not in self.refs:
-            holder: list[Fast] = []
-            # Filled in below; a recursive schema reaches this entry while it is being compiled.
-            self.refs[target] = lambda x: holder[0](x)  # noqa: PLW0108
-            if match.group(2) not in self.root[match.group(1)]:
-                raise _Unsupported
-            holder.append(self.compile(self.root[match.group(1)][match.group(2)]))
-        return self.refs[target]
-
-    def _combined(self, node: dict[str, Any]) -> Fast | None:
-        checks = []
-        if "allOf" in node:
-            checks.append(_all([self.compile(sub) for sub in node["allOf"]]))
-        if "anyOf" in node:
-            options = [self.compile(sub) for sub in node["anyOf"]]
-            checks.append(lambda x: any(option(x) for option in options))
-        return _all(checks) if checks else None
-
-
-def fast_path(validator: Any) -> Fast | None:
-    """The "certainly valid" closure for a draft 2020-12 schema, or None when it uses other keywords."""
-    if type(validator) is not Draft202012Validator or not isinstance(validator.schema, dict):
-        return None
-    try:
-        return _FastCompiler(validator.schema, validator.format_checker).compile(validator.schema, top=True)
-    except (_Unsupported, re.error, TypeError, AttributeError):
-        return None
-
-
-# -- validating ------------------------------------------------------------------------------------
-
-
-def check_file(checker: Checker, shown: str, full: str) -> list[Raw]:
-    try:
-        with open(full, "rb") as handle:
-            data = handle.read()
-    except OSError as err:
-        return [Raw("syntax", shown, 1, 1, f"cannot read: {err.strerror or err}")]
-    kind = kind_of(full)
-    parsed = _parse(kind, data, shown)
-    if isinstance(parsed, Raw):
-        return [parsed]
-    documents, text = parsed
-    found: list[Raw] = []
-    for index, document in enumerate(documents):
-        if _certainly_valid(checker, document):
-            continue
-        try:
-            errors = _ordered(list(checker.validator.iter_errors(document)))
-        except Unresolvable as err:
-            return [Raw("ref", shown, 1, 1, f"the schema's $ref {err.ref!r} cannot be resolved (not fetched)")]
-        except RecursionError:
-            # A $ref loop build_checker could not see (a remote or relative one), or a document nested
-            # deeper than Python's stack allows for this schema.
-            return [Raw("ref", shown, 1, 1, "validating recursed without end: the schema's $refs lead back to "
-                        "themselves, or the document is nested too deeply")]
-        if not errors:
-            continue
-        if kind == "json" and not text:
-            text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
-        found += _raws(shown, kind or "json", text, index if len(documents) > 1 else -1, errors)
-    return found
-
-
-def _certainly_valid(checker: Checker, document: Any) -> bool:
-    if checker.fast is None:
-        return False
-    try:
-        return checker.fast(document)
-    except RecursionError:
-        return False  # not certain: jsonschema judges
-
-
-def _ordered(errors: list[ValidationError]) -> list[ValidationError]:
-    """The best match first (its most specific cause, as best_match descends), then the rest by relevance."""
-    best = best_match(errors)
-    if best is None:
-        return []
-    top = best
-    while top.parent is not None:
-        top = top.parent
-    rest = [e for e in errors if e is not top]
-    # Paths mixing keys and indexes at one place cannot be compared: keep jsonschema's order then.
-    with contextlib.suppress(TypeError):
-        rest.sort(key=relevance, reverse=True)
-    return [best, *rest]
-
-
-def _raws(shown: str, kind: str, text: str, document: int, errors: list[ValidationError]) -> list[Raw]:
-    kept = errors[:MAX_ERRORS]
-    paths: list[Path] = [tuple(e.absolute_path) for e in kept]
-    positions = _locate(kind, text, max(document, 0), paths)
-    prefix = f"document {document + 1}: " if document >= 0 else ""
-    raws = [Raw("schema", shown, line, column, f"{prefix}{_json_path(path)}: {_short(error.message)}")
-            for error, path, (line, column) in zip(kept, paths, positions, strict=True)]
-    if len(errors) > MAX_ERRORS:
-        more = len(errors) - MAX_ERRORS
-        raws[-1] = raws[-1]._replace(message=f"{raws[-1].message} (and {more} more errors not shown)")
-    return raws
-
-
-def _locate(kind: str, text: str, document: int, paths: list[Path]) -> list[Position]:
-    if kind == "json":
-        return json_positions(text, paths)
-    if kind == "yaml":
-        return yaml_positions(text, document, paths, _YamlLoader)
-    return toml_positions(text, paths)
-
-
-def _json_path(path: Path) -> str:
-    out = "$"
-    for step in path:
-        if isinstance(step, int):
-            out += f"[{step}]"
-        elif _IDENTIFIER.fullmatch(step):
-            out += f".{step}"
-        else:
-            out += f"[{json.dumps(step)}]"
-    return out
-
-
-def _short(message: str, limit: int = 300) -> str:
-    return message if len(message) <= limit else message[: limit - 3] + "..."
-
-
-# -- running ---------------------------------------------------------------------------------------
-
-_WORKER: dict[str, Checker] = {}
-
-
-def _worker_start(source: tuple[str, str, bool, str]) -> None:
-    checker = build_checker(*source)
-    if isinstance(checker, Checker):
-        _WORKER["checker"] = checker
-
-
-def _worker_chunk(files: list[tuple[str, str]]) -> list[list[Raw]]:
-    checker = _WORKER["checker"]
-    return [check_file(checker, shown, full) for shown, full in files]
-
-
-def check_files(checker: Checker, files: list[tuple[str, str]], jobs: int) -> list[list[Raw]]:
-    """One list of problems a file, in the files' order."""
-    estimate = len(files) * (25e-6 if checker.fast is not None else 90e-6)
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1) if estimate >= PARALLEL_FROM_SECONDS else 1
-    if workers <= 1:
-        return [check_file(checker, shown, full) for shown, full in files]
-    return _in_parallel(checker, files, workers)
-
-
-def _in_parallel(checker: Checker, files: list[tuple[str, str]], workers: int) -> list[list[Raw]]:
-    """Workers take the later chunks while this process works through the first one.
-
-    Workers are started with `spawn`, never `fork`: `loopgate check` runs gates in threads, and a
-    forked child of a threaded process can deadlock.
-    """
-    share = len(files) // workers
-    # This process starts at once; a spawned worker first pays its interpreter start and imports,
-    # so it gets a smaller share.
-    head = share + share // 3
-    chunks = _split(files[head:], workers - 1)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers - 1, mp_context=context, initializer=_worker_start,
-                             initargs=(checker.source,)) as pool:
-        futures = [pool.submit(_worker_chunk, chunk) for chunk in chunks]
-        results = [check_file(checker, shown, full) for shown, full in files[:head]]
-        for future in futures:
-            results += future.result()
-    return results
-
-
-def _split(items: list[tuple[str, str]], parts: int) -> list[list[tuple[str, str]]]:
-    size = -(-len(items) // max(parts, 1))
-    return [items[i:i + size] for i in range(0, len(items), size)] if items else []
 
 
 @dataclass
@@ -860,7 +192,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         skipped = f"; {inputs.not_regular} not regular files skipped" if inputs.not_regular else ""
         return GateResult(NAME, GateStatus.SKIPPED, [], timer.elapsed(),
                           f"no JSON, YAML or TOML files given; nothing validated against {checker.label}{skipped}")
-    outcomes = check_files(checker, inputs.files, options.jobs)
+    outcomes = check_files(checker, inputs.files, options.jobs, Rules(options.json_nan, options.duplicate_keys))
     findings = [_finding(raw) for outcome in outcomes for raw in outcome]
     summary = _summary(checker, inputs, outcomes)
     unresolved = [f for f in findings if f.code == BAD_SCHEMA.code]
@@ -870,7 +202,8 @@ def run(options: Options, context: GateContext) -> GateResult:
 
 
 _CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA,
-                                 "expansion": YAML_EXPANSION}
+                                 "expansion": YAML_EXPANSION, "nan": NON_FINITE, "duplicate": DUPLICATE_KEY,
+                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS}
 
 
 def _finding(raw: Raw) -> Finding:
@@ -912,21 +245,25 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
 
     for given in paths:
         full = given if cwd == "." else os.path.join(cwd, given)
-        shown = os.path.normpath(given).replace(os.sep, "/")
+        shown = printable(os.path.normpath(given).replace(os.sep, "/"))
         try:
             mode = os.stat(full).st_mode
         except OSError:
             mode = 0
         if stat.S_ISDIR(mode):
-            for rel, regular in _walk(full):
-                if not regular:
+            for rel, what in _walk(full):
+                name = printable(rel if shown == "." else f"{shown}/{rel}" if rel else shown)
+                if what == "unlistable":
+                    inputs.problems.append(INPUT_NOT_FOUND.at(name, 1, 1, f"{name}: a directory that cannot be listed "
+                                                              f"({_why_unlistable(os.path.join(full, rel))})"))
+                elif what == "special":
                     inputs.not_regular += 1  # a FIFO, socket or device: never opened (a FIFO would block)
                 elif is_schema(os.path.join(full, rel)):
                     inputs.schema_skipped = True
                 else:
-                    inputs.files.append((rel if shown == "." else f"{shown}/{rel}", os.path.join(full, rel)))
+                    inputs.files.append((name, os.path.join(full, rel)))
         elif not stat.S_ISREG(mode):
-            inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: {_not_a_file(mode)}"))
+            inputs.problems.append(INPUT_NOT_FOUND.at(shown, 1, 1, f"{shown}: {not_a_file(mode)}"))
         elif is_schema(full):
             inputs.schema_skipped = True  # pre-commit passes the schema too when it matches types_or
         elif kind_of(full) is None:
@@ -937,27 +274,47 @@ def _inputs(paths: tuple[str, ...], cwd: str, checker: Checker) -> _Inputs:
     return inputs
 
 
-def _not_a_file(mode: int) -> str:
-    return "no such file or directory" if mode == 0 else not_regular(mode)
 
-
-def _walk(top: str, rel: str = "") -> Iterator[tuple[str, bool]]:
-    """(path relative to `top`, '/'-separated; a regular file?) for each entry under `top` with a known
-    extension, in a stable order: a directory's files, then its subdirectories. scandir's entry types
-    cost no extra stat, so telling a FIFO (which would block when opened) from a file is free."""
+def _why_unlistable(path: str) -> str:
     try:
-        with os.scandir(os.path.join(top, rel) if rel else top) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError:
-        return
-    subdirs = []
-    for entry in entries:
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
-                subdirs.append(entry.name)
-        elif kind_of(entry.name) is not None and not (entry.is_symlink() and entry.is_dir()):
-            # A dangling symlink counts as a file: reading it then says it cannot be read.
-            regular = entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
-            yield f"{rel}/{entry.name}" if rel else entry.name, regular
-    for name in subdirs:
-        yield from _walk(top, f"{rel}/{name}" if rel else name)
+        os.scandir(path).close()
+    except OSError as err:
+        return str(err.strerror or err)
+    return "it changed while it was read"
+
+
+def _walk(top: str) -> Iterator[tuple[str, str]]:
+    """(path relative to `top`, '/'-separated; "file", "special" or "unlistable") for each entry under
+    `top` with a known extension, and each directory that cannot be listed, in a stable order: a
+    directory's files, then its subdirectories. scandir's entry types cost no extra stat, so telling a
+    FIFO (which would block when opened) from a file is free. A stack, not recursion: a tree may be
+    deeper than Python's recursion limit."""
+    pending = [""]
+    while pending:
+        rel = pending.pop()
+        try:
+            with os.scandir(os.path.join(top, rel) if rel else top) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            yield rel, "unlistable"
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith(".") and entry.name not in _SKIP_DIRS:
+                    subdirs.append(f"{rel}/{entry.name}" if rel else entry.name)
+            elif kind_of(entry.name) is not None and not (entry.is_symlink() and entry.is_dir()):
+                # A dangling symlink counts as a file: reading it then says it cannot be read.
+                regular = entry.is_file() or (entry.is_symlink() and not os.path.exists(entry.path))
+                yield f"{rel}/{entry.name}" if rel else entry.name, "file" if regular else "special"
+        pending += reversed(subdirs)
+
+
+def printable(path: str) -> str:
+    """A path as the findings show it. A name that is not UTF-8 (bytes the OS gave us as lone surrogates)
+    is shown with `\\xNN` escapes, so every output format (JSON, SARIF, JUnit XML) stays valid."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path

@@ -15,10 +15,23 @@ What is scanned:
 - neither: the lines added in the staged changes, read from the index (what `git commit`
   would record).
 
+detect-secrets reports some secrets at another line than the one holding the value (a YAML
+block scalar `token: |` is reported at the key's line), and each value once a file. So a secret
+whose reported line was not added, but whose value sits on an added line, is reported at that
+added line: a token added under an unchanged key, or an old secret pasted again, is found.
+
 `--exclude PATTERN` (gitignore syntax, repeatable) skips files such as test fixtures. A line
 that holds a known false positive is allowed with detect-secrets' own comment,
 `# pragma: allowlist secret` at its end (or `// pragma: allowlist secret`, etc.), or a line
-`# pragma: allowlist nextline secret` above it.
+`# pragma: allowlist nextline secret` above it. A pragma that the change itself adds is not
+obeyed (LG423): otherwise a change could allowlist its own secret. Lines added since `--base`
+(or staged), untracked files, and for given files the lines that differ from HEAD count as
+added. `--allow-new-pragmas` (`allow-new-pragmas = true` in the committed
+`[tool.loopgate.gates.secrets]`) obeys them.
+
+The gate's `[tool.loopgate.gates.secrets]` table is read from the change's base (HEAD for
+staged changes and given files), not from the change: a change that adds `exclude = ["**"]`
+is still scanned.
 
 Examples:
 
@@ -26,15 +39,19 @@ Examples:
     loopgate gate secrets config/settings.py .env.example
     loopgate gate secrets --exclude 'tests/fixtures/**'
 
-Not scanned, and said so in the summary: binary and non-UTF-8 files, symlinks, submodules,
-and files detect-secrets skips by extension (images, archives, fonts, `.lock`, `.css`, ...).
-A clean result is evidence, not proof: rotate any credential that was ever committed.
+Not scanned, with a warning (LG424, the gate still passes): files over 2 MiB and files that
+hold a NUL byte, the same limit and binary test as `loopgate verify` (detect-secrets takes about
+9 s and 10 MiB of memory a MiB). Not scanned, and said so in the summary: files git calls binary,
+non-UTF-8 files, symlinks (never followed), submodules, and files detect-secrets skips by
+extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
+proof: rotate any credential that was ever committed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 import threading
@@ -44,6 +61,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate import codes
+from loopgate.artifacts.loader import MAX_BYTES
 from loopgate.findings import Finding, Severity
 from loopgate.gates._changes import (
     BAD_BASE,
@@ -57,6 +75,8 @@ from loopgate.gates._changes import (
     Source,
     Target,
     Targets,
+    added_since_head,
+    blob_sizes,
     error_result,
     not_regular,
     read_blobs,
@@ -91,6 +111,25 @@ UNREADABLE = codes.define(
     input_error=True,
 )
 
+NEW_PRAGMA = codes.define(
+    "LG423", "allowlist-pragma-added", E, "A secret is allowlisted by a pragma that the change itself adds.",
+    "detect-secrets found something shaped like a secret on this line, and the `pragma: allowlist secret` "
+    "(or the `pragma: allowlist nextline secret` above it) that would hide it is part of the same change. "
+    "A change cannot vouch for itself: the pragma is reported, not obeyed. The value is never shown.",
+    "If the value really is not a secret, have the pragma reviewed and committed (it is then obeyed), or run "
+    "the gate with `--allow-new-pragmas` (`allow-new-pragmas = true` in [tool.loopgate.gates.secrets]). "
+    "Otherwise remove the value and rotate the credential.",
+)
+NOT_SCANNED = codes.define(
+    "LG424", "file-not-scanned", Severity.WARNING, "A file was too large or binary, and was not scanned.",
+    "The file is over 2 MiB or holds a NUL byte: the same size limit and binary test as `loopgate verify`. "
+    "detect-secrets needs about 9 s and 10 MiB of memory a MiB of text, so a large file would stall a "
+    "commit hook; a NUL byte means it is not text. The gate still passes (a warning), and says so: nothing "
+    "in this file was looked at.",
+    "Keep large data and binaries out of the repository (or in Git LFS); if the file must be scanned, scan "
+    "it with detect-secrets directly. `--exclude` silences the warning for files you have checked.",
+)
+
 _LOCK = threading.Lock()  # detect-secrets keeps its settings in one global
 
 
@@ -106,6 +145,9 @@ class Options:
     exclude: tuple[str, ...] = field(default=(), metadata=opt(
         "Do not scan files matching PATTERN (gitignore syntax, from the repository root); repeatable.",
         metavar="PATTERN"))
+    allow_new_pragmas: bool = field(default=False, metadata=opt(
+        "Obey a `pragma: allowlist secret` that the change itself adds (by default such a secret is reported, "
+        "LG423)."))
 
 
 HOOK: dict[str, Any] = {
@@ -116,6 +158,8 @@ HOOK: dict[str, Any] = {
     "entry": "loopgate gate secrets",
     "language": "python",
     "types": ["text"],
+    # A frozen `rev:` there is a 40-hex commit SHA, which the entropy plugins take for a token.
+    "exclude": r"(^|/)\.pre-commit-config\.yaml$",
 }
 
 
@@ -136,7 +180,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         return error_result(NAME, [found], timer)
     tally = _Tally()
     tally.skipped["binary"] += found.binary
-    findings = list(_scan(found, excluded, context, tally))
+    findings = list(_scan(found, excluded, context, tally, options.allow_new_pragmas))
     summary = _summary(found, tally, findings)
     unread = [f for f in findings if f.code == UNREADABLE.code]
     if unread:
@@ -161,7 +205,7 @@ def _summary(found: Targets, tally: _Tally, findings: list[Finding]) -> str:
     return text
 
 
-def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally) -> list[Finding]:
+def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally, obey: bool) -> list[Finding]:
     from detect_secrets.filters.heuristic import is_non_text_file  # noqa: PLC0415
 
     todo: list[tuple[Target, str]] = []
@@ -181,17 +225,52 @@ def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally
             tally.skipped["skipped by extension"] += 1
         else:
             todo.append((target, full))
-    blobs = read_blobs(found.root, [t.blob for t, _ in todo if t.blob], context.env)
+    # Sizes first: a 100 MB blob is never read into memory, only reported.
+    sizes = blob_sizes(found.root, [t.blob for t, _ in todo if t.blob], context.env)
+    blobs = read_blobs(found.root, [b for b, size in sizes.items() if size <= MAX_BYTES], context.env)
     with tempfile.TemporaryDirectory(prefix="loopgate-secrets-") as scratch, _detector() as detect:
-        for target, full in todo:
-            path = full
-            if target.blob:  # staged content: scan the index's version, under the same name
-                path = os.path.join(scratch, target.path)
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "wb") as handle:
-                    handle.write(blobs.get(target.blob, b""))
-            findings += _scan_file(target, path, tally, detect)
+        for number, (target, full) in enumerate(todo):
+            raw = _content(target, full, sizes, blobs)
+            if isinstance(raw, Finding):
+                findings.append(raw)
+                if raw.code == NOT_SCANNED.code:
+                    tally.skipped["binary" if "NUL" in raw.message else "over 2 MiB"] += 1
+                continue
+            scan = _Scan(target, found, context, obey)
+            findings += _scan_file(scan, raw, _scratch_name(scratch, number, target), tally, detect)
     return findings
+
+
+def _scratch_name(scratch: str, number: int, target: Target) -> str:
+    """Where the copy to scan goes: under the file's own name (detect-secrets chooses plugins and filters
+    by it), always inside `scratch`: a given path outside the repository keeps its base name only."""
+    parts = target.path.split("/")
+    if target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts):
+        return os.path.join(scratch, "outside", str(number), os.path.basename(target.path) or "file")
+    return os.path.join(scratch, "tree", *parts)
+
+
+def _content(target: Target, full: str, sizes: dict[str, int], blobs: dict[str, bytes]) -> bytes | Finding:
+    """The bytes to scan, or why they are not scanned (too large, binary, unreadable)."""
+    if target.blob:
+        size = sizes.get(target.blob, 0)
+        raw = blobs.get(target.blob, b"")
+    else:
+        try:
+            with open(full, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                raw = handle.read(MAX_BYTES + 1)
+        except OSError as err:
+            return UNREADABLE.at(target.shown, 1, 1, f"cannot read {target.shown}: {err.strerror or err}")
+        size = max(size, len(raw))
+    if size > MAX_BYTES:
+        return NOT_SCANNED.at(target.shown, 1, 1, f"{target.shown} not scanned for secrets: {size:,} bytes is "
+                                                  f"over the 2 MiB limit")
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        return NOT_SCANNED.at(target.shown, line, 1, f"{target.shown} not scanned for secrets: it holds a NUL "
+                                                     f"byte (binary)")
+    return raw
 
 
 def _not_regular(full: str) -> str:
@@ -203,16 +282,33 @@ def _not_regular(full: str) -> str:
     return "" if stat.S_ISREG(mode) else "it is " + not_regular(mode)
 
 
-def _scan_file(target: Target, path: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as err:
-        yield UNREADABLE.at(target.shown, 1, 1, f"cannot read {target.shown}: {err.strerror or err}")
-        return
-    if b"\0" in raw[:8192]:
-        tally.skipped["binary"] += 1
-        return
+@dataclass
+class _Scan:
+    """One file to scan, and what of it is new in the change (for the pragmas it adds)."""
+
+    target: Target
+    found: Targets
+    context: GateContext
+    obey: bool  # obey pragmas the change adds (--allow-new-pragmas)
+
+    def new_lines(self, text: str) -> frozenset[int] | None:
+        """The lines the change adds (None: all of them); only asked when the file holds a pragma."""
+        if self.target.lines is not None:
+            return self.target.lines
+        if self.found.mode == "base":  # untracked, whole
+            return None
+        if self.target.full:  # given, outside the repository: nothing to compare with
+            return frozenset()
+        return added_since_head(self.found.root, self.target.path, self.context.env)
+
+
+# detect-secrets' own pragma (filters/allowlist.py): `pragma: allowlist secret`, `pragma:whitelist secret`,
+# `pragma: allowlist nextline secret`. Made unrecognisable on a new line, detect-secrets reports what it hid.
+_PRAGMA = re.compile(r"(pragma: ?(?:allow|white))list(?=[ -](?:nextline[ -])?secret)")
+
+
+def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
+    target = scan.target
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -221,14 +317,50 @@ def _scan_file(target: Target, path: str, tally: _Tally, detect: Detect) -> Iter
     lines = text.split("\n")
     tally.files += 1
     tally.lines += len(target.lines) if target.lines is not None else len(text.splitlines())
+    disarmed: set[int] = set()  # lines whose pragma the change adds, and so is not obeyed
+    if not scan.obey and _PRAGMA.search(text):
+        new = scan.new_lines(text)
+        for number, line in enumerate(lines, 1):
+            if (new is None or number in new) and _PRAGMA.search(line):
+                lines[number - 1] = _PRAGMA.sub(r"\1lisT", line)
+                disarmed.add(number)
+        if disarmed:
+            raw = "\n".join(lines).encode("utf-8")
+            lines = text.split("\n")
+    # Always a copy under the file's own name (detect-secrets picks plugins and filters by it).
+    os.makedirs(os.path.dirname(scratch), exist_ok=True)
+    with open(scratch, "wb") as handle:
+        handle.write(raw)
     spots: dict[tuple[int, int], set[str]] = {}
-    for kind, number, value in detect(path):
-        if target.lines is None or number in target.lines:
-            source = lines[number - 1] if 0 < number <= len(lines) else ""
-            spots.setdefault((number, source.find(value) + 1 if value else 1), set()).add(kind)
+    for kind, number, value in detect(scratch):
+        at = _placed(number, value, lines, target.lines)
+        if at is not None:
+            spots.setdefault(at, set()).add(kind)
     for (number, column), kinds in sorted(spots.items()):
         specific = sorted(kinds - _GENERIC) or sorted(kinds)  # a GitHub token is also high-entropy: name it
-        yield SECRET.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not shown)")
+        if number in disarmed or number - 1 in disarmed:
+            yield NEW_PRAGMA.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not "
+                                f"shown), allowlisted by a pragma this change adds: not obeyed")
+        else:
+            yield SECRET.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not shown)")
+
+
+def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:
+    """Where to report a secret detect-secrets found at line `number`: there if the line is to be scanned;
+    else the first added line that holds its value (a YAML block scalar is reported at its key's line, and
+    a value seen earlier in the file is reported once); None when no added line holds it."""
+    def column(at: int) -> int:
+        source = lines[at - 1] if 0 < at <= len(lines) else ""
+        return source.find(value) + 1 if value and value in source else 1
+
+    if added is None or number in added:
+        return number, column(number)
+    if not value:
+        return None
+    for candidate in sorted(added):
+        if 0 < candidate <= len(lines) and value in lines[candidate - 1]:
+            return candidate, column(candidate)
+    return None
 
 
 _GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.runner.agent_status import AgentStatus
+from loopgate.runner.pricing import Prices, SpendLimits
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
@@ -31,8 +33,28 @@ SCAN_ROUNDS = 5  # rescans after a kill, for processes forked while the previous
 class MakerLimits:
     timeout: float  # seconds left in the runtime budget
     max_tool_calls: int | None = None
-    max_cost_usd: float | None = None
-    grace: float = 3.0  # SIGTERM -> SIGKILL
+    max_cost_usd: float | None = None  # what is left of the run's `max cost`, in USD
+    grace: float = 3.0  # SIGTERM -> SIGKILL, inside the deadline: the agent is asked to stop `grace` before it
+    max_tokens: int | None = None  # what is left of the run's `max tokens`
+    prices: Prices = field(default_factory=Prices)  # to charge tokens the agent reports without a cost
+    iteration_timeout: float | None = None  # `max runtime per iteration`
+    stall: float | None = None  # `stalled after`: seconds without output
+
+    @property
+    def spend(self) -> SpendLimits:
+        return SpendLimits(self.max_cost_usd, self.max_tokens, self.prices)
+
+    def deadline(self) -> tuple[float, str]:
+        """(seconds the attempt may run, the stop reason when it runs out): the nearer of the run's
+        remaining runtime and the per-iteration limit."""
+        if self.iteration_timeout is not None and self.iteration_timeout < self.timeout:
+            return self.iteration_timeout, "iteration-timeout"
+        return self.timeout, "timeout"
+
+    def term_after(self) -> float:
+        """When to send SIGTERM so that SIGKILL, `grace` later, still falls on the deadline."""
+        seconds, _ = self.deadline()
+        return max(seconds - self.grace, seconds / 2)
 
 
 @dataclass
@@ -41,10 +63,13 @@ class MakerRun:
     duration: float
     output_tail: str
     usage: Usage
-    stopped: str = ""  # "" | "timeout" | "tool-calls" | "cost" | "signal"
+    # "" | "timeout" | "iteration-timeout" | "stalled" | "tool-calls" | "cost" | "tokens" | "unpriced" | "signal"
+    stopped: str = ""
     started: bool = True  # False when the command could not be started at all
     error: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    status: AgentStatus = field(default_factory=AgentStatus)  # what the agent said about its own end
+    cost_from: str = "none"  # "agent" | "prices" | "unknown" | "none": see SpendLimits.cost_from
 
 
 def kill_group(pgid: int, sig: int) -> None:
@@ -61,9 +86,15 @@ def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
     proc.wait()
 
 
-def _has_entry(pid: str, uid: int, entry: bytes) -> bool:
-    """Whether process `pid` belongs to `uid` and has `entry` (NAME=value) in its environment.
-    Processes vanish, turn into zombies (an empty environ) or belong to others: all read as no."""
+PF_KTHREAD = 0x00200000  # /proc/PID/stat flags: a kernel thread (no environment, never ours)
+PENDING_WAIT = 2.0  # seconds to wait for a process caught mid-exec to show its new environment
+
+
+def _has_entry(pid: str, uid: int, entry: bytes) -> bool | None:
+    """Whether process `pid` belongs to `uid` and has `entry` (NAME=value) in its environment;
+    None when that cannot be told yet: the process is inside execve (its new memory has no
+    environment until the kernel copies it in) or is exiting. Processes that vanish, are
+    zombies or belong to others read as no."""
     try:
         if os.stat(f"/proc/{pid}").st_uid != uid:
             return False
@@ -71,12 +102,36 @@ def _has_entry(pid: str, uid: int, entry: bytes) -> bool:
             data = handle.read()
     except OSError:
         return False
+    if not data:
+        return None if _between_environments(pid) else False
     # the cheap test first; then an exact entry, not a prefix of a longer value or part of another one
     return entry in data and b"\0" + entry + b"\0" in b"\0" + data + b"\0"
 
 
+def _between_environments(pid: str) -> bool:
+    """Whether an empty read of /proc/PID/environ may be hiding the process's environment.
+
+    Two moments read empty: inside execve, the new memory map has no environment until the
+    kernel copies it in (stat field 51, env_end, is 0); and an environ file opened before an
+    exec reads the old, released memory map. Either way a fresh read soon shows the real one.
+    A process started with an empty environment (`env -i`) has env_start == env_end != 0; a
+    zombie and a kernel thread have none to show. The scan used to take every empty read as
+    "no token", so an escapee exec'ing `sleep` at the wrong moment outlived its attempt."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rpartition(b")")[2].split()
+        state, flags, env_start, env_end = fields[0], int(fields[6]), int(fields[47]), int(fields[48])
+    except (OSError, ValueError, IndexError):
+        return False
+    if state in (b"Z", b"X") or flags & PF_KTHREAD:
+        return False
+    return env_end == 0 or env_start != env_end
+
+
 def tokened_pids(token: str) -> list[int]:
-    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token."""
+    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token.
+    A process caught between two environments (mid-exec) is read again until it shows one, so
+    a scan never misses a process for the moment it looked at it."""
     if not sys.platform.startswith("linux") or not token:
         return []
     entry, uid, me = f"{TOKEN_VAR}={token}".encode(), os.getuid(), os.getpid()
@@ -84,7 +139,28 @@ def tokened_pids(token: str) -> list[int]:
         names = os.listdir("/proc")
     except OSError:
         return []
-    return [int(name) for name in names if name.isdigit() and int(name) != me and _has_entry(name, uid, entry)]
+    found: list[int] = []
+    pending: list[str] = []
+    for name in names:
+        if not name.isdigit() or int(name) == me:
+            continue
+        has = _has_entry(name, uid, entry)
+        if has is None:
+            pending.append(name)
+        elif has:
+            found.append(int(name))
+    deadline = time.monotonic() + PENDING_WAIT
+    while pending and time.monotonic() < deadline:
+        time.sleep(0.001)
+        still: list[str] = []
+        for name in pending:
+            has = _has_entry(name, uid, entry)
+            if has is None:
+                still.append(name)
+            elif has:
+                found.append(int(name))
+        pending = still
+    return sorted(found)
 
 
 def _signal_all(pids: list[int], sig: int) -> None:
@@ -139,12 +215,12 @@ def _tail(path: str) -> str:
         return ""
 
 
-def _over_budget(usage: Usage, limits: MakerLimits) -> str:
+def _over_budget(usage: Usage, limits: MakerLimits, agent: str) -> str:
+    """Which budget the attempt's usage so far (already charged) breaks, if any."""
     if limits.max_tool_calls is not None and usage.tool_calls > limits.max_tool_calls:
         return "tool-calls"
-    if limits.max_cost_usd is not None and usage.cost_usd > limits.max_cost_usd:
-        return "cost"
-    return ""
+    spend = limits.spend
+    return spend.exceeded(usage) or ("unpriced" if spend.unpriceable(usage, agent) else "")
 
 
 class _UsageWatch:
@@ -155,8 +231,23 @@ class _UsageWatch:
         self.log_path, self.usage_file = log_path, usage_file
         self.output = OutputUsage()
         self.offset = 0
+        self.status = AgentStatus()
+        self.size, self.quiet_since = 0, time.monotonic()
 
-    def read(self, final: bool = False) -> Usage:
+    def stalled(self, seconds: float | None) -> bool:
+        """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers)."""
+        if seconds is None:
+            return False
+        try:
+            size = os.stat(self.log_path).st_size
+        except OSError:
+            size = 0
+        if size != self.size:
+            self.size, self.quiet_since = size, time.monotonic()
+        return time.monotonic() - self.quiet_since >= seconds
+
+    def read(self, final: bool = False, prices: Prices | None = None) -> Usage:
+        """The usage so far, charged at `prices` where the agent gave tokens and no cost."""
         try:
             with open(self.log_path, "rb") as handle:
                 handle.seek(self.offset)
@@ -165,44 +256,40 @@ class _UsageWatch:
             data = b""
         self.offset += len(data)
         self.output.feed(data)
-        usage = self.output.total(final)
+        output = self.output.final() if final else self.output
+        self.status = output.status
+        usage = output.usage
         reported = from_usage_file(self.usage_file) if self.usage_file else Usage()
         if reported.reported:  # the maker's own account wins where it gives one
             usage = reported if not usage.reported else _merge(usage, reported)
-        return usage
+        return SpendLimits(prices=prices or Prices()).charge(usage)
 
 
 def _merge(seen: Usage, reported: Usage) -> Usage:
     return Usage(max(seen.tool_calls, reported.tool_calls), max(seen.input_tokens, reported.input_tokens),
-                 max(seen.output_tokens, reported.output_tokens), max(seen.cost_usd, reported.cost_usd), True)
-
-
-def budget_grace(limits: MakerLimits) -> tuple[float, float]:
-    """(when to send SIGTERM, how long to wait before SIGKILL) for the runtime budget.
-
-    The budget is the deadline: SIGTERM goes out `grace` seconds before it, so even an agent
-    that ignores SIGTERM is killed by the time the budget is spent, not `grace` seconds after.
-    A budget shorter than twice the grace splits what is left in two."""
-    grace = min(limits.grace, limits.timeout / 2)
-    return limits.timeout - grace, grace
+                 max(seen.output_tokens, reported.output_tokens), max(seen.cost_usd, reported.cost_usd), True,
+                 max(seen.cached_input_tokens, reported.cached_input_tokens), seen.priced or reported.priced,
+                 seen.complete or reported.complete)
 
 
 def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits, watch: _UsageWatch,
                should_stop: Callable[[], bool] | None) -> str:
     """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
-    term_at, budget_grace_s = budget_grace(limits)
+    term_after, deadline_reason = limits.term_after(), limits.deadline()[1]
+    metered = limits.max_tool_calls is not None or limits.max_cost_usd is not None or limits.max_tokens is not None
     while proc.poll() is None:
         elapsed = time.monotonic() - start
         stopped = ""
-        if elapsed >= term_at:
-            _stop(proc, max(budget_grace_s - (elapsed - term_at), 0.0))
-            return "timeout"
-        if should_stop is not None and should_stop():
+        if elapsed >= term_after:
+            stopped = deadline_reason
+        elif should_stop is not None and should_stop():
             stopped = "signal"
-        elif elapsed - checked >= 0.5 and (limits.max_tool_calls is not None or limits.max_cost_usd is not None):
+        elif watch.stalled(limits.stall):
+            stopped = "stalled"
+        elif elapsed - checked >= 0.5 and metered:
             checked = elapsed
-            stopped = _over_budget(watch.read(), limits)
+            stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent)
         if stopped:
             _stop(proc, limits.grace)
             return stopped
@@ -254,11 +341,12 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
     finally:  # also when the runner itself is interrupted mid-attempt
         kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
         end_tokened(token, min(limits.grace, ESCAPED_GRACE))  # and whatever left the group
-    usage = watch.read(final=True)
-    stopped = stopped or _over_budget(usage, limits)
+    usage = watch.read(final=True, prices=limits.prices)
+    stopped = stopped or _over_budget(usage, limits, watch.status.agent)
     code = proc.returncode
     tail = _tail(log_path)
-    return MakerRun(code, time.monotonic() - start, tail, usage, stopped)
+    return MakerRun(code, time.monotonic() - start, tail, usage, stopped, status=watch.status,
+                    cost_from=limits.spend.cost_from(usage))
 
 
 def write_prompt(path: str, item: dict[str, Any], rules: list[str], feedback: str, attempt: int) -> None:

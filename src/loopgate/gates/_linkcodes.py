@@ -1,0 +1,60 @@
+"""The links gate's finding codes (defined here so every part of the gate can report them)."""
+
+from __future__ import annotations
+
+from loopgate import codes
+from loopgate.findings import Severity
+
+E = Severity.ERROR
+
+MISSING_FILE = codes.define(
+    "LG441", "link-target-not-found", E, "A local link points to a file that does not exist.",
+    "The link's destination, read relative to the file that holds it (or to the repository root when it "
+    "starts with `/`), with `%20`-style escapes decoded, names no file or directory. On GitHub the link "
+    "leads to a 404 page.",
+    "Fix the path (the message suggests a close name when there is one), or restore the file.",
+)
+MISSING_ANCHOR = codes.define(
+    "LG442", "anchor-not-found", E, "A `#anchor` names no heading or id in the target file.",
+    "Anchors are GitHub's heading slugs: the heading text lowercased, punctuation other than `-` and `_` "
+    "removed, spaces turned into `-`; a repeated heading gets `-1`, `-2`, ... Explicit HTML `id=` and "
+    "`<a name=>` count too. The target file has none with this name, so the link opens the page at the top.",
+    "Use the slug of the heading as it is now (the message suggests a close one), or add `<a id=\"...\"></a>`.",
+)
+BROKEN_URL = codes.define(
+    "LG443", "url-broken", E, "An http(s) link does not answer with an accepted status.",
+    "The URL answered with a status outside `--accept` (after following redirects and retrying 429, 5xx "
+    "and timeouts), or could not be reached at all: connection refused, a host name that does not "
+    "resolve, a TLS error, or no answer within `--request-timeout`.",
+    "Fix or replace the URL. If the site refuses robots or rate-limits, accept its status with `--accept`, "
+    "or skip the URL with `--ignore REGEX`.",
+)
+PATH_NOT_FOUND = codes.define(
+    "LG444", "links-path-not-found", E, "A path given to the links gate does not exist.",
+    "The gate was asked to check a file or directory that is not there, so it could not check it (exit 2).",
+    "Check the path; paths are relative to the working directory.",
+    input_error=True,
+)
+UNREADABLE = codes.define(
+    "LG445", "markdown-unreadable", E, "A markdown file could not be read.",
+    "The file exists but could not be read, is binary (it holds a NUL byte, which no markdown file does), "
+    "or is not UTF-8 text, so its links were not checked. The gate does not pass a file it has not looked "
+    "at: the finding fails the run, and the summary counts the files not read.",
+    "Make the file readable and save it as UTF-8 text; if it is not markdown, rename it or leave it out "
+    "with `--exclude`.",
+)
+BAD_OPTION = codes.define(
+    "LG446", "links-bad-option", E, "An option of the links gate cannot be used.",
+    "An `--accept` value is not a status or range of statuses (100-599), an `--ignore` pattern (or a line "
+    "of the ignore file) is not a valid regular expression, the ignore file cannot be read, or a number is "
+    "out of range. Nothing was checked (exit 2).",
+    "Fix the option: `--accept 200-299 --accept 403`, `--ignore '^https://example\\.com/'`.",
+    input_error=True,
+)
+NETWORK_DOWN = codes.define(
+    "LG447", "network-unavailable", E, "No external link could be reached at all: the network looks down.",
+    "Every http(s) request failed because a host name did not resolve or the network was unreachable, and "
+    "none got any answer. That says more about the machine than the links, so the gate reports an "
+    "environment error (exit 2) instead of failing every URL.",
+    "Restore the network (or DNS), or check local links only with `--offline`.",
+)

@@ -1,0 +1,165 @@
+"""Which markdown files the links gate reads, and parsing them (on several cores for a large tree)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+
+from loopgate import codes
+from loopgate.findings import Finding
+from loopgate.gates import _mdlinks
+from loopgate.gates._linkcodes import PATH_NOT_FOUND
+from loopgate.gates._patterns import RuleSet
+from loopgate.gates.base import GateContext
+
+MARKDOWN = (".md", ".markdown")
+_SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
+_POOL_MIN_BYTES = 2 * 1024 * 1024  # below this, starting worker processes costs more than it saves
+
+
+def collect(paths: Iterable[str], context: GateContext,
+             excluded: RuleSet) -> tuple[list[str], int, list[Finding]]:
+    """Absolute paths of the markdown files to check, each once, in a stable order; and how many
+    files that are not regular files (FIFOs, devices, sockets) the directories held."""
+    found: dict[str, None] = {}
+    not_regular = 0
+    problems: list[Finding] = []
+    base = os.path.abspath(context.cwd)
+    for given in paths:
+        full = os.path.normpath(os.path.join(base, given))
+        mode = _mode(full)
+        if stat.S_ISDIR(mode):
+            files, skipped = _markdown_under(full, context.env)
+            found.update(dict.fromkeys(files))
+            not_regular += skipped
+        elif stat.S_ISREG(mode):
+            found[full] = None
+        elif mode:  # reading a FIFO waits for a writer forever; a device may never end
+            problems.append(codes.UNREADABLE.at(given, 1, 1, f"{given}: not a regular file (a FIFO, device or "
+                                                "socket); the links gate never opens one"))
+        else:
+            problems.append(PATH_NOT_FOUND.at(given, 1, 1, f"{given}: no such file or directory"))
+    if excluded.rules:
+        found = {f: None for f in found
+                 if not excluded.included(os.path.relpath(f, base).replace(os.sep, "/"))}
+    return list(found), not_regular, problems
+
+
+def _mode(full: str) -> int:
+    """`st_mode` of what `full` names (symlinks followed); 0 when nothing is there."""
+    try:
+        return os.stat(full).st_mode
+    except (OSError, ValueError):
+        return 0
+
+
+def _markdown_under(directory: str, env: dict[str, str] | None = None) -> tuple[list[str], int]:
+    """The markdown files under `directory`, and how many other things named *.md were skipped."""
+    names = _git_listed(directory, env)
+    if names is None:
+        names = []
+        for top, dirs, files in os.walk(directory):
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
+            names += [os.path.join(top, n) for n in sorted(files) if n.lower().endswith(MARKDOWN)]
+    regular, skipped = [], 0
+    for full in names:
+        mode = _mode(full)
+        if stat.S_ISREG(mode) or not mode:  # gone or a broken link: reported as unreadable when read
+            regular.append(full)
+        elif not stat.S_ISDIR(mode):
+            skipped += 1
+    return regular, skipped
+
+
+def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
+    """Markdown files git tracks or would track under `directory` (ignored ones left out); None outside git.
+
+    git lists no FIFO or device it does not track; a tracked file replaced by one is listed and
+    then skipped (and counted) by the caller.
+    """
+    try:
+        done = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--",
+             "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN"],
+            cwd=directory, env=env, capture_output=True, check=False, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if done.returncode != 0:
+        return None
+    names = sorted({n for n in os.fsdecode(done.stdout).split("\0") if n})
+    return [os.path.normpath(os.path.join(directory, n)) for n in names
+            if os.path.lexists(os.path.join(directory, n))]  # deleted but still in the index: gone
+
+
+def root(cwd: str) -> str:
+    """Where `/path` links start: the repository root, or the working directory outside git."""
+    here = os.path.abspath(cwd)
+    probe = here
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return here
+        probe = parent
+
+
+def parse_all(files: list[str], jobs: int) -> dict[str, _mdlinks.Parsed]:
+    """Parse every file; on a large tree, worker processes take a share each while this one parses its own."""
+    workers = jobs or os.cpu_count() or 1
+    if workers == 1 or len(files) < 2 * workers or _total_size(files) < _POOL_MIN_BYTES:
+        return {f: _mdlinks.parse_file(f) for f in files}
+    shares = [files[i::workers] for i in range(workers)]
+    threads = [_Worker(share) for share in shares[1:]]
+    for thread in threads:
+        thread.start()
+    parsed = {f: _mdlinks.parse_file(f) for f in shares[0]}
+    for thread in threads:
+        thread.join()
+        parsed.update(thread.parsed)
+    return parsed
+
+
+class _Worker(threading.Thread):
+    """`python -m loopgate.gates._mdlinks` over one share of the files, falling back to parsing here.
+
+    A plain subprocess rather than multiprocessing: no fork of a process that holds threads
+    (`loopgate check` runs gates in a thread pool), and no re-import of the caller's `__main__`.
+    """
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(daemon=True)
+        self.files = files
+        self.parsed: dict[str, _mdlinks.Parsed] = {}
+
+    def run(self) -> None:
+        rows: list[_mdlinks.Row] | None = None
+        try:
+            done = subprocess.run([sys.executable, "-m", "loopgate.gates._mdlinks"],
+                                  input=b"\0".join(os.fsencode(f) for f in self.files), capture_output=True,
+                                  check=False, timeout=600)
+            if done.returncode == 0:
+                rows = pickle.loads(done.stdout)  # our own child wrote it
+        except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError):
+            rows = None
+        if rows is None or len(rows) != len(self.files):
+            self.parsed = {f: _mdlinks.parse_file(f) for f in self.files}
+        else:
+            self.parsed = {f: _mdlinks.from_row(row) for f, row in zip(self.files, rows, strict=True)}
+
+
+def _total_size(files: list[str]) -> int:
+    total = 0
+    for full in files:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(full)
+        if total >= _POOL_MIN_BYTES:
+            break
+    return total
+

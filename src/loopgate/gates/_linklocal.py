@@ -1,0 +1,183 @@
+"""Local links: where a link's path points, whether it is there, and whether its #anchor is.
+
+Where a link points is one question, asked through a resolver: `(source file, path part of
+the link) -> candidate file`. `MarkdownResolver` answers it the way GitHub shows a repository
+(relative to the file, or to the repository root for `/path`); a site profile (MkDocs, mdBook,
+Hugo, ...) can plug in its own answer without touching the checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import unquote
+
+from loopgate.findings import Finding
+from loopgate.gates import _mdlinks
+from loopgate.gates._linkcodes import MISSING_ANCHOR, MISSING_FILE
+from loopgate.gates._linkfiles import MARKDOWN
+
+_LINE_ANCHOR = re.compile(r"L\d+(?:-L\d+)?$")
+
+
+class Resolver(Protocol):
+    def __call__(self, source: str, path: str) -> str:
+        """The absolute, normalised path that `path` (as written, %-escapes not yet decoded) names from `source`."""
+
+
+@dataclass(frozen=True)
+class MarkdownResolver:
+    """Plain markdown, as GitHub renders a repository: relative to the file; `/x` from the repository root."""
+
+    root: str
+
+    def __call__(self, source: str, path: str) -> str:
+        decoded = unquote(path) if "%" in path else path
+        start = self.root if decoded.startswith("/") else os.path.dirname(source)
+        return os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+
+
+@dataclass
+class Tally:
+    files: int = 0
+    unreadable: int = 0  # files named *.md that could not be read, binary or not UTF-8 (each an LG445)
+    not_regular: int = 0  # FIFOs, devices, sockets named *.md found in directories: skipped, never opened
+    links: int = 0
+    local: int = 0
+    external: int = 0
+    cached: int = 0
+    unreached: int = 0  # URLs not judged because the network was down
+    cache_problem: str = ""
+    not_checked: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class Run:
+    """Everything one run knows: the files, their parses, and the answers to the questions asked so far."""
+
+    cwd: str
+    root: str
+    # Comparisons "did you mean" may still make.
+    suggestions_left: int
+    resolver: Resolver
+    parsed: dict[str, _mdlinks.Parsed] = field(default_factory=dict)  # by absolute path
+    exists: dict[str, bool] = field(default_factory=dict)
+    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+    listings: dict[str, list[str]] = field(default_factory=dict)
+    anchor_sets: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def anchor_set(self, full: str, parsed: _mdlinks.Parsed) -> frozenset[str]:
+        """A file's anchors as a set: a page with thousands of headings gets thousands of links."""
+        anchors = self.anchor_sets.get(full)
+        if anchors is None:
+            anchors = self.anchor_sets[full] = frozenset(parsed.anchors)
+        return anchors
+
+    def listing(self, directory: str) -> list[str]:
+        """The names in a directory, sorted (cached: many broken links point into one directory)."""
+        names = self.listings.get(directory)
+        if names is None:
+            try:
+                names = sorted(os.listdir(directory))
+            except OSError:
+                names = []
+            self.listings[directory] = names
+        return names
+
+    def closest(self, wanted: str, candidates: list[str], cutoff: float) -> str | None:
+        """The closest candidate (difflib), while the run's comparison budget lasts."""
+        if len(candidates) > self.suggestions_left:
+            self.suggestions_left = 0
+            return None
+        self.suggestions_left -= len(candidates)
+        close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=cutoff)
+        return close[0] if close else None
+
+    def shown(self, full: str) -> str:
+        rel = os.path.relpath(full, self.cwd)
+        return rel.replace(os.sep, "/")
+
+    def resolve(self, full: str, path: str) -> str:
+        """The absolute path a link's path part names, from the file `full` (cached: links repeat)."""
+        key = (full, path)
+        resolved = self.resolved.get(key)
+        if resolved is None:
+            resolved = self.resolved[key] = self.resolver(full, path)
+        return resolved
+
+    def is_file(self, full: str) -> bool:
+        known = self.exists.get(full)
+        if known is None:
+            known = self.exists[full] = os.path.exists(full)
+        return known
+
+    def anchors(self, full: str) -> _mdlinks.Parsed:
+        parsed = self.parsed.get(full)
+        if parsed is None:  # a markdown file outside the checked paths: parse it for its anchors
+            parsed = self.parsed[full] = _mdlinks.parse_file(full)
+        return parsed
+
+
+def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: Run) -> Iterator[Finding]:
+    path, _, fragment = target.partition("#")
+    path, query, _ = path.partition("?")
+    if query and _LINE_ANCHOR.match(fragment):  # `x.md?plain=1#L3`: a line of the source view
+        state.tally.not_checked["line anchors"] += 1
+        fragment = ""
+    if path:
+        resolved = state.resolve(full, path)
+        if not state.is_file(resolved):
+            yield MISSING_FILE.at(shown, link.line, link.column, _missing_file(link.target, resolved, state))
+            return
+    else:
+        resolved = full
+    if not fragment:
+        return
+    parsed = state.parsed.get(resolved)
+    if parsed is None and (not resolved.lower().endswith(MARKDOWN) or os.path.isdir(resolved)):
+        state.tally.not_checked["anchors in files that are not markdown"] += 1
+        return
+    parsed = parsed or state.anchors(resolved)
+    if parsed.error:
+        state.tally.not_checked["anchors in unreadable files"] += 1
+        return
+    anchor = unquote(fragment)
+    if not _has_anchor(state.anchor_set(resolved, parsed), anchor):
+        where = "this file" if resolved == full else state.shown(resolved)
+        message = f"{target}: anchor #{anchor} not found in {where}"
+        close = state.closest(anchor.lower(), parsed.anchors, 0.6)
+        if close is not None:
+            message += f"; did you mean #{close}?"
+        yield MISSING_ANCHOR.at(shown, link.line, link.column, message)
+
+
+def _has_anchor(anchors: frozenset[str], anchor: str) -> bool:
+    if not anchor or anchor == "top":  # `#` and `#top` go to the top of the page (HTML standard)
+        return True
+    anchor = anchor.removeprefix("user-content-")
+    # GitHub finds `#Install` too: its page script retries an anchor lowercased.
+    return anchor in anchors or anchor.lower() in anchors
+
+
+def _missing_file(written: str, resolved: str, state: Run) -> str:
+    message = f"{written}: file not found: {state.shown(resolved)}"
+    if not state.suggestions_left:
+        return message
+    directory = os.path.dirname(resolved)
+    while directory and not os.path.isdir(directory):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return message
+        directory = parent
+    names = state.listing(directory)
+    wanted = os.path.relpath(resolved, directory).split(os.sep)[0]
+    close = state.closest(wanted, names, 0.8)
+    if close is not None:
+        message += f"; did you mean {state.shown(os.path.join(directory, close))}?"
+    return message

@@ -1,0 +1,147 @@
+"""A data file's bytes to documents: JSON, YAML or TOML by extension, or a syntax problem as a value."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from typing import Any, NamedTuple
+
+import yaml
+
+from loopgate.gates._positions import json_marks
+from loopgate.gates._schema.expansion import alias_expansion
+from loopgate.gates._schema.yaml12 import ComplexKey, Lines, YamlLoader, load_all, mark_position
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+_DIGITS_LIMIT: int = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+_LONG_NUMBER = re.compile(rf"\d{{{_DIGITS_LIMIT + 1},}}")
+
+
+class Raw(NamedTuple):
+    """A problem found in a file, as plain data a worker process can send back."""
+
+    # "syntax", "schema", "ref", "expansion", "nan", "duplicate", "complex-key" or "limit"
+    kind: str
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+class Rules(NamedTuple):
+    """What a file may hold beyond RFC 8259 JSON and YAML 1.2 (both off by default)."""
+
+    json_nan: bool = False  # NaN, Infinity, -Infinity in JSON (Python's extension)
+    duplicate_keys: bool = False  # the same key twice in a JSON object or YAML mapping (the last wins)
+
+
+class Parsed(NamedTuple):
+    documents: list[Any]
+    text: str  # "" for JSON: decoded later, only if needed
+    problems: list[Raw]  # found while reading, the documents still validated (duplicate keys, NaN)
+
+
+def kind_of(path: str) -> str | None:
+    return KINDS.get(os.path.splitext(path)[1].lower())
+
+
+def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> Parsed | Raw:  # noqa: B008
+    """The file's documents, or the one problem that stops it being read."""
+    try:
+        if kind == "json":
+            return _json(data, shown, rules)
+        text = data.decode("utf-8-sig")
+        if kind == "yaml":
+            return _yaml(text, shown, rules)
+        return Parsed([_plain(tomllib.loads(text))], text, [])
+    except json.JSONDecodeError as err:
+        return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        return Raw("syntax", shown, line, 1, f"not UTF-8 text (byte {err.start})")
+    except ComplexKey as err:
+        line, column = mark_position(Lines(data.decode("utf-8-sig")), err.problem_mark)
+        return Raw("complex-key", shown, line, column,
+                   "a YAML mapping key that is a list or a mapping: JSON has only string keys; not validated")
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+        line, column = mark_position(Lines(data.decode("utf-8-sig")), mark)
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        return Raw("syntax", shown, line, column, f"invalid YAML: {problem}")
+    except tomllib.TOMLDecodeError as err:
+        found = _TOML_AT.search(str(err))
+        line, column = (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+        return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
+    except RecursionError:
+        return Raw("limit", shown, 1, 1, "nested too deeply to read (more than about 1,000 levels); not validated")
+    except ValueError as err:
+        if "digits" in str(err):  # Python's limit on the digits of an integer (4,300 by default)
+            return _long_number(data, shown)
+        return Raw("syntax", shown, 1, 1, f"cannot read the file: {err}")
+
+
+def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
+    flagged: list[str] = []
+
+    def constant(name: str) -> float:
+        flagged.append("nan")
+        return float(name)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping = dict(items)
+        if len(mapping) != len(items):
+            flagged.append("duplicate")
+        return mapping
+
+    document = json.loads(data, parse_constant=None if rules.json_nan else constant,
+                          object_pairs_hook=None if rules.duplicate_keys else pairs)
+    if not flagged:
+        return Parsed([document], "", [])
+    text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
+    constants, duplicates = json_marks(text)
+    problems = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
+                for (line, column), name in constants]
+    problems += [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
+                     "JSON readers disagree on which one counts (Python keeps the last)")
+                 for (line, column), key in duplicates]
+    return Parsed([document], text, problems)
+
+
+def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
+    expansion = alias_expansion(text, YamlLoader)
+    if expansion is not None:
+        return Raw("expansion", shown, *expansion)
+    documents, duplicates = load_all(text)
+    problems = []
+    if duplicates and not rules.duplicate_keys:
+        lines = Lines(text)
+        problems = [Raw("duplicate", shown, *mark_position(lines, node.start_mark),
+                        f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids it "
+                        "(PyYAML keeps the last, ruamel.yaml refuses the file)") for node in duplicates]
+    return Parsed(documents or [None], text, problems)
+
+
+def _long_number(data: bytes, shown: str) -> Raw:
+    text = data.decode("utf-8-sig", errors="replace")
+    found = _LONG_NUMBER.search(text)
+    line, column = Lines(text).position(found.start()) if found else (1, 1)
+    digits = len(found.group()) if found else 0
+    return Raw("limit", shown, line, column, f"a number of {digits:,} digits, more than the "
+               f"{_DIGITS_LIMIT:,} digits Python reads as an integer; not validated")
+
+
+def _plain(value: Any) -> Any:
+    """TOML dates and times as the ISO strings JSON Schema's `format` expects."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -1,0 +1,108 @@
+"""A gate that judges a change reads `[tool.loopgate.gates.NAME]` from the change's base, not from the change.
+
+Real repositories, the real CLI: one commit that adds `exclude = ["**"]` for the secrets gate
+plus a token must not pass its own secrets check.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopgate.config import ConfigError, committed_gate_config, load_config
+
+from .conftest import Cli, Repo, git_env
+
+TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"  # pragma: allowlist secret
+WEAKENED = '[tool.loopgate.gates.secrets]\nexclude = ["**"]\n'
+
+
+def test_a_change_that_excludes_everything_still_has_its_secret_found_staged(repo: Repo, cli: Cli) -> None:
+    repo.write("pyproject.toml", WEAKENED)
+    repo.write("src/settings.py", f'TOKEN = "{TOKEN}"\n')
+    repo.git("add", "-A")
+    done = cli("secrets", "--format", "json", cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert '"LG421"' in done.stdout and TOKEN not in done.stdout + done.stderr
+    assert "read from commit" in done.stderr and "applies once it is committed" in done.stderr
+
+
+def test_with_base_the_table_comes_from_the_merge_base(repo: Repo, cli: Cli) -> None:
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("pyproject.toml", WEAKENED)
+    repo.write("src/settings.py", f'TOKEN = "{TOKEN}"\n')
+    repo.commit("weaken the gate and add a token")
+    done = cli("secrets", "--base", "main", cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "src/settings.py:1:" in done.stdout
+    # Once the weakening is on main, it is the base's own rule and applies (a reviewed change).
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    repo.write("src/other.py", f'OTHER = "{TOKEN[:-1]}B"\n')
+    repo.git("add", "-A")
+    assert cli("secrets", cwd=repo.path).returncode == 0
+
+
+def test_base_set_in_the_committed_table_is_used_to_pick_the_revision(repo: Repo) -> None:
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nbase = "main"\nforbid = ["src/**"]\n')
+    repo.commit("configure")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nbase = "main"\nforbid = ["!src/**"]\n')
+    repo.commit("take it back on the branch")
+    table, note = committed_gate_config("forbidden", "", str(repo.path))
+    assert table == {"base": "main", "forbid": ["src/**"]}
+    assert "read from commit" in note
+
+
+def test_the_nearest_committed_file_from_a_subdirectory(repo: Repo) -> None:
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = ["top"]\n')
+    repo.write("pkg/pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = ["inner"]\n')
+    repo.commit("configure")
+    repo.write("pkg/pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = ["changed"]\n')
+    assert committed_gate_config("forbidden", "", str(repo.path / "pkg"))[0] == {"forbid": ["inner"]}
+    # A pyproject.toml the commit does not hold at all: the gate's defaults, not the new file's table.
+    repo.write("new/pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = ["!**"]\n')
+    assert committed_gate_config("forbidden", "", str(repo.path / "new"))[0] == {"forbid": ["top"]}
+
+
+def test_no_commit_yet_and_outside_git_read_the_working_tree(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.loopgate.gates.scope]\nallow = ["a"]\n')
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, env=git_env(), check=True)
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+
+
+def test_a_misspelt_table_in_the_working_tree_is_reported_now(repo: Repo, cli: Cli) -> None:
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbiden]\nforbid = ["x"]\n')
+    done = cli("forbidden", "src/app.py", cwd=repo.path)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"loopgate: error: {repo.path / 'pyproject.toml'}: unknown gate [tool.loopgate.gates.forbiden] (known "
+        "gates: command, forbidden, generated, links, schema, scope, secrets)"]
+
+
+@pytest.mark.parametrize("command", [("gate", "forbidden", "x"), ("gate", "command", "--shell", "true"),
+                                     ("verify", "."), ("check",)])
+def test_deeply_nested_pyproject_is_one_clear_line_in_every_command(repo: Repo, command: tuple[str, ...]) -> None:
+
+    if command == ("check",):  # a loop to check, so that reading the configuration is what fails
+        subprocess.run([sys.executable, "-m", "loopgate", "init"], cwd=repo.path, env=git_env(), check=True,
+                       capture_output=True, timeout=60)
+    repo.write("pyproject.toml", "[tool.loopgate]\nx = " + "[" * 30_000 + "]" * 30_000 + "\n")
+    done = subprocess.run([sys.executable, "-m", "loopgate", *command], cwd=repo.path, env=git_env(),
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "RecursionError" not in done.stderr
+    assert "nested too deeply" in done.stderr
+
+
+def test_a_broken_committed_file_is_a_config_error(repo: Repo) -> None:
+    repo.write("pyproject.toml", "[tool.loopgate\n")
+    repo.commit("broken")
+    repo.write("pyproject.toml", "")
+    with pytest.raises(ConfigError, match=r"pyproject.toml \(at [0-9a-f]{10}\): cannot read"):
+        committed_gate_config("secrets", "", str(repo.path))
+    assert load_config(str(repo.path)).values == {}
