@@ -27,7 +27,7 @@ def _driver(repo: LoopRepo) -> list[str]:
 
 
 def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
-    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "started"
+    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "started"
     loop_repo.set_spec(f"echo $$ > {marker}; sleep 600", contain=False)  # the uncontained path
     with subprocess.Popen(_driver(loop_repo), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as runner:
         deadline = time.monotonic() + 30
@@ -56,7 +56,7 @@ def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
 
 
 def test_sigterm_stops_the_run_with_consistent_state(loop_repo: LoopRepo) -> None:
-    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "started"
+    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "started"
     loop_repo.set_spec(f"echo $$ > {marker}; sleep 600", contain=False)  # the uncontained path
     with subprocess.Popen(_driver(loop_repo), stdout=subprocess.PIPE, text=True) as runner:
         deadline = time.monotonic() + 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 
@@ -40,25 +41,31 @@ def common_dir(root: str) -> str:
     return found if os.path.isabs(found) else os.path.normpath(os.path.join(root, found))
 
 
+def slug(name: str) -> str:
+    """A loop's name as one path and ref component: `Docs Repair` -> `docs-repair`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "loop"
+
+
 def head(root: str) -> str:
     return git(["rev-parse", "HEAD"], root).strip()
 
 
 class Worktrees:
-    """One worktree and branch (`loop/<item-id>`) per item, kept inside the git directory so the
-    user's checkout never shows them and never changes."""
+    """One worktree and branch (`loop/<loop>/<item-id>`) per item, kept inside the git directory
+    so the user's checkout never shows them and never changes. The loop's name is part of both:
+    two loops in one repository never share (or reset) each other's branches."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
-        self.base_dir = os.path.join(common_dir(root), "loopgate-worktrees")
+        self.loop = loop
+        self.base_dir = os.path.join(common_dir(root), "loopgate-worktrees", *([loop] if loop else []))
         self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
 
-    @staticmethod
-    def branch(item_id: str) -> str:
-        return f"loop/{item_id}"
+    def branch(self, item_id: str) -> str:
+        return f"loop/{self.loop}/{item_id}" if self.loop else f"loop/{item_id}"
 
     def create(self, item_id: str, base: str) -> str:
         """A fresh worktree at `base`; an old one for the same item (a kept failure) is replaced.

@@ -91,12 +91,15 @@ def load(settings: RunSettings) -> LoadedLoop:
     if state_errors:
         raise RunError(f"{STATE.filename} is invalid: {state_errors[0]}")
     # Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
-    loop_key = hashlib.sha256(loop_dir.encode()).hexdigest()[:12]
-    runtime_dir = os.path.join(gitops.common_dir(root), "loopgate", loop_key)
+    # Keyed by the real paths: a second run through a symlinked path finds the same lock.
+    common = os.path.realpath(gitops.common_dir(root))
+    loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
+    runtime_dir = os.path.join(common, "loopgate", loop_key)
     github, token_env = _github(spec)
     sandbox, containment = _containment(spec, mode)
+    worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
-                      gitops.Worktrees(root), state_path, state, control_files(loop_dir, root, spec), runtime_dir,
+                      worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
                       github, token_env, sandbox, containment)
 
 
