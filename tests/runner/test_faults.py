@@ -68,7 +68,10 @@ def test_sigterm_stops_the_run_with_consistent_state(loop_repo: LoopRepo) -> Non
     assert out.startswith("interrupted")
     assert not pid_alive(maker_pid)
     state, errors = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
-    assert errors == [] and state.items["DOC-1"].status == "in-progress"
+    # the state says what happened: stopped, by what, and that it resumes
+    assert errors == [] and state.items["DOC-1"].status == "stopped"
+    assert state.items["DOC-1"].reason == "stopped during attempt 1: a signal (SIGTERM)"
+    assert state.items["DOC-1"].next_action == "resumes in the next run"
     assert os.path.isdir(loop_repo.loop / "runs")
 
 

@@ -120,7 +120,9 @@ def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, facto
     assert outcome.stop.exit_code == 4  # type: ignore[attr-defined]
     child = int((loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "child.pid").read_text())
     assert not pid_alive(child)
-    assert statuses(loop_repo)["DOC-1"] == "in-progress"  # resumable, nothing lost
+    assert statuses(loop_repo)["DOC-1"] == "stopped"  # resumable, nothing lost
+    assert "stopped during attempt 1: the budget ran out (max runtime reached during an attempt)" \
+        in loop_repo.state()
 
 
 def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanFactory) -> None:

@@ -320,7 +320,9 @@ FIX = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
     (f"git config color.diff always && {FIX}", "edited control files: .git/config"),
     ("printf '<!-- loopgate:\\n disable links -->\\n' >> docs/guide.md", "the maker added a gate suppression"),
     (f"echo '<!-- pragma: whitelist secret -->' >> docs/guide.md && {FIX}", "the maker added a gate suppression"),
-    (f"echo tampered >> \"$LOOPGATE_WORKTREE/../../../../docs/index.md\" && {FIX}", "files in your checkout"),
+    # your other files are yours: only the loop's control files in your checkout are judged (and restored)
+    (f"echo tampered >> \"$LOOPGATE_WORKTREE/../../../../.loop/LOOP_SPEC.md\" && {FIX}",
+     "edited control files: .loop/LOOP_SPEC.md"),
     (f"echo '- labels: maintenance' >> \"$LOOPGATE_WORKTREE/../../../../.loop/work-queue.md\" && {FIX}",
      "edited control files: .loop/work-queue.md"),
 ])
@@ -364,4 +366,4 @@ def test_a_gate_that_hangs_cannot_outlast_the_runtime_budget(loop_repo: LoopRepo
     assert time.monotonic() - started < 30
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     assert outcome.detail == "max runtime reached while the gates ran"  # type: ignore[attr-defined]
-    assert _statuses(loop_repo)["DOC-1"] == "in-progress"  # resumable
+    assert _statuses(loop_repo)["DOC-1"] == "stopped"  # resumable

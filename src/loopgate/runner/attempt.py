@@ -20,7 +20,7 @@ from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.context import RunContext
-from loopgate.runner.control import REMOTE, ControlWatch, gate_files
+from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
 from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
@@ -87,7 +87,7 @@ class Attempt:
                  worktree: str) -> None:
         self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
             ctx, plan_factory, record, number, worktree)
-        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control)
+        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
         self.token = ""
 
     def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
@@ -137,7 +137,8 @@ class Attempt:
         cost_left = ctx.spend.remaining_cost()
         loop.worktrees.reset(record.item.id, loop.base)
         plan = self.plan_factory(self.worktree, loop.base, record.item)
-        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root))
+        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root),
+                                     loop.worktrees.admin_dir(record.item.id))
         work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -163,7 +164,27 @@ class Attempt:
             raise EnvironmentStop(made.error)
         return self._judge(entry, made.stopped, before, plan)
 
-    def _judge(self, entry: dict[str, Any], stopped: str, before: dict[str, str],
+    def _tampered(self, before: Snapshot, changed: list[str]) -> None:
+        """The maker changed what it may not: put back what can be put back, say which, and
+        escalate. What cannot be restored is written down; the next run refuses until a person
+        has looked (runner/loaded.py)."""
+        restored, failed = self.watch.restore(before, changed)
+        shown = [self.watch.shown(p, self.worktree) for p in changed]
+        note = ""
+        if restored:
+            note += f"; restored: {', '.join(self.watch.shown(p, self.worktree) for p in restored)}"
+        if failed:
+            names = ", ".join(self.watch.shown(p, self.worktree) for p in failed)
+            note += f"; could not restore: {names} (the next run refuses until a person checks them)"
+            write_tampered(self.ctx.loop.runtime_dir, names)
+        if REFS in changed:
+            note += "; the refs are left as they are: check them"
+        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
+        if pushed:
+            raise PushAttempt(", ".join(pushed) + note)
+        raise ControlFileEdited(", ".join(sorted(shown)) + note)
+
+    def _judge(self, entry: dict[str, Any], stopped: str, before: Snapshot,
                plan: list[PlannedGate]) -> dict[str, Any]:
         """The checker's verdict on an attempt the maker has finished: never the maker's own."""
         loop, item_id = self.ctx.loop, self.record.item.id
@@ -175,11 +196,8 @@ class Attempt:
             raise BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
                              else "max cost reached during an attempt")
         changed = self.watch.changed(before)
-        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
-        if pushed:
-            raise PushAttempt(", ".join(pushed))
         if changed:
-            raise ControlFileEdited(", ".join(sorted(self.watch.shown(p, self.worktree) for p in changed)))
+            self._tampered(before, changed)
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")

@@ -23,10 +23,11 @@ from loopgate.runner.outcome import (
     GateSuppressed,
     Interrupted,
     ItemRecord,
+    Paused,
     PlanFactory,
     PushAttempt,
 )
-from loopgate.runner.progress import NoProgress
+from loopgate.runner.progress import NoProgress, failing_gates
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.state import FINAL
 
@@ -70,7 +71,7 @@ class ItemWork:
         worktree = loop.worktrees.create(record.item.id, loop.base)
         record.branch = loop.worktrees.branch(record.item.id)
         state_item = loop.state.item(record.item.id)
-        feedback = ""
+        feedback, failing = "", ""
         progress = NoProgress(loop.rules.no_progress_attempts)
         while state_item.attempts < loop.budgets.max_iterations:
             if ctx.stop_requested:
@@ -98,10 +99,16 @@ class ItemWork:
                 self.finish(worktree)
                 return
             feedback = str(entry.get("feedback", ""))
-            if progress.record(entry):
-                self.fail(f"no progress across {progress.attempts} consecutive attempts: {feedback[:200]}")
+            failing = failing_gates(entry)
+            matched = progress.record(entry)
+            if matched:
+                entry["no_progress"] = matched
+                self.fail(f"no progress across {progress.attempts} consecutive attempts ({matched}): {failing}")
                 return
-        self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {feedback[:200]}")
+            pause = ctx.paused()  # the kill switch holds between attempts, not only between items
+            if pause:
+                raise Paused(pause)
+        self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {failing}")
 
     def baseline(self) -> bool:
         """Required gates must pass before any change; failing already means escalate, not start."""

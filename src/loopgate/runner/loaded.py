@@ -15,7 +15,7 @@ from typing import Any
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
 from loopgate.runner import git as gitops
-from loopgate.runner.control import control_files
+from loopgate.runner.control import control_files, read_tampered
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
 from loopgate.runner.rules import Rules, read_rules
@@ -95,6 +95,9 @@ def load(settings: RunSettings) -> LoadedLoop:
     common = os.path.realpath(gitops.common_dir(root))
     loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
     runtime_dir = os.path.join(common, "loopgate", loop_key)
+    tampered = read_tampered(runtime_dir)
+    if tampered and not settings.dry_run:
+        raise RunError(tampered)
     github, token_env = _github(spec)
     sandbox, containment = _containment(spec, mode)
     worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
