@@ -58,6 +58,13 @@ def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: W
             for p, r in zip(plan, outcome.results, strict=True)]
 
 
+OUTPUT_LINES = 20  # of the maker's output in the run report; the whole of it is in maker.log
+
+
+def last_lines(text: str, count: int = OUTPUT_LINES) -> str:
+    return "\n".join(text.splitlines()[-count:])
+
+
 def maker_pid_file(runtime_dir: str) -> str:
     return os.path.join(runtime_dir, "maker.pid")
 
@@ -155,10 +162,13 @@ class Attempt:
         warning = ctx.spend.add(made.usage)
         if warning:
             ctx.warn(warning)
-        entry: dict[str, Any] = {"attempt": self.number, "maker": {"exit_code": made.exit_code,
-                                                                   "stopped": made.stopped,
-                                                                   "duration": round(made.duration, 3),
-                                                                   "usage": made.usage.as_dict()}}
+        log = os.path.join(work_dir, "maker.log")
+        entry: dict[str, Any] = {"attempt": self.number, "maker": {
+            "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
+            "usage": made.usage.as_dict(),
+            # the audit trail: where the whole output is, how it ended, and whether its totals arrived
+            "log": log, "output_tail": last_lines(made.output_tail), "agent": made.status.as_dict(),
+            "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
         if not made.started:
             raise EnvironmentStop(made.error)
@@ -216,6 +226,7 @@ class Attempt:
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
+        entry["judged"] = {"base": loop.base, "tree": loop.worktrees.tree(item_id)}
         gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
         entry["gates"] = gates
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]

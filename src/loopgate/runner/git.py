@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 
 
@@ -138,6 +140,22 @@ class Worktrees:
         path = self.path(item_id)
         git(["read-tree", base], path)
         git(["clean", "-fdXq"], path)
+
+    def tree(self, item_id: str) -> str:
+        """The tree the gates judge: the worktree as a commit would hold it, written through a
+        copy of its index (the worktree's own index, and every ref, stay as they are)."""
+        path = self.path(item_id)
+        index = os.path.join(git(["rev-parse", "--absolute-git-dir"], path).strip(), "index")
+        scratch = index + ".loopgate-judged"
+        try:
+            if os.path.exists(index):  # a copy: only what changed is hashed again
+                shutil.copyfile(index, scratch)
+            env = {"GIT_INDEX_FILE": scratch}
+            git(["add", "-A"], path, env=env)
+            return git(["write-tree"], path, env=env).strip()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
 
     def diff(self, item_id: str, base: str) -> str:
         path = self.path(item_id)

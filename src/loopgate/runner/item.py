@@ -97,12 +97,13 @@ class ItemWork:
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
             if entry.get("verdict") == "passed":
                 self.finish(worktree)
+                entry["commit"] = record.commit  # the commit holds the tree the gates judged
                 return
             feedback = str(entry.get("feedback", ""))
             failing = failing_gates(entry)
             matched = progress.record(entry)
+            entry["no_progress"] = progress.matched  # which signal repeated ("" when none did)
             if matched:
-                entry["no_progress"] = matched
                 self.fail(f"no progress across {progress.attempts} consecutive attempts ({matched}): {failing}")
                 return
             pause = ctx.paused()  # the kill switch holds between attempts, not only between items

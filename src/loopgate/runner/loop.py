@@ -236,6 +236,8 @@ class Loop:
     def _write_report(self, ctx: RunContext, outcome: RunOutcome) -> tuple[str, str]:
         loop = ctx.loop
         secrets = [loop.github.config.token] if loop.github is not None else []
+        # the variables the spec hands the maker (its API key) must not reach the report through its output
+        secrets += [os.environ.get(name, "") for name in loop.sandbox.environment]
         report = {
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),

@@ -49,6 +49,7 @@ class NoProgress:
     limit: int
     repeats: int = 0
     last: tuple[Any, Any] | None = None
+    matched: str = ""  # the signal the last attempt repeated: "same failures", "same diff" or ""
 
     def record(self, entry: dict[str, Any]) -> str:
         """Add a failed attempt; which signal matched ("same failures", "same diff") when the item
@@ -61,7 +62,7 @@ class NoProgress:
             elif current[1] == self.last[1]:
                 matched = "same diff"
         self.repeats = self.repeats + 1 if matched else 0
-        self.last = current
+        self.last, self.matched = current, matched
         return matched if self.repeats + 1 >= self.limit else ""
 
     @property
