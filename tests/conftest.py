@@ -7,10 +7,39 @@ depend on the luck of the draw, and a bug found locally is kept as a plain regre
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from typing import Any
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# The formats' own published schemas (SARIF, GitHub workflow and action metadata) live in a
+# `shared/schemas/` folder beside the project, or beside a folder holding it (a worktree).
+
+
+def _shared_schemas() -> Path | None:
+    for parent in Path(__file__).resolve().parents[1:]:
+        if (parent / "shared" / "schemas").is_dir():
+            return parent / "shared" / "schemas"
+    return None
+
+
+@pytest.fixture
+def published_schema() -> Any:
+    """`published_schema("sarif-schema-2.1.0.json")` -> the parsed schema; missing fails under CI."""
+    def load(name: str) -> dict[str, Any]:
+        folder = _shared_schemas()
+        if folder is None or not (folder / name).exists():
+            if os.environ.get("CI"):
+                pytest.fail(f"shared/schemas/{name} is missing (it must be beside the project in CI)")
+            pytest.skip(f"shared/schemas/{name} is not beside the project")
+        loaded: dict[str, Any] = json.loads((folder / name).read_text("utf-8"))
+        return loaded
+    return load

@@ -18,25 +18,12 @@ from typing import Any
 from loopgate import codes
 from loopgate.findings import Finding, Severity, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
-
-GATE_ERROR = codes.define(
-    "LG801", "gate-environment-error", Severity.ERROR, "A gate could not run for an environmental reason.",
-    "The gate did not judge the change at all: its command was not found, timed out, was killed, or the "
-    "network was unreachable. This is not a verdict on the change, so the run loop stops instead of "
-    "asking the maker to try again.",
-    "Fix the environment (install the tool, raise the timeout, restore the network) and run again.",
-)
-BAD_GATE_ARGS = codes.define(
-    "LG802", "bad-gate-args", Severity.ERROR, "A checklist entry's options cannot be used.",
-    "The `args:` (or `command:`/`timeout:`) of a gate entry in quality-gate-checklist.md do not parse as "
-    "options of that gate, so the gate cannot run as written.",
-    "Run `loopgate gate NAME --help` and fix the entry's `args:`.",
-)
-REQUIRED_GATE_FAILED = codes.define(
-    "LG803", "required-gate-failed", Severity.ERROR, "A required gate failed.",
-    "A gate under `## Required Gates` reported failures. Its own findings say what; this finding marks "
-    "the checklist entry so the verdict is traceable to the line that made the gate required.",
-    "Fix what the gate's findings report; never move a failing gate to Advisory to make it pass.",
+from loopgate.gates.registry import (
+    BAD_GATE_ARGS,
+    GATE_ERROR,
+    NOTHING_DECIDED,
+    REQUIRED_GATE_FAILED,
+    REQUIRED_GATE_SKIPPED,
 )
 
 
@@ -62,13 +49,14 @@ class CheckResult:
 
     @property
     def ok(self) -> bool:
-        return self.status_of(True) <= {GateStatus.PASSED, GateStatus.SKIPPED}
+        """Passed only when required gates ran and every one of them passed: skipped decides nothing."""
+        required = self.status_of(True)
+        return bool(required) and required <= {GateStatus.PASSED}
 
     def exit_code(self) -> int:
-        required = self.status_of(True)
-        if GateStatus.ERROR in required:
+        if GateStatus.ERROR in self.status_of(True):
             return 2
-        return 1 if GateStatus.FAILED in required else 0
+        return 0 if self.ok else 1
 
 
 def _at(planned: PlannedGate, code: codes.Code, message: str, severity: Severity | None = None) -> Finding:
@@ -101,7 +89,19 @@ def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]
         found.append(_at(planned, GATE_ERROR, f"gate '{planned.name}' could not run: {result.reason}", severity))
     elif result.status is GateStatus.FAILED and planned.required:
         found.append(_at(planned, REQUIRED_GATE_FAILED, f"required gate '{planned.name}' failed"))
+    elif result.status is GateStatus.SKIPPED and planned.required:
+        why = f": {result.summary}" if result.summary else ""
+        found.append(_at(planned, REQUIRED_GATE_SKIPPED, f"required gate '{planned.name}' was skipped{why}"))
     return found
+
+
+def _nothing_decided(plan: list[PlannedGate]) -> list[Finding]:
+    if not plan or any(p.required for p in plan):
+        return []
+    path = plan[0].origin[0] or "quality-gate-checklist.md"
+    names = ", ".join(f"'{p.name}'" for p in plan)
+    return [NOTHING_DECIDED.at(path, 1, 1, f"no required gate ran (only advisory: {names}); nothing decided "
+                               "the verdict")]
 
 
 def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | None = None,
@@ -140,6 +140,7 @@ def run_check(plan: list[PlannedGate], *, jobs: int = 2, context: GateContext | 
     outcome.stopped = stopped
     for planned, result in zip(plan, outcome.results, strict=True):
         outcome.findings.extend(_verdict_findings(planned, result))
+    outcome.findings.extend(_nothing_decided(plan))
     outcome.findings = sort_findings(outcome.findings)
     return outcome
 

@@ -2,6 +2,11 @@
 
 A code is a promise: it never changes meaning, so users can select, ignore and look it up.
 `loopgate explain CODE`, the README's code table and the tests all read this one table.
+
+This module defines the core's codes (the artifacts: LG0xx-LG3xx); every gate module defines its
+own when imported, and the table fills as they are. Nothing here imports upward: the whole table
+is collected where the gate registry lives (`loopgate.gates.registry.all_codes()`), which imports
+every gate.
 """
 
 from __future__ import annotations
@@ -263,22 +268,33 @@ NOT_READY_FOR_MODE = define(
 )
 
 
-def all_codes() -> dict[str, Code]:
-    """Every code, the gates' included (each gate module defines its own when imported)."""
-    import loopgate.check  # noqa: F401, PLC0415  (lazy: these modules import this one)
-    from loopgate.gates.registry import gates  # noqa: PLC0415
+# -- LG87x: spend budgets no run could enforce as written --------------------------------------
+CURRENCY_NOT_REPORTED = define(
+    "LG871", "currency-not-reported", E, "A money budget is in a currency no agent reports.",
+    "Agents report cost in USD (Claude Code's total_cost_usd); a `max cost: 20 EUR` compared with "
+    "USD figures would be off by the exchange rate, so `loopgate run` refuses it unless the spec "
+    "gives a rate that converts it.",
+    "Write the budget in USD, or add `- exchange rate: 1 EUR = 1.08 USD` under ## Budgets.",
+)
+PRICE_PAIR_INCOMPLETE = define(
+    "LG872", "price-pair-incomplete", E, "A token price is given without its pair.",
+    "Tokens are charged at `price per million input tokens` and `price per million output tokens`; "
+    "with one of them only, output (or input) tokens would be free and the cost budget too lax.",
+    "Give both prices under ## Budgets.",
+)
+UNPRICED_TOKEN_MAKER = define(
+    "LG873", "unpriced-token-maker", E, "A cost budget for a maker that reports tokens and no price.",
+    "Codex reports tokens per turn and never a cost, so `max cost` could never trip; `loopgate run` "
+    "refuses to start until the spec gives per-million-token prices (fail closed).",
+    "Add `- price per million input tokens: $N` and `- price per million output tokens: $N` "
+    "under ## Budgets (your model's list prices), or remove `max cost`.",
+)
 
-    gates()
-    return dict(sorted(REGISTRY.items()))
 
-
-def get(code: str) -> Code | None:
-    return all_codes().get(code.strip().upper())
-
-
-def codes_markdown(entries: list[Code] | None = None) -> str:
-    """The finding-code reference as markdown; docs/codes.md is exactly this text."""
-    chosen = list(all_codes().values()) if entries is None else entries
+def codes_markdown(entries: list[Code]) -> str:
+    """The finding-code reference as markdown; docs/codes.md is this text for every code
+    (`loopgate.gates.registry.all_codes()`)."""
+    chosen = entries
     out = [
         "# loopgate finding codes",
         "",

@@ -164,6 +164,9 @@ def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes |
     present = {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
     for candidate in candidates:
         if candidate in present:
+            size = _git(root, "cat-file", "-s", f"{revision}:{candidate}")
+            if size is not None and size.returncode == 0 and int(size.stdout.strip() or b"0") > MAX_BYTES:
+                return f"{candidate} (at {revision[:10]})", b" " * (MAX_BYTES + 1)  # refused by size, never read
             blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
                 raise ConfigError(f"cannot read {candidate} at {revision}")
@@ -189,26 +192,29 @@ def config_revision(start: str, base: str) -> str:
     return commit
 
 
-def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str]:
+def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str, dict[str, Any]]:
     """`[tool.loopgate.gates.NAME]` for a gate that judges a change, and a note for the user ("" if none).
 
     The table comes from the change's base (the merge base with `base`; HEAD for staged changes
     and given files), never from the tree being judged: a change that adds `exclude = ["**"]`
     must not pass its own secrets. The working tree's file is still read and validated, so a
     misspelt table there is reported now; if its table differs, the note says it was not applied.
-    `base` itself, when not given, is read from HEAD's table.
+    `base` itself, when not given, is read from HEAD's table. The third value is the working tree's
+    table, for the caller to validate too.
     """
     working = load_config(start).section("gates").get(name, {})
     head = config_revision(start, "")
     if not head:
-        return working, ""  # no commit to trust yet (or not a repository): the files are all there is
+        return working, "", working  # no commit to trust yet (or not a repository): the files are all there is
+    at_head = None
     if not base:
         at_head = load_config(start, head).section("gates").get(name, {})
         base = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
-    revision = config_revision(start, base)
-    committed = load_config(start, revision).section("gates").get(name, {})
+    revision = config_revision(start, base) if base else head
+    committed = at_head if at_head is not None and revision == head else \
+        load_config(start, revision).section("gates").get(name, {})
     note = ""
     if committed != working:
         note = (f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
                 f"working tree's version differs and applies once it is committed")
-    return committed, note
+    return committed, note, working

@@ -7,9 +7,9 @@ import sys
 import typing
 from typing import Any
 
-from loopgate.codes import Code, all_codes
+from loopgate.codes import Code
 from loopgate.gates.base import GateSpec
-from loopgate.gates.registry import gates
+from loopgate.gates.registry import all_codes, gates
 
 
 def _type_name(annotation: Any) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 
@@ -21,9 +22,26 @@ class InitSettings:
     force: bool = False
 
 
+def _unfit(char: str) -> bool:
+    """Characters a one-line title cannot hold: controls (tab, NEL U+0085 ...), line and paragraph
+    separators, and the surrogates Python makes of bytes that are not UTF-8 (they cannot be written)."""
+    return unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp")
+
+
 def default_name(directory: str) -> str:
     base = os.path.basename(os.path.abspath(directory)) or "My Loop"
-    return base.replace("-", " ").replace("_", " ").strip().title() or "My Loop"
+    base = "".join(" " if _unfit(c) else c for c in base)
+    return " ".join(base.replace("-", " ").replace("_", " ").split()).title() or "My Loop"
+
+
+def _check_name(name: str) -> None:
+    if not name or len(name) > 200:
+        raise InitError("--name must be one line of 1 to 200 characters")
+    bad = next((c for c in name if _unfit(c)), None)
+    if bad is not None:
+        what = "a byte that is not UTF-8" if unicodedata.category(bad) == "Cs" else f"U+{ord(bad):04X}"
+        raise InitError(f"--name must be one line of printable text; it holds {what} "
+                        f"at character {name.index(bad) + 1}")
 
 
 def render(filename: str, name: str) -> str:
@@ -32,12 +50,28 @@ def render(filename: str, name: str) -> str:
 
 
 def _stage(path: str, text: str) -> str:
-    """Write `text` to a temp file beside `path` (same filesystem, so the rename is atomic)."""
-    fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=os.path.dirname(path) or ".")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+    """Write `text` to a temp file beside `path` (same filesystem, so the rename is atomic).
+
+    Created with mode 0666 so the umask decides, as for any file the user writes (mkstemp's 0600
+    would make the artifacts private); removed again if the write fails.
+    """
+    directory = os.path.dirname(path) or "."
+    data = text.encode("utf-8")  # before creating anything: an unencodable text leaves no file
+    while True:
+        tmp = os.path.join(directory, f".loopgate-{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        os.unlink(tmp)
+        raise
     return tmp
 
 
@@ -65,8 +99,7 @@ def _write_all(rendered: list[tuple[str, str]]) -> None:
 def run_init(settings: InitSettings) -> list[str]:
     """Write the five artifacts; return their paths. All-or-nothing on existing files."""
     name = settings.name.strip()
-    if not name or "\n" in name or len(name) > 200:
-        raise InitError("--name must be one line of 1 to 200 characters")
+    _check_name(name)
     if os.path.exists(settings.directory) and not os.path.isdir(settings.directory):
         raise InitError(f"{settings.directory}: exists and is not a directory")
     targets = [os.path.join(settings.directory, kind.filename) for kind in KINDS]

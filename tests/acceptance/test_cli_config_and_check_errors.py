@@ -3,6 +3,7 @@ and never a gate quietly weakened: `allow = "docs/**"` must not become seven one
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,8 +103,69 @@ def test_gates_and_check_print_annotations_under_github_actions(tmp_path: Path) 
     done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "forbidden", ".env"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 1
-    assert done.stdout.startswith("::error file=.env,line=1,col=1,title=LG411::")
+    # the readable log in a collapsible group, then the annotations
+    assert done.stdout.startswith("::group::loopgate gate forbidden: failed\n")
+    assert "\n::error file=.env,line=1,col=1,title=LG411::" in done.stdout
     _loop(tmp_path, "## Required Gates\n\n### no env files\n- gate: forbidden\n- args: .env\n")
     done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", "loop"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, check=False, timeout=60)
     assert done.returncode == 1 and "::error file=.env" in done.stdout
+
+
+# -- the verdict: nothing decided is not a pass; the loop's own repository is judged ----------------
+def test_gate_exit_codes_come_from_the_real_cli(tmp_path: Path) -> None:
+    """Through `loopgate gate`, not a copy of its table: skipped 0, passed 0, failed 1, error 2."""
+    (tmp_path / "schema.json").write_text('{"type": "object"}')
+    skipped = _loopgate("gate", "schema", "--schema", "schema.json", cwd=tmp_path)
+    assert (skipped.returncode, "nothing validated" in skipped.stdout) == (0, True), skipped.stdout
+    assert _loopgate("gate", "command", "--shell", "true", cwd=tmp_path).returncode == 0
+    assert _loopgate("gate", "command", "--shell", "exit 1", cwd=tmp_path).returncode == 1
+    assert _loopgate("gate", "command", "--", "no-such-tool-xyz", cwd=tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("advisory", ["- command: exit 1\n", "- command: true\n"])
+def test_check_with_only_advisory_gates_decides_nothing_and_does_not_pass(tmp_path: Path, advisory: str) -> None:
+    _loop(tmp_path, "## Advisory Gates\n\n### style\n" + advisory)
+    done = _loopgate("check", "--loop", "loop", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["ok"] is False
+    assert "LG805" in [p["code"] for p in report["problems"]]
+
+
+def test_check_with_a_skipped_required_gate_does_not_pass(tmp_path: Path) -> None:
+    (tmp_path / "schema.json").write_text('{"type": "object"}')
+    _loop(tmp_path, "## Required Gates\n\n### data\n- gate: schema\n- args: --schema schema.json\n\n"
+                    "### unit\n- command: true\n")
+    done = _loopgate("check", "--loop", "loop", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [p["code"] for p in json.loads(done.stdout)["problems"]] == ["LG804"]
+
+
+def _git(*args: str, cwd: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com", GIT_CONFIG_GLOBAL="/dev/null")
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def test_check_of_another_repositorys_loop_judges_that_repository(tmp_path: Path) -> None:
+    """`check --loop ../other/.loop` ran the gates in the current directory with the other's config."""
+    here, other = tmp_path / "here", tmp_path / "other"
+    for repo in (here, other):
+        repo.mkdir()
+        _git("init", "-q", cwd=repo)
+    (other / ".loop").mkdir()
+    (other / ".loop" / "LOOP_SPEC.md").write_text(SPEC)
+    (other / ".loop" / "quality-gate-checklist.md").write_text(
+        "# Quality Gate Checklist: Repository Maintenance Triage\n\n## Required Gates\n\n"
+        "### marker\n- command: test -f only-in-other.txt\n")
+    (other / "only-in-other.txt").write_text("x\n")
+    _git("add", "-A", cwd=other)
+    _git("commit", "-qm", "loop", cwd=other)
+    (here / "sub").mkdir()
+    for cwd in (here, here / "sub"):
+        done = _loopgate("check", "--loop", os.path.relpath(other / ".loop", cwd), cwd=cwd)
+        assert done.returncode == 0, done.stdout + done.stderr
+    (other / "only-in-other.txt").unlink()
+    assert _loopgate("check", "--loop", "../other/.loop", cwd=here).returncode == 1

@@ -92,8 +92,12 @@ def test_github_annotations(loop: Path) -> None:
     line = edit(loop / "LOOP_STATE.md", "- mode: shadow", "- mode: yolo")
     done = loopgate("verify", "loop", "--format", "github", cwd=loop.parent)
     assert done.returncode == 1
-    assert done.stdout == (f"::error file=loop/LOOP_STATE.md,line={line},col=9,title=LG206::mode: 'yolo' is not a "
-                           "valid rollout mode%0AUse one of: shadow, draft-pr, pr.\n")
+    annotations = [ln for ln in done.stdout.splitlines(keepends=True) if not ln.startswith(("::group::", "::endgroup"))
+                   and ln.startswith("::")]
+    assert annotations == [f"::error file=loop/LOOP_STATE.md,line={line},col=9,title=LG206::mode: 'yolo' is not a "
+                           "valid rollout mode%0AUse one of: shadow, draft-pr, pr.\n"]
+    # before them, the readable log folded into a group
+    assert done.stdout.startswith("::group::loopgate verify: failed\n")
 
 
 def test_github_is_the_default_under_github_actions(loop: Path) -> None:
@@ -101,7 +105,7 @@ def test_github_is_the_default_under_github_actions(loop: Path) -> None:
     env = {**os.environ, "GITHUB_ACTIONS": "true"}
     done = subprocess.run([sys.executable, "-m", "loopgate", "verify", "loop"], cwd=loop.parent, env=env,
                           capture_output=True, text=True, check=False)
-    assert done.stdout.startswith("::error file=loop/LOOP_STATE.md,")
+    assert "\n::error file=loop/LOOP_STATE.md," in done.stdout
 
 
 def test_strict_fails_on_warnings(loop: Path) -> None:

@@ -18,6 +18,7 @@ import pytest
 from loopgate import __version__
 from loopgate.artifacts.kinds import KINDS
 from loopgate.artifacts.schema import schema_names
+from loopgate.project import HOMEPAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = "loopgate-cli"  # `loopgate` on PyPI is somebody else's project
@@ -72,6 +73,7 @@ def test_metadata_names_the_free_distribution_and_a_spdx_license(dist: Path) -> 
     assert versions[0] == "3.10" and meta["Requires-Python"] == ">=3.10"
     urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [])
     assert {"Homepage", "Source", "Changelog", "Issues"} <= set(urls)
+    assert urls["Homepage"] == HOMEPAGE  # SARIF's informationUri and helpUri point there too
 
 
 def test_the_sdist_carries_the_tests_and_what_they_read(dist: Path) -> None:

@@ -83,12 +83,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def project(path: Path, snippet: dict[str, object], release: Path) -> Path:
-    """A newcomer's repository: `loopgate init .loop`, the README's pyproject and pre-commit config."""
+    """A newcomer's repository: `loopgate init .loop` and the README's pre-commit config."""
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     subprocess.run([sys.executable, "-m", "loopgate", "init", ".loop", "--name", "Docs Link Repair"],
                    cwd=path, check=True, capture_output=True)
-    (path / "pyproject.toml").write_text(readme_block("toml", "!LOOP_SPEC.md"), encoding="utf-8")
+    # No pyproject.toml: the forbidden gate leaves the loop's own artifacts to the person committing them.
     (path / "README.md").write_text("# project\n\nSee [the guide](docs/guide.md).\n", encoding="utf-8")
     (path / "docs").mkdir()
     (path / "docs" / "guide.md").write_text("# Guide\n\nBack to [the readme](../README.md).\n", encoding="utf-8")

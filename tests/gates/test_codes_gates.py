@@ -10,6 +10,7 @@ for the http codes, a real HTTP server on 127.0.0.1. The checker codes run `run_
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -26,10 +27,11 @@ import pytest
 from loopgate import codes
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.check import plan_entry
+from loopgate.cli.gates import EXIT_CODES
 from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
-from loopgate.gates.base import GateContext, GateResult, GateStatus
-from loopgate.gates.registry import gates
+from loopgate.gates.base import GateContext, GateResult
+from loopgate.gates.registry import all_codes, gates
 
 from .conftest import Repo, git_env, make_repo
 
@@ -114,11 +116,10 @@ class Outcome:
     status: str
 
 
-EXIT = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
-
-
 def outcome(result: GateResult) -> Outcome:
-    return Outcome(result.findings, EXIT[result.status], result.status.value)
+    # the CLI's own status -> exit mapping (`loopgate gate NAME` exits with it), not a copy:
+    # changing what a skipped gate exits with must change what these cases see
+    return Outcome(result.findings, EXIT_CODES[result.status], result.status.value)
 
 
 def gate(w: World, module: Any, cwd: Path | None = None, env: dict[str, str] | None = None,
@@ -234,12 +235,28 @@ SCOPE_NEGATIVE = [
 ]
 
 # -- forbidden and secrets ------------------------------------------------------------------------
+HOOKS = ("repos:\n  - repo: https://github.com/loopgate-cli/loopgate\n    rev: v1\n    hooks:\n"
+         "      - id: loopgate-secrets\n")
+
+
+def _hook_edit(w: World, old: str, new: str) -> Outcome:
+    """A committed .pre-commit-config.yaml, then a staged edit of it."""
+    w.write(".pre-commit-config.yaml", HOOKS)
+    w.commit()
+    w.write(".pre-commit-config.yaml", HOOKS.replace(old, new))
+    w.git("add", ".pre-commit-config.yaml")
+    return gate(w, forbidden)
+
+
 FORBIDDEN_POSITIVE = [
     Case("LG411", lambda w: gate(w, forbidden, files=("secrets/prod.key",)), 1, ("secrets/prod.key", 1, 1)),
+    Case("LG413", lambda w: _hook_edit(w, "loopgate-secrets\n", "loopgate-secrets\n        exclude: .*\n"), 1,
+         (".pre-commit-config.yaml", 5, 1)),
     Case("LG412", lambda w: gate(w, forbidden, files=(".env",), defaults=False), 2, (".", 1, 1)),
 ]
 FORBIDDEN_NEGATIVE = [
     Case("LG411", lambda w: gate(w, forbidden, files=("src/keyboard.py",)), 0),
+    Case("LG413", lambda w: _hook_edit(w, "rev: v1", "rev: v2"), 0),  # pre-commit autoupdate
     Case("LG412", lambda w: gate(w, forbidden, files=(".env",), defaults=False, forbid=("src/**",)), 0),
 ]
 
@@ -305,6 +322,10 @@ LINKS_POSITIVE = [
          1, ("docs/bad.md", 1, 1)),
     Case("LG446", lambda w: _links(w, "# A\n", request_timeout=0.0), 2, (".", 1, 1)),
     Case("LG447", lambda w: _network_down(w, also_local_server=False), 2, ("docs/a.md", 3, 5)),
+    Case("LG448", lambda w: last((w.tmp / "x.md").write_text("x\n"), _links(w, "# A\n\n[x](../../outside/x.md)\n")),
+         1, ("docs/a.md", 3, 5)),
+    Case("LG449", lambda w: last((w.tmp / "x.md").write_text("x\n"), os.symlink(w.tmp / "x.md", w.root / "docs/x.md"),
+                                 _links(w, "# A\n")), 1, ("docs/x.md", 1, 1)),
 ]
 LINKS_NEGATIVE = [
     Case("LG441", lambda w: _links(w, "# A\n\n[x](guide.md)\n"), 0),
@@ -316,6 +337,8 @@ LINKS_NEGATIVE = [
                                  _links(w, "# A\n")), 0),
     Case("LG446", lambda w: _links(w, "# A\n", request_timeout=0.5), 0),
     Case("LG447", lambda w: _network_down(w, also_local_server=True), 1, also=("LG443",)),
+    Case("LG448", lambda w: _links(w, "# A\n\n[x](../README.md)\n"), 0),
+    Case("LG449", lambda w: last(os.symlink(w.root / "README.md", w.root / "docs/x.md"), _links(w, "# A\n")), 0),
 ]
 
 
@@ -390,10 +413,11 @@ COMMAND_NEGATIVE = [
 
 # -- generated ------------------------------------------------------------------------------------
 def _turned_into_a_directory(w: World, work_in_progress: bool) -> Outcome:
-    """A generator turns README.md into a directory: edits to it cannot be written back."""
+    """A generator turns README.md into a directory of ignored files: edits to it cannot be written back."""
     if work_in_progress:
         w.write("README.md", "work in progress\n")
-    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo x > README.md/sub/f")
+    return gate(w, generated, shell="rm README.md && mkdir -p README.md/sub && echo '*' > README.md/.gitignore && "
+                                    "echo x > README.md/sub/f")
 
 
 def _interrupted(w: World, signal_the_gate: str) -> Outcome:
@@ -418,7 +442,20 @@ def _backup_folder(w: World, leftover: bool) -> Outcome:
     return gate(w, generated, shell="true")
 
 
+def _submodule(w: World, dirty: bool) -> Outcome:
+    library = make_repo(w.tmp / "library")
+    library.write("lib.txt", "library\n")
+    library.commit()
+    w.git("-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library.path), "vendor/lib")
+    w.commit()
+    if dirty:
+        w.write("vendor/lib/lib.txt", "unsaved\n")
+    return gate(w, generated, shell="true")
+
+
 GENERATED_POSITIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git commit -q --allow-empty -m generated"), 1, (".", 1, 1)),
+    Case("LG479", lambda w: _submodule(w, dirty=True), 2, ("vendor/lib", 1, 1)),
     Case("LG471", lambda w: gate(w, generated, shell="echo more >> docs/guide.md"), 1, ("docs/guide.md", 2, 1)),
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt"), 1, ("new.txt", 1, 1)),
     Case("LG473", lambda w: gate(w, generated, shell="rm docs/guide.md"), 1, ("docs/guide.md", 1, 1)),
@@ -429,13 +466,15 @@ GENERATED_POSITIVE = [
     Case("LG478", lambda w: _backup_folder(w, leftover=True), 2, (".", 1, 1)),
 ]
 GENERATED_NEGATIVE = [
+    Case("LG470", lambda w: gate(w, generated, shell="git tag scratch && git tag -d scratch"), 0),  # back as it was
+    Case("LG479", lambda w: _submodule(w, dirty=False), 0),
     Case("LG471", lambda w: gate(w, generated, shell="printf 'guide\\n' > docs/guide.md"), 0),  # same bytes
     Case("LG472", lambda w: gate(w, generated, shell="echo x > new.txt && rm new.txt"), 0),
     Case("LG473", lambda w: gate(w, generated, shell="mv docs/guide.md g.tmp && mv g.tmp docs/guide.md"), 0),
     Case("LG474", lambda w: gate(w, generated, shell="echo 'template warning' >&2; exit 0"), 0),
     Case("LG475", lambda w: gate(w, generated, cwd=w.root / "docs", shell="true"), 0),  # a subdirectory
     # without work in progress git puts README.md back, and the change is judged
-    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471", "LG472")),
+    Case("LG476", lambda w: _turned_into_a_directory(w, work_in_progress=False), 1, also=("LG471",)),
     # signal 0 sends nothing: the generator's change is judged
     Case("LG477", lambda w: _interrupted(w, "kill -0 $PPID"), 1, also=("LG471",)),
     Case("LG478", lambda w: _backup_folder(w, leftover=False), 0),  # an empty backup folder is no backup
@@ -452,15 +491,28 @@ def _entry(w: World, args: str) -> Outcome:
     return check(w, [planned])
 
 
+def _data_gate(w: World, *files: str) -> PlannedGate:
+    w.write("schema.json", '{"type": "object"}')
+    w.write("a.json", "{}")
+    return PlannedGate("data", gates()["schema"], schema.Options(files=files, schema="schema.json"), True, ORIGIN)
+
+
 CHECK_POSITIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "no-such-linter-xyz .")]), 2, ORIGIN, ("LG464",)),
     Case("LG802", lambda w: _entry(w, "--offlin"), 2, ORIGIN),
     Case("LG803", lambda w: check(w, [_planned("tests", "exit 1")]), 1, ORIGIN, ("LG461",)),
+    Case("LG804", lambda w: check(w, [_data_gate(w), _planned("tests", "true")]), 1, ORIGIN),  # no files: skipped
+    Case("LG805", lambda w: check(w, [_planned("tests", "exit 1", required=False)]), 1,
+         (ORIGIN[0], 1, 1), ("LG461",)),
+    Case("LG805", lambda w: check(w, [_planned("tests", "true", required=False)]), 1, (ORIGIN[0], 1, 1)),
 ]
 CHECK_NEGATIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "exit 1")]), 1, also=("LG461", "LG803")),  # ran, failed
     Case("LG802", lambda w: _entry(w, "--offline"), 0),
-    Case("LG803", lambda w: check(w, [_planned("tests", "exit 1", required=False)]), 0, also=("LG461",)),
+    Case("LG803", lambda w: check(w, [_planned("lint", "true"), _planned("tests", "exit 1", required=False)]), 0,
+         also=("LG461",)),
+    Case("LG804", lambda w: check(w, [_data_gate(w, "a.json")]), 0),  # given a file: it decides
+    Case("LG805", lambda w: check(w, [_planned("tests", "true"), _planned("style", "true", required=False)]), 0),
 ]
 
 POSITIVE = (SCOPE_POSITIVE + FORBIDDEN_POSITIVE + SECRETS_POSITIVE + LINKS_POSITIVE + SCHEMA_POSITIVE
@@ -469,7 +521,9 @@ NEGATIVE = (SCOPE_NEGATIVE + FORBIDDEN_NEGATIVE + SECRETS_NEGATIVE + LINKS_NEGAT
             + COMMAND_NEGATIVE + GENERATED_NEGATIVE + CHECK_NEGATIVE)
 
 # Codes that cannot be produced deterministically here, each with why and the test that covers it.
-EXEMPT: dict[str, str] = {}
+# Spec codes that `loopgate verify` reports (not a gate's): their cases live with the core codes'.
+EXEMPT: dict[str, str] = {code: "a verify code of the spec's budgets, tested in tests/unit/test_codes_core.py"
+                          for code in ("LG871", "LG872", "LG873")}
 
 
 def _ids(cases: list[Case]) -> list[str]:
@@ -508,7 +562,7 @@ def test_near_miss_does_not_produce_the_code(case: Case, world: World) -> None:
 
 def test_every_gate_and_checker_code_has_a_positive_and_a_negative_case() -> None:
     gates()  # the registry fills as gate modules are imported
-    ours = {code for code in codes.all_codes() if code >= "LG400"}
+    ours = {code for code in all_codes() if code >= "LG400"}
     positive = {c.code for c in POSITIVE}
     negative = {c.code for c in NEGATIVE}
     assert ours - positive - set(EXEMPT) == set(), f"no case produces {sorted(ours - positive - set(EXEMPT))}"

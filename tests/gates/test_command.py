@@ -311,3 +311,46 @@ def test_the_documented_exit_statuses(repo: Repo, shell: str, code: str) -> None
     result = repo.gate(command, shell=shell)
     assert [f.code for f in result.findings] == [code]
     assert result.status is (GateStatus.FAILED if code == "LG461" else GateStatus.ERROR)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_to_the_gate_ends_the_commands_group_and_exits_2(repo: Repo, sig: signal.Signals) -> None:
+    """The real CLI as a process, a real signal: the command (a shell and a background child that
+    ignores SIGTERM) must not outlive the gate, and the gate says it was interrupted (exit 2)."""
+    marker = repo.path / "group.pid"
+    shell = (f"echo $$ > {marker}.tmp && mv {marker}.tmp {marker}; "
+             "sh -c 'trap \"\" TERM; sleep 30' & sleep 30; wait")
+    env = git_env()
+    env.pop("GITHUB_ACTIONS", None)
+    gate = subprocess.Popen([sys.executable, "-m", "loopgate", "gate", "command", "--format", "json",
+                             "--shell", shell], cwd=repo.path, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        pgid = int(marker.read_text())
+        time.sleep(0.1)  # the background child is started
+        gate.send_signal(sig)
+        out, err = gate.communicate(timeout=15)
+    finally:
+        if gate.poll() is None:
+            gate.kill()
+    assert gate.returncode == 2, err
+    report = json.loads(out)
+    assert [p["code"] for p in report["problems"]] == ["LG467"]
+    assert report["problems"][0]["message"].startswith(f"interrupted by {sig.name}: ")
+    assert f"loopgate: command: environment error: interrupted by {sig.name}" in err.decode()
+    assert "Traceback" not in err.decode() and "Aborted" not in err.decode()
+    deadline = time.monotonic() + 5
+    while _group_alive(pgid) and time.monotonic() < deadline:  # SIGKILL follows SIGTERM after the grace
+        time.sleep(0.05)
+    assert not _group_alive(pgid), "the command's process group outlived the gate"

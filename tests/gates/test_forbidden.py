@@ -30,7 +30,8 @@ def _check(tmp_path: Path, *files: str, **options: object) -> forbidden.GateResu
     ("ops/helm/values.yaml", "helm/", "deployment and infrastructure"),
     ("Dockerfile", "Dockerfile", "deployment and infrastructure"),
     ("deploy/prod.yaml", "deploy/", "deployment and infrastructure"),
-    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows"),
+    (".github/workflows/ci.yml", ".github/workflows/", "CI workflows and commit hooks"),
+    ("docs/.loopgate-links-ignore", ".loopgate-links-ignore", "CI workflows and commit hooks"),
     ("src/auth/login.py", "**/auth/**", "authentication, authorization, billing and payments"),
     ("services/billing/invoice.py", "**/billing/**", "authentication, authorization, billing and payments"),
     ("api/payments/refund.go", "**/payments/**", "authentication, authorization, billing and payments"),
@@ -55,6 +56,8 @@ def test_defaults_fire_and_say_which_pattern(tmp_path: Path, path: str, pattern:
 
 @pytest.mark.parametrize("path", [
     "src/app.py", "docs/guide.md", "README.md", "tests/test_app.py", ".github/ISSUE_TEMPLATE.md",
+    # people commit it to adopt the hooks; the run loop keeps the maker off it (a control file)
+    ".pre-commit-config.yaml",
     "src/authors.py", "docs/deployment-notes.md", "LOOP_STATE.md", "src/keyboard.py",
     # The loop's own artifacts: a person commits them (verify checks them); the run loop keeps the maker off.
     "LOOP_SPEC.md", ".loop/quality-gate-checklist.md", "loops/triage/escalation-policy.md", "loop-readiness.md",
@@ -116,7 +119,7 @@ def test_base_counts_deletions_and_renames(repo: Repo) -> None:
         "deploy/prod.yaml": "deploy/prod.yaml (deleted) is forbidden by 'deploy/' (default: deployment and "
                             "infrastructure)",
         ".github/workflows/ci.yml": ".github/workflows/ci.yml (deleted) is forbidden by '.github/workflows/' "
-                                    "(default: CI workflows)",
+                                    "(default: CI workflows and commit hooks)",
         "src/auth/new.py": "src/auth/new.py (untracked) is forbidden by '**/auth/**' (default: authentication, "
                            "authorization, billing and payments)",
     }
@@ -151,3 +154,76 @@ def test_project_patterns_match_any_case_too(tmp_path: Path) -> None:
         "loop_spec.md": "loop_spec.md is forbidden by 'LOOP_SPEC.md' (--forbid)",
         "Migrations/0001.SQL": "Migrations/0001.SQL is forbidden by 'migrations/*.sql' (--forbid)",
     }
+
+
+# -- .pre-commit-config.yaml: a change that weakens the loopgate hooks is judged by content ----------
+
+CONFIG = """\
+repos:
+  - repo: https://github.com/loopgate-cli/loopgate
+    rev: v0.1.0
+    hooks:
+      - id: loopgate-forbidden
+      - id: loopgate-secrets
+  - repo: https://github.com/pre-commit/pre-commit-hooks
+    rev: v4.6.0
+    hooks:
+      - id: trailing-whitespace
+"""
+
+
+def _hooks(repo: Repo, text: str | None, **options: object) -> forbidden.GateResult:
+    path = repo.path / ".pre-commit-config.yaml"
+    if text is None:
+        repo.git("rm", "-q", ".pre-commit-config.yaml")
+    else:
+        path.write_text(text)
+        repo.git("add", ".pre-commit-config.yaml")
+    return repo.gate(forbidden, **options)  # type: ignore[arg-type]
+
+
+def test_adding_the_pre_commit_config_is_how_people_adopt_and_passes(repo: Repo) -> None:
+    assert _hooks(repo, CONFIG).status is GateStatus.PASSED
+
+
+@pytest.mark.parametrize(("edit", "line", "said"), [
+    (lambda t: t.replace("      - id: loopgate-secrets\n", ""), 1, "removes the hook loopgate-secrets"),
+    (lambda t: t.replace("id: loopgate-secrets\n", "id: loopgate-secrets\n        exclude: .*\n"), 6,
+     "changes the settings of the hook loopgate-secrets"),
+    (lambda t: t.replace("id: loopgate-forbidden\n", "id: loopgate-forbidden\n        stages: [manual]\n"), 5,
+     "changes the settings of the hook loopgate-forbidden"),
+    (lambda t: t.replace("https://github.com/loopgate-cli/loopgate", "https://example.invalid/fork"), 5,
+     "changes the settings of the hook loopgate-forbidden; changes the settings of the hook loopgate-secrets"),
+    (lambda t: "exclude: '.*'\n" + t, 1, "changes the top-level `exclude`, which filters every hook"),
+    (lambda t: "x: &a [1]\ny: *a\n" + t, 1, "cannot be judged: it uses YAML aliases, which are not interpreted"),
+    (lambda t: None, 1, "deletes the file, and with it the hooks loopgate-forbidden, loopgate-secrets"),
+])
+def test_a_change_that_weakens_the_loopgate_hooks_is_forbidden(repo: Repo, edit: object, line: int,
+                                                               said: str) -> None:
+    repo.write(".pre-commit-config.yaml", CONFIG)
+    repo.commit("hooks")
+    result = _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG413", ".pre-commit-config.yaml", line)]
+    assert result.findings[0].message == (f".pre-commit-config.yaml: the change {said}; pre-commit would judge "
+                                          "this commit with the weakened hooks")
+    repo.git("reset", "-q", "--hard")
+    # the same edit judged with --base, after it was committed on a branch
+    repo.git("checkout", "-q", "-b", "weaken")
+    _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    repo.git("commit", "-q", "-m", "weaken")
+    assert [f.code for f in repo.gate(forbidden, base="main").findings] == ["LG413"]
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t.replace("rev: v0.1.0", "rev: v0.2.0"),  # pre-commit autoupdate
+    lambda t: t.replace("rev: v0.1.0", "rev: 2c9f875913ee60ca25ce70243dc24d5b6415598c  # frozen: v0.1.0"),
+    lambda t: t + "  - repo: local\n    hooks:\n      - id: mine\n        name: mine\n        entry: 'true'\n"
+                  "        language: system\n",
+    lambda t: t.replace("      - id: trailing-whitespace\n", ""),  # not a loopgate hook
+    lambda t: t.replace("id: loopgate-secrets\n", "id: loopgate-secrets\n      - id: loopgate-links\n"),
+])
+def test_autoupdate_and_added_or_other_hooks_pass(repo: Repo, edit: object) -> None:
+    repo.write(".pre-commit-config.yaml", CONFIG)
+    repo.commit("hooks")
+    result = _hooks(repo, edit(CONFIG))  # type: ignore[operator]
+    assert result.status is GateStatus.PASSED, result.findings

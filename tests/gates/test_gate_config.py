@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.config import ConfigError, committed_gate_config, load_config
+from loopgate.gates import forbidden, scope
 
 from .conftest import Cli, Repo, git_env
 
@@ -52,7 +53,7 @@ def test_base_set_in_the_committed_table_is_used_to_pick_the_revision(repo: Repo
     repo.git("checkout", "-q", "-b", "feature")
     repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nbase = "main"\nforbid = ["!src/**"]\n')
     repo.commit("take it back on the branch")
-    table, note = committed_gate_config("forbidden", "", str(repo.path))
+    table, note, _ = committed_gate_config("forbidden", "", str(repo.path))
     assert table == {"base": "main", "forbid": ["src/**"]}
     assert "read from commit" in note
 
@@ -70,9 +71,16 @@ def test_the_nearest_committed_file_from_a_subdirectory(repo: Repo) -> None:
 
 def test_no_commit_yet_and_outside_git_read_the_working_tree(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.loopgate.gates.scope]\nallow = ["a"]\n')
-    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "", {"allow": ["a"]})
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, env=git_env(), check=True)
-    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "")
+    assert committed_gate_config("scope", "", str(tmp_path)) == ({"allow": ["a"]}, "", {"allow": ["a"]})
+
+
+def test_a_bad_value_in_the_working_trees_table_is_reported_now(repo: Repo, cli: Cli) -> None:
+    repo.write("pyproject.toml", '[tool.loopgate.gates.forbidden]\nforbid = "src/**"\n')
+    done = cli("forbidden", "src/app.py", cwd=repo.path)
+    assert done.returncode == 2
+    assert "forbid: expected a list of strings" in done.stderr
 
 
 def test_a_misspelt_table_in_the_working_tree_is_reported_now(repo: Repo, cli: Cli) -> None:
@@ -106,3 +114,36 @@ def test_a_broken_committed_file_is_a_config_error(repo: Repo) -> None:
     with pytest.raises(ConfigError, match=r"pyproject.toml \(at [0-9a-f]{10}\): cannot read"):
         committed_gate_config("secrets", "", str(repo.path))
     assert load_config(str(repo.path)).values == {}
+
+
+# -- pattern files: read as the change's base holds them ------------------------------------------
+
+
+def test_a_forbid_file_loosened_in_the_change_keeps_its_committed_rules(repo: Repo) -> None:
+    repo.write(".loop-forbidden", "migrations/**\n")
+    repo.commit("forbid migrations")
+    repo.write(".loop-forbidden", "# nothing forbidden any more\n")
+    repo.write("migrations/0001_drop.sql", "drop table users;\n")
+    repo.git("add", "-A")
+    for options in ({}, {"base": "HEAD"}, {"files": ("migrations/0001_drop.sql",)}):
+        result = repo.gate(forbidden, forbid_file=".loop-forbidden", **options)
+        assert [(f.path, f.message.replace(" (added)", "")) for f in result.findings] == [
+            ("migrations/0001_drop.sql", "migrations/0001_drop.sql is forbidden by 'migrations/**' "
+                                         "(.loop-forbidden:1)")], options
+    # A pattern file the base does not hold yet is read from the working tree: which file to read came
+    # from the command line, not from the change.
+    repo.write(".loop-new", "src/**\n")
+    assert [f.path for f in repo.gate(forbidden, forbid_file=".loop-new", files=("src/app.py",)).findings] == [
+        "src/app.py"]
+
+
+def test_an_allow_file_widened_on_a_branch_is_read_at_the_merge_base(repo: Repo) -> None:
+    repo.write(".loop-scope", "docs/**\n")
+    repo.commit("scope: docs")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(".loop-scope", "docs/**\nsrc/**\n")
+    repo.write("src/app.py", "print('changed')\n")
+    repo.commit("widen the scope and change src")
+    result = repo.gate(scope, base="main", allow_file=".loop-scope")
+    # src/** on the branch is not applied, and the edit to the scope file is itself out of scope
+    assert sorted((f.code, f.path) for f in result.findings) == [("LG401", ".loop-scope"), ("LG401", "src/app.py")]

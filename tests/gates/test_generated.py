@@ -219,10 +219,24 @@ def test_paths_that_look_like_patterns_are_restored_literally(gen_repo: Repo) ->
     assert gen_repo.git("status", "--porcelain") == ""
 
 
-def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(repo: Repo, cli: Cli) -> None:
-    # work in progress in a file the generator turns into a directory: its content cannot be written back
+TO_IGNORED_DIRECTORY = ("rm README.md && mkdir -p README.md/sub && echo '*' > README.md/.gitignore && "
+                        "echo x > README.md/sub/f")
+
+
+def test_a_file_turned_into_a_directory_of_new_files_is_put_back(repo: Repo) -> None:
     repo.write("README.md", "work in progress\n")
     result = repo.gate(generated, shell="rm README.md && mkdir -p README.md/sub && echo x > README.md/sub/f")
+    assert sorted((f.code, f.path) for f in result.findings) == [("LG471", "README.md"),
+                                                                 ("LG472", "README.md/sub/f")]
+    assert (repo.path / "README.md").read_text() == "work in progress\n"
+    assert not _backups(repo)
+
+
+def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(repo: Repo, cli: Cli) -> None:
+    # work in progress in a file the generator turns into a directory of ignored files (so not its own
+    # changes to undo): the content cannot be written back
+    repo.write("README.md", "work in progress\n")
+    result = repo.gate(generated, shell=TO_IGNORED_DIRECTORY)
     assert result.status is GateStatus.ERROR
     assert [f.code for f in result.findings] == ["LG476"]
     assert "README.md" in result.findings[0].message
@@ -231,9 +245,7 @@ def test_a_tree_that_cannot_be_put_back_is_an_environment_error_naming_the_file(
     assert f"the work in progress is saved in {backup}" in result.findings[0].message
     assert (backup / "tree" / "README.md").read_text() == "work in progress\n"
     shutil.rmtree(backup)
-    (repo.path / "README.md" / "sub" / "f").unlink()
-    (repo.path / "README.md" / "sub").rmdir()
-    (repo.path / "README.md").rmdir()
+    shutil.rmtree(repo.path / "README.md")
     repo.git("checkout", "--", "README.md")
     repo.write("docs/guide.md", "edited\n")
     done = cli("generated", "--shell", "echo changed > src/app.py && echo junk > .git/index", cwd=repo.path)

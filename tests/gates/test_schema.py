@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jsonschema import Draft202012Validator
+from jsonschema import Draft4Validator, Draft7Validator, Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from loopgate.gates import schema
@@ -369,10 +369,17 @@ _VALUES = st.recursive(
 def test_the_fast_path_covers_common_schemas_and_steps_aside_for_others() -> None:
     for fast_schema in FAST_SCHEMAS:
         assert fast_path(Draft202012Validator(fast_schema)) is not None, fast_schema
-    others: list[dict[str, Any]] = [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False},
-                                    {"$ref": "other.json"}, {"properties": {"a": {"multipleOf": 2}}}]
+    combining: list[dict[str, Any]] = [{"not": {"type": "null"}}, {"oneOf": [{}]}, {"items": False},
+                                       {"patternProperties": {"^x": {"type": "string"}}}]
+    for schema_node in combining:
+        assert fast_path(Draft202012Validator(schema_node)) is not None, schema_node
+    assert fast_path(Draft7Validator({"dependencies": {"a": ["b"]}})) is not None
+    others: list[dict[str, Any]] = [{"if": {"type": "null"}, "then": False}, {"prefixItems": [{}]},
+                                    {"$ref": "other.json"}, {"properties": {"a": {"multipleOf": 2}}},
+                                    {"dependencies": {"a": ["b"]}}]  # not a 2020-12 keyword: jsonschema ignores it
     for other in others:
         assert fast_path(Draft202012Validator(other)) is None, other
+    assert fast_path(Draft4Validator({"type": "integer"})) is None  # draft 4: 1.0 is not an integer
     fast = fast_path(Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER))
     assert fast is not None
     assert fast(json.loads(GOOD_JSON))
@@ -429,6 +436,8 @@ def _words(inner: st.SearchStrategy[Any]) -> dict[str, st.SearchStrategy[Any]]:
         "minProperties": st.integers(0, 2), "maxProperties": st.integers(0, 3),
         "items": inner, "minItems": st.integers(0, 2), "maxItems": st.integers(0, 3), "uniqueItems": st.booleans(),
         "allOf": st.lists(inner, min_size=1, max_size=2), "anyOf": st.lists(inner, min_size=1, max_size=2),
+        "oneOf": st.lists(inner, min_size=1, max_size=3), "not": inner,
+        "patternProperties": st.dictionaries(st.sampled_from(["^a", "z", "^(name|items)$"]), inner, max_size=2),
         "$ref": st.just("#/$defs/shared"),
     }
 
@@ -436,10 +445,11 @@ def _words(inner: st.SearchStrategy[Any]) -> dict[str, st.SearchStrategy[Any]]:
 # Keywords that meet on one node in real schemas; a node draws two to four of one family, so that
 # pairs such as enum + const come up often and do not rule out every document between them.
 _FAMILIES = [
-    ["type", "enum", "const", "$ref", "allOf", "anyOf"],
+    ["type", "enum", "const", "$ref", "allOf", "anyOf", "oneOf", "not"],
     ["type", "enum", "const", "minLength", "maxLength", "pattern", "format"],
     ["type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"],
-    ["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties", "$ref"],
+    ["type", "properties", "required", "additionalProperties", "minProperties", "maxProperties", "$ref",
+     "patternProperties", "oneOf", "not"],
     ["type", "items", "minItems", "maxItems", "uniqueItems", "allOf", "anyOf", "const"],
 ]
 
@@ -478,8 +488,52 @@ def test_the_fast_path_checks_every_keyword_of_a_node(node: dict[str, Any], shar
     own = [s for s in _scalars_in(tree) if s is None or isinstance(s, (str, int, float))]
     shapes = [[value, [value], *({key: value} for key in ("name", "a", "zz"))] for value in own]
     for document in [*(d for shape in shapes for d in shape), *data.draw(st.lists(_VALUES, max_size=4))]:
-        if fast(document):
-            assert validator.is_valid(document), (tree, document)
+        # Exactly jsonschema's answer, both ways: `not` and `oneOf` turn a wrong "invalid" into a wrong "valid".
+        assert fast(document) == validator.is_valid(document), (tree, document)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NODES, _NODES, st.data())
+def test_the_fast_path_agrees_with_jsonschema_in_draft_7(node: dict[str, Any], shared: dict[str, Any],
+                                                         data: st.DataObject) -> None:
+    """Draft 7: `$ref` makes its siblings ignored, `definitions`, `dependencies`."""
+    shared = json.loads(json.dumps(shared).replace('"$ref"', '"$comment"').replace('"$defs/', '"definitions/'))
+    tree = json.loads(json.dumps({**node, "definitions": {"shared": shared}}).replace("#/$defs/", "#/definitions/"))
+    tree["$schema"] = "http://json-schema.org/draft-07/schema#"
+    if "required" in tree and data.draw(st.booleans()):
+        tree["dependencies"] = {key: (["zz"] if key == "a" else {"required": ["name"]}) for key in tree["required"]}
+    validator = Draft7Validator(tree, format_checker=Draft7Validator.FORMAT_CHECKER)
+    fast = fast_path(validator)
+    if fast is None:
+        return
+    own = [s for s in _scalars_in(tree) if s is None or isinstance(s, (str, int, float))]
+    documents = [*own, *({key: v} for v in own for key in ("name", "a")), *data.draw(st.lists(_VALUES, max_size=4))]
+    for document in documents:
+        assert fast(document) == validator.is_valid(document), (tree, document)
+
+
+def test_the_fast_path_gives_jsonschemas_answer_on_real_workflows() -> None:
+    from loopgate.gates._schema.yaml12 import load_all
+
+    workflows = Path(__file__).resolve().parents[1] / "example-files" / "github-workflows"
+    for candidate in (Path(__file__).resolve().parents[3] / "shared" / "schemas", Path("/work/shared/schemas")):
+        if (candidate / "github-workflows.json").is_file():
+            schema_doc = json.loads((candidate / "github-workflows.json").read_text(encoding="utf-8"))
+            break
+    else:
+        pytest.skip("the shared workflow schema is not beside the project (test_schema_workflows covers it)")
+    validator = Draft7Validator(schema_doc, format_checker=Draft7Validator.FORMAT_CHECKER)
+    fast = fast_path(validator)
+    assert fast is not None
+    checked = 0
+    for path in sorted(workflows.glob("*.y*ml")):
+        document = load_all(path.read_text(encoding="utf-8"))[0][0]
+        assert fast(document) == validator.is_valid(document), path.name
+        # Each job and step on its own as well, and the document with each job removed.
+        for job in document.get("jobs", {}).values():
+            assert fast({**document, "jobs": {"only": job}}) == validator.is_valid({**document, "jobs": {"only": job}})
+        checked += 1
+    assert checked >= 15
 
 
 def test_enum_and_const_on_one_node_are_both_checked(tmp_path: Path, cli: Cli) -> None:

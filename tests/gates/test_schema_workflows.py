@@ -18,8 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft7Validator
 
 from loopgate.gates import schema
+from loopgate.gates._schema.fast import fast_path
+from loopgate.gates._schema.reading import Parsed, parse
 from loopgate.gates._schema.yaml12 import load_all
 from loopgate.gates.base import GateContext, GateStatus
 
@@ -142,3 +147,33 @@ def test_positions_are_exact_after_yaml_11_line_breaks_inside_strings(tmp_path: 
     # NEL, LS and PS end lines in YAML 1.1 (and PyYAML's marks); not in YAML 1.2 nor in an editor.
     text = 'a: "x\x85y\u2028z\u2029"\nb: 1\nc: two\n'
     assert _yaml_gate(tmp_path, text, '{"properties": {"c": {"type": "integer"}}}') == [(3, 4, "LG451")]
+
+
+_VALUES = st.sampled_from(["on", "yes", "no", "1", "1.5", "null", "[]", "{}", "true", "'x'", "~", "0o7", "0x1F",
+                           ".inf", "2026-01-01", "[push]", "{branches: [main]}", "ubuntu-latest", "${{ x }}"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_the_fast_path_agrees_with_jsonschema_on_mutated_workflows(data: st.DataObject) -> None:
+    """The fast path answers "valid?" for most workflows without jsonschema: on workflows with lines
+    dropped, repeated and values replaced, its answer is jsonschema's, both ways."""
+    workflow_schema = json.loads(_workflow_schema().read_text(encoding="utf-8"))
+    validator = Draft7Validator(workflow_schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    fast = fast_path(validator)
+    assert fast is not None
+    files = sorted(p for p in WORKFLOWS.iterdir() if p.suffix in (".yml", ".yaml"))
+    lines = data.draw(st.sampled_from(files)).read_text(encoding="utf-8").split("\n")
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["drop", "repeat", "value"]))
+        if action == "drop":
+            del lines[at]
+        elif action == "repeat":
+            lines.insert(at, lines[data.draw(st.integers(0, len(lines) - 1))])
+        elif ": " in lines[at]:
+            lines[at] = lines[at].partition(": ")[0] + ": " + data.draw(_VALUES)
+    parsed = parse("yaml", "\n".join(lines).encode(), "w.yml")
+    if isinstance(parsed, Parsed):
+        for document in parsed.documents:
+            assert fast(document) == validator.is_valid(document), document

@@ -223,6 +223,41 @@ def test_spec_scope_section_nested_and_cli_limit_wins(repo: Repo) -> None:
     assert repo.gate(scope, base="HEAD", spec="LOOP_SPEC.md", max_files=4).status is GateStatus.PASSED
 
 
+SPEC_AS_VERIFY_READS_IT = """\
+# Loop Spec: Docs
+
+## Scope
+- allowed paths: docs/**, README.md, <!-- the notes: --> **/notes/**,
+  src/**
+- forbidden paths: `**/auth/**` <!-- never -->
+"""
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_spec_is_read_exactly_as_verify_reads_it(repo: Repo, cli: Cli, newline: str) -> None:
+    """CR-only endings (an IndexError once), a value continued on the next line (only its first
+    line was read) and HTML comments (read as patterns): the gate's rules are verify's values."""
+    from loopgate.artifacts.artifact import check_artifact
+    from loopgate.artifacts.kinds import SPEC
+
+    text = SPEC_AS_VERIFY_READS_IT.replace("\n", newline)
+    (repo.path / "LOOP_SPEC.md").write_bytes(text.encode("utf-8"))
+    repo.commit()
+    rules = scope.read_spec_scope("LOOP_SPEC.md", text)
+    assert not isinstance(rules, scope.Problem)
+    allow, forbid, _ = rules
+    verified = check_artifact("LOOP_SPEC.md", SPEC, text).data["scope"]
+    assert [r.pattern for r in allow] == verified["allowed_paths"] == ["docs/**", "README.md", "**/notes/**", "src/**"]
+    assert [r.pattern for r in forbid] == verified["forbidden_paths"] == ["**/auth/**"]
+    assert [(r.line, r.column) for r in allow] == [(4, 18), (4, 27), (4, 58), (4, 18)]
+    repo.write("src/app.py", "changed\n")
+    repo.write("src/auth/key.py", "changed\n")
+    done = cli("scope", "--base", "HEAD", "--spec", "LOOP_SPEC.md", "--format", "json", cwd=repo.path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert [(f["path"], f["code"]) for f in json.loads(done.stdout)["problems"]] == [("src/auth/key.py", "LG403")]
+
+
 @pytest.mark.parametrize(("section", "expected"), [
     ("", "has no `## Scope` section"),
     ("## Scope\n- allowed paths: docs/**\n- max files: many\n", "max files: 'many' is not a positive whole number"),

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from loopgate.gates import secrets
-from loopgate.gates._changes import added_lines, unquote
+from loopgate.gates._added import added_lines, unquote
 from loopgate.gates.base import GateResult, GateStatus
 
 from .conftest import Cli, Repo
@@ -307,3 +307,54 @@ def test_a_given_file_outside_the_repository_is_scanned_without_writing_there(re
     result = repo.gate(secrets, files=(str(outside),))
     assert [f.code for f in result.findings] == ["LG421"]
     assert sorted(p.name for p in outside.parent.iterdir()) == before
+
+
+def test_a_pinned_hook_revision_in_pre_commit_config_is_not_a_secret(repo: Repo) -> None:
+    sha = "2c9f875913ee60ca25ce70243dc24d5b6415598c"
+    config = ("repos:\n-   repo: https://github.com/pre-commit/pre-commit-hooks\n"
+              f"    rev: {sha}  # frozen: v4.6.0\n    hooks:\n    -   id: trailing-whitespace\n")
+    repo.write(".pre-commit-config.yaml", config)
+    repo.write("other.yaml", config)  # the same line anywhere else is still flagged
+    # the real detect-secrets flags both (the false positive users meet when they pin by commit)
+    assert [r["type"] for r in _detect_secrets_cli(repo.path / ".pre-commit-config.yaml")] == [
+        "Hex High Entropy String"]
+    result = repo.gate(secrets, files=(".pre-commit-config.yaml", "other.yaml"))
+    assert _where(result) == [("other.yaml", 3, 10)]
+    # and a real secret on a rev: line of the config is still one
+    repo.write(".pre-commit-config.yaml", config.replace(sha, f"{sha}  # {AWS}"))
+    assert [f.code for f in repo.gate(secrets, files=(".pre-commit-config.yaml",)).findings] == ["LG421"]
+
+
+def test_unquote_never_raises_on_odd_escapes() -> None:
+    assert unquote(b'"a\\777b"') == b"a777b"  # not a byte: kept as the digits
+    assert unquote(b'"\\39x"') == b"39x"
+    assert unquote(b'"end\\"') == b"end\\"
+
+
+def test_the_pinned_rev_pattern_is_linear_on_long_blank_runs() -> None:
+    """Bounded by a generous subprocess timeout, not a timing assertion: quadratic would take hours."""
+    code = ("from loopgate.gates.secrets import _PINNED_REV\n"
+            "for line in (' ' * 200_000 + '-' + ' ' * 200_000 + 'rev: zz', '\\t' * 400_000 + 'x',\n"
+            "             'rev: ' + 'a' * 40 + ' ' * 400_000 + 'x'):\n"
+            "    assert _PINNED_REV.fullmatch(line) is None\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_a_staged_path_thousands_of_directories_deep_is_scanned(repo: Repo) -> None:
+    (repo.path / "k.py").write_text(f'KEY = "{AWS}"\n')
+    blob = repo.git("hash-object", "-w", "k.py").strip()
+    (repo.path / "k.py").unlink()
+    deep = "/".join(["d"] * 3000) + "/k.py"
+    repo.git("update-index", "--add", "--cacheinfo", f"100644,{blob},{deep}")
+    result = repo.gate(secrets)
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG421", deep, 1)]
+
+
+def test_a_new_value_under_an_old_nextline_pragma_is_not_covered(repo: Repo) -> None:
+    repo.write("src/fixture.py", f'# pragma: allowlist nextline secret\nOTHER = "{AWS}"\n')
+    repo.commit("reviewed fixture")
+    repo.write("src/fixture.py", f'# pragma: allowlist nextline secret\nOTHER = "{GITHUB}"\n')
+    repo.git("add", "-A")
+    result = repo.gate(secrets)
+    assert [(f.code, f.line) for f in result.findings] == [("LG423", 2)]
+    assert repo.gate(secrets, allow_new_pragmas=True).status is GateStatus.PASSED

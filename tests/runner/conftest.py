@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,10 @@ from loopgate.check import PlannedGate
 from loopgate.cli.run import plan_factory
 from loopgate.runner.queue import WorkItem
 
+from .fake_github import FakeGitHub, serve
+
+# `- audit: off`: these tests drive the run loop itself (pull requests on the fake GitHub, containment in
+# pr mode) without a month of history; tests/readiness/test_run_audit.py holds the audit to account.
 SPEC = """\
 # Loop Spec: Docs Repair
 
@@ -60,6 +64,7 @@ Stop when one of these is true:
 
 ## Rollout
 - mode: {mode}
+- audit: off
 
 ## Sandbox
 - contain: {contain}
@@ -156,6 +161,8 @@ class LoopRepo:
         """`contain=False` runs the maker uncontained: the path where no sandbox is available, whose
         own defences (process-group and token kills, tamper checks) those tests prove."""
         command = MAKERS.get(maker, maker)
+        if "<!--" in command:  # markdown hides an HTML comment outside a code span, and so does the reader
+            command = f"`` {command} ``"
         (self.loop / "LOOP_SPEC.md").write_text(SPEC.format(maker=command.replace("\n", " "), iterations=iterations,
                                                              runtime=runtime, mode=mode,
                                                              contain="yes" if contain else "no"))
@@ -199,6 +206,12 @@ PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]
 def factory(loop_repo: LoopRepo) -> PlanFactory:
     """The real gate plan `loopgate run` builds: the checklist's command and scope gates."""
     return plan_factory(str(loop_repo.loop))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fake_github() -> Iterator[FakeGitHub]:
+    """GitHub's REST API on 127.0.0.1, scriptable to fail (see fake_github.py)."""
+    yield from serve()
 
 
 def pid_alive(pid: int) -> bool:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -135,10 +138,15 @@ def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanF
 
 def test_dry_run_selects_without_running_the_maker(loop_repo: LoopRepo, factory: PlanFactory) -> None:
     loop_repo.set_spec("echo ran > ../ran.txt")
+    state_file = loop_repo.loop / "LOOP_STATE.md"
+    state = state_file.read_bytes() if state_file.exists() else None
     _, outcome = run(loop_repo, factory, dry_run=True)
     assert outcome.stop is Stop.DONE  # type: ignore[attr-defined]
-    assert statuses(loop_repo)["DOC-1"] == "selected"
+    assert {r.item.id: r.status for r in outcome.records}["DOC-1"] == "selected"  # type: ignore[attr-defined]
     assert not (loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "ran.txt").exists()
+    # a dry run changes nothing: the state is not rewritten and no report is written
+    assert (state_file.read_bytes() if state_file.exists() else None) == state
+    assert outcome.report_path == "" and not (loop_repo.loop / "runs").exists()  # type: ignore[attr-defined]
 
 
 def test_pause_file_is_a_kill_switch(loop_repo: LoopRepo, factory: PlanFactory) -> None:
@@ -181,15 +189,33 @@ def test_two_runs_at_once_the_second_is_refused(loop_repo: LoopRepo, factory: Pl
         run(loop_repo, factory)
 
 
-def test_read_only_state_file_is_a_clear_error(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    if os.geteuid() == 0:
-        # root ignores file modes; a read-only bind is not available here, so use a directory in its place
-        (loop_repo.loop / "LOOP_STATE.md").mkdir()
-        with pytest.raises(RunError):
-            run(loop_repo, factory)
-        return
+READ_ONLY_STATE = "# Loop State: x\n\n## Current Run\n- run_id: a\n- mode: shadow\n"
+
+
+def test_read_only_state_file_is_a_clear_error(loop_repo: LoopRepo, factory: PlanFactory, tmp_path: Path) -> None:
     state = loop_repo.loop / "LOOP_STATE.md"
-    state.write_text("# Loop State: x\n\n## Current Run\n- run_id: a\n- mode: shadow\n")
-    state.chmod(stat.S_IRUSR)
-    with pytest.raises(RunError, match="cannot write"):
-        run(loop_repo, factory)
+    state.write_text(READ_ONLY_STATE)
+    ran = tmp_path / "maker-ran"
+    loop_repo.set_spec(f"touch {ran}")
+    if os.geteuid() != 0:
+        state.chmod(stat.S_IRUSR)
+        with pytest.raises(RunError, match=f"cannot write {state}: .*read-only"):
+            run(loop_repo, factory)
+        assert not ran.exists() and state.read_text() == READ_ONLY_STATE
+        return
+    # root writes through any file mode: bind the state file read-only (bubblewrap) for a real
+    # EROFS, and run the real CLI inside that mount namespace
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        if os.environ.get("CI"):
+            pytest.fail("bubblewrap (bwrap) is missing: .ci/run installs it (apt-get install -y bubblewrap)")
+        pytest.skip("needs bubblewrap (bwrap) to make a file read-only for root")
+    done = subprocess.run([bwrap, "--dev-bind", "/", "/", "--ro-bind", str(state), str(state), "--",
+                           sys.executable, "-m", "loopgate", "run", str(loop_repo.loop), "-q"],
+                          cwd=loop_repo.root, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"loopgate: error: cannot write {state}: ")
+    assert "read-only" in done.stderr and "(is the disk full, or the file read-only?)" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not ran.exists()  # refused before any item: no maker ran on an unrecordable state
+    assert state.read_text() == READ_ONLY_STATE

@@ -3,8 +3,12 @@ values and names are normalised on the way from markdown to the schema."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -379,3 +383,108 @@ def test_init_counts_a_broken_symlink_as_an_existing_file(tmp_path: Path) -> Non
         run_init(InitSettings(str(loop), "X"))
     assert [p.name for p in loop.iterdir()] == ["LOOP_STATE.md"]
     assert (loop / "LOOP_STATE.md").is_symlink()
+
+
+# -- numbers are bounded: a finding with a code, never a traceback, never infinity -----------------
+@pytest.mark.parametrize(("text", "parse"), [
+    ("1" + "0" * 400 + " hours", values.parse_duration),  # was OverflowError from round(inf)
+    ("PT" + "9" * 5000 + "H", values.parse_duration),  # int() of 5,000 digits
+    ("$" + "9" * 400, values.parse_money),  # parsed as infinity, and passed
+    ("9" * 400 + " USD", values.parse_money),
+    ("7" * 5000, values.parse_integer),  # "call sys.set_int_max_str_digits()"
+    ("1,000,000,000,000,000,000", values.parse_integer),
+    ("-" + "7" * 5000, values.parse_number),
+    ("9" * 400 + ".5", values.parse_number),
+    ("4000 days", values.parse_duration),  # over ten years
+])
+def test_huge_numbers_are_out_of_range(text: str, parse: Any) -> None:
+    with pytest.raises(values.OutOfRange, match="too large") as raised:
+        parse(text)
+    message = str(raised.value)
+    assert "set_int_max_str_digits" not in message
+    assert len(message) < 120  # the value is shortened, not echoed in full
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("3650 days", 3650 * 86400), ("1000000000000000", 10**15), ("$1000000000000000", 1e15),
+])
+def test_the_bounds_themselves_are_allowed(text: str, expected: float) -> None:
+    parse = values.parse_duration if "day" in text else values.parse_money if "$" in text else values.parse_integer
+    got = parse(text)
+    assert (got["amount"] if isinstance(got, dict) else got) == expected
+
+
+@pytest.mark.parametrize("value", [
+    "1" + "0" * 400 + " hours", "$" + "9" * 400, "7" * 5000, "-3 hours", "5 fortnights", "1e400 minutes",
+])
+def test_huge_and_odd_budgets_are_findings_through_verify(tmp_path: Path, value: str) -> None:
+    run_init(InitSettings(str(tmp_path), "Demo"))
+    spec = tmp_path / "LOOP_SPEC.md"
+    text = spec.read_text(encoding="utf-8")
+    key = "max cost" if value.startswith("$") else "max runtime" if not value.isdigit() else "max iterations"
+    lines = [f"- {key}: {value}" if line.startswith(f"- {key}:") else line for line in text.split("\n")]
+    spec.write_text("\n".join(lines), encoding="utf-8")
+    result = run_verify(VerifySettings((str(tmp_path),)))
+    mine = [f for f in result.findings if f.path.endswith("LOOP_SPEC.md") and f.severity.value == "error"]
+    assert len(mine) == 1, result.findings
+    assert mine[0].code in ("LG203", "LG204", "LG205", "LG202"), mine
+    assert mine[0].line == lines.index(f"- {key}: {value}") + 1
+    assert result.exit_code(strict=False) == 1
+    if value[:2] in ("$9", "10", "77"):
+        assert mine[0].code == "LG205", mine
+
+
+def test_backticks_keep_a_comma_inside_one_list_entry() -> None:
+    assert values.parse_list("a/**, `{b,c}/**`, d") == ["a/**", "{b,c}/**", "d"]
+    assert values.parse_list("`a, b") == ["`a", "b"]  # an unpaired backtick: every comma splits
+
+
+@pytest.mark.parametrize(("name", "said"), [
+    ("A\x85B", "U+0085"), ("A\udc85B", "a byte that is not UTF-8"), ("A\u2028B", "U+2028"), ("A\tB", "U+0009"),
+])
+def test_init_refuses_a_name_that_is_not_one_printable_line_and_leaves_nothing(
+        tmp_path: Path, name: str, said: str) -> None:
+    """`init --name $'A\\x85B'` crashed (the surrogate could not be written) and left a .tmp file."""
+    with pytest.raises(InitError, match=re.escape(said)):
+        run_init(InitSettings(str(tmp_path / "loop"), name))
+    assert not (tmp_path / "loop").exists() or list((tmp_path / "loop").iterdir()) == []
+
+
+def test_init_through_the_cli_with_a_non_utf8_name_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "loopgate", "init", "loop", "--name", os.fsdecode(b"A\x85B")],
+                          cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "not UTF-8" in done.stderr
+    assert [p.name for p in tmp_path.rglob("*")] in ([], ["loop"])
+
+
+def test_init_files_follow_the_umask_and_a_directory_name_is_made_printable(tmp_path: Path) -> None:
+    directory = tmp_path / os.fsdecode(b"my\x85loop")
+    written = run_init(InitSettings(str(directory), default_name(str(directory))))
+    old = os.umask(0)
+    os.umask(old)
+    for path in written:
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o666 & ~old  # not mkstemp's private 0600
+    assert Path(written[0]).read_text(encoding="utf-8").startswith("# Loop Spec: My Loop\n")
+
+
+def test_verify_walks_a_tree_deeper_than_the_recursion_limit(tmp_path: Path) -> None:
+    """os.walk recursed once per level (Python < 3.12): RecursionError at about 1,000 levels."""
+    depth = sys.getrecursionlimit() + 200
+    deep = os.path.join(str(tmp_path), *(["d"] * depth))
+    path = str(tmp_path)
+    for _ in range(depth):  # one level at a time: os.makedirs recurses too
+        path = os.path.join(path, "d")
+        os.mkdir(path)
+    try:
+        assert path == deep
+        run_init(InitSettings(path, "Deep"))
+        result = run_verify(VerifySettings((str(tmp_path),)))
+        assert result.loops_checked == 1
+        assert result.exit_code(strict=False) == 0, result.findings[:3]
+    finally:  # bottom up, one level at a time: pytest's own clean-up (shutil.rmtree) recurses
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        while path != str(tmp_path):
+            os.rmdir(path)
+            path = os.path.dirname(path)

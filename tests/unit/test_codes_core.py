@@ -1,5 +1,5 @@
-"""Every finding code of the core (LG001-LG306): a case that produces it, where it points, and a
-closely related case that does not.
+"""Every finding code of the core (LG001-LG306, and the spec's spend codes LG871-LG873): a case
+that produces it, where it points, and a closely related case that does not.
 
 Each case edits a small valid loop (BASE) on disk and runs the verify core over the directory,
 as `loopgate verify DIR` does. The expected line is found from a marker in the edited text, so
@@ -153,6 +153,8 @@ def line_of(text: str, marker: str | None) -> int:
     return text[:text.index(marker)].count("\n") + 1
 
 
+CODEX_MAKER = "- maker: a coding agent\n- maker command: codex exec --json -"
+
 # -- positive cases: each produces its code at (file, line, column) -----------------------------
 POSITIVE = [
     Case("LG103", edit((POLICY, "*", "  \n\n"))),
@@ -228,6 +230,17 @@ POSITIVE = [
     Case("LG306", edit((SPEC, "- mode: shadow", "- mode: draft-pr"),
                        (READINESS, "- [x] the work repeats", "- [ ] the work repeats")),
          marker="- mode: draft-pr", column=9),
+    Case("LG871", edit((SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: 20 EUR")),
+         marker="- max cost", column=13),
+    Case("LG871", edit((SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: 20 EUR"
+                                                                 "\n- exchange rate: 1 GBP = 1.27 USD")),
+         marker="- max cost", column=13),
+    Case("LG872", edit((SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n"
+                                                                 "- price per million input tokens: $3")),
+         marker="- price per million input", column=35),
+    Case("LG873", edit((SPEC, "- maker: a coding agent", CODEX_MAKER),
+                       (SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: $20")),
+         marker="- max cost", column=13),
 ]
 
 # -- negative cases: a near miss of each positive case that must not produce the code ---------
@@ -277,6 +290,18 @@ NEGATIVE = [
     Case("LG305", edit((READINESS, "- [x] the work repeats", "- [X] the work repeats"))),
     Case("LG306", edit((SPEC, "- mode: shadow", "- mode: pr"), (STATE, "- mode: shadow", "- mode: pr"))),
     Case("LG306", edit((READINESS, "- [x] the work repeats", "- [ ] the work repeats"))),  # shadow may run
+    Case("LG871", edit((SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: 20 EUR"
+                                                                 "\n- exchange rate: 1 eur = 1.08 usd"))),
+    Case("LG872", edit((SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n"
+                                                                 "- price per million input tokens: $3\n"
+                                                                 "- price per million output tokens: $15"))),
+    Case("LG873", edit((SPEC, "- maker: a coding agent", CODEX_MAKER),
+                       (SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: $20\n"
+                                                                 "- price per million input tokens: $1.25\n"
+                                                                 "- price per million output tokens: $10"))),
+    Case("LG873", edit((SPEC, "- maker: a coding agent", "- maker: a coding agent\n"
+                                                          "- maker command: claude -p --output-format stream-json"),
+                       (SPEC, "- max pull requests per run: 2", "- max pull requests per run: 2\n- max cost: $20"))),
 ]
 
 
@@ -495,7 +520,7 @@ def test_directory_and_input_near_misses(code: str, setup: Callable[[Path], list
 
 
 def test_every_core_code_has_a_positive_and_a_negative_case() -> None:
-    core = {code for code in codes.REGISTRY if code < "LG400"}
+    core = {code for code in codes.REGISTRY if code < "LG400" or "LG871" <= code <= "LG889"}
     positive = {c.code for c in POSITIVE} | {c[0] for c in INPUT_CASES}
     negative = {c.code for c in NEGATIVE} | {c[0] for c in INPUT_NEGATIVE}
     assert core - positive == set(), f"codes with no case that produces them: {sorted(core - positive)}"

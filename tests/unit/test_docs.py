@@ -10,6 +10,7 @@ from pathlib import Path
 from loopgate import codes
 from loopgate.artifacts.schema import schema_names
 from loopgate.gatedocs import gates_markdown
+from loopgate.gates.registry import all_codes
 from loopgate.hooks import manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_codes_md_is_generated_from_the_registry() -> None:
     on_disk = (ROOT / "docs" / "codes.md").read_text("utf-8")
-    assert on_disk == codes.codes_markdown(), "regenerate: loopgate explain --format markdown > docs/codes.md"
+    expected = codes.codes_markdown(list(all_codes().values()))
+    assert on_disk == expected, "regenerate: loopgate explain --format markdown > docs/codes.md"
 
 
 def test_every_code_has_documentation_and_a_hint() -> None:
@@ -37,7 +39,7 @@ def test_readme_points_to_every_code_list() -> None:
 def test_schemas_are_package_data_and_well_formed() -> None:
     names = schema_names()
     assert names == sorted(["escalation-policy", "loop-readiness", "loop-spec", "loop-state", "quality-gate-checklist",
-                            "run-report"])
+                            "readiness-audit", "run-report"])
     folder = resources.files("loopgate.artifacts").joinpath("schemas")
     for name in names:
         data = json.loads(folder.joinpath(f"{name}.schema.json").read_text("utf-8"))
@@ -73,5 +75,22 @@ def test_the_manifest_states_what_pre_commit_needs() -> None:
         assert hooks[hook_id]["pass_filenames"] is False and hooks[hook_id]["always_run"] is True, hook_id
     assert hooks["loopgate-check"]["entry"] == "loopgate check"
     assert hooks["loopgate-check"]["stages"] == ["manual"]
-    assert re.search(hooks["loopgate-secrets"]["exclude"], "sub/.pre-commit-config.yaml")
-    assert not re.search(hooks["loopgate-secrets"]["exclude"], ".pre-commit-config.yaml.example")
+    # .pre-commit-config.yaml is scanned (a secret in a hook's args is found); the gate itself lets a
+    # pinned `rev:` commit id through (tests/gates/test_secrets.py, and the frozen-rev README test)
+    assert "exclude" not in hooks["loopgate-secrets"]
+
+
+def test_the_readme_code_ranges_cover_every_code() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Finding codes"):readme.index("\n## ", readme.index("## Finding codes") + 5)]
+    prefixes: list[str] = []
+    for label in re.findall(r"^\| (LG[0-9x-]+(?:-LG[0-9x]+)?) \|", section, flags=re.M):
+        ends = [p.rstrip("x") for p in label.split("-")]
+        if len(ends) == 2:  # LG43x-LG44x: every prefix from the first to the last
+            width = len(ends[0])
+            prefixes += [f"LG{n:0{width - 2}d}" for n in range(int(ends[0][2:]), int(ends[1][2:]) + 1)]
+        else:
+            prefixes.append(ends[0])
+    assert prefixes
+    uncovered = [c for c in all_codes() if not c.startswith(tuple(prefixes))]
+    assert not uncovered, f"the README's Finding codes table misses {uncovered}"

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from loopgate import codes
+from loopgate.gates.registry import all_codes
 
 TESTS = Path(__file__).resolve().parents[1]
 
 
 def test_every_registered_code_appears_in_a_test() -> None:
     text = "\n".join(p.read_text("utf-8") for p in TESTS.rglob("*.py") if p.name != Path(__file__).name)
-    missing = [code for code in codes.all_codes() if code not in text]
+    missing = [code for code in all_codes() if code not in text]
     assert missing == [], f"no test produces {missing}"

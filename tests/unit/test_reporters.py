@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -14,9 +15,6 @@ from loopgate.gates.base import GateResult, GateStatus
 from loopgate.reporters import REPORTER_BY_NAME, Report
 from loopgate.reporters.sarif import artifact_uri
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED_SCHEMAS = ROOT.parent / "shared" / "schemas"
-
 FINDINGS = [
     Finding("loops/a b/LOOP_SPEC.md", 42, 16, "LG203", Severity.ERROR, "max runtime: '30' has no unit", "Add a unit."),
     Finding("loops/a/LOOP_STATE.md", 3, 1, "LG102", Severity.WARNING,
@@ -24,17 +22,9 @@ FINDINGS = [
 ]
 
 
-def _sarif_schema() -> dict[str, object]:
-    path = SHARED_SCHEMAS / "sarif-schema-2.1.0.json"
-    if not path.exists():
-        pytest.skip("shared/schemas/sarif-schema-2.1.0.json is not beside the project")
-    loaded: dict[str, object] = json.loads(path.read_text("utf-8"))
-    return loaded
-
-
 @pytest.mark.parametrize("findings", [FINDINGS, []])
-def test_sarif_output_validates_against_the_published_schema(findings: list[Finding]) -> None:
-    schema = _sarif_schema()
+def test_sarif_output_validates_against_the_published_schema(findings: list[Finding], published_schema: Any) -> None:
+    schema = published_schema("sarif-schema-2.1.0.json")
     out = json.loads(REPORTER_BY_NAME["sarif"]().render(Report(findings, ok=not findings)))
     jsonschema.validators.validator_for(schema)(schema).validate(out)
     run = out["runs"][0]
@@ -44,7 +34,9 @@ def test_sarif_output_validates_against_the_published_schema(findings: list[Find
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
 
 
-def test_sarif_locations_are_relative_uris_with_lines() -> None:
+def test_sarif_locations_are_relative_uris_with_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
     out = json.loads(REPORTER_BY_NAME["sarif"]().render(Report(FINDINGS, ok=False)))
     location = out["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "loops/a%20b/LOOP_SPEC.md", "uriBaseId": "%SRCROOT%"}
@@ -64,11 +56,15 @@ def test_json_is_one_object_with_ok_and_problems() -> None:
 
 def test_github_annotations_escape_data_and_properties() -> None:
     out = REPORTER_BY_NAME["github"]().render(Report(FINDINGS, ok=False)).splitlines()
-    assert out[0] == (
+    annotations = [line for line in out if line.startswith(("::error ", "::warning "))]
+    assert annotations[0] == (
         "::error file=loops/a b/LOOP_SPEC.md,line=42,col=16,title=LG203::max runtime: '30' has no unit%0AAdd a unit."
     )
-    assert out[1].startswith("::warning file=loops/a/LOOP_STATE.md,line=3,col=1,title=LG102::")
-    assert "100%25" in out[1]
+    assert annotations[1].startswith("::warning file=loops/a/LOOP_STATE.md,line=3,col=1,title=LG102::")
+    assert "100%25" in annotations[1]
+    # the readable log is one collapsible group before the annotations
+    assert out[0] == "::group::loopgate verify: failed" and "::endgroup::" in out
+    assert out.index("::endgroup::") < out.index(annotations[0])
 
 
 def test_text_has_location_code_message_hint_and_summary() -> None:
@@ -79,32 +75,34 @@ def test_text_has_location_code_message_hint_and_summary() -> None:
     assert out[-1] == "loopgate: failed: 1 error, 1 warning in 2 files checked"
 
 
-def test_junit_carries_file_and_line_per_finding_and_one_suite_per_gate() -> None:
+def test_junit_has_one_testcase_per_gate_named_by_the_gate() -> None:
     results = [
         GateResult("links", GateStatus.FAILED, [FINDINGS[0]], duration=0.25),
         GateResult("scope", GateStatus.PASSED),
         GateResult("tests", GateStatus.ERROR, reason="command not found: pytest"),
     ]
-    xml = REPORTER_BY_NAME["junit"]().render(Report(FINDINGS[:1], ok=False, results=results))
+    xml = REPORTER_BY_NAME["junit"]().render(Report(FINDINGS[:1], ok=False, results=results, command="check",
+                                                    exit_code=2))
     root = ET.fromstring(xml)
-    suites = {s.get("name"): s for s in root.findall("testsuite")}
-    assert set(suites) == {"links", "scope", "tests"}
-    case = suites["links"].find("testcase")
-    assert case is not None
-    assert (case.get("file"), case.get("line")) == ("loops/a b/LOOP_SPEC.md", "42")
+    cases = {c.get("name"): c for c in root.findall("testsuite/testcase")}
+    assert set(cases) == {"links", "scope", "tests"}
+    failure = cases["links"].find("failure")
+    assert failure is not None and failure.get("type") == "LG203"
+    assert "loops/a b/LOOP_SPEC.md:42:16: LG203" in (failure.text or "")
+    assert list(cases["scope"]) == []
+    error = cases["tests"].find("error")
+    assert error is not None and error.get("message") == "command not found: pytest"
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("3", "1", "1")
+
+
+def test_junit_for_verify_is_one_stable_testcase() -> None:
+    root = ET.fromstring(REPORTER_BY_NAME["junit"]().render(Report(FINDINGS, ok=False)))
+    (case,) = root.findall("testsuite/testcase")
+    assert case.get("name") == "verify"
     failure = case.find("failure")
     assert failure is not None and failure.get("type") == "LG203"
-    assert suites["scope"].get("failures") == "0" and suites["scope"].get("tests") == "1"
-    error = suites["tests"].find("testcase/error")
-    assert error is not None and error.get("message") == "command not found: pytest"
-    assert root.get("tests") == "3" and root.get("failures") == "1" and root.get("errors") == "1"
-
-
-def test_junit_for_verify_findings_without_gates() -> None:
-    root = ET.fromstring(REPORTER_BY_NAME["junit"]().render(Report(FINDINGS, ok=False)))
-    cases = root.findall("testsuite/testcase")
-    assert [c.get("line") for c in cases] == ["42", "3"]
-    assert root.get("failures") == "1"  # the warning is recorded, not failed
+    assert "LG102" in (case.findtext("system-out") or "")  # the warning is recorded, not failed
+    assert root.get("failures") == "1"
 
 
 def test_junit_stays_well_formed_xml_when_command_output_holds_control_characters() -> None:

@@ -7,8 +7,9 @@ from typing import Any
 
 from loopgate import codes
 from loopgate.artifacts.extract import Extracted, extract
-from loopgate.artifacts.kinds import ArtifactKind, kind_for_filename, kind_for_title
+from loopgate.artifacts.kinds import SPEC, ArtifactKind, kind_for_filename, kind_for_title
 from loopgate.artifacts.schema import validate
+from loopgate.artifacts.spend import spec_findings
 from loopgate.findings import Finding
 from loopgate.markdown.document import parse_document
 
@@ -41,6 +42,8 @@ def check_artifact(path: str, kind: ArtifactKind, text: str) -> Artifact:
     document = parse_document(text)
     extracted = extract(path, kind, document)
     findings = validate(kind.name, extracted, path)
+    if kind is SPEC:  # budgets a run could not enforce as written (money no agent reports, half a price)
+        findings.extend(spec_findings(path, extracted.data, extracted))
     if document.title is None or kind_for_title(document.title.text) is not kind:
         line = document.title.line if document.title else 1
         findings.append(codes.MISSING_TITLE.at(

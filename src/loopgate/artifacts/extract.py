@@ -19,7 +19,10 @@ from loopgate.findings import Finding
 from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key
 
 JsonPath = tuple[str | int, ...]
-_KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s+(?P<value>.*))?$")
+# One blank after the colon, then everything (DOTALL): `\s+(?P<value>.*)$` let the blanks be
+# shared between `\s+` and `.*` and went quadratic on a value holding a newline; the value is
+# stripped afterwards anyway.
+_KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s(?P<value>.*))?$", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -177,7 +180,7 @@ class _Reader:
 
     def entries(self, section: Section, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        # the core registry only: codes.get() would import every gate to read a LG1xx/LG2xx code
+        # the core registry only: the full table (gates.registry.code_for) would import every gate for a LG1xx code
         dup = codes.REGISTRY.get(self.kind.duplicate_entry_code, codes.DUPLICATE_SECTION)
         for child in section.children:
             entry_id = child.title.strip()

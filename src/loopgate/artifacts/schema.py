@@ -152,6 +152,8 @@ class _Coercer:
                 return values.parse_duration(text)
             if title == "money":
                 return values.parse_money(text)
+            if title == "percentage":
+                return values.parse_percentage(text)
             if kind == "integer":
                 return values.parse_integer(text)
             if kind == "number":
@@ -162,12 +164,17 @@ class _Coercer:
                 return values.parse_list(text)
             if "enum" in node:
                 return values.parse_word(text)
+        except values.OutOfRange as err:
+            self._refuse(codes.OUT_OF_RANGE, here, str(err))
         except ValueError as err:
             code = {"duration": codes.BAD_DURATION, "money": codes.BAD_MONEY}.get(str(title), codes.WRONG_TYPE)
-            pos = self.ex.position(here)
-            self.ex.findings.append(code.at(self.path, pos.line, pos.value_column, f"{_label(here)}: {err}"))
-            self.ex.reported.add(here)
+            self._refuse(code, here, str(err))
         return text
+
+    def _refuse(self, code: codes.Code, here: JsonPath, message: str) -> None:
+        pos = self.ex.position(here)
+        self.ex.findings.append(code.at(self.path, pos.line, pos.value_column, f"{_label(here)}: {message}"))
+        self.ex.reported.add(here)
 
 
 def _label(path: JsonPath) -> str:
@@ -185,7 +192,7 @@ def _describe(error: ValidationError, root: Schema) -> tuple[codes.Code, str, st
     keyword, schema = error.validator, error.schema if isinstance(error.schema, dict) else {}
     if keyword == "enum":
         title = schema.get("title", "value")
-        return (codes.INVALID_CHOICE, f"{label}: '{error.instance}' is not a valid {title}",
+        return (codes.INVALID_CHOICE, f"{label}: '{values.shown(str(error.instance))}' is not a valid {title}",
                 f"Use one of: {_words(list(schema.get('enum', [])))}.")
     if keyword in ("minimum", "exclusiveMinimum"):
         need = "positive" if keyword == "exclusiveMinimum" else "zero or more"
@@ -197,7 +204,7 @@ def _describe(error: ValidationError, root: Schema) -> tuple[codes.Code, str, st
                     f"Indent the bullets that belong to `{label}:` by two spaces under it.")
         if title in ("duration", "money"):
             code = codes.BAD_DURATION if title == "duration" else codes.BAD_MONEY
-            return code, f"{label}: '{error.instance}' is not a {title}", None
+            return code, f"{label}: '{values.shown(str(error.instance))}' is not a {title}", None
         want = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "yes or no",
                 "object": "`- key: value` bullets", "array": "a list of bullets"}.get(str(error.validator_value),
                                                                                     str(error.validator_value))
@@ -231,7 +238,7 @@ def _shown(instance: Any) -> str:
         return "nested bullets"
     if isinstance(instance, list):
         return "a list"
-    return f"'{instance}'"
+    return f"'{values.shown(str(instance))}'"
 
 
 class _Validator:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shlex
+import subprocess
 import sys
 from typing import Any
 
@@ -17,10 +18,11 @@ import click
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
-from loopgate.config import ConfigError, load_config
+from loopgate.cli.output import COLOR_HELP, emit, use_color
+from loopgate.config import ConfigError, find_pyproject, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
-from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
 
@@ -37,6 +39,37 @@ def find_loop_dir(given: str | None) -> str:
     where = given or f". or ./{LOOP_SUBDIR}"
     _fail(f"no {CHECKLIST.filename} in {where} (run `loopgate init` to write one)")
     raise AssertionError  # unreachable: _fail exits
+
+
+def loop_root(loop_dir: str) -> str:
+    """The repository a loop belongs to, which `check` judges wherever it is run from.
+
+    The git work tree holding the loop directory; outside git, the directory of the
+    pyproject.toml whose `[tool.loopgate]` configures it; else the directory holding a `.loop/`,
+    or (a loop directory of another name) the current directory. Returned relative to the current directory
+    ("." when the current directory is that root), so findings read as they did before.
+    """
+    root = _git_toplevel(loop_dir)
+    if root is None:
+        pyproject = find_pyproject(loop_dir)
+        if pyproject is not None:
+            root = os.path.dirname(pyproject)
+        else:
+            absolute = os.path.abspath(loop_dir)
+            root = os.path.dirname(absolute) if os.path.basename(absolute) == LOOP_SUBDIR else "."
+    return os.path.relpath(root)
+
+
+def _git_toplevel(directory: str) -> str | None:
+    try:
+        # found from the directory alone: a GIT_DIR set for a hook would make the loop directory its own top
+        env = {k: v for k, v in os.environ.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+        done = subprocess.run(["git", "-C", directory, "rev-parse", "--show-toplevel"], capture_output=True,
+                              text=True, check=False, timeout=30, env=env)
+    except (OSError, subprocess.SubprocessError):
+        return None  # no git here: the fallbacks decide
+    top = done.stdout.strip()
+    return top if done.returncode == 0 and top else None
 
 
 def _entry_args(entry: dict[str, Any]) -> tuple[str, list[str]]:
@@ -72,7 +105,8 @@ def _has_scope(spec_path: str) -> bool:
 
 
 def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
-               loop_dir: str, config: dict[str, Any]) -> PlannedGate:
+               loop_dir: str, config: dict[str, Any], root: str = ".") -> PlannedGate:
+    """One checklist entry as a planned gate; paths in its options are relative to `root`, where it runs."""
     try:
         gate, argv = _entry_args(entry)
     except ValueError as err:
@@ -84,10 +118,11 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         argv = _with_timeout(spec, entry, argv)
         command = command_for(spec)
         ctx = command.make_context(f"loopgate gate {gate}", argv, resilient_parsing=False)
-        params = {k: v for k, v in ctx.params.items() if k != "output_format"}
+        params = {k: v for k, v in ctx.params.items() if k not in ("output_format", "color")}
         spec_path = os.path.join(loop_dir, SPEC.filename)
         if "spec" in params and params["spec"] is None and _has_scope(spec_path):
-            params["spec"] = spec_path
+            # the gate opens it from `root`, where it runs (the run loop's plan keeps "." and its own paths)
+            params["spec"] = spec_path if root == "." else os.path.relpath(spec_path, root)
         gate_config = config.get(gate, {})
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
     except click.exceptions.Exit:
@@ -98,7 +133,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
     return PlannedGate(name, spec, options, required, origin)
 
 
-def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...]) -> list[PlannedGate]:
+def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root: str = ".") -> list[PlannedGate]:
     path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
     artifact, problems = load_artifact(path, CHECKLIST)
     errors = [f for f in problems if f.severity.value == "error"]
@@ -124,7 +159,7 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...]) -> l
             if (only and name not in only) or name in skip:
                 continue
             pos = artifact.extracted.position((section, name))
-            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config))
+            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config, root))
     return plan
 
 
@@ -141,16 +176,20 @@ def _progress(planned: PlannedGate, result: GateResult) -> None:
 @click.option("--skip", multiple=True, metavar="NAME", help="Do not run this checklist entry (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
               help="Gates run at once (default: the number of CPUs).")
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default=None,
-              help="Output format (default: github under GitHub Actions, else text).")
+@click.option("--format", "output_format", type=click.Choice(FORMAT_NAMES), default=None,
+              help="Output: text, json, github, sarif, junit or markdown (default: github under GitHub Actions, "
+              "else text).")
+@click.option("--color/--no-color", default=None, help=COLOR_HELP)
 def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jobs: int | None,
-          output_format: str | None) -> None:
+          output_format: str | None, color: bool | None) -> None:
     """Run the gates of quality-gate-checklist.md and give one verdict.
 
-    Required gates decide: exit 0 when all pass, 1 when one fails, 2 when one could not run
-    for an environmental reason (command not found, timeout, network) or the checklist is
-    invalid. Advisory gates are run and reported (as warnings) but never outvote a failing
-    required gate. Independent gates run in parallel; gates that change the tree run alone.
+    Required gates decide: exit 0 when all pass, 1 when one fails or is skipped (it checked
+    nothing) or when no required gate ran at all, 2 when one could not run for an environmental
+    reason (command not found, timeout, network) or the checklist is invalid. Advisory gates are
+    run and reported (as warnings) but never decide. Gates run in the loop's repository (the git
+    work tree holding --loop), wherever the command is run from. Independent gates run in
+    parallel; gates that change the tree run alone.
 
     \b
     Examples:
@@ -159,12 +198,15 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
       loopgate check --only "link check"
     """
     directory = find_loop_dir(loop_dir)
-    plan = build_plan(directory, only, skip)
+    root = loop_root(directory)  # `--loop ../other/.loop` judges ../other, whose config it reads
+    plan = build_plan(directory, only, skip, root)
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
-    outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd="."), on_done=_progress)
+    outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress)
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
-    report = Report(outcome.findings, ok, results=outcome.results, color=sys.stdout.isatty())
-    click.echo(REPORTER_BY_NAME[output_format or default_format()]().render(report), nl=False)
-    sys.exit(outcome.exit_code())
+    advisory = frozenset(p.name for p in plan if not p.required)
+    report = Report(outcome.findings, ok, results=outcome.results, color=use_color(color), command="check",
+                    exit_code=outcome.exit_code(), advisory=advisory)
+    emit(report, output_format or default_format())
+    sys.exit(report.code)

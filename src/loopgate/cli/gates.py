@@ -15,10 +15,11 @@ from typing import Any
 
 import click
 
+from loopgate.cli.output import color_option, emit, use_color
 from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
-from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.reporters import FORMAT_NAMES, Report
 
 _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT}
 
@@ -113,24 +114,42 @@ def default_format() -> str:
     return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
 
 
-def run_gate(spec: GateSpec, options: Any, output_format: str) -> int:
+# `loopgate gate NAME`'s exit status for each gate status. A gate run on its own that had nothing
+# to judge (no data files, no changes) says so in its summary and exits 0, as linters do on no
+# input; within `loopgate check` a skipped *required* gate does not pass (LG804).
+EXIT_CODES = {GateStatus.PASSED: 0, GateStatus.SKIPPED: 0, GateStatus.FAILED: 1, GateStatus.ERROR: 2}
+
+
+def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | None = None) -> int:
     result: GateResult = spec.run(options, GateContext(cwd="."))
-    ok = result.status in (GateStatus.PASSED, GateStatus.SKIPPED)
-    report = Report(result.findings, ok, results=[result])
-    click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False)
+    code = EXIT_CODES[result.status]
+    report = Report(result.findings, code == 0, results=[result], color=use_color(color), command=f"gate {spec.name}",
+                    exit_code=code)
+    emit(report, output_format)
     if result.status is GateStatus.ERROR:
-        click.echo(f"loopgate: {spec.name}: environment error: {result.reason}", err=True)
-        return 2
-    return 0 if ok else 1
+        click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {result.reason}", err=True)
+    return code
+
+
+def _error_kind(result: GateResult) -> str:
+    """A gate that could not run was either given bad input (a missing --schema, a pattern that does
+    not parse: the user's to fix) or met the environment (a command not found, a timeout)."""
+    from loopgate import codes  # noqa: PLC0415
+
+    known = [codes.REGISTRY.get(f.code) for f in result.findings]
+    if known and all(c is not None and c.input_error for c in known):
+        return "usage error"
+    return "environment error"
 
 
 def command_for(spec: GateSpec) -> click.Command:
     """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
-    def callback(output_format: str | None, **given: Any) -> None:
+    def callback(output_format: str | None, color: bool | None, **given: Any) -> None:
         try:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
-                config, note = committed_gate_config(spec.name, str(given.get("base") or ""))
+                config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
+                build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
                     click.echo(f"loopgate: note: {note}", err=True)
             else:
@@ -139,11 +158,13 @@ def command_for(spec: GateSpec) -> click.Command:
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)
             sys.exit(2)
-        sys.exit(run_gate(spec, options, output_format or default_format()))
+        sys.exit(run_gate(spec, options, output_format or default_format(), color))
 
     params = _params(spec.options)
-    params.append(click.Option(["--format", "output_format"], type=click.Choice(sorted(REPORTER_BY_NAME)),
-                               default=None, help="Output format (default: github under GitHub Actions, else text)."))
+    params.append(click.Option(["--format", "output_format"], type=click.Choice(FORMAT_NAMES), default=None,
+                               help="Output: text, json, github, sarif, junit or markdown (default: github under "
+                               "GitHub Actions, else text)."))
+    params.append(color_option())
     return click.Command(spec.name, callback=callback, params=params, help=click_help(spec.doc),
                          short_help=spec.summary)
 

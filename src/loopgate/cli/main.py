@@ -10,18 +10,21 @@ from typing import Any
 
 import click
 
-from loopgate import __version__, codes
+from loopgate import __version__
+from loopgate.cli.output import COLOR_HELP, emit, use_color
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
-from loopgate.reporters import REPORTER_BY_NAME, Report
+from loopgate.reporters import FORMAT_NAMES, Report
 
 # Commands that need the gates, the runner or jsonschema are imported on first use: pre-commit
 # starts `loopgate verify` or `loopgate gate NAME` on every commit, and each should pay only for
 # what it runs.
 _LAZY = {"check": "loopgate.cli.check:check", "gate": "loopgate.cli.gates:gate_group",
-         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status"}
+         "run": "loopgate.cli.run:run", "status": "loopgate.cli.run:status",
+         "readiness": "loopgate.cli.history:readiness", "review": "loopgate.cli.history:review",
+         "report": "loopgate.cli.history:report"}
 
-FORMATS = ["auto", *REPORTER_BY_NAME]
+FORMATS = ["auto", *FORMAT_NAMES]
 SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
                   "policy": "escalation-policy", "escalation": "escalation-policy", "readiness": "loop-readiness"}
 
@@ -93,8 +96,9 @@ def cli() -> None:
 @click.option("--strict/--no-strict", default=None,
               help="Fail on warnings too (default: errors only, or `strict` in [tool.loopgate.verify]).")
 @click.option("--format", "output_format", type=click.Choice(FORMATS), default=None,
-              help="Output: text, json or github annotations. auto = github under GitHub Actions, else text.")
-@click.option("--color/--no-color", default=None, help="Colour text output (default: when stdout is a terminal).")
+              help="Output: text, json, github (annotations), sarif (code scanning), junit (CI test reports) or "
+              "markdown (a job-summary table). auto (default) = github under GitHub Actions, else text.")
+@click.option("--color/--no-color", default=None, help=COLOR_HELP)
 def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | None, color: bool | None) -> None:
     """Validate loop artifacts against their schemas and against each other.
 
@@ -108,6 +112,7 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
       loopgate verify loops/ --strict          every loop below loops/, warnings fail
       loopgate verify LOOP_STATE.md            one file (its siblings give context)
       loopgate verify --format json            {"ok": ..., "problems": [...]}
+      loopgate verify --format sarif > loopgate.sarif     for GitHub code scanning
 
     Defaults can be set in pyproject.toml under [tool.loopgate] or [tool.loopgate.verify]:
     strict = true, format = "github".
@@ -126,11 +131,11 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
     progress = _Progress()
     result = run_verify(VerifySettings(paths, strict_on), progress)
     progress.close()
-    use_color = color if color is not None else sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     report = Report(result.findings, not result.failed(strict_on) and not result.input_error,
-                    result.files_checked, use_color)
-    click.echo(REPORTER_BY_NAME[fmt]().render(report), nl=False)
-    sys.exit(result.exit_code(strict_on))
+                    result.files_checked, use_color(color), strict=strict_on, command="verify",
+                    exit_code=result.exit_code(strict_on))
+    emit(report, fmt)
+    sys.exit(report.code)
 
 
 @cli.command()
@@ -200,7 +205,9 @@ def explain(code: str | None, output_format: str) -> None:
       loopgate explain LG203
       loopgate explain            the table of all codes
     """
-    entries = list(codes.all_codes().values()) if code is None else [codes.get(code)]
+    from loopgate.gates.registry import all_codes, code_for  # noqa: PLC0415 - imports every gate
+
+    entries = list(all_codes().values()) if code is None else [code_for(code)]
     if entries == [None]:
         _fail(f"unknown code '{code}' (run `loopgate explain` for the list)")
     found = [e for e in entries if e is not None]

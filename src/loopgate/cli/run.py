@@ -22,9 +22,9 @@ from loopgate.runner.queue import WorkItem
 from loopgate.runner.state import load_state
 
 
-def _fail(message: str) -> None:
+def _fail(message: str, exit_code: int = 2) -> None:
     click.echo(f"loopgate: error: {message}", err=True)
-    sys.exit(2)
+    sys.exit(exit_code)
 
 
 def resolve_loop_dir(given: str | None) -> str:
@@ -145,7 +145,8 @@ def _describe(kind: str, data: dict[str, Any]) -> tuple[str, str]:
 @click.option("--mode", type=click.Choice(["shadow", "draft-pr", "pr"]), default=None,
               help="Rollout mode (default: the spec's; beyond shadow needs the spec's opt-in and a readiness audit).")
 @click.option("--max-items", type=click.IntRange(1), default=None, help="Work on at most N items this run.")
-@click.option("--dry-run", is_flag=True, help="Select and report; never run the maker.")
+@click.option("--dry-run", is_flag=True,
+              help="Select and report; never run the maker, and write nothing (LOOP_STATE.md and reports untouched).")
 @click.option("--base", default="HEAD", show_default=True, help="The commit each item's worktree starts from.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", help="Output.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines on stderr.")
@@ -161,13 +162,13 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     \b
     Exit status:
       0  all selected items completed        4  a budget ran out
-      2  usage or input error                5  environmental failure (gate could not run)
+      2  usage or input error                5  environmental failure (a gate, git, GitHub)
       3  escalations pending                 6  interrupted (SIGINT/SIGTERM)
                                              7  paused (PAUSE file or pause label)
 
     \b
     Examples:
-      loopgate run examples/shadow-loop/.loop
+      loopgate run examples/shadow-loop/repo/.loop
       loopgate run --dry-run --format json
       loopgate run --maker 'claude -p "$(cat "$LOOPGATE_PROMPT_FILE")" --output-format stream-json --verbose'
     """
@@ -178,18 +179,20 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
         outcome = Loop(settings, plan_factory(directory), progress).run()
     except RunError as err:
         progress.close()
-        _fail(str(err))
+        _fail(str(err), err.exit_code)
         return
     progress.close()
     if output_format == "json" and outcome.report_path:
         with open(outcome.report_path, encoding="utf-8") as handle:
             click.echo(handle.read(), nl=False)
+    elif output_format == "json":  # a dry run: the report was not written, only printed
+        click.echo(json.dumps(outcome.report, indent=2, ensure_ascii=False))
     else:
         for record in outcome.records:
             click.echo(f"{record.item.id:<16} {record.status:<12} {record.reason}")
         click.echo(f"stopped: {outcome.stop.label}: {outcome.detail}")
-        click.echo(f"report: {outcome.report_path}")
-        if any(r.status == "escalated" for r in outcome.records):
+        click.echo(f"report: {outcome.report_path or 'none (dry run: nothing written)'}")
+        if outcome.summary_path and any(r.status == "escalated" for r in outcome.records):
             click.echo(f"escalations: {outcome.summary_path}")
     sys.exit(outcome.stop.exit_code)
 

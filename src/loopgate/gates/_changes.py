@@ -17,87 +17,34 @@ with the reason, so a gate can fail it whatever its rules say.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from loopgate import codes
-from loopgate.findings import Finding, Severity
+from loopgate.findings import Finding
+from loopgate.gates._changecodes import (
+    BAD_BASE,
+    BAD_FILE_LIST,
+    BAD_PATTERN,
+    BAD_PATTERN_FILE,
+    CONFLICTING_SOURCES,
+    GIT_FAILED,
+    GIT_UNAVAILABLE,
+    NOT_A_REPOSITORY,
+    OUTSIDE_REPOSITORY,
+)
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer
 
-E = Severity.ERROR
-
-GIT_UNAVAILABLE = codes.define(
-    "LG431", "git-unavailable", E, "git could not be run.",
-    "The gate needs git to find the changed files (`--base`, or the staged changes when no files are "
-    "given), but the `git` executable was not found or did not answer in time. Nothing was checked, so "
-    "the gate reports an environment error (exit 2), not a verdict.",
-    "Install git and put it on PATH, or give the files to check as arguments or with `--files-from`.",
-)
-NOT_A_REPOSITORY = codes.define(
-    "LG432", "not-a-repository", E, "The directory is not inside a git work tree.",
-    "Without arguments or `--files-from`, the changed files come from git, and the gate ran outside a git "
-    "work tree (or in a bare repository). Nothing was checked (exit 2).",
-    "Run the gate inside the repository, or list the files with `--files-from FILE` or as arguments.",
-)
-BAD_BASE = codes.define(
-    "LG433", "bad-base-ref", E, "`--base` does not name a commit in this repository.",
-    "The gate diffs against the merge base of `--base` and HEAD, and git could not resolve the ref to a "
-    "commit: a typo, a branch that was never fetched, or a shallow CI clone that lacks it. Nothing was "
-    "checked (exit 2).",
-    "Use an existing branch, tag or commit id; in CI fetch it first (e.g. `git fetch origin main` and "
-    "`--base origin/main`, with enough depth to reach the merge base).",
-)
-GIT_FAILED = codes.define(
-    "LG434", "git-failed", E, "A git command failed.",
-    "git ran but reported an error the gate cannot work around (a corrupt repository, a repository owned "
-    "by another user that git refuses as unsafe, a lock). The message carries git's own words. Nothing "
-    "was checked (exit 2).",
-    "Run the git command from the message by hand to see the problem, fix it, and run the gate again.",
-)
-BAD_FILE_LIST = codes.define(
-    "LG435", "bad-file-list", E, "The `--files-from` list cannot be read.",
-    "The file (or stdin) that lists the paths to check does not exist or cannot be read, so the gate "
-    "does not know what changed (exit 2).",
-    "Check the path; use `--files-from -` to read the list from stdin, e.g. "
-    "`git diff --name-only -z main | loopgate gate scope --files-from -`.",
-    input_error=True,
-)
-OUTSIDE_REPOSITORY = codes.define(
-    "LG436", "path-outside-repository", E, "A changed path leads outside the repository.",
-    "The path goes up through `..`, is an absolute path elsewhere, or is (or runs through) a symbolic "
-    "link whose target lies outside the repository. A change there is outside anything the loop may "
-    "touch, so it fails whatever the allow or forbid rules say.",
-    "Keep changes inside the repository; replace a symlink that points outside with the file itself or "
-    "remove it.",
-)
-CONFLICTING_SOURCES = codes.define(
-    "LG437", "conflicting-sources", E, "More than one source of changed files was given.",
-    "The changed files come from exactly one of `--base REF`, `--files-from FILE` or file arguments. "
-    "Given together it is unclear which set the gate should judge. A pre-commit hook always passes file "
-    "names, so `--base` cannot be combined with it unless `pass_filenames: false` is set.",
-    "Keep one of `--base`, `--files-from` and the file arguments.",
-    input_error=True,
-)
-BAD_PATTERN = codes.define(
-    "LG438", "bad-pattern", E, "A path pattern is not a valid gitignore pattern.",
-    "Patterns follow `.gitignore` syntax (`*`, `**`, `?`, `[a-z]`, a trailing `/` for directories, a "
-    "leading `!` to negate). This one could not be compiled (e.g. a lone `!`, or a character range such "
-    "as `[z-a]`), so the gate cannot apply the rules as written (exit 2).",
-    "Fix the pattern; `git check-ignore --no-index -v PATH` with the pattern in a .gitignore shows how git "
-    "reads it.",
-    input_error=True,
-)
-BAD_PATTERN_FILE = codes.define(
-    "LG439", "bad-pattern-file", E, "A pattern file cannot be read.",
-    "A file given with `--allow-file` or `--forbid-file` does not exist, cannot be read, is not UTF-8 or "
-    "is implausibly large (over 2 MiB), so its rules cannot be applied (exit 2).",
-    "Check the path (relative to the directory the gate runs in); the file holds one pattern a line.",
-    input_error=True,
-)
+# The codes live in _changecodes; the gates import them from here, with the machinery that reports them.
+__all__ = [
+    "BAD_BASE", "BAD_FILE_LIST", "BAD_PATTERN", "BAD_PATTERN_FILE", "CHANGE_CODES", "CONFLICTING_SOURCES",
+    "GIT_FAILED", "GIT_UNAVAILABLE", "NOT_A_REPOSITORY", "OUTSIDE_REPOSITORY", "Changed", "Changes", "Git",
+    "Problem", "Resolver", "Source", "collect", "committed_reader", "error_result", "name_status", "not_regular",
+    "read_list", "repository_root", "resolve_base",
+]
 
 GIT_TIMEOUT = 120.0
 
@@ -260,21 +207,31 @@ class Resolver:
         known = self._dirs.get(rel_dir)
         if known is not None:
             return known
+        # Iterative, from the deepest directory already known down to this one: a path thousands of
+        # directories deep must not exhaust the interpreter's stack.
+        pending = [rel_dir]
+        parent = rel_dir.rpartition("/")[0]
+        while parent not in self._dirs:
+            pending.append(parent)
+            parent = parent.rpartition("/")[0]
+        for directory in reversed(pending):
+            self._dirs[directory] = self._step(directory)
+        return self._dirs[rel_dir]
+
+    def _step(self, rel_dir: str) -> tuple[str, str, bool]:
+        """`rel_dir`'s answer, its parent's being known."""
         parent, _, name = rel_dir.rpartition("/")
-        real_parent, outside, exists = self._dir(parent)
+        real_parent, outside, exists = self._dirs[parent]
         candidate = f"{real_parent}/{name}" if real_parent else name
         if outside or not exists:
-            answer = ("", outside, False) if outside else (candidate, "", False)
-        else:
-            mode = self._mode(candidate)
-            answer = (candidate, "", mode is not None)
-            if mode is not None and stat.S_ISLNK(mode):
-                target = os.path.realpath(self._base + candidate)
-                inside = self._inside(target)
-                answer = (inside, "", True) if inside is not None else (
-                    "", f"directory {rel_dir} is a symbolic link to {target}, outside the repository", False)
-        self._dirs[rel_dir] = answer
-        return answer
+            return ("", outside, False) if outside else (candidate, "", False)
+        mode = self._mode(candidate)
+        if mode is not None and stat.S_ISLNK(mode):
+            target = os.path.realpath(self._base + candidate)
+            inside = self._inside(target)
+            return (inside, "", True) if inside is not None else (
+                "", f"directory {rel_dir} is a symbolic link to {target}, outside the repository", False)
+        return candidate, "", mode is not None
 
     def real(self, rel: str) -> tuple[str, str]:
         """(path with symlinked directories resolved, why it leads outside or "")."""
@@ -417,192 +374,33 @@ def _from_git(base: str, context: GateContext) -> Changes:
     return Changes(root, collector.files, described, mode)
 
 
-# -- added lines, for the gates that look inside files -------------------------------------------
+# -- files as the change's base holds them ------------------------------------------------------
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-_ESCAPES = {ord(k): v for k, v in zip("abtnvfr\"\\", b"\a\b\t\n\v\f\r\"\\", strict=True)}
-
-
-@dataclass(frozen=True)
-class Target:
-    """A file whose content a gate should look at."""
-
-    path: str  # relative to the repository root
-    shown: str
-    lines: frozenset[int] | None  # the added lines; None: the whole file
-    blob: str = ""  # staged mode: the index blob holding the content (else read the working tree)
-    skip: str = ""  # why it is not looked at: "symlink", "submodule"
-    full: str = ""  # where to read it, when not under the root (a given path outside the repository)
-
-
-@dataclass
-class Targets:
-    root: str
-    files: list[Target]
-    described: str
-    mode: str  # "base", "staged" or "given"
-    binary: int = 0  # files git called binary (no added lines to look at)
-
-
-def unquote(name: bytes) -> bytes:
-    """Undo git's C-style quoting of a path in diff headers (`"a/\\303\\274.txt"`)."""
-    name = name.removesuffix(b"\t")  # git adds a tab after a name holding a space (a raw tab is quoted)
-    if not (name.startswith(b'"') and name.endswith(b'"') and len(name) >= 2):
-        return name
-    out = bytearray()
-    body, i = name[1:-1], 0
-    while i < len(body):
-        char = body[i]
-        if char == 0x5C and i + 1 < len(body):  # backslash
-            following = body[i + 1]
-            if 0x30 <= following <= 0x37:
-                out.append(int(body[i + 1:i + 4], 8))
-                i += 4
-                continue
-            out.append(_ESCAPES.get(following, following))
-            i += 2
-            continue
-        out.append(char)
-        i += 1
-    return bytes(out)
-
-
-def added_lines(patch: bytes) -> tuple[dict[str, set[int]], int]:
-    """Added line numbers per destination path from `git diff -U0 --src-prefix=a/ --dst-prefix=b/`,
-    and how many files git reported as binary."""
-    added: dict[str, set[int]] = {}
-    current: set[int] | None = None
-    header = False
-    binary = 0
-    for line in patch.split(b"\n"):
-        if line.startswith(b"diff --git "):
-            header, current = True, None
-        elif header and line.startswith(b"+++ "):
-            name = unquote(line[4:])
-            current = None if name == b"/dev/null" else added.setdefault(os.fsdecode(name[2:]), set())
-        elif header and line.startswith(b"Binary files "):
-            binary += 1
-        elif line.startswith(b"@@ "):
-            header = False
-            match = _HUNK.match(line)
-            if match and current is not None:
-                start, count = int(match.group(1)), int(match.group(2) or b"1")
-                current.update(range(start, start + count))
-    return added, binary
-
-
-def _raw_entries(data: bytes) -> Iterator[tuple[str, str, str, str]]:
-    """(status letter, destination mode, destination blob, destination path) from `git diff --raw -z`."""
-    tokens = data.split(b"\0")
-    i = 0
-    while i < len(tokens):
-        head = tokens[i].decode("ascii", "replace")
-        if not head.startswith(":"):
-            i += 1
-            continue
-        fields = head[1:].split()
-        letter = fields[4][:1] if len(fields) > 4 else "M"
-        width = 2 if letter in ("R", "C") else 1
-        if i + width < len(tokens):
-            yield letter, fields[1], fields[3], os.fsdecode(tokens[i + width])
-        i += 1 + width
-
-
-def targets(source: Source, context: GateContext) -> Targets | Problem:
-    """What to scan: given files whole, or the lines added since `--base` (or staged)."""
-    if source.files or source.files_from:
-        changes = collect(source, context)
-        if isinstance(changes, Problem):
-            return changes
-        files = []
-        for changed in changes.files:
-            symlink = "symlink" if "symbolic link" in changed.outside else ""
-            full = os.path.join(context.cwd, changed.path) if changed.outside else ""
-            files.append(Target(changed.path, changed.shown, None, skip=symlink, full=full))
-        return Targets(changes.root, files, changes.described, "given")
+def committed_reader(base: str, context: GateContext) -> Callable[[str], bytes | None] | None:
+    """Reads a file as the change's base holds it: the merge base with `base`, or HEAD (staged changes,
+    given files). None outside git or before the first commit. The function takes an absolute path and
+    gives None for a path outside the repository or not in that commit (never reads more than 2 MiB + 1)."""
     try:
-        return _diff_targets(source.base, context)
-    except _Failed as failed:
-        return failed.problem
-
-
-def _diff_targets(base: str, context: GateContext) -> Targets:
-    root = repository_root(context.cwd, context.env)
-    git = Git(root, context.env)
-    resolver = Resolver(root, context.cwd)
-    if base:
-        commit, described = resolve_base(git, base)
-        revision = [commit]
-    else:
-        revision, described = ["--cached"], "staged"
-    common = ["--no-ext-diff", "--no-color", "-M", "--ignore-submodules=none", *revision, "--"]
-    raw = git.out("diff", "--raw", "-z", "--no-abbrev", *common)
-    patch = git.out("diff", "-U0", "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", *common)
-    added, binary = added_lines(patch)
-    files: list[Target] = []
-    for letter, mode, blob, path in _raw_entries(raw):
-        if letter == "D":
-            continue
-        skip = {"120000": "symlink", "160000": "submodule"}.get(mode, "")
-        lines = frozenset(added.get(path, ()))
-        if lines or skip:
-            files.append(Target(path, resolver.shown(path), lines, "" if base else blob, skip))
-    if base:
-        others = git.out("ls-files", "--others", "--exclude-standard", "-z")
-        for name in (os.fsdecode(p) for p in others.split(b"\0") if p):
-            skip = "symlink" if os.path.islink(os.path.join(root, name)) else ""
-            files.append(Target(name, resolver.shown(name), None, skip=skip))
-    return Targets(root, files, described, "base" if base else "staged", binary)
-
-
-def blob_sizes(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, int]:
-    """The size of each blob, in one `git cat-file --batch-check` (nothing read into memory)."""
-    if not blobs:
-        return {}
-    try:
-        _, out = Git(root, env).run("cat-file", "--batch-check", stdin="".join(f"{b}\n" for b in blobs).encode())
-    except _Failed:
-        return {}
-    sizes = {}
-    for line in out.decode("ascii", "replace").splitlines():
-        head = line.split()
-        if len(head) == 3 and head[2].isdigit():
-            sizes[head[0]] = int(head[2])
-    return sizes
-
-
-def added_since_head(root: str, path: str, env: dict[str, str] | None) -> frozenset[int] | None:
-    """The lines of the working-tree file `path` that HEAD does not have (None: all of them, the file is
-    not in HEAD or there is no HEAD); for given files, whose change is what differs from the last commit."""
-    git = Git(root, env)
-    try:
-        code, _ = git.run("cat-file", "-e", f"HEAD:{path}", ok=(0, 1, 128))
+        root = repository_root(context.cwd, context.env)
+        git = Git(root, context.env)
+        code, _ = git.run("rev-parse", "--verify", "--quiet", "HEAD^{commit}", ok=(0, 1, 128))
         if code != 0:
             return None
-        patch = git.out("diff", "-U0", "--no-ext-diff", "--no-color", "--no-textconv", "--src-prefix=a/",
-                        "--dst-prefix=b/", "HEAD", "--", f":(literal){path}")
+        commit = resolve_base(git, base)[0] if base else "HEAD"
     except _Failed:
-        return None  # cannot tell: every line counts as new, so no pragma is taken on trust
-    added, _ = added_lines(patch)
-    return frozenset(added.get(path, ()))
+        return None  # the gate reports a bad --base or a broken repository itself
 
-
-def read_blobs(root: str, blobs: list[str], env: dict[str, str] | None) -> dict[str, bytes]:
-    """The content of index blobs, in one `git cat-file --batch`."""
-    if not blobs:
-        return {}
-    try:
-        _, out = Git(root, env).run("cat-file", "--batch", stdin="".join(f"{b}\n" for b in blobs).encode())
-    except _Failed:
-        return {}
-    found: dict[str, bytes] = {}
-    at = 0
-    while at < len(out):
-        end = out.index(b"\n", at)
-        head = out[at:end].split()
-        at = end + 1
-        if len(head) == 3:
-            size = int(head[2])
-            found[head[0].decode()] = out[at:at + size]
-            at += size + 1
-    return found
+    def read(path: str) -> bytes | None:
+        rel = os.path.relpath(os.path.realpath(path), root)
+        if _up(rel):
+            return None
+        try:
+            code, size = git.run("cat-file", "-s", f"{commit}:{rel}", ok=(0, 1, 128))
+            if code != 0:
+                return None
+            if int(size.strip() or b"0") > 2 * 1024 * 1024:
+                return b"\0" * (2 * 1024 * 1024 + 1)  # over the limit: reported as too large, never loaded
+            return git.out("cat-file", "blob", f"{commit}:{rel}")
+        except (_Failed, ValueError):
+            return None
+    return read

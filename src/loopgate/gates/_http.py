@@ -18,20 +18,17 @@ way (the machine is offline). `classify` names the kind; the gate decides.
 
 from __future__ import annotations
 
-import email.utils
 import errno
-import socket
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from loopgate.gates._linkcache import Cache, default_cache_file
-
-__all__ = ["Cache", "Checker", "Outcome", "Settings", "default_cache_file"]
+# What only a run that asks the network needs (requests, sockets, a thread pool, the cache) is
+# imported when it does: an --offline run, the pre-commit hook's, pays for none of it.
 
 # Failure kinds
 DNS, UNREACHABLE, REFUSED, TIMEOUT, TLS, INVALID, OTHER = (
@@ -93,6 +90,8 @@ def classify(err: BaseException) -> str:
 
 
 def _socket_kind(err: BaseException) -> str:
+    import socket  # noqa: PLC0415
+
     if isinstance(err, socket.gaierror) or type(err).__name__ == "NameResolutionError":
         return DNS
     if isinstance(err, ConnectionRefusedError):
@@ -105,6 +104,11 @@ def _socket_kind(err: BaseException) -> str:
 _KIND_TEXT = {DNS: "the host name does not resolve", UNREACHABLE: "network or host unreachable",
               REFUSED: "connection refused", TLS: "TLS/SSL error", INVALID: "not a valid URL",
               OTHER: "request failed"}
+
+
+def default_cache_file() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "loopgate", "links.json")
 
 
 def describe(kind: str) -> str:
@@ -123,6 +127,10 @@ class Checker:
         self._lock = threading.Lock()
 
     def check_all(self, urls: Iterable[str], on_done: Callable[[Outcome], None] | None = None) -> dict[str, Outcome]:
+        from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+        from loopgate.gates._linkcache import Cache  # noqa: PLC0415
+
         now = time.time()
         cache = Cache(self.settings.cache_file, self.settings.cache_ttl)
         self.cache_problem = cache.problem
@@ -144,7 +152,7 @@ class Checker:
                     if on_done is not None:
                         on_done(outcome)
         cache.save(now)
-        self.cache_problem = self.cache_problem or cache.problem
+        self.cache_problem = cache.problem  # what reading said, and then what saving said
         return results
 
     def _session(self) -> Any:
@@ -220,6 +228,8 @@ def _retry_after(value: str | None) -> float:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # noqa: PLC0415
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

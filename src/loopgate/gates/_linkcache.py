@@ -1,13 +1,37 @@
-"""The links cache: URLs that answered with an accepted status, and when (failures are never cached)."""
+"""The links cache: URLs that answered with an accepted status, and when (failures are never cached).
+
+One JSON file, `{"version": 1, "urls": {URL: {"status": 200, "time": T, "redirects": [...]}}}`.
+- Whatever is wrong with the file (truncated, not JSON, another JSON type, entries of the
+  wrong shape, binary, a directory or a FIFO in its place) costs its entries, never the run:
+  what does not read as a cache is discarded, noted in the summary, and rebuilt on the next save.
+- A URL with credentials in it (userinfo, `?token=`, ...; see `_redact`) is never stored, and
+  redirects are stored redacted: a cache file is not a place for secrets.
+- Runs that save at once lose nothing: each save re-reads the file and merges under an
+  exclusive lock (`flock` on `FILE.lock`), then replaces the file atomically.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from loopgate.gates._mdlinks import read_regular
+from loopgate.gates._redact import has_secret, redact_url
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: saves still replace atomically, without the merge lock
+    fcntl = None  # type: ignore[assignment]
+
+LOCK_WAIT = 10.0  # seconds a save waits for another run's save before it gives up (and says so)
+MAX_BYTES = 64 * 1024 * 1024  # a cache larger than this is not ours: discarded, not parsed
 
 
 @dataclass(frozen=True)
@@ -16,13 +40,22 @@ class Hit:
     redirects: tuple[str, ...]
 
 
-def default_cache_file() -> str:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "loopgate", "links.json")
+def _entry(value: object) -> dict[str, Any] | None:
+    """A cache entry as we write it, or None: every field checked, so `get` cannot fail on it."""
+    if not isinstance(value, dict):
+        return None
+    status, when, redirects = value.get("status"), value.get("time"), value.get("redirects", [])
+    if type(status) is not int or not 100 <= status <= 599:
+        return None
+    if not isinstance(when, (int, float)) or isinstance(when, bool) or not math.isfinite(when):
+        return None
+    if not isinstance(redirects, list) or not all(isinstance(r, str) for r in redirects):
+        return None
+    return {"status": status, "time": float(when), "redirects": [redact_url(r) for r in redirects]}
 
 
 class Cache:
-    """URL -> (status, time) of accepted answers; read once, written once, atomically."""
+    """URL -> (status, time) of accepted answers; read once, merged and written once."""
 
     def __init__(self, path: str, ttl: float) -> None:
         self.path, self.ttl = path, ttl
@@ -33,46 +66,86 @@ class Cache:
             self.entries = self._read()
 
     def _read(self) -> dict[str, dict[str, Any]]:
+        """The valid entries of the file; a file that is no cache at all is noted and read as empty."""
         try:
-            with open(self.path, encoding="utf-8") as handle:
-                data = json.load(handle)
+            raw = read_regular(self.path)
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as err:
-            self.problem = f"cache {self.path} not read: {err}"
-            return {}
-        return {k: v for k, v in data.get("urls", {}).items() if isinstance(v, dict)} if isinstance(data, dict) \
-            else {}
+        except OSError as err:
+            return self._discard(err.strerror or str(err))
+        if raw is None:
+            return self._discard("not a regular file")
+        if len(raw) > MAX_BYTES:
+            return self._discard(f"larger than {MAX_BYTES // (1024 * 1024)} MB")
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
+            return self._discard(f"not a JSON cache ({type(err).__name__})")
+        urls = data.get("urls") if isinstance(data, dict) else None
+        if not isinstance(urls, dict):
+            return self._discard("not a links cache (no `urls` object)")
+        entries = {}
+        for url, value in urls.items():
+            entry = _entry(value)
+            if entry is not None and not has_secret(url):
+                entries[url] = entry
+        return entries
+
+    def _discard(self, why: str) -> dict[str, dict[str, Any]]:
+        self.problem = f"cache {self.path} discarded ({why})"
+        return {}
 
     def get(self, url: str, accepted: frozenset[int], now: float) -> Hit | None:
         entry = self.entries.get(url)
-        if not entry or now - float(entry.get("time", 0)) > self.ttl:
+        if not entry or now - entry["time"] > self.ttl or entry["status"] not in accepted:
             return None
-        status = int(entry.get("status", 0))
-        if status not in accepted:
-            return None
-        return Hit(status, tuple(entry.get("redirects", ())))
+        return Hit(entry["status"], tuple(entry["redirects"]))
 
     def put(self, url: str, status: int, redirects: tuple[str, ...], now: float) -> None:
-        """Remember a URL that answered with an accepted status."""
-        if self.ttl > 0 and self.path:
-            self.added[url] = {"status": status, "time": now, "redirects": list(redirects)}
+        """Remember a URL that answered with an accepted status (never one that carries credentials)."""
+        if self.ttl > 0 and self.path and not has_secret(url):
+            self.added[url] = {"status": status, "time": now, "redirects": [redact_url(r) for r in redirects]}
 
     def save(self, now: float) -> None:
         if not self.added:
             return
-        merged = {**self._read(), **self.added}  # another run may have written meanwhile
-        merged = {k: v for k, v in merged.items() if now - float(v.get("time", 0)) <= self.ttl}
         temp = ""
         try:
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
-            handle, temp = tempfile.mkstemp(prefix=".links-", suffix=".json", dir=directory)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump({"version": 1, "urls": merged}, out, separators=(",", ":"))
-            os.replace(temp, self.path)
-        except OSError as err:
-            self.problem = f"cache {self.path} not written: {err.strerror or err}"
+            with _locked(self.path + ".lock"):
+                merged = {**self._read(), **self.added}  # other runs may have saved since this one read
+                merged = {k: v for k, v in merged.items() if now - v["time"] <= self.ttl}
+                handle, temp = tempfile.mkstemp(prefix=".links-", suffix=".json", dir=directory)
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump({"version": 1, "urls": merged}, out, separators=(",", ":"))
+                os.replace(temp, self.path)
+                temp = ""
+        except (OSError, TimeoutError) as err:
+            written = f"cache {self.path} not written: {getattr(err, 'strerror', None) or err}"
+            self.problem = f"{self.problem}; {written}" if self.problem else written
             if temp:
                 with contextlib.suppress(OSError):
                     os.unlink(temp)
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    """An exclusive lock on `path` (created if need be), waited for up to LOCK_WAIT seconds."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"another run held {path} for {LOCK_WAIT:g} s") from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock

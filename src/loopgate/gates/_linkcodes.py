@@ -16,9 +16,10 @@ MISSING_FILE = codes.define(
 )
 MISSING_ANCHOR = codes.define(
     "LG442", "anchor-not-found", E, "A `#anchor` names no heading or id in the target file.",
-    "Anchors are GitHub's heading slugs: the heading text lowercased, punctuation other than `-` and `_` "
-    "removed, spaces turned into `-`; a repeated heading gets `-1`, `-2`, ... Explicit HTML `id=` and "
-    "`<a name=>` count too. The target file has none with this name, so the link opens the page at the top.",
+    "Anchors are GitHub's heading slugs (github-slugger's): the heading's rendered text lowercased, "
+    "punctuation other than `-` and `_`, symbols and emoji removed, spaces turned into `-`; a repeated heading "
+    "gets `-1`, `-2`, ... A trailing `{#id}` on a heading, explicit HTML `id=` and `<a name=>` count too. "
+    "The target file has none with this name, so the link opens the page at the top.",
     "Use the slug of the heading as it is now (the message suggests a close one), or add `<a id=\"...\"></a>`.",
 )
 BROKEN_URL = codes.define(
@@ -57,4 +58,21 @@ NETWORK_DOWN = codes.define(
     "none got any answer. That says more about the machine than the links, so the gate reports an "
     "environment error (exit 2) instead of failing every URL.",
     "Restore the network (or DNS), or check local links only with `--offline`.",
+)
+OUTSIDE = codes.define(
+    "LG448", "link-outside-repository", E, "A local link points outside the repository.",
+    "The link's path, read from the file that holds it, leaves the repository (`../../..`), or names a "
+    "symlink to a place outside it. On GitHub such a link cannot work, and on the machine that checks "
+    "it the gate does not look: `../../../../etc/passwd` existing there says nothing about the link. "
+    "Outside git, the working directory stands for the repository.",
+    "Link to a file inside the repository (copy it in, or link its published URL instead).",
+)
+SYMLINK_OUTSIDE = codes.define(
+    "LG449", "markdown-symlink-outside", E,
+    "A markdown file is a symlink to a file outside the repository: not read.",
+    "The file to check is a symlink (or lies under a symlinked directory) that leads out of the "
+    "repository. The gate does not follow it: what it points to is not part of the change, and may be "
+    "anything on the checking machine. GitHub shows such a file as a link to nowhere. Like a file that "
+    "cannot be read (LG445), a file the gate has not looked at fails the run.",
+    "Replace the symlink with the file itself, or leave it out with `--exclude`.",
 )

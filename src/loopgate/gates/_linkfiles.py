@@ -31,8 +31,9 @@ def collect(paths: Iterable[str], context: GateContext,
     not_regular = 0
     problems: list[Finding] = []
     base = os.path.abspath(context.cwd)
-    for given in paths:
-        full = os.path.normpath(os.path.join(base, given))
+    for named in paths:
+        given = printable(named)
+        full = os.path.normpath(os.path.join(base, named))
         mode = _mode(full)
         if stat.S_ISDIR(mode):
             files, skipped = _markdown_under(full, context.env)
@@ -49,6 +50,16 @@ def collect(paths: Iterable[str], context: GateContext,
         found = {f: None for f in found
                  if not excluded.included(os.path.relpath(f, base).replace(os.sep, "/"))}
     return list(found), not_regular, problems
+
+
+def printable(name: str) -> str:
+    """A file name as text every output format can carry: bytes that are not UTF-8 (which the OS hands
+    Python as lone surrogates, and JSON, SARIF and JUnit cannot hold) shown as `\\xff` escapes."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
 
 
 def _mode(full: str) -> int:

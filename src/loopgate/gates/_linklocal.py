@@ -8,7 +8,6 @@ Hugo, ...) can plug in its own answer without touching the checks.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections import Counter
@@ -19,8 +18,8 @@ from urllib.parse import unquote
 
 from loopgate.findings import Finding
 from loopgate.gates import _mdlinks
-from loopgate.gates._linkcodes import MISSING_ANCHOR, MISSING_FILE
-from loopgate.gates._linkfiles import MARKDOWN
+from loopgate.gates._linkcodes import MISSING_ANCHOR, MISSING_FILE, OUTSIDE
+from loopgate.gates._linkfiles import MARKDOWN, printable, root
 
 _LINE_ANCHOR = re.compile(r"L\d+(?:-L\d+)?$")
 
@@ -30,15 +29,65 @@ class Resolver(Protocol):
         """The absolute, normalised path that `path` (as written, %-escapes not yet decoded) names from `source`."""
 
 
+class Boundary:
+    """The repository a file belongs to, and whether a path stays inside it (also once symlinks are followed).
+
+    The repository is the one of the working directory for files in it, else the one that holds
+    the file (a file named outside it); outside git, the working directory. A link may point
+    anywhere in its file's repository, and nowhere else: on GitHub nothing else exists, and on
+    the checking machine `../../../../etc/passwd` exists but is none of the link's business.
+    """
+
+    def __init__(self, main_root: str) -> None:
+        self.main = os.path.abspath(main_root)
+        self.roots: dict[str, str] = {}
+        self.real_dirs: dict[str, str] = {}
+        self.real_tops: dict[str, str] = {}
+        self.inside: dict[tuple[str, str], bool] = {}
+
+    def root_of(self, source: str) -> str:
+        if under(source, self.main):
+            return self.main
+        directory = os.path.dirname(source)
+        found = self.roots.get(directory)
+        if found is None:
+            found = self.roots[directory] = root(directory)
+        return found
+
+    def real(self, full: str) -> str:
+        """`os.path.realpath`, with the directories' real paths cached (links to one directory are many)."""
+        directory, name = os.path.split(full)
+        real_dir = self.real_dirs.get(directory)
+        if real_dir is None:
+            real_dir = self.real_dirs[directory] = os.path.realpath(directory)
+        return os.path.realpath(full) if os.path.islink(full) else os.path.join(real_dir, name)
+
+    def really_inside(self, full: str, top: str) -> bool:
+        """Is `full` inside `top` once symlinks are followed? (cached: a run asks about each path many times)"""
+        key = (full, top)
+        known = self.inside.get(key)
+        if known is None:
+            real_top = self.real_tops.get(top)
+            if real_top is None:
+                real_top = self.real_tops[top] = os.path.realpath(top)
+            known = self.inside[key] = under(self.real(full), real_top)
+        return known
+
+
+def under(path: str, top: str) -> bool:
+    """Is the normalised absolute `path` `top` or below it?"""
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
 @dataclass(frozen=True)
 class MarkdownResolver:
     """Plain markdown, as GitHub renders a repository: relative to the file; `/x` from the repository root."""
 
-    root: str
+    boundary: Boundary
 
     def __call__(self, source: str, path: str) -> str:
         decoded = unquote(path) if "%" in path else path
-        start = self.root if decoded.startswith("/") else os.path.dirname(source)
+        start = self.boundary.root_of(source) if decoded.startswith("/") else os.path.dirname(source)
         return os.path.normpath(os.path.join(start, decoded.lstrip("/")))
 
 
@@ -46,6 +95,7 @@ class MarkdownResolver:
 class Tally:
     files: int = 0
     unreadable: int = 0  # files named *.md that could not be read, binary or not UTF-8 (each an LG445)
+    outside: int = 0  # files named *.md that are symlinks out of the repository (each an LG449)
     not_regular: int = 0  # FIFOs, devices, sockets named *.md found in directories: skipped, never opened
     links: int = 0
     local: int = 0
@@ -61,7 +111,7 @@ class Run:
     """Everything one run knows: the files, their parses, and the answers to the questions asked so far."""
 
     cwd: str
-    root: str
+    boundary: Boundary
     # Comparisons "did you mean" may still make.
     suggestions_left: int
     resolver: Resolver
@@ -96,12 +146,13 @@ class Run:
             self.suggestions_left = 0
             return None
         self.suggestions_left -= len(candidates)
+        import difflib  # noqa: PLC0415  (only a run with a broken link needs it)
+
         close = difflib.get_close_matches(wanted, candidates, n=1, cutoff=cutoff)
         return close[0] if close else None
 
     def shown(self, full: str) -> str:
-        rel = os.path.relpath(full, self.cwd)
-        return rel.replace(os.sep, "/")
+        return printable(os.path.relpath(full, self.cwd).replace(os.sep, "/"))
 
     def resolve(self, full: str, path: str) -> str:
         """The absolute path a link's path part names, from the file `full` (cached: links repeat)."""
@@ -132,8 +183,17 @@ def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: 
         fragment = ""
     if path:
         resolved = state.resolve(full, path)
+        top = state.boundary.root_of(full)
+        if not under(resolved, top):  # decided on the path alone: nothing outside is even looked at
+            yield OUTSIDE.at(shown, link.line, link.column,
+                             f"{link.target}: points outside the repository; only files in it can be linked")
+            return
         if not state.is_file(resolved):
             yield MISSING_FILE.at(shown, link.line, link.column, _missing_file(link.target, resolved, state))
+            return
+        if not state.boundary.really_inside(resolved, top):
+            yield OUTSIDE.at(shown, link.line, link.column, f"{link.target}: {state.shown(resolved)} is a symlink "
+                             "(or under one) to a place outside the repository; it is not followed")
             return
     else:
         resolved = full
@@ -175,6 +235,8 @@ def _missing_file(written: str, resolved: str, state: Run) -> str:
         if parent == directory:
             return message
         directory = parent
+    if not state.boundary.really_inside(directory, state.boundary.root_of(resolved)):
+        return message  # a symlinked directory out of the repository: its names are not ours to list
     names = state.listing(directory)
     wanted = os.path.relpath(resolved, directory).split(os.sep)[0]
     close = state.closest(wanted, names, 0.8)

@@ -10,14 +10,15 @@ import re
 from loopgate.gates._mdsyntax import DEFINITION, Link, decode
 
 _BQ = re.compile(r"[ ]{0,3}>[ ]?")
-_LIST = re.compile(r"([ ]{0,3})([-*+]|\d{1,9}[.)])([ ]{1,4}|$)")
+_LIST = re.compile(r"([ ]{0,3})([-*+]|\d{1,9}[.)])([ ]+|$)")
 _FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})([^`]*)$")
 _ATX = re.compile(r"[ ]{0,3}#{1,6}(?:[ \t]+(.*))?$")  # the closing `#`s are cut in code: see _atx_text
 _SETEXT = re.compile(r"[ ]{0,3}(=+|-+)[ \t]*$")
 _THEMATIC = re.compile(r"[ ]{0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_DEF = re.compile(r"[ ]{0,3}\[((?:[^\]\\]|\\.){1,999})\]:[ \t]*(<[^>\n]*>|\S+)"
+# A label has no unescaped bracket, and `[^note]:` starts a footnote (GFM), not a definition.
+_DEF = re.compile(r"[ ]{0,3}\[(?!\^)((?:[^\[\]\\]|\\.){1,999})\]:[ \t]*(<[^>\n]*>|\S+)"
                   r"(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*$")
-_DEF_LABEL = re.compile(r"[ ]{0,3}\[((?:[^\]\\]|\\.){1,999})\]:[ \t]*$")
+_DEF_LABEL = re.compile(r"[ ]{0,3}\[(?!\^)((?:[^\[\]\\]|\\.){1,999})\]:[ \t]*$")
 _DEF_REST = re.compile(r"[ \t]*(<[^>\n]*>|\S+)(?:[ \t]+(?:\"[^\"]*\"|'[^']*'|\([^)]*\)))?[ \t]*$")
 _HTML_BLOCK_1 = re.compile(r"[ ]{0,3}<(script|pre|style|textarea)(?:\s|>|$)", re.I)
 _HTML_BLOCK_2_5 = re.compile(r"[ ]{0,3}<(!--|\?|![A-Za-z]|!\[CDATA\[)")
@@ -59,19 +60,44 @@ class Blocks:
         self.paragraph: list[int] = []  # open paragraph lines
         self.list_column = -1  # content column of the open list item
         self.blank_before = True
+        # The container an open fence or HTML block lives in: how deep in block quotes, and the
+        # list item's content column (-1: none). When the container ends, so does the block.
+        self.held: tuple[int, int] = (0, -1)
+        self.item_line = False  # the line being read starts a list item
+        self.depth = 0  # block quotes the previous line was in
+        self.atx: list[int] = []  # lines of ATX headings: their inline text is a block of its own
+        self.breaks: set[int] = set()  # lines before which a paragraph ended without a blank line
+        self.index = 0  # the line being read
+        self.empty_item = False  # the last line was a list item with nothing after its marker
+        self.after_definition = False  # the last line ended a link reference definition
+        self.labels: set[str] = set()  # the labels defined so far, normalised
+        self.paragraph_depth = 0  # block quotes the open paragraph is in
+        self.paragraph_column = -1  # the content column of the list item it is in (-1: none)
+        self.continuing = False  # this line follows a definition: it continues that paragraph
+        self.label_text = ""  # the label of a `[label]:` alone
 
     def run(self) -> None:
         for index, line in enumerate(self.lines):
+            self.index = index
             self.line(index, line)
+        self.index = len(self.lines)
         self.close_paragraph()
 
     def line(self, index: int, line: str) -> None:
         body, offset = _unquote(line)
+        depth = line.count(">", 0, offset)
+        if depth > self.depth:  # a block quote starts: it interrupts a paragraph (the reverse is lazy)
+            self.close_paragraph()
+        self.depth = depth
+        if (self.fence is not None or self.html_end is not None) and self.container_ended(body, depth):
+            self.fence = self.html_end = None
         if self.fence is not None:
             self.text[index] = ""
             self.code.add(index + 1)
             indent = _indent(body)
-            close = _FENCE.match(body.lstrip(" ")) if indent <= self.fence[2] + 3 else None
+            # Only a fence in the same container closes it: `> ```` is code inside an unquoted fence.
+            same = depth == self.held[0]
+            close = _FENCE.match(body.lstrip(" ")) if indent <= self.fence[2] + 3 and same else None
             if close and close.group(1)[0] == self.fence[0] and len(close.group(1)) >= self.fence[1] \
                     and not close.group(2).strip():
                 self.fence = None
@@ -83,12 +109,31 @@ class Blocks:
             self.close_paragraph()
             self.blank_before = True
             self.label = None
+            self.after_definition = False
+            if self.empty_item:  # an item may begin with one blank line, not with nothing and a blank
+                self.list_column = -1
+                self.empty_item = False
             return
         if self.label is not None:
             self.late_definition(index, body, offset)
             return
         self.block(index, body, offset)
         self.blank_before = False
+
+    def container_ended(self, body: str, depth: int) -> bool:
+        """Has the block quote or list item that holds the open fence or HTML block ended on this line?"""
+        held_depth, column = self.held
+        if depth < held_depth:
+            return True
+        if column >= 0 and body.strip() and _indent(body) < column:
+            self.list_column = -1
+            return True
+        return False
+
+    def hold(self, indent: int) -> None:
+        """A fence or HTML block opens here: remember the container it is in."""
+        in_item = self.list_column >= 0 and (self.item_line or indent >= self.list_column)
+        self.held = (self.depth, self.list_column if in_item else -1)
 
     def in_html(self, index: int, body: str) -> None:
         if self.html_end == "" and not body.strip():
@@ -107,22 +152,41 @@ class Blocks:
         # skip the block patterns, which is most lines of most documents.
         plain = first.isalpha() and (self.paragraph or not (self.list_column < 0 and indent >= 4))
         item = None if plain else _LIST.match(body)
+        if item and self.paragraph and not _interrupts(item, body):
+            item = None
         if self.list_column >= 0 and indent < self.list_column and not item and self.blank_before:
             self.list_column = -1
         code_indent = (self.list_column if self.list_column >= 0 else 0) + 4
-        if indent >= code_indent and not self.paragraph:
+        self.empty_item = False
+        after_definition = self.continuing = self.after_definition
+        self.after_definition = False
+        if indent >= code_indent and not self.paragraph and not after_definition:
             self.text[index] = ""  # indented code
             self.code.add(index + 1)
             return
         if plain:
-            self.paragraph.append(index)
+            self.add_to_paragraph(index)
             return
+        self.item_line = False
         if item and indent < code_indent:
             self.close_paragraph()
-            self.list_column = item.end() if item.group(3) else item.end(2) + 1
+            spaces = len(item.group(3))
+            # Five or more spaces after the marker: the content starts after one, and is indented code.
+            self.list_column = item.end(2) + 1 if spaces >= 5 or not item.group(3) else item.end()
             body = body[item.end():]
+            while spaces < 5 and (inner := _LIST.match(body)) is not None and not _THEMATIC.match(body):
+                # `- *`, `1. - x`: an item that starts with another item
+                spaces = len(inner.group(3))
+                self.list_column += inner.end(2) + 1 if spaces >= 5 or not inner.group(3) else inner.end()
+                body = body[inner.end():]
             if not body.strip():
+                self.empty_item = True
                 return
+            if spaces >= 5:
+                self.text[index] = ""
+                self.code.add(index + 1)
+                return
+            self.item_line = True
         self.content(index, body.lstrip(" \t") if indent < code_indent else body, offset, indent)
 
     def content(self, index: int, body: str, offset: int, indent: int) -> None:
@@ -130,11 +194,15 @@ class Blocks:
         if fence and not (fence.group(1)[0] == "`" and "`" in fence.group(2)):
             self.close_paragraph()
             self.fence = (fence.group(1)[0], len(fence.group(1)), indent)
+            self.hold(indent)
             self.text[index] = ""
             self.code.add(index + 1)
             return
-        if self.paragraph and _SETEXT.match(body) and not _LIST.match(body):
-            self.headings.append(" ".join(self.lines[i].strip().lstrip(">").strip() for i in self.paragraph))
+        # `-` alone under a paragraph underlines it: an empty list item cannot interrupt a paragraph.
+        lazy = self.depth != self.paragraph_depth or (self.paragraph_column >= 0 and indent < self.paragraph_column)
+        if self.paragraph and not lazy and _SETEXT.match(body):
+            # The lines stay apart: GitHub's heading text keeps the line break (which the slugger drops).
+            self.headings.append("\n".join(self.lines[i].strip().lstrip(">").strip() for i in self.paragraph))
             self.paragraph = []
             self.text[index] = ""
             return
@@ -144,19 +212,28 @@ class Blocks:
         if atx:
             self.close_paragraph()
             self.headings.append(_atx_text(atx.group(1) or ""))
+            self.atx.append(index)
             return
         if _THEMATIC.match(body):
             self.close_paragraph()
             return
         if not self.paragraph:
             definition = _DEF.match(body)
-            if definition:
-                self.definition(index, definition.group(2), offset)
+            if definition and definition.group(1).strip() and _destination(definition.group(2)):
+                self.definition(index, definition.group(2), offset, definition.group(1))
                 return
-            if _DEF_LABEL.match(body):
+            label = _DEF_LABEL.match(body)
+            if label and label.group(1).strip():
                 self.label = index
+                self.label_text = label.group(1)
                 self.text[index] = ""
                 return
+        self.add_to_paragraph(index)
+
+    def add_to_paragraph(self, index: int) -> None:
+        if not self.paragraph:  # a lazy line later (out of its quote or list item) is no setext underline
+            self.paragraph_depth = self.depth
+            self.paragraph_column = self.list_column
         self.paragraph.append(index)
 
     def late_definition(self, index: int, body: str, offset: int) -> None:
@@ -164,8 +241,8 @@ class Blocks:
         assert self.label is not None
         label_line, self.label = self.label, None
         destination = _DEF_REST.match(body)
-        if destination:
-            self.definition(index, destination.group(1), offset)
+        if destination and _destination(destination.group(1)):
+            self.definition(index, destination.group(1), offset, self.label_text)
             return
         self.text[label_line] = self.lines[label_line]
         self.paragraph.append(label_line)
@@ -179,7 +256,7 @@ class Blocks:
             end = f"</{opening.group(1).lower()}>"
         elif (opening := _HTML_BLOCK_2_5.match(body)) is not None:
             end = _HTML_END.get(opening.group(1), ">")
-        elif _HTML_BLOCK_6.match(body) or (not self.paragraph and _HTML_BLOCK_7.match(body)):
+        elif _HTML_BLOCK_6.match(body) or (not self.paragraph and not self.continuing and _HTML_BLOCK_7.match(body)):
             end = ""
         if end is None:
             return False
@@ -189,17 +266,53 @@ class Blocks:
         # A marker-ended block may end on its first line, after the opening (`<!-- x -->`).
         if end == "" or opening is None or end not in body[opening.end():].lower():
             self.html_end = end
+            self.hold(_indent(body))
         return True
 
-    def definition(self, index: int, raw: str, offset: int) -> None:
+    def definition(self, index: int, raw: str, offset: int, label: str) -> None:
         self.text[index] = ""
+        self.after_definition = True  # what follows at once continues its paragraph: never code
+        key = " ".join(label.casefold().split())
+        if key in self.labels:  # the first definition of a label wins; a later one is never used
+            return
+        self.labels.add(key)
         column = self.lines[index].find(raw, offset) + 1
         target = raw[1:-1] if raw.startswith("<") else raw
         self.definitions.append(Link(decode(target), index + 1, column + (1 if raw.startswith("<") else 0),
                                      DEFINITION))
 
     def close_paragraph(self) -> None:
+        if self.paragraph:  # the paragraph ends before this line: inline text must not run across
+            self.breaks.add(self.index)
         self.paragraph = []
+
+
+def _interrupts(item: re.Match[str], body: str) -> bool:
+    """May this list item interrupt a paragraph? Not when empty, and an ordered one only from 1."""
+    marker = item.group(2)
+    return bool(body[item.end():].strip()) and (not marker[0].isdigit() or marker[:-1].lstrip("0") == "1")
+
+
+def _destination(raw: str) -> bool:
+    """Is `raw` (no spaces) a whole definition destination? `<...>`, or one where no `)` closes more than
+    was opened. An open `(` left at the end is accepted, as cmark (GitHub) accepts `[b]: y.md(`."""
+    if raw.startswith("<"):
+        return True
+    depth, index = 0, 0
+    while index < len(raw):
+        char = raw[index]
+        if char == "\\":
+            index += 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if not depth:
+                return False
+            depth -= 1
+        elif ord(char) < 0x20:
+            return False
+        index += 1
+    return True
 
 
 def _atx_text(text: str) -> str:
@@ -218,4 +331,10 @@ def _unquote(line: str) -> tuple[str, int]:
     offset = 0
     while match := _BQ.match(line, offset):
         offset = match.end()
-    return line[offset:], offset
+    body = line[offset:]
+    if offset and body.startswith("\t"):
+        # `>` then a tab: the tab runs to the next tab stop, and the marker's optional space takes
+        # one column of it when the marker had none (`> \t` leaves all of it) -- CommonMark's rule.
+        columns = 4 - offset % 4 - (0 if line[offset - 1] == " " else 1)
+        body = " " * columns + body[1:]
+    return body, offset

@@ -16,11 +16,16 @@ _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
 _AUTOMAIL = re.compile(r"<([A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)>")
 _NOT_BEFORE_BARE = frozenset("/\\(<[`\"'=")
-_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\.)*")
+# GFM: a `www.` autolink starts a line, or follows a space or one of `*`, `_`, `~`, `(`.
+_BEFORE_WWW = frozenset("*_~(")
+# A backslash before a space or the end is a literal one (CommonMark escapes ASCII punctuation only).
+_SIMPLE_DESTINATION = re.compile(r"(?:[^\x00-\x20()\\]|\\[^\x00-\x20]|\\)*")
 _SPECIAL = re.compile(r"\\.|!\[|\[|\]|<", re.S)
 _BACKTICKS = re.compile(r"`+")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_TITLE = re.compile(r"[ \t]*\n?[ \t]*(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\))")
+# No leading blanks in the pattern: `[ \t]*\n?[ \t]*` before a failing title backtracks over
+# every split of a long run of blanks (`[a](x.md` + 80,000 spaces + `y)` took 48 s). They are skipped in code.
+_TITLE = re.compile(r"(?:\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'|\((?:[^()\\]|\\.)*\))")
 _ANGLE_DESTINATION = re.compile(r"<((?:[^<>\n\\\x00]|\\.)*)>")
 _BARE_PREFIX = re.compile(r"(?:[Hh][Tt][Tt][Pp][Ss]?://|[Ww][Ww][Ww]\.)")
 _BARE_RUN = re.compile(r"[^\s<]*")
@@ -42,6 +47,9 @@ class Inline:
         text = self.text
         openers: list[tuple[int, bool, int]] = []  # (offset of `[`, is image, links found before it)
         links = 0  # a link may not contain a link: a `[` opened before the latest link is inactive
+        # A blank line ends a paragraph: no bracket opened before one closes after it. The blank
+        # lines are found once; a `]` looks up whether one lies between it and its `[`.
+        blanks = [m.start() for m in _BLANK_LINE.finditer(text)] if "\n" in text else []
         position = 0
         while True:
             match = _SPECIAL.search(text, position)
@@ -57,6 +65,11 @@ class Inline:
                 bracket, image, before = openers.pop()
                 if not image and before < links:
                     continue
+                if blanks:
+                    after = bisect_left(blanks, bracket)
+                    if after < len(blanks) and blanks[after] < start:
+                        openers.clear()  # every opener left is older still: all in paragraphs now ended
+                        continue
                 end = self.destination(start + 1, image)
                 if end is not None:
                     self.taken.append((bracket, end))
@@ -68,31 +81,12 @@ class Inline:
 
     def destination(self, at: int, image: bool) -> int | None:
         """After `]`: `(dest "title")`; records the link, returns the offset after `)`."""
-        text = self.text
-        if at >= len(text) or text[at] != "(":
+        found = inline_destination(self.text, at)
+        if found is None:
             return None
-        start = at + 1
-        while start < len(text) and text[start] in " \t\n":
-            start += 1
-        if start < len(text) and text[start] == "<":
-            angle = _ANGLE_DESTINATION.match(text, start)  # ends at the next `<` or newline: no long scans
-            if angle is None:
-                return None
-            raw, after, begin = angle.group(1), angle.end(), start + 1
-        else:
-            plain_end = _plain_destination(text, start)
-            if plain_end is None:
-                return None
-            raw, after, begin = text[start:plain_end], plain_end, start
-        title = _TITLE.match(text, after)
-        if title and title.end() > after and text[after] in " \t\n":
-            after = title.end()
-        while after < len(text) and text[after] in " \t\n":
-            after += 1
-        if after >= len(text) or text[after] != ")":
-            return None
+        begin, raw, after = found
         self.found.append((begin, decode(raw), IMAGE if image else INLINE))
-        return after + 1
+        return after
 
     def angle(self, start: int) -> int | None:
         text = self.text
@@ -129,7 +123,12 @@ class Inline:
         covered = 0  # the end of the last candidate's run of non-space characters
         for start in _bare_starts(text):
             before = text[start - 1] if start else " "
-            if start < covered or before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
+            if start < covered:
+                continue
+            if text[start] in "wW":
+                if not (before.isspace() or before in _BEFORE_WWW):
+                    continue
+            elif before in _NOT_BEFORE_BARE or before.isalnum() or before == "_":
                 continue
             prefix = _BARE_PREFIX.match(text, start)
             if prefix is None:
@@ -141,11 +140,68 @@ class Inline:
             # there (and reading the run again from every `http://` in it would be quadratic).
             run = _BARE_RUN.match(text, prefix.end())
             covered = run.end() if run else prefix.end()
+            if index + 1 < len(starts) and starts[index + 1] < covered:
+                covered = starts[index + 1]  # a link or tag after it in the same run ends it (GitHub's too)
             url = _trim_bare(text[start:covered])
             if url.lower().startswith("www."):
                 url = "http://" + url
             if "." in url.split("//", 1)[-1]:
                 self.found.append((start, url, BARE))
+
+
+def inline_destination(text: str, at: int) -> tuple[int, str, int] | None:
+    """`(dest "title")` at `at`: where the destination starts, as written, and the offset after `)`."""
+    if at >= len(text) or text[at] != "(":
+        return None
+    start = at + 1
+    while start < len(text) and text[start] in " \t\n":
+        start += 1
+    if start < len(text) and text[start] == "<":
+        angle = _ANGLE_DESTINATION.match(text, start)  # ends at the next `<` or newline: no long scans
+        if angle is None:
+            return None
+        raw, after, begin = angle.group(1), angle.end(), start + 1
+    else:
+        plain_end = _plain_destination(text, start)
+        if plain_end is None:
+            return None
+        raw, after, begin = text[start:plain_end], plain_end, start
+    gap = _blanks(text, after)
+    if gap > after and gap < len(text) and text[gap] in "\"'(":
+        title = _TITLE.match(text, gap)
+        if title is not None:
+            after = title.end()
+    while after < len(text) and text[after] in " \t\n":
+        after += 1
+    if after >= len(text) or text[after] != ")":
+        return None
+    return begin, raw, after + 1
+
+
+def link_end(text: str, at: int) -> int | None:
+    """The offset after an inline link's `(destination "title")` that starts at `at`, if one does."""
+    found = inline_destination(text, at)
+    return None if found is None else found[2]
+
+
+def plain_destination_end(text: str, start: int) -> int | None:
+    """Where a destination without `<>` that starts at `start` ends (None: unbalanced or too deep)."""
+    return _plain_destination(text, start)
+
+
+def _blanks(text: str, at: int) -> int:
+    """After spaces and tabs with at most one line break among them (where a link title may start)."""
+    end, size, newline = at, len(text), False
+    while end < size:
+        char = text[end]
+        if char == "\n":
+            if newline:
+                break
+            newline = True
+        elif char not in " \t":
+            break
+        end += 1
+    return end
 
 
 def _bare_starts(text: str) -> list[int]:

@@ -20,12 +20,11 @@ stdout (the links gate's second core).
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import stat
 import sys
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from loopgate.gates._mdblocks import Blocks
@@ -104,18 +103,47 @@ def parse(source: str) -> Parsed:
     lines = source.split("\n")
     blocks = Blocks(lines)
     blocks.run()
-    inline = Inline("\n".join(blocks.text))
+    # An ATX heading is one line: its inline text is read alone, so nothing in it (a tag, a code
+    # span) runs on into the next line.
+    heading_lines = [(index, blocks.text[index]) for index in blocks.atx]
+    for index in blocks.atx:
+        blocks.text[index] = ""
+    # Where a paragraph ended without a blank line (a list item or a block quote began), one is
+    # put in, so no code span, link or tag runs across; `numbers` maps the lines back.
+    inline_lines: list[str] = blocks.text
+    numbers: Sequence[int] = range(1, len(blocks.text) + 1)
+    if blocks.breaks:
+        inline_lines, mapped = [], []
+        for index, text in enumerate(blocks.text):
+            if index in blocks.breaks:
+                inline_lines.append("")
+                mapped.append(index + 1)
+            inline_lines.append(text)
+            mapped.append(index + 1)
+        numbers = mapped
+    inline = Inline("\n".join(inline_lines))
     inline.run()
     links = list(blocks.definitions)
-    starts = _line_starts(blocks.text)  # blanked lines are shorter: offsets are into this text
+    starts = _line_starts(inline_lines)  # blanked lines are shorter: offsets are into this text
     for offset, target, kind in inline.found:
         number = bisect_right(starts, offset)
-        links.append(Link(target, number, offset - starts[number - 1] + 1, kind))
-    anchors = _anchors(blocks, inline.text, lines)
-    for index in blocks.html:
-        for tag in TAG.finditer(lines[index]):
+        links.append(Link(target, numbers[number - 1], offset - starts[number - 1] + 1, kind))
+    heading_texts = []
+    for index, text in heading_lines:
+        if "[" not in text and "<" not in text and "://" not in text and "ww." not in text.lower():
+            continue  # nothing in it can be a link or an id (most headings)
+        alone = Inline(text)
+        alone.run()
+        heading_texts.append(alone.text)
+        links += [Link(target, index + 1, offset + 1, kind) for offset, target, kind in alone.found]
+    chunks = _html_chunks(blocks.html, lines)
+    anchors = _anchors(blocks, "\n".join([inline.text, *heading_texts]), chunks)
+    for first, chunk in chunks:
+        chunk_starts = _line_starts(chunk.split("\n"))
+        for tag in TAG.finditer(chunk):
             for offset, target, kind in tag_links(tag):
-                links.append(Link(target, index + 1, offset + 1, kind))
+                number = bisect_right(chunk_starts, offset)
+                links.append(Link(target, first + number, offset - chunk_starts[number - 1] + 1, kind))
     links.sort(key=lambda link: (link.line, link.column))
     return Parsed(links, anchors, _disabled(source, _line_starts(lines), blocks.code))
 
@@ -127,13 +155,46 @@ def _line_starts(lines: list[str]) -> list[int]:
     return starts
 
 
-def _anchors(blocks: Blocks, text: str, lines: list[str]) -> list[str]:
+def _anchors(blocks: Blocks, text: str, chunks: list[tuple[int, str]]) -> list[str]:
     slugger = Slugger()
-    anchors = [slugger.add(heading) for heading in blocks.headings]
+    anchors = [anchor for heading in blocks.headings for anchor in slugger.add(heading)]
     if "<" in text:
         anchors += tag_ids(text)
-    anchors += [i for index in blocks.html for i in tag_ids(lines[index])]
+    anchors += [i for _, chunk in chunks for i in tag_ids(chunk)]
     return anchors
+
+
+def _html_chunks(indexes: list[int], lines: list[str]) -> list[tuple[int, str]]:
+    """The HTML blocks as (first line number, text), so a tag may span lines (`<a\n href="x.md">`);
+    their comments blanked (a tag in a comment is no link), with offsets kept."""
+    chunks: list[tuple[int, str]] = []
+    run: list[int] = []
+    for index in indexes:
+        if run and index != run[-1] + 1:
+            chunks.append((run[0] + 1, "\n".join(lines[i] for i in run)))
+            run = []
+        run.append(index)
+    if run:
+        chunks.append((run[0] + 1, "\n".join(lines[i] for i in run)))
+    return [(first, _blank_comments(text)) for first, text in chunks]
+
+
+def _blank_comments(text: str) -> str:
+    """`<!-- ... -->` as spaces (newlines kept); an unclosed one to the end of the block."""
+    if "<!--" not in text:
+        return text
+    parts: list[str] = []
+    done = 0
+    begin = text.find("<!--")
+    while begin >= 0:
+        end = text.find("-->", begin + 4)
+        end = len(text) if end < 0 else end + 3
+        parts.append(text[done:begin])
+        parts.append(re.sub(r"[^\n]", " ", text[begin:end]))
+        done = end
+        begin = text.find("<!--", end)
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def parse_file(path: str) -> Parsed:
@@ -188,6 +249,8 @@ def from_row(row: Row) -> Parsed:
 def _worker() -> None:
     paths = [os.fsdecode(p) for p in sys.stdin.buffer.read().split(b"\0") if p]
     rows = [to_row(parse_file(path)) for path in paths]
+    import pickle  # noqa: PLC0415  (the worker process only)
+
     sys.stdout.buffer.write(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
 
 

@@ -6,9 +6,13 @@ give by itself: which *rule* fired (pattern plus origin, e.g. `LOOP_SPEC.md:61`)
 on large change sets. For speed, every pattern is indexed by a literal it cannot match
 without: a whole path component (`docs` in `docs/**`) or a file extension (`md` in `*.md`).
 A path is then checked only against the patterns whose literal it contains (plus the few
-patterns that have none), with one cached `GitIgnoreSpec` per distinct candidate set. The
-answer is the same as checking every pattern, because a pattern that does not match a path
-never influences the result; a property test holds the two to the same answers.
+patterns that have none), and when several match, GitIgnoreSpec's ranking decides among
+them. The answer is the same as checking every pattern, because a pattern that does not match
+a path never influences the result; a property test holds the two to the same answers.
+
+pathspec parses the patterns; the matching itself is `_segmatch`, segment by segment, because
+pathspec's regexes backtrack without bound on a crafted path (`**/a/**/b/**/c` against
+`a/b/c/a/b/c/...`: minutes), and the path is part of the change being judged.
 """
 
 from __future__ import annotations
@@ -20,10 +24,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopgate.findings import Finding
+from loopgate.gates._segmatch import matcher
 
 if TYPE_CHECKING:
-    from pathspec import GitIgnoreSpec
-
     from loopgate.codes import Code
 
 _GLOB_CHARS = frozenset("*?[\\")
@@ -80,7 +83,9 @@ class PatternIndex:
 
     def __init__(self, patterns: Sequence[Any], texts: Sequence[str]) -> None:
         self._patterns = list(patterns)  # pathspec's compiled gitignore patterns
-        self._search = [p.regex.search if p.include is not None else None for p in patterns]
+        # Matched segment by segment (see _segmatch): pathspec's regexes backtrack without bound on a
+        # crafted path; these give the same answers (None, or whether the match is on a directory).
+        self._search = [matcher(p.regex) if p.include is not None else None for p in patterns]
         self._include: list[bool | None] = [p.include for p in patterns]
         self._by_component: dict[str, list[int]] = {}
         self._by_extension: dict[str, list[int]] = {}
@@ -95,8 +100,6 @@ class PatternIndex:
                 table = self._by_component if key[0] == "c" else self._by_extension
                 table.setdefault(key[1], []).append(index)
         self._always = always
-        self._any_always = _union([patterns[i] for i in always])
-        self._specs: dict[tuple[int, ...], GitIgnoreSpec] = {}
 
     def _matching(self, path: str) -> tuple[int, ...]:
         """The indexes of the patterns that match `path`, ascending."""
@@ -111,10 +114,9 @@ class PatternIndex:
                 hit = by_extension.get(part[dot + 1:])
                 if hit:
                     found += hit
-        if self._always and (self._any_always is None or self._any_always(path)):
-            found += self._always
+        found += self._always
         search = self._search
-        return tuple(sorted(i for i in set(found) if search[i](path)))  # type: ignore[misc]
+        return tuple(sorted(i for i in set(found) if search[i](path) is not None))  # type: ignore[misc]
 
     def included(self, path: str) -> bool | None:
         """Just the verdict of `check`: when every matching pattern agrees, no need to rank them."""
@@ -133,27 +135,24 @@ class PatternIndex:
         return self._decide(path, matching)
 
     def _decide(self, path: str, matching: tuple[int, ...]) -> tuple[bool | None, int | None]:
-        """Several patterns match: pathspec decides among exactly those (negation, directory rules)."""
-        spec = self._specs.get(matching)
-        if spec is None:
-            from pathspec import GitIgnoreSpec  # noqa: PLC0415
-
-            spec = self._specs[matching] = GitIgnoreSpec([self._patterns[i] for i in matching])
-        result = spec.check_file(path)
-        return result.include, (None if result.index is None else matching[result.index])
-
-
-_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
-
-
-def _union(patterns: Sequence[Any]) -> Callable[[str], object] | None:
-    """One regex that matches where any of `patterns` does: a quick "none of them" for most paths."""
-    if not patterns:
-        return None
-    try:
-        return re.compile("|".join(f"(?:{_NAMED_GROUP.sub('(?:', p.regex.pattern)})" for p in patterns)).search
-    except (re.error, TypeError, AttributeError):
-        return None
+        """Several patterns match: GitIgnoreSpec.check_file's ranking among exactly those (pathspec's
+        default, patterns taken last to first): the last pattern that matches the path itself wins;
+        failing that, the last one that matches only a directory of it (`dir/`, or `name` matching a
+        parent directory)."""
+        out_include: bool | None = None
+        out_index: int | None = None
+        out_priority = 0
+        for index in reversed(matching):
+            search = self._search[index]
+            on_directory = search(path) if search is not None else None
+            if on_directory is None:
+                continue
+            priority = 1 if on_directory else 2
+            if priority > out_priority:
+                out_include, out_index, out_priority = self._include[index], index, priority
+            if priority == 2:
+                break
+        return out_include, out_index
 
 
 class RuleSet:
@@ -201,11 +200,23 @@ def rules_from_values(values: Iterable[str], origin: str) -> list[Rule]:
     return [Rule(value.strip(), origin) for value in values if value.strip()]
 
 
-def rules_from_file(path: str, cwd: str, unreadable: Code) -> tuple[list[Rule], Finding | None]:
-    """A pattern file in `.gitignore` format: one pattern a line, `#` comments, blank lines."""
+Committed = Callable[[str], "bytes | None"]
+
+
+def rules_from_file(path: str, cwd: str, unreadable: Code,
+                    committed: Committed | None = None) -> tuple[list[Rule], Finding | None]:
+    """A pattern file in `.gitignore` format: one pattern a line, `#` comments, blank lines.
+
+    `committed(absolute path)` gives the file as the change's base holds it (None: not there): a
+    gate that judges a change takes its rules from the base, so the change cannot loosen them.
+    A file the base does not hold is read from the working tree: which file to read came from the
+    command line or the committed configuration, not from the change.
+    """
     try:
-        with open(os.path.join(cwd, path), "rb") as handle:
-            raw = handle.read(_MAX_PATTERN_FILE + 1)
+        raw = committed(os.path.abspath(os.path.join(cwd, path))) if committed is not None else None
+        if raw is None:
+            with open(os.path.join(cwd, path), "rb") as handle:
+                raw = handle.read(_MAX_PATTERN_FILE + 1)
         if len(raw) > _MAX_PATTERN_FILE:
             return [], unreadable.at(path, 1, 1, f"pattern file {path} is over 2 MiB; is it the right file?")
         text = raw.decode("utf-8")

@@ -17,10 +17,11 @@ import shlex
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
@@ -247,6 +248,50 @@ def signal_group(pgid: int, sig: signal.Signals) -> None:
     """Send `sig` to the process group, if it is still there."""
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is already gone
         os.killpg(pgid, sig)
+
+
+class Interrupts:
+    """SIGTERM and SIGINT while a gate runs its command stop the command's whole process group, not the
+    gate: the gate then ends as interrupted (exit 2) after cleaning up (the generated gate puts the tree
+    back). Without this SIGTERM would end Python at once and leave the group running, and SIGINT would
+    surface as KeyboardInterrupt (click: "Aborted!", exit 1). Python takes signals only in the main
+    thread; elsewhere this does nothing (`loopgate check` has its own handling)."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.pgid = 0
+        self.previous: dict[int, Any] = {}
+        self.killer: threading.Timer | None = None
+
+    def __enter__(self) -> Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if self.killer is not None:
+            self.killer.cancel()
+
+    def started(self, pgid: int) -> None:
+        self.pgid = pgid
+        if self.received:  # the signal came while the generator was starting
+            self._stop()
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if not self.received:
+            self.received = signum
+            self._stop()
+
+    def _stop(self) -> None:
+        if self.pgid and self.killer is None:
+            signal_group(self.pgid, signal.SIGTERM)
+            # run_command's wait returns when the group leader ends; one that ignores SIGTERM gets SIGKILL.
+            self.killer = threading.Timer(GRACE, signal_group, (self.pgid, signal.SIGKILL))
+            self.killer.daemon = True
+            self.killer.start()
 
 
 def _read_tail(sink: IO[bytes]) -> str:

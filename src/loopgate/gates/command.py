@@ -4,7 +4,9 @@ The gate judges the exit status only. It runs the command (`--shell 'CMD'` throu
 or the words after `--` directly) in its own process group with a timeout (`--timeout`
 seconds, default 600; `0` means no limit, and a negative, `nan` or `inf` timeout is a usage
 error; on expiry the whole group gets SIGTERM, then SIGKILL two seconds later, so a command
-that ignores SIGTERM still ends) and keeps the tail of its output.
+that ignores SIGTERM still ends) and keeps the tail of its output. SIGTERM or SIGINT (Ctrl-C)
+to the gate ends the command's whole group the same way, and the gate exits 2 (LG467): the
+command never finished judging the change, and nothing it started is left running.
 
 It tells a real failure from an environmental one. The command exited 0: the gate passes.
 It exited with any other status: the change failed (exit 1; the run loop asks the maker
@@ -43,17 +45,21 @@ Examples:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
+import signal
 from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
     BAD_TIMEOUT,
+    COMMAND_KILLED,
     NO_COMMAND,
     PROCESS_CODES,
     Command,
+    Interrupts,
     Outcome,
     check_command,
     check_timeout,
@@ -118,8 +124,15 @@ def run(options: Options, context: GateContext) -> GateResult:
     workdir = os.path.join(context.cwd, options.cwd) if options.cwd else context.cwd
     if context.progress is not None:
         context.progress(f"running {options.shell or ' '.join(options.argv)}")
-    outcome = run_command(Command(options.shell, options.argv, workdir, options.timeout, context.env,
-                                  network_errors=options.network_errors))
+    command = Command(options.shell, options.argv, workdir, options.timeout, context.env,
+                      network_errors=options.network_errors)
+    with Interrupts() as interrupts:
+        outcome = run_command(command, started=interrupts.started)
+    if interrupts.received:
+        # SIGTERM or Ctrl-C to the gate: the command's group is gone, and nothing was judged (exit 2).
+        name = signal.Signals(interrupts.received).name
+        reason = f"interrupted by {name}: `{command.shown()}` was stopped (its whole process group)"
+        outcome = dataclasses.replace(outcome, problem=(COMMAND_KILLED, reason), signal_name=name)
     return judge(NAME, outcome, options.tail, context.cwd, options.cwd, timer)
 
 

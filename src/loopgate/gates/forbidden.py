@@ -33,20 +33,25 @@ The gate judges file names only; the secrets gate looks inside files.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
+from loopgate.gates import _hookconfig as hookconfig
+from loopgate.gates._added import staged_content
 from loopgate.gates._changes import (
     BAD_PATTERN,
     BAD_PATTERN_FILE,
     CHANGE_CODES,
     OUTSIDE_REPOSITORY,
     Changed,
+    Changes,
     Problem,
     Source,
     collect,
+    committed_reader,
     error_result,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
@@ -60,12 +65,24 @@ E = Severity.ERROR
 FORBIDDEN_PATH = codes.define(
     "LG411", "forbidden-path", E, "A changed file matches a forbidden pattern.",
     "The file is of a kind a loop must never change on its own: secrets and key files, deployment and "
-    "infrastructure configuration, CI workflows, authentication, billing and payment code, or the ownership, "
-    "security-policy and licence files. Names match whatever their case (`.ENV`, `ID_RSA`, `Deploy/`): a "
-    "case-insensitive checkout (macOS, Windows) makes them the same file. The message names the pattern "
-    "that fired and whether it is one of the defaults or the project's own.",
+    "infrastructure configuration, CI workflows and commit hooks, authentication, billing and payment code, "
+    "or the ownership, security-policy and licence files. Names match whatever their case (`.ENV`, "
+    "`ID_RSA`, `Deploy/`): a case-insensitive checkout (macOS, Windows) makes them the same file. The "
+    "message names the pattern that fired and whether it is one of the defaults or the project's own.",
     "Revert the change to this file and escalate the work to a person. If the pattern is wrong for this "
     "project, take it back with `--forbid '!PATTERN'` (or `--no-defaults`) in a reviewed change.",
+)
+HOOK_WEAKENED = codes.define(
+    "LG413", "gate-hook-weakened", E, "The change removes or reconfigures a loopgate pre-commit hook.",
+    "pre-commit takes its hooks from the tree being committed, so a commit that edits "
+    "`.pre-commit-config.yaml` is judged by the hooks it edited: one that drops `loopgate-secrets` or gives "
+    "it `exclude: .*` passes its own secrets. The gate compares the config at the change's base with the "
+    "changed one: a loopgate hook removed, its settings changed (args, files, exclude, stages, the repo), "
+    "the top-level `files`/`exclude`/`default_stages` changed, the file deleted, or a config that cannot be "
+    "read (aliases, not YAML) is this finding. Adding the file or hooks, and `pre-commit autoupdate` moving "
+    "`rev:`, are not.",
+    "Make the hook change in a reviewed commit of its own (a person's decision, e.g. `SKIP=loopgate-forbidden "
+    "git commit` after review), never together with the work the hook judges.",
 )
 NO_FORBIDDEN_PATTERNS = codes.define(
     "LG412", "no-forbidden-patterns", E, "The forbidden gate was left with no patterns.",
@@ -77,7 +94,7 @@ NO_FORBIDDEN_PATTERNS = codes.define(
 
 SECRETS = "secrets and key files"
 INFRA = "deployment and infrastructure"
-CI = "CI workflows"
+CI = "CI workflows and commit hooks"
 ACCESS = "authentication, authorization, billing and payments"
 POLICY = "ownership, security policy and legal"
 
@@ -92,7 +109,11 @@ DEFAULTS: tuple[tuple[str, str], ...] = (
         "infra/", "infrastructure/", "ansible/", "Procfile", "fly.toml", "serverless.yml")),
     *((p, CI) for p in (
         ".github/workflows/", ".github/actions/", ".gitlab-ci.yml", ".circleci/", "Jenkinsfile",
-        "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/")),
+        "azure-pipelines.yml", "bitbucket-pipelines.yml", ".buildkite/",
+        # The links gate's ignore file would let a change silence its own broken links. (Not
+        # .pre-commit-config.yaml: people commit it to adopt the hooks at all; a change that weakens a
+        # loopgate hook in it is LG413, and the run loop keeps the maker off it as a control file.)
+        ".loopgate-links-ignore")),
     *((p, ACCESS) for p in (
         "**/auth/**", "**/authentication/**", "**/authorization/**", "**/oauth/**", "**/billing/**",
         "**/payments/**", "**/payment/**")),
@@ -149,6 +170,7 @@ def run(options: Options, context: GateContext) -> GateResult:
     if isinstance(changes, Problem):
         return error_result(NAME, [changes], timer)
     findings = [finding for changed in changes.files if (finding := _judge(changed, rules)) is not None]
+    findings += _hook_config(changes, options, context)
     count = len(changes.files)
     own = sum(1 for r in rules.rules if not r.origin.startswith("default"))
     summary = (f"{count} changed file{'s' if count != 1 else ''} {changes.described} checked against "
@@ -159,6 +181,34 @@ def run(options: Options, context: GateContext) -> GateResult:
         summary += "; unstaged and untracked files not checked"
     summary += "; file contents not checked (see the secrets gate)"
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
+
+
+def _hook_config(changes: Changes, options: Options, context: GateContext) -> list[Finding]:
+    """LG413 when the change weakens the loopgate hooks in the root's .pre-commit-config.yaml."""
+    changed = next((c for c in changes.files if c.path == hookconfig.NAME and not c.outside), None)
+    committed = committed_reader(options.base, context) if changed is not None else None
+    if changed is None or committed is None:
+        return []
+    full = os.path.join(changes.root, hookconfig.NAME)
+    before = committed(full)
+    after = staged_content(changes.root, hookconfig.NAME, context.env) if changes.mode == "staged" \
+        else _read(full)
+    said = hookconfig.weakened(before, after)
+    if not said:
+        return []
+    text = (after or b"").decode("utf-8", "replace").split("\n")
+    hook = said[0].rsplit(" ", 1)[-1]  # at the first hook it names, when that is still in the file
+    line = next((n for n, t in enumerate(text, 1) if hook.startswith("loopgate-") and hook in t), 1)
+    return [HOOK_WEAKENED.at(changed.shown, line, 1, f"{changed.shown}: the change {'; '.join(said)}; "
+                                                     "pre-commit would judge this commit with the weakened hooks")]
+
+
+def _read(full: str) -> bytes | None:
+    try:
+        with open(full, "rb") as handle:
+            return handle.read(hookconfig.MAX_BYTES + 1)
+    except OSError:
+        return None
 
 
 def _judge(changed: Changed, rules: RuleSet) -> Finding | None:
@@ -175,7 +225,8 @@ def _rules(options: Options, context: GateContext) -> tuple[RuleSet, list[Proble
     rules = [Rule(pattern, f"default: {kind}") for pattern, kind in DEFAULTS] if options.defaults else []
     problems: list[Problem] = []
     if options.forbid_file:
-        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE)
+        committed = committed_reader(options.base, context)  # the base's rules, not the change's
+        from_file, problem = rules_from_file(options.forbid_file, context.cwd, BAD_PATTERN_FILE, committed)
         if problem is not None:
             problems.append(Problem(problem, problem.message))
         rules += from_file

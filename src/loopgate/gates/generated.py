@@ -24,6 +24,16 @@ process group, puts the tree back (`--keep` too) and ends the gate as interrupte
 exit 2); Python can catch signals only in the main thread, so this holds when the gate runs
 there (as `loopgate gate generated` does); elsewhere the copy on disk is the safety net.
 
+Besides files, git's own state is put back, `--keep` or not. A generator that commits,
+switches branches, resets or tags fails the gate (LG470) and every ref, HEAD included, is put
+back where it was. The index is saved (in memory, and in the backup folder as `index`) and
+written back, so a generator's `git add` never replaces what you had staged. Submodules: the
+gate refuses to run while a checked-out submodule has uncommitted changes (LG479, exit 2), as
+it does not back up work inside them; a clean submodule the generator changes is reported
+(LG471 at the submodule) and reset to its commit (`git reset --hard`, `git clean -ffd`, its
+refs put back; nested submodules too, up to 8 deep); with `--keep` it is left as the generator
+made it. Symbolic links are compared and restored as links, never followed.
+
 The gate changes the working tree while it runs, so `loopgate check` runs it alone. It works
 in any git work tree, linked worktrees included (the run loop checks each item in one).
 
@@ -33,9 +43,9 @@ Examples:
     loopgate gate generated -- python scripts/gen_cli_docs.py
     loopgate gate generated --keep --timeout 120 --shell 'npm run codegen'
 
-Not compared: files git ignores (build output), and the index of files that were already
-staged before the generator ran. A generator that exits non-zero fails the gate (its changes
-are put back); one that cannot run at all is an environment error (exit 2).
+Not compared: files git ignores (build output, never restored either). A generator that
+exits non-zero fails the gate (its changes are put back); one that cannot run at all is an
+environment error (exit 2).
 """
 
 from __future__ import annotations
@@ -44,30 +54,28 @@ import contextlib
 import json
 import os
 import shlex
-import shutil
 import signal
-import stat
-import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
+from loopgate.gates import _gitstate as gitstate
+from loopgate.gates._gentree import Change, Repo, TreeGitError, makedirs, remove_tree, restore
+from loopgate.gates._gentree import changes as tree_changes
+from loopgate.gates._gitstate import GitStateError
 from loopgate.gates._process import (
     BAD_TIMEOUT,
-    GRACE,
     NO_COMMAND,
     PROCESS_CODES,
     Command,
+    Interrupts,
     Outcome,
     check_command,
     check_timeout,
     environment_finding,
     last_lines,
     run_command,
-    signal_group,
 )
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
@@ -138,7 +146,24 @@ BACKUP_PROBLEM = codes.define(
     "the backup directory and run the gate again.",
 )
 
-GIT_TIMEOUT = 120.0
+GENERATOR_MOVED_REFS = codes.define(
+    "LG470", "generator-moved-refs", E, "The generator committed, or moved HEAD or another ref.",
+    "The generator changed what git's refs point at: it committed its output (HEAD and the branch moved), "
+    "switched branches, reset, or created or deleted a branch or tag. The working tree alone would then "
+    "look up to date and the gate pass, with the commit left behind. The gate put every ref back where it "
+    "was (the new commits remain only as unreferenced objects) and fails: a generator writes files, and "
+    "committing them is the person's or the run loop's decision. The message lists what moved.",
+    "Remove the `git commit` (or checkout, reset, tag) from the generator; let it write files only.",
+)
+DIRTY_SUBMODULE = codes.define(
+    "LG479", "generated-dirty-submodule", E, "A submodule has uncommitted changes: the generator was not run.",
+    "The gate backs up work in progress in the repository itself, but not inside submodules, and putting "
+    "a submodule back means resetting it to its commit. So it refuses to run while a checked-out "
+    "submodule has modified, staged or untracked files (exit 2) rather than risk them. A clean submodule "
+    "that the generator changes is reported (LG471) and reset to its commit afterwards.",
+    "Commit or stash the changes inside the submodule (`git -C SUBMODULE status`), then run the gate again.",
+)
+
 BACKUP_DIR = os.path.join("loopgate", "generated-backup")
 
 
@@ -158,60 +183,6 @@ class Options:
         "Leave the regenerated files in the tree instead of putting the tree back as it was."))
 
 
-@dataclass(frozen=True)
-class _State:
-    kind: str  # "file", "link", "dir" (a nested repository: compared by presence) or "absent"
-    data: bytes = b""
-    executable: bool = False
-
-
-@dataclass
-class _Change:
-    path: str  # relative to the repository root
-    before: _State | None  # None: clean before, so as committed (HEAD)
-    after: _State
-    line: int = 1
-
-
-class _GitError(Exception):
-    pass
-
-
-@dataclass
-class _Repo:
-    root: str
-    env: dict[str, str] | None
-    dirty: dict[str, _State] = field(default_factory=dict)
-
-    def git(self, *args: str, data: bytes | None = None) -> bytes:
-        try:
-            done = subprocess.run(["git", *args], cwd=self.root, env=self.env, input=data, capture_output=True,
-                                  timeout=GIT_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as err:
-            raise _GitError(f"git could not run: {err}") from err
-        if done.returncode != 0:
-            name = next((a for a in args if not a.startswith("-")), "")
-            raise _GitError(f"git {name} failed: {done.stderr.decode('utf-8', 'replace').strip()}")
-        return done.stdout
-
-    def status(self) -> set[str]:
-        out = self.git("status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all")
-        return {entry[3:].rstrip("/") for entry in out.decode("utf-8", "surrogateescape").split("\0") if entry}
-
-    def state(self, path: str) -> _State:
-        full = os.path.join(self.root, path)
-        try:
-            info = os.lstat(full)
-        except FileNotFoundError:
-            return _State("absent")
-        if stat.S_ISLNK(info.st_mode):
-            return _State("link", os.fsencode(os.readlink(full)))
-        if stat.S_ISDIR(info.st_mode):
-            return _State("dir")
-        with open(full, "rb") as handle:
-            return _State("file", handle.read(), bool(info.st_mode & stat.S_IXUSR))
-
-
 def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
@@ -226,78 +197,93 @@ def run(options: Options, context: GateContext) -> GateResult:
         folder = os.path.join(repo.git("rev-parse", "--absolute-git-dir").decode("utf-8", "surrogateescape").strip(),
                               BACKUP_DIR)
         before = repo.status()
-    except (_GitError, OSError) as err:
+    except (TreeGitError, OSError) as err:
         return _error(GENERATED_NO_GIT.at(".", 1, 1, str(err)), timer, "generator not run")
     left = _backup_left(folder, repo.root)
     if left:
         return _error(BACKUP_PROBLEM.at(".", 1, 1, left), timer, "generator not run")
-    with _Interrupts() as interrupts:
-        return _run_generator(options, context, repo, before, folder, interrupts, timer)
+    try:
+        saved = _Saved.take(repo)
+    except GitStateError as err:
+        return _error(GENERATED_NO_GIT.at(".", 1, 1, str(err)), timer, "generator not run")
+    for module in saved.modules:
+        why = gitstate.dirty(module, repo.env)
+        if why:
+            shown = _shown(context, repo, module.path)
+            message = f"submodule {shown} has {why}: not backed up, so the generator was not run"
+            return _error(DIRTY_SUBMODULE.at(shown, 1, 1, message), timer, "generator not run")
+    with Interrupts() as interrupts:
+        return _run_generator(options, context, repo, (before, saved), folder, interrupts, timer)
 
 
-def _run_generator(options: Options, context: GateContext, repo: _Repo, before: set[str], folder: str,
-                   interrupts: _Interrupts, timer: Timer) -> GateResult:
+@dataclass
+class _Saved:
+    """What the generator may change besides the files: refs, the index, submodules (see _gitstate)."""
+
+    refs: gitstate.Refs
+    index: gitstate.Index
+    modules: list[gitstate.Submodule]
+
+    @classmethod
+    def take(cls, repo: Repo) -> _Saved:
+        git = gitstate.runner(repo.root, repo.env)
+        return cls(gitstate.refs(git), gitstate.index(git, repo.root), gitstate.submodules(git, repo.root, repo.env))
+
+    def put_back(self, repo: Repo, keep: bool) -> tuple[list[str], list[tuple[str, list[str]]]]:
+        """Refs (always: a commit is never kept) and, unless `keep`, clean submodules the generator changed.
+        (what moved, [(submodule, what changed in it)])."""
+        git = gitstate.runner(repo.root, repo.env)
+        now = gitstate.refs(git)
+        moved = self.refs.moved(now)
+        if moved:
+            gitstate.restore_refs(git, self.refs, now)
+        gitstate.restore_index(git, self.index)
+        touched = [(m.path, said) for m in self.modules if (said := gitstate.changed(m, repo.env))]
+        if not keep:
+            for module in self.modules:
+                if any(path == module.path for path, _ in touched):
+                    gitstate.reset(module, repo.env)
+        return moved, touched
+
+
+def _shown(context: GateContext, repo: Repo, path: str) -> str:
+    return os.path.relpath(os.path.join(repo.root, path), os.path.realpath(context.cwd)).replace(os.sep, "/")
+
+
+def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tuple[set[str], _Saved],
+                   folder: str, interrupts: Interrupts, timer: Timer) -> GateResult:
+    before, saved = taken
     try:
         repo.dirty = {path: repo.state(path) for path in before}
-        backup = _write_backup(folder, repo, options) if repo.dirty else ""
+        backup = _write_backup(folder, repo, options, saved.index) if repo.dirty else ""
     except OSError as err:
         message = f"cannot save the work in progress to {folder} before running the generator: {err}"
         return _error(BACKUP_PROBLEM.at(".", 1, 1, message), timer, "generator not run")
     command = Command(options.shell, options.argv, context.cwd, options.timeout, context.env)
     outcome = run_command(command, started=interrupts.started)
+    keep = options.keep and not interrupts.received
     try:
-        changes = _changes(repo, before)
-        if not options.keep or interrupts.received:
-            _restore(repo, changes)
-    except (_GitError, OSError) as err:
-        saved = f"; the work in progress is saved in {backup}" if backup else ""
-        return _error(RESTORE_FAILED.at(".", 1, 1, f"{err}{saved}"), timer, "the tree may hold regenerated files")
+        # Refs and the index first: `git status` must compare the tree with what HEAD and the index were.
+        moved, touched = saved.put_back(repo, keep)
+        changes = tree_changes(repo, before, {m.path for m in saved.modules})
+        if not keep:
+            restore(repo, changes)
+        gitstate.restore_index(gitstate.runner(repo.root, repo.env), saved.index)  # the user's staged versions
+    except (TreeGitError, GitStateError, OSError) as err:
+        where = f"; the work in progress is saved in {backup}" if backup else ""
+        return _error(RESTORE_FAILED.at(".", 1, 1, f"{err}{where}"), timer, "the tree may hold regenerated files")
     _remove_backup(backup, folder)
     if interrupts.received:
         return _interrupted(outcome, changes, interrupts.received, timer)
-    return _verdict(options, context, repo, outcome, changes, timer)
-
-
-class _Interrupts:
-    """SIGTERM and SIGINT while the gate runs stop the generator's process group, not the gate, so the
-    tree is put back. Python takes signals only in the main thread; elsewhere this does nothing and the
-    backup on disk is the safety net."""
-
-    def __init__(self) -> None:
-        self.received = 0
-        self.pgid = 0
-        self.previous: dict[int, Any] = {}
-        self.killer: threading.Timer | None = None
-
-    def __enter__(self) -> _Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                self.previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
-        if self.killer is not None:
-            self.killer.cancel()
-
-    def started(self, pgid: int) -> None:
-        self.pgid = pgid
-        if self.received:  # the signal came while the generator was starting
-            self._stop()
-
-    def _handle(self, signum: int, _frame: Any) -> None:
-        if not self.received:
-            self.received = signum
-            self._stop()
-
-    def _stop(self) -> None:
-        if self.pgid and self.killer is None:
-            signal_group(self.pgid, signal.SIGTERM)
-            # run_command's wait returns when the group leader ends; one that ignores SIGTERM gets SIGKILL.
-            self.killer = threading.Timer(GRACE, signal_group, (self.pgid, signal.SIGKILL))
-            self.killer.daemon = True
-            self.killer.start()
+    extra = [GENERATOR_MOVED_REFS.at(".", 1, 1, f"the generator changed git's refs ({'; '.join(moved)}); all put "
+                                               f"back, the new commits remain only as unreferenced objects")] \
+        if moved else []
+    kept = "left in place (--keep)" if keep else "reset to its commit"
+    for path, said in touched:
+        shown = _shown(context, repo, path)
+        extra.append(GENERATED_CHANGED.at(shown, 1, 1, f"regenerating changes submodule {shown}: "
+                                                       f"{'; '.join(said)} ({kept})"))
+    return _verdict(options, context, repo, outcome, (changes, extra), timer)
 
 
 def _backup_left(folder: str, root: str) -> str:
@@ -323,17 +309,21 @@ def _backup_left(folder: str, root: str) -> str:
             f"{root}/` restores every file), then delete it")
 
 
-def _write_backup(folder: str, repo: _Repo, options: Options) -> str:
-    """Copy the work in progress to disk, so that even a SIGKILL cannot lose it; the manifest goes last."""
+def _write_backup(folder: str, repo: Repo, options: Options, index: gitstate.Index) -> str:
+    """Copy the work in progress to disk, so that even a SIGKILL cannot lose it; the manifest goes last.
+    The index goes too: what was staged is work in progress as well."""
     target = os.path.join(folder, str(os.getpid()))
     tree = os.path.join(target, "tree")
     os.makedirs(tree)
+    if index.data is not None:
+        with open(os.path.join(target, "index"), "wb") as handle:
+            handle.write(index.data)
     entries = []
     for path, state in sorted(repo.dirty.items()):
         entries.append({"path": path, "kind": state.kind, "executable": state.executable})
         full = os.path.join(tree, path)
         if state.kind in ("file", "link"):
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            makedirs(os.path.dirname(full))
         if state.kind == "link":
             os.symlink(os.fsdecode(state.data), full)
         elif state.kind == "file":
@@ -342,7 +332,8 @@ def _write_backup(folder: str, repo: _Repo, options: Options) -> str:
             os.chmod(full, 0o755 if state.executable else 0o644)
     manifest = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "root": repo.root,
                 "command": options.shell or shlex.join(options.argv), "files": entries,
-                "restore": f"cp -a {shlex.quote(tree)}/. {shlex.quote(repo.root)}/"}
+                "restore": f"cp -a {shlex.quote(tree)}/. {shlex.quote(repo.root)}/",
+                "restore_index": f"cp {shlex.quote(os.path.join(target, 'index'))} {shlex.quote(index.path)}"}
     with open(os.path.join(target, "manifest.json.tmp"), "w", encoding="utf-8") as handle:
         json.dump(manifest, handle, indent=1)
     os.replace(os.path.join(target, "manifest.json.tmp"), os.path.join(target, "manifest.json"))
@@ -352,13 +343,13 @@ def _write_backup(folder: str, repo: _Repo, options: Options) -> str:
 def _remove_backup(backup: str, folder: str) -> None:
     if not backup:
         return
-    shutil.rmtree(backup, ignore_errors=True)
+    remove_tree(backup)
     with contextlib.suppress(OSError):  # leave .git as it was: the empty folders go too
         os.rmdir(folder)
         os.rmdir(os.path.dirname(folder))
 
 
-def _interrupted(outcome: Outcome, changes: list[_Change], signum: int, timer: Timer) -> GateResult:
+def _interrupted(outcome: Outcome, changes: list[Change], signum: int, timer: Timer) -> GateResult:
     name = signal.Signals(signum).name
     shown = outcome.command.shown()
     message = (f"interrupted by {name}: the generator `{shown}` was stopped (its whole process group) and the "
@@ -369,139 +360,37 @@ def _interrupted(outcome: Outcome, changes: list[_Change], signum: int, timer: T
                       outcome.tail(10), message)
 
 
-def _open(context: GateContext) -> _Repo:
-    probe = _Repo(os.path.realpath(context.cwd), context.env)
+def _open(context: GateContext) -> Repo:
+    probe = Repo(os.path.realpath(context.cwd), context.env)
     inside = probe.git("rev-parse", "--is-inside-work-tree").decode().strip()
     if inside != "true":
-        raise _GitError(f"{context.cwd} is not inside a git work tree")
+        raise TreeGitError(f"{context.cwd} is not inside a git work tree")
     root = probe.git("rev-parse", "--show-toplevel").decode("utf-8", "surrogateescape").strip()
-    return _Repo(os.path.realpath(root), context.env)
+    return Repo(os.path.realpath(root), context.env)
 
 
 def _error(finding: Finding, timer: Timer, summary: str) -> GateResult:
     return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), summary, reason=finding.message)
 
 
-def _changes(repo: _Repo, before: set[str]) -> list[_Change]:
-    """What the generator did: paths dirty now or before whose state is not what it was."""
-    found: list[_Change] = []
-    for path in sorted(before | repo.status()):
-        now = repo.state(path)
-        if path in repo.dirty:
-            if repo.dirty[path] != now:
-                found.append(_Change(path, repo.dirty[path], now))
-        else:
-            found.append(_Change(path, None, now))
-    committed = _committed(repo, [c.path for c in found if c.before is None])
-    for change in found:
-        if change.before is None:
-            change.before = committed.get(change.path, _State("absent"))
-        change.line = _first_difference(change.before.data, change.after.data)
-    return found
-
-
-def _committed(repo: _Repo, paths: list[str]) -> dict[str, _State]:
-    """The HEAD content of paths that were clean before (so the same in HEAD, the index and the tree)."""
-    if not paths:
-        return {}
-    listing = repo.git("ls-tree", "-z", "HEAD", "--", *paths) if _has_head(repo) else b""
-    modes = {}
-    for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
-        if entry:
-            meta, path = entry.split("\t", 1)
-            modes[path] = meta.split()[0]
-    states = {}
-    for path, mode in modes.items():
-        data = repo.git("cat-file", "blob", f"HEAD:{path}") if mode != "160000" else b""
-        kind = {"120000": "link", "160000": "dir"}.get(mode, "file")
-        states[path] = _State(kind, data, mode == "100755")
-    return states
-
-
-def _has_head(repo: _Repo) -> bool:
-    try:
-        repo.git("rev-parse", "--verify", "-q", "HEAD")
-    except _GitError:
-        return False
-    return True
-
-
-def _first_difference(old: bytes, new: bytes) -> int:
-    for number, (a, b) in enumerate(zip(old.split(b"\n"), new.split(b"\n"), strict=False), 1):
-        if a != b:
-            return number
-    shorter = min(old.count(b"\n"), new.count(b"\n")) + 1
-    return shorter if old != new else 1
-
-
-def _restore(repo: _Repo, changes: list[_Change]) -> None:
-    """Put every changed path back to its state before the generator ran."""
-    clean = [c for c in changes if c.path not in repo.dirty]
-    committed = [c.path for c in clean if c.before and c.before.kind != "absent"]
-    if committed:
-        # Clean before: HEAD, index and tree agreed, so restoring both from HEAD undoes a `git add` too.
-        repo.git("--literal-pathspecs", "restore", "--source=HEAD", "--staged", "--worktree",
-                 "--pathspec-from-file=-", "--pathspec-file-nul", data=_nul(committed))
-    created = [c.path for c in clean if not (c.before and c.before.kind != "absent")]
-    if created:
-        # New files the generator may have staged: out of the index again (untracked ones are skipped).
-        repo.git("--literal-pathspecs", "rm", "-q", "--cached", "--ignore-unmatch", "--pathspec-from-file=-",
-                 "--pathspec-file-nul", data=_nul(created))
-    for change in changes:
-        if change.path in repo.dirty or not (change.before and change.before.kind != "absent"):
-            _put_back(repo.root, change.path, change.before or _State("absent"))
-
-
-def _nul(paths: list[str]) -> bytes:
-    return b"\0".join(os.fsencode(p) for p in paths)
-
-
-def _put_back(root: str, path: str, state: _State) -> None:
-    full = os.path.join(root, path)
-    if os.path.islink(full) or (os.path.lexists(full) and not os.path.isdir(full)):
-        os.remove(full)
-    if state.kind == "absent":
-        _prune(root, os.path.dirname(full))
-    elif state.kind == "link":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        os.symlink(os.fsdecode(state.data), full)
-    elif state.kind == "file":
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        with open(full, "wb") as handle:
-            handle.write(state.data)
-        mode = os.stat(full).st_mode
-        os.chmod(full, mode | 0o111 if state.executable else mode & ~0o111)
-
-
-def _prune(root: str, directory: str) -> None:
-    """Remove directories the generator's new files left empty, up to the repository root."""
-    while directory != root and directory.startswith(root + os.sep):
-        try:
-            os.rmdir(directory)
-        except OSError:
-            return  # not empty (or not ours to remove)
-        directory = os.path.dirname(directory)
-
-
-def _verdict(options: Options, context: GateContext, repo: _Repo, outcome: Outcome, changes: list[_Change],
-             timer: Timer) -> GateResult:
+def _verdict(options: Options, context: GateContext, repo: Repo, outcome: Outcome,
+             found: tuple[list[Change], list[Finding]], timer: Timer) -> GateResult:
+    changes, extra = found
     shown = outcome.command.shown()
     said = f"`{shown}` {outcome.status_words()} after {outcome.duration:.2f}s"
     kept = "left in place (--keep)" if options.keep else "put back"
     tail = outcome.tail(options.tail)
     if outcome.problem is not None:
         summary = f"{said}; the generated files were not judged; {len(changes)} changed files {kept}"
-        return GateResult(NAME, GateStatus.ERROR, [environment_finding(outcome, options.tail)], timer.elapsed(),
-                          summary, tail, outcome.problem[1])
+        return GateResult(NAME, GateStatus.ERROR, [environment_finding(outcome, options.tail), *extra],
+                          timer.elapsed(), summary, tail, outcome.problem[1])
     if not outcome.passed:
         hint = GENERATOR_FAILED.hint + last_lines(outcome, min(options.tail, 15))
         finding = GENERATOR_FAILED.at(".", 1, 1, f"generator `{shown}` exited with status {outcome.returncode}",
                                       hint)
         summary = f"{said}; the generated files were not judged; {len(changes)} changed files {kept}"
-        return GateResult(NAME, GateStatus.FAILED, [finding], timer.elapsed(), summary, tail)
-    cwd = os.path.realpath(context.cwd)
-    findings = [_finding(change, os.path.relpath(os.path.join(repo.root, change.path), cwd).replace(os.sep, "/"),
-                         shown) for change in changes]
+        return GateResult(NAME, GateStatus.FAILED, [finding, *extra], timer.elapsed(), summary, tail)
+    findings = extra + [_finding(change, _shown(context, repo, change.path), shown) for change in changes]
     if not findings:
         summary = f"{said} and changed nothing: the generated files are up to date; git-ignored files not compared"
         return GateResult(NAME, GateStatus.PASSED, [], timer.elapsed(), summary, tail)
@@ -510,7 +399,7 @@ def _verdict(options: Options, context: GateContext, repo: _Repo, outcome: Outco
     return GateResult(NAME, GateStatus.FAILED, findings, timer.elapsed(), summary, tail)
 
 
-def _finding(change: _Change, shown: str, command: str) -> Finding:
+def _finding(change: Change, shown: str, command: str) -> Finding:
     assert change.before is not None
     hint_run = f"Run `{command}` and commit the result."
     if change.before.kind == "absent":

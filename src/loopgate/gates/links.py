@@ -3,13 +3,19 @@
 Checked in every `*.md` and `*.markdown` file under the given paths (default `.`; in a git
 work tree, files git ignores are skipped, elsewhere hidden directories and `node_modules`):
 inline links and images, reference-style definitions, autolinks, bare `https://` URLs that
-GitHub links, and raw HTML `<a href>` and `<img src>`. Code blocks and code spans are not
-links. A local link must name an existing file or directory (relative to the file, or to
-the repository root when it starts with `/`; `%20` and other escapes are decoded). A
-`#anchor` must exist in the target markdown file: a heading's GitHub slug (lowercase,
-punctuation but `-` and `_` dropped, spaces to `-`, repeated headings `-1`, `-2`, ...; setext
-headings too) or an explicit HTML `id`/`name`. Each finding is at the line and column of the
-link's destination and says why, with a "did you mean" when something close exists.
+GitHub links, and raw HTML `<a href>` and `<img src>` (a tag may span lines; one in an HTML
+comment is no link). Code blocks and code spans are not links; a footnote `[^note]: ...` is not a
+reference definition (its links are links), and only the first definition of a label counts,
+as in GitHub's renderer (a test holds the links found to the ones cmark-gfm renders). A local
+link must name an existing file or directory (relative to the file, or to the repository root
+when it starts with `/`; `%20` and other escapes are decoded). A
+`#anchor` must exist in the target markdown file: a heading's GitHub slug (github-slugger's:
+the heading's rendered text lowercased, punctuation but `-` and `_`, symbols and emoji dropped,
+spaces to `-`, repeated headings `-1`, `-2`, ...; a code span keeps its text, so `` `__init__`
+method `` is `#__init__-method`; setext headings too), an explicit `{#id}` at the end of a
+heading (MkDocs, Pandoc, Jekyll, Hugo, Docusaurus), or an HTML `id`/`name`. Each finding is at
+the line and column of the link's destination and says why, with a "did you mean" when something
+close exists.
 
 http(s) URLs are checked once each, concurrently: HEAD, then GET if the server refuses HEAD;
 redirects followed (the final status counts); each request waits up to `--request-timeout`
@@ -43,6 +49,15 @@ input error (LG002, exit 2) when given by name. A markdown file that cannot be r
 (holds a NUL byte) or is not UTF-8 is not passed unseen: each fails with LG445, and the summary
 counts them.
 
+What the gate refuses to follow: a local link whose path leaves the repository (outside git: the
+working directory), or that names a symlink leading out of it, is a finding (LG448); the file it
+names is never looked at, so `../../../../etc/passwd` existing on the checking machine proves
+nothing. A `*.md` file that is a symlink out of the repository is not read (LG449). Credentials
+in URLs (userinfo, and `token`, `key`, `secret`, `password`, `sig`, `signature`, `access_token`,
+`api_key`, `X-Amz-Signature`-like query parameters) are shown as `***` in every message and never
+written to the cache. A cache file that does not read as one is discarded (the summary says so)
+and rebuilt; runs that save at once merge under a lock and lose no entry.
+
 Examples:
 
     loopgate gate links --offline docs
@@ -50,6 +65,7 @@ Examples:
     loopgate gate links --accept 200-299 --accept 403 --ignore '^https://example\\.com/'
 """
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterator
@@ -66,16 +82,19 @@ from loopgate.gates._linkcodes import (
     MISSING_ANCHOR,
     MISSING_FILE,
     NETWORK_DOWN,
+    OUTSIDE,
     PATH_NOT_FOUND,
+    SYMLINK_OUTSIDE,
     UNREADABLE,
 )
 from loopgate.gates._linkfiles import collect, parse_all, root
-from loopgate.gates._linklocal import MarkdownResolver, Run, Tally, check_local
+from loopgate.gates._linklocal import Boundary, MarkdownResolver, Run, Tally, check_local
 from loopgate.gates._patterns import RuleSet, rules_from_values
+from loopgate.gates._redact import redact_text, redact_url
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
-__all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "PATH_NOT_FOUND",
-           "UNREADABLE", "Options", "network_down", "run"]
+__all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
+           "SYMLINK_OUTSIDE", "UNREADABLE", "Options", "network_down", "run"]
 
 NAME = "links"
 SHARED_CODES = (BAD_PATTERN, codes.UNREADABLE)
@@ -164,12 +183,13 @@ def run(options: Options, context: GateContext) -> GateResult:
     files, not_regular, problems = collect(options.paths or (".",), context, plan.excluded)
     if problems:
         return _error(problems, timer)
-    top = root(context.cwd)
-    state = Run(os.path.abspath(context.cwd), top, SUGGESTION_BUDGET, MarkdownResolver(top))
+    boundary = Boundary(root(context.cwd))
+    state = Run(os.path.abspath(context.cwd), boundary, SUGGESTION_BUDGET, MarkdownResolver(boundary))
+    findings: list[Finding] = []
+    files = [f for f in files if not _leaves(f, state, findings)]
     state.parsed.update(parse_all(files, options.jobs))
     state.tally.files = len(files)
     state.tally.not_regular = not_regular
-    findings: list[Finding] = []
     external: dict[str, list[tuple[str, _mdlinks.Link]]] = {}
     for full in files:
         findings += _check_file(full, state, plan, external, options.offline)
@@ -177,11 +197,30 @@ def run(options: Options, context: GateContext) -> GateResult:
     if external and not options.offline:
         checked, down = _check_external(external, plan.settings, state)
         findings += checked
+    # No credential in a URL reaches any output: userinfo and `?token=`-like values are masked
+    # wherever a message quotes a URL (the link, a redirect chain, an error from the HTTP library).
+    findings = [_redacted(f) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column))
     summary = _summary(state.tally, len(external), options.offline, findings)
     if down:
-        return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=down)
+        return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=redact_text(down))
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
+
+
+def _leaves(full: str, state: Run, findings: list[Finding]) -> bool:
+    """Is this file a symlink (or under one) out of its repository? Then it is reported and not read."""
+    if state.boundary.really_inside(full, state.boundary.root_of(full)):
+        return False
+    shown = state.shown(full)
+    state.tally.outside += 1
+    findings.append(SYMLINK_OUTSIDE.at(shown, 1, 1, f"{shown}: a symlink to a file outside the repository; "
+                                       "not followed, its links were not checked"))
+    return True
+
+
+def _redacted(finding: Finding) -> Finding:
+    message = redact_text(finding.message)
+    return finding if message == finding.message else dataclasses.replace(finding, message=message)
 
 
 def _error(problems: list[Finding], timer: Timer) -> GateResult:
@@ -300,7 +339,7 @@ def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settin
             count = len(outcome.redirects)
             text += f" after {count} redirect{'s' if count != 1 else ''} (via {' -> '.join(outcome.redirects)})"
         for shown, link in external[outcome.url]:
-            findings.append(BROKEN_URL.at(shown, link.line, link.column, f"{link.target}: {text}"))
+            findings.append(BROKEN_URL.at(shown, link.line, link.column, f"{redact_url(link.target)}: {text}"))
     return findings, ""
 
 
@@ -332,6 +371,8 @@ def _summary(tally: Tally, unique: int, offline: bool, findings: list[Finding]) 
         text += "; not checked: " + ", ".join(f"{count:,} {why}" for why, count in sorted(tally.not_checked.items()))
     if tally.unreadable:
         text += f"; {n(tally.unreadable, 'file')} not read: unreadable, binary or not UTF-8"
+    if tally.outside:
+        text += f"; {n(tally.outside, 'file')} named *.md not read: a symlink out of the repository"
     if tally.not_regular:
         text += f"; {n(tally.not_regular, 'file')} named *.md not read: not a regular file (FIFO, device, socket)"
     broken = sum(1 for f in findings if f.code in (MISSING_FILE.code, MISSING_ANCHOR.code, BROKEN_URL.code))

@@ -14,9 +14,46 @@ from functools import cache
 from types import ModuleType
 
 import loopgate.gates
+from loopgate import codes
+from loopgate.findings import Severity
 from loopgate.gates.base import GateSpec
 
 _NOT_GATES = {"base", "registry"}
+
+# -- codes of running registered gates from a checklist (`loopgate check`, `loopgate run`) ---------
+# They live here, below check.py, so that collecting every code (all_codes) never imports upward.
+GATE_ERROR = codes.define(
+    "LG801", "gate-environment-error", Severity.ERROR, "A gate could not run for an environmental reason.",
+    "The gate did not judge the change at all: its command was not found, timed out, was killed, or the "
+    "network was unreachable. This is not a verdict on the change, so the run loop stops instead of "
+    "asking the maker to try again.",
+    "Fix the environment (install the tool, raise the timeout, restore the network) and run again.",
+)
+BAD_GATE_ARGS = codes.define(
+    "LG802", "bad-gate-args", Severity.ERROR, "A checklist entry's options cannot be used.",
+    "The `args:` (or `command:`/`timeout:`) of a gate entry in quality-gate-checklist.md do not parse as "
+    "options of that gate, so the gate cannot run as written.",
+    "Run `loopgate gate NAME --help` and fix the entry's `args:`.",
+)
+REQUIRED_GATE_FAILED = codes.define(
+    "LG803", "required-gate-failed", Severity.ERROR, "A required gate failed.",
+    "A gate under `## Required Gates` reported failures. Its own findings say what; this finding marks "
+    "the checklist entry so the verdict is traceable to the line that made the gate required.",
+    "Fix what the gate's findings report; never move a failing gate to Advisory to make it pass.",
+)
+REQUIRED_GATE_SKIPPED = codes.define(
+    "LG804", "required-gate-skipped", Severity.ERROR, "A required gate was skipped: it decided nothing.",
+    "A gate under `## Required Gates` ran but judged nothing (for example the schema gate given no data "
+    "files). A requirement that was not checked is not met, so the check does not pass (exit 1).",
+    "Give the gate something to check (its `args:` or `paths:`), or remove the entry from Required Gates.",
+)
+NOTHING_DECIDED = codes.define(
+    "LG805", "nothing-decided", Severity.ERROR, "No required gate ran, so nothing decided the verdict.",
+    "Only required gates decide; advisory ones are reported as warnings. When none ran (the checklist has "
+    "no required gate, or `--only`/`--skip` left none), a green result would mean nothing was checked, "
+    "so the check does not pass (exit 1), however the advisory gates did.",
+    "Add an entry under `## Required Gates`, or include a required gate in `--only`.",
+)
 # A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
 
 
@@ -58,3 +95,15 @@ def gates() -> dict[str, GateSpec]:
         if hasattr(module, "NAME") and hasattr(module, "run"):
             specs.append(_spec(module))
     return {spec.name: spec for spec in sorted(specs, key=lambda s: s.name)}
+
+
+def all_codes() -> dict[str, codes.Code]:
+    """Every finding code, by code: the core's (`codes.py`), each gate's (its module defines them when
+    imported, so every gate is imported here) and those of running gates (above)."""
+    gates()
+    return dict(sorted(codes.REGISTRY.items()))
+
+
+def code_for(name: str) -> codes.Code | None:
+    """One code by name (`LG203`, any case), wherever it is defined."""
+    return all_codes().get(name.strip().upper())

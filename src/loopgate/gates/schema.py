@@ -18,7 +18,7 @@ JSON text; a key that is a list or mapping is LG459. JSON is read as RFC 8259 JS
 `Infinity` are LG457 (`--json-nan` accepts them), and a key given twice in a JSON object or YAML
 mapping is LG458 (`--duplicate-keys` accepts it, the last one counting); such files are still
 validated. Lists and objects nested beyond about 1,000 levels, and integers of more than 4,300
-digits, are LG460 and not validated.
+digits, or TOML keys of more than 32 dotted parts, are LG460 and not validated.
 
 Each error is a finding at the offending value, with its JSON path, e.g.
 `config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
@@ -40,7 +40,9 @@ In `.pre-commit-config.yaml`: hook `loopgate-schema` with `args: [--schema, path
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -131,10 +133,12 @@ COMPLEX_KEY = codes.define(
 BEYOND_LIMITS = codes.define(
     "LG460", "beyond-reader-limits", E, "A file nests too deeply or holds a number too long to read.",
     "Lists and objects nested more than about 1,000 levels deep (libyaml's limit, and Python's recursion limit "
-    "for JSON, TOML and validating), or an integer of more than 4,300 digits (Python's limit for turning "
-    "text into an integer), cannot be read or validated: the file is not validated. No real configuration "
-    "comes near either limit; a file that does is generated, corrupt or hostile.",
-    "Flatten the data, or write the long number as a string.",
+    "for JSON, TOML and validating), a TOML key of more than 32 dotted parts (`a.b.c...`: the TOML reader "
+    "takes time quadratic in them), or an integer of more than 4,300 decimal digits (Python's limit for "
+    "turning text into an integer and back; a `0x` literal reaches it with 3,572 digits), cannot be read or "
+    "reported: the file is not validated. No real configuration comes near these limits; a file that does is "
+    "generated, corrupt or hostile.",
+    "Nest lists and objects less deeply; write a very long number as a string.",
 )
 
 
@@ -153,7 +157,8 @@ class Options:
     duplicate_keys: bool = field(default=False, metadata=opt(
         "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
-        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it).", metavar="N"))
+        "Processes to validate with (0: one per CPU, for inputs large enough to gain from it; at most one a file "
+        "and four a CPU).", metavar="N"))
 
 
 HOOK: dict[str, Any] = {
@@ -167,6 +172,7 @@ HOOK: dict[str, Any] = {
 }
 
 _SKIP_DIRS = {"node_modules", "__pycache__"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass
@@ -181,9 +187,10 @@ def run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     checker = build_checker(options.schema, options.builtin, options.formats, context.cwd)
     if isinstance(checker, SchemaProblem):
-        finding = BAD_SCHEMA.at(checker.path or ".", checker.line, checker.column, checker.message)
-        return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated",
-                          reason=checker.message)
+        message = printable(checker.message)  # it names the schema file, whose name may not be UTF-8
+        finding = BAD_SCHEMA.at(printable(checker.path) or ".", checker.line, checker.column, message)
+        return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated", reason=message)
+    checker = dataclasses.replace(checker, label=printable(checker.label))
     inputs = _inputs(options.files, context.cwd, checker)
     if inputs.problems:
         return GateResult(NAME, GateStatus.ERROR, inputs.problems, timer.elapsed(), "nothing validated",
@@ -312,9 +319,11 @@ def _walk(top: str) -> Iterator[tuple[str, str]]:
 
 def printable(path: str) -> str:
     """A path as the findings show it. A name that is not UTF-8 (bytes the OS gave us as lone surrogates)
-    is shown with `\\xNN` escapes, so every output format (JSON, SARIF, JUnit XML) stays valid."""
+    and control characters (a newline, a tab, \\x01: all legal in a file name) are shown as `\\xNN`, so
+    every output format stays valid (JSON, SARIF, JUnit XML, which cannot hold most control characters)
+    and one finding stays one line."""
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-    return path
+        path = os.fsencode(path).decode("utf-8", "backslashreplace")
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", path)

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +59,7 @@ from loopgate.gates._changes import (
     Problem,
     Source,
     collect,
+    committed_reader,
     error_result,
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
@@ -224,7 +224,8 @@ def _rules(options: Options, context: GateContext) -> _Rules | list[Problem]:
             rules.max_files, rules.max_at = limit
         rules.origins.append(options.spec)
     if options.allow_file:
-        from_file, problem = rules_from_file(options.allow_file, context.cwd, BAD_PATTERN_FILE)
+        committed = committed_reader(options.base, context)  # the base's rules, not the change's
+        from_file, problem = rules_from_file(options.allow_file, context.cwd, BAD_PATTERN_FILE, committed)
         problems += [Problem(problem, problem.message)] if problem is not None else []
         allow += from_file
         rules.origins.append(options.allow_file)
@@ -253,17 +254,10 @@ def _check_rules(rules: _Rules, problems: list[Problem]) -> _Rules | list[Proble
     return problems or rules
 
 
-_PIECES = re.compile(r"`[^`]*`|[^,]+")
+Limit = tuple[int, tuple[str, int, int]]
 
 
-def _read_spec(spec: str, cwd: str) -> tuple[list[Rule], list[Rule], tuple[int, tuple[str, int, int]] | None] | Problem:
-    """(allow rules, forbid rules, (max files, where)) from the spec's `## Scope` section.
-
-    Values are taken from the markdown source, not the rendered text: markdown would read the
-    `*`s of `**/auth/**` as emphasis and hand back `/auth/`.
-    """
-    from loopgate.artifacts.artifact import check_artifact  # noqa: PLC0415
-    from loopgate.artifacts.kinds import SPEC  # noqa: PLC0415
+def _read_spec(spec: str, cwd: str) -> tuple[list[Rule], list[Rule], Limit | None] | Problem:
     from loopgate.artifacts.loader import read_artifact  # noqa: PLC0415
 
     loaded = read_artifact(os.path.join(cwd, spec))
@@ -271,9 +265,23 @@ def _read_spec(spec: str, cwd: str) -> tuple[list[Rule], list[Rule], tuple[int, 
         finding = dataclasses.replace(loaded.problem, path=spec) if loaded.problem else \
             BAD_SCOPE_SPEC.at(spec, 1, 1, f"cannot read {spec}")
         return Problem(finding, f"--spec {spec}: {finding.message}")
-    artifact = check_artifact(spec, SPEC, loaded.text)
+    return read_spec_scope(spec, loaded.text)
+
+
+def read_spec_scope(spec: str, text: str) -> tuple[list[Rule], list[Rule], Limit | None] | Problem:
+    """(allow rules, forbid rules, (max files, where)) from the spec's `## Scope` section.
+
+    The patterns are exactly the values `loopgate verify` reads (one reader: line endings, values
+    continued on the next line, HTML comments and backticks all mean the same to both); this
+    function only adds where each pattern sits, for the findings.
+    """
+    from loopgate.artifacts.artifact import check_artifact  # noqa: PLC0415
+    from loopgate.artifacts.kinds import SPEC  # noqa: PLC0415
+    from loopgate.markdown.document import source_lines  # noqa: PLC0415
+
+    artifact = check_artifact(spec, SPEC, text)
     scope = artifact.data.get("scope")
-    lines = loaded.text.split("\n")
+    lines = source_lines(text)
 
     def bad(message: str, at: tuple[str | int, ...] = ("scope",)) -> Problem:
         pos = artifact.extracted.position(at)
@@ -289,27 +297,50 @@ def _read_spec(spec: str, cwd: str) -> tuple[list[Rule], list[Rule], tuple[int, 
     if "max_files" in scope:
         value = scope["max_files"]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            return bad(f"max files: '{value}' is not a positive whole number", ("scope", "max_files"))
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:37] + "..."
+            return bad(f"max files: '{shown}' is not a positive whole number", ("scope", "max_files"))
         pos = artifact.extracted.position(("scope", "max_files"))
         limit = (value, (spec, pos.line, pos.value_column))
 
-    def patterns(key: str) -> list[Rule]:
-        if key not in scope:
-            return []
-        positions = artifact.extracted.positions
-        if ("scope", key, 0) in positions:  # one pattern per nested bullet
-            spots = [positions[("scope", key, i)] for i in range(len(scope[key])) if ("scope", key, i) in positions]
-            found = [(p.line, p.value_column, lines[p.line - 1][p.value_column - 1:]) for p in spots]
-        else:  # comma-separated after the key
-            pos = positions[("scope", key)]
-            text = lines[pos.line - 1]
-            found = [(pos.line, pos.value_column + m.start(), m.group())
-                     for m in _PIECES.finditer(text, pos.value_column - 1)]
-        out = []
-        for line, column, raw in found:
-            pattern = raw.strip().strip("`").strip()
-            if pattern:
-                out.append(Rule(pattern, f"{spec}:{line}", spec, line, column + len(raw) - len(raw.lstrip())))
-        return out
+    def patterns(key: str) -> list[Rule] | Problem:
+        found = scope.get(key, [])
+        if not isinstance(found, list):
+            return bad(f"{key.replace('_', ' ')}: expected a list of path patterns", ("scope", key))
+        spots = _where(artifact.extracted.positions, lines, ("scope", key), [str(p) for p in found])
+        return [Rule(str(pattern).strip(), f"{spec}:{line}", spec, line, column)
+                for pattern, (line, column) in zip(found, spots, strict=True) if str(pattern).strip()]
 
-    return patterns("allowed_paths"), patterns("forbidden_paths"), limit
+    allow, forbid = patterns("allowed_paths"), patterns("forbidden_paths")
+    if isinstance(allow, Problem):
+        return allow
+    if isinstance(forbid, Problem):
+        return forbid
+    return allow, forbid, limit
+
+
+def _where(positions: dict[tuple[str | int, ...], Any], lines: list[str], key: tuple[str, str],
+           patterns: list[str]) -> list[tuple[int, int]]:
+    """Line and column of each pattern: its own nested bullet, or its place after `key:`.
+
+    Comma-separated patterns are found on the key's line left to right; one continued onto a
+    later line is reported at the key's value.
+    """
+    pos = positions.get(key)
+    source = lines[pos.line - 1] if pos is not None and 0 < pos.line <= len(lines) else ""
+    start = pos.value_column - 1 if pos is not None else 0
+    spots: list[tuple[int, int]] = []
+    for index, pattern in enumerate(patterns):
+        own = positions.get((*key, index))
+        if own is not None:
+            spots.append((own.line, own.value_column))
+            continue
+        if pos is None:
+            spots.append((1, 1))
+            continue
+        found = source.find(pattern.strip(), start) if pattern.strip() else -1
+        if found < 0:
+            spots.append((pos.line, pos.value_column))
+            continue
+        spots.append((pos.line, found + 1))
+        start = found + len(pattern.strip())
+    return spots

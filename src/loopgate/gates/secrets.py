@@ -63,6 +63,7 @@ from typing import Any
 from loopgate import codes
 from loopgate.artifacts.loader import MAX_BYTES
 from loopgate.findings import Finding, Severity
+from loopgate.gates._added import Target, Targets, added_since_head, blob_sizes, read_blobs, targets
 from loopgate.gates._changes import (
     BAD_BASE,
     BAD_FILE_LIST,
@@ -73,14 +74,8 @@ from loopgate.gates._changes import (
     NOT_A_REPOSITORY,
     Problem,
     Source,
-    Target,
-    Targets,
-    added_since_head,
-    blob_sizes,
     error_result,
     not_regular,
-    read_blobs,
-    targets,
 )
 from loopgate.gates._patterns import RuleSet, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
@@ -114,7 +109,8 @@ UNREADABLE = codes.define(
 NEW_PRAGMA = codes.define(
     "LG423", "allowlist-pragma-added", E, "A secret is allowlisted by a pragma that the change itself adds.",
     "detect-secrets found something shaped like a secret on this line, and the `pragma: allowlist secret` "
-    "(or the `pragma: allowlist nextline secret` above it) that would hide it is part of the same change. "
+    "(or the `pragma: allowlist nextline secret` above it) that would hide it is part of the same change, or "
+    "the line under an older `nextline` pragma changed. "
     "A change cannot vouch for itself: the pragma is reported, not obeyed. The value is never shown.",
     "If the value really is not a secret, have the pragma reviewed and committed (it is then obeyed), or run "
     "the gate with `--allow-new-pragmas` (`allow-new-pragmas = true` in [tool.loopgate.gates.secrets]). "
@@ -158,8 +154,8 @@ HOOK: dict[str, Any] = {
     "entry": "loopgate gate secrets",
     "language": "python",
     "types": ["text"],
-    # A frozen `rev:` there is a 40-hex commit SHA, which the entropy plugins take for a token.
-    "exclude": r"(^|/)\.pre-commit-config\.yaml$",
+    # .pre-commit-config.yaml is scanned like any file: a frozen `rev:` (a 40-hex commit SHA) is let
+    # through by the gate itself (_pinned_revision), a real secret in a hook's args is not.
 }
 
 
@@ -245,8 +241,9 @@ def _scratch_name(scratch: str, number: int, target: Target) -> str:
     """Where the copy to scan goes: under the file's own name (detect-secrets chooses plugins and filters
     by it), always inside `scratch`: a given path outside the repository keeps its base name only."""
     parts = target.path.split("/")
-    if target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts):
-        return os.path.join(scratch, "outside", str(number), os.path.basename(target.path) or "file")
+    odd = target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts)
+    if odd or len(parts) > 32 or len(target.path) > 1024:  # and never thousands of directories deep
+        return os.path.join(scratch, "flat", str(number), os.path.basename(target.path)[:200] or "file")
     return os.path.join(scratch, "tree", *parts)
 
 
@@ -305,6 +302,7 @@ class _Scan:
 # detect-secrets' own pragma (filters/allowlist.py): `pragma: allowlist secret`, `pragma:whitelist secret`,
 # `pragma: allowlist nextline secret`. Made unrecognisable on a new line, detect-secrets reports what it hid.
 _PRAGMA = re.compile(r"(pragma: ?(?:allow|white))list(?=[ -](?:nextline[ -])?secret)")
+_NEXTLINE = re.compile(r"pragma: ?allowlist[ -]nextline[ -]secret")
 
 
 def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
@@ -317,13 +315,18 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
     lines = text.split("\n")
     tally.files += 1
     tally.lines += len(target.lines) if target.lines is not None else len(text.splitlines())
-    disarmed: set[int] = set()  # lines whose pragma the change adds, and so is not obeyed
+    disarmed: set[int] = set()  # lines whose secret a pragma would hide, but the change adds one or the other
     if not scan.obey and _PRAGMA.search(text):
         new = scan.new_lines(text)
         for number, line in enumerate(lines, 1):
-            if (new is None or number in new) and _PRAGMA.search(line):
+            if not _PRAGMA.search(line):
+                continue
+            # A `nextline` pragma vouches for the line below as it was reviewed: a change to that line
+            # (a new value under an old pragma) is not covered either.
+            covers = number + 1 if _NEXTLINE.search(line) else number
+            if new is None or number in new or covers in new:
                 lines[number - 1] = _PRAGMA.sub(r"\1lisT", line)
-                disarmed.add(number)
+                disarmed.add(covers)
         if disarmed:
             raw = "\n".join(lines).encode("utf-8")
             lines = text.split("\n")
@@ -333,16 +336,32 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
         handle.write(raw)
     spots: dict[tuple[int, int], set[str]] = {}
     for kind, number, value in detect(scratch):
+        if _pinned_revision(target.path, kind, lines, number):
+            continue
         at = _placed(number, value, lines, target.lines)
         if at is not None:
             spots.setdefault(at, set()).add(kind)
     for (number, column), kinds in sorted(spots.items()):
         specific = sorted(kinds - _GENERIC) or sorted(kinds)  # a GitHub token is also high-entropy: name it
-        if number in disarmed or number - 1 in disarmed:
+        if number in disarmed:
             yield NEW_PRAGMA.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not "
                                 f"shown), allowlisted by a pragma this change adds: not obeyed")
         else:
             yield SECRET.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not shown)")
+
+
+# pre-commit's own advice is to pin hooks by commit (`rev: <40 hex>  # frozen: v1.2.3`): a commit id,
+# public by nature, that detect-secrets reads as a high-entropy hex string.
+# (One `\s*` between the `-` and `rev:`, never two in a row: `\s*-?\s*` is quadratic on a line of blanks.)
+_PINNED_REV = re.compile(r"""[ \t]*(?:-[ \t]*)?rev:[ \t]*(['"]?)([0-9a-f]{40}|[0-9a-f]{64})\1(?:[ \t]+#.*)?[ \t]*""")
+
+
+def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> bool:
+    """A commit id pinned as a hook's `rev:` in .pre-commit-config.yaml (nothing else is let through)."""
+    if kind != "Hex High Entropy String" or os.path.basename(path) not in (".pre-commit-config.yaml",
+                                                                             ".pre-commit-config.yml"):
+        return False
+    return 0 < number <= len(lines) and _PINNED_REV.fullmatch(lines[number - 1].rstrip("\r")) is not None
 
 
 def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:

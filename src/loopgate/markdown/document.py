@@ -7,6 +7,7 @@ heading, paragraph and list item gets the line and column a user would point at.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,11 +19,15 @@ Token = dict[str, Any]
 
 _MARKDOWN = mistune.create_markdown(renderer=None, plugins=["task_lists"])
 
-_LIST_MARKER = re.compile(r"^(?P<lead>[ \t]*(?:>[ \t]?)*[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)])(?P<gap>[ \t]+|$)")
+# The blanks before, between and after `>` quote markers are matched by exactly one way each:
+# `[ \t]*(?:>[ \t]?)*[ \t]*` let two adjacent `[ \t]*` share a run of blanks, and a failing
+# match then tried every split of it (quadratic: 40,000 blanks took 34 s once the file held a `>`).
+_QUOTE_LEAD = r"[ \t]*(?:>[ \t]*)*"
+_LIST_MARKER = re.compile(rf"^(?P<lead>{_QUOTE_LEAD})(?P<marker>[-*+]|\d{{1,9}}[.)])(?P<gap>[ \t]+|$)")
 _TASK_BOX = re.compile(r"\[[ xX]\][ \t]*")
 _ATX = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)*[ \t]*(#{1,6})(?:[ \t]|$)")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
-_FENCE = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(`{3,}|~{3,})")
+_FENCE = re.compile(rf"^{_QUOTE_LEAD}(`{{3,}}|~{{3,}})")
 # Markdown's blank is spaces and tabs only; Python's strip() also eats \x1c-\x1f, \x85 and more,
 # which would anchor a paragraph of such a character on the next line.
 _BLANK = " \t"
@@ -164,7 +169,7 @@ class _Anchor:
             return ""
         parts = [self.lines[line - 1][column - 1:].strip()]
         parts += [self.lines[i].strip() for i in range(line, min(line - 1 + count, len(self.lines)))]
-        return " ".join(p for p in parts if p)
+        return without_comments(" ".join(p for p in parts if p)).strip()
 
     def skip_block(self, pattern: re.Pattern[str], line_count: int) -> None:
         index = self._find(pattern)
@@ -182,7 +187,76 @@ class _Anchor:
 
 
 def _line_count(children: list[Token]) -> int:
-    return 1 + sum(1 for tok in children if tok.get("type") in ("softbreak", "linebreak"))
+    """Source lines of a paragraph: one plus every line break in it, nested ones included.
+
+    A break inside emphasis (`**x` / `y**`) or a link sits below the top level; missing it cut
+    a value continued on the next line short (`- allowed paths: docs/**, a` / `  src/**`).
+    """
+    count, stack = 1, list(children)
+    while stack:  # iterative: inline nesting depth is the user's to choose
+        tok = stack.pop()
+        kind = tok.get("type")
+        if kind in ("softbreak", "linebreak"):
+            count += 1
+        elif kind == "inline_html":
+            count += str(tok.get("raw", "")).count("\n")
+        stack.extend(tok.get("children", ()))
+    return count
+
+
+def without_comments(text: str) -> str:
+    """`text` with its closed HTML comments removed: a reader never sees them, so no value holds one.
+
+    A comment inside a code span is text (CommonMark), so `- maker command: `sed '1i <!-- x -->'``
+    keeps it. Linear: backtick runs are found in one pass and a closer is looked up by its length
+    (a lazy `<!--.*?-->` restarts at every `<!--` of an unclosed run and goes quadratic)."""
+    if "<!--" not in text:
+        return text
+    spans = _code_spans(text)
+    out: list[str] = []
+    position = 0
+    while True:
+        start = text.find("<!--", position)
+        if start < 0:
+            break
+        inside = next((span for span in _spans_at(spans, start)), None)
+        if inside is not None:  # in a code span: keep the span whole, comments and all
+            out.append(text[position:inside[1]])
+            position = inside[1]
+            continue
+        end = text.find("-->", start + 4)
+        if end < 0:
+            break
+        out.append(text[position:start])
+        position = end + 3
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _code_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each code span: a backtick run closed by the next run of the same length."""
+    runs = [(m.start(), m.end()) for m in re.finditer(r"`+", text)]
+    by_length: dict[int, list[int]] = {}
+    for index, (start, end) in enumerate(runs):
+        by_length.setdefault(end - start, []).append(index)
+    spans: list[tuple[int, int]] = []
+    index = 0
+    while index < len(runs):
+        start, end = runs[index]
+        same = by_length[end - start]
+        later = bisect.bisect_right(same, index)
+        if later < len(same):
+            closer = same[later]
+            spans.append((start, runs[closer][1]))
+            index = closer + 1
+        else:
+            index += 1
+    return spans
+
+
+def _spans_at(spans: list[tuple[int, int]], offset: int) -> list[tuple[int, int]]:
+    at = bisect.bisect_right(spans, (offset, 1 << 62)) - 1
+    return [spans[at]] if at >= 0 and spans[at][0] <= offset < spans[at][1] else []
 
 
 class _Builder:

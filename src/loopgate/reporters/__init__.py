@@ -1,22 +1,42 @@
-"""Reporters render a list of findings; each output format is one view of the same list."""
+"""Reporters render a list of findings; each output format is one view of the same list.
+
+A reporter's module is imported only when its format is asked for: pre-commit starts
+`loopgate verify` on every commit, and the text view should not pay for XML or SARIF.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 
 from loopgate.reporters.base import Report, Reporter
-from loopgate.reporters.github import GithubReporter
-from loopgate.reporters.json import JsonReporter
-from loopgate.reporters.junit import JunitReporter
-from loopgate.reporters.sarif import SarifReporter
-from loopgate.reporters.text import TextReporter
 
-REPORTER_BY_NAME: dict[str, Callable[[], Reporter]] = {
-    "text": TextReporter,
-    "json": JsonReporter,
-    "github": GithubReporter,
-    "sarif": SarifReporter,
-    "junit": JunitReporter,
+_WHERE = {
+    "text": "loopgate.reporters.text:TextReporter",
+    "json": "loopgate.reporters.json:JsonReporter",
+    "github": "loopgate.reporters.github:GithubReporter",
+    "sarif": "loopgate.reporters.sarif:SarifReporter",
+    "junit": "loopgate.reporters.junit:JunitReporter",
+    "markdown": "loopgate.reporters.markdown:MarkdownReporter",
 }
 
-__all__ = ["REPORTER_BY_NAME", "Report", "Reporter"]
+
+class _Lazy(Mapping[str, Callable[[], Reporter]]):
+    """format name -> reporter class, imported on first lookup."""
+
+    def __getitem__(self, name: str) -> Callable[[], Reporter]:
+        module, attr = _WHERE[name].split(":")
+        reporter: Callable[[], Reporter] = getattr(importlib.import_module(module), attr)
+        return reporter
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_WHERE)
+
+    def __len__(self) -> int:
+        return len(_WHERE)
+
+
+REPORTER_BY_NAME: Mapping[str, Callable[[], Reporter]] = _Lazy()
+FORMAT_NAMES = tuple(_WHERE)
+
+__all__ = ["FORMAT_NAMES", "REPORTER_BY_NAME", "Report", "Reporter"]

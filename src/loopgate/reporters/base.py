@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Report:
-    """What a reporter needs: the findings, whether the run failed, and how much was checked."""
+    """What a reporter needs: the findings, the verdict, and how much was checked.
+
+    Every view shows the same verdict: `fails()` says which findings fail the run (errors, and
+    warnings too under `--strict`), and `exit_code` is what the command exits with.
+    """
 
     findings: list[Finding]
     ok: bool
@@ -19,6 +24,26 @@ class Report:
     color: bool = False
     # Gate runs, when the findings came from gates (JUnit and SARIF group by gate).
     results: list[GateResult] = field(default_factory=list)
+    strict: bool = False
+    # What made the report: "verify", "check" or "gate NAME" (SARIF's automationDetails, JUnit's suite).
+    command: str = "verify"
+    exit_code: int | None = None  # None: 0 when ok, else 1
+    # Checklist entries under Advisory Gates: their failures are warnings and never fail the run.
+    advisory: frozenset[str] = frozenset()
+
+    def fails(self, finding: Finding) -> bool:
+        return finding.severity is Severity.ERROR or (self.strict and finding.severity is Severity.WARNING)
+
+    @property
+    def code(self) -> int:
+        return self.exit_code if self.exit_code is not None else (0 if self.ok else 1)
+
+    def gate_findings(self, result: GateResult) -> list[Finding]:
+        """A gate's own findings as the verdict counts them: an advisory gate's errors are warnings."""
+        if result.gate not in self.advisory:
+            return list(result.findings)
+        return [dataclasses.replace(f, severity=Severity.WARNING) if f.severity is Severity.ERROR else f
+                for f in result.findings]
 
 
 class Reporter:
@@ -26,8 +51,25 @@ class Reporter:
         raise NotImplementedError
 
 
+def clean(text: str) -> str:
+    """Text any encoder takes: a file name git holds may not be UTF-8 (Python keeps its bytes as
+    lone surrogates, "surrogateescape"); each such byte is shown as U+FFFD."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate no decoder made (from JSON's \ud800, say)
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def count_words(findings: list[Finding]) -> str:
     errors = sum(1 for f in findings if f.severity is Severity.ERROR)
     warnings = sum(1 for f in findings if f.severity is Severity.WARNING)
     parts = [f"{errors} error{'s' if errors != 1 else ''}", f"{warnings} warning{'s' if warnings != 1 else ''}"]
     return ", ".join(parts)
+
+
+def verdict_word(report: Report) -> str:
+    if report.code == 2:
+        return "error"
+    if not report.ok:
+        return "failed"
+    return "passed with findings" if report.findings else "ok"

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from loopgate.findings import Severity
-from loopgate.reporters.base import Report, Reporter, count_words
+from loopgate.reporters.base import Report, Reporter, clean, count_words, verdict_word
 
 _STATUS_COLORS = {"passed": "32", "failed": "31", "error": "35", "skipped": "33"}
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -30,9 +30,11 @@ class TextReporter(Reporter):
         files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''} checked"
         if report.results:
             files = f"{len(report.results)} gate{'s' if len(report.results) != 1 else ''} run"
+        verdict = verdict_word(report)
         if report.findings:
-            verdict = "failed" if not report.ok else "passed with findings"
             lines.append(f"loopgate: {verdict}: {count_words(report.findings)} in {files}")
-        else:
+        elif verdict == "ok":
             lines.append(f"loopgate: ok: {files}, no findings")
-        return "\n".join(lines) + "\n"
+        else:  # a gate could not run and left no finding of its own
+            lines.append(f"loopgate: {verdict}: no findings in {files}")
+        return clean("\n".join(lines) + "\n")

@@ -19,9 +19,10 @@ from typing import Any
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner import git as gitops
+from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
-from loopgate.runner.maker import MakerLimits, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
     ControlFileEdited,
@@ -141,7 +142,6 @@ class Attempt:
         spent = ctx.spend.exhausted()
         if spent:
             raise BudgetStop(spent)
-        cost_left = ctx.spend.remaining_cost()
         loop.worktrees.reset(record.item.id, loop.base)
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root),
@@ -153,10 +153,12 @@ class Attempt:
         write_prompt(prompt, record.item.as_dict(), rules, feedback_text, self.number)
         ctx.emit("attempt", {"item": record.item.id, "attempt": self.number})
         self.token = secrets.token_hex(16)
-        limits = MakerLimits(runtime, loop.budgets.max_tool_calls, cost_left, ctx.settings.grace)
-        made = run_maker(loop.maker, self.worktree, self._env(work_dir, prompt, usage_file), limits,
-                         os.path.join(work_dir, "maker.log"), lambda: bool(ctx.stop_requested), self._maker_started,
-                         token=self.token, argv=self._argv(work_dir))
+        per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
+        limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
+        env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
+                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
+                         argv=self._argv(work_dir))
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
@@ -165,14 +167,13 @@ class Attempt:
         log = os.path.join(work_dir, "maker.log")
         entry: dict[str, Any] = {"attempt": self.number, "maker": {
             "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
-            "usage": made.usage.as_dict(),
-            # the audit trail: where the whole output is, how it ended, and whether its totals arrived
-            "log": log, "output_tail": last_lines(made.output_tail), "agent": made.status.as_dict(),
-            "usage_complete": made.usage.complete}}
+            "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),
+            # the audit trail: where the whole output is, its last lines, whether its totals arrived
+            "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
         if not made.started:
             raise EnvironmentStop(made.error)
-        return self._judge(entry, made.stopped, before, plan)
+        return self._judge(entry, made, before, plan)
 
     def _tampered(self, before: Snapshot, changed: list[str]) -> None:
         """The maker changed what it may not: put back what can be put back, say which, and
@@ -194,34 +195,50 @@ class Attempt:
             raise PushAttempt(", ".join(pushed) + note)
         raise ControlFileEdited(", ".join(sorted(shown)) + note)
 
-    def _judge(self, entry: dict[str, Any], stopped: str, before: Snapshot,
+    def _environment(self, entry: dict[str, Any], made: MakerRun, empty_diff: bool | None) -> None:
+        """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
+        Refused edits count only once the attempt is known to have changed nothing (`empty_diff`):
+        work that got done anyway is judged."""
+        earlier = sum(int(a["maker"].get("agent", {}).get("permission_denials", 0))
+                      for a in self.record.attempts[:-1])
+        failure = (environment_failure(made, self.ctx.loop.maker, earlier)
+                   or unpriced(made, self.ctx.loop.budgets.spend))
+        if failure is None or (failure.kind == "permission" and empty_diff is not True):
+            return
+        entry["environment"] = {"kind": failure.kind, "detail": failure.detail, "fix": failure.fix}
+        raise EnvironmentStop(str(failure), failure.fix)
+
+    def _judge(self, entry: dict[str, Any], made: MakerRun, before: Snapshot,
                plan: list[PlannedGate]) -> dict[str, Any]:
         """The checker's verdict on an attempt the maker has finished: never the maker's own."""
-        loop, item_id = self.ctx.loop, self.record.item.id
-        if stopped in ("signal", "timeout", "cost"):
+        loop, item_id, stopped = self.ctx.loop, self.record.item.id, made.stopped
+        if stopped == "signal" or run_stop(stopped):
             entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
         if stopped == "signal":
             return entry
-        if stopped in ("timeout", "cost"):
-            raise BudgetStop("max runtime reached during an attempt" if stopped == "timeout"
-                             else "max cost reached during an attempt")
+        if run_stop(stopped):
+            raise BudgetStop(run_stop(stopped))
         changed = self.watch.changed(before)
         if changed:
             self._tampered(before, changed)
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
+        self._environment(entry, made, empty_diff=None)
         loop.worktrees.candidate(item_id, loop.base)
-        if stopped == "tool-calls":
-            entry["verdict"] = "over-budget"
-            entry["feedback"] = f"the attempt used more than {loop.budgets.max_tool_calls} tool calls"
-            entry["signature"] = "over-budget"
-            return entry
+        over = loop.budgets.attempt.over_budget(stopped)
+        if over:  # the item's own overrun: recorded, and the work it paid for is still judged
+            entry["over_budget"] = over
+            loop.state.item(item_id).extra["attempt_stopped"] = f"attempt {self.number}: {over}"
+            if self.ctx.spend.remaining_runtime() <= 0:
+                raise BudgetStop("max runtime reached during an attempt")
         diff = loop.worktrees.diff(item_id, loop.base)
         entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
         entry["changed_files"] = loop.worktrees.changed_files(item_id, loop.base)
+        self._environment(entry, made, empty_diff=not diff.strip())
         if not diff.strip():
-            entry.update(verdict="no-change", feedback="the attempt changed no file", signature="no-change")
+            entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
+                         signature="no-change")
             return entry
         suppressions = added_suppressions(diff)
         if suppressions:
@@ -234,6 +251,6 @@ class Attempt:
             raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
         failed = [g for g in gates if g["required"] and g["status"] == GateStatus.FAILED.value]
         entry["verdict"] = "failed" if failed else "passed"
-        entry["feedback"] = feedback(failed)
+        entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry

@@ -44,8 +44,8 @@ class RunContext:
             try:
                 if github.repo_has_label_on_open_issue(github.config.pause_label):
                     return f"kill switch: an open issue carries the '{github.config.pause_label}' label"
-            except GitHubError as err:
-                return f"kill switch unknown (GitHub unreachable: {err})"
+            except GitHubError as err:  # fail closed: a switch that cannot be read may be on
+                return f"kill switch unknown, so the run pauses: cannot read the pause label: {err}"
         return ""
 
     # -- the item's state, as LOOP_STATE.md records it ---------------------------------------
@@ -54,6 +54,8 @@ class RunContext:
         state.counters["selected_items"] = sum(1 for r in self.records if r.status not in ("skipped", "pending"))
         state.counters["opened_pull_requests"] = self.prs_opened
         state.counters["escalations"] = sum(1 for r in self.records if r.status == "escalated")
+        if self.settings.dry_run:  # a dry run changes nothing: the state stays in memory
+            return
         save_state(self.loop.state_path, state)
 
     def transition(self, record: ItemRecord, status: str, reason: str = "", next_action: str = "") -> None:
@@ -85,4 +87,4 @@ class RunContext:
         try:
             github.comment(number, body)
         except GitHubError as err:
-            self.emit("warning", {"message": f"could not comment on #{number}: {err}"})
+            self.warn(f"could not comment on #{number}: {err}")

@@ -55,7 +55,9 @@ def control_files(loop_dir: str, root: str, spec: dict[str, Any]) -> list[str]:
     every worktree shares, and which decide what git shows the gates and what a commit runs)."""
     files = [os.path.join(loop_dir, k.filename) for k in KINDS]
     common = gitops.common_dir(root)
-    files += [os.path.join(root, "pyproject.toml"), os.path.join(common, "config"),
+    # .pre-commit-config.yaml: pre-commit takes its hooks from the tree it judges
+    files += [os.path.join(root, "pyproject.toml"), os.path.join(root, ".pre-commit-config.yaml"),
+              os.path.join(common, "config"),
               os.path.join(common, "info"), os.path.join(common, "hooks")]
     queue = queue_path(loop_dir, spec.get("inputs") or {})
     return files + ([queue] if queue else [])

@@ -29,7 +29,29 @@ def expected_paths(body: str) -> tuple[str, ...]:
 
 
 class GitHubError(Exception):
-    """The API could not be used: unreachable, unauthorised, rate-limited past our patience."""
+    """The API could not be used. `kind` says whose problem it is, so the loop can tell a pull
+    request GitHub refused (the item's) from a token, a limit or an outage (the environment's):
+
+    auth (401), forbidden (403, not a rate limit), rate-limit, not-found (404), refused (422 and
+    other 4xx), server (5xx, after retries), unreachable (no connection, no answer in time)."""
+
+    def __init__(self, message: str, kind: str = "unreachable", status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+    @property
+    def environmental(self) -> bool:
+        """Not about any one item: a rerun after the fix the message names would succeed."""
+        return self.kind != "refused"
+
+    @property
+    def usage_error(self) -> bool:
+        """A wrong spec (no such repository) or a request GitHub refuses: exit 2, not 5."""
+        return self.kind in ("refused", "not-found")
+
+
+SERVER_RETRY_DELAYS = (0.5, 1.0)  # GitHub's 5xx are mostly brief: two retries, then stop the run
 
 
 @dataclass(frozen=True)
@@ -40,6 +62,28 @@ class GitHubConfig:
     label: str = ""
     pause_label: str = ""
     timeout: float = 15.0
+    token_env: str = "GITHUB_TOKEN"  # named in messages, never its value
+
+
+def _utc(epoch: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
+
+
+def _github_message(response: Any) -> str:
+    """GitHub's own words: `message` and each error's `message` (or field and code) from its JSON."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return " ".join(str(response.text or "").split())[:200]
+    if not isinstance(payload, dict):
+        return ""
+    parts = [str(payload.get("message") or "")]
+    for error in payload.get("errors") or []:
+        if isinstance(error, dict):
+            parts.append(str(error.get("message") or " ".join(str(error.get(k, "")) for k in ("field", "code"))))
+        else:
+            parts.append(str(error))
+    return ": ".join(p.strip() for p in parts if p and p.strip())[:300]
 
 
 class GitHub:
@@ -70,24 +114,62 @@ class GitHub:
             return max(0.0, float(reset) - time.time()) if reset.isdigit() else 60.0
         return 60.0 if response.status_code == 429 else None
 
+    def _rate_limit_error(self, what: str, response: Any, wait: float) -> GitHubError:
+        reset = response.headers.get("X-RateLimit-Reset", "")
+        when = _utc(float(reset)) if reset.isdigit() else _utc(time.time() + wait)
+        why = "longer than loopgate waits" if wait > MAX_WAIT else "still limited after loopgate waited 3 times"
+        return GitHubError(f"{what}: GitHub's rate limit is used up (HTTP {response.status_code}); it resets at "
+                           f"{when} (in {wait:.0f}s, {why}): run again after that", "rate-limit", response.status_code)
+
+    def _error(self, what: str, response: Any) -> GitHubError:
+        status, said = response.status_code, _github_message(response)
+        told = f"HTTP {status}" + (f" {said}" if said else "")
+        env = f"${self.config.token_env}"
+        if status == 401:
+            fix = f"set a valid token in {env}" if self.config.token else f"{env} is not set: set it to a token"
+            return GitHubError(f"{what}: GitHub rejected the token ({told}): {fix}", "auth", status)
+        if status == 403:
+            return GitHubError(f"{what}: the token in {env} may not do this ({told}): give it read and write access "
+                               "to the repository's issues, contents and pull requests", "forbidden", status)
+        if status == 404:
+            return GitHubError(f"{what}: GitHub has no such repository or the token cannot see it ({told}): check "
+                               f"`github repo: {self.config.repo}` and the token's repository access", "not-found",
+                               status)
+        if status >= 500:
+            return GitHubError(f"{what}: GitHub failed {1 + len(SERVER_RETRY_DELAYS)} times ({told}): it may be "
+                               "down (https://www.githubstatus.com); run again later", "server", status)
+        return GitHubError(f"{what}: GitHub refused it ({told})", "refused", status)
+
     def request(self, method: str, path_or_url: str, **kwargs: Any) -> Any:
         import requests  # noqa: PLC0415
 
         url = path_or_url if path_or_url.startswith("http") else self._url(path_or_url)
-        for _ in range(4):
+        what = f"{method} {url.split('?')[0]}"
+        server_retries = list(SERVER_RETRY_DELAYS)
+        rate_retries = 3
+        while True:
             try:
                 response = self.session.request(method, url, timeout=self.config.timeout, **kwargs)
+            except requests.Timeout as err:
+                raise GitHubError(f"{what}: GitHub did not answer within {self.config.timeout:g}s: check the "
+                                  "network, or raise `github timeout` in the spec's Inputs", "unreachable") from err
             except requests.RequestException as err:
-                raise GitHubError(f"{method} {url}: {type(err).__name__}: {err}") from err
+                raise GitHubError(f"{what}: cannot reach GitHub at {self.config.api}: {type(err).__name__}",
+                                  "unreachable") from err
             self.requests_made += 1
             wait = self._wait_for(response)
-            if wait is None:
-                break
-            if wait > MAX_WAIT:
-                raise GitHubError(f"GitHub rate limit: retry in {wait:.0f}s is longer than loopgate waits")
-            self.sleep(wait)
+            if wait is not None:
+                if wait > MAX_WAIT or rate_retries == 0:
+                    raise self._rate_limit_error(what, response, wait)
+                rate_retries -= 1
+                self.sleep(wait)
+                continue
+            if response.status_code >= 500 and server_retries:
+                self.sleep(server_retries.pop(0))
+                continue
+            break
         if response.status_code >= 400:
-            raise GitHubError(f"{method} {url}: HTTP {response.status_code}: {response.text[:200]}")
+            raise self._error(what, response)
         # Spend what is left slowly when the limit runs low, rather than hit it mid-run.
         remaining = response.headers.get("X-RateLimit-Remaining", "")
         if remaining.isdigit() and int(remaining) < 5:

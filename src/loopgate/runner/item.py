@@ -9,7 +9,7 @@ escalated straight from selection. Each change is saved to LOOP_STATE.md at once
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NoReturn
 
 from loopgate.gates.base import GateStatus
 from loopgate.runner import git as gitops
@@ -66,6 +66,8 @@ class ItemWork:
 
     def run(self) -> None:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
+        if self.resume_pull_request():
+            return
         if loop.rules.baseline and not self.baseline():
             return
         worktree = loop.worktrees.create(record.item.id, loop.base)
@@ -79,19 +81,14 @@ class ItemWork:
             state_item.attempts += 1
             ctx.transition(record, "in-progress", f"attempt {state_item.attempts}", "wait for the gates")
             try:
-                entry = Attempt(ctx, self.plan_factory, record, state_item.attempts, worktree).run(feedback)
-            except ControlFileEdited as err:
-                ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
-                             "the maker may not change the loop's own rules")
-                return
-            except PushAttempt as err:
-                ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
-                             "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
-                return
-            except GateSuppressed as err:
-                ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
-                             "only a person may decide that a gate's finding does not apply")
-                return
+                entry = self._attempt(state_item.attempts, worktree, feedback)
+                if entry is None:  # escalated: the maker tampered
+                    return
+            except EnvironmentStop as err:  # not the item's failure: the attempt does not count
+                state_item.attempts -= 1
+                ctx.transition(record, "in-progress", f"stopped: environmental failure: {err}",
+                               f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
+                raise
             if ctx.stop_requested:
                 raise Interrupted(ctx.stop_requested)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
@@ -110,6 +107,22 @@ class ItemWork:
             if pause:
                 raise Paused(pause)
         self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {failing}")
+
+    def _attempt(self, number: int, worktree: str, feedback: str) -> dict[str, Any] | None:
+        """One attempt's entry, or None when the maker tampered and the item is escalated for it."""
+        ctx, record = self.ctx, self.record
+        try:
+            return Attempt(ctx, self.plan_factory, record, number, worktree).run(feedback)
+        except ControlFileEdited as err:
+            ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
+                         "the maker may not change the loop's own rules")
+        except PushAttempt as err:
+            ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
+                         "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
+        except GateSuppressed as err:
+            ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
+                         "only a person may decide that a gate's finding does not apply")
+        return None
 
     def baseline(self) -> bool:
         """Required gates must pass before any change; failing already means escalate, not start."""
@@ -143,12 +156,36 @@ class ItemWork:
             ctx.transition(record, "drafted", "all required gates passed", "human review of branch " + record.branch)
             loop.worktrees.remove(record.item.id)
             return
+        self.publish(worktree)
+
+    def publish(self, cwd: str) -> None:
+        """Push the passed commit's branch and open its pull request, within the run's budget."""
+        ctx, loop, record = self.ctx, self.ctx.loop, self.record
         if ctx.prs_opened >= loop.budgets.max_prs:
             ctx.transition(record, "drafted", "all required gates passed; max pull requests per run reached",
                            "open a pull request in a later run or by hand")
             loop.worktrees.remove(record.item.id)
             raise BudgetStop("max pull requests per run reached")
-        self.open_pull_request(worktree)
+        self.open_pull_request(cwd)
+
+    def resume_pull_request(self) -> bool:
+        """An item whose gates passed in an earlier run but whose push or pull request failed (see
+        not_opened) gets that pull request now, for the commit the gates passed: its work was
+        judged and paid for, and its attempts may all be used up."""
+        loop, record = self.ctx.loop, self.record
+        state_item = loop.state.item(record.item.id)
+        pending = state_item.extra.get("pull_request_pending", "")
+        branch = loop.worktrees.branch(record.item.id)
+        if not pending or loop.mode == "shadow":
+            return False
+        if gitops.git(["rev-parse", "-q", "--verify", f"refs/heads/{branch}"], loop.root, check=False).strip() \
+                != pending:
+            state_item.extra["pull_request_pending"] = ""  # the branch moved on: judge the item afresh
+            return False
+        record.branch, record.commit = branch, pending
+        loop.worktrees.remove(record.item.id)
+        self.publish(loop.root)
+        return True
 
     def open_pull_request(self, worktree: str) -> None:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
@@ -160,18 +197,41 @@ class ItemWork:
             return
         try:
             gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], worktree)
-            if not approvals.ask("draft-pr" if draft else "pr", record.branch):
-                ctx.transition(record, "drafted", "gates passed; pull request not approved in this mode")
-                return
+        except gitops.GitError as err:
+            self.not_opened(f"cannot push {record.branch} to origin: {err}")
+        if not approvals.ask("draft-pr" if draft else "pr", record.branch):
+            ctx.transition(record, "drafted", "gates passed; pull request not approved in this mode")
+            return
+        try:
             base_branch = gitops.git(["rev-parse", "--abbrev-ref", "HEAD"], loop.root).strip()
             record.pr_url = loop.github.create_pull_request(record.branch, base_branch,
                                                             record.item.title or record.item.id,
                                                             f"Drafted by loopgate for {record.item.id}.", draft)
-        except (gitops.GitError, GitHubError) as err:
-            raise EnvironmentStop(f"cannot open the pull request: {err}") from err
+        except gitops.GitError as err:
+            self.not_opened(f"cannot open the pull request: {err}")
+        except GitHubError as err:
+            if err.environmental:
+                self.not_opened(f"cannot open the pull request: {err}")
+            # GitHub answered about this pull request (422: one exists already, the base is gone...):
+            # the item needs a person, the run goes on with the next
+            loop.state.item(record.item.id).extra["pull_request_pending"] = ""
+            ctx.escalate(record, f"gates passed, but the pull request was not opened: {err}",
+                         f"{record.branch} is pushed: open its pull request by hand once GitHub's reason is fixed")
+            loop.worktrees.remove(record.item.id)
+            return
         ctx.prs_opened += 1
+        loop.state.item(record.item.id).extra["pull_request_pending"] = ""
         ctx.transition(record, "pr-opened", "all required gates passed", "human review of " + record.pr_url)
         loop.worktrees.remove(record.item.id)
+
+    def not_opened(self, reason: str) -> NoReturn:
+        """The gates passed but the push or the pull request failed for a reason outside the item:
+        the item stays resumable (the next run pushes the same commit and opens its pull request,
+        without another attempt) and the run stops."""
+        self.ctx.loop.state.item(self.record.item.id).extra["pull_request_pending"] = self.record.commit
+        self.ctx.transition(self.record, "in-progress", f"gates passed; {reason}",
+                            "the next run opens the pull request for the commit the gates passed")
+        raise EnvironmentStop(reason)
 
 
 def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...]) -> bool:

@@ -14,10 +14,12 @@ from typing import Any
 
 from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
+from loopgate.artifacts.values import parse_duration
 from loopgate.runner import git as gitops
 from loopgate.runner.control import control_files, read_tampered
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
+from loopgate.runner.pricing import SpendError, preflight
 from loopgate.runner.rules import Rules, read_rules
 from loopgate.runner.sandbox import Containment, SandboxConfig, SandboxError, probe
 from loopgate.runner.spend import Budgets
@@ -46,6 +48,7 @@ class LoadedLoop:
     token_env: str
     sandbox: SandboxConfig
     containment: Containment
+    spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
 
 
 def load(settings: RunSettings) -> LoadedLoop:
@@ -69,12 +72,19 @@ def load(settings: RunSettings) -> LoadedLoop:
                        "(add a `## Required Gates` entry; the maker never gets the final vote)")
     readiness_ok = READINESS in arts and all(
         c.get("checked") for group in arts[READINESS].data.get("checks", {}).values() for c in group)
-    budgets = Budgets.from_spec(spec)
+    try:
+        budgets = Budgets.from_spec(spec)
+    except SpendError as err:
+        raise RunError(str(err)) from err
     rules = read_rules(spec, policy)
     mode = _mode(settings, spec, readiness_ok)
     maker = settings.maker or str((spec.get("roles") or {}).get("maker_command", "")).strip("` ")
     if not maker and not settings.dry_run:
         raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
+    mode = _audited(settings, spec, mode, loop_dir, maker)
+    refusal, spend_warning = preflight(budgets.spend, maker)
+    if refusal and not settings.dry_run:
+        raise RunError(refusal)
     try:
         root = gitops.repo_root(loop_dir)
     except gitops.GitError as err:
@@ -90,20 +100,26 @@ def load(settings: RunSettings) -> LoadedLoop:
     state, state_errors = load_state(state_path, str(spec.get("name", "loop")))
     if state_errors:
         raise RunError(f"{STATE.filename} is invalid: {state_errors[0]}")
-    # Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
-    # Keyed by the real paths: a second run through a symlinked path finds the same lock.
+    runtime_dir = _runtime_dir(root, loop_dir, settings)
+    github, token_env = _github(spec)
+    sandbox, containment = _containment(spec, mode)
+    worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
+    return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
+                      worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
+                      github, token_env, sandbox, containment, spend_warning)
+
+
+def _runtime_dir(root: str, loop_dir: str, settings: RunSettings) -> str:
+    """Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
+    Keyed by the real paths: a second run through a symlinked path finds the same lock. A run
+    refuses while a maker's tampering that could not be restored waits for a person."""
     common = os.path.realpath(gitops.common_dir(root))
     loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
     runtime_dir = os.path.join(common, "loopgate", loop_key)
     tampered = read_tampered(runtime_dir)
     if tampered and not settings.dry_run:
         raise RunError(tampered)
-    github, token_env = _github(spec)
-    sandbox, containment = _containment(spec, mode)
-    worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
-    return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
-                      worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env, sandbox, containment)
+    return runtime_dir
 
 
 def _containment(spec: dict[str, Any], mode: str) -> tuple[SandboxConfig, Containment]:
@@ -132,13 +148,41 @@ def _mode(settings: RunSettings, spec: dict[str, Any], readiness_ok: bool) -> st
     return mode
 
 
+def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: str, maker: str) -> str:
+    """The readiness audit decides any mode beyond shadow (README: `loopgate readiness`): a mode it
+    does not allow is refused with its reasons, and a loop it demoted runs in the lower mode. A
+    spec may waive the audit in so many words (`- audit: off` under ## Rollout); the tick boxes of
+    loop-readiness.md still hold then."""
+    rollout = spec.get("rollout") if isinstance(spec.get("rollout"), dict) else {}
+    if mode == "shadow" or (isinstance(rollout, dict) and rollout.get("audit") is False):
+        return mode
+    from loopgate.readiness.audit import audit  # noqa: PLC0415 - only promoted runs pay for the audit
+
+    result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run)
+    if result.demotion is not None and MODES.index(mode) > MODES.index(result.mode):
+        if settings.mode is not None:
+            raise RunError(f"mode '{mode}': the readiness audit demoted the loop to '{result.mode}' on "
+                           f"{result.demotion.at}: {result.demotion.because} (evidence gathered since then earns "
+                           "the mode back; see `loopgate readiness`)")
+        mode = result.mode
+    if mode != "shadow" and not result.allowed(mode):
+        reasons = "; ".join(f"{c.id}: {c.detail}" for c in result.blocking(mode))
+        raise RunError(f"the readiness audit does not allow mode '{mode}': {reasons} "
+                       "(`loopgate readiness` says what to do next)")
+    return mode
+
+
 def _github(spec: dict[str, Any]) -> tuple[GitHub | None, str]:
     inputs = spec.get("inputs") or {}
     repo = str(inputs.get("github_repo") or inputs.get("github") or "").strip("` ")
     token_env = str(inputs.get("token_env") or "GITHUB_TOKEN")
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
         return None, token_env
+    try:
+        timeout = float(parse_duration(str(inputs["github_timeout"]))) if inputs.get("github_timeout") else 15.0
+    except ValueError as err:
+        raise RunError(f"{SPEC.filename}: `github timeout`: {err}") from err
     config = GitHubConfig(repo=repo, api=str(inputs.get("github_api") or "https://api.github.com"),
                           token=os.environ.get(token_env, ""), label=str(inputs.get("github_label") or ""),
-                          pause_label=str(inputs.get("pause_label") or ""))
+                          pause_label=str(inputs.get("pause_label") or ""), timeout=timeout, token_env=token_env)
     return GitHub(config), token_env

@@ -11,6 +11,7 @@ moment loses nothing and the next run resumes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import time
@@ -39,7 +40,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import normalise_failure
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
-from loopgate.runner.report import write_report, write_summary
+from loopgate.runner.report import redact, write_report, write_summary
 from loopgate.runner.spend import Spend
 
 __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcome", "RunSettings", "Stop",
@@ -92,7 +93,7 @@ class Loop:
             lock.acquire()
         except Exception as err:
             raise RunError(str(err)) from err
-        try:  # an unreadable queue or GitHub is a usage error: nothing is written, no report claims a run
+        try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
         except RunError:
             lock.release()
@@ -114,6 +115,8 @@ class Loop:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
         ctx.run_id = run_id
         self._carry_over(ctx, work)
+        if loop.spend_warning:
+            ctx.warn(loop.spend_warning)
         try:
             loop.state.run_id, loop.state.mode = run_id, loop.mode
             try:
@@ -145,7 +148,7 @@ class Loop:
             try:
                 items += loop.github.issues(loop.github.config.label)
             except GitHubError as err:
-                raise RunError(f"cannot read work from GitHub: {err}") from err
+                raise RunError(f"cannot read work from GitHub: {err}", 2 if err.usage_error else 5) from err
         return items
 
     def _select_all(self, ctx: RunContext, work: list[WorkItem]) -> list[ItemRecord]:
@@ -223,7 +226,9 @@ class Loop:
         """The run stops mid-item: the item says it was stopped, why, and that it resumes (an
         `in-progress / wait for the gates` left behind would say something that is not happening)."""
         for record in ctx.records:
-            if record.status == "in-progress":
+            # only an item caught mid-attempt: one that says more already (its gates passed and its
+            # pull request waits, an environmental failure and its fix) keeps what it says
+            if record.status == "in-progress" and record.reason.startswith("attempt "):
                 attempt = ctx.loop.state.item(record.item.id).attempts
                 ctx.transition(record, "stopped", f"stopped during attempt {attempt}: {why}", next_action)
         return stop, detail
@@ -242,7 +247,7 @@ class Loop:
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
             "budgets": loop.budgets.as_dict(),
-            "usage": ctx.spend.usage.as_dict(), "pull_requests_opened": ctx.prs_opened,
+            "usage": ctx.spend.usage_dict(), "pull_requests_opened": ctx.prs_opened,
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
@@ -251,6 +256,9 @@ class Loop:
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),
         }
+        outcome.report = json.loads(redact(json.dumps(report), secrets))  # what the file would hold
+        if ctx.settings.dry_run:  # a dry run changes nothing: the caller prints the report
+            return "", ""
         try:
             path = write_report(self._runs_dir(), report, secrets)
             summary = os.path.join(os.path.dirname(path), f"{outcome.run_id}-escalations.md")

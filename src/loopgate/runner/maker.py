@@ -281,19 +281,26 @@ def cap_log(watch: _UsageWatch, cap: int = LOG_CAP, head: int = LOG_HEAD) -> Non
     if size <= cap:
         return
     watch.read()  # nothing of what is cut goes unread by the usage and status parsers
+    parsed = watch.offset
     with open(watch.log_path, "r+b") as handle:
         handle.seek(head)
         first = handle.read(1024).split(b"\n", 1)  # cut at line ends, so no JSON line is torn
         keep = head + len(first[0]) + 1 if len(first) > 1 else head
-        handle.seek(max(size - cap // 4, keep))
-        latest = handle.read()
-        latest = latest.split(b"\n", 1)[1] if b"\n" in latest else latest
-        cut = size - keep - len(latest) + watch.log_cut
+        start = max(parsed - cap // 4, keep)
+        handle.seek(start)
+        latest = handle.read(parsed - start)
+        if start > keep and b"\n" in latest:
+            latest = latest.split(b"\n", 1)[1]
+        # what the agent wrote while the parsers ran: read it and cut at once, so the window in
+        # which a write could be lost is two system calls wide, not a 10 MB parse
+        fresh = handle.read()
         handle.truncate(keep)
+        cut = parsed - keep - len(latest) + watch.log_cut
         handle.seek(keep)
         handle.write(f"[loopgate: {cut} bytes of the maker's output cut here; maker.log is capped at "
                      f"{cap} bytes]\n".encode() + latest)
-        watch.offset = handle.tell()
+        watch.offset = handle.tell()  # `fresh` is not parsed yet: the next read starts at it
+        handle.write(fresh)
         watch.log_cut = cut
 
 
@@ -308,15 +315,18 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
                should_stop: Callable[[], bool] | None) -> str:
     """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
-    term_after, deadline_reason = limits.term_after(), limits.deadline()[1]
+    (seconds, deadline_reason), term_after = limits.deadline(), limits.term_after()
     metered = limits.max_tool_calls is not None or limits.max_cost_usd is not None or limits.max_tokens is not None
     while proc.poll() is None:
         cap_log(watch)
         elapsed = time.monotonic() - start
         stopped = ""
         if elapsed >= term_after:
-            stopped = deadline_reason
-        elif should_stop is not None and should_stop():
+            # The budget is the deadline: SIGTERM gets only what is left of it, so an agent that
+            # ignores TERM is killed when the budget is spent, not `grace` seconds after.
+            _stop(proc, max(seconds - elapsed, 0.0))
+            return deadline_reason
+        if should_stop is not None and should_stop():
             stopped = "signal"
         elif watch.stalled(limits.stall):
             stopped = "stalled"

@@ -19,18 +19,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
-import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from loopgate.artifacts.spend import REPORTED_CURRENCY, TOKEN_ONLY_AGENTS, exchange_rate, maker_agent
 from loopgate.runner.usage import Usage
 
-REPORTED_CURRENCY = "USD"  # the only currency an agent reports a cost in
-TOKEN_ONLY_AGENTS = frozenset({"codex"})  # makers whose usage carries tokens and never a price
 PRICE_KEYS = {"input": "price_per_million_input_tokens", "cached": "price_per_million_cached_input_tokens",
               "output": "price_per_million_output_tokens"}
-_RATE = re.compile(r"^\s*1\s+([A-Za-z]{3})\s*=\s*(\d+(?:\.\d+)?)\s*([A-Za-z]{3})\s*$")
+__all__ = ["Prices", "SpendError", "SpendLimits", "from_budgets", "maker_agent", "preflight", "remaining_env"]
 
 
 class SpendError(ValueError):
@@ -102,19 +99,16 @@ class SpendLimits:
 
 
 def _rate(budgets: dict[str, Any], currency: str) -> float:
-    """USD per unit of `currency`, from `exchange rate: 1 EUR = 1.08 USD`."""
+    """USD per unit of `currency`, from `exchange rate: 1 EUR = 1.08 USD` (see LG871)."""
     if currency == REPORTED_CURRENCY:
         return 1.0
     written = str(budgets.get("exchange_rate") or "")
-    match = _RATE.match(written)
-    if not match or match.group(1).upper() != currency or match.group(3).upper() != REPORTED_CURRENCY:
+    rate = exchange_rate(written)
+    if rate is None or rate[0] != currency:
         given = f" (`exchange rate: {written}` converts no {currency})" if written else ""
         raise SpendError(f"a budget is in {currency}, but agents report cost in {REPORTED_CURRENCY}{given}: write the "
                          f"budget in USD, or add `- exchange rate: 1 {currency} = <rate> USD` under ## Budgets")
-    rate = float(match.group(2))
-    if not math.isfinite(rate) or rate <= 0:
-        raise SpendError(f"exchange rate: {written}: the rate must be a positive number")
-    return rate
+    return rate[1]
 
 
 def _usd(budgets: dict[str, Any], key: str) -> float | None:
@@ -140,16 +134,6 @@ def from_budgets(budgets: dict[str, Any]) -> SpendLimits:
         if str(money["currency"]).upper() != REPORTED_CURRENCY:
             written += f" ({cost:.4g} USD)"
     return SpendLimits(cost, int(tokens) if isinstance(tokens, int) else None, prices, written)
-
-
-def maker_agent(command: str) -> str:
-    """The agent a maker command runs, when one of its words names a known CLI ("codex", "claude")."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
-    names = {word.rsplit("/", 1)[-1] for word in words}
-    return next((agent for agent in ("codex", "claude") if agent in names), "")
 
 
 def preflight(spend: SpendLimits, command: str) -> tuple[str, str]:

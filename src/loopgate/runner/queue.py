@@ -6,6 +6,7 @@ problems so the run can refuse to start with a clear message.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import re
@@ -28,6 +29,7 @@ class WorkItem:
     url: str = ""
     number: int | None = None  # GitHub issue number, when the item came from GitHub
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    line: int = field(default=0, compare=False)  # where a queue file defines it (0: not from a file)
 
     def as_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "body": self.body, "labels": list(self.labels),
@@ -38,12 +40,41 @@ class QueueError(Exception):
     """The queue cannot be read; the message says where and why."""
 
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# An id names the item's git branch (`loop/<id>`), its worktree and its attempt folder: one path
+# component that git accepts as a branch name (see git-check-ref-format) and no shell reads as an
+# option. Letters, digits, '.', '_' and '-', a letter or digit first, at most 64 characters, no
+# '..' and no trailing '.' or '.lock' (git refuses both in a ref name).
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+MAX_ID = 64
 
 
-def _item_from_fields(item_id: str, fields: dict[str, Any], where: str) -> WorkItem:
-    if not _ID.match(item_id):
-        raise QueueError(f"{where}: item id '{item_id}' must be letters, digits, '.', '_' or '-' (it names a branch)")
+def id_problem(item_id: str) -> str:
+    """Why `item_id` cannot name a branch and a folder, or "" when it can."""
+    if not item_id:
+        return "is empty"
+    if len(item_id) > MAX_ID:
+        return f"is {len(item_id)} characters long (at most {MAX_ID})"
+    if not _ID.fullmatch(item_id):
+        return ("must be ASCII letters, digits, '.', '_' or '-', starting with a letter or digit "
+                "(no '/', spaces, line breaks or a leading '-' or '.')")
+    if ".." in item_id:
+        return "may not contain '..' (git reads it as a range of commits)"
+    if item_id.endswith((".", ".lock")):
+        return "may not end with '.' or '.lock' (git refuses such a branch name)"
+    return ""
+
+
+def shown_id(item_id: str) -> str:
+    """The id as a message can show it: quoted, escapes visible, long ones cut."""
+    text = json.dumps(item_id, ensure_ascii=False)
+    return text if len(text) <= 50 else text[:40] + "...\""
+
+
+def _item_from_fields(item_id: str, fields: dict[str, Any], where: str, line: int = 0) -> WorkItem:
+    problem = id_problem(item_id)
+    if problem:
+        raise QueueError(f"{where}: item id {shown_id(item_id)} {problem}: the id names the item's git branch "
+                         "and folders")
 
     def as_list(value: Any) -> tuple[str, ...]:
         if isinstance(value, list):
@@ -58,6 +89,7 @@ def _item_from_fields(item_id: str, fields: dict[str, Any], where: str) -> WorkI
         labels=as_list(fields.get("labels")),
         expected_paths=as_list(fields.get("expected_paths", fields.get("paths"))),
         extra={k: str(v) for k, v in fields.items() if k not in known},
+        line=line,
     )
 
 
@@ -84,13 +116,38 @@ def _from_markdown(text: str, path: str) -> list[WorkItem]:
                 body.append(block.text)
         if body and "body" not in fields:
             fields["body"] = "\n".join(body)
-        items.append(_item_from_fields(section.title.strip(), fields, f"{path}:{section.line}"))
+        items.append(_item_from_fields(section.title.strip(), fields, f"{path}:{section.line}", section.line))
     return items
 
 
+class _Located(dict[str, Any]):
+    """A JSON object that knows the line it starts on."""
+
+    line = 0
+
+
+def _decoder(text: str) -> json.JSONDecoder:
+    """A decoder whose objects carry their line: the pure-Python scanner calls `parse_object`
+    with the position of each `{`, which the C scanner does not expose."""
+    decoder = json.JSONDecoder()
+    breaks = [i for i, char in enumerate(text) if char == "\n"]
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        found, end = json.decoder.JSONObject(s_and_end, *args)  # type: ignore[attr-defined]
+        located = _Located(found)
+        located.line = bisect.bisect_left(breaks, s_and_end[1]) + 1
+        return located, end
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    return decoder
+
+
 def _from_json(text: str, path: str) -> list[WorkItem]:
+    """`[{"id": ..., "title": ..., "labels": [...], "expected_paths": [...]}, ...]`, or the same
+    list under `{"items": [...]}`; any other key is kept in the item's extra fields."""
     try:
-        loaded = json.loads(text)
+        loaded = _decoder(text).decode(text)
     except ValueError as err:
         raise QueueError(f"{path}: not valid JSON: {err}") from err
     entries = loaded.get("items", loaded) if isinstance(loaded, dict) else loaded
@@ -98,10 +155,14 @@ def _from_json(text: str, path: str) -> list[WorkItem]:
         raise QueueError(f"{path}: expected a list of items (or {{\"items\": [...]}})")
     items = []
     for index, entry in enumerate(entries):
+        where = f"{path}:{entry.line}: item {index}" if isinstance(entry, _Located) else f"{path}: item {index}"
         if not isinstance(entry, dict) or "id" not in entry:
-            raise QueueError(f"{path}: item {index} needs an \"id\"")
+            raise QueueError(f"{where} needs an \"id\"")
+        raw = entry["id"]
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+            raise QueueError(f"{where}: the id must be a string (or a whole number), not {json.dumps(raw)}")
         fields = {normalise_key(str(k)): v for k, v in entry.items()}
-        items.append(_item_from_fields(str(entry["id"]), fields, f"{path}: item {index}"))
+        items.append(_item_from_fields(str(raw), fields, where, getattr(entry, "line", 0)))
     return items
 
 
@@ -116,11 +177,14 @@ def read_queue(path: str) -> list[WorkItem]:
     except (OSError, UnicodeDecodeError) as err:
         raise QueueError(f"{path}: cannot read the queue: {err}") from err
     items = _from_json(text, path) if path.endswith(".json") else _from_markdown(text, path)
-    seen: set[str] = set()
+    # case-blind: on macOS and Windows `loop/DOC-1` and `loop/doc-1` are one branch and one folder
+    seen: dict[str, WorkItem] = {}
     for item in items:
-        if item.id in seen:
-            raise QueueError(f"{path}: item id '{item.id}' appears twice")
-        seen.add(item.id)
+        first = seen.setdefault(item.id.lower(), item)
+        if first is not item:
+            also = "" if first.id == item.id else f" as {shown_id(first.id)}"
+            raise QueueError(f"{path}:{item.line}: item id {shown_id(item.id)} appears twice (first at line "
+                             f"{first.line}{also}): each id names one branch")
     return items
 
 

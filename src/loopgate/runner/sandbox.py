@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -160,6 +161,32 @@ def _under(path: str, folders: list[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in folders)
 
 
+def named_paths(command: str, hidden: list[str]) -> list[str]:
+    """What the maker command itself names and would not find inside the sandbox: files it gives
+    by absolute path under a hidden place or /tmp (`python3 /tmp/agent.py`), and the installation
+    its program runs from when that lies in a hidden place (a venv's python linking into
+    ~/.pyenv, an agent CLI under ~/.local or ~/.nvm). Shown read-only; nothing else of the home."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return []
+    private = [*hidden, "/tmp"]
+    out: list[str] = []
+    for index, word in enumerate(words):
+        path = shutil.which(word) if index == 0 and os.sep not in word else word
+        if not path or not os.path.isabs(path) or not os.path.exists(path):
+            continue
+        real = os.path.realpath(path)
+        if index == 0 and _under(real, hidden):
+            prefix = os.path.dirname(os.path.dirname(real))  # <prefix>/bin/program: its lib/ comes too
+            if prefix not in hidden and all(not _under(h, [prefix]) for h in hidden):
+                out.append(prefix)
+                continue
+        if _under(real, private) or _under(path, private):
+            out += [os.path.realpath(os.path.dirname(path)) if os.path.isdir(path) else real]
+    return out
+
+
 def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
     """The bwrap command line for one attempt. Order matters: later mounts cover earlier ones,
     so the hidden places are emptied first and what the maker needs is bound back over them."""
@@ -172,6 +199,7 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     # (an agent CLI installed in ~/.local/bin), and the git admin directory
     shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)]
     shown += [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and _under(os.path.realpath(p), hidden)]
+    shown += named_paths(command, hidden)
     for path in dict.fromkeys(os.path.realpath(p) for p in shown):
         if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path in (mounts.root, mounts.common)):
             argv += ["--ro-bind", path, path]

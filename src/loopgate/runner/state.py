@@ -7,6 +7,7 @@ survive a rewrite.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,28 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split())  # one line: a newline would break the bullet
 
 
+def _shown(value: Any) -> str:
+    """A value as written to the state: one line, and an HTML comment in it (a gate suppression
+    the maker added, quoted in its reason) inside a code span, where markdown keeps it as text
+    instead of hiding it (and the artifact reader drops comments outside code spans)."""
+    text = _text(value)
+    if "<!--" not in text:
+        return text
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{ticks} {text} {ticks}"
+
+
+def _read(value: Any) -> str:
+    """The inverse of `_shown`: a value written as one whole code span comes back without it."""
+    text = _text(value)
+    run = len(text) - len(text.lstrip("`"))
+    ticks = text[:run]
+    whole = text.startswith(ticks + " ") and text.endswith(" " + ticks) and len(text) > 2 * run + 2
+    if run and "<!--" in text and whole:
+        return text[run + 1:-run - 1]
+    return text
+
+
 def from_data(data: dict[str, Any], fallback_name: str) -> LoopState:
     run = data.get("current_run") or {}
     state = LoopState(str(data.get("name") or fallback_name))
@@ -59,17 +82,17 @@ def from_data(data: dict[str, Any], fallback_name: str) -> LoopState:
         if key in COUNTERS and isinstance(value, int):
             state.counters[key] = value
         elif key not in ("run_id", "mode"):
-            state.run_extra[key] = _text(value)
+            state.run_extra[key] = _read(value)
     for item_id, raw in (data.get("items") or {}).items():
         if not isinstance(raw, dict):
             continue
-        item = ItemState(item_id, _text(raw.get("status", "pending")), _text(raw.get("reason", "")))
+        item = ItemState(item_id, _text(raw.get("status", "pending")), _read(raw.get("reason", "")))
         attempts = raw.get("attempts", 0)
         item.attempts = attempts if isinstance(attempts, int) else 0
         gates = raw.get("gates")
         item.gates = {k: _text(v) for k, v in gates.items()} if isinstance(gates, dict) else {}
-        item.next_action = _text(raw.get("next_action", ""))
-        item.extra = {k: _text(v) for k, v in raw.items() if k not in _ITEM_ORDER}
+        item.next_action = _read(raw.get("next_action", ""))
+        item.extra = {k: _read(v) for k, v in raw.items() if k not in _ITEM_ORDER}
         state.items[item_id] = item
     return state
 
@@ -93,20 +116,20 @@ def render(state: LoopState) -> str:
     lines = [f"# Loop State: {_text(state.name)}", "", "## Current Run",
              f"- run_id: {_text(state.run_id)}", f"- mode: {_text(state.mode)}"]
     lines += [f"- {key}: {state.counters.get(key, 0)}" for key in COUNTERS]
-    lines += [f"- {key}: {value}" for key, value in state.run_extra.items()]
+    lines += [f"- {key}: {_shown(value)}" for key, value in state.run_extra.items()]
     lines += ["", "## Items"]
     for item in state.items.values():
         lines += ["", f"### {_text(item.id)}", f"- status: {item.status}"]
         if item.reason:
-            lines.append(f"- reason: {_text(item.reason)}")
+            lines.append(f"- reason: {_shown(item.reason)}")
         lines.append(f"- attempts: {item.attempts}")
         if item.gates:
             lines.append("- gates:")
             # keys come back normalised (`link_check`); spaces read better and mean the same
             lines += [f"  - {_text(name).replace('_', ' ')}: {result}" for name, result in item.gates.items()]
-        lines += [f"- {key}: {_text(value)}" for key, value in item.extra.items() if value]
+        lines += [f"- {key}: {_shown(value)}" for key, value in item.extra.items() if value]
         if item.next_action:
-            lines.append(f"- next_action: {_text(item.next_action)}")
+            lines.append(f"- next_action: {_shown(item.next_action)}")
     return "\n".join(lines) + "\n"
 
 

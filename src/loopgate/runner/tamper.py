@@ -31,38 +31,64 @@ class Added:
 def added_suppressions(diff: str) -> list[Added]:
     """Suppressions in what a unified diff adds, with their new path and line.
 
-    Consecutive added lines are searched as one text, so a marker split across lines is found;
-    a marker that was already there (a context line) is the user's and is left alone."""
+    Consecutive added lines are searched as one text, so a marker split across lines is found.
+    A marker that was already there is the user's and is left alone: on a context line, or on
+    a line the maker edited that carried the same marker before (the removed line in the same
+    place of the same change block). A marker moved elsewhere, or copied, is new: it covers
+    other lines than the person chose."""
     found: list[Added] = []
-    for path, first, lines in _added_runs(diff):
+    for path, first, lines, removed in _added_runs(diff):
         text = "\n".join(lines)
+        kept = _markers("\n".join(removed))
         for match in SUPPRESSION.finditer(text):
             offset = text.count("\n", 0, match.start())
+            if (offset, _key(text, match.start())) in kept:
+                continue
             found.append(Added(path, first + offset, lines[offset]))
     return found
 
 
-def _added_runs(diff: str) -> list[tuple[str, int, list[str]]]:
-    """(path, first new line, lines) for each run of consecutive added lines."""
-    runs: list[tuple[str, int, list[str]]] = []
+def _key(text: str, start: int) -> str:
+    """A marker as written from its keyword to the end of its line, spacing and case aside."""
+    end = text.find("\n", start)
+    return " ".join(text[start:None if end < 0 else end].lower().split())
+
+
+def _markers(text: str) -> set[tuple[int, str]]:
+    """(line offset, marker) for each suppression in a run of removed lines."""
+    return {(text.count("\n", 0, m.start()), _key(text, m.start())) for m in SUPPRESSION.finditer(text)}
+
+
+def _added_runs(diff: str) -> list[tuple[str, int, list[str], list[str]]]:
+    """(path, first new line, lines, the removed lines they replace) for each run of consecutive
+    added lines; git writes a changed block as its removed lines, then its added ones."""
+    runs: list[tuple[str, int, list[str], list[str]]] = []
     path, line = "", 0
-    current: tuple[str, int, list[str]] | None = None
+    current: tuple[str, int, list[str], list[str]] | None = None
+    removed: list[str] = []
     for raw in diff.splitlines():
         if raw.startswith("+++ "):
             target = raw[4:]
-            path, current = (target[2:] if target.startswith("b/") else target), None
+            path, current, removed = (target[2:] if target.startswith("b/") else target), None, []
+            continue
+        if raw.startswith("--- "):
+            current, removed = None, []
             continue
         hunk = _HUNK.match(raw)
         if hunk:
-            line, current = int(hunk.group(1)), None
+            line, current, removed = int(hunk.group(1)), None, []
             continue
         if raw.startswith("+"):
             if current is None:
-                current = (path, line, [])
+                current = (path, line, [], removed)
                 runs.append(current)
             current[2].append(raw[1:])
             line += 1
+        elif raw.startswith("-"):
+            if current is not None:  # a removed line after added ones starts a new block
+                current, removed = None, []
+            removed.append(raw[1:])
         else:
-            current = None
+            current, removed = None, []
             line += 1 if raw.startswith(" ") else 0
     return runs

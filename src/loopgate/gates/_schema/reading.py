@@ -12,7 +12,16 @@ import yaml
 
 from loopgate.gates._positions import json_marks
 from loopgate.gates._schema.expansion import alias_expansion
-from loopgate.gates._schema.yaml12 import ComplexKey, Lines, YamlLoader, load_all, mark_position
+from loopgate.gates._schema.yaml12 import (
+    DIGITS_LIMIT,
+    ComplexKey,
+    Lines,
+    TooLong,
+    YamlLoader,
+    load_all,
+    mark_position,
+    too_big,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,8 +30,19 @@ else:  # pragma: no cover - Python 3.10
 
 KINDS = {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
-_DIGITS_LIMIT: int = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
-_LONG_NUMBER = re.compile(rf"\d{{{_DIGITS_LIMIT + 1},}}")
+# Where a too-long integer is: a run of digits, or of hex digits after 0x/0o/0b (3,572 hex digits
+# pass 10**4,300; the run found is the first long one, which is the one in practice).
+_LONG_NUMBER = re.compile(rf"\d{{{DIGITS_LIMIT + 1},}}|0[xob][0-9a-fA-F_]{{{DIGITS_LIMIT * 83 // 100},}}")
+
+
+# tomllib takes time quadratic in the parts of a dotted key (`a.b.c...`: 20,000 parts take 12 s, and
+# a megabyte of 100-part keys 10 s), so a key of more parts than this is refused before parsing; no
+# real key comes near it. Keys are found line by line, linearly: the text before `=` at the start of
+# a line or after `{` or `,` (inline tables), or inside a `[table]` header, quoted parts left out.
+MAX_KEY_DOTS = 32
+MAX_PROBLEMS = 20  # a file's duplicate keys, or NaNs, reported; the rest are counted
+_QUOTED = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
+_SEGMENT = re.compile(r"[{,]")
 
 
 class Raw(NamedTuple):
@@ -61,7 +81,7 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         text = data.decode("utf-8-sig")
         if kind == "yaml":
             return _yaml(text, shown, rules)
-        return Parsed([_plain(tomllib.loads(text))], text, [])
+        return _toml(text, shown)
     except json.JSONDecodeError as err:
         return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
     except UnicodeDecodeError as err:
@@ -75,6 +95,8 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         line, column = mark_position(Lines(data.decode("utf-8-sig")), mark)
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's limit: 1,000 levels
+            return Raw("limit", shown, line, column, "nested too deeply to read (over 1,000 levels); not validated")
         return Raw("syntax", shown, line, column, f"invalid YAML: {problem}")
     except tomllib.TOMLDecodeError as err:
         found = _TOML_AT.search(str(err))
@@ -82,8 +104,8 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         return Raw("syntax", shown, line, column, f"invalid TOML: {_TOML_AT.sub('', str(err)).strip()}")
     except RecursionError:
         return Raw("limit", shown, 1, 1, "nested too deeply to read (more than about 1,000 levels); not validated")
-    except ValueError as err:
-        if "digits" in str(err):  # Python's limit on the digits of an integer (4,300 by default)
+    except ValueError as err:  # TooLong, or Python's own limit on the digits of an integer
+        if isinstance(err, TooLong) or "digits" in str(err):
             return _long_number(data, shown)
         return Raw("syntax", shown, 1, 1, f"cannot read the file: {err}")
 
@@ -107,12 +129,38 @@ def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
         return Parsed([document], "", [])
     text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
     constants, duplicates = json_marks(text)
-    problems = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
-                for (line, column), name in constants]
-    problems += [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
-                     "JSON readers disagree on which one counts (Python keeps the last)")
-                 for (line, column), key in duplicates]
-    return Parsed([document], text, problems)
+    nans = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
+            for (line, column), name in constants if not rules.json_nan]
+    twice = [Raw("duplicate", shown, line, column, f"the key {json.dumps(key)} is given twice in this object; "
+                 "JSON readers disagree on which one counts (Python keeps the last)")
+             for (line, column), key in duplicates]
+    return Parsed([document], text, _capped(nans) + _capped(twice))
+
+
+def _capped(problems: list[Raw], total: int | None = None) -> list[Raw]:
+    """At most MAX_PROBLEMS of a file's duplicate keys or NaNs, the last saying how many more there are."""
+    total = len(problems) if total is None else total
+    kept = problems[:MAX_PROBLEMS]
+    if total <= len(kept) or not kept:
+        return kept
+    last = kept[-1]
+    return [*kept[:-1], last._replace(message=f"{last.message} (and {total - len(kept):,} more not shown)")]
+
+
+def _toml(text: str, shown: str) -> Parsed | Raw:
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.count(".") > MAX_KEY_DOTS and _key_dots(line) > MAX_KEY_DOTS:
+            return Raw("limit", shown, number, 1, f"a dotted key of more than {MAX_KEY_DOTS} parts (a.b.c...): "
+                       "nested too deeply to read; not validated")
+    return Parsed([_plain(tomllib.loads(text))], text, [])
+
+
+def _key_dots(line: str) -> int:
+    """The most dots in one key of a TOML line (a header's, an assignment's, an inline table's)."""
+    bare = _QUOTED.sub("", line).lstrip()
+    if bare.startswith("["):
+        return bare.partition("]")[0].count(".")
+    return max((part.partition("=")[0].count(".") for part in _SEGMENT.split(bare) if "=" in part), default=0)
 
 
 def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
@@ -123,9 +171,11 @@ def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
     problems = []
     if duplicates and not rules.duplicate_keys:
         lines = Lines(text)
-        problems = [Raw("duplicate", shown, *mark_position(lines, node.start_mark),
-                        f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids it "
-                        "(PyYAML keeps the last, ruamel.yaml refuses the file)") for node in duplicates]
+        first = sorted(duplicates, key=lambda node: node.start_mark.index)[:MAX_PROBLEMS]
+        problems = _capped([Raw("duplicate", shown, *mark_position(lines, node.start_mark),
+                                f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids "
+                                "it (PyYAML keeps the last, ruamel.yaml refuses the file)") for node in first],
+                           len(duplicates))
     return Parsed(documents or [None], text, problems)
 
 
@@ -133,9 +183,9 @@ def _long_number(data: bytes, shown: str) -> Raw:
     text = data.decode("utf-8-sig", errors="replace")
     found = _LONG_NUMBER.search(text)
     line, column = Lines(text).position(found.start()) if found else (1, 1)
-    digits = len(found.group()) if found else 0
-    return Raw("limit", shown, line, column, f"a number of {digits:,} digits, more than the "
-               f"{_DIGITS_LIMIT:,} digits Python reads as an integer; not validated")
+    size = f"of {len(found.group()):,} digits" if found and found.group().isdigit() else "that large"
+    return Raw("limit", shown, line, column, f"an integer {size}: more than the {DIGITS_LIMIT:,} decimal digits "
+               "Python turns into text (to report it); not validated")
 
 
 def _plain(value: Any) -> Any:
@@ -144,4 +194,6 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, int) and too_big(value):  # a long 0x literal: tomllib reads it, nothing can print it
+        raise TooLong(f"more than {DIGITS_LIMIT} digits")
     return value.isoformat() if hasattr(value, "isoformat") else value

@@ -23,6 +23,7 @@ MAX_ERRORS = 20  # a file's errors reported; the rest are counted
 # So workers start only for inputs with about two seconds of work: ~90 us a small file with
 # jsonschema alone, ~25 us when the fast path says "valid" (bench/schema.md).
 PARALLEL_FROM_SECONDS = 2.0
+MAX_WORKERS_PER_CPU = 4
 
 
 def check_file(checker: Checker, shown: str, full: str, rules: Rules = Rules()) -> list[Raw]:  # noqa: B008
@@ -148,11 +149,19 @@ def _worker_chunk(files: list[tuple[str, str]]) -> list[list[Raw]]:
 def check_files(checker: Checker, files: list[tuple[str, str]], jobs: int,
                 rules: Rules = Rules()) -> list[list[Raw]]:  # noqa: B008
     """One list of problems a file, in the files' order."""
-    estimate = len(files) * (25e-6 if checker.fast is not None else 90e-6)
-    workers = jobs if jobs > 0 else (os.cpu_count() or 1) if estimate >= PARALLEL_FROM_SECONDS else 1
+    workers = workers_for(jobs, len(files), checker.fast is not None)
     if workers <= 1:
         return [check_file(checker, shown, full, rules) for shown, full in files]
     return _in_parallel(checker, files, workers, rules)
+
+
+def workers_for(jobs: int, files: int, fast: bool) -> int:
+    """Processes to use, this one included: `jobs` when given (above 0), else one a CPU for inputs with
+    about two seconds of work; never more than one a file, nor a process storm from `--jobs 100000`."""
+    cpus = os.cpu_count() or 1
+    estimate = files * (25e-6 if fast else 90e-6)
+    wanted = jobs if jobs > 0 else cpus if estimate >= PARALLEL_FROM_SECONDS else 1
+    return max(1, min(wanted, files, MAX_WORKERS_PER_CPU * cpus))
 
 
 def _in_parallel(checker: Checker, files: list[tuple[str, str]], workers: int, rules: Rules) -> list[list[Raw]]:

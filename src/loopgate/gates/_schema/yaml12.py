@@ -32,6 +32,7 @@ import bisect
 import json
 import math
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -61,6 +62,21 @@ def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
     return table
 
 
+# Python turns an integer of more than this many decimal digits into text only on request
+# (sys.set_int_max_str_digits), and a schema error's message is such text: a larger integer is
+# refused when it is read. Hexadecimal, octal and binary literals reach it with fewer characters.
+DIGITS_LIMIT: int = getattr(sys, "get_int_max_str_digits", lambda: 4300)() or 4300
+_TOO_BIG: int = 10**DIGITS_LIMIT
+
+
+def too_big(value: int) -> bool:
+    return value >= _TOO_BIG or value <= -_TOO_BIG
+
+
+class TooLong(ValueError):
+    """An integer of more than DIGITS_LIMIT digits (the message names Python's limit, as its own does)."""
+
+
 class ComplexKey(yaml.constructor.ConstructorError):
     """A mapping key that is a list or a mapping: JSON, and so JSON Schema, has only string keys."""
 
@@ -78,10 +94,14 @@ class YamlLoader(_YamlBase):  # type: ignore[misc]
         text = str(self.construct_scalar(node))
         sign, digits = (-1, text[1:]) if text.startswith("-") else (1, text.lstrip("+"))
         if digits.startswith("0o"):
-            return sign * int(digits[2:], 8)
-        if digits.startswith("0x"):
-            return sign * int(digits[2:], 16)
-        return sign * int(digits, 10)
+            value = sign * int(digits[2:], 8)
+        elif digits.startswith("0x"):
+            value = sign * int(digits[2:], 16)
+        else:
+            value = sign * int(digits, 10)  # beyond the digits limit: ValueError, as for JSON and TOML
+        if too_big(value):
+            raise TooLong(f"more than {DIGITS_LIMIT} digits")
+        return value
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
         text = str(self.construct_scalar(node)).lower()

@@ -1,0 +1,181 @@
+"""What a generator may change besides the files: refs, the index, and submodules.
+
+The generated gate judges the working tree, but a generator can also commit its output (HEAD
+and a branch move: the gate would pass and the commit stay), run `git add` (the user's staged
+version of a file is lost), or write inside a submodule (which the parent's `git restore` does
+not touch). This module takes a snapshot of those before the generator runs and puts them back
+afterwards:
+
+- refs: HEAD (symbolic or detached) and every ref `git for-each-ref` lists, restored with
+  `git update-ref` / `git symbolic-ref`; a ref the generator created is deleted.
+- the index: the index file's bytes, written back whole (atomically) when what it lists
+  (`git ls-files -s`) changed. Unmerged entries and intent-to-add entries come back too.
+- submodules: the gate refuses to run while one has uncommitted changes (their contents are
+  not backed up); a clean one the generator changed is reset to its commit (`git reset --hard`,
+  `git clean -ffd`, its own refs as they were), nested ones too, to a bounded depth.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+GIT_TIMEOUT = 120.0
+MAX_DEPTH = 8  # submodules inside submodules: a bound, not a recursion the repository chooses
+
+
+class GitStateError(Exception):
+    pass
+
+
+Runner = Callable[..., bytes]
+
+
+def runner(root: str, env: dict[str, str] | None) -> Runner:
+    """`git ARGS` in `root`, raising GitStateError with git's words on failure."""
+    def git(*args: str, data: bytes | None = None) -> bytes:
+        try:
+            done = subprocess.run(["git", *args], cwd=root, env=env, input=data, capture_output=True,
+                                  timeout=GIT_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as err:
+            raise GitStateError(f"git could not run in {root}: {err}") from err
+        if done.returncode != 0:
+            name = next((a for a in args if not a.startswith("-")), "")
+            raise GitStateError(f"git {name} failed in {root}: {done.stderr.decode('utf-8', 'replace').strip()}")
+        return done.stdout
+    return git
+
+
+@dataclass(frozen=True)
+class Refs:
+    head: str  # what HEAD points at: "refs/heads/main", or "" when detached
+    head_commit: str  # "" before the first commit
+    refs: dict[str, str]  # every ref and its object
+
+    def moved(self, now: Refs) -> list[str]:
+        """What changed, in words: `HEAD moved from 1a2b3c4d to 5e6f7a8b`, `refs/tags/v1 created`."""
+        said = []
+        if now.head != self.head:
+            said.append(f"HEAD switched from {self.head or 'a detached commit'} to {now.head or 'a detached commit'}")
+        if now.head_commit != self.head_commit:
+            said.append(f"HEAD moved from {self.head_commit[:10] or 'no commit'} to {now.head_commit[:10]}")
+        for ref in sorted(set(self.refs) | set(now.refs)):
+            old, new = self.refs.get(ref), now.refs.get(ref)
+            if old != new:
+                said.append(f"{ref} created" if old is None else f"{ref} deleted" if new is None
+                            else f"{ref} moved from {old[:10]} to {new[:10]}")
+        return said
+
+
+def refs(git: Runner) -> Refs:
+    listing = git("for-each-ref", "--format=%(refname) %(objectname)")
+    table = dict(line.split(" ", 1) for line in listing.decode("utf-8", "surrogateescape").splitlines() if " " in line)
+    try:
+        head = git("symbolic-ref", "-q", "HEAD").decode("utf-8", "surrogateescape").strip()
+    except GitStateError:
+        head = ""  # detached
+    try:
+        commit = git("rev-parse", "--verify", "-q", "HEAD").decode().strip()
+    except GitStateError:
+        commit = ""
+    return Refs(head, commit, table)
+
+
+def restore_refs(git: Runner, before: Refs, now: Refs) -> None:
+    """Every ref, and HEAD, back where they were; no reflog is rewritten, the commits stay as objects."""
+    for ref in sorted(set(now.refs) - set(before.refs)):
+        git("update-ref", "-m", "loopgate generated: put back", "-d", ref, now.refs[ref])
+    for ref, old in sorted(before.refs.items()):
+        if now.refs.get(ref) != old:
+            git("update-ref", "-m", "loopgate generated: put back", ref, old)
+    if before.head:
+        git("symbolic-ref", "HEAD", before.head)
+    elif before.head_commit:
+        git("update-ref", "--no-deref", "-m", "loopgate generated: put back", "HEAD", before.head_commit)
+
+
+@dataclass(frozen=True)
+class Index:
+    path: str  # the index file (a linked worktree has its own)
+    data: bytes | None  # its bytes; None when there was none
+    listing: bytes  # `git ls-files -s` and unmerged entries: what it holds
+
+
+def index(git: Runner, root: str) -> Index:
+    path = os.path.join(root, git("rev-parse", "--git-path", "index").decode("utf-8", "surrogateescape").strip())
+    try:
+        with open(path, "rb") as handle:
+            data: bytes | None = handle.read()
+    except FileNotFoundError:
+        data = None
+    return Index(path, data, git("ls-files", "-s", "-z"))
+
+
+def restore_index(git: Runner, before: Index) -> bool:
+    """The index as it was, if what it lists changed; True when it was written back."""
+    if git("ls-files", "-s", "-z") == before.listing:
+        return False
+    if before.data is None:
+        os.remove(before.path)
+        return True
+    temporary = before.path + ".loopgate.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(before.data)
+    os.replace(temporary, before.path)  # atomic: git never sees half an index
+    return True
+
+
+@dataclass
+class Submodule:
+    path: str  # relative to its parent's root
+    root: str  # absolute
+    refs: Refs
+    children: list[Submodule] = field(default_factory=list)
+
+
+def submodules(git: Runner, root: str, env: dict[str, str] | None, depth: int = 0) -> list[Submodule]:
+    """The checked-out submodules under `root` (recursively, to MAX_DEPTH), each with its refs."""
+    found = []
+    for entry in git("ls-files", "-s", "-z").split(b"\0"):
+        if not entry.startswith(b"160000 "):
+            continue
+        rel = os.fsdecode(entry.split(b"\t", 1)[1])
+        full = os.path.join(root, rel)
+        if not os.path.exists(os.path.join(full, ".git")):
+            continue  # not initialised: nothing checked out to protect
+        inner = runner(full, env)
+        children = submodules(inner, full, env, depth + 1) if depth + 1 < MAX_DEPTH else []
+        found.append(Submodule(rel, full, refs(inner), children))
+    return found
+
+
+def dirty(module: Submodule, env: dict[str, str] | None) -> str:
+    """Why the submodule cannot be left to the generator ("" when it is clean): its uncommitted work."""
+    out = runner(module.root, env)("status", "--porcelain=v1", "--untracked-files=all", "--ignore-submodules=none")
+    lines = out.decode("utf-8", "replace").splitlines()
+    return f"{len(lines)} uncommitted change{'s' if len(lines) != 1 else ''} ({lines[0].strip()}, ...)" if lines else ""
+
+
+def changed(module: Submodule, env: dict[str, str] | None) -> list[str]:
+    """What the generator did in the (clean before) submodule, in words; [] when nothing."""
+    git = runner(module.root, env)
+    said = module.refs.moved(refs(git))
+    out = git("status", "--porcelain=v1", "--untracked-files=all", "--ignore-submodules=none")
+    entries = out.decode("utf-8", "replace").splitlines()
+    if entries:
+        said.append(f"{len(entries)} file{'s' if len(entries) != 1 else ''} changed ({entries[0][3:]}, ...)")
+    return said
+
+
+def reset(module: Submodule, env: dict[str, str] | None) -> None:
+    """The submodule back to how it was: clean, at its commit, its refs where they were."""
+    git = runner(module.root, env)
+    restore_refs(git, module.refs, refs(git))
+    if module.refs.head_commit:
+        git("reset", "-q", "--hard", module.refs.head_commit)
+    git("clean", "-ffdq")  # not -x: ignored files are not the gate's to delete
+    for child in module.children:
+        if changed(child, env):
+            reset(child, env)

@@ -1,0 +1,214 @@
+"""The text of a heading as GitHub renders it: what its anchor is made from.
+
+GitHub slugs the heading's *rendered text* (the HTML element's text content), not its source:
+a code span keeps everything in it (`` `__init__` `` stays `__init__`), emphasis delimiters are
+gone (`__init__` outside code is bold "init"), a link keeps its text and loses its destination,
+an image and an HTML tag leave nothing, escapes and entities are decoded, and an autolink is
+its URL. Emphasis follows CommonMark's delimiter rules (it matters for `_`, which the slugger
+keeps; `*` shares the stack). One pass, linear in the heading (a heading can be a
+400,000-character line).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass
+
+from loopgate.gates._mdinline import link_end
+from loopgate.gates._mdsyntax import TAG
+
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
+_ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_BACKTICKS = re.compile(r"`+")
+_UNDERSCORES = re.compile(r"_+")
+_STARS = re.compile(r"\*+")
+# `## Options {#options}`, `{ #id .class }`, `{#id key=value}`: an explicit id (MkDocs attr_list,
+# Pandoc, kramdown, Goldmark, Docusaurus); at the end of the heading only.
+_ATTRIBUTES = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}]*\}[ \t]*")
+
+
+@dataclass
+class _Run:
+    """A run of `_` or `*`: how many are left unmatched, and what CommonMark lets it do."""
+
+    char: str
+    left: int
+    size: int
+    can_open: bool
+    can_close: bool
+
+
+def explicit_id(text: str) -> tuple[str, str]:
+    """The heading without a trailing `{#id ...}` block, and the id ("" when there is none)."""
+    brace = text.rfind("{")
+    if brace < 0 or not text.rstrip().endswith("}"):
+        return text, ""
+    match = _ATTRIBUTES.fullmatch(text, brace)
+    if match is None or (brace and text[brace - 1] not in " \t"):
+        return text, ""
+    return text[:brace].rstrip(" \t"), match.group(1)
+
+
+def heading_text(source: str) -> str:
+    """The rendered text of a heading's inline markdown (the source stripped first, as CommonMark does;
+    what renders as nothing at either end leaves its spaces: `![i](x) Title` is " Title")."""
+    source = source.strip(" \t")
+    if not any(c in source for c in "`\\&<[_*!"):
+        return source
+    spans = _code_spans(source)
+    pieces: list[str | _Run] = []
+    openers: list[tuple[int, bool]] = []  # (index in pieces of a `[` or `![`, is an image)
+    index, size = 0, len(source)
+    while index < size:
+        char = source[index]
+        if char == "`" and index in spans:
+            end, content = spans[index]
+            pieces.append(content)
+            index = end
+        elif char == "\\" and index + 1 < size and source[index + 1] in _ASCII_PUNCT:
+            pieces.append(source[index + 1])
+            index += 2
+        elif char == "&" and (entity := _ENTITY.match(source, index)) is not None:
+            pieces.append(html.unescape(entity.group()))
+            index = entity.end()
+        elif char == "<":
+            index = _angle(source, index, pieces)
+        elif char == "[" or (char == "!" and source.startswith("![", index)):
+            openers.append((len(pieces), char == "!"))
+            pieces.append(source[index:index + (2 if char == "!" else 1)])
+            index += len(pieces[-1])  # type: ignore[arg-type]
+        elif char == "]" and openers:
+            index = _close_bracket(source, index, pieces, openers)
+        elif char in "_*":
+            run = (_UNDERSCORES if char == "_" else _STARS).match(source, index)
+            assert run is not None
+            pieces.append(_flanking(source, run.start(), run.end()))
+            index = run.end()
+        else:
+            pieces.append(char)
+            index += 1
+    _pair_delimiters([p for p in pieces if isinstance(p, _Run)])
+    return "".join(p if isinstance(p, str) else p.char * p.left for p in pieces)
+
+
+def _angle(source: str, index: int, pieces: list[str | _Run]) -> int:
+    auto = _AUTOLINK.match(source, index)
+    if auto is not None:
+        pieces.append(auto.group(1))
+        return auto.end()
+    tag = TAG.match(source, index) or (re.compile(r"</[A-Za-z][A-Za-z0-9-]*\s*>").match(source, index))
+    if tag is not None:
+        return tag.end()  # a tag renders no text (what it wraps does)
+    pieces.append("<")
+    return index + 1
+
+
+def _close_bracket(source: str, index: int, pieces: list[str | _Run], openers: list[tuple[int, bool]]) -> int:
+    """A `]`: with `(destination)` or `[label]` after it, the bracket closes a link or an image."""
+    start, image = openers.pop()
+    after = link_end(source, index + 1)
+    if after is None and source.startswith("[", index + 1):
+        label_end = source.find("]", index + 2)
+        after = label_end + 1 if label_end >= 0 and "[" not in source[index + 2:label_end] else None
+    if after is None:
+        pieces.append("]")
+        return index + 1
+    if image:  # an image renders no text: its alt text goes too
+        del pieces[start:]
+        openers[:] = [(o, i) for o, i in openers if o < start]
+    else:
+        pieces[start] = ""
+    return after
+
+
+def _code_spans(source: str) -> dict[int, tuple[int, str]]:
+    """Code spans: their start -> (end, rendered content). Linear: each opening run finds its closing
+    run of the same length by bisection among the runs of that length."""
+    if "`" not in source:
+        return {}
+    runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(source)]
+    by_size: dict[int, list[int]] = {}
+    for begin, end in runs:
+        by_size.setdefault(end - begin, []).append(begin)
+    spans: dict[int, tuple[int, str]] = {}
+    done = 0
+    for begin, end in runs:
+        if begin < done or (begin and source[begin - 1] == "\\" and _escaped(source, begin)):
+            continue
+        starts = by_size[end - begin]
+        at = bisect_left(starts, end)
+        if at == len(starts):
+            continue
+        closing = starts[at]
+        content = source[end:closing].replace("\n", " ")
+        if len(content) > 2 and content[0] == " " and content[-1] == " " and content.strip(" "):
+            content = content[1:-1]
+        spans[begin] = (closing + end - begin, content)
+        done = closing + end - begin
+    return spans
+
+
+def _escaped(text: str, at: int) -> bool:
+    count = 0
+    while at - count - 1 >= 0 and text[at - count - 1] == "\\":
+        count += 1
+    return count % 2 == 1
+
+
+def _is_space(char: str) -> bool:
+    return not char or char.isspace()
+
+
+def _is_punct(char: str) -> bool:
+    return bool(char) and (char in _ASCII_PUNCT or unicodedata.category(char)[0] in "PS")
+
+
+def _flanking(source: str, start: int, end: int) -> _Run:
+    """CommonMark's flanking rules for a run of `_` or `*` (the start and end of the text count as space)."""
+    before = source[start - 1] if start else ""
+    after = source[end] if end < len(source) else ""
+    left = not _is_space(after) and (not _is_punct(after) or _is_space(before) or _is_punct(before))
+    right = not _is_space(before) and (not _is_punct(before) or _is_space(after) or _is_punct(after))
+    char = source[start]
+    if char == "*":
+        return _Run(char, end - start, end - start, left, right)
+    return _Run(char, end - start, end - start, left and (not right or _is_punct(before)),
+                right and (not left or _is_punct(after)))
+
+
+def _pair_delimiters(runs: list[_Run]) -> None:
+    """CommonMark's "process emphasis": matched delimiters are used up (not rendered)."""
+    stack: list[_Run] = []
+    bottom: dict[tuple[str, bool, int], int] = {}  # no opener below this for such a closer: keeps it linear
+    for closer in runs:
+        if closer.can_close:
+            key = (closer.char, closer.can_open, closer.size % 3)
+            while closer.left:
+                found = None
+                for position in range(len(stack) - 1, bottom.get(key, 0) - 1, -1):
+                    opener = stack[position]
+                    odd = (opener.can_close or closer.can_open) and (opener.size + closer.size) % 3 == 0 \
+                        and not (opener.size % 3 == 0 and closer.size % 3 == 0)
+                    if opener.char == closer.char and opener.can_open and opener.left and not odd:
+                        found = position
+                        break
+                if found is None:
+                    bottom[key] = len(stack)
+                    break
+                opener = stack[found]
+                use = 2 if opener.left >= 2 and closer.left >= 2 else 1
+                opener.left -= use
+                closer.left -= use
+                del stack[found + 1:]
+                if not opener.left:
+                    stack.pop()
+                for shorter in list(bottom):
+                    bottom[shorter] = min(bottom[shorter], len(stack))
+            if not closer.left:
+                continue
+        if closer.can_open:
+            stack.append(closer)

@@ -1,0 +1,113 @@
+"""Credentials in URLs are never printed or stored: userinfo and credential-like query parameters.
+
+`http://admin:hunter2@host/` becomes `http://***@host/`, and `?token=abc&page=2` becomes
+`?token=***&page=2`. A parameter counts as a credential when its name, split at `-`, `_` and
+`.`, has a part such as `token`, `key`, `secret`, `password`, `sig`, `signature`, `credential`
+or `auth` (`access_token`, `api_key`, `X-Amz-Signature`, `client_secret`, ...); the fragment is
+read the same way (OAuth puts `#access_token=` there). Everything here is linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+# A name part that makes a parameter a credential. Whole parts only: `monkey` and `keyword` stay.
+_SECRET_PARTS = frozenset({
+    "token", "tokens", "key", "apikey", "secret", "password", "passwd", "pwd", "pass", "sig", "signature",
+    "credential", "credentials", "auth", "authorization", "jwt", "session", "sessionid", "sid", "otp", "code",
+    "private", "hmac", "cookie", "bearer",
+})
+_NAME_PARTS = re.compile(r"[-_.\s]+")
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+_URL_END = frozenset(" \t\r\n\"'<>`()[]{}|\\^")
+
+
+def is_secret_name(name: str) -> bool:
+    """Does a query parameter named `name` carry a credential?"""
+    lowered = name.lower()
+    if "%" in lowered:  # `api%5Fkey`: the name as the server reads it
+        from urllib.parse import unquote  # noqa: PLC0415
+
+        lowered = unquote(lowered)
+    return any(part in _SECRET_PARTS for part in _NAME_PARTS.split(lowered) if part) or lowered in _SECRET_PARTS
+
+
+def has_secret(url: str) -> bool:
+    """Would `redact_url` change this URL (so it must not be stored as it is)?"""
+    return redact_url(url) != url
+
+
+def redact_url(url: str) -> str:
+    """`url` with its userinfo and the values of credential-like parameters replaced by `***`."""
+    scheme_end = url.find("://")
+    if scheme_end >= 0 or url.startswith("//"):
+        authority_start = scheme_end + 3 if scheme_end >= 0 else 2
+        authority_end = len(url)
+        for stop in "/?#":
+            found = url.find(stop, authority_start)
+            if 0 <= found < authority_end:
+                authority_end = found
+        at = url.rfind("@", authority_start, authority_end)
+        if at >= 0:
+            url = url[:authority_start] + MASK + url[at:]
+    question, hashed = url.find("?"), url.find("#")
+    if hashed >= 0:
+        url = url[:hashed + 1] + _redact_params(url[hashed + 1:])
+    if question >= 0 and (hashed < 0 or question < hashed):
+        end = url.find("#", question)
+        end = len(url) if end < 0 else end
+        url = url[:question + 1] + _redact_params(url[question + 1:end]) + url[end:]
+    return url
+
+
+def _redact_params(query: str) -> str:
+    if "=" not in query:
+        return query
+    parts = []
+    for pair in query.split("&"):
+        name, equals, value = pair.partition("=")
+        parts.append(f"{name}={MASK}" if equals and value and is_secret_name(name) else pair)
+    return "&".join(parts)
+
+
+def redact_text(text: str) -> str:
+    """Every `scheme://...` URL in a message, redacted (a message may quote a URL anywhere, even in an error)."""
+    position = text.find("://")
+    if position < 0:
+        return text
+    out: list[str] = []
+    done = 0
+    while position >= 0:
+        start = position
+        while start > done and position - start < 32 and text[start - 1] in _SCHEME_CHARS:
+            start -= 1
+        end = position + 3
+        while end < len(text) and text[end] not in _URL_END:
+            end += 1
+        if start < position:
+            out.append(text[done:start])
+            out.append(redact_url(text[start:end]))
+            done = end
+        position = text.find("://", max(end, position + 3))
+    out.append(text[done:])
+    return _redact_bare_queries("".join(out))
+
+
+def _redact_bare_queries(text: str) -> str:
+    """`/x?X-Amz-Signature=...` without its scheme and host, as HTTP libraries quote a request in errors."""
+    if "=" not in text:
+        return text
+    out: list[str] = []
+    done = 0
+    for index, char in enumerate(text):
+        if char not in "?#&" or index < done:
+            continue
+        end = index + 1
+        while end < len(text) and text[end] not in _URL_END:
+            end += 1
+        out.append(text[done:index + 1])
+        out.append(_redact_params(text[index + 1:end]))
+        done = end
+    out.append(text[done:])
+    return "".join(out)

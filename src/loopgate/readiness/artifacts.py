@@ -1,0 +1,135 @@
+"""Criteria from the loop's own artifacts: is the loop described well enough to trust?"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC
+from loopgate.findings import Finding, Severity
+from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, unmet
+from loopgate.verify import load_artifact, verify_loop_dir
+
+G = "artifacts"
+
+# The article's always-escalate baseline. Each topic is matched by the words teams use for it,
+# so "anything touching login or tokens" covers auth without the exact word.
+BASELINE: dict[str, tuple[str, ...]] = {
+    "authentication": ("auth", "login", "sign-in", "signin", "session", "password", "permission", "oauth", "sso"),
+    "billing": ("billing", "payment", "invoice", "pricing", "subscription", "charge"),
+    "secrets": ("secret", "token", "credential", "api key", "private key", "key material"),
+    "destructive migrations": ("migration", "drop table", "destructive", "delete data", "deletion", "data loss",
+                               "schema change"),
+    "deployment": ("deploy", "release", "production", "infrastructure", "ci/cd", "rollout"),
+}
+# A command that asks a model is a judge, not a gate the model cannot talk its way around.
+_MODEL_WORDS = re.compile(r"\b(model|llm|claude|codex|gpt|openai|anthropic|gemini|review[-_ ]with)\b", re.I)
+
+
+def artifact_criteria(loop_dir: str) -> tuple[list[Criterion], dict[str, Any]]:
+    """The criteria, and the spec's data (empty when it does not load) for the other checks."""
+    findings, _ = verify_loop_dir(loop_dir)
+    spec = _data(loop_dir, SPEC.filename, SPEC)
+    out = [_valid(findings)]
+    out.append(_budgets(spec))
+    stops = spec.get("stop_conditions")
+    out.append(judged(bool(stops), "stop-conditions", G, "stop conditions are written down",
+                      f"{len(stops)} stop condition(s)" if isinstance(stops, list) and stops else "none",
+                      "Add a `## Stop Conditions` list to LOOP_SPEC.md.", ALL))
+    out.append(_baseline(_data(loop_dir, POLICY.filename, POLICY)))
+    out.append(_deterministic(_data(loop_dir, CHECKLIST.filename, CHECKLIST)))
+    scope = spec.get("scope")
+    allowed = scope.get("allowed_paths") if isinstance(scope, dict) else None
+    out.append(judged(bool(allowed), "scope-allowlist", G, "a scope allowlist bounds what the maker may change",
+                      f"{len(allowed)} allowed path pattern(s)" if allowed else "no `allowed paths` under ## Scope",
+                      "Add `## Scope` with `- allowed paths: docs/**, README.md` to LOOP_SPEC.md.", PROMOTED))
+    out.append(_decided(loop_dir))
+    return out, spec
+
+
+def _data(loop_dir: str, filename: str, kind: Any) -> dict[str, Any]:
+    path = os.path.join(loop_dir, filename)
+    if not os.path.isfile(path):
+        return {}
+    artifact, _ = load_artifact(path, kind)
+    return artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
+
+
+def _valid(findings: list[Finding]) -> Criterion:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if not errors:
+        return judged(True, "artifacts-valid", G, "the five artifacts pass `loopgate verify`", "no errors", "")
+    first = errors[0]
+    return unmet("artifacts-valid", G, "the five artifacts pass `loopgate verify`",
+                 f"{len(errors)} error(s), first {first.path}:{first.line}: {first.code} {first.message}",
+                 "Run `loopgate verify` on the loop and fix what it reports.", ALL, weight=3)
+
+
+def _budgets(spec: dict[str, Any]) -> Criterion:
+    budgets = spec.get("budgets") if isinstance(spec.get("budgets"), dict) else {}
+    assert isinstance(budgets, dict)
+    spend = [k for k in ("max_cost", "max_tokens") if k in budgets]
+    per_attempt = [k for k in ("max_runtime_per_iteration", "stalled_after") if k in budgets]
+    missing = []
+    if not spend:
+        missing.append("`max cost` or `max tokens`")
+    if not per_attempt:
+        missing.append("`max runtime per iteration` or `stalled after`")
+    return judged(not missing, "budgets-set", G, "spend and per-attempt budgets are set",
+                  "set: " + ", ".join(k.replace("_", " ") for k in spend + per_attempt) if not missing
+                  else "missing " + " and ".join(missing),
+                  "Add the missing budgets under `## Budgets` (e.g. `- max cost: $5`, "
+                  "`- max runtime per iteration: 10 minutes`).", PROMOTED)
+
+
+def _baseline(policy: dict[str, Any]) -> Criterion:
+    rules = policy.get("always_escalate")
+    text = " ".join(_flatten(rules)).lower()
+    missing = [topic for topic, words in BASELINE.items() if not any(w in text for w in words)]
+    return judged(bool(policy) and not missing, "escalation-baseline", G,
+                  "the escalation policy always escalates auth, billing, secrets, destructive migrations, deployment",
+                  "covers all five" if policy and not missing else
+                  ("no escalation-policy.md" if not policy else "not covered: " + ", ".join(missing)),
+                  "Add `## Always Escalate` bullets for: " + ", ".join(missing or list(BASELINE)) + ".", PROMOTED)
+
+
+def _deterministic(checklist: dict[str, Any]) -> Criterion:
+    required = checklist.get("required_gates")
+    gates = required if isinstance(required, dict) else {}
+    deterministic = [name for name, entry in gates.items() if isinstance(entry, dict) and _deterministic_entry(entry)]
+    return judged(bool(deterministic), "deterministic-gate", G,
+                  "at least one required gate is deterministic (a loopgate gate or a command, not a model)",
+                  f"{len(deterministic)} of {len(gates)} required gate(s): {', '.join(deterministic)[:200]}"
+                  if deterministic else f"{len(gates)} required gate(s), none deterministic",
+                  "Add a required gate with `- gate: scope` or `- command: pytest -q` to the checklist.", ALL, weight=2)
+
+
+def _deterministic_entry(entry: dict[str, Any]) -> bool:
+    if entry.get("gate"):
+        return True
+    return bool(entry.get("command")) and not _MODEL_WORDS.search(str(entry["command"]))
+
+
+def _decided(loop_dir: str) -> Criterion:
+    data = _data(loop_dir, READINESS.filename, READINESS)
+    checks = data.get("checks")
+    rows = [c for group in (checks or {}).values() if isinstance(group, list) for c in group
+            if isinstance(c, dict)] if isinstance(checks, dict) else []
+    open_ = [str(c.get("text", "")) for c in rows if not c.get("checked")]
+    if not rows:
+        return unmet("readiness-decided", G, "every readiness item is decided", "no loop-readiness.md items",
+                     "Write loop-readiness.md (`loopgate init` has a template) and tick what holds.", PROMOTED)
+    return judged(not open_, "readiness-decided", G, "every readiness item is decided",
+                  f"{len(rows) - len(open_)} of {len(rows)} ticked" + (f"; open: {open_[0][:80]}" if open_ else ""),
+                  "Decide each item in loop-readiness.md and tick it (`- [x]`) when it holds.", PROMOTED)
+
+
+def _flatten(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [str(k) for k in value] + [s for v in value.values() for s in _flatten(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _flatten(v)]
+    return []

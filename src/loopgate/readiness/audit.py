@@ -1,0 +1,203 @@
+"""Weigh the criteria into a verdict per mode, and decide a rollback.
+
+A mode is allowed when every criterion that gates it is met. The score (0-100) is the weighted
+share of all criteria met: a summary for dashboards, never the decision. Rollback looks at the
+last items of the mode the loop runs in now; crossing a rollback limit demotes it one step, and
+the demotion is written to LOOP_STATE.md so the next run uses the lower mode. A demoted loop earns
+its mode back only with evidence gathered after the demotion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.artifacts.crosscheck import spec_mode
+from loopgate.artifacts.kinds import STATE
+from loopgate.history.metrics import Totals, totals
+from loopgate.history.reviews import Review, load_reviews
+from loopgate.history.runs import History, RunRecord, load_history
+from loopgate.readiness.artifacts import artifact_criteria
+from loopgate.readiness.criteria import Criterion
+from loopgate.readiness.evidence import history_criteria
+from loopgate.readiness.repository import repository_criteria
+from loopgate.readiness.rollout import MODES, Thresholds, lower, thresholds
+from loopgate.runner.state import load_state, save_state
+
+DEMOTION_KEYS = ("demoted_to", "demoted_at", "demoted_because")
+
+
+@dataclass(frozen=True)
+class Demotion:
+    to: str
+    at: str  # ISO 8601 UTC
+    because: str
+    from_mode: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"to": self.to, "from": self.from_mode, "at": self.at, "because": self.because}
+
+
+@dataclass
+class Audit:
+    loop_dir: str
+    configured_mode: str  # the spec's `## Rollout` mode
+    mode: str  # what the loop may run in now: the configured mode, or lower after a demotion
+    requested: str
+    criteria: list[Criterion]
+    thresholds: Thresholds
+    totals: Totals
+    runs: int
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    demotion: Demotion | None = None  # in force after this audit
+    demoted_now: bool = False  # this audit wrote the demotion
+    lifted_now: bool = False  # this audit lifted an earlier one
+    problems: list[str] = field(default_factory=list)  # could not read the state or reviews
+
+    def blocking(self, mode: str) -> list[Criterion]:
+        return [c for c in self.criteria if mode in c.modes and not c.met]
+
+    def allowed(self, mode: str) -> bool:
+        if MODES.index(mode) > MODES.index(self.mode) and self.demotion is not None:
+            return False  # a demoted loop stays below its demotion until the audit lifts it
+        return not self.blocking(mode)
+
+    @property
+    def score(self) -> int:
+        total = sum(c.weight for c in self.criteria)
+        return round(100 * sum(c.weight for c in self.criteria if c.met) / total) if total else 0
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.allowed(self.requested) else 1
+
+    def next_actions(self, limit: int = 5) -> list[str]:
+        """The fixes that unblock the requested mode first, then the next mode up."""
+        order = [self.requested, *[m for m in MODES if MODES.index(m) > MODES.index(self.requested)]]
+        seen: list[str] = []
+        for mode in order:
+            for c in sorted(self.blocking(mode), key=lambda c: -c.weight):
+                if c.fix and c.fix not in seen:
+                    seen.append(c.fix)
+        return seen[:limit]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "loop": self.loop_dir, "configured_mode": self.configured_mode, "mode": self.mode,
+            "requested_mode": self.requested, "allowed": self.allowed(self.requested), "score": self.score,
+            "modes": {m: {"allowed": self.allowed(m), "blocking": [c.id for c in self.blocking(m)]} for m in MODES},
+            "criteria": [c.as_dict() for c in self.criteria],
+            "next_actions": self.next_actions(),
+            "history": {"runs": self.runs, "unreadable_reports": [{"path": p, "why": w} for p, w in self.unreadable],
+                        "totals": self.totals.as_dict()},
+            "demotion": self.demotion.as_dict() if self.demotion else None,
+            "demoted_now": self.demoted_now, "lifted_now": self.lifted_now,
+            "thresholds": {k: v for k, v in vars(self.thresholds).items() if k != "source"},
+            "problems": self.problems,
+        }
+
+
+def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = None, run_checks: bool = True,
+          write: bool = True, now: dt.datetime | None = None) -> Audit:
+    now = now or dt.datetime.now(dt.timezone.utc)
+    artifact_list, spec = artifact_criteria(loop_dir)
+    configured = spec_mode(spec) if spec else "shadow"
+    problems: list[str] = []
+    history = load_history(loop_dir)
+    try:
+        reviews = load_reviews(loop_dir)
+    except Exception as err:
+        reviews, problems = {}, [str(err)]
+    t = thresholds(spec)
+    demotion = _read_demotion(loop_dir, problems)
+    if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):
+        demotion = None  # the spec itself now asks for no more than the demoted mode
+    # after a demotion, only what happened since counts: for earning the mode back, and for the
+    # next rollback (the items that caused this one must not cause another)
+    evidence = history if demotion is None else _since(history, demotion.at)
+    criteria = [*artifact_list, *repository_criteria(loop_dir, spec, maker=maker, run_checks=run_checks),
+                *history_criteria(evidence, reviews, t)]
+    mode = demotion.to if demotion else configured
+    result = Audit(loop_dir, configured, mode, requested or mode, criteria, t, totals(history.runs, reviews),
+                   len(history.runs), history.unreadable, demotion, problems=problems)
+    if demotion is not None and not result.blocking(configured):
+        result.demotion, result.mode, result.lifted_now = None, configured, True
+        if requested is None:
+            result.requested = configured
+    rollback = _rollback(evidence, reviews, t, result.mode)
+    if rollback:
+        result.demotion = Demotion(lower(result.mode), now.strftime("%Y-%m-%dT%H:%M:%SZ"), "; ".join(rollback),
+                                   result.mode)
+        result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
+        if requested is None:
+            result.requested = result.mode
+    if write and (result.demoted_now or result.lifted_now):
+        _write_demotion(loop_dir, result.demotion, problems)
+    return result
+
+
+def _rollback(history: History, reviews: dict[str, Review], t: Thresholds, mode: str) -> list[str]:
+    """Why the last `rollback_window` items of `mode` cross a rollback limit (empty: they do not)."""
+    if mode == "shadow":
+        return []
+    window = [item for _, item in history.items(mode)][-t.rollback_window:]
+    if len(window) < max(3, (t.rollback_window + 1) // 2):
+        return []  # too few items to judge; promotion evidence already covered the start
+    reasons = []
+    escalated = sum(i.status == "escalated" for i in window)
+    if 100.0 * escalated / len(window) > t.rollback_escalation_rate:
+        reasons.append(f"{escalated} of the last {len(window)} {mode} items escalated "
+                       f"(rollback limit {t.rollback_escalation_rate:g}%)")
+    judged = [reviews[i.id].verdict for i in window if i.produced and i.id in reviews]
+    rejected = judged.count("reject")
+    if len(judged) >= 2 and 100.0 * rejected / len(judged) > t.rollback_rejection_rate:
+        reasons.append(f"{rejected} of {len(judged)} reviewed drafts among the last {len(window)} {mode} items "
+                       f"rejected (rollback limit {t.rollback_rejection_rate:g}%)")
+    return reasons
+
+
+def _since(history: History, at: str) -> History:
+    try:
+        when = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    except ValueError:
+        return history
+    runs: list[RunRecord] = [r for r in history.runs if r.started >= when]
+    return History(history.runs_dir, runs, history.unreadable)
+
+
+def _state_path(loop_dir: str) -> str:
+    return os.path.join(loop_dir, STATE.filename)
+
+
+def _read_demotion(loop_dir: str, problems: list[str]) -> Demotion | None:
+    path = _state_path(loop_dir)
+    if not os.path.isfile(path):
+        return None
+    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
+    if errors:
+        problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
+        return None
+    to = state.run_extra.get("demoted_to", "")
+    if to not in MODES:
+        return None
+    return Demotion(to, state.run_extra.get("demoted_at", ""), state.run_extra.get("demoted_because", ""),
+                    state.run_extra.get("demoted_from", ""))
+
+
+def _write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str]) -> None:
+    path = _state_path(loop_dir)
+    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
+    if errors:
+        problems.append(f"the demotion was not recorded: LOOP_STATE.md does not verify ({errors[0]})")
+        return
+    for key in (*DEMOTION_KEYS, "demoted_from"):
+        state.run_extra.pop(key, None)
+    if demotion is not None:
+        state.run_extra.update({"demoted_to": demotion.to, "demoted_from": demotion.from_mode,
+                                "demoted_at": demotion.at, "demoted_because": demotion.because})
+    try:
+        save_state(path, state)
+    except Exception as err:
+        problems.append(f"the demotion was not recorded: {err}")

@@ -1,0 +1,75 @@
+"""Criteria from the loop's history: has it earned the next mode?
+
+shadow -> draft-pr is earned in shadow runs; draft-pr -> pr in draft-pr runs. Acceptance counts
+only drafts a person reviewed (`loopgate review ITEM accept|reject`): the gates passing is the
+loop's own opinion, a person keeping the draft is the evidence.
+"""
+
+from __future__ import annotations
+
+from loopgate.history.metrics import Totals, totals
+from loopgate.history.reviews import Review
+from loopgate.history.runs import History
+from loopgate.readiness.criteria import PR, Criterion, judged
+from loopgate.readiness.rollout import Thresholds
+
+G = "history"
+DRAFT = ("draft-pr",)
+
+
+def history_criteria(history: History, reviews: dict[str, Review], t: Thresholds) -> list[Criterion]:
+    shadow = totals([r for r in history.runs if r.mode == "shadow"], reviews)
+    drafts = totals([r for r in history.runs if r.mode == "draft-pr"], reviews)
+    everything = totals(history.runs, reviews)
+    out = _promotion(shadow, t, DRAFT, "shadow", t.min_shadow_items, t.min_accepted_drafts, t.max_escalation_rate)
+    more = t.min_shadow_runs - shadow.runs
+    out.insert(0, judged(shadow.runs >= t.min_shadow_runs, "shadow-runs", G,
+                         f"at least {t.min_shadow_runs} shadow runs", f"{shadow.runs} shadow run(s)",
+                         f"Run the loop in shadow mode {more} more time(s) (`loopgate run`).", DRAFT))
+    out += _promotion(drafts, t, PR, "draft-pr", t.min_draft_items, t.min_accepted_drafts_pr, t.max_escalation_rate_pr)
+    both = ("draft-pr", "pr")
+    out.append(judged(everything.environmental_rate <= t.max_environmental_stops, "environmental-stops", G,
+                      f"at most {t.max_environmental_stops:g}% of runs stopped by the environment",
+                      f"{everything.environmental_runs} of {everything.runs} run(s) "
+                      f"({everything.environmental_rate:.0f}%)",
+                      "Fix what the environmental stops name (credentials, rate limits, a missing tool) "
+                      "before giving the loop more authority.", both))
+    if t.max_cost_per_item is not None:
+        per = everything.cost_per_produced
+        out.append(judged(per is not None and per <= t.max_cost_per_item, "cost-per-item", G,
+                          f"a finished item costs at most ${t.max_cost_per_item:g} on average",
+                          "no finished item yet" if per is None else f"${per:.2f} per finished item",
+                          "Narrow the work selection rules or lower the per-attempt budgets.", both))
+    return out
+
+
+def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str, min_items: int,
+               min_accepted: float, max_escalation: float) -> list[Criterion]:
+    suffix = "" if modes == DRAFT else "-pr"
+    reviewed_ok = s.reviewed >= t.min_reviewed_drafts
+    gather = f"Run the loop in {earned_in} mode to gather evidence (`loopgate run`)."
+    review = "Review the drafted branches and record each: `loopgate review ITEM accept` (or reject)."
+    return [
+        judged(s.items >= min_items, f"{earned_in}-items", G,
+               f"at least {min_items} items attempted in {earned_in} runs",
+               f"{s.items} item(s) in {s.runs} {earned_in} run(s)",
+               f"Let the loop attempt {min_items - s.items} more item(s) in {earned_in} mode.", modes, weight=2),
+        judged(reviewed_ok, f"drafts-reviewed{suffix}", G,
+               f"at least {t.min_reviewed_drafts} of the {earned_in} drafts reviewed by a person",
+               f"{s.reviewed} reviewed of {s.produced} produced",
+               review if s.produced else gather, modes),
+        judged(reviewed_ok and s.accepted_rate >= min_accepted, f"drafts-accepted{suffix}", G,
+               f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted",
+               f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%)" if s.reviewed else "no reviews yet",
+               "Find out why drafts are rejected (the run reports' feedback) and tighten the spec or the gates."
+               if s.reviewed else review if s.produced else gather, modes, weight=2),
+        judged(s.items > 0 and s.rate(s.escalated) <= max_escalation, f"escalation-rate{suffix}", G,
+               f"at most {max_escalation:g}% of {earned_in} items escalated",
+               f"{s.escalated} of {s.items} escalated ({s.rate(s.escalated):.0f}%)" if s.items else "no items yet",
+               "Read the escalation summaries: narrow the work selection rules to work the loop can finish."
+               if s.items else gather, modes, weight=2),
+        judged(s.items > 0 and s.rate(s.no_progress) <= t.max_no_progress_rate, f"no-progress-rate{suffix}", G,
+               f"at most {t.max_no_progress_rate:g}% of {earned_in} items stopped making progress",
+               f"{s.no_progress} of {s.items} ({s.rate(s.no_progress):.0f}%)" if s.items else "no items yet",
+               "Give the maker better feedback (gate output) or smaller items." if s.items else gather, modes),
+    ]

@@ -1,0 +1,81 @@
+"""The audit as text (terminals), JSON (tools; schemas/readiness-audit.schema.json) and markdown (a CI
+job summary). All three are views of the same Audit."""
+
+from __future__ import annotations
+
+import json
+
+from loopgate.readiness.audit import Audit
+from loopgate.readiness.rollout import MODES
+
+_MARK = {True: "ok  ", False: "FAIL", None: "??  "}
+
+
+def render_text(a: Audit) -> str:
+    lines = [f"loopgate readiness: {a.loop_dir}",
+             f"mode: {a.mode}" + (f" (the spec says {a.configured_mode})" if a.mode != a.configured_mode else ""),
+             f"score: {a.score}/100 (evidence met, weighted; the verdicts below decide)", ""]
+    lines += _demotion_lines(a)
+    for mode in MODES:
+        blocking = a.blocking(mode)
+        verdict = "allowed" if a.allowed(mode) else "not yet"
+        lines.append(f"{mode:9} {verdict}" + (f": {len(blocking)} criterion(s) unmet" if blocking else ""))
+    for group in ("artifacts", "repository", "history"):
+        rows = [c for c in a.criteria if c.group == group]
+        if not rows:
+            continue
+        lines += ["", f"{group}:"]
+        for c in rows:
+            gates = ", ".join(c.modes)
+            lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {c.detail}")
+            if not c.met and c.fix:
+                lines.append(f"       next: {c.fix}")
+    if a.unreadable:
+        lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
+        lines += [f"  {path}: {why}" for path, why in a.unreadable[:10]]
+    for problem in a.problems:
+        lines.append(f"warning: {problem}")
+    actions = a.next_actions()
+    if actions:
+        lines += ["", "what to do next:"] + [f"  {n}. {text}" for n, text in enumerate(actions, 1)]
+    lines += ["", f"loopgate: {a.requested} is " + ("allowed" if a.allowed(a.requested) else "not allowed yet")]
+    return "\n".join(lines) + "\n"
+
+
+def _demotion_lines(a: Audit) -> list[str]:
+    if a.demotion is None:
+        return ["the demotion recorded earlier was lifted: the evidence since allows the spec's mode", ""] \
+            if a.lifted_now else []
+    d = a.demotion
+    verb = "demoted now" if a.demoted_now else f"demoted at {d.at}"
+    return [f"rollback: {verb} from {d.from_mode or a.configured_mode} to {d.to}: {d.because}",
+            "  (recorded in LOOP_STATE.md; the next run uses the lower mode)", ""]
+
+
+def render_json(a: Audit) -> str:
+    return json.dumps(a.as_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(a: Audit) -> str:
+    lines = [f"## loopgate readiness: `{_cell(a.loop_dir)}`", "",
+             f"Mode **{a.mode}**, score **{a.score}/100**.", ""]
+    if a.demotion is not None:
+        lines += [f"> Rolled back to **{a.demotion.to}**: {_cell(a.demotion.because)}", ""]
+    lines += ["| mode | verdict | unmet |", "|---|---|---|"]
+    for mode in MODES:
+        blocking = a.blocking(mode)
+        lines.append(f"| {mode} | {'allowed' if a.allowed(mode) else 'not yet'} | "
+                     f"{', '.join(c.id for c in blocking) or '-'} |")
+    lines += ["", "| | criterion | modes | found | next |", "|---|---|---|---|---|"]
+    for c in a.criteria:
+        icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
+        fix = "" if c.met else c.fix
+        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {_cell(c.detail)} | {_cell(fix)} |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

@@ -1,0 +1,214 @@
+"""Criteria from the repository as it is now: can the loop's gates and maker run here at all,
+and is the default branch green, so that a failing gate means the maker's change?"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from loopgate.artifacts.kinds import CHECKLIST
+from loopgate.gates.registry import gate as gate_spec
+from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
+from loopgate.verify import load_artifact
+
+G = "repository"
+# Test files by the conventions of the common test runners (pytest, go test, jest/vitest,
+# mocha, rspec, JUnit/Maven, cargo): a loop whose repository has none has no checker for behaviour.
+_TEST_PATTERNS = ("tests/", "test/", "spec/", "__tests__/", "src/test/")
+_TEST_SUFFIXES = ("_test.go", "_test.py", ".test.js", ".test.ts", ".test.tsx", ".test.jsx", ".spec.js",
+                  ".spec.ts", "_spec.rb", "Test.java", "Tests.cs")
+
+
+def _git(root: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=timeout,
+                          check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+
+
+def repo_root(loop_dir: str) -> str | None:
+    try:
+        done = _git(loop_dir, "rev-parse", "--show-toplevel")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def repository_criteria(loop_dir: str, spec: dict[str, Any], *, maker: str | None, run_checks: bool) -> list[Criterion]:
+    root = repo_root(loop_dir)
+    checklist = _checklist(loop_dir)
+    out = [_gates_runnable(checklist, root or loop_dir), _maker(spec, maker), _containment(spec)]
+    if root is None:
+        out.append(unmet("git-repository", G, "the loop lives in a git repository", f"{loop_dir} is not in one",
+                         "`loopgate run` works on git worktrees: run `git init` and commit.", ALL, weight=2))
+        return out
+    out.append(_tests_exist(root))
+    out.append(_default_branch_green(loop_dir, root) if run_checks else
+               Criterion("default-branch-green", G, "the checklist passes on the default branch", None,
+                         "not run (--no-run-checks)", "Run `loopgate readiness` without --no-run-checks.", PROMOTED))
+    return out
+
+
+def _checklist(loop_dir: str) -> dict[str, dict[str, Any]]:
+    path = os.path.join(loop_dir, CHECKLIST.filename)
+    if not os.path.isfile(path):
+        return {}
+    artifact, _ = load_artifact(path, CHECKLIST)
+    data = artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
+    entries: dict[str, dict[str, Any]] = {}
+    for section in ("required_gates", "advisory_gates"):
+        group = data.get(section)
+        if isinstance(group, dict):
+            entries.update({k: v for k, v in group.items() if isinstance(v, dict)})
+    return entries
+
+
+def resolves(command: str, cwd: str) -> bool:
+    """The command's program exists: on PATH, or as a path relative to the repository."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return False
+    while words and "=" in words[0] and not words[0].startswith(("/", ".")):
+        words = words[1:]  # `VAR=value cmd`
+    if not words:
+        return False
+    program = words[0]
+    if os.sep in program:
+        path = program if os.path.isabs(program) else os.path.join(cwd, program)
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+    return shutil.which(program) is not None or program in ("cd", "test", "[", "true", "exit", "echo")
+
+
+def change_gates(checklist: dict[str, dict[str, Any]]) -> list[str]:
+    """Checklist entries whose gate judges a change (scope, forbidden, secrets: they have a base):
+    on the default branch itself there is no change, so they have nothing to say there."""
+    names = []
+    for name, entry in checklist.items():
+        spec = gate_spec(str(entry.get("gate", ""))) if entry.get("gate") else None
+        if spec is not None and "base" in {f.name for f in dataclasses.fields(spec.options)}:
+            names.append(name)
+    return names
+
+
+def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterion:
+    problems = []
+    for name, entry in checklist.items():
+        if entry.get("gate"):
+            if gate_spec(str(entry["gate"])) is None:
+                problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
+        elif entry.get("command") and not resolves(str(entry["command"]), root):
+            problems.append(f"{name}: `{str(entry['command']).split()[0]}` is not installed or not found")
+    if not checklist:
+        return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
+                     "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
+    return judged(not problems, "gates-runnable", G, "every gate in the checklist can run here",
+                  f"{len(checklist)} gate(s) runnable" if not problems else "; ".join(problems)[:300],
+                  "Install the missing tools, or fix the command in quality-gate-checklist.md.", ALL, weight=2)
+
+
+def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
+    roles = spec.get("roles") if isinstance(spec.get("roles"), dict) else {}
+    assert isinstance(roles, dict)
+    command = given or str(roles.get("maker_command", "")).strip("` ")
+    if not command:
+        return unmet("maker-resolves", G, "the maker command resolves", "no maker command",
+                     "Add `- maker command: claude -p ...` under ## Roles (or pass --maker).", ALL)
+    return judged(resolves(command, os.getcwd()), "maker-resolves", G, "the maker command resolves",
+                  f"`{command.split()[0]}` found" if resolves(command, os.getcwd())
+                  else f"`{command.split()[0]}` is not on PATH",
+                  "Install the agent CLI or fix `maker command` under ## Roles.", ALL)
+
+
+def _containment(spec: dict[str, Any]) -> Criterion:
+    """What `loopgate run` itself would find: the same probe, with the spec's ## Sandbox."""
+    from loopgate.runner.sandbox import SandboxConfig, SandboxError, probe  # noqa: PLC0415
+
+    config = SandboxConfig.from_spec(spec)
+    try:
+        found = probe(config)
+    except SandboxError as err:
+        return unmet("containment", G, "the maker can run inside a sandbox", str(err),
+                     "Fix ## Sandbox in LOOP_SPEC.md.", PR)
+    if found.contained:
+        return met("containment", G, "the maker can run inside a sandbox", f"{found.tool}, network {found.network}",
+                   PR)
+    waived = config.allow_uncontained
+    return judged(waived, "containment", G, "the maker can run inside a sandbox",
+                  f"not contained: {found.why}" + (" (the spec allows uncontained runs)" if waived else ""),
+                  "Install bubblewrap (`apt-get install bubblewrap`) where the loop runs, or opt out with "
+                  "`- allow uncontained: yes` under ## Sandbox.", PR)
+
+
+def _tests_exist(root: str) -> Criterion:
+    try:
+        done = _git(root, "ls-files", "-z")
+    except (OSError, subprocess.TimeoutExpired):
+        return Criterion("tests-exist", G, "the repository has tests", None, "git ls-files failed",
+                         "Check that git works in the repository.", PROMOTED)
+    files = [f for f in done.stdout.split("\0") if f]
+    tests = [f for f in files if any(f.startswith(p) or f"/{p}" in f for p in _TEST_PATTERNS)
+             or os.path.basename(f).startswith("test_") or f.endswith(_TEST_SUFFIXES)]
+    return judged(bool(tests), "tests-exist", G, "the repository has tests",
+                  f"{len(tests)} test file(s) tracked" if tests else "no test files tracked by git",
+                  "Add tests the checklist can run: a loop without a behavioural check drafts unverified changes.",
+                  PROMOTED)
+
+
+def default_branch(root: str) -> str | None:
+    for args in (("symbolic-ref", "--short", "refs/remotes/origin/HEAD"),):
+        done = _git(root, *args)
+        if done.returncode == 0 and done.stdout.strip():
+            return done.stdout.strip()
+    for name in ("main", "master", "trunk"):
+        if _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}^{{commit}}").returncode == 0:
+            return name
+    done = _git(root, "symbolic-ref", "--short", "HEAD")
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _default_branch_green(loop_dir: str, root: str) -> Criterion:
+    """`loopgate check` on a clean checkout of the default branch, in a temporary worktree, so the
+    user's uncommitted work neither helps nor hurts and nothing in their checkout changes."""
+    title = "the checklist passes on the default branch"
+    branch = default_branch(root)
+    if branch is None:
+        return Criterion("default-branch-green", G, title, None, "no default branch found",
+                         "Commit to main (or set origin/HEAD).", PROMOTED)
+    rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
+    with tempfile.TemporaryDirectory(prefix="loopgate-readiness-") as scratch:
+        tree = os.path.join(scratch, "tree")
+        added = _git(root, "worktree", "add", "--detach", "--quiet", tree, branch, timeout=120)
+        if added.returncode != 0:
+            return Criterion("default-branch-green", G, title, None,
+                             f"could not check out {branch}: {added.stderr.strip()[:160]}",
+                             "Check that the default branch exists and the repository is not locked.", PROMOTED)
+        try:
+            loop_in_tree = os.path.join(tree, rel)
+            if not os.path.isdir(loop_in_tree):
+                return unmet("default-branch-green", G, title, f"the loop is not on {branch} yet",
+                             f"Commit the loop to {branch} first.", PROMOTED, weight=2)
+            skip = [arg for name in change_gates(_checklist(loop_in_tree)) for arg in ("--skip", name)]
+            if len(skip) // 2 == len(_checklist(loop_in_tree)):
+                return met("default-branch-green", G, title, "every checklist gate judges a change; nothing to run "
+                           f"on {branch}", PROMOTED, weight=2)
+            done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", loop_in_tree,
+                                   "--format", "text", *skip], cwd=tree, capture_output=True, text=True,
+                                  timeout=1800, check=False)
+        except subprocess.TimeoutExpired:
+            return unmet("default-branch-green", G, title, f"the checklist on {branch} ran past 30 minutes",
+                         "Make the checklist's gates faster, or fix the one that hangs.", PROMOTED, weight=2)
+        finally:
+            _git(root, "worktree", "remove", "--force", tree, timeout=120)
+    last = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode == 0:
+        return met("default-branch-green", G, title, f"{branch}: {last}"[:200], PROMOTED, weight=2)
+    failing = [line for line in done.stdout.splitlines() if "failed" in line or "error" in line][:3]
+    return unmet("default-branch-green", G, title,
+                 f"{branch}: `loopgate check` exit {done.returncode}: {'; '.join(failing) or last}"[:300],
+                 f"Fix {branch} first: on a red branch every attempt fails for reasons that are not the maker's.",
+                 PROMOTED, weight=2)

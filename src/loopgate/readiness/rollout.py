@@ -1,0 +1,84 @@
+"""Promotion and rollback thresholds: the spec's `## Rollout` fields, with documented defaults.
+
+The defaults follow the shadow-first rollout the loop-engineering article describes: enough
+shadow work to judge (10 items over 5 runs), most drafts worth keeping (80% accepted), few
+escalations (20%); pr asks for more (90% accepted, 10% escalations over 10 draft-pr items).
+Rollback looks at the last 10 items of the current mode and steps down one mode when they cross
+a rollback limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("shadow", "draft-pr", "pr")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_shadow_runs: int = 5
+    min_shadow_items: int = 10
+    min_draft_items: int = 10
+    min_reviewed_drafts: int = 5
+    min_accepted_drafts: float = 80.0
+    min_accepted_drafts_pr: float = 90.0
+    max_escalation_rate: float = 20.0
+    max_escalation_rate_pr: float = 10.0
+    max_no_progress_rate: float = 20.0
+    max_environmental_stops: float = 20.0
+    max_cost_per_item: float | None = None  # USD
+    rollback_window: int = 10
+    rollback_escalation_rate: float = 40.0
+    rollback_rejection_rate: float = 50.0
+    # where each value came from: "default" or "LOOP_SPEC.md" (shown so a reader knows what to edit)
+    source: tuple[tuple[str, str], ...] = ()
+
+    def origin(self, name: str) -> str:
+        return dict(self.source).get(name, "default")
+
+
+_INTS = ("min_shadow_runs", "min_shadow_items", "min_draft_items", "min_reviewed_drafts", "rollback_window")
+_SHARES = ("max_no_progress_rate", "max_environmental_stops", "rollback_escalation_rate", "rollback_rejection_rate")
+
+
+def thresholds(spec: dict[str, Any]) -> Thresholds:
+    """The spec's values over the defaults. Values are already typed and bounded by the schema
+    (`verify` reports bad ones); anything else here falls back to the default."""
+    rollout = spec.get("rollout")
+    fields: dict[str, Any] = {}
+    source: list[tuple[str, str]] = []
+    if isinstance(rollout, dict):
+        for name in _INTS:
+            value = rollout.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                fields[name] = value
+                source.append((name, "LOOP_SPEC.md"))
+        for name in _SHARES:
+            if _share(rollout.get(name)) is not None:
+                fields[name] = _share(rollout.get(name))
+                source.append((name, "LOOP_SPEC.md"))
+        # one figure in the spec sets the bar for both promotions: the spec is the team's own word
+        for name, pr_name in (("min_accepted_drafts", "min_accepted_drafts_pr"),
+                              ("max_escalation_rate", "max_escalation_rate_pr")):
+            share = _share(rollout.get(name))
+            if share is not None:
+                fields[name] = fields[pr_name] = share
+                source += [(name, "LOOP_SPEC.md"), (pr_name, "LOOP_SPEC.md")]
+        cost = rollout.get("max_cost_per_item")
+        if isinstance(cost, dict) and cost.get("currency") == "USD" and isinstance(cost.get("amount"), int | float):
+            fields["max_cost_per_item"] = float(cost["amount"])
+            source.append(("max_cost_per_item", "LOOP_SPEC.md"))
+    return Thresholds(**fields, source=tuple(source))
+
+
+def _share(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value <= 100 else None
+
+
+def lower(mode: str) -> str:
+    """One step down: pr -> draft-pr -> shadow (shadow stays)."""
+    index = MODES.index(mode) if mode in MODES else 0
+    return MODES[max(index - 1, 0)]

@@ -1,0 +1,235 @@
+"""The links gate against hostile and careless input: paths out of the repository, credentials in URLs,
+corrupt and contended caches, non-UTF-8 file names (issue 8). Real trees, a real HTTP server on
+127.0.0.1, the real CLI and real parallel processes."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from loopgate.gates import _linkcache, _redact, links
+from loopgate.gates.base import GateContext, GateResult, GateStatus
+
+from .conftest import Cli, make_repo
+from .test_links_http import FAST, Server, server  # noqa: F401  (the fixture)
+
+FORMATS = ("text", "json", "github", "sarif", "junit")
+
+
+def check(root: Path, *paths: str, **options: object) -> GateResult:
+    options.setdefault("offline", True)
+    options.setdefault("cache_ttl", 0)
+    return links.run(links.Options(paths=paths, **options), GateContext(cwd=str(root)))  # type: ignore[arg-type]
+
+
+def found(result: GateResult) -> list[str]:
+    return [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in result.findings]
+
+
+def parses(fmt: str, out: str) -> None:
+    """The output is valid in its format (JSON, SARIF and JUnit must parse)."""
+    if fmt in ("json", "sarif"):
+        json.loads(out)
+    elif fmt == "junit":
+        ET.fromstring(out)
+
+
+# -- paths out of the repository ------------------------------------------------------------------
+
+
+def test_links_out_of_the_repository_are_findings(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Secret\n\n[x](nowhere.md)\n", encoding="utf-8")
+    (outside / "names").mkdir()
+    (outside / "names" / "passwords.txt").write_text("x\n", encoding="utf-8")
+    repo = make_repo(tmp_path / "repo")
+    depth = "../" * (len(repo.path.parts) + 2)
+    repo.write("docs/a.md", f"[passwd]({depth}etc/passwd) [up](../../outside/secret.md) [root](/../outside/secret.md)\n"
+                            "[via link](evil.md#secret) [in dir](shared/names/passwords.txt) "
+                            "[guess](shared/names/passwords.tx) [fine](b.md)\n")
+    repo.write("docs/b.md", "# B\n")
+    os.symlink(outside / "secret.md", repo.path / "docs" / "evil.md")
+    os.symlink(outside, repo.path / "docs" / "shared")
+    result = check(repo.path, "docs")
+    assert result.status is GateStatus.FAILED
+    messages = found(result)
+    assert [m.split(" ")[1] for m in messages] == ["LG448", "LG448", "LG448", "LG448", "LG448", "LG441", "LG449"]
+    assert messages[0].endswith(f"{depth}etc/passwd: points outside the repository; only files in it can be linked")
+    assert "docs/evil.md is a symlink (or under one) to a place outside the repository" in messages[3]
+    # The missing file under the symlinked directory gets no "did you mean" from a listing outside.
+    assert messages[5].endswith("shared/names/passwords.tx: file not found: docs/shared/names/passwords.tx")
+    # The symlinked markdown file itself is not read (its own broken link is not reported).
+    assert messages[6] == ("docs/evil.md:1:1: LG449 docs/evil.md: a symlink to a file outside the repository; "
+                           "not followed, its links were not checked")
+    assert "1 file named *.md not read: a symlink out of the repository" in result.summary
+    assert not any("nowhere.md" in m for m in messages)
+
+
+def test_a_file_named_outside_the_working_repository_uses_its_own(tmp_path: Path) -> None:
+    """`loopgate gate links ../other/docs`: that repository is the boundary for its files, not ours."""
+    ours, other = make_repo(tmp_path / "ours"), make_repo(tmp_path / "other")
+    other.write("docs/a.md", "[b](../b.md) [root](/b.md) [out](../../ours/x.md)\n")
+    other.write("b.md", "x\n")
+    ours.write("x.md", "x\n")
+    result = check(ours.path, "../other/docs")
+    assert found(result) == ["../other/docs/a.md:1:34: LG448 ../../ours/x.md: points outside the repository; "
+                             "only files in it can be linked"]
+
+
+def test_non_utf8_file_names_keep_every_format_valid(tmp_path: Path, cli: Cli) -> None:
+    if sys.platform == "darwin":  # pragma: no cover - APFS refuses names that are not UTF-8
+        pytest.skip("the file system refuses non-UTF-8 names")
+    root = os.fsencode(tmp_path)
+    with open(os.path.join(root, b"bad\xff.md"), "wb") as handle:
+        handle.write(b"[x](gone.md) [y](caf\xc3\xa9\xff.md)\n")
+    with open(os.path.join(root, b"raw\xfe.md"), "wb") as handle:
+        handle.write(b"[x](\xff)\n")  # content not UTF-8 either: LG445 at a name that is not UTF-8
+    for fmt in FORMATS:
+        done = cli("links", "--offline", "--format", fmt, ".", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        assert "Traceback" not in done.stderr
+        parses(fmt, done.stdout)
+        assert "bad\\xff.md" in done.stdout.replace("\\\\", "\\"), (fmt, done.stdout)
+        assert "raw\\xfe.md" in done.stdout.replace("\\\\", "\\"), (fmt, done.stdout)
+
+
+# -- credentials in URLs ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://admin:hunter2@host/x", "http://***@host/x"),
+    ("https://ghp_abc@github.com/o/r", "https://***@github.com/o/r"),
+    ("//user:pw@host/", "//***@host/"),
+    ("https://h/p?token=abc&page=2", "https://h/p?token=***&page=2"),
+    ("https://h/p?Access_Token=a&api_key=b&X-Amz-Signature=c&X-Amz-Credential=d&sig=e&code=f",
+     "https://h/p?Access_Token=***&api_key=***&X-Amz-Signature=***&X-Amz-Credential=***&sig=***&code=***"),
+    ("https://h/p?client_secret=s&password=p&monkey=1&keyword=2&q=token", "https://h/p?client_secret=***&password=***"
+     "&monkey=1&keyword=2&q=token"),
+    ("https://h/cb#access_token=t&state=1", "https://h/cb#access_token=***&state=1"),
+    ("https://h/p?api%5Fkey=z", "https://h/p?api%5Fkey=***"),
+    ("https://example.com/a@b", "https://example.com/a@b"),  # an `@` in the path is no userinfo
+    ("https://h/p?token=", "https://h/p?token="),
+])
+def test_redact_url(url: str, shown: str) -> None:
+    assert _redact.redact_url(url) == shown
+    assert _redact.has_secret(url) == (url != shown)
+    if "://" in url:  # a message quotes a protocol-relative URL only as a link's target, redacted as one
+        assert _redact.redact_text(f"see ({url}) and more") == f"see ({shown}) and more"
+
+
+def test_credentials_never_reach_output_or_cache(tmp_path: Path, server: Server, cli: Cli) -> None:  # noqa: F811
+    port = server.base.rsplit(":", 1)[1]
+    bad = f"http://admin:hunter2@127.0.0.1:{port}/missing?token=tok3n&page=2"
+    good = f"http://127.0.0.1:{port}/ok?api_key=k3y"
+    auth_ok = f"http://bob:s3cret@127.0.0.1:{port}/ok"
+    refused = "http://joe:pa55@127.0.0.1:9/x?X-Amz-Signature=s1gn"
+    plain = f"http://127.0.0.1:{port}/ok?page=2"
+    (tmp_path / "doc.md").write_text(f"[a]({bad}) [b]({good}) [c]({auth_ok}) [d]({refused}) [e]({plain})\n",
+                                     encoding="utf-8")
+    cache = tmp_path / "cache.json"
+    for fmt in FORMATS:
+        done = cli("links", "--format", fmt, "--cache-file", str(cache), "--request-timeout", "2", "--retries", "0",
+                   "doc.md", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        parses(fmt, done.stdout)
+        shown = html.unescape(done.stdout)  # JUnit writes `&` as `&amp;`
+        for secret in ("hunter2", "tok3n", "k3y", "s3cret", "pa55", "s1gn", "admin", "bob:", "joe"):
+            assert secret not in shown + done.stderr, (fmt, secret, done.stdout)
+        assert "***@127.0.0.1" in shown and "token=***&page=2" in shown
+    stored = cache.read_text(encoding="utf-8")
+    assert list(json.loads(stored)["urls"]) == [plain]  # the other good URLs carried credentials
+    for secret in ("hunter2", "tok3n", "k3y", "s3cret", "pa55"):
+        assert secret not in stored
+
+
+def test_an_old_cache_with_credentials_is_cleaned(tmp_path: Path) -> None:
+    cache = tmp_path / "links.json"
+    entry = {"status": 200, "time": 1e12, "redirects": ["https://h/r?token=t0k"]}
+    cache.write_text(json.dumps({"version": 1, "urls": {"https://u:p4ss@h/": entry, "https://h/ok": entry}}),
+                     encoding="utf-8")
+    read = _linkcache.Cache(str(cache), 1e15)
+    assert list(read.entries) == ["https://h/ok"]
+    assert read.entries["https://h/ok"]["redirects"] == ["https://h/r?token=***"]
+    read.put("https://h/new", 200, (), 1e12)
+    read.save(1e12)
+    assert "p4ss" not in cache.read_text(encoding="utf-8") and "t0k" not in cache.read_text(encoding="utf-8")
+
+
+# -- the cache, corrupt and contended ---------------------------------------------------------------
+
+CORRUPT = {
+    "truncated": b'{"version": 1, "urls": {"http://a/": {"status": 200, "ti',
+    "a list": b"[1, 2, 3]",
+    "a string": b'"urls"',
+    "urls a list": b'{"urls": [1]}',
+    "wrong shapes": b'{"urls": {"a": 1, "b": {"status": "200", "time": 1}, "c": {"status": 200, "time": "x"}, '
+                    b'"d": {"status": 200, "time": 1e999}, "e": {"status": true, "time": 1}, '
+                    b'"f": {"status": 200, "time": 1, "redirects": [1]}, "g": {"status": 99999, "time": 1}}}',
+    "binary": bytes(range(256)) * 4,
+    "not UTF-8": b'{"urls": {"\xff": {}}}',
+    "deeply nested": b"[" * 100_000 + b"]" * 100_000,
+    "NUL": b"\0" * 100,
+}
+
+
+@pytest.mark.parametrize("name", list(CORRUPT))
+def test_a_corrupt_cache_is_discarded_and_rebuilt(tmp_path: Path, server: Server, name: str) -> None:  # noqa: F811
+    cache = tmp_path / "cache.json"
+    cache.write_bytes(CORRUPT[name])
+    (tmp_path / "doc.md").write_text(f"[a]({server.base}/ok)\n", encoding="utf-8")
+    options = links.Options(paths=("doc.md",), cache_file=str(cache), **FAST)  # type: ignore[arg-type]
+    result = links.run(options, GateContext(cwd=str(tmp_path)))
+    assert result.status is GateStatus.PASSED, result.findings
+    if name != "wrong shapes":  # there, each bad entry is dropped, and the file is still a cache
+        assert f"cache {cache} discarded (" in result.summary
+    rebuilt = json.loads(cache.read_text(encoding="utf-8"))
+    assert list(rebuilt["urls"]) == [f"{server.base}/ok"]
+    again = links.run(options, GateContext(cwd=str(tmp_path)))
+    assert "1 from cache" in again.summary and "discarded" not in again.summary
+
+
+def test_a_directory_where_the_cache_should_be(tmp_path: Path, server: Server) -> None:  # noqa: F811
+    (tmp_path / "cache.json").mkdir()
+    (tmp_path / "doc.md").write_text(f"[a]({server.base}/ok)\n", encoding="utf-8")
+    options = links.Options(paths=("doc.md",), cache_file=str(tmp_path / "cache.json"), **FAST)  # type: ignore[arg-type]
+    result = links.run(options, GateContext(cwd=str(tmp_path)))
+    assert result.status is GateStatus.PASSED
+    assert "not a regular file" in result.summary and "not written" in result.summary
+
+
+WRITER = """
+import sys, time
+from loopgate.gates._linkcache import Cache
+path, me, count, start = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+cache = Cache(path, 1e9)  # read before the others save: each run knows nothing of the others
+for n in range(count):
+    cache.put(f"https://example.com/{me}/{n}", 200, (), time.time())
+while time.time() < start:  # all save at once
+    time.sleep(0.001)
+cache.save(time.time())
+print(cache.problem)
+"""
+
+
+def test_parallel_runs_lose_no_cache_entries(tmp_path: Path) -> None:
+    """Eight real processes save at the same moment: every entry of every one is in the file."""
+    import time
+
+    path, writers, count = tmp_path / "links.json", 8, 50
+    start = time.time() + 1.0
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(me), str(count), str(start)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for me in range(writers)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    assert all(out.strip() == "" for out, _ in outputs), outputs
+    urls = json.loads(path.read_text(encoding="utf-8"))["urls"]
+    assert len(urls) == writers * count
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".links-")]  # no temporary file left
