@@ -18,10 +18,10 @@ from typing import Any
 
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
-from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
@@ -97,6 +97,7 @@ class Attempt:
             ctx, plan_factory, record, number, worktree)
         self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
         self.token = ""
+        self.admin = ""  # the worktree's git admin directory, found once per attempt
 
     def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
@@ -108,7 +109,7 @@ class Attempt:
                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
         if loop.containment.contained:
-            attempt.update(git_env(work_dir, gitops.common_dir(loop.root)))
+            attempt.update(git_env(work_dir, common_dir(loop)))
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
         withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
         return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
@@ -125,8 +126,8 @@ class Attempt:
         loop = self.ctx.loop
         if not loop.containment.contained:
             return None
-        mounts = Mounts(self.worktree, loop.worktrees.admin_dir(self.record.item.id), work_dir, self._home(),
-                        loop.root, gitops.common_dir(loop.root), loop.sandbox.read_only)
+        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(),
+                        loop.root, common_dir(loop), loop.sandbox.read_only)
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
             return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
@@ -144,8 +145,8 @@ class Attempt:
             raise BudgetStop(spent)
         loop.worktrees.reset(record.item.id, loop.base)
         plan = self.plan_factory(self.worktree, loop.base, record.item)
-        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root),
-                                     loop.worktrees.admin_dir(record.item.id))
+        self.admin = loop.worktrees.admin_dir(record.item.id)
+        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
         work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")

@@ -51,6 +51,12 @@ class LoadedLoop:
     spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
 
 
+def common_dir(loop: LoadedLoop) -> str:
+    """The real common git directory: the runtime directory is <common>/loopgate/<key> (see
+    _runtime_dir), so no git process is needed to find it again for every attempt."""
+    return os.path.dirname(os.path.dirname(loop.runtime_dir))
+
+
 def load(settings: RunSettings) -> LoadedLoop:
     loop_dir = os.path.abspath(settings.loop_dir)
     result = run_verify(VerifySettings((loop_dir,)))
