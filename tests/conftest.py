@@ -43,3 +43,10 @@ def published_schema() -> Any:
         loaded: dict[str, Any] = json.loads((folder / name).read_text("utf-8"))
         return loaded
     return load
+
+
+@pytest.fixture(scope="session")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One pre-commit cache for every hook test, wherever it lives (gates/, acceptance/): each
+    `try-repo` of this checkout then installs loopgate into it once, not once per test."""
+    return tmp_path_factory.mktemp("pre-commit-home")

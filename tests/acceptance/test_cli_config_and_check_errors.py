@@ -159,7 +159,7 @@ def test_check_of_another_repositorys_loop_judges_that_repository(tmp_path: Path
     (other / ".loop" / "LOOP_SPEC.md").write_text(SPEC)
     (other / ".loop" / "quality-gate-checklist.md").write_text(
         "# Quality Gate Checklist: Repository Maintenance Triage\n\n## Required Gates\n\n"
-        "### marker\n- command: test -f only-in-other.txt\n")
+        "### marker\n- command: test -f only-in-other.txt\n\n### scope check\n- gate: scope\n- args: --base HEAD\n")
     (other / "only-in-other.txt").write_text("x\n")
     _git("add", "-A", cwd=other)
     _git("commit", "-qm", "loop", cwd=other)
@@ -168,4 +168,12 @@ def test_check_of_another_repositorys_loop_judges_that_repository(tmp_path: Path
         done = _loopgate("check", "--loop", os.path.relpath(other / ".loop", cwd), cwd=cwd)
         assert done.returncode == 0, done.stdout + done.stderr
     (other / "only-in-other.txt").unlink()
-    assert _loopgate("check", "--loop", "../other/.loop", cwd=here).returncode == 1
+    (other / "src").mkdir()
+    (other / "src" / "app.py").write_text("x\n")  # outside the other spec's `## Scope`
+    (here / "stray.py").write_text("x\n")  # a change here is not the other repository's
+    done = _loopgate("check", "--loop", "../other/.loop", "--format", "json", cwd=here)
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = {(p["code"], p["path"]) for p in json.loads(done.stdout)["problems"]}
+    # the scope gate read the other spec (from the other root: no LG404/LG405) and judged the other tree
+    assert {c for c, _ in found} == {"LG401", "LG461", "LG803"}, found
+    assert {p for c, p in found if c == "LG401"} == {"src/app.py", "only-in-other.txt"}, found  # a deletion counts

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -220,14 +221,17 @@ def _dangling_symlink(loop: Path) -> str:
     return "LG002"
 
 
-@pytest.mark.parametrize("damage", [_binary, _latin1, _huge, _directory_as_file, _dangling_symlink])
-def test_unreadable_input_exits_2_with_a_finding(loop: Path, damage: object) -> None:
-    assert callable(damage)
+DAMAGED = {_binary: "LOOP_STATE.md", _latin1: "LOOP_STATE.md", _huge: "LOOP_SPEC.md",
+           _directory_as_file: "escalation-policy.md", _dangling_symlink: "LOOP_SPEC.md"}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGED))
+def test_unreadable_input_exits_2_with_a_finding(loop: Path, damage: Callable[[Path], str]) -> None:
     code = damage(loop)
     done = loopgate("verify", "loop", cwd=loop.parent)
     assert done.returncode == 2, done.stdout
     lines = [line for line in done.stdout.splitlines() if f" {code} " in line]
-    assert lines and lines[0].startswith("loop/"), done.stdout
+    assert len(lines) == 1 and lines[0].startswith(f"loop/{DAMAGED[damage]}:"), done.stdout  # the damaged file
     assert "hint: " in done.stdout
 
 

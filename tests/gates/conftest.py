@@ -92,12 +92,6 @@ def cli() -> Cli:
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pre-commit cache for every hook test."""
-    return tmp_path_factory.mktemp("pre-commit-home")
-
-
 def try_repo(repo: Repo, hook_id: str, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
     """The real `pre-commit try-repo` of this checkout (uncommitted changes included, hooks from
     its .pre-commit-hooks.yaml, which a docs test keeps generated), run in the scratch `repo`."""

@@ -280,7 +280,16 @@ def test_a_timeout_that_would_silently_mean_no_limit_is_a_usage_error(repo: Repo
 
 
 def test_a_zero_timeout_means_no_limit(repo: Repo, cli: Cli) -> None:
-    assert cli("command", "--timeout", "0", "--shell", "true", cwd=repo.path).returncode == 0
+    """0 is no limit, not "the default limit": with a default of half a second (from pyproject), a
+    command that takes longer is stopped without --timeout and runs to its end with --timeout 0."""
+    repo.write("pyproject.toml", "[tool.loopgate.gates.command]\ntimeout = 0.5\n")
+    slow = f"sleep 1.5 && touch {repo.path / 'finished'}"
+    limited = cli("command", "--shell", slow, cwd=repo.path)
+    assert limited.returncode == 2 and "LG466" in limited.stdout, limited  # timed out: an environment error
+    assert not (repo.path / "finished").exists()
+    unlimited = cli("command", "--timeout", "0", "--shell", slow, cwd=repo.path)
+    assert unlimited.returncode == 0, unlimited
+    assert (repo.path / "finished").exists()
 
 
 def test_no_network_errors_makes_a_dns_failure_a_failure(repo: Repo, cli: Cli) -> None:

@@ -82,6 +82,12 @@ CASES = {
     "an empty item does not interrupt a paragraph": ("text\n*\n</pre>\n![i](i.png)\n", {"i.png"}),
     "a heading is one line": ("# <a\n href=\"no.md\">\n", set()),
     "a tab after `>`": ("> \t[a](x.md)\n", {"x.md"}),
+    "a fenced block in a quote in a list item": ("- > ```\n  > [no](code.md)\n  > ```\n[yes](y.md)\n", {"y.md"}),
+    "a fenced block in a list item in a quote": ("> - ```\n>   [no](c.md)\n> - x [y](y.md)\n", {"y.md"}),
+    "a definition in a quote in a list item": ("[c]\n\n- > [c]:\n z.md\n", {"z.md"}),
+    "a tag ends with its paragraph": ("<a\n\nhref=\"x.md\">\n", set()),
+    "a comment ends with its paragraph": ("a <!-- x\n\n[l](y.md) -->\n", {"y.md"}),
+    "a comment over lines in a paragraph": ("a <!-- x\n[l](y.md) -->\n", set()),
     "autolinks": ("<https://example.com/a> <me@example.org> <irc:y> <x:no>\n",
                   {"https://example.com/a", "mailto:me@example.org", "irc:y"}),  # a scheme has 2 to 32 characters
 }
@@ -114,9 +120,12 @@ documents = st.lists(st.sampled_from(PIECES), min_size=1, max_size=14).map(lambd
 @settings(max_examples=300, deadline=None)
 @given(text=documents)
 def test_extraction_parity_on_generated_documents(text: str) -> None:
-    # Known gaps, left out (each about 1 in 2,000 generated documents): a block quote that starts
-    # inside a list item (`- > `), and lazy continuation lines of a paragraph nested in quotes.
-    assume("- >" not in text and "1. >" not in text and "> >" not in text)
+    # A known gap, left out (about 1 in 2,000 generated documents): lazy continuation lines of
+    # paragraphs in nested block quotes.
+    assume("> >" not in text)
+    # A definition whose label is not `b` or `c` (`[x\\[b]: y.md`) is not used by the first
+    # paragraph, so cmark renders no link for it, while the scanner checks every definition.
+    assume("\\[" not in text)
     assert scanned_links(text) == rendered_links(text)
 
 

@@ -251,7 +251,7 @@ def closed_port() -> int:
 
 def test_an_unreadable_pause_label_pauses_before_any_work(loop_repo: LoopRepo, factory: PlanFactory) -> None:
     ran = loop_repo.root.parent / "maker-ran"
-    loop_repo.set_spec(f"touch {ran}")
+    loop_repo.set_spec(f"touch {ran}", contain=False)  # the marker is outside the worktree
     use_github(loop_repo.root, loop_repo.loop, f"http://127.0.0.1:{closed_port()}", "shadow",
                inputs="- pause label: loop-paused")
     outcome = run(loop_repo, factory)

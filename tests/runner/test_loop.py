@@ -196,7 +196,7 @@ def test_read_only_state_file_is_a_clear_error(loop_repo: LoopRepo, factory: Pla
     state = loop_repo.loop / "LOOP_STATE.md"
     state.write_text(READ_ONLY_STATE)
     ran = tmp_path / "maker-ran"
-    loop_repo.set_spec(f"touch {ran}")
+    loop_repo.set_spec(f"touch {ran}", contain=False)  # the marker is outside the worktree
     if os.geteuid() != 0:
         state.chmod(stat.S_IRUSR)
         with pytest.raises(RunError, match=f"cannot write {state}: .*read-only"):

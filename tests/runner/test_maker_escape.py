@@ -186,3 +186,19 @@ def test_a_process_with_an_empty_environment_does_not_hold_up_the_scan(leftovers
     assert time.monotonic() - start < PENDING_WAIT / 2
     proc.kill()
     proc.wait()
+
+
+def test_a_process_caught_mid_exec_is_still_found(tmp_path: Path, leftovers: list[int]) -> None:
+    """A process that does nothing but exec itself spends much of its life inside execve, where
+    /proc/PID/environ reads empty. Every scan must still find it (the old single read missed it in
+    about 1 scan in 100 here, which is how a `setsid` escapee outlived its attempt under load)."""
+    script = tmp_path / "exec-forever.sh"
+    script.write_text(f"#!/bin/sh\nexec {shlex.quote(str(script))}\n")
+    script.chmod(0o755)
+    token = "5e1f" * 8
+    proc = subprocess.Popen([str(script)], env={**os.environ, TOKEN_VAR: token}, start_new_session=True)
+    leftovers.append(proc.pid)
+    misses = sum(1 for _ in range(200) if tokened_pids(token) != [proc.pid])
+    proc.kill()
+    proc.wait()
+    assert misses == 0

@@ -73,13 +73,14 @@ def make(tmp_path: Path, agent: Path, mode: str, limits: MakerLimits) -> tuple[M
 
 
 def test_a_term_ignoring_agent_is_gone_by_the_per_iteration_deadline(tmp_path: Path, agent: Path) -> None:
+    """A grace longer than the attempt is cut so that SIGKILL lands on the deadline: with the grace
+    added on top, this agent would live 1.2 + 2.0 seconds."""
     start = time.monotonic()
-    made, pid = make(tmp_path, agent, "ignores-term", MakerLimits(timeout=60, iteration_timeout=1.2, grace=0.5))
+    made, pid = make(tmp_path, agent, "ignores-term", MakerLimits(timeout=60, iteration_timeout=1.2, grace=2.0))
     took = time.monotonic() - start
     assert made.stopped == "iteration-timeout"  # its own reason: the run's budget was not what ran out
     assert made.exit_code == -9  # TERM was ignored; KILL came at the deadline
-    assert took < 1.2 + 0.6, took  # the grace fits inside the deadline (scheduling slack aside)
-    assert made.duration >= 1.2 - 0.5
+    assert made.duration >= 1.2 and took < 2.4, took  # well before 3.2 s, whatever the machine's load
     assert not pid_alive(pid)
 
 

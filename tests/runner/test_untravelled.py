@@ -84,7 +84,7 @@ def refused(repo: LoopRepo, *args: str) -> str:
 
 @pytest.mark.parametrize(("spec_mode", "asked"), [("shadow", "draft-pr"), ("shadow", "pr"), ("draft-pr", "pr")])
 def test_a_mode_beyond_the_specs_rollout_needs_its_opt_in(loop_repo: LoopRepo, spec_mode: str, asked: str) -> None:
-    loop_repo.set_spec(mode=spec_mode)
+    loop_repo.set_spec(mode=spec_mode, contain=False)  # uncontained: `refused` looks for its marker outside
     err = refused(loop_repo, "--mode", asked)
     assert f"mode '{asked}' needs explicit opt-in: the spec's ## Rollout allows at most '{spec_mode}'" in err
 
@@ -96,7 +96,7 @@ EMPTY = "# Loop Readiness: Docs Repair\n\n## Ready\n"
 @pytest.mark.parametrize("mode", ["draft-pr", "pr"])
 def test_a_mode_beyond_shadow_needs_a_readiness_audit(loop_repo: LoopRepo, mode: str) -> None:
     (loop_repo.loop / "loop-readiness.md").unlink()
-    loop_repo.set_spec(mode=mode)
+    loop_repo.set_spec(mode=mode, contain=False)  # uncontained: `refused` looks for its marker outside
     err = refused(loop_repo)
     assert f"mode '{mode}' needs a passing readiness audit (every loop-readiness.md item ticked)" in err
 
@@ -106,7 +106,7 @@ def test_a_mode_beyond_shadow_needs_a_readiness_audit(loop_repo: LoopRepo, mode:
 def test_an_audit_with_an_unticked_item_or_none_is_not_passing(loop_repo: LoopRepo, mode: str,
                                                                readiness: str) -> None:
     (loop_repo.loop / "loop-readiness.md").write_text(readiness)
-    loop_repo.set_spec(mode=mode)
+    loop_repo.set_spec(mode=mode, contain=False)  # uncontained: `refused` looks for its marker outside
     err = refused(loop_repo)
     # `loopgate verify` catches both before the run's own check: LG306 (unticked), LG107 (no checks)
     assert "the loop does not verify" in err
@@ -134,7 +134,7 @@ def test_a_runtime_budget_spent_before_the_first_attempt_starts_no_maker(loop_re
                                                                          fake_github: FakeGitHub) -> None:
     """The runtime budget counts from the start of the run: a slow GitHub listing can spend it all."""
     ran = loop_repo.root.parent / "maker-ran"
-    loop_repo.set_spec(f"touch {ran}", runtime="1s")
+    loop_repo.set_spec(f"touch {ran}", runtime="1s", contain=False)  # the marker is outside the worktree
     use_github(loop_repo.root, loop_repo.loop, fake_github.url, "shadow", inputs="- github label: maintenance")
     fake_github.on("GET", "/repos/octo/docs/issues", Reply(200, [], delay=1.2))
     outcome = run(loop_repo, factory, max_items=1)

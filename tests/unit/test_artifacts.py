@@ -488,3 +488,11 @@ def test_verify_walks_a_tree_deeper_than_the_recursion_limit(tmp_path: Path) -> 
         while path != str(tmp_path):
             os.rmdir(path)
             path = os.path.dirname(path)
+
+
+def test_a_huge_line_is_shortened_in_the_message_it_causes() -> None:
+    text = "# Loop Spec: x\n\n## Budgets\n- " + "word " * 200_000 + "\n"
+    findings = check_artifact("LOOP_SPEC.md", SPEC, text).findings
+    not_a_field = [f for f in findings if f.code == "LG109"]
+    assert len(not_a_field) == 1 and len(not_a_field[0].message) < 200, not_a_field[0].message[:300]
+    assert not_a_field[0].message.endswith("characters)' is not a `key: value` bullet")

@@ -30,6 +30,8 @@ def _run(options: Any, context: GateContext) -> GateResult:
         return GateResult("x", GateStatus.ERROR, reason="command not found: npx")
     if options.outcome == "crash":
         raise RuntimeError("boom")
+    if options.outcome == "skipped":
+        return GateResult("x", GateStatus.SKIPPED, summary="no data files given; nothing validated")
     return GateResult("x", GateStatus.PASSED, summary="all good")
 
 
@@ -144,3 +146,27 @@ def test_a_gate_that_never_returns_is_abandoned_at_the_deadline_or_on_stop(why: 
     assert quick.status is GateStatus.PASSED
     assert hang.status is GateStatus.ERROR and ("time limit" in hang.reason or "stopped" in hang.reason)
     assert outcome.exit_code() == 2
+
+
+@pytest.mark.parametrize("advisory", ["passed", "failed", "skipped"])
+def test_only_advisory_gates_decide_nothing_and_do_not_pass(advisory: str) -> None:
+    outcome = run_check([_plan("style", advisory, required=False), _plan("docs", "passed", required=False)])
+    assert outcome.exit_code() == 1 and not outcome.ok
+    undecided = [f for f in outcome.findings if f.code == "LG805"]
+    assert len(undecided) == 1 and "'style', 'docs'" in undecided[0].message
+    assert (undecided[0].path, undecided[0].line, undecided[0].column) == ("quality-gate-checklist.md", 1, 1)
+
+
+def test_a_skipped_required_gate_does_not_pass_even_beside_a_passing_one() -> None:
+    outcome = run_check([_plan("data", "skipped"), _plan("tests", "passed")])
+    assert outcome.exit_code() == 1 and not outcome.ok
+    [skipped] = [f for f in outcome.findings if f.code == "LG804"]
+    assert (skipped.line, skipped.column) == (7, 5)
+    assert "nothing validated" in skipped.message
+    assert [f.code for f in outcome.findings] == ["LG804"]
+
+
+def test_an_advisory_skip_or_error_does_not_decide() -> None:
+    outcome = run_check([_plan("tests", "passed"), _plan("style", "skipped", required=False),
+                         _plan("lint", "error", required=False)])
+    assert outcome.exit_code() == 0 and outcome.ok

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from loopgate.artifacts import values
 from loopgate.artifacts.artifact import check_artifact, detect_kind
 from loopgate.artifacts.extract import split_field
-from loopgate.artifacts.kinds import KINDS, kind_for_title
+from loopgate.artifacts.kinds import KINDS, _work_selection_namer, kind_for_title
 from loopgate.gates.scope import read_spec_scope
-from loopgate.markdown import document
+from loopgate.markdown import document, lines
 
 # Characters a worst case repeats its unit to: a quadratic reader needs minutes for one such case.
 SIZE = 200_000
@@ -36,6 +36,12 @@ UNITS = [" ", "\t", "> ", ">", " >", ">\t", "1", "1.", "a ", "-", "- ", "* ", "*
          "[a](", "_", "**", "**_", ":", ": ", "<", "<!--", "=", "\\", "&", "1,", "1 ", "and ", ", ", "1h"]
 unit = st.one_of(st.sampled_from(UNITS), st.text(alphabet=" \t>-*+#`~=_1.)[]x:,<!h\n", min_size=1, max_size=3))
 edge = st.sampled_from(["", "x", "\n", ":", "> q\n\n", "- ", "# ", "$", "1", "\n\n>", "```\n", "- a:"])
+
+
+# Whole lines repeated: tokens mistune finds but the line patterns once did not (a setext heading
+# inside a quote), so every later search scanned to the end of the file.
+LINE_UNITS = ["> a\n> ===\n", "- a\n  ---\n", "> # h\n", "- # h\n", "a\n---\n", "[a]: b\n- x\n", "* * *\n- a\n",
+              "- a\nb\n", "<div>\n- a\n</div>\n\n", "> > - a\n", "1. ## a\n", "- ```\n  a\n  ```\n"]
 
 
 def worst_cases(size: int) -> st.SearchStrategy[str]:
@@ -67,9 +73,8 @@ def _scope(text: str) -> None:
 
 
 READERS: dict[str, Callable[[str], None]] = {
-    **{name: _each_line(getattr(document, name).match) for name in
-       ("_LIST_MARKER", "_ATX", "_SETEXT", "_FENCE", "_QUOTE_LINE", "_ENDS_QUOTE", "_THEMATIC")},
-    "_TASK_BOX": _each_line(document._TASK_BOX.match),
+    **{name: _each_line(getattr(lines, name).match) for name in
+       ("LIST_MARKER", "ATX", "SETEXT", "FENCE", "QUOTE_LINE", "ENDS_QUOTE", "THEMATIC", "TASK_BOX")},
     "normalise_key": document.normalise_key,
     "source_lines": document.source_lines,
     "parse_document": document.parse_document,
@@ -81,6 +86,7 @@ READERS: dict[str, Callable[[str], None]] = {
     "parse_list": values.parse_list,
     "parse_word": values.parse_word,
     "kind_for_title": kind_for_title,
+    "work_selection_namer": _work_selection_namer,
     "detect_kind": lambda text: detect_kind("notes.md", text),
     "check_artifact": _artifacts,
     "scope_spec": _scope,
@@ -97,13 +103,18 @@ def drive(name: str) -> None:
     """Run in the subprocess: feed one reader its worst cases."""
     reader = READERS[name]
 
+    size = SIZE // 4 if name in WHOLE else SIZE
+
     @seed(8)
     @settings(max_examples=5 if name in WHOLE else 30, deadline=None, database=None)
-    @given(worst_cases(SIZE // 4 if name in WHOLE else SIZE))
+    @given(worst_cases(size))
     def check(text: str) -> None:
         reader(text)
 
     check()
+    if name == "parse_document":  # every known line-level worst case, not left to the draw
+        for line in LINE_UNITS:
+            reader(line * (SIZE // 2 // len(line)))
 
 
 @pytest.mark.parametrize("name", sorted(READERS))

@@ -192,3 +192,20 @@ def test_the_lazy_introduction_is_only_split_at_the_margin() -> None:
     assert artifact.data["work_selection_rules"]["may_select"][0].startswith("the label says:")
     assert [f.code for f in artifact.findings] == ["LG201"]
     assert artifact.findings[0].line == 6
+
+
+def test_a_list_or_fence_on_its_items_own_line_keeps_later_lines_in_step() -> None:
+    """`- - k: v` and `` - ``` `` start a block after the marker: searched from the next line, the
+    anchor found a later one and every position after it was off (the verify fuzz found it)."""
+    source = "- - k: v\n- ```\n  a\n  ```\n- b\n\n- - - x\n  - y\n\n## S\n- c\n"
+    document = parse_document(source)
+    top = document.preamble[0]
+    assert isinstance(top, ListBlock)
+    placed = [(i.line, i.column, i.text) for i in top.items]
+    assert placed == [(1, 3, ""), (2, 3, ""), (5, 3, "b"), (7, 3, "")]
+    assert [(c.line, c.column, c.text) for c in top.items[0].children] == [(1, 5, "k: v")]
+    nested = top.items[3].children
+    assert [(c.line, c.column) for c in nested] == [(7, 5), (8, 5)]
+    assert [(c.line, c.column, c.text) for c in nested[0].children] == [(7, 7, "x")]
+    block = document.sections[0].blocks[0]
+    assert isinstance(block, ListBlock) and (block.items[0].line, block.items[0].text) == (11, "c")

@@ -11,7 +11,7 @@ from loopgate.artifacts.kinds import SPEC, ArtifactKind, kind_for_filename, kind
 from loopgate.artifacts.schema import validate
 from loopgate.artifacts.spend import spec_findings
 from loopgate.findings import Finding
-from loopgate.markdown.document import parse_document
+from loopgate.markdown.document import parse_document, source_lines
 
 
 @dataclass
@@ -29,7 +29,7 @@ def detect_kind(path: str, text: str) -> ArtifactKind | None:
     kind = kind_for_filename(name)
     if kind is not None:
         return kind
-    for line in text.splitlines()[:50]:
+    for line in source_lines(text)[:50]:  # lines as every finding counts them (not at U+0085 or U+2028)
         if line.startswith("# "):
             return kind_for_title(line[2:])
     return None

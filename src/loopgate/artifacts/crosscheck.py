@@ -8,6 +8,7 @@ from typing import Any
 from loopgate import codes
 from loopgate.artifacts.artifact import Artifact
 from loopgate.artifacts.kinds import CHECKLIST, READINESS, SPEC, STATE, ArtifactKind
+from loopgate.artifacts.values import shown
 from loopgate.findings import Finding
 from loopgate.markdown.document import normalise_key
 
@@ -93,14 +94,14 @@ class _Cross:
                 for gate in gates if isinstance(gates, dict) else {}:
                     if gate not in known:
                         yield self.at(self.state, ("items", item_id, "gates", gate), codes.UNKNOWN_GATE,
-                                      f"item {item_id} records gate '{gate.replace('_', ' ')}', which the "
-                                      "checklist does not define", value=False)
+                                      f"item {shown(item_id)} records gate '{shown(gate.replace('_', ' '))}', "
+                                      "which the checklist does not define", value=False)
         spec_gates = self.spec.data.get("gates") if self.spec else None
         if self.spec and isinstance(spec_gates, list):
             for index, rule in enumerate(spec_gates):
                 if _rule_name(rule) not in known:
                     yield self.at(self.spec, ("gates", index), codes.GATE_ONLY_IN_PROSE,
-                                  f"gate '{_rule_name(rule).replace('_', ' ')}' is named in the spec but "
+                                  f"gate '{shown(_rule_name(rule).replace('_', ' '))}' is named in the spec but "
                                   "has no entry in the checklist", value=False)
 
     def readiness_mode(self) -> Iterator[Finding]:

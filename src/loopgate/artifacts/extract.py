@@ -15,8 +15,9 @@ from typing import Any
 
 from loopgate import codes
 from loopgate.artifacts.kinds import ArtifactKind, SectionSpec, Shape, loop_name
+from loopgate.artifacts.values import shown
 from loopgate.findings import Finding
-from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key
+from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key, without_comments
 
 JsonPath = tuple[str | int, ...]
 # One blank after the colon, then everything (DOTALL): `\s+(?P<value>.*)$` let the blanks be
@@ -108,7 +109,7 @@ class _Reader:
             pair = item_field(item)
             if pair is None:
                 self.report(codes.NOT_A_FIELD, item.line, item.column,
-                            f"'{item.text}' is not a `key: value` bullet")
+                            f"'{shown(item.text)}' is not a `key: value` bullet")
                 continue
             raw_key, value = pair
             key = normalise_key(raw_key)
@@ -141,7 +142,7 @@ class _Reader:
                 entry.update(self.fields(item.children, here))
                 result.append(entry)
             elif as_written and item.raw:
-                raw = item.raw
+                raw = without_comments(item.raw).strip()  # a comment is not part of a path pattern
                 result.append(raw[1:-1] if len(raw) > 1 and raw[0] == raw[-1] == "`" else raw)
             else:
                 result.append(item.text)
@@ -154,11 +155,11 @@ class _Reader:
             result.append({"text": item.text, "checked": bool(item.checked)})
             if item.checked is None:
                 self.report(codes.READINESS_UNDECIDED, item.line, item.column,
-                            f"readiness item '{item.text}' is not a checkbox, so it cannot be decided",
+                            f"readiness item '{shown(item.text)}' is not a checkbox, so it cannot be decided",
                             "Write it as `- [ ] ...`, and tick it (`- [x]`) when it holds.")
             elif not item.checked:
                 self.report(codes.READINESS_UNDECIDED, item.line, item.column,
-                            f"readiness item '{item.text}' is not ticked")
+                            f"readiness item '{shown(item.text)}' is not ticked")
         return result
 
     def named_lists(self, section: Section, spec: SectionSpec, path: JsonPath) -> dict[str, Any]:
@@ -190,7 +191,7 @@ class _Reader:
             key = normalise_key(entry_id) if self.kind.entries_by_name else entry_id
             first = self.entry_lines.get(key)
             if first is not None:
-                self.report(dup, child.line, child.column, f"'{entry_id}' appears twice (first on line {first})")
+                self.report(dup, child.line, child.column, f"'{shown(entry_id)}' appears twice (first on line {first})")
                 continue
             self.entry_lines[key] = child.line
             self.out.positions[here] = Pos(child.line, child.column, child.column)
@@ -198,7 +199,7 @@ class _Reader:
         for block in section.blocks:
             line = block.line
             self.report(codes.MISPLACED_CONTENT, line, 1,
-                        f"content under '{section.title}' outside any `###` entry is not read",
+                        f"content under '{shown(section.title)}' outside any `###` entry is not read",
                         "Put it under a `### <id>` heading, or remove it.")
         return result
 
@@ -227,7 +228,7 @@ class _Reader:
             self.one_section(section, seen)
         for stray in document.stray:
             self.report(codes.MISPLACED_CONTENT, stray.line, stray.column,
-                        f"'{stray.title}' is a level-{stray.level} heading before any `##` section",
+                        f"'{shown(stray.title)}' is a level-{stray.level} heading before any `##` section",
                         "Make it a `##` section, or move it under one.")
         self.required(document, seen)
         return self.out
@@ -237,7 +238,7 @@ class _Reader:
         spec = self.kind.sections_by_key.get(key)
         if key in seen:
             self.report(codes.DUPLICATE_SECTION, section.line, section.column,
-                        f"section '{section.title}' appears twice (first on line {seen[key].line})")
+                        f"section '{shown(section.title)}' appears twice (first on line {seen[key].line})")
             return
         seen[key] = section
         if spec is None and self.kind.other_sections is not None:
@@ -260,7 +261,7 @@ class _Reader:
             if not spec.required:
                 return  # an optional section left empty (e.g. no items yet) says nothing
             self.report(codes.EMPTY_SECTION, section.line, section.column,
-                        f"section '{section.title}' has no {_shape_words(spec.shape)}")
+                        f"section '{shown(section.title)}' has no {_shape_words(spec.shape)}")
             self.out.reported.add(path)
         container[str(path[-1])] = value
 

@@ -40,14 +40,25 @@ def read_artifact(path: str) -> Loaded:
         size = os.path.getsize(path)
         return Loaded(path, None, codes.TOO_LARGE.at(path, 1, 1, f"{path}: {size:,} bytes is over the 2 MiB limit"))
     if b"\0" in raw:
-        line = raw[: raw.index(b"\0")].count(b"\n") + 1
-        return Loaded(path, None, codes.BINARY.at(path, line, 1, f"{path}: contains NUL bytes; not a markdown file"))
+        line, column = _position(raw, raw.index(b"\0"))
+        return Loaded(path, None, codes.BINARY.at(path, line, column,
+                                                  f"{path}: contains NUL bytes; not a markdown file"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        before = raw[: err.start]
-        line = before.count(b"\n") + 1
-        column = err.start - (before.rfind(b"\n") + 1) + 1
+        line, column = _position(raw, err.start)
         return Loaded(path, None, codes.NOT_UTF8.at(path, line, column,
                                                     f"{path}: byte 0x{raw[err.start]:02x} is not valid UTF-8"))
     return Loaded(path, text.removeprefix("\ufeff"), None)
+
+
+def _position(raw: bytes, offset: int) -> tuple[int, int]:
+    """Line and column of byte `offset`, counted as every other finding is: lines end at CR, LF or
+    CRLF, columns are characters (the bytes before `offset` decode: it is the first bad one), and a
+    leading BOM is not part of the first line."""
+    before = raw[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    start = before.rfind(b"\n") + 1
+    line_text = before[start:].decode("utf-8", "replace")
+    if start == 0:
+        line_text = line_text.removeprefix("\ufeff")
+    return before.count(b"\n") + 1, len(line_text) + 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import re
 
+from loopgate.markdown.document import without_comments
+
 _UNITS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
@@ -161,6 +163,7 @@ def parse_list(text: str) -> list[str]:
     A comma inside a backticked entry does not split it (`` `{a,b}` ``), as long as the
     backticks pair up; with an odd one every comma splits.
     """
+    text = without_comments(text)  # `docs/** <!-- the docs -->` is one pattern, as a reader sees it
     quoted_commas = text.count("`") % 2 == 0
     parts: list[str] = []
     start, quoted = 0, False

@@ -161,16 +161,21 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
 
     \b
     Exit status:
-      0  all selected items completed        4  a budget ran out
-      2  usage or input error                5  environmental failure (a gate, git, GitHub)
-      3  escalations pending                 6  interrupted (SIGINT/SIGTERM)
+      0  all selected items completed        4  a budget ran out (runtime, cost, tokens, PRs)
+      2  usage or input error                5  environmental failure: the maker cannot start,
+      3  escalations pending                    the agent cannot log in, pay, reach its API or
+                                                edit, spend cannot be priced, a gate, git or
+                                                GitHub failed
+                                             6  interrupted (SIGINT/SIGTERM)
                                              7  paused (PAUSE file or pause label)
 
     \b
     Examples:
       loopgate run examples/shadow-loop/repo/.loop
       loopgate run --dry-run --format json
-      loopgate run --maker 'claude -p "$(cat "$LOOPGATE_PROMPT_FILE")" --output-format stream-json --verbose'
+      loopgate run --maker 'claude -p "$(cat "$LOOPGATE_PROMPT_FILE")" --permission-mode acceptEdits \\
+        --output-format stream-json --verbose'
+      loopgate run --maker 'codex exec --json --sandbox workspace-write "$(cat "$LOOPGATE_PROMPT_FILE")"'
     """
     directory = resolve_loop_dir(loop_dir)
     settings = RunSettings(directory, maker, mode, max_items, dry_run, base)

@@ -63,6 +63,8 @@ class Blocks:
         # The container an open fence or HTML block lives in: how deep in block quotes, and the
         # list item's content column (-1: none). When the container ends, so does the block.
         self.held: tuple[int, int] = (0, -1)
+        self.held_outside = False  # the held list item holds the block quote (`- > `), not the reverse
+        self.quote_in_item = False  # this line's block quote opened inside its list item
         self.item_line = False  # the line being read starts a list item
         self.depth = 0  # block quotes the previous line was in
         self.atx: list[int] = []  # lines of ATX headings: their inline text is a block of its own
@@ -89,7 +91,8 @@ class Blocks:
         if depth > self.depth:  # a block quote starts: it interrupts a paragraph (the reverse is lazy)
             self.close_paragraph()
         self.depth = depth
-        if (self.fence is not None or self.html_end is not None) and self.container_ended(body, depth):
+        self.quote_in_item = False
+        if (self.fence is not None or self.html_end is not None) and self.container_ended(line, body, depth):
             self.fence = self.html_end = None
         if self.fence is not None:
             self.text[index] = ""
@@ -120,12 +123,14 @@ class Blocks:
         self.block(index, body, offset)
         self.blank_before = False
 
-    def container_ended(self, body: str, depth: int) -> bool:
+    def container_ended(self, line: str, body: str, depth: int) -> bool:
         """Has the block quote or list item that holds the open fence or HTML block ended on this line?"""
         held_depth, column = self.held
         if depth < held_depth:
             return True
-        if column >= 0 and body.strip() and _indent(body) < column:
+        # In `- > ```, the item's indentation comes before the `>`; in `> - ```, after it.
+        indent = _indent(line) if self.held_outside else _indent(body)
+        if column >= 0 and body.strip() and indent < column:
             self.list_column = -1
             return True
         return False
@@ -134,6 +139,7 @@ class Blocks:
         """A fence or HTML block opens here: remember the container it is in."""
         in_item = self.list_column >= 0 and (self.item_line or indent >= self.list_column)
         self.held = (self.depth, self.list_column if in_item else -1)
+        self.held_outside = self.quote_in_item
 
     def in_html(self, index: int, body: str) -> None:
         if self.html_end == "" and not body.strip():
@@ -187,6 +193,12 @@ class Blocks:
                 self.code.add(index + 1)
                 return
             self.item_line = True
+            if body.startswith(">"):  # `- > quote`: a block quote inside the item
+                quoted = body
+                body, consumed = _unquote(quoted)
+                self.depth += quoted.count(">", 0, consumed)
+                self.quote_in_item = True
+                self.close_paragraph()
         self.content(index, body.lstrip(" \t") if indent < code_indent else body, offset, indent)
 
     def content(self, index: int, body: str, offset: int, indent: int) -> None:

@@ -42,6 +42,8 @@ class Inline:
         self.found: list[tuple[int, str, str]] = []  # (offset of the destination, target, kind)
         self.taken: list[tuple[int, int]] = []  # spans that are links, tags or autolinks already
         self.no_comment_end_from = len(self.text) + 1  # no `-->` at or after this offset
+        self.comment_end = -1  # the first `-->` after the last `<!--` looked at (-1: not looked yet)
+        self.blanks: list[int] = []  # where blank lines start
 
     def run(self) -> None:
         text = self.text
@@ -49,7 +51,7 @@ class Inline:
         links = 0  # a link may not contain a link: a `[` opened before the latest link is inactive
         # A blank line ends a paragraph: no bracket opened before one closes after it. The blank
         # lines are found once; a `]` looks up whether one lies between it and its `[`.
-        blanks = [m.start() for m in _BLANK_LINE.finditer(text)] if "\n" in text else []
+        blanks = self.blanks = [m.start() for m in _BLANK_LINE.finditer(text)] if "\n" in text else []
         position = 0
         while True:
             match = _SPECIAL.search(text, position)
@@ -93,11 +95,15 @@ class Inline:
         if text.startswith("<!--", start) and start < self.no_comment_end_from:
             # An inline comment: nothing in it is a link. With no `-->` after this one, none of
             # the later `<!--` has one either: remember, rather than search to the end each time.
-            end = text.find("-->", start + 4)
-            if end >= 0:
+            # The `-->` after an offset only moves forward with it: found once for many `<!--`.
+            if self.comment_end < start + 4:
+                self.comment_end = text.find("-->", start + 4)
+            end = self.comment_end
+            if end >= 0 and not self.crosses_blank(start, end):  # a comment ends with its paragraph
                 self.taken.append((start, end + 3))
                 return end + 3
-            self.no_comment_end_from = start
+            if end < 0:
+                self.no_comment_end_from = start
         auto = _AUTOLINK.match(text, start) or _AUTOMAIL.match(text, start)
         if auto is not None:
             target = auto.group(1)
@@ -107,11 +113,16 @@ class Inline:
             self.taken.append((start, auto.end()))
             return auto.end()
         tag = TAG.match(text, start)
-        if tag is None:
+        if tag is None or self.crosses_blank(start, tag.end()):  # a tag ends with its paragraph too
             return None
         self.found += tag_links(tag)
         self.taken.append((start, tag.end()))
         return tag.end()
+
+    def crosses_blank(self, start: int, end: int) -> bool:
+        """Is there a blank line (a paragraph's end) between these offsets?"""
+        after = bisect_left(self.blanks, start)
+        return after < len(self.blanks) and self.blanks[after] < end
 
     def bare(self) -> None:
         """GitHub links bare `https://...` and `www.` text (the autolink extension)."""

@@ -136,10 +136,15 @@ def _code_spans(source: str) -> dict[int, tuple[int, str]]:
         by_size.setdefault(end - begin, []).append(begin)
     spans: dict[int, tuple[int, str]] = {}
     done = 0
-    for begin, end in runs:
-        if begin < done or (begin and source[begin - 1] == "\\" and _escaped(source, begin)):
+    for run_start, end in runs:
+        if run_start < done:
             continue
-        starts = by_size[end - begin]
+        begin = run_start
+        if begin and source[begin - 1] == "\\" and _escaped(source, begin):
+            begin += 1  # `\`` is a backtick; the rest of the run may still open a span
+            if begin == end:
+                continue
+        starts = by_size.get(end - begin, [])
         at = bisect_left(starts, end)
         if at == len(starts):
             continue

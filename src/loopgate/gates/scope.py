@@ -337,9 +337,13 @@ def _where(positions: dict[tuple[str | int, ...], Any], lines: list[str], key: t
         if pos is None:
             spots.append((1, 1))
             continue
-        found = source.find(pattern.strip(), start) if pattern.strip() else -1
-        if found < 0:
+        if not pattern.strip():  # dropped by the caller
             spots.append((pos.line, pos.value_column))
+            continue
+        found = source.find(pattern.strip(), start) if start >= 0 else -1
+        if found < 0:  # on a later line, and so is every pattern after it: stop searching this one
+            spots.append((pos.line, pos.value_column))
+            start = -1
             continue
         spots.append((pos.line, found + 1))
         start = found + len(pattern.strip())

@@ -163,7 +163,7 @@ class Attempt:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
-        if warning:
+        if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
             ctx.warn(warning)
         log = os.path.join(work_dir, "maker.log")
         entry: dict[str, Any] = {"attempt": self.number, "maker": {
@@ -207,7 +207,8 @@ class Attempt:
         if failure is None or (failure.kind == "permission" and empty_diff is not True):
             return
         entry["environment"] = {"kind": failure.kind, "detail": failure.detail, "fix": failure.fix}
-        raise EnvironmentStop(str(failure), failure.fix)
+        raise EnvironmentStop(f"{failure}; the items resume when the run is started again", failure.fix,
+                              failure.detail)
 
     def _judge(self, entry: dict[str, Any], made: MakerRun, before: Snapshot,
                plan: list[PlannedGate]) -> dict[str, Any]:

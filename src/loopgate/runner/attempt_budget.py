@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from loopgate.runner.agent_status import EnvironmentFailure, agent_failure, command_failure
+from loopgate.runner.agent_status import EDIT_FLAGS, EnvironmentFailure, agent_failure, command_failure
 from loopgate.runner.maker import MakerLimits, MakerRun
 from loopgate.runner.pricing import Prices, SpendLimits, remaining_env
 from loopgate.runner.usage import Usage
@@ -70,8 +70,26 @@ def _seconds(value: float | None) -> str:
 def environment_failure(made: MakerRun, command: str, earlier_denials: int) -> EnvironmentFailure | None:
     """A maker that could not start, or an agent that reports a failure of its setup."""
     if made.stopped in ("signal", "timeout"):
-        return None  # loopgate ended it: its exit code and last words are not the agent's verdict
-    return command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
+        return None  # the run is stopping anyway: its exit code and last words are not its verdict
+    if made.stopped in ("tool-calls", "iteration-timeout") and not made.status.retrying:
+        return None  # loopgate ended a working agent (not one stuck retrying a failed API call)
+    failure = command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
+    status = made.status
+    flag = EDIT_FLAGS.get(status.agent, "")
+    given = bool(flag) and flag.strip("`") in command
+    if failure is None or failure.kind != "permission" or status.sensitive or not given:
+        return failure
+    # it was given the flag and was still refused: say what else is in the way
+    if status.agent == "codex":
+        fix = (f"it already runs with {flag}, so its own sandbox cannot write here (Codex's needs Landlock, which "
+               "containers and nested sandboxes may lack): see its errors in maker.log; where loopgate contains "
+               "the maker (the report's `contained: true`), run it with `--dangerously-bypass-approvals-and-"
+               "sandbox` instead and rely on that")
+    else:
+        tools = ", ".join(sorted(set(status.denied.values())))
+        fix = (f"it already runs with {flag}, which grants file edits only: allow the other tools it was refused "
+               f"({tools}) with `--allowedTools`")
+    return EnvironmentFailure("permission", failure.detail, fix)
 
 
 def unpriced(made: MakerRun, spend: SpendLimits) -> EnvironmentFailure | None:
@@ -79,7 +97,7 @@ def unpriced(made: MakerRun, spend: SpendLimits) -> EnvironmentFailure | None:
     if spend.max_cost_usd is None or made.cost_from != "unknown":
         return None
     prices = ("add `- price per million input tokens: $N` and `- price per million output tokens: $N` under "
-              "## Budgets (your model's list prices); the items resume next run")
+              "## Budgets (your model's list prices)")
     if made.stopped == "unpriced" or made.usage.complete:
         return EnvironmentFailure("unpriced", "max cost cannot be enforced: the maker reports tokens and no price",
                                   prices)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import shutil
 import subprocess
+
+WORKTREE_ROOT_VAR = "LOOPGATE_WORKTREE_ROOT"
 
 
 class GitError(Exception):
@@ -52,15 +55,28 @@ def head(root: str) -> str:
     return git(["rev-parse", "HEAD"], root).strip()
 
 
+def worktree_base(root: str) -> str:
+    """Where the items' worktrees live: inside the git directory (your checkout never shows them),
+    or, when $LOOPGATE_WORKTREE_ROOT is set, in a folder of this repository's own under it. That is
+    for agents that refuse to edit anything under a `.git` directory (Claude Code calls such files
+    sensitive and refuses, whatever its permission mode)."""
+    common = common_dir(root)
+    chosen = os.environ.get(WORKTREE_ROOT_VAR, "").strip()
+    if not chosen:
+        return os.path.join(common, "loopgate-worktrees")
+    key = hashlib.sha256(os.path.realpath(common).encode()).hexdigest()[:12]
+    return os.path.join(os.path.abspath(os.path.expanduser(chosen)), key)
+
+
 class Worktrees:
     """One worktree and branch (`loop/<loop>/<item-id>`) per item, kept inside the git directory
-    so the user's checkout never shows them and never changes. The loop's name is part of both:
-    two loops in one repository never share (or reset) each other's branches."""
+    so the user's checkout never shows them and never changes (see worktree_base). The loop's name
+    is part of both: two loops in one repository never share (or reset) each other's branches."""
 
     def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
         self.loop = loop
-        self.base_dir = os.path.join(common_dir(root), "loopgate-worktrees", *([loop] if loop else []))
+        self.base_dir = os.path.join(worktree_base(root), *([loop] if loop else []))
         self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
 
     def path(self, item_id: str) -> str:

@@ -86,7 +86,7 @@ class ItemWork:
                     return
             except EnvironmentStop as err:  # not the item's failure: the attempt does not count
                 state_item.attempts -= 1
-                ctx.transition(record, "in-progress", f"stopped: environmental failure: {err}",
+                ctx.transition(record, "in-progress", f"stopped: environmental failure: {err.detail}",
                                f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
                 raise
             if ctx.stop_requested:

@@ -54,9 +54,10 @@ class MakerLimits:
         return self.timeout, "timeout"
 
     def term_after(self) -> float:
-        """When to send SIGTERM so that SIGKILL, `grace` later, still falls on the deadline."""
+        """When to send SIGTERM so that SIGKILL, `grace` later, still falls on the deadline; a grace
+        longer than half the attempt's time is cut to half (the deadline is the deadline)."""
         seconds, _ = self.deadline()
-        return max(seconds - self.grace, seconds / 2)
+        return seconds - min(self.grace, seconds / 2)
 
 
 @dataclass
@@ -66,6 +67,7 @@ class MakerRun:
     output_tail: str
     usage: Usage
     # "" | "timeout" | "iteration-timeout" | "stalled" | "tool-calls" | "cost" | "tokens" | "unpriced" | "signal"
+    # | "agent-failure" (the agent keeps retrying what retries do not fix: see AgentStatus.hopeless)
     stopped: str = ""
     started: bool = True  # False when the command could not be started at all
     error: str = ""
@@ -238,7 +240,9 @@ class _UsageWatch:
         self.log_cut = 0  # bytes cap_log has cut from the log so far
 
     def stalled(self, seconds: float | None) -> bool:
-        """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers)."""
+        """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers).
+        Output is measured as the log's growth: a cap on maker.log must keep counting what the agent
+        prints past it, or a chatty agent would read as stalled once the cap is reached."""
         if seconds is None:
             return False
         try:
@@ -316,7 +320,6 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
     """Wait for the maker within its limits; why it was stopped, or "" when it exited on its own."""
     checked = 0.0
     (seconds, deadline_reason), term_after = limits.deadline(), limits.term_after()
-    metered = limits.max_tool_calls is not None or limits.max_cost_usd is not None or limits.max_tokens is not None
     while proc.poll() is None:
         cap_log(watch)
         elapsed = time.monotonic() - start
@@ -330,11 +333,12 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
             stopped = "signal"
         elif watch.stalled(limits.stall):
             stopped = "stalled"
-        elif elapsed - checked >= 0.5 and metered:
+        elif elapsed - checked >= 0.5:
             checked = elapsed
-            stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent)
-        if stopped:
-            _stop(proc, limits.grace)
+            stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent) \
+                or ("agent-failure" if watch.status.hopeless() else "")
+        if stopped:  # whatever the reason, SIGKILL never lands after the deadline
+            _stop(proc, max(0.0, min(limits.grace, seconds - (time.monotonic() - start))))
             return stopped
         # wait() wakes the moment the maker exits; a sleep would add up to its length to every attempt
         with contextlib.suppress(subprocess.TimeoutExpired):

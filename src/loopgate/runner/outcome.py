@@ -87,9 +87,10 @@ class RunOutcome:
 class EnvironmentStop(Exception):
     """A gate or the maker failed for a reason outside the change: stop the run."""
 
-    def __init__(self, message: str, fix: str = "") -> None:
+    def __init__(self, message: str, fix: str = "", detail: str = "") -> None:
         super().__init__(message)
         self.fix = fix  # what the user must change; the item resumes next run
+        self.detail = detail or message  # what happened, without the fix
 
 
 class BudgetStop(Exception):

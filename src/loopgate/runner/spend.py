@@ -87,7 +87,9 @@ class Spend:
         if usage.reported or self.unreported_warned:
             return ""
         self.unreported_warned = True
-        budgets = "`max tool calls per iteration`" + (" and `max cost`" if self.budgets.max_cost is not None else "")
+        named = ["`max tool calls per iteration`", *(["`max cost`"] if self.budgets.max_cost is not None else []),
+                 *(["`max tokens`"] if self.budgets.spend.max_tokens is not None else [])]
+        budgets = ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
         return (f"the maker reports no usage, so {budgets} cannot be enforced: have it write "
                 "$LOOPGATE_USAGE_FILE, or run Claude Code with `--output-format stream-json --verbose` "
                 "or `codex exec --json`")

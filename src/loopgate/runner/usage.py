@@ -6,8 +6,11 @@ Three sources, all optional: a usage file the maker may write (`$LOOPGATE_USAGE_
 
 Usage is summed as it arrives, so an attempt killed mid-way is charged what it used so far:
 Claude's per-message `usage` (once per message id: a message is re-emitted per content block),
-Codex's `turn.completed`. `complete` says whether the agent's final totals arrived (Claude's
-`result`; every Codex turn ended); `priced` whether the agent gave a cost itself (Codex never does).
+Codex's `turn.completed`. Claude Code's `assistant` events carry a message's usage as it stood
+when the message started (its output tokens read 1); with `--include-partial-messages` its
+`stream_event`s also bring each message's final `message_delta` usage, which is then counted.
+`complete` says whether the agent's final totals arrived (Claude's `result`; every Codex turn
+ended); `priced` whether the agent gave a cost itself (Codex never does).
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from loopgate.runner.agent_status import AgentStatus
 
 # Codex thread items that are the agent acting on the world (not its messages, reasoning or plan)
 CODEX_TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "collab_tool_call", "web_search"})
-CLAUDE_TYPES = frozenset({"result", "assistant", "system", "user"})
+CLAUDE_TYPES = frozenset({"result", "assistant", "system", "user", "stream_event"})
 DOCUMENT_BYTES = 1 << 20  # a single pretty-printed JSON document is looked for in this much output
+LOG_LINE_LOOKED_AT = 2000  # of a line that is not JSON: enough for an agent's one-line log message
 LINE_BYTES = 16 << 20  # a longer unfinished line is dropped: it could never be parsed whole anyway
 
 
@@ -129,6 +133,7 @@ class OutputUsage:
     open_turns: int = 0
     ended_turns: int = 0
     status: AgentStatus = field(default_factory=AgentStatus)
+    events: int = 0  # JSON objects read line by line
     partial: bytes = b""
     head: bytes = b""  # the start of the output: one pretty-printed JSON document spans lines
 
@@ -162,7 +167,7 @@ class OutputUsage:
         """A copy that has read the unfinished last line and, if nothing else reported, the whole output."""
         probe = copy.deepcopy(self)
         probe._line(probe.partial)
-        if not probe.reported and len(probe.head) <= DOCUMENT_BYTES:
+        if not probe.events and len(probe.head) <= DOCUMENT_BYTES:  # no line was an event: one document?
             probe._event(_loads(probe.head))
         return probe
 
@@ -170,10 +175,13 @@ class OutputUsage:
         line = raw.strip()
         if line.startswith(b"{"):
             self._event(_loads(line))
+        elif line:  # stderr shares the log: some refusals are said only there
+            self.status.text(line[:LOG_LINE_LOOKED_AT].decode("utf-8", "replace"))
 
     def _event(self, event: Any) -> None:
         if not isinstance(event, dict):
             return
+        self.events += 1
         kind = event.get("type")
         if "num_turns" in event or (isinstance(kind, str) and kind in CLAUDE_TYPES):
             self.status.claude(event)
@@ -190,6 +198,8 @@ class OutputUsage:
             if cost is not None:
                 self.cost = max(self.cost or 0.0, _float(cost))
             self.reported = True
+        elif kind == "stream_event":  # --include-partial-messages: the API's own events, message by message
+            self._stream_event(event)
         elif kind == "assistant":
             message = _dict(event.get("message"))
             content = message.get("content")
@@ -199,6 +209,19 @@ class OutputUsage:
             tokens = _claude_tokens(_dict(message.get("usage")))
             message_id = message.get("id")
             key = message_id if isinstance(message_id, str) and message_id else f"#{len(self.messages)}"
+            self.messages[key] = self.messages.get(key, _Tokens()).at_least(tokens)
+            self.reported = True
+
+    def _stream_event(self, event: dict[str, Any]) -> None:
+        inner = _dict(event.get("event"))
+        if inner.get("type") == "message_start":
+            message = _dict(inner.get("message"))
+            key, tokens = message.get("id"), _claude_tokens(_dict(message.get("usage")))
+        elif inner.get("type") == "message_delta":  # the message's final usage (cumulative for the message)
+            key, tokens = event.get("api_message_id"), _claude_tokens(_dict(inner.get("usage")))
+        else:
+            return
+        if isinstance(key, str) and key:
             self.messages[key] = self.messages.get(key, _Tokens()).at_least(tokens)
             self.reported = True
 
