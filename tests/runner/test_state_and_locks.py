@@ -104,3 +104,17 @@ def test_a_contained_maker_dies_with_a_runner_killed_with_9(loop_repo: LoopRepo)
     assert tokened_pids(token) == []
     state, _ = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
     assert state.items["DOC-1"].attempts == 1
+
+
+@pytest.mark.parametrize("contain", [True, False])
+def test_a_term_ignoring_agent_is_gone_by_the_runtime_budget(loop_repo: LoopRepo, factory: PlanFactory,
+                                                             contain: bool) -> None:
+    """The budget is the deadline: with a 3 s grace (the default) and a 2 s budget, the old loop
+    took budget + grace; now SIGKILL lands on the budget."""
+    loop_repo.set_spec("trap '' TERM; while true; do sleep 0.1; done", runtime="2s", contain=contain)
+    loop = Loop(RunSettings(str(loop_repo.loop), max_items=1), factory)  # grace: the default 3 s
+    started = time.monotonic()
+    outcome = loop.run()
+    took = time.monotonic() - started
+    assert outcome.stop.label == "budget-exhausted"
+    assert took < 2 + 1.0, f"the run took {took:.2f} s against a 2 s budget"
