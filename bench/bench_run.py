@@ -6,7 +6,11 @@ time of the run minus the time spent inside the maker and the gate commands, div
 number of attempts. It covers selection, worktree creation and reset, prompt rendering,
 control-file hashing, diffing, committing, and the atomic state write after every transition.
 
-    .venv/bin/python bench/bench_run.py [--items 200] [--repeat 3]
+    .venv/bin/python bench/bench_run.py [--items 200] [--repeat 3] [--contain yes|no|both]
+
+The maker runs inside the sandbox (bubblewrap) by default, so the sandbox's own cost is part of
+the time "inside the maker"; `--contain both` runs both ways and prints what containment adds
+to each attempt (wall time of the run per attempt, contained minus uncontained).
 """
 
 from __future__ import annotations
@@ -59,12 +63,12 @@ CHECKLIST = """# Quality Gate Checklist: Bench
 """
 
 
-def make_repo(root: Path, items: int) -> Path:
+def make_repo(root: Path, items: int, contain: bool = True) -> Path:
     loop = root / ".loop"
     (root / "docs").mkdir(parents=True)
     loop.mkdir()
     (root / "docs" / "index.md").write_text("# Index\n")
-    (loop / "LOOP_SPEC.md").write_text(SPEC)
+    (loop / "LOOP_SPEC.md").write_text(SPEC + ("" if contain else "\n## Sandbox\n- contain: no\n"))
     (loop / "quality-gate-checklist.md").write_text(CHECKLIST)
     queue = ["# Work Queue", ""]
     for n in range(items):
@@ -76,11 +80,11 @@ def make_repo(root: Path, items: int) -> Path:
     return loop
 
 
-def one_run(items: int) -> dict[str, float]:
+def one_run(items: int, contain: bool = True) -> dict[str, float]:
     """One whole `loopgate run` in a fresh repository; the seconds spent where."""
     loopgate = str(Path(sys.executable).with_name("loopgate"))
     with tempfile.TemporaryDirectory() as tmp:
-        loop = make_repo(Path(tmp), items)
+        loop = make_repo(Path(tmp), items, contain)
         start = time.perf_counter()
         done = subprocess.run([loopgate, "run", str(loop), "--quiet", "--format", "json"], capture_output=True,
                               text=True, check=False)
@@ -88,26 +92,35 @@ def one_run(items: int) -> dict[str, float]:
         if done.returncode not in (0, 3):
             raise SystemExit(f"loopgate run failed ({done.returncode}): {done.stderr}")
         report = json.loads(done.stdout)
+    if report.get("contained", False) is not contain:
+        raise SystemExit(f"asked for contain={contain}, the run reports {report.get('containment')}")
     attempts = [a for item in report["items"] for a in item["attempts"]]
     maker = sum(a["maker"]["duration"] for a in attempts)
     gates = sum(g["duration"] for a in attempts for g in a.get("gates", []))
     drafted = sum(1 for item in report["items"] if item["status"] == "drafted")
+    per = max(len(attempts), 1)
     return {"items": len(report["items"]), "attempts": len(attempts), "drafted": drafted, "wall": wall,
-            "maker": maker, "gates": gates, "overhead_ms": (wall - maker - gates) / max(len(attempts), 1) * 1000}
+            "maker": maker, "gates": gates, "overhead_ms": (wall - maker - gates) / per * 1000,
+            "maker_ms": maker / per * 1000, "wall_ms": wall / per * 1000}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--items", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3, help="whole runs; best and median are reported")
+    parser.add_argument("--contain", choices=["yes", "no", "both"], default="yes")
     args = parser.parse_args()
-    runs = sorted((one_run(args.items) for _ in range(args.repeat)), key=lambda r: r["overhead_ms"])
+    if args.contain == "both":
+        return _both(args.items, args.repeat)
+    runs = sorted((one_run(args.items, args.contain == "yes") for _ in range(args.repeat)),
+                  key=lambda r: r["overhead_ms"])
     best, median = runs[0], runs[len(runs) // 2]
     rows = [
         ("items / attempts / drafted", *(f"{r['items']:.0f} / {r['attempts']:.0f} / {r['drafted']:.0f}"
                                          for r in (best, median))),
         ("wall time of `loopgate run` (whole process)", f"{best['wall']:.2f} s", f"{median['wall']:.2f} s"),
         ("inside the maker (sum)", f"{best['maker']:.2f} s", f"{median['maker']:.2f} s"),
+        ("inside the maker per attempt", f"{best['maker_ms']:.1f} ms", f"{median['maker_ms']:.1f} ms"),
         ("inside the gates (sum)", f"{best['gates']:.2f} s", f"{median['gates']:.2f} s"),
         ("loop overhead per attempt", f"{best['overhead_ms']:.1f} ms", f"{median['overhead_ms']:.1f} ms"),
     ]
@@ -116,6 +129,25 @@ def main() -> int:
     print("| measure | best run | median run |\n|---|---|---|")
     for name, *values in rows:
         print(f"| {name} | {' | '.join(values)} |")
+    return 0
+
+
+def _both(items: int, repeat: int) -> int:
+    """Contained and uncontained runs, interleaved (so load on a shared machine hits both alike)."""
+    on, off = [], []
+    for _ in range(repeat):
+        off.append(one_run(items, contain=False))
+        on.append(one_run(items, contain=True))
+
+    def median(runs: list[dict[str, float]], key: str) -> float:
+        return sorted(r[key] for r in runs)[len(runs) // 2]
+
+    print(f"the sandbox's cost per attempt, {items} items, {repeat} runs each way, {os.cpu_count()} CPUs\n")
+    print("| measure (median run) | uncontained | contained (bwrap) | difference |\n|---|---|---|---|")
+    for name, key in (("wall time per attempt", "wall_ms"), ("inside the maker per attempt", "maker_ms"),
+                      ("loop overhead per attempt", "overhead_ms")):
+        a, b = median(off, key), median(on, key)
+        print(f"| {name} | {a:.1f} ms | {b:.1f} ms | {b - a:+.1f} ms |")
     return 0
 
 

@@ -141,8 +141,8 @@ MAKERS = {
                   "&& sed -i 's/missing.md/index.md/' docs/guide.md",
     "edits-gate-config": "printf '[tool.loopgate.gates.scope]\\nallow = [\"**\"]\\n' > pyproject.toml "
                          "&& sed -i 's/missing.md/index.md/' docs/guide.md",
-    # the worktree lives in .git/loopgate-worktrees/<id>: three levels up is the user's checkout
-    "edits-checkout-policy": "echo '- nothing' >> \"$LOOPGATE_WORKTREE/../../../.loop/escalation-policy.md\" "
+    # the worktree lives in .git/loopgate-worktrees/<loop>/<id>: four levels up is the user's checkout
+    "edits-checkout-policy": "echo '- nothing' >> \"$LOOPGATE_WORKTREE/../../../../.loop/escalation-policy.md\" "
                              "&& sed -i 's/missing.md/index.md/' docs/guide.md",
 }
 

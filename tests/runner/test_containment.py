@@ -160,7 +160,7 @@ def test_uncontained_the_environment_is_still_an_allowlist(loop_repo: LoopRepo, 
 
 
 WRITE_OUTSIDE = "\n".join([
-    'top="$LOOPGATE_WORKTREE/../../.."',
+    'top="$LOOPGATE_WORKTREE/../../../.."',
     'for f in "$top/docs/index.md" "$top/.loop/LOOP_SPEC.md" "$top/.git/hooks/pre-commit" "$top/.git/config"; '
     'do (echo planted >> "$f") 2>/dev/null && echo "wrote $f" >> "$seen"; done',
     'echo planted >> "{outside}"  # /tmp is private: this lands in the sandbox\'s own /tmp, not in yours',

@@ -27,7 +27,7 @@ def _driver(repo: LoopRepo) -> list[str]:
 
 
 def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
-    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "started"
+    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "started"
     loop_repo.set_spec(f"echo $$ > {marker}; sleep 600", contain=False)  # the uncontained path
     with subprocess.Popen(_driver(loop_repo), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as runner:
         deadline = time.monotonic() + 30
@@ -56,7 +56,7 @@ def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
 
 
 def test_sigterm_stops_the_run_with_consistent_state(loop_repo: LoopRepo) -> None:
-    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "started"
+    marker = loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "started"
     loop_repo.set_spec(f"echo $$ > {marker}; sleep 600", contain=False)  # the uncontained path
     with subprocess.Popen(_driver(loop_repo), stdout=subprocess.PIPE, text=True) as runner:
         deadline = time.monotonic() + 30
@@ -68,7 +68,10 @@ def test_sigterm_stops_the_run_with_consistent_state(loop_repo: LoopRepo) -> Non
     assert out.startswith("interrupted")
     assert not pid_alive(maker_pid)
     state, errors = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
-    assert errors == [] and state.items["DOC-1"].status == "in-progress"
+    # the state says what happened: stopped, by what, and that it resumes
+    assert errors == [] and state.items["DOC-1"].status == "stopped"
+    assert state.items["DOC-1"].reason == "stopped during attempt 1: a signal (SIGTERM)"
+    assert state.items["DOC-1"].next_action == "resumes in the next run"
     assert os.path.isdir(loop_repo.loop / "runs")
 
 

@@ -130,13 +130,13 @@ def test_draft_pr_mode_pushes_and_opens_a_draft_through_the_approval_point(
     record = next(r for r in outcome.records if r.item.id == "GH-7")
     assert record.status == "pr-opened" and record.pr_url == "http://example.invalid/pull/1"
     posts = [(path, body) for method, path, body, _ in fake.requests if method == "POST"]
-    assert posts[1] == ("/repos/octo/docs/pulls", {"head": "loop/GH-7", "base": "main",
+    assert posts[1] == ("/repos/octo/docs/pulls", {"head": "loop/docs-repair/GH-7", "base": "main",
                                                    "title": "Fix the broken link in the guide",
                                                    "body": "Drafted by loopgate for GH-7.", "draft": True})
     # the always-escalate item (#8) was escalated first, with a comment on its issue
     assert posts[0][0] == "/repos/octo/docs/issues/8/comments"
     assert "production secrets" in posts[0][1]["body"]
-    assert "loop/GH-7" in git(loop_repo.root, "ls-remote", "origin")
+    assert "loop/docs-repair/GH-7" in git(loop_repo.root, "ls-remote", "origin")
     report = json.loads(Path(outcome.report_path).read_text())
     assert [(a["action"], a["approved"]) for a in report["approvals"]] == [
         ("comment", True), ("push", True), ("draft-pr", True)]
@@ -167,7 +167,7 @@ def test_the_maker_never_sees_the_loops_token_whatever_its_variable(
     spec.write_text(text.replace(MAKER_LINE, "- maker command: env > ../maker-env.txt && " + GOOD_FIX))
     loop_repo.commit("token env")
     Loop(RunSettings(str(loop_repo.loop)), factory).run()
-    seen = (loop_repo.root / ".git" / "loopgate-worktrees" / "maker-env.txt").read_text()
+    seen = (loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "maker-env.txt").read_text()
     assert "LOOPGATE_ITEM_ID=GH-7" in seen  # the maker did run and dump its environment
     assert TOKEN not in seen
 

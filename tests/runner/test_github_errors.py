@@ -143,14 +143,15 @@ def test_403_without_a_rate_limit_says_the_token_lacks_the_permission(pr_loop: L
 
 def test_422_escalates_that_item_and_the_run_goes_on(pr_loop: LoopRepo, factory: PlanFactory,
                                                      fake_github: FakeGitHub) -> None:
-    fake_github.on("POST", PULLS, already_exists("loop/DOC-1"),
+    fake_github.on("POST", PULLS, already_exists("loop/docs-repair/DOC-1"),
                    Reply(201, {"number": 2, "html_url": "http://example.invalid/pull/2"}))
     outcome = run(pr_loop, factory, max_items=2)
     assert outcome.stop is Stop.ESCALATIONS
     records = {r.item.id: r for r in outcome.records}
     assert records["DOC-1"].status == "escalated"
     assert "the pull request was not opened" in records["DOC-1"].reason
-    assert "HTTP 422 Validation Failed: A pull request already exists for octo:loop/DOC-1." in records["DOC-1"].reason
+    assert ("HTTP 422 Validation Failed: A pull request already exists for octo:loop/docs-repair/DOC-1."
+            in records["DOC-1"].reason)
     assert records["DOC-1"].branch in git(pr_loop.root, "ls-remote", "origin")  # pushed: a person can open it
     assert records["DOC-5"].status == "pr-opened" and records["DOC-5"].pr_url == "http://example.invalid/pull/2"
     assert "A pull request already exists" in Path(outcome.summary_path).read_text()
@@ -211,7 +212,8 @@ def test_a_push_the_remote_rejects_stops_the_run_before_any_pull_request(
     assert git(loop_repo.root, "ls-remote", "origin").strip() == ""
     hook.unlink()
     assert_environmental_and_resumable(loop_repo, outcome, factory, fake_github,
-                                       "cannot push loop/DOC-1 to origin", "protected: this repository takes no pushes")
+                                       "cannot push loop/docs-repair/DOC-1 to origin",
+                                       "protected: this repository takes no pushes")
 
 
 # -- reading the work and the kill switch ----------------------------------------------------------------------

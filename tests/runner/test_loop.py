@@ -59,7 +59,7 @@ def test_shadow_run_drafts_the_good_item_and_escalates_and_skips_the_rest(loop_r
     changed = {line[3:] for line in git(loop_repo.root, "status", "--porcelain", "-uall").splitlines()}
     assert {c for c in changed if not c.startswith(".loop/runs/")} == {".loop/LOOP_STATE.md"}
     assert (loop_repo.root / "docs" / "guide.md").read_text().count("missing.md") == 1
-    assert "index.md" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
+    assert "index.md" in git(loop_repo.root, "show", "loop/docs-repair/DOC-1:docs/guide.md")
     summary = Path(outcome.summary_path).read_text()  # type: ignore[attr-defined]
     assert "AUTH-2" in summary and "BIG-3" in summary
 
@@ -113,7 +113,7 @@ def test_a_maker_editing_control_files_is_caught(loop_repo: LoopRepo, factory: P
     assert file in reason
     assert "tampered" not in loop_repo.state()
     # the attempt was never committed: the kept branch holds nothing beyond main
-    assert git(loop_repo.root, "rev-list", "--count", "main..loop/DOC-1").strip() == "0"
+    assert git(loop_repo.root, "rev-list", "--count", "main..loop/docs-repair/DOC-1").strip() == "0"
 
 
 def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, factory: PlanFactory) -> None:
@@ -121,16 +121,18 @@ def test_runtime_budget_kills_the_whole_process_group(loop_repo: LoopRepo, facto
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     assert outcome.stop.exit_code == 4  # type: ignore[attr-defined]
-    child = int((loop_repo.root / ".git" / "loopgate-worktrees" / "child.pid").read_text())
+    child = int((loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "child.pid").read_text())
     assert not pid_alive(child)
-    assert statuses(loop_repo)["DOC-1"] == "in-progress"  # resumable, nothing lost
+    assert statuses(loop_repo)["DOC-1"] == "stopped"  # resumable, nothing lost
+    assert "stopped during attempt 1: the budget ran out (max runtime reached during an attempt)" \
+        in loop_repo.state()
 
 
 def test_an_agent_ignoring_sigterm_is_killed(loop_repo: LoopRepo, factory: PlanFactory) -> None:
     loop_repo.set_spec("ignores-term", runtime="2s", contain=False)
     _, outcome = run(loop_repo, factory)
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
-    pid = int((loop_repo.root / ".git" / "loopgate-worktrees" / "maker.pid").read_text())
+    pid = int((loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "maker.pid").read_text())
     assert not pid_alive(pid)
 
 
@@ -141,7 +143,7 @@ def test_dry_run_selects_without_running_the_maker(loop_repo: LoopRepo, factory:
     _, outcome = run(loop_repo, factory, dry_run=True)
     assert outcome.stop is Stop.DONE  # type: ignore[attr-defined]
     assert {r.item.id: r.status for r in outcome.records}["DOC-1"] == "selected"  # type: ignore[attr-defined]
-    assert not (loop_repo.root / ".git" / "loopgate-worktrees" / "ran.txt").exists()
+    assert not (loop_repo.root / ".git" / "loopgate-worktrees" / "docs-repair" / "ran.txt").exists()
     # a dry run changes nothing: the state is not rewritten and no report is written
     assert (state_file.read_bytes() if state_file.exists() else None) == state
     assert outcome.report_path == "" and not (loop_repo.loop / "runs").exists()  # type: ignore[attr-defined]

@@ -122,7 +122,7 @@ def test_a_suppression_already_in_the_file_is_not_the_makers(loop_repo: LoopRepo
     loop_repo.set_spec(FIX)  # also commits the guide: the marker is in the base the maker starts from
     doc = run_doc(loop_repo, factory)
     assert doc["status"] == "drafted", doc["reason"]
-    assert "loopgate: disable" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
+    assert "loopgate: disable" in git(loop_repo.root, "show", "loop/docs-repair/DOC-1:docs/guide.md")
 
 
 @pytest.mark.parametrize("maker", [

@@ -156,7 +156,7 @@ def test_the_json_queue_feeds_the_run(loop_repo: LoopRepo, factory: PlanFactory)
     assert outcome.stop is Stop.ESCALATIONS
     assert {r.item.id: r.status for r in outcome.records} == {"DOC-1": "drafted", "42": "escalated",
                                                               "BIG-3": "escalated", "CHORE-4": "skipped"}
-    assert "index.md" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
+    assert "index.md" in git(loop_repo.root, "show", "loop/docs-repair/DOC-1:docs/guide.md")
 
 
 def test_a_json_queue_that_is_not_a_list_is_refused(tmp_path: Path) -> None:

@@ -157,7 +157,7 @@ def test_loopgate_run_and_status_as_a_user_runs_them(loop_repo: LoopRepo) -> Non
     again = _loopgate("run", ".loop", "--format", "json", cwd=loop_repo.root)
     assert json.loads(again.stdout)["items"] == []
     assert len(list((loop_repo.loop / "runs").glob("*Z.json"))) == 2  # quick runs never share a report
-    assert "index.md" in git(loop_repo.root, "show", "loop/DOC-1:docs/guide.md")
+    assert "index.md" in git(loop_repo.root, "show", "loop/docs-repair/DOC-1:docs/guide.md")
 
 
 def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_the_shipped_shadow_example_runs_from_the_readme_command(tmp_path: Path)
     assert errors == []
     assert {i.id: i.status for i in state.items.values()} == {"DOC-1": "drafted", "INFRA-2": "escalated",
                                                               "AUTH-3": "escalated"}
-    assert "questions.md" in git(work, "show", "loop/DOC-1:docs/guide.md")
+    assert "questions.md" in git(work, "show", "loop/docs-link-repair/DOC-1:docs/guide.md")
     report = json.loads(next((work / ".loop" / "runs").glob("*.json")).read_text())
     jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
     assert report["usage"]["tool_calls"] == 2
@@ -320,8 +320,10 @@ FIX = "sed -i 's/(faq.md)/(questions.md)/' docs/guide.md"
     (f"git config color.diff always && {FIX}", "edited control files: .git/config"),
     ("printf '<!-- loopgate:\\n disable links -->\\n' >> docs/guide.md", "the maker added a gate suppression"),
     (f"echo '<!-- pragma: whitelist secret -->' >> docs/guide.md && {FIX}", "the maker added a gate suppression"),
-    (f"echo tampered >> \"$LOOPGATE_WORKTREE/../../../docs/index.md\" && {FIX}", "files in your checkout"),
-    (f"echo '- labels: maintenance' >> \"$LOOPGATE_WORKTREE/../../../.loop/work-queue.md\" && {FIX}",
+    # your other files are yours: only the loop's control files in your checkout are judged (and restored)
+    (f"echo tampered >> \"$LOOPGATE_WORKTREE/../../../../.loop/LOOP_SPEC.md\" && {FIX}",
+     "edited control files: .loop/LOOP_SPEC.md"),
+    (f"echo '- labels: maintenance' >> \"$LOOPGATE_WORKTREE/../../../../.loop/work-queue.md\" && {FIX}",
      "edited control files: .loop/work-queue.md"),
 ])
 def test_a_maker_cannot_talk_its_way_past_the_checker(tmp_path: Path, maker: str, reason: str) -> None:
@@ -340,7 +342,7 @@ def test_the_commit_holds_what_the_gates_judged_whatever_the_index_said(tmp_path
     assert status == "drafted"
     state, _ = load_state(str(work / ".loop" / "LOOP_STATE.md"), "x")
     commit = state.items["DOC-1"].extra["commit"]
-    assert git(work, "rev-parse", "loop/DOC-1").strip() == commit
+    assert git(work, "rev-parse", "loop/docs-link-repair/DOC-1").strip() == commit
     assert "(questions.md)" in git(work, "show", f"{commit}:docs/guide.md")
 
 
@@ -364,4 +366,4 @@ def test_a_gate_that_hangs_cannot_outlast_the_runtime_budget(loop_repo: LoopRepo
     assert time.monotonic() - started < 30
     assert outcome.stop is Stop.BUDGET  # type: ignore[attr-defined]
     assert outcome.detail == "max runtime reached while the gates ran"  # type: ignore[attr-defined]
-    assert _statuses(loop_repo)["DOC-1"] == "in-progress"  # resumable
+    assert _statuses(loop_repo)["DOC-1"] == "stopped"  # resumable

@@ -438,8 +438,8 @@ def test_max_cost_stops_the_run_mid_attempt_and_leaves_the_item_resumable(
     assert attempt["maker"]["usage"]["cost_usd"] > 0.05
     assert report["usage"]["cost_usd"] == attempt["maker"]["usage"]["cost_usd"]
     assert report["budgets"]["max_cost_usd"] == 0.05
-    # consistent and resumable: the state verifies, the item is in progress, the lock is free
-    assert state_of(loop_repo)["DOC-1"] == "in-progress"
+    # consistent and resumable: the state verifies, the item says it was stopped, the lock is free
+    assert state_of(loop_repo)["DOC-1"] == "stopped"
     assert not [f for f in run_verify(VerifySettings((str(loop_repo.loop),))).findings if f.severity.value == "error"]
     resumed = run(loop_repo, factory)  # the spec's own maker fixes the link and reports no cost
     assert state_of(loop_repo)["DOC-1"] == "drafted"

@@ -18,10 +18,10 @@ from typing import Any
 
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
-from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
-from loopgate.runner.control import REMOTE, ControlWatch, gate_files
+from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
@@ -59,6 +59,13 @@ def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: W
             for p, r in zip(plan, outcome.results, strict=True)]
 
 
+OUTPUT_LINES = 20  # of the maker's output in the run report; the whole of it is in maker.log
+
+
+def last_lines(text: str, count: int = OUTPUT_LINES) -> str:
+    return "\n".join(text.splitlines()[-count:])
+
+
 def maker_pid_file(runtime_dir: str) -> str:
     return os.path.join(runtime_dir, "maker.pid")
 
@@ -88,8 +95,9 @@ class Attempt:
                  worktree: str) -> None:
         self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
             ctx, plan_factory, record, number, worktree)
-        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control)
+        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
         self.token = ""
+        self.admin = ""  # the worktree's git admin directory, found once per attempt
 
     def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
@@ -101,7 +109,7 @@ class Attempt:
                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
         if loop.containment.contained:
-            attempt.update(git_env(work_dir, gitops.common_dir(loop.root)))
+            attempt.update(git_env(work_dir, common_dir(loop)))
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
         withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
         return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
@@ -118,8 +126,8 @@ class Attempt:
         loop = self.ctx.loop
         if not loop.containment.contained:
             return None
-        mounts = Mounts(self.worktree, loop.worktrees.admin_dir(self.record.item.id), work_dir, self._home(),
-                        loop.root, gitops.common_dir(loop.root), loop.sandbox.read_only)
+        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(),
+                        loop.root, common_dir(loop), loop.sandbox.read_only)
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
             return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
@@ -137,7 +145,8 @@ class Attempt:
             raise BudgetStop(spent)
         loop.worktrees.reset(record.item.id, loop.base)
         plan = self.plan_factory(self.worktree, loop.base, record.item)
-        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root))
+        self.admin = loop.worktrees.admin_dir(record.item.id)
+        before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
         work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
         os.makedirs(work_dir, exist_ok=True)
         prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -156,16 +165,36 @@ class Attempt:
         warning = ctx.spend.add(made.usage)
         if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
             ctx.warn(warning)
-        entry: dict[str, Any] = {"attempt": self.number, "maker": {"exit_code": made.exit_code,
-                                                                   "stopped": made.stopped,
-                                                                   "duration": round(made.duration, 3),
-                                                                   "usage": made.usage.as_dict(),
-                                                                   "cost_from": made.cost_from,
-                                                                   "agent": made.status.as_dict()}}
+        log = os.path.join(work_dir, "maker.log")
+        entry: dict[str, Any] = {"attempt": self.number, "maker": {
+            "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
+            "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),
+            # the audit trail: where the whole output is, its last lines, whether its totals arrived
+            "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
         if not made.started:
             raise EnvironmentStop(made.error)
         return self._judge(entry, made, before, plan)
+
+    def _tampered(self, before: Snapshot, changed: list[str]) -> None:
+        """The maker changed what it may not: put back what can be put back, say which, and
+        escalate. What cannot be restored is written down; the next run refuses until a person
+        has looked (runner/loaded.py)."""
+        restored, failed = self.watch.restore(before, changed)
+        shown = [self.watch.shown(p, self.worktree) for p in changed]
+        note = ""
+        if restored:
+            note += f"; restored: {', '.join(self.watch.shown(p, self.worktree) for p in restored)}"
+        if failed:
+            names = ", ".join(self.watch.shown(p, self.worktree) for p in failed)
+            note += f"; could not restore: {names} (the next run refuses until a person checks them)"
+            write_tampered(self.ctx.loop.runtime_dir, names)
+        if REFS in changed:
+            note += "; the refs are left as they are: check them"
+        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
+        if pushed:
+            raise PushAttempt(", ".join(pushed) + note)
+        raise ControlFileEdited(", ".join(sorted(shown)) + note)
 
     def _environment(self, entry: dict[str, Any], made: MakerRun, empty_diff: bool | None) -> None:
         """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
@@ -181,7 +210,7 @@ class Attempt:
         raise EnvironmentStop(f"{failure}; the items resume when the run is started again", failure.fix,
                               failure.detail)
 
-    def _judge(self, entry: dict[str, Any], made: MakerRun, before: dict[str, str],
+    def _judge(self, entry: dict[str, Any], made: MakerRun, before: Snapshot,
                plan: list[PlannedGate]) -> dict[str, Any]:
         """The checker's verdict on an attempt the maker has finished: never the maker's own."""
         loop, item_id, stopped = self.ctx.loop, self.record.item.id, made.stopped
@@ -192,11 +221,8 @@ class Attempt:
         if run_stop(stopped):
             raise BudgetStop(run_stop(stopped))
         changed = self.watch.changed(before)
-        pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
-        if pushed:
-            raise PushAttempt(", ".join(pushed))
         if changed:
-            raise ControlFileEdited(", ".join(sorted(self.watch.shown(p, self.worktree) for p in changed)))
+            self._tampered(before, changed)
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
@@ -219,6 +245,7 @@ class Attempt:
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
+        entry["judged"] = {"base": loop.base, "tree": loop.worktrees.tree(item_id)}
         gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
         entry["gates"] = gates
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]

@@ -29,6 +29,7 @@ class RunContext:
     prs_opened: int = 0
     warnings: list[str] = field(default_factory=list)
     stop_requested: str = ""  # the name of the signal that asked the run to stop
+    run_id: str = ""
 
     def warn(self, message: str) -> None:
         """Something the run cannot hold to: shown now, and kept in the run report."""
@@ -70,6 +71,9 @@ class RunContext:
         self.emit("item", {"id": record.item.id, "status": status, "reason": record.reason})
 
     def escalate(self, record: ItemRecord, reason: str, next_action: str = "human review required") -> None:
+        # which run escalated it, until a summary names it: a run killed before its summary was
+        # written leaves its escalations for the next run's summary (Loop._carry_over)
+        self.loop.state.item(record.item.id).extra.update(escalated_in=self.run_id, summary="")
         self.transition(record, "escalated", reason, next_action)
         self.comment(record, f"loopgate escalated this item and will not work on it further.\n\n"
                              f"- reason: {reason}\n- next action: {next_action}")

@@ -13,6 +13,8 @@ import dataclasses
 import hashlib
 import os
 import re
+import shutil
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.kinds import KINDS
@@ -21,7 +23,7 @@ from loopgate.gates._http import default_cache_file
 from loopgate.runner import git as gitops
 from loopgate.runner.queue import queue_path
 
-REFS, CHECKOUT, REMOTE = "[refs]", "[your checkout]", "[remote "
+REFS, REMOTE = "[refs]", "[remote "
 
 
 def hash_files(paths: list[str]) -> dict[str, str]:
@@ -80,41 +82,115 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
     return files
 
 
-class ControlWatch:
-    """Snapshots of the control files and the repository, and what changed between two of them."""
+def capture(path: str) -> bytes | dict[str, tuple[int, bytes]] | None:
+    """A file's bytes, a directory's files (relative name -> mode, bytes), or None when absent:
+    what restore() puts back."""
+    try:
+        if os.path.isdir(path):
+            files: dict[str, tuple[int, bytes]] = {}
+            for folder, dirs, names in os.walk(path):
+                dirs.sort()
+                for name in sorted(names):
+                    full = os.path.join(folder, name)
+                    with contextlib.suppress(OSError), open(full, "rb") as handle:
+                        files[os.path.relpath(full, path)] = (os.stat(full).st_mode & 0o7777, handle.read())
+            return files
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
-    def __init__(self, root: str, control: list[str]) -> None:
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def _put_back(path: str, saved: bytes | dict[str, tuple[int, bytes]] | None) -> None:
+    """Make `path` what capture() saw: content, a directory's files and their modes, or absent."""
+    if saved is None or isinstance(saved, bytes):
+        _remove(path)
+        if saved is not None:
+            with open(path, "wb") as handle:
+                handle.write(saved)
+        return
+    if os.path.lexists(path) and not os.path.isdir(path):
+        os.unlink(path)
+    os.makedirs(path, exist_ok=True)
+    for folder, _dirs, names in os.walk(path, topdown=False):
+        for name in names:
+            full = os.path.join(folder, name)
+            if os.path.relpath(full, path) not in saved:
+                os.unlink(full)
+    for rel, (mode, data) in saved.items():
+        full = os.path.join(path, rel)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        _remove(full)
+        with open(full, "wb") as handle:
+            handle.write(data)
+        os.chmod(full, mode)
+
+
+@dataclass
+class Snapshot:
+    """Digests of what the maker may not change, and the contents to restore outside its worktree."""
+
+    digests: dict[str, str] = field(default_factory=dict)
+    saved: dict[str, bytes | dict[str, tuple[int, bytes]] | None] = field(default_factory=dict)
+
+
+class ControlWatch:
+    """Snapshots of the control files and the repository, what changed between two of them,
+    and putting back what a maker changed outside its worktree.
+
+    Contained, the maker cannot write the user's checkout, the shared git files or the refs
+    (runner/sandbox.py mounts them read-only): a change there is the user's, so only the
+    worktree's copies, the worktree's own git files and local remotes are judged. Uncontained,
+    nothing tells the two apart: every control file, the git admin files and the refs are judged
+    (your other files in your checkout never are), and control files are restored."""
+
+    def __init__(self, root: str, control: list[str], contained: bool = False) -> None:
         self.root = root
         self.control = control
+        self.contained = contained
 
-    def snapshot(self, worktree: str, extra: list[str] | None = None) -> dict[str, str]:
-        """Hashes of every control file (the main checkout's and the worktree's copies), the refs
-        and the user's checkout.
+    def snapshot(self, worktree: str, extra: list[str] | None = None, admin: str = "") -> Snapshot:
+        """Hashes of every control file (the main checkout's and the worktree's copies), the
+        worktree's git link and admin files, and the refs.
 
         The main LOOP_STATE.md is the one control file the loop itself writes, so it is
         compared with what the loop last wrote rather than with the start of the run.
         `extra` are files the gates read their rules from (ignore files, pattern files, the
         links cache): a maker that rewrites them rewrites the checker.
         """
-        copies = []
-        extra = extra or []
-        for original in [*self.control, *extra]:
+        originals, copies = [*self.control, *(extra or [])], []
+        for original in originals:
             rel = os.path.relpath(original, self.root)
             if not rel.startswith(".."):
                 copies.append(os.path.join(worktree, rel))
-        digests = hash_files(list(dict.fromkeys([*self.control, *extra, *copies])))
-        digests.update(self.repository())
-        return digests
+        # the worktree's `.git` link and its admin files decide which repository the loop's own git
+        # commands in the worktree act on: a maker that repoints them would commit elsewhere
+        own = [os.path.join(worktree, ".git")]
+        if admin:
+            own += [os.path.join(admin, n) for n in ("commondir", "gitdir", "config.worktree")]
+        outside = [] if self.contained else originals
+        snap = Snapshot()
+        for path in dict.fromkeys([*outside, *copies, *own]):
+            saved = capture(path)
+            snap.digests[path] = _digest(saved)
+            if not path.startswith(worktree + os.sep):
+                snap.saved[path] = saved
+        snap.digests.update(self.repository())
+        return snap
 
     def repository(self) -> dict[str, str]:
-        """The repository's refs and the user's checkout (its changed and untracked files, with
-        their contents): a maker works in its worktree only."""
-        refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
-        status = gitops.git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], self.root)
-        listed = sorted({entry[3:] for entry in status.split("\0") if len(entry) > 3})
-        contents = hash_files([os.path.join(self.root, p) for p in listed])
-        found = {REFS: hashlib.sha256(refs.encode()).hexdigest(),
-                 CHECKOUT: hashlib.sha256((status + repr(sorted(contents.items()))).encode()).hexdigest()}
+        """The refs of local remotes and, uncontained, the repository's own refs."""
+        found = {}
+        if not self.contained:
+            refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
+            found[REFS] = hashlib.sha256(refs.encode()).hexdigest()
         for name, path in self.local_remotes().items():
             found[f"{REMOTE}{name}] {path}"] = _refs_digest(path)
         return found
@@ -132,13 +208,26 @@ class ControlWatch:
                 remotes[name if name not in remotes else f"{name} (push)"] = path
         return remotes
 
-    def changed(self, before: dict[str, str]) -> list[str]:
+    def changed(self, before: Snapshot) -> list[str]:
         """The keys of `before` whose digest is different now."""
-        after = hash_files([p for p in before if not p.startswith("[")])
+        after = {p: _digest(capture(p)) for p in before.digests if not p.startswith("[")}
         after.update(self.repository())
-        return sorted(p for p in before if after.get(p, "absent") != before[p])
+        return sorted(p for p in before.digests if after.get(p, "absent") != before.digests[p])
 
-    def edited(self, before: dict[str, str], worktree: str) -> list[str]:
+    def restore(self, before: Snapshot, changed: list[str]) -> tuple[list[str], list[str]]:
+        """Put back the changed files outside the worktree: (restored, could not restore)."""
+        restored, failed = [], []
+        for path in changed:
+            if path not in before.saved:
+                continue
+            try:
+                _put_back(path, before.saved[path])
+                restored.append(path)
+            except OSError:
+                failed.append(path)
+        return restored, failed
+
+    def edited(self, before: Snapshot, worktree: str) -> list[str]:
         """What differs from `before`, each named as a reader finds it."""
         return sorted(self.shown(p, worktree) for p in self.changed(before))
 
@@ -148,13 +237,23 @@ class ControlWatch:
             return f"the branches or tags of remote '{name}' ({where})"
         if path == REFS:
             return "the repository's branches or tags"
-        if path == CHECKOUT:
-            return "files in your checkout (outside the item's worktree)"
         if path.startswith(worktree + os.sep):
             return f"{os.path.relpath(path, worktree)} (in the item's worktree)"
         if path.startswith(self.root + os.sep):
             return os.path.relpath(path, self.root)
         return path
+
+
+def _digest(saved: bytes | dict[str, tuple[int, bytes]] | None) -> str:
+    if saved is None:
+        return "absent"
+    digest = hashlib.sha256()
+    if isinstance(saved, bytes):
+        digest.update(saved)
+    else:
+        for rel, (mode, data) in sorted(saved.items()):
+            digest.update(f"{rel}\0{mode:o}\0".encode() + hashlib.sha256(data).digest())
+    return digest.hexdigest()
 
 
 def local_path(url: str, root: str) -> str | None:
@@ -173,3 +272,24 @@ def _refs_digest(path: str) -> str:
     git_dir = os.path.join(path, ".git") if os.path.isdir(os.path.join(path, ".git")) else path
     parts = hash_files([os.path.join(git_dir, n) for n in ("refs", "packed-refs", "HEAD")])
     return hashlib.sha256(repr(sorted(parts.items())).encode()).hexdigest()
+
+
+TAMPERED = "tampered.txt"
+
+
+def write_tampered(runtime_dir: str, what: str) -> None:
+    """Record what a maker changed and the loop could not put back; the next run refuses to
+    start while this file exists (a person checks, then deletes it)."""
+    os.makedirs(runtime_dir, exist_ok=True)
+    with open(os.path.join(runtime_dir, TAMPERED), "a", encoding="utf-8") as handle:
+        handle.write(what + "\n")
+
+
+def read_tampered(runtime_dir: str) -> str:
+    path = os.path.join(runtime_dir, TAMPERED)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return f"a maker changed {handle.read().strip()} and loopgate could not restore it: check it, then " \
+                   f"delete {path}"
+    except OSError:
+        return ""

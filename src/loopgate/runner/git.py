@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import shutil
 import subprocess
 
 WORKTREE_ROOT_VAR = "LOOPGATE_WORKTREE_ROOT"
@@ -43,6 +46,11 @@ def common_dir(root: str) -> str:
     return found if os.path.isabs(found) else os.path.normpath(os.path.join(root, found))
 
 
+def slug(name: str) -> str:
+    """A loop's name as one path and ref component: `Docs Repair` -> `docs-repair`."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "loop"
+
+
 def head(root: str) -> str:
     return git(["rev-parse", "HEAD"], root).strip()
 
@@ -61,20 +69,21 @@ def worktree_base(root: str) -> str:
 
 
 class Worktrees:
-    """One worktree and branch (`loop/<item-id>`) per item, kept inside the git directory so the
-    user's checkout never shows them and never changes (see worktree_base)."""
+    """One worktree and branch (`loop/<loop>/<item-id>`) per item, kept inside the git directory
+    so the user's checkout never shows them and never changes (see worktree_base). The loop's name
+    is part of both: two loops in one repository never share (or reset) each other's branches."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
-        self.base_dir = worktree_base(root)
+        self.loop = loop
+        self.base_dir = os.path.join(worktree_base(root), *([loop] if loop else []))
         self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
 
-    @staticmethod
-    def branch(item_id: str) -> str:
-        return f"loop/{item_id}"
+    def branch(self, item_id: str) -> str:
+        return f"loop/{self.loop}/{item_id}" if self.loop else f"loop/{item_id}"
 
     def create(self, item_id: str, base: str) -> str:
         """A fresh worktree at `base`; an old one for the same item (a kept failure) is replaced.
@@ -147,6 +156,22 @@ class Worktrees:
         path = self.path(item_id)
         git(["read-tree", base], path)
         git(["clean", "-fdXq"], path)
+
+    def tree(self, item_id: str) -> str:
+        """The tree the gates judge: the worktree as a commit would hold it, written through a
+        copy of its index (the worktree's own index, and every ref, stay as they are)."""
+        path = self.path(item_id)
+        index = os.path.join(git(["rev-parse", "--absolute-git-dir"], path).strip(), "index")
+        scratch = index + ".loopgate-judged"
+        try:
+            if os.path.exists(index):  # a copy: only what changed is hashed again
+                shutil.copyfile(index, scratch)
+            env = {"GIT_INDEX_FILE": scratch}
+            git(["add", "-A"], path, env=env)
+            return git(["write-tree"], path, env=env).strip()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(scratch)
 
     def diff(self, item_id: str, base: str) -> str:
         path = self.path(item_id)

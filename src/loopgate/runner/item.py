@@ -23,10 +23,11 @@ from loopgate.runner.outcome import (
     GateSuppressed,
     Interrupted,
     ItemRecord,
+    Paused,
     PlanFactory,
     PushAttempt,
 )
-from loopgate.runner.progress import NoProgress
+from loopgate.runner.progress import NoProgress, failing_gates
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.state import FINAL
 
@@ -72,7 +73,7 @@ class ItemWork:
         worktree = loop.worktrees.create(record.item.id, loop.base)
         record.branch = loop.worktrees.branch(record.item.id)
         state_item = loop.state.item(record.item.id)
-        feedback = ""
+        feedback, failing = "", ""
         progress = NoProgress(loop.rules.no_progress_attempts)
         while state_item.attempts < loop.budgets.max_iterations:
             if ctx.stop_requested:
@@ -80,19 +81,9 @@ class ItemWork:
             state_item.attempts += 1
             ctx.transition(record, "in-progress", f"attempt {state_item.attempts}", "wait for the gates")
             try:
-                entry = Attempt(ctx, self.plan_factory, record, state_item.attempts, worktree).run(feedback)
-            except ControlFileEdited as err:
-                ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
-                             "the maker may not change the loop's own rules")
-                return
-            except PushAttempt as err:
-                ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
-                             "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
-                return
-            except GateSuppressed as err:
-                ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
-                             "only a person may decide that a gate's finding does not apply")
-                return
+                entry = self._attempt(state_item.attempts, worktree, feedback)
+                if entry is None:  # escalated: the maker tampered
+                    return
             except EnvironmentStop as err:  # not the item's failure: the attempt does not count
                 state_item.attempts -= 1
                 ctx.transition(record, "in-progress", f"stopped: environmental failure: {err.detail}",
@@ -103,12 +94,35 @@ class ItemWork:
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
             if entry.get("verdict") == "passed":
                 self.finish(worktree)
+                entry["commit"] = record.commit  # the commit holds the tree the gates judged
                 return
             feedback = str(entry.get("feedback", ""))
-            if progress.record(entry):
-                self.fail(f"no progress across {progress.attempts} consecutive attempts: {feedback[:200]}")
+            failing = failing_gates(entry)
+            matched = progress.record(entry)
+            entry["no_progress"] = progress.matched  # which signal repeated ("" when none did)
+            if matched:
+                self.fail(f"no progress across {progress.attempts} consecutive attempts ({matched}): {failing}")
                 return
-        self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {feedback[:200]}")
+            pause = ctx.paused()  # the kill switch holds between attempts, not only between items
+            if pause:
+                raise Paused(pause)
+        self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {failing}")
+
+    def _attempt(self, number: int, worktree: str, feedback: str) -> dict[str, Any] | None:
+        """One attempt's entry, or None when the maker tampered and the item is escalated for it."""
+        ctx, record = self.ctx, self.record
+        try:
+            return Attempt(ctx, self.plan_factory, record, number, worktree).run(feedback)
+        except ControlFileEdited as err:
+            ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
+                         "the maker may not change the loop's own rules")
+        except PushAttempt as err:
+            ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
+                         "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
+        except GateSuppressed as err:
+            ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
+                         "only a person may decide that a gate's finding does not apply")
+        return None
 
     def baseline(self) -> bool:
         """Required gates must pass before any change; failing already means escalate, not start."""

@@ -16,7 +16,7 @@ from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
 from loopgate.artifacts.values import parse_duration
 from loopgate.runner import git as gitops
-from loopgate.runner.control import control_files
+from loopgate.runner.control import control_files, read_tampered
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
 from loopgate.runner.pricing import SpendError, preflight
@@ -49,6 +49,12 @@ class LoadedLoop:
     sandbox: SandboxConfig
     containment: Containment
     spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
+
+
+def common_dir(loop: LoadedLoop) -> str:
+    """The real common git directory: the runtime directory is <common>/loopgate/<key> (see
+    _runtime_dir), so no git process is needed to find it again for every attempt."""
+    return os.path.dirname(os.path.dirname(loop.runtime_dir))
 
 
 def load(settings: RunSettings) -> LoadedLoop:
@@ -100,14 +106,26 @@ def load(settings: RunSettings) -> LoadedLoop:
     state, state_errors = load_state(state_path, str(spec.get("name", "loop")))
     if state_errors:
         raise RunError(f"{STATE.filename} is invalid: {state_errors[0]}")
-    # Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
-    loop_key = hashlib.sha256(loop_dir.encode()).hexdigest()[:12]
-    runtime_dir = os.path.join(gitops.common_dir(root), "loopgate", loop_key)
+    runtime_dir = _runtime_dir(root, loop_dir, settings)
     github, token_env = _github(spec)
     sandbox, containment = _containment(spec, mode)
+    worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
-                      gitops.Worktrees(root), state_path, state, control_files(loop_dir, root, spec), runtime_dir,
+                      worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
                       github, token_env, sandbox, containment, spend_warning)
+
+
+def _runtime_dir(root: str, loop_dir: str, settings: RunSettings) -> str:
+    """Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
+    Keyed by the real paths: a second run through a symlinked path finds the same lock. A run
+    refuses while a maker's tampering that could not be restored waits for a person."""
+    common = os.path.realpath(gitops.common_dir(root))
+    loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
+    runtime_dir = os.path.join(common, "loopgate", loop_key)
+    tampered = read_tampered(runtime_dir)
+    if tampered and not settings.dry_run:
+        raise RunError(tampered)
+    return runtime_dir
 
 
 def _containment(spec: dict[str, Any], mode: str) -> tuple[SandboxConfig, Containment]:

@@ -31,6 +31,7 @@ from loopgate.runner.outcome import (
     EnvironmentStop,
     Interrupted,
     ItemRecord,
+    Paused,
     PlanFactory,
     RunError,
     RunOutcome,
@@ -112,6 +113,8 @@ class Loop:
                      "credentials and push with them (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
+        ctx.run_id = run_id
+        self._carry_over(ctx, work)
         if loop.spend_warning:
             ctx.warn(loop.spend_warning)
         try:
@@ -187,16 +190,48 @@ class Loop:
         try:
             stopped = self._work_all(ctx, selected)
         except BudgetStop as err:
-            return Stop.BUDGET, str(err)
-        except (EnvironmentStop, gitops.GitError, WriteError) as err:
+            return self._stopped(ctx, Stop.BUDGET, str(err), f"the budget ran out ({err})")
+        except (EnvironmentStop, gitops.GitError) as err:
+            return self._stopped(ctx, Stop.ENVIRONMENT, str(err), f"an environmental failure ({err})",
+                                 "resumes in the next run, once the environment is fixed")
+        except WriteError as err:  # the state itself cannot be written: nothing more to record
             return Stop.ENVIRONMENT, str(err)
         except Interrupted as err:
-            return Stop.INTERRUPTED, f"received {err}"
+            return self._stopped(ctx, Stop.INTERRUPTED, f"received {err}", f"a signal ({err})")
+        except Paused as err:
+            return self._stopped(ctx, Stop.PAUSED, str(err), str(err), "resumes in the next run once the kill "
+                                 "switch is off")
         if stopped is not None:
             return stopped
         if any(r.status == "escalated" for r in ctx.records):
             return Stop.ESCALATIONS, "every selected item is completed or escalated; escalations need a human"
         return Stop.DONE, "every selected item is completed"
+
+    @staticmethod
+    def _carry_over(ctx: RunContext, work: list[WorkItem]) -> None:
+        """Escalations of an earlier run that never wrote its summary (killed with -9): they join
+        this run's records, so this run's summary and the state's counts include them, once."""
+        by_id = {item.id: item for item in work}
+        for item_id, item in ctx.loop.state.items.items():
+            escalated_in = item.extra.get("escalated_in", "")
+            if item.status == "escalated" and escalated_in and not item.extra.get("summary"):
+                record = ItemRecord(by_id.get(item_id, WorkItem(item_id)), "escalated",
+                                    f"{item.reason} (escalated by run {escalated_in}, which ended before its "
+                                    "summary)", item.next_action)
+                ctx.records.append(record)
+
+    @staticmethod
+    def _stopped(ctx: RunContext, stop: Stop, detail: str, why: str,
+                 next_action: str = "resumes in the next run") -> tuple[Stop, str]:
+        """The run stops mid-item: the item says it was stopped, why, and that it resumes (an
+        `in-progress / wait for the gates` left behind would say something that is not happening)."""
+        for record in ctx.records:
+            # only an item caught mid-attempt: one that says more already (its gates passed and its
+            # pull request waits, an environmental failure and its fix) keeps what it says
+            if record.status == "in-progress" and record.reason.startswith("attempt "):
+                attempt = ctx.loop.state.item(record.item.id).attempts
+                ctx.transition(record, "stopped", f"stopped during attempt {attempt}: {why}", next_action)
+        return stop, detail
 
     def _runs_dir(self) -> str:
         if os.path.basename(self.loop_dir) == ".loop":
@@ -206,6 +241,8 @@ class Loop:
     def _write_report(self, ctx: RunContext, outcome: RunOutcome) -> tuple[str, str]:
         loop = ctx.loop
         secrets = [loop.github.config.token] if loop.github is not None else []
+        # the variables the spec hands the maker (its API key) must not reach the report through its output
+        secrets += [os.environ.get(name, "") for name in loop.sandbox.environment]
         report = {
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
@@ -229,4 +266,19 @@ class Loop:
         except (WriteError, OSError) as err:
             self.emit("warning", {"message": f"the run report could not be written: {err}"})
             return "", ""
+        self._summarised(ctx, os.path.basename(summary))
         return path, summary
+
+    def _summarised(self, ctx: RunContext, summary: str) -> None:
+        """Mark every escalation this summary names, so no later summary names it again."""
+        marked = False
+        for record in ctx.records:
+            item = ctx.loop.state.items.get(record.item.id)
+            if record.status == "escalated" and item is not None and item.extra.get("escalated_in"):
+                item.extra["summary"] = summary
+                marked = True
+        if marked:
+            try:
+                ctx.save()
+            except WriteError as err:
+                self.emit("warning", {"message": f"the state could not record the escalation summary: {err}"})

@@ -24,6 +24,8 @@ from loopgate.runner.pricing import Prices, SpendLimits
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
+LOG_CAP = 10 * 1024 * 1024  # maker.log never grows past this (documented in the README)
+LOG_HEAD = 1024 * 1024  # what a capped log keeps of its start; the rest is the latest output
 TOKEN_VAR = "LOOPGATE_ATTEMPT_TOKEN"
 ESCAPED_GRACE = 1.0  # SIGTERM -> SIGKILL for escaped processes: the attempt is already over
 SCAN_ROUNDS = 5  # rescans after a kill, for processes forked while the previous scan ran
@@ -235,6 +237,7 @@ class _UsageWatch:
         self.offset = 0
         self.status = AgentStatus()
         self.size, self.quiet_since = 0, time.monotonic()
+        self.log_cut = 0  # bytes cap_log has cut from the log so far
 
     def stalled(self, seconds: float | None) -> bool:
         """No new output for `seconds`: the agent hangs (a lost connection, a prompt no one answers).
@@ -269,6 +272,42 @@ class _UsageWatch:
         return SpendLimits(prices=prices or Prices()).charge(usage)
 
 
+def cap_log(watch: _UsageWatch, cap: int = LOG_CAP, head: int = LOG_HEAD) -> None:
+    """Keep maker.log under `cap`: past it, the log is read for usage first, then its middle is
+    cut: it keeps its first `head` bytes, a line saying how much was cut, and its latest output
+    (a quarter of the cap), where an agent's final status and totals are. The agent goes on
+    appending after that (its output is opened O_APPEND). A 50 MB-printing agent leaves a log
+    of at most `cap` bytes."""
+    try:
+        size = os.stat(watch.log_path).st_size
+    except OSError:
+        return
+    if size <= cap:
+        return
+    watch.read()  # nothing of what is cut goes unread by the usage and status parsers
+    parsed = watch.offset
+    with open(watch.log_path, "r+b") as handle:
+        handle.seek(head)
+        first = handle.read(1024).split(b"\n", 1)  # cut at line ends, so no JSON line is torn
+        keep = head + len(first[0]) + 1 if len(first) > 1 else head
+        start = max(parsed - cap // 4, keep)
+        handle.seek(start)
+        latest = handle.read(parsed - start)
+        if start > keep and b"\n" in latest:
+            latest = latest.split(b"\n", 1)[1]
+        # what the agent wrote while the parsers ran: read it and cut at once, so the window in
+        # which a write could be lost is two system calls wide, not a 10 MB parse
+        fresh = handle.read()
+        handle.truncate(keep)
+        cut = parsed - keep - len(latest) + watch.log_cut
+        handle.seek(keep)
+        handle.write(f"[loopgate: {cut} bytes of the maker's output cut here; maker.log is capped at "
+                     f"{cap} bytes]\n".encode() + latest)
+        watch.offset = handle.tell()  # `fresh` is not parsed yet: the next read starts at it
+        handle.write(fresh)
+        watch.log_cut = cut
+
+
 def _merge(seen: Usage, reported: Usage) -> Usage:
     return Usage(max(seen.tool_calls, reported.tool_calls), max(seen.input_tokens, reported.input_tokens),
                  max(seen.output_tokens, reported.output_tokens), max(seen.cost_usd, reported.cost_usd), True,
@@ -282,6 +321,7 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
     checked = 0.0
     (seconds, deadline_reason), term_after = limits.deadline(), limits.term_after()
     while proc.poll() is None:
+        cap_log(watch)
         elapsed = time.monotonic() - start
         stopped = ""
         if elapsed >= term_after:
@@ -325,7 +365,8 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
     start = time.monotonic()
     gated = ["/bin/sh", "-c", _HANDSHAKE, "loopgate-maker", *(argv or ["/bin/sh", "-c", command])]
     try:
-        with open(log_path, "wb") as log:
+        open(log_path, "wb").close()
+        with open(log_path, "ab") as log:
             proc = subprocess.Popen(gated, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.PIPE, start_new_session=True)
     except OSError as err:
@@ -348,6 +389,7 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
     finally:  # also when the runner itself is interrupted mid-attempt
         kill_group(proc.pid, signal.SIGKILL)  # whatever the agent left running in the background
         end_tokened(token, min(limits.grace, ESCAPED_GRACE))  # and whatever left the group
+    cap_log(watch)  # the last burst too; before the final read, which keeps the agent's final status
     usage = watch.read(final=True, prices=limits.prices)
     stopped = stopped or _over_budget(usage, limits, watch.status.agent)
     code = proc.returncode

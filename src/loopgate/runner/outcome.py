@@ -111,3 +111,7 @@ class GateSuppressed(Exception):
 
 class PushAttempt(Exception):
     """The refs of a remote on this machine changed during the attempt: the maker pushed."""
+
+
+class Paused(Exception):
+    """The kill switch was found between two attempts of an item."""

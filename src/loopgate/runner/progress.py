@@ -49,15 +49,35 @@ class NoProgress:
     limit: int
     repeats: int = 0
     last: tuple[Any, Any] | None = None
+    matched: str = ""  # the signal the last attempt repeated: "same failures", "same diff" or ""
 
-    def record(self, entry: dict[str, Any]) -> bool:
-        """Add a failed attempt; True when the item has made no progress for `limit` attempts."""
+    def record(self, entry: dict[str, Any]) -> str:
+        """Add a failed attempt; which signal matched ("same failures", "same diff") when the item
+        has made no progress for `limit` attempts, else ""."""
         current = (entry.get("signature"), entry.get("diff_sha256"))
-        same = self.last is not None and (current[0] == self.last[0] or current[1] == self.last[1])
-        self.repeats = self.repeats + 1 if same else 0
-        self.last = current
-        return self.repeats + 1 >= self.limit
+        matched = ""
+        if self.last is not None:
+            if current[0] == self.last[0]:
+                matched = "same failures"
+            elif current[1] == self.last[1]:
+                matched = "same diff"
+        self.repeats = self.repeats + 1 if matched else 0
+        self.last, self.matched = current, matched
+        return matched if self.repeats + 1 >= self.limit else ""
 
     @property
     def attempts(self) -> int:
         return self.repeats + 1
+
+
+def failing_gates(entry: dict[str, Any]) -> str:
+    """Every failed required gate of an attempt, by name, with its findings counted: the reason
+    names them all (the full feedback is in the run report), never a cut-off first one."""
+    gates = [g for g in entry.get("gates", []) if g.get("required") and g.get("status") == "failed"]
+    if not gates:
+        return str(entry.get("feedback") or entry.get("verdict") or "no gate result")
+    parts = []
+    for gate in gates:
+        count = len(gate.get("findings") or [])
+        parts.append(f"{gate['gate']} ({count} finding{'s' if count != 1 else ''})" if count else str(gate["gate"]))
+    return "failed required gates: " + ", ".join(parts)
