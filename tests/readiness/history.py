@@ -87,7 +87,7 @@ def write_history(loop_dir: Path, weeks: list[Week], seed: int = 7, start: dt.da
                 if item["status"] in ("drafted", "pr-opened"):
                     verdict = "accept" if rng.random() < week.accept else "reject"
                     at = (when + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    reviews.append({"item": item["id"], "verdict": verdict, "at": at, "note": ""})
+                    reviews.append({"item": item["id"], "verdict": verdict, "at": at, "note": "", "run": run_id})
             cost = sum(a["maker"]["usage"]["cost_usd"] for i in items for a in i["attempts"])
             escalated = any(i["status"] == "escalated" for i in items)
             stop = ("environmental-failure", 5) if environmental else (

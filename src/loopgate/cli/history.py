@@ -55,9 +55,15 @@ def readiness(loop_dir: str | None, mode: str | None, maker: str | None, fmt: st
     """
     from loopgate.readiness.audit import audit  # noqa: PLC0415 - only this command pays for it
     from loopgate.readiness.render import RENDERERS  # noqa: PLC0415
+    from loopgate.readiness.repository import Interrupted  # noqa: PLC0415
 
     directory = _loop_dir(loop_dir)
-    result = audit(directory, requested=mode, maker=maker, run_checks=run_checks, write=not dry_run)
+    try:
+        result = audit(directory, requested=mode, maker=maker, run_checks=run_checks, write=not dry_run)
+    except Interrupted as err:
+        click.echo(f"loopgate: interrupted by {err} while the checklist ran on the default branch; its "
+                   "processes were ended and the temporary worktree removed", err=True)
+        sys.exit(130 if str(err) == "SIGINT" else 143)
     click.echo(RENDERERS[fmt](result), nl=False)
     sys.exit(result.exit_code)
 

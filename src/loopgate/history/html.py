@@ -131,7 +131,8 @@ def render_html(r: Report) -> str:
             f"<details><summary>the figures</summary>{_table(spec)}</details></section>")
     tiles_html = "".join(f'<div class="tile"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>'
                          for v, k in tiles)
-    data = json.dumps(specs).replace("</", "<\\/")  # nothing in the data can close the script element
+    # no `<` at all in the data: neither `</script` nor `<!--` can change how the page parses
+    data = json.dumps(specs).replace("<", "\\u003c")
     empty = "" if r.points else "<p style='padding:0 20px'>No run reports yet: run <code>loopgate run</code>.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

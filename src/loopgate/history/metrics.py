@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from loopgate.history.reviews import Review
+from loopgate.history.reviews import Reviews
 from loopgate.history.runs import RunRecord
 
 FAILED_GATE = frozenset({"failed", "error"})
@@ -31,6 +31,40 @@ class Totals:
     reviewed: int = 0
     accepted: int = 0
     rejected: int = 0
+    verdicts: dict[tuple[str, str], str] = field(default_factory=dict)  # (run, item) -> accept | reject
+
+    def add(self, run: RunRecord, reviews: Reviews) -> None:
+        """Count one more run: totals are built run by run, so a running total costs one run's work."""
+        self.runs += 1
+        self.duration += run.duration
+        self.cost_usd += run.cost_usd
+        self.stops[run.stop or "unknown"] += 1
+        self.environmental_runs += run.environmental
+        for item in run.items:
+            self.items += 1
+            self.attempts += item.attempts
+            self.produced += item.produced
+            self.pull_requests += item.status == "pr-opened"
+            self.escalated += item.status == "escalated"
+            self.failed += item.status == "failed"
+            self.no_progress += item.no_progress
+            for gate in item.gates:
+                self.gate_runs[gate.gate] += 1
+                self.gate_failures[gate.gate] += gate.status in FAILED_GATE
+            review = reviews.for_draft(item.id, run) if item.produced else None
+            if review is not None:  # each draft is judged on its own: a verdict is about one run's work
+                self.judge((run.run_id, item.id), review.verdict)
+
+    def judge(self, draft: tuple[str, str], verdict: str) -> None:
+        """Record (or replace) the verdict on one draft, keeping the counts in step."""
+        before = self.verdicts.get(draft)
+        if before is not None:
+            self.accepted -= before == "accept"
+            self.rejected -= before != "accept"
+        self.verdicts[draft] = verdict
+        self.accepted += verdict == "accept"
+        self.rejected += verdict != "accept"
+        self.reviewed = len(self.verdicts)
 
     def rate(self, part: int) -> float:
         """`part` as a percentage of the items."""
@@ -77,29 +111,8 @@ class Totals:
         }
 
 
-def totals(runs: Iterable[RunRecord], reviews: dict[str, Review]) -> Totals:
+def totals(runs: Iterable[RunRecord], reviews: Reviews) -> Totals:
     out = Totals()
-    reviewed: dict[str, str] = {}
     for run in runs:
-        out.runs += 1
-        out.duration += run.duration
-        out.cost_usd += run.cost_usd
-        out.stops[run.stop or "unknown"] += 1
-        out.environmental_runs += run.environmental
-        for item in run.items:
-            out.items += 1
-            out.attempts += item.attempts
-            out.produced += item.produced
-            out.pull_requests += item.status == "pr-opened"
-            out.escalated += item.status == "escalated"
-            out.failed += item.status == "failed"
-            out.no_progress += item.no_progress
-            for gate in item.gates:
-                out.gate_runs[gate.gate] += 1
-                out.gate_failures[gate.gate] += gate.status in FAILED_GATE
-            if item.produced and item.id in reviews:
-                reviewed[item.id] = reviews[item.id].verdict  # an item drafted twice is judged once
-    out.reviewed = len(reviewed)
-    out.accepted = sum(v == "accept" for v in reviewed.values())
-    out.rejected = out.reviewed - out.accepted
+        out.add(run, reviews)
     return out

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
+from loopgate.history.text import cell, plain
 from loopgate.history.trends import Point
 
 
@@ -39,23 +40,24 @@ def _row(p_label: str, t: Totals, earned: str) -> list[str]:
 
 def render_text(r: Report) -> str:
     if not r.points:
-        return f"loopgate report: {r.loop}: no run reports yet (run `loopgate run` to make some)\n"
+        return f"loopgate report: {plain(r.loop)}: no run reports yet (run `loopgate run` to make some)\n"
     widths = [w for _, w in COLUMNS]
     rows = [[name for name, _ in COLUMNS]] + [_row(p.label, p.totals, p.earned) for p in r.points]
     rows.append(_row("all", r.overall, r.points[-1].earned))
-    lines = [f"loopgate report: {r.loop} ({len(r.points)} {r.period} point(s), {r.overall.runs} run(s))", ""]
+    lines = [f"loopgate report: {plain(r.loop)} ({len(r.points)} {r.period} point(s), {r.overall.runs} run(s))", ""]
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in cells))
     t = r.overall
     if t.gate_runs:
         lines += ["", "gate failure rate (all runs):"]
-        lines += [f"  {gate}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n}"
+        lines += [f"  {plain(gate)}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n}"
                   for gate, n in sorted(t.gate_runs.items())]
     if t.stops:
         lines += ["", "stop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(t.stops.items()))]
     if r.unreadable:
-        lines += ["", f"{len(r.unreadable)} report(s) could not be read: " + "; ".join(p for p, _ in r.unreadable[:5])]
+        shown = "; ".join(plain(p) for p, _ in r.unreadable[:5])
+        lines += ["", f"{len(r.unreadable)} report(s) could not be read: {shown}"]
     return "\n".join(lines) + "\n"
 
 
@@ -65,9 +67,9 @@ def render_json(r: Report) -> str:
 
 def render_markdown(r: Report) -> str:
     if not r.points:
-        return f"## loopgate report: `{r.loop}`\n\nNo run reports yet.\n"
+        return f"## loopgate report: {cell(r.loop)}\n\nNo run reports yet.\n"
     names = [name for name, _ in COLUMNS]
-    lines = [f"## loopgate report: `{r.loop}`", "", "| " + " | ".join(names) + " |",
+    lines = [f"## loopgate report: {cell(r.loop)}", "", "| " + " | ".join(names) + " |",
              "|" + "---|" * len(names)]
     for p in r.points[-30:]:  # a job summary stays readable; the JSON has every point
         lines.append("| " + " | ".join(_row(p.label, p.totals, p.earned)) + " |")
@@ -75,5 +77,6 @@ def render_markdown(r: Report) -> str:
     t = r.overall
     if t.gate_runs:
         lines += ["", "| gate | runs | failure rate |", "|---|---|---|"]
-        lines += [f"| {g} | {n} | {100.0 * t.gate_failures[g] / n:.0f}% |" for g, n in sorted(t.gate_runs.items())]
+        lines += [f"| {cell(g)} | {n} | {100.0 * t.gate_failures[g] / n:.0f}% |"
+                  for g, n in sorted(t.gate_runs.items())]
     return "\n".join(lines) + "\n"

@@ -2,27 +2,37 @@
 
 The run loop can tell that its gates passed; only a person can tell that the draft was worth
 having. These verdicts are the evidence promotion needs most ("at least 80% of drafts accepted"),
-so they live in one small JSON file beside the run reports (`.loop/reviews.json`), written
-atomically, the latest verdict for an item winning.
+so they live in one small JSON file beside the run reports (`.loop/reviews.json`).
+
+A verdict is about one draft: the run that produced it is recorded with it (the latest run whose
+report shows the item drafted or opened as a pull request), so a verdict on a shadow draft never
+counts for the same item drafted again later in draft-pr mode. Writers take an exclusive lock and
+merge, so people recording verdicts at once lose none; the file is replaced atomically, keeps keys
+it does not know, and is written where a symlink points rather than over the link.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
-from dataclasses import dataclass
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.history.runs import runs_dir
+from loopgate.history.runs import RunRecord, load_history, runs_dir
 from loopgate.runner.atomic import WriteError, write_atomic
 
 VERDICTS = ("accept", "reject")
 MAX_NOTE = 500
+MAX_BYTES = 16 * 1024 * 1024  # as for run reports: a verdict file is small, and reading one is never a hang
 
 
 class ReviewError(Exception):
-    """The reviews file cannot be read or written; nothing was changed."""
+    """The reviews file cannot be read or written, or the verdict names no draft; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -31,56 +41,119 @@ class Review:
     verdict: str  # accept | reject
     at: str  # ISO 8601, UTC
     note: str = ""
+    run: str = ""  # the run whose draft was judged; "" in files written before runs were recorded
 
     def as_dict(self) -> dict[str, str]:
-        return {"item": self.item, "verdict": self.verdict, "at": self.at, "note": self.note}
+        return {"item": self.item, "verdict": self.verdict, "at": self.at, "note": self.note, "run": self.run}
+
+
+@dataclass
+class Reviews:
+    """Every verdict, by item; a draft's verdict is the latest one recorded for its run."""
+
+    by_item: dict[str, list[Review]] = field(default_factory=dict)
+
+    def for_draft(self, item: str, run: RunRecord) -> Review | None:
+        found = None
+        for review in self.by_item.get(item, ()):
+            # a verdict without its run (an older file) judges the latest draft made before it
+            if review.run == run.run_id or (not review.run and review.at >= _stamp(run.started)):
+                found = review
+        return found
+
+    def known_at(self, moment: str) -> Reviews:
+        """The verdicts recorded by `moment` (what a report point could have known)."""
+        return Reviews({k: [r for r in v if not r.at or r.at <= moment] for k, v in self.by_item.items()})
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.by_item.values())
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def reviews_path(loop_dir: str) -> str:
     return os.path.join(os.path.dirname(runs_dir(loop_dir)), "reviews.json")
 
 
-def load_reviews(loop_dir: str) -> dict[str, Review]:
-    """The latest verdict per item id; no file means no reviews yet."""
-    path = reviews_path(loop_dir)
+def _read(path: str) -> dict[str, Any] | None:
+    """The file's JSON object, None when there is no file; ReviewError when it cannot be one."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise ReviewError(f"{path}: {err.strerror or err}") from err
+    if not stat.S_ISREG(info.st_mode):
+        raise ReviewError(f"{path} is not a regular file (a FIFO or a device is never opened)")
+    if info.st_size > MAX_BYTES:
+        raise ReviewError(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MiB: not a reviews file")
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-    except FileNotFoundError:
-        return {}
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
-        raise ReviewError(f"{path} does not parse ({err}); fix or remove it") from err
-    rows = data.get("reviews") if isinstance(data, dict) else None
-    if not isinstance(rows, list):
+        raise ReviewError(f"{path} does not parse ({str(err)[:120]}); fix or remove it") from err
+    if not isinstance(data, dict) or not isinstance(data.get("reviews"), list):
         raise ReviewError(f"{path} is not a reviews file (no \"reviews\" list)")
-    latest: dict[str, Review] = {}
-    for row in rows:
+    return data
+
+
+def load_reviews(loop_dir: str) -> Reviews:
+    data = _read(reviews_path(loop_dir))
+    reviews = Reviews()
+    for row in (data or {}).get("reviews", []):
         review = _review(row)
         if review is not None:
-            latest[review.item] = review
-    return latest
+            reviews.by_item.setdefault(review.item, []).append(review)
+    return reviews
+
+
+@contextlib.contextmanager
+def _locked(path: str) -> Iterator[None]:
+    """An exclusive lock on `path.lock` for a read-merge-write (flock: released if we die)."""
+    try:
+        descriptor = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise ReviewError(f"cannot lock {path}: {err.strerror or err}") from err
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def drafted_in(loop_dir: str, item: str) -> str:
+    """The latest run whose report shows `item` drafted or with a pull request opened."""
+    for run in reversed(load_history(loop_dir).runs):
+        if any(i.id == item and i.produced for i in run.items):
+            return run.run_id
+    return ""
 
 
 def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
                   now: dt.datetime | None = None) -> Review:
     if verdict not in VERDICTS:
         raise ReviewError(f"verdict must be accept or reject, not '{verdict}'")
-    if not item.strip() or len(item) > 200 or any(ord(c) < 32 for c in item):
+    item = item.strip()
+    if not item or len(item) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in item):
         raise ReviewError("the item id must be a single line of at most 200 characters")
-    when = (now or dt.datetime.now(dt.timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    review = Review(item.strip(), verdict, when, " ".join(note.split())[:MAX_NOTE])
-    path = reviews_path(loop_dir)
-    existing: list[Any] = []
-    if os.path.exists(path):
-        load_reviews(loop_dir)  # refuse to rewrite a file we could not read (nothing of the user's lost)
-        with open(path, encoding="utf-8") as handle:
-            existing = json.load(handle)["reviews"]
+    _read(os.path.realpath(reviews_path(loop_dir)))  # a file that is no reviews file is said first
+    run = drafted_in(loop_dir, item)
+    if not run:
+        raise ReviewError(f"no run report shows a draft of '{item}' (drafted, or a pull request opened): "
+                          "a verdict is on a draft the loop made")
+    review = Review(item, verdict, _stamp(now or dt.datetime.now(dt.timezone.utc)),
+                    " ".join(note.split())[:MAX_NOTE], run)
+    path = os.path.realpath(reviews_path(loop_dir))  # a symlinked file is written where it points
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    body = {"reviews": [*existing, review.as_dict()]}
-    try:
-        write_atomic(path, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
-    except WriteError as err:
-        raise ReviewError(str(err)) from err
+    with _locked(path):
+        data = _read(path) or {"reviews": []}
+        data["reviews"] = [*data["reviews"], review.as_dict()]
+        try:
+            write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        except WriteError as err:
+            raise ReviewError(str(err)) from err
     return review
 
 
@@ -90,5 +163,9 @@ def _review(row: Any) -> Review | None:
     item, verdict = row.get("item"), row.get("verdict")
     if not isinstance(item, str) or verdict not in VERDICTS:
         return None
-    at, note = row.get("at"), row.get("note")
-    return Review(item, str(verdict), at if isinstance(at, str) else "", note if isinstance(note, str) else "")
+
+    def text(key: str) -> str:
+        value = row.get(key)
+        return value if isinstance(value, str) else ""
+
+    return Review(item, str(verdict), text("at"), text("note"), text("run"))

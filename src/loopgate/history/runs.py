@@ -103,10 +103,14 @@ def load_history(loop_dir: str) -> History:
     except OSError as err:
         history.unreadable.append((directory, err.strerror or str(err)))
         return history
+    seen: set[str] = set()
     for name in names:
         path = os.path.join(directory, name)
         record = _read(path)
-        if isinstance(record, RunRecord):
+        if isinstance(record, RunRecord) and record.run_id in seen:
+            history.unreadable.append((path, f"run {record.run_id} is reported twice (a copy?): counted once"))
+        elif isinstance(record, RunRecord):
+            seen.add(record.run_id)
             history.runs.append(record)
         else:
             history.unreadable.append((path, record))

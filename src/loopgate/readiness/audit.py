@@ -17,7 +17,7 @@ from typing import Any
 from loopgate.artifacts.crosscheck import spec_mode
 from loopgate.artifacts.kinds import STATE
 from loopgate.history.metrics import Totals, totals
-from loopgate.history.reviews import Review, load_reviews
+from loopgate.history.reviews import ReviewError, Reviews, load_reviews
 from loopgate.history.runs import History, RunRecord, load_history
 from loopgate.readiness.artifacts import artifact_criteria
 from loopgate.readiness.criteria import Criterion
@@ -53,16 +53,15 @@ class Audit:
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     demotion: Demotion | None = None  # in force after this audit
     demoted_now: bool = False  # this audit wrote the demotion
-    lifted_now: bool = False  # this audit lifted an earlier one
+    lifted_now: bool = False  # this audit lifted an earlier one (or raised it a step)
+    recorded: bool = False  # the demotion or lift was written to LOOP_STATE.md
     problems: list[str] = field(default_factory=list)  # could not read the state or reviews
 
     def blocking(self, mode: str) -> list[Criterion]:
         return [c for c in self.criteria if mode in c.modes and not c.met]
 
     def allowed(self, mode: str) -> bool:
-        if MODES.index(mode) > MODES.index(self.mode) and self.demotion is not None:
-            return False  # a demoted loop stays below its demotion until the audit lifts it
-        return not self.blocking(mode)
+        return not self.blocking(mode)  # a demotion in force is itself a criterion (`rollback`)
 
     @property
     def score(self) -> int:
@@ -93,7 +92,7 @@ class Audit:
             "history": {"runs": self.runs, "unreadable_reports": [{"path": p, "why": w} for p, w in self.unreadable],
                         "totals": self.totals.as_dict()},
             "demotion": self.demotion.as_dict() if self.demotion else None,
-            "demoted_now": self.demoted_now, "lifted_now": self.lifted_now,
+            "demoted_now": self.demoted_now, "lifted_now": self.lifted_now, "recorded": self.recorded,
             "thresholds": {k: v for k, v in vars(self.thresholds).items() if k != "source"},
             "problems": self.problems,
         }
@@ -108,49 +107,75 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     history = load_history(loop_dir)
     try:
         reviews = load_reviews(loop_dir)
-    except Exception as err:
-        reviews, problems = {}, [str(err)]
+    except ReviewError as err:  # the audit goes on without verdicts, and says so
+        reviews, problems = Reviews(), [str(err)]
     t = thresholds(spec)
-    demotion = _read_demotion(loop_dir, problems)
+    demotion, last_demoted = _read_demotion(loop_dir, problems)
     if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):
         demotion = None  # the spec itself now asks for no more than the demoted mode
-    # after a demotion, only what happened since counts: for earning the mode back, and for the
-    # next rollback (the items that caused this one must not cause another)
-    evidence = history if demotion is None else _since(history, demotion.at)
-    criteria = [*artifact_list, *repository_criteria(loop_dir, spec, maker=maker, run_checks=run_checks),
-                *history_criteria(evidence, reviews, t)]
-    mode = demotion.to if demotion else configured
-    result = Audit(loop_dir, configured, mode, requested or mode, criteria, t, totals(history.runs, reviews),
-                   len(history.runs), history.unreadable, demotion, problems=problems)
-    if demotion is not None and not result.blocking(configured):
-        result.demotion, result.mode, result.lifted_now = None, configured, True
-        if requested is None:
-            result.requested = configured
+    # after a demotion only what happened since counts: for earning a mode back, and for the next
+    # rollback (the items that caused one must not cause another, even after it was lifted)
+    since = demotion.at if demotion is not None else last_demoted
+    evidence = _since(history, since) if since else history
+    base = [*artifact_list, *repository_criteria(loop_dir, spec, maker=maker, run_checks=run_checks),
+            *history_criteria(evidence, reviews, t)]
+    result = Audit(loop_dir, configured, demotion.to if demotion else configured, requested or "", base, t,
+                   totals(history.runs, reviews), len(history.runs), history.unreadable, demotion,
+                   problems=problems)
+    if demotion is not None:
+        _lift(result, demotion)
     rollback = _rollback(evidence, reviews, t, result.mode)
     if rollback:
-        result.demotion = Demotion(lower(result.mode), now.strftime("%Y-%m-%dT%H:%M:%SZ"), "; ".join(rollback),
-                                   result.mode)
+        result.demotion = Demotion(lower(result.mode), _stamp(now), "; ".join(rollback), result.mode)
         result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
-        if requested is None:
-            result.requested = result.mode
+    if result.demotion is not None:
+        result.criteria.append(_held_back(result.demotion, result.mode))
+    result.requested = requested or result.mode
     if write and (result.demoted_now or result.lifted_now):
-        _write_demotion(loop_dir, result.demotion, problems)
+        result.recorded = _write_demotion(loop_dir, result.demotion, problems, since or "")
     return result
 
 
-def _rollback(history: History, reviews: dict[str, Review], t: Thresholds, mode: str) -> list[str]:
+def _lift(result: Audit, demotion: Demotion) -> None:
+    """One step at a time: the mode above the demoted one comes back once the evidence gathered
+    since the demotion allows it (a loop demoted twice climbs back through draft-pr)."""
+    step = MODES[MODES.index(demotion.to) + 1]
+    if result.blocking(step):
+        return
+    result.lifted_now = True
+    if step == result.configured_mode:
+        result.demotion, result.mode = None, step
+    else:
+        result.demotion = Demotion(step, demotion.at, demotion.because, demotion.from_mode)
+        result.mode = step
+
+
+def _held_back(demotion: Demotion, mode: str) -> Criterion:
+    above = tuple(m for m in MODES if MODES.index(m) > MODES.index(mode))
+    return Criterion("rollback", "history", f"not demoted below the mode asked for (held at {mode})", False,
+                     f"demoted to {demotion.to} at {demotion.at}: {demotion.because}",
+                     f"Run the loop in {mode} mode: evidence gathered since the demotion earns the next mode back.",
+                     above or ("pr",), weight=1)
+
+
+def _stamp(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
     """Why the last `rollback_window` items of `mode` cross a rollback limit (empty: they do not)."""
     if mode == "shadow":
         return []
-    window = [item for _, item in history.items(mode)][-t.rollback_window:]
-    if len(window) < max(3, (t.rollback_window + 1) // 2):
-        return []  # too few items to judge; promotion evidence already covered the start
+    window = history.items(mode)[-t.rollback_window:]
+    # judge a window only once half of it (at least 3 items, at most the whole window) is there
+    if len(window) < min(t.rollback_window, max(3, (t.rollback_window + 1) // 2)):
+        return []
     reasons = []
-    escalated = sum(i.status == "escalated" for i in window)
+    escalated = sum(item.status == "escalated" for _, item in window)
     if 100.0 * escalated / len(window) > t.rollback_escalation_rate:
         reasons.append(f"{escalated} of the last {len(window)} {mode} items escalated "
                        f"(rollback limit {t.rollback_escalation_rate:g}%)")
-    judged = [reviews[i.id].verdict for i in window if i.produced and i.id in reviews]
+    judged = [v.verdict for run, item in window if item.produced and (v := reviews.for_draft(item.id, run))]
     rejected = judged.count("reject")
     if len(judged) >= 2 and 100.0 * rejected / len(judged) > t.rollback_rejection_rate:
         reasons.append(f"{rejected} of {len(judged)} reviewed drafts among the last {len(window)} {mode} items "
@@ -171,33 +196,41 @@ def _state_path(loop_dir: str) -> str:
     return os.path.join(loop_dir, STATE.filename)
 
 
-def _read_demotion(loop_dir: str, problems: list[str]) -> Demotion | None:
+def _read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, str]:
+    """The demotion in force (if any) and when the loop was last demoted (kept after a lift)."""
     path = _state_path(loop_dir)
     if not os.path.isfile(path):
-        return None
+        return None, ""
     state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
     if errors:
         problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
-        return None
-    to = state.run_extra.get("demoted_to", "")
+        return None, ""
+    extra = state.run_extra
+    last = extra.get("last_demoted_at", "")
+    to = extra.get("demoted_to", "")
     if to not in MODES:
-        return None
-    return Demotion(to, state.run_extra.get("demoted_at", ""), state.run_extra.get("demoted_because", ""),
-                    state.run_extra.get("demoted_from", ""))
+        return None, last
+    at = extra.get("demoted_at", "")
+    return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last
 
 
-def _write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str]) -> None:
+def _write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str], last: str) -> bool:
+    """Record the demotion in force (or its lift) in LOOP_STATE.md; False (and a problem) if it could not be."""
     path = _state_path(loop_dir)
     state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
     if errors:
         problems.append(f"the demotion was not recorded: LOOP_STATE.md does not verify ({errors[0]})")
-        return
-    for key in (*DEMOTION_KEYS, "demoted_from"):
+        return False
+    for key in (*DEMOTION_KEYS, "demoted_from", "last_demoted_at"):
         state.run_extra.pop(key, None)
     if demotion is not None:
         state.run_extra.update({"demoted_to": demotion.to, "demoted_from": demotion.from_mode,
                                 "demoted_at": demotion.at, "demoted_because": demotion.because})
+    elif last:
+        state.run_extra["last_demoted_at"] = last  # the next rollback looks only at what came after
     try:
         save_state(path, state)
     except Exception as err:
         problems.append(f"the demotion was not recorded: {err}")
+        return False
+    return True

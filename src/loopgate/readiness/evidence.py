@@ -8,7 +8,7 @@ loop's own opinion, a person keeping the draft is the evidence.
 from __future__ import annotations
 
 from loopgate.history.metrics import Totals, totals
-from loopgate.history.reviews import Review
+from loopgate.history.reviews import Reviews
 from loopgate.history.runs import History
 from loopgate.readiness.criteria import PR, Criterion, judged
 from loopgate.readiness.rollout import Thresholds
@@ -17,10 +17,14 @@ G = "history"
 DRAFT = ("draft-pr",)
 
 
-def history_criteria(history: History, reviews: dict[str, Review], t: Thresholds) -> list[Criterion]:
+def history_criteria(history: History, reviews: Reviews, t: Thresholds) -> list[Criterion]:
     shadow = totals([r for r in history.runs if r.mode == "shadow"], reviews)
     drafts = totals([r for r in history.runs if r.mode == "draft-pr"], reviews)
-    everything = totals(history.runs, reviews)
+    return criteria_from(shadow, drafts, totals(history.runs, reviews), t)
+
+
+def criteria_from(shadow: Totals, drafts: Totals, everything: Totals, t: Thresholds) -> list[Criterion]:
+    """The history criteria from running totals (`report` keeps them per point without recounting)."""
     out = _promotion(shadow, t, DRAFT, "shadow", t.min_shadow_items, t.min_accepted_drafts, t.max_escalation_rate)
     more = t.min_shadow_runs - shadow.runs
     out.insert(0, judged(shadow.runs >= t.min_shadow_runs, "shadow-runs", G,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from loopgate.history.text import cell, plain
 from loopgate.readiness.audit import Audit
 from loopgate.readiness.rollout import MODES
 
@@ -12,7 +13,7 @@ _MARK = {True: "ok  ", False: "FAIL", None: "??  "}
 
 
 def render_text(a: Audit) -> str:
-    lines = [f"loopgate readiness: {a.loop_dir}",
+    lines = [f"loopgate readiness: {plain(a.loop_dir)}",
              f"mode: {a.mode}" + (f" (the spec says {a.configured_mode})" if a.mode != a.configured_mode else ""),
              f"score: {a.score}/100 (evidence met, weighted; the verdicts below decide)", ""]
     lines += _demotion_lines(a)
@@ -27,17 +28,17 @@ def render_text(a: Audit) -> str:
         lines += ["", f"{group}:"]
         for c in rows:
             gates = ", ".join(c.modes)
-            lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {c.detail}")
+            lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {plain(c.detail)}")
             if not c.met and c.fix:
                 lines.append(f"       next: {c.fix}")
     if a.unreadable:
         lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
-        lines += [f"  {path}: {why}" for path, why in a.unreadable[:10]]
+        lines += [f"  {plain(path)}: {plain(why)}" for path, why in a.unreadable[:10]]
     for problem in a.problems:
-        lines.append(f"warning: {problem}")
+        lines.append(f"warning: {plain(problem)}")
     actions = a.next_actions()
     if actions:
-        lines += ["", "what to do next:"] + [f"  {n}. {text}" for n, text in enumerate(actions, 1)]
+        lines += ["", "what to do next:"] + [f"  {n}. {plain(text)}" for n, text in enumerate(actions, 1)]
     lines += ["", f"loopgate: {a.requested} is " + ("allowed" if a.allowed(a.requested) else "not allowed yet")]
     return "\n".join(lines) + "\n"
 
@@ -48,23 +49,24 @@ def _demotion_lines(a: Audit) -> list[str]:
             if a.lifted_now else []
     d = a.demotion
     verb = "demoted now" if a.demoted_now else f"demoted at {d.at}"
-    return [f"rollback: {verb} from {d.from_mode or a.configured_mode} to {d.to}: {d.because}",
-            "  (recorded in LOOP_STATE.md; the next run uses the lower mode)", ""]
+    if not a.demoted_now or a.recorded:
+        where = "  (recorded in LOOP_STATE.md; the next run uses the lower mode)"
+    else:
+        where = "  (NOT recorded in LOOP_STATE.md: --dry-run, or see the warning below)"
+    return [f"rollback: {verb} from {d.from_mode or a.configured_mode} to {d.to}: {plain(d.because)}", where, ""]
 
 
 def render_json(a: Audit) -> str:
     return json.dumps(a.as_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def render_markdown(a: Audit) -> str:
-    lines = [f"## loopgate readiness: `{_cell(a.loop_dir)}`", "",
+    lines = [f"## loopgate readiness: `{cell(a.loop_dir)}`", "",
              f"Mode **{a.mode}**, score **{a.score}/100**.", ""]
     if a.demotion is not None:
-        lines += [f"> Rolled back to **{a.demotion.to}**: {_cell(a.demotion.because)}", ""]
+        saved = "" if not a.demoted_now or a.recorded else " (not recorded in LOOP_STATE.md)"
+        lines += [f"> Rolled back to **{a.demotion.to}**{saved}: {cell(a.demotion.because)}", ""]
+    lines += [f"> warning: {cell(p)}" for p in a.problems] + ([""] if a.problems else [])
     lines += ["| mode | verdict | unmet |", "|---|---|---|"]
     for mode in MODES:
         blocking = a.blocking(mode)
@@ -74,7 +76,7 @@ def render_markdown(a: Audit) -> str:
     for c in a.criteria:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
         fix = "" if c.met else c.fix
-        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {_cell(c.detail)} | {_cell(fix)} |")
+        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {cell(c.detail)} | {cell(fix)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -3,13 +3,16 @@ and is the default branch green, so that a failing gate means the maker's change
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from typing import Any
 
 from loopgate.artifacts.kinds import CHECKLIST
@@ -95,6 +98,11 @@ def change_gates(checklist: dict[str, dict[str, Any]]) -> list[str]:
     return names
 
 
+def _program(command: str) -> str:
+    words = command.split()
+    return words[0] if words else command
+
+
 def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterion:
     problems = []
     for name, entry in checklist.items():
@@ -102,7 +110,7 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
             if gate_spec(str(entry["gate"])) is None:
                 problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
         elif entry.get("command") and not resolves(str(entry["command"]), root):
-            problems.append(f"{name}: `{str(entry['command']).split()[0]}` is not installed or not found")
+            problems.append(f"{name}: `{_program(str(entry['command']))}` is not installed or not found")
     if not checklist:
         return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
                      "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
@@ -114,13 +122,13 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
 def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
     roles = spec.get("roles") if isinstance(spec.get("roles"), dict) else {}
     assert isinstance(roles, dict)
-    command = given or str(roles.get("maker_command", "")).strip("` ")
-    if not command:
+    command = (given or str(roles.get("maker_command", ""))).strip("` \t\n\r\f\v\u00a0")
+    if not command.split():
         return unmet("maker-resolves", G, "the maker command resolves", "no maker command",
                      "Add `- maker command: claude -p ...` under ## Roles (or pass --maker).", ALL)
     return judged(resolves(command, os.getcwd()), "maker-resolves", G, "the maker command resolves",
-                  f"`{command.split()[0]}` found" if resolves(command, os.getcwd())
-                  else f"`{command.split()[0]}` is not on PATH",
+                  f"`{_program(command)}` found" if resolves(command, os.getcwd())
+                  else f"`{_program(command)}` is not on PATH",
                   "Install the agent CLI or fix `maker command` under ## Roles.", ALL)
 
 
@@ -171,6 +179,74 @@ def default_branch(root: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
+class Interrupted(Exception):
+    """SIGTERM or SIGINT arrived while the checklist ran; the worktree and processes were cleaned up."""
+
+
+def _run_check(argv: list[str], cwd: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """The check in its own process group, ended as a group on a timeout or a signal (a gate's
+    own children included), so nothing outlives the audit and the caller's `finally` runs."""
+    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Interrupted(signal.Signals(signum).name)
+
+    main = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)} if main else {}
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    finally:
+        if proc.poll() is None:
+            _end_group(proc)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _end_group(proc: subprocess.Popen[str]) -> None:
+    """End the check and everything it started. A gate may run its command in a process group
+    of its own, so the check's descendants are found first (once the check is gone, they are
+    orphans nobody can name) and ended with their groups."""
+    family = _descendants(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=3)
+    for pid in [proc.pid, *family, *_descendants(proc.pid)]:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+
+
+def _descendants(root: int) -> list[int]:
+    """Every process below `root`, from /proc (Linux); empty elsewhere."""
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
+                stat_line = handle.read()
+        except OSError:
+            continue
+        fields = stat_line[stat_line.rfind(")") + 2:].split()  # the name may hold spaces and parentheses
+        if len(fields) > 1 and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
 def _default_branch_green(loop_dir: str, root: str) -> Criterion:
     """`loopgate check` on a clean checkout of the default branch, in a temporary worktree, so the
     user's uncommitted work neither helps nor hurts and nothing in their checkout changes."""
@@ -196,9 +272,8 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
             if len(skip) // 2 == len(_checklist(loop_in_tree)):
                 return met("default-branch-green", G, title, "every checklist gate judges a change; nothing to run "
                            f"on {branch}", PROMOTED, weight=2)
-            done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", loop_in_tree,
-                                   "--format", "text", *skip], cwd=tree, capture_output=True, text=True,
-                                  timeout=1800, check=False)
+            done = _run_check([sys.executable, "-m", "loopgate", "check", "--loop", loop_in_tree, "--format",
+                               "text", *skip], tree, timeout=1800)
         except subprocess.TimeoutExpired:
             return unmet("default-branch-green", G, title, f"the checklist on {branch} ran past 30 minutes",
                          "Make the checklist's gates faster, or fix the one that hangs.", PROMOTED, weight=2)

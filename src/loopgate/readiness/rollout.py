@@ -51,7 +51,7 @@ def thresholds(spec: dict[str, Any]) -> Thresholds:
     if isinstance(rollout, dict):
         for name in _INTS:
             value = rollout.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if isinstance(value, int) and not isinstance(value, bool) and value >= (name == "rollback_window"):
                 fields[name] = value
                 source.append((name, "LOOP_SPEC.md"))
         for name in _SHARES:

@@ -163,8 +163,12 @@ def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: s
     if mode == "shadow" or (isinstance(rollout, dict) and rollout.get("audit") is False):
         return mode
     from loopgate.readiness.audit import audit  # noqa: PLC0415 - only promoted runs pay for the audit
+    from loopgate.readiness.repository import Interrupted  # noqa: PLC0415
 
-    result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run)
+    try:
+        result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run)
+    except Interrupted as err:
+        raise RunError(f"interrupted by {err} during the readiness audit; nothing was started") from err
     if result.demotion is not None and MODES.index(mode) > MODES.index(result.mode):
         if settings.mode is not None:
             raise RunError(f"mode '{mode}': the readiness audit demoted the loop to '{result.mode}' on "

@@ -1,0 +1,19 @@
+"""Text from run reports and files, made safe for where it is shown.
+
+Gate names, item ids and details come from files anyone can write: shown raw, a newline or a pipe
+breaks a markdown table, HTML in it reaches a CI job summary, and an escape sequence rewrites the
+reader's terminal.
+"""
+
+from __future__ import annotations
+
+
+def plain(text: str) -> str:
+    """For a terminal: control characters shown as `\\xNN`, never sent."""
+    return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in text)
+
+
+def cell(text: str) -> str:
+    """For a markdown table cell: one line, no HTML, no pipe, no control character."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
