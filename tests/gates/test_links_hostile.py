@@ -117,6 +117,10 @@ def test_non_utf8_file_names_keep_every_format_valid(tmp_path: Path, cli: Cli) -
     ("https://h/p?api%5Fkey=z", "https://h/p?api%5Fkey=***"),
     ("https://example.com/a@b", "https://example.com/a@b"),  # an `@` in the path is no userinfo
     ("https://h/p?token=", "https://h/p?token="),
+    # camelCase and run-together names, and `;` parameters (a review found these printed and stored)
+    ("https://h/p?AccessToken=a&authToken=b&accesstoken=c&sessionToken=d&author=e&signal=f",
+     "https://h/p?AccessToken=***&authToken=***&accesstoken=***&sessionToken=***&author=e&signal=f"),
+    ("https://h/p;jsessionid=a?x=1;token=b", "https://h/p;jsessionid=***?x=1;token=***"),
 ])
 def test_redact_url(url: str, shown: str) -> None:
     assert _redact.redact_url(url) == shown

@@ -3,10 +3,14 @@ through the real CLI on real files."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 from .conftest import Cli, make_repo
+from .test_links_http import Server, server  # noqa: F401  (the fixture)
+
+FORMATS = ("text", "json", "github", "sarif", "junit", "markdown")
 
 
 def test_a_symlink_out_tells_nothing_about_the_files_there(tmp_path: Path, cli: Cli) -> None:
@@ -30,3 +34,25 @@ def test_a_symlink_out_tells_nothing_about_the_files_there(tmp_path: Path, cli: 
     assert "did you mean" not in done.stdout  # no listing of a directory outside
     assert "loop1: loop1 is a symlink loop; it leads to no file" in lines[4]
     assert "docs/in/nope.md: file not found" in lines[5]
+
+
+def test_camel_case_and_semicolon_credentials_never_reach_output_or_cache(
+        tmp_path: Path, server: Server, cli: Cli) -> None:  # noqa: F811
+    urls = [f"{server.base}/ok?AccessToken=S1", f"{server.base}/ok?x=1;token=S2", f"{server.base}/ok;jsessionid=S3",
+            f"{server.base}/ok?sessionToken=S4&accesstoken=S5", f"{server.base}/missing?api_key=S6",
+            f"{server.base}/ok?page=2"]
+    (tmp_path / "doc.md").write_text(" ".join(f"[{i}]({url})" for i, url in enumerate(urls)) + "\n",
+                                     encoding="utf-8")
+    cache = tmp_path / "links.json"
+    for fmt in FORMATS:
+        done = cli("links", "--format", fmt, "--cache-file", str(cache), "--request-timeout", "2", "--retries", "0",
+                   "doc.md", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        for secret in ("S1", "S2", "S3", "S4", "S5", "S6"):
+            assert secret not in done.stdout + done.stderr, (fmt, secret, done.stdout)
+        if fmt == "text":  # the `: ` after a redacted URL is kept
+            assert "/missing?api_key=***: " in done.stdout, done.stdout
+    stored = cache.read_text(encoding="utf-8")
+    assert list(json.loads(stored)["urls"]) == [urls[-1]]  # the other good URLs carried credentials
+    for secret in ("S1", "S2", "S3", "S4", "S5"):
+        assert secret not in stored
