@@ -56,3 +56,14 @@ def test_camel_case_and_semicolon_credentials_never_reach_output_or_cache(
     assert list(json.loads(stored)["urls"]) == [urls[-1]]  # the other good URLs carried credentials
     for secret in ("S1", "S2", "S3", "S4", "S5"):
         assert secret not in stored
+
+
+def test_control_characters_in_a_target_never_reach_the_terminal(tmp_path: Path, cli: Cli) -> None:
+    (tmp_path / "doc.md").write_text("[b](<q\x1b]0;PWN\x07.md>) [c](x\x1b[2Jy.md)\n", encoding="utf-8")
+    for fmt in FORMATS:
+        done = cli("links", "--offline", "--format", fmt, "doc.md", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        assert "\x1b" not in done.stdout + done.stderr and "\x07" not in done.stdout, (fmt, done.stdout)
+        assert "PWN" in done.stdout, (fmt, done.stdout)  # the finding is there, escaped
+    done = cli("links", "--offline", "doc.md", cwd=tmp_path)
+    assert "q\\x1b]0;PWN\\x07.md: file not found" in done.stdout, done.stdout

@@ -40,6 +40,15 @@ def is_secret_name(name: str) -> bool:
             or any(word in joined for word in _SECRET_WORDS))
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters as `\\x1b` escapes: a link's target is the author's text, and an ESC or OSC
+    sequence in it (`[b](<q\\x1b]0;PWN\\x07.md>)`) must not reach the reader's terminal or CI log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def has_secret(url: str) -> bool:
     """Would `redact_url` change this URL (so it must not be stored as it is)?"""
     return redact_url(url) != url

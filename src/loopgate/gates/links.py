@@ -99,7 +99,7 @@ from loopgate.gates._linkcodes import (
 from loopgate.gates._linkfiles import collect, parse_all, root
 from loopgate.gates._linklocal import Boundary, Run, Tally, check_local
 from loopgate.gates._patterns import RuleSet, rules_from_values
-from loopgate.gates._redact import redact_text, redact_url
+from loopgate.gates._redact import escape_controls, redact_text, redact_url
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
@@ -259,7 +259,7 @@ def _leaves(full: str, state: Run, findings: list[Finding]) -> bool:
 
 
 def _redacted(finding: Finding) -> Finding:
-    message = redact_text(finding.message)
+    message = escape_controls(redact_text(finding.message))
     return finding if message == finding.message else dataclasses.replace(finding, message=message)
 
 
