@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from .conftest import Cli, make_repo
@@ -67,3 +68,14 @@ def test_control_characters_in_a_target_never_reach_the_terminal(tmp_path: Path,
         assert "PWN" in done.stdout, (fmt, done.stdout)  # the finding is there, escaped
     done = cli("links", "--offline", "doc.md", cwd=tmp_path)
     assert "q\\x1b]0;PWN\\x07.md: file not found" in done.stdout, done.stdout
+
+
+def test_a_cache_entry_dated_in_the_future_is_not_trusted(tmp_path: Path, server: Server, cli: Cli) -> None:  # noqa: F811
+    url = f"{server.base}/missing"  # answers 404 now; the cache says 200, dated a year ahead
+    (tmp_path / "doc.md").write_text(f"[a]({url})\n", encoding="utf-8")
+    cache = tmp_path / "links.json"
+    entry = {"status": 200, "time": time.time() + 365 * 86400, "redirects": []}
+    cache.write_text(json.dumps({"version": 1, "urls": {url: entry}}), encoding="utf-8")
+    done = cli("links", "--cache-file", str(cache), "--request-timeout", "2", "--retries", "0", "doc.md", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert "404" in done.stdout and server.count("/missing") >= 1
