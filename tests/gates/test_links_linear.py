@@ -52,7 +52,9 @@ print(total)
 KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", "`a``", ""), ("", "<!--", ""),
          ("", "[a](", ""), ("[a]: x", " ", "y"), ("<a", " ", "x"), ("", "http://", ","), ("", "&", ""),
          ("<!-- loopgate: disable ", " ", ""), ("", "token=", ""), ("https://", "a@", ""), ("", "?", ""),
-         ("a ", "<!--\n\n", "-->"), ("a ", "<a\n\n", ">")]
+         ("a ", "<!--\n\n", "-->"), ("a ", "<a\n\n", ">"),
+         # nested list markers: each `- ` opened an item inside the last, and the line was copied and rescanned
+         ("", "- ", "[x](y)"), ("", "* ", "[x](y)"), ("", "1. ", "[x](y)"), ("", "- ", "- - -"), ("", "- *", "")]
 
 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:

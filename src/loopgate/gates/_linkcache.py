@@ -97,7 +97,8 @@ class Cache:
 
     def get(self, url: str, accepted: frozenset[int], now: float) -> Hit | None:
         entry = self.entries.get(url)
-        if not entry or now - entry["time"] > self.ttl or entry["status"] not in accepted:
+        # An entry dated in the future (a clock set back, a copied cache) is not trusted: it would never expire.
+        if not entry or not 0 <= now - entry["time"] <= self.ttl or entry["status"] not in accepted:
             return None
         return Hit(entry["status"], tuple(entry["redirects"]))
 

@@ -44,6 +44,7 @@ class Boundary:
         self.real_dirs: dict[str, str] = {}
         self.real_tops: dict[str, str] = {}
         self.inside: dict[tuple[str, str], bool] = {}
+        self.walked: dict[tuple[str, str], str] = {}
 
     def root_of(self, source: str) -> str:
         if under(source, self.main):
@@ -71,6 +72,47 @@ class Boundary:
             if real_top is None:
                 real_top = self.real_tops[top] = os.path.realpath(top)
             known = self.inside[key] = under(self.real(full), real_top)
+        return known
+
+
+    def walk(self, full: str, top: str) -> str:
+        """Where `full` (lexically under `top`) leads: "inside", "outside" or "loop", followed one name
+        at a time from the real `top`, so that nothing outside the repository is ever looked up: a
+        link through `docs/etc -> /etc` is outside whether or not `/etc/x` exists (cached)."""
+        key = (full, top)
+        known = self.walked.get(key)
+        if known is not None:
+            return known
+        real_top = self.real_tops.get(top)
+        if real_top is None:
+            real_top = self.real_tops[top] = os.path.realpath(top)
+        path, pending, hops, known = real_top, os.path.relpath(full, top).split(os.sep), 0, "inside"
+        while pending:
+            name = pending.pop(0)
+            if name in ("", "."):
+                continue
+            if name == "..":
+                path = os.path.dirname(path)
+            elif os.path.islink(candidate := os.path.join(path, name)):  # `path` is real and inside: so is this
+                hops += 1
+                if hops > 40:  # the kernel's own limit (ELOOP)
+                    known = "loop"
+                    break
+                target = os.readlink(candidate)
+                if os.path.isabs(target):  # decided on its words alone: outside is not looked at
+                    target = os.path.normpath(target)
+                    if not under(target, real_top):
+                        known = "outside"
+                        break
+                    path, target = real_top, os.path.relpath(target, real_top)
+                pending[:0] = target.split(os.sep)
+                continue
+            else:
+                path = candidate
+            if not under(path, real_top):
+                known = "outside"
+                break
+        self.walked[key] = known
         return known
 
 
@@ -189,12 +231,19 @@ def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: 
             yield OUTSIDE.at(shown, link.line, link.column,
                              f"{link.target}: points outside the repository; only files in it can be linked")
             return
-        if not state.is_file(resolved):
-            yield MISSING_FILE.at(shown, link.line, link.column, _missing_file(link.target, resolved, state))
-            return
-        if not state.boundary.really_inside(resolved, top):
+        # Symlinks first, before the file is looked up: whether `docs/etc/x` exists (`docs/etc -> /etc`)
+        # is the checking machine's business, and must not show in the findings.
+        where = state.boundary.walk(resolved, top)
+        if where == "outside":
             yield OUTSIDE.at(shown, link.line, link.column, f"{link.target}: {state.shown(resolved)} is a symlink "
                              "(or under one) to a place outside the repository; it is not followed")
+            return
+        if where == "loop":
+            yield MISSING_FILE.at(shown, link.line, link.column,
+                                  f"{link.target}: {state.shown(resolved)} is a symlink loop; it leads to no file")
+            return
+        if not state.is_file(resolved):
+            yield MISSING_FILE.at(shown, link.line, link.column, _missing_file(link.target, resolved, state))
             return
     else:
         resolved = full

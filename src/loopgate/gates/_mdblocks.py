@@ -32,6 +32,36 @@ _HTML_BLOCK_7 = re.compile(r"[ ]{0,3}(?:<[A-Za-z][A-Za-z0-9-]*(?:\s+[A-Za-z_:][\
 _HTML_END = {"!--": "-->", "?": "?>", "![CDATA[": "]]>"}
 
 
+class _Breaks:
+    """Whether `_THEMATIC` matches `text[pos:]`, for rising `pos`, in linear time over all the calls.
+
+    A suffix is a break when, after at most three spaces, it holds only one of `*-_` (three or more
+    times) and spaces or tabs: so only the part after the last other visible character can be one.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        visible = text.rstrip(" \t")
+        self.mark = visible[-1:] if visible[-1:] in ("*", "-", "_") else ""
+        # The last visible character that is not the mark: a break starts after it.
+        self.after = next((i for i in range(len(visible) - 1, -1, -1) if visible[i] not in (self.mark, " ", "\t")),
+                          -1) if self.mark else len(text)
+        self.counted = 0
+        self.left = text.count(self.mark) if self.mark else 0
+
+    def at(self, pos: int) -> bool:
+        if not self.mark:
+            return False
+        start = pos
+        while start < len(self.text) and start - pos < 3 and self.text[start] == " ":
+            start += 1
+        if start <= self.after or start >= len(self.text) or self.text[start] != self.mark:
+            return False
+        self.left -= self.text.count(self.mark, self.counted, start)
+        self.counted = start
+        return self.left >= 3
+
+
 def _indent(text: str) -> int:
     width = 0
     for char in text:
@@ -180,11 +210,16 @@ class Blocks:
             # Five or more spaces after the marker: the content starts after one, and is indented code.
             self.list_column = item.end(2) + 1 if spaces >= 5 or not item.group(3) else item.end()
             body = body[item.end():]
-            while spaces < 5 and (inner := _LIST.match(body)) is not None and not _THEMATIC.match(body):
+            # Offsets, not copies, and a break test that does not rescan the line: `- - - ...` stays linear.
+            breaks = _Breaks(body)
+            pos = 0
+            while spaces < 5 and (inner := _LIST.match(body, pos)) is not None and not breaks.at(pos):
                 # `- *`, `1. - x`: an item that starts with another item
                 spaces = len(inner.group(3))
-                self.list_column += inner.end(2) + 1 if spaces >= 5 or not inner.group(3) else inner.end()
-                body = body[inner.end():]
+                end = inner.end(2) + 1 if spaces >= 5 or not inner.group(3) else inner.end()
+                self.list_column += end - inner.start()
+                pos = inner.end()
+            body = body[pos:]
             if not body.strip():
                 self.empty_item = True
                 return

@@ -19,18 +19,34 @@ _SECRET_PARTS = frozenset({
     "private", "hmac", "cookie", "bearer",
 })
 _NAME_PARTS = re.compile(r"[-_.\s]+")
+# Run together (`accesstoken`, `jsessionid`), these still name a credential; short words such as
+# `key`, `sig` or `auth` (`monkey`, `signal`, `author`) count only as whole parts.
+_SECRET_WORDS = ("token", "secret", "password", "passwd", "apikey", "sessionid", "signature", "credential")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_PARAM_SEP = re.compile(r"([&;])")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _URL_END = frozenset(" \t\r\n\"'<>`()[]{}|\\^")
 
 
 def is_secret_name(name: str) -> bool:
     """Does a query parameter named `name` carry a credential?"""
-    lowered = name.lower()
-    if "%" in lowered:  # `api%5Fkey`: the name as the server reads it
+    if "%" in name:  # `api%5Fkey`: the name as the server reads it
         from urllib.parse import unquote  # noqa: PLC0415
 
-        lowered = unquote(lowered)
-    return any(part in _SECRET_PARTS for part in _NAME_PARTS.split(lowered) if part) or lowered in _SECRET_PARTS
+        name = unquote(name)
+    lowered = _CAMEL.sub("_", name).lower()  # `AccessToken`, `sessionToken`: parts split at the case change
+    joined = _NAME_PARTS.sub("", lowered)
+    return (any(part in _SECRET_PARTS for part in _NAME_PARTS.split(lowered) if part) or lowered in _SECRET_PARTS
+            or any(word in joined for word in _SECRET_WORDS))
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str) -> str:
+    """Control characters as `\\x1b` escapes: a link's target is the author's text, and an ESC or OSC
+    sequence in it (`[b](<q\\x1b]0;PWN\\x07.md>)`) must not reach the reader's terminal or CI log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def has_secret(url: str) -> bool:
@@ -51,6 +67,11 @@ def redact_url(url: str) -> str:
         at = url.rfind("@", authority_start, authority_end)
         if at >= 0:
             url = url[:authority_start] + MASK + url[at:]
+    # `/x;jsessionid=...`: parameters in the path are read like the query's.
+    semi = url.find(";")
+    path_end = min((found for found in (url.find("?"), url.find("#")) if found >= 0), default=len(url))
+    if 0 <= semi < path_end:
+        url = url[:semi] + _redact_params(url[semi:path_end]) + url[path_end:]
     question, hashed = url.find("?"), url.find("#")
     if hashed >= 0:
         url = url[:hashed + 1] + _redact_params(url[hashed + 1:])
@@ -65,26 +86,24 @@ def _redact_params(query: str) -> str:
     if "=" not in query:
         return query
     parts = []
-    for pair in query.split("&"):
+    for pair in _PARAM_SEP.split(query):  # `&` and `;` both separate (the separators are kept)
         name, equals, value = pair.partition("=")
         parts.append(f"{name}={MASK}" if equals and value and is_secret_name(name) else pair)
-    return "&".join(parts)
+    return "".join(parts)
 
 
 def redact_text(text: str) -> str:
     """Every `scheme://...` URL in a message, redacted (a message may quote a URL anywhere, even in an error)."""
     position = text.find("://")
     if position < 0:
-        return text
+        return _redact_bare_queries(text)
     out: list[str] = []
     done = 0
     while position >= 0:
         start = position
         while start > done and position - start < 32 and text[start - 1] in _SCHEME_CHARS:
             start -= 1
-        end = position + 3
-        while end < len(text) and text[end] not in _URL_END:
-            end += 1
+        end = _url_end(text, position + 3)
         if start < position:
             out.append(text[done:start])
             out.append(redact_url(text[start:end]))
@@ -103,11 +122,16 @@ def _redact_bare_queries(text: str) -> str:
     for index, char in enumerate(text):
         if char not in "?#&" or index < done:
             continue
-        end = index + 1
-        while end < len(text) and text[end] not in _URL_END:
-            end += 1
+        end = _url_end(text, index + 1)
         out.append(text[done:index + 1])
         out.append(_redact_params(text[index + 1:end]))
         done = end
     out.append(text[done:])
     return "".join(out)
+
+
+def _url_end(text: str, end: int) -> int:
+    """Where a URL quoted in a message ends: `{url}: 404 Not Found` keeps its `:` out of the URL."""
+    while end < len(text) and text[end] not in _URL_END:
+        end += 1
+    return end - 1 if text[end - 1:end] == ":" and (end == len(text) or text[end] in " \t\r\n") else end

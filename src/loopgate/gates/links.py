@@ -96,10 +96,11 @@ from loopgate.gates._linkcodes import (
     UNCHECKED,
     UNREADABLE,
 )
+from loopgate.gates._linkexternal import check_external, network_down, summarize
 from loopgate.gates._linkfiles import collect, parse_all, root
-from loopgate.gates._linklocal import Boundary, Run, Tally, check_local
+from loopgate.gates._linklocal import Boundary, Run, check_local
 from loopgate.gates._patterns import RuleSet, rules_from_values
-from loopgate.gates._redact import redact_text, redact_url
+from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
@@ -233,13 +234,13 @@ def run(options: Options, context: GateContext) -> GateResult:
         findings += _check_file(full, state, plan, external, options.offline, site)
     down = ""
     if external and not options.offline:
-        checked, down = _check_external(external, plan.settings, state)
+        checked, down = check_external(external, plan.settings, state)
         findings += checked
     # No credential in a URL reaches any output: userinfo and `?token=`-like values are masked
     # wherever a message quotes a URL (the link, a redirect chain, an error from the HTTP library).
     findings = [_redacted(f) for f in findings]
     findings.sort(key=lambda f: (f.path, f.line, f.column))
-    summary = _summary(state.tally, len(external), options.offline, findings)
+    summary = summarize(state.tally, len(external), options.offline, findings)
     if site.config:
         summary = f"site: {site.title} (from {site.config}); {summary}"
     if down:
@@ -259,7 +260,7 @@ def _leaves(full: str, state: Run, findings: list[Finding]) -> bool:
 
 
 def _redacted(finding: Finding) -> Finding:
-    message = redact_text(finding.message)
+    message = escape_controls(redact_text(finding.message))
     return finding if message == finding.message else dataclasses.replace(finding, message=message)
 
 
@@ -366,75 +367,3 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
                     rewritten = target != written
                     yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
                         if rewritten else finding
-
-
-
-# -- external links -----------------------------------------------------------------------------
-
-
-def _check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settings: _http.Settings,
-                    state: Run) -> tuple[list[Finding], str]:
-    """Findings for the URLs that failed, and the reason when the network itself looks down ("" if not)."""
-    checker = _http.Checker(settings)
-    results = checker.check_all(external)
-    failed = [o for o in results.values() if not o.ok]
-    state.tally.cached = sum(1 for o in results.values() if o.cached)
-    state.tally.cache_problem = checker.cache_problem
-    if network_down(list(results.values())):
-        shown, link = external[failed[0].url][0]
-        kinds = " / ".join(_http.describe(k) for k in sorted({o.kind for o in failed}))
-        asked = len(failed)
-        reason = (f"network unavailable: all {asked} external URL{'s' if asked != 1 else ''} asked failed "
-                  f"({kinds}); use --offline to check local links only")
-        state.tally.unreached = asked
-        return [NETWORK_DOWN.at(shown, link.line, link.column, reason)], reason
-    findings = []
-    for outcome in failed:
-        text = outcome.reason
-        if outcome.redirects:
-            count = len(outcome.redirects)
-            text += f" after {count} redirect{'s' if count != 1 else ''} (via {' -> '.join(outcome.redirects)})"
-        for shown, link in external[outcome.url]:
-            findings.append(BROKEN_URL.at(shown, link.line, link.column, f"{redact_url(link.target)}: {text}"))
-    return findings, ""
-
-
-def network_down(outcomes: list[_http.Outcome]) -> bool:
-    """Every URL asked failed, and every failure was a name that did not resolve or an unreachable network.
-
-    One refused connection, one timeout, one HTTP answer of any status, or one success means the
-    network works, and the failures are the links' own. Answers from the cache say nothing about
-    the network now, so they do not count either way.
-    """
-    asked = [o for o in outcomes if not o.cached]
-    return bool(asked) and all(not o.ok and o.kind in _http.NETWORK_LEVEL for o in asked)
-
-
-def _summary(tally: Tally, unique: int, offline: bool, findings: list[Finding]) -> str:
-    def n(count: int, word: str) -> str:
-        return f"{count:,} {word}{'' if count == 1 else 's'}"
-
-    text = f"{n(tally.links, 'link')} in {n(tally.files, 'file')}: {tally.local:,} local checked"
-    if tally.external:
-        if offline:
-            text += f", {tally.external:,} external not checked (--offline)"
-        elif tally.unreached:
-            text += (f", {tally.external:,} external: {tally.cached:,} URLs good in the cache, {tally.unreached:,} "
-                     "not checked (network unavailable)")
-        else:
-            text += f", {tally.external:,} external checked ({n(unique, 'unique URL')}, {tally.cached:,} from cache)"
-    if tally.unchecked:
-        text += f"; {n(tally.unchecked, 'link')} only the built site can resolve (unchecked, LG482)"
-    if tally.not_checked:
-        text += "; not checked: " + ", ".join(f"{count:,} {why}" for why, count in sorted(tally.not_checked.items()))
-    if tally.unreadable:
-        text += f"; {n(tally.unreadable, 'file')} not read: unreadable, binary or not UTF-8"
-    if tally.outside:
-        text += f"; {n(tally.outside, 'file')} named *.md not read: a symlink out of the repository"
-    if tally.not_regular:
-        text += f"; {n(tally.not_regular, 'file')} named *.md not read: not a regular file (FIFO, device, socket)"
-    broken = sum(1 for f in findings if f.code in (MISSING_FILE.code, MISSING_ANCHOR.code, BROKEN_URL.code))
-    text += f"; {n(broken, 'broken link')}" if broken else "; none broken"
-    if tally.cache_problem:
-        text += f"; {tally.cache_problem}"
-    return text
