@@ -160,3 +160,25 @@ def test_work_in_progress_1200_directories_deep_is_backed_up_and_kept(repo: Repo
         assert not (repo.path / deep / "new.txt").exists()
     finally:  # pytest's own clean-up (shutil.rmtree) recurses per level: leave no deep tree behind
         subprocess.run(["rm", "-rf", "d"], cwd=repo.path, check=True)
+
+
+def test_a_generator_that_removes_a_submodules_git_file_never_touches_the_parent(
+        with_submodule: Repo, cli: Cli) -> None:
+    """`rm -f sub/.git` made git in sub/ resolve to the PARENT: the restore moved the parent's branch
+    and detached its HEAD. Every restore call is pinned to the submodule's own repository."""
+    repo = with_submodule
+    sub = Repo(repo.path / "vendor/lib")
+    sub.git("checkout", "-q", "--detach")
+    before, sub_head = _refs(repo), sub.git("rev-parse", "HEAD")
+    gitfile = (repo.path / "vendor/lib/.git").read_bytes()
+    (repo.path / "README.md").write_text("my work in progress\n")
+    done = cli("generated", "--shell", "rm -f vendor/lib/.git", cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG471 regenerating changes submodule vendor/lib: its .git file was removed or changed" in done.stdout
+    assert _refs(repo) == before  # the parent's branch, HEAD and tags where they were
+    assert (repo.path / "README.md").read_text() == "my work in progress\n"
+    assert (repo.path / "vendor/lib/.git").read_bytes() == gitfile
+    assert sub.git("rev-parse", "HEAD") == sub_head and sub.git("status", "--porcelain") == ""
+    # near miss: a generator that leaves the submodule alone passes and changes nothing there
+    repo.git("checkout", "-q", "--", "README.md")
+    assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
