@@ -358,3 +358,22 @@ def test_a_new_value_under_an_old_nextline_pragma_is_not_covered(repo: Repo) -> 
     result = repo.gate(secrets)
     assert [(f.code, f.line) for f in result.findings] == [("LG423", 2)]
     assert repo.gate(secrets, allow_new_pragmas=True).status is GateStatus.PASSED
+
+
+def test_a_block_scalar_value_added_under_an_unchanged_key_is_found(repo: Repo, cli: Cli) -> None:
+    """`password: |` then the value on the next line: detect-secrets reports the key's line with the
+    value and a newline, which no single added line held, so the secret passed."""
+    repo.write("c.yaml", "ci:\n  password: |\n    placeholder\n")
+    repo.commit("config")
+    value = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"  # pragma: allowlist secret
+    repo.write("c.yaml", f"ci:\n  password: |\n    {value}\n")
+    repo.git("add", "c.yaml")
+    done = cli("secrets", cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "c.yaml:3:5: LG421 possible secret: Secret Keyword (value not shown)" in done.stdout
+    assert value not in done.stdout + done.stderr
+    # near miss: a change elsewhere in the file leaves the (unchanged) value unreported
+    repo.commit("take it")
+    repo.write("c.yaml", f"ci:\n  password: |\n    {value}\nname: demo\n")
+    repo.git("add", "c.yaml")
+    assert cli("secrets", cwd=repo.path).returncode == 0

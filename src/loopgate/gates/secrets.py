@@ -366,18 +366,19 @@ def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> boo
 
 def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:
     """Where to report a secret detect-secrets found at line `number`: there if the line is to be scanned;
-    else the first added line that holds its value (a YAML block scalar is reported at its key's line, and
-    a value seen earlier in the file is reported once); None when no added line holds it."""
+    else the first added line that holds a piece of its value (a YAML block scalar is reported at its
+    key's line with the value and a newline: `password: |` then the value on the next line; a value seen
+    earlier in the file is reported once); None when no added line holds any piece of it."""
+    pieces = [piece.strip() for piece in value.splitlines() if piece.strip()]
+
     def column(at: int) -> int:
         source = lines[at - 1] if 0 < at <= len(lines) else ""
-        return source.find(value) + 1 if value and value in source else 1
+        return next((source.find(piece) + 1 for piece in pieces if piece in source), 1)
 
     if added is None or number in added:
         return number, column(number)
-    if not value:
-        return None
     for candidate in sorted(added):
-        if 0 < candidate <= len(lines) and value in lines[candidate - 1]:
+        if 0 < candidate <= len(lines) and any(piece in lines[candidate - 1] for piece in pieces):
             return candidate, column(candidate)
     return None
 
