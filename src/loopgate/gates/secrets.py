@@ -41,9 +41,10 @@ Examples:
 
 Not scanned, with a warning (LG424, the gate still passes): files over 2 MiB and files that
 hold a NUL byte, the same limit and binary test as `loopgate verify` (detect-secrets takes about
-9 s and 10 MiB of memory a MiB). Not scanned, and said so in the summary: files git calls binary,
-non-UTF-8 files, symlinks (never followed), submodules, and files detect-secrets skips by
-extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
+9 s and 10 MiB of memory a MiB). Binary is decided by the bytes, never by `.gitattributes` (a
+change could mark its own file `binary`); a file that is not UTF-8 is scanned with the bad bytes
+replaced. Not scanned, and said so in the summary: symlinks (never followed), submodules, and
+files detect-secrets skips by extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
 proof: rotate any credential that was ever committed.
 """
 
@@ -310,8 +311,9 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        tally.skipped["not UTF-8"] += 1
-        return
+        # one Latin-1 byte must not hide the whole file: scanned with the bad bytes replaced (lines stay put)
+        text = raw.decode("utf-8", "replace")
+        raw = text.encode("utf-8")
     lines = text.split("\n")
     tally.files += 1
     tally.lines += len(target.lines) if target.lines is not None else len(text.splitlines())
