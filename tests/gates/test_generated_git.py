@@ -182,3 +182,17 @@ def test_a_generator_that_removes_a_submodules_git_file_never_touches_the_parent
     # near miss: a generator that leaves the submodule alone passes and changes nothing there
     repo.git("checkout", "-q", "--", "README.md")
     assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_a_generator_that_clears_the_stash_gets_every_stash_back(repo: Repo, cli: Cli) -> None:
+    """`git stash clear` lost the older stashes (they live only in refs/stash's reflog) while the gate
+    said "all put back": the reflog is put back too."""
+    for text in ("first\n", "second\n"):
+        (repo.path / "README.md").write_text(text)
+        repo.git("stash", "-q")
+    before = repo.git("stash", "list", "--format=%H")
+    done = cli("generated", "--shell", "git stash clear", cwd=repo.path)
+    assert done.returncode == 1 and "the stash list changed" in done.stdout, done.stdout + done.stderr
+    assert repo.git("stash", "list", "--format=%H") == before and len(before.split()) == 2
+    # near miss: a generator that leaves the stash alone passes
+    assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0

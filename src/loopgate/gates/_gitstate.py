@@ -214,3 +214,35 @@ def reset(module: Submodule, env: dict[str, str] | None) -> None:
     for child in module.children:
         if changed(child, env):
             reset(child, env)
+
+
+def stash_log(git: Runner, root: str) -> tuple[str, bytes | None]:
+    """The reflog of refs/stash (every stash but the newest lives only there): its path and bytes."""
+    path = os.path.join(root, git("rev-parse", "--git-path", "logs/refs/stash").decode("utf-8", "surrogateescape")
+                        .strip())
+    try:
+        with open(path, "rb") as handle:
+            return path, handle.read()
+    except FileNotFoundError:
+        return path, None
+
+
+def restore_stash_log(saved: tuple[str, bytes | None]) -> bool:
+    """The stash reflog as it was (`git stash clear` or `drop` by the generator); True when written back."""
+    path, data = saved
+    try:
+        with open(path, "rb") as handle:
+            now: bytes | None = handle.read()
+    except FileNotFoundError:
+        now = None
+    if now == data:
+        return False
+    if data is None:
+        os.remove(path)
+        return True
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = path + ".loopgate.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+    return True
