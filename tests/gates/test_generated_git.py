@@ -196,3 +196,11 @@ def test_a_generator_that_clears_the_stash_gets_every_stash_back(repo: Repo, cli
     assert repo.git("stash", "list", "--format=%H") == before and len(before.split()) == 2
     # near miss: a generator that leaves the stash alone passes
     assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_skip_worktree_and_assume_unchanged_set_by_the_generator_are_cleared(repo: Repo) -> None:
+    """The flags hide later edits from `git status` and the gates; `ls-files -s` never showed them."""
+    before = repo.git("ls-files", "-v")
+    repo.gate(generated, shell="git update-index --skip-worktree README.md && "
+                               "git ls-files -z | xargs -0 git update-index --assume-unchanged")
+    assert repo.git("ls-files", "-v") == before

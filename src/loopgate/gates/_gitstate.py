@@ -117,12 +117,18 @@ def index(git: Runner, root: str) -> Index:
             data: bytes | None = handle.read()
     except FileNotFoundError:
         data = None
-    return Index(path, data, git("ls-files", "-s", "-z"))
+    return Index(path, data, _listing(git))
+
+
+def _listing(git: Runner) -> bytes:
+    """What the index holds, with its per-entry flags: `ls-files -v` shows the skip-worktree (S) and
+    assume-unchanged (lowercase) bits a generator may set, which `ls-files -s` does not."""
+    return git("ls-files", "-s", "-z") + b"\0\0" + git("ls-files", "-v", "-z")
 
 
 def restore_index(git: Runner, before: Index) -> bool:
     """The index as it was, if what it lists changed; True when it was written back."""
-    if git("ls-files", "-s", "-z") == before.listing:
+    if _listing(git) == before.listing:
         return False
     if before.data is None:
         os.remove(before.path)
