@@ -204,3 +204,14 @@ def test_skip_worktree_and_assume_unchanged_set_by_the_generator_are_cleared(rep
     repo.gate(generated, shell="git update-index --skip-worktree README.md && "
                                "git ls-files -z | xargs -0 git update-index --assume-unchanged")
     assert repo.git("ls-files", "-v") == before
+
+
+def test_git_settings_changed_by_the_generator_are_put_back(repo: Repo, cli: Cli) -> None:
+    """`core.hooksPath` (code that runs on the next commit) and .git/info/exclude outlived the gate."""
+    exclude = repo.path / ".git/info/exclude"
+    before = exclude.read_bytes() if exclude.exists() else None
+    done = cli("generated", "--shell", "git config core.hooksPath /tmp/elsewhere; echo '*.py' >> .git/info/exclude",
+               cwd=repo.path)
+    assert done.returncode == 1 and ".git/config changed" in done.stdout, done.stdout + done.stderr
+    assert repo.git("config", "--get", "core.hooksPath", check=False) == ""
+    assert (exclude.read_bytes() if exclude.exists() else None) == before

@@ -222,10 +222,14 @@ def reset(module: Submodule, env: dict[str, str] | None) -> None:
             reset(child, env)
 
 
-def stash_log(git: Runner, root: str) -> tuple[str, bytes | None]:
-    """The reflog of refs/stash (every stash but the newest lives only there): its path and bytes."""
-    path = os.path.join(root, git("rev-parse", "--git-path", "logs/refs/stash").decode("utf-8", "surrogateescape")
-                        .strip())
+# Files under .git a generator may change that outlive it: hooks path, fsmonitor, excludes, attributes.
+SETTINGS = ("config", "info/exclude", "info/attributes", "info/sparse-checkout")
+
+
+def stash_log(git: Runner, root: str, name: str = "logs/refs/stash") -> tuple[str, bytes | None]:
+    """The reflog of refs/stash (every stash but the newest lives only there), or another file under
+    .git (`name`, a `--git-path`): its path and bytes."""
+    path = os.path.join(root, git("rev-parse", "--git-path", name).decode("utf-8", "surrogateescape").strip())
     try:
         with open(path, "rb") as handle:
             return path, handle.read()
