@@ -199,22 +199,60 @@ def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[
     and given files), never from the tree being judged: a change that adds `exclude = ["**"]`
     must not pass its own secrets. The working tree's file is still read and validated, so a
     misspelt table there is reported now; if its table differs, the note says it was not applied.
-    `base` itself, when not given, is read from HEAD's table. The third value is the working tree's
-    table, for the caller to validate too.
+    `base` itself, when not given, is read from the table of the commit where HEAD left the default
+    branch (see `_trusted_base`), so a change cannot move its own base. The third value is the
+    working tree's table, for the caller to validate too.
     """
     working = load_config(start).section("gates").get(name, {})
     head = config_revision(start, "")
     if not head:
         return working, "", working  # no commit to trust yet (or not a repository): the files are all there is
-    at_head = None
-    if not base:
-        at_head = load_config(start, head).section("gates").get(name, {})
-        base = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
-    revision = config_revision(start, base) if base else head
-    committed = at_head if at_head is not None and revision == head else \
-        load_config(start, revision).section("gates").get(name, {})
     note = ""
+    if not base:
+        base, note = _trusted_base(name, start, head)
+    revision = config_revision(start, base) if base else head
+    committed = load_config(start, revision).section("gates").get(name, {})
     if committed != working:
-        note = (f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
-                f"working tree's version differs and applies once it is committed")
+        note = (note + "; " if note else "") + (
+            f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
+            f"working tree's version differs and applies once it is committed")
     return committed, note, working
+
+
+def default_branch(start: str) -> str:
+    """The repository's default branch as a commit-ish ("" if none): origin's HEAD, else
+    `init.defaultBranch`, else `main` or `master`, whichever exists."""
+    candidates = []
+    remote = _git(start, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")
+    if remote is not None and remote.returncode == 0:
+        candidates.append(remote.stdout.decode().strip())
+    configured = _git(start, "config", "--get", "init.defaultBranch")
+    if configured is not None and configured.returncode == 0 and configured.stdout.strip():
+        candidates.append("refs/heads/" + configured.stdout.decode().strip())
+    candidates += ["refs/heads/main", "refs/heads/master"]
+    for ref in candidates:
+        found = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+        if found is not None and found.returncode == 0:
+            return ref
+    return ""
+
+
+def _trusted_base(name: str, start: str, head: str) -> tuple[str, str]:
+    """The `base` key of `[tool.loopgate.gates.NAME]` and a note ("" if none).
+
+    Read from the commit where HEAD left the default branch (their merge base), not from HEAD: a
+    branch that sets `base = "HEAD"` would otherwise judge nothing. Without a default branch
+    (a lone branch, a detached clone) HEAD's table is all there is."""
+    at_head = load_config(start, head).section("gates").get(name, {})
+    claimed = str(at_head.get("base") or "") if isinstance(at_head, dict) else ""
+    trunk = default_branch(start)
+    if not trunk:
+        return claimed, ""
+    revision = config_revision(start, trunk)
+    table = load_config(start, revision).section("gates").get(name, {})
+    trusted = str(table.get("base") or "") if isinstance(table, dict) else ""
+    if trusted == claimed:
+        return trusted, ""
+    return trusted, (f"base = {claimed!r} in [tool.loopgate.gates.{name}] ignored: the base is read from commit "
+                     f"{revision[:10]} (where this branch left {trunk.removeprefix('refs/heads/')}), which says "
+                     f"{trusted!r}")

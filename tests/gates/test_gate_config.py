@@ -147,3 +147,52 @@ def test_an_allow_file_widened_on_a_branch_is_read_at_the_merge_base(repo: Repo)
     result = repo.gate(scope, base="main", allow_file=".loop-scope")
     # src/** on the branch is not applied, and the edit to the scope file is itself out of scope
     assert sorted((f.code, f.path) for f in result.findings) == [("LG401", ".loop-scope"), ("LG401", "src/app.py")]
+
+
+def _check(repo: Repo) -> subprocess.CompletedProcess[str]:
+    env = git_env()
+    env.pop("GITHUB_ACTIONS", None)
+    done = subprocess.run([sys.executable, "-m", "loopgate", "check", "--loop", ".loop", "--format", "json"],
+                          cwd=repo.path, env=env, capture_output=True, text=True, check=False, timeout=60)
+    return done
+
+
+def test_check_reads_a_change_judging_gates_table_from_the_base_like_gate_does(repo: Repo, cli: Cli) -> None:
+    """`check` took `[tool.loopgate.gates.*]` from the change itself: a change could exclude its own secret."""
+    repo.write(".loop/quality-gate-checklist.md", "# Quality Gate Checklist: Repo\n\n## Required Gates\n\n"
+               "### secrets\n- gate: secrets\n- args: --base main\n\n"
+               "### forbidden\n- gate: forbidden\n- args: --base main\n")
+    repo.commit("checklist")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("pyproject.toml", WEAKENED + '[tool.loopgate.gates.forbidden]\nforbid = ["!.env*"]\n')
+    repo.write("src/settings.py", f'TOKEN = "{TOKEN}"\n')
+    repo.write(".env", "A=1\n")
+    repo.commit("weaken both gates")
+    assert cli("secrets", "--base", "main", cwd=repo.path).returncode == 1
+    done = _check(repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert TOKEN not in done.stdout + done.stderr
+    found = {(p["code"], p["path"]) for p in __import__("json").loads(done.stdout)["problems"]}
+    assert ("LG421", "src/settings.py") in found and any(path == ".env" for _, path in found), found
+
+
+def test_a_branch_cannot_move_its_own_base_to_head(repo: Repo, cli: Cli) -> None:
+    """`base = "HEAD"` set on the branch made both gates judge nothing; the base is read where the branch left main."""
+    repo.write("pyproject.toml", '[tool.loopgate.gates.secrets]\nbase = "main"\n'
+               '[tool.loopgate.gates.forbidden]\nbase = "main"\n')
+    repo.commit("configure")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write("pyproject.toml", '[tool.loopgate.gates.secrets]\nbase = "HEAD"\n'
+               '[tool.loopgate.gates.forbidden]\nbase = "HEAD"\n')
+    repo.write("src/settings.py", f'TOKEN = "{TOKEN}"\n')
+    repo.write(".env", "A=1\n")
+    repo.commit("move the base")
+    secrets = cli("secrets", cwd=repo.path)
+    assert secrets.returncode == 1, secrets.stdout + secrets.stderr
+    assert "src/settings.py:1:" in secrets.stdout and "base = 'HEAD'" in secrets.stderr
+    forbidden_run = cli("forbidden", cwd=repo.path)
+    assert forbidden_run.returncode == 1 and ".env" in forbidden_run.stdout, forbidden_run.stdout + forbidden_run.stderr
+    # near miss: on main, where the table says main, nothing is judged and nothing noted
+    repo.git("checkout", "-q", "main")
+    clean = cli("secrets", cwd=repo.path)
+    assert clean.returncode == 0 and "ignored" not in clean.stderr, clean.stdout + clean.stderr

@@ -160,3 +160,58 @@ def test_work_in_progress_1200_directories_deep_is_backed_up_and_kept(repo: Repo
         assert not (repo.path / deep / "new.txt").exists()
     finally:  # pytest's own clean-up (shutil.rmtree) recurses per level: leave no deep tree behind
         subprocess.run(["rm", "-rf", "d"], cwd=repo.path, check=True)
+
+
+def test_a_generator_that_removes_a_submodules_git_file_never_touches_the_parent(
+        with_submodule: Repo, cli: Cli) -> None:
+    """`rm -f sub/.git` made git in sub/ resolve to the PARENT: the restore moved the parent's branch
+    and detached its HEAD. Every restore call is pinned to the submodule's own repository."""
+    repo = with_submodule
+    sub = Repo(repo.path / "vendor/lib")
+    sub.git("checkout", "-q", "--detach")
+    before, sub_head = _refs(repo), sub.git("rev-parse", "HEAD")
+    gitfile = (repo.path / "vendor/lib/.git").read_bytes()
+    (repo.path / "README.md").write_text("my work in progress\n")
+    done = cli("generated", "--shell", "rm -f vendor/lib/.git", cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG471 regenerating changes submodule vendor/lib: its .git file was removed or changed" in done.stdout
+    assert _refs(repo) == before  # the parent's branch, HEAD and tags where they were
+    assert (repo.path / "README.md").read_text() == "my work in progress\n"
+    assert (repo.path / "vendor/lib/.git").read_bytes() == gitfile
+    assert sub.git("rev-parse", "HEAD") == sub_head and sub.git("status", "--porcelain") == ""
+    # near miss: a generator that leaves the submodule alone passes and changes nothing there
+    repo.git("checkout", "-q", "--", "README.md")
+    assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_a_generator_that_clears_the_stash_gets_every_stash_back(repo: Repo, cli: Cli) -> None:
+    """`git stash clear` lost the older stashes (they live only in refs/stash's reflog) while the gate
+    said "all put back": the reflog is put back too."""
+    for text in ("first\n", "second\n"):
+        (repo.path / "README.md").write_text(text)
+        repo.git("stash", "-q")
+    before = repo.git("stash", "list", "--format=%H")
+    done = cli("generated", "--shell", "git stash clear", cwd=repo.path)
+    assert done.returncode == 1 and "the stash list changed" in done.stdout, done.stdout + done.stderr
+    assert repo.git("stash", "list", "--format=%H") == before and len(before.split()) == 2
+    # near miss: a generator that leaves the stash alone passes
+    assert cli("generated", "--shell", "true", cwd=repo.path).returncode == 0
+
+
+def test_skip_worktree_and_assume_unchanged_set_by_the_generator_are_cleared(repo: Repo) -> None:
+    """The flags hide later edits from `git status` and the gates; `ls-files -s` never showed them."""
+    before = repo.git("ls-files", "-v")
+    repo.gate(generated, shell="git update-index --skip-worktree README.md && "
+                               "git ls-files -z | xargs -0 git update-index --assume-unchanged")
+    assert repo.git("ls-files", "-v") == before
+
+
+def test_git_settings_changed_by_the_generator_are_put_back(repo: Repo, cli: Cli) -> None:
+    """`core.hooksPath` (code that runs on the next commit) and .git/info/exclude outlived the gate."""
+    exclude = repo.path / ".git/info/exclude"
+    before = exclude.read_bytes() if exclude.exists() else None
+    done = cli("generated", "--shell", "git config core.hooksPath /tmp/elsewhere; echo '*.py' >> .git/info/exclude",
+               cwd=repo.path)
+    assert done.returncode == 1 and ".git/config changed" in done.stdout, done.stdout + done.stderr
+    assert repo.git("config", "--get", "core.hooksPath", check=False) == ""
+    assert (exclude.read_bytes() if exclude.exists() else None) == before

@@ -415,3 +415,25 @@ def test_unreadable_file_list(repo: Repo) -> None:
     result = repo.gate(scope, files_from="no-such-list.txt", allow=("docs/**",))
     assert (result.status, _codes(result)) == (GateStatus.ERROR, ["LG435"])
     assert result.findings[0].path == "no-such-list.txt"
+
+
+def test_a_spec_widened_on_the_branch_is_read_as_the_base_holds_it(repo: Repo, cli: Cli) -> None:
+    """`allowed paths: **` written into the spec by the change itself made the change pass."""
+    repo.write(".loop/LOOP_SPEC.md", "# Loop Spec: Docs\n\n## Scope\n- allowed paths: docs/**\n")
+    repo.commit("spec")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(".loop/LOOP_SPEC.md", "# Loop Spec: Docs\n\n## Scope\n- allowed paths: **\n")
+    repo.write("src/app.py", "x\n")
+    repo.commit("widen my own scope")
+    args = ("scope", "--spec", ".loop/LOOP_SPEC.md", "--base", "main", "--format", "json")
+    done = cli(*args, cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    found = {(p["path"], p["code"]) for p in json.loads(done.stdout)["problems"]}
+    assert found == {("src/app.py", "LG401"), (".loop/LOOP_SPEC.md", "LG401")}, found
+    # near miss: once the widening is on main, it is the base's rule (a reviewed change)
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    repo.git("checkout", "-q", "-b", "next")
+    repo.write("lib/other.py", "x\n")
+    repo.commit("anything goes now")
+    assert cli(*args, cwd=repo.path).returncode == 0

@@ -39,6 +39,14 @@ def read_artifact(path: str) -> Loaded:
     if len(raw) > MAX_BYTES:
         size = os.path.getsize(path)
         return Loaded(path, None, codes.TOO_LARGE.at(path, 1, 1, f"{path}: {size:,} bytes is over the 2 MiB limit"))
+    return loaded_from_bytes(path, raw)
+
+
+def loaded_from_bytes(path: str, raw: bytes) -> Loaded:
+    """Artifact text from bytes already read (a file as a commit holds it), checked as `read_artifact`
+    checks a file on disk."""
+    if len(raw) > MAX_BYTES:
+        return Loaded(path, None, codes.TOO_LARGE.at(path, 1, 1, f"{path}: over the 2 MiB limit"))
     if b"\0" in raw:
         line, column = _position(raw, raw.index(b"\0"))
         return Loaded(path, None, codes.BINARY.at(path, line, column,

@@ -19,7 +19,7 @@ from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
-from loopgate.config import ConfigError, find_pyproject, load_config
+from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gates
 from loopgate.reporters import FORMAT_NAMES, Report
@@ -124,6 +124,9 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
             # the gate opens it from `root`, where it runs (the run loop's plan keeps "." and its own paths)
             params["spec"] = spec_path if root == "." else os.path.relpath(spec_path, root)
         gate_config = config.get(gate, {})
+        if "base" in {f.name for f in dataclasses.fields(spec.options)}:
+            # judged as `loopgate gate` judges it: the table from the change's base, never from the change
+            gate_config, _, _ = committed_gate_config(gate, str(params.get("base") or ""), root)
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
     except click.exceptions.Exit:
         return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")

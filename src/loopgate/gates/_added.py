@@ -143,6 +143,7 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
     added, binary = added_lines(patch)
     files: list[Target] = []
     quiet: list[tuple[str, str]] = []  # (path, blob) changed without added text lines: binary, or too large
+    renamed: set[str] = set()
     for letter, mode, blob, path in _raw_entries(raw):
         if letter == "D":
             continue
@@ -152,16 +153,36 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
             files.append(Target(path, resolver.shown(path), lines, "" if base else blob, skip))
         elif path not in added:
             quiet.append((path, blob))
+            if letter in "RC":
+                renamed.add(path)
     big = _too_large(root, quiet, base, context.env)
     for path, blob in big:  # the scanner reports these as not scanned (LG424), by their size
         files.append(Target(path, resolver.shown(path), frozenset(), "" if base else blob))
     binary = max(0, binary - len(big))
+    again = [(path, blob) for path, blob in quiet if (path, blob) not in big and path not in renamed]
+    for path, blob, lines in _as_text(git, common, again):
+        files.append(Target(path, resolver.shown(path), lines, "" if base else blob))
+        binary = max(0, binary - 1)
     if base:
         others = git.out("ls-files", "--others", "--exclude-standard", "-z")
         for name in (os.fsdecode(p) for p in others.split(b"\0") if p):
             skip = "symlink" if os.path.islink(os.path.join(root, name)) else ""
             files.append(Target(name, resolver.shown(name), None, skip=skip))
     return Targets(root, files, described, "base" if base else "staged", binary)
+
+
+def _as_text(git: Git, common: list[str], quiet: list[tuple[str, str]]) -> list[tuple[str, str, frozenset[int]]]:
+    """(path, blob, added lines) of the files git diffed as binary without a look at their bytes.
+
+    git calls a file binary by its attributes too, and the change can set them itself (`a.py binary`,
+    `*.py -diff` in .gitattributes): these (all under the size limit) are diffed again as text and
+    judged by their bytes (a NUL byte: LG424 from the scanner). Pure renames add nothing and are
+    left out by the caller."""
+    if not quiet:
+        return []
+    text, _ = added_lines(git.out("--literal-pathspecs", "diff", "-U0", "--text", "--no-textconv", "--src-prefix=a/",
+                                  "--dst-prefix=b/", *common, *(path for path, _ in quiet)))
+    return [(path, blob, frozenset(text[path])) for path, blob in quiet if text.get(path)]
 
 
 def _too_large(root: str, quiet: list[tuple[str, str]], base: str, env: dict[str, str] | None) -> list[tuple[str, str]]:

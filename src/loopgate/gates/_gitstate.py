@@ -33,8 +33,15 @@ class GitStateError(Exception):
 Runner = Callable[..., bytes]
 
 
-def runner(root: str, env: dict[str, str] | None) -> Runner:
-    """`git ARGS` in `root`, raising GitStateError with git's words on failure."""
+def runner(root: str, env: dict[str, str] | None, git_dir: str = "") -> Runner:
+    """`git ARGS` in `root`, raising GitStateError with git's words on failure.
+
+    With `git_dir`, every call is pinned to that repository (GIT_DIR and GIT_WORK_TREE): a submodule
+    whose `.git` file the generator removed would otherwise resolve to the PARENT repository, and a
+    restore meant for the submodule would move the parent's branch."""
+    if git_dir:
+        env = {**(env if env is not None else os.environ), "GIT_DIR": git_dir, "GIT_WORK_TREE": root}
+
     def git(*args: str, data: bytes | None = None) -> bytes:
         try:
             done = subprocess.run(["git", *args], cwd=root, env=env, input=data, capture_output=True,
@@ -110,12 +117,18 @@ def index(git: Runner, root: str) -> Index:
             data: bytes | None = handle.read()
     except FileNotFoundError:
         data = None
-    return Index(path, data, git("ls-files", "-s", "-z"))
+    return Index(path, data, _listing(git))
+
+
+def _listing(git: Runner) -> bytes:
+    """What the index holds, with its per-entry flags: `ls-files -v` shows the skip-worktree (S) and
+    assume-unchanged (lowercase) bits a generator may set, which `ls-files -s` does not."""
+    return git("ls-files", "-s", "-z") + b"\0\0" + git("ls-files", "-v", "-z")
 
 
 def restore_index(git: Runner, before: Index) -> bool:
     """The index as it was, if what it lists changed; True when it was written back."""
-    if git("ls-files", "-s", "-z") == before.listing:
+    if _listing(git) == before.listing:
         return False
     if before.data is None:
         os.remove(before.path)
@@ -132,7 +145,20 @@ class Submodule:
     path: str  # relative to its parent's root
     root: str  # absolute
     refs: Refs
+    git_dir: str  # absolute: the repository every restore call is pinned to
+    gitfile: bytes | None  # the `.git` file's bytes (`gitdir: ...`); None when `.git` is a directory
     children: list[Submodule] = field(default_factory=list)
+
+    def git(self, env: dict[str, str] | None) -> Runner:
+        return runner(self.root, env, self.git_dir)
+
+
+def _gitfile(root: str) -> bytes | None:
+    path = os.path.join(root, ".git")
+    if os.path.islink(path) or not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        return handle.read(64 * 1024)
 
 
 def submodules(git: Runner, root: str, env: dict[str, str] | None, depth: int = 0) -> list[Submodule]:
@@ -145,23 +171,31 @@ def submodules(git: Runner, root: str, env: dict[str, str] | None, depth: int = 
         full = os.path.join(root, rel)
         if not os.path.exists(os.path.join(full, ".git")):
             continue  # not initialised: nothing checked out to protect
-        inner = runner(full, env)
+        probe = runner(full, env)
+        top = os.fsdecode(probe("rev-parse", "--show-toplevel").rstrip(b"\n"))
+        if os.path.realpath(top) != os.path.realpath(full):
+            raise GitStateError(f"submodule {rel}: git resolves it to {top}, not to itself")
+        git_dir = os.fsdecode(probe("rev-parse", "--absolute-git-dir").rstrip(b"\n"))
+        inner = runner(full, env, git_dir)
         children = submodules(inner, full, env, depth + 1) if depth + 1 < MAX_DEPTH else []
-        found.append(Submodule(rel, full, refs(inner), children))
+        found.append(Submodule(rel, full, refs(inner), git_dir, _gitfile(full), children))
     return found
 
 
 def dirty(module: Submodule, env: dict[str, str] | None) -> str:
     """Why the submodule cannot be left to the generator ("" when it is clean): its uncommitted work."""
-    out = runner(module.root, env)("status", "--porcelain=v1", "--untracked-files=all", "--ignore-submodules=none")
+    out = module.git(env)("status", "--porcelain=v1", "--untracked-files=all", "--ignore-submodules=none")
     lines = out.decode("utf-8", "replace").splitlines()
     return f"{len(lines)} uncommitted change{'s' if len(lines) != 1 else ''} ({lines[0].strip()}, ...)" if lines else ""
 
 
 def changed(module: Submodule, env: dict[str, str] | None) -> list[str]:
     """What the generator did in the (clean before) submodule, in words; [] when nothing."""
-    git = runner(module.root, env)
-    said = module.refs.moved(refs(git))
+    git = module.git(env)
+    said = []
+    if module.gitfile is not None and _gitfile(module.root) != module.gitfile:
+        said.append("its .git file was removed or changed")
+    said += module.refs.moved(refs(git))
     out = git("status", "--porcelain=v1", "--untracked-files=all", "--ignore-submodules=none")
     entries = out.decode("utf-8", "replace").splitlines()
     if entries:
@@ -171,7 +205,14 @@ def changed(module: Submodule, env: dict[str, str] | None) -> list[str]:
 
 def reset(module: Submodule, env: dict[str, str] | None) -> None:
     """The submodule back to how it was: clean, at its commit, its refs where they were."""
-    git = runner(module.root, env)
+    dotgit = os.path.join(module.root, ".git")
+    if module.gitfile is not None and _gitfile(module.root) != module.gitfile:
+        if os.path.lexists(dotgit) and (os.path.islink(dotgit) or not os.path.isfile(dotgit)):
+            raise GitStateError(f"submodule {module.path}: its .git was replaced by a directory or link; "
+                                "not touched")
+        with open(dotgit, "wb") as handle:  # the link to its repository, as it was
+            handle.write(module.gitfile)
+    git = module.git(env)
     restore_refs(git, module.refs, refs(git))
     if module.refs.head_commit:
         git("reset", "-q", "--hard", module.refs.head_commit)
@@ -179,3 +220,39 @@ def reset(module: Submodule, env: dict[str, str] | None) -> None:
     for child in module.children:
         if changed(child, env):
             reset(child, env)
+
+
+# Files under .git a generator may change that outlive it: hooks path, fsmonitor, excludes, attributes.
+SETTINGS = ("config", "info/exclude", "info/attributes", "info/sparse-checkout")
+
+
+def stash_log(git: Runner, root: str, name: str = "logs/refs/stash") -> tuple[str, bytes | None]:
+    """The reflog of refs/stash (every stash but the newest lives only there), or another file under
+    .git (`name`, a `--git-path`): its path and bytes."""
+    path = os.path.join(root, git("rev-parse", "--git-path", name).decode("utf-8", "surrogateescape").strip())
+    try:
+        with open(path, "rb") as handle:
+            return path, handle.read()
+    except FileNotFoundError:
+        return path, None
+
+
+def restore_stash_log(saved: tuple[str, bytes | None]) -> bool:
+    """The stash reflog as it was (`git stash clear` or `drop` by the generator); True when written back."""
+    path, data = saved
+    try:
+        with open(path, "rb") as handle:
+            now: bytes | None = handle.read()
+    except FileNotFoundError:
+        now = None
+    if now == data:
+        return False
+    if data is None:
+        os.remove(path)
+        return True
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = path + ".loopgate.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+    return True

@@ -223,11 +223,15 @@ class _Saved:
     refs: gitstate.Refs
     index: gitstate.Index
     modules: list[gitstate.Submodule]
+    stash: tuple[str, bytes | None]  # refs/stash's reflog: the user's older stashes
+    settings: list[tuple[str, bytes | None]]  # .git/config, .git/info/*: they outlive the generator
 
     @classmethod
     def take(cls, repo: Repo) -> _Saved:
         git = gitstate.runner(repo.root, repo.env)
-        return cls(gitstate.refs(git), gitstate.index(git, repo.root), gitstate.submodules(git, repo.root, repo.env))
+        return cls(gitstate.refs(git), gitstate.index(git, repo.root), gitstate.submodules(git, repo.root, repo.env),
+                   gitstate.stash_log(git, repo.root),
+                   [gitstate.stash_log(git, repo.root, name) for name in gitstate.SETTINGS])
 
     def put_back(self, repo: Repo, keep: bool) -> tuple[list[str], list[tuple[str, list[str]]]]:
         """Refs (always: a commit is never kept) and, unless `keep`, clean submodules the generator changed.
@@ -237,6 +241,10 @@ class _Saved:
         moved = self.refs.moved(now)
         if moved:
             gitstate.restore_refs(git, self.refs, now)
+        if gitstate.restore_stash_log(self.stash):  # after the refs: update-ref appends to this log
+            moved.append("the stash list changed")
+        moved += [f".git/{name} changed" for name, saved in zip(gitstate.SETTINGS, self.settings, strict=True)
+                  if gitstate.restore_stash_log(saved)]
         gitstate.restore_index(git, self.index)
         touched = [(m.path, said) for m in self.modules if (said := gitstate.changed(m, repo.env))]
         if not keep:

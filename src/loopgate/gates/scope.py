@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -216,7 +217,8 @@ def _rules(options: Options, context: GateContext) -> _Rules | list[Problem]:
     forbid: list[Rule] = []
     problems: list[Problem] = []
     if options.spec:
-        spec = _read_spec(options.spec, context.cwd)
+        # the base's spec, not the change's: a branch must not widen its own `allowed paths`
+        spec = _read_spec(options.spec, context.cwd, committed_reader(options.base, context))
         if isinstance(spec, Problem):
             return [spec]
         allow, forbid, limit = spec
@@ -257,10 +259,13 @@ def _check_rules(rules: _Rules, problems: list[Problem]) -> _Rules | list[Proble
 Limit = tuple[int, tuple[str, int, int]]
 
 
-def _read_spec(spec: str, cwd: str) -> tuple[list[Rule], list[Rule], Limit | None] | Problem:
-    from loopgate.artifacts.loader import read_artifact  # noqa: PLC0415
+def _read_spec(spec: str, cwd: str, committed: Callable[[str], bytes | None] | None = None,
+               ) -> tuple[list[Rule], list[Rule], Limit | None] | Problem:
+    from loopgate.artifacts.loader import loaded_from_bytes, read_artifact  # noqa: PLC0415
 
-    loaded = read_artifact(os.path.join(cwd, spec))
+    raw = committed(os.path.abspath(os.path.join(cwd, spec))) if committed is not None else None
+    # a spec the base does not hold (a new loop) is read from the tree, as pattern files are
+    loaded = read_artifact(os.path.join(cwd, spec)) if raw is None else loaded_from_bytes(spec, raw)
     if loaded.problem is not None or loaded.text is None:
         finding = dataclasses.replace(loaded.problem, path=spec) if loaded.problem else \
             BAD_SCOPE_SPEC.at(spec, 1, 1, f"cannot read {spec}")

@@ -41,9 +41,10 @@ Examples:
 
 Not scanned, with a warning (LG424, the gate still passes): files over 2 MiB and files that
 hold a NUL byte, the same limit and binary test as `loopgate verify` (detect-secrets takes about
-9 s and 10 MiB of memory a MiB). Not scanned, and said so in the summary: files git calls binary,
-non-UTF-8 files, symlinks (never followed), submodules, and files detect-secrets skips by
-extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
+9 s and 10 MiB of memory a MiB). Binary is decided by the bytes, never by `.gitattributes` (a
+change could mark its own file `binary`); a file that is not UTF-8 is scanned with the bad bytes
+replaced. Not scanned, and said so in the summary: symlinks (never followed), submodules, and
+files detect-secrets skips by extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
 proof: rotate any credential that was ever committed.
 """
 
@@ -310,8 +311,9 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        tally.skipped["not UTF-8"] += 1
-        return
+        # one Latin-1 byte must not hide the whole file: scanned with the bad bytes replaced (lines stay put)
+        text = raw.decode("utf-8", "replace")
+        raw = text.encode("utf-8")
     lines = text.split("\n")
     tally.files += 1
     tally.lines += len(target.lines) if target.lines is not None else len(text.splitlines())
@@ -366,18 +368,19 @@ def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> boo
 
 def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:
     """Where to report a secret detect-secrets found at line `number`: there if the line is to be scanned;
-    else the first added line that holds its value (a YAML block scalar is reported at its key's line, and
-    a value seen earlier in the file is reported once); None when no added line holds it."""
+    else the first added line that holds a piece of its value (a YAML block scalar is reported at its
+    key's line with the value and a newline: `password: |` then the value on the next line; a value seen
+    earlier in the file is reported once); None when no added line holds any piece of it."""
+    pieces = [piece.strip() for piece in value.splitlines() if piece.strip()]
+
     def column(at: int) -> int:
         source = lines[at - 1] if 0 < at <= len(lines) else ""
-        return source.find(value) + 1 if value and value in source else 1
+        return next((source.find(piece) + 1 for piece in pieces if piece in source), 1)
 
     if added is None or number in added:
         return number, column(number)
-    if not value:
-        return None
     for candidate in sorted(added):
-        if 0 < candidate <= len(lines) and value in lines[candidate - 1]:
+        if 0 < candidate <= len(lines) and any(piece in lines[candidate - 1] for piece in pieces):
             return candidate, column(candidate)
     return None
 
