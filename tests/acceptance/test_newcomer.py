@@ -37,6 +37,7 @@ NOT_RUN = {
     "loopgate gate generated --keep -- python scripts/gen_cli_docs.py": "stands for the user's own generator",
     "--maker 'claude": "needs Claude Code",
     "--maker 'codex": "needs Codex",
+    "loopgate review MT-11": "needs a draft of that item in a run report (tests/readiness runs it on one)",
     "pre-commit try-repo https://": "needs the network (test_readme_precommit runs the hooks from a clone)",
 }
 
