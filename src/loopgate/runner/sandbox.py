@@ -172,14 +172,18 @@ def named_paths(command: str, hidden: list[str]) -> list[str]:
         return []
     private = [*hidden, "/tmp"]
     out: list[str] = []
+    while words and "=" in words[0] and not words[0].startswith(("/", ".")):
+        words = words[1:]  # `VAR=value cmd`: the program is the first word after the assignments
     for index, word in enumerate(words):
         path = shutil.which(word) if index == 0 and os.sep not in word else word
         if not path or not os.path.isabs(path) or not os.path.exists(path):
             continue
         real = os.path.realpath(path)
-        if index == 0 and _under(real, hidden):
+        if index == 0 and _under(path, private) and os.path.basename(os.path.dirname(path)) == "bin":
+            out.append(os.path.dirname(os.path.dirname(path)))  # a venv or prefix in /tmp: bin/, lib/, its config
+        if index == 0 and _under(real, private):
             prefix = os.path.dirname(os.path.dirname(real))  # <prefix>/bin/program: its lib/ comes too
-            if prefix not in hidden and all(not _under(h, [prefix]) for h in hidden):
+            if prefix not in private and all(not _under(h, [prefix]) for h in private):
                 out.append(prefix)
                 continue
         if _under(real, private) or _under(path, private):
@@ -198,7 +202,12 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     # read-only views back into what was hidden: the repository, named paths, PATH entries
     # (an agent CLI installed in ~/.local/bin), and the git admin directory
     shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)]
-    shown += [p for p in os.environ.get("PATH", "").split(os.pathsep) if p and _under(os.path.realpath(p), hidden)]
+    # PATH entries in a hidden place or in /tmp (a checkout or venv there): the maker finds its tools
+    entries = [os.path.realpath(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
+    shown += [p for p in entries if _under(p, hidden)]
+    # an entry in /tmp (a checkout there) comes with its parent: a venv's bin/ needs the venv, and
+    # node_modules/.bin holds only symlinks into node_modules
+    shown += [os.path.dirname(p) for p in entries if _under(p, ["/tmp"]) and os.path.dirname(p) != "/tmp"]
     shown += named_paths(command, hidden)
     for path in dict.fromkeys(os.path.realpath(p) for p in shown):
         if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path in (mounts.root, mounts.common)):
