@@ -7,21 +7,13 @@ import sys
 
 import click
 
-from loopgate.artifacts.kinds import SPEC
+from loopgate.cli.loops import resolve_loop_dir
 from loopgate.readiness.rollout import MODES
 
 
 def _fail(message: str) -> None:
     click.echo(f"loopgate: error: {message}", err=True)
     sys.exit(2)
-
-
-def _loop_dir(given: str | None) -> str:
-    for candidate in [given] if given else [".", ".loop"]:
-        if os.path.isfile(os.path.join(candidate, SPEC.filename)):
-            return candidate
-    _fail(f"no {SPEC.filename} in {given or '. or ./.loop'}")
-    raise AssertionError  # unreachable
 
 
 @click.command()
@@ -57,7 +49,7 @@ def readiness(loop_dir: str | None, mode: str | None, maker: str | None, fmt: st
     from loopgate.readiness.render import RENDERERS  # noqa: PLC0415
     from loopgate.readiness.repository import Interrupted  # noqa: PLC0415
 
-    directory = _loop_dir(loop_dir)
+    directory = resolve_loop_dir(loop_dir)
     try:
         result = audit(directory, requested=mode, maker=maker, run_checks=run_checks, write=not dry_run)
     except Interrupted as err:
@@ -83,7 +75,7 @@ def review(item: str, verdict: str, loop_dir: str | None, note: str) -> None:
     """
     from loopgate.history.reviews import ReviewError, record_review  # noqa: PLC0415
 
-    directory = _loop_dir(loop_dir)
+    directory = resolve_loop_dir(loop_dir)
     try:
         saved = record_review(directory, item, verdict, note)
     except ReviewError as err:
@@ -123,7 +115,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     from loopgate.readiness.rollout import thresholds  # noqa: PLC0415
     from loopgate.runner.atomic import WriteError, write_atomic  # noqa: PLC0415
 
-    directory = _loop_dir(loop_dir)
+    directory = resolve_loop_dir(loop_dir)
     history = load_history(directory)
     try:
         reviews = load_reviews(directory)

@@ -13,9 +13,10 @@ from typing import Any
 import click
 
 from loopgate.artifacts.crosscheck import LOOP_GATES
-from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
+from loopgate.artifacts.kinds import CHECKLIST, STATE
 from loopgate.check import PlannedGate
 from loopgate.cli.check import build_plan
+from loopgate.cli.loops import resolve_loop_dir
 from loopgate.gates.registry import gate
 from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
 from loopgate.runner.queue import WorkItem
@@ -25,14 +26,6 @@ from loopgate.runner.state import load_state
 def _fail(message: str, exit_code: int = 2) -> None:
     click.echo(f"loopgate: error: {message}", err=True)
     sys.exit(exit_code)
-
-
-def resolve_loop_dir(given: str | None) -> str:
-    for candidate in [given] if given else [".", ".loop"]:
-        if os.path.isfile(os.path.join(candidate, SPEC.filename)):
-            return candidate
-    _fail(f"no {SPEC.filename} in {given or '. or ./.loop'}")
-    raise AssertionError  # unreachable
 
 
 ITEM_SCOPE = LOOP_GATES[0]
