@@ -110,6 +110,13 @@ def load_artifact(path: str, kind: ArtifactKind | None) -> tuple[Artifact | None
 
 
 def verify_loop_dir(directory: str) -> tuple[list[Finding], int]:
+    findings, artifacts = load_loop_dir(directory)
+    return findings, len(artifacts)
+
+
+def load_loop_dir(directory: str) -> tuple[list[Finding], list[Artifact]]:
+    """Every artifact of a loop directory, read once, and what `verify` finds in them (the
+    readiness audit judges the findings and reads its criteria from the same artifacts)."""
     artifacts: list[Artifact] = []
     findings: list[Finding] = []
     for kind in KINDS:
@@ -123,7 +130,7 @@ def verify_loop_dir(directory: str) -> tuple[list[Finding], int]:
         if artifact is not None:
             artifacts.append(artifact)
     findings.extend(cross_check(artifacts))
-    return findings, len(artifacts)
+    return findings, artifacts
 
 
 def verify_files(paths: Sequence[str]) -> tuple[list[Finding], int]:

@@ -111,7 +111,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     from loopgate.history.reviews import ReviewError, load_reviews  # noqa: PLC0415
     from loopgate.history.runs import load_history  # noqa: PLC0415
     from loopgate.history.trends import series  # noqa: PLC0415
-    from loopgate.readiness.artifacts import artifact_criteria  # noqa: PLC0415
+    from loopgate.readiness.artifacts import spec_data  # noqa: PLC0415
     from loopgate.readiness.rollout import thresholds  # noqa: PLC0415
     from loopgate.runner.atomic import WriteError, write_atomic  # noqa: PLC0415
 
@@ -122,7 +122,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     except ReviewError as err:
         _fail(str(err))
         return
-    _, spec = artifact_criteria(directory)
+    spec = spec_data(directory)
     name = str(spec.get("name") or os.path.basename(os.path.abspath(directory)))
     result = Report(name, period, series(history, reviews, thresholds(spec), period), totals(history.runs, reviews),
                     history.unreadable)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
-from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC
+from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, ArtifactKind
 from loopgate.findings import Finding, Severity
 from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, unmet
-from loopgate.verify import load_artifact, verify_loop_dir
+from loopgate.verify import load_artifact, load_loop_dir
 
 G = "artifacts"
 
@@ -27,33 +28,66 @@ BASELINE: dict[str, tuple[str, ...]] = {
 _MODEL_WORDS = re.compile(r"\b(model|llm|claude|codex|gpt|openai|anthropic|gemini|review[-_ ]with)\b", re.I)
 
 
-def artifact_criteria(loop_dir: str) -> tuple[list[Criterion], dict[str, Any]]:
-    """The criteria, and the spec's data (empty when it does not load) for the other checks."""
-    findings, _ = verify_loop_dir(loop_dir)
-    spec = _data(loop_dir, SPEC.filename, SPEC)
-    out = [_valid(findings)]
+@dataclass(frozen=True)
+class LoopArtifacts:
+    """A loop directory read once: what `verify` finds, and each artifact's data by file name
+    (empty for one that is missing or does not load). Every criterion reads from this."""
+
+    findings: list[Finding]
+    data: dict[str, dict[str, Any]]
+
+    def of(self, kind: ArtifactKind) -> dict[str, Any]:
+        return self.data.get(kind.filename, {})
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return self.of(SPEC)
+
+    def checklist(self) -> dict[str, dict[str, Any]]:
+        """Every checklist entry, required and advisory, by name."""
+        return checklist_entries(self.of(CHECKLIST))
+
+
+def read_loop(loop_dir: str) -> LoopArtifacts:
+    findings, artifacts = load_loop_dir(loop_dir)
+    return LoopArtifacts(findings, {a.kind.filename: a.data for a in artifacts if isinstance(a.data, dict)})
+
+
+def spec_data(loop_dir: str) -> dict[str, Any]:
+    """The spec alone (`loopgate report` needs its name and thresholds, not a whole audit)."""
+    path = os.path.join(loop_dir, SPEC.filename)
+    if not os.path.isfile(path):
+        return {}
+    artifact, _ = load_artifact(path, SPEC)
+    return artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
+
+
+def checklist_entries(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    entries: dict[str, dict[str, Any]] = {}
+    for section in ("required_gates", "advisory_gates"):
+        group = data.get(section)
+        if isinstance(group, dict):
+            entries.update({k: v for k, v in group.items() if isinstance(v, dict)})
+    return entries
+
+
+def artifact_criteria(loop: LoopArtifacts) -> list[Criterion]:
+    spec = loop.spec
+    out = [_valid(loop.findings)]
     out.append(_budgets(spec))
     stops = spec.get("stop_conditions")
     out.append(judged(bool(stops), "stop-conditions", G, "stop conditions are written down",
                       f"{len(stops)} stop condition(s)" if isinstance(stops, list) and stops else "none",
                       "Add a `## Stop Conditions` list to LOOP_SPEC.md.", ALL))
-    out.append(_baseline(_data(loop_dir, POLICY.filename, POLICY)))
-    out.append(_deterministic(_data(loop_dir, CHECKLIST.filename, CHECKLIST)))
+    out.append(_baseline(loop.of(POLICY)))
+    out.append(_deterministic(loop.of(CHECKLIST)))
     scope = spec.get("scope")
     allowed = scope.get("allowed_paths") if isinstance(scope, dict) else None
     out.append(judged(bool(allowed), "scope-allowlist", G, "a scope allowlist bounds what the maker may change",
                       f"{len(allowed)} allowed path pattern(s)" if allowed else "no `allowed paths` under ## Scope",
                       "Add `## Scope` with `- allowed paths: docs/**, README.md` to LOOP_SPEC.md.", PROMOTED))
-    out.append(_decided(loop_dir))
-    return out, spec
-
-
-def _data(loop_dir: str, filename: str, kind: Any) -> dict[str, Any]:
-    path = os.path.join(loop_dir, filename)
-    if not os.path.isfile(path):
-        return {}
-    artifact, _ = load_artifact(path, kind)
-    return artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
+    out.append(_decided(loop.of(READINESS)))
+    return out
 
 
 def _valid(findings: list[Finding]) -> Criterion:
@@ -111,8 +145,7 @@ def _deterministic_entry(entry: dict[str, Any]) -> bool:
     return bool(entry.get("command")) and not _MODEL_WORDS.search(str(entry["command"]))
 
 
-def _decided(loop_dir: str) -> Criterion:
-    data = _data(loop_dir, READINESS.filename, READINESS)
+def _decided(data: dict[str, Any]) -> Criterion:
     checks = data.get("checks")
     rows = [c for group in (checks or {}).values() if isinstance(group, list) for c in group
             if isinstance(c, dict)] if isinstance(checks, dict) else []

@@ -19,7 +19,7 @@ from loopgate.artifacts.kinds import STATE
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
 from loopgate.history.runs import History, RunRecord, load_history
-from loopgate.readiness.artifacts import artifact_criteria
+from loopgate.readiness.artifacts import artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
 from loopgate.readiness.evidence import history_criteria
 from loopgate.readiness.repository import repository_criteria
@@ -101,7 +101,8 @@ class Audit:
 def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = None, run_checks: bool = True,
           write: bool = True, now: dt.datetime | None = None) -> Audit:
     now = now or dt.datetime.now(dt.timezone.utc)
-    artifact_list, spec = artifact_criteria(loop_dir)
+    loop = read_loop(loop_dir)  # once: the artifact and repository criteria read the same artifacts
+    spec = loop.spec
     configured = spec_mode(spec) if spec else "shadow"
     problems: list[str] = []
     history = load_history(loop_dir)
@@ -117,7 +118,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     # rollback (the items that caused one must not cause another, even after it was lifted)
     since = demotion.at if demotion is not None else last_demoted
     evidence = _since(history, since) if since else history
-    base = [*artifact_list, *repository_criteria(loop_dir, spec, maker=maker, run_checks=run_checks),
+    base = [*artifact_criteria(loop), *repository_criteria(loop_dir, loop, maker=maker, run_checks=run_checks),
             *history_criteria(evidence, reviews, t)]
     result = Audit(loop_dir, configured, demotion.to if demotion else configured, requested or "", base, t,
                    totals(history.runs, reviews), len(history.runs), history.unreadable, demotion,

@@ -3,11 +3,8 @@ and is the default branch green, so that a failing gate means the maker's change
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import os
-import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,7 +14,10 @@ from typing import Any
 
 from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.gates.registry import gate as gate_spec
+from loopgate.readiness.artifacts import LoopArtifacts, checklist_entries
 from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
+from loopgate.runner.commandline import find_program, maker_command, program
+from loopgate.runner.processes import end_family
 from loopgate.verify import load_artifact
 
 G = "repository"
@@ -41,9 +41,9 @@ def repo_root(loop_dir: str) -> str | None:
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
 
 
-def repository_criteria(loop_dir: str, spec: dict[str, Any], *, maker: str | None, run_checks: bool) -> list[Criterion]:
+def repository_criteria(loop_dir: str, loop: LoopArtifacts, *, maker: str | None, run_checks: bool) -> list[Criterion]:
     root = repo_root(loop_dir)
-    checklist = _checklist(loop_dir)
+    spec, checklist = loop.spec, loop.checklist()
     out = [_gates_runnable(checklist, root or loop_dir), _maker(spec, maker), _containment(spec)]
     if root is None:
         out.append(unmet("git-repository", G, "the loop lives in a git repository", f"{loop_dir} is not in one",
@@ -56,35 +56,10 @@ def repository_criteria(loop_dir: str, spec: dict[str, Any], *, maker: str | Non
     return out
 
 
-def _checklist(loop_dir: str) -> dict[str, dict[str, Any]]:
+def _tree_checklist(loop_dir: str) -> dict[str, dict[str, Any]]:
     path = os.path.join(loop_dir, CHECKLIST.filename)
-    if not os.path.isfile(path):
-        return {}
-    artifact, _ = load_artifact(path, CHECKLIST)
-    data = artifact.data if artifact is not None and isinstance(artifact.data, dict) else {}
-    entries: dict[str, dict[str, Any]] = {}
-    for section in ("required_gates", "advisory_gates"):
-        group = data.get(section)
-        if isinstance(group, dict):
-            entries.update({k: v for k, v in group.items() if isinstance(v, dict)})
-    return entries
-
-
-def resolves(command: str, cwd: str) -> bool:
-    """The command's program exists: on PATH, or as a path relative to the repository."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return False
-    while words and "=" in words[0] and not words[0].startswith(("/", ".")):
-        words = words[1:]  # `VAR=value cmd`
-    if not words:
-        return False
-    program = words[0]
-    if os.sep in program:
-        path = program if os.path.isabs(program) else os.path.join(cwd, program)
-        return os.path.isfile(path) and os.access(path, os.X_OK)
-    return shutil.which(program) is not None or program in ("cd", "test", "[", "true", "exit", "echo")
+    artifact, _ = load_artifact(path, CHECKLIST) if os.path.isfile(path) else (None, [])
+    return checklist_entries(artifact.data) if artifact is not None and isinstance(artifact.data, dict) else {}
 
 
 def change_gates(checklist: dict[str, dict[str, Any]]) -> list[str]:
@@ -98,19 +73,14 @@ def change_gates(checklist: dict[str, dict[str, Any]]) -> list[str]:
     return names
 
 
-def _program(command: str) -> str:
-    words = command.split()
-    return words[0] if words else command
-
-
 def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterion:
     problems = []
     for name, entry in checklist.items():
         if entry.get("gate"):
             if gate_spec(str(entry["gate"])) is None:
                 problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
-        elif entry.get("command") and not resolves(str(entry["command"]), root):
-            problems.append(f"{name}: `{_program(str(entry['command']))}` is not installed or not found")
+        elif entry.get("command") and find_program(str(entry["command"]), root) is None:
+            problems.append(f"{name}: `{program(str(entry['command']))}` is not installed or not found")
     if not checklist:
         return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
                      "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
@@ -120,15 +90,13 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
 
 
 def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
-    roles = spec.get("roles") if isinstance(spec.get("roles"), dict) else {}
-    assert isinstance(roles, dict)
-    command = (given or str(roles.get("maker_command", ""))).strip("` \t\n\r\f\v\u00a0")
+    command = maker_command(spec, given)  # as `loopgate run` reads it
     if not command.split():
         return unmet("maker-resolves", G, "the maker command resolves", "no maker command",
                      "Add `- maker command: claude -p ...` under ## Roles (or pass --maker).", ALL)
-    return judged(resolves(command, os.getcwd()), "maker-resolves", G, "the maker command resolves",
-                  f"`{_program(command)}` found" if resolves(command, os.getcwd())
-                  else f"`{_program(command)}` is not on PATH",
+    found = find_program(command, os.getcwd())
+    return judged(found is not None, "maker-resolves", G, "the maker command resolves",
+                  f"`{program(command)}` found" if found else f"`{program(command)}` is not on PATH",
                   "Install the agent CLI or fix `maker command` under ## Roles.", ALL)
 
 
@@ -199,52 +167,9 @@ def _run_check(argv: list[str], cwd: str, timeout: float) -> subprocess.Complete
         return subprocess.CompletedProcess(argv, proc.returncode, out, err)
     finally:
         if proc.poll() is None:
-            _end_group(proc)
+            end_family(proc, grace=3)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-
-
-def _end_group(proc: subprocess.Popen[str]) -> None:
-    """End the check and everything it started. A gate may run its command in a process group
-    of its own, so the check's descendants are found first (once the check is gone, they are
-    orphans nobody can name) and ended with their groups."""
-    family = _descendants(proc.pid)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=3)
-    for pid in [proc.pid, *family, *_descendants(proc.pid)]:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _descendants(root: int) -> list[int]:
-    """Every process below `root`, from /proc (Linux); empty elsewhere."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return []
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
-                stat_line = handle.read()
-        except OSError:
-            continue
-        fields = stat_line[stat_line.rfind(")") + 2:].split()  # the name may hold spaces and parentheses
-        if len(fields) > 1 and fields[1].isdigit():
-            children.setdefault(int(fields[1]), []).append(int(entry))
-    found, stack = [], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
 
 
 def _default_branch_green(loop_dir: str, root: str) -> Criterion:
@@ -268,8 +193,9 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
             if not os.path.isdir(loop_in_tree):
                 return unmet("default-branch-green", G, title, f"the loop is not on {branch} yet",
                              f"Commit the loop to {branch} first.", PROMOTED, weight=2)
-            skip = [arg for name in change_gates(_checklist(loop_in_tree)) for arg in ("--skip", name)]
-            if len(skip) // 2 == len(_checklist(loop_in_tree)):
+            there = _tree_checklist(loop_in_tree)  # the default branch's own checklist
+            skip = [arg for name in change_gates(there) for arg in ("--skip", name)]
+            if len(skip) // 2 == len(there):
                 return met("default-branch-green", G, title, "every checklist gate judges a change; nothing to run "
                            f"on {branch}", PROMOTED, weight=2)
             done = _run_check([sys.executable, "-m", "loopgate", "check", "--loop", loop_in_tree, "--format",

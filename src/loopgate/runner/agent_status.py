@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.runner.commandline import program
+
 MESSAGES_KEPT = 5
 REPEATED_DENIALS = 2  # this many refused edits in one attempt (or across an item's attempts) is the setup
 HOPELESS_RETRIES = 2  # retries of a call the API refused for credentials or credit: more will not help
@@ -190,7 +192,7 @@ def command_failure(exit_code: int | None, command: str, output_tail: str) -> En
     """The shell's own codes for a command it could not start: 127 not found, 126 not executable."""
     if exit_code not in (126, 127):
         return None
-    first = (command.split(maxsplit=1) or [command])[0]
+    first = program(command)  # `VAR=1 claude ...` names claude, not the assignment
     said = next((ln.strip() for ln in reversed(output_tail.splitlines()) if ln.strip()), "")
     if exit_code == 127:
         return EnvironmentFailure("command-not-found",

@@ -22,7 +22,7 @@ from loopgate.runner.attempt_budget import environment_failure, run_stop, unpric
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
 from loopgate.runner.loaded import common_dir
-from loopgate.runner.maker import MakerRun, end_tokened, kill_group, run_maker, write_prompt
+from loopgate.runner.maker import MakerRun, end_tokened, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
     ControlFileEdited,
@@ -33,6 +33,7 @@ from loopgate.runner.outcome import (
     PlanFactory,
     PushAttempt,
 )
+from loopgate.runner.processes import kill_group
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.sandbox import Mounts, bwrap_argv, git_env, maker_env, srt_argv

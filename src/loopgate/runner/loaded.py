@@ -16,6 +16,7 @@ from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
 from loopgate.artifacts.values import parse_duration
 from loopgate.runner import git as gitops
+from loopgate.runner.commandline import maker_command
 from loopgate.runner.control import control_files, read_tampered
 from loopgate.runner.github import GitHub, GitHubConfig
 from loopgate.runner.outcome import RunError, RunSettings
@@ -84,7 +85,7 @@ def load(settings: RunSettings) -> LoadedLoop:
         raise RunError(str(err)) from err
     rules = read_rules(spec, policy)
     mode = _mode(settings, spec, readiness_ok)
-    maker = settings.maker or str((spec.get("roles") or {}).get("maker_command", "")).strip("` ")
+    maker = maker_command(spec, settings.maker)
     if not maker and not settings.dry_run:
         raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
     mode = _audited(settings, spec, mode, loop_dir, maker)

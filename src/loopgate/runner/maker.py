@@ -21,6 +21,7 @@ from typing import Any
 
 from loopgate.runner.agent_status import AgentStatus
 from loopgate.runner.pricing import Prices, SpendLimits
+from loopgate.runner.processes import kill_group, stop_group
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
@@ -74,20 +75,6 @@ class MakerRun:
     extra: dict[str, str] = field(default_factory=dict)
     status: AgentStatus = field(default_factory=AgentStatus)  # what the agent said about its own end
     cost_from: str = "none"  # "agent" | "prices" | "unknown" | "none": see SpendLimits.cost_from
-
-
-def kill_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """SIGTERM the whole group, then SIGKILL whatever ignores it."""
-    kill_group(proc.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=grace)
-    kill_group(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 PF_KTHREAD = 0x00200000  # /proc/PID/stat flags: a kernel thread (no environment, never ours)
@@ -336,7 +323,7 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
         if elapsed >= term_after:
             # The budget is the deadline: SIGTERM gets only what is left of it, so an agent that
             # ignores TERM is killed when the budget is spent, not `grace` seconds after.
-            _stop(proc, max(seconds - elapsed, 0.0))
+            stop_group(proc, max(seconds - elapsed, 0.0))
             return deadline_reason
         if should_stop is not None and should_stop():
             stopped = "signal"
@@ -347,7 +334,7 @@ def _supervise(proc: subprocess.Popen[bytes], start: float, limits: MakerLimits,
             stopped = _over_budget(watch.read(prices=limits.prices), limits, watch.status.agent) \
                 or ("agent-failure" if watch.status.hopeless() else "")
         if stopped:  # whatever the reason, SIGKILL never lands after the deadline
-            _stop(proc, max(0.0, min(limits.grace, seconds - (time.monotonic() - start))))
+            stop_group(proc, max(0.0, min(limits.grace, seconds - (time.monotonic() - start))))
             return stopped
         # wait() wakes the moment the maker exits; a sleep would add up to its length to every attempt
         with contextlib.suppress(subprocess.TimeoutExpired):

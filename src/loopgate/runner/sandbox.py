@@ -22,13 +22,14 @@ import functools
 import json
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from loopgate.runner.commandline import command_words
 
 NETWORKS = ("full", "none", "allowlist")
 ALWAYS = ("PATH", "LANG", "TERM", "TZ")
@@ -166,14 +167,9 @@ def named_paths(command: str, hidden: list[str]) -> list[str]:
     by absolute path under a hidden place or /tmp (`python3 /tmp/agent.py`), and the installation
     its program runs from when that lies in a hidden place (a venv's python linking into
     ~/.pyenv, an agent CLI under ~/.local or ~/.nvm). Shown read-only; nothing else of the home."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        return []
+    words = command_words(command) or []
     private = [*hidden, "/tmp"]
     out: list[str] = []
-    while words and "=" in words[0] and not words[0].startswith(("/", ".")):
-        words = words[1:]  # `VAR=value cmd`: the program is the first word after the assignments
     for index, word in enumerate(words):
         path = shutil.which(word) if index == 0 and os.sep not in word else word
         if not path or not os.path.isabs(path) or not os.path.exists(path):
