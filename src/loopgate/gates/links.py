@@ -104,7 +104,8 @@ from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
-           "SITE_CONFIG", "SYMLINK_OUTSIDE", "UNCHECKED", "UNREADABLE", "Options", "network_down", "run"]
+           "SITE_CONFIG", "SYMLINK_OUTSIDE", "UNCHECKED", "UNREADABLE", "Options", "network_down", "run",
+           "site_profile"]
 
 NAME = "links"
 SHARED_CODES = (BAD_PATTERN, codes.UNREADABLE)
@@ -215,8 +216,7 @@ def run(options: Options, context: GateContext) -> GateResult:
     boundary = Boundary(root(context.cwd))
     cwd = os.path.abspath(context.cwd)
     try:
-        site = _sites.load(options.site, _sites.folders(cwd, boundary.main, options.paths), boundary, plan.generic,
-                           lambda full: os.path.relpath(full, cwd).replace(os.sep, "/"))
+        site = site_profile(options.site, options.paths, cwd, plan.generic, boundary)
     except _sites.ConfigError as err:
         return _error([SITE_CONFIG.at(".", 1, 1, str(err))], timer)
     state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
@@ -246,6 +246,16 @@ def run(options: Options, context: GateContext) -> GateResult:
     if down:
         return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=redact_text(down))
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
+
+
+def site_profile(site: str, paths: tuple[str, ...], cwd: str, generic: _sites.Generic | None = None,
+                 boundary: Boundary | None = None) -> _sites.Site:
+    """The site profile the gate checks links with, for `--site` and the paths it checks from `cwd`
+    (the gate and `loopgate readiness` both ask here). Raises _sites.ConfigError."""
+    cwd = os.path.abspath(cwd)
+    boundary = boundary or Boundary(root(cwd))
+    return _sites.load(site, _sites.folders(cwd, boundary.main, paths), boundary, generic or _sites.Generic(),
+                       lambda full: os.path.relpath(full, cwd).replace(os.sep, "/"))
 
 
 def _leaves(full: str, state: Run, findings: list[Finding]) -> bool:

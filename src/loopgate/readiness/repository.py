@@ -16,6 +16,7 @@ from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.gates.registry import gate as gate_spec
 from loopgate.readiness.artifacts import LoopArtifacts, checklist_entries
 from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
+from loopgate.readiness.sites import site_criterion
 from loopgate.runner.commandline import find_program, maker_command, program
 from loopgate.runner.processes import end_family
 from loopgate.verify import load_artifact
@@ -44,7 +45,10 @@ def repo_root(loop_dir: str) -> str | None:
 def repository_criteria(loop_dir: str, loop: LoopArtifacts, *, maker: str | None, run_checks: bool) -> list[Criterion]:
     root = repo_root(loop_dir)
     spec, checklist = loop.spec, loop.checklist()
-    out = [_gates_runnable(checklist, root or loop_dir), _maker(spec, maker), _containment(spec)]
+    out = [_gates_runnable(checklist, root or loop_dir)]
+    site = site_criterion(checklist, root or loop_dir, loop_dir)
+    out += [site] if site is not None else []
+    out += [_maker(spec, maker), _containment(spec)]
     if root is None:
         out.append(unmet("git-repository", G, "the loop lives in a git repository", f"{loop_dir} is not in one",
                          "`loopgate run` works on git worktrees: run `git init` and commit.", ALL, weight=2))
