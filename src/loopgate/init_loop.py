@@ -29,7 +29,13 @@ def _unfit(char: str) -> bool:
 
 
 def default_name(directory: str) -> str:
-    base = os.path.basename(os.path.abspath(directory)) or "My Loop"
+    """From the directory's name; for a hidden one (`.loop`, the usual place) from the folder that
+    holds it, the repository's name: `loopgate init .loop` in docs-site is "Docs Site", not ".Loop"."""
+    full = os.path.abspath(directory)
+    base = os.path.basename(full)
+    if base.startswith("."):
+        base = os.path.basename(os.path.dirname(full)) or base.lstrip(".")
+    base = base or "My Loop"
     base = "".join(" " if _unfit(c) else c for c in base)
     return " ".join(base.replace("-", " ").replace("_", " ").split()).title() or "My Loop"
 

@@ -65,7 +65,7 @@ def test_the_cli_exit_code_and_every_format_carry_one_verdict(loop_repo: Path) -
     assert data["allowed"] is False and data["modes"]["shadow"]["allowed"] is True
     assert "shadow-runs" in data["modes"]["draft-pr"]["blocking"]
     md = loopgate(repo, "readiness", ".loop", "--mode", "draft-pr", "--no-run-checks", "--format", "markdown")
-    assert md.returncode == 1 and "| draft-pr | not yet |" in md.stdout
+    assert md.returncode == 1 and "| draft-pr (asked for) | opens draft pull requests | not yet |" in md.stdout
     shadow = loopgate(repo, "readiness", ".loop", "--no-run-checks")
     assert shadow.returncode == 0 and "loopgate: shadow is allowed" in shadow.stdout
 

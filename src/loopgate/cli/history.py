@@ -125,7 +125,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     spec = spec_data(directory)
     name = str(spec.get("name") or os.path.basename(os.path.abspath(directory)))
     result = Report(name, period, series(history, reviews, thresholds(spec), period), totals(history.runs, reviews),
-                    history.unreadable)
+                    history.unreadable, history.runs_dir)
     renderers = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
     text = renderers[fmt](result)
     if output is None:

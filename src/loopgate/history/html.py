@@ -12,7 +12,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from loopgate.history.render import Report
+from loopgate.history.render import Report, empty_message
 
 _PALETTE = {"drafted": "#2f80ed", "PRs": "#27ae60", "escalated": "#eb5757", "failed": "#f2994a",
             "cost": "#9b51e0", "per item": "#333333"}
@@ -133,7 +133,8 @@ def render_html(r: Report) -> str:
                          for v, k in tiles)
     # no `<` at all in the data: neither `</script` nor `<!--` can change how the page parses
     data = json.dumps(specs).replace("<", "\\u003c")
-    empty = "" if r.points else "<p style='padding:0 20px'>No run reports yet: run <code>loopgate run</code>.</p>"
+    said = empty_message(r)
+    empty = "" if r.points else f"<p style='padding:0 20px'>{html.escape(said[:1].upper() + said[1:])}.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ class Report:
     points: list[Point]
     overall: Totals
     unreadable: list[tuple[str, str]]
+    runs_dir: str = ""  # where the run reports were looked for, for "no run reports yet"
 
     def as_dict(self) -> dict[str, Any]:
         return {"loop": self.loop, "period": self.period, "overall": self.overall.as_dict(),
@@ -38,9 +40,27 @@ def _row(p_label: str, t: Totals, earned: str) -> list[str]:
             f"{t.duration / t.runs / 60:.1f}" if t.runs else "-", earned]
 
 
+# What the columns mean, under the table: a reader who has not read the README gets it from the output.
+LEGEND = ("earned: the highest mode the history up to that row allows (the history criteria of `loopgate "
+          "readiness`; it also judges the artifacts and the repository now). drafted / PRs: items left as a draft "
+          "branch / a pull request. att/item: attempts per item. gate pass: share of gate runs that passed. "
+          "$/item: cost per drafted or PR item. min/run: minutes per run.")
+MARKDOWN_ROWS = 30  # a job summary stays readable; the JSON has every point
+LONG = 60  # past this many rows, the text table says how to get fewer
+
+
+def empty_message(r: Report) -> str:
+    where = f" in {r.runs_dir}" if r.runs_dir else ""
+    if r.unreadable:
+        shown = "; ".join(f"{p}: {w}" for p, w in r.unreadable[:5])
+        return (f"no readable run reports{where}: {len(r.unreadable)} could not be read ({shown})"
+                + (" ..." if len(r.unreadable) > 5 else ""))
+    return f"no run reports yet{where} (`loopgate run` writes one per run)"
+
+
 def render_text(r: Report) -> str:
     if not r.points:
-        return f"loopgate report: {plain(r.loop)}: no run reports yet (run `loopgate run` to make some)\n"
+        return f"loopgate report: {plain(r.loop)}: {plain(empty_message(r))}\n"
     widths = [w for _, w in COLUMNS]
     rows = [[name for name, _ in COLUMNS]] + [_row(p.label, p.totals, p.earned) for p in r.points]
     rows.append(_row("all", r.overall, r.points[-1].earned))
@@ -48,16 +68,19 @@ def render_text(r: Report) -> str:
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in cells))
+    lines += ["", *textwrap.wrap(LEGEND, 110)]
+    if len(r.points) > LONG and r.period != "week":
+        lines.append(f"{len(r.points)} rows: `--by week` gives one a week.")
     t = r.overall
     if t.gate_runs:
         lines += ["", "gate failure rate (all runs):"]
-        lines += [f"  {plain(gate)}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n}"
+        lines += [f"  {plain(gate)}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n} gate run(s)"
                   for gate, n in sorted(t.gate_runs.items())]
     if t.stops:
         lines += ["", "stop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(t.stops.items()))]
     if r.unreadable:
         shown = "; ".join(plain(p) for p, _ in r.unreadable[:5])
-        lines += ["", f"{len(r.unreadable)} report(s) could not be read: {shown}"]
+        lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: {shown}"]
     return "\n".join(lines) + "\n"
 
 
@@ -67,16 +90,27 @@ def render_json(r: Report) -> str:
 
 def render_markdown(r: Report) -> str:
     if not r.points:
-        return f"## loopgate report: {cell(r.loop)}\n\nNo run reports yet.\n"
+        said = cell(empty_message(r))
+        return f"## loopgate report: {cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
     names = [name for name, _ in COLUMNS]
-    lines = [f"## loopgate report: {cell(r.loop)}", "", "| " + " | ".join(names) + " |",
-             "|" + "---|" * len(names)]
-    for p in r.points[-30:]:  # a job summary stays readable; the JSON has every point
+    lines = [f"## loopgate report: {cell(r.loop)}", ""]
+    shown = r.points[-MARKDOWN_ROWS:]
+    if len(shown) < len(r.points):
+        lines += [f"The last {len(shown)} of {len(r.points)} {r.period} rows (`--by week` for fewer, `--format json` "
+                  "for every one); **all** counts every run.", ""]
+    lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for p in shown:
         lines.append("| " + " | ".join(_row(p.label, p.totals, p.earned)) + " |")
     lines.append("| **all** | " + " | ".join(_row("", r.overall, r.points[-1].earned)[1:]) + " |")
+    lines += ["", cell(LEGEND)]
     t = r.overall
     if t.gate_runs:
-        lines += ["", "| gate | runs | failure rate |", "|---|---|---|"]
+        lines += ["", "| gate | gate runs | failure rate |", "|---|---|---|"]
         lines += [f"| {cell(g)} | {n} | {100.0 * t.gate_failures[g] / n:.0f}% |"
                   for g, n in sorted(t.gate_runs.items())]
+    if t.stops:
+        lines += ["", "Stop reasons: " + ", ".join(f"{cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
+    if r.unreadable:
+        lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: "
+                  + "; ".join(f"`{cell(p)}`" for p, _ in r.unreadable[:5])]
     return "\n".join(lines) + "\n"

@@ -110,11 +110,12 @@ def _budgets(spec: dict[str, Any]) -> Criterion:
         missing.append("`max cost` or `max tokens`")
     if not per_attempt:
         missing.append("`max runtime per iteration` or `stalled after`")
+    examples = ([] if spend else ["`- max cost: $5`"]) + ([] if per_attempt else ["`- max runtime per iteration: "
+                                                                                "10 minutes`"])
     return judged(not missing, "budgets-set", G, "spend and per-attempt budgets are set",
                   "set: " + ", ".join(k.replace("_", " ") for k in spend + per_attempt) if not missing
                   else "missing " + " and ".join(missing),
-                  "Add the missing budgets under `## Budgets` (e.g. `- max cost: $5`, "
-                  "`- max runtime per iteration: 10 minutes`).", PROMOTED)
+                  f"Add {' and '.join(examples)} under `## Budgets` in LOOP_SPEC.md.", PROMOTED)
 
 
 def _baseline(policy: dict[str, Any]) -> Criterion:

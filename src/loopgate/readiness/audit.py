@@ -72,15 +72,29 @@ class Audit:
     def exit_code(self) -> int:
         return 0 if self.allowed(self.requested) else 1
 
-    def next_actions(self, limit: int = 5) -> list[str]:
-        """The fixes that unblock the requested mode first, then the next mode up."""
+    def plan(self) -> list[tuple[str, list[tuple[str, list[str]]]]]:
+        """What to do, mode by mode: the requested mode first, then each mode above it. Under each,
+        the fixes of the criteria that block it and no mode before it, each fix once with the
+        criteria it settles: what can be done now (artifacts, repository) before the history that
+        only running the loop gathers, heavier first."""
         order = [self.requested, *[m for m in MODES if MODES.index(m) > MODES.index(self.requested)]]
-        seen: list[str] = []
+        seen: set[str] = set()
+        out: list[tuple[str, list[tuple[str, list[str]]]]] = []
         for mode in order:
-            for c in sorted(self.blocking(mode), key=lambda c: -c.weight):
-                if c.fix and c.fix not in seen:
-                    seen.append(c.fix)
-        return seen[:limit]
+            steps: dict[str, list[str]] = {}
+            # history in its own order (runs, items, reviews, rates): the order it is gathered in
+            for c in sorted(self.blocking(mode), key=lambda c: (c.group == "history", 0 if c.group == "history"
+                                                                 else -c.weight)):
+                if c.id not in seen:
+                    seen.add(c.id)
+                    steps.setdefault(c.fix or f"Look into `{c.id}` above.", []).append(c.id)
+            if steps:
+                out.append((mode, list(steps.items())))
+        return out
+
+    def next_actions(self, limit: int = 5) -> list[str]:
+        """The first fixes of `plan`: those that unblock the requested mode first, then the next mode up."""
+        return [fix for _, steps in self.plan() for fix, _ in steps][:limit]
 
     def as_dict(self) -> dict[str, Any]:
         return {

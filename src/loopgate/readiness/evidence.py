@@ -53,6 +53,9 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
     reviewed_ok = s.reviewed >= t.min_reviewed_drafts
     gather = f"Run the loop in {earned_in} mode to gather evidence (`loopgate run`)."
     review = "Review the drafted branches and record each: `loopgate review ITEM accept` (or reject)."
+    # no drafts yet: say now that running is not enough, a person's verdicts are the evidence
+    then_review = (f"Run the loop in {earned_in} mode (`loopgate run`), then review each draft it leaves and "
+                   "record it: `loopgate review ITEM accept` (or reject).")
     return [
         judged(s.items >= min_items, f"{earned_in}-items", G,
                f"at least {min_items} items attempted in {earned_in} runs",
@@ -61,12 +64,12 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
         judged(reviewed_ok, f"drafts-reviewed{suffix}", G,
                f"at least {t.min_reviewed_drafts} of the {earned_in} drafts reviewed by a person",
                f"{s.reviewed} reviewed of {s.produced} produced",
-               review if s.produced else gather, modes),
+               review if s.produced else then_review, modes),
         judged(reviewed_ok and s.accepted_rate >= min_accepted, f"drafts-accepted{suffix}", G,
                f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted",
                f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%)" if s.reviewed else "no reviews yet",
                "Find out why drafts are rejected (the run reports' feedback) and tighten the spec or the gates."
-               if s.reviewed else review if s.produced else gather, modes, weight=2),
+               if s.reviewed else review if s.produced else then_review, modes, weight=2),
         judged(s.items > 0 and s.rate(s.escalated) <= max_escalation, f"escalation-rate{suffix}", G,
                f"at most {max_escalation:g}% of {earned_in} items escalated",
                f"{s.escalated} of {s.items} escalated ({s.rate(s.escalated):.0f}%)" if s.items else "no items yet",

@@ -10,17 +10,30 @@ from loopgate.readiness.audit import Audit
 from loopgate.readiness.rollout import MODES
 
 _MARK = {True: "ok  ", False: "FAIL", None: "??  "}
+# What each mode lets the loop do, said beside its verdict (README: `loopgate run`).
+MEANS = {"shadow": "drafts stay on local branches, nothing is pushed", "draft-pr": "opens draft pull requests",
+         "pr": "opens pull requests"}
+_SHOWN_IDS = 6
+
+
+def blocked_by(ids: list[str]) -> str:
+    shown = ", ".join(ids[:_SHOWN_IDS])
+    return shown + (f" and {len(ids) - _SHOWN_IDS} more" if len(ids) > _SHOWN_IDS else "")
 
 
 def render_text(a: Audit) -> str:
     lines = [f"loopgate readiness: {plain(a.loop_dir)}",
-             f"mode: {a.mode}" + (f" (the spec says {a.configured_mode})" if a.mode != a.configured_mode else ""),
+             f"mode: {a.mode}" + (f" (the spec says {a.configured_mode})" if a.mode != a.configured_mode
+                                  else " (the mode the loop runs in: `## Rollout` in LOOP_SPEC.md)"),
              f"score: {a.score}/100 (evidence met, weighted; the verdicts below decide)", ""]
     lines += _demotion_lines(a)
     for mode in MODES:
-        blocking = a.blocking(mode)
-        verdict = "allowed" if a.allowed(mode) else "not yet"
-        lines.append(f"{mode:9} {verdict}" + (f": {len(blocking)} criterion(s) unmet" if blocking else ""))
+        ids = [c.id for c in a.blocking(mode)]
+        verdict = "allowed" if a.allowed(mode) else f"not yet: blocked by {blocked_by(ids)}"
+        lines.append(f"{mode:9} {verdict}" + ("   <- asked for" if mode == a.requested else ""))
+    lines.append("(" + "; ".join(f"{m}: {MEANS[m]}" for m in MODES) + ")")
+    lines += ["", "Each criterion: ok, FAIL, or ?? (could not be judged here: counts as not met), its id, "
+              "[the modes it must hold for]: what was found."]
     for group in ("artifacts", "repository", "history"):
         rows = [c for c in a.criteria if c.group == group]
         if not rows:
@@ -36,11 +49,25 @@ def render_text(a: Audit) -> str:
         lines += [f"  {plain(path)}: {plain(why)}" for path, why in a.unreadable[:10]]
     for problem in a.problems:
         lines.append(f"warning: {plain(problem)}")
-    actions = a.next_actions()
-    if actions:
-        lines += ["", "what to do next:"] + [f"  {n}. {plain(text)}" for n, text in enumerate(actions, 1)]
-    lines += ["", f"loopgate: {a.requested} is " + ("allowed" if a.allowed(a.requested) else "not allowed yet")]
+    lines += _plan_lines(a)
+    blocking = [c.id for c in a.blocking(a.requested)]
+    lines += ["", f"loopgate: {a.requested} is " + ("allowed" if not blocking else
+                                                     f"not allowed yet (blocked by {blocked_by(blocking)})")]
     return "\n".join(lines) + "\n"
+
+
+def _plan_lines(a: Audit) -> list[str]:
+    plan = a.plan()
+    if not plan:
+        return []
+    lines = ["", "what to do next:"]
+    number = 0
+    for index, (mode, steps) in enumerate(plan):
+        lines.append(f"  {'for' if index == 0 else 'then, for'} {mode}:")
+        for fix, ids in steps:
+            number += 1
+            lines.append(f"    {number}. {plain(fix)}  [{', '.join(ids)}]")
+    return lines
 
 
 def _demotion_lines(a: Audit) -> list[str]:
@@ -67,11 +94,22 @@ def render_markdown(a: Audit) -> str:
         saved = "" if not a.demoted_now or a.recorded else " (not recorded in LOOP_STATE.md)"
         lines += [f"> Rolled back to **{a.demotion.to}**{saved}: {cell(a.demotion.because)}", ""]
     lines += [f"> warning: {cell(p)}" for p in a.problems] + ([""] if a.problems else [])
-    lines += ["| mode | verdict | unmet |", "|---|---|---|"]
+    lines += ["| mode | what it does | verdict | unmet |", "|---|---|---|---|"]
     for mode in MODES:
         blocking = a.blocking(mode)
-        lines.append(f"| {mode} | {'allowed' if a.allowed(mode) else 'not yet'} | "
-                     f"{', '.join(c.id for c in blocking) or '-'} |")
+        lines.append(f"| {mode}{' (asked for)' if mode == a.requested else ''} | {MEANS[mode]} | "
+                     f"{'allowed' if a.allowed(mode) else 'not yet'} | {', '.join(c.id for c in blocking) or '-'} |")
+    plan = a.plan()
+    if plan:
+        lines += ["", "**What to do next**", ""]
+        number = 0
+        for index, (mode, steps) in enumerate(plan):
+            lines.append(f"{'For' if index == 0 else 'Then, for'} {mode}:")
+            lines.append("")
+            for fix, ids in steps:
+                number += 1
+                lines.append(f"{number}. {cell(fix)} ({', '.join(ids)})")
+            lines.append("")
     lines += ["", "| | criterion | modes | found | next |", "|---|---|---|---|---|"]
     for c in a.criteria:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]

@@ -97,11 +97,12 @@ def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
     command = maker_command(spec, given)  # as `loopgate run` reads it
     if not command.split():
         return unmet("maker-resolves", G, "the maker command resolves", "no maker command",
-                     "Add `- maker command: claude -p ...` under ## Roles (or pass --maker).", ALL)
+                     "Add `- maker command: claude -p ...` under `## Roles` in LOOP_SPEC.md (README: the maker "
+                     "examples), or pass --maker.", ALL)
     found = find_program(command, os.getcwd())
     return judged(found is not None, "maker-resolves", G, "the maker command resolves",
                   f"`{program(command)}` found" if found else f"`{program(command)}` is not on PATH",
-                  "Install the agent CLI or fix `maker command` under ## Roles.", ALL)
+                  "Install the agent CLI, or fix `maker command` under `## Roles` in LOOP_SPEC.md.", ALL)
 
 
 def _containment(spec: dict[str, Any]) -> Criterion:
@@ -184,6 +185,10 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
     if branch is None:
         return Criterion("default-branch-green", G, title, None, "no default branch found",
                          "Commit to main (or set origin/HEAD).", PROMOTED)
+    if _git(root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}").returncode != 0:
+        return unmet("default-branch-green", G, title, f"{branch} has no commits yet",
+                     f"Commit the loop and the code it works on to {branch} (`git add -A && git commit`).",
+                     PROMOTED, weight=2)
     rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
     with tempfile.TemporaryDirectory(prefix="loopgate-readiness-") as scratch:
         tree = os.path.join(scratch, "tree")
