@@ -118,7 +118,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     directory = resolve_loop_dir(loop_dir)
     history = load_history(directory)
     try:
-        reviews = load_reviews(directory)
+        reviews = load_reviews(directory).bound(history)  # each verdict on one draft, as the audit reads them
     except ReviewError as err:
         _fail(str(err))
         return

@@ -15,7 +15,9 @@ FAILED_GATE = frozenset({"failed", "error"})
 @dataclass
 class Totals:
     runs: int = 0
-    items: int = 0
+    runs_with_work: int = 0  # runs that took on at least one item (an empty queue's run is no evidence)
+    items: int = 0  # items the loop took on; skipped ones are not
+    skipped: int = 0  # skipped by the work selection rules, or left waiting by a run that stopped first
     produced: int = 0  # drafted, pr-opened or done
     pull_requests: int = 0
     escalated: int = 0
@@ -40,7 +42,10 @@ class Totals:
         self.cost_usd += run.cost_usd
         self.stops[run.stop or "unknown"] += 1
         self.environmental_runs += run.environmental
-        for item in run.items:
+        taken = run.attempted
+        self.skipped += len(run.items) - len(taken)
+        self.runs_with_work += bool(taken)
+        for item in taken:
             self.items += 1
             self.attempts += item.attempts
             self.produced += item.produced
@@ -93,7 +98,8 @@ class Totals:
 
     def as_dict(self) -> dict[str, object]:
         return {
-            "runs": self.runs, "items": self.items, "produced": self.produced, "pull_requests": self.pull_requests,
+            "runs": self.runs, "runs_with_work": self.runs_with_work, "items": self.items, "skipped": self.skipped,
+            "produced": self.produced, "pull_requests": self.pull_requests,
             "escalated": self.escalated, "failed": self.failed, "no_progress": self.no_progress,
             "environmental_runs": self.environmental_runs, "attempts": self.attempts,
             "cost_usd": round(self.cost_usd, 4), "duration": round(self.duration, 3),

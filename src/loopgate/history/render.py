@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,10 +40,12 @@ def _row(p_label: str, t: Totals, earned: str) -> list[str]:
 
 
 # What the columns mean, under the table: a reader who has not read the README gets it from the output.
-LEGEND = ("earned: the highest mode the history up to that row allows (the history criteria of `loopgate "
-          "readiness`; it also judges the artifacts and the repository now). drafted / PRs: items left as a draft "
-          "branch / a pull request. att/item: attempts per item. gate pass: share of gate runs that passed. "
-          "$/item: cost per drafted or PR item. min/run: minutes per run.")
+LEGEND = ("items: items the loop took on (skipped ones are not counted); drafted / PRs: left as a draft branch / "
+          "a pull request",
+          "att/item: attempts per item; gate pass: share of gate runs that passed; $/item: cost per drafted or PR "
+          "item; min/run: minutes per run",
+          "earned: the highest mode the history up to that row allows (by the history criteria of `loopgate "
+          "readiness`, which also judges the artifacts and the repository as they are now)")
 MARKDOWN_ROWS = 30  # a job summary stays readable; the JSON has every point
 LONG = 60  # past this many rows, the text table says how to get fewer
 
@@ -62,13 +63,13 @@ def render_text(r: Report) -> str:
     if not r.points:
         return f"loopgate report: {plain(r.loop)}: {plain(empty_message(r))}\n"
     widths = [w for _, w in COLUMNS]
-    rows = [[name for name, _ in COLUMNS]] + [_row(p.label, p.totals, p.earned) for p in r.points]
+    rows = [[name for name, _ in COLUMNS]] + [_row(plain(p.label), p.totals, p.earned) for p in r.points]
     rows.append(_row("all", r.overall, r.points[-1].earned))
     lines = [f"loopgate report: {plain(r.loop)} ({len(r.points)} {r.period} point(s), {r.overall.runs} run(s))", ""]
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in cells))
-    lines += ["", *textwrap.wrap(LEGEND, 110)]
+    lines += ["", *LEGEND]
     if len(r.points) > LONG and r.period != "week":
         lines.append(f"{len(r.points)} rows: `--by week` gives one a week.")
     t = r.overall
@@ -77,7 +78,9 @@ def render_text(r: Report) -> str:
         lines += [f"  {plain(gate)}: {100.0 * t.gate_failures[gate] / n:.0f}% of {n} gate run(s)"
                   for gate, n in sorted(t.gate_runs.items())]
     if t.stops:
-        lines += ["", "stop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(t.stops.items()))]
+        lines += ["", "stop reasons: " + ", ".join(f"{plain(k)} {v}" for k, v in sorted(t.stops.items()))]
+    if t.skipped:
+        lines.append(f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted")
     if r.unreadable:
         shown = "; ".join(plain(p) for p, _ in r.unreadable[:5])
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: {shown}"]
@@ -100,9 +103,9 @@ def render_markdown(r: Report) -> str:
                   "for every one); **all** counts every run.", ""]
     lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for p in shown:
-        lines.append("| " + " | ".join(_row(p.label, p.totals, p.earned)) + " |")
+        lines.append("| " + " | ".join(_row(cell(p.label), p.totals, p.earned)) + " |")
     lines.append("| **all** | " + " | ".join(_row("", r.overall, r.points[-1].earned)[1:]) + " |")
-    lines += ["", cell(LEGEND)]
+    lines += ["", cell(". ".join(LEGEND)) + "."]
     t = r.overall
     if t.gate_runs:
         lines += ["", "| gate | gate runs | failure rate |", "|---|---|---|"]
@@ -110,6 +113,8 @@ def render_markdown(r: Report) -> str:
                   for g, n in sorted(t.gate_runs.items())]
     if t.stops:
         lines += ["", "Stop reasons: " + ", ".join(f"{cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
+    if t.skipped:
+        lines += ["", f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted."]
     if r.unreadable:
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: "
                   + "; ".join(f"`{cell(p)}`" for p, _ in r.unreadable[:5])]

@@ -18,15 +18,18 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.history.runs import RunRecord, load_history, runs_dir
+from loopgate.history.runs import History, RunRecord, load_history, runs_dir
+from loopgate.history.text import clean
 from loopgate.runner.atomic import WriteError, write_atomic
 
 VERDICTS = ("accept", "reject")
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 MAX_NOTE = 500
 MAX_BYTES = 16 * 1024 * 1024  # as for run reports: a verdict file is small, and reading one is never a hang
 
@@ -52,14 +55,39 @@ class Reviews:
     """Every verdict, by item; a draft's verdict is the latest one recorded for its run."""
 
     by_item: dict[str, list[Review]] = field(default_factory=dict)
+    ignored: int = 0  # verdicts without a run that could not be tied to one draft (see `bound`)
 
     def for_draft(self, item: str, run: RunRecord) -> Review | None:
         found = None
         for review in self.by_item.get(item, ()):
-            # a verdict without its run (an older file) judges the latest draft made before it
-            if review.run == run.run_id or (not review.run and review.at >= _stamp(run.started)):
+            if review.run == run.run_id:
                 found = review
         return found
+
+    def bound(self, history: History, now: dt.datetime | None = None) -> Reviews:
+        """Each verdict tied to one draft. A verdict without its run (a file written before runs were
+        recorded, or by hand) judges the latest draft of its item made before it, that one only: never
+        every earlier draft, and never across modes. One whose time is not an ISO UTC time, is in the
+        future, or comes before any draft of its item is ignored (and counted in `ignored`)."""
+        latest = _stamp(now or dt.datetime.now(dt.timezone.utc))
+        drafts: dict[str, list[tuple[str, str]]] = {}  # item -> [(started, run id)], oldest first
+        for run in history.runs:
+            for record in run.items:
+                if record.produced:
+                    drafts.setdefault(record.id, []).append((_stamp(run.started), run.run_id))
+        out = Reviews(ignored=self.ignored)
+        for item, rows in self.by_item.items():
+            for row in rows:
+                review = row
+                if not row.run:
+                    valid = bool(_ISO.fullmatch(row.at)) and row.at <= latest
+                    before = [run for started, run in drafts.get(item, []) if started <= row.at] if valid else []
+                    if not before:
+                        out.ignored += 1
+                        continue
+                    review = Review(row.item, row.verdict, row.at, row.note, before[-1])
+                out.by_item.setdefault(item, []).append(review)
+        return out
 
     def known_at(self, moment: str) -> Reviews:
         """The verdicts recorded by `moment` (what a report point could have known)."""
@@ -135,7 +163,7 @@ def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
                   now: dt.datetime | None = None) -> Review:
     if verdict not in VERDICTS:
         raise ReviewError(f"verdict must be accept or reject, not '{verdict}'")
-    item = item.strip()
+    item, note = clean(item.strip()), clean(note)  # a byte that is not UTF-8 (a pasted note) is shown, not fatal
     if not item or len(item) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in item):
         raise ReviewError("the item id must be a single line of at most 200 characters")
     _read(os.path.realpath(reviews_path(loop_dir)))  # a file that is no reviews file is said first
@@ -166,6 +194,6 @@ def _review(row: Any) -> Review | None:
 
     def text(key: str) -> str:
         value = row.get(key)
-        return value if isinstance(value, str) else ""
+        return clean(value) if isinstance(value, str) else ""
 
-    return Review(item, str(verdict), text("at"), text("note"), text("run"))
+    return Review(clean(item), str(verdict), text("at"), text("note"), text("run"))

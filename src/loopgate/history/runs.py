@@ -15,10 +15,21 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.history.text import clean
+
 # Statuses that mean the item's change is ready for a person: drafted (shadow keeps the branch),
 # or a pull request was opened (draft or not).
 PRODUCED = frozenset({"drafted", "pr-opened", "done"})
-_RUN_ID = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+# Statuses of items the loop never took on: skipped by the work selection rules, or left waiting by
+# a run that stopped first. They are not evidence: counted apart, never in items, rates or windows.
+UNTOUCHED = frozenset({"skipped", "pending", "selected"})
+MODES = ("shadow", "draft-pr", "pr")
+# The whole id, as the run-report schema has it: a stamp with anything after it is not a run id
+# (it would reach a table's first column, and two copies of one run would count twice).
+_RUN_ID = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+# A run dated this far past the audit's clock is not evidence (a wrong clock, a hand edit): it would
+# sit "after" every demotion and demote the loop again and again.
+FUTURE_SKEW = dt.timedelta(hours=1)
 # Reports are small; anything past this is not a report loopgate wrote, and reading it whole
 # would let one stray file take the audit's memory.
 MAX_REPORT_BYTES = 16 * 1024 * 1024
@@ -46,6 +57,11 @@ class ItemRecord:
     def produced(self) -> bool:
         return self.status in PRODUCED
 
+    @property
+    def attempted(self) -> bool:
+        """The loop took the item on (it was not skipped or left waiting)."""
+        return self.status not in UNTOUCHED
+
 
 @dataclass(frozen=True)
 class RunRecord:
@@ -62,6 +78,10 @@ class RunRecord:
     def environmental(self) -> bool:
         return self.stop == "environmental-failure"
 
+    @property
+    def attempted(self) -> tuple[ItemRecord, ...]:
+        return tuple(item for item in self.items if item.attempted)
+
 
 @dataclass
 class History:
@@ -70,9 +90,9 @@ class History:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
 
     def items(self, mode: str | None = None) -> list[tuple[RunRecord, ItemRecord]]:
-        """Every item of every run, oldest first; an item attempted in several runs counts once
-        per run (each run is a separate try the audit weighs)."""
-        return [(run, item) for run in self.runs if mode is None or run.mode == mode for item in run.items]
+        """Every item the loop took on in every run, oldest first (skipped ones are not); an item
+        attempted in several runs counts once per run (each run is a separate try the audit weighs)."""
+        return [(run, item) for run in self.runs if mode is None or run.mode == mode for item in run.attempted]
 
 
 def runs_dir(loop_dir: str) -> str:
@@ -83,7 +103,7 @@ def runs_dir(loop_dir: str) -> str:
 
 
 def started_at(run_id: str) -> dt.datetime | None:
-    match = _RUN_ID.match(run_id)
+    match = _RUN_ID.fullmatch(run_id)
     if not match:
         return None
     try:
@@ -93,27 +113,35 @@ def started_at(run_id: str) -> dt.datetime | None:
         return None
 
 
-def load_history(loop_dir: str) -> History:
+def load_history(loop_dir: str, now: dt.datetime | None = None) -> History:
+    """Every readable run report, oldest first; the others listed with why. With `now` (the
+    readiness audit's clock) a run dated past it is listed, not counted: as evidence it would sit
+    after every demotion. `report` shows the history as written and passes none."""
     directory = runs_dir(loop_dir)
     history = History(directory)
+    latest = now + FUTURE_SKEW if now is not None else None
     try:
         names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
     except (FileNotFoundError, NotADirectoryError):
         return history
     except OSError as err:
-        history.unreadable.append((directory, err.strerror or str(err)))
+        history.unreadable.append((clean(directory), clean(err.strerror or str(err))))
         return history
     seen: set[str] = set()
     for name in names:
         path = os.path.join(directory, name)
         record = _read(path)
-        if isinstance(record, RunRecord) and record.run_id in seen:
+        path = clean(path)  # a non-UTF-8 name is shown, never written raw into JSON or a page
+        if isinstance(record, RunRecord) and latest is not None and record.started > latest:
+            history.unreadable.append((path, f"dated {record.run_id}, after the clock of this machine: a wrong "
+                                             "clock or a hand edit; not counted"))
+        elif isinstance(record, RunRecord) and record.run_id in seen:
             history.unreadable.append((path, f"run {record.run_id} is reported twice (a copy?): counted once"))
         elif isinstance(record, RunRecord):
             seen.add(record.run_id)
             history.runs.append(record)
         else:
-            history.unreadable.append((path, record))
+            history.unreadable.append((path, clean(record)))
     history.runs.sort(key=lambda r: (r.started, r.run_id))
     return history
 
@@ -130,14 +158,20 @@ def _read(path: str) -> RunRecord | str:
         return f"does not parse: {err}"[:200]
     if not isinstance(data, dict):
         return "not a run report (not a JSON object)"
-    run_id = _str(data.get("run_id")) or os.path.basename(path)[:-5]
+    run_id = _str(data.get("run_id")) or clean(os.path.basename(path)[:-5])
     started = started_at(run_id)
     if started is None:
         return f"run_id '{run_id[:40]}' is not a run time (YYYY-MM-DDTHHMMSSZ)"
-    items = tuple(_item(raw) for raw in _list(data.get("items")) if isinstance(raw, dict))
+    mode = data.get("mode")
+    if mode not in MODES:  # counting a draft-pr run as shadow evidence would be worse than leaving it out
+        return "no \"mode\" (shadow, draft-pr or pr)" if mode is None else \
+            f"mode {str(mode)[:20]!r} is not shadow, draft-pr or pr"
+    if not isinstance(data.get("items"), list):
+        return "no \"items\" list: not a run report this loopgate can read"
+    items = tuple(_item(raw) for raw in data["items"] if isinstance(raw, dict))
     stop = data.get("stop")
     return RunRecord(
-        run_id=run_id, started=started, mode=_str(data.get("mode")) or "shadow",
+        run_id=run_id, started=started, mode=str(mode),
         duration=_num(data.get("duration")), cost_usd=_num(_dict(data.get("usage")).get("cost_usd")),
         stop=_str(_dict(stop).get("reason")), items=items, path=path,
     )
@@ -165,12 +199,14 @@ def _item(raw: dict[str, Any]) -> ItemRecord:
 
 
 def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+    return clean(value) if isinstance(value, str) else ""
 
 
 def _num(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return 0.0
+    if isinstance(value, int) and not 0 <= value < 10**12:
+        return 0.0  # a 400-digit integer does not fit a float: checked before converting
     number = float(value)
     # a hand-edited report with a negative or infinite figure must not poison every average
     return number if 0 <= number < 1e12 else 0.0

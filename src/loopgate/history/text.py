@@ -17,3 +17,14 @@ def cell(text: str) -> str:
     """For a markdown table cell: one line, no HTML, no pipe, no control character."""
     text = "".join(c if c.isprintable() else " " for c in text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
+def clean(text: str) -> str:
+    """Text read from a file or a file name, made valid Unicode: a lone surrogate (a JSON `\\udcff`
+    escape, a non-UTF-8 byte in a name from os.listdir) becomes the text `\\udcff`, so every output
+    that carries it (JSON, a file written with -o) is valid UTF-8 and nothing fails to encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text

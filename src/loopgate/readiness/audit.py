@@ -119,11 +119,16 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     spec = loop.spec
     configured = spec_mode(spec) if spec else "shadow"
     problems: list[str] = []
-    history = load_history(loop_dir)
+    history = load_history(loop_dir, now)
     try:
         reviews = load_reviews(loop_dir)
     except ReviewError as err:  # the audit goes on without verdicts, and says so
         reviews, problems = Reviews(), [str(err)]
+    reviews = reviews.bound(history, now)  # each verdict on one draft
+    if reviews.ignored:
+        problems.append(f"{reviews.ignored} verdict(s) in reviews.json name no run, and no draft of their item "
+                        "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
+                        "ignored")
     t = thresholds(spec)
     demotion, last_demoted = _read_demotion(loop_dir, problems)
     if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):

@@ -26,10 +26,15 @@ def history_criteria(history: History, reviews: Reviews, t: Thresholds) -> list[
 def criteria_from(shadow: Totals, drafts: Totals, everything: Totals, t: Thresholds) -> list[Criterion]:
     """The history criteria from running totals (`report` keeps them per point without recounting)."""
     out = _promotion(shadow, t, DRAFT, "shadow", t.min_shadow_items, t.min_accepted_drafts, t.max_escalation_rate)
-    more = t.min_shadow_runs - shadow.runs
-    out.insert(0, judged(shadow.runs >= t.min_shadow_runs, "shadow-runs", G,
-                         f"at least {t.min_shadow_runs} shadow runs", f"{shadow.runs} shadow run(s)",
-                         f"Run the loop in shadow mode {more} more time(s) (`loopgate run`).", DRAFT))
+    # a run that took on nothing (an empty queue, every item skipped) is not a run of evidence
+    more = t.min_shadow_runs - shadow.runs_with_work
+    idle = shadow.runs - shadow.runs_with_work
+    out.insert(0, judged(shadow.runs_with_work >= t.min_shadow_runs, "shadow-runs", G,
+                         f"at least {t.min_shadow_runs} shadow runs that took on work",
+                         f"{shadow.runs_with_work} shadow run(s) with work"
+                         + (f" ({idle} more took on no item)" if idle else ""),
+                         f"Run the loop in shadow mode {more} more time(s) on work it may take (`loopgate run`).",
+                         DRAFT))
     out += _promotion(drafts, t, PR, "draft-pr", t.min_draft_items, t.min_accepted_drafts_pr, t.max_escalation_rate_pr)
     both = ("draft-pr", "pr")
     out.append(judged(everything.environmental_rate <= t.max_environmental_stops, "environmental-stops", G,
@@ -50,26 +55,32 @@ def criteria_from(shadow: Totals, drafts: Totals, everything: Totals, t: Thresho
 def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str, min_items: int,
                min_accepted: float, max_escalation: float) -> list[Criterion]:
     suffix = "" if modes == DRAFT else "-pr"
-    reviewed_ok = s.reviewed >= t.min_reviewed_drafts
+    need = t.min_reviewed_drafts
+    reviewed_ok = s.reviewed >= need
     gather = f"Run the loop in {earned_in} mode to gather evidence (`loopgate run`)."
-    review = "Review the drafted branches and record each: `loopgate review ITEM accept` (or reject)."
-    # no drafts yet: say now that running is not enough, a person's verdicts are the evidence
-    then_review = (f"Run the loop in {earned_in} mode (`loopgate run`), then review each draft it leaves and "
-                   "record it: `loopgate review ITEM accept` (or reject).")
+    review = _review_step(s, need, earned_in)
+    skipped = f"; {s.skipped} skipped, not counted" if s.skipped else ""
+    if s.reviewed and not reviewed_ok:  # too few verdicts to judge a rate: say so, not "find out why"
+        accepted = Criterion(f"drafts-accepted{suffix}", G,
+                             f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted", None,
+                             f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%); judged once {need} "
+                             "drafts are reviewed", review, modes, weight=2)
+    else:
+        accepted = judged(reviewed_ok and s.accepted_rate >= min_accepted, f"drafts-accepted{suffix}", G,
+                          f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted",
+                          f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%)" if s.reviewed
+                          else "no reviews yet",
+                          "Find out why drafts are rejected (the run reports' feedback) and tighten the spec or the "
+                          "gates." if s.reviewed else review, modes, weight=2)
     return [
         judged(s.items >= min_items, f"{earned_in}-items", G,
                f"at least {min_items} items attempted in {earned_in} runs",
-               f"{s.items} item(s) in {s.runs} {earned_in} run(s)",
+               f"{s.items} item(s) attempted in {s.runs} {earned_in} run(s){skipped}",
                f"Let the loop attempt {min_items - s.items} more item(s) in {earned_in} mode.", modes, weight=2),
         judged(reviewed_ok, f"drafts-reviewed{suffix}", G,
-               f"at least {t.min_reviewed_drafts} of the {earned_in} drafts reviewed by a person",
-               f"{s.reviewed} reviewed of {s.produced} produced",
-               review if s.produced else then_review, modes),
-        judged(reviewed_ok and s.accepted_rate >= min_accepted, f"drafts-accepted{suffix}", G,
-               f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted",
-               f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%)" if s.reviewed else "no reviews yet",
-               "Find out why drafts are rejected (the run reports' feedback) and tighten the spec or the gates."
-               if s.reviewed else review if s.produced else then_review, modes, weight=2),
+               f"at least {need} of the {earned_in} drafts reviewed by a person",
+               f"{s.reviewed} reviewed of {s.produced} produced", review, modes),
+        accepted,
         judged(s.items > 0 and s.rate(s.escalated) <= max_escalation, f"escalation-rate{suffix}", G,
                f"at most {max_escalation:g}% of {earned_in} items escalated",
                f"{s.escalated} of {s.items} escalated ({s.rate(s.escalated):.0f}%)" if s.items else "no items yet",
@@ -80,3 +91,20 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
                f"{s.no_progress} of {s.items} ({s.rate(s.no_progress):.0f}%)" if s.items else "no items yet",
                "Give the maker better feedback (gate output) or smaller items." if s.items else gather, modes),
     ]
+
+
+def _review_step(s: Totals, need: int, earned_in: str) -> str:
+    """What gets the reviews promotion needs: verdicts on the drafts there are, and more drafts
+    when there are too few to review (a person's verdicts, not more runs alone, are the evidence)."""
+    record = "`loopgate review ITEM accept` (or reject)"
+    unreviewed = s.produced - s.reviewed
+    short = need - s.produced  # drafts still to be made, even if every one is reviewed
+    if not s.produced:
+        return (f"Run the loop in {earned_in} mode (`loopgate run`), then review each draft it leaves and "
+                f"record it: {record}.")
+    if short > 0 and unreviewed:
+        return (f"Review the {unreviewed} {earned_in} draft(s) not yet reviewed ({record}), and let the loop "
+                f"draft {short} more.")
+    if short > 0:
+        return f"Every {earned_in} draft is reviewed: let the loop draft {short} more, and review each ({record})."
+    return f"Review {need - s.reviewed} more of the {unreviewed} unreviewed {earned_in} draft(s): {record}."

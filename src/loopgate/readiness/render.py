@@ -43,7 +43,7 @@ def render_text(a: Audit) -> str:
             gates = ", ".join(c.modes)
             lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {plain(c.detail)}")
             if not c.met and c.fix:
-                lines.append(f"       next: {c.fix}")
+                lines.append(f"       next: {plain(c.fix)}")
     if a.unreadable:
         lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
         lines += [f"  {plain(path)}: {plain(why)}" for path, why in a.unreadable[:10]]

@@ -1,0 +1,183 @@
+"""review11's findings on readiness, review and report (/work/notes/review11-findings.md), one
+regression test each: hostile run reports and verdict files, read as the commands read them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from loopgate.history.reviews import load_reviews
+from loopgate.history.runs import load_history
+from loopgate.readiness.audit import audit
+
+from .history import Week, write_history
+
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "loopgate", *args], cwd=cwd, capture_output=True, check=False,
+                          env={**os.environ, "NO_COLOR": "1"}, timeout=120)
+
+
+def edit(path: Path, change: Any) -> None:
+    data = json.loads(path.read_text("utf-8"))
+    change(data)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def set_mode(loop: Path, mode: str) -> None:
+    spec = loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- mode: shadow", f"- mode: {mode}"), encoding="utf-8")
+
+
+def by_id(result: Any) -> dict[str, Any]:
+    return {c.id: c for c in result.criteria}
+
+
+def test_f1_a_huge_integer_in_a_report_is_no_traceback(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=3)])
+    edit(paths[0], lambda d: d.update(duration=int("9" * 400)))
+    edit(paths[1], lambda d: d["usage"].update(cost_usd=int("9" * 400)))
+    edit(paths[2], lambda d: d["items"][0]["attempts"][0]["maker"]["usage"].update(cost_usd=-int("9" * 400)))
+    result = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert result.runs == 3 and result.totals.duration < 1e12
+    for args in (("readiness", ".loop", "--no-run-checks", "--dry-run"), ("report", ".loop")):
+        done = run(loop_repo.parent, *args)
+        assert b"Traceback" not in done.stderr and done.returncode in (0, 1), done.stderr
+
+
+def test_f2_a_run_id_with_a_tail_is_not_a_run_id(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=2)])
+    edit(paths[0], lambda d: d.update(run_id=d["run_id"] + "\x1b]0;pwned\x07<img src=x onerror=alert(1)>|x|"))
+    copy = paths[1].with_name("copy.json")
+    copy.write_text(paths[1].read_text("utf-8").replace('Z"', 'Zcopy"', 1), encoding="utf-8")
+    history = load_history(str(loop_repo))
+    assert len(history.runs) == 1 and len(history.unreadable) == 2
+    assert all("is not a run time" in why for _, why in history.unreadable)
+    text = run(loop_repo.parent, "report", ".loop", "--by", "run")
+    md = run(loop_repo.parent, "report", ".loop", "--by", "run", "--format", "markdown")
+    for out in (text.stdout, md.stdout):
+        assert b"\x1b" not in out and b"\x07" not in out and b"<img" not in out
+    assert b"2 report(s) could not be read" in text.stdout
+
+
+def test_f3_surrogates_and_non_utf8_names_leave_every_output_valid_utf8(loop_repo: Path, tmp_path: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=2)])
+    edit(paths[0], lambda d: d["items"][0]["attempts"][0]["gates"][0].update(gate="\udcff bad"))
+    os.close(os.open(os.path.join(os.fsencode(paths[0].parent), b"\xff.json"), os.O_CREAT | os.O_WRONLY))
+    repo = loop_repo.parent
+    page = tmp_path / "r.html"
+    made = run(repo, "report", ".loop", "--format", "html", "-o", str(page))
+    assert made.returncode == 0 and b"Traceback" not in made.stderr, made.stderr
+    assert "\\udcff bad" in page.read_text("utf-8")
+    for args in (("report", ".loop", "--format", "json"), ("report", ".loop"),
+                 ("readiness", ".loop", "--no-run-checks", "--dry-run", "--format", "json")):
+        done = run(repo, *args)
+        assert b"Traceback" not in done.stderr
+        done.stdout.decode("utf-8")  # strict: raises on a raw 0xff
+        if "json" in args:
+            json.loads(done.stdout)
+
+
+def test_f4_a_report_from_the_future_is_listed_not_counted(loop_repo: Path) -> None:
+    set_mode(loop_repo, "draft-pr")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(mode="draft-pr")])
+    future = write_history(loop_repo, [Week(days=1, mode="draft-pr", items=6, escalate=1.0)],
+                           start=dt.datetime(2030, 1, 1, tzinfo=dt.timezone.utc))[0]
+    result = audit(str(loop_repo), run_checks=False, now=NOW)
+    assert not result.demoted_now and result.demotion is None and result.mode == "draft-pr"
+    assert (str(future).endswith(result.unreadable[0][0].split("/")[-1]) and
+            "after the clock of this machine" in result.unreadable[0][1])
+    again = audit(str(loop_repo), run_checks=False, now=NOW)
+    assert not again.demoted_now  # and so on: never demoted by the same future items
+
+
+def test_f6_too_few_reviews_is_not_a_rejection(loop_repo: Path) -> None:
+    write_history(loop_repo, [Week(days=2, escalate=0.0)])
+    c = by_id(audit(str(loop_repo), run_checks=False, write=False, now=NOW))
+    reviewed, accepted = c["drafts-reviewed"], c["drafts-accepted"]
+    assert reviewed.ok is False and reviewed.detail == "4 reviewed of 4 produced"
+    assert "let the loop draft 1 more" in reviewed.fix and "rejected" not in reviewed.fix
+    assert accepted.ok is None and "judged once 5 drafts are reviewed" in accepted.detail
+    assert accepted.fix == reviewed.fix  # one step settles both
+
+
+def _skipping(paths: list[Path], count: int) -> None:
+    def add(data: dict[str, Any]) -> None:
+        data["items"] += [{"id": f"SKIP-{data['run_id']}-{n}", "status": "skipped", "reason": "not labeled",
+                           "next_action": "", "attempts": [], "source": "queue"} for n in range(count)]
+    for path in paths:
+        edit(path, add)
+
+
+def test_f7_skipped_items_are_not_items_attempted(loop_repo: Path) -> None:
+    set_mode(loop_repo, "draft-pr")
+    paths = write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(days=7, mode="draft-pr", escalate=1.0)])
+    _skipping(paths, 8)
+    result = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert result.demoted_now, "every item the loop took on in draft-pr escalated: the skipped ones hide nothing"
+    assert result.totals.items == 2 * 35 and result.totals.skipped == 8 * 35
+    shadow = by_id(result)["shadow-items"]
+    assert shadow.detail == "56 item(s) attempted in 28 shadow run(s); 224 skipped, not counted"
+    text = run(loop_repo.parent, "report", ".loop").stdout.decode()
+    assert "280 item(s) skipped by the work selection rules (or left waiting): not counted" in text
+
+
+def test_f10_a_verdict_without_its_run_judges_one_draft(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=2)])
+    drafted = json.loads(paths[0].read_text("utf-8"))["items"][0]["id"]
+    later = json.loads(paths[1].read_text("utf-8"))
+    later["items"][0]["id"] = drafted  # the same item drafted again, later, in draft-pr
+    later.update(mode="draft-pr", run_id="2026-11-20T080000Z")
+    paths[1].unlink()
+    (paths[1].parent / "2026-11-20T080000Z.json").write_text(json.dumps(later), encoding="utf-8")
+    (loop_repo / "reviews.json").write_text(json.dumps({"reviews": [
+        {"item": drafted, "verdict": "reject", "at": "2026-11-21T00:00:00Z", "note": "", "run": ""},
+        {"item": drafted, "verdict": "accept", "at": "9999-12-31T23:59:59Z", "note": "", "run": ""},
+        {"item": drafted, "verdict": "accept", "at": "yesterday", "note": "", "run": ""}]}), encoding="utf-8")
+    history = load_history(str(loop_repo))
+    bound = load_reviews(str(loop_repo)).bound(history, NOW)
+    assert [r.run for r in bound.by_item[drafted]] == ["2026-11-20T080000Z"] and bound.ignored == 2
+    result = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    c = by_id(result)
+    assert c["drafts-reviewed-pr"].detail.startswith("1 reviewed") and c["drafts-reviewed"].detail.startswith("0 ")
+    assert any("2 verdict(s) in reviews.json name no run" in p for p in result.problems)
+
+
+def test_f12_runs_without_work_and_reports_without_mode_or_items(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=5, items=2)])
+    for path in paths[1:]:
+        edit(path, lambda d: d.update(items=[]))
+    c = by_id(audit(str(loop_repo), run_checks=False, write=False, now=NOW))
+    runs = c["shadow-runs"]
+    assert runs.ok is False and runs.detail == "1 shadow run(s) with work (4 more took on no item)"
+    edit(paths[1], lambda d: d.pop("mode"))
+    edit(paths[2], lambda d: d.update(items={"not": "a list"}))
+    history = load_history(str(loop_repo))
+    whys = dict(history.unreadable)
+    assert len(history.runs) == 3 and whys[str(paths[1])] == 'no "mode" (shadow, draft-pr or pr)'
+    assert "no \"items\" list" in whys[str(paths[2])]
+
+
+def test_f13_a_stop_reason_cannot_write_to_the_terminal(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=2)])
+    edit(paths[0], lambda d: d["stop"].update(reason="\x1b]0;owned\x07\x1b[31mRED"))
+    for fmt in ("text", "markdown"):
+        out = run(loop_repo.parent, "report", ".loop", "--format", fmt).stdout
+        assert b"\x1b" not in out and b"\x07" not in out and b"RED" in out
+
+
+def test_f14_a_note_that_is_not_utf8_is_kept_not_a_traceback(loop_repo: Path) -> None:
+    paths = write_history(loop_repo, [Week(days=1)])
+    item = json.loads(paths[0].read_text("utf-8"))["items"][0]["id"]
+    done = subprocess.run([sys.executable, "-m", "loopgate", "review", item, "accept", "--loop", ".loop", "--note",
+                           os.fsdecode(b"a\xffb")], cwd=loop_repo.parent, capture_output=True, check=False)
+    assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+    notes = [r["note"] for r in json.loads((loop_repo / "reviews.json").read_text("utf-8"))["reviews"]]
+    assert notes[-1] == "a\\udcffb"
