@@ -15,6 +15,7 @@ from loopgate.history.reviews import load_reviews
 from loopgate.history.runs import load_history
 from loopgate.readiness.audit import audit
 
+from .conftest import commit
 from .history import Week, write_history
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
@@ -181,3 +182,86 @@ def test_f14_a_note_that_is_not_utf8_is_kept_not_a_traceback(loop_repo: Path) ->
     assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
     notes = [r["note"] for r in json.loads((loop_repo / "reviews.json").read_text("utf-8"))["reviews"]]
     assert notes[-1] == "a\\udcffb"
+
+
+def _bad_draft_week(loop: Path) -> None:
+    set_mode(loop, "draft-pr")
+    write_history(loop, [Week(), Week(), Week(), Week(), Week(mode="draft-pr", escalate=0.9)])
+
+
+def test_f5_recording_a_demotion_changes_only_its_bullets(loop_repo: Path) -> None:
+    _bad_draft_week(loop_repo)
+    state = loop_repo / "LOOP_STATE.md"
+    text = state.read_text("utf-8")
+    text = text.replace("# Loop State: Repository Maintenance Triage\n", "# Loop State: Repository Maintenance "
+                        "Triage\n<!-- owner: docs team -->\nWritten by the loop; notes by people welcome.\n", 1)
+    text = text.replace("- escalations: 1\n", "- escalations: 1\n- note: quiet week\n  - see the CDN ticket\n", 1)
+    text += "\n## Notes\n- the 2026-11 outage was the CDN\n"
+    state.write_text(text, encoding="utf-8")
+    assert run(loop_repo.parent, "verify", ".loop").returncode == 0
+    result = audit(str(loop_repo), run_checks=False, now=NOW)
+    assert result.demoted_now and result.recorded, result.problems
+    after = state.read_text("utf-8")
+    added = [line for line in after.splitlines() if line not in text.splitlines()]
+    assert [line.split(":")[0] for line in added] == ["- demoted_to", "- demoted_from", "- demoted_at",
+                                                      "- demoted_because"]
+    # the demotion goes after the section's last bullet (and its sub-bullet), nothing else moved
+    assert after.replace("".join(f"{line}\n" for line in added), "") == text
+    assert "  - see the CDN ticket\n- demoted_to: shadow\n" in after
+    assert run(loop_repo.parent, "verify", ".loop").returncode == 0
+    # the lift takes the bullets out again and leaves when it was, the rest as people wrote it
+    write_history(loop_repo, [Week()] * 3, seed=11, start=dt.datetime(2026, 12, 2, 8, tzinfo=dt.timezone.utc))
+    commit(loop_repo.parent, "three good weeks")
+    lifted = audit(str(loop_repo), now=dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc))
+    assert lifted.lifted_now and lifted.recorded, lifted.problems
+    final = state.read_text("utf-8")
+    assert "demoted_to" not in final and "- last_demoted_at: " in final
+    assert [line for line in final.splitlines() if not line.startswith("- last_demoted_at")] == text.splitlines()
+
+
+def test_f8_no_demotion_is_written_while_a_run_holds_the_lock(loop_repo: Path) -> None:
+    from loopgate.runner.loaded import runtime_dir_of
+
+    _bad_draft_week(loop_repo)
+    lock = os.path.join(runtime_dir_of(str(loop_repo.parent), str(loop_repo)), "run.lock")
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from loopgate.runner.lock import RunLock; "
+                               f"held = RunLock({lock!r}).acquire(); print('held', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = (loop_repo / "LOOP_STATE.md").read_bytes()
+        result = audit(str(loop_repo), run_checks=False, now=NOW)
+        assert result.demoted_now and not result.recorded
+        assert any("`loopgate run` is running this loop" in p for p in result.problems)
+        assert (loop_repo / "LOOP_STATE.md").read_bytes() == before
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    held_before = Path(lock).read_text("utf-8")
+    assert audit(str(loop_repo), run_checks=False, now=NOW).recorded  # the run is gone: recorded now
+    assert Path(lock).read_text("utf-8") == held_before  # the dead run's pid is left for the next run to report
+
+
+def test_f11_with_the_audit_off_no_demotion_is_recorded_or_promised(loop_repo: Path) -> None:
+    _bad_draft_week(loop_repo)
+    spec = loop_repo / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- mode: draft-pr", "- mode: draft-pr\n- audit: off"),
+                    encoding="utf-8")
+    before = (loop_repo / "LOOP_STATE.md").read_bytes()
+    out = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks").stdout.decode()
+    assert "the spec turns the audit off: `loopgate run` does not use this demotion" in out
+    assert "the next run uses the lower mode" not in out and "`- audit: off` under ## Rollout" in out
+    assert (loop_repo / "LOOP_STATE.md").read_bytes() == before
+
+
+def test_f15_a_state_that_is_a_fifo_is_never_opened(loop_repo: Path) -> None:
+    _bad_draft_week(loop_repo)
+    state = loop_repo / "LOOP_STATE.md"
+    state.unlink()
+    os.mkfifo(state)
+    done = subprocess.run([sys.executable, "-m", "loopgate", "readiness", ".loop", "--no-run-checks"],
+                          cwd=loop_repo.parent, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr
+    assert "not a regular file" in done.stdout

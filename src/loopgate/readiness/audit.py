@@ -15,29 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.crosscheck import spec_mode
-from loopgate.artifacts.kinds import STATE
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
 from loopgate.history.runs import History, RunRecord, load_history
 from loopgate.readiness.artifacts import artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
+from loopgate.readiness.demotion import Demotion, read_demotion, write_demotion
 from loopgate.readiness.evidence import history_criteria
 from loopgate.readiness.repository import repository_criteria
 from loopgate.readiness.rollout import MODES, Thresholds, lower, thresholds
-from loopgate.runner.state import load_state, save_state
-
-DEMOTION_KEYS = ("demoted_to", "demoted_at", "demoted_because")
-
-
-@dataclass(frozen=True)
-class Demotion:
-    to: str
-    at: str  # ISO 8601 UTC
-    because: str
-    from_mode: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"to": self.to, "from": self.from_mode, "at": self.at, "because": self.because}
 
 
 @dataclass
@@ -56,6 +42,7 @@ class Audit:
     lifted_now: bool = False  # this audit lifted an earlier one (or raised it a step)
     recorded: bool = False  # the demotion or lift was written to LOOP_STATE.md
     problems: list[str] = field(default_factory=list)  # could not read the state or reviews
+    waived: bool = False  # `- audit: off` in the spec: `loopgate run` does not consult the audit
 
     def blocking(self, mode: str) -> list[Criterion]:
         return [c for c in self.criteria if mode in c.modes and not c.met]
@@ -130,7 +117,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
                         "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
                         "ignored")
     t = thresholds(spec)
-    demotion, last_demoted = _read_demotion(loop_dir, problems)
+    demotion, last_demoted = read_demotion(loop_dir, problems)
     if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):
         demotion = None  # the spec itself now asks for no more than the demoted mode
     # after a demotion only what happened since counts: for earning a mode back, and for the next
@@ -151,8 +138,13 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     if result.demotion is not None:
         result.criteria.append(_held_back(result.demotion, result.mode))
     result.requested = requested or result.mode
+    rollout = spec.get("rollout")
+    if isinstance(rollout, dict) and rollout.get("audit") is False:  # `- audit: off`: the run never asks
+        write, result.waived = False, True
+        problems.append("the spec turns the audit off (`- audit: off` under ## Rollout): `loopgate run` does not "
+                        "consult it, so no rollback is recorded and a demotion shown here does not change its mode")
     if write and (result.demoted_now or result.lifted_now):
-        result.recorded = _write_demotion(loop_dir, result.demotion, problems, since or "")
+        result.recorded = write_demotion(loop_dir, result.demotion, problems, since or "", _lock_path(loop_dir))
     return result
 
 
@@ -212,45 +204,12 @@ def _since(history: History, at: str) -> History:
     return History(history.runs_dir, runs, history.unreadable)
 
 
-def _state_path(loop_dir: str) -> str:
-    return os.path.join(loop_dir, STATE.filename)
+def _lock_path(loop_dir: str) -> str:
+    """The run lock `loopgate run` holds on this loop ("" outside git: no run can hold one there)."""
+    from loopgate.runner import git as gitops  # noqa: PLC0415
+    from loopgate.runner.loaded import runtime_dir_of  # noqa: PLC0415
 
-
-def _read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, str]:
-    """The demotion in force (if any) and when the loop was last demoted (kept after a lift)."""
-    path = _state_path(loop_dir)
-    if not os.path.isfile(path):
-        return None, ""
-    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
-    if errors:
-        problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
-        return None, ""
-    extra = state.run_extra
-    last = extra.get("last_demoted_at", "")
-    to = extra.get("demoted_to", "")
-    if to not in MODES:
-        return None, last
-    at = extra.get("demoted_at", "")
-    return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last
-
-
-def _write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str], last: str) -> bool:
-    """Record the demotion in force (or its lift) in LOOP_STATE.md; False (and a problem) if it could not be."""
-    path = _state_path(loop_dir)
-    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
-    if errors:
-        problems.append(f"the demotion was not recorded: LOOP_STATE.md does not verify ({errors[0]})")
-        return False
-    for key in (*DEMOTION_KEYS, "demoted_from", "last_demoted_at"):
-        state.run_extra.pop(key, None)
-    if demotion is not None:
-        state.run_extra.update({"demoted_to": demotion.to, "demoted_from": demotion.from_mode,
-                                "demoted_at": demotion.at, "demoted_because": demotion.because})
-    elif last:
-        state.run_extra["last_demoted_at"] = last  # the next rollback looks only at what came after
     try:
-        save_state(path, state)
-    except Exception as err:
-        problems.append(f"the demotion was not recorded: {err}")
-        return False
-    return True
+        return os.path.join(runtime_dir_of(gitops.repo_root(loop_dir), loop_dir), "run.lock")
+    except Exception:  # not a repository, no git: nothing to coordinate with
+        return ""

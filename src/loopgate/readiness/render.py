@@ -76,7 +76,9 @@ def _demotion_lines(a: Audit) -> list[str]:
             if a.lifted_now else []
     d = a.demotion
     verb = "demoted now" if a.demoted_now else f"demoted at {d.at}"
-    if not a.demoted_now or a.recorded:
+    if a.waived:
+        where = "  (the spec turns the audit off: `loopgate run` does not use this demotion, and it is not recorded)"
+    elif not a.demoted_now or a.recorded:
         where = "  (recorded in LOOP_STATE.md; the next run uses the lower mode)"
     else:
         where = "  (NOT recorded in LOOP_STATE.md: --dry-run, or see the warning below)"

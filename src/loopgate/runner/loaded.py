@@ -116,13 +116,18 @@ def load(settings: RunSettings) -> LoadedLoop:
                       github, token_env, sandbox, containment, spend_warning)
 
 
+def runtime_dir_of(root: str, loop_dir: str) -> str:
+    """The loop's runtime directory (`run.lock` is there): in the git directory, by the loop's real path."""
+    common = os.path.realpath(gitops.common_dir(root))
+    loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
+    return os.path.join(common, "loopgate", loop_key)
+
+
 def _runtime_dir(root: str, loop_dir: str, settings: RunSettings) -> str:
     """Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
     Keyed by the real paths: a second run through a symlinked path finds the same lock. A run
     refuses while a maker's tampering that could not be restored waits for a person."""
-    common = os.path.realpath(gitops.common_dir(root))
-    loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
-    runtime_dir = os.path.join(common, "loopgate", loop_key)
+    runtime_dir = runtime_dir_of(root, loop_dir)
     tampered = read_tampered(runtime_dir)
     if tampered and not settings.dry_run:
         raise RunError(tampered)

@@ -8,11 +8,13 @@ reported rather than silently ignored.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -82,4 +84,29 @@ class RunLock:
         self.release()
 
 
-__all__ = ["LockHeld", "RunLock", "StaleLock"]
+@contextlib.contextmanager
+def held_unless_busy(path: str) -> Iterator[bool]:
+    """Hold the run lock at `path` for a moment, without waiting: True while held, False when a run
+    holds it. Nothing is written into the lock file (its pid belongs to runs: a stale one left by
+    a run that died must still be reported by the next run). No path, or no lock file yet: True."""
+    if not path or not os.path.isfile(path):
+        yield True
+        return
+    try:
+        handle = open(path, encoding="utf-8")  # noqa: SIM115 - closed below
+    except OSError:
+        yield True
+        return
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+__all__ = ["LockHeld", "RunLock", "StaleLock", "held_unless_busy"]

@@ -62,6 +62,11 @@ def _shown(value: Any) -> str:
     return f"{ticks} {text} {ticks}"
 
 
+def state_bullet(key: str, value: Any) -> str:
+    """One `- key: value` line as the state writes it (the readiness audit edits single bullets)."""
+    return f"- {key}: {_shown(value)}"
+
+
 def _read(value: Any) -> str:
     """The inverse of `_shown`: a value written as one whole code span comes back without it."""
     text = _text(value)

@@ -1,0 +1,148 @@
+"""A demotion in LOOP_STATE.md: read it, and record it (or its lift) without touching anything else.
+
+The demotion lives as bullets of `## Current Run` (`demoted_to`, `demoted_from`, `demoted_at`,
+`demoted_because`; `last_demoted_at` once lifted). Recording it edits those bullets only: the rest
+of the file (prose, comments, a `## Notes` section people wrote) stays byte for byte. It is never
+written while `loopgate run` holds the loop's lock (the run would write its own state over it, and
+an uncontained maker would be blamed for the change), and never into a file that is not a regular
+file (a FIFO would hang the audit).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+
+from loopgate.artifacts.kinds import STATE
+from loopgate.readiness.rollout import MODES
+from loopgate.runner.atomic import write_atomic
+from loopgate.runner.lock import held_unless_busy
+from loopgate.runner.state import load_state, state_bullet
+
+KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_demoted_at")
+MAX_BYTES = 16 * 1024 * 1024
+_CURRENT = re.compile(r"^##[ \t]+current[ \t_-]*run[ \t]*#*[ \t]*$", re.I)
+_BULLET = re.compile(r"^[-*+][ \t]+([^:\n]+?)[ \t]*:")
+
+
+@dataclass(frozen=True)
+class Demotion:
+    to: str
+    at: str  # ISO 8601 UTC
+    because: str
+    from_mode: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"to": self.to, "from": self.from_mode, "at": self.at, "because": self.because}
+
+
+def state_path(loop_dir: str) -> str:
+    return os.path.join(loop_dir, STATE.filename)
+
+
+def _regular(path: str) -> bool:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES
+
+
+def read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, str]:
+    """The demotion in force (if any) and when the loop was last demoted (kept after a lift)."""
+    path = state_path(loop_dir)
+    if not os.path.lexists(path):
+        return None, ""
+    if not _regular(path):
+        problems.append("LOOP_STATE.md is not a regular file (or is larger than 16 MiB): no demotion in it was read")
+        return None, ""
+    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
+    if errors:
+        problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
+        return None, ""
+    extra = state.run_extra
+    last = extra.get("last_demoted_at", "")
+    to = extra.get("demoted_to", "")
+    if to not in MODES:
+        return None, last
+    at = extra.get("demoted_at", "")
+    return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last
+
+
+def write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str], last: str,
+                   lock_path: str = "") -> bool:
+    """Record the demotion in force (or its lift) in LOOP_STATE.md; False (and a problem) if it could
+    not be. `lock_path`: the run lock of this loop (`loopgate run` holds it while it runs)."""
+    path = state_path(loop_dir)
+    if not _regular(path):
+        problems.append("the demotion was not recorded: LOOP_STATE.md is missing or not a regular file")
+        return False
+    bullets: list[tuple[str, str]] = []
+    if demotion is not None:
+        bullets = [("demoted_to", demotion.to), ("demoted_from", demotion.from_mode), ("demoted_at", demotion.at),
+                   ("demoted_because", demotion.because)]
+    elif last:
+        bullets = [("last_demoted_at", last)]  # the next rollback looks only at what came after
+    with held_unless_busy(lock_path) as free:
+        if not free:
+            problems.append("the demotion was not recorded: `loopgate run` is running this loop (it holds the "
+                            "loop's lock and writes LOOP_STATE.md); the next audit, or the next run's, records it")
+            return False
+        return _edit(path, os.path.basename(os.path.abspath(loop_dir)), bullets, problems)
+
+
+def _edit(path: str, name: str, bullets: list[tuple[str, str]], problems: list[str]) -> bool:
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as err:
+        problems.append(f"the demotion was not recorded: LOOP_STATE.md cannot be read ({err})")
+        return False
+    _, errors = load_state(path, name)
+    if errors:
+        problems.append(f"the demotion was not recorded: LOOP_STATE.md does not verify ({errors[0]})")
+        return False
+    edited = replace_bullets(text, bullets)
+    if edited is None:
+        problems.append("the demotion was not recorded: LOOP_STATE.md has no `## Current Run` section")
+        return False
+    try:
+        write_atomic(os.path.realpath(path), edited)
+    except Exception as err:
+        problems.append(f"the demotion was not recorded: {err}")
+        return False
+    return True
+
+
+def replace_bullets(text: str, bullets: list[tuple[str, str]]) -> str | None:
+    """`text` with the demotion bullets of `## Current Run` replaced by `bullets` (after its last
+    bullet); every other line as it was. None when there is no such section."""
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _CURRENT.match(line.rstrip("\r\n"))), None)
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    kept: list[str] = []
+    insert = 1  # after the heading, when the section has no bullet
+    dropping = in_bullet = False
+    for line in lines[start + 1:end]:
+        match = _BULLET.match(line)
+        nested = line[:1] in (" ", "\t") and line.strip() != ""  # a bullet's own sub-bullets go with it
+        if match:
+            dropping = re.sub(r"[\s-]+", "_", match.group(1).strip().lower()) in KEYS
+            in_bullet = True
+        elif not nested:
+            dropping = in_bullet = False
+        if dropping:
+            continue
+        kept.append(line)
+        if match or (nested and in_bullet):
+            insert = len(kept) + 1
+    new = [state_bullet(key, value) + newline for key, value in bullets]
+    if insert > 1 and not kept[insert - 2].endswith(("\n", "\r")):
+        kept[insert - 2] += newline  # the last bullet ended the file without a newline
+    section = [lines[start], *kept[:insert - 1], *new, *kept[insert - 1:]]
+    return "".join([*lines[:start], *section, *lines[end:]])
