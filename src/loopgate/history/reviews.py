@@ -27,6 +27,7 @@ from typing import Any
 from loopgate.history.runs import History, RunRecord, load_history, runs_dir
 from loopgate.history.text import clean
 from loopgate.runner.atomic import WriteError, write_atomic
+from loopgate.runner.lock import held_unless_busy
 
 VERDICTS = ("accept", "reject")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
@@ -151,6 +152,12 @@ def _locked(path: str) -> Iterator[None]:
         os.close(descriptor)
 
 
+def _run_lock(loop_dir: str) -> str:
+    from loopgate.runner.loaded import run_lock_path  # noqa: PLC0415 - the runner is loaded only to write
+
+    return run_lock_path(loop_dir)
+
+
 def drafted_in(loop_dir: str, item: str) -> str:
     """The latest run whose report shows `item` drafted or with a pull request opened."""
     for run in reversed(load_history(loop_dir).runs):
@@ -175,7 +182,10 @@ def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
                     " ".join(note.split())[:MAX_NOTE], run)
     path = os.path.realpath(reviews_path(loop_dir))  # a symlinked file is written where it points
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with _locked(path):
+    with held_unless_busy(_run_lock(loop_dir)) as free, _locked(path):
+        if not free:  # reviews.json is a control file of the run: a change mid-attempt escalates the item
+            raise ReviewError("`loopgate run` is running this loop; record the verdict when it has finished "
+                              "(the run treats reviews.json as evidence its maker must not touch)")
         data = _read(path) or {"reviews": []}
         data["reviews"] = [*data["reviews"], review.as_dict()]
         try:

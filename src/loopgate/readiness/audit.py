@@ -10,7 +10,6 @@ its mode back only with evidence gathered after the demotion.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,11 +204,6 @@ def _since(history: History, at: str) -> History:
 
 
 def _lock_path(loop_dir: str) -> str:
-    """The run lock `loopgate run` holds on this loop ("" outside git: no run can hold one there)."""
-    from loopgate.runner import git as gitops  # noqa: PLC0415
-    from loopgate.runner.loaded import runtime_dir_of  # noqa: PLC0415
+    from loopgate.runner.loaded import run_lock_path  # noqa: PLC0415 - only when a demotion is written
 
-    try:
-        return os.path.join(runtime_dir_of(gitops.repo_root(loop_dir), loop_dir), "run.lock")
-    except Exception:  # not a repository, no git: nothing to coordinate with
-        return ""
+    return run_lock_path(loop_dir)

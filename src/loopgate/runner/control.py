@@ -20,6 +20,8 @@ from typing import Any
 from loopgate.artifacts.kinds import KINDS
 from loopgate.check import PlannedGate
 from loopgate.gates._http import default_cache_file
+from loopgate.history.reviews import reviews_path
+from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
 from loopgate.runner.queue import queue_path
 
@@ -59,6 +61,9 @@ def control_files(loop_dir: str, root: str, spec: dict[str, Any]) -> list[str]:
     files += [os.path.join(root, "pyproject.toml"), os.path.join(root, ".pre-commit-config.yaml"),
               os.path.join(common, "config"),
               os.path.join(common, "info"), os.path.join(common, "hooks")]
+    # the promotion evidence: run reports only loopgate writes (after the attempts), and the verdicts
+    # only a person records (`loopgate review` waits for no run: it refuses while one holds the lock)
+    files += [runs_dir(loop_dir), reviews_path(loop_dir)]
     queue = queue_path(loop_dir, spec.get("inputs") or {})
     return files + ([queue] if queue else [])
 

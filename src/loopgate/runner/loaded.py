@@ -123,6 +123,15 @@ def runtime_dir_of(root: str, loop_dir: str) -> str:
     return os.path.join(common, "loopgate", loop_key)
 
 
+def run_lock_path(loop_dir: str) -> str:
+    """The lock `loopgate run` holds on this loop ("" outside a repository: no run can hold one
+    there). `loopgate readiness` and `loopgate review` write nothing of the run's while it is held."""
+    try:
+        return os.path.join(runtime_dir_of(gitops.repo_root(loop_dir), loop_dir), "run.lock")
+    except Exception:  # not a repository, or no git
+        return ""
+
+
 def _runtime_dir(root: str, loop_dir: str, settings: RunSettings) -> str:
     """Logs, prompts and the lock live in the git directory: the user's checkout shows nothing.
     Keyed by the real paths: a second run through a symlinked path finds the same lock. A run
