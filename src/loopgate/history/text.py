@@ -7,6 +7,8 @@ reader's terminal.
 
 from __future__ import annotations
 
+import re
+
 
 def plain(text: str) -> str:
     """For a terminal: control characters shown as `\\xNN`, never sent."""
@@ -17,6 +19,16 @@ def cell(text: str) -> str:
     """For a markdown table cell: one line, no HTML, no pipe, no control character."""
     text = "".join(c if c.isprintable() else " " for c in text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]()!#~>])")
+
+
+def data_cell(text: str) -> str:
+    """For text a run report carries (gate names, stop reasons, run ids) in markdown: as `cell`, and
+    its markdown syntax escaped, so `![x](https://...)` is shown as written, never an image a job
+    summary fetches or a link it renders."""
+    return cell(_MARKUP.sub(r"\\\1", text))  # escaped first: cell's own `\\|` must stay one escape
 
 
 def clean(text: str) -> str:

@@ -24,6 +24,7 @@ from loopgate.runner.state import load_state, state_bullet
 KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_demoted_at")
 MAX_BYTES = 16 * 1024 * 1024
 _CURRENT = re.compile(r"^##[ \t]+current[ \t_-]*run[ \t]*#*[ \t]*$", re.I)
+_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _BULLET = re.compile(r"^[-*+][ \t]+([^:\n]+?)[ \t]*:")
 
 
@@ -64,10 +65,22 @@ def read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, 
         return None, ""
     extra = state.run_extra
     last = extra.get("last_demoted_at", "")
-    to = extra.get("demoted_to", "")
+    if last and not _STAMP.fullmatch(last):
+        problems.append(f"LOOP_STATE.md's last_demoted_at {last[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): "
+                        "ignored, so every run counts for the next rollback")
+        last = ""
+    written = extra.get("demoted_to", "")
+    to = written.strip().lower()  # a person's `Shadow` means shadow
+    if not written:
+        return None, last
     if to not in MODES:
+        problems.append(f"LOOP_STATE.md's demoted_to {written[:40]!r} is not shadow, draft-pr or pr: the "
+                        "demotion recorded there was not understood (fix or remove the demoted_* bullets)")
         return None, last
     at = extra.get("demoted_at", "")
+    if not _STAMP.fullmatch(at):
+        problems.append(f"LOOP_STATE.md's demoted_at {at[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): the "
+                        "demotion holds, but every run counts toward lifting it")
     return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last
 
 
