@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity, sort_findings
+from loopgate.gates._process import STOP_SIGNALS, running, stop_running
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
 from loopgate.gates.registry import (
     BAD_GATE_ARGS,
@@ -157,14 +159,53 @@ def _run_batch(batch: list[int], workers: int, work: Callable[[queue.SimpleQueue
     for thread in threads:
         thread.start()
     while any(t.is_alive() for t in threads):
-        if deadline is not None and time.monotonic() >= deadline:
-            return "deadline"
-        if should_stop is not None and should_stop():
-            return "stopped"
+        why = "deadline" if deadline is not None and time.monotonic() >= deadline else \
+            "stopped" if should_stop is not None and should_stop() else ""
+        if why:
+            _stop_commands(threads)
+            return why
         alive = next((t for t in threads if t.is_alive()), None)
         if alive is not None:
             alive.join(0.05)
     return ""
+
+
+CLEANUP_WAIT = 30.0  # seconds a stopped gate gets to put back what it changed (the generated gate's tree)
+
+
+def _stop_commands(threads: list[threading.Thread]) -> None:
+    """A stop or the deadline while gates run: their commands (and what those started) are ended, and a
+    gate that changed the tree puts it back, before the workers are abandoned. Without this the process
+    would exit with a generator half way and the user's work in progress overwritten."""
+    stop_running(signal.SIGTERM)
+    until = time.monotonic() + CLEANUP_WAIT
+    while running() and any(t.is_alive() for t in threads) and time.monotonic() < until:
+        time.sleep(0.02)
+
+
+class StopSignals:
+    """SIGTERM, SIGINT and SIGHUP to `loopgate check` (in the main thread) are noted, not fatal: `stopped`
+    is then true, `run_check` stops the gates (each cleans up) and the check reports what finished."""
+
+    def __init__(self) -> None:
+        self.received = 0
+        self.previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopSignals:
+        if threading.current_thread() is threading.main_thread():
+            for sig in STOP_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+    def _note(self, signum: int, _frame: Any) -> None:
+        self.received = self.received or signum
+
+    def stopped(self) -> bool:
+        return bool(self.received)
 
 
 def _unfinished(planned: PlannedGate, why: str) -> GateResult:

@@ -16,6 +16,7 @@ from loopgate.gates import forbidden, scope, secrets
 from .conftest import make_repo, try_repo
 
 AWS = "AKIA" + "IOSFODNN7EXAMPLE"
+GITHUB = "ghp_" + "x7Rk2Lq9Tz4Wv8Ny3Pb6Hd1Fs5Jm0Cg" + "aQ2eU"
 
 
 @pytest.mark.parametrize("module", [scope, forbidden, secrets])
@@ -61,8 +62,11 @@ def test_secrets_hook_names_the_kind_never_the_value(tmp_path: Path, pre_commit_
     repo.commit("initial")
     repo.write("config/settings.py", f'KEY = "{AWS}"\n')
     repo.write("config/clean.py", "DEBUG = True\n")
+    (repo.path / "config/creds").symlink_to(GITHUB)  # pre-commit passes symlinks too: the target string is scanned
     repo.git("add", "-A")
-    done = try_repo(repo, "loopgate-secrets", pre_commit_home, "config/settings.py", "config/clean.py")
+    done = try_repo(repo, "loopgate-secrets", pre_commit_home, "config/settings.py", "config/clean.py",
+                    "config/creds")
     assert done.returncode == 1, done.stdout + done.stderr
+    assert "config/creds:1:1: LG421 possible secret: GitHub Token (value not shown)" in done.stdout
     assert "config/settings.py:1:8: LG421 possible secret: AWS Access Key (value not shown)" in done.stdout
     assert AWS not in done.stdout + done.stderr

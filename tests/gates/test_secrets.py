@@ -142,7 +142,8 @@ def test_binary_non_utf8_symlink_and_missing_files(repo: Repo, tmp_path: Path) -
     result = repo.gate(secrets, base="HEAD")
     # one Latin-1 byte no longer hides the file: it is scanned with the byte replaced
     assert [(f.code, f.path) for f in result.findings if f.code != "LG424"] == [("LG421", "assets/latin1.txt")]
-    assert "not scanned: 1 binary, 1 symlink" in result.summary
+    # the symlink is not followed (the file it points to holds a key): its target string is what is scanned
+    assert "not scanned: 1 binary;" in result.summary and "in 2 files" in result.summary
     missing = repo.gate(secrets, files=("nope.py",))
     assert [(f.code, f.path) for f in missing.findings] == [("LG422", "nope.py")]
 
@@ -334,7 +335,7 @@ def test_unquote_never_raises_on_odd_escapes() -> None:
 
 def test_the_pinned_rev_pattern_is_linear_on_long_blank_runs() -> None:
     """Bounded by a generous subprocess timeout, not a timing assertion: quadratic would take hours."""
-    code = ("from loopgate.gates.secrets import _PINNED_REV\n"
+    code = ("from loopgate.gates._secretscan import _PINNED_REV\n"
             "for line in (' ' * 200_000 + '-' + ' ' * 200_000 + 'rev: zz', '\\t' * 400_000 + 'x',\n"
             "             'rev: ' + 'a' * 40 + ' ' * 400_000 + 'x'):\n"
             "    assert _PINNED_REV.fullmatch(line) is None\n")
@@ -401,3 +402,72 @@ def test_a_nul_byte_in_a_staged_file_is_a_warning_not_silence(repo: Repo, cli: C
     done = cli("secrets", cwd=repo.path)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "b.dat:1:1: LG424 [warning] b.dat not scanned for secrets: it holds a NUL byte (binary)" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["theme.css", "logo.svg", "yarn.lock", "app.js.map", "package-lock.json",
+                                  "docs/swagger/api.yaml", "go.sum"])
+@pytest.mark.parametrize("how", ["staged", "base", "given"])
+def test_a_token_in_a_file_detect_secrets_skips_by_name_is_found(repo: Repo, name: str, how: str) -> None:
+    repo.write("README.md", "x\n")
+    repo.commit("base")
+    repo.write(name, f'/* deploy */\nkey: "{GITHUB}"\n')
+    # detect-secrets itself (run from the repository root, as its hook is) passes this file: the gate goes
+    # further (by the bytes, not the name)
+    program = shutil.which("detect-secrets") or str(Path(sys.executable).parent / "detect-secrets")
+    done = subprocess.run([program, "scan", name], cwd=repo.path, capture_output=True, text=True, check=True,
+                          timeout=60)
+    assert json.loads(done.stdout)["results"] == {}
+    repo.git("add", "-A")
+    result = repo.gate(secrets, **({"base": "HEAD"} if how == "base" else {"files": (name,)} if how == "given"
+                                   else {}))
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG421", name, 2)]
+    assert "GitHub Token" in result.findings[0].message
+
+
+def test_entropy_alone_in_a_lock_file_is_not_a_finding_and_a_binary_image_is_skipped(repo: Repo) -> None:
+    repo.write("README.md", "x\n")
+    repo.commit("base")
+    # an npm integrity hash: high entropy, public by nature (detect-secrets skips lock files for this)
+    digest = "q1Xm7Rk2Lq9Tz4Wv8Ny3Pb6Hd1Fs5Jm0CgaQ2eUzP" * 2
+    repo.write("package-lock.json", '{"integrity": "sha512-' + digest + '=="}\n')
+    (repo.path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + GITHUB.encode())
+    repo.git("add", "-A")
+    result = repo.gate(secrets)
+    assert result.findings == []
+    assert "not scanned: 1 binary" in result.summary
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+@pytest.mark.parametrize("how", ["staged", "base", "given"])
+def test_a_utf16_file_with_a_bom_is_decoded_and_scanned(repo: Repo, codec: str, how: str) -> None:
+    bom = {"utf-16-be": "\ufeff"}.get(codec, "")  # utf-16 and utf-32 write their own BOM
+    repo.write("settings.ps1", "x\n")
+    (repo.path / "settings.ps1").write_bytes((bom + "# settings\n$a = 1\n").encode(codec))
+    repo.commit("base")
+    (repo.path / "settings.ps1").write_bytes((bom + f'# settings\n$a = 1\n$token = "{GITHUB}"\n').encode(codec))
+    assert _detect_secrets_cli(repo.path / "settings.ps1") == []  # detect-secrets reads it as binary
+    repo.git("add", "-A")
+    result = repo.gate(secrets, **({"base": "HEAD"} if how == "base" else {"files": ("settings.ps1",)}
+                                   if how == "given" else {}))
+    assert [(f.code, f.line) for f in result.findings] == [("LG421", 3)]
+
+
+def test_a_utf16_file_whose_unchanged_secret_is_not_reported_again(repo: Repo) -> None:
+    repo.write("old.txt", "x\n")
+    (repo.path / "old.txt").write_bytes(f'KEY = "{AWS}"\n'.encode("utf-16"))
+    repo.commit("base")
+    (repo.path / "old.txt").write_bytes(f'KEY = "{AWS}"\nname = "loop"\n'.encode("utf-16"))
+    repo.git("add", "-A")
+    assert repo.gate(secrets).findings == []
+
+
+@pytest.mark.parametrize("how", ["staged", "base", "given"])
+def test_a_symlink_whose_target_string_is_a_token_is_found(repo: Repo, how: str) -> None:
+    repo.write("README.md", "x\n")
+    repo.commit("base")
+    (repo.path / "creds").symlink_to(GITHUB)  # dangling: the name is the secret, nothing is followed
+    (repo.path / "readme-link").symlink_to("README.md")
+    repo.git("add", "-A")
+    result = repo.gate(secrets, **({"base": "HEAD"} if how == "base" else {"files": ("creds", "readme-link")}
+                                   if how == "given" else {}))
+    assert [(f.code, f.path, f.line) for f in result.findings] == [("LG421", "creds", 1)]

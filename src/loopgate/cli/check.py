@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
-from loopgate.check import PlannedGate, run_check
+from loopgate.check import PlannedGate, StopSignals, run_check
 from loopgate.cli.gates import build_options, command_for, default_format
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
@@ -206,7 +206,9 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     plan = build_plan(directory, only, skip, root)
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
-    outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress)
+    with StopSignals() as signals:  # a stop ends the gates' commands and lets the generated gate put the tree back
+        outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress,
+                            should_stop=signals.stopped)
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
     advisory = frozenset(p.name for p in plan if not p.required)

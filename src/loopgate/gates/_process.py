@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 import re
+import secrets
 import shlex
 import signal
 import subprocess
@@ -83,6 +84,9 @@ PROCESS_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTA
                  COMMAND_KILLED, NETWORK_UNREACHABLE)
 
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
+GATE_TOKEN_VAR = "LOOPGATE_GATE_TOKEN"
+# The signals that end a gate's run early: stop, Ctrl-C, and the terminal (or ssh session) going away.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # Enough of the output to find `path:line:` references in a long test run, without reading gigabytes.
 SCAN_BYTES = 1 << 20
 _NETWORK = re.compile(
@@ -167,10 +171,14 @@ def run_command(command: Command, started: Callable[[int], None] | None = None) 
         # and a command that prints gigabytes costs disk, not memory.
         began = time.perf_counter()
         program = "/bin/sh" if command.shell else command.argv[0]
+        # Every process the command starts inherits this token, also one that leaves the process group
+        # (`setsid`, a daemon's double fork): the token finds it afterwards (_end_escaped).
+        token = secrets.token_hex(16)
+        env = {**(command.env if command.env is not None else os.environ), GATE_TOKEN_VAR: token}
         try:
             process = subprocess.Popen(
                 ["/bin/sh", "-c", command.shell] if command.shell else list(command.argv),
-                cwd=command.cwd, env=command.env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=command.cwd, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                 start_new_session=True)
         except FileNotFoundError:
             return Outcome(command, None, "", time.perf_counter() - began,
@@ -181,9 +189,12 @@ def run_command(command: Command, started: Callable[[int], None] | None = None) 
         except OSError as err:
             return Outcome(command, None, "", time.perf_counter() - began,
                            (COMMAND_NOT_EXECUTABLE, f"cannot run {command.shown()}: {err.strerror or err}"))
-        if started is not None:
-            started(process.pid)
-        return _finish(command, _Started(process, sink, began))
+        try:
+            if started is not None:
+                started(process.pid)
+            return _finish(command, _Started(process, sink, began))
+        finally:
+            _end_escaped(token)
 
 
 def _finish(command: Command, started: _Started) -> Outcome:
@@ -244,6 +255,15 @@ def _end_group(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def _end_escaped(token: str) -> None:
+    """End what the command left running outside its process group: every process carrying its token.
+    (A process that also empties its environment, `env -i`, cannot be told from any other: only a PID
+    namespace or a cgroup could hold it, which the gates do not set up.)"""
+    from loopgate.runner.maker import end_tokened  # noqa: PLC0415  (the maker's /proc scan, made for escapees)
+
+    end_tokened(token, var=GATE_TOKEN_VAR)
+
+
 def signal_group(pgid: int, sig: signal.Signals) -> None:
     """Send `sig` to the process group, if it is still there."""
     with contextlib.suppress(ProcessLookupError, PermissionError):  # the group is already gone
@@ -251,11 +271,12 @@ def signal_group(pgid: int, sig: signal.Signals) -> None:
 
 
 class Interrupts:
-    """SIGTERM and SIGINT while a gate runs its command stop the command's whole process group, not the
-    gate: the gate then ends as interrupted (exit 2) after cleaning up (the generated gate puts the tree
+    """SIGTERM, SIGINT and SIGHUP while a gate runs its command stop the command's whole process group, not
+    the gate: the gate then ends as interrupted (exit 2) after cleaning up (the generated gate puts the tree
     back). Without this SIGTERM would end Python at once and leave the group running, and SIGINT would
     surface as KeyboardInterrupt (click: "Aborted!", exit 1). Python takes signals only in the main
-    thread; elsewhere this does nothing (`loopgate check` has its own handling)."""
+    thread; a gate running in another thread (`loopgate check`'s workers) is reached through
+    `stop_running`, which the main thread calls when it gets the signal."""
 
     def __init__(self) -> None:
         self.received = 0
@@ -265,11 +286,15 @@ class Interrupts:
 
     def __enter__(self) -> Interrupts:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in STOP_SIGNALS:
                 self.previous[sig] = signal.signal(sig, self._handle)
+        with _ACTIVE_LOCK:
+            _ACTIVE.add(self)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(self)
         for sig, handler in self.previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         if self.killer is not None:
@@ -280,7 +305,7 @@ class Interrupts:
         if self.received:  # the signal came while the generator was starting
             self._stop()
 
-    def _handle(self, signum: int, _frame: Any) -> None:
+    def _handle(self, signum: int, _frame: Any = None) -> None:
         if not self.received:
             self.received = signum
             self._stop()
@@ -292,6 +317,25 @@ class Interrupts:
             self.killer = threading.Timer(GRACE, signal_group, (self.pgid, signal.SIGKILL))
             self.killer.daemon = True
             self.killer.start()
+
+
+_ACTIVE: set[Interrupts] = set()  # the gates running a command now, in any thread
+_ACTIVE_LOCK = threading.Lock()
+
+
+def stop_running(signum: int) -> None:
+    """Stop every gate command running now, as if the gate had got `signum` itself: each puts back what it
+    must (the generated gate: the tree) and ends as interrupted."""
+    with _ACTIVE_LOCK:
+        now = list(_ACTIVE)
+    for interrupts in now:
+        interrupts._handle(signum)  # the same path as a signal in the main thread
+
+
+def running() -> bool:
+    """Whether a gate is running a command (and so may still be cleaning up after `stop_running`)."""
+    with _ACTIVE_LOCK:
+        return bool(_ACTIVE)
 
 
 def _read_tail(sink: IO[bytes]) -> str:

@@ -19,7 +19,8 @@ that lists them (deleted ones too), and the copy is removed once the tree is put
 gate is killed outright (SIGKILL, a power cut) or cannot put the tree back (LG476), the copy
 stays, and the next run refuses to start (LG478, exit 2) rather than overwrite it: copy back
 what you need (`cp -a .git/loopgate/generated-backup/PID/tree/. .` restores every file) and
-delete the directory. SIGTERM or SIGINT (Ctrl-C) while the generator runs stops its whole
+delete the directory. SIGTERM, SIGHUP or SIGINT (Ctrl-C) while the generator runs (to the gate, or to
+`loopgate check` running it) stops its whole
 process group, puts the tree back (`--keep` too) and ends the gate as interrupted (LG477,
 exit 2); Python can catch signals only in the main thread, so this holds when the gate runs
 there (as `loopgate gate generated` does); elsewhere the copy on disk is the safety net.
@@ -43,7 +44,13 @@ Examples:
     loopgate gate generated -- python scripts/gen_cli_docs.py
     loopgate gate generated --keep --timeout 120 --shell 'npm run codegen'
 
-Not compared: files git ignores (build output, never restored either). A generator that
+Not compared: files git ignores. They are protected all the same, as are the files of an untracked
+nested git repository: each is hard-linked into the backup folder before the generator runs, and one
+the generator deletes (or, without `--keep`, replaces) is put back; one rewritten in place cannot be
+(the link shares it). A nested repository the generator deletes or changes is reported (LG473, LG471).
+Every process the generator starts carries a token in its environment, and whatever still carries it
+when the gate ends is stopped, also a child that left the process group (`setsid`); only one that
+also empties its environment escapes. A generator that
 exits non-zero fails the gate (its changes are put back); one that cannot run at all is an
 environment error (exit 2).
 """
@@ -60,6 +67,7 @@ from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
+from loopgate.gates import _genkeep as genkeep
 from loopgate.gates import _gitstate as gitstate
 from loopgate.gates._gentree import Change, Repo, TreeGitError, makedirs, remove_tree, restore
 from loopgate.gates._gentree import changes as tree_changes
@@ -127,7 +135,8 @@ RESTORE_FAILED = codes.define(
 
 INTERRUPTED = codes.define(
     "LG477", "generated-interrupted", E, "The gate was interrupted while the generator ran.",
-    "The gate got SIGTERM or SIGINT (Ctrl-C, a CI runner cancelling the job) while the generator ran. It "
+    "The gate (or `loopgate check` running it) got SIGTERM, SIGHUP or SIGINT (Ctrl-C, a closed terminal, a "
+    "CI runner cancelling the job) while the generator ran. It "
     "stopped the generator's whole process group (SIGTERM, then SIGKILL two seconds later) and put the tree "
     "back as it was, `--keep` or not. Whether the generated files are up to date is unknown (exit 2).",
     "Run the gate again when it can run to the end.",
@@ -261,10 +270,16 @@ def _shown(context: GateContext, repo: Repo, path: str) -> str:
 def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tuple[set[str], _Saved],
                    folder: str, interrupts: Interrupts, timer: Timer) -> GateResult:
     before, saved = taken
+    modules = {m.path for m in saved.modules}
     try:
         repo.dirty = {path: repo.state(path) for path in before}
-        backup = _write_backup(folder, repo, options, saved.index) if repo.dirty else ""
-    except OSError as err:
+        nested = sorted(p for p, state in repo.dirty.items() if state.kind == "dir" and p not in modules)
+        kept = genkeep.keep(repo, os.path.join(folder, str(os.getpid()), "kept"), nested)
+        backup = _write_backup(folder, repo, options, saved.index) if repo.dirty or kept.files else ""
+        if not backup:
+            _remove_backup(os.path.join(folder, str(os.getpid())), folder)  # folders a failed link left
+    except (OSError, TreeGitError) as err:
+        _remove_backup(os.path.join(folder, str(os.getpid())), folder)  # half a backup is none: not run
         message = f"cannot save the work in progress to {folder} before running the generator: {err}"
         return _error(BACKUP_PROBLEM.at(".", 1, 1, message), timer, "generator not run")
     command = Command(options.shell, options.argv, context.cwd, options.timeout, context.env)
@@ -273,9 +288,10 @@ def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tu
     try:
         # Refs and the index first: `git status` must compare the tree with what HEAD and the index were.
         moved, touched = saved.put_back(repo, keep)
-        changes = tree_changes(repo, before, {m.path for m in saved.modules})
+        changes = tree_changes(repo, before, modules)
         if not keep:
             restore(repo, changes)
+        _, nested_touched = genkeep.put_back(repo, kept, keep)
         gitstate.restore_index(gitstate.runner(repo.root, repo.env), saved.index)  # the user's staged versions
     except (TreeGitError, GitStateError, OSError) as err:
         where = f"; the work in progress is saved in {backup}" if backup else ""
@@ -286,11 +302,15 @@ def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tu
     extra = [GENERATOR_MOVED_REFS.at(".", 1, 1, f"the generator changed git's refs ({'; '.join(moved)}); all put "
                                                f"back, the new commits remain only as unreferenced objects")] \
         if moved else []
-    kept = "left in place (--keep)" if keep else "reset to its commit"
+    left = "left in place (--keep)" if keep else "reset to its commit"
     for path, said in touched:
         shown = _shown(context, repo, path)
         extra.append(GENERATED_CHANGED.at(shown, 1, 1, f"regenerating changes submodule {shown}: "
-                                                       f"{'; '.join(said)} ({kept})"))
+                                                       f"{'; '.join(said)} ({left})"))
+    for path in (p for p in nested_touched if p not in {c.path for c in changes}):  # not deleted whole (LG473)
+        shown = _shown(context, repo, path)
+        extra.append(GENERATED_CHANGED.at(shown, 1, 1, f"regenerating deletes or replaces files inside the "
+                                                       f"nested repository {shown} (put back)"))
     return _verdict(options, context, repo, outcome, (changes, extra), timer)
 
 

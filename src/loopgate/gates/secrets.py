@@ -43,22 +43,25 @@ Not scanned, with a warning (LG424, the gate still passes): files over 2 MiB and
 hold a NUL byte, the same limit and binary test as `loopgate verify` (detect-secrets takes about
 9 s and 10 MiB of memory a MiB). Binary is decided by the bytes, never by `.gitattributes` (a
 change could mark its own file `binary`); a file that is not UTF-8 is scanned with the bad bytes
-replaced. Not scanned, and said so in the summary: symlinks (never followed), submodules, and
-files detect-secrets skips by extension (images, archives, fonts, `.lock`, `.css`, ...). A clean result is evidence, not
-proof: rotate any credential that was ever committed.
+replaced; a UTF-16 or UTF-32 file with a byte order mark is decoded and scanned. A symlink is never
+followed, but its target string is scanned as the link's one line of content. Files detect-secrets skips
+by name (`.lock`, `.css`, `.svg`, `.map`, images, archives, fonts, lock files such as
+`package-lock.json`, paths holding `swagger`) are scanned when their bytes are text, for the named kinds
+of credential only (GitHub, AWS, Slack, private keys, ...: not the entropy and keyword detectors, which
+would flag every integrity hash); when they are binary they are skipped and counted. Submodules are not
+scanned, and said so in the summary. A clean result is evidence, not proof: rotate any credential that
+was ever committed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
 import tempfile
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loopgate import codes
@@ -79,6 +82,17 @@ from loopgate.gates._changes import (
     not_regular,
 )
 from loopgate.gates._patterns import RuleSet, rules_from_values
+from loopgate.gates._secretscan import (
+    GENERIC,
+    Detect,
+    decoded,
+    detector,
+    pinned_revision,
+    placed,
+    scratch_name,
+    skipped_by_name,
+    utf16,
+)
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 NAME = "secrets"
@@ -127,9 +141,6 @@ NOT_SCANNED = codes.define(
     "it with detect-secrets directly. `--exclude` silences the warning for files you have checked.",
 )
 
-_LOCK = threading.Lock()  # detect-secrets keeps its settings in one global
-
-
 @dataclass(frozen=True)
 class Options:
     files: tuple[str, ...] = field(default=(), metadata=opt(
@@ -154,7 +165,10 @@ HOOK: dict[str, Any] = {
     "the secret itself is never printed).",
     "entry": "loopgate gate secrets",
     "language": "python",
-    "types": ["text"],
+    # text files and symlinks (a link's target string is scanned): pre-commit's default `types: [file]`
+    # would leave the links out, so it is emptied and `types_or` decides
+    "types": [],
+    "types_or": ["text", "symlink"],
     # .pre-commit-config.yaml is scanned like any file: a frozen `rev:` (a 40-hex commit SHA) is let
     # through by the gate itself (_pinned_revision), a real secret in a hook's args is not.
 }
@@ -203,49 +217,56 @@ def _summary(found: Targets, tally: _Tally, findings: list[Finding]) -> str:
 
 
 def _scan(found: Targets, excluded: RuleSet, context: GateContext, tally: _Tally, obey: bool) -> list[Finding]:
-    from detect_secrets.filters.heuristic import is_non_text_file  # noqa: PLC0415
-
     todo: list[tuple[Target, str]] = []
     findings: list[Finding] = []
     for target in found.files:
         full = target.full or os.path.join(found.root, target.path)
-        if target.skip or (not target.blob and os.path.islink(full)):
-            tally.skipped[target.skip or "symlink"] += 1
+        symlink = target.skip == "symlink" or (not target.blob and not target.skip and os.path.islink(full))
+        if target.skip and not symlink:
+            tally.skipped[target.skip] += 1
         elif excluded.rules and excluded.match(target.path)[0]:
             tally.skipped["excluded"] += 1
+        elif symlink:
+            todo.append((replace(target, skip="symlink"), full))
         elif not target.blob and (odd := _not_regular(full)):
             if found.mode == "given":
                 findings.append(UNREADABLE.at(target.shown, 1, 1, f"cannot read {target.shown}: {odd}"))
             else:
                 tally.skipped["not regular files"] += 1
-        elif is_non_text_file(target.path):
-            tally.skipped["skipped by extension"] += 1
         else:
             todo.append((target, full))
     # Sizes first: a 100 MB blob is never read into memory, only reported.
     sizes = blob_sizes(found.root, [t.blob for t, _ in todo if t.blob], context.env)
     blobs = read_blobs(found.root, [b for b, size in sizes.items() if size <= MAX_BYTES], context.env)
-    with tempfile.TemporaryDirectory(prefix="loopgate-secrets-") as scratch, _detector() as detect:
+    with tempfile.TemporaryDirectory(prefix="loopgate-secrets-") as scratch, detector() as detect:
         for number, (target, full) in enumerate(todo):
-            raw = _content(target, full, sizes, blobs)
+            named = skipped_by_name(target.path)
+            raw = _link_text(target, full, blobs) if target.skip == "symlink" else _content(target, full, sizes, blobs)
             if isinstance(raw, Finding):
+                if named and "NUL" in raw.message:  # a real image, archive, font: binary as its name says
+                    tally.skipped["binary"] += 1
+                    continue
                 findings.append(raw)
                 if raw.code == NOT_SCANNED.code:
                     tally.skipped["binary" if "NUL" in raw.message else "over 2 MiB"] += 1
                 continue
-            scan = _Scan(target, found, context, obey)
-            findings += _scan_file(scan, raw, _scratch_name(scratch, number, target), tally, detect)
+            text_target, raw = decoded(target, raw)
+            scan = _Scan(text_target, found, context, obey)
+            name = os.path.join(scratch, "named", str(number), "file.txt") if named else \
+                scratch_name(scratch, number, text_target)
+            findings += _scan_file(scan, raw, name, tally, detect, named)
     return findings
 
 
-def _scratch_name(scratch: str, number: int, target: Target) -> str:
-    """Where the copy to scan goes: under the file's own name (detect-secrets chooses plugins and filters
-    by it), always inside `scratch`: a given path outside the repository keeps its base name only."""
-    parts = target.path.split("/")
-    odd = target.full or os.path.isabs(target.path) or any(p in ("", ".", "..") for p in parts)
-    if odd or len(parts) > 32 or len(target.path) > 1024:  # and never thousands of directories deep
-        return os.path.join(scratch, "flat", str(number), os.path.basename(target.path)[:200] or "file")
-    return os.path.join(scratch, "tree", *parts)
+def _link_text(target: Target, full: str, blobs: dict[str, bytes]) -> bytes | Finding:
+    """A symlink is never followed, but its target string is content the change adds: a token can be a link's
+    target. In the index that string is the blob; in the working tree, what readlink says."""
+    if target.blob:
+        return blobs.get(target.blob, b"")[:MAX_BYTES]
+    try:
+        return os.fsencode(os.readlink(full))
+    except OSError as err:
+        return UNREADABLE.at(target.shown, 1, 1, f"cannot read {target.shown}: {err.strerror or err}")
 
 
 def _content(target: Target, full: str, sizes: dict[str, int], blobs: dict[str, bytes]) -> bytes | Finding:
@@ -264,7 +285,7 @@ def _content(target: Target, full: str, sizes: dict[str, int], blobs: dict[str, 
     if size > MAX_BYTES:
         return NOT_SCANNED.at(target.shown, 1, 1, f"{target.shown} not scanned for secrets: {size:,} bytes is "
                                                   f"over the 2 MiB limit")
-    if b"\0" in raw:
+    if b"\0" in raw and utf16(raw) is None:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         return NOT_SCANNED.at(target.shown, line, 1, f"{target.shown} not scanned for secrets: it holds a NUL "
                                                      f"byte (binary)")
@@ -306,7 +327,8 @@ _PRAGMA = re.compile(r"(pragma: ?(?:allow|white))list(?=[ -](?:nextline[ -])?sec
 _NEXTLINE = re.compile(r"pragma: ?allowlist[ -]nextline[ -]secret")
 
 
-def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Detect) -> Iterator[Finding]:
+def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Detect,
+               named: bool = False) -> Iterator[Finding]:
     target = scan.target
     try:
         text = raw.decode("utf-8")
@@ -338,69 +360,15 @@ def _scan_file(scan: _Scan, raw: bytes, scratch: str, tally: _Tally, detect: Det
         handle.write(raw)
     spots: dict[tuple[int, int], set[str]] = {}
     for kind, number, value in detect(scratch):
-        if _pinned_revision(target.path, kind, lines, number):
+        if pinned_revision(target.path, kind, lines, number) or (named and kind in GENERIC):
             continue
-        at = _placed(number, value, lines, target.lines)
+        at = placed(number, value, lines, target.lines)
         if at is not None:
             spots.setdefault(at, set()).add(kind)
     for (number, column), kinds in sorted(spots.items()):
-        specific = sorted(kinds - _GENERIC) or sorted(kinds)  # a GitHub token is also high-entropy: name it
+        specific = sorted(kinds - GENERIC) or sorted(kinds)  # a GitHub token is also high-entropy: name it
         if number in disarmed:
             yield NEW_PRAGMA.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not "
                                 f"shown), allowlisted by a pragma this change adds: not obeyed")
         else:
             yield SECRET.at(target.shown, number, column, f"possible secret: {', '.join(specific)} (value not shown)")
-
-
-# pre-commit's own advice is to pin hooks by commit (`rev: <40 hex>  # frozen: v1.2.3`): a commit id,
-# public by nature, that detect-secrets reads as a high-entropy hex string.
-# (One `\s*` between the `-` and `rev:`, never two in a row: `\s*-?\s*` is quadratic on a line of blanks.)
-_PINNED_REV = re.compile(r"""[ \t]*(?:-[ \t]*)?rev:[ \t]*(['"]?)([0-9a-f]{40}|[0-9a-f]{64})\1(?:[ \t]+#.*)?[ \t]*""")
-
-
-def _pinned_revision(path: str, kind: str, lines: list[str], number: int) -> bool:
-    """A commit id pinned as a hook's `rev:` in .pre-commit-config.yaml (nothing else is let through)."""
-    if kind != "Hex High Entropy String" or os.path.basename(path) not in (".pre-commit-config.yaml",
-                                                                             ".pre-commit-config.yml"):
-        return False
-    return 0 < number <= len(lines) and _PINNED_REV.fullmatch(lines[number - 1].rstrip("\r")) is not None
-
-
-def _placed(number: int, value: str, lines: list[str], added: frozenset[int] | None) -> tuple[int, int] | None:
-    """Where to report a secret detect-secrets found at line `number`: there if the line is to be scanned;
-    else the first added line that holds a piece of its value (a YAML block scalar is reported at its
-    key's line with the value and a newline: `password: |` then the value on the next line; a value seen
-    earlier in the file is reported once); None when no added line holds any piece of it."""
-    pieces = [piece.strip() for piece in value.splitlines() if piece.strip()]
-
-    def column(at: int) -> int:
-        source = lines[at - 1] if 0 < at <= len(lines) else ""
-        return next((source.find(piece) + 1 for piece in pieces if piece in source), 1)
-
-    if added is None or number in added:
-        return number, column(number)
-    for candidate in sorted(added):
-        if 0 < candidate <= len(lines) and any(piece in lines[candidate - 1] for piece in pieces):
-            return candidate, column(candidate)
-    return None
-
-
-_GENERIC = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
-Detect = Callable[[str], list[tuple[str, int, str]]]
-
-
-@contextlib.contextmanager
-def _detector() -> Iterator[Detect]:
-    """detect-secrets with all plugins and default filters: (secret type, line, value) per secret in a file."""
-    import logging  # noqa: PLC0415
-
-    from detect_secrets.core.scan import scan_file  # noqa: PLC0415
-    from detect_secrets.settings import default_settings  # noqa: PLC0415
-
-    logging.captureWarnings(False)  # detect-secrets turns this on when imported; leave warnings alone
-
-    def detect(path: str) -> list[tuple[str, int, str]]:
-        return [(s.type, s.line_number, s.secret_value or "") for s in scan_file(path)]
-
-    with _LOCK, default_settings():
-        yield detect

@@ -119,22 +119,23 @@ def _between_environments(pid: str) -> bool:
     return env_end == 0 or env_start != env_end
 
 
-def tokened_pids(token: str) -> list[int]:
-    """Every process of this user, except this one, whose environment holds TOKEN_VAR=token.
+def tokened_pids(token: str, var: str = TOKEN_VAR) -> list[int]:
+    """Every process of this user, except this one, whose environment holds VAR=token (the gates' commands
+    use their own variable, so a gate run inside an attempt keeps the attempt's token too).
 
     Two scans, united: under load a process caught at the wrong instant of an execve can read as
     tokenless once (seen about 1 scan in 200 with a process that only re-execs itself); missing
     it twice running is far rarer, and a miss is an escapee that outlives its attempt."""
-    return sorted(set(_scan(token)) | set(_scan(token)))
+    return sorted(set(_scan(token, var)) | set(_scan(token, var)))
 
 
-def _scan(token: str) -> list[int]:
+def _scan(token: str, var: str = TOKEN_VAR) -> list[int]:
     """Every process of this user, except this one, whose environment holds TOKEN_VAR=token.
     A process caught between two environments (mid-exec) is read again until it shows one, so
     a scan never misses a process for the moment it looked at it."""
     if not sys.platform.startswith("linux") or not token:
         return []
-    entry, uid, me = f"{TOKEN_VAR}={token}".encode(), os.getuid(), os.getpid()
+    entry, uid, me = f"{var}={token}".encode(), os.getuid(), os.getpid()
     try:
         names = os.listdir("/proc")
     except OSError:
@@ -185,10 +186,10 @@ def _wait_gone(pids: list[int], seconds: float) -> None:
         time.sleep(0.01)
 
 
-def end_tokened(token: str, grace: float = ESCAPED_GRACE) -> list[int]:
+def end_tokened(token: str, grace: float = ESCAPED_GRACE, var: str = TOKEN_VAR) -> list[int]:
     """End every process carrying this attempt's token: SIGTERM, up to `grace` seconds, SIGKILL.
     Returns the pids found. One /proc scan when nothing escaped; rescans only after a kill."""
-    pids = tokened_pids(token)
+    pids = tokened_pids(token, var)
     if not pids:
         return []
     found = set(pids)
@@ -197,7 +198,7 @@ def end_tokened(token: str, grace: float = ESCAPED_GRACE) -> list[int]:
     # a fresh scan, not the first list: it holds what ignored SIGTERM and what was forked since, and
     # leaves out a pid reused by an unrelated process in between
     for _ in range(SCAN_ROUNDS):
-        left = tokened_pids(token)
+        left = tokened_pids(token, var)
         if not left:
             break
         found.update(left)
