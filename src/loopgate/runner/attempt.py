@@ -25,6 +25,7 @@ from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, end_tokened, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
+    ChangedAfterJudging,
     ControlFileEdited,
     EnvironmentStop,
     GateSuppressed,
@@ -246,9 +247,11 @@ class Attempt:
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
-        entry["judged"] = {"base": loop.base, "tree": loop.worktrees.tree(item_id)}
+        judged = loop.worktrees.tree(item_id)
+        entry["judged"] = {"base": loop.base, "tree": judged}
         gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
         entry["gates"] = gates
+        self._unchanged_since(entry, judged)
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
         if env:
             raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
@@ -257,3 +260,20 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
+        """The tree now against the one the gates judged. The commit holds the judged tree whatever
+        happened since (Worktrees.commit_tree); a file of it changed or deleted since escalates the
+        item: something outside the checker (a gate that rewrites files, a maker's process that
+        outlived the attempt) was still at work. New files are only left out of the commit (and
+        said): a gate's caches (`__pycache__` in a repository that ignores none) are new files."""
+        worktrees, item_id = self.ctx.loop.worktrees, self.record.item.id
+        now = worktrees.tree(item_id)
+        if now == judged:
+            return
+        changed, added = worktrees.tree_changes(item_id, judged, now)
+        if added:
+            entry["not_committed"] = added
+        if changed:
+            raise ChangedAfterJudging(", ".join(changed[:10]) + (f" and {len(changed) - 10} more"
+                                                                   if len(changed) > 10 else ""))

@@ -109,6 +109,11 @@ class GateSuppressed(Exception):
     """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
 
 
+class ChangedAfterJudging(Exception):
+    """The worktree changed after the gates judged it: a gate that rewrites files, or a process
+    of the maker's that outlived the attempt. What no gate saw is never committed."""
+
+
 class PushAttempt(Exception):
     """The refs of a remote on this machine changed during the attempt: the maker pushed."""
 
