@@ -159,9 +159,13 @@ class Attempt:
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
         env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
-        made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
-                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                         argv=self._argv(work_dir))
+        try:
+            made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
+                             lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
+                             argv=self._argv(work_dir))
+        except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
+            self.watch.restore(before, self.watch.changed(before))
+            raise
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
@@ -178,7 +182,7 @@ class Attempt:
             raise EnvironmentStop(made.error)
         return self._judge(entry, made, before, plan)
 
-    def _tampered(self, before: Snapshot, changed: list[str]) -> None:
+    def _tampered(self, before: Snapshot, changed: list[str], then: Exception | None = None) -> None:
         """The maker changed what it may not: put back what can be put back, say which, and
         escalate. What cannot be restored is written down; the next run refuses until a person
         has looked (runner/loaded.py)."""
@@ -195,8 +199,8 @@ class Attempt:
             note += "; the refs are left as they are: check them"
         pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
         if pushed:
-            raise PushAttempt(", ".join(pushed) + note)
-        raise ControlFileEdited(", ".join(sorted(shown)) + note)
+            raise PushAttempt(", ".join(pushed) + note, then)
+        raise ControlFileEdited(", ".join(sorted(shown)) + note, then)
 
     def _environment(self, entry: dict[str, Any], made: MakerRun, empty_diff: bool | None) -> None:
         """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
@@ -218,13 +222,17 @@ class Attempt:
         loop, item_id, stopped = self.ctx.loop, self.record.item.id, made.stopped
         if stopped == "signal" or run_stop(stopped):
             entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
+        # first, however the attempt ended (a signal to loopgate, a budget, a timeout): tampering is
+        # put back and the item escalated before the run stops, or the next run reads a loosened spec
+        changed = self.watch.changed(before)
+        if changed:
+            then: Exception | None = (Interrupted(self.ctx.stop_requested or "a stop signal") if stopped == "signal"
+                                      else BudgetStop(run_stop(stopped)) if run_stop(stopped) else None)
+            self._tampered(before, changed, then)
         if stopped == "signal":
             return entry
         if run_stop(stopped):
             raise BudgetStop(run_stop(stopped))
-        changed = self.watch.changed(before)
-        if changed:
-            self._tampered(before, changed)
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")

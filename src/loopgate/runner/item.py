@@ -117,9 +117,13 @@ class ItemWork:
         except ControlFileEdited as err:
             ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                          "the maker may not change the loop's own rules")
+            if err.then is not None:  # the signal or budget that ended the attempt still stops the run
+                raise err.then from err
         except PushAttempt as err:
             ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
                          "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
+            if err.then is not None:
+                raise err.then from err
         except ChangedAfterJudging as err:
             ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
                          "writes to the worktree (a gate that rewrites files, a process of the maker's that "
