@@ -44,7 +44,7 @@ def hostile(repo: LoopRepo, script: str, *, contain: bool = True, sandbox: str =
     so the only thing wrong with its attempt is what it tried besides)."""
     (repo.root / "tools").mkdir(exist_ok=True)
     (repo.root / "tools" / "hostile.sh").write_text(
-        'seen="$(dirname "$LOOPGATE_PROMPT_FILE")/seen.txt"\n' + script + "\n" + FIX + "\n")
+        'seen="$LOOPGATE_ATTEMPT_DIR/seen.txt"\n' + script + "\n" + FIX + "\n")
     repo.set_spec("sh tools/hostile.sh", iterations=1, contain=contain)
     if sandbox:
         spec = repo.loop / "LOOP_SPEC.md"
@@ -57,7 +57,7 @@ def run(repo: LoopRepo, factory: PlanFactory) -> RunOutcome:
 
 
 def seen(repo: LoopRepo) -> str:
-    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/seen.txt"))
+    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
     assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
     return found[0].read_text()
 
@@ -193,12 +193,12 @@ def test_git_works_inside_the_sandbox_and_its_objects_stay_out_of_the_repository
     assert "ok" in seen(loop_repo)
     assert status(loop_repo)[0] == "drafted"
     # the loop's own commit of the candidate adds objects; the maker's `git add` wrote to its attempt dir
-    attempt_objects = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/objects/*"))
+    attempt_objects = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/objects/*"))
     assert attempt_objects
     assert set(objects) <= {p.name for p in (loop_repo.root / ".git" / "objects").iterdir()}
 
 
-ESCAPE = ('setsid sh -c \'sleep 1; echo escaped > "$(dirname "$LOOPGATE_PROMPT_FILE")/escaped.txt"\' '
+ESCAPE = ('setsid sh -c \'sleep 1; echo escaped > "$LOOPGATE_ATTEMPT_DIR/escaped.txt"\' '
           '</dev/null >/dev/null 2>&1 &\necho started >> "$seen"')
 
 
@@ -209,7 +209,7 @@ def test_nothing_a_contained_maker_starts_outlives_the_attempt(loop_repo: LoopRe
     import time
 
     time.sleep(1.5)
-    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/escaped.txt"))
+    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/escaped.txt"))
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):

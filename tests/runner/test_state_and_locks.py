@@ -87,11 +87,11 @@ Loop(RunSettings({loop!r}, grace=0.5), plan_factory({loop!r})).run()
 def test_a_contained_maker_dies_with_a_runner_killed_with_9(loop_repo: LoopRepo) -> None:
     from loopgate.runner.maker import tokened_pids
 
-    loop_repo.set_spec('echo up > "$(dirname "$LOOPGATE_PROMPT_FILE")/up.txt"; setsid sleep 600 & sleep 600')
+    loop_repo.set_spec('echo up > "$LOOPGATE_ATTEMPT_DIR/up.txt"; setsid sleep 600 & sleep 600')
     runner = subprocess.Popen([sys.executable, "-c", KILLED_MID_ATTEMPT.format(loop=str(loop_repo.loop))],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/up.txt")):
+    while not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/up.txt")):
         assert time.monotonic() < deadline, "the maker never started"
         time.sleep(0.05)
     token = next((loop_repo.root / ".git" / "loopgate").glob("*/maker.pid")).read_text().split()[1]

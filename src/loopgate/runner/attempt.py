@@ -102,12 +102,14 @@ class Attempt:
         self.admin = ""  # the worktree's git admin directory, found once per attempt
 
     def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
+        """`work_dir` is the maker's own, writable part of the attempt's directory."""
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
         item = self.record.item
         attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
                    "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
+                   "LOOPGATE_ATTEMPT_DIR": work_dir,
                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
         if loop.containment.contained:
@@ -123,8 +125,9 @@ class Attempt:
         os.makedirs(home, exist_ok=True)
         return home
 
-    def _argv(self, work_dir: str) -> list[str] | None:
-        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained."""
+    def _argv(self, attempt_dir: str, work_dir: str) -> list[str] | None:
+        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
+        Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
         loop = self.ctx.loop
         if not loop.containment.contained:
             return None
@@ -132,8 +135,26 @@ class Attempt:
                         loop.root, common_dir(loop), loop.sandbox.read_only)
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
-            return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
+            return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
+                            os.path.join(attempt_dir, "srt-settings.json"))
         return bwrap_argv(loop.maker, mounts, loop.containment.network, user_home)
+
+    def _fresh_dir(self) -> str:
+        """A directory no attempt has had: attempts/<item>/<run id>-<attempt>. Created here, never
+        reused: an attempt that did not count (an environmental failure) has the same number next
+        run, and a maker must find nothing of an earlier one there (a symlink in place of the log
+        would have had loopgate write the next maker's output through it, outside any sandbox)."""
+        parent = os.path.join(self.ctx.loop.runtime_dir, "attempts", self.record.item.id)
+        os.makedirs(parent, exist_ok=True)
+        name = f"{self.ctx.run_id or 'run'}-{self.number}"
+        for extra in range(100):
+            path = os.path.join(parent, name + (f".{extra}" if extra else ""))
+            try:
+                os.mkdir(path, 0o755)
+                return path
+            except FileExistsError:
+                continue
+        raise EnvironmentStop(f"cannot make a fresh attempt directory under {parent}")
 
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
@@ -149,9 +170,10 @@ class Attempt:
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         self.admin = loop.worktrees.admin_dir(record.item.id)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
-        work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
-        os.makedirs(work_dir, exist_ok=True)
-        prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
+        attempt_dir = self._fresh_dir()
+        work_dir = os.path.join(attempt_dir, "maker")
+        os.mkdir(work_dir)
+        prompt, usage_file = os.path.join(attempt_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
         rules = [str(r) for r in (loop.spec.get("work_selection_rules") or {}).get("must_skip_and_escalate", [])]
         write_prompt(prompt, record.item.as_dict(), rules, feedback_text, self.number)
         ctx.emit("attempt", {"item": record.item.id, "attempt": self.number})
@@ -160,9 +182,9 @@ class Attempt:
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
         env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
         try:
-            made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
+            made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=self._argv(work_dir))
+                             argv=self._argv(attempt_dir, work_dir))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             self.watch.restore(before, self.watch.changed(before))
             raise
@@ -171,7 +193,7 @@ class Attempt:
         warning = ctx.spend.add(made.usage)
         if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
             ctx.warn(warning)
-        log = os.path.join(work_dir, "maker.log")
+        log = os.path.join(attempt_dir, "maker.log")
         entry: dict[str, Any] = {"attempt": self.number, "maker": {
             "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
             "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),

@@ -362,8 +362,9 @@ def run_maker(command: str, cwd: str, env: dict[str, str], limits: MakerLimits, 
     start = time.monotonic()
     gated = ["/bin/sh", "-c", _HANDSHAKE, "loopgate-maker", *(argv or ["/bin/sh", "-c", command])]
     try:
-        open(log_path, "wb").close()
-        with open(log_path, "ab") as log:
+        # never through a symlink: the log is opened outside any sandbox
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_NOFOLLOW, 0o644)
+        with open(fd, "ab") as log:
             proc = subprocess.Popen(gated, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.PIPE, start_new_session=True)
     except OSError as err:
@@ -405,5 +406,6 @@ def write_prompt(path: str, item: dict[str, Any], rules: list[str], feedback: st
     if feedback:
         lines += ["", "## Gate failures from the previous attempt", "", feedback.strip()]
     lines += ["", "## Item as JSON", "", "```json", json.dumps(item, indent=2), "```", ""]
-    with open(path, "w", encoding="utf-8") as handle:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # never through a symlink
+    with open(fd, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines))

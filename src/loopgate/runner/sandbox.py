@@ -2,7 +2,7 @@
 
 On Linux the maker runs under bubblewrap (`bwrap`, the primitive Claude Code's and Codex's
 sandboxes build on): the whole filesystem read-only except the item's worktree, the git admin
-files that worktree needs and the attempt's runtime directory; a private /tmp; the user's home
+files that worktree needs and the maker's part of a fresh attempt directory; a private /tmp; the user's home
 (and /home, /root, /run/user) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
 ~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
 namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
@@ -146,7 +146,7 @@ class Mounts:
 
     worktree: str  # the item's worktree: where the maker works
     admin: str  # the worktree's git admin directory (<common>/worktrees/<name>): index, HEAD
-    runtime: str  # the attempt's directory: prompt, usage file, log, git objects the maker writes
+    runtime: str  # the maker's part of the attempt's directory: its usage file, the git objects it writes
     home: str  # the maker's HOME
     root: str  # the repository (read-only)
     common: str  # the common git directory (read-only)
