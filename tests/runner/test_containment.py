@@ -281,3 +281,44 @@ def test_the_environment_allowlist() -> None:
                     withheld=("GITHUB_TOKEN",))
     assert env == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TERM": "xterm", "TZ": "UTC",
                    "HOME": "/maker-home", "ANTHROPIC_API_KEY": "a", "LOOPGATE_ITEM_ID": "X-1"}
+
+
+GIT_VIEW = "\n".join([
+    'git config --list --show-origin >> "$seen" 2>&1',
+    'git var GIT_AUTHOR_IDENT >> "$seen" 2>&1',
+    'printf "protocol=https\\nhost=github.com\\n\\n" | GIT_TERMINAL_PROMPT=0 git credential fill >> "$seen" 2>&1',
+    'for f in {home}/.gitconfig {home}/.git-credentials {secret_include} "$HOME/.gitconfig" '
+    '"$(git rev-parse --git-common-dir)/config" "$GIT_CONFIG_GLOBAL"; do '
+    'cat "$f" >> "$seen" 2>&1 || echo "unreadable $f" >> "$seen"; done',
+    'env >> "$seen"',
+])
+
+
+def test_a_contained_makers_git_has_the_users_identity_and_none_of_their_credentials(
+        loop_repo: LoopRepo, factory: PlanFactory, fake_home: Path, origin: Path, tmp_path: Path) -> None:
+    (fake_home / ".gitconfig").write_text(
+        "[user]\n\tname = Real User\n\temail = real@example.com\n[credential]\n\thelper = store\n"
+        f"[http]\n\textraHeader = AUTHORIZATION: bearer {SECRET}\n")
+    # what a CI checkout leaves in the repository's own config, and worse
+    include = tmp_path / "secret.inc"
+    include.write_text(f"[http]\n\tproxy = http://u:{SECRET}@proxy.example\n")
+    config = loop_repo.root / ".git" / "config"
+    config.write_text(config.read_text() + (
+        f'[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic {SECRET}\n'
+        f'[credential]\n\thelper = "!f() {{ echo password={SECRET}; }}; f"\n'
+        f'[url "https://x-access-token:{SECRET}@github.com/"]\n\tinsteadOf = https://github.com/\n'
+        f'[remote "upstream"]\n\turl = https://user:{SECRET}@github.com/o/r.git\n'
+        f'[core]\n\tsshCommand = ssh -i /keys/{SECRET}\n'
+        f"[include]\n\tpath = {include}\n"))
+    git(loop_repo.root, "config", "--unset", "user.name")  # the identity comes from the user's ~/.gitconfig
+    git(loop_repo.root, "config", "--unset", "user.email")
+    hostile(loop_repo, GIT_VIEW.format(home=fake_home, secret_include=include))
+    run(loop_repo, factory)
+    text = seen(loop_repo)
+    assert SECRET not in text, [line for line in text.splitlines() if SECRET in line]
+    assert "Real User <real@example.com>" in text  # git var: the maker's git has an identity
+    assert "remote.upstream.url=https://github.com/o/r.git" in text  # the remote is there, its password not
+    assert "remote.origin.url=" in text and "core.repositoryformatversion=0" in text
+    assert status(loop_repo)[0] == "drafted"
+    # the user's own files are untouched
+    assert SECRET in config.read_text() and "helper = store" in (fake_home / ".gitconfig").read_text()

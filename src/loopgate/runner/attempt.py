@@ -21,6 +21,7 @@ from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, end_tokened, run_maker, write_prompt
 from loopgate.runner.outcome import (
@@ -101,8 +102,9 @@ class Attempt:
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
 
-    def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
-        """`work_dir` is the maker's own, writable part of the attempt's directory."""
+    def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
+        """`work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
+        the cleaned global git config loopgate wrote for it (runner/gitconfig.py)."""
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
         item = self.record.item
@@ -111,7 +113,7 @@ class Attempt:
                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
                    "LOOPGATE_ATTEMPT_DIR": work_dir,
                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
-                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
+                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls), **git_config}
         if loop.containment.contained:
             attempt.update(git_env(work_dir, common_dir(loop)))
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
@@ -125,14 +127,15 @@ class Attempt:
         os.makedirs(home, exist_ok=True)
         return home
 
-    def _argv(self, attempt_dir: str, work_dir: str) -> list[str] | None:
+    def _argv(self, attempt_dir: str, work_dir: str, repo_config: str) -> list[str] | None:
         """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
         Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
         loop = self.ctx.loop
         if not loop.containment.contained:
             return None
-        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(),
-                        loop.root, common_dir(loop), loop.sandbox.read_only)
+        common = common_dir(loop)
+        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common, loop.sandbox.read_only,
+                        over=((repo_config, os.path.join(common, "config")),))
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
             return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
@@ -180,11 +183,12 @@ class Attempt:
         self.token = secrets.token_hex(16)
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
-        env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        repo_config, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
+        env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
         try:
             made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=self._argv(attempt_dir, work_dir))
+                             argv=self._argv(attempt_dir, work_dir, repo_config))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             self.watch.restore(before, self.watch.changed(before))
             raise

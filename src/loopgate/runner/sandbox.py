@@ -151,6 +151,9 @@ class Mounts:
     root: str  # the repository (read-only)
     common: str  # the common git directory (read-only)
     read_only: tuple[str, ...] = ()
+    # (file, where): files mounted read-only over others, last (the cleaned copy of the repository's
+    # git config over the real one, see runner/gitconfig.py)
+    over: tuple[tuple[str, str], ...] = ()
 
 
 def _hidden_places(user_home: str) -> list[str]:
@@ -211,6 +214,9 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     for path in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home):
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    for source, target in mounts.over:
+        if os.path.exists(target):
+            argv += ["--ro-bind", os.path.realpath(source), os.path.realpath(target)]
     argv += ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"]
     if network == "none":
         argv.append("--unshare-net")
