@@ -51,6 +51,18 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "loop"
 
 
+def loop_key(root: str, loop_dir: str, name: str) -> str:
+    """The loop's part of its branch and worktree names: its name as a slug, and, for any loop but
+    the repository's own `.loop`, a short hash of where it lives. Two loops of one name (a/.loop
+    and b/.loop, copies of one loop in a monorepo) never share, reset or remove each other's
+    branches and worktrees; the usual single `.loop` keeps `loop/<name>/<id>`."""
+    rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
+    key = slug(name)
+    if rel == ".loop":
+        return key
+    return f"{key[:53]}-{hashlib.sha256(rel.encode()).hexdigest()[:6]}"
+
+
 def head(root: str) -> str:
     return git(["rev-parse", "HEAD"], root).strip()
 
@@ -70,8 +82,9 @@ def worktree_base(root: str) -> str:
 
 class Worktrees:
     """One worktree and branch (`loop/<loop>/<item-id>`) per item, kept inside the git directory
-    so the user's checkout never shows them and never changes (see worktree_base). The loop's name
-    is part of both: two loops in one repository never share (or reset) each other's branches."""
+    so the user's checkout never shows them and never changes (see worktree_base). The loop's key
+    (loop_key) is part of both: two loops in one repository never share (or reset) each other's
+    branches, even when they have the same name."""
 
     def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
