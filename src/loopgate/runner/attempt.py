@@ -21,9 +21,10 @@ from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.escapees import end_tokened
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
-from loopgate.runner.maker import MakerRun, end_tokened, run_maker, write_prompt
+from loopgate.runner.maker import MakerRun, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
     ChangedAfterJudging,
