@@ -44,7 +44,7 @@ def hostile(repo: LoopRepo, script: str, *, contain: bool = True, sandbox: str =
     so the only thing wrong with its attempt is what it tried besides)."""
     (repo.root / "tools").mkdir(exist_ok=True)
     (repo.root / "tools" / "hostile.sh").write_text(
-        'seen="$(dirname "$LOOPGATE_PROMPT_FILE")/seen.txt"\n' + script + "\n" + FIX + "\n")
+        'seen="$LOOPGATE_ATTEMPT_DIR/seen.txt"\n' + script + "\n" + FIX + "\n")
     repo.set_spec("sh tools/hostile.sh", iterations=1, contain=contain)
     if sandbox:
         spec = repo.loop / "LOOP_SPEC.md"
@@ -57,7 +57,7 @@ def run(repo: LoopRepo, factory: PlanFactory) -> RunOutcome:
 
 
 def seen(repo: LoopRepo) -> str:
-    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/seen.txt"))
+    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
     assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
     return found[0].read_text()
 
@@ -193,12 +193,12 @@ def test_git_works_inside_the_sandbox_and_its_objects_stay_out_of_the_repository
     assert "ok" in seen(loop_repo)
     assert status(loop_repo)[0] == "drafted"
     # the loop's own commit of the candidate adds objects; the maker's `git add` wrote to its attempt dir
-    attempt_objects = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/objects/*"))
+    attempt_objects = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/objects/*"))
     assert attempt_objects
     assert set(objects) <= {p.name for p in (loop_repo.root / ".git" / "objects").iterdir()}
 
 
-ESCAPE = ('setsid sh -c \'sleep 1; echo escaped > "$(dirname "$LOOPGATE_PROMPT_FILE")/escaped.txt"\' '
+ESCAPE = ('setsid sh -c \'sleep 1; echo escaped > "$LOOPGATE_ATTEMPT_DIR/escaped.txt"\' '
           '</dev/null >/dev/null 2>&1 &\necho started >> "$seen"')
 
 
@@ -209,7 +209,7 @@ def test_nothing_a_contained_maker_starts_outlives_the_attempt(loop_repo: LoopRe
     import time
 
     time.sleep(1.5)
-    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/escaped.txt"))
+    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/escaped.txt"))
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):
@@ -281,3 +281,44 @@ def test_the_environment_allowlist() -> None:
                     withheld=("GITHUB_TOKEN",))
     assert env == {"PATH": "/bin", "LANG": "C.UTF-8", "LC_ALL": "C", "TERM": "xterm", "TZ": "UTC",
                    "HOME": "/maker-home", "ANTHROPIC_API_KEY": "a", "LOOPGATE_ITEM_ID": "X-1"}
+
+
+GIT_VIEW = "\n".join([
+    'git config --list --show-origin >> "$seen" 2>&1',
+    'git var GIT_AUTHOR_IDENT >> "$seen" 2>&1',
+    'printf "protocol=https\\nhost=github.com\\n\\n" | GIT_TERMINAL_PROMPT=0 git credential fill >> "$seen" 2>&1',
+    'for f in {home}/.gitconfig {home}/.git-credentials {secret_include} "$HOME/.gitconfig" '
+    '"$(git rev-parse --git-common-dir)/config" "$GIT_CONFIG_GLOBAL"; do '
+    'cat "$f" >> "$seen" 2>&1 || echo "unreadable $f" >> "$seen"; done',
+    'env >> "$seen"',
+])
+
+
+def test_a_contained_makers_git_has_the_users_identity_and_none_of_their_credentials(
+        loop_repo: LoopRepo, factory: PlanFactory, fake_home: Path, origin: Path, tmp_path: Path) -> None:
+    (fake_home / ".gitconfig").write_text(
+        "[user]\n\tname = Real User\n\temail = real@example.com\n[credential]\n\thelper = store\n"
+        f"[http]\n\textraHeader = AUTHORIZATION: bearer {SECRET}\n")
+    # what a CI checkout leaves in the repository's own config, and worse
+    include = tmp_path / "secret.inc"
+    include.write_text(f"[http]\n\tproxy = http://u:{SECRET}@proxy.example\n")
+    config = loop_repo.root / ".git" / "config"
+    config.write_text(config.read_text() + (
+        f'[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic {SECRET}\n'
+        f'[credential]\n\thelper = "!f() {{ echo password={SECRET}; }}; f"\n'
+        f'[url "https://x-access-token:{SECRET}@github.com/"]\n\tinsteadOf = https://github.com/\n'
+        f'[remote "upstream"]\n\turl = https://user:{SECRET}@github.com/o/r.git\n'
+        f'[core]\n\tsshCommand = ssh -i /keys/{SECRET}\n'
+        f"[include]\n\tpath = {include}\n"))
+    git(loop_repo.root, "config", "--unset", "user.name")  # the identity comes from the user's ~/.gitconfig
+    git(loop_repo.root, "config", "--unset", "user.email")
+    hostile(loop_repo, GIT_VIEW.format(home=fake_home, secret_include=include))
+    run(loop_repo, factory)
+    text = seen(loop_repo)
+    assert SECRET not in text, [line for line in text.splitlines() if SECRET in line]
+    assert "Real User <real@example.com>" in text  # git var: the maker's git has an identity
+    assert "remote.upstream.url=https://github.com/o/r.git" in text  # the remote is there, its password not
+    assert "remote.origin.url=" in text and "core.repositoryformatversion=0" in text
+    assert status(loop_repo)[0] == "drafted"
+    # the user's own files are untouched
+    assert SECRET in config.read_text() and "helper = store" in (fake_home / ".gitconfig").read_text()

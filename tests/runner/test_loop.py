@@ -83,7 +83,7 @@ def test_same_failure_twice_is_no_progress_and_escalates_with_feedback(loop_repo
     doc = next(i for i in report["items"] if i["id"] == "DOC-1")  # type: ignore[union-attr, index]
     assert len(doc["attempts"]) == 2
     assert doc["status"] == "escalated"
-    prompt = next((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/2/prompt.md")).read_text()
+    prompt = next((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2/prompt.md")).read_text()
     assert "link to missing.md is broken" in prompt  # the failures went back to the maker as feedback
 
 

@@ -89,7 +89,7 @@ def test_a_real_scope_gate_failure_feeds_back_and_ends_in_no_progress(loop_repo:
     assert scope["status"] == "failed"
     assert any(f["code"] == "LG401" and f["path"] == "src/app.py" for f in scope["findings"])
     assert "no progress across 2 consecutive attempts" in str(doc["reason"])
-    prompt = next((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/2/prompt.md")).read_text()
+    prompt = next((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2/prompt.md")).read_text()
     assert "src/app.py" in prompt  # the second attempt was told what the checker found
 
 

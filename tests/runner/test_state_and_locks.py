@@ -17,7 +17,7 @@ from loopgate.runner.lock import RunLock
 from loopgate.runner.loop import Loop, RunError, RunSettings
 from loopgate.runner.state import load_state
 
-from .conftest import LoopRepo, PlanFactory, git
+from .conftest import MAKERS, LoopRepo, PlanFactory, git
 
 
 def run(loop_dir: Path | str, factory: PlanFactory, **kwargs: object) -> object:
@@ -39,7 +39,41 @@ def test_two_loops_in_one_repository_keep_their_own_branches(loop_repo: LoopRepo
     run(second, plan_factory(str(second)), max_items=1)  # its DOC-1 fails: it must not touch the first's branch
     assert git(loop_repo.root, "rev-parse", "loop/docs-repair/DOC-1").strip() == drafted
     assert "index.md" in git(loop_repo.root, "show", "loop/docs-repair/DOC-1:docs/guide.md")
-    assert git(loop_repo.root, "rev-parse", "--verify", "loop/docs-repair-two/DOC-1").strip()
+    from loopgate.runner.git import loop_key
+
+    key = loop_key(str(loop_repo.root), str(second), "Docs Repair Two")
+    assert key.startswith("docs-repair-two-")  # a loop outside the root's .loop: its name and where it is
+    assert git(loop_repo.root, "rev-parse", "--verify", f"loop/{key}/DOC-1").strip()
+
+
+def test_two_loops_with_the_same_name_share_no_branch_or_worktree(loop_repo: LoopRepo, tmp_path: Path) -> None:
+    from loopgate.cli.run import plan_factory
+
+    # a/.loop and b/.loop, both "Docs Repair": a monorepo's two packages with copies of one loop
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(loop_repo.root, "remote", "add", "origin", str(bare))
+    loops = []
+    for name, maker in (("a", "good"), ("b", "wrong")):
+        copy = loop_repo.root / name / ".loop"
+        shutil.copytree(loop_repo.loop, copy)
+        spec = copy / "LOOP_SPEC.md"
+        spec.write_text(spec.read_text().replace(MAKERS["good"], MAKERS[maker]))
+        loops.append(copy)
+    loop_repo.commit("two loops of one name")
+    git(loop_repo.root, "push", "-q", "origin", "main")
+    run(loops[0], plan_factory(str(loops[0])), max_items=1)
+    branches = git(loop_repo.root, "for-each-ref", "--format=%(refname:short)", "refs/heads/loop/").split()
+    assert len(branches) == 1
+    drafted = git(loop_repo.root, "rev-parse", branches[0]).strip()
+    run(loops[1], plan_factory(str(loops[1])), max_items=1)  # its DOC-1 fails: it must not touch a's branch
+    assert git(loop_repo.root, "rev-parse", branches[0]).strip() == drafted
+    assert "index.md" in git(loop_repo.root, "show", f"{branches[0]}:docs/guide.md")
+    both = git(loop_repo.root, "for-each-ref", "--format=%(refname:short)", "refs/heads/loop/").split()
+    assert len(both) == 2, both  # b kept its failed attempt on a branch of its own
+    kept = [p for p in (loop_repo.root / ".git" / "loopgate-worktrees").iterdir() if (p / "DOC-1").exists()]
+    assert len(kept) == 1 and not branches[0].startswith(f"loop/{kept[0].name}/")  # b's worktree is its own
+    assert git(bare, "for-each-ref", "--format=%(refname)").strip() == "refs/heads/main"
 
 
 def test_a_second_run_through_a_symlinked_path_is_refused(loop_repo: LoopRepo, factory: PlanFactory,
@@ -87,11 +121,11 @@ Loop(RunSettings({loop!r}, grace=0.5), plan_factory({loop!r})).run()
 def test_a_contained_maker_dies_with_a_runner_killed_with_9(loop_repo: LoopRepo) -> None:
     from loopgate.runner.maker import tokened_pids
 
-    loop_repo.set_spec('echo up > "$(dirname "$LOOPGATE_PROMPT_FILE")/up.txt"; setsid sleep 600 & sleep 600')
+    loop_repo.set_spec('echo up > "$LOOPGATE_ATTEMPT_DIR/up.txt"; setsid sleep 600 & sleep 600')
     runner = subprocess.Popen([sys.executable, "-c", KILLED_MID_ATTEMPT.format(loop=str(loop_repo.loop))],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/1/up.txt")):
+    while not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/up.txt")):
         assert time.monotonic() < deadline, "the maker never started"
         time.sleep(0.05)
     token = next((loop_repo.root / ".git" / "loopgate").glob("*/maker.pid")).read_text().split()[1]

@@ -28,7 +28,7 @@ print(outcome.stop.label)
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 WRONG = "echo 'see also [x](missing.md)' >> docs/guide.md"
 # the maker says it is up, then waits (at most 20 s) for the test to say "go"
-WAIT = ('d="$(dirname "$LOOPGATE_PROMPT_FILE")"; echo up > "$d/up"; i=0; '
+WAIT = ('d="$LOOPGATE_ATTEMPT_DIR"; echo up > "$d/up"; i=0; '
         'while [ ! -e "$LOOPGATE_WORKTREE/../../../../.loop/go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done')
 
 
@@ -39,7 +39,7 @@ def driver(repo: LoopRepo) -> subprocess.Popen[str]:
 
 def wait_for_attempt(repo: LoopRepo, attempt: int = 1) -> None:
     deadline = time.monotonic() + 30
-    while not list((repo.root / ".git" / "loopgate").glob(f"*/attempts/DOC-1/{attempt}/up")):
+    while not list((repo.root / ".git" / "loopgate").glob(f"*/attempts/DOC-1/*-{attempt}/maker/up")):
         assert time.monotonic() < deadline, "the maker never started"
         time.sleep(0.05)
 
@@ -64,7 +64,7 @@ def test_pause_during_an_attempt_pauses_after_it_and_blames_no_one(loop_repo: Lo
     assert status == "stopped"  # not escalated: the user is not the maker
     assert reason.startswith("stopped during attempt 1: kill switch:") and "PAUSE" in reason
     assert next_action == "resumes in the next run once the kill switch is off"
-    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/2"))  # no second attempt
+    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2"))  # no second attempt
     (loop_repo.loop / "PAUSE").unlink()
     (loop_repo.loop / "go").unlink()
     loop_repo.set_spec("good")

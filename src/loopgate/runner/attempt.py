@@ -21,10 +21,13 @@ from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.escapees import end_tokened
+from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
-from loopgate.runner.maker import MakerRun, end_tokened, run_maker, write_prompt
+from loopgate.runner.maker import MakerRun, run_maker, write_prompt
 from loopgate.runner.outcome import (
     BudgetStop,
+    ChangedAfterJudging,
     ControlFileEdited,
     EnvironmentStop,
     GateSuppressed,
@@ -100,15 +103,18 @@ class Attempt:
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
 
-    def _env(self, work_dir: str, prompt: str, usage_file: str) -> dict[str, str]:
+    def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
+        """`work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
+        the cleaned global git config loopgate wrote for it (runner/gitconfig.py)."""
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
         item = self.record.item
         attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
                    "LOOPGATE_ATTEMPT": str(self.number), "LOOPGATE_PROMPT_FILE": prompt,
                    "LOOPGATE_USAGE_FILE": usage_file, "LOOPGATE_WORKTREE": self.worktree,
+                   "LOOPGATE_ATTEMPT_DIR": work_dir,
                    "LOOPGATE_MODE": loop.mode, "LOOPGATE_ALLOWED_PATHS": ",".join(item.expected_paths),
-                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls)}
+                   "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls), **git_config}
         if loop.containment.contained:
             attempt.update(git_env(work_dir, common_dir(loop)))
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
@@ -122,17 +128,37 @@ class Attempt:
         os.makedirs(home, exist_ok=True)
         return home
 
-    def _argv(self, work_dir: str) -> list[str] | None:
-        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained."""
+    def _argv(self, attempt_dir: str, work_dir: str, repo_config: str) -> list[str] | None:
+        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
+        Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
         loop = self.ctx.loop
         if not loop.containment.contained:
             return None
-        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(),
-                        loop.root, common_dir(loop), loop.sandbox.read_only)
+        common = common_dir(loop)
+        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common, loop.sandbox.read_only,
+                        over=((repo_config, os.path.join(common, "config")),))
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
-            return srt_argv(loop.maker, mounts, loop.sandbox, user_home, os.path.join(work_dir, "srt-settings.json"))
+            return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
+                            os.path.join(attempt_dir, "srt-settings.json"))
         return bwrap_argv(loop.maker, mounts, loop.containment.network, user_home)
+
+    def _fresh_dir(self) -> str:
+        """A directory no attempt has had: attempts/<item>/<run id>-<attempt>. Created here, never
+        reused: an attempt that did not count (an environmental failure) has the same number next
+        run, and a maker must find nothing of an earlier one there (a symlink in place of the log
+        would have had loopgate write the next maker's output through it, outside any sandbox)."""
+        parent = os.path.join(self.ctx.loop.runtime_dir, "attempts", self.record.item.id)
+        os.makedirs(parent, exist_ok=True)
+        name = f"{self.ctx.run_id or 'run'}-{self.number}"
+        for extra in range(100):
+            path = os.path.join(parent, name + (f".{extra}" if extra else ""))
+            try:
+                os.mkdir(path, 0o755)
+                return path
+            except FileExistsError:
+                continue
+        raise EnvironmentStop(f"cannot make a fresh attempt directory under {parent}")
 
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
@@ -148,25 +174,31 @@ class Attempt:
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         self.admin = loop.worktrees.admin_dir(record.item.id)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
-        work_dir = os.path.join(loop.runtime_dir, "attempts", record.item.id, str(self.number))
-        os.makedirs(work_dir, exist_ok=True)
-        prompt, usage_file = os.path.join(work_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
+        attempt_dir = self._fresh_dir()
+        work_dir = os.path.join(attempt_dir, "maker")
+        os.mkdir(work_dir)
+        prompt, usage_file = os.path.join(attempt_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
         rules = [str(r) for r in (loop.spec.get("work_selection_rules") or {}).get("must_skip_and_escalate", [])]
         write_prompt(prompt, record.item.as_dict(), rules, feedback_text, self.number)
         ctx.emit("attempt", {"item": record.item.id, "attempt": self.number})
         self.token = secrets.token_hex(16)
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
-        env = {**self._env(work_dir, prompt, usage_file), **per_attempt.env(limits, spend, ctx.spend.usage)}
-        made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(work_dir, "maker.log"),
-                         lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                         argv=self._argv(work_dir))
+        repo_config, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
+        env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        try:
+            made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
+                             lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
+                             argv=self._argv(attempt_dir, work_dir, repo_config))
+        except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
+            self.watch.restore(before, self.watch.changed(before))
+            raise
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
         warning = ctx.spend.add(made.usage)
         if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
             ctx.warn(warning)
-        log = os.path.join(work_dir, "maker.log")
+        log = os.path.join(attempt_dir, "maker.log")
         entry: dict[str, Any] = {"attempt": self.number, "maker": {
             "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
             "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),
@@ -177,7 +209,7 @@ class Attempt:
             raise EnvironmentStop(made.error)
         return self._judge(entry, made, before, plan)
 
-    def _tampered(self, before: Snapshot, changed: list[str]) -> None:
+    def _tampered(self, before: Snapshot, changed: list[str], then: Exception | None = None) -> None:
         """The maker changed what it may not: put back what can be put back, say which, and
         escalate. What cannot be restored is written down; the next run refuses until a person
         has looked (runner/loaded.py)."""
@@ -194,8 +226,8 @@ class Attempt:
             note += "; the refs are left as they are: check them"
         pushed = [self.watch.shown(p, self.worktree) for p in changed if p.startswith(REMOTE)]
         if pushed:
-            raise PushAttempt(", ".join(pushed) + note)
-        raise ControlFileEdited(", ".join(sorted(shown)) + note)
+            raise PushAttempt(", ".join(pushed) + note, then)
+        raise ControlFileEdited(", ".join(sorted(shown)) + note, then)
 
     def _environment(self, entry: dict[str, Any], made: MakerRun, empty_diff: bool | None) -> None:
         """Stop the run when the attempt's end is the environment's fault (see runner/attempt_budget.py).
@@ -217,13 +249,17 @@ class Attempt:
         loop, item_id, stopped = self.ctx.loop, self.record.item.id, made.stopped
         if stopped == "signal" or run_stop(stopped):
             entry["verdict"] = "stopped"  # the checker never saw it: neither passed nor failed
+        # first, however the attempt ended (a signal to loopgate, a budget, a timeout): tampering is
+        # put back and the item escalated before the run stops, or the next run reads a loosened spec
+        changed = self.watch.changed(before)
+        if changed:
+            then: Exception | None = (Interrupted(self.ctx.stop_requested or "a stop signal") if stopped == "signal"
+                                      else BudgetStop(run_stop(stopped)) if run_stop(stopped) else None)
+            self._tampered(before, changed, then)
         if stopped == "signal":
             return entry
         if run_stop(stopped):
             raise BudgetStop(run_stop(stopped))
-        changed = self.watch.changed(before)
-        if changed:
-            self._tampered(before, changed)
         moved = loop.worktrees.head_moved(item_id, loop.base)
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
@@ -246,9 +282,11 @@ class Attempt:
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
-        entry["judged"] = {"base": loop.base, "tree": loop.worktrees.tree(item_id)}
+        judged = loop.worktrees.tree(item_id)
+        entry["judged"] = {"base": loop.base, "tree": judged}
         gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
         entry["gates"] = gates
+        self._unchanged_since(entry, judged)
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
         if env:
             raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
@@ -257,3 +295,20 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
+        """The tree now against the one the gates judged. The commit holds the judged tree whatever
+        happened since (Worktrees.commit_tree); a file of it changed or deleted since escalates the
+        item: something outside the checker (a gate that rewrites files, a maker's process that
+        outlived the attempt) was still at work. New files are only left out of the commit (and
+        said): a gate's caches (`__pycache__` in a repository that ignores none) are new files."""
+        worktrees, item_id = self.ctx.loop.worktrees, self.record.item.id
+        now = worktrees.tree(item_id)
+        if now == judged:
+            return
+        changed, added = worktrees.tree_changes(item_id, judged, now)
+        if added:
+            entry["not_committed"] = added
+        if changed:
+            raise ChangedAfterJudging(", ".join(changed[:10]) + (f" and {len(changed) - 10} more"
+                                                                   if len(changed) > 10 else ""))

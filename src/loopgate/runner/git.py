@@ -51,6 +51,18 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "loop"
 
 
+def loop_key(root: str, loop_dir: str, name: str) -> str:
+    """The loop's part of its branch and worktree names: its name as a slug, and, for any loop but
+    the repository's own `.loop`, a short hash of where it lives. Two loops of one name (a/.loop
+    and b/.loop, copies of one loop in a monorepo) never share, reset or remove each other's
+    branches and worktrees; the usual single `.loop` keeps `loop/<name>/<id>`."""
+    rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
+    key = slug(name)
+    if rel == ".loop":
+        return key
+    return f"{key[:53]}-{hashlib.sha256(rel.encode()).hexdigest()[:6]}"
+
+
 def head(root: str) -> str:
     return git(["rev-parse", "HEAD"], root).strip()
 
@@ -70,8 +82,9 @@ def worktree_base(root: str) -> str:
 
 class Worktrees:
     """One worktree and branch (`loop/<loop>/<item-id>`) per item, kept inside the git directory
-    so the user's checkout never shows them and never changes (see worktree_base). The loop's name
-    is part of both: two loops in one repository never share (or reset) each other's branches."""
+    so the user's checkout never shows them and never changes (see worktree_base). The loop's key
+    (loop_key) is part of both: two loops in one repository never share (or reset) each other's
+    branches, even when they have the same name."""
 
     def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
@@ -119,18 +132,28 @@ class Worktrees:
         if delete_branch:
             git(["branch", "-D", self.branch(item_id)], self.root, check=False)
 
-    def commit_all(self, item_id: str, message: str) -> str | None:
-        """Commit what the maker left (so the branch holds the candidate); None when nothing changed."""
+    def commit_tree(self, item_id: str, base: str, tree: str, message: str) -> str | None:
+        """Commit exactly `tree` (the one the gates judged) on `base` and point the item's branch at
+        it; None when it holds no change. The worktree is not read again: whatever changed it after
+        the gates ran (a gate that rewrites files, a maker's process that escaped) stays out."""
         path = self.path(item_id)
         self.fresh.discard(item_id)
-        git(["add", "-A"], path)
+        if tree == git(["rev-parse", f"{base}^{{tree}}"], path).strip():
+            return None
         identity = {"GIT_AUTHOR_NAME": "loopgate", "GIT_AUTHOR_EMAIL": "loopgate@localhost",
                     "GIT_COMMITTER_NAME": "loopgate", "GIT_COMMITTER_EMAIL": "loopgate@localhost"}
-        # `diff --cached --quiet` exits 1 when something is staged: one process instead of `status`
-        if not _exit_code(["diff", "--cached", "--quiet"], path):
-            return None
-        git(["commit", "-q", "--no-verify", "-m", message], path, env=identity)
-        return head(path)
+        commit = git(["commit-tree", tree, "-p", base, "-m", message], path, env=identity).strip()
+        # compare-and-swap from `base`: the branch is where head_moved() last saw it, or this fails
+        git(["update-ref", f"refs/heads/{self.branch(item_id)}", commit, base], path)
+        git(["read-tree", commit], path)  # the index says what the branch holds
+        return commit
+
+    def tree_changes(self, item_id: str, judged: str, now: str) -> tuple[list[str], list[str]]:
+        """(changed or deleted, added) paths between the judged tree and the tree now."""
+        out = git(["diff-tree", "-r", "--no-renames", "--name-status", "-z", judged, now], self.path(item_id))
+        words = [w for w in out.split("\0") if w]
+        pairs = list(zip(words[::2], words[1::2], strict=False))
+        return sorted(n for s, n in pairs if s != "A"), sorted(n for s, n in pairs if s == "A")
 
     def head_moved(self, item_id: str, base: str) -> str:
         """Why the worktree's HEAD is no longer its branch at `base` ("" when it is).

@@ -18,6 +18,7 @@ from loopgate.runner.context import RunContext
 from loopgate.runner.github import GitHubError
 from loopgate.runner.outcome import (
     BudgetStop,
+    ChangedAfterJudging,
     ControlFileEdited,
     EnvironmentStop,
     GateSuppressed,
@@ -93,7 +94,7 @@ class ItemWork:
                 raise Interrupted(ctx.stop_requested)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
             if entry.get("verdict") == "passed":
-                self.finish(worktree)
+                self.finish(worktree, str(entry["judged"]["tree"]))
                 entry["commit"] = record.commit  # the commit holds the tree the gates judged
                 return
             feedback = str(entry.get("feedback", ""))
@@ -116,9 +117,17 @@ class ItemWork:
         except ControlFileEdited as err:
             ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                          "the maker may not change the loop's own rules")
+            if err.then is not None:  # the signal or budget that ended the attempt still stops the run
+                raise err.then from err
         except PushAttempt as err:
             ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
                          "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
+            if err.then is not None:
+                raise err.then from err
+        except ChangedAfterJudging as err:
+            ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
+                         "writes to the worktree (a gate that rewrites files, a process of the maker's that "
+                         "outlived it); nothing the gates did not judge was committed")
         except GateSuppressed as err:
             ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                          "only a person may decide that a gate's finding does not apply")
@@ -146,10 +155,12 @@ class ItemWork:
         item.extra["failures"] = str(int(item.extra.get("failures", "0") or 0) + 1)
         self.ctx.escalate(record, reason, f"inspect the kept worktree at {loop.worktrees.path(record.item.id)}")
 
-    def finish(self, worktree: str) -> None:
-        """All required gates passed: draft in shadow mode, or open a (draft) pull request."""
+    def finish(self, worktree: str, judged: str) -> None:
+        """All required gates passed: commit the tree they judged (`judged`, not the worktree as it is
+        now), then draft in shadow mode, or open a (draft) pull request."""
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
-        commit = loop.worktrees.commit_all(record.item.id, f"loopgate: {record.item.id} {record.item.title}".strip())
+        commit = loop.worktrees.commit_tree(record.item.id, loop.base, judged,
+                                            f"loopgate: {record.item.id} {record.item.title}".strip())
         record.commit = commit or ""  # the reviewed branch can be compared with what the gates passed
         loop.state.item(record.item.id).extra["commit"] = record.commit
         if loop.mode == "shadow":

@@ -110,7 +110,7 @@ def load(settings: RunSettings) -> LoadedLoop:
     runtime_dir = _runtime_dir(root, loop_dir, settings)
     github, token_env = _github(spec)
     sandbox, containment = _containment(spec, mode)
-    worktrees = gitops.Worktrees(root, gitops.slug(str(spec.get("name") or "")))
+    worktrees = gitops.Worktrees(root, gitops.loop_key(root, loop_dir, str(spec.get("name") or "")))
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
                       github, token_env, sandbox, containment, spend_warning)

@@ -101,7 +101,16 @@ class Interrupted(Exception):
     """SIGINT or SIGTERM arrived."""
 
 
-class ControlFileEdited(Exception):
+class Tampering(Exception):
+    """The maker did what it may not; `then` is the stop that ended its attempt (a signal, a run
+    budget), raised once the item is escalated, so the run still stops for it."""
+
+    def __init__(self, message: str, then: Exception | None = None) -> None:
+        super().__init__(message)
+        self.then = then
+
+
+class ControlFileEdited(Tampering):
     """The maker changed a control file (spec, state, checklist, policy, readiness, config)."""
 
 
@@ -109,7 +118,12 @@ class GateSuppressed(Exception):
     """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
 
 
-class PushAttempt(Exception):
+class ChangedAfterJudging(Exception):
+    """The worktree changed after the gates judged it: a gate that rewrites files, or a process
+    of the maker's that outlived the attempt. What no gate saw is never committed."""
+
+
+class PushAttempt(Tampering):
     """The refs of a remote on this machine changed during the attempt: the maker pushed."""
 
 

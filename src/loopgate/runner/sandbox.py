@@ -2,7 +2,7 @@
 
 On Linux the maker runs under bubblewrap (`bwrap`, the primitive Claude Code's and Codex's
 sandboxes build on): the whole filesystem read-only except the item's worktree, the git admin
-files that worktree needs and the attempt's runtime directory; a private /tmp; the user's home
+files that worktree needs and the maker's part of a fresh attempt directory; a private /tmp; the user's home
 (and /home, /root, /run/user) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
 ~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
 namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
@@ -146,11 +146,14 @@ class Mounts:
 
     worktree: str  # the item's worktree: where the maker works
     admin: str  # the worktree's git admin directory (<common>/worktrees/<name>): index, HEAD
-    runtime: str  # the attempt's directory: prompt, usage file, log, git objects the maker writes
+    runtime: str  # the maker's part of the attempt's directory: its usage file, the git objects it writes
     home: str  # the maker's HOME
     root: str  # the repository (read-only)
     common: str  # the common git directory (read-only)
     read_only: tuple[str, ...] = ()
+    # (file, where): files mounted read-only over others, last (the cleaned copy of the repository's
+    # git config over the real one, see runner/gitconfig.py)
+    over: tuple[tuple[str, str], ...] = ()
 
 
 def _hidden_places(user_home: str) -> list[str]:
@@ -211,6 +214,9 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     for path in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home):
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    for source, target in mounts.over:
+        if os.path.exists(target):
+            argv += ["--ro-bind", os.path.realpath(source), os.path.realpath(target)]
     argv += ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"]
     if network == "none":
         argv.append("--unshare-net")
