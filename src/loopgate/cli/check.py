@@ -17,7 +17,8 @@ import click
 
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, StopSignals, run_check
-from loopgate.cli.gates import build_options, command_for, default_format
+from loopgate.cibase import ci_base, ci_note
+from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
@@ -105,7 +106,7 @@ def _has_scope(spec_path: str) -> bool:
 
 
 def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
-               loop_dir: str, config: dict[str, Any], root: str = ".") -> PlannedGate:
+               loop_dir: str, config: dict[str, Any], root: str = ".", ci: bool = False) -> PlannedGate:
     """One checklist entry as a planned gate; paths in its options are relative to `root`, where it runs."""
     try:
         gate, argv = _entry_args(entry)
@@ -127,6 +128,8 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         if "base" in {f.name for f in dataclasses.fields(spec.options)}:
             # judged as `loopgate gate` judges it: the table from the change's base, never from the change
             gate_config, _, _ = committed_gate_config(gate, str(params.get("base") or ""), root)
+            if ci:  # in CI the change is the pull request's, not the (empty) staged changes
+                gate_config, _ = in_ci_base(gate, params, gate_config, "", root)
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
     except click.exceptions.Exit:
         return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")
@@ -136,7 +139,10 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
     return PlannedGate(name, spec, options, required, origin)
 
 
-def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root: str = ".") -> list[PlannedGate]:
+def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root: str = ".",
+               ci: bool = False) -> list[PlannedGate]:
+    """The checklist's entries as planned gates. `ci`: a change-judging gate given no base judges the
+    change since the CI's base (`loopgate check`; the run loop sets its own base)."""
     path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
     artifact, problems = load_artifact(path, CHECKLIST)
     errors = [f for f in problems if f.severity.value == "error"]
@@ -162,7 +168,7 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
             if (only and name not in only) or name in skip:
                 continue
             pos = artifact.extracted.position((section, name))
-            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config, root))
+            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config, root, ci))
     return plan
 
 
@@ -193,7 +199,10 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     reason (command not found, timeout, network) or the checklist is invalid. Advisory gates are
     run and reported (as warnings) but never decide. Gates run in the loop's repository (the git
     work tree holding --loop), wherever the command is run from. Independent gates run in
-    parallel; gates that change the tree run alone.
+    parallel; gates that change the tree run alone. In CI (CI, GITHUB_ACTIONS or GITLAB_CI set),
+    a gate that judges a change and was given no base judges the pull request: the change since
+    GITHUB_BASE_REF (GitLab: the merge request's base; a GitHub push: the event's `before`; else
+    the merge base with the default branch), not the staged changes, of which a CI checkout has none.
 
     \b
     Examples:
@@ -203,7 +212,10 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     """
     directory = find_loop_dir(loop_dir)
     root = loop_root(directory)  # `--loop ../other/.loop` judges ../other, whose config it reads
-    plan = build_plan(directory, only, skip, root)
+    plan = build_plan(directory, only, skip, root, ci=True)
+    ci, source = ci_base(root)
+    if ci and any(p.options is not None and getattr(p.options, "base", None) == ci for p in plan):
+        click.echo(f"loopgate: note: {ci_note(ci, source)}", err=True)
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
     with StopSignals() as signals:  # a stop ends the gates' commands and lets the generated gate put the tree back

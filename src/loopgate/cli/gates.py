@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
@@ -144,6 +145,20 @@ def _error_kind(result: GateResult) -> str:
     return "environment error"
 
 
+def in_ci_base(name: str, given: dict[str, Any], config: Any, note: str, start: str = ".") -> tuple[Any, str]:
+    """Under CI, the change since the CI's base instead of the (empty) staged changes: `given` gets the
+    base, and the gate's table is read again from that base."""
+    if given.get("base") or given.get("files") or given.get("files_from") or \
+            (isinstance(config, dict) and config.get("base")):
+        return config, note
+    base, source = ci_base(start)
+    if not base:
+        return config, note
+    given["base"] = base
+    config, note, _ = committed_gate_config(name, base, start)
+    return config, (note + "; " if note else "") + ci_note(base, source)
+
+
 def command_for(spec: GateSpec) -> click.Command:
     """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
     def callback(output_format: str | None, color: bool | None, reports: tuple[tuple[str, str], ...],
@@ -152,6 +167,7 @@ def command_for(spec: GateSpec) -> click.Command:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
                 config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
+                config, note = in_ci_base(spec.name, given, config, note)
                 build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
                     click.echo(f"loopgate: note: {note}", err=True)
