@@ -20,9 +20,11 @@ from loopgate.check import PlannedGate, StopSignals, run_check
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
+from loopgate.committed_checklist import weakened_entries
 from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
+from loopgate.findings import Finding, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
-from loopgate.gates.registry import gates
+from loopgate.gates.registry import CHECKLIST_WEAKENED, gates
 from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
@@ -172,6 +174,36 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
     return plan
 
 
+def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tuple[str, ...],
+                       plan: list[PlannedGate]) -> tuple[list[PlannedGate], list[Finding]]:
+    """The base's required gates that the judged change removes, demotes or edits (LG806): planned to run
+    as the base wrote them, so a change cannot drop the gate that would fail it."""
+    path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
+    artifact, _ = load_artifact(path, CHECKLIST)
+    if artifact is None:
+        return [], []
+    bases = [str(getattr(p.options, "base", "") or "") for p in plan if p.options is not None]
+    base = next((b for b in bases if b), "") or ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
+    try:
+        config = load_config(loop_dir).section("gates")
+    except ConfigError:
+        config = {}
+    extra: list[PlannedGate] = []
+    findings: list[Finding] = []
+    for found in weakened_entries(path, root, base, artifact.data):
+        if (only and found.name not in only) or found.name in skip:
+            continue
+        pos = artifact.extracted.position((("required_gates" if found.why == "changed" else "advisory_gates"),
+                                           found.name)) if found.why != "removed" else None
+        line, column = (pos.line, pos.column) if pos is not None else (1, 1)
+        named = f"{found.name} (as at {found.revision[:10]})"
+        extra.append(plan_entry(named, found.entry, True, (path, line, column), loop_dir, config, root, ci=True))
+        findings.append(CHECKLIST_WEAKENED.at(path, line, column, (
+            f"required gate '{found.name}' is {found.why} by this change; it still runs as commit "
+            f"{found.revision[:10]} (the change's base) has it, as required gate '{named}'")))
+    return extra, findings
+
+
 def _progress(planned: PlannedGate, result: GateResult) -> None:
     if sys.stderr.isatty():
         kind = "required" if planned.required else "advisory"
@@ -213,6 +245,8 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     directory = find_loop_dir(loop_dir)
     root = loop_root(directory)  # `--loop ../other/.loop` judges ../other, whose config it reads
     plan = build_plan(directory, only, skip, root, ci=True)
+    kept, weakened = committed_required(directory, root, only, skip, plan)  # the base's required gates still decide
+    plan += kept
     ci, source = ci_base(root)
     if ci and any(p.options is not None and getattr(p.options, "base", None) == ci for p in plan):
         click.echo(f"loopgate: note: {ci_note(ci, source)}", err=True)
@@ -221,6 +255,7 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     with StopSignals() as signals:  # a stop ends the gates' commands and lets the generated gate put the tree back
         outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress,
                             should_stop=signals.stopped)
+    outcome.findings = sort_findings([*outcome.findings, *weakened])
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
     advisory = frozenset(p.name for p in plan if not p.required)
