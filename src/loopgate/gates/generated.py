@@ -85,6 +85,7 @@ from loopgate.gates._process import (
     last_lines,
     run_command,
 )
+from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "generated"
@@ -193,6 +194,11 @@ class Options:
 
 
 def run(options: Options, context: GateContext) -> GateResult:
+    """The gate, with credentials masked in all it reports (its command's output, the command line)."""
+    return scrubbed(_run(options, context), context.env)
+
+
+def _run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
     code = NO_COMMAND
