@@ -26,6 +26,7 @@ from loopgate.findings import Finding, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import CHECKLIST_WEAKENED, gates
 from loopgate.reporters import FORMAT_NAMES, Report
+from loopgate.reporters.base import printable
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
 
@@ -150,7 +151,8 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
     errors = [f for f in problems if f.severity.value == "error"]
     if artifact is None or errors:
         for finding in errors:
-            click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}", err=True)
+            click.echo(printable(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}",
+                                 False), err=True)
         _fail(f"{path} is not a valid checklist; fix it first (`loopgate verify {loop_dir}`)")
     assert artifact is not None
     try:
@@ -207,7 +209,8 @@ def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tu
 def _progress(planned: PlannedGate, result: GateResult) -> None:
     if sys.stderr.isatty():
         kind = "required" if planned.required else "advisory"
-        click.echo(f"  {result.status.value:<7} {planned.name} ({kind}, {result.duration:.2f}s)", err=True)
+        click.echo(f"  {result.status.value:<7} {printable(planned.name, False)} ({kind}, {result.duration:.2f}s)",
+                   err=True)
 
 
 @click.command()

@@ -21,6 +21,7 @@ from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
+from loopgate.reporters.base import printable
 
 _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT}
 
@@ -130,7 +131,7 @@ def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | Non
     emit(report, output_format)
     write_reports(report, reports)
     if result.status is GateStatus.ERROR:
-        click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {result.reason}", err=True)
+        click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {printable(result.reason, False)}", err=True)
     return code
 
 
@@ -170,7 +171,7 @@ def command_for(spec: GateSpec) -> click.Command:
                 config, note = in_ci_base(spec.name, given, config, note)
                 build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
-                    click.echo(f"loopgate: note: {note}", err=True)
+                    click.echo(f"loopgate: note: {printable(note, False)}", err=True)
             else:
                 config = load_config().section("gates").get(spec.name, {})
             options = build_options(spec, given, config if isinstance(config, dict) else {})
