@@ -87,3 +87,23 @@ def test_adding_a_gate_or_editing_a_description_is_not_a_weakening(tmp_path: Pat
     done = _check(root)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "LG806" not in done.stdout and "(as at " not in done.stdout
+
+
+def test_a_tree_gates_table_added_by_the_change_does_not_apply_to_it(tmp_path: Path) -> None:
+    """`[tool.loopgate.gates.links] exclude = ["**"]` staged with a broken link: the links gate's table is
+    read from the change's base, as the change-judging gates' are."""
+    root = _repo(tmp_path)
+    (root / ".loop" / "quality-gate-checklist.md").write_text(
+        HEAD + "## Required Gates\n\n### links\n- gate: links\n- args: --offline docs\n- description: x\n\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("fine\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "links gate")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["**"]\n')
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG441" in done.stdout and "read from commit" in done.stderr
+    _git(root, "commit", "-qm", "exclude everything, reviewed")  # once committed it is the base's own rule
+    assert _check(root).returncode == 0

@@ -133,6 +133,14 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
             gate_config, _, _ = committed_gate_config(gate, str(params.get("base") or ""), root)
             if ci:  # in CI the change is the pull request's, not the (empty) staged changes
                 gate_config, _ = in_ci_base(gate, params, gate_config, "", root)
+        elif ci:
+            # The tree gates too take their table from the change's base: a change that adds
+            # `exclude = ["**"]` for the links gate must not pass its own broken links.
+            committed, note, working = committed_gate_config(gate, ci_base(root)[0] or "HEAD", root)
+            build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
+            if note:
+                click.echo(f"loopgate: note: {printable(note, False)}", err=True)
+            gate_config = committed
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
     except click.exceptions.Exit:
         return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")
