@@ -53,7 +53,9 @@ def _params(options: type[Any]) -> list[click.Parameter]:
             negative = "--no-" + flag.removeprefix("--")
             params.append(click.Option([f"{flag}/{negative}", f.name], default=None, help=meta.get("help")))
         else:
-            params.append(click.Option([flag, f.name], type=_SCALARS.get(base, click.STRING), multiple=many,
+            kind = click.IntRange(min=meta["minimum"]) if base is int and meta.get("minimum") is not None else \
+                _SCALARS.get(base, click.STRING)
+            params.append(click.Option([flag, f.name], type=kind, multiple=many,
                                        default=None, metavar=meta.get("metavar"), help=_with_default(f, meta)))
     return params
 
@@ -69,7 +71,8 @@ def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
 def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any]) -> Any:
     """Command line over `[tool.loopgate.gates.NAME]` over the dataclass defaults."""
     hints = typing.get_type_hints(spec.options)
-    known = {f.name for f in dataclasses.fields(spec.options)}
+    fields = {f.name: f for f in dataclasses.fields(spec.options)}
+    known = set(fields)
     values: dict[str, Any] = {}
     for key, value in config.items():
         name = key.replace("-", "_")
@@ -77,6 +80,9 @@ def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any])
             raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}' "
                               f"(known: {', '.join(sorted(known))})")
         values[name] = _typed(f"[tool.loopgate.gates.{spec.name}] {key}", hints[name], value)
+        least = fields[name].metadata.get("minimum")
+        if least is not None and isinstance(value, int) and value < least:
+            raise ConfigError(f"[tool.loopgate.gates.{spec.name}] {key}: must be {least} or more, not {value}")
     for name, value in given.items():
         if value is None or (value == () and _unwrap(hints[name])[2]):
             continue
