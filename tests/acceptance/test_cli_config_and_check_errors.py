@@ -178,7 +178,8 @@ def test_check_of_another_repositorys_loop_judges_that_repository(tmp_path: Path
     found = {(p["code"], p["path"]) for p in json.loads(done.stdout)["problems"]}
     # the scope gate read the other spec (from the other root: no LG404/LG405) and judged the other tree
     assert {c for c, _ in found} == {"LG401", "LG461", "LG803"}, found
-    assert {p for c, p in found if c == "LG401"} == {"src/app.py", "only-in-other.txt"}, found  # a deletion counts
+    # a deletion counts; paths name the judged files from where the check was run, not from the other root
+    assert {p for c, p in found if c == "LG401"} == {"../other/src/app.py", "../other/only-in-other.txt"}, found
 
 
 @pytest.mark.parametrize("gate", ["command", "generated"])

@@ -214,6 +214,18 @@ def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tu
     return extra, findings
 
 
+def _from_here(root: str) -> Any:
+    """`on_done` for a check of another directory's loop: a gate's finding paths are relative to the root it
+    ran in; shown relative to the current directory (`../other/.env`), they name the file that was judged."""
+    def done(planned: PlannedGate, result: GateResult) -> None:
+        if root != ".":
+            result.findings = [f if os.path.isabs(f.path) else
+                               dataclasses.replace(f, path=os.path.normpath(os.path.join(root, f.path)))
+                               for f in result.findings]
+        _progress(planned, result)
+    return done
+
+
 def _progress(planned: PlannedGate, result: GateResult) -> None:
     if sys.stderr.isatty():
         kind = "required" if planned.required else "advisory"
@@ -264,8 +276,8 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
     with StopSignals() as signals:  # a stop ends the gates' commands and lets the generated gate put the tree back
-        outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress,
-                            should_stop=signals.stopped)
+        outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root),
+                            on_done=_from_here(root), should_stop=signals.stopped)
     outcome.findings = sort_findings([*outcome.findings, *weakened])
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
