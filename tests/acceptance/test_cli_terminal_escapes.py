@@ -67,3 +67,15 @@ def test_a_commands_output_and_the_checklist_entry_names_are_escaped(repo: Path)
     assert done.returncode == 1, done.stdout + done.stderr
     assert not any(c in done.stdout + done.stderr for c in CONTROLS), repr(done.stdout)
     assert "\\x1b]8;;http://evil.example" in done.stdout
+
+
+@pytest.mark.parametrize("closed", [">&-", "2>&-"])
+def test_a_closed_stdout_or_stderr_is_no_traceback(repo: Path, closed: str) -> None:
+    """`loopgate gate forbidden >&-` (a service manager, a careless wrapper) leaves sys.stdout None."""
+    (repo / "key.pem").write_text("x\n")
+    _git(repo, "add", "-A")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_"))}
+    done = subprocess.run(["sh", "-c", f'exec "$0" -m loopgate gate forbidden {closed}', sys.executable], cwd=repo,
+                          env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr

@@ -19,7 +19,7 @@ from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, StopSignals, run_check
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
 from loopgate.committed_checklist import weakened_entries
 from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
 from loopgate.findings import Finding, sort_findings
@@ -227,7 +227,7 @@ def _from_here(root: str) -> Any:
 
 
 def _progress(planned: PlannedGate, result: GateResult) -> None:
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         kind = "required" if planned.required else "advisory"
         click.echo(f"  {result.status.value:<7} {printable(planned.name, False)} ({kind}, {result.duration:.2f}s)",
                    err=True)
