@@ -38,6 +38,8 @@ def _loopgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("[tool.loopgate.check]\njobs = 2\n", ["gate", "scope", "a.txt"], "unknown section [tool.loopgate.check]"),
     ("[tool.loopgate]\nformats = \"json\"\n", ["verify"], "unknown key 'formats' in [tool.loopgate]"),
     ("[tool.loopgate.gates]\nscope = 1\n", ["gate", "scope", "a.txt"], "scope must be a table"),
+    ("[tool.loopgate.gates.command]\ntail = -4\n", ["gate", "command", "--", "true"], "tail: must be 0 or more"),
+    ("[tool.loopgate.gates.generated]\ntail = -1\n", ["gate", "generated", "--", "true"], "must be 0 or more"),
 ])
 def test_bad_settings_are_usage_errors(tmp_path: Path, toml: str, args: list[str], message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(toml)
@@ -176,4 +178,12 @@ def test_check_of_another_repositorys_loop_judges_that_repository(tmp_path: Path
     found = {(p["code"], p["path"]) for p in json.loads(done.stdout)["problems"]}
     # the scope gate read the other spec (from the other root: no LG404/LG405) and judged the other tree
     assert {c for c, _ in found} == {"LG401", "LG461", "LG803"}, found
-    assert {p for c, p in found if c == "LG401"} == {"src/app.py", "only-in-other.txt"}, found  # a deletion counts
+    # a deletion counts; paths name the judged files from where the check was run, not from the other root
+    assert {p for c, p in found if c == "LG401"} == {"../other/src/app.py", "../other/only-in-other.txt"}, found
+
+
+@pytest.mark.parametrize("gate", ["command", "generated"])
+def test_a_negative_tail_is_a_usage_error_not_silently_no_output(tmp_path: Path, gate: str) -> None:
+    done = _loopgate("gate", gate, "--tail", "-1", "--shell", "false", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--tail" in done.stderr and "Traceback" not in done.stderr

@@ -26,7 +26,7 @@ import pytest
 
 from loopgate import codes
 from loopgate.check import PlannedGate, run_check
-from loopgate.cli.check import plan_entry
+from loopgate.cli.check import build_plan, committed_required, plan_entry
 from loopgate.cli.gates import EXIT_CODES
 from loopgate.findings import Finding, Severity
 from loopgate.gates import command, forbidden, generated, links, schema, scope, secrets
@@ -506,6 +506,22 @@ def _data_gate(w: World, *files: str) -> PlannedGate:
     return PlannedGate("data", gates()["schema"], schema.Options(files=files, schema="schema.json"), True, ORIGIN)
 
 
+CHECKLIST = ("# Quality Gate Checklist: demo\n\n## Required Gates\n\n### tests\n- command: {command}\n"
+             "- description: {what}\n")
+
+
+def _checklist_changed(w: World, command_now: str, what_now: str) -> Outcome:
+    """`loopgate check`'s plan for a checklist whose committed version runs `true` as its required `tests`."""
+    w.write(".loop/quality-gate-checklist.md", CHECKLIST.format(command="true", what="the tests pass"))
+    w.commit()
+    w.write(".loop/quality-gate-checklist.md", CHECKLIST.format(command=command_now, what=what_now))
+    w.monkeypatch.chdir(w.root)  # as the CLI runs: paths from the repository's top
+    plan = build_plan(".loop", (), (), ".", ci=True)
+    kept, weakened = committed_required(".loop", ".", (), (), plan)
+    got = check(w, plan + kept)
+    return Outcome([*got.findings, *weakened], got.exit_code, got.status)
+
+
 CHECK_POSITIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "no-such-linter-xyz .")]), 2, ORIGIN, ("LG464",)),
     Case("LG802", lambda w: _entry(w, "--offlin"), 2, ORIGIN),
@@ -514,6 +530,9 @@ CHECK_POSITIVE = [
     Case("LG805", lambda w: check(w, [_planned("tests", "exit 1", required=False)]), 1,
          (ORIGIN[0], 1, 1), ("LG461",)),
     Case("LG805", lambda w: check(w, [_planned("tests", "true", required=False)]), 1, (ORIGIN[0], 1, 1)),
+    # the change edits its required gate: the committed `true` still runs (and passes) beside it
+    Case("LG806", lambda w: _checklist_changed(w, "echo edited", "the tests pass"), 0,
+         (".loop/quality-gate-checklist.md", 5, 5)),
 ]
 CHECK_NEGATIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "exit 1")]), 1, also=("LG461", "LG803")),  # ran, failed
@@ -522,6 +541,7 @@ CHECK_NEGATIVE = [
          also=("LG461",)),
     Case("LG804", lambda w: check(w, [_data_gate(w, "a.json")]), 0),  # given a file: it decides
     Case("LG805", lambda w: check(w, [_planned("tests", "true"), _planned("style", "true", required=False)]), 0),
+    Case("LG806", lambda w: _checklist_changed(w, "true", "a new description only"), 0),  # judges the same
 ]
 
 POSITIVE = (SCOPE_POSITIVE + FORBIDDEN_POSITIVE + SECRETS_POSITIVE + LINKS_POSITIVE + SCHEMA_POSITIVE

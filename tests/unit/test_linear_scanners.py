@@ -25,15 +25,19 @@ from loopgate.artifacts import values
 from loopgate.artifacts.artifact import check_artifact, detect_kind
 from loopgate.artifacts.extract import split_field
 from loopgate.artifacts.kinds import KINDS, _work_selection_namer, kind_for_title
+from loopgate.gates import _process, _secretscan, command, secrets
+from loopgate.gates._positions import toml_positions
 from loopgate.gates.scope import read_spec_scope
 from loopgate.markdown import document, lines
+from loopgate.reporters.base import printable
 
 # Characters a worst case repeats its unit to: a quadratic reader needs minutes for one such case.
 SIZE = 200_000
 # What backtracking patterns trip over: runs of blanks, quote and list markers, digits, fences,
 # brackets, emphasis, colons, and the characters that end a match late.
 UNITS = [" ", "\t", "> ", ">", " >", ">\t", "1", "1.", "a ", "-", "- ", "* ", "*", "`", "~", "#", "# ", "[", "](",
-         "[a](", "_", "**", "**_", ":", ": ", "<", "<!--", "=", "\\", "&", "1,", "1 ", "and ", ", ", "1h"]
+         "[a](", "_", "**", "**_", ":", ": ", "<", "<!--", "=", "\\", "&", "1,", "1 ", "and ", ", ", "1h",
+         "a.", ". ", '"', "'", "\x1b[", "(1,", ":1:", "pragma: "]
 unit = st.one_of(st.sampled_from(UNITS), st.text(alphabet=" \t>-*+#`~=_1.)[]x:,<!h\n", min_size=1, max_size=3))
 edge = st.sampled_from(["", "x", "\n", ":", "> q\n\n", "- ", "# ", "$", "1", "\n\n>", "```\n", "- a:"])
 
@@ -90,6 +94,14 @@ READERS: dict[str, Callable[[str], None]] = {
     "detect_kind": lambda text: detect_kind("notes.md", text),
     "check_artifact": _artifacts,
     "scope_spec": _scope,
+    # the gates' readers of user text: TOML key lines, a command's output, pragmas, escapes
+    "toml_positions": lambda text: toml_positions(text, [("tool", "key"), ("key",), (0, "x")]),
+    "command_output": lambda text: command.output_findings(text, ".", "", "cmd", 1),
+    "ansi": lambda text: _process._ANSI.sub("", text),
+    "network_errors": _process._NETWORK.search,
+    "pragma": _each_line(lambda line: (secrets._PRAGMA.search(line), secrets._NEXTLINE.search(line))),
+    "pinned_rev": _each_line(_secretscan._PINNED_REV.fullmatch),
+    "printable": printable,
 }
 # The whole-document readers cost real milliseconds per character even when linear: fewer,
 # smaller cases (still minutes for a quadratic reader).
@@ -139,3 +151,14 @@ def test_the_issue_repro_is_fast_in_verify(tmp_path: Path) -> None:
                           text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 errors" in done.stdout
+
+
+def test_the_schema_gate_places_a_toml_error_fast_after_a_line_of_blanks(tmp_path: Path) -> None:
+    """A TOML file's error line was searched with a pattern cubic on a line of blanks."""
+    (tmp_path / "schema.json").write_text('{"type": "object", "properties": {"key": {"type": "integer"}}}')
+    (tmp_path / "data.toml").write_text("# " + " " * 200_000 + "x\n" + " " * 100_000 + "\nkey = 'text'\n")
+    done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "schema", "--schema", "schema.json",
+                           "--format", "text", "data.toml"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "data.toml:3:1:" in done.stdout

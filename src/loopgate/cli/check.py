@@ -17,12 +17,16 @@ import click
 
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, StopSignals, run_check
-from loopgate.cli.gates import build_options, command_for, default_format
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
+from loopgate.cibase import ci_base, ci_note
+from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
+from loopgate.committed_checklist import weakened_entries
 from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
+from loopgate.findings import Finding, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
-from loopgate.gates.registry import gates
+from loopgate.gates.registry import CHECKLIST_WEAKENED, gates
 from loopgate.reporters import FORMAT_NAMES, Report
+from loopgate.reporters.base import printable
 from loopgate.verify import LOOP_SUBDIR, load_artifact
 
 
@@ -105,7 +109,7 @@ def _has_scope(spec_path: str) -> bool:
 
 
 def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[str, int, int],
-               loop_dir: str, config: dict[str, Any], root: str = ".") -> PlannedGate:
+               loop_dir: str, config: dict[str, Any], root: str = ".", ci: bool = False) -> PlannedGate:
     """One checklist entry as a planned gate; paths in its options are relative to `root`, where it runs."""
     try:
         gate, argv = _entry_args(entry)
@@ -127,6 +131,16 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         if "base" in {f.name for f in dataclasses.fields(spec.options)}:
             # judged as `loopgate gate` judges it: the table from the change's base, never from the change
             gate_config, _, _ = committed_gate_config(gate, str(params.get("base") or ""), root)
+            if ci:  # in CI the change is the pull request's, not the (empty) staged changes
+                gate_config, _ = in_ci_base(gate, params, gate_config, "", root)
+        elif ci:
+            # The tree gates too take their table from the change's base: a change that adds
+            # `exclude = ["**"]` for the links gate must not pass its own broken links.
+            committed, note, working = committed_gate_config(gate, ci_base(root)[0] or "HEAD", root)
+            build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
+            if note:
+                click.echo(f"loopgate: note: {printable(note, False)}", err=True)
+            gate_config = committed
         options = build_options(spec, params, gate_config if isinstance(gate_config, dict) else {})
     except click.exceptions.Exit:
         return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")
@@ -136,13 +150,17 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
     return PlannedGate(name, spec, options, required, origin)
 
 
-def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root: str = ".") -> list[PlannedGate]:
+def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root: str = ".",
+               ci: bool = False) -> list[PlannedGate]:
+    """The checklist's entries as planned gates. `ci`: a change-judging gate given no base judges the
+    change since the CI's base (`loopgate check`; the run loop sets its own base)."""
     path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
     artifact, problems = load_artifact(path, CHECKLIST)
     errors = [f for f in problems if f.severity.value == "error"]
     if artifact is None or errors:
         for finding in errors:
-            click.echo(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}", err=True)
+            click.echo(printable(f"{finding.path}:{finding.line}:{finding.column}: {finding.code} {finding.message}",
+                                 False), err=True)
         _fail(f"{path} is not a valid checklist; fix it first (`loopgate verify {loop_dir}`)")
     assert artifact is not None
     try:
@@ -162,14 +180,57 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
             if (only and name not in only) or name in skip:
                 continue
             pos = artifact.extracted.position((section, name))
-            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config, root))
+            plan.append(plan_entry(name, entry, required, (path, pos.line, pos.column), loop_dir, config, root, ci))
     return plan
 
 
+def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tuple[str, ...],
+                       plan: list[PlannedGate]) -> tuple[list[PlannedGate], list[Finding]]:
+    """The base's required gates that the judged change removes, demotes or edits (LG806): planned to run
+    as the base wrote them, so a change cannot drop the gate that would fail it."""
+    path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
+    artifact, _ = load_artifact(path, CHECKLIST)
+    if artifact is None:
+        return [], []
+    bases = [str(getattr(p.options, "base", "") or "") for p in plan if p.options is not None]
+    base = next((b for b in bases if b), "") or ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
+    try:
+        config = load_config(loop_dir).section("gates")
+    except ConfigError:
+        config = {}
+    extra: list[PlannedGate] = []
+    findings: list[Finding] = []
+    for found in weakened_entries(path, root, base, artifact.data):
+        if (only and found.name not in only) or found.name in skip:
+            continue
+        pos = artifact.extracted.position((("required_gates" if found.why == "changed" else "advisory_gates"),
+                                           found.name)) if found.why != "removed" else None
+        line, column = (pos.line, pos.column) if pos is not None else (1, 1)
+        named = f"{found.name} (as at {found.revision[:10]})"
+        extra.append(plan_entry(named, found.entry, True, (path, line, column), loop_dir, config, root, ci=True))
+        findings.append(CHECKLIST_WEAKENED.at(path, line, column, (
+            f"required gate '{found.name}' is {found.why} by this change; it still runs as commit "
+            f"{found.revision[:10]} (the change's base) has it, as required gate '{named}'")))
+    return extra, findings
+
+
+def _from_here(root: str) -> Any:
+    """`on_done` for a check of another directory's loop: a gate's finding paths are relative to the root it
+    ran in; shown relative to the current directory (`../other/.env`), they name the file that was judged."""
+    def done(planned: PlannedGate, result: GateResult) -> None:
+        if root != ".":
+            result.findings = [f if os.path.isabs(f.path) else
+                               dataclasses.replace(f, path=os.path.normpath(os.path.join(root, f.path)))
+                               for f in result.findings]
+        _progress(planned, result)
+    return done
+
+
 def _progress(planned: PlannedGate, result: GateResult) -> None:
-    if sys.stderr.isatty():
+    if is_terminal(sys.stderr):
         kind = "required" if planned.required else "advisory"
-        click.echo(f"  {result.status.value:<7} {planned.name} ({kind}, {result.duration:.2f}s)", err=True)
+        click.echo(f"  {result.status.value:<7} {printable(planned.name, False)} ({kind}, {result.duration:.2f}s)",
+                   err=True)
 
 
 @click.command()
@@ -193,7 +254,10 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     reason (command not found, timeout, network) or the checklist is invalid. Advisory gates are
     run and reported (as warnings) but never decide. Gates run in the loop's repository (the git
     work tree holding --loop), wherever the command is run from. Independent gates run in
-    parallel; gates that change the tree run alone.
+    parallel; gates that change the tree run alone. In CI (CI, GITHUB_ACTIONS or GITLAB_CI set),
+    a gate that judges a change and was given no base judges the pull request: the change since
+    GITHUB_BASE_REF (GitLab: the merge request's base; a GitHub push: the event's `before`; else
+    the merge base with the default branch), not the staged changes, of which a CI checkout has none.
 
     \b
     Examples:
@@ -203,12 +267,18 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     """
     directory = find_loop_dir(loop_dir)
     root = loop_root(directory)  # `--loop ../other/.loop` judges ../other, whose config it reads
-    plan = build_plan(directory, only, skip, root)
+    plan = build_plan(directory, only, skip, root, ci=True)
+    kept, weakened = committed_required(directory, root, only, skip, plan)  # the base's required gates still decide
+    plan += kept
+    ci, source = ci_base(root)
+    if ci and any(p.options is not None and getattr(p.options, "base", None) == ci for p in plan):
+        click.echo(f"loopgate: note: {ci_note(ci, source)}", err=True)
     if not plan:  # a check that runs nothing must not read as a pass in CI
         _fail("no gates to run: the checklist has no entries" + (" left after --skip" if skip else ""))
     with StopSignals() as signals:  # a stop ends the gates' commands and lets the generated gate put the tree back
-        outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root), on_done=_progress,
-                            should_stop=signals.stopped)
+        outcome = run_check(plan, jobs=jobs or os.cpu_count() or 2, context=GateContext(cwd=root),
+                            on_done=_from_here(root), should_stop=signals.stopped)
+    outcome.findings = sort_findings([*outcome.findings, *weakened])
     ok = outcome.ok and all(r.status is not GateStatus.ERROR for p, r in zip(plan, outcome.results, strict=True)
                             if p.required)
     advisory = frozenset(p.name for p in plan if not p.required)

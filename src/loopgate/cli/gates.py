@@ -15,11 +15,13 @@ from typing import Any
 
 import click
 
+from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, load_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
+from loopgate.reporters.base import printable
 
 _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOAT}
 
@@ -51,7 +53,9 @@ def _params(options: type[Any]) -> list[click.Parameter]:
             negative = "--no-" + flag.removeprefix("--")
             params.append(click.Option([f"{flag}/{negative}", f.name], default=None, help=meta.get("help")))
         else:
-            params.append(click.Option([flag, f.name], type=_SCALARS.get(base, click.STRING), multiple=many,
+            kind = click.IntRange(min=meta["minimum"]) if base is int and meta.get("minimum") is not None else \
+                _SCALARS.get(base, click.STRING)
+            params.append(click.Option([flag, f.name], type=kind, multiple=many,
                                        default=None, metavar=meta.get("metavar"), help=_with_default(f, meta)))
     return params
 
@@ -67,7 +71,8 @@ def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
 def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any]) -> Any:
     """Command line over `[tool.loopgate.gates.NAME]` over the dataclass defaults."""
     hints = typing.get_type_hints(spec.options)
-    known = {f.name for f in dataclasses.fields(spec.options)}
+    fields = {f.name: f for f in dataclasses.fields(spec.options)}
+    known = set(fields)
     values: dict[str, Any] = {}
     for key, value in config.items():
         name = key.replace("-", "_")
@@ -75,6 +80,9 @@ def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any])
             raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}' "
                               f"(known: {', '.join(sorted(known))})")
         values[name] = _typed(f"[tool.loopgate.gates.{spec.name}] {key}", hints[name], value)
+        least = fields[name].metadata.get("minimum")
+        if least is not None and isinstance(value, int) and value < least:
+            raise ConfigError(f"[tool.loopgate.gates.{spec.name}] {key}: must be {least} or more, not {value}")
     for name, value in given.items():
         if value is None or (value == () and _unwrap(hints[name])[2]):
             continue
@@ -129,7 +137,7 @@ def run_gate(spec: GateSpec, options: Any, output_format: str, color: bool | Non
     emit(report, output_format)
     write_reports(report, reports)
     if result.status is GateStatus.ERROR:
-        click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {result.reason}", err=True)
+        click.echo(f"loopgate: {spec.name}: {_error_kind(result)}: {printable(result.reason, False)}", err=True)
     return code
 
 
@@ -144,6 +152,20 @@ def _error_kind(result: GateResult) -> str:
     return "environment error"
 
 
+def in_ci_base(name: str, given: dict[str, Any], config: Any, note: str, start: str = ".") -> tuple[Any, str]:
+    """Under CI, the change since the CI's base instead of the (empty) staged changes: `given` gets the
+    base, and the gate's table is read again from that base."""
+    if given.get("base") or given.get("files") or given.get("files_from") or \
+            (isinstance(config, dict) and config.get("base")):
+        return config, note
+    base, source = ci_base(start)
+    if not base:
+        return config, note
+    given["base"] = base
+    config, note, _ = committed_gate_config(name, base, start)
+    return config, (note + "; " if note else "") + ci_note(base, source)
+
+
 def command_for(spec: GateSpec) -> click.Command:
     """The click command of `loopgate gate NAME`; `loopgate check` parses checklist args with it."""
     def callback(output_format: str | None, color: bool | None, reports: tuple[tuple[str, str], ...],
@@ -152,9 +174,10 @@ def command_for(spec: GateSpec) -> click.Command:
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
                 # A gate that judges a change takes its table from the change's base, not from the change.
                 config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
+                config, note = in_ci_base(spec.name, given, config, note)
                 build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
                 if note:
-                    click.echo(f"loopgate: note: {note}", err=True)
+                    click.echo(f"loopgate: note: {printable(note, False)}", err=True)
             else:
                 config = load_config().section("gates").get(spec.name, {})
             options = build_options(spec, given, config if isinstance(config, dict) else {})

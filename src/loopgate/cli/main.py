@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from loopgate import __version__
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, parse_reports, use_color, write_reports
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
 from loopgate.codes import codes_markdown
 from loopgate.config import ConfigError, load_config
 from loopgate.reporters import FORMAT_NAMES, Report
@@ -48,7 +48,7 @@ class _Progress:
     """`verify` over many loops shows a counter on a terminal; nothing in pipes or CI."""
 
     def __init__(self) -> None:
-        self.on = sys.stderr.isatty() and not os.environ.get("CI")
+        self.on = is_terminal(sys.stderr) and not os.environ.get("CI")
         self.shown = False
 
     def __call__(self, done: int, total: int) -> None:

@@ -26,7 +26,17 @@ def use_color(flag: bool | None) -> bool:
     force = os.environ.get("FORCE_COLOR", "")
     if force and force.lower() not in ("0", "false", "no"):
         return True
-    return sys.stdout.isatty()
+    return is_terminal(sys.stdout)
+
+
+def is_terminal(stream: object) -> bool:
+    """Whether `stream` is a terminal; False when it was closed before we started (`loopgate ... >&-` leaves
+    sys.stdout None) or cannot say."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):
+        return False
 
 
 def color_option() -> click.Option:

@@ -57,10 +57,12 @@ def verdict(findings: list[Finding]) -> GateStatus:
 
 
 def opt(
-    help_text: str, *, metavar: str | None = None, argument: bool = False, flag: str | None = None
+    help_text: str, *, metavar: str | None = None, argument: bool = False, flag: str | None = None,
+    minimum: int | None = None,
 ) -> dict[str, Any]:
-    """Field metadata for an option: `help`, and `argument=True` for the variadic positional."""
-    return {"help": help_text, "metavar": metavar, "argument": argument, "flag": flag}
+    """Field metadata for an option: `help`, and `argument=True` for the variadic positional.
+    `minimum`: the least whole number the option takes (command line, checklist and pyproject alike)."""
+    return {"help": help_text, "metavar": metavar, "argument": argument, "flag": flag, "minimum": minimum}
 
 
 @dataclass(frozen=True)

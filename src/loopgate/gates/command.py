@@ -33,6 +33,11 @@ eslint's unix format) or `path(line,col): message` (tsc) for files that exist un
 working directory, each becomes a finding at that place (the first 50). Otherwise the gate
 reports one finding at `.` with the exit status and the last lines of output.
 
+Credentials never reach the report: in everything the gate prints or stores (output tail,
+messages, the command line) the value of each environment variable whose name says it holds
+one (`GITHUB_TOKEN`, `AWS_SECRET_ACCESS_KEY`, `DB_PASSWORD`, ...) and whatever detect-secrets
+would flag (the secrets gate's scanner) becomes `***`. The generated gate does the same.
+
 In quality-gate-checklist.md, an entry with a `command:` (and optionally a `timeout:` such as
 `5 minutes`) runs this gate.
 
@@ -67,6 +72,7 @@ from loopgate.gates._process import (
     last_lines,
     run_command,
 )
+from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "command"
@@ -104,7 +110,7 @@ class Options:
     timeout: float = field(default=DEFAULT_TIMEOUT, metadata=opt(
         "Stop the command (its whole process group) after this many seconds; 0: no limit.", metavar="SECONDS"))
     tail: int = field(default=40, metadata=opt(
-        "Keep this many last lines of output in the report.", metavar="LINES"))
+        "Keep this many last lines of output in the report.", metavar="LINES", minimum=0))
     cwd: str = field(default="", metadata=opt(
         "Run the command in this directory (relative to where the gate runs).", metavar="DIR"))
     network_errors: bool = field(default=True, metadata=opt(
@@ -113,6 +119,11 @@ class Options:
 
 
 def run(options: Options, context: GateContext) -> GateResult:
+    """The gate, with credentials masked in all it reports (its command's output, the command line)."""
+    return scrubbed(_run(options, context), context.env)
+
+
+def _run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
     code = NO_COMMAND

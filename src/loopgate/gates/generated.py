@@ -85,6 +85,7 @@ from loopgate.gates._process import (
     last_lines,
     run_command,
 )
+from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "generated"
@@ -187,12 +188,17 @@ class Options:
         "Stop the generator (its whole process group) after this many seconds; 0: no limit.",
         metavar="SECONDS"))
     tail: int = field(default=40, metadata=opt("Keep this many last lines of output in the report.",
-                                               metavar="LINES"))
+                                               metavar="LINES", minimum=0))
     keep: bool = field(default=False, metadata=opt(
         "Leave the regenerated files in the tree instead of putting the tree back as it was."))
 
 
 def run(options: Options, context: GateContext) -> GateResult:
+    """The gate, with credentials masked in all it reports (its command's output, the command line)."""
+    return scrubbed(_run(options, context), context.env)
+
+
+def _run(options: Options, context: GateContext) -> GateResult:
     timer = Timer()
     problem = check_command(options.shell, options.argv)
     code = NO_COMMAND

@@ -54,6 +54,18 @@ NOTHING_DECIDED = codes.define(
     "so the check does not pass (exit 1), however the advisory gates did.",
     "Add an entry under `## Required Gates`, or include a required gate in `--only`.",
 )
+CHECKLIST_WEAKENED = codes.define(
+    "LG806", "checklist-required-gate-changed", Severity.WARNING,
+    "The change removes, demotes or edits a required gate of the checklist; the base's version still runs.",
+    "`loopgate check` reads quality-gate-checklist.md from the tree it judges, so a change could drop the "
+    "gate that would fail it. Each required entry of the change's base (the CI's base, `base` of the "
+    "judging gates, else HEAD) that the change removes, moves to Advisory Gates or edits (its gate, "
+    "args, command, paths or timeout) is run as the base wrote it, as a required gate named "
+    "`NAME (as at COMMIT)`, and decides the verdict with the change's own entries.",
+    "Make changes to required gates in a reviewed change of their own on the default branch; once there, "
+    "they are the base's rule.",
+)
+
 # A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
 
 

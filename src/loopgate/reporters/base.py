@@ -51,6 +51,27 @@ class Reporter:
         raise NotImplementedError
 
 
+def _escape(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# What a terminal or a CI log would act on instead of showing: C0 controls (ESC starts ANSI and OSC
+# sequences: colours, a retitled window, a hyperlink, a cleared screen; CR overwrites the line),
+# DEL, the C1 controls (U+009B is a one-character CSI), the bidirectional overrides and isolates
+# that reorder what is read ("Trojan Source") and the Unicode line and paragraph separators.
+_UNPRINTABLE = {c: _escape(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F),
+                                        *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C, 0x2028, 0x2029)
+                if c not in (0x09, 0x0A)}
+_ONE_LINE = {**_UNPRINTABLE, 0x0A: _escape(0x0A)}
+
+
+def printable(text: str, newlines: bool = True) -> str:
+    """`text` as a terminal shows it, never acts on it: each control character is written as its escape
+    (`\\x1b`, `\\u202e`), visibly. Text from the judged change (file names, a command's output, messages
+    quoting either) reaches the terminal only through this. Newlines are kept unless `newlines` is false."""
+    return clean(text).translate(_UNPRINTABLE if newlines else _ONE_LINE)
+
+
 def clean(text: str) -> str:
     """Text any encoder takes: a file name git holds may not be UTF-8 (Python keeps its bytes as
     lone surrogates, "surrogateescape"); each such byte is shown as U+FFFD."""

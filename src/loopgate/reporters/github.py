@@ -4,14 +4,14 @@ annotation per finding (`::error file=...,line=...::message`), which GitHub show
 from __future__ import annotations
 
 from loopgate.findings import Severity
-from loopgate.reporters.base import Report, Reporter, clean, verdict_word
+from loopgate.reporters.base import Report, Reporter, printable, verdict_word
 from loopgate.reporters.text import TextReporter
 
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def _data(text: str) -> str:
-    return clean(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _prop(text: str) -> str:

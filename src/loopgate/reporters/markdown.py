@@ -4,7 +4,7 @@ comment, a chat message. The verdict first, then each gate, then each finding.""
 from __future__ import annotations
 
 from loopgate.project import code_url
-from loopgate.reporters.base import Report, Reporter, clean, count_words, verdict_word
+from loopgate.reporters.base import Report, Reporter, count_words, printable, verdict_word
 
 _MARK = {"ok": "✅", "passed with findings": "✅", "failed": "❌", "error": "⚠️"}
 _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "⚠️ error", "skipped": "⏭️ skipped"}
@@ -12,7 +12,7 @@ _STATUS = {"passed": "✅ passed", "failed": "❌ failed", "error": "⚠️ erro
 
 def _cell(text: str) -> str:
     """Table-cell text: one line, pipes escaped, markdown and HTML characters shown as written."""
-    out = clean(text).replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    out = printable(text.replace("\r", " ").replace("\n", " ")).replace("\\", "\\\\").replace("|", "\\|")
     for char in "`*_[]<>":
         out = out.replace(char, "\\" + char)
     return out

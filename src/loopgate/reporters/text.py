@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from loopgate.findings import Severity
-from loopgate.reporters.base import Report, Reporter, clean, count_words, verdict_word
+from loopgate.reporters.base import Report, Reporter, clean, count_words, printable, verdict_word
 
 _STATUS_COLORS = {"passed": "32", "failed": "31", "error": "35", "skipped": "33"}
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -18,15 +18,16 @@ class TextReporter(Reporter):
         lines: list[str] = []
         for r in report.results:
             mark = _paint(f"{r.status.value:<7}", _STATUS_COLORS.get(r.status.value, "0"), report.color)
-            detail = r.reason if r.reason else r.summary
-            lines.append(f"{mark} {r.gate} ({r.duration:.2f}s){': ' + detail if detail else ''}")
+            detail = printable(r.reason if r.reason else r.summary, newlines=False)
+            lines.append(f"{mark} {printable(r.gate, False)} ({r.duration:.2f}s){': ' + detail if detail else ''}")
         for f in report.findings:
-            where = _paint(f"{f.path}:{f.line}:{f.column}:", "1", report.color)
+            # the change's file names and its commands' words are shown, never obeyed (escapes, CR, bidi)
+            where = _paint(f"{printable(f.path, False)}:{f.line}:{f.column}:", "1", report.color)
             code = _paint(f"{f.code}", _COLORS[f.severity], report.color)
             level = "" if f.severity is Severity.ERROR else f" [{f.severity.value}]"
-            lines.append(f"{where} {code}{level} {f.message}")
+            lines.append(f"{where} {code}{level} {printable(f.message, False)}")
             if f.hint:
-                lines.append(f"    hint: {f.hint}")
+                lines.append(f"    hint: {printable(f.hint)}")
         files = f"{report.files_checked} file{'s' if report.files_checked != 1 else ''} checked"
         if report.results:
             files = f"{len(report.results)} gate{'s' if len(report.results) != 1 else ''} run"

@@ -1,0 +1,81 @@
+"""The required gates of quality-gate-checklist.md as the change's base holds them.
+
+`loopgate check` reads the checklist from the tree it judges, so one change could drop a required
+gate, move it to Advisory Gates, or give it `--no-defaults`, and pass its own check. The base's
+required entries are therefore compared with the tree's: every one the change removes, demotes or
+edits still runs, as the base wrote it, and decides (a reviewed change to the checklist on the
+default branch is the way to change what is required).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from loopgate.artifacts.artifact import check_artifact
+from loopgate.artifacts.kinds import CHECKLIST
+from loopgate.artifacts.loader import MAX_BYTES, loaded_from_bytes
+from loopgate.config import _git, config_revision
+
+# what makes an entry judge differently; `description:` does not
+_JUDGING = ("gate", "command", "args", "paths", "timeout")
+
+
+@dataclass(frozen=True)
+class BaseEntry:
+    name: str
+    entry: dict[str, Any]
+    revision: str
+    why: str  # "removed", "moved to Advisory Gates", "changed"
+
+
+def _repo_path(root: str, path: str) -> str | None:
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None or top.returncode != 0:
+        return None
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n"))))
+    return None if rel.startswith("..") else rel.replace(os.sep, "/")
+
+
+def _required_at(root: str, rel: str, revision: str) -> dict[str, Any] | None:
+    size = _git(root, "cat-file", "-s", f"{revision}:{rel}")
+    if size is None or size.returncode != 0 or int(size.stdout.strip() or b"0") > MAX_BYTES:
+        return None  # not there at the base (a new loop), or not a checklist loopgate reads
+    blob = _git(root, "cat-file", "blob", f"{revision}:{rel}")
+    if blob is None or blob.returncode != 0:
+        return None
+    loaded = loaded_from_bytes(rel, blob.stdout)
+    if loaded.text is None:
+        return None
+    artifact = check_artifact(rel, CHECKLIST, loaded.text)
+    required = artifact.data.get("required_gates")
+    return required if isinstance(required, dict) else None
+
+
+def _judging(entry: Any) -> dict[str, Any]:
+    return {k: entry.get(k) for k in _JUDGING} if isinstance(entry, dict) else {}
+
+
+def weakened_entries(checklist: str, root: str, base: str, working: dict[str, Any]) -> list[BaseEntry]:
+    """The base's required entries the working checklist (`working`: its parsed data) removes, demotes or
+    changes. `base` is the change's base as the gates take it ("" for HEAD: the staged change)."""
+    rel = _repo_path(root, checklist)
+    revision = config_revision(root, base) if rel is not None else ""
+    if rel is None or not revision:
+        return []
+    committed = _required_at(root, rel, revision)
+    if not committed:
+        return []
+    now_required = working.get("required_gates") or {}
+    now_advisory = working.get("advisory_gates") or {}
+    found = []
+    for name, entry in committed.items():
+        if name not in now_required:
+            why = "moved to Advisory Gates" if name in now_advisory else "removed"
+        elif _judging(now_required[name]) != _judging(entry):
+            why = "changed"
+        else:
+            continue
+        found.append(BaseEntry(name, entry if isinstance(entry, dict) else {}, revision, why))
+    return found

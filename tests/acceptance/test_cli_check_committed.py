@@ -1,0 +1,109 @@
+"""A change cannot drop, demote or weaken a required gate of the checklist `check` reads (LG806).
+
+Real repositories, the real `loopgate check`: each change below stages a `.env` (which the
+forbidden gate fails) together with an edit of the checklist that would let it pass.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAD = "# Quality Gate Checklist: demo\n\n"
+FORBIDDEN = "### forbidden files\n- gate: forbidden\n- description: no secrets files\n\n"
+ECHO = "### echo\n- command: true\n- description: always passes\n\n"
+BASE = HEAD + "## Required Gates\n\n" + FORBIDDEN + ECHO
+CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD")
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True).stdout
+
+
+def _check(cwd: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    env.update(extra)
+    return subprocess.run([sys.executable, "-m", "loopgate", "check", "--format", "text"], cwd=cwd, env=env,
+                          capture_output=True, text=True, check=False, timeout=120)
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".loop").mkdir(parents=True)
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "config", "user.name", "t")
+    _git(root, "config", "user.email", "t@example.invalid")
+    (root / ".loop" / "quality-gate-checklist.md").write_text(BASE)
+    (root / "README.md").write_text("demo\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "initial")
+    return root
+
+
+WEAKENINGS = {
+    "removed": HEAD + "## Required Gates\n\n" + ECHO,
+    "moved to Advisory Gates": HEAD + "## Required Gates\n\n" + ECHO + "## Advisory Gates\n\n" + FORBIDDEN,
+    "changed": HEAD + "## Required Gates\n\n" + FORBIDDEN.replace(
+        "- gate: forbidden\n", "- gate: forbidden\n- args: --no-defaults --forbid nothing.txt\n") + ECHO,
+}
+
+
+@pytest.mark.parametrize("why", sorted(WEAKENINGS))
+def test_a_staged_weakening_of_the_checklist_does_not_pass_its_own_change(tmp_path: Path, why: str) -> None:
+    root = _repo(tmp_path)
+    (root / ".loop" / "quality-gate-checklist.md").write_text(WEAKENINGS[why])
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and f"is {why} by this change" in done.stdout
+    assert "LG411" in done.stdout and "forbidden files (as at " in done.stdout
+
+
+def test_a_committed_weakening_on_a_branch_fails_in_ci(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / ".loop" / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "drop the gate")
+    done = _check(root, CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "LG411" in done.stdout
+
+
+def test_adding_a_gate_or_editing_a_description_is_not_a_weakening(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    edited = BASE.replace("no secrets files", "no secret files at all") + "### more\n- command: true\n" \
+        "- description: another\n\n"
+    (root / ".loop" / "quality-gate-checklist.md").write_text(edited)
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "LG806" not in done.stdout and "(as at " not in done.stdout
+
+
+def test_a_tree_gates_table_added_by_the_change_does_not_apply_to_it(tmp_path: Path) -> None:
+    """`[tool.loopgate.gates.links] exclude = ["**"]` staged with a broken link: the links gate's table is
+    read from the change's base, as the change-judging gates' are."""
+    root = _repo(tmp_path)
+    (root / ".loop" / "quality-gate-checklist.md").write_text(
+        HEAD + "## Required Gates\n\n### links\n- gate: links\n- args: --offline docs\n- description: x\n\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("fine\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "links gate")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["**"]\n')
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG441" in done.stdout and "read from commit" in done.stderr
+    _git(root, "commit", "-qm", "exclude everything, reviewed")  # once committed it is the base's own rule
+    assert _check(root).returncode == 0

@@ -1,0 +1,113 @@
+"""In CI a change-judging gate given no base judges the pull request (or push), not the empty staging area.
+
+Real repositories with a local bare repository as origin, the real CLI, the CI's own variables.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import Repo, git_env, make_repo
+
+CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH",
+           "CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+CHECKLIST = """# Quality Gate Checklist: CI
+
+## Required Gates
+
+### forbidden files
+- gate: forbidden
+- description: no secrets or deployment files
+"""
+
+
+def run(cwd: Path, *args: str, **ci: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in git_env().items() if k not in CI_VARS}
+    env.update(ci)
+    return subprocess.run([sys.executable, "-m", "loopgate", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, check=False, timeout=120)
+
+
+def pull_request(tmp_path: Path) -> Repo:
+    """A clone whose feature branch commits a `.env`, with origin/main fetched, as a CI checkout has it."""
+    repo = make_repo(tmp_path / "repo")
+    repo.write("README.md", "# demo\n")
+    repo.write(".loop/quality-gate-checklist.md", CHECKLIST)
+    repo.commit("initial")
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, env=git_env())
+    repo.git("remote", "add", "origin", str(bare))
+    repo.git("push", "-q", "origin", "main")
+    repo.git("fetch", "-q", "origin")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(".env", "API_KEY=1\n")
+    repo.commit("add an env file")
+    return repo
+
+
+def test_a_pull_request_is_judged_from_github_base_ref(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    outside = run(repo.path, "gate", "forbidden")
+    assert outside.returncode == 0, outside.stdout  # no CI: the staged changes, of which there are none
+    done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", GITHUB_BASE_REF="main", CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ".env" in done.stdout and "GITHUB_BASE_REF" in done.stderr
+
+
+def test_check_judges_the_pull_request_too(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    done = run(repo.path, "check", "--format", "text", GITHUB_ACTIONS="true", GITHUB_BASE_REF="main", CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG411" in done.stdout and "since refs/remotes/origin/main" in done.stdout
+
+
+def test_any_ci_uses_the_merge_base_with_the_default_branch(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    done = run(repo.path, "gate", "forbidden", CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "default branch" in done.stderr
+
+
+def test_a_base_the_clone_does_not_hold_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", GITHUB_BASE_REF="release", CI="true")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "origin/release" in done.stdout + done.stderr
+
+
+def test_a_push_is_judged_from_the_events_before_commit(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    before = repo.git("rev-parse", "main").strip()
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")  # the push: main moved from `before` to the .env commit
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": before, "after": repo.git("rev-parse", "HEAD").strip()}))
+    done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", CI="true", GITHUB_EVENT_NAME="push",
+               GITHUB_EVENT_PATH=str(event))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "before" in done.stderr
+
+
+def test_gitlab_merge_request_target_branch(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    done = run(repo.path, "gate", "forbidden", GITLAB_CI="true", CI_MERGE_REQUEST_TARGET_BRANCH_NAME="main")
+    assert done.returncode == 1, done.stdout + done.stderr
+
+
+def test_staged_changes_in_ci_are_still_what_is_judged(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    repo.write("notes.txt", "hello\n")
+    repo.git("add", "notes.txt")
+    done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", GITHUB_BASE_REF="main", CI="true")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "staged" in done.stdout
+
+
+def test_an_explicit_base_or_files_win_over_the_ci(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    ci = {"GITHUB_ACTIONS": "true", "GITHUB_BASE_REF": "main", "CI": "true"}
+    assert run(repo.path, "gate", "forbidden", "--base", "HEAD", **ci).returncode == 0
+    assert run(repo.path, "gate", "forbidden", "README.md", **ci).returncode == 0
