@@ -121,6 +121,22 @@ def test_non_utf8_file_names_keep_every_format_valid(tmp_path: Path, cli: Cli) -
     ("https://h/p?AccessToken=a&authToken=b&accesstoken=c&sessionToken=d&author=e&signal=f",
      "https://h/p?AccessToken=***&authToken=***&accesstoken=***&sessionToken=***&author=e&signal=f"),
     ("https://h/p;jsessionid=a?x=1;token=b", "https://h/p;jsessionid=***?x=1;token=***"),
+    # credentials carried in the path, known by the path's shape on any host
+    ("https://hooks.slack.com/services/T0001/B0002/XXXXs3cret", "https://hooks.slack.com/services/T0001/B0002/***"),
+    ("https://hooks.slack.com/workflows/T01/A02/12345/S3cret", "https://hooks.slack.com/workflows/T01/A02/12345/***"),
+    ("https://hooks.slack.com/triggers/T01/12345/S3cret", "https://hooks.slack.com/triggers/T01/12345/***"),
+    ("https://api.telegram.org/bot123456:AAH-abc_def/sendMessage?chat_id=1",
+     "https://api.telegram.org/bot***/sendMessage?chat_id=1"),
+    ("https://api.telegram.org/file/bot123:ABC/doc.pdf", "https://api.telegram.org/file/bot***/doc.pdf"),
+    ("https://discord.com/api/webhooks/1234/abcDEF-_.x?wait=true", "https://discord.com/api/webhooks/1234/***?wait=true"),
+    ("https://discordapp.com/api/v10/webhooks/1/t0k", "https://discordapp.com/api/v10/webhooks/1/***"),
+    ("https://o.webhook.office.com/webhookb2/g@t/IncomingWebhook/abc0123/guid-1",
+     "https://o.webhook.office.com/webhookb2/g@t/IncomingWebhook/***"),
+    # look-alikes that carry nothing stay as written
+    ("https://example.com/services/api/docs", "https://example.com/services/api/docs"),
+    ("https://t.me/botfather", "https://t.me/botfather"),
+    ("https://example.com/bot/readme", "https://example.com/bot/readme"),
+    ("https://discord.com/api/webhooks/", "https://discord.com/api/webhooks/"),
 ])
 def test_redact_url(url: str, shown: str) -> None:
     assert _redact.redact_url(url) == shown
@@ -152,6 +168,36 @@ def test_credentials_never_reach_output_or_cache(tmp_path: Path, server: Server,
     assert list(json.loads(stored)["urls"]) == [plain]  # the other good URLs carried credentials
     for secret in ("hunter2", "tok3n", "k3y", "s3cret", "pa55"):
         assert secret not in stored
+
+
+def test_credentials_in_the_path_never_reach_output_or_cache(tmp_path: Path, server: Server, cli: Cli) -> None:  # noqa: F811
+    """Slack, Telegram, Discord and Teams put the secret in the path: masked in every format, never cached."""
+    port = server.base.rsplit(":", 1)[1]
+    secrets = {"SlackS3cret": f"{server.base}/ok/services/T0A/B0B/SlackS3cret",
+               "TgT0ken": f"{server.base}/ok/bot123456:TgT0ken/getMe",
+               "D1scordTok": f"{server.base}/missing/api/webhooks/42/D1scordTok",
+               "TeamsS3cret": f"{server.base}/missing/IncomingWebhook/TeamsS3cret/guid",
+               "RefusedTok": "http://127.0.0.1:9/services/T1/B2/RefusedTok",
+               "R3dirS3cret": f"{server.base}/to-webhook"}  # redirected to a Slack webhook path
+    plain = f"{server.base}/ok/services/api"
+    (tmp_path / "doc.md").write_text(" ".join(f"[{i}]({url})" for i, url in enumerate([*secrets.values(), plain]))
+                                     + "\n", encoding="utf-8")
+    cache = tmp_path / "links.json"
+    for fmt in (*FORMATS, "markdown"):
+        done = cli("links", "--format", fmt, "--cache-file", str(cache), "--request-timeout", "2", "--retries", "0",
+                   "doc.md", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        parses(fmt, done.stdout)
+        for secret in secrets:
+            assert secret not in done.stdout + done.stderr, (fmt, secret, done.stdout)
+        shown = html.unescape(done.stdout)
+        assert f"127.0.0.1:{port}/missing/api/webhooks/42/***" in shown.replace("\\", ""), (fmt, done.stdout)
+    stored = cache.read_text(encoding="utf-8")
+    for secret in secrets:
+        assert secret not in stored
+    # the good URLs with a secret in the path are not kept; the redirect's chain is kept redacted
+    assert set(json.loads(stored)["urls"]) == {plain, f"{server.base}/to-webhook"}
+    assert f"{server.base}/services/T0R/B0R/***" in json.loads(stored)["urls"][f"{server.base}/to-webhook"]["redirects"]
 
 
 def test_an_old_cache_with_credentials_is_cleaned(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ class Server:
     def __init__(self) -> None:
         self.hits: Counter[tuple[str, str]] = Counter()  # (method, path) -> requests
         self.lock = threading.Lock()
+        self.agents: set[str] = set()  # the User-Agent headers seen
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -51,6 +52,7 @@ class Server:
             def answer(self, method: str) -> None:
                 with server.lock:
                     server.hits[(method, self.path)] += 1
+                    server.agents.add(self.headers.get("User-Agent", ""))
                     seen = server.count(self.path)
                 status, headers = route(self.path, method, seen)
                 self.send_response(status)
@@ -69,6 +71,10 @@ def route(path: str, method: str, seen: int) -> tuple[int, dict[str, str]]:
     if path.startswith("/hop/"):
         left = int(path.rsplit("/", 1)[1])
         return 301, {"Location": f"/hop/{left - 1}" if left > 1 else "/ok-final"}
+    if path == "/to-webhook":  # a redirect through a URL whose path is a credential (a Slack webhook)
+        return 302, {"Location": "/services/T0R/B0R/R3dirS3cret"}
+    if path.startswith("/services/"):
+        return 302, {"Location": "/ok-final"}
     if path == "/moved-away":
         return 302, {"Location": "/missing"}
     if path == "/no-head":
