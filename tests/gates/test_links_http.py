@@ -136,6 +136,20 @@ def test_statuses_redirects_and_fallbacks(tmp_path: Path, server: Server) -> Non
         in result.summary
 
 
+def test_the_user_agent_names_the_project_and_its_homepage(tmp_path: Path, server: Server) -> None:
+    """A site owner who finds the gate in a log learns what it is and where it lives: the one homepage
+    address, the same as the package's metadata."""
+    import tomllib
+
+    from loopgate import __version__
+    from loopgate.project import HOMEPAGE
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["urls"]["Homepage"] == HOMEPAGE
+    assert run_gate(tmp_path, f"[ok]({server.base}/ok)\n").status is GateStatus.PASSED
+    assert server.agents == {f"loopgate/{__version__} (links gate; +{HOMEPAGE})"}
+
+
 def test_retry_after_then_success_and_5xx_retried(tmp_path: Path, server: Server) -> None:
     result = run_gate(tmp_path, f"[a]({server.base}/rate-limited) [b]({server.base}/flaky)\n")
     assert result.status is GateStatus.PASSED, messages(result)

@@ -62,8 +62,9 @@ names is never looked at, so `../../../../etc/passwd` existing on the checking m
 nothing. A `*.md` file that is a symlink out of the repository is not read (LG449). Credentials
 in URLs (userinfo, and `token`, `key`, `secret`, `password`, `sig`, `signature`, `access_token`,
 `api_key`, `X-Amz-Signature`-like query parameters, and the secret in the path of Slack, Telegram,
-Discord and Teams webhook URLs) are shown as `***` in every message and never written to the cache. A cache file that does not read as one is discarded (the summary says so)
-and rebuilt; runs that save at once merge under a lock and lose no entry.
+Discord and Teams webhook URLs) are shown as `***` in every message and never written to the
+cache. A cache file that does not read as one is discarded (the summary says so) and rebuilt;
+runs that save at once merge under a lock and lose no entry.
 
 Examples:
 
