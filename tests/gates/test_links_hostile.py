@@ -252,7 +252,58 @@ def test_a_directory_where_the_cache_should_be(tmp_path: Path, server: Server) -
     options = links.Options(paths=("doc.md",), cache_file=str(tmp_path / "cache.json"), **FAST)  # type: ignore[arg-type]
     result = links.run(options, GateContext(cwd=str(tmp_path)))
     assert result.status is GateStatus.PASSED
-    assert "not a regular file" in result.summary and "not written" in result.summary
+    assert "(a directory)" in result.summary and "not written" in result.summary
+    assert [f.code for f in result.findings] == ["LG484"]  # a warning, not a traceback
+    assert (tmp_path / "cache.json").is_dir()  # a directory is never removed
+
+
+def _hostile(path: Path, kind: str, outside: Path) -> None:
+    if kind == "symlink":
+        os.symlink(outside, path)
+    elif kind == "dangling symlink":
+        os.symlink(outside.parent / "not-there.json", path)
+    elif kind == "huge":  # sparse: 65 MB long, nothing written
+        with open(path, "wb") as handle:
+            handle.truncate(_linkcache.MAX_BYTES + 1024 * 1024)
+    elif kind == "FIFO":
+        os.mkfifo(path)
+    elif kind == "no header":
+        path.write_text(json.dumps({"urls": {"http://a/": {"status": 200, "time": 1.0}}}), encoding="utf-8")
+    elif kind == "another version":
+        path.write_text(json.dumps({"version": 2, "urls": {}}), encoding="utf-8")
+    else:
+        path.write_bytes(b"\x00not json")
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("symlink", "a symlink; not followed"), ("dangling symlink", "a symlink; not followed"),
+    ("huge", "larger than 64 MB"), ("FIFO", "not a regular file"), ("no header", "no cache header"),
+    ("another version", "cache version 2, not 1"), ("not JSON", "not a JSON cache"),
+])
+def test_a_hostile_cache_is_ignored_with_a_warning_and_replaced(
+        tmp_path: Path, server: Server, cli: Cli, kind: str, why: str) -> None:  # noqa: F811
+    """Never followed, never read past 64 MB, never a traceback: LG484, and a new file renamed over it."""
+    outside = tmp_path / "victim.json"
+    outside.write_text('{"version": 1, "urls": {}}', encoding="utf-8")
+    before = outside.read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    cache = work / "links.json"
+    _hostile(cache, kind, outside)
+    (work / "doc.md").write_text(f"[a]({server.base}/ok)\n", encoding="utf-8")
+    done = cli("links", "--format", "json", "--cache-file", "links.json", "--request-timeout", "2", "doc.md", cwd=work)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    findings = json.loads(done.stdout)["gates"][0]["findings"]
+    assert [(f["code"], f["severity"], f["path"]) for f in findings] == [("LG484", "warning", "links.json")]
+    assert why in findings[0]["message"] and "replaced" in findings[0]["message"]
+    assert outside.read_bytes() == before  # what a symlink pointed to is untouched
+    assert not cache.is_symlink() and cache.is_file()  # replaced by a regular file of our own
+    assert list(json.loads(cache.read_text(encoding="utf-8"))) == ["version", "urls"]  # the header first
+    assert list(json.loads(cache.read_text(encoding="utf-8"))["urls"]) == [f"{server.base}/ok"]
+    assert sorted(os.listdir(work)) == ["doc.md", "links.json"]  # no temporary or lock file left behind
+    again = cli("links", "--format", "json", "--cache-file", "links.json", "doc.md", cwd=work)
+    assert again.returncode == 0 and json.loads(again.stdout)["gates"][0]["findings"] == [], again.stdout
 
 
 WRITER = """
