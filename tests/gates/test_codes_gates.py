@@ -329,6 +329,10 @@ LINKS_POSITIVE = [
     Case("LG482", lambda w: last(w.write("mkdocs.yml", "site_name: Docs\n"),
                                  _links(w, "# A\n\n[x]({{config.site_url}}a/)\n")), 0, ("docs/a.md", 3, 5)),
     Case("LG483", lambda w: last(w.write("mkdocs.yml", "site_name: [unclosed\n"), _links(w, "# A\n")), 2, (".", 1, 1)),
+    # a symlink where the cache should be: not followed, a warning, and the run still passes
+    Case("LG484", lambda w: last(os.symlink(w.root / "README.md", w.root / "links-cache.json"),
+                                 _links(w, f"# A\n\n[x]({w.server.base}/ok)\n", offline=False,
+                                        cache_file="links-cache.json")), 0, ("links-cache.json", 1, 1)),
 ]
 LINKS_NEGATIVE = [
     Case("LG441", lambda w: _links(w, "# A\n\n[x](guide.md)\n"), 0),
@@ -348,6 +352,9 @@ LINKS_NEGATIVE = [
     # tags only MkDocs' own loader builds are read as opaque values, not an error
     Case("LG483", lambda w: last(w.write("mkdocs.yml", "site_name: Docs\nx: !!python/name:mod.fn\ny: !ENV [A, b]\n"),
                                  _links(w, "# A\n")), 0),
+    # a cache the gate wrote itself, read again: no warning
+    Case("LG484", lambda w: last(_links(w, f"# A\n\n[x]({w.server.base}/ok)\n", offline=False),
+                                 _links(w, f"# A\n\n[x]({w.server.base}/ok)\n", offline=False)), 0),
 ]
 
 

@@ -121,6 +121,22 @@ def test_non_utf8_file_names_keep_every_format_valid(tmp_path: Path, cli: Cli) -
     ("https://h/p?AccessToken=a&authToken=b&accesstoken=c&sessionToken=d&author=e&signal=f",
      "https://h/p?AccessToken=***&authToken=***&accesstoken=***&sessionToken=***&author=e&signal=f"),
     ("https://h/p;jsessionid=a?x=1;token=b", "https://h/p;jsessionid=***?x=1;token=***"),
+    # credentials carried in the path, known by the path's shape on any host
+    ("https://hooks.slack.com/services/T0001/B0002/XXXXs3cret", "https://hooks.slack.com/services/T0001/B0002/***"),
+    ("https://hooks.slack.com/workflows/T01/A02/12345/S3cret", "https://hooks.slack.com/workflows/T01/A02/12345/***"),
+    ("https://hooks.slack.com/triggers/T01/12345/S3cret", "https://hooks.slack.com/triggers/T01/12345/***"),
+    ("https://api.telegram.org/bot123456:AAH-abc_def/sendMessage?chat_id=1",
+     "https://api.telegram.org/bot***/sendMessage?chat_id=1"),
+    ("https://api.telegram.org/file/bot123:ABC/doc.pdf", "https://api.telegram.org/file/bot***/doc.pdf"),
+    ("https://discord.com/api/webhooks/1234/abcDEF-_.x?wait=true", "https://discord.com/api/webhooks/1234/***?wait=true"),
+    ("https://discordapp.com/api/v10/webhooks/1/t0k", "https://discordapp.com/api/v10/webhooks/1/***"),
+    ("https://o.webhook.office.com/webhookb2/g@t/IncomingWebhook/abc0123/guid-1",
+     "https://o.webhook.office.com/webhookb2/g@t/IncomingWebhook/***"),
+    # look-alikes that carry nothing stay as written
+    ("https://example.com/services/api/docs", "https://example.com/services/api/docs"),
+    ("https://t.me/botfather", "https://t.me/botfather"),
+    ("https://example.com/bot/readme", "https://example.com/bot/readme"),
+    ("https://discord.com/api/webhooks/", "https://discord.com/api/webhooks/"),
 ])
 def test_redact_url(url: str, shown: str) -> None:
     assert _redact.redact_url(url) == shown
@@ -152,6 +168,36 @@ def test_credentials_never_reach_output_or_cache(tmp_path: Path, server: Server,
     assert list(json.loads(stored)["urls"]) == [plain]  # the other good URLs carried credentials
     for secret in ("hunter2", "tok3n", "k3y", "s3cret", "pa55"):
         assert secret not in stored
+
+
+def test_credentials_in_the_path_never_reach_output_or_cache(tmp_path: Path, server: Server, cli: Cli) -> None:  # noqa: F811
+    """Slack, Telegram, Discord and Teams put the secret in the path: masked in every format, never cached."""
+    port = server.base.rsplit(":", 1)[1]
+    secrets = {"SlackS3cret": f"{server.base}/ok/services/T0A/B0B/SlackS3cret",
+               "TgT0ken": f"{server.base}/ok/bot123456:TgT0ken/getMe",
+               "D1scordTok": f"{server.base}/missing/api/webhooks/42/D1scordTok",
+               "TeamsS3cret": f"{server.base}/missing/IncomingWebhook/TeamsS3cret/guid",
+               "RefusedTok": "http://127.0.0.1:9/services/T1/B2/RefusedTok",
+               "R3dirS3cret": f"{server.base}/to-webhook"}  # redirected to a Slack webhook path
+    plain = f"{server.base}/ok/services/api"
+    (tmp_path / "doc.md").write_text(" ".join(f"[{i}]({url})" for i, url in enumerate([*secrets.values(), plain]))
+                                     + "\n", encoding="utf-8")
+    cache = tmp_path / "links.json"
+    for fmt in (*FORMATS, "markdown"):
+        done = cli("links", "--format", fmt, "--cache-file", str(cache), "--request-timeout", "2", "--retries", "0",
+                   "doc.md", cwd=tmp_path)
+        assert done.returncode == 1, (fmt, done.stdout, done.stderr)
+        parses(fmt, done.stdout)
+        for secret in secrets:
+            assert secret not in done.stdout + done.stderr, (fmt, secret, done.stdout)
+        shown = html.unescape(done.stdout)
+        assert f"127.0.0.1:{port}/missing/api/webhooks/42/***" in shown.replace("\\", ""), (fmt, done.stdout)
+    stored = cache.read_text(encoding="utf-8")
+    for secret in secrets:
+        assert secret not in stored
+    # the good URLs with a secret in the path are not kept; the redirect's chain is kept redacted
+    assert set(json.loads(stored)["urls"]) == {plain, f"{server.base}/to-webhook"}
+    assert f"{server.base}/services/T0R/B0R/***" in json.loads(stored)["urls"][f"{server.base}/to-webhook"]["redirects"]
 
 
 def test_an_old_cache_with_credentials_is_cleaned(tmp_path: Path) -> None:
@@ -206,7 +252,58 @@ def test_a_directory_where_the_cache_should_be(tmp_path: Path, server: Server) -
     options = links.Options(paths=("doc.md",), cache_file=str(tmp_path / "cache.json"), **FAST)  # type: ignore[arg-type]
     result = links.run(options, GateContext(cwd=str(tmp_path)))
     assert result.status is GateStatus.PASSED
-    assert "not a regular file" in result.summary and "not written" in result.summary
+    assert "(a directory)" in result.summary and "not written" in result.summary
+    assert [f.code for f in result.findings] == ["LG484"]  # a warning, not a traceback
+    assert (tmp_path / "cache.json").is_dir()  # a directory is never removed
+
+
+def _hostile(path: Path, kind: str, outside: Path) -> None:
+    if kind == "symlink":
+        os.symlink(outside, path)
+    elif kind == "dangling symlink":
+        os.symlink(outside.parent / "not-there.json", path)
+    elif kind == "huge":  # sparse: 65 MB long, nothing written
+        with open(path, "wb") as handle:
+            handle.truncate(_linkcache.MAX_BYTES + 1024 * 1024)
+    elif kind == "FIFO":
+        os.mkfifo(path)
+    elif kind == "no header":
+        path.write_text(json.dumps({"urls": {"http://a/": {"status": 200, "time": 1.0}}}), encoding="utf-8")
+    elif kind == "another version":
+        path.write_text(json.dumps({"version": 2, "urls": {}}), encoding="utf-8")
+    else:
+        path.write_bytes(b"\x00not json")
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("symlink", "a symlink; not followed"), ("dangling symlink", "a symlink; not followed"),
+    ("huge", "larger than 64 MB"), ("FIFO", "not a regular file"), ("no header", "no cache header"),
+    ("another version", "cache version 2, not 1"), ("not JSON", "not a JSON cache"),
+])
+def test_a_hostile_cache_is_ignored_with_a_warning_and_replaced(
+        tmp_path: Path, server: Server, cli: Cli, kind: str, why: str) -> None:  # noqa: F811
+    """Never followed, never read past 64 MB, never a traceback: LG484, and a new file renamed over it."""
+    outside = tmp_path / "victim.json"
+    outside.write_text('{"version": 1, "urls": {}}', encoding="utf-8")
+    before = outside.read_bytes()
+    work = tmp_path / "work"
+    work.mkdir()
+    cache = work / "links.json"
+    _hostile(cache, kind, outside)
+    (work / "doc.md").write_text(f"[a]({server.base}/ok)\n", encoding="utf-8")
+    done = cli("links", "--format", "json", "--cache-file", "links.json", "--request-timeout", "2", "doc.md", cwd=work)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    findings = json.loads(done.stdout)["gates"][0]["findings"]
+    assert [(f["code"], f["severity"], f["path"]) for f in findings] == [("LG484", "warning", "links.json")]
+    assert why in findings[0]["message"] and "replaced" in findings[0]["message"]
+    assert outside.read_bytes() == before  # what a symlink pointed to is untouched
+    assert not cache.is_symlink() and cache.is_file()  # replaced by a regular file of our own
+    assert list(json.loads(cache.read_text(encoding="utf-8"))) == ["version", "urls"]  # the header first
+    assert list(json.loads(cache.read_text(encoding="utf-8"))["urls"]) == [f"{server.base}/ok"]
+    assert sorted(os.listdir(work)) == ["doc.md", "links.json"]  # no temporary or lock file left behind
+    again = cli("links", "--format", "json", "--cache-file", "links.json", "doc.md", cwd=work)
+    assert again.returncode == 0 and json.loads(again.stdout)["gates"][0]["findings"] == [], again.stdout
 
 
 WRITER = """

@@ -28,6 +28,7 @@ class Server:
     def __init__(self) -> None:
         self.hits: Counter[tuple[str, str]] = Counter()  # (method, path) -> requests
         self.lock = threading.Lock()
+        self.agents: set[str] = set()  # the User-Agent headers seen
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -51,6 +52,7 @@ class Server:
             def answer(self, method: str) -> None:
                 with server.lock:
                     server.hits[(method, self.path)] += 1
+                    server.agents.add(self.headers.get("User-Agent", ""))
                     seen = server.count(self.path)
                 status, headers = route(self.path, method, seen)
                 self.send_response(status)
@@ -69,6 +71,10 @@ def route(path: str, method: str, seen: int) -> tuple[int, dict[str, str]]:
     if path.startswith("/hop/"):
         left = int(path.rsplit("/", 1)[1])
         return 301, {"Location": f"/hop/{left - 1}" if left > 1 else "/ok-final"}
+    if path == "/to-webhook":  # a redirect through a URL whose path is a credential (a Slack webhook)
+        return 302, {"Location": "/services/T0R/B0R/R3dirS3cret"}
+    if path.startswith("/services/"):
+        return 302, {"Location": "/ok-final"}
     if path == "/moved-away":
         return 302, {"Location": "/missing"}
     if path == "/no-head":
@@ -128,6 +134,20 @@ def test_statuses_redirects_and_fallbacks(tmp_path: Path, server: Server) -> Non
     assert server.hits[("HEAD", "/ok-final")] == 1  # the chain was followed to its end
     assert "6 external checked (5 unique URLs, 0 from cache); not checked: 1 anchors in external pages" \
         in result.summary
+
+
+def test_the_user_agent_names_the_project_and_its_homepage(tmp_path: Path, server: Server) -> None:
+    """A site owner who finds the gate in a log learns what it is and where it lives: the one homepage
+    address, the same as the package's metadata."""
+    import tomllib
+
+    from loopgate import __version__
+    from loopgate.project import HOMEPAGE
+
+    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["project"]["urls"]["Homepage"] == HOMEPAGE
+    assert run_gate(tmp_path, f"[ok]({server.base}/ok)\n").status is GateStatus.PASSED
+    assert server.agents == {f"loopgate/{__version__} (links gate; +{HOMEPAGE})"}
 
 
 def test_retry_after_then_success_and_5xx_retried(tmp_path: Path, server: Server) -> None:

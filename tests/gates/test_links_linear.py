@@ -54,7 +54,10 @@ KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", 
          ("<!-- loopgate: disable ", " ", ""), ("", "token=", ""), ("https://", "a@", ""), ("", "?", ""),
          ("a ", "<!--\n\n", "-->"), ("a ", "<a\n\n", ">"),
          # nested list markers: each `- ` opened an item inside the last, and the line was copied and rescanned
-         ("", "- ", "[x](y)"), ("", "* ", "[x](y)"), ("", "1. ", "[x](y)"), ("", "- ", "- - -"), ("", "- *", "")]
+         ("", "- ", "[x](y)"), ("", "* ", "[x](y)"), ("", "1. ", "[x](y)"), ("", "- ", "- - -"), ("", "- *", ""),
+         # credentials in the path: each branch starts at a `/` and must not rescan what follows it
+         ("/services/T", "A", "/B1/x"), ("", "/services/TA/B", ""), ("/bot", "1", ":x"), ("", "/bot1:", ""),
+         ("/api/webhooks/", "1", "/x"), ("/IncomingWebhook/", "a/", "")]
 
 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from loopgate import __version__
+from loopgate.project import HOMEPAGE
+
 # What only a run that asks the network needs (requests, sockets, a thread pool, the cache) is
 # imported when it does: an --offline run, the pre-commit hook's, pays for none of it.
 
@@ -36,7 +39,8 @@ DNS, UNREACHABLE, REFUSED, TIMEOUT, TLS, INVALID, OTHER = (
 NETWORK_LEVEL = frozenset({DNS, UNREACHABLE})
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _GET_INSTEAD = frozenset({400, 403, 405, 406, 501})
-_USER_AGENT = "loopgate-links/1 (+https://github.com/loopgate/loopgate)"
+# Who is asking, and where to read about it: a site owner who sees the gate in a log finds the project.
+_USER_AGENT = f"loopgate/{__version__} (links gate; +{HOMEPAGE})"
 
 
 @dataclass(frozen=True)

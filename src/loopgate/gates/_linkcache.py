@@ -1,13 +1,19 @@
 """The links cache: URLs that answered with an accepted status, and when (failures are never cached).
 
-One JSON file, `{"version": 1, "urls": {URL: {"status": 200, "time": T, "redirects": [...]}}}`.
-- Whatever is wrong with the file (truncated, not JSON, another JSON type, entries of the
-  wrong shape, binary, a directory or a FIFO in its place) costs its entries, never the run:
-  what does not read as a cache is discarded, noted in the summary, and rebuilt on the next save.
+One JSON file, `{"version": 1, "urls": {URL: {"status": 200, "time": T, "redirects": [...]}}}`;
+the `version` header comes first and must be this module's VERSION.
+- Whatever is wrong with the file (no header or another version, truncated, not JSON, another
+  JSON type, entries of the wrong shape, binary, larger than MAX_BYTES, a symlink, a directory or
+  a FIFO in its place) costs its entries, never the run: what does not read as a cache is
+  discarded, reported (LG484, a warning), and replaced on the next save.
+- The file is never followed through a symlink (opened with O_NOFOLLOW), never read past
+  MAX_BYTES, and only ever replaced whole: a temporary file in the same directory, renamed over
+  it (a rename replaces a symlink itself, not what it points to).
 - A URL with credentials in it (userinfo, `?token=`, ...; see `_redact`) is never stored, and
   redirects are stored redacted: a cache file is not a place for secrets.
 - Runs that save at once lose nothing: each save re-reads the file and merges under an
-  exclusive lock (`flock` on `FILE.lock`), then replaces the file atomically.
+  exclusive lock (`flock` on the cache's directory: no lock file to plant a symlink at), then
+  replaces the file atomically.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ import contextlib
 import json
 import math
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from loopgate.gates._mdlinks import read_regular
 from loopgate.gates._redact import has_secret, redact_url
 
 try:
@@ -31,7 +37,8 @@ except ImportError:  # pragma: no cover - Windows: saves still replace atomicall
     fcntl = None  # type: ignore[assignment]
 
 LOCK_WAIT = 10.0  # seconds a save waits for another run's save before it gives up (and says so)
-MAX_BYTES = 64 * 1024 * 1024  # a cache larger than this is not ours: discarded, not parsed
+MAX_BYTES = 64 * 1024 * 1024  # a cache larger than this is not ours: discarded, not read
+VERSION = 1  # the header's `version`: a cache written in another format is discarded, not misread
 
 
 @dataclass(frozen=True)
@@ -68,20 +75,21 @@ class Cache:
     def _read(self) -> dict[str, dict[str, Any]]:
         """The valid entries of the file; a file that is no cache at all is noted and read as empty."""
         try:
-            raw = read_regular(self.path)
+            raw = _read_file(self.path)
         except FileNotFoundError:
             return {}
         except OSError as err:
             return self._discard(err.strerror or str(err))
-        if raw is None:
-            return self._discard("not a regular file")
-        if len(raw) > MAX_BYTES:
-            return self._discard(f"larger than {MAX_BYTES // (1024 * 1024)} MB")
+        if isinstance(raw, str):
+            return self._discard(raw)
         try:
             data = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
             return self._discard(f"not a JSON cache ({type(err).__name__})")
-        urls = data.get("urls") if isinstance(data, dict) else None
+        version = data.get("version") if isinstance(data, dict) else None
+        if version != VERSION:
+            return self._discard("no cache header" if version is None else f"cache version {version!r}, not {VERSION}")
+        urls = data.get("urls")
         if not isinstance(urls, dict):
             return self._discard("not a links cache (no `urls` object)")
         entries = {}
@@ -92,7 +100,7 @@ class Cache:
         return entries
 
     def _discard(self, why: str) -> dict[str, dict[str, Any]]:
-        self.problem = f"cache {self.path} discarded ({why})"
+        self.problem = f"cache {self.path} discarded ({why}); it is replaced when the run saves"
         return {}
 
     def get(self, url: str, accepted: frozenset[int], now: float) -> Hit | None:
@@ -114,12 +122,12 @@ class Cache:
         try:
             directory = os.path.dirname(os.path.abspath(self.path))
             os.makedirs(directory, exist_ok=True)
-            with _locked(self.path + ".lock"):
+            with _locked(directory):
                 merged = {**self._read(), **self.added}  # other runs may have saved since this one read
                 merged = {k: v for k, v in merged.items() if now - v["time"] <= self.ttl}
                 handle, temp = tempfile.mkstemp(prefix=".links-", suffix=".json", dir=directory)
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"version": 1, "urls": merged}, out, separators=(",", ":"))
+                    json.dump({"version": VERSION, "urls": merged}, out, separators=(",", ":"))
                 os.replace(temp, self.path)
                 temp = ""
         except (OSError, TimeoutError) as err:
@@ -130,13 +138,37 @@ class Cache:
                     os.unlink(temp)
 
 
+def _read_file(path: str) -> bytes | str:
+    """The bytes of the cache file, or why it is not read: it is not followed through a symlink, not
+    opened further when it is no regular file (a FIFO could block, a device never end), and not read
+    when it is larger than MAX_BYTES. Raises OSError (FileNotFoundError when there is none)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as err:
+        if os.path.islink(path):  # ELOOP (Linux), EMLINK (FreeBSD), EFTYPE (NetBSD): a symlink
+            return "a symlink; not followed"
+        raise err
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            return "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        if info.st_size > MAX_BYTES:
+            return f"larger than {MAX_BYTES // (1024 * 1024)} MB"
+        with os.fdopen(descriptor, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_BYTES + 1)  # the file may grow after fstat
+        return raw if len(raw) <= MAX_BYTES else f"larger than {MAX_BYTES // (1024 * 1024)} MB"
+    finally:
+        os.close(descriptor)
+
+
 @contextlib.contextmanager
-def _locked(path: str) -> Iterator[None]:
-    """An exclusive lock on `path` (created if need be), waited for up to LOCK_WAIT seconds."""
+def _locked(directory: str) -> Iterator[None]:
+    """An exclusive lock on the cache's directory, waited for up to LOCK_WAIT seconds."""
     if fcntl is None:  # pragma: no cover
         yield
         return
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         deadline = time.monotonic() + LOCK_WAIT
         while True:
@@ -145,7 +177,7 @@ def _locked(path: str) -> Iterator[None]:
                 break
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"another run held {path} for {LOCK_WAIT:g} s") from None
+                    raise TimeoutError(f"another run held {directory} for {LOCK_WAIT:g} s") from None
                 time.sleep(0.01)
         yield
     finally:

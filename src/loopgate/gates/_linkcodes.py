@@ -93,3 +93,15 @@ SITE_CONFIG = codes.define(
     "Fix the config file, or turn the site profile off with `--site none`.",
     input_error=True,
 )
+CACHE_UNUSABLE = codes.define(
+    "LG484", "links-cache-unusable", Severity.WARNING,
+    "The links cache file could not be used: ignored, and replaced when the run saves.",
+    "The cache (`--cache-file`, default `$XDG_CACHE_HOME/loopgate/links.json`) is not what the gate writes: "
+    "its header is missing or names another version, it is not JSON, it is larger than 64 MB, or in its "
+    "place is a symlink, a directory, a FIFO or a device. The gate does not trust it and never follows a "
+    "symlink there: every URL is asked again, and the good answers are saved to a new file written beside "
+    "it and renamed over it (a directory is left alone; the cache is then not written). Also reported when "
+    "the cache could not be written at all. A warning: the links were still checked.",
+    "Nothing, if it happens once. If it repeats, remove the file or point `--cache-file` somewhere the gate "
+    "can write.",
+)

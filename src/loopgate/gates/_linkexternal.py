@@ -3,9 +3,11 @@ the network itself looks down, and what was checked (split from links.py, which 
 
 from __future__ import annotations
 
+import os
+
 from loopgate.findings import Finding
 from loopgate.gates import _http, _mdlinks
-from loopgate.gates._linkcodes import BROKEN_URL, MISSING_ANCHOR, MISSING_FILE, NETWORK_DOWN
+from loopgate.gates._linkcodes import BROKEN_URL, CACHE_UNUSABLE, MISSING_ANCHOR, MISSING_FILE, NETWORK_DOWN
 from loopgate.gates._linklocal import Run, Tally
 from loopgate.gates._redact import redact_url
 
@@ -20,6 +22,7 @@ def check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], setting
     failed = [o for o in results.values() if not o.ok]
     state.tally.cached = sum(1 for o in results.values() if o.cached)
     state.tally.cache_problem = checker.cache_problem
+    findings = [_cache_warning(settings.cache_file, checker.cache_problem, state)] if checker.cache_problem else []
     if network_down(list(results.values())):
         shown, link = external[failed[0].url][0]
         kinds = " / ".join(_http.describe(k) for k in sorted({o.kind for o in failed}))
@@ -27,8 +30,7 @@ def check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], setting
         reason = (f"network unavailable: all {asked} external URL{'s' if asked != 1 else ''} asked failed "
                   f"({kinds}); use --offline to check local links only")
         state.tally.unreached = asked
-        return [NETWORK_DOWN.at(shown, link.line, link.column, reason)], reason
-    findings = []
+        return [*findings, NETWORK_DOWN.at(shown, link.line, link.column, reason)], reason
     for outcome in failed:
         text = outcome.reason
         if outcome.redirects:
@@ -37,6 +39,13 @@ def check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], setting
         for shown, link in external[outcome.url]:
             findings.append(BROKEN_URL.at(shown, link.line, link.column, f"{redact_url(link.target)}: {text}"))
     return findings, ""
+
+
+def _cache_warning(path: str, problem: str, state: Run) -> Finding:
+    """LG484 at the cache file: as a relative path when it is under the working directory, else as it is."""
+    full = os.path.abspath(path)
+    inside = not os.path.relpath(full, state.cwd).startswith("..")
+    return CACHE_UNUSABLE.at(state.shown(full) if inside else full, 1, 1, problem)
 
 
 def network_down(outcomes: list[_http.Outcome]) -> bool:

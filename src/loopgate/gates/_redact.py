@@ -4,7 +4,12 @@
 `?token=***&page=2`. A parameter counts as a credential when its name, split at `-`, `_` and
 `.`, has a part such as `token`, `key`, `secret`, `password`, `sig`, `signature`, `credential`
 or `auth` (`access_token`, `api_key`, `X-Amz-Signature`, `client_secret`, ...); the fragment is
-read the same way (OAuth puts `#access_token=` there). Everything here is linear in the text.
+read the same way (OAuth puts `#access_token=` there). Services that put the credential in the
+path itself are known by the path's shape, on any host (a proxy or a mirror carries the same
+secret): Slack webhooks (`/services/T.../B.../SECRET`, `/workflows/...` and `/triggers/...`),
+Telegram bots (`/bot123:SECRET/...`), Discord webhooks (`/api/webhooks/ID/SECRET`) and Microsoft
+Teams connectors (`/IncomingWebhook/SECRET/ID`): the secret part becomes `***`, in a URL and in a
+message that quotes only the path (HTTP libraries do). Everything here is linear in the text.
 """
 
 from __future__ import annotations
@@ -26,6 +31,25 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PARAM_SEP = re.compile(r"([&;])")
 _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
 _URL_END = frozenset(" \t\r\n\"'<>`()[]{}|\\^")
+# Credentials carried in the path: the group is what stays, the rest of the match becomes `***`.
+# Each branch starts at a `/` with a literal word and runs over classes without `/`, so a scan is
+# linear; `***` matches no branch, so redacting twice changes nothing.
+_PATH_SECRET = re.compile(
+    r"(/services/T[A-Z0-9]+/B[A-Z0-9]+/)[A-Za-z0-9]+"  # Slack incoming webhook
+    r"|(/(?:workflows|triggers)/T[A-Z0-9]+/(?:[A-Z0-9]+/)?\d+/)[A-Za-z0-9]+"  # Slack workflow triggers
+    r"|(/(?:file/)?bot)\d+:[A-Za-z0-9_-]+"  # Telegram bot token (`/bot123:AA.../sendMessage`)
+    r"|(/api/(?:v\d+/)?webhooks/\d+/)[A-Za-z0-9_.-]+"  # Discord webhook
+    r"|(/IncomingWebhook/)[A-Za-z0-9_.@-]+(?:/[A-Za-z0-9_.@-]+)*"  # Microsoft Teams connector: the rest of the path
+)
+
+
+def _mask_path_secret(match: re.Match[str]) -> str:
+    return next(group for group in match.groups() if group is not None) + MASK
+
+
+def redact_path_secrets(text: str) -> str:
+    """`text` with the credentials of Slack, Telegram, Discord and Teams URL paths replaced by `***`."""
+    return _PATH_SECRET.sub(_mask_path_secret, text) if "/" in text else text
 
 
 def is_secret_name(name: str) -> bool:
@@ -55,7 +79,9 @@ def has_secret(url: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """`url` with its userinfo and the values of credential-like parameters replaced by `***`."""
+    """`url` with its userinfo, path-carried credentials and the values of credential-like parameters
+    replaced by `***`."""
+    url = redact_path_secrets(url)
     scheme_end = url.find("://")
     if scheme_end >= 0 or url.startswith("//"):
         authority_start = scheme_end + 3 if scheme_end >= 0 else 2
@@ -94,6 +120,7 @@ def _redact_params(query: str) -> str:
 
 def redact_text(text: str) -> str:
     """Every `scheme://...` URL in a message, redacted (a message may quote a URL anywhere, even in an error)."""
+    text = redact_path_secrets(text)  # a path alone, as an HTTP library quotes a request, too
     position = text.find("://")
     if position < 0:
         return _redact_bare_queries(text)

@@ -61,9 +61,11 @@ working directory), or that names a symlink leading out of it, is a finding (LG4
 names is never looked at, so `../../../../etc/passwd` existing on the checking machine proves
 nothing. A `*.md` file that is a symlink out of the repository is not read (LG449). Credentials
 in URLs (userinfo, and `token`, `key`, `secret`, `password`, `sig`, `signature`, `access_token`,
-`api_key`, `X-Amz-Signature`-like query parameters) are shown as `***` in every message and never
-written to the cache. A cache file that does not read as one is discarded (the summary says so)
-and rebuilt; runs that save at once merge under a lock and lose no entry.
+`api_key`, `X-Amz-Signature`-like query parameters, and the secret in the path of Slack, Telegram,
+Discord and Teams webhook URLs) are shown as `***` in every message and never written to the
+cache. A cache file that is not one (no version header, not JSON, over 64 MB, a symlink, a
+directory) is ignored with a warning (LG484), never followed, and replaced by a new file renamed
+over it; runs that save at once merge under a lock and lose no entry.
 
 Examples:
 
