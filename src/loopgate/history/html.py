@@ -13,6 +13,7 @@ from importlib import resources
 from typing import Any
 
 from loopgate.history.render import Report, empty_message
+from loopgate.history.text import listing
 
 _PALETTE = {"drafted": "#2f80ed", "PRs": "#27ae60", "escalated": "#eb5757", "failed": "#f2994a",
             "cost": "#9b51e0", "per item": "#333333"}
@@ -135,6 +136,10 @@ def render_html(r: Report) -> str:
     data = json.dumps(specs).replace("<", "\\u003c")
     said = empty_message(r)
     empty = "" if r.points else f"<p style='padding:0 20px'>{html.escape(said[:1].upper() + said[1:])}.</p>"
+    if r.points and r.unreadable:
+        left = f"{len(r.unreadable)} report(s) could not be read and were left out: " + listing(
+            [p for p, _ in r.unreadable])
+        empty = f"<p style='padding:0 20px'>{html.escape(left)}</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

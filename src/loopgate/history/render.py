@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
-from loopgate.history.text import cell, data_cell, plain
+from loopgate.history.text import cell, data_cell, listing, plain
 from loopgate.history.trends import Point
 
 
@@ -53,9 +53,8 @@ LONG = 60  # past this many rows, the text table says how to get fewer
 def empty_message(r: Report) -> str:
     where = f" in {r.runs_dir}" if r.runs_dir else ""
     if r.unreadable:
-        shown = "; ".join(f"{p}: {w}" for p, w in r.unreadable[:5])
-        return (f"no readable run reports{where}: {len(r.unreadable)} could not be read ({shown})"
-                + (" ..." if len(r.unreadable) > 5 else ""))
+        shown = listing([f"{p}: {w}" for p, w in r.unreadable])
+        return f"no readable run reports{where}: {len(r.unreadable)} could not be read ({shown})"
     return f"no run reports yet{where} (`loopgate run` writes one per run)"
 
 
@@ -82,7 +81,7 @@ def render_text(r: Report) -> str:
     if t.skipped:
         lines.append(f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted")
     if r.unreadable:
-        shown = "; ".join(plain(p) for p, _ in r.unreadable[:5])
+        shown = listing([plain(p) for p, _ in r.unreadable])
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: {shown}"]
     return "\n".join(lines) + "\n"
 
@@ -117,5 +116,5 @@ def render_markdown(r: Report) -> str:
         lines += ["", f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted."]
     if r.unreadable:
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: "
-                  + "; ".join(data_cell(p) for p, _ in r.unreadable[:5])]
+                  + listing([data_cell(p) for p, _ in r.unreadable])]
     return "\n".join(lines) + "\n"

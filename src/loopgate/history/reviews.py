@@ -18,7 +18,6 @@ import datetime as dt
 import fcntl
 import json
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,11 +25,11 @@ from typing import Any
 
 from loopgate.history.runs import History, RunRecord, load_history, runs_dir
 from loopgate.history.text import clean
+from loopgate.history.times import parse_stamp, stamp
 from loopgate.runner.atomic import WriteError, write_atomic
 from loopgate.runner.lock import held_unless_busy
 
 VERDICTS = ("accept", "reject")
-_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 MAX_NOTE = 500
 MAX_BYTES = 16 * 1024 * 1024  # as for run reports: a verdict file is small, and reading one is never a hang
 
@@ -81,7 +80,7 @@ class Reviews:
             for row in rows:
                 review = row
                 if not row.run:
-                    valid = bool(_ISO.fullmatch(row.at)) and row.at <= latest
+                    valid = parse_stamp(row.at) is not None and row.at <= latest
                     before = [run for started, run in drafts.get(item, []) if started <= row.at] if valid else []
                     if not before:
                         out.ignored += 1
@@ -99,7 +98,7 @@ class Reviews:
 
 
 def _stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return stamp(when)
 
 
 def reviews_path(loop_dir: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.history.text import clean
+from loopgate.history.times import EARLIEST, parse_run_id
 
 # Statuses that mean the item's change is ready for a person: drafted (shadow keeps the branch),
 # or a pull request was opened (draft or not).
@@ -24,9 +24,6 @@ PRODUCED = frozenset({"drafted", "pr-opened", "done"})
 # a run that stopped first. They are not evidence: counted apart, never in items, rates or windows.
 UNTOUCHED = frozenset({"skipped", "pending", "selected"})
 MODES = ("shadow", "draft-pr", "pr")
-# The whole id, as the run-report schema has it: a stamp with anything after it is not a run id
-# (it would reach a table's first column, and two copies of one run would count twice).
-_RUN_ID = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 # A run dated this far past the audit's clock is not evidence (a wrong clock, a hand edit): it would
 # sit "after" every demotion and demote the loop again and again.
 FUTURE_SKEW = dt.timedelta(hours=1)
@@ -103,14 +100,9 @@ def runs_dir(loop_dir: str) -> str:
 
 
 def started_at(run_id: str) -> dt.datetime | None:
-    match = _RUN_ID.fullmatch(run_id)
-    if not match:
-        return None
-    try:
-        year, month, day, hour, minute, second = (int(g) for g in match.groups())
-        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.timezone.utc)
-    except ValueError:
-        return None
+    """The whole id, as the run-report schema has it: a stamp with anything after it is not a run id
+    (it would reach a table's first column, and two copies of one run would count twice)."""
+    return parse_run_id(run_id)
 
 
 def load_history(loop_dir: str, now: dt.datetime | None = None) -> History:
@@ -132,7 +124,10 @@ def load_history(loop_dir: str, now: dt.datetime | None = None) -> History:
         path = os.path.join(directory, name)
         record = _read(path)
         path = clean(path)  # a non-UTF-8 name is shown, never written raw into JSON or a page
-        if isinstance(record, RunRecord) and latest is not None and record.started > latest:
+        if isinstance(record, RunRecord) and record.started < EARLIEST:
+            history.unreadable.append((path, f"dated {record.run_id}, before {EARLIEST.year}: no run loopgate "
+                                             "wrote (a clock at zero or a hand edit); not counted"))
+        elif isinstance(record, RunRecord) and latest is not None and record.started > latest:
             history.unreadable.append((path, f"dated {record.run_id}, after the clock of this machine: a wrong "
                                              "clock or a hand edit; not counted"))
         elif isinstance(record, RunRecord) and record.run_id in seen:

@@ -31,6 +31,13 @@ def data_cell(text: str) -> str:
     return cell(_MARKUP.sub(r"\\\1", text))  # escaped first: cell's own `\\|` must stay one escape
 
 
+def listing(names: list[str], limit: int = 5) -> str:
+    """The first `limit` names, and how many more: a count said beside a list always agrees with it."""
+    shown = "; ".join(names[:limit])
+    more = len(names) - limit
+    return shown + (f"; and {more} more (`--format json` lists every one)" if more > 0 else "")
+
+
 def clean(text: str) -> str:
     """Text read from a file or a file name, made valid Unicode: a lone surrogate (a JSON `\\udcff`
     escape, a non-UTF-8 byte in a name from os.listdir) becomes the text `\\udcff`, so every output

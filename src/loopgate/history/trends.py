@@ -14,6 +14,7 @@ from typing import Any
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import Reviews
 from loopgate.history.runs import History, RunRecord
+from loopgate.history.times import day, stamp, week
 from loopgate.readiness.rollout import MODES, Thresholds
 
 PERIODS = ("run", "day", "week")
@@ -27,7 +28,7 @@ class Point:
     earned: str  # the highest mode the history up to here allows
 
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "end": self.end.strftime("%Y-%m-%dT%H:%M:%SZ"), "earned_mode": self.earned,
+        return {"label": self.label, "end": stamp(self.end), "earned_mode": self.earned,
                 **self.totals.as_dict()}
 
 
@@ -35,9 +36,8 @@ def _key(run: RunRecord, period: str) -> str:
     if period == "run":
         return run.run_id
     if period == "day":
-        return run.started.strftime("%Y-%m-%d")
-    year, week, _ = run.started.isocalendar()
-    return f"{year}-W{week:02d}"
+        return day(run.started)
+    return week(run.started)
 
 
 def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day") -> list[Point]:
@@ -67,7 +67,7 @@ def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day
                 if item.produced:
                     drafts[(run.run_id, item.id)] = run.mode
                     latest[item.id] = (run.run_id, run.mode)
-        moment = "~" if index == len(groups) - 1 else end.strftime("%Y-%m-%dT%H:%M:%SZ")  # "~" sorts last
+        moment = "~" if index == len(groups) - 1 else stamp(end)  # "~" sorts last
         while next_event < len(events) and events[next_event].at <= moment:
             review = events[next_event]
             next_event += 1

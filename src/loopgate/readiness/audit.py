@@ -17,6 +17,7 @@ from loopgate.artifacts.crosscheck import spec_mode
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
 from loopgate.history.runs import History, RunRecord, load_history
+from loopgate.history.times import parse_stamp, stamp
 from loopgate.readiness.artifacts import artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
 from loopgate.readiness.demotion import Demotion, read_demotion, write_demotion
@@ -132,7 +133,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
         _lift(result, demotion)
     rollback = _rollback(evidence, reviews, t, result.mode)
     if rollback:
-        result.demotion = Demotion(lower(result.mode), _stamp(now), "; ".join(rollback), result.mode)
+        result.demotion = Demotion(lower(result.mode), stamp(now), "; ".join(rollback), result.mode)
         result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
     if result.demotion is not None:
         result.criteria.append(_held_back(result.demotion, result.mode))
@@ -169,10 +170,6 @@ def _held_back(demotion: Demotion, mode: str) -> Criterion:
                      above or ("pr",), weight=1)
 
 
-def _stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
     """Why the last `rollback_window` items of `mode` cross a rollback limit (empty: they do not)."""
     if mode == "shadow":
@@ -195,9 +192,8 @@ def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> l
 
 
 def _since(history: History, at: str) -> History:
-    try:
-        when = dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
-    except ValueError:
+    when = parse_stamp(at)
+    if when is None:
         return history
     runs: list[RunRecord] = [r for r in history.runs if r.started >= when]
     return History(history.runs_dir, runs, history.unreadable)

@@ -16,6 +16,7 @@ import stat
 from dataclasses import dataclass
 
 from loopgate.artifacts.kinds import STATE
+from loopgate.history.times import parse_stamp
 from loopgate.readiness.rollout import MODES
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.lock import held_unless_busy
@@ -24,7 +25,6 @@ from loopgate.runner.state import load_state, state_bullet
 KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_demoted_at")
 MAX_BYTES = 16 * 1024 * 1024
 _CURRENT = re.compile(r"^##[ \t]+current[ \t_-]*run[ \t]*#*[ \t]*$", re.I)
-_STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 _BULLET = re.compile(r"^[-*+][ \t]+([^:\n]+?)[ \t]*:")
 
 
@@ -65,7 +65,7 @@ def read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, 
         return None, ""
     extra = state.run_extra
     last = extra.get("last_demoted_at", "")
-    if last and not _STAMP.fullmatch(last):
+    if last and parse_stamp(last) is None:
         problems.append(f"LOOP_STATE.md's last_demoted_at {last[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): "
                         "ignored, so every run counts for the next rollback")
         last = ""
@@ -78,7 +78,7 @@ def read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, 
                         "demotion recorded there was not understood (fix or remove the demoted_* bullets)")
         return None, last
     at = extra.get("demoted_at", "")
-    if not _STAMP.fullmatch(at):
+    if parse_stamp(at) is None:
         problems.append(f"LOOP_STATE.md's demoted_at {at[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): the "
                         "demotion holds, but every run counts toward lifting it")
     return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last

@@ -47,6 +47,8 @@ def render_text(a: Audit) -> str:
     if a.unreadable:
         lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
         lines += [f"  {plain(path)}: {plain(why)}" for path, why in a.unreadable[:10]]
+        if len(a.unreadable) > 10:
+            lines.append(f"  and {len(a.unreadable) - 10} more (`--format json` lists every one)")
     for problem in a.problems:
         lines.append(f"warning: {plain(problem)}")
     lines += _plan_lines(a)
