@@ -113,9 +113,9 @@ class Attempt:
         self.admin = ""  # the worktree's git admin directory, found once per attempt
 
     def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
-        """`work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
+        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist.
+        `work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
         the cleaned global git config loopgate wrote for it (runner/gitconfig.py)."""
-        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
         item = self.record.item
         attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
