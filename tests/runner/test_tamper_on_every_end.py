@@ -94,3 +94,33 @@ def test_an_attempt_timeout_still_restores_and_escalates(loop_repo: LoopRepo) ->
     spec_before = spec.read_bytes()
     Loop(RunSettings(str(loop_repo.loop), grace=0.5, max_items=1), plan_factory(str(loop_repo.loop))).run()
     _restored(loop_repo, spec_before)
+
+
+def test_after_a_kill_9_mid_attempt_the_next_run_refuses_until_a_person_checks(loop_repo: LoopRepo) -> None:
+    loop_repo.set_spec(TAMPER_THEN_HANG, contain=False)
+    flag = loop_repo.root / ".git" / "tampered-now"
+    with subprocess.Popen([sys.executable, "-c", DRIVER.format(loop=str(loop_repo.loop))],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as runner:
+        deadline = time.monotonic() + 30
+        while not flag.exists():
+            assert time.monotonic() < deadline, "the maker never ran"
+            time.sleep(0.05)
+        runner.send_signal(signal.SIGKILL)  # nothing of loopgate's runs after this: no check, no restore
+        runner.wait()
+    # the next run kills the orphaned maker, sees what it changed, and refuses to read the loosened spec
+    done = subprocess.run([sys.executable, "-m", "loopgate", "run", str(loop_repo.loop)], capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    said = done.stdout + done.stderr
+    assert "LOOP_SPEC.md" in said and ".git/hooks" in said and "check it, then delete" in said
+    assert "Traceback" not in said
+    tampered = next((loop_repo.root / ".git" / "loopgate").glob("*/tampered.txt"))
+    # a person checks: puts the spec back, removes the hook, deletes the note; the loop runs again
+    git(loop_repo.root, "checkout", "--", ".loop/LOOP_SPEC.md")
+    (loop_repo.root / ".git" / "hooks" / "pre-commit").unlink()
+    tampered.unlink()
+    loop_repo.set_spec("good", contain=False)
+    again = subprocess.run([sys.executable, "-m", "loopgate", "run", str(loop_repo.loop), "--max-items", "1"],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert "could not restore" not in again.stdout + again.stderr
+    assert _item(loop_repo)[0] == "drafted"

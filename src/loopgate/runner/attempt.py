@@ -20,7 +20,16 @@ from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
-from loopgate.runner.control import REFS, REMOTE, ControlWatch, Snapshot, gate_files, write_tampered
+from loopgate.runner.control import (
+    REFS,
+    REMOTE,
+    ControlWatch,
+    Snapshot,
+    gate_files,
+    mark_checked,
+    mark_unchecked,
+    write_tampered,
+)
 from loopgate.runner.escapees import end_tokened
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
@@ -104,9 +113,9 @@ class Attempt:
         self.admin = ""  # the worktree's git admin directory, found once per attempt
 
     def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
-        """`work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
+        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist.
+        `work_dir` is the maker's own, writable part of the attempt's directory; `git_config` names
         the cleaned global git config loopgate wrote for it (runner/gitconfig.py)."""
-        """An allowlist (runner/sandbox.py): never the user's environment minus a denylist."""
         loop = self.ctx.loop
         item = self.record.item
         attempt = {"LOOPGATE_ITEM_ID": item.id, "LOOPGATE_ITEM_TITLE": item.title,
@@ -186,12 +195,14 @@ class Attempt:
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
         repo_config, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
         env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        mark_unchecked(loop.runtime_dir, before)
         try:
             made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
                              argv=self._argv(attempt_dir, work_dir, repo_config))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             self.watch.restore(before, self.watch.changed(before))
+            mark_checked(loop.runtime_dir)
             raise
         with contextlib.suppress(FileNotFoundError):
             os.unlink(maker_pid_file(loop.runtime_dir))
@@ -206,14 +217,19 @@ class Attempt:
             "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
         if not made.started:
+            mark_checked(loop.runtime_dir)
             raise EnvironmentStop(made.error)
-        return self._judge(entry, made, before, plan)
+        try:
+            return self._judge(entry, made, before, plan)
+        finally:
+            mark_checked(loop.runtime_dir)
 
     def _tampered(self, before: Snapshot, changed: list[str], then: Exception | None = None) -> None:
         """The maker changed what it may not: put back what can be put back, say which, and
         escalate. What cannot be restored is written down; the next run refuses until a person
         has looked (runner/loaded.py)."""
         restored, failed = self.watch.restore(before, changed)
+        mark_checked(self.ctx.loop.runtime_dir)  # restored, or written down below
         shown = [self.watch.shown(p, self.worktree) for p in changed]
         note = ""
         if restored:
@@ -252,7 +268,9 @@ class Attempt:
         # first, however the attempt ended (a signal to loopgate, a budget, a timeout): tampering is
         # put back and the item escalated before the run stops, or the next run reads a loosened spec
         changed = self.watch.changed(before)
-        if changed:
+        if not changed:
+            mark_checked(loop.runtime_dir)  # a kill -9 from here on leaves nothing unchecked
+        else:
             then: Exception | None = (Interrupted(self.ctx.stop_requested or "a stop signal") if stopped == "signal"
                                       else BudgetStop(run_stop(stopped)) if run_stop(stopped) else None)
             self._tampered(before, changed, then)

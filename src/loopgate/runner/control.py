@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -23,6 +24,7 @@ from loopgate.gates._http import default_cache_file
 from loopgate.history.reviews import reviews_path
 from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
+from loopgate.runner.atomic import write_atomic
 from loopgate.runner.queue import queue_path
 
 REFS, REMOTE = "[refs]", "[remote "
@@ -298,3 +300,46 @@ def read_tampered(runtime_dir: str) -> str:
                    f"delete {path}"
     except OSError:
         return ""
+
+
+UNCHECKED = "attempt-unchecked.json"
+
+
+def mark_unchecked(runtime_dir: str, before: Snapshot) -> None:
+    """Before the maker runs: the digests of what the tamper check will compare it with. A run
+    killed with -9 never runs that check; the next run does it (unchecked_changes)."""
+    write_atomic(os.path.join(runtime_dir, UNCHECKED), json.dumps({p: before.digests[p] for p in before.saved}))
+
+
+def mark_checked(runtime_dir: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(os.path.join(runtime_dir, UNCHECKED))
+
+
+def unchecked_changes(runtime_dir: str, root: str) -> list[str]:
+    """What an attempt whose check never ran (its run was killed with -9) left changed, named
+    from the repository; [] when every attempt was checked."""
+    try:
+        with open(os.path.join(runtime_dir, UNCHECKED), encoding="utf-8") as handle:
+            digests = json.load(handle)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(digests, dict):
+        return []
+    changed = [str(p) for p, d in digests.items() if _digest(capture(str(p))) != d and not _committed(str(p), root)]
+    return sorted(os.path.relpath(p, root) if p.startswith(root + os.sep) else p for p in changed)
+
+
+def _committed(path: str, root: str) -> bool:
+    """Whether the file is now exactly what HEAD holds: a person edited and committed it after the
+    killed run (a spec changed to fix what stopped it). An uncommitted change, a hook, the git
+    config are never that, and refuse the run."""
+    if not path.startswith(root + os.sep) or not os.path.isfile(path):
+        return False
+    rel = os.path.relpath(path, root)
+    held = gitops.git(["cat-file", "-p", f"HEAD:{rel}"], root, check=False)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return bool(held) and handle.read() == held
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -22,6 +22,7 @@ from loopgate.runner.approvals import Approvals
 from loopgate.runner.atomic import WriteError
 from loopgate.runner.attempt import kill_orphaned_maker
 from loopgate.runner.context import Events, RunContext
+from loopgate.runner.control import mark_checked, read_tampered, unchecked_changes, write_tampered
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select
 from loopgate.runner.loaded import LoadedLoop, load
@@ -93,6 +94,7 @@ class Loop:
             lock.acquire()
         except Exception as err:
             raise RunError(str(err)) from err
+        orphan = self._left_behind(loop, lock)
         try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
         except RunError:
@@ -102,7 +104,6 @@ class Loop:
         run_id = _unique_id(self._runs_dir())
         outcome = RunOutcome(Stop.DONE, "every selected item is completed or escalated", run_id)
         if lock.stale is not None:
-            orphan = kill_orphaned_maker(loop.runtime_dir)
             outcome.stale_lock = (f"a previous run (pid {lock.stale.pid}) ended without cleaning up; resuming its "
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
@@ -134,6 +135,21 @@ class Loop:
             outcome.report_path, outcome.summary_path = self._write_report(ctx, outcome)
             lock.release()
         return outcome
+
+    @staticmethod
+    def _left_behind(loop: LoadedLoop, lock: RunLock) -> int | None:
+        """A run killed with -9 left its maker running and its last attempt unchecked: end the one
+        (its process group, returned), then check the other before this run reads a spec or runs a
+        hook that maker may have changed; what it changed refuses the run until a person checks."""
+        orphan = kill_orphaned_maker(loop.runtime_dir) if lock.stale is not None else None
+        unchecked = unchecked_changes(loop.runtime_dir, loop.root)
+        if unchecked:
+            write_tampered(loop.runtime_dir, ", ".join(unchecked) + " (changed during an attempt of a run that "
+                           "was killed before it could check them)")
+            mark_checked(loop.runtime_dir)
+            lock.release()
+            raise RunError(read_tampered(loop.runtime_dir))
+        return orphan
 
     @staticmethod
     def find_work(loop: LoadedLoop) -> list[WorkItem]:
