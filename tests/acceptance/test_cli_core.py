@@ -173,6 +173,20 @@ def test_pyproject_settings_are_honoured_and_the_command_line_wins(loop: Path) -
     assert overridden.stdout.endswith("loopgate: passed with findings: 0 errors, 1 warning in 5 files checked\n")
 
 
+def test_a_change_that_drops_strict_is_still_verified_strictly(loop: Path) -> None:
+    """`strict = true` committed, removed in the working tree: the stricter of the two applies."""
+    edit(loop / "loop-readiness.md", "- [x] the work repeats", "- [ ] the work repeats")
+    (loop.parent / "pyproject.toml").write_text("[tool.loopgate.verify]\nstrict = true\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1")
+    for args in (["init", "-q"], ["add", "-A"],
+                 ["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "strict"]):
+        subprocess.run(["git", *args], cwd=loop.parent, env=env, check=True, capture_output=True)
+    (loop.parent / "pyproject.toml").write_text("[tool.loopgate.verify]\nstrict = false\n", encoding="utf-8")
+    assert loopgate("verify", "loop", cwd=loop.parent).returncode == 1
+    assert loopgate("verify", "loop", "--no-strict", cwd=loop.parent).returncode == 0  # asked for on purpose
+
+
 def test_pyproject_is_found_from_a_subdirectory(loop: Path) -> None:
     (loop.parent / "pyproject.toml").write_text('[tool.loopgate]\nformat = "json"\n', encoding="utf-8")
     done = loopgate("verify", ".", cwd=loop)

@@ -283,6 +283,7 @@ def test_a_zero_timeout_means_no_limit(repo: Repo, cli: Cli) -> None:
     """0 is no limit, not "the default limit": with a default of half a second (from pyproject), a
     command that takes longer is stopped without --timeout and runs to its end with --timeout 0."""
     repo.write("pyproject.toml", "[tool.loopgate.gates.command]\ntimeout = 0.5\n")
+    repo.commit("configure the command gate")  # a gate's table applies once committed
     slow = f"sleep 1.5 && touch {repo.path / 'finished'}"
     limited = cli("command", "--shell", slow, cwd=repo.path)
     assert limited.returncode == 2 and "LG466" in limited.stdout, limited  # timed out: an environment error

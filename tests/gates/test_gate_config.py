@@ -196,3 +196,23 @@ def test_a_branch_cannot_move_its_own_base_to_head(repo: Repo, cli: Cli) -> None
     repo.git("checkout", "-q", "main")
     clean = cli("secrets", cwd=repo.path)
     assert clean.returncode == 0 and "ignored" not in clean.stderr, clean.stdout + clean.stderr
+
+
+@pytest.mark.parametrize(("table", "args"), [
+    ('[tool.loopgate.gates.links]\nexclude = ["**"]\n', ["links", "--offline", "docs"]),
+    ('[tool.loopgate.gates.schema]\nduplicate-keys = true\n', ["schema", "--schema", "s.json", "docs/d.json"]),
+])
+def test_a_tree_gates_table_staged_with_the_change_does_not_apply_to_it(repo: Repo, cli: Cli, table: str,
+                                                                       args: list[str]) -> None:
+    """The links and schema gates judge the tree, but their table too comes from the commit, not the change."""
+    repo.write("s.json", '{"type": "object"}')
+    repo.commit("schema")
+    repo.write("docs/guide.md", "[gone](missing.md)\n")
+    repo.write("docs/d.json", '{"a": 1, "a": 2}\n')
+    repo.write("pyproject.toml", table)
+    repo.git("add", "-A")
+    done = cli(*args, cwd=repo.path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "read from commit" in done.stderr and "applies once it is committed" in done.stderr
+    repo.commit("a reviewed change of the table")
+    assert cli(*args, cwd=repo.path).returncode == 0, "once committed, the table is the base's own rule"

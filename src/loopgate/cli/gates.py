@@ -17,7 +17,7 @@ import click
 
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
-from loopgate.config import ConfigError, committed_gate_config, load_config
+from loopgate.config import ConfigError, committed_gate_config
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
@@ -171,15 +171,14 @@ def command_for(spec: GateSpec) -> click.Command:
     def callback(output_format: str | None, color: bool | None, reports: tuple[tuple[str, str], ...],
                  **given: Any) -> None:
         try:
+            # Every gate takes its table from the committed base (HEAD, or the merge base with --base), not
+            # from the change: a staged `exclude = ["**"]` must not pass the links or secrets it adds.
+            config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
             if "base" in {f.name for f in dataclasses.fields(spec.options)}:
-                # A gate that judges a change takes its table from the change's base, not from the change.
-                config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
                 config, note = in_ci_base(spec.name, given, config, note)
-                build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
-                if note:
-                    click.echo(f"loopgate: note: {printable(note, False)}", err=True)
-            else:
-                config = load_config().section("gates").get(spec.name, {})
+            build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
+            if note:
+                click.echo(f"loopgate: note: {printable(note, False)}", err=True)
             options = build_options(spec, given, config if isinstance(config, dict) else {})
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)

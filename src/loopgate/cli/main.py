@@ -117,7 +117,8 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
       loopgate verify --format sarif > loopgate.sarif     for GitHub code scanning
 
     Defaults can be set in pyproject.toml under [tool.loopgate] or [tool.loopgate.verify]:
-    strict = true, format = "github".
+    strict = true, format = "github". A `strict = true` the last commit holds stays on when the
+    change being verified drops it (`--no-strict` still turns it off on purpose).
     """
     from loopgate.verify import VerifySettings, run_verify  # noqa: PLC0415
 
@@ -128,7 +129,7 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
     configured = config.get("strict", False)
     if not isinstance(configured, bool):  # `strict = "no"` would otherwise read as true
         _fail(f"strict in [tool.loopgate.verify] must be true or false, not {configured!r}")
-    strict_on = strict if strict is not None else configured
+    strict_on = strict if strict is not None else (configured or _committed_strict())
     fmt = pick_format(output_format, config.get("format"))
     progress = _Progress()
     result = run_verify(VerifySettings(paths, strict_on), progress)
@@ -139,6 +140,21 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
     emit(report, fmt)
     write_reports(report, reports)
     sys.exit(report.code)
+
+
+def _committed_strict() -> bool:
+    """`strict` as the last commit has it: a change that drops `strict = true` is still judged strictly
+    (the stricter of the commit and the working tree wins; the CLI's --no-strict still decides)."""
+    from loopgate.config import config_revision  # noqa: PLC0415
+
+    revision = config_revision(".", "")
+    if not revision:
+        return False
+    try:
+        committed = load_config(".", revision).section("verify").get("strict", False)
+    except ConfigError:
+        return False
+    return committed is True
 
 
 @cli.command()
