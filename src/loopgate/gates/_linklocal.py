@@ -260,7 +260,8 @@ def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: 
     if not fragment:
         return
     parsed = state.parsed.get(resolved)
-    if parsed is None and (not resolved.lower().endswith(MARKDOWN) or os.path.isdir(resolved)):
+    # MDX (Docusaurus, ...) is markdown with JSX: its headings are markdown headings, its anchors theirs.
+    if parsed is None and (not resolved.lower().endswith((*MARKDOWN, ".mdx")) or os.path.isdir(resolved)):
         state.tally.not_checked["anchors in files that are not markdown"] += 1
         return
     parsed = parsed or state.anchors(resolved)
