@@ -185,6 +185,20 @@ def test_jekyll_liquid_links_and_permalinks(tmp_path: Path) -> None:
     assert result.summary.startswith("site: Jekyll (from _config.yml)")
 
 
+def test_docusaurus_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> None:
+    """Docusaurus' documented routing: number prefixes dropped (`01-getting-started/02-install.md` is
+    `/docs/getting-started/...`), front matter `id` and `slug`, a folder's `index.md`, extensionless
+    links, `{#id}` heading ids; anchors in an `.mdx` page are its markdown headings' slugs."""
+    result = check(site(tmp_path, "docusaurus"))
+    assert found(result) == [
+        "docs/01-getting-started/02-install.md:8:33: LG442 ../api/cli.mdx#old-flags: anchor #old-flags not found in "
+        "docs/api/cli.mdx; did you mean #flags?",
+        "docs/intro.md:11:37: LG441 ./tutorial.md: file not found: docs/tutorial.md",
+    ]
+    assert result.summary.startswith("site: Docusaurus (from docusaurus.config.js); 17 links in 7 files: 17 local "
+                                     "checked; 2 broken links")
+
+
 def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:
     root = write(tmp_path, {"docusaurus.config.js": "module.exports = {};\n",
                             "docs/intro.md": "# Intro\n\n[a](./setup#install) [b](setup.mdx) [c](/docs/custom-slug)\n"

@@ -70,6 +70,8 @@ def report_option() -> click.Option:
 def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
     """Each extra view written whole or not at all (a temp file renamed into place); a file that
     cannot be written is an input error (exit 2) after the others are written."""
+    if not reports:  # the usual case: nothing to import (tempfile costs a cold start ~5 ms)
+        return
     import dataclasses  # noqa: PLC0415
     import tempfile  # noqa: PLC0415
 

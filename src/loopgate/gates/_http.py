@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from loopgate import __version__
 from loopgate.project import HOMEPAGE
@@ -248,6 +247,8 @@ def _short(err: BaseException) -> str:
 
 def _hostname(url: str) -> str:
     try:
+        from urllib.parse import urlsplit  # noqa: PLC0415
+
         return (urlsplit(url).hostname or "").lower()
     except ValueError:  # e.g. `http://[not-an-ip/`: the request itself will say what is wrong
         return ""

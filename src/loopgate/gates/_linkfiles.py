@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import stat
 import subprocess
 import sys
 import threading
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from loopgate import codes
 from loopgate.findings import Finding
 from loopgate.gates import _mdlinks
 from loopgate.gates._linkcodes import PATH_NOT_FOUND
-from loopgate.gates._patterns import RuleSet
 from loopgate.gates.base import GateContext
+
+if TYPE_CHECKING:
+    from loopgate.gates._patterns import RuleSet
 
 MARKDOWN = (".md", ".markdown")
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
@@ -24,7 +26,7 @@ _POOL_MIN_BYTES = 2 * 1024 * 1024  # below this, starting worker processes costs
 
 
 def collect(paths: Iterable[str], context: GateContext,
-             excluded: RuleSet) -> tuple[list[str], int, list[Finding]]:
+             excluded: RuleSet | None) -> tuple[list[str], int, list[Finding]]:
     """Absolute paths of the markdown files to check, each once, in a stable order; and how many
     files that are not regular files (FIFOs, devices, sockets) the directories held."""
     found: dict[str, None] = {}
@@ -46,7 +48,7 @@ def collect(paths: Iterable[str], context: GateContext,
                                                 "socket); the links gate never opens one"))
         else:
             problems.append(PATH_NOT_FOUND.at(given, 1, 1, f"{given}: no such file or directory"))
-    if excluded.rules:
+    if excluded is not None and excluded.rules:
         found = {f: None for f in found
                  if not excluded.included(os.path.relpath(f, base).replace(os.sep, "/"))}
     return list(found), not_regular, problems
@@ -156,8 +158,13 @@ class _Worker(threading.Thread):
                                   input=b"\0".join(os.fsencode(f) for f in self.files), capture_output=True,
                                   check=False, timeout=600)
             if done.returncode == 0:
-                rows = pickle.loads(done.stdout)  # our own child wrote it
-        except (OSError, subprocess.SubprocessError, pickle.UnpicklingError, EOFError):
+                import pickle  # noqa: PLC0415  (only a large tree starts workers)
+
+                try:
+                    rows = pickle.loads(done.stdout)  # our own child wrote it
+                except (pickle.UnpicklingError, EOFError):
+                    rows = None
+        except (OSError, subprocess.SubprocessError):
             rows = None
         if rows is None or len(rows) != len(self.files):
             self.parsed = {f: _mdlinks.parse_file(f) for f in self.files}

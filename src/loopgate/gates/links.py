@@ -79,12 +79,12 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loopgate import codes
 from loopgate.findings import Finding
 from loopgate.gates import _http, _mdlinks, _sites
-from loopgate.gates._changes import BAD_PATTERN
+from loopgate.gates._changecodes import BAD_PATTERN
 from loopgate.gates._linkcodes import (
     BAD_OPTION,
     BROKEN_URL,
@@ -101,9 +101,11 @@ from loopgate.gates._linkcodes import (
 from loopgate.gates._linkexternal import check_external, network_down, summarize
 from loopgate.gates._linkfiles import collect, parse_all, root
 from loopgate.gates._linklocal import Boundary, Run, check_local
-from loopgate.gates._patterns import RuleSet, rules_from_values
 from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
+
+if TYPE_CHECKING:
+    from loopgate.gates._patterns import RuleSet
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
            "SITE_CONFIG", "SYMLINK_OUTSIDE", "UNCHECKED", "UNREADABLE", "Options", "network_down", "run",
@@ -201,7 +203,7 @@ class _Plan:
     """The parsed options: what to check and how."""
 
     ignore: list[re.Pattern[str]]
-    excluded: RuleSet
+    excluded: "RuleSet | None"  # None without --exclude: compiling no pattern still imported pathspec
     settings: _http.Settings
     generic: _sites.Generic
 
@@ -286,8 +288,8 @@ def _error(problems: list[Finding], timer: Timer) -> GateResult:
 
 def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]:
     problems: list[Finding] = []
-    excluded = RuleSet(rules_from_values(options.exclude, "--exclude"), BAD_PATTERN)
-    problems += excluded.problems
+    excluded = _excluded(options.exclude)
+    problems += excluded.problems if excluded else []
     patterns = [(p, "--ignore") for p in options.ignore] + _ignore_file(options.ignore_file, context.cwd, problems)
     ignore: list[re.Pattern[str]] = []
     for pattern, origin in patterns:
@@ -318,6 +320,15 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
         accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
     return _Plan(ignore, excluded, settings, generic), problems
+
+
+def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
+    """The --exclude rules; None without any, so a run that excludes nothing never imports pathspec."""
+    if not patterns:
+        return None
+    from loopgate.gates._patterns import RuleSet, rules_from_values  # noqa: PLC0415
+
+    return RuleSet(rules_from_values(patterns, "--exclude"), BAD_PATTERN)
 
 
 def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str, str]]:

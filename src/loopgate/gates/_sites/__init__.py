@@ -16,9 +16,9 @@ from collections.abc import Callable
 from loopgate.gates._linklocal import Boundary
 from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
 from loopgate.gates._sites.config import ConfigError, read_toml, read_yaml, text_value
-from loopgate.gates._sites.mdbook import MdBook
-from loopgate.gates._sites.mkdocs import MkDocs
-from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll
+
+# Each generator's module is imported when its config is found: a tree that is no site (the
+# pre-commit hook's usual case) pays for none of them.
 
 __all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "as_written", "detect", "folders",
            "generic", "load"]
@@ -102,9 +102,15 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
                                                                 "src")))
         if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
+        from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
+
         return MdBook(boundary, options, label, source)
     if name == "mkdocs":
+        from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
+
         return MkDocs(boundary, options, label, home, read_yaml(config, label))
+    from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll  # noqa: PLC0415
+
     if name == "hugo":
         contents = "content"
         if config.endswith((".toml",)):

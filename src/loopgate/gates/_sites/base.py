@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import unquote
 
-from loopgate.gates._linklocal import Boundary, under
+from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._mdsyntax import INLINE, Link
 
 # Template code in a link's destination (Jinja/Liquid `{{ x }}`, `{% x %}`, Hugo `{{< x >}}`): what it
@@ -124,7 +123,7 @@ class Site:
         return found
 
     def _resolve(self, source: str, path: str) -> str:
-        decoded = unquote(path) if "%" in path else path
+        decoded = unquote(path)
         inside = bool(self.top) and under(source, self.top)
         found = self.in_site(source, decoded) if inside else self.plain(source, decoded)
         return self.fallback(found, decoded)

@@ -116,8 +116,10 @@ class Docusaurus(Site):
             if routed is not None:
                 return routed
         found = found.rstrip(os.sep)
-        return first_file([found + ".md", found + ".mdx", os.path.join(found, "index.md"),
-                           os.path.join(found, "index.mdx"), found])
+        chosen = first_file([found + ".md", found + ".mdx", os.path.join(found, "index.md"),
+                             os.path.join(found, "index.mdx"), found])
+        # `./gone.md` not found is named as written, not as the `gone.md.md` tried first for `./gone`
+        return found if not os.path.isfile(chosen) and "." in os.path.basename(found) else chosen
 
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
