@@ -85,3 +85,88 @@ def test_f5_edge_dates_are_listed_or_labelled_in_full(loop_repo: Path) -> None:
     assert (day(dt.datetime(1, 1, 1)), week(dt.datetime(1, 1, 1)), stamp(dt.datetime(9999, 12, 31, 23, 59, 59))) \
         == ("0001-01-01", "0001-W01", "9999-12-31T23:59:59Z")
     shutil.rmtree(paths[0].parent)
+
+
+def _demoted(loop: Path) -> str:
+    """A month of good shadow runs, a bad draft-pr week, and the audit that demotes the loop for it:
+    the recorded LOOP_STATE.md."""
+    spec = loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- mode: shadow", "- mode: draft-pr"), encoding="utf-8")
+    write_history(loop, [Week(), Week(), Week(), Week(), Week(mode="draft-pr", escalate=0.9)])
+    done = run(loop.parent, "readiness", ".loop", "--no-run-checks", "--format", "json")
+    data = json.loads(done.stdout)
+    assert data["demoted_now"] and data["recorded"] and data["mode"] == "shadow", done.stdout
+    return (loop / "LOOP_STATE.md").read_text("utf-8")
+
+
+def _state(loop: Path) -> dict[str, str]:
+    from loopgate.runner.state import load_state
+
+    state, _ = load_state(str(loop / "LOOP_STATE.md"), "x")
+    return dict(state.run_extra)
+
+
+def test_f6_a_demotion_a_person_lifts_as_the_readme_says_is_accepted_by_the_run(loop_repo: Path) -> None:
+    from .conftest import commit
+
+    recorded = _demoted(loop_repo)
+    at = next(line for line in recorded.splitlines() if line.startswith("- demoted_at: ")).split(": ", 1)[1]
+    kept = "".join(line + "\n" for line in recorded.splitlines() if not line.startswith("- demoted_"))
+    (loop_repo / "LOOP_STATE.md").write_text(kept.replace("## Items", f"- last_demoted_at: {at}\n\n## Items", 1),
+                                             encoding="utf-8")
+    commit(loop_repo.parent, "lift the demotion")
+    audit = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format",
+                           "json").stdout)
+    assert audit["mode"] == "draft-pr" and audit["demotion"] is None
+    assert audit["modes"]["draft-pr"]["blocking"] == ["default-branch-green"]  # only what --no-run-checks leaves
+    done = subprocess.run([sys.executable, "-m", "loopgate", "run", ".loop", "--quiet", "--dry-run", "--format",
+                           "json"], cwd=loop_repo.parent, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["mode"] == "draft-pr"
+    # the items that caused the demotion do not cause another after the lift
+    again = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--format", "json").stdout)
+    assert not again["demoted_now"] and _state(loop_repo).get("last_demoted_at") == at
+
+
+def test_f6_a_demoted_loop_earns_its_mode_back_with_new_evidence_and_the_run_takes_it(loop_repo: Path) -> None:
+    from .conftest import commit
+
+    recorded = _demoted(loop_repo)
+    at = next(line for line in recorded.splitlines() if line.startswith("- demoted_at: ")).split(": ", 1)[1]
+    (loop_repo / "LOOP_STATE.md").write_text(recorded.replace(at, "2026-11-10T00:00:00Z"), encoding="utf-8")
+    commit(loop_repo.parent, "the demotion, as if recorded the day after the bad week")
+    held = json.loads(run(loop_repo.parent, "readiness", ".loop", "--format", "json").stdout)
+    rollback = next(c for c in held["criteria"] if c["id"] == "rollback")
+    assert "since then, not yet: shadow-runs (0 shadow run(s) with work)" in rollback["detail"]
+    assert held["modes"]["draft-pr"]["blocking"] == ["rollback"]  # the whole record allows it: only the demotion
+    write_history(loop_repo, [Week(), Week()], seed=11, start=dt.datetime(2026, 11, 11, 8, tzinfo=dt.timezone.utc))
+    lifted = json.loads(run(loop_repo.parent, "readiness", ".loop", "--format", "json").stdout)
+    assert lifted["lifted_now"] and lifted["mode"] == "draft-pr" and "demoted_to" not in _state(loop_repo)
+    assert _state(loop_repo)["last_demoted_at"] == "2026-11-10T00:00:00Z"
+    commit(loop_repo.parent, "lifted by the audit")
+    done = subprocess.run([sys.executable, "-m", "loopgate", "run", ".loop", "--quiet", "--dry-run", "--format",
+                           "json"], cwd=loop_repo.parent, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0 and json.loads(done.stdout)["mode"] == "draft-pr", done.stderr
+
+
+def test_f6_a_demotion_above_the_spec_mode_is_said_not_dropped(loop_repo: Path) -> None:
+    recorded = _demoted(loop_repo)
+    (loop_repo / "LOOP_STATE.md").write_text(recorded.replace("- demoted_to: shadow", "- demoted_to: pr"),
+                                             encoding="utf-8")
+    done = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run")
+    assert "warning: LOOP_STATE.md's demoted_to pr is above the spec's mode draft-pr" in done.stdout
+
+
+def test_f7_a_demotion_dated_in_the_future_does_not_freeze_the_window(loop_repo: Path) -> None:
+    recorded = _demoted(loop_repo)
+    at = next(line for line in recorded.splitlines() if line.startswith("- demoted_at: ")).split(": ", 1)[1]
+    (loop_repo / "LOOP_STATE.md").write_text(recorded.replace(at, "2999-01-01T00:00:00Z"), encoding="utf-8")
+    done = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--format", "json")
+    data = json.loads(done.stdout)
+    assert any("demoted_at '2999-01-01T00:00:00Z' is in the future" in p and "taken as now" in p
+               for p in data["problems"])
+    clamped = _state(loop_repo)["demoted_at"]
+    assert clamped < "2999" and data["recorded"] and data["mode"] == "shadow"
+    # from then on the window stays put
+    again = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--format", "json").stdout)
+    assert not any("in the future" in p for p in again["problems"]) and _state(loop_repo)["demoted_at"] == clamped
