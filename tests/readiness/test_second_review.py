@@ -170,3 +170,23 @@ def test_f7_a_demotion_dated_in_the_future_does_not_freeze_the_window(loop_repo:
     # from then on the window stays put
     again = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--format", "json").stdout)
     assert not any("in the future" in p for p in again["problems"]) and _state(loop_repo)["demoted_at"] == clamped
+
+
+def test_f1_the_report_shows_the_bad_week_demote_the_loop_and_the_lift(loop_repo: Path) -> None:
+    spec = loop_repo / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- mode: shadow", "- mode: draft-pr"), encoding="utf-8")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(mode="draft-pr"), Week(mode="draft-pr", escalate=0.9),
+                              Week(), Week()])
+    got = report_json(loop_repo, "--by", "week")
+    seen = [(p["earned_mode"], p["rollback"]) for p in got["points"]]
+    assert seen[2:] == [("draft-pr", None), ("draft-pr", None), ("shadow", "demoted"), ("draft-pr", "lifted"),
+                        ("draft-pr", None)], seen
+    assert "items escalated (rollback limit 40%)" in got["points"][4]["rollback_because"]
+    text = run(loop_repo.parent, "report", ".loop", "--by", "week").stdout
+    assert "2026-W45: demoted to shadow:" in text and "2026-W46: demotion lifted, back to draft-pr" in text
+    md = run(loop_repo.parent, "report", ".loop", "--by", "week", "--format", "markdown").stdout
+    assert "| shadow | demoted |" in md and "| draft-pr | lifted |" in md
+    # the audit, never run during those weeks, demotes the loop now for the same items
+    audit = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format",
+                           "json").stdout)
+    assert audit["demoted_now"] and audit["mode"] == "shadow"

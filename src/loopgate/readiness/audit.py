@@ -24,13 +24,14 @@ from typing import Any
 from loopgate.artifacts.crosscheck import spec_mode
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
-from loopgate.history.runs import History, RunRecord, load_history
+from loopgate.history.runs import History, ItemRecord, RunRecord, load_history
 from loopgate.history.times import parse_stamp, stamp
 from loopgate.readiness.artifacts import artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
 from loopgate.readiness.demotion import Demotion, read_demotion, write_demotion
 from loopgate.readiness.evidence import history_criteria
 from loopgate.readiness.repository import repository_criteria
+from loopgate.readiness.rollback import rollback_reasons
 from loopgate.readiness.rollout import MODES, Thresholds, lower, thresholds
 
 
@@ -188,24 +189,11 @@ def _held_back(demotion: Demotion, mode: str, unmet_since: list[str]) -> Criteri
 
 
 def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
-    """Why the last `rollback_window` items of `mode` cross a rollback limit (empty: they do not)."""
-    if mode == "shadow":
-        return []
-    window = history.items(mode)[-t.rollback_window:]
-    # judge a window only once half of it (at least 3 items, at most the whole window) is there
-    if len(window) < min(t.rollback_window, max(3, (t.rollback_window + 1) // 2)):
-        return []
-    reasons = []
-    escalated = sum(item.status == "escalated" for _, item in window)
-    if 100.0 * escalated / len(window) > t.rollback_escalation_rate:
-        reasons.append(f"{escalated} of the last {len(window)} {mode} items escalated "
-                       f"(rollback limit {t.rollback_escalation_rate:g}%)")
-    judged = [v.verdict for run, item in window if item.produced and (v := reviews.for_draft(item.id, run))]
-    rejected = judged.count("reject")
-    if len(judged) >= 2 and 100.0 * rejected / len(judged) > t.rollback_rejection_rate:
-        reasons.append(f"{rejected} of {len(judged)} reviewed drafts among the last {len(window)} {mode} items "
-                       f"rejected (rollback limit {t.rollback_rejection_rate:g}%)")
-    return reasons
+    def verdict(run: RunRecord, item: ItemRecord) -> str | None:
+        review = reviews.for_draft(item.id, run)
+        return review.verdict if review else None
+
+    return rollback_reasons(history.items(mode), verdict, t, mode)
 
 
 def _since(history: History, at: str) -> History:
