@@ -190,3 +190,35 @@ def test_f1_the_report_shows_the_bad_week_demote_the_loop_and_the_lift(loop_repo
     audit = json.loads(run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format",
                            "json").stdout)
     assert audit["demoted_now"] and audit["mode"] == "shadow"
+
+
+BAIT = "ev`il``![i](https://attacker.example/p.png)[l](https://evil.example)"
+
+
+def _page(md: str) -> str:
+    import mistune
+
+    return str(mistune.create_markdown(plugins=["table"])(md))
+
+
+def test_f2_a_backtick_in_a_command_cannot_break_out_of_its_code_span(loop_repo: Path) -> None:
+    spec = loop_repo / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- maker command: python3 maker.py", f"- maker command: {BAIT}"),
+                    encoding="utf-8")
+    recorded = _demoted(loop_repo)
+    state = loop_repo / "LOOP_STATE.md"
+    state.write_text(recorded.replace("- demoted_because: ", f"- demoted_because: {BAIT} ", 1), encoding="utf-8")
+    md = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format", "markdown").stdout
+    page = _page(md)
+    assert "<img" not in page and "<a " not in page and "<table>" in page, page
+    assert "<code>ev`il``![i](https://attacker.example/p.png)[l](https://evil.example)</code> is not on PATH" in page
+    assert "not a checked-in marker" not in page
+    # a loop directory with a backtick in its name, in the heading
+    odd = loop_repo.parent / "lo`op![i](https:h.png)"
+    shutil.copytree(loop_repo, odd)
+    done = run(loop_repo.parent, "readiness", odd.name, "--no-run-checks", "--dry-run", "--format", "markdown")
+    assert done.stdout, done.stderr
+    heading = _page(done.stdout)
+    assert "<img" not in heading and "<code>lo`op![i](https:h.png)</code>" in heading
+    report = _page(run(loop_repo.parent, "report", odd.name, "--format", "markdown").stdout)
+    assert "<img" not in report and "<a " not in report, report

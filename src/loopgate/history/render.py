@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
-from loopgate.history.text import cell, data_cell, listing, plain
+from loopgate.history.text import data_cell, listing, markdown, plain
 from loopgate.history.trends import Point
 
 
@@ -110,9 +110,9 @@ def render_json(r: Report) -> str:
 def render_markdown(r: Report) -> str:
     if not r.points:
         said = data_cell(empty_message(r))
-        return f"## loopgate report: {cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
+        return f"## loopgate report: {data_cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
     names = [name for name, _ in COLUMNS]
-    lines = [f"## loopgate report: {cell(r.loop)}", ""]
+    lines = [f"## loopgate report: {data_cell(r.loop)}", ""]
     shown = r.points[-MARKDOWN_ROWS:]
     if len(shown) < len(r.points):
         lines += [f"The last {len(shown)} of {len(r.points)} {r.period} rows (`--by week` for fewer, `--format json` "
@@ -121,7 +121,7 @@ def render_markdown(r: Report) -> str:
     for p in shown:
         lines.append("| " + " | ".join(_row(data_cell(p.label), p.totals, p.earned, p.rollback)) + " |")
     lines.append("| **all** | " + " | ".join(_row("", r.overall, r.points[-1].earned)[1:]) + " |")
-    lines += ["", cell(". ".join(LEGEND)) + "."]
+    lines += ["", markdown(". ".join(LEGEND), table=False) + "."]
     if rollback_lines(r):
         lines += ["", "**Rollback**", "", *(f"- {data_cell(line)}" for line in rollback_lines(r))]
     t = r.overall

@@ -14,6 +14,7 @@ from typing import Any
 
 from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.gates.registry import gate as gate_spec
+from loopgate.history.text import code
 from loopgate.readiness.artifacts import LoopArtifacts, checklist_entries
 from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
 from loopgate.readiness.sites import site_criterion
@@ -84,7 +85,7 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
             if gate_spec(str(entry["gate"])) is None:
                 problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
         elif entry.get("command") and find_program(str(entry["command"]), root) is None:
-            problems.append(f"{name}: `{program(str(entry['command']))}` is not installed or not found")
+            problems.append(f"{name}: {code(program(str(entry['command'])))} is not installed or not found")
     if not checklist:
         return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
                      "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
@@ -101,7 +102,7 @@ def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
                      "examples), or pass --maker.", ALL)
     found = find_program(command, os.getcwd())
     return judged(found is not None, "maker-resolves", G, "the maker command resolves",
-                  f"`{program(command)}` found" if found else f"`{program(command)}` is not on PATH",
+                  f"{code(program(command))} found" if found else f"{code(program(command))} is not on PATH",
                   "Install the agent CLI, or fix `maker command` under `## Roles` in LOOP_SPEC.md.", ALL)
 
 
