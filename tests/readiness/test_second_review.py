@@ -222,3 +222,35 @@ def test_f2_a_backtick_in_a_command_cannot_break_out_of_its_code_span(loop_repo:
     assert "<img" not in heading and "<code>lo`op![i](https:h.png)</code>" in heading
     report = _page(run(loop_repo.parent, "report", odd.name, "--format", "markdown").stdout)
     assert "<img" not in report and "<a " not in report, report
+
+
+def test_one_audit_reads_each_artifact_once(loop_repo: Path, monkeypatch: Any) -> None:
+    import builtins
+    from collections import Counter
+
+    from loopgate.readiness.audit import audit
+
+    _demoted(loop_repo)
+    opened: Counter[str] = Counter()
+    real = builtins.open
+
+    def counting(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(file, str) and file.endswith(".md"):
+            opened[os.path.basename(file)] += 1
+        return real(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting)
+    result = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert result.demotion is not None and result.demotion.to == "shadow"  # read from the state read once
+    assert opened["LOOP_STATE.md"] == 1 and opened["LOOP_SPEC.md"] == 1, opened
+
+
+def test_the_audit_checks_the_default_branch_the_gates_use(loop_repo: Path) -> None:
+    from .conftest import git
+
+    git(loop_repo.parent, "branch", "-m", "main", "develop")  # no main, no origin: init.defaultBranch says
+    git(loop_repo.parent, "config", "init.defaultBranch", "develop")
+    from loopgate.readiness.audit import audit
+
+    found = {c.id: c for c in audit(str(loop_repo), write=False, now=NOW).criteria}["default-branch-green"]
+    assert found.met and found.detail.startswith("develop: "), found.detail

@@ -126,7 +126,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
                         "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
                         "ignored")
     t = thresholds(spec)
-    demotion, last_demoted, fixed = read_demotion(loop_dir, problems, now)
+    demotion, last_demoted, fixed = read_demotion(loop_dir, problems, now, loop)
     if demotion is not None and MODES.index(demotion.to) > MODES.index(configured):
         problems.append(f"LOOP_STATE.md's demoted_to {demotion.to} is above the spec's mode {configured}: a "
                         "demotion only lowers a mode, so it was ignored (remove the demoted_* bullets)")

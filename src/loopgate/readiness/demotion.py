@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from loopgate.artifacts.kinds import STATE
 from loopgate.history.runs import FUTURE_SKEW
 from loopgate.history.times import parse_stamp, stamp
+from loopgate.readiness.artifacts import LoopArtifacts
 from loopgate.readiness.rollout import MODES
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.lock import held_unless_busy
-from loopgate.runner.state import load_state, state_bullet
+from loopgate.runner.state import from_data, load_state, state_bullet
 
 KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_demoted_at")
 MAX_BYTES = 16 * 1024 * 1024
@@ -53,17 +54,23 @@ def _regular(path: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES
 
 
-def read_demotion(loop_dir: str, problems: list[str],
-                  now: dt.datetime) -> tuple[Demotion | None, str, bool]:
+def read_demotion(loop_dir: str, problems: list[str], now: dt.datetime,
+                  loop: LoopArtifacts | None = None) -> tuple[Demotion | None, str, bool]:
     """The demotion in force (if any), when the loop was last demoted (kept after a lift), and
-    whether a time had to be taken as `now` (and should be recorded so: see `_when`)."""
+    whether a time had to be taken as `now` (and should be recorded so: see `_when`). `loop`: the
+    artifacts the audit already read (LOOP_STATE.md is then not parsed a second time)."""
     path = state_path(loop_dir)
     if not os.path.lexists(path):
         return None, "", False
     if not _regular(path):
         problems.append("LOOP_STATE.md is not a regular file (or is larger than 16 MiB): no demotion in it was read")
         return None, "", False
-    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
+    name = os.path.basename(os.path.abspath(loop_dir))
+    if loop is None:
+        state, errors = load_state(path, name)
+    else:
+        state = from_data(loop.of(STATE), name)
+        errors = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in loop.errors_in(STATE)]
     if errors:
         problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
         return None, "", False
