@@ -105,7 +105,8 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
       loopgate report .loop --format html -o loop-report.html
       loopgate report .loop --format markdown >> "$GITHUB_STEP_SUMMARY"
     """
-    from loopgate.history.html import render_html  # noqa: PLC0415 - only this command pays for it
+    from loopgate.artifacts.crosscheck import spec_mode  # noqa: PLC0415 - only this command pays for it
+    from loopgate.history.html import render_html  # noqa: PLC0415
     from loopgate.history.metrics import totals  # noqa: PLC0415
     from loopgate.history.render import Report, render_json, render_markdown, render_text  # noqa: PLC0415
     from loopgate.history.reviews import ReviewError, load_reviews  # noqa: PLC0415
@@ -124,7 +125,9 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
         return
     spec = spec_data(directory)
     name = str(spec.get("name") or os.path.basename(os.path.abspath(directory)))
-    result = Report(name, period, series(history, reviews, thresholds(spec), period), totals(history.runs, reviews),
+    configured = spec_mode(spec) if spec else "shadow"  # the rollback replay starts from the spec's mode
+    result = Report(name, period, series(history, reviews, thresholds(spec), period, configured),
+                    totals(history.runs, reviews),
                     history.unreadable, history.runs_dir)
     renderers = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
     text = renderers[fmt](result)

@@ -55,7 +55,7 @@ def charts(r: Report) -> list[dict[str, Any]]:
                            "#2f80ed", spanGaps=True),
                       line("minutes per run", [round(x.duration / x.runs / 60, 2) if x.runs else None for x in t],
                            "#f2994a", spanGaps=True)]},
-        {"id": "earned", "title": "Mode the history had earned", "type": "line", "labels": labels, "modes": True,
+        {"id": "earned", "title": "Mode earned (after rollbacks)", "type": "line", "labels": labels, "modes": True,
          "datasets": [line("earned mode", [MODES_AXIS.index(p.earned) for p in r.points], "#27ae60", stepped=True)]},
     ]
     return out

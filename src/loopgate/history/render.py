@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
-from loopgate.history.text import cell, data_cell, listing, plain
+from loopgate.history.text import data_cell, listing, markdown, plain
 from loopgate.history.trends import Point
 
 
@@ -27,16 +27,17 @@ class Report:
 
 
 COLUMNS = (("period", 20), ("runs", 4), ("items", 5), ("drafted", 7), ("PRs", 3), ("escal.", 6), ("failed", 6),
-           ("att/item", 8), ("gate pass", 9), ("cost $", 8), ("$/item", 7), ("min/run", 7), ("earned", 8))
+           ("att/item", 8), ("gate pass", 9), ("cost $", 8), ("$/item", 7), ("min/run", 7), ("earned", 8),
+           ("rollback", 8))
 
 
-def _row(p_label: str, t: Totals, earned: str) -> list[str]:
+def _row(p_label: str, t: Totals, earned: str, rollback: str = "") -> list[str]:
     per_item = t.cost_per_produced
     return [p_label, str(t.runs), str(t.items), str(t.produced - t.pull_requests), str(t.pull_requests),
             str(t.escalated), str(t.failed), f"{t.attempts / t.items:.1f}" if t.items else "-",
             f"{t.gate_pass_rate:.0f}%" if t.gate_runs else "-", f"{t.cost_usd:.2f}",
             f"{per_item:.2f}" if per_item is not None else "-",
-            f"{t.duration / t.runs / 60:.1f}" if t.runs else "-", earned]
+            f"{t.duration / t.runs / 60:.1f}" if t.runs else "-", earned, rollback or "-"]
 
 
 # What the columns mean, under the table: a reader who has not read the README gets it from the output.
@@ -45,7 +46,20 @@ LEGEND = ("items: items the loop took on (skipped ones are not counted); drafted
           "att/item: attempts per item; gate pass: share of gate runs that passed; $/item: cost per drafted or PR "
           "item; min/run: minutes per run",
           "earned: the highest mode the history up to that row allows (by the history criteria of `loopgate "
-          "readiness`, which also judges the artifacts and the repository as they are now)")
+          "readiness`, which also judges the artifacts and the repository as they are now), held down by a rollback",
+          "rollback: demoted (the last items of the mode the loop ran in crossed a rollback limit there), held (a "
+          "demotion in force), lifted (the evidence since the demotion earned the next mode back there)")
+
+
+def rollback_lines(r: Report) -> list[str]:
+    """Each demotion and lift, with its point and why: what the earned column shows, in words."""
+    out = []
+    for p in r.points:
+        if p.rollback == "demoted":
+            out.append(f"{p.label}: demoted to {p.earned}: {p.why}")
+        elif p.rollback == "lifted":
+            out.append(f"{p.label}: demotion lifted, back to {p.earned}")
+    return out
 MARKDOWN_ROWS = 30  # a job summary stays readable; the JSON has every point
 LONG = 60  # past this many rows, the text table says how to get fewer
 
@@ -62,13 +76,16 @@ def render_text(r: Report) -> str:
     if not r.points:
         return f"loopgate report: {plain(r.loop)}: {plain(empty_message(r))}\n"
     widths = [w for _, w in COLUMNS]
-    rows = [[name for name, _ in COLUMNS]] + [_row(plain(p.label), p.totals, p.earned) for p in r.points]
+    rows = [[name for name, _ in COLUMNS]] + [_row(plain(p.label), p.totals, p.earned, p.rollback)
+                                              for p in r.points]
     rows.append(_row("all", r.overall, r.points[-1].earned))
     lines = [f"loopgate report: {plain(r.loop)} ({len(r.points)} {r.period} point(s), {r.overall.runs} run(s))", ""]
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in cells))
     lines += ["", *LEGEND]
+    if rollback_lines(r):
+        lines += ["", "rollback:", *(f"  {plain(line)}" for line in rollback_lines(r))]
     if len(r.points) > LONG and r.period != "week":
         lines.append(f"{len(r.points)} rows: `--by week` gives one a week.")
     t = r.overall
@@ -93,18 +110,20 @@ def render_json(r: Report) -> str:
 def render_markdown(r: Report) -> str:
     if not r.points:
         said = data_cell(empty_message(r))
-        return f"## loopgate report: {cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
+        return f"## loopgate report: {data_cell(r.loop)}\n\n{said[:1].upper()}{said[1:]}.\n"
     names = [name for name, _ in COLUMNS]
-    lines = [f"## loopgate report: {cell(r.loop)}", ""]
+    lines = [f"## loopgate report: {data_cell(r.loop)}", ""]
     shown = r.points[-MARKDOWN_ROWS:]
     if len(shown) < len(r.points):
         lines += [f"The last {len(shown)} of {len(r.points)} {r.period} rows (`--by week` for fewer, `--format json` "
                   "for every one); **all** counts every run.", ""]
     lines += ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
     for p in shown:
-        lines.append("| " + " | ".join(_row(data_cell(p.label), p.totals, p.earned)) + " |")
+        lines.append("| " + " | ".join(_row(data_cell(p.label), p.totals, p.earned, p.rollback)) + " |")
     lines.append("| **all** | " + " | ".join(_row("", r.overall, r.points[-1].earned)[1:]) + " |")
-    lines += ["", cell(". ".join(LEGEND)) + "."]
+    lines += ["", markdown(". ".join(LEGEND), table=False) + "."]
+    if rollback_lines(r):
+        lines += ["", "**Rollback**", "", *(f"- {data_cell(line)}" for line in rollback_lines(r))]
     t = r.overall
     if t.gate_runs:
         lines += ["", "| gate | gate runs | failure rate |", "|---|---|---|"]

@@ -38,6 +38,52 @@ def listing(names: list[str], limit: int = 5) -> str:
     return shown + (f"; and {more} more (`--format json` lists every one)" if more > 0 else "")
 
 
+_TICKS = re.compile(r"`+")
+
+
+def code(text: str) -> str:
+    """`text` as one CommonMark code span, whatever backticks it holds: the fence is one backtick
+    longer than the longest run inside, and a space pads content that starts or ends with a
+    backtick or a space (a single backtick fence around `a`b` would close at the inner one, and
+    what follows would be rendered as markdown: an image fetched, a link)."""
+    text = " ".join(text.splitlines()) if "\n" in text or "\r" in text else text
+    longest = max((len(run) for run in _TICKS.findall(text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def markdown(text: str, table: bool = True) -> str:
+    """Our text (its code spans, the way loopgate writes them) carrying data, for markdown: each
+    code span is kept as one (re-fenced, so the data in it cannot close it), everything outside
+    is escaped (`data_cell`), and a backtick with no partner is shown as a backtick. Whatever the
+    data holds, nothing outside a code span is markdown; in a table cell a pipe is escaped too
+    (GFM splits cells before it reads code spans)."""
+    text = "".join(c if c.isprintable() else " " for c in text)
+    out: list[str] = []
+    pos = 0
+    while pos < len(text):
+        opening = _TICKS.search(text, pos)
+        if opening is None:
+            out.append(data_cell(text[pos:]) if table else _escaped(text[pos:]))
+            break
+        out.append(data_cell(text[pos:opening.start()]) if table else _escaped(text[pos:opening.start()]))
+        width = len(opening.group())
+        closing = next((m for m in _TICKS.finditer(text, opening.end()) if len(m.group()) == width), None)
+        if closing is None:
+            out.append("\\`" * width)
+            pos = opening.end()
+            continue
+        span = code(text[opening.end():closing.start()])
+        out.append(span.replace("|", "\\|") if table else span)
+        pos = closing.end()
+    return "".join(out)
+
+
+def _escaped(text: str) -> str:
+    return _MARKUP.sub(r"\\\1", text).replace("&", "&amp;").replace("<", "&lt;")
+
+
 def clean(text: str) -> str:
     """Text read from a file or a file name, made valid Unicode: a lone surrogate (a JSON `\\udcff`
     escape, a non-UTF-8 byte in a name from os.listdir) becomes the text `\\udcff`, so every output

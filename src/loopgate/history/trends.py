@@ -1,21 +1,25 @@
 """The history as series over time: what `loopgate report` tabulates and charts.
 
 Runs are grouped by UTC day or ISO week (or one point per run). Each point carries the figures of
-its runs, and the readiness the history had earned by the end of it (the history criteria only:
-the artifacts and the repository are judged as they are now, by `loopgate readiness`).
+its runs, and the mode the loop could run in by the end of it: the highest mode the history
+criteria allow (the artifacts and the repository are judged as they are now, by `loopgate
+readiness`), held down by a rollback. The audit's rollback is replayed point by point with the
+audit's own rules (readiness/rollback.py): where the last items of the mode the loop ran in cross a
+rollback limit, the loop is demoted one step from that point on, and lifted where the evidence
+gathered since allows the next mode up again, so a bad week shows as a drop, and its end as a lift.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.history.metrics import Totals, totals
-from loopgate.history.reviews import Reviews
-from loopgate.history.runs import History, RunRecord
+from loopgate.history.reviews import Review, Reviews
+from loopgate.history.runs import History, ItemRecord, RunRecord
 from loopgate.history.times import day, stamp, week
-from loopgate.readiness.rollout import MODES, Thresholds
+from loopgate.readiness.rollout import MODES, Thresholds, lower
 
 PERIODS = ("run", "day", "week")
 
@@ -25,11 +29,13 @@ class Point:
     label: str
     end: dt.datetime
     totals: Totals
-    earned: str  # the highest mode the history up to here allows
+    earned: str  # the mode the loop could run in by the end of this point (after any rollback)
+    rollback: str = ""  # "demoted" (here), "held" (a demotion in force), "lifted" (here), or ""
+    why: str = ""  # what demoted it, for "demoted"
 
     def as_dict(self) -> dict[str, Any]:
         return {"label": self.label, "end": stamp(self.end), "earned_mode": self.earned,
-                **self.totals.as_dict()}
+                "rollback": self.rollback or None, "rollback_because": self.why or None, **self.totals.as_dict()}
 
 
 def _key(run: RunRecord, period: str) -> str:
@@ -40,50 +46,124 @@ def _key(run: RunRecord, period: str) -> str:
     return week(run.started)
 
 
-def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day") -> list[Point]:
+def _running() -> dict[str, Totals]:
+    return {"shadow": Totals(), "draft-pr": Totals(), "all": Totals()}
+
+
+@dataclass
+class _Replay:
+    """The audit's rollback, replayed: the demotion in force and the evidence since the last one."""
+
+    configured: str
+    demoted_to: str = ""
+    since: dt.datetime | None = None  # the last demotion (in force or lifted)
+    window: dict[str, list[tuple[RunRecord, ItemRecord]]] = field(default_factory=dict)
+    fresh: dict[str, Totals] = field(default_factory=_running)  # totals since the last demotion
+    runs: set[str] = field(default_factory=set)  # the runs since the last demotion
+
+    def add(self, run: RunRecord) -> None:
+        if self.since is not None and run.started < self.since:
+            return
+        self.runs.add(run.run_id)
+        _add(self.fresh, run)
+        self.window.setdefault(run.mode, []).extend((run, item) for item in run.attempted)
+
+    def judge(self, draft: tuple[str, str], mode: str, verdict: str) -> None:
+        if draft[0] in self.runs:
+            self.fresh["all"].judge(draft, verdict)
+            if mode in self.fresh:
+                self.fresh[mode].judge(draft, verdict)
+
+    def demote(self, end: dt.datetime, mode: str) -> None:
+        self.demoted_to = lower(mode)
+        self.since = end + dt.timedelta(seconds=1)  # the runs that caused it are not evidence after it
+        self.window, self.fresh, self.runs = {}, _running(), set()
+
+
+def _add(running: dict[str, Totals], run: RunRecord) -> None:
+    running["all"].add(run, Reviews())
+    if run.mode in running:
+        running[run.mode].add(run, Reviews())
+
+
+def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day",
+           configured: str = "pr") -> list[Point]:
     """Points in time order. Linear in runs and verdicts: running totals (per mode, for the earned
-    mode) are carried from point to point, and each verdict is counted once, at the first point
-    that could have known it (the last point is now, and knows them all)."""
-    # local import: readiness.evidence imports history.metrics; keep history importable on its own
-    from loopgate.readiness.evidence import criteria_from  # noqa: PLC0415
+    mode; and since the last demotion, for the rollback) are carried from point to point, and each
+    verdict is counted once, at the first point that could have known it (the last point is now,
+    and knows them all). `configured`: the spec's mode, the most the loop runs in."""
+    from loopgate.readiness.rollback import rollback_reasons  # noqa: PLC0415 - see below
 
     groups: dict[str, list[RunRecord]] = {}
     for run in history.runs:
         groups.setdefault(_key(run, period), []).append(run)
-    running = {"shadow": Totals(), "draft-pr": Totals(), "all": Totals()}
-    none = Reviews()
+    running = _running()
+    replay = _Replay(configured if configured in MODES else "pr")
     drafts: dict[tuple[str, str], str] = {}  # (run, item) -> the run's mode, for drafts seen so far
     latest: dict[str, tuple[str, str]] = {}  # item -> its latest draft (for verdicts without a run)
     events = sorted((r for rows in reviews.by_item.values() for r in rows), key=lambda r: r.at)
-    next_event = 0
+    cursor = [0]
     points: list[Point] = []
+
+    def verdict(run: RunRecord, item: ItemRecord) -> str | None:
+        return running["all"].verdicts.get((run.run_id, item.id))
+
     for index, (label, runs) in enumerate(groups.items()):
         end = max(r.started for r in runs)
         for run in runs:
-            running["all"].add(run, none)
-            if run.mode in running:
-                running[run.mode].add(run, none)
+            _add(running, run)
+            replay.add(run)
             for item in run.items:
                 if item.produced:
                     drafts[(run.run_id, item.id)] = run.mode
                     latest[item.id] = (run.run_id, run.mode)
         moment = "~" if index == len(groups) - 1 else stamp(end)  # "~" sorts last
-        while next_event < len(events) and events[next_event].at <= moment:
-            review = events[next_event]
-            next_event += 1
-            draft = (review.run, review.item) if review.run else (latest.get(review.item, ("", ""))[0], review.item)
-            mode = drafts.get(draft)
-            if mode is None:
-                continue  # a verdict on a draft this history does not hold
-            running["all"].judge(draft, review.verdict)
-            if mode in running:
-                running[mode].judge(draft, review.verdict)
-        criteria = criteria_from(running["shadow"], running["draft-pr"], running["all"], t)
-        earned = "shadow"
-        for mode in MODES[1:]:
-            if all(c.met for c in criteria if mode in c.modes):
-                earned = mode
-            else:
-                break
-        points.append(Point(label, end, totals(runs, reviews), earned))
+        _judge(events, cursor, moment, drafts, latest, running, replay)
+        earned = _earned(running, t)
+        note, why = ("held" if replay.demoted_to else ""), ""
+        if replay.demoted_to:  # the audit lifts one step once the evidence since allows it
+            step = MODES[MODES.index(replay.demoted_to) + 1]
+            if _allows(replay.fresh, t, step) and MODES.index(earned) >= MODES.index(step):
+                replay.demoted_to, note = ("" if step == replay.configured else step), "lifted"
+        mode = replay.demoted_to or replay.configured
+        reasons = rollback_reasons(replay.window.get(mode, []), verdict, t, mode)
+        if reasons:
+            replay.demote(end, mode)
+            note, why = "demoted", "; ".join(reasons)
+        if replay.demoted_to and MODES.index(earned) > MODES.index(replay.demoted_to):
+            earned = replay.demoted_to
+        points.append(Point(label, end, totals(runs, reviews), earned, note, why))
     return points
+
+
+def _judge(events: list[Review], cursor: list[int], moment: str, drafts: dict[tuple[str, str], str],
+           latest: dict[str, tuple[str, str]], running: dict[str, Totals], replay: _Replay) -> None:
+    """Count the verdicts recorded by `moment`, each on its draft."""
+    while cursor[0] < len(events) and events[cursor[0]].at <= moment:
+        review = events[cursor[0]]
+        cursor[0] += 1
+        draft = (review.run, review.item) if review.run else (latest.get(review.item, ("", ""))[0], review.item)
+        mode = drafts.get(draft)
+        if mode is None:
+            continue  # a verdict on a draft this history does not hold
+        running["all"].judge(draft, review.verdict)
+        if mode in running:
+            running[mode].judge(draft, review.verdict)
+        replay.judge(draft, mode, review.verdict)
+
+
+def _allows(running: dict[str, Totals], t: Thresholds, mode: str) -> bool:
+    # local import: readiness.evidence imports history.metrics; keep history importable on its own
+    from loopgate.readiness.evidence import criteria_from  # noqa: PLC0415
+
+    return all(c.met for c in criteria_from(running["shadow"], running["draft-pr"], running["all"], t)
+               if mode in c.modes)
+
+
+def _earned(running: dict[str, Totals], t: Thresholds) -> str:
+    earned = "shadow"
+    for mode in MODES[1:]:
+        if not _allows(running, t, mode):
+            break
+        earned = mode
+    return earned

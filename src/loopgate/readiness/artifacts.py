@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loopgate.artifacts.crosscheck import cross_check
 from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, ArtifactKind
 from loopgate.findings import Finding, Severity
 from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, unmet
@@ -35,6 +36,12 @@ class LoopArtifacts:
 
     findings: list[Finding]
     data: dict[str, dict[str, Any]]
+    crossed: tuple[Finding, ...] = ()  # the findings between artifacts (spec against state, ...)
+
+    def errors_in(self, kind: ArtifactKind) -> list[Finding]:
+        """The errors of one artifact on its own (what loading it alone would find)."""
+        return [f for f in self.findings if f.severity is Severity.ERROR and os.path.basename(f.path) == kind.filename
+                and f not in self.crossed]
 
     def of(self, kind: ArtifactKind) -> dict[str, Any]:
         return self.data.get(kind.filename, {})
@@ -50,7 +57,8 @@ class LoopArtifacts:
 
 def read_loop(loop_dir: str) -> LoopArtifacts:
     findings, artifacts = load_loop_dir(loop_dir)
-    return LoopArtifacts(findings, {a.kind.filename: a.data for a in artifacts if isinstance(a.data, dict)})
+    return LoopArtifacts(findings, {a.kind.filename: a.data for a in artifacts if isinstance(a.data, dict)},
+                         tuple(cross_check(artifacts)))  # pure: no file is read again
 
 
 def spec_data(loop_dir: str) -> dict[str, Any]:

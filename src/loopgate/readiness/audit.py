@@ -3,8 +3,16 @@
 A mode is allowed when every criterion that gates it is met. The score (0-100) is the weighted
 share of all criteria met: a summary for dashboards, never the decision. Rollback looks at the
 last items of the mode the loop runs in now; crossing a rollback limit demotes it one step, and
-the demotion is written to LOOP_STATE.md so the next run uses the lower mode. A demoted loop earns
-its mode back only with evidence gathered after the demotion.
+the demotion is written to LOOP_STATE.md so the next run uses the lower mode.
+
+Two evidence windows, each for one question:
+- what a mode needs (the history criteria) is judged on the whole history, with or without a
+  demotion: lifting a demotion (by this audit, or by a person editing LOOP_STATE.md) gives the loop
+  back the mode its record allows, so `loopgate run` accepts what a person lifted;
+- what happened since the last demotion decides the demotion itself: it is lifted once the evidence
+  gathered since allows the next mode up on its own (a demoted loop earns its mode back with new
+  evidence, and the lift never lands on a mode the whole history blocks), and the next rollback
+  looks only at items after it (the items that caused one never cause another).
 """
 
 from __future__ import annotations
@@ -16,13 +24,14 @@ from typing import Any
 from loopgate.artifacts.crosscheck import spec_mode
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
-from loopgate.history.runs import History, RunRecord, load_history
+from loopgate.history.runs import History, ItemRecord, RunRecord, load_history
 from loopgate.history.times import parse_stamp, stamp
 from loopgate.readiness.artifacts import artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
 from loopgate.readiness.demotion import Demotion, read_demotion, write_demotion
 from loopgate.readiness.evidence import history_criteria
 from loopgate.readiness.repository import repository_criteria
+from loopgate.readiness.rollback import rollback_reasons
 from loopgate.readiness.rollout import MODES, Thresholds, lower, thresholds
 
 
@@ -117,78 +126,74 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
                         "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
                         "ignored")
     t = thresholds(spec)
-    demotion, last_demoted = read_demotion(loop_dir, problems)
-    if demotion is not None and MODES.index(demotion.to) >= MODES.index(configured):
-        demotion = None  # the spec itself now asks for no more than the demoted mode
-    # after a demotion only what happened since counts: for earning a mode back, and for the next
-    # rollback (the items that caused one must not cause another, even after it was lifted)
+    demotion, last_demoted, fixed = read_demotion(loop_dir, problems, now, loop)
+    if demotion is not None and MODES.index(demotion.to) > MODES.index(configured):
+        problems.append(f"LOOP_STATE.md's demoted_to {demotion.to} is above the spec's mode {configured}: a "
+                        "demotion only lowers a mode, so it was ignored (remove the demoted_* bullets)")
+        demotion, fixed = None, False
+    elif demotion is not None and demotion.to == configured:
+        demotion, fixed = None, False  # the spec itself now asks for no more than the demoted mode
+    # what happened since the last demotion (in force or lifted): what lifts it, and what may cause the next
     since = demotion.at if demotion is not None else last_demoted
     evidence = _since(history, since) if since else history
     base = [*artifact_criteria(loop), *repository_criteria(loop_dir, loop, maker=maker, run_checks=run_checks),
-            *history_criteria(evidence, reviews, t)]
+            *history_criteria(history, reviews, t)]
     result = Audit(loop_dir, configured, demotion.to if demotion else configured, requested or "", base, t,
                    totals(history.runs, reviews), len(history.runs), history.unreadable, demotion,
                    problems=problems)
+    unmet_since: list[str] = []
     if demotion is not None:
-        _lift(result, demotion)
+        unmet_since = _lift(result, demotion, history_criteria(evidence, reviews, t))
     rollback = _rollback(evidence, reviews, t, result.mode)
     if rollback:
         result.demotion = Demotion(lower(result.mode), stamp(now), "; ".join(rollback), result.mode)
         result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
     if result.demotion is not None:
-        result.criteria.append(_held_back(result.demotion, result.mode))
+        result.criteria.append(_held_back(result.demotion, result.mode, [] if result.demoted_now else unmet_since))
     result.requested = requested or result.mode
     rollout = spec.get("rollout")
     if isinstance(rollout, dict) and rollout.get("audit") is False:  # `- audit: off`: the run never asks
         write, result.waived = False, True
         problems.append("the spec turns the audit off (`- audit: off` under ## Rollout): `loopgate run` does not "
                         "consult it, so no rollback is recorded and a demotion shown here does not change its mode")
-    if write and (result.demoted_now or result.lifted_now):
+    if write and (result.demoted_now or result.lifted_now or fixed):
         result.recorded = write_demotion(loop_dir, result.demotion, problems, since or "", _lock_path(loop_dir))
     return result
 
 
-def _lift(result: Audit, demotion: Demotion) -> None:
+def _lift(result: Audit, demotion: Demotion, since: list[Criterion]) -> list[str]:
     """One step at a time: the mode above the demoted one comes back once the evidence gathered
-    since the demotion allows it (a loop demoted twice climbs back through draft-pr)."""
+    since the demotion allows it on its own, and everything else (the whole history, the artifacts,
+    the repository) allows it too (a loop demoted twice climbs back through draft-pr). Returns what
+    the evidence since the demotion does not meet yet (empty once lifted)."""
     step = MODES[MODES.index(demotion.to) + 1]
-    if result.blocking(step):
-        return
+    unmet = [f"{c.id} ({c.detail})" for c in since if step in c.modes and not c.met]
+    if unmet or result.blocking(step):
+        return unmet
     result.lifted_now = True
     if step == result.configured_mode:
         result.demotion, result.mode = None, step
     else:
         result.demotion = Demotion(step, demotion.at, demotion.because, demotion.from_mode)
         result.mode = step
+    return []
 
 
-def _held_back(demotion: Demotion, mode: str) -> Criterion:
+def _held_back(demotion: Demotion, mode: str, unmet_since: list[str]) -> Criterion:
     above = tuple(m for m in MODES if MODES.index(m) > MODES.index(mode))
+    still = f"; since then, not yet: {'; '.join(unmet_since)}" if unmet_since else ""
     return Criterion("rollback", "history", f"not demoted below the mode asked for (held at {mode})", False,
-                     f"demoted to {demotion.to} at {demotion.at}: {demotion.because}",
+                     f"demoted to {demotion.to} at {demotion.at}: {demotion.because}{still}"[:600],
                      f"Run the loop in {mode} mode: evidence gathered since the demotion earns the next mode back.",
                      above or ("pr",), weight=1)
 
 
 def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
-    """Why the last `rollback_window` items of `mode` cross a rollback limit (empty: they do not)."""
-    if mode == "shadow":
-        return []
-    window = history.items(mode)[-t.rollback_window:]
-    # judge a window only once half of it (at least 3 items, at most the whole window) is there
-    if len(window) < min(t.rollback_window, max(3, (t.rollback_window + 1) // 2)):
-        return []
-    reasons = []
-    escalated = sum(item.status == "escalated" for _, item in window)
-    if 100.0 * escalated / len(window) > t.rollback_escalation_rate:
-        reasons.append(f"{escalated} of the last {len(window)} {mode} items escalated "
-                       f"(rollback limit {t.rollback_escalation_rate:g}%)")
-    judged = [v.verdict for run, item in window if item.produced and (v := reviews.for_draft(item.id, run))]
-    rejected = judged.count("reject")
-    if len(judged) >= 2 and 100.0 * rejected / len(judged) > t.rollback_rejection_rate:
-        reasons.append(f"{rejected} of {len(judged)} reviewed drafts among the last {len(window)} {mode} items "
-                       f"rejected (rollback limit {t.rollback_rejection_rate:g}%)")
-    return reasons
+    def verdict(run: RunRecord, item: ItemRecord) -> str | None:
+        review = reviews.for_draft(item.id, run)
+        return review.verdict if review else None
+
+    return rollback_reasons(history.items(mode), verdict, t, mode)
 
 
 def _since(history: History, at: str) -> History:

@@ -10,17 +10,20 @@ file (a FIFO would hang the audit).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
 from dataclasses import dataclass
 
 from loopgate.artifacts.kinds import STATE
-from loopgate.history.times import parse_stamp
+from loopgate.history.runs import FUTURE_SKEW
+from loopgate.history.times import parse_stamp, stamp
+from loopgate.readiness.artifacts import LoopArtifacts
 from loopgate.readiness.rollout import MODES
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.lock import held_unless_busy
-from loopgate.runner.state import load_state, state_bullet
+from loopgate.runner.state import from_data, load_state, state_bullet
 
 KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_demoted_at")
 MAX_BYTES = 16 * 1024 * 1024
@@ -51,37 +54,54 @@ def _regular(path: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_BYTES
 
 
-def read_demotion(loop_dir: str, problems: list[str]) -> tuple[Demotion | None, str]:
-    """The demotion in force (if any) and when the loop was last demoted (kept after a lift)."""
+def read_demotion(loop_dir: str, problems: list[str], now: dt.datetime,
+                  loop: LoopArtifacts | None = None) -> tuple[Demotion | None, str, bool]:
+    """The demotion in force (if any), when the loop was last demoted (kept after a lift), and
+    whether a time had to be taken as `now` (and should be recorded so: see `_when`). `loop`: the
+    artifacts the audit already read (LOOP_STATE.md is then not parsed a second time)."""
     path = state_path(loop_dir)
     if not os.path.lexists(path):
-        return None, ""
+        return None, "", False
     if not _regular(path):
         problems.append("LOOP_STATE.md is not a regular file (or is larger than 16 MiB): no demotion in it was read")
-        return None, ""
-    state, errors = load_state(path, os.path.basename(os.path.abspath(loop_dir)))
+        return None, "", False
+    name = os.path.basename(os.path.abspath(loop_dir))
+    if loop is None:
+        state, errors = load_state(path, name)
+    else:
+        state = from_data(loop.of(STATE), name)
+        errors = [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in loop.errors_in(STATE)]
     if errors:
         problems.append(f"LOOP_STATE.md does not verify, so no demotion in it was read: {errors[0]}")
-        return None, ""
+        return None, "", False
     extra = state.run_extra
-    last = extra.get("last_demoted_at", "")
-    if last and parse_stamp(last) is None:
-        problems.append(f"LOOP_STATE.md's last_demoted_at {last[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): "
-                        "ignored, so every run counts for the next rollback")
-        last = ""
+    last, fixed = extra.get("last_demoted_at", ""), False
+    if last:
+        last, fixed = _when("last_demoted_at", last, now, problems)
     written = extra.get("demoted_to", "")
     to = written.strip().lower()  # a person's `Shadow` means shadow
     if not written:
-        return None, last
+        return None, last, fixed
     if to not in MODES:
         problems.append(f"LOOP_STATE.md's demoted_to {written[:40]!r} is not shadow, draft-pr or pr: the "
                         "demotion recorded there was not understood (fix or remove the demoted_* bullets)")
-        return None, last
-    at = extra.get("demoted_at", "")
-    if parse_stamp(at) is None:
-        problems.append(f"LOOP_STATE.md's demoted_at {at[:40]!r} is not a time (YYYY-MM-DDTHH:MM:SSZ): the "
-                        "demotion holds, but every run counts toward lifting it")
-    return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at or last
+        return None, last, fixed
+    at, fixed = _when("demoted_at", extra.get("demoted_at", ""), now, problems)
+    return Demotion(to, at, extra.get("demoted_because", ""), extra.get("demoted_from", "")), at, fixed
+
+
+def _when(key: str, written: str, now: dt.datetime, problems: list[str]) -> tuple[str, bool]:
+    """A demotion time as the audit uses it. One that is not a time, or lies in the future (past the
+    clock's skew), would leave the evidence window without a start or frozen until that day (no run
+    could lift the demotion, no item cause the next): it is taken as now, said, and recorded so the
+    window then stays put. Returns (the time, whether it was taken as now)."""
+    when = parse_stamp(written)
+    if when is not None and when <= now + FUTURE_SKEW:
+        return written, False
+    why = "is not a time (YYYY-MM-DDTHH:MM:SSZ)" if when is None else "is in the future (after this machine's clock)"
+    problems.append(f"LOOP_STATE.md's {key} {written[:40]!r} {why}: taken as now ({stamp(now)}), and recorded so "
+                    "when the audit may write; only what happens from now on counts after it")
+    return stamp(now), True
 
 
 def write_demotion(loop_dir: str, demotion: Demotion | None, problems: list[str], last: str,

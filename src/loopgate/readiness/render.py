@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from loopgate.history.text import cell, plain
+from loopgate.history.text import code, markdown, plain
 from loopgate.readiness.audit import Audit
 from loopgate.readiness.rollout import MODES
 
@@ -92,12 +92,12 @@ def render_json(a: Audit) -> str:
 
 
 def render_markdown(a: Audit) -> str:
-    lines = [f"## loopgate readiness: `{cell(a.loop_dir)}`", "",
+    lines = [f"## loopgate readiness: {code(a.loop_dir)}", "",
              f"Mode **{a.mode}**, score **{a.score}/100**.", ""]
     if a.demotion is not None:
         saved = "" if not a.demoted_now or a.recorded else " (not recorded in LOOP_STATE.md)"
-        lines += [f"> Rolled back to **{a.demotion.to}**{saved}: {cell(a.demotion.because)}", ""]
-    lines += [f"> warning: {cell(p)}" for p in a.problems] + ([""] if a.problems else [])
+        lines += [f"> Rolled back to **{a.demotion.to}**{saved}: {markdown(a.demotion.because, table=False)}", ""]
+    lines += [f"> warning: {markdown(p, table=False)}" for p in a.problems] + ([""] if a.problems else [])
     lines += ["| mode | what it does | verdict | unmet |", "|---|---|---|---|"]
     for mode in MODES:
         blocking = a.blocking(mode)
@@ -112,13 +112,13 @@ def render_markdown(a: Audit) -> str:
             lines.append("")
             for fix, ids in steps:
                 number += 1
-                lines.append(f"{number}. {cell(fix)} ({', '.join(ids)})")
+                lines.append(f"{number}. {markdown(fix, table=False)} ({', '.join(ids)})")
             lines.append("")
     lines += ["", "| | criterion | modes | found | next |", "|---|---|---|---|---|"]
     for c in a.criteria:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
         fix = "" if c.met else c.fix
-        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {cell(c.detail)} | {cell(fix)} |")
+        lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {markdown(c.detail)} | {markdown(fix)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -13,7 +13,9 @@ import threading
 from typing import Any
 
 from loopgate.artifacts.kinds import CHECKLIST
+from loopgate.config import default_branch
 from loopgate.gates.registry import gate as gate_spec
+from loopgate.history.text import code
 from loopgate.readiness.artifacts import LoopArtifacts, checklist_entries
 from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
 from loopgate.readiness.sites import site_criterion
@@ -84,7 +86,7 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
             if gate_spec(str(entry["gate"])) is None:
                 problems.append(f"{name}: no loopgate gate '{entry['gate']}'")
         elif entry.get("command") and find_program(str(entry["command"]), root) is None:
-            problems.append(f"{name}: `{program(str(entry['command']))}` is not installed or not found")
+            problems.append(f"{name}: {code(program(str(entry['command'])))} is not installed or not found")
     if not checklist:
         return unmet("gates-runnable", G, "every gate in the checklist can run here", "no checklist gates",
                      "Write quality-gate-checklist.md with at least one required gate.", ALL, weight=2)
@@ -101,7 +103,7 @@ def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
                      "examples), or pass --maker.", ALL)
     found = find_program(command, os.getcwd())
     return judged(found is not None, "maker-resolves", G, "the maker command resolves",
-                  f"`{program(command)}` found" if found else f"`{program(command)}` is not on PATH",
+                  f"{code(program(command))} found" if found else f"{code(program(command))} is not on PATH",
                   "Install the agent CLI, or fix `maker command` under `## Roles` in LOOP_SPEC.md.", ALL)
 
 
@@ -140,16 +142,16 @@ def _tests_exist(root: str) -> Criterion:
                   PROMOTED)
 
 
-def default_branch(root: str) -> str | None:
-    for args in (("symbolic-ref", "--short", "refs/remotes/origin/HEAD"),):
-        done = _git(root, *args)
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout.strip()
-    for name in ("main", "master", "trunk"):
-        if _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{name}^{{commit}}").returncode == 0:
-            return name
-    done = _git(root, "symbolic-ref", "--short", "HEAD")
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+def _default_branch(root: str) -> tuple[str, str]:
+    """(the default branch as a commit-ish, its name as shown): the gates' own answer (config.py:
+    origin's HEAD, init.defaultBranch, main or master), so the audit checks the branch the change
+    gates compare against. ("", name) for a branch with no commit yet, ("", "") for none."""
+    ref = default_branch(root)
+    if ref:
+        return ref, ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    head = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    unborn = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0
+    return "", head.stdout.strip() if head.returncode == 0 and unborn else ""
 
 
 class Interrupted(Exception):
@@ -181,18 +183,18 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
     """`loopgate check` on a clean checkout of the default branch, in a temporary worktree, so the
     user's uncommitted work neither helps nor hurts and nothing in their checkout changes."""
     title = "the checklist passes on the default branch"
-    branch = default_branch(root)
-    if branch is None:
+    ref, branch = _default_branch(root)
+    if not branch:
         return Criterion("default-branch-green", G, title, None, "no default branch found",
-                         "Commit to main (or set origin/HEAD).", PROMOTED)
-    if _git(root, "rev-parse", "--verify", "--quiet", f"{branch}^{{commit}}").returncode != 0:
+                         "Commit to main (or set origin/HEAD, or init.defaultBranch).", PROMOTED)
+    if not ref:
         return unmet("default-branch-green", G, title, f"{branch} has no commits yet",
                      f"Commit the loop and the code it works on to {branch} (`git add -A && git commit`).",
                      PROMOTED, weight=2)
     rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
     with tempfile.TemporaryDirectory(prefix="loopgate-readiness-") as scratch:
         tree = os.path.join(scratch, "tree")
-        added = _git(root, "worktree", "add", "--detach", "--quiet", tree, branch, timeout=120)
+        added = _git(root, "worktree", "add", "--detach", "--quiet", tree, ref, timeout=120)
         if added.returncode != 0:
             return Criterion("default-branch-green", G, title, None,
                              f"could not check out {branch}: {added.stderr.strip()[:160]}",

@@ -22,6 +22,7 @@ from typing import Any
 
 from loopgate.config import ConfigError, load_config
 from loopgate.gates import _sites, links
+from loopgate.history.text import code
 from loopgate.readiness.criteria import ALL, Criterion, judged
 
 G = "repository"
@@ -63,8 +64,8 @@ def _judge(entry: LinksEntry, root: str) -> tuple[str, str]:
                     "Fix the site's config file (or give the links gate `--site none` to check plain markdown).")
         found = _auto(entry.paths, root)
         elsewhere = f" (detection finds {found})" if found else ""
-        return (f"--site {entry.site}, but the gate checking `{checked}` cannot use it: {err}{elsewhere}",
-                f"In the `{entry.name}` entry, name the folder that holds the {entry.site} config in `args:`, "
+        return (f"--site {entry.site}, but the gate checking {code(checked)} cannot use it: {err}{elsewhere}",
+                f"In the {code(entry.name)} entry, name the folder that holds the {entry.site} config in `args:`, "
                 f"or change --site to what the site is{' (' + found.split()[0] + ')' if found else ''}.")
     if profile.config:
         return f"{profile.title} site, from {profile.config}", ""
@@ -74,9 +75,9 @@ def _judge(entry: LinksEntry, root: str) -> tuple[str, str]:
     if missed:
         name, config = missed
         folder = os.path.dirname(config) or "."
-        return (f"no site profile detected from `{checked}`, yet {config} is a {name} site: its links would be "
+        return (f"no site profile detected from {code(checked)}, yet {config} is a {name} site: its links would be "
                 "checked as plain markdown, not as the site publishes them",
-                f"In the `{entry.name}` entry, check the site's folder (`- args: --offline {folder}`), "
+                f"In the {code(entry.name)} entry, check the site's folder (`- args: --offline {folder}`), "
                 f"or say `--site none` if that site is not what the loop edits.")
     return "no documentation site (links checked as plain markdown, as GitHub shows them)", ""
 
