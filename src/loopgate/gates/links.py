@@ -144,28 +144,31 @@ class Options:
     # Not `timeout`: a checklist's `timeout:` bounds a whole gate run, this one HTTP request.
     request_timeout: float = field(default=10.0, metadata=opt(
         "Seconds to wait for the answer to each HTTP request; no answer in time is a broken link.",
-        metavar="SECONDS"))
+        metavar="SECONDS", maximum=3600))
     retries: int = field(default=2, metadata=opt(
-        "Retries after a 429, a 5xx or a timeout.", metavar="N"))
+        "Retries after a 429, a 5xx or a timeout.", metavar="N", minimum=0, maximum=100))
     backoff: float = field(default=1.0, metadata=opt(
         "Seconds before the first retry, doubled for each next one (Retry-After wins when longer).",
-        metavar="SECONDS"))
+        metavar="SECONDS", minimum=0, maximum=3600))
     max_retry_wait: float = field(default=30.0, metadata=opt(
-        "The longest wait before a retry; a longer Retry-After is a failure.", metavar="SECONDS"))
+        "The longest wait before a retry; a longer Retry-After is a failure.", metavar="SECONDS", minimum=0,
+        maximum=86400))
     # 64 and 8: see the module docstring and bench/links.md (a tree that links to many hosts is
     # bound by the first, one that links to one host by the second, kept low for politeness).
     concurrency: int = field(default=64, metadata=opt(
-        "Requests in flight at once, over all hosts.", metavar="N"))
+        "Requests in flight at once, over all hosts.", metavar="N", minimum=1, maximum=4096))
     per_host: int = field(default=8, metadata=opt(
         "Requests in flight at once to any one host (kept low: busy hosts answer bursts with 429).",
-        metavar="N"))
+        metavar="N", minimum=1, maximum=1024))
     cache_file: str = field(default="", metadata=opt(
         "Where to cache URLs that answered well (default: $XDG_CACHE_HOME/loopgate/links.json).",
         metavar="FILE"))
     cache_ttl: int = field(default=86400, metadata=opt(
-        "Seconds a cached good answer is trusted; 0 turns the cache off.", metavar="SECONDS"))
+        "Seconds a cached good answer is trusted; 0 turns the cache off.", metavar="SECONDS",
+        minimum=0, maximum=10 * 365 * 86400))
     jobs: int = field(default=0, metadata=opt(
-        "Processes that parse markdown (0: one per CPU; 1: no worker processes).", metavar="N"))
+        "Processes that parse markdown (0: one per CPU; 1: no worker processes).", metavar="N",
+        minimum=0, maximum=1024))
     # Site profiles and lychee's local-file options: gates/_sites/.
     site: str = field(default="auto", metadata=opt(
         "Resolve links as this documentation site publishes them: auto (detect from its config), none, "
