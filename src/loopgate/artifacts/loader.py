@@ -19,7 +19,40 @@ class Loaded:
     problem: Finding | None
 
 
+def repository_root(directory: str) -> str:
+    """The repository a path in `directory` belongs to: the nearest directory up holding `.git`
+    (a directory, or a worktree's file); outside git, the current directory when `directory` is
+    under it, else `directory` itself (nothing above what was named is the project's)."""
+    start = os.path.abspath(directory)
+    here = start
+    while True:
+        if os.path.lexists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    cwd = os.getcwd()
+    return cwd if start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep) else start
+
+
+def leaves_repository(path: str) -> str:
+    """Where `path` really is ("" when inside its repository): a symlink, or a symlinked
+    directory on the way, that resolves outside the repository is not the project's file. A
+    hook or CI job must not read `/etc/passwd` or another checkout's spec as this loop's."""
+    real = os.path.realpath(path)
+    if real == os.path.abspath(path):
+        return ""  # no symlink on the way: whatever was named is what is read
+    root = os.path.realpath(repository_root(os.path.dirname(os.path.abspath(path))))
+    inside = real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+    return "" if inside else real
+
+
 def read_artifact(path: str) -> Loaded:
+    outside = leaves_repository(path)
+    if outside:
+        return Loaded(path, None, codes.UNREADABLE.at(
+            path, 1, 1, f"{path}: a symlink to {outside}, outside the repository; not read"))
     try:
         mode = os.stat(path).st_mode
         if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):

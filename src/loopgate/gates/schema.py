@@ -210,7 +210,7 @@ def run(options: Options, context: GateContext) -> GateResult:
 
 _CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA,
                                  "expansion": YAML_EXPANSION, "nan": NON_FINITE, "duplicate": DUPLICATE_KEY,
-                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS}
+                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS, "outside": INPUT_NOT_FOUND}
 
 
 def _finding(raw: Raw) -> Finding:

@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing.exceptions import Unresolvable
 
+from loopgate.artifacts.loader import leaves_repository
 from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
 from loopgate.gates._schema.loading import Checker, build_checker, json_path, short
 from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
@@ -27,6 +28,9 @@ MAX_WORKERS_PER_CPU = 4
 
 
 def check_file(checker: Checker, shown: str, full: str, rules: Rules = Rules()) -> list[Raw]:  # noqa: B008
+    outside = leaves_repository(full)
+    if outside:
+        return [Raw("outside", shown, 1, 1, f"a symlink to {outside}, outside the repository; not read")]
     try:
         with open(full, "rb") as handle:
             data = handle.read()
