@@ -107,3 +107,60 @@ def test_a_tree_gates_table_added_by_the_change_does_not_apply_to_it(tmp_path: P
     assert "LG441" in done.stdout and "read from commit" in done.stderr
     _git(root, "commit", "-qm", "exclude everything, reviewed")  # once committed it is the base's own rule
     assert _check(root).returncode == 0
+
+
+def _links_repo(tmp_path: Path) -> Path:
+    root = _repo(tmp_path)
+    (root / ".loop" / "quality-gate-checklist.md").write_text(
+        HEAD + "## Required Gates\n\n### links\n- gate: links\n- args: --offline docs\n- description: x\n\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("fine\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "links gate")
+    return root
+
+
+def _gate_links(cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    return subprocess.run([sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--format", "text", "docs"],
+                          cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_an_ignore_file_added_by_the_change_does_not_ignore_its_own_broken_link(tmp_path: Path) -> None:
+    """`.loopgate-links-ignore` with `.*` staged with a broken link: `check` and the links hook read the
+    ignore file from the change's base, as they read the gate's table, and say the working tree's differs."""
+    root = _links_repo(tmp_path)
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text(".*\n")
+    _git(root, "add", "-A")
+    for done in (_check(root), _gate_links(root)):
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "LG441" in done.stdout
+        assert ".loopgate-links-ignore not applied: commit " in done.stdout and "applies once committed" in done.stdout
+    _git(root, "commit", "-qm", "ignore everything, reviewed")  # once committed it is the base's own rule
+    assert _check(root).returncode == 0
+    assert _gate_links(root).returncode == 0
+
+
+def test_a_loosened_ignore_file_is_read_as_the_base_holds_it(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    (root / ".loopgate-links-ignore").write_text("^https://example\\.invalid/\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "ignore one host")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text("^https://example\\.invalid/\nmissing\n")  # unstaged, even
+    done = _gate_links(root)
+    assert done.returncode == 1 and "LG441" in done.stdout, done.stdout + done.stderr
+    assert ".loopgate-links-ignore read from commit " in done.stdout and "working tree's version differs" in done.stdout
+
+
+def test_an_ignore_file_committed_on_a_branch_does_not_apply_to_it_in_ci(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "break a link and ignore it")
+    done = _check(root, CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG441" in done.stdout and ".loopgate-links-ignore not applied" in done.stdout

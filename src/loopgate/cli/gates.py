@@ -17,7 +17,7 @@ import click
 
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
-from loopgate.config import ConfigError, committed_gate_config
+from loopgate.config import ConfigError, committed_gate_config, config_revision
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, out_of_bounds
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
@@ -200,6 +200,9 @@ def command_for(spec: GateSpec) -> click.Command:
             build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
             if note:
                 click.echo(f"loopgate: note: {printable(note, False)}", err=True)
+            if "ignore_file_at" in given and not given["ignore_file_at"]:
+                # the ignore file, as the table, from the commit the table came from, not from the change
+                given["ignore_file_at"] = config_revision(".", str(given.get("base") or ""))
             options = build_options(spec, given, config if isinstance(config, dict) else {})
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)

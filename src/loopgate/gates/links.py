@@ -100,6 +100,7 @@ from loopgate.gates._linkcodes import (
 )
 from loopgate.gates._linkexternal import check_external, network_down, summarize
 from loopgate.gates._linkfiles import collect, parse_all, root
+from loopgate.gates._linkignore import read_ignore_file
 from loopgate.gates._linklocal import Boundary, Run, check_local
 from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
@@ -138,6 +139,10 @@ class Options:
         metavar="REGEX"))
     ignore_file: str = field(default=DEFAULT_IGNORE_FILE, metadata=opt(
         "More --ignore regexes, one a line ('#' comments); a missing default file is fine.", metavar="FILE"))
+    ignore_file_at: str = field(default="", metadata=opt(
+        "Read the ignore file as this commit holds it, not from the working tree. `loopgate gate links` reads "
+        "it from the commit its [tool.loopgate.gates.links] table comes from (HEAD; in CI under `loopgate "
+        "check`, the change's base), so a change cannot ignore its own broken links.", metavar="REV"))
     accept: tuple[str, ...] = field(default=(), metadata=opt(
         "HTTP statuses that mean a link works, e.g. 200-299 or 403 (repeatable; default: 200-299).",
         metavar="CODES"))
@@ -209,6 +214,7 @@ class _Plan:
     excluded: "RuleSet | None"  # None without --exclude: compiling no pattern still imported pathspec
     settings: _http.Settings
     generic: _sites.Generic
+    note: str = ""  # the ignore file not read as the working tree holds it, and why
 
 
 
@@ -250,6 +256,8 @@ def run(options: Options, context: GateContext) -> GateResult:
     summary = summarize(state.tally, len(external), options.offline, findings)
     if site.config:
         summary = f"site: {site.title} (from {site.config}); {summary}"
+    if plan.note:
+        summary = f"{summary}; {plan.note}"
     if down:
         return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=redact_text(down))
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
@@ -293,7 +301,9 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     problems: list[Finding] = []
     excluded = _excluded(options.exclude)
     problems += excluded.problems if excluded else []
-    patterns = [(p, "--ignore") for p in options.ignore] + _ignore_file(options.ignore_file, context.cwd, problems)
+    read, note = read_ignore_file(options.ignore_file, context.cwd, options.ignore_file_at, DEFAULT_IGNORE_FILE,
+                                  BAD_OPTION, problems)
+    patterns = [(p, "--ignore") for p in options.ignore] + read
     ignore: list[re.Pattern[str]] = []
     for pattern, origin in patterns:
         try:
@@ -322,7 +332,7 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     settings = _http.Settings(
         accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
-    return _Plan(ignore, excluded, settings, generic), problems
+    return _Plan(ignore, excluded, settings, generic, note), problems
 
 
 def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
@@ -332,24 +342,6 @@ def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
     from loopgate.gates._patterns import RuleSet, rules_from_values  # noqa: PLC0415
 
     return RuleSet(rules_from_values(patterns, "--exclude"), BAD_PATTERN)
-
-
-def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str, str]]:
-    if not name:
-        return []
-    path = os.path.join(cwd, name)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        if name != DEFAULT_IGNORE_FILE:
-            problems.append(BAD_OPTION.at(name, 1, 1, f"ignore file {name} not found"))
-        return []
-    except (OSError, UnicodeDecodeError) as err:
-        problems.append(BAD_OPTION.at(name, 1, 1, f"cannot read ignore file {name}: {err}"))
-        return []
-    return [(line.strip(), f"{name}:{number}") for number, line in enumerate(text.splitlines(), start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 # -- the links of one file ----------------------------------------------------------------------
