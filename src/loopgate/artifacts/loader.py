@@ -36,12 +36,22 @@ def repository_root(directory: str) -> str:
     return cwd if start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep) else start
 
 
-def leaves_repository(path: str) -> str:
+def leaves_repository(path: str, real_dirs: dict[str, str] | None = None) -> str:
     """Where `path` really is ("" when inside its repository): a symlink, or a symlinked
     directory on the way, that resolves outside the repository is not the project's file. A
-    hook or CI job must not read `/etc/passwd` or another checkout's spec as this loop's."""
-    real = os.path.realpath(path)
-    if real == os.path.abspath(path):
+    hook or CI job must not read `/etc/passwd` or another checkout's spec as this loop's.
+    `real_dirs`: directories' real paths, kept by a caller asking about many files in one go (a
+    realpath costs a stat a path component, about 50 us; the schema gate's fast path, 25 us a file)."""
+    full = os.path.abspath(path)
+    if real_dirs is None:
+        real = os.path.realpath(full)
+    else:
+        directory, name = os.path.split(full)
+        real_dir = real_dirs.get(directory)
+        if real_dir is None:
+            real_dir = real_dirs[directory] = os.path.realpath(directory)
+        real = os.path.realpath(full) if os.path.islink(full) else os.path.join(real_dir, name)
+    if real == full:
         return ""  # no symlink on the way: whatever was named is what is read
     root = os.path.realpath(repository_root(os.path.dirname(os.path.abspath(path))))
     inside = real == root or real.startswith(root.rstrip(os.sep) + os.sep)
