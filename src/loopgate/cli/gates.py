@@ -18,7 +18,7 @@ import click
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
 from loopgate.config import ConfigError, committed_gate_config, config_revision
-from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, out_of_bounds
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, bounds_text, out_of_bounds
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.reporters.base import printable
@@ -80,6 +80,8 @@ def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
     default = f.default if f.default is not dataclasses.MISSING else None
     if default not in (None, (), "", False):
         text += f" [default: {default}]"
+    if bounds_text(meta):
+        text += f" [range: {bounds_text(meta)}]"
     return text
 
 

@@ -68,6 +68,16 @@ def opt(
             "maximum": maximum}
 
 
+def bounds_text(meta: Any) -> str:
+    """The declared range as help shows it ("0 to 1,024", "1 or more"); "" without one."""
+    least, most = meta.get("minimum"), meta.get("maximum")
+    if least is not None and most is not None:
+        return f"{least:,} to {most:,}"
+    if least is not None:
+        return f"{least:,} or more"
+    return f"at most {most:,}" if most is not None else ""
+
+
 def out_of_bounds(value: Any, meta: Any) -> str:
     """Why a number option's value is outside its declared range ("" when it is inside, or the
     option declares none). Python's ints are unbounded: an absurd count would start a million
