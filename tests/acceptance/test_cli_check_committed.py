@@ -164,3 +164,14 @@ def test_an_ignore_file_committed_on_a_branch_does_not_apply_to_it_in_ci(tmp_pat
     done = _check(root, CI="true")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "LG441" in done.stdout and ".loopgate-links-ignore not applied" in done.stdout
+
+
+def test_an_ignore_file_at_a_revision_that_is_not_a_commit_is_a_usage_error(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--ignore-file-at",
+                           "no-such-rev", "docs"], cwd=root, env=env, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--ignore-file-at no-such-rev: not a commit" in done.stderr

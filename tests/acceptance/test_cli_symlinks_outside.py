@@ -123,3 +123,17 @@ def test_schema_and_data_files_linked_out_of_the_repository(repo: Path, tmp_path
     (repo / "inside.json").symlink_to("ok.json")
     done = _loopgate("gate", "schema", "--schema", "real-schema.json", "inside.json", cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_outside_git_a_loop_named_from_elsewhere_may_link_to_its_project(tmp_path: Path) -> None:
+    """No `.git`: the project around a `.loop/` is its repository, wherever verify is started from."""
+    project = tmp_path / "project"
+    (project / ".loop").mkdir(parents=True)
+    for artifact in EXAMPLE.glob("*.md"):
+        shutil.copy(artifact, project / ".loop" / artifact.name)
+    (project / ".loop" / "LOOP_SPEC.md").rename(project / "LOOP_SPEC.md")
+    (project / ".loop" / "LOOP_SPEC.md").symlink_to("../LOOP_SPEC.md")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = _loopgate("verify", str(project / ".loop"), cwd=elsewhere)
+    assert done.returncode == 0, done.stdout + done.stderr

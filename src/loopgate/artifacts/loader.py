@@ -33,7 +33,10 @@ def repository_root(directory: str) -> str:
             break
         here = parent
     cwd = os.getcwd()
-    return cwd if start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep) else start
+    if start == cwd or start.startswith(cwd.rstrip(os.sep) + os.sep):
+        return cwd
+    # a loop's `.loop/` belongs to the project around it
+    return os.path.dirname(start) if os.path.basename(start) == ".loop" else start
 
 
 def leaves_repository(path: str, real_dirs: dict[str, str] | None = None) -> str:

@@ -28,6 +28,8 @@ def read_ignore_file(name: str, cwd: str, at: str, default: str, bad: Code,
     if not name:
         return [], ""
     working = _working(name, cwd, bad, problems)
+    if working is None and name == default and not problems:
+        return [], ""  # none on disk: ignoring nothing is never looser than the commit's (and costs no git)
     committed = None
     if at and not os.path.isabs(name) and not problems:
         committed = _committed(name, cwd, at, bad, problems)
@@ -74,6 +76,10 @@ def _committed(name: str, cwd: str, at: str, bad: Code, problems: list[Finding])
         kind = subprocess.run(["git", "cat-file", "-t", "--end-of-options", spec], cwd=cwd, env=env,
                               capture_output=True, timeout=GIT_TIMEOUT, check=False)
         if kind.returncode != 0 or kind.stdout.strip() != b"blob":
+            commit = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{at}^{{commit}}"],
+                                    cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+            if commit.returncode != 0:
+                problems.append(bad.at(name, 1, 1, f"--ignore-file-at {at}: not a commit (or not a git repository)"))
             return None
         blob = subprocess.run(["git", "cat-file", "blob", spec], cwd=cwd, env=env, capture_output=True,
                               timeout=GIT_TIMEOUT, check=False)
