@@ -175,3 +175,25 @@ def test_an_ignore_file_at_a_revision_that_is_not_a_commit_is_a_usage_error(tmp_
                           timeout=120)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "--ignore-file-at no-such-rev: not a commit" in done.stderr
+
+
+def test_in_ci_the_links_gate_on_its_own_takes_its_rules_from_the_base_not_the_pull_request(tmp_path: Path) -> None:
+    """Under CI, HEAD is the pull request's commit: `loopgate gate links` reads its table and ignore file
+    from the CI's base (here the merge base with the default branch), as `check` does."""
+    root = _links_repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n[also](gone.md)\n")
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    (root / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["docs/**"]\n')
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "break links and ignore them")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    run = [sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--format", "text", "docs"]
+    done = subprocess.run(run, cwd=root, env={**env, "CI": "true"}, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "missing.md" in done.stdout and "gone.md" in done.stdout
+    assert ".loopgate-links-ignore not applied" in done.stdout and "read from commit" in done.stderr
+    # outside CI HEAD is the base: the branch's own committed rules apply, as before
+    outside = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert outside.returncode == 0, outside.stdout + outside.stderr

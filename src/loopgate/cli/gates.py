@@ -196,15 +196,19 @@ def command_for(spec: GateSpec) -> click.Command:
         try:
             # Every gate takes its table from the committed base (HEAD, or the merge base with --base), not
             # from the change: a staged `exclude = ["**"]` must not pass the links or secrets it adds.
-            config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
-            if "base" in {f.name for f in dataclasses.fields(spec.options)}:
+            judges_a_change = "base" in {f.name for f in dataclasses.fields(spec.options)}
+            # In CI HEAD is the pull request's own commit: a tree gate (links, schema, ...) takes its table
+            # and ignore file from the CI's base, as under `loopgate check`, not from the change it judges.
+            rules_at = str(given.get("base") or ("" if judges_a_change else ci_base(".")[0]))
+            config, note, working = committed_gate_config(spec.name, rules_at)
+            if judges_a_change:
                 config, note = in_ci_base(spec.name, given, config, note)
             build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
             if note:
                 click.echo(f"loopgate: note: {printable(note, False)}", err=True)
             if "ignore_file_at" in given and not given["ignore_file_at"]:
                 # the ignore file, as the table, from the commit the table came from, not from the change
-                given["ignore_file_at"] = config_revision(".", str(given.get("base") or ""))
+                given["ignore_file_at"] = config_revision(".", rules_at)
             options = build_options(spec, given, config if isinstance(config, dict) else {})
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)
