@@ -71,8 +71,11 @@ UNREADABLE = define(
     "LG002", "unreadable", E, "A file could not be read.",
     "The operating system refused to read the file (permissions, a directory where a file was "
     "expected, a broken symlink), or it is not a regular file at all (a FIFO or a device, which "
-    "loopgate never opens: reading one could block forever).",
-    "Make the file readable by the user running loopgate.", input_error=True,
+    "loopgate never opens: reading one could block forever). A symlink (or a symlinked directory "
+    "on the way) that leads out of the repository is not followed: another checkout's spec or "
+    "/etc/passwd is not this loop's artifact.",
+    "Make the file readable by the user running loopgate; where a symlink leads out of the "
+    "repository, put the file itself there (or a symlink to a file inside the repository).", input_error=True,
 )
 NOT_UTF8 = define(
     "LG003", "not-utf8", E, "A file is not valid UTF-8 text.",

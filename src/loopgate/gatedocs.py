@@ -8,7 +8,7 @@ import typing
 from typing import Any
 
 from loopgate.codes import Code
-from loopgate.gates.base import GateSpec
+from loopgate.gates.base import GateSpec, bounds_text
 from loopgate.gates.registry import all_codes, gates
 
 
@@ -27,6 +27,8 @@ def _options(spec: GateSpec) -> list[str]:
                       (meta.get("flag") or "--" + f.name.replace("_", "-")) + "`")
         default = "" if f.default in (dataclasses.MISSING, None, (), "") else f"`{f.default}`"
         help_text = str(meta.get("help") or "").replace("|", "\\|")
+        if bounds_text(meta):
+            help_text += f" Range: {bounds_text(meta)}."
         rows.append(f"| {flag} | {_type_name(hints[f.name])} | {default} | {help_text} |")
     return rows
 

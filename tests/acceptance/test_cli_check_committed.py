@@ -107,3 +107,93 @@ def test_a_tree_gates_table_added_by_the_change_does_not_apply_to_it(tmp_path: P
     assert "LG441" in done.stdout and "read from commit" in done.stderr
     _git(root, "commit", "-qm", "exclude everything, reviewed")  # once committed it is the base's own rule
     assert _check(root).returncode == 0
+
+
+def _links_repo(tmp_path: Path) -> Path:
+    root = _repo(tmp_path)
+    (root / ".loop" / "quality-gate-checklist.md").write_text(
+        HEAD + "## Required Gates\n\n### links\n- gate: links\n- args: --offline docs\n- description: x\n\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("fine\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "links gate")
+    return root
+
+
+def _gate_links(cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    return subprocess.run([sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--format", "text", "docs"],
+                          cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120)
+
+
+def test_an_ignore_file_added_by_the_change_does_not_ignore_its_own_broken_link(tmp_path: Path) -> None:
+    """`.loopgate-links-ignore` with `.*` staged with a broken link: `check` and the links hook read the
+    ignore file from the change's base, as they read the gate's table, and say the working tree's differs."""
+    root = _links_repo(tmp_path)
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text(".*\n")
+    _git(root, "add", "-A")
+    for done in (_check(root), _gate_links(root)):
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "LG441" in done.stdout
+        assert ".loopgate-links-ignore not applied: commit " in done.stdout and "applies once committed" in done.stdout
+    _git(root, "commit", "-qm", "ignore everything, reviewed")  # once committed it is the base's own rule
+    assert _check(root).returncode == 0
+    assert _gate_links(root).returncode == 0
+
+
+def test_a_loosened_ignore_file_is_read_as_the_base_holds_it(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    (root / ".loopgate-links-ignore").write_text("^https://example\\.invalid/\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "ignore one host")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text("^https://example\\.invalid/\nmissing\n")  # unstaged, even
+    done = _gate_links(root)
+    assert done.returncode == 1 and "LG441" in done.stdout, done.stdout + done.stderr
+    assert ".loopgate-links-ignore read from commit " in done.stdout and "working tree's version differs" in done.stdout
+
+
+def test_an_ignore_file_committed_on_a_branch_does_not_apply_to_it_in_ci(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n")
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "break a link and ignore it")
+    done = _check(root, CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG441" in done.stdout and ".loopgate-links-ignore not applied" in done.stdout
+
+
+def test_an_ignore_file_at_a_revision_that_is_not_a_commit_is_a_usage_error(tmp_path: Path) -> None:
+    root = _links_repo(tmp_path)
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--ignore-file-at",
+                           "no-such-rev", "docs"], cwd=root, env=env, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "--ignore-file-at no-such-rev: not a commit" in done.stderr
+
+
+def test_in_ci_the_links_gate_on_its_own_takes_its_rules_from_the_base_not_the_pull_request(tmp_path: Path) -> None:
+    """Under CI, HEAD is the pull request's commit: `loopgate gate links` reads its table and ignore file
+    from the CI's base (here the merge base with the default branch), as `check` does."""
+    root = _links_repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "docs" / "a.md").write_text("[gone](missing.md)\n[also](gone.md)\n")
+    (root / ".loopgate-links-ignore").write_text("missing\n")
+    (root / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["docs/**"]\n')
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "break links and ignore them")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in CI_VARS}
+    run = [sys.executable, "-m", "loopgate", "gate", "links", "--offline", "--format", "text", "docs"]
+    done = subprocess.run(run, cwd=root, env={**env, "CI": "true"}, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "missing.md" in done.stdout and "gone.md" in done.stdout
+    assert ".loopgate-links-ignore not applied" in done.stdout and "read from commit" in done.stderr
+    # outside CI HEAD is the base: the branch's own committed rules apply, as before
+    outside = subprocess.run(run, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert outside.returncode == 0, outside.stdout + outside.stderr

@@ -38,8 +38,10 @@ def _loopgate(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     ("[tool.loopgate.check]\njobs = 2\n", ["gate", "scope", "a.txt"], "unknown section [tool.loopgate.check]"),
     ("[tool.loopgate]\nformats = \"json\"\n", ["verify"], "unknown key 'formats' in [tool.loopgate]"),
     ("[tool.loopgate.gates]\nscope = 1\n", ["gate", "scope", "a.txt"], "scope must be a table"),
-    ("[tool.loopgate.gates.command]\ntail = -4\n", ["gate", "command", "--", "true"], "tail: must be 0 or more"),
-    ("[tool.loopgate.gates.generated]\ntail = -1\n", ["gate", "generated", "--", "true"], "must be 0 or more"),
+    ("[tool.loopgate.gates.command]\ntail = -4\n", ["gate", "command", "--", "true"],
+     "tail: must be between 0 and 100,000, not -4"),
+    ("[tool.loopgate.gates.generated]\ntail = -1\n", ["gate", "generated", "--", "true"],
+     "must be between 0 and 100,000"),
 ])
 def test_bad_settings_are_usage_errors(tmp_path: Path, toml: str, args: list[str], message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(toml)

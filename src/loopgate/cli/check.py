@@ -21,7 +21,7 @@ from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
 from loopgate.committed_checklist import weakened_entries
-from loopgate.config import ConfigError, committed_gate_config, find_pyproject, load_config
+from loopgate.config import ConfigError, committed_gate_config, config_revision, find_pyproject, load_config
 from loopgate.findings import Finding, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import CHECKLIST_WEAKENED, gates
@@ -136,7 +136,10 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         elif ci:
             # The tree gates too take their table from the change's base: a change that adds
             # `exclude = ["**"]` for the links gate must not pass its own broken links.
-            committed, note, working = committed_gate_config(gate, ci_base(root)[0] or "HEAD", root)
+            base = ci_base(root)[0] or "HEAD"
+            committed, note, working = committed_gate_config(gate, base, root)
+            if "ignore_file_at" in params and not params["ignore_file_at"]:  # the links gate's ignore file too
+                params["ignore_file_at"] = config_revision(root, base)
             build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
             if note:
                 click.echo(f"loopgate: note: {printable(note, False)}", err=True)

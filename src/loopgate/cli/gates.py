@@ -17,8 +17,8 @@ import click
 
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import color_option, emit, report_option, use_color, write_reports
-from loopgate.config import ConfigError, committed_gate_config
-from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
+from loopgate.config import ConfigError, committed_gate_config, config_revision
+from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, bounds_text, out_of_bounds
 from loopgate.gates.registry import gate, gates
 from loopgate.reporters import FORMAT_NAMES, Report
 from loopgate.reporters.base import printable
@@ -53,11 +53,26 @@ def _params(options: type[Any]) -> list[click.Parameter]:
             negative = "--no-" + flag.removeprefix("--")
             params.append(click.Option([f"{flag}/{negative}", f.name], default=None, help=meta.get("help")))
         else:
-            kind = click.IntRange(min=meta["minimum"]) if base is int and meta.get("minimum") is not None else \
-                _SCALARS.get(base, click.STRING)
+            kind = _Bounded(base, meta) if base in (int, float) else _SCALARS.get(base, click.STRING)
             params.append(click.Option([flag, f.name], type=kind, multiple=many,
                                        default=None, metavar=meta.get("metavar"), help=_with_default(f, meta)))
     return params
+
+
+class _Bounded(click.ParamType[Any, Any]):
+    """A whole number or a number within the option's declared range (`opt(minimum=, maximum=)`)."""
+
+    def __init__(self, base: Any, meta: Any) -> None:
+        self.inner = click.INT if base is int else click.FLOAT
+        self.name = self.inner.name
+        self.meta = meta
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = self.inner.convert(value, param, ctx)
+        problem = out_of_bounds(number, self.meta)
+        if problem:
+            self.fail(problem, param, ctx)
+        return number
 
 
 def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
@@ -65,6 +80,8 @@ def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
     default = f.default if f.default is not dataclasses.MISSING else None
     if default not in (None, (), "", False):
         text += f" [default: {default}]"
+    if bounds_text(meta):
+        text += f" [range: {bounds_text(meta)}]"
     return text
 
 
@@ -79,10 +96,11 @@ def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any])
         if name not in known:
             raise ConfigError(f"[tool.loopgate.gates.{spec.name}]: unknown option '{key}' "
                               f"(known: {', '.join(sorted(known))})")
-        values[name] = _typed(f"[tool.loopgate.gates.{spec.name}] {key}", hints[name], value)
-        least = fields[name].metadata.get("minimum")
-        if least is not None and isinstance(value, int) and value < least:
-            raise ConfigError(f"[tool.loopgate.gates.{spec.name}] {key}: must be {least} or more, not {value}")
+        where = f"[tool.loopgate.gates.{spec.name}] {key}"
+        values[name] = _typed(where, hints[name], value)
+        problem = out_of_bounds(value, fields[name].metadata)
+        if problem:
+            raise ConfigError(f"{where}: {problem}")
     for name, value in given.items():
         if value is None or (value == () and _unwrap(hints[name])[2]):
             continue
@@ -101,7 +119,12 @@ def _typed(where: str, annotation: Any, value: Any) -> Any:
         return tuple(value)
     if not _is(base, value):
         raise ConfigError(f"{where}: expected {_NAMES.get(base, 'a value')}, not {value!r}")
-    return float(value) if base is float else value
+    if base is float:
+        try:
+            return float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            raise ConfigError(f"{where}: must be a finite number, not a {len(str(abs(value)))}-digit number") from None
+    return value
 
 
 _NAMES: dict[Any, str] = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
@@ -173,12 +196,19 @@ def command_for(spec: GateSpec) -> click.Command:
         try:
             # Every gate takes its table from the committed base (HEAD, or the merge base with --base), not
             # from the change: a staged `exclude = ["**"]` must not pass the links or secrets it adds.
-            config, note, working = committed_gate_config(spec.name, str(given.get("base") or ""))
-            if "base" in {f.name for f in dataclasses.fields(spec.options)}:
+            judges_a_change = "base" in {f.name for f in dataclasses.fields(spec.options)}
+            # In CI HEAD is the pull request's own commit: a tree gate (links, schema, ...) takes its table
+            # and ignore file from the CI's base, as under `loopgate check`, not from the change it judges.
+            rules_at = str(given.get("base") or ("" if judges_a_change else ci_base(".")[0]))
+            config, note, working = committed_gate_config(spec.name, rules_at)
+            if judges_a_change:
                 config, note = in_ci_base(spec.name, given, config, note)
             build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
             if note:
                 click.echo(f"loopgate: note: {printable(note, False)}", err=True)
+            if "ignore_file_at" in given and not given["ignore_file_at"]:
+                # the ignore file, as the table, from the commit the table came from, not from the change
+                given["ignore_file_at"] = config_revision(".", rules_at)
             options = build_options(spec, given, config if isinstance(config, dict) else {})
         except (ConfigError, TypeError, ValueError) as err:
             click.echo(f"loopgate: error: {err}", err=True)

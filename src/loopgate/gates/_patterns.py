@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from loopgate.artifacts.loader import leaves_repository
 from loopgate.findings import Finding
 from loopgate.gates._segmatch import matcher
 
@@ -214,6 +215,10 @@ def rules_from_file(path: str, cwd: str, unreadable: Code,
     """
     try:
         raw = committed(os.path.abspath(os.path.join(cwd, path))) if committed is not None else None
+        outside = leaves_repository(os.path.join(cwd, path)) if raw is None else ""
+        if outside:
+            return [], unreadable.at(path, 1, 1, f"pattern file {path} is a symlink to {outside}, outside the "
+                                                 "repository; not read")
         if raw is None:
             with open(os.path.join(cwd, path), "rb") as handle:
                 raw = handle.read(_MAX_PATTERN_FILE + 1)

@@ -9,6 +9,7 @@ fills the same fields, and `loopgate check` runs the same function.
 from __future__ import annotations
 
 import enum
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,11 +59,44 @@ def verdict(findings: list[Finding]) -> GateStatus:
 
 def opt(
     help_text: str, *, metavar: str | None = None, argument: bool = False, flag: str | None = None,
-    minimum: int | None = None,
+    minimum: float | None = None, maximum: float | None = None,
 ) -> dict[str, Any]:
     """Field metadata for an option: `help`, and `argument=True` for the variadic positional.
-    `minimum`: the least whole number the option takes (command line, checklist and pyproject alike)."""
-    return {"help": help_text, "metavar": metavar, "argument": argument, "flag": flag, "minimum": minimum}
+    `minimum`, `maximum`: the range a number option takes (command line, checklist and pyproject
+    alike); a number outside it, or a float option's nan or inf, is a usage error (exit 2)."""
+    return {"help": help_text, "metavar": metavar, "argument": argument, "flag": flag, "minimum": minimum,
+            "maximum": maximum}
+
+
+def bounds_text(meta: Any) -> str:
+    """The declared range as help shows it ("0 to 1,024", "1 or more"); "" without one."""
+    least, most = meta.get("minimum"), meta.get("maximum")
+    if least is not None and most is not None:
+        return f"{least:,} to {most:,}"
+    if least is not None:
+        return f"{least:,} or more"
+    return f"at most {most:,}" if most is not None else ""
+
+
+def out_of_bounds(value: Any, meta: Any) -> str:
+    """Why a number option's value is outside its declared range ("" when it is inside, or the
+    option declares none). Python's ints are unbounded: an absurd count would start a million
+    processes or overflow a float conversion deep inside a gate, so it is refused where it is read."""
+    least, most = meta.get("minimum"), meta.get("maximum")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (least is None and most is None):
+        return ""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number, not {value}"
+    if (least is not None and value < least) or (most is not None and value > most):
+        low = "" if least is None else f"{least:,}"
+        high = "" if most is None else f"{most:,}"
+        shown = value if isinstance(value, float) or abs(value) < 10**15 else f"a {len(str(abs(value)))}-digit number"
+        if not high:
+            return f"must be {low} or more, not {shown}"
+        if not low:
+            return f"must be {high} or less, not {shown}"
+        return f"must be between {low} and {high}, not {shown}"
+    return ""
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,8 @@ class Options:
     timeout: float = field(default=DEFAULT_TIMEOUT, metadata=opt(
         "Stop the command (its whole process group) after this many seconds; 0: no limit.", metavar="SECONDS"))
     tail: int = field(default=40, metadata=opt(
-        "Keep this many last lines of output in the report.", metavar="LINES", minimum=0))
+        "Keep this many last lines of output in the report.", metavar="LINES", minimum=0,
+        maximum=100_000))
     cwd: str = field(default="", metadata=opt(
         "Run the command in this directory (relative to where the gate runs).", metavar="DIR"))
     network_errors: bool = field(default=True, metadata=opt(

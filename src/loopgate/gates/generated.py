@@ -188,7 +188,7 @@ class Options:
         "Stop the generator (its whole process group) after this many seconds; 0: no limit.",
         metavar="SECONDS"))
     tail: int = field(default=40, metadata=opt("Keep this many last lines of output in the report.",
-                                               metavar="LINES", minimum=0))
+                                               metavar="LINES", minimum=0, maximum=100_000))
     keep: bool = field(default=False, metadata=opt(
         "Leave the regenerated files in the tree instead of putting the tree back as it was."))
 

@@ -100,6 +100,7 @@ from loopgate.gates._linkcodes import (
 )
 from loopgate.gates._linkexternal import check_external, network_down, summarize
 from loopgate.gates._linkfiles import collect, parse_all, root
+from loopgate.gates._linkignore import read_ignore_file
 from loopgate.gates._linklocal import Boundary, Run, check_local
 from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
@@ -138,34 +139,41 @@ class Options:
         metavar="REGEX"))
     ignore_file: str = field(default=DEFAULT_IGNORE_FILE, metadata=opt(
         "More --ignore regexes, one a line ('#' comments); a missing default file is fine.", metavar="FILE"))
+    ignore_file_at: str = field(default="", metadata=opt(
+        "Read the ignore file as this commit holds it, not from the working tree. `loopgate gate links` reads "
+        "it from the commit its [tool.loopgate.gates.links] table comes from (HEAD; in CI under `loopgate "
+        "check`, the change's base), so a change cannot ignore its own broken links.", metavar="REV"))
     accept: tuple[str, ...] = field(default=(), metadata=opt(
         "HTTP statuses that mean a link works, e.g. 200-299 or 403 (repeatable; default: 200-299).",
         metavar="CODES"))
     # Not `timeout`: a checklist's `timeout:` bounds a whole gate run, this one HTTP request.
     request_timeout: float = field(default=10.0, metadata=opt(
         "Seconds to wait for the answer to each HTTP request; no answer in time is a broken link.",
-        metavar="SECONDS"))
+        metavar="SECONDS", maximum=3600))
     retries: int = field(default=2, metadata=opt(
-        "Retries after a 429, a 5xx or a timeout.", metavar="N"))
+        "Retries after a 429, a 5xx or a timeout.", metavar="N", minimum=0, maximum=100))
     backoff: float = field(default=1.0, metadata=opt(
         "Seconds before the first retry, doubled for each next one (Retry-After wins when longer).",
-        metavar="SECONDS"))
+        metavar="SECONDS", minimum=0, maximum=3600))
     max_retry_wait: float = field(default=30.0, metadata=opt(
-        "The longest wait before a retry; a longer Retry-After is a failure.", metavar="SECONDS"))
+        "The longest wait before a retry; a longer Retry-After is a failure.", metavar="SECONDS", minimum=0,
+        maximum=86400))
     # 64 and 8: see the module docstring and bench/links.md (a tree that links to many hosts is
     # bound by the first, one that links to one host by the second, kept low for politeness).
     concurrency: int = field(default=64, metadata=opt(
-        "Requests in flight at once, over all hosts.", metavar="N"))
+        "Requests in flight at once, over all hosts.", metavar="N", minimum=1, maximum=4096))
     per_host: int = field(default=8, metadata=opt(
         "Requests in flight at once to any one host (kept low: busy hosts answer bursts with 429).",
-        metavar="N"))
+        metavar="N", minimum=1, maximum=1024))
     cache_file: str = field(default="", metadata=opt(
         "Where to cache URLs that answered well (default: $XDG_CACHE_HOME/loopgate/links.json).",
         metavar="FILE"))
     cache_ttl: int = field(default=86400, metadata=opt(
-        "Seconds a cached good answer is trusted; 0 turns the cache off.", metavar="SECONDS"))
+        "Seconds a cached good answer is trusted; 0 turns the cache off.", metavar="SECONDS",
+        minimum=0, maximum=10 * 365 * 86400))
     jobs: int = field(default=0, metadata=opt(
-        "Processes that parse markdown (0: one per CPU; 1: no worker processes).", metavar="N"))
+        "Processes that parse markdown (0: one per CPU; 1: no worker processes).", metavar="N",
+        minimum=0, maximum=1024))
     # Site profiles and lychee's local-file options: gates/_sites/.
     site: str = field(default="auto", metadata=opt(
         "Resolve links as this documentation site publishes them: auto (detect from its config), none, "
@@ -206,6 +214,7 @@ class _Plan:
     excluded: "RuleSet | None"  # None without --exclude: compiling no pattern still imported pathspec
     settings: _http.Settings
     generic: _sites.Generic
+    note: str = ""  # the ignore file not read as the working tree holds it, and why
 
 
 
@@ -247,6 +256,8 @@ def run(options: Options, context: GateContext) -> GateResult:
     summary = summarize(state.tally, len(external), options.offline, findings)
     if site.config:
         summary = f"site: {site.title} (from {site.config}); {summary}"
+    if plan.note:
+        summary = f"{summary}; {plan.note}"
     if down:
         return GateResult(NAME, GateStatus.ERROR, findings, timer.elapsed(), summary, reason=redact_text(down))
     return GateResult(NAME, verdict(findings), findings, timer.elapsed(), summary)
@@ -290,7 +301,9 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     problems: list[Finding] = []
     excluded = _excluded(options.exclude)
     problems += excluded.problems if excluded else []
-    patterns = [(p, "--ignore") for p in options.ignore] + _ignore_file(options.ignore_file, context.cwd, problems)
+    read, note = read_ignore_file(options.ignore_file, context.cwd, options.ignore_file_at, DEFAULT_IGNORE_FILE,
+                                  BAD_OPTION, problems)
+    patterns = [(p, "--ignore") for p in options.ignore] + read
     ignore: list[re.Pattern[str]] = []
     for pattern, origin in patterns:
         try:
@@ -319,7 +332,7 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     settings = _http.Settings(
         accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
-    return _Plan(ignore, excluded, settings, generic), problems
+    return _Plan(ignore, excluded, settings, generic, note), problems
 
 
 def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
@@ -329,24 +342,6 @@ def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
     from loopgate.gates._patterns import RuleSet, rules_from_values  # noqa: PLC0415
 
     return RuleSet(rules_from_values(patterns, "--exclude"), BAD_PATTERN)
-
-
-def _ignore_file(name: str, cwd: str, problems: list[Finding]) -> list[tuple[str, str]]:
-    if not name:
-        return []
-    path = os.path.join(cwd, name)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except FileNotFoundError:
-        if name != DEFAULT_IGNORE_FILE:
-            problems.append(BAD_OPTION.at(name, 1, 1, f"ignore file {name} not found"))
-        return []
-    except (OSError, UnicodeDecodeError) as err:
-        problems.append(BAD_OPTION.at(name, 1, 1, f"cannot read ignore file {name}: {err}"))
-        return []
-    return [(line.strip(), f"{name}:{number}") for number, line in enumerate(text.splitlines(), start=1)
-            if line.strip() and not line.lstrip().startswith("#")]
 
 
 # -- the links of one file ----------------------------------------------------------------------

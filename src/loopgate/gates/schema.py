@@ -158,7 +158,7 @@ class Options:
         "Accept a key given twice in a JSON object or YAML mapping, the last one counting (LG458 otherwise)."))
     jobs: int = field(default=0, metadata=opt(
         "Processes to validate with (0: one per CPU, for inputs large enough to gain from it; at most one a file "
-        "and four a CPU).", metavar="N"))
+        "and four a CPU).", metavar="N", minimum=0, maximum=1024))
 
 
 HOOK: dict[str, Any] = {
@@ -210,7 +210,7 @@ def run(options: Options, context: GateContext) -> GateResult:
 
 _CODES: dict[str, codes.Code] = {"syntax": INVALID_SYNTAX, "schema": SCHEMA_VIOLATION, "ref": BAD_SCHEMA,
                                  "expansion": YAML_EXPANSION, "nan": NON_FINITE, "duplicate": DUPLICATE_KEY,
-                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS}
+                                 "complex-key": COMPLEX_KEY, "limit": BEYOND_LIMITS, "outside": INPUT_NOT_FOUND}
 
 
 def _finding(raw: Raw) -> Finding:

@@ -131,7 +131,8 @@ class Options:
         "Read allowed paths, forbidden paths and max files from the spec's `## Scope` section.",
         metavar="LOOP_SPEC.md"))
     max_files: int | None = field(default=None, metadata=opt(
-        "Fail when more than N files change (deletions and both sides of a rename count).", metavar="N"))
+        "Fail when more than N files change (deletions and both sides of a rename count).", metavar="N",
+        maximum=10**9))
 
 
 HOOK: dict[str, Any] = {

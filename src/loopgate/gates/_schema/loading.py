@@ -20,6 +20,7 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT202012, specification_with
 
+from loopgate.artifacts.loader import leaves_repository
 from loopgate.artifacts.schema import load_schema, schema_names
 from loopgate.gates._changes import not_regular
 from loopgate.gates._positions import Path, Position, json_positions, yaml_positions
@@ -189,6 +190,9 @@ def _at(root: Any, path: Path) -> Any:
 
 
 def load_schema_file(full: str, shown: str) -> Any:
+    outside = leaves_repository(full)
+    if outside:
+        return SchemaProblem(shown, 1, 1, f"{shown}: a symlink to {outside}, outside the repository; not read")
     try:
         mode = os.stat(full).st_mode
         if not stat.S_ISREG(mode):  # a FIFO would block the open below

@@ -48,7 +48,7 @@ _SEGMENT = re.compile(r"[{,]")
 class Raw(NamedTuple):
     """A problem found in a file, as plain data a worker process can send back."""
 
-    # "syntax", "schema", "ref", "expansion", "nan", "duplicate", "complex-key" or "limit"
+    # "syntax", "schema", "ref", "expansion", "nan", "duplicate", "complex-key", "limit" or "outside"
     kind: str
     path: str
     line: int

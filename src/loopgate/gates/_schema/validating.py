@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match, relevance
 from referencing.exceptions import Unresolvable
 
+from loopgate.artifacts.loader import leaves_repository
 from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
 from loopgate.gates._schema.loading import Checker, build_checker, json_path, short
 from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
@@ -148,11 +149,21 @@ def _worker_chunk(files: list[tuple[str, str]]) -> list[list[Raw]]:
 
 def check_files(checker: Checker, files: list[tuple[str, str]], jobs: int,
                 rules: Rules = Rules()) -> list[list[Raw]]:  # noqa: B008
-    """One list of problems a file, in the files' order."""
-    workers = workers_for(jobs, len(files), checker.fast is not None)
+    """One list of problems a file, in the files' order. A file that is a symlink (or under one) out of
+    the repository is reported and never read."""
+    real_dirs: dict[str, str] = {}
+    outside = {full: where for _, full in files if (where := leaves_repository(full, real_dirs))}
+    inside = [(shown, full) for shown, full in files if full not in outside]
+    workers = workers_for(jobs, len(inside), checker.fast is not None)
     if workers <= 1:
-        return [check_file(checker, shown, full, rules) for shown, full in files]
-    return _in_parallel(checker, files, workers, rules)
+        checked = [check_file(checker, shown, full, rules) for shown, full in inside]
+    else:
+        checked = _in_parallel(checker, inside, workers, rules)
+    if not outside:
+        return checked
+    results = iter(checked)
+    return [[Raw("outside", shown, 1, 1, f"a symlink to {outside[full]}, outside the repository; not read")]
+            if full in outside else next(results) for shown, full in files]
 
 
 def workers_for(jobs: int, files: int, fast: bool) -> int:
