@@ -6,8 +6,9 @@ import contextlib
 import hashlib
 import os
 import re
-import shutil
+import stat
 import subprocess
+import tempfile
 
 WORKTREE_ROOT_VAR = "LOOPGATE_WORKTREE_ROOT"
 
@@ -185,16 +186,16 @@ class Worktrees:
         copy of its index (the worktree's own index, and every ref, stay as they are)."""
         path = self.path(item_id)
         index = os.path.join(git(["rev-parse", "--absolute-git-dir"], path).strip(), "index")
-        scratch = index + ".loopgate-judged"
-        try:
-            if os.path.exists(index):  # a copy: only what changed is hashed again
-                shutil.copyfile(index, scratch)
+        # the copy lives in a directory of loopgate's own: the worktree's admin directory is the
+        # maker's to write, and a symlink it left under the copy's name had loopgate write the
+        # index over whatever it pointed at (a file of yours), outside any sandbox
+        with tempfile.TemporaryDirectory(prefix="loopgate-judged-") as private:
+            scratch = os.path.join(private, "index")
+            with contextlib.suppress(OSError):  # a copy: only what changed is hashed again
+                _copy_regular(index, scratch)
             env = {"GIT_INDEX_FILE": scratch}
             git(["add", "-A"], path, env=env)
             return git(["write-tree"], path, env=env).strip()
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(scratch)
 
     def diff(self, item_id: str, base: str) -> str:
         path = self.path(item_id)
@@ -206,6 +207,17 @@ class Worktrees:
         path = self.path(item_id)
         out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False)
         return sorted({n for n in out.split("\0") if n})
+
+
+def _copy_regular(source: str, target: str) -> None:
+    """Copy `source` only when it is a regular file, never through a symlink (OSError otherwise)."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{source} is not a regular file")
+        data = handle.read()
+    with open(target, "xb") as out:
+        out.write(data)
 
 
 def _exit_code(args: list[str], cwd: str) -> int:

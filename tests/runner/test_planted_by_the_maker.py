@@ -1,0 +1,63 @@
+"""What a contained maker leaves where loopgate itself reads and writes afterwards, outside any
+sandbox (issue 7, second review): the worktree's git admin directory and the maker's part of the
+attempt directory are writable to it. A symlink or a FIFO planted there must neither make
+loopgate write through it (a file of the user's overwritten) nor make it hang.
+
+Real makers under the real bubblewrap sandbox, a real repository with a local bare origin."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from loopgate.runner.state import load_state
+
+from .conftest import LoopRepo, git
+from .test_containment import bwrap_here, hostile, origin
+
+__all__ = ["bwrap_here", "origin"]  # fixtures, used by name
+
+
+def run(repo: LoopRepo, seconds: float = 120.0) -> subprocess.CompletedProcess[str] | None:
+    """`loopgate run` as a user runs it: None when it is still going after `seconds` (a hang)."""
+    proc = subprocess.Popen([sys.executable, "-m", "loopgate", "run", str(repo.loop), "-q"], cwd=repo.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            proc.communicate()
+    assert "Traceback" not in err, err
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def status(repo: LoopRepo) -> tuple[str, str]:
+    state, errors = load_state(str(repo.loop / "LOOP_STATE.md"), "x")
+    assert errors == []
+    return state.items["DOC-1"].status, state.items["DOC-1"].reason
+
+
+def test_a_symlink_planted_in_the_worktrees_git_dir_does_not_overwrite_a_users_file(
+        loop_repo: LoopRepo, tmp_path: Path, origin: Path) -> None:
+    # loopgate works out the judged tree through a scratch index next to the worktree's own; a
+    # maker that makes that name a symlink had loopgate copy the index over whatever it points at
+    precious = loop_repo.root / "notes-not-committed.txt"
+    precious.write_text("a person's uncommitted work\n")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("mine\n")
+    hostile(loop_repo, 'admin="$(git rev-parse --absolute-git-dir)"\n'
+                       f'ln -s {precious} "$admin/index.loopgate-judged" && echo planted >> "$seen"\n'
+                       f'ln -s {outside} "$admin/index.loopgate-judged.lock" 2>/dev/null; true')
+    outcome = run(loop_repo)
+    assert outcome is not None
+    assert precious.read_bytes() == b"a person's uncommitted work\n"
+    assert outside.read_text() == "mine\n"
+    # the planted names are the maker's own business: the attempt is judged as usual
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+    assert git(origin, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
