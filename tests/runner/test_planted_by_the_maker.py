@@ -61,3 +61,20 @@ def test_a_symlink_planted_in_the_worktrees_git_dir_does_not_overwrite_a_users_f
     # the planted names are the maker's own business: the attempt is judged as usual
     assert status(loop_repo)[0] == "drafted", status(loop_repo)
     assert git(origin, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_a_fifo_as_the_usage_file_does_not_hang_the_run(loop_repo: LoopRepo) -> None:
+    hostile(loop_repo, 'mkfifo "$LOOPGATE_USAGE_FILE" && echo planted >> "$seen"')
+    outcome = run(loop_repo, 60.0)
+    if outcome is None:
+        pytest.fail("loopgate hung reading a FIFO the maker left as its usage file")
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/urandom"])
+def test_a_usage_file_pointing_at_an_endless_device_does_not_hang_the_run(
+        loop_repo: LoopRepo, target: str) -> None:
+    hostile(loop_repo, f'ln -s {target} "$LOOPGATE_USAGE_FILE" && echo planted >> "$seen"')
+    outcome = run(loop_repo, 60.0)
+    assert outcome is not None, f"loopgate hung reading {target} through the maker's usage file"
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
