@@ -16,7 +16,7 @@ import pytest
 from loopgate.runner.state import load_state
 
 from .conftest import LoopRepo, git
-from .test_containment import bwrap_here, hostile, origin
+from .test_containment import FIX, bwrap_here, hostile, origin
 
 __all__ = ["bwrap_here", "origin"]  # fixtures, used by name
 
@@ -77,4 +77,46 @@ def test_a_usage_file_pointing_at_an_endless_device_does_not_hang_the_run(
     hostile(loop_repo, f'ln -s {target} "$LOOPGATE_USAGE_FILE" && echo planted >> "$seen"')
     outcome = run(loop_repo, 60.0)
     assert outcome is not None, f"loopgate hung reading {target} through the maker's usage file"
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def _with_budget(repo: LoopRepo, line: str) -> None:
+    spec = repo.loop / "LOOP_SPEC.md"
+    anchor = "- max pull requests per run: 2"
+    spec.write_text(spec.read_text().replace(anchor, f"{anchor}\n{line}"))
+    repo.commit("budget")
+
+
+def test_a_git_lock_left_by_an_agent_stopped_mid_command_is_not_an_environmental_failure(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # an agent stopped by `max runtime per iteration` while its `git status` held the index lock:
+    # the work it did is judged (it was paid for), and the lock its killed git left is no reason
+    # to stop the run as environmental, every run, with the item never judged
+    hostile(loop_repo, 'touch "$(git rev-parse --absolute-git-dir)/index.lock"\n' + FIX + "\nsleep 600")
+    _with_budget(loop_repo, "- max runtime per iteration: 2 seconds")
+    done = run(loop_repo)
+    assert done is not None
+    assert done.returncode != 5, done.stdout + done.stderr
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_a_worktree_the_maker_locked_is_still_removed_and_recreated(loop_repo: LoopRepo, origin: Path) -> None:
+    # `git worktree lock` from inside (its `locked` file): `worktree remove --force` refuses a locked
+    # worktree, and every later run's `worktree add -B` for the item failed ("cannot force update the
+    # branch checked out at ...") as an environmental failure
+    hostile(loop_repo, 'echo "mine now" > "$(git rev-parse --absolute-git-dir)/locked"\nsleep 600')
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text().replace("- max runtime: 5 minutes", "- max runtime: 3 seconds")
+                    .replace("- max iterations: 1", "- max iterations: 2"))
+    loop_repo.commit("a small budget")
+    first = run(loop_repo)
+    assert first is not None and first.returncode == 4, first
+    assert status(loop_repo)[0] == "stopped", status(loop_repo)
+    # a person raises the budget and runs again: the item resumes in a fresh worktree
+    spec.write_text(spec.read_text().replace("- max runtime: 4 seconds", "- max runtime: 5 minutes"))
+    (loop_repo.root / "tools" / "hostile.sh").write_text(FIX + "\n")
+    loop_repo.commit("a fixed maker")
+    second = run(loop_repo)
+    assert second is not None
+    assert second.returncode != 5, second.stdout + second.stderr
     assert status(loop_repo)[0] == "drafted", status(loop_repo)

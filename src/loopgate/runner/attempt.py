@@ -282,6 +282,7 @@ class Attempt:
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
         self._environment(entry, made, empty_diff=None)
+        loop.worktrees.clear_after_maker(item_id)
         loop.worktrees.candidate(item_id, loop.base)
         over = loop.budgets.attempt.over_budget(stopped)
         if over:  # the item's own overrun: recorded, and the work it paid for is still judged

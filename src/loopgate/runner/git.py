@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import stat
 import subprocess
 import tempfile
@@ -127,7 +128,10 @@ class Worktrees:
     def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
         path = self.path(item_id)
         self.fresh.discard(item_id)
-        failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", path], self.root) != 0
+        # --force twice: a worktree the maker locked (its admin directory's `locked` file, which it can
+        # write) is removed all the same; once, git refuses, and every later run failed to recreate it
+        failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", "--force", path],
+                                                     self.root) != 0
         if failed or os.path.exists(path):  # a half-registered or hand-deleted worktree: let git forget it
             git(["worktree", "prune"], self.root, check=False)
         if delete_branch:
@@ -169,6 +173,27 @@ class Worktrees:
         if head(path) != base:
             return "the maker committed (the branch moved from the run's base)"
         return ""
+
+    def clear_after_maker(self, item_id: str) -> None:
+        """Once every process of the maker's is gone: what its git left in the worktree's admin
+        directory that would make the loop's own git commands fail. A lock file (an agent stopped by
+        a budget while its `git status` held the index) or an index that is no regular file would
+        stop the run as an environmental failure, run after run, and the item's work never judged.
+        No git of the maker's is running any more, so a lock is stale; the index is rebuilt from
+        `base` before the gates (candidate)."""
+        admin = self.admin_dir(item_id)
+        for name in ("index.lock", "HEAD.lock", "index"):
+            full = os.path.join(admin, name)
+            try:
+                mode = os.lstat(full).st_mode
+            except OSError:
+                continue
+            if name == "index" and stat.S_ISREG(mode):
+                continue
+            if stat.S_ISDIR(mode):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
 
     def candidate(self, item_id: str, base: str) -> None:
         """Make the worktree exactly what the commit will hold, before the gates judge it.
