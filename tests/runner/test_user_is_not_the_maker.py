@@ -156,3 +156,20 @@ def test_the_reason_names_every_failed_required_gate(loop_repo: LoopRepo, factor
     assert reason == "gates still failing after 1 attempts: failed required gates: links (1 finding), scope (1 finding)"
     summary = Path(outcome.summary_path).read_text()
     assert "failed required gates: links (1 finding), scope (1 finding)" in summary
+
+
+def test_uncontained_a_persons_edit_to_a_control_file_mid_attempt_is_kept_not_lost(loop_repo: LoopRepo) -> None:
+    # uncontained, nothing tells a person's edit from the maker's: the item is escalated and the file
+    # put back, but what it held is the person's work, and it is kept where the reason says
+    loop_repo.set_spec(f"{WAIT}; {FIX}", contain=False)
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        policy = loop_repo.loop / "escalation-policy.md"
+        policy.write_text(policy.read_text() + "- billing, added by a person mid-run\n")
+        (loop_repo.loop / "go").write_text("")
+        runner.communicate(timeout=60)
+    status, reason, _ = item(loop_repo)
+    assert status == "escalated" and ".loop/escalation-policy.md" in reason
+    assert "billing" not in policy.read_text()  # the rules the attempt started with are back
+    kept = reason.split("what they held is kept in ")[1].split(";")[0].strip()
+    assert "billing, added by a person mid-run" in (Path(kept) / ".loop" / "escalation-policy.md").read_text()

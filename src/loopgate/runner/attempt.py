@@ -111,6 +111,7 @@ class Attempt:
         self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
+        self.attempt_dir = ""  # attempts/<item>/<run id>-<n>, made fresh by run()
 
     def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist.
@@ -169,6 +170,11 @@ class Attempt:
                 continue
         raise EnvironmentStop(f"cannot make a fresh attempt directory under {parent}")
 
+    def _displaced(self) -> str:
+        """Where the changed control files' contents are kept before they are restored: the
+        attempt's own directory, outside the part the maker may write."""
+        return os.path.join(self.attempt_dir, "displaced")
+
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
             handle.write(f"{pid} {self.token}")
@@ -183,7 +189,7 @@ class Attempt:
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         self.admin = loop.worktrees.admin_dir(record.item.id)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
-        attempt_dir = self._fresh_dir()
+        attempt_dir = self.attempt_dir = self._fresh_dir()
         work_dir = os.path.join(attempt_dir, "maker")
         os.mkdir(work_dir)
         prompt, usage_file = os.path.join(attempt_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -201,7 +207,9 @@ class Attempt:
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
                              argv=self._argv(attempt_dir, work_dir, repo_config))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
-            self.watch.restore(before, self.watch.changed(before))
+            changed = self.watch.changed(before)
+            self.watch.keep(before, changed, self._displaced())
+            self.watch.restore(before, changed)
             mark_checked(loop.runtime_dir)
             raise
         with contextlib.suppress(FileNotFoundError):
@@ -228,12 +236,15 @@ class Attempt:
         """The maker changed what it may not: put back what can be put back, say which, and
         escalate. What cannot be restored is written down; the next run refuses until a person
         has looked (runner/loaded.py)."""
+        kept = self.watch.keep(before, changed, self._displaced())
         restored, failed = self.watch.restore(before, changed)
         mark_checked(self.ctx.loop.runtime_dir)  # restored, or written down below
         shown = [self.watch.shown(p, self.worktree) for p in changed]
         note = ""
         if restored:
             note += f"; restored: {', '.join(self.watch.shown(p, self.worktree) for p in restored)}"
+        if kept:  # a person's edit made during the attempt is not lost to the restore
+            note += f"; what they held is kept in {self._displaced()}"
         if failed:
             names = ", ".join(self.watch.shown(p, self.worktree) for p in failed)
             note += f"; could not restore: {names} (the next run refuses until a person checks them)"

@@ -221,6 +221,28 @@ class ControlWatch:
         after.update(self.repository())
         return sorted(p for p in before.digests if after.get(p, "absent") != before.digests[p])
 
+    def keep(self, before: Snapshot, changed: list[str], into: str) -> list[str]:
+        """Copy what the changed files outside the worktree hold now into `into` (their paths under
+        the repository kept), before restore() puts them back; the paths kept. Uncontained, nothing
+        tells the maker's edit from a person's made during the attempt: restoring must not be what
+        loses a person's work. Symlinks are kept as symlinks, never followed."""
+        kept = []
+        for path in changed:
+            if path not in before.saved or not os.path.lexists(path):
+                continue
+            rel = os.path.relpath(path, self.root) if path.startswith(self.root + os.sep) else path.lstrip(os.sep)
+            target = os.path.join(into, rel)
+            try:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.copytree(path, target, symlinks=True)
+                else:
+                    shutil.copy2(path, target, follow_symlinks=False)
+            except (OSError, shutil.Error):
+                continue
+            kept.append(path)
+        return kept
+
     def restore(self, before: Snapshot, changed: list[str]) -> tuple[list[str], list[str]]:
         """Put back the changed files outside the worktree: (restored, could not restore)."""
         restored, failed = [], []
