@@ -173,3 +173,18 @@ def test_uncontained_a_persons_edit_to_a_control_file_mid_attempt_is_kept_not_lo
     assert "billing" not in policy.read_text()  # the rules the attempt started with are back
     kept = reason.split("what they held is kept in ")[1].split(";")[0].strip()
     assert "billing, added by a person mid-run" in (Path(kept) / ".loop" / "escalation-policy.md").read_text()
+
+
+def test_a_hangup_mid_attempt_stops_the_run_like_sigterm(loop_repo: LoopRepo) -> None:
+    # the terminal or ssh session loopgate runs in closes: SIGHUP's default ended loopgate on the spot,
+    # with no tamper check, no report, and the item left saying "wait for the gates"
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        runner.send_signal(signal.SIGHUP)
+        out, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 0 and out.strip() == "interrupted", (runner.returncode, out)
+    status, reason, next_action = item(loop_repo)
+    assert status == "stopped" and "SIGHUP" in reason, reason
+    assert next_action == "resumes in the next run"
+    assert list(loop_repo.loop.glob("runs/*.json"))  # the run's report was written

@@ -98,7 +98,7 @@ class BudgetStop(Exception):
 
 
 class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived."""
+    """SIGINT, SIGTERM or SIGHUP arrived."""
 
 
 class Tampering(Exception):
