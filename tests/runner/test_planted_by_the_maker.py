@@ -16,7 +16,7 @@ import pytest
 from loopgate.runner.state import load_state
 
 from .conftest import LoopRepo, git
-from .test_containment import FIX, bwrap_here, hostile, origin
+from .test_containment import FIX, SECRET, bwrap_here, hostile, origin
 
 __all__ = ["bwrap_here", "origin"]  # fixtures, used by name
 
@@ -119,4 +119,30 @@ def test_a_worktree_the_maker_locked_is_still_removed_and_recreated(loop_repo: L
     second = run(loop_repo)
     assert second is not None
     assert second.returncode != 5, second.stdout + second.stderr
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_a_submodules_git_config_in_the_repository_holds_no_token_for_the_maker(
+        loop_repo: LoopRepo, origin: Path, tmp_path: Path) -> None:
+    # actions/checkout with `submodules: true` writes its token into every submodule's own config
+    # (.git/modules/<name>/config) as well as the top one; only the top one was cleaned for the maker
+    library = tmp_path / "library"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(library)], check=True)
+    (library / "lib.md").write_text("# Lib\n")
+    git(library, "add", "-A")
+    git(library, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "lib")
+    git(loop_repo.root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(library), "vendor/lib")
+    loop_repo.commit("a submodule")
+    for config in (loop_repo.root / ".git" / "modules").rglob("config"):
+        git(loop_repo.root, "config", "--file", str(config), "http.https://github.com/.extraheader",
+            f"AUTHORIZATION: basic {SECRET}")
+    hostile(loop_repo, 'for f in $(find "$(git rev-parse --git-common-dir)/modules" -name config); do '
+                       'cat "$f" >> "$seen" 2>&1; done')
+    done = run(loop_repo)
+    assert done is not None
+    found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1, "the maker did not run"
+    text = found[0].read_text()
+    assert "[core]" in text  # it read the submodule's config, cleaned
+    assert SECRET not in text, [line for line in text.splitlines() if SECRET in line]
     assert status(loop_repo)[0] == "drafted", status(loop_repo)

@@ -138,7 +138,7 @@ class Attempt:
         os.makedirs(home, exist_ok=True)
         return home
 
-    def _argv(self, attempt_dir: str, work_dir: str, repo_config: str) -> list[str] | None:
+    def _argv(self, attempt_dir: str, work_dir: str, over: tuple[tuple[str, str], ...]) -> list[str] | None:
         """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
         Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
         loop = self.ctx.loop
@@ -146,7 +146,7 @@ class Attempt:
             return None
         common = common_dir(loop)
         mounts = Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common, loop.sandbox.read_only,
-                        over=((repo_config, os.path.join(common, "config")),))
+                        over=over)
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
             return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
@@ -199,13 +199,13 @@ class Attempt:
         self.token = secrets.token_hex(16)
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
-        repo_config, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
+        over, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
         env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
         mark_unchecked(loop.runtime_dir, before)
         try:
             made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=self._argv(attempt_dir, work_dir, repo_config))
+                             argv=self._argv(attempt_dir, work_dir, over))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             changed = self.watch.changed(before)
             self.watch.keep(before, changed, self._displaced())
