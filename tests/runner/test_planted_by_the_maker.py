@@ -7,8 +7,11 @@ Real makers under the real bubblewrap sandbox, a real repository with a local ba
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from .conftest import LoopRepo, git
 from .test_containment import FIX, SECRET, bwrap_here, hostile, origin
 
 __all__ = ["bwrap_here", "origin"]  # fixtures, used by name
+SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def run(repo: LoopRepo, seconds: float = 120.0) -> subprocess.CompletedProcess[str] | None:
@@ -145,4 +149,55 @@ def test_a_submodules_git_config_in_the_repository_holds_no_token_for_the_maker(
     text = found[0].read_text()
     assert "[core]" in text  # it read the submodule's config, cleaned
     assert SECRET not in text, [line for line in text.splitlines() if SECRET in line]
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_a_contained_maker_cannot_reach_a_service_socket_under_run(loop_repo: LoopRepo, origin: Path) -> None:
+    # /run holds the sockets of the machine's services (docker.sock: root on the host; a database's
+    # peer-authenticated socket; the system bus). A read-only mount does not stop connect(): the
+    # maker could ask any of them to act for it, outside the sandbox
+    if not os.access("/run", os.W_OK):
+        message = "this test plants a service socket in /run and needs to write there (run it as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    assert os.path.exists(SYSTEM_PYTHON), f"this test needs {SYSTEM_PYTHON}"
+    path = f"/run/loopgate-test-{os.getpid()}.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    server.settimeout(0.1)
+    accepted: list[bytes] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append(conn.recv(100))
+            conn.close()
+
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        # the system's python: the test's own may live under a home the sandbox hides
+        hostile(loop_repo, f"{SYSTEM_PYTHON} -c \"import socket; s = socket.socket(socket.AF_UNIX); "
+                           f"s.connect('{path}'); s.sendall(b'from the maker')\" >> \"$seen\" 2>&1; "
+                           "echo \"connect exit $?\" >> \"$seen\"; cat /etc/resolv.conf > /dev/null && "
+                           "echo 'resolver readable' >> \"$seen\"")
+        done = run(loop_repo)
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+        os.unlink(path)
+    assert done is not None
+    seen = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(seen) == 1, "the maker did not run"
+    text = seen[0].read_text()
+    assert accepted == [], "the maker reached a service socket under /run"
+    assert "connect exit 1\n" in text, text
+    assert "resolver readable" in text  # name resolution still works for `network: full`
     assert status(loop_repo)[0] == "drafted", status(loop_repo)

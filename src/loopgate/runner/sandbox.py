@@ -156,9 +156,20 @@ class Mounts:
     over: tuple[tuple[str, str], ...] = ()
 
 
-def _hidden_places(user_home: str) -> list[str]:
-    places = [p for p in (user_home, *HIDDEN) if p and os.path.isdir(p) and os.path.realpath(p) != "/"]
-    return list(dict.fromkeys(os.path.realpath(p) for p in places))
+RUN_SOCKETS = ("/run",)
+
+
+def _hidden_places(user_home: str, extra: tuple[str, ...] = ()) -> list[str]:
+    places = [p for p in (user_home, *HIDDEN, *extra) if p and os.path.isdir(p) and os.path.realpath(p) != "/"]
+    real = list(dict.fromkeys(os.path.realpath(p) for p in places))
+    # a place inside another hidden one is hidden with it (and a tmpfs over it would be made again)
+    return [p for p in real if not any(o != p and _under(p, [o]) for o in real)]
+
+
+def _resolver() -> list[str]:
+    """The directory /etc/resolv.conf resolves into when that lies under /run (else nothing)."""
+    real = os.path.realpath("/etc/resolv.conf")
+    return [os.path.dirname(real)] if _under(real, list(RUN_SOCKETS)) and os.path.exists(real) else []
 
 
 def _under(path: str, folders: list[str]) -> bool:
@@ -195,12 +206,15 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     so the hidden places are emptied first and what the maker needs is bound back over them."""
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    hidden = _hidden_places(user_home)
+    # /run too: it holds the machine's service sockets (docker.sock is root on the host, a database's
+    # peer-authenticated socket, the system bus), and a read-only mount does not stop connect()
+    hidden = _hidden_places(user_home, RUN_SOCKETS)
     for place in hidden:
         argv += ["--tmpfs", place]
     # read-only views back into what was hidden: the repository, named paths, PATH entries
-    # (an agent CLI installed in ~/.local/bin), and the git admin directory
-    shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)]
+    # (an agent CLI installed in ~/.local/bin), the git admin directory, and the resolver
+    # configuration /etc/resolv.conf points into /run on systemd-resolved and resolvconf systems
+    shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only), *_resolver()]
     # PATH entries in a hidden place or in /tmp (a checkout or venv there): the maker finds its tools
     entries = [os.path.realpath(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
     shown += [p for p in entries if _under(p, hidden)]
