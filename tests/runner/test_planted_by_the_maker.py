@@ -201,3 +201,29 @@ def test_a_contained_maker_cannot_reach_a_service_socket_under_run(loop_repo: Lo
     assert "connect exit 1\n" in text, text
     assert "resolver readable" in text  # name resolution still works for `network: full`
     assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_a_symlink_out_of_the_worktree_is_escalated_before_any_gate_reads_through_it(
+        loop_repo: LoopRepo, origin: Path, tmp_path: Path) -> None:
+    # the gates run outside the sandbox: through a symlink the maker adds they read (and report, into
+    # the next attempt's prompt) files it cannot read itself, and they judge content the commit does
+    # not hold (it holds the link); here the user's own checkout has the fixed guide the gates pass
+    read = tmp_path / "gate-read"
+    _checklist_reading(loop_repo, read)
+    # at exit: after the fix hostile() appends (sed -i would write a file in the link's place)
+    hostile(loop_repo, f"trap 'rm docs/guide.md && ln -s {loop_repo.root}/docs/guide.md docs/guide.md' EXIT")
+    (loop_repo.root / "docs" / "guide.md").write_text("# Guide\n\nRead [the index](index.md).\n")  # uncommitted
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "docs/guide.md" in reason and "outside" in reason, reason
+    assert not read.exists(), "a gate ran on the attempt"
+    assert git(loop_repo.root, "for-each-ref", "--format=%(refname)", "refs/heads/loop/").strip() == "" or \
+        "120000" not in git(loop_repo.root, "ls-tree", "-r", "loop/docs-repair/DOC-1")
+
+
+def _checklist_reading(repo: LoopRepo, marker: Path) -> None:
+    (repo.loop / "quality-gate-checklist.md").write_text(
+        "# Quality Gate Checklist: Docs Repair\n\n## Required Gates\n\n"
+        f"### links\n- command: touch {marker} && {sys.executable} check_links.py\n\n### scope\n- gate: scope\n")
+    repo.commit("checklist")

@@ -42,6 +42,7 @@ from loopgate.runner.outcome import (
     GateSuppressed,
     Interrupted,
     ItemRecord,
+    LinkOutside,
     PlanFactory,
     PushAttempt,
 )
@@ -309,6 +310,9 @@ class Attempt:
             entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
                          signature="no-change")
             return entry
+        outside = self._links_outside(entry["changed_files"])
+        if outside:
+            raise LinkOutside(", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
@@ -325,6 +329,19 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _links_outside(self, changed: list[str]) -> list[str]:
+        """The changed paths that are symlinks resolving outside the worktree, each with its target."""
+        worktree = os.path.realpath(self.worktree)
+        found = []
+        for name in changed:
+            full = os.path.join(self.worktree, name)
+            if not os.path.islink(full):
+                continue
+            target = os.path.realpath(full)
+            if target != worktree and not target.startswith(worktree + os.sep):
+                found.append(f"{name} -> {os.readlink(full)}")
+        return found
 
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
         """The tree now against the one the gates judged. The commit holds the judged tree whatever

@@ -123,6 +123,12 @@ class ChangedAfterJudging(Exception):
     of the maker's that outlived the attempt. What no gate saw is never committed."""
 
 
+class LinkOutside(Exception):
+    """The change holds a symlink that leads out of the worktree. The gates run outside the sandbox:
+    they would read (and report, into the next prompt) what it points at, and judge content the
+    commit does not hold."""
+
+
 class PushAttempt(Tampering):
     """The refs of a remote on this machine changed during the attempt: the maker pushed."""
 
