@@ -188,3 +188,21 @@ def test_a_hangup_mid_attempt_stops_the_run_like_sigterm(loop_repo: LoopRepo) ->
     assert status == "stopped" and "SIGHUP" in reason, reason
     assert next_action == "resumes in the next run"
     assert list(loop_repo.loop.glob("runs/*.json"))  # the run's report was written
+
+
+def test_a_person_pushing_to_a_local_remote_mid_attempt_is_not_a_push_by_the_contained_maker(
+        loop_repo: LoopRepo, tmp_path: Path) -> None:
+    # contained, the maker cannot write a remote on this machine (the sandbox shows it read-only):
+    # the person pushing their own branch while the agent works is not the maker pushing
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(loop_repo.root, "remote", "add", "origin", str(bare))
+    git(loop_repo.root, "push", "-q", "origin", "main")
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        git(loop_repo.root, "push", "-q", "origin", "main:refs/heads/my-feature")
+        (loop_repo.loop / "go").write_text("")
+        runner.communicate(timeout=60)
+    assert item(loop_repo)[:2] == ("drafted", "all required gates passed"), item(loop_repo)
+    assert "my-feature" in git(bare, "for-each-ref", "--format=%(refname)")

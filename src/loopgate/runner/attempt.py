@@ -109,7 +109,10 @@ class Attempt:
                  worktree: str) -> None:
         self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
             ctx, plan_factory, record, number, worktree)
-        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
+        containment = ctx.loop.containment
+        # srt leaves the real /tmp writable: a remote there could be the maker's push
+        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, containment.contained,
+                                  remotes=not (containment.contained and containment.tool == "bwrap"))
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
         self.attempt_dir = ""  # attempts/<item>/<run id>-<n>, made fresh by run()

@@ -154,14 +154,18 @@ class ControlWatch:
 
     Contained, the maker cannot write the user's checkout, the shared git files or the refs
     (runner/sandbox.py mounts them read-only): a change there is the user's, so only the
-    worktree's copies, the worktree's own git files and local remotes are judged. Uncontained,
+    worktree's copies and the worktree's own git files are judged (and local remotes, unless
+    bwrap shows them read-only: srt leaves /tmp writable). Uncontained,
     nothing tells the two apart: every control file, the git admin files and the refs are judged
     (your other files in your checkout never are), and control files are restored."""
 
-    def __init__(self, root: str, control: list[str], contained: bool = False) -> None:
+    def __init__(self, root: str, control: list[str], contained: bool = False, remotes: bool = True) -> None:
         self.root = root
         self.control = control
         self.contained = contained
+        # whether the maker could write a remote on this machine: not under bwrap, which shows the whole
+        # filesystem read-only (and /tmp private), so a change there is a person's push, never the maker's
+        self.remotes = remotes
 
     def snapshot(self, worktree: str, extra: list[str] | None = None, admin: str = "") -> Snapshot:
         """Hashes of every control file (the main checkout's and the worktree's copies), the
@@ -198,7 +202,7 @@ class ControlWatch:
         if not self.contained:
             refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
             found[REFS] = hashlib.sha256(refs.encode()).hexdigest()
-        for name, path in self.local_remotes().items():
+        for name, path in (self.local_remotes() if self.remotes else {}).items():
             found[f"{REMOTE}{name}] {path}"] = _refs_digest(path)
         return found
 
