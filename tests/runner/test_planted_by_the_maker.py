@@ -227,3 +227,19 @@ def _checklist_reading(repo: LoopRepo, marker: Path) -> None:
         "# Quality Gate Checklist: Docs Repair\n\n## Required Gates\n\n"
         f"### links\n- command: touch {marker} && {sys.executable} check_links.py\n\n### scope\n- gate: scope\n")
     repo.commit("checklist")
+
+
+def test_a_binary_file_and_a_file_name_that_is_not_utf8_do_not_crash_loopgate(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # an agent that writes an image, or a file whose name is not UTF-8: git's output is not text
+    hostile(loop_repo, "printf '\\377\\376\\000\\201binary' > docs/logo.png; "
+                       "printf 'x' > \"docs/$(printf 'caf\\351').md\"")
+    spec = loop_repo.loop / "LOOP_SPEC.md"  # a second attempt: its prompt carries the first one's findings
+    spec.write_text(spec.read_text().replace("- max iterations: 1", "- max iterations: 2"))
+    loop_repo.commit("two attempts")
+    done = run(loop_repo)
+    assert done is not None  # and no traceback (run() asserts it)
+    state, reason = status(loop_repo)
+    assert state in ("drafted", "escalated"), reason
+    prompts = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2/prompt.md"))
+    assert state == "drafted" or len(prompts) == 1, reason  # the second attempt ran

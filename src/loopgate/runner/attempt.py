@@ -313,7 +313,7 @@ class Attempt:
             entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
                          signature="no-change")
             return entry
-        outside = self._links_outside(entry["changed_files"])
+        outside = self._links_outside(loop.worktrees.changed_files(item_id, loop.base, errors="surrogateescape"))
         if outside:
             raise LinkOutside(", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
         suppressions = added_suppressions(diff)
@@ -343,7 +343,8 @@ class Attempt:
                 continue
             target = os.path.realpath(full)
             if target != worktree and not target.startswith(worktree + os.sep):
-                found.append(f"{name} -> {os.readlink(full)}")
+                shown = f"{name} -> {os.readlink(full)}".encode("utf-8", "surrogateescape")
+                found.append(shown.decode("utf-8", "replace"))  # the reason is written as UTF-8
         return found
 
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:

@@ -41,7 +41,7 @@ def hash_files(paths: list[str]) -> dict[str, str]:
                     dirs.sort()
                     for name in sorted(names):
                         full = os.path.join(folder, name)
-                        digest.update(os.path.relpath(full, path).encode() + b"\0")
+                        digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0")
                         with contextlib.suppress(OSError), open(full, "rb") as handle:
                             digest.update(handle.read())
             else:
@@ -285,7 +285,7 @@ def _digest(saved: bytes | dict[str, tuple[int, bytes]] | None) -> str:
         digest.update(saved)
     else:
         for rel, (mode, data) in sorted(saved.items()):
-            digest.update(f"{rel}\0{mode:o}\0".encode() + hashlib.sha256(data).digest())
+            digest.update(os.fsencode(f"{rel}\0{mode:o}\0") + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 

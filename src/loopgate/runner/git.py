@@ -28,15 +28,21 @@ SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "c
 DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
 
 
-def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None) -> str:
+def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None,
+        errors: str = "replace") -> str:
+    """git's output as text. Not all of it is UTF-8 (a diff of a binary file an agent wrote, a file
+    name that is not, with -z): undecodable bytes are replaced, or, with errors="surrogateescape",
+    kept for a name that must reach the file system as it is (never written into text files)."""
     try:
-        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, text=True, check=False,
+        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, check=False,
                               env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
     except FileNotFoundError as err:
         raise GitError("git is not installed (or not on PATH)") from err
+    out = done.stdout.decode("utf-8", errors)
     if check and done.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
+        said = done.stderr.decode("utf-8", "replace")
+        raise GitError(f"git {' '.join(args)}: {said.strip() or out.strip()}")
+    return out
 
 
 def repo_root(path: str) -> str:
@@ -227,10 +233,11 @@ class Worktrees:
         git(["add", "-A", "--intent-to-add"], path, check=False)
         return git(["diff", *DIFF, base], path, check=False)
 
-    def changed_files(self, item_id: str, base: str) -> list[str]:
-        """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show."""
+    def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
+        """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.
+        errors="surrogateescape" gives names the file system finds as they are (see git())."""
         path = self.path(item_id)
-        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False)
+        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False, errors=errors)
         return sorted({n for n in out.split("\0") if n})
 
 
