@@ -206,3 +206,15 @@ def test_a_person_pushing_to_a_local_remote_mid_attempt_is_not_a_push_by_the_con
         runner.communicate(timeout=60)
     assert item(loop_repo)[:2] == ("drafted", "all required gates passed"), item(loop_repo)
     assert "my-feature" in git(bare, "for-each-ref", "--format=%(refname)")
+
+
+def test_under_nohup_a_hangup_does_not_stop_the_run(loop_repo: LoopRepo) -> None:
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with subprocess.Popen(["nohup", sys.executable, "-c", DRIVER.format(loop=str(loop_repo.loop))],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as runner:
+        wait_for_attempt(loop_repo)
+        runner.send_signal(signal.SIGHUP)
+        (loop_repo.loop / "go").write_text("")
+        out, _ = runner.communicate(timeout=60)
+    assert out.strip() == "escalations-pending", out  # AUTH-2, BIG-3 at selection; DOC-1 went on
+    assert item(loop_repo)[0] == "drafted"

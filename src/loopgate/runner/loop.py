@@ -105,7 +105,10 @@ class Loop:
         except RunError:
             lock.release()
             raise
-        handlers = {s: signal.signal(s, self._signal) for s in STOP_SIGNALS}
+        # a signal ignored when the run started stays ignored (`nohup loopgate run` keeps running when
+        # its terminal closes)
+        handlers = {s: signal.signal(s, self._signal) for s in STOP_SIGNALS
+                    if signal.getsignal(s) is not signal.SIG_IGN}
         run_id = _unique_id(self._runs_dir())
         outcome = RunOutcome(Stop.DONE, "every selected item is completed or escalated", run_id)
         if lock.stale is not None:
