@@ -243,3 +243,23 @@ def test_a_binary_file_and_a_file_name_that_is_not_utf8_do_not_crash_loopgate(
     assert state in ("drafted", "escalated"), reason
     prompts = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2/prompt.md"))
     assert state == "drafted" or len(prompts) == 1, reason  # the second attempt ran
+
+
+def test_a_contained_maker_cannot_read_untracked_secrets_in_the_users_checkout(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # an untracked .env beside the code: the worktree never has it, but the user's checkout was
+    # shown (read-only) inside the sandbox, and the maker could read it there
+    (loop_repo.root / ".gitignore").write_text(".env\n")
+    loop_repo.commit("ignore .env")
+    (loop_repo.root / ".env").write_text(f"API_TOKEN={SECRET}\n")
+    hostile(loop_repo, 'top="$LOOPGATE_WORKTREE/../../../.."; cat "$top/.env" >> "$seen" 2>&1; '
+                       f'cat {loop_repo.root}/.env >> "$seen" 2>&1; '
+                       'git log -1 --format=%s >> "$seen" 2>&1; echo done >> "$seen"')
+    done = run(loop_repo)
+    assert done is not None
+    found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1, "the maker did not run"
+    text = found[0].read_text()
+    assert "done" in text and "fatal" not in text  # its git still works
+    assert SECRET not in text
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
