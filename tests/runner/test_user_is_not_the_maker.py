@@ -156,3 +156,65 @@ def test_the_reason_names_every_failed_required_gate(loop_repo: LoopRepo, factor
     assert reason == "gates still failing after 1 attempts: failed required gates: links (1 finding), scope (1 finding)"
     summary = Path(outcome.summary_path).read_text()
     assert "failed required gates: links (1 finding), scope (1 finding)" in summary
+
+
+def test_uncontained_a_persons_edit_to_a_control_file_mid_attempt_is_kept_not_lost(loop_repo: LoopRepo) -> None:
+    # uncontained, nothing tells a person's edit from the maker's: the item is escalated and the file
+    # put back, but what it held is the person's work, and it is kept where the reason says
+    loop_repo.set_spec(f"{WAIT}; {FIX}", contain=False)
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        policy = loop_repo.loop / "escalation-policy.md"
+        policy.write_text(policy.read_text() + "- billing, added by a person mid-run\n")
+        (loop_repo.loop / "go").write_text("")
+        runner.communicate(timeout=60)
+    status, reason, _ = item(loop_repo)
+    assert status == "escalated" and ".loop/escalation-policy.md" in reason
+    assert "billing" not in policy.read_text()  # the rules the attempt started with are back
+    kept = reason.split("what they held is kept in ")[1].split(";")[0].strip()
+    assert "billing, added by a person mid-run" in (Path(kept) / ".loop" / "escalation-policy.md").read_text()
+
+
+def test_a_hangup_mid_attempt_stops_the_run_like_sigterm(loop_repo: LoopRepo) -> None:
+    # the terminal or ssh session loopgate runs in closes: SIGHUP's default ended loopgate on the spot,
+    # with no tamper check, no report, and the item left saying "wait for the gates"
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        runner.send_signal(signal.SIGHUP)
+        out, _ = runner.communicate(timeout=60)
+    assert runner.returncode == 0 and out.strip() == "interrupted", (runner.returncode, out)
+    status, reason, next_action = item(loop_repo)
+    assert status == "stopped" and "SIGHUP" in reason, reason
+    assert next_action == "resumes in the next run"
+    assert list(loop_repo.loop.glob("runs/*.json"))  # the run's report was written
+
+
+def test_a_person_pushing_to_a_local_remote_mid_attempt_is_not_a_push_by_the_contained_maker(
+        loop_repo: LoopRepo, tmp_path: Path) -> None:
+    # contained, the maker cannot write a remote on this machine (the sandbox shows it read-only):
+    # the person pushing their own branch while the agent works is not the maker pushing
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(loop_repo.root, "remote", "add", "origin", str(bare))
+    git(loop_repo.root, "push", "-q", "origin", "main")
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with driver(loop_repo) as runner:
+        wait_for_attempt(loop_repo)
+        git(loop_repo.root, "push", "-q", "origin", "main:refs/heads/my-feature")
+        (loop_repo.loop / "go").write_text("")
+        runner.communicate(timeout=60)
+    assert item(loop_repo)[:2] == ("drafted", "all required gates passed"), item(loop_repo)
+    assert "my-feature" in git(bare, "for-each-ref", "--format=%(refname)")
+
+
+def test_under_nohup_a_hangup_does_not_stop_the_run(loop_repo: LoopRepo) -> None:
+    loop_repo.set_spec(f"{WAIT}; {FIX}")
+    with subprocess.Popen(["nohup", sys.executable, "-c", DRIVER.format(loop=str(loop_repo.loop))],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as runner:
+        wait_for_attempt(loop_repo)
+        runner.send_signal(signal.SIGHUP)
+        (loop_repo.loop / "go").write_text("")
+        out, _ = runner.communicate(timeout=60)
+    assert out.strip() == "escalations-pending", out  # AUTH-2, BIG-3 at selection; DOC-1 went on
+    assert item(loop_repo)[0] == "drafted"

@@ -16,7 +16,9 @@ def write_atomic(path: str, text: str) -> None:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        # a file name that is not UTF-8 (an agent made it; a gate's finding names it) reaches the
+        # state and report as a lone surrogate: written as its escape, not a crash of the run
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
             handle.write(text)
             handle.flush()
             # mkstemp makes the file 0600; the file keeps its own mode, or gets the one any new file gets

@@ -42,6 +42,7 @@ from loopgate.runner.outcome import (
     GateSuppressed,
     Interrupted,
     ItemRecord,
+    LinkOutside,
     PlanFactory,
     PushAttempt,
 )
@@ -108,9 +109,13 @@ class Attempt:
                  worktree: str) -> None:
         self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
             ctx, plan_factory, record, number, worktree)
-        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, ctx.loop.containment.contained)
+        containment = ctx.loop.containment
+        # srt leaves the real /tmp writable: a remote there could be the maker's push
+        self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, containment.contained,
+                                  remotes=not (containment.contained and containment.tool == "bwrap"))
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
+        self.attempt_dir = ""  # attempts/<item>/<run id>-<n>, made fresh by run()
 
     def _env(self, work_dir: str, prompt: str, usage_file: str, git_config: dict[str, str]) -> dict[str, str]:
         """An allowlist (runner/sandbox.py): never the user's environment minus a denylist.
@@ -137,7 +142,7 @@ class Attempt:
         os.makedirs(home, exist_ok=True)
         return home
 
-    def _argv(self, attempt_dir: str, work_dir: str, repo_config: str) -> list[str] | None:
+    def _argv(self, attempt_dir: str, work_dir: str, over: tuple[tuple[str, str], ...]) -> list[str] | None:
         """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
         Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
         loop = self.ctx.loop
@@ -145,7 +150,7 @@ class Attempt:
             return None
         common = common_dir(loop)
         mounts = Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common, loop.sandbox.read_only,
-                        over=((repo_config, os.path.join(common, "config")),))
+                        over=over)
         user_home = os.path.expanduser("~")
         if loop.containment.tool == "srt":
             return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
@@ -169,6 +174,11 @@ class Attempt:
                 continue
         raise EnvironmentStop(f"cannot make a fresh attempt directory under {parent}")
 
+    def _displaced(self) -> str:
+        """Where the changed control files' contents are kept before they are restored: the
+        attempt's own directory, outside the part the maker may write."""
+        return os.path.join(self.attempt_dir, "displaced")
+
     def _maker_started(self, pid: int) -> None:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
             handle.write(f"{pid} {self.token}")
@@ -183,7 +193,7 @@ class Attempt:
         plan = self.plan_factory(self.worktree, loop.base, record.item)
         self.admin = loop.worktrees.admin_dir(record.item.id)
         before = self.watch.snapshot(self.worktree, gate_files(plan, loop.root), self.admin)
-        attempt_dir = self._fresh_dir()
+        attempt_dir = self.attempt_dir = self._fresh_dir()
         work_dir = os.path.join(attempt_dir, "maker")
         os.mkdir(work_dir)
         prompt, usage_file = os.path.join(attempt_dir, "prompt.md"), os.path.join(work_dir, "usage.json")
@@ -193,15 +203,17 @@ class Attempt:
         self.token = secrets.token_hex(16)
         per_attempt, spend = loop.budgets.attempt, loop.budgets.spend
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
-        repo_config, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
+        over, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
         env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
         mark_unchecked(loop.runtime_dir, before)
         try:
             made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=self._argv(attempt_dir, work_dir, repo_config))
+                             argv=self._argv(attempt_dir, work_dir, over))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
-            self.watch.restore(before, self.watch.changed(before))
+            changed = self.watch.changed(before)
+            self.watch.keep(before, changed, self._displaced())
+            self.watch.restore(before, changed)
             mark_checked(loop.runtime_dir)
             raise
         with contextlib.suppress(FileNotFoundError):
@@ -228,12 +240,15 @@ class Attempt:
         """The maker changed what it may not: put back what can be put back, say which, and
         escalate. What cannot be restored is written down; the next run refuses until a person
         has looked (runner/loaded.py)."""
+        kept = self.watch.keep(before, changed, self._displaced())
         restored, failed = self.watch.restore(before, changed)
         mark_checked(self.ctx.loop.runtime_dir)  # restored, or written down below
         shown = [self.watch.shown(p, self.worktree) for p in changed]
         note = ""
         if restored:
             note += f"; restored: {', '.join(self.watch.shown(p, self.worktree) for p in restored)}"
+        if kept:  # a person's edit made during the attempt is not lost to the restore
+            note += f"; what they held is kept in {self._displaced()}"
         if failed:
             names = ", ".join(self.watch.shown(p, self.worktree) for p in failed)
             note += f"; could not restore: {names} (the next run refuses until a person checks them)"
@@ -282,6 +297,7 @@ class Attempt:
         if moved:
             raise ControlFileEdited(f"its worktree's HEAD: {moved}")
         self._environment(entry, made, empty_diff=None)
+        loop.worktrees.clear_after_maker(item_id)
         loop.worktrees.candidate(item_id, loop.base)
         over = loop.budgets.attempt.over_budget(stopped)
         if over:  # the item's own overrun: recorded, and the work it paid for is still judged
@@ -297,6 +313,9 @@ class Attempt:
             entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
                          signature="no-change")
             return entry
+        outside = self._links_outside(loop.worktrees.changed_files(item_id, loop.base, errors="surrogateescape"))
+        if outside:
+            raise LinkOutside(", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
@@ -313,6 +332,20 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _links_outside(self, changed: list[str]) -> list[str]:
+        """The changed paths that are symlinks resolving outside the worktree, each with its target."""
+        worktree = os.path.realpath(self.worktree)
+        found = []
+        for name in changed:
+            full = os.path.join(self.worktree, name)
+            if not os.path.islink(full):
+                continue
+            target = os.path.realpath(full)
+            if target != worktree and not target.startswith(worktree + os.sep):
+                shown = f"{name} -> {os.readlink(full)}".encode("utf-8", "surrogateescape")
+                found.append(shown.decode("utf-8", "replace"))  # the reason is written as UTF-8
+        return found
 
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
         """The tree now against the one the gates judged. The commit holds the judged tree whatever

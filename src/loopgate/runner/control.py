@@ -41,7 +41,7 @@ def hash_files(paths: list[str]) -> dict[str, str]:
                     dirs.sort()
                     for name in sorted(names):
                         full = os.path.join(folder, name)
-                        digest.update(os.path.relpath(full, path).encode() + b"\0")
+                        digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0")
                         with contextlib.suppress(OSError), open(full, "rb") as handle:
                             digest.update(handle.read())
             else:
@@ -154,14 +154,18 @@ class ControlWatch:
 
     Contained, the maker cannot write the user's checkout, the shared git files or the refs
     (runner/sandbox.py mounts them read-only): a change there is the user's, so only the
-    worktree's copies, the worktree's own git files and local remotes are judged. Uncontained,
+    worktree's copies and the worktree's own git files are judged (and local remotes, unless
+    bwrap shows them read-only: srt leaves /tmp writable). Uncontained,
     nothing tells the two apart: every control file, the git admin files and the refs are judged
     (your other files in your checkout never are), and control files are restored."""
 
-    def __init__(self, root: str, control: list[str], contained: bool = False) -> None:
+    def __init__(self, root: str, control: list[str], contained: bool = False, remotes: bool = True) -> None:
         self.root = root
         self.control = control
         self.contained = contained
+        # whether the maker could write a remote on this machine: not under bwrap, which shows the whole
+        # filesystem read-only (and /tmp private), so a change there is a person's push, never the maker's
+        self.remotes = remotes
 
     def snapshot(self, worktree: str, extra: list[str] | None = None, admin: str = "") -> Snapshot:
         """Hashes of every control file (the main checkout's and the worktree's copies), the
@@ -198,7 +202,7 @@ class ControlWatch:
         if not self.contained:
             refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
             found[REFS] = hashlib.sha256(refs.encode()).hexdigest()
-        for name, path in self.local_remotes().items():
+        for name, path in (self.local_remotes() if self.remotes else {}).items():
             found[f"{REMOTE}{name}] {path}"] = _refs_digest(path)
         return found
 
@@ -220,6 +224,28 @@ class ControlWatch:
         after = {p: _digest(capture(p)) for p in before.digests if not p.startswith("[")}
         after.update(self.repository())
         return sorted(p for p in before.digests if after.get(p, "absent") != before.digests[p])
+
+    def keep(self, before: Snapshot, changed: list[str], into: str) -> list[str]:
+        """Copy what the changed files outside the worktree hold now into `into` (their paths under
+        the repository kept), before restore() puts them back; the paths kept. Uncontained, nothing
+        tells the maker's edit from a person's made during the attempt: restoring must not be what
+        loses a person's work. Symlinks are kept as symlinks, never followed."""
+        kept = []
+        for path in changed:
+            if path not in before.saved or not os.path.lexists(path):
+                continue
+            rel = os.path.relpath(path, self.root) if path.startswith(self.root + os.sep) else path.lstrip(os.sep)
+            target = os.path.join(into, rel)
+            try:
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.copytree(path, target, symlinks=True)
+                else:
+                    shutil.copy2(path, target, follow_symlinks=False)
+            except (OSError, shutil.Error):
+                continue
+            kept.append(path)
+        return kept
 
     def restore(self, before: Snapshot, changed: list[str]) -> tuple[list[str], list[str]]:
         """Put back the changed files outside the worktree: (restored, could not restore)."""
@@ -259,7 +285,7 @@ def _digest(saved: bytes | dict[str, tuple[int, bytes]] | None) -> str:
         digest.update(saved)
     else:
         for rel, (mode, data) in sorted(saved.items()):
-            digest.update(f"{rel}\0{mode:o}\0".encode() + hashlib.sha256(data).digest())
+            digest.update(os.fsencode(f"{rel}\0{mode:o}\0") + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 

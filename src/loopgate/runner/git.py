@@ -7,7 +7,9 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
+import tempfile
 
 WORKTREE_ROOT_VAR = "LOOPGATE_WORKTREE_ROOT"
 
@@ -26,15 +28,21 @@ SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "c
 DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
 
 
-def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None) -> str:
+def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None,
+        errors: str = "replace") -> str:
+    """git's output as text. Not all of it is UTF-8 (a diff of a binary file an agent wrote, a file
+    name that is not, with -z): undecodable bytes are replaced, or, with errors="surrogateescape",
+    kept for a name that must reach the file system as it is (never written into text files)."""
     try:
-        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, text=True, check=False,
+        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, check=False,
                               env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
     except FileNotFoundError as err:
         raise GitError("git is not installed (or not on PATH)") from err
+    out = done.stdout.decode("utf-8", errors)
     if check and done.returncode != 0:
-        raise GitError(f"git {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
+        said = done.stderr.decode("utf-8", "replace")
+        raise GitError(f"git {' '.join(args)}: {said.strip() or out.strip()}")
+    return out
 
 
 def repo_root(path: str) -> str:
@@ -126,7 +134,10 @@ class Worktrees:
     def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
         path = self.path(item_id)
         self.fresh.discard(item_id)
-        failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", path], self.root) != 0
+        # --force twice: a worktree the maker locked (its admin directory's `locked` file, which it can
+        # write) is removed all the same; once, git refuses, and every later run failed to recreate it
+        failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", "--force", path],
+                                                     self.root) != 0
         if failed or os.path.exists(path):  # a half-registered or hand-deleted worktree: let git forget it
             git(["worktree", "prune"], self.root, check=False)
         if delete_branch:
@@ -169,6 +180,27 @@ class Worktrees:
             return "the maker committed (the branch moved from the run's base)"
         return ""
 
+    def clear_after_maker(self, item_id: str) -> None:
+        """Once every process of the maker's is gone: what its git left in the worktree's admin
+        directory that would make the loop's own git commands fail. A lock file (an agent stopped by
+        a budget while its `git status` held the index) or an index that is no regular file would
+        stop the run as an environmental failure, run after run, and the item's work never judged.
+        No git of the maker's is running any more, so a lock is stale; the index is rebuilt from
+        `base` before the gates (candidate)."""
+        admin = self.admin_dir(item_id)
+        for name in ("index.lock", "HEAD.lock", "index"):
+            full = os.path.join(admin, name)
+            try:
+                mode = os.lstat(full).st_mode
+            except OSError:
+                continue
+            if name == "index" and stat.S_ISREG(mode):
+                continue
+            if stat.S_ISDIR(mode):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
+
     def candidate(self, item_id: str, base: str) -> None:
         """Make the worktree exactly what the commit will hold, before the gates judge it.
 
@@ -185,27 +217,39 @@ class Worktrees:
         copy of its index (the worktree's own index, and every ref, stay as they are)."""
         path = self.path(item_id)
         index = os.path.join(git(["rev-parse", "--absolute-git-dir"], path).strip(), "index")
-        scratch = index + ".loopgate-judged"
-        try:
-            if os.path.exists(index):  # a copy: only what changed is hashed again
-                shutil.copyfile(index, scratch)
+        # the copy lives in a directory of loopgate's own: the worktree's admin directory is the
+        # maker's to write, and a symlink it left under the copy's name had loopgate write the
+        # index over whatever it pointed at (a file of yours), outside any sandbox
+        with tempfile.TemporaryDirectory(prefix="loopgate-judged-") as private:
+            scratch = os.path.join(private, "index")
+            with contextlib.suppress(OSError):  # a copy: only what changed is hashed again
+                _copy_regular(index, scratch)
             env = {"GIT_INDEX_FILE": scratch}
             git(["add", "-A"], path, env=env)
             return git(["write-tree"], path, env=env).strip()
-        finally:
-            with contextlib.suppress(OSError):
-                os.unlink(scratch)
 
     def diff(self, item_id: str, base: str) -> str:
         path = self.path(item_id)
         git(["add", "-A", "--intent-to-add"], path, check=False)
         return git(["diff", *DIFF, base], path, check=False)
 
-    def changed_files(self, item_id: str, base: str) -> list[str]:
-        """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show."""
+    def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
+        """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.
+        errors="surrogateescape" gives names the file system finds as they are (see git())."""
         path = self.path(item_id)
-        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False)
+        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False, errors=errors)
         return sorted({n for n in out.split("\0") if n})
+
+
+def _copy_regular(source: str, target: str) -> None:
+    """Copy `source` only when it is a regular file, never through a symlink (OSError otherwise)."""
+    fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise OSError(f"{source} is not a regular file")
+        data = handle.read()
+    with open(target, "xb") as out:
+        out.write(data)
 
 
 def _exit_code(args: list[str], cwd: str) -> int:

@@ -7,7 +7,8 @@ where CI checkouts keep their token (`http.https://github.com/.extraheader`). So
 two cleaned files into the attempt's directory (read-only to the maker): a global config with
 the user's name and email only (GIT_CONFIG_GLOBAL), and a copy of the repository's config
 without credential helpers, URL rewrites, includes, http settings, ssh commands or passwords in
-URLs, which the sandbox mounts over the real one.
+URLs, which the sandbox mounts over the real one; and the same for each submodule's config
+(`.git/modules/<name>/config`), where a CI checkout with submodules puts its token too.
 """
 
 from __future__ import annotations
@@ -80,10 +81,27 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
-def write_maker_config(attempt_dir: str, root: str, common: str) -> tuple[str, dict[str, str]]:
-    """Write the maker's two config files into `attempt_dir`: (the cleaned copy of the
-    repository's config, to mount over `<common>/config`; the environment naming the global one)."""
+def module_configs(common: str) -> list[str]:
+    """The git configs of the repository's submodules (<common>/modules/<name>/config, nested ones
+    under their parent's modules/): a CI checkout with submodules writes its token into each."""
+    found = []
+    for folder, dirs, names in os.walk(os.path.join(common, "modules")):
+        dirs.sort()
+        if "config" in names and os.path.exists(os.path.join(folder, "HEAD")):
+            found.append(os.path.join(folder, "config"))
+    return found
+
+
+def write_maker_config(attempt_dir: str, root: str, common: str) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """Write the maker's config files into `attempt_dir`: ((cleaned copy, the config it is mounted
+    over), ...) for the repository's config and each submodule's, and the environment naming the
+    global one."""
     global_file, repo_file = os.path.join(attempt_dir, "gitconfig"), os.path.join(attempt_dir, "repo-config")
     _write(global_file, identity_config(root))
     _write(repo_file, cleaned_repository_config(os.path.join(common, "config"), root))
-    return repo_file, {"GIT_CONFIG_GLOBAL": global_file}
+    over = [(repo_file, os.path.join(common, "config"))]
+    for number, config in enumerate(module_configs(common)):
+        copy = os.path.join(attempt_dir, f"module-config-{number}")
+        _write(copy, cleaned_repository_config(config, root))
+        over.append((copy, config))
+    return tuple(over), {"GIT_CONFIG_GLOBAL": global_file}

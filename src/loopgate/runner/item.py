@@ -24,6 +24,7 @@ from loopgate.runner.outcome import (
     GateSuppressed,
     Interrupted,
     ItemRecord,
+    LinkOutside,
     Paused,
     PlanFactory,
     PushAttempt,
@@ -128,6 +129,10 @@ class ItemWork:
             ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
                          "writes to the worktree (a gate that rewrites files, a process of the maker's that "
                          "outlived it); nothing the gates did not judge was committed")
+        except LinkOutside as err:
+            ctx.escalate(record, f"the maker added a symlink leading outside the worktree: {err}", "review the "
+                         "attempt; the gates would read what it points at, outside the sandbox, and the commit "
+                         "would hold only the link")
         except GateSuppressed as err:
             ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                          "only a person may decide that a gate's finding does not apply")

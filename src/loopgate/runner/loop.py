@@ -48,6 +48,11 @@ __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcom
            "normalise_failure"]
 
 
+# SIGHUP too: the terminal or ssh session the run was started from closing ended loopgate on the
+# spot (no tamper check, no report, the item saying "wait for the gates"); it stops like SIGTERM
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def _unique_id(runs: str) -> str:
     """The run id: the UTC second it started, moved on a second while a report already has it
     (two quick runs must not overwrite each other's report)."""
@@ -100,7 +105,10 @@ class Loop:
         except RunError:
             lock.release()
             raise
-        handlers = {s: signal.signal(s, self._signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # a signal ignored when the run started stays ignored (`nohup loopgate run` keeps running when
+        # its terminal closes)
+        handlers = {s: signal.signal(s, self._signal) for s in STOP_SIGNALS
+                    if signal.getsignal(s) is not signal.SIG_IGN}
         run_id = _unique_id(self._runs_dir())
         outcome = RunOutcome(Stop.DONE, "every selected item is completed or escalated", run_id)
         if lock.stale is not None:

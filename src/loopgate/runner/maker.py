@@ -177,5 +177,5 @@ def write_prompt(path: str, item: dict[str, Any], rules: list[str], feedback: st
         lines += ["", "## Gate failures from the previous attempt", "", feedback.strip()]
     lines += ["", "## Item as JSON", "", "```json", json.dumps(item, indent=2), "```", ""]
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)  # never through a symlink
-    with open(fd, "w", encoding="utf-8") as handle:
+    with open(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:  # a non-UTF-8 name a gate found
         handle.write("\n".join(lines))

@@ -98,7 +98,7 @@ class BudgetStop(Exception):
 
 
 class Interrupted(Exception):
-    """SIGINT or SIGTERM arrived."""
+    """SIGINT, SIGTERM or SIGHUP arrived."""
 
 
 class Tampering(Exception):
@@ -121,6 +121,12 @@ class GateSuppressed(Exception):
 class ChangedAfterJudging(Exception):
     """The worktree changed after the gates judged it: a gate that rewrites files, or a process
     of the maker's that outlived the attempt. What no gate saw is never committed."""
+
+
+class LinkOutside(Exception):
+    """The change holds a symlink that leads out of the worktree. The gates run outside the sandbox:
+    they would read (and report, into the next prompt) what it points at, and judge content the
+    commit does not hold."""
 
 
 class PushAttempt(Tampering):

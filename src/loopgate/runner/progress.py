@@ -39,7 +39,8 @@ def signature(gates: list[dict[str, Any]]) -> str:
     for gate in gates:
         findings = sorted(f"{f['code']} {f['path']} {f['message']}" for f in gate["findings"])
         parts.append(f"{gate['gate']}={gate['status']}|{'|'.join(findings)}|{gate.get('output_tail', '')}")
-    return hashlib.sha256(normalise_failure("\n".join(parts)).encode()).hexdigest()
+    # a gate's finding may name a file that is not UTF-8 (a lone surrogate): hashed as the bytes it was
+    return hashlib.sha256(normalise_failure("\n".join(parts)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @dataclass

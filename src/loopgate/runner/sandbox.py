@@ -156,9 +156,37 @@ class Mounts:
     over: tuple[tuple[str, str], ...] = ()
 
 
-def _hidden_places(user_home: str) -> list[str]:
-    places = [p for p in (user_home, *HIDDEN) if p and os.path.isdir(p) and os.path.realpath(p) != "/"]
-    return list(dict.fromkeys(os.path.realpath(p) for p in places))
+RUN_SOCKETS = ("/run",)
+
+
+def _hidden_places(user_home: str, extra: tuple[str, ...] = ()) -> list[str]:
+    places = [p for p in (user_home, *HIDDEN, *extra) if p and os.path.isdir(p) and os.path.realpath(p) != "/"]
+    real = list(dict.fromkeys(os.path.realpath(p) for p in places))
+    # a place inside another hidden one is hidden with it (and a tmpfs over it would be made again)
+    return [p for p in real if not any(o != p and _under(p, [o]) for o in real)]
+
+
+def _checkout(mounts: Mounts) -> str:
+    """The user's checkout, to be emptied in the sandbox; "" when it cannot be (it is `/`, or holds
+    a place the maker needs that is not in its git directory)."""
+    root, common = os.path.realpath(mounts.root), os.path.realpath(mounts.common)
+    needed = [os.path.realpath(p) for p in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home)]
+    if root == "/" or not os.path.isdir(root):
+        return ""
+    if any(_under(p, [root]) and not _under(p, [common]) for p in needed):
+        return ""
+    return root
+
+
+def _still_hidden(checkout: str, shown: list[str], common: str) -> str:
+    """`checkout`, or "" when a path shown whole holds it (a PATH entry's folder in /tmp)."""
+    return "" if any(_under(checkout, [p]) for p in shown if p != common) else checkout
+
+
+def _resolver() -> list[str]:
+    """The directory /etc/resolv.conf resolves into when that lies under /run (else nothing)."""
+    real = os.path.realpath("/etc/resolv.conf")
+    return [os.path.dirname(real)] if _under(real, list(RUN_SOCKETS)) and os.path.exists(real) else []
 
 
 def _under(path: str, folders: list[str]) -> bool:
@@ -195,12 +223,20 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     so the hidden places are emptied first and what the maker needs is bound back over them."""
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    hidden = _hidden_places(user_home)
+    # /run too: it holds the machine's service sockets (docker.sock is root on the host, a database's
+    # peer-authenticated socket, the system bus), and a read-only mount does not stop connect()
+    hidden = _hidden_places(user_home, RUN_SOCKETS)
     for place in hidden:
         argv += ["--tmpfs", place]
+    # your checkout too: the maker works in its own worktree, and the checkout's untracked files
+    # (a .env, credentials a tool wrote) are no business of its; the git directory comes back below
+    checkout = _checkout(mounts)
+    if checkout:
+        hidden = [*hidden, checkout]
     # read-only views back into what was hidden: the repository, named paths, PATH entries
-    # (an agent CLI installed in ~/.local/bin), and the git admin directory
-    shown = [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)]
+    # (an agent CLI installed in ~/.local/bin), the git admin directory, and the resolver
+    # configuration /etc/resolv.conf points into /run on systemd-resolved and resolvconf systems
+    shown = [mounts.common, *(os.path.expanduser(p) for p in mounts.read_only), *_resolver()]
     # PATH entries in a hidden place or in /tmp (a checkout or venv there): the maker finds its tools
     entries = [os.path.realpath(p) for p in os.environ.get("PATH", "").split(os.pathsep) if p]
     shown += [p for p in entries if _under(p, hidden)]
@@ -208,12 +244,19 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     # node_modules/.bin holds only symlinks into node_modules
     shown += [os.path.dirname(p) for p in entries if _under(p, ["/tmp"]) and os.path.dirname(p) != "/tmp"]
     shown += named_paths(command, hidden)
-    for path in dict.fromkeys(os.path.realpath(p) for p in shown):
-        if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path in (mounts.root, mounts.common)):
+    shown_real = list(dict.fromkeys(os.path.realpath(p) for p in shown))
+    common = os.path.realpath(mounts.common)
+    checkout = _still_hidden(checkout, shown_real, common)
+    if checkout:
+        argv += ["--tmpfs", checkout]
+    for path in shown_real:
+        if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path == common):
             argv += ["--ro-bind", path, path]
     for path in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home):
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    if checkout:  # the empty checkout stays empty: nothing the maker writes there lands anywhere
+        argv += ["--remount-ro", checkout]
     for source, target in mounts.over:
         if os.path.exists(target):
             argv += ["--ro-bind", os.path.realpath(source), os.path.realpath(target)]
