@@ -46,3 +46,15 @@ def test_one_run_is_evidence_for_the_environment(loop_repo: Path) -> None:
     write_history(loop_repo, [Week(days=1)])
     by_id = {c.id: c for c in audit(str(loop_repo), run_checks=False, write=False, now=NOW).criteria}
     assert by_id["environmental-stops"].met and by_id["environmental-stops"].detail == "0 of 1 run(s) (0%)"
+
+
+def test_an_audit_judges_the_artifacts_its_caller_loaded_without_reading_them_again(loop_repo: Path) -> None:
+    from loopgate.readiness.artifacts import loop_artifacts
+    from loopgate.verify import load_loop_dir
+
+    loaded = loop_artifacts(*load_loop_dir(str(loop_repo)))
+    (loop_repo / "LOOP_SPEC.md").write_text("# not a spec any more\n", encoding="utf-8")
+    given = audit(str(loop_repo), run_checks=False, write=False, now=NOW, loop=loaded)
+    read = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert given.allowed("shadow") and {"artifacts-valid", "maker-resolves"} <= {c.id for c in given.criteria if c.met}
+    assert not read.allowed("shadow") and "artifacts-valid" in {c.id for c in read.blocking("shadow")}
