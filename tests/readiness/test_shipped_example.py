@@ -61,3 +61,19 @@ def test_the_run_readiness_allows_drafts_an_item_and_the_next_audit_counts_it(ch
     assert "shadow-runs [draft-pr]: 1 shadow run(s) with work" in again.stdout
     assert "drafts-reviewed [draft-pr]: 0 reviewed of 1 produced" in again.stdout
     assert "environmental-stops [draft-pr, pr]: 0 of 1 run(s) (0%)" in again.stdout
+
+
+def test_the_readme_shows_the_real_output_of_readiness_on_the_shipped_example() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = re.search(r"```text\n\$ (loopgate readiness examples/repo-maintenance)\n(.*?)```", readme, re.S)
+    assert block, "the README's readiness section shows the command's output"
+    shown = [line for line in block.group(2).splitlines()
+             if line and not line.endswith("...") and not line.startswith("(the artifacts")]
+    out = subprocess.run([sys.executable, "-m", "loopgate", *block.group(1).split()[1:]], cwd=ROOT,
+                         env={**ENV, "NO_COLOR": "1"}, capture_output=True, text=True, check=False, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    real = out.stdout.splitlines()
+    at = 0
+    for line in shown:  # every line shown, in the order the command prints it
+        assert line in real[at:], (line, out.stdout)
+        at = real.index(line, at) + 1
