@@ -170,3 +170,14 @@ def test_when_readiness_allows_shadow_on_a_fresh_init_the_run_starts(tmp_path: P
     assert re.search(r"git-repository \[shadow, draft-pr, pr\]: HEAD at [0-9a-f]{7,}", ready.stdout)
     run = loopgate(repo, "run", ".loop")
     assert run.returncode != 2 and "loopgate: error" not in run.stderr, run.stdout + run.stderr
+
+
+def test_a_mistyped_loop_directory_is_named_as_such(tmp_path: Path) -> None:
+    for command in ("readiness", "report"):
+        missing = loopgate(tmp_path, command, "examples/repo-maintenace")
+        assert missing.returncode == 2 and "Traceback" not in missing.stderr
+        assert missing.stderr == "loopgate: error: examples/repo-maintenace does not exist (give the loop's " \
+            "directory, the one with LOOP_SPEC.md)\n"
+    empty = loopgate(tmp_path, "review", "X-1", "accept", "--loop", ".")
+    assert empty.returncode == 2
+    assert empty.stderr == "loopgate: error: no LOOP_SPEC.md in . (`loopgate init .` writes a loop's files there)\n"
