@@ -63,15 +63,26 @@ def test_the_run_readiness_allows_drafts_an_item_and_the_next_audit_counts_it(ch
     assert "environmental-stops [draft-pr, pr]: 0 of 1 run(s) (0%)" in again.stdout
 
 
-def test_the_readme_shows_the_real_output_of_readiness_on_the_shipped_example() -> None:
+def test_the_readme_shows_the_real_output_of_readiness_on_the_shipped_example(tmp_path: Path) -> None:
+    """Run where a user runs it: a clone of this project on its default branch (here: the example,
+    the docs its gate reads and a test, committed to main), so a CI checkout's detached HEAD does
+    not change what the default-branch criterion finds."""
+    repo = tmp_path / "clone"
+    shutil.copytree(ROOT / EXAMPLE, repo / EXAMPLE)
+    shutil.copytree(ROOT / "docs", repo / "docs")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_docs.py").write_text("def test_docs() -> None:\n    assert True\n", encoding="utf-8")
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "clone"]):
+        subprocess.run(["git", *args], cwd=repo, env=ENV, check=True, capture_output=True)
     readme = (ROOT / "README.md").read_text("utf-8")
     block = re.search(r"```text\n\$ (loopgate readiness examples/repo-maintenance)\n(.*?)```", readme, re.S)
     assert block, "the README's readiness section shows the command's output"
     shown = [line for line in block.group(2).splitlines()
              if line and not line.endswith("...") and not line.startswith("(the artifacts")]
-    out = subprocess.run([sys.executable, "-m", "loopgate", *block.group(1).split()[1:]], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "loopgate", *block.group(1).split()[1:]], cwd=repo,
                          env={**ENV, "NO_COLOR": "1"}, capture_output=True, text=True, check=False, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
+    assert "default-branch-green [draft-pr, pr]: main: " in out.stdout
     real = out.stdout.splitlines()
     at = 0
     for line in shown:  # every line shown, in the order the command prints it
