@@ -26,8 +26,8 @@ def ready_spec(text: str, mode: str = "shadow") -> str:
     """The article's spec with what promotion asks for: spend and per-attempt budgets, a maker."""
     text = text.replace("- max pull requests per run: 2\n", "- max pull requests per run: 2\n- max cost: $5\n"
                         "- max runtime per iteration: 10 minutes\n")
-    text = text.replace("- reviewer: a human maintainer who approves every pull request\n",
-                        "- reviewer: a human maintainer who approves every pull request\n"
+    # the example's stand-in maker lives in examples/, which these repositories do not have
+    text = text.replace("- maker command: sh examples/repo-maintenance/maker.sh\n",
                         "- maker command: python3 maker.py\n")
     return text.replace("- mode: shadow", f"- mode: {mode}")
 

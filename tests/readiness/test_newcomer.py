@@ -79,7 +79,10 @@ def test_a_fresh_init_in_a_new_repository_explains_itself(tmp_path: Path) -> Non
     out = loopgate(repo, "readiness")
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert_self_explaining(out.stdout, "shadow")
-    assert "shadow    not yet: blocked by maker-resolves   <- asked for" in out.stdout
+    # every refusal `loopgate run` would give in shadow, named before the first run is tried
+    assert "shadow    not yet: blocked by maker-resolves, work-queue, git-repository   <- asked for" in out.stdout
+    assert "work-queue [shadow, draft-pr, pr]: does not exist: .loop/work-queue.md" in out.stdout
+    assert "git-repository [shadow, draft-pr, pr]: no commit yet" in out.stdout
     # nothing committed yet: said so, with the command, not git's "invalid reference"
     assert "default-branch-green [draft-pr, pr]: main has no commits yet" in out.stdout
     assert "`git add -A && git commit`" in out.stdout and "invalid reference" not in out.stdout
@@ -90,8 +93,8 @@ def test_a_fresh_init_in_a_new_repository_explains_itself(tmp_path: Path) -> Non
     assert default_name("/srv/docs-site/.loop") == "Docs Site" and default_name("loops/docs-link_repair") == \
         "Docs Link Repair"
     md = loopgate(repo, "readiness", "--format", "markdown")
-    assert "| shadow (asked for) | drafts stay on local branches, nothing is pushed | not yet | maker-resolves |" \
-        in md.stdout
+    assert "| shadow (asked for) | drafts stay on local branches, nothing is pushed | not yet | maker-resolves, " \
+        "work-queue, git-repository |" in md.stdout
     assert "**What to do next**" in md.stdout and "For shadow:" in md.stdout
 
 
@@ -138,3 +141,43 @@ def test_the_report_says_what_it_found_with_no_runs_one_run_and_hundreds(loop_re
     assert "| gate | gate runs | failure rate |" in md.stdout
     weekly = loopgate(repo, "report", ".loop", "--by", "week", "--format", "markdown")
     assert "The last" not in weekly.stdout  # 20 weeks: every one shown
+
+
+def test_when_readiness_allows_shadow_on_a_fresh_init_the_run_starts(tmp_path: Path) -> None:
+    """What the audit asks for shadow is what `loopgate run` needs to start: a maker, the queue the
+    spec names, a commit. A malformed queue is named with the run's own message."""
+    repo = tmp_path / "site"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    assert loopgate(repo, "init", ".loop").returncode == 0
+    spec = repo / ".loop" / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("## Roles\n", "## Roles\n- maker command: sh maker.sh\n"),
+                    encoding="utf-8")
+    (repo / "maker.sh").write_text("echo maker\n", encoding="utf-8")
+    queue = repo / ".loop" / "work-queue.md"
+    queue.write_text("# Queue\n\n### Q-1\n- title: one\n\n### q-1\n- title: two\n", encoding="utf-8")
+    out = loopgate(repo, "readiness", "--dry-run")
+    assert out.returncode == 1 and "shadow    not yet: blocked by work-queue, git-repository" in out.stdout
+    assert re.search(r"work-queue \[shadow, draft-pr, pr\]: .*item id \"q-1\" appears twice", out.stdout), out.stdout
+    assert "next: Fix .loop/work-queue.md where the message points." in out.stdout
+    queue.write_text("# Queue\n\n### Q-1\n- title: one\n- labels: docs\n- expected paths: docs/a.md\n",
+                     encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "loop")
+    ready = loopgate(repo, "readiness", "--dry-run")
+    assert ready.returncode == 0 and "shadow    allowed" in ready.stdout, ready.stdout
+    assert "work-queue [shadow, draft-pr, pr]: 1 item(s) in .loop/work-queue.md" in ready.stdout
+    assert re.search(r"git-repository \[shadow, draft-pr, pr\]: HEAD at [0-9a-f]{7,}", ready.stdout)
+    run = loopgate(repo, "run", ".loop")
+    assert run.returncode != 2 and "loopgate: error" not in run.stderr, run.stdout + run.stderr
+
+
+def test_a_mistyped_loop_directory_is_named_as_such(tmp_path: Path) -> None:
+    for command in ("readiness", "report"):
+        missing = loopgate(tmp_path, command, "examples/repo-maintenace")
+        assert missing.returncode == 2 and "Traceback" not in missing.stderr
+        assert missing.stderr == "loopgate: error: examples/repo-maintenace does not exist (give the loop's " \
+            "directory, the one with LOOP_SPEC.md)\n"
+    empty = loopgate(tmp_path, "review", "X-1", "accept", "--loop", ".")
+    assert empty.returncode == 2
+    assert empty.stderr == "loopgate: error: no LOOP_SPEC.md in . (`loopgate init .` writes a loop's files there)\n"

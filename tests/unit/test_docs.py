@@ -39,7 +39,7 @@ def test_readme_points_to_every_code_list() -> None:
 def test_schemas_are_package_data_and_well_formed() -> None:
     names = schema_names()
     assert names == sorted(["escalation-policy", "loop-readiness", "loop-spec", "loop-state", "quality-gate-checklist",
-                            "readiness-audit", "run-report"])
+                            "readiness-audit", "run-report", "run-report-trends"])
     folder = resources.files("loopgate.artifacts").joinpath("schemas")
     for name in names:
         data = json.loads(folder.joinpath(f"{name}.schema.json").read_text("utf-8"))

@@ -15,5 +15,11 @@ def resolve_loop_dir(given: str | None) -> str:
     for candidate in [given] if given else [".", ".loop"]:
         if os.path.isfile(os.path.join(candidate, SPEC.filename)):
             return candidate
-    click.echo(f"loopgate: error: no {SPEC.filename} in {given or '. or ./.loop'}", err=True)
+    if given and not os.path.isdir(given):  # a mistyped path is not a loop without a spec
+        why = "is not a directory" if os.path.exists(given) else "does not exist"
+        click.echo(f"loopgate: error: {given} {why} (give the loop's directory, the one with {SPEC.filename})",
+                   err=True)
+    else:
+        click.echo(f"loopgate: error: no {SPEC.filename} in {given or '. or ./.loop'} (`loopgate init "
+                   f"{given or '.loop'}` writes a loop's files there)", err=True)
     sys.exit(2)

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loopgate.artifacts.artifact import Artifact
 from loopgate.artifacts.crosscheck import cross_check
 from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, ArtifactKind
 from loopgate.findings import Finding, Severity
@@ -56,7 +57,12 @@ class LoopArtifacts:
 
 
 def read_loop(loop_dir: str) -> LoopArtifacts:
-    findings, artifacts = load_loop_dir(loop_dir)
+    return loop_artifacts(*load_loop_dir(loop_dir))
+
+
+def loop_artifacts(findings: list[Finding], artifacts: list[Artifact]) -> LoopArtifacts:
+    """What `verify.load_loop_dir` returned, as the audit reads it: a caller that has loaded the
+    loop already (`loopgate run`) passes it to `audit(..., loop=)` rather than have it read twice."""
     return LoopArtifacts(findings, {a.kind.filename: a.data for a in artifacts if isinstance(a.data, dict)},
                          tuple(cross_check(artifacts)))  # pure: no file is read again
 

@@ -26,7 +26,7 @@ from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import ReviewError, Reviews, load_reviews
 from loopgate.history.runs import History, ItemRecord, RunRecord, load_history
 from loopgate.history.times import parse_stamp, stamp
-from loopgate.readiness.artifacts import artifact_criteria, read_loop
+from loopgate.readiness.artifacts import LoopArtifacts, artifact_criteria, read_loop
 from loopgate.readiness.criteria import Criterion
 from loopgate.readiness.demotion import Demotion, read_demotion, write_demotion
 from loopgate.readiness.evidence import history_criteria
@@ -109,9 +109,11 @@ class Audit:
 
 
 def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = None, run_checks: bool = True,
-          write: bool = True, now: dt.datetime | None = None) -> Audit:
+          write: bool = True, now: dt.datetime | None = None, loop: LoopArtifacts | None = None) -> Audit:
+    """`loop`: the loop's artifacts as the caller loaded them (`loop_artifacts(*load_loop_dir(dir))`),
+    so a caller that has read them already does not have them read again; read here when not given."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    loop = read_loop(loop_dir)  # once: the artifact and repository criteria read the same artifacts
+    loop = loop or read_loop(loop_dir)  # once: the artifact and repository criteria read the same artifacts
     spec = loop.spec
     configured = spec_mode(spec) if spec else "shadow"
     problems: list[str] = []

@@ -37,12 +37,14 @@ def criteria_from(shadow: Totals, drafts: Totals, everything: Totals, t: Thresho
                          DRAFT))
     out += _promotion(drafts, t, PR, "draft-pr", t.min_draft_items, t.min_accepted_drafts_pr, t.max_escalation_rate_pr)
     both = ("draft-pr", "pr")
-    out.append(judged(everything.environmental_rate <= t.max_environmental_stops, "environmental-stops", G,
+    # no runs is no evidence: a rate of nothing is not met (0 of 0 would otherwise pass and add to the score)
+    out.append(judged(everything.runs > 0 and everything.environmental_rate <= t.max_environmental_stops,
+                      "environmental-stops", G,
                       f"at most {t.max_environmental_stops:g}% of runs stopped by the environment",
                       f"{everything.environmental_runs} of {everything.runs} run(s) "
-                      f"({everything.environmental_rate:.0f}%)",
+                      f"({everything.environmental_rate:.0f}%)" if everything.runs else "no runs yet",
                       "Fix what the environmental stops name (credentials, rate limits, a missing tool) "
-                      "before giving the loop more authority.", both))
+                      "before giving the loop more authority." if everything.runs else _gather("shadow"), both))
     if t.max_cost_per_item is not None:
         per = everything.cost_per_produced
         out.append(judged(per is not None and per <= t.max_cost_per_item, "cost-per-item", G,
@@ -57,7 +59,7 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
     suffix = "" if modes == DRAFT else "-pr"
     need = t.min_reviewed_drafts
     reviewed_ok = s.reviewed >= need
-    gather = f"Run the loop in {earned_in} mode to gather evidence (`loopgate run`)."
+    gather = _gather(earned_in)
     review = _review_step(s, need, earned_in)
     skipped = f"; {s.skipped} skipped, not counted" if s.skipped else ""
     if s.reviewed and not reviewed_ok:  # too few verdicts to judge a rate: say so, not "find out why"
@@ -66,7 +68,9 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
                              f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%); judged once {need} "
                              "drafts are reviewed", review, modes, weight=2)
     else:
-        accepted = judged(reviewed_ok and s.accepted_rate >= min_accepted, f"drafts-accepted{suffix}", G,
+        # a share of no verdicts is no evidence, even where the spec asks for 0 reviewed drafts
+        accepted = judged(s.reviewed > 0 and reviewed_ok and s.accepted_rate >= min_accepted,
+                          f"drafts-accepted{suffix}", G,
                           f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted",
                           f"{s.accepted} of {s.reviewed} accepted ({s.accepted_rate:.0f}%)" if s.reviewed
                           else "no reviews yet",
@@ -91,6 +95,10 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
                f"{s.no_progress} of {s.items} ({s.rate(s.no_progress):.0f}%)" if s.items else "no items yet",
                "Give the maker better feedback (gate output) or smaller items." if s.items else gather, modes),
     ]
+
+
+def _gather(mode: str) -> str:
+    return f"Run the loop in {mode} mode to gather evidence (`loopgate run`)."
 
 
 def _review_step(s: Totals, need: int, earned_in: str) -> str:

@@ -21,6 +21,7 @@ from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, me
 from loopgate.readiness.sites import site_criterion
 from loopgate.runner.commandline import find_program, maker_command, program
 from loopgate.runner.processes import end_family
+from loopgate.runner.queue import QueueError, queue_path, read_queue
 from loopgate.verify import load_artifact
 
 G = "repository"
@@ -50,16 +51,56 @@ def repository_criteria(loop_dir: str, loop: LoopArtifacts, *, maker: str | None
     out = [_gates_runnable(checklist, root or loop_dir)]
     site = site_criterion(checklist, root or loop_dir, loop_dir)
     out += [site] if site is not None else []
-    out += [_maker(spec, maker), _containment(spec)]
+    out += [_maker(spec, maker)]
+    queue = _work_queue(loop_dir, spec)
+    out += [queue] if queue is not None else []
+    out.append(_containment(spec))
     if root is None:
-        out.append(unmet("git-repository", G, "the loop lives in a git repository", f"{loop_dir} is not in one",
+        out.append(unmet("git-repository", G, _REPO, f"{loop_dir} is not in one",
                          "`loopgate run` works on git worktrees: run `git init` and commit.", ALL, weight=2))
         return out
+    out.append(_has_commit(root))
     out.append(_tests_exist(root))
     out.append(_default_branch_green(loop_dir, root) if run_checks else
                Criterion("default-branch-green", G, "the checklist passes on the default branch", None,
                          "not run (--no-run-checks)", "Run `loopgate readiness` without --no-run-checks.", PROMOTED))
     return out
+
+
+_REPO = "the loop lives in a git repository with a commit"
+
+
+def _has_commit(root: str) -> Criterion:
+    """`loopgate run` starts each item's worktree from a commit: with none, it refuses even shadow."""
+    try:
+        done = _git(root, "rev-parse", "--verify", "--quiet", "--short", "HEAD^{commit}")
+    except (OSError, subprocess.TimeoutExpired):
+        return Criterion("git-repository", G, _REPO, None, "git rev-parse failed",
+                         "Check that git works in the repository.", ALL, weight=2)
+    return judged(done.returncode == 0, "git-repository", G, _REPO,
+                  f"HEAD at {done.stdout.strip()}" if done.returncode == 0 else "no commit yet",
+                  "Commit the loop's files (`git add -A && git commit`): each item's worktree starts from a commit.",
+                  ALL, weight=2)
+
+
+def _work_queue(loop_dir: str, spec: dict[str, Any]) -> Criterion | None:
+    """The queue the spec's `## Inputs` names, read as `loopgate run` reads it (a run refuses to
+    start when it is missing or malformed). None when the spec names no queue."""
+    inputs = spec.get("inputs")
+    path = queue_path(loop_dir, inputs if isinstance(inputs, dict) else {})
+    if path is None:
+        return None
+    title = "the work queue the spec names can be read"
+    try:
+        items = read_queue(path)
+    except QueueError as err:
+        fix = (f"Create {path} with one `### ITEM-ID` section per work item (`- title:`, `- labels:`, "
+               "`- expected paths:`), or drop the `- queue:` line under `## Inputs` in LOOP_SPEC.md."
+               if not os.path.lexists(path) else f"Fix {path} where the message points.")
+        return unmet("work-queue", G, title, ("does not exist: " + path if not os.path.lexists(path) else str(err))
+                     [:300], fix, ALL)
+    return met("work-queue", G, title, f"{len(items)} item(s) in {path}"
+               + ("" if items else " (a run finds no work in it)"), ALL)
 
 
 def _tree_checklist(loop_dir: str) -> dict[str, dict[str, Any]]:
