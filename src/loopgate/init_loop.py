@@ -102,8 +102,14 @@ def _write_all(rendered: list[tuple[str, str]]) -> None:
         raise
 
 
+# The spec template's `- queue:` names this file. It holds the user's work, not loop policy, so it
+# is written only where there is none: --force replaces the artifacts, never a queue of real items.
+QUEUE = "work-queue.md"
+
+
 def run_init(settings: InitSettings) -> list[str]:
-    """Write the five artifacts; return their paths. All-or-nothing on existing files."""
+    """Write the five artifacts (and an empty work queue where there is none); return their paths.
+    All-or-nothing on existing files."""
     name = settings.name.strip()
     _check_name(name)
     if os.path.exists(settings.directory) and not os.path.isdir(settings.directory):
@@ -113,6 +119,10 @@ def run_init(settings: InitSettings) -> list[str]:
     if existing and not settings.force:
         raise InitError("would overwrite " + ", ".join(existing) + " (use --force to replace them)")
     rendered = [(t, render(os.path.basename(t), name)) for t in targets]  # render all before writing any
+    queue = os.path.join(settings.directory, QUEUE)
+    if not os.path.lexists(queue):
+        targets.append(queue)
+        rendered.append((queue, render(QUEUE, name)))
     try:
         os.makedirs(settings.directory, exist_ok=True)
         _write_all(rendered)

@@ -294,7 +294,9 @@ def test_init_then_verify(tmp_path: Path) -> None:
     done = loopgate("init", "loops/docs", "--name", "Documentation Link Repair", cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.splitlines() == [*(f"wrote loops/docs/{k.filename}" for k in KINDS),
-                                        "next: edit the files, then run `loopgate verify loops/docs`"]
+                                        "wrote loops/docs/work-queue.md",
+                                        "next: edit the files, then run `loopgate verify loops/docs` "
+                                        "and `loopgate readiness loops/docs`"]
     verified = loopgate("verify", "loops/docs", cwd=tmp_path)
     assert verified.returncode == 0
     assert {line.split(" ")[1] for line in verified.stdout.splitlines() if ": LG" in line} == {"LG305"}

@@ -80,8 +80,10 @@ def test_a_fresh_init_in_a_new_repository_explains_itself(tmp_path: Path) -> Non
     assert out.returncode == 1 and "Traceback" not in out.stderr
     assert_self_explaining(out.stdout, "shadow")
     # every refusal `loopgate run` would give in shadow, named before the first run is tried
-    assert "shadow    not yet: blocked by maker-resolves, work-queue, git-repository   <- asked for" in out.stdout
-    assert "work-queue [shadow, draft-pr, pr]: does not exist: .loop/work-queue.md" in out.stdout
+    assert "shadow    not yet: blocked by maker-resolves, git-repository   <- asked for" in out.stdout
+    # init wrote the queue the spec names, empty: the run would start and find no work
+    assert "ok   work-queue [shadow, draft-pr, pr]: 0 item(s) in .loop/work-queue.md (a run finds no work in it)" \
+        in out.stdout
     assert "git-repository [shadow, draft-pr, pr]: no commit yet" in out.stdout
     # nothing committed yet: said so, with the command, not git's "invalid reference"
     assert "default-branch-green [draft-pr, pr]: main has no commits yet" in out.stdout
@@ -94,7 +96,7 @@ def test_a_fresh_init_in_a_new_repository_explains_itself(tmp_path: Path) -> Non
         "Docs Link Repair"
     md = loopgate(repo, "readiness", "--format", "markdown")
     assert "| shadow (asked for) | drafts stay on local branches, nothing is pushed | not yet | maker-resolves, " \
-        "work-queue, git-repository |" in md.stdout
+        "git-repository |" in md.stdout
     assert "**What to do next**" in md.stdout and "For shadow:" in md.stdout
 
 

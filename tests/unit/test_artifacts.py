@@ -132,7 +132,7 @@ def test_the_readmes_artifact_examples_validate(block: str) -> None:
 
 def test_init_writes_a_set_that_verifies_at_once(tmp_path: Path) -> None:
     written = run_init(InitSettings(str(tmp_path / "loop"), "Docs Link Repair"))
-    assert sorted(Path(p).name for p in written) == sorted(k.filename for k in KINDS)
+    assert sorted(Path(p).name for p in written) == sorted([k.filename for k in KINDS] + ["work-queue.md"])
     result = run_verify(VerifySettings((str(tmp_path / "loop"),)))
     assert result.findings and {f.code for f in result.findings} == {"LG305"}
     assert result.exit_code(strict=False) == 0
@@ -153,7 +153,20 @@ def test_init_never_overwrites_and_then_writes_nothing(tmp_path: Path) -> None:
     assert (loop / "escalation-policy.md").read_text("utf-8") == "mine\n"
     run_init(InitSettings(str(loop), "X", force=True))
     assert (loop / "escalation-policy.md").read_text("utf-8").startswith("# Escalation Policy: X\n")
-    assert len(list(loop.iterdir())) == 5
+    assert len(list(loop.iterdir())) == 6  # the five artifacts and the work queue
+
+
+def test_init_never_replaces_a_work_queue_even_with_force(tmp_path: Path) -> None:
+    """The queue is the user's work: --force replaces loop policy, not the items waiting in it."""
+    loop = tmp_path / "loop"
+    run_init(InitSettings(str(loop), "X"))
+    queue = loop / "work-queue.md"
+    assert queue.read_text("utf-8").startswith("# Work Queue: X\n")
+    queue.write_text("# Work Queue: X\n\n### DOC-7\n- title: mine\n", encoding="utf-8")
+    written = run_init(InitSettings(str(loop), "Y", force=True))
+    assert str(queue) not in written
+    assert queue.read_text("utf-8") == "# Work Queue: X\n\n### DOC-7\n- title: mine\n"
+    assert (loop / "LOOP_SPEC.md").read_text("utf-8").startswith("# Loop Spec: Y\n")
 
 
 @pytest.mark.parametrize("name", ["", "   ", "two\nlines", "x" * 201])

@@ -195,7 +195,7 @@ def init(directory: str, name: str | None, force: bool, ci: str | None) -> None:
         _fail(str(err))
     for path in written:
         click.echo(f"wrote {path}")
-    click.echo(f"next: edit the files, then run `loopgate verify {directory}`")
+    click.echo(f"next: edit the files, then run `loopgate verify {directory}` and `loopgate readiness {directory}`")
 
 
 @cli.command()

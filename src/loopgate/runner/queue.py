@@ -172,7 +172,7 @@ def read_queue(path: str) -> list[WorkItem]:
             text = handle.read()
     except FileNotFoundError as err:
         raise QueueError(f"{path}: the queue file does not exist (the spec's `- queue:` under ## Inputs names "
-                         "it): create it with one `### ITEM-ID` entry a work item, each with `- title:`, "
+                         "it): create it with one `### ITEM-ID` entry per work item, each with `- title:`, "
                          "`- labels:` and `- expected paths:`, or drop the `- queue:` line") from err
     except (OSError, UnicodeDecodeError) as err:
         raise QueueError(f"{path}: cannot read the queue: {err}") from err
