@@ -163,3 +163,60 @@ def test_uncontained_the_same_gate_gets_everything_and_the_report_says_so(
     warnings = report["warnings"]
     assert isinstance(warnings, list)
     assert any("the maker and the gates' commands run uncontained" in w for w in warnings)
+
+
+def _sleepers(marker: str) -> list[int]:
+    """Processes on this machine (the sandbox's too: the host sees every PID namespace) running `sleep marker`."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            words = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if words[:2] == [b"sleep", marker.encode()]:
+            found.append(int(name))
+    return found
+
+
+def test_a_sandboxed_gate_that_hangs_is_stopped_with_everything_it_started(loop_repo: LoopRepo,
+                                                                          factory: PlanFactory) -> None:
+    """The timeout ends bwrap's process group; the kernel ends the rest of its PID namespace (also a
+    process that left the gate's session), and the run stops as environmental, as outside."""
+    import time
+
+    marker = str(7000 + os.getpid() % 1000)
+    checklist = loop_repo.loop / "quality-gate-checklist.md"
+    checklist.write_text(checklist.read_text() + f"""
+### hangs
+- command: setsid sleep {marker} & sleep {marker}
+- timeout: 2 seconds
+""")
+    loop_repo.set_spec(iterations=1)
+    started = time.monotonic()
+    outcome, report = run(loop_repo, factory)
+    assert time.monotonic() - started < 60
+    assert outcome.stop.label == "environmental-failure", outcome.detail
+    assert "hangs" in outcome.detail and "timed out" in outcome.detail
+    assert report["containment"]["gates_contained"] is True  # type: ignore[index]
+    deadline = time.monotonic() + 5
+    while _sleepers(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _sleepers(marker) == []
+
+
+def test_a_sandboxed_gate_whose_program_is_missing_is_still_command_not_found(loop_repo: LoopRepo,
+                                                                             factory: PlanFactory) -> None:
+    """bwrap's own exit status never stands for the command's: a missing program exits 127 (not found,
+    an environment error), not 1 (a failed check the maker would be asked to fix)."""
+    from loopgate.check import PlannedGate
+    from loopgate.gates import command
+    from loopgate.gates.base import GateSpec
+
+    spec = GateSpec("direct", "", "", command.Options, command.run)
+    direct = PlannedGate("direct", spec, command.Options(argv=("loopgate-no-such-tool", "--check")), True)
+    outcome = Loop(RunSettings(str(loop_repo.loop), grace=0.5, max_items=1),
+                   lambda w, b, i: [*factory(w, b, i), direct]).run()
+    assert outcome.stop.label == "environmental-failure", outcome.detail
+    assert "direct" in outcome.detail and "not found" in outcome.detail
