@@ -3,11 +3,15 @@
 On Linux the maker runs under bubblewrap (`bwrap`, the primitive Claude Code's and Codex's
 sandboxes build on): the whole filesystem read-only except the item's worktree, the git admin
 files that worktree needs and the maker's part of a fresh attempt directory; a private /tmp; the user's home
-(and /home, /root, /run/user) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
+(and /home, /root, /var/tmp, /run but the resolver's directory, and the user's checkout but its
+git directory) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
 ~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
 namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
 network either shared (`full`, an agent CLI must reach its model API) or absent (`none`).
 `network: allowlist` goes through Anthropic's sandbox-runtime (`srt`) when it is installed.
+
+The gates' commands in `loopgate run` get the same sandbox with only the worktree writable
+(gate_bwrap_argv; runner/gatebox.py says why).
 
 Wherever no sandbox can run, `probe` says why: the run reports `"contained": false` with that
 reason, and `pr` mode refuses to start unless the spec opts out.
