@@ -126,7 +126,8 @@ def _describe(kind: str, data: dict[str, Any]) -> tuple[str, str]:
     if kind == "warning":
         return f"warning: {data['message']}", ""
     if kind == "containment":
-        return f"the maker runs contained by {data['tool']} (network: {data['network']})", ""
+        gates = "; so do the gates' commands" if data.get("gates_contained") else ""
+        return f"the maker runs contained by {data['tool']} (network: {data['network']}){gates}", ""
     if kind == "stale-lock":
         return f"warning: a previous run (pid {data['pid']}) died without cleaning up; resuming its state", ""
     return "", ""

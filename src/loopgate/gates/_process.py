@@ -26,6 +26,7 @@ from typing import IO, Any
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
+from loopgate.gates.base import Launcher
 
 E = Severity.ERROR
 
@@ -107,6 +108,7 @@ class Command:
     env: dict[str, str] | None = None
     # Whether a failure whose output names a network error is environmental (a guess from its words).
     network_errors: bool = True
+    launch: Launcher | None = None  # GateContext.launch: start it inside a sandbox
 
     def shown(self) -> str:
         return self.shell if self.shell else shlex.join(self.argv)
@@ -175,10 +177,12 @@ def run_command(command: Command, started: Callable[[int], None] | None = None) 
         # (`setsid`, a daemon's double fork): the token finds it afterwards (_end_escaped).
         token = secrets.token_hex(16)
         env = {**(command.env if command.env is not None else os.environ), GATE_TOKEN_VAR: token}
+        argv = ["/bin/sh", "-c", command.shell] if command.shell else list(command.argv)
+        if command.launch is not None:
+            argv, env = command.launch(argv, env, command.cwd)
         try:
             process = subprocess.Popen(
-                ["/bin/sh", "-c", command.shell] if command.shell else list(command.argv),
-                cwd=command.cwd, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                argv, cwd=command.cwd, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
                 start_new_session=True)
         except FileNotFoundError:
             return Outcome(command, None, "", time.perf_counter() - began,

@@ -99,13 +99,20 @@ def out_of_bounds(value: Any, meta: Any) -> str:
     return ""
 
 
+# (argv, env, cwd) -> (argv, env) to execute instead: how a gate's command is started in a sandbox.
+Launcher = Callable[[list[str], dict[str, str], str], tuple[list[str], dict[str, str]]]
+
+
 @dataclass(frozen=True)
 class GateContext:
-    """Where a gate runs. `cwd` is the repository (or worktree) the gate judges."""
+    """Where a gate runs. `cwd` is the repository (or worktree) the gate judges. `launch`, when
+    set, wraps every process a gate starts for its command (`loopgate run` passes the sandbox's:
+    the command may be the maker's work); None runs it as it is, as `loopgate check` does."""
 
     cwd: str = "."
     progress: Callable[[str], None] | None = None
     env: dict[str, str] | None = None
+    launch: Launcher | None = None
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def _run(options: Options, context: GateContext) -> GateResult:
     if context.progress is not None:
         context.progress(f"running {options.shell or ' '.join(options.argv)}")
     command = Command(options.shell, options.argv, workdir, options.timeout, context.env,
-                      network_errors=options.network_errors)
+                      network_errors=options.network_errors, launch=context.launch)
     with Interrupts() as interrupts:
         outcome = run_command(command, started=interrupts.started)
     if interrupts.received:

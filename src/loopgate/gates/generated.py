@@ -288,7 +288,8 @@ def _run_generator(options: Options, context: GateContext, repo: Repo, taken: tu
         _remove_backup(os.path.join(folder, str(os.getpid())), folder)  # half a backup is none: not run
         message = f"cannot save the work in progress to {folder} before running the generator: {err}"
         return _error(BACKUP_PROBLEM.at(".", 1, 1, message), timer, "generator not run")
-    command = Command(options.shell, options.argv, context.cwd, options.timeout, context.env)
+    command = Command(options.shell, options.argv, context.cwd, options.timeout, context.env,
+                      launch=context.launch)
     outcome = run_command(command, started=interrupts.started)
     keep = options.keep and not interrupts.received
     try:

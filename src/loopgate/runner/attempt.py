@@ -31,6 +31,7 @@ from loopgate.runner.control import (
     write_tampered,
 )
 from loopgate.runner.escapees import end_tokened
+from loopgate.runner.gatebox import gate_launcher
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, run_maker, write_prompt
@@ -59,7 +60,9 @@ def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: W
     plan = plan if plan is not None else plan_factory(worktree, ctx.loop.base, item)
     if required_only:
         plan = [p for p in plan if p.required]
-    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree),
+    # a gate's command may be the maker's work: contained like the maker (runner/gatebox.py)
+    launch = gate_launcher(ctx.loop, worktree, ctx.loop.worktrees.admin_dir(item.id))
+    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree, launch=launch),
                         on_done=lambda p, r: ctx.emit("gate", {"item": item.id, "gate": p.name,
                                                                 "status": r.status.value,
                                                                 "baseline": required_only}),

@@ -23,6 +23,7 @@ from loopgate.runner.atomic import WriteError
 from loopgate.runner.attempt import kill_orphaned_maker
 from loopgate.runner.context import Events, RunContext
 from loopgate.runner.control import mark_checked, read_tampered, unchecked_changes, write_tampered
+from loopgate.runner.gatebox import gates_contained, gates_containment
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select
 from loopgate.runner.loaded import LoadedLoop, load
@@ -116,10 +117,13 @@ class Loop:
                                   "state" + (f"; killed its orphaned maker (process group {orphan})" if orphan else ""))
             self.emit("stale-lock", {"pid": lock.stale.pid})
         if loop.containment.contained:
-            self.emit("containment", loop.containment.as_dict())
+            self.emit("containment", {**loop.containment.as_dict(), **gates_containment(loop)})
         elif not self.settings.dry_run:
-            ctx.warn(f"the maker runs uncontained: {loop.containment.why}; it can read your files and "
-                     "credentials and push with them (see the README, Containment)")
+            ctx.warn(f"the maker and the gates' commands run uncontained: {loop.containment.why}; they can read "
+                     "your files and credentials and push with them (see the README, Containment)")
+        if loop.containment.contained and not gates_contained(loop)[0] and not self.settings.dry_run:
+            ctx.warn(f"the gates' commands run uncontained: {gates_contained(loop)[1]}; a gate script the maker "
+                     "rewrote runs with your environment and files (see the README, Containment)")
         for rule in loop.rules.not_enforced:
             ctx.warn(f"work selection rule not checked by the loop (a person must judge it): {rule}")
         ctx.run_id = run_id
@@ -275,7 +279,8 @@ class Loop:
             "items": [r.as_dict() for r in ctx.records],
             "approvals": ctx.approvals.log,
             "stop": {"reason": outcome.stop.label, "detail": outcome.detail, "exit_code": outcome.stop.exit_code},
-            "contained": loop.containment.contained, "containment": loop.containment.as_dict(),
+            "contained": loop.containment.contained,
+            "containment": {**loop.containment.as_dict(), **gates_containment(loop)},
             "stale_lock": outcome.stale_lock,
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),

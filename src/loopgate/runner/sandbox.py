@@ -3,11 +3,15 @@
 On Linux the maker runs under bubblewrap (`bwrap`, the primitive Claude Code's and Codex's
 sandboxes build on): the whole filesystem read-only except the item's worktree, the git admin
 files that worktree needs and the maker's part of a fresh attempt directory; a private /tmp; the user's home
-(and /home, /root, /run/user) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
+(and /home, /root, /var/tmp, /run but the resolver's directory, and the user's checkout but its
+git directory) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
 ~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
 namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
 network either shared (`full`, an agent CLI must reach its model API) or absent (`none`).
 `network: allowlist` goes through Anthropic's sandbox-runtime (`srt`) when it is installed.
+
+The gates' commands in `loopgate run` get the same sandbox with only the worktree writable
+(gate_bwrap_argv; runner/gatebox.py says why).
 
 Wherever no sandbox can run, `probe` says why: the run reports `"contained": false` with that
 reason, and `pr` mode refuses to start unless the spec opts out.
@@ -22,6 +26,7 @@ import functools
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -166,11 +171,11 @@ def _hidden_places(user_home: str, extra: tuple[str, ...] = ()) -> list[str]:
     return [p for p in real if not any(o != p and _under(p, [o]) for o in real)]
 
 
-def _checkout(mounts: Mounts) -> str:
+def _checkout(mounts: Mounts, writable: list[str]) -> str:
     """The user's checkout, to be emptied in the sandbox; "" when it cannot be (it is `/`, or holds
     a place the maker needs that is not in its git directory)."""
     root, common = os.path.realpath(mounts.root), os.path.realpath(mounts.common)
-    needed = [os.path.realpath(p) for p in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home)]
+    needed = [os.path.realpath(p) for p in (*writable, mounts.admin)]
     if root == "/" or not os.path.isdir(root):
         return ""
     if any(_under(p, [root]) and not _under(p, [common]) for p in needed):
@@ -219,8 +224,31 @@ def named_paths(command: str, hidden: list[str]) -> list[str]:
 
 
 def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
-    """The bwrap command line for one attempt. Order matters: later mounts cover earlier ones,
-    so the hidden places are emptied first and what the maker needs is bound back over them."""
+    """The bwrap command line for one attempt: the maker may write its worktree, its git admin
+    directory, its part of the attempt's directory and its HOME."""
+    writable = [mounts.worktree, mounts.admin, mounts.runtime, mounts.home]
+    return [*_bwrap(command, mounts, network, user_home, writable, mounts.worktree), "/bin/sh", "-c", command]
+
+
+GATE_HOME = "/tmp/home"  # a gate's HOME: in its private /tmp, gone with it
+
+
+def gate_bwrap_argv(argv: list[str], cwd: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
+    """The bwrap command line for a gate's command in `loopgate run` (the checklist's command may be
+    one the maker rewrote): the maker's sandbox, but only the worktree writable (a gate writes its
+    caches there); the git admin files read-only, and HOME an empty folder in the private /tmp.
+    `exec` through /bin/sh, so a program that is not there exits 127 (not found) as it does
+    outside, not with bwrap's own status."""
+    shown = argv[2] if argv[:2] == ["/bin/sh", "-c"] and len(argv) > 2 else shlex.join(argv)
+    return [*_bwrap(shown, mounts, network, user_home, [mounts.worktree], cwd, ["--dir", GATE_HOME]),
+            "/bin/sh", "-c", 'exec "$@"', "loopgate-gate", *argv]
+
+
+def _bwrap(command: str, mounts: Mounts, network: str, user_home: str, writable: list[str], cwd: str,
+           extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """bwrap and its options up to and including `--`. Order matters: later mounts cover earlier
+    ones, so the hidden places are emptied first and what is needed is bound back over them.
+    `command` is only read for the paths it names (named_paths)."""
     bwrap = shutil.which("bwrap") or "bwrap"
     argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     # /run too: it holds the machine's service sockets (docker.sock is root on the host, a database's
@@ -230,7 +258,7 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
         argv += ["--tmpfs", place]
     # your checkout too: the maker works in its own worktree, and the checkout's untracked files
     # (a .env, credentials a tool wrote) are no business of its; the git directory comes back below
-    checkout = _checkout(mounts)
+    checkout = _checkout(mounts, writable)
     if checkout:
         hidden = [*hidden, checkout]
     # read-only views back into what was hidden: the repository, named paths, PATH entries
@@ -252,9 +280,10 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
     for path in shown_real:
         if os.path.exists(path) and (_under(path, [*hidden, "/tmp"]) or path == common):
             argv += ["--ro-bind", path, path]
-    for path in (mounts.worktree, mounts.admin, mounts.runtime, mounts.home):
+    for path in writable:
         real = os.path.realpath(path)
         argv += ["--bind", real, real]
+    argv += list(extra)
     if checkout:  # the empty checkout stays empty: nothing the maker writes there lands anywhere
         argv += ["--remount-ro", checkout]
     for source, target in mounts.over:
@@ -265,7 +294,7 @@ def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> li
         argv.append("--unshare-net")
     if os.geteuid() == 0:  # root keeps every capability in bwrap by default: it could remount what is read-only
         argv += ["--cap-drop", "ALL"]
-    argv += ["--chdir", os.path.realpath(mounts.worktree), "--", "/bin/sh", "-c", command]
+    argv += ["--chdir", os.path.realpath(cwd), "--"]
     return argv
 
 
