@@ -295,10 +295,17 @@ def test_a_fresh_init_says_how_to_give_the_loop_work(tmp_path: Path) -> None:
         subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
     bad_base = _loopgate("run", ".loop", "--maker", "true", "--base", "no-such-branch", cwd=tmp_path)
     assert bad_base.returncode == 2 and "--base no-such-branch does not name a commit" in bad_base.stderr
+    # init wrote the queue the spec names, empty: the run starts, finds no work, and says so
+    empty = _loopgate("run", ".loop", "--maker", "true", "--dry-run", cwd=tmp_path)
+    assert empty.returncode == 0, empty.stdout + empty.stderr
+    assert "Traceback" not in empty.stderr
+    # without it, the run says how to give the loop work, and starts nothing
+    git(tmp_path, "rm", "-q", ".loop/work-queue.md")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@localhost", "commit", "-qm", "no queue")
     done = _loopgate("run", ".loop", "--maker", "true", cwd=tmp_path)
     assert done.returncode == 2
     assert "work-queue.md: the queue file does not exist" in done.stderr
-    assert "create it with one `### ITEM-ID` entry a work item" in done.stderr
+    assert "create it with one `### ITEM-ID` entry per work item" in done.stderr
     assert "Traceback" not in done.stderr
     assert not (tmp_path / ".loop" / "runs").exists()  # no report claims a run that never started
     assert git(tmp_path, "status", "--porcelain") == ""  # and the state was not rewritten
