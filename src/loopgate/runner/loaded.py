@@ -12,9 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from loopgate.artifacts.artifact import Artifact
 from loopgate.artifacts.crosscheck import MODES, spec_mode
-from loopgate.artifacts.kinds import CHECKLIST, KINDS, POLICY, READINESS, SPEC, STATE
+from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, STATE
 from loopgate.artifacts.values import parse_duration
+from loopgate.findings import Finding, sort_findings
 from loopgate.runner import git as gitops
 from loopgate.runner.commandline import maker_command
 from loopgate.runner.control import control_files, read_tampered
@@ -25,7 +27,7 @@ from loopgate.runner.rules import Rules, read_rules
 from loopgate.runner.sandbox import Containment, SandboxConfig, SandboxError, probe
 from loopgate.runner.spend import Budgets
 from loopgate.runner.state import LoopState, load_state
-from loopgate.verify import VerifySettings, load_artifact, run_verify
+from loopgate.verify import load_loop_dir
 
 
 @dataclass
@@ -60,15 +62,14 @@ def common_dir(loop: LoadedLoop) -> str:
 
 def load(settings: RunSettings) -> LoadedLoop:
     loop_dir = os.path.abspath(settings.loop_dir)
-    result = run_verify(VerifySettings((loop_dir,)))
-    errors = [f for f in result.findings if f.severity.value == "error"]
+    # read once: verify's findings, the artifacts the run uses and the readiness audit's input
+    findings, artifacts = load_loop_dir(loop_dir)
+    errors = [f for f in sort_findings(findings) if f.severity.value == "error"]
     if errors:
         first = errors[0]
         raise RunError(f"the loop does not verify ({len(errors)} errors), first: "
                        f"{first.path}:{first.line}:{first.column}: {first.code} {first.message}")
-    loaded = {k: load_artifact(os.path.join(loop_dir, k.filename), k)[0] for k in KINDS
-              if os.path.isfile(os.path.join(loop_dir, k.filename))}
-    arts = {k: a for k, a in loaded.items() if a is not None}
+    arts = {a.kind: a for a in artifacts}
     spec_art = arts.get(SPEC)
     if spec_art is None:
         raise RunError(f"{loop_dir}: no {SPEC.filename}")
@@ -88,7 +89,7 @@ def load(settings: RunSettings) -> LoadedLoop:
     maker = maker_command(spec, settings.maker)
     if not maker and not settings.dry_run:
         raise RunError("no maker command: give --maker CMD or `- maker command: ...` under ## Roles")
-    mode = _audited(settings, spec, mode, loop_dir, maker)
+    mode = _audited(settings, spec, mode, loop_dir, maker, (findings, artifacts))
     refusal, spend_warning = preflight(budgets.spend, maker)
     if refusal and not settings.dry_run:
         raise RunError(refusal)
@@ -169,7 +170,8 @@ def _mode(settings: RunSettings, spec: dict[str, Any], readiness_ok: bool) -> st
     return mode
 
 
-def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: str, maker: str) -> str:
+def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: str, maker: str,
+             read: tuple[list[Finding], list[Artifact]]) -> str:
     """The readiness audit decides any mode beyond shadow (README: `loopgate readiness`): a mode it
     does not allow is refused with its reasons, and a loop it demoted runs in the lower mode. A
     spec may waive the audit in so many words (`- audit: off` under ## Rollout); the tick boxes of
@@ -177,11 +179,13 @@ def _audited(settings: RunSettings, spec: dict[str, Any], mode: str, loop_dir: s
     rollout = spec.get("rollout") if isinstance(spec.get("rollout"), dict) else {}
     if mode == "shadow" or (isinstance(rollout, dict) and rollout.get("audit") is False):
         return mode
+    from loopgate.readiness.artifacts import loop_artifacts  # noqa: PLC0415 - only promoted runs pay for it
     from loopgate.readiness.audit import audit  # noqa: PLC0415 - only promoted runs pay for the audit
     from loopgate.readiness.repository import Interrupted  # noqa: PLC0415
 
     try:
-        result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run)
+        result = audit(loop_dir, requested=settings.mode, maker=maker or None, write=not settings.dry_run,
+                       loop=loop_artifacts(*read))
     except Interrupted as err:
         raise RunError(f"interrupted by {err} during the readiness audit; nothing was started") from err
     if result.demotion is not None and MODES.index(mode) > MODES.index(result.mode):
