@@ -187,6 +187,14 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
     return plan
 
 
+def _ci_base(root: str) -> tuple[str, str]:
+    """The CI's base, or none when the CI's variable is unusable: every planned gate already stops on it (exit 2)."""
+    try:
+        return ci_base(root)
+    except ConfigError:
+        return "", ""
+
+
 def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tuple[str, ...],
                        plan: list[PlannedGate]) -> tuple[list[PlannedGate], list[Finding]]:
     """The base's required gates that the judged change removes, demotes or edits (LG806): planned to run
@@ -196,7 +204,7 @@ def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tu
     if artifact is None:
         return [], []
     bases = [str(getattr(p.options, "base", "") or "") for p in plan if p.options is not None]
-    base = next((b for b in bases if b), "") or ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
+    base = next((b for b in bases if b), "") or _ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
     try:
         config = load_config(loop_dir).section("gates")
     except ConfigError:
@@ -273,7 +281,7 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     plan = build_plan(directory, only, skip, root, ci=True)
     kept, weakened = committed_required(directory, root, only, skip, plan)  # the base's required gates still decide
     plan += kept
-    ci, source = ci_base(root)
+    ci, source = _ci_base(root)
     if ci and any(p.options is not None and getattr(p.options, "base", None) == ci for p in plan):
         click.echo(f"loopgate: note: {ci_note(ci, source)}", err=True)
     if not plan:  # a check that runs nothing must not read as a pass in CI
