@@ -72,9 +72,18 @@ def _push_before(env: Mapping[str, str], start: str) -> str:
     except (OSError, ValueError, RecursionError):
         return ""
     before = event.get("before") if isinstance(event, dict) else None
-    if isinstance(before, str) and _SHA.fullmatch(before) and before != _ZERO_SHA and _resolves(start, before):
+    if not isinstance(before, str) or not _SHA.fullmatch(before) or before == _ZERO_SHA:
+        return ""
+    if _resolves(start, before) or _shallow(start):
+        # a shallow checkout (actions/checkout's default depth 1) lacks `before`: returned all the same, so
+        # the gate stops asking for more history (exit 2) instead of judging the (empty) staged changes
         return before
-    return ""
+    return ""  # a full clone without it: history a force push dropped; the default branch decides
+
+
+def _shallow(start: str) -> bool:
+    done = _git(start, "rev-parse", "--is-shallow-repository")
+    return done is not None and done.returncode == 0 and done.stdout.strip() == b"true"
 
 
 def _staged_anything(start: str) -> bool:
@@ -112,6 +121,11 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str
         if merge is not None and merge.returncode == 0 and merge.stdout.decode().strip() != \
                 head.stdout.decode().strip():
             return trunk.removeprefix("refs/heads/"), "the merge base with the default branch"
+        if merge is not None and merge.returncode == 1 and not merge.stdout.strip():
+            # no merge base in this clone (a shallow checkout of both branches): the default branch itself,
+            # judging more than the change rather than the (empty) staged changes
+            return (trunk.removeprefix("refs/heads/"),
+                    "the default branch (no merge base in this clone; fetch more history to judge the change alone)")
     return "", ""
 
 

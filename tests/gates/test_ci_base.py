@@ -141,3 +141,38 @@ def test_a_push_events_before_that_is_not_a_commit_id_or_a_fifo_falls_back_to_th
                    GITHUB_EVENT_PATH=str(path))
         assert done.returncode == 1, done.stdout + done.stderr  # judged since main: the .env is found
         assert "default branch" in done.stderr
+
+
+def _shallow_clone(tmp_path: Path, branch: str, *also: str) -> Repo:
+    """What actions/checkout gives by default: `branch` at depth 1 (and `also` at depth 1), no origin/HEAD."""
+    clone = Repo(tmp_path / f"shallow-{branch}")
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", branch, (tmp_path / "origin.git").as_uri(),
+                    str(clone.path)], check=True, env=git_env())
+    for other in also:
+        clone.git("fetch", "-q", "--depth", "1", "origin", f"{other}:refs/remotes/origin/{other}")
+    return clone
+
+
+def test_a_push_to_a_shallow_clone_without_the_before_commit_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    before = repo.git("rev-parse", "main").strip()
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    repo.git("push", "-q", "origin", "main")
+    clone = _shallow_clone(tmp_path, "main")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": before}))
+    for args in (("gate", "forbidden"), ("check", "--format", "text")):
+        done = run(clone.path, *args, GITHUB_ACTIONS="true", CI="true", GITHUB_EVENT_NAME="push",
+                   GITHUB_EVENT_PATH=str(event))
+        assert done.returncode == 2, done.stdout + done.stderr  # was a pass of the empty staged changes
+        assert f"--base '{before}' is not a commit in this repository" in done.stdout + done.stderr
+
+
+def test_any_ci_in_a_shallow_clone_judges_against_origins_default_branch(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    repo.git("push", "-q", "origin", "feature")
+    clone = _shallow_clone(tmp_path, "feature", "main")  # no merge base, no local main, no origin/HEAD
+    done = run(clone.path, "gate", "forbidden", CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr  # was a pass of the empty staged changes
+    assert ".env" in done.stdout and "no merge base in this clone" in done.stderr
