@@ -31,12 +31,19 @@ class BaseEntry:
     path: str = ""  # the base's checklist, relative to the repository
 
 
-def _repo_path(root: str, path: str) -> str | None:
+def _repo_paths(root: str, path: str) -> list[str]:
+    """`path` relative to the repository: as named (`.loop/...`), then with its symlinks resolved. The
+    base holds the named path even when the change made `.loop` a symlink to a checklist of its own."""
     top = _git(root, "rev-parse", "--show-toplevel")
     if top is None or top.returncode != 0:
-        return None
-    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n"))))
-    return None if rel.startswith("..") else rel.replace(os.sep, "/")
+        return []
+    real_top = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
+    found = []
+    for where in (os.path.normpath(os.path.join(os.path.realpath("."), path)), os.path.realpath(path)):
+        rel = os.path.relpath(where, real_top)
+        if not rel.startswith("..") and rel.replace(os.sep, "/") not in found:
+            found.append(rel.replace(os.sep, "/"))
+    return found
 
 
 def _required_at(root: str, rel: str, revision: str) -> dict[str, Any] | None:
@@ -63,12 +70,10 @@ def _at_base(root: str, revision: str, candidates: list[str]) -> str | None:
     looks at, in its order) that the base commit holds. A change that adds `./quality-gate-checklist.md`
     must not hide the base's `.loop/quality-gate-checklist.md` behind it."""
     for candidate in candidates:
-        rel = _repo_path(root, candidate)
-        if rel is None:
-            continue
-        there = _git(root, "cat-file", "-e", f"{revision}:{rel}")
-        if there is not None and there.returncode == 0:
-            return rel
+        for rel in _repo_paths(root, candidate):
+            there = _git(root, "cat-file", "-e", f"{revision}:{rel}")
+            if there is not None and there.returncode == 0:
+                return rel
     return None
 
 
@@ -77,7 +82,7 @@ def weakened_entries(checklist: str, root: str, base: str, working: dict[str, An
     """The base's required entries the working checklist (`working`: its parsed data) removes, demotes or
     changes. `base` is the change's base as the gates take it ("" for HEAD: the staged change).
     `candidates`: the checklist paths looked for, in order, when none was named (default: `checklist`)."""
-    revision = config_revision(root, base) if _repo_path(root, checklist) is not None else ""
+    revision = config_revision(root, base) if _repo_paths(root, checklist) else ""
     rel = _at_base(root, revision, candidates or [checklist]) if revision else None
     if rel is None:
         return []

@@ -96,6 +96,21 @@ def test_a_root_checklist_added_by_the_change_does_not_hide_the_bases_loop_check
     assert "LG411" in done.stdout and "forbidden files (as at " in done.stdout
 
 
+def test_a_loop_directory_the_change_turns_into_a_symlink_does_not_hide_the_bases_checklist(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "mine").mkdir()
+    (root / "mine" / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    _git(root, "rm", "-rq", ".loop")
+    (root / ".loop").symlink_to("mine")  # inside the repository, so read; its path at the base is .loop/...
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "a loop directory of my own")
+    done = _check(root, CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "LG411" in done.stdout and "forbidden files (as at " in done.stdout
+
+
 def test_adding_a_gate_or_editing_a_description_is_not_a_weakening(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     edited = BASE.replace("no secrets files", "no secret files at all") + "### more\n- command: true\n" \
