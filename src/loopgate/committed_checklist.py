@@ -71,8 +71,9 @@ def _at_base(root: str, revision: str, candidates: list[str]) -> str | None:
     must not hide the base's `.loop/quality-gate-checklist.md` behind it."""
     for candidate in candidates:
         for rel in _repo_paths(root, candidate):
-            there = _git(root, "cat-file", "-e", f"{revision}:{rel}")
-            if there is not None and there.returncode == 0:
+            # a regular file only: a symlink's blob is its target's name, not the checklist
+            there = _git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", revision, "--", rel)
+            if there is not None and there.returncode == 0 and there.stdout.startswith(b"100"):
                 return rel
     return None
 

@@ -111,6 +111,21 @@ def test_a_loop_directory_the_change_turns_into_a_symlink_does_not_hide_the_base
     assert "LG806" in done.stdout and "LG411" in done.stdout and "forbidden files (as at " in done.stdout
 
 
+def test_a_base_whose_loop_directory_is_a_symlink_still_holds_the_change_to_its_checklist(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    (root / "loops").mkdir()
+    _git(root, "mv", ".loop", "loops/main")
+    (root / ".loop").symlink_to("loops/main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "the loop lives in loops/main")
+    (root / "loops" / "main" / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "LG411" in done.stdout
+
+
 def test_adding_a_gate_or_editing_a_description_is_not_a_weakening(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     edited = BASE.replace("no secrets files", "no secret files at all") + "### more\n- command: true\n" \
