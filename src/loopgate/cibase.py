@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import stat
 from collections.abc import Mapping
 
-from loopgate.config import _git, default_branch
+from loopgate.config import ConfigError, _git, default_branch
 
 _TRUE = ("1", "true", "yes")
 _ZERO_SHA = "0" * 40
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names, nothing git would evaluate
 
 
 def in_ci(env: Mapping[str, str]) -> bool:
@@ -37,9 +40,17 @@ def _resolves(start: str, ref: str) -> bool:
     return done is not None and done.returncode == 0
 
 
-def _branch(start: str, name: str) -> str:
-    """The remote-tracking branch a CI names by its short name, as fetched; else the name itself."""
-    for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}", name):
+def _branch(start: str, variable: str, name: str) -> str:
+    """The remote-tracking branch a CI names by its short name, as fetched, else the local branch.
+
+    Only a name git accepts as a branch name is looked up: `HEAD`, `main~1`, `feature^0` or
+    `@{-1}` would be evaluated by git as a revision and could name the change itself (judging
+    nothing). Such a value is a usage error, never a base."""
+    valid = _git(start, "check-ref-format", f"refs/heads/{name}")
+    if name == "HEAD" or name.startswith("-") or valid is None or valid.returncode != 0:
+        raise ConfigError(f"{variable} {name!r} is not a branch name, so it cannot say where the change starts; "
+                          "give --base to choose")
+    for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
         if _resolves(start, ref):
             return ref
     return f"origin/{name}"  # not fetched: the gate says so (exit 2)
@@ -49,14 +60,30 @@ def _push_before(env: Mapping[str, str], start: str) -> str:
     if env.get("GITHUB_EVENT_NAME") != "push" or not env.get("GITHUB_EVENT_PATH"):
         return ""
     try:
-        with open(env["GITHUB_EVENT_PATH"], "rb") as handle:
+        # non-blocking: a FIFO (or a device) named as the event file must not hang the gate
+        fd = os.open(env["GITHUB_EVENT_PATH"], os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return ""
             event = json.loads(handle.read(8 * 1024 * 1024))
     except (OSError, ValueError, RecursionError):
         return ""
     before = event.get("before") if isinstance(event, dict) else None
-    if isinstance(before, str) and len(before) == 40 and before != _ZERO_SHA and _resolves(start, before):
+    if not isinstance(before, str) or not _SHA.fullmatch(before) or before == _ZERO_SHA:
+        return ""
+    if _resolves(start, before) or _shallow(start):
+        # a shallow checkout (actions/checkout's default depth 1) lacks `before`: returned all the same, so
+        # the gate stops asking for more history (exit 2) instead of judging the (empty) staged changes
         return before
-    return ""
+    return ""  # a full clone without it: history a force push dropped; the default branch decides
+
+
+def _shallow(start: str) -> bool:
+    done = _git(start, "rev-parse", "--is-shallow-repository")
+    return done is not None and done.returncode == 0 and done.stdout.strip() == b"true"
 
 
 def _staged_anything(start: str) -> bool:
@@ -66,7 +93,8 @@ def _staged_anything(start: str) -> bool:
 
 def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str, str]:
     """(base, where it came from) for a change-judging gate given no base; ("", "") outside CI,
-    when something is staged (a hook in CI judges what it was asked to), or when nothing says."""
+    when something is staged (a hook in CI judges what it was asked to), or when nothing says.
+    ConfigError (exit 2) when the CI's variable is not a branch name or commit id."""
     env = os.environ if env is None else env
     if not in_ci(env):
         return "", ""
@@ -74,11 +102,15 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str
     if head is None or head.returncode != 0 or _staged_anything(start):
         return "", ""
     if env.get("GITHUB_BASE_REF"):
-        return _branch(start, env["GITHUB_BASE_REF"]), "GITHUB_BASE_REF (the pull request's target branch)"
+        return (_branch(start, "GITHUB_BASE_REF", env["GITHUB_BASE_REF"]),
+                "GITHUB_BASE_REF (the pull request's target branch)")
     if env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
-        return env["CI_MERGE_REQUEST_DIFF_BASE_SHA"], "CI_MERGE_REQUEST_DIFF_BASE_SHA (the merge request's base)"
+        sha = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
+        if not _SHA.fullmatch(sha):  # `HEAD` or `main~1` would be evaluated, and could be the change itself
+            raise ConfigError(f"CI_MERGE_REQUEST_DIFF_BASE_SHA {sha!r} is not a commit id; give --base to choose")
+        return sha, "CI_MERGE_REQUEST_DIFF_BASE_SHA (the merge request's base)"
     if env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"):
-        return (_branch(start, env["CI_MERGE_REQUEST_TARGET_BRANCH_NAME"]),
+        return (_branch(start, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", env["CI_MERGE_REQUEST_TARGET_BRANCH_NAME"]),
                 "CI_MERGE_REQUEST_TARGET_BRANCH_NAME (the merge request's target branch)")
     before = _push_before(env, start)
     if before:
@@ -89,6 +121,11 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str
         if merge is not None and merge.returncode == 0 and merge.stdout.decode().strip() != \
                 head.stdout.decode().strip():
             return trunk.removeprefix("refs/heads/"), "the merge base with the default branch"
+        if merge is not None and merge.returncode == 1 and not merge.stdout.strip():
+            # no merge base in this clone (a shallow checkout of both branches): the default branch itself,
+            # judging more than the change rather than the (empty) staged changes
+            return (trunk.removeprefix("refs/heads/"),
+                    "the default branch (no merge base in this clone; fetch more history to judge the change alone)")
     return "", ""
 
 

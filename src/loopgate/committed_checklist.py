@@ -28,14 +28,22 @@ class BaseEntry:
     entry: dict[str, Any]
     revision: str
     why: str  # "removed", "moved to Advisory Gates", "changed"
+    path: str = ""  # the base's checklist, relative to the repository
 
 
-def _repo_path(root: str, path: str) -> str | None:
+def _repo_paths(root: str, path: str) -> list[str]:
+    """`path` relative to the repository: as named (`.loop/...`), then with its symlinks resolved. The
+    base holds the named path even when the change made `.loop` a symlink to a checklist of its own."""
     top = _git(root, "rev-parse", "--show-toplevel")
     if top is None or top.returncode != 0:
-        return None
-    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n"))))
-    return None if rel.startswith("..") else rel.replace(os.sep, "/")
+        return []
+    real_top = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
+    found = []
+    for where in (os.path.normpath(os.path.join(os.path.realpath("."), path)), os.path.realpath(path)):
+        rel = os.path.relpath(where, real_top)
+        if not rel.startswith("..") and rel.replace(os.sep, "/") not in found:
+            found.append(rel.replace(os.sep, "/"))
+    return found
 
 
 def _required_at(root: str, rel: str, revision: str) -> dict[str, Any] | None:
@@ -57,12 +65,27 @@ def _judging(entry: Any) -> dict[str, Any]:
     return {k: entry.get(k) for k in _JUDGING} if isinstance(entry, dict) else {}
 
 
-def weakened_entries(checklist: str, root: str, base: str, working: dict[str, Any]) -> list[BaseEntry]:
+def _at_base(root: str, revision: str, candidates: list[str]) -> str | None:
+    """The checklist the base would have found: the first of `candidates` (the paths `loopgate check`
+    looks at, in its order) that the base commit holds. A change that adds `./quality-gate-checklist.md`
+    must not hide the base's `.loop/quality-gate-checklist.md` behind it."""
+    for candidate in candidates:
+        for rel in _repo_paths(root, candidate):
+            # a regular file only: a symlink's blob is its target's name, not the checklist
+            there = _git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", revision, "--", rel)
+            if there is not None and there.returncode == 0 and there.stdout.startswith(b"100"):
+                return rel
+    return None
+
+
+def weakened_entries(checklist: str, root: str, base: str, working: dict[str, Any],
+                     candidates: list[str] | None = None) -> list[BaseEntry]:
     """The base's required entries the working checklist (`working`: its parsed data) removes, demotes or
-    changes. `base` is the change's base as the gates take it ("" for HEAD: the staged change)."""
-    rel = _repo_path(root, checklist)
-    revision = config_revision(root, base) if rel is not None else ""
-    if rel is None or not revision:
+    changes. `base` is the change's base as the gates take it ("" for HEAD: the staged change).
+    `candidates`: the checklist paths looked for, in order, when none was named (default: `checklist`)."""
+    revision = config_revision(root, base) if _repo_paths(root, checklist) else ""
+    rel = _at_base(root, revision, candidates or [checklist]) if revision else None
+    if rel is None:
         return []
     committed = _required_at(root, rel, revision)
     if not committed:
@@ -77,5 +100,5 @@ def weakened_entries(checklist: str, root: str, base: str, working: dict[str, An
             why = "changed"
         else:
             continue
-        found.append(BaseEntry(name, entry if isinstance(entry, dict) else {}, revision, why))
+        found.append(BaseEntry(name, entry if isinstance(entry, dict) else {}, revision, why, rel))
     return found

@@ -221,7 +221,7 @@ def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[
 
 def default_branch(start: str) -> str:
     """The repository's default branch as a commit-ish ("" if none): origin's HEAD, else
-    `init.defaultBranch`, else `main` or `master`, whichever exists."""
+    `init.defaultBranch`, else `main` or `master`, whichever exists (local, else origin's)."""
     candidates = []
     remote = _git(start, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")
     if remote is not None and remote.returncode == 0:
@@ -229,7 +229,8 @@ def default_branch(start: str) -> str:
     configured = _git(start, "config", "--get", "init.defaultBranch")
     if configured is not None and configured.returncode == 0 and configured.stdout.strip():
         candidates.append("refs/heads/" + configured.stdout.decode().strip())
-    candidates += ["refs/heads/main", "refs/heads/master"]
+    # a CI checkout has no origin/HEAD and no local main, only the fetched remote-tracking branch
+    candidates += ["refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master"]
     for ref in candidates:
         found = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
         if found is not None and found.returncode == 0:

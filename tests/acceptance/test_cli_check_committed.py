@@ -78,6 +78,54 @@ def test_a_committed_weakening_on_a_branch_fails_in_ci(tmp_path: Path) -> None:
     assert "LG806" in done.stdout and "LG411" in done.stdout
 
 
+@pytest.mark.parametrize("in_ci", [False, True])
+def test_a_root_checklist_added_by_the_change_does_not_hide_the_bases_loop_checklist(tmp_path: Path,
+                                                                                      in_ci: bool) -> None:
+    # `loopgate check` looks in . before ./.loop: a new ./quality-gate-checklist.md is what it reads
+    root = _repo(tmp_path)
+    if in_ci:
+        _git(root, "checkout", "-q", "-b", "feature")
+    (root / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    if in_ci:
+        _git(root, "commit", "-qm", "a checklist of my own")
+    done = _check(root, **({"CI": "true"} if in_ci else {}))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "of .loop/quality-gate-checklist.md is removed" in done.stdout
+    assert "LG411" in done.stdout and "forbidden files (as at " in done.stdout
+
+
+def test_a_loop_directory_the_change_turns_into_a_symlink_does_not_hide_the_bases_checklist(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    _git(root, "checkout", "-q", "-b", "feature")
+    (root / "mine").mkdir()
+    (root / "mine" / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    _git(root, "rm", "-rq", ".loop")
+    (root / ".loop").symlink_to("mine")  # inside the repository, so read; its path at the base is .loop/...
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "a loop directory of my own")
+    done = _check(root, CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "LG411" in done.stdout and "forbidden files (as at " in done.stdout
+
+
+def test_a_base_whose_loop_directory_is_a_symlink_still_holds_the_change_to_its_checklist(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    (root / "loops").mkdir()
+    _git(root, "mv", ".loop", "loops/main")
+    (root / ".loop").symlink_to("loops/main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "the loop lives in loops/main")
+    (root / "loops" / "main" / "quality-gate-checklist.md").write_text(WEAKENINGS["removed"])
+    (root / ".env").write_text("KEY=1\n")
+    _git(root, "add", "-A")
+    done = _check(root)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "LG806" in done.stdout and "LG411" in done.stdout
+
+
 def test_adding_a_gate_or_editing_a_description_is_not_a_weakening(tmp_path: Path) -> None:
     root = _repo(tmp_path)
     edited = BASE.replace("no secrets files", "no secret files at all") + "### more\n- command: true\n" \

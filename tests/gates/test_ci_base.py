@@ -6,6 +6,7 @@ Real repositories with a local bare repository as origin, the real CLI, the CI's
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,67 @@ def test_an_explicit_base_or_files_win_over_the_ci(tmp_path: Path) -> None:
     ci = {"GITHUB_ACTIONS": "true", "GITHUB_BASE_REF": "main", "CI": "true"}
     assert run(repo.path, "gate", "forbidden", "--base", "HEAD", **ci).returncode == 0
     assert run(repo.path, "gate", "forbidden", "README.md", **ci).returncode == 0
+
+
+def test_a_ci_variable_that_is_a_revision_expression_is_a_usage_error_not_the_change_itself(tmp_path: Path) -> None:
+    # `HEAD`, `feature^0` or `@{-1}` are evaluated by git: the base would be the change itself and judge nothing
+    repo = pull_request(tmp_path)
+    for ref in ("HEAD", "feature^0", "main~0", "@{-1}", "--output=x", "-n"):
+        done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", GITHUB_BASE_REF=ref, CI="true")
+        assert done.returncode == 2, (ref, done.stdout + done.stderr)
+        assert "is not a branch name" in done.stderr and "Traceback" not in done.stderr
+        checked = run(repo.path, "check", "--format", "text", GITHUB_ACTIONS="true", GITHUB_BASE_REF=ref, CI="true")
+        assert checked.returncode == 2, (ref, checked.stdout + checked.stderr)
+        assert "is not a branch name" in checked.stdout and "Traceback" not in checked.stderr
+    assert not (repo.path / "x").exists()
+    done = run(repo.path, "gate", "forbidden", GITLAB_CI="true", CI_MERGE_REQUEST_DIFF_BASE_SHA="HEAD")
+    assert done.returncode == 2 and "is not a commit id" in done.stderr, done.stdout + done.stderr
+
+
+def test_a_push_events_before_that_is_not_a_commit_id_or_a_fifo_falls_back_to_the_default_branch(
+        tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": "HEAD~" + "0" * 35}))  # 40 characters, and git reads it as HEAD
+    fifo = tmp_path / "event.fifo"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
+    for path in (event, fifo):
+        done = run(repo.path, "gate", "forbidden", GITHUB_ACTIONS="true", CI="true", GITHUB_EVENT_NAME="push",
+                   GITHUB_EVENT_PATH=str(path))
+        assert done.returncode == 1, done.stdout + done.stderr  # judged since main: the .env is found
+        assert "default branch" in done.stderr
+
+
+def _shallow_clone(tmp_path: Path, branch: str, *also: str) -> Repo:
+    """What actions/checkout gives by default: `branch` at depth 1 (and `also` at depth 1), no origin/HEAD."""
+    clone = Repo(tmp_path / f"shallow-{branch}")
+    subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", branch, (tmp_path / "origin.git").as_uri(),
+                    str(clone.path)], check=True, env=git_env())
+    for other in also:
+        clone.git("fetch", "-q", "--depth", "1", "origin", f"{other}:refs/remotes/origin/{other}")
+    return clone
+
+
+def test_a_push_to_a_shallow_clone_without_the_before_commit_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    before = repo.git("rev-parse", "main").strip()
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    repo.git("push", "-q", "origin", "main")
+    clone = _shallow_clone(tmp_path, "main")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": before}))
+    for args in (("gate", "forbidden"), ("check", "--format", "text")):
+        done = run(clone.path, *args, GITHUB_ACTIONS="true", CI="true", GITHUB_EVENT_NAME="push",
+                   GITHUB_EVENT_PATH=str(event))
+        assert done.returncode == 2, done.stdout + done.stderr  # was a pass of the empty staged changes
+        assert f"--base '{before}' is not a commit in this repository" in done.stdout + done.stderr
+
+
+def test_any_ci_in_a_shallow_clone_judges_against_origins_default_branch(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    repo.git("push", "-q", "origin", "feature")
+    clone = _shallow_clone(tmp_path, "feature", "main")  # no merge base, no local main, no origin/HEAD
+    done = run(clone.path, "gate", "forbidden", CI="true")
+    assert done.returncode == 1, done.stdout + done.stderr  # was a pass of the empty staged changes
+    assert ".env" in done.stdout and "no merge base in this clone" in done.stderr

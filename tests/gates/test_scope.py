@@ -437,3 +437,25 @@ def test_a_spec_widened_on_the_branch_is_read_as_the_base_holds_it(repo: Repo, c
     repo.write("lib/other.py", "x\n")
     repo.commit("anything goes now")
     assert cli(*args, cwd=repo.path).returncode == 0
+
+
+def test_a_spec_the_change_turns_into_a_symlink_is_still_read_as_the_base_holds_it(repo: Repo) -> None:
+    # the change points LOOP_SPEC.md (inside the repository) at a spec of its own that allows everything
+    repo.write("LOOP_SPEC.md", SPEC_NESTED)
+    repo.commit()
+    repo.write("wide.md", "# Loop Spec: Docs\n\n## Scope\n- allowed paths: `**`\n- max files: 9\n")
+    assert repo.gate(scope, base="HEAD", spec="wide.md").status is GateStatus.PASSED  # as wide as it says
+    (repo.path / "LOOP_SPEC.md").unlink()
+    (repo.path / "LOOP_SPEC.md").symlink_to("wide.md")
+    repo.write("src/app.py", "changed\n")
+    assert "src/app.py" in _by_path(repo.gate(scope, base="HEAD", spec="LOOP_SPEC.md"))
+
+
+def test_a_spec_the_base_holds_as_a_symlink_is_read_where_it_points(repo: Repo) -> None:
+    repo.write("specs/real.md", SPEC_NESTED)
+    (repo.path / "LOOP_SPEC.md").symlink_to("specs/real.md")  # the blob is 'specs/real.md', not a spec
+    repo.commit()
+    repo.write("docs/a.md")
+    assert repo.gate(scope, base="HEAD", spec="LOOP_SPEC.md").status is GateStatus.PASSED
+    repo.write("src/app.py", "changed\n")
+    assert "src/app.py" in _by_path(repo.gate(scope, base="HEAD", spec="LOOP_SPEC.md"))

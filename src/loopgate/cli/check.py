@@ -187,33 +187,51 @@ def build_plan(loop_dir: str, only: tuple[str, ...], skip: tuple[str, ...], root
     return plan
 
 
+def _ci_base(root: str) -> tuple[str, str]:
+    """The CI's base, or none when the CI's variable is unusable: every planned gate already stops on it (exit 2)."""
+    try:
+        return ci_base(root)
+    except ConfigError:
+        return "", ""
+
+
+def _of(base_path: str, path: str, root: str) -> str:
+    """' of FILE' when the base's checklist is another file than the one the change has."""
+    here = os.path.normpath(os.path.join(root, base_path))
+    return "" if not base_path or os.path.realpath(here) == os.path.realpath(path) else f" of {here}"
+
+
 def committed_required(loop_dir: str, root: str, only: tuple[str, ...], skip: tuple[str, ...],
-                       plan: list[PlannedGate]) -> tuple[list[PlannedGate], list[Finding]]:
+                       plan: list[PlannedGate], named: bool = True) -> tuple[list[PlannedGate], list[Finding]]:
     """The base's required gates that the judged change removes, demotes or edits (LG806): planned to run
-    as the base wrote them, so a change cannot drop the gate that would fail it."""
+    as the base wrote them, so a change cannot drop the gate that would fail it. `named`: --loop was given;
+    if not, the base's checklist is the one discovery finds in the base (a change that adds a
+    ./quality-gate-checklist.md does not hide the base's ./.loop one)."""
     path = os.path.normpath(os.path.join(loop_dir, CHECKLIST.filename))
+    candidates = None if named else [os.path.normpath(os.path.join(d, CHECKLIST.filename))
+                                     for d in (".", LOOP_SUBDIR)]  # find_loop_dir's order
     artifact, _ = load_artifact(path, CHECKLIST)
     if artifact is None:
         return [], []
     bases = [str(getattr(p.options, "base", "") or "") for p in plan if p.options is not None]
-    base = next((b for b in bases if b), "") or ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
+    base = next((b for b in bases if b), "") or _ci_base(root)[0]  # the gates' base, else the CI's, else HEAD
     try:
         config = load_config(loop_dir).section("gates")
     except ConfigError:
         config = {}
     extra: list[PlannedGate] = []
     findings: list[Finding] = []
-    for found in weakened_entries(path, root, base, artifact.data):
+    for found in weakened_entries(path, root, base, artifact.data, candidates):
         if (only and found.name not in only) or found.name in skip:
             continue
         pos = artifact.extracted.position((("required_gates" if found.why == "changed" else "advisory_gates"),
                                            found.name)) if found.why != "removed" else None
         line, column = (pos.line, pos.column) if pos is not None else (1, 1)
-        named = f"{found.name} (as at {found.revision[:10]})"
-        extra.append(plan_entry(named, found.entry, True, (path, line, column), loop_dir, config, root, ci=True))
+        label = f"{found.name} (as at {found.revision[:10]})"
+        extra.append(plan_entry(label, found.entry, True, (path, line, column), loop_dir, config, root, ci=True))
         findings.append(CHECKLIST_WEAKENED.at(path, line, column, (
-            f"required gate '{found.name}' is {found.why} by this change; it still runs as commit "
-            f"{found.revision[:10]} (the change's base) has it, as required gate '{named}'")))
+            f"required gate '{found.name}'{_of(found.path, path, root)} is {found.why} by this change; it still "
+            f"runs as commit {found.revision[:10]} (the change's base) has it, as required gate '{label}'")))
     return extra, findings
 
 
@@ -271,9 +289,10 @@ def check(loop_dir: str | None, only: tuple[str, ...], skip: tuple[str, ...], jo
     directory = find_loop_dir(loop_dir)
     root = loop_root(directory)  # `--loop ../other/.loop` judges ../other, whose config it reads
     plan = build_plan(directory, only, skip, root, ci=True)
-    kept, weakened = committed_required(directory, root, only, skip, plan)  # the base's required gates still decide
+    # the base's required gates still decide
+    kept, weakened = committed_required(directory, root, only, skip, plan, named=loop_dir is not None)
     plan += kept
-    ci, source = ci_base(root)
+    ci, source = _ci_base(root)
     if ci and any(p.options is not None and getattr(p.options, "base", None) == ci for p in plan):
         click.echo(f"loopgate: note: {ci_note(ci, source)}", err=True)
     if not plan:  # a check that runs nothing must not read as a pass in CI

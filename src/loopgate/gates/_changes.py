@@ -391,16 +391,25 @@ def committed_reader(base: str, context: GateContext) -> Callable[[str], bytes |
         return None  # the gate reports a bad --base or a broken repository itself
 
     def read(path: str) -> bytes | None:
-        rel = os.path.relpath(os.path.realpath(path), root)
-        if _up(rel):
-            return None
-        try:
-            code, size = git.run("cat-file", "-s", f"{commit}:{rel}", ok=(0, 1, 128))
-            if code != 0:
+        # the path as named first, then with its symlinks resolved: a change that makes `.loop` (or the
+        # spec) a symlink to a file of its own must not turn "the base's file" into "not at the base"
+        named = os.path.relpath(os.path.normpath(os.path.abspath(path)), root)
+        for rel in dict.fromkeys((named, os.path.relpath(os.path.realpath(path), root))):
+            if _up(rel):
+                continue
+            try:
+                # a symlink's blob is its target's name, not the file: only a regular file is the base's file
+                code, entry = git.run("--literal-pathspecs", "ls-tree", "-z", "--full-tree", commit, "--", rel,
+                                      ok=(0, 1, 128))
+                if code != 0 or not entry.startswith(b"100"):
+                    continue
+                code, size = git.run("cat-file", "-s", f"{commit}:{rel}", ok=(0, 1, 128))
+                if code != 0:
+                    continue
+                if int(size.strip() or b"0") > 2 * 1024 * 1024:
+                    return b"\0" * (2 * 1024 * 1024 + 1)  # over the limit: reported as too large, never loaded
+                return git.out("cat-file", "blob", f"{commit}:{rel}")
+            except (_Failed, ValueError):
                 return None
-            if int(size.strip() or b"0") > 2 * 1024 * 1024:
-                return b"\0" * (2 * 1024 * 1024 + 1)  # over the limit: reported as too large, never loaded
-            return git.out("cat-file", "blob", f"{commit}:{rel}")
-        except (_Failed, ValueError):
-            return None
+        return None
     return read
