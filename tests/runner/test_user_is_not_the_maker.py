@@ -27,9 +27,10 @@ print(outcome.stop.label)
 """
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 WRONG = "echo 'see also [x](missing.md)' >> docs/guide.md"
-# the maker says it is up, then waits (at most 20 s) for the test to say "go"
+# the maker says it is up, then waits (at most 20 s) for the test to say "go" in its attempt
+# directory: the one place outside its worktree a contained maker sees (the checkout is hidden)
 WAIT = ('d="$LOOPGATE_ATTEMPT_DIR"; echo up > "$d/up"; i=0; '
-        'while [ ! -e "$LOOPGATE_WORKTREE/../../../../.loop/go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done')
+        'while [ ! -e "$d/go" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done')
 
 
 def driver(repo: LoopRepo) -> subprocess.Popen[str]:
@@ -42,6 +43,14 @@ def wait_for_attempt(repo: LoopRepo, attempt: int = 1) -> None:
     while not list((repo.root / ".git" / "loopgate").glob(f"*/attempts/DOC-1/*-{attempt}/maker/up")):
         assert time.monotonic() < deadline, "the maker never started"
         time.sleep(0.05)
+
+
+def go(repo: LoopRepo) -> None:
+    """Say "go" to every maker that is waiting (each attempt has a directory of its own)."""
+    waiting = list((repo.root / ".git" / "loopgate").glob("*/attempts/*/*/maker/up"))
+    assert waiting, "no maker is waiting"
+    for up in waiting:
+        up.with_name("go").write_text("")
 
 
 def item(repo: LoopRepo, item_id: str = "DOC-1") -> tuple[str, str, str]:
@@ -57,7 +66,7 @@ def test_pause_during_an_attempt_pauses_after_it_and_blames_no_one(loop_repo: Lo
     with driver(loop_repo) as runner:
         wait_for_attempt(loop_repo)
         (loop_repo.loop / "PAUSE").write_text("")  # the user pulls the kill switch mid-attempt
-        (loop_repo.loop / "go").write_text("")
+        go(loop_repo)
         out, _ = runner.communicate(timeout=60)
     assert out.strip() == "paused"
     status, reason, next_action = item(loop_repo)
@@ -66,7 +75,6 @@ def test_pause_during_an_attempt_pauses_after_it_and_blames_no_one(loop_repo: Lo
     assert next_action == "resumes in the next run once the kill switch is off"
     assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-2"))  # no second attempt
     (loop_repo.loop / "PAUSE").unlink()
-    (loop_repo.loop / "go").unlink()
     loop_repo.set_spec("good")
     outcome = Loop(RunSettings(str(loop_repo.loop), grace=0.5, max_items=1), factory).run()
     assert outcome.stop is Stop.DONE
@@ -83,7 +91,7 @@ def test_the_user_editing_and_committing_in_their_checkout_is_not_blamed(loop_re
         (loop_repo.root / "notes.txt").write_text("mine\n")
         git(loop_repo.root, "add", "notes.txt")
         git(loop_repo.root, "commit", "-qm", "the user commits while the loop runs")
-        (loop_repo.loop / "go").write_text("")
+        go(loop_repo)
         out, _ = runner.communicate(timeout=60)
     assert out.strip() == "escalations-pending"  # AUTH-2, BIG-3 at selection
     assert item(loop_repo)[0] == "drafted"
@@ -166,7 +174,7 @@ def test_uncontained_a_persons_edit_to_a_control_file_mid_attempt_is_kept_not_lo
         wait_for_attempt(loop_repo)
         policy = loop_repo.loop / "escalation-policy.md"
         policy.write_text(policy.read_text() + "- billing, added by a person mid-run\n")
-        (loop_repo.loop / "go").write_text("")
+        go(loop_repo)
         runner.communicate(timeout=60)
     status, reason, _ = item(loop_repo)
     assert status == "escalated" and ".loop/escalation-policy.md" in reason
@@ -202,7 +210,7 @@ def test_a_person_pushing_to_a_local_remote_mid_attempt_is_not_a_push_by_the_con
     with driver(loop_repo) as runner:
         wait_for_attempt(loop_repo)
         git(loop_repo.root, "push", "-q", "origin", "main:refs/heads/my-feature")
-        (loop_repo.loop / "go").write_text("")
+        go(loop_repo)
         runner.communicate(timeout=60)
     assert item(loop_repo)[:2] == ("drafted", "all required gates passed"), item(loop_repo)
     assert "my-feature" in git(bare, "for-each-ref", "--format=%(refname)")
@@ -214,7 +222,7 @@ def test_under_nohup_a_hangup_does_not_stop_the_run(loop_repo: LoopRepo) -> None
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as runner:
         wait_for_attempt(loop_repo)
         runner.send_signal(signal.SIGHUP)
-        (loop_repo.loop / "go").write_text("")
+        go(loop_repo)
         out, _ = runner.communicate(timeout=60)
     assert out.strip() == "escalations-pending", out  # AUTH-2, BIG-3 at selection; DOC-1 went on
     assert item(loop_repo)[0] == "drafted"
