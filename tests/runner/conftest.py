@@ -228,3 +228,13 @@ def pid_alive(pid: int) -> bool:
 
 
 __all__ = ["MAKERS", "LoopRepo", "git", "pid_alive", "textwrap"]
+
+
+@pytest.fixture
+def origin(loop_repo: LoopRepo, tmp_path: Path) -> Path:
+    """A local bare repository as the loop repository's `origin`, with main pushed to it."""
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    git(loop_repo.root, "remote", "add", "origin", str(bare))
+    git(loop_repo.root, "push", "-q", "origin", "main")
+    return bare

@@ -11,7 +11,6 @@ writing what the maker printed into it. Real bwrap, a real maker, real git with 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from loopgate.cli.run import plan_factory
 from loopgate.runner.loop import Loop, RunSettings, Stop
 from loopgate.runner.sandbox import SandboxConfig, probe
 
-from .conftest import LoopRepo, git
+from .conftest import LoopRepo
 
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 
@@ -34,14 +33,6 @@ def bwrap_here() -> None:
         pytest.fail(f"these tests need bubblewrap: {containment.why}")
     pytest.skip(containment.why)
 
-
-@pytest.fixture
-def origin(loop_repo: LoopRepo, tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    git(loop_repo.root, "remote", "add", "origin", str(bare))
-    git(loop_repo.root, "push", "-q", "origin", "main")
-    return bare
 
 
 def _maker(repo: LoopRepo, script: str) -> None:

@@ -12,7 +12,6 @@ import http.server
 import json
 import os
 import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -73,14 +72,6 @@ def status(repo: LoopRepo) -> tuple[str, str]:
     lines = dict(line[2:].split(": ", 1) for line in block.splitlines() if line.startswith("- ") and ": " in line)
     return lines.get("status", ""), lines.get("reason", "")
 
-
-@pytest.fixture
-def origin(loop_repo: LoopRepo, tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    git(loop_repo.root, "remote", "add", "origin", str(bare))
-    git(loop_repo.root, "push", "-q", "origin", "main")
-    return bare
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from loopgate.cli.run import plan_factory
 from loopgate.runner.loop import Loop, RunSettings, Stop
 from loopgate.runner.state import load_state
@@ -35,14 +33,6 @@ TAMPER_THEN_HANG = ('top="$LOOPGATE_WORKTREE/../../../.."; '
                     "chmod +x \"$top/.git/hooks/pre-commit\"; "
                     "touch \"$top/.git/tampered-now\"; sleep 600")
 
-
-@pytest.fixture
-def origin(loop_repo: LoopRepo, tmp_path: Path) -> Path:
-    bare = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
-    git(loop_repo.root, "remote", "add", "origin", str(bare))
-    git(loop_repo.root, "push", "-q", "origin", "main")
-    return bare
 
 
 def _item(repo: LoopRepo) -> tuple[str, str]:
