@@ -238,3 +238,15 @@ def origin(loop_repo: LoopRepo, tmp_path: Path) -> Path:
     git(loop_repo.root, "remote", "add", "origin", str(bare))
     git(loop_repo.root, "push", "-q", "origin", "main")
     return bare
+
+
+def require_bwrap(what: str) -> None:
+    """A test that needs bwrap and finds none fails in CI and skips elsewhere."""
+    from loopgate.runner.sandbox import SandboxConfig, probe
+
+    containment = probe(SandboxConfig())
+    if containment.contained:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} need bubblewrap: {containment.why}")
+    pytest.skip(containment.why)

@@ -10,28 +10,21 @@ writing what the maker printed into it. Real bwrap, a real maker, real git with 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from loopgate.cli.run import plan_factory
 from loopgate.runner.loop import Loop, RunSettings, Stop
-from loopgate.runner.sandbox import SandboxConfig, probe
 
-from .conftest import LoopRepo
+from .conftest import LoopRepo, require_bwrap
 
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 
 
 @pytest.fixture(autouse=True)
 def bwrap_here() -> None:
-    containment = probe(SandboxConfig())
-    if containment.contained:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"these tests need bubblewrap: {containment.why}")
-    pytest.skip(containment.why)
+    require_bwrap("these tests")
 
 
 

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from loopgate.runner.loop import Loop, RunError, RunOutcome, RunSettings, Stop
-from loopgate.runner.sandbox import SandboxConfig, maker_env, probe
+from loopgate.runner.sandbox import maker_env
 
-from .conftest import LoopRepo, PlanFactory, git
+from .conftest import LoopRepo, PlanFactory, git, require_bwrap
 
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 SECRET = "s3cr3t-value-0123456789"
@@ -29,13 +29,7 @@ SECRET = "s3cr3t-value-0123456789"
 
 @pytest.fixture(autouse=True)
 def bwrap_here() -> None:
-    """A test that needs bwrap and finds none fails in CI and skips elsewhere."""
-    containment = probe(SandboxConfig())
-    if containment.contained:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"the containment tests need bubblewrap: {containment.why}")
-    pytest.skip(containment.why)
+    require_bwrap("the containment tests")
 
 
 def hostile(repo: LoopRepo, script: str, *, contain: bool = True, sandbox: str = "") -> None:

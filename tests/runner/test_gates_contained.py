@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 
 from loopgate.runner.loop import Loop, RunOutcome, RunSettings
-from loopgate.runner.sandbox import SandboxConfig, probe
 
-from .conftest import CHECK_LINKS, QUEUE, LoopRepo, PlanFactory, git
+from .conftest import CHECK_LINKS, QUEUE, LoopRepo, PlanFactory, git, require_bwrap
 
 SECRET = "gh-t0ken-0123456789abcdef"
 CREDENTIAL = "https://user:cr3d-0123456789@example.com"
@@ -62,13 +61,7 @@ GENERATED = f"""
 
 @pytest.fixture(autouse=True)
 def bwrap_here() -> None:
-    """A test that needs bwrap and finds none fails in CI and skips elsewhere."""
-    containment = probe(SandboxConfig())
-    if containment.contained:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"the gate containment tests need bubblewrap: {containment.why}")
-    pytest.skip(containment.why)
+    require_bwrap("the gate containment tests")
 
 
 def setup(repo: LoopRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, contain: bool) -> tuple[Path, Path, Path]:
