@@ -19,9 +19,9 @@ import pytest
 from loopgate.runner.state import load_state
 
 from .conftest import LoopRepo, git
-from .test_containment import FIX, SECRET, bwrap_here, hostile, origin
+from .test_containment import FIX, SECRET, bwrap_here, hostile
 
-__all__ = ["bwrap_here", "origin"]  # fixtures, used by name
+__all__ = ["bwrap_here"]  # a fixture, used by name
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
