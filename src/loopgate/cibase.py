@@ -7,8 +7,13 @@ request (or the push), and the CI says where it starts:
 
 - GitHub Actions pull requests: `GITHUB_BASE_REF` (the target branch; `origin/NAME` once fetched);
 - GitLab merge requests: `CI_MERGE_REQUEST_DIFF_BASE_SHA`, else `CI_MERGE_REQUEST_TARGET_BRANCH_NAME`;
-- a GitHub push: the event's `before` commit;
+- a GitHub push: the event's `before` commit; a GitLab push: `CI_COMMIT_BEFORE_SHA`;
 - otherwise, in any CI, the merge base with the repository's default branch when HEAD is ahead of it.
+
+When none of these says anything and the clone holds no default branch (a shallow checkout of a
+new branch, a CI that fetched only the commit), a gate that judges a change stops (exit 2) and
+says how to give it a base: judging the empty staged changes would pass a change it never saw.
+On the default branch's own tip there is no change to judge, and the gate judges nothing.
 
 A base the CI names but the clone does not hold (a shallow checkout) is still returned: the gate
 then stops with "not a commit in this repository" (exit 2) and says to fetch more history, rather
@@ -57,6 +62,9 @@ def _branch(start: str, variable: str, name: str) -> str:
 
 
 def _push_before(env: Mapping[str, str], start: str) -> str:
+    gitlab = env.get("CI_COMMIT_BEFORE_SHA", "")
+    if env.get("GITLAB_CI") and gitlab:
+        return _before(gitlab, start)
     if env.get("GITHUB_EVENT_NAME") != "push" or not env.get("GITHUB_EVENT_PATH"):
         return ""
     try:
@@ -72,6 +80,11 @@ def _push_before(env: Mapping[str, str], start: str) -> str:
     except (OSError, ValueError, RecursionError):
         return ""
     before = event.get("before") if isinstance(event, dict) else None
+    return _before(before, start)
+
+
+def _before(before: object, start: str) -> str:
+    """The commit a push started from, "" for a new branch (all zeros) or a value that is no commit id."""
     if not isinstance(before, str) or not _SHA.fullmatch(before) or before == _ZERO_SHA:
         return ""
     if _resolves(start, before) or _shallow(start):
@@ -91,10 +104,11 @@ def _staged_anything(start: str) -> bool:
     return done is not None and done.returncode == 1
 
 
-def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str, str]:
+def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: bool = False) -> tuple[str, str]:
     """(base, where it came from) for a change-judging gate given no base; ("", "") outside CI,
     when something is staged (a hook in CI judges what it was asked to), or when nothing says.
-    ConfigError (exit 2) when the CI's variable is not a branch name or commit id."""
+    ConfigError (exit 2) when the CI's variable is not a branch name or commit id, and, with
+    `require` (a gate that judges a change), when nothing says and no default branch is in the clone."""
     env = os.environ if env is None else env
     if not in_ci(env):
         return "", ""
@@ -126,6 +140,11 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None) -> tuple[str
             # judging more than the change rather than the (empty) staged changes
             return (trunk.removeprefix("refs/heads/"),
                     "the default branch (no merge base in this clone; fetch more history to judge the change alone)")
+    if require and not trunk:
+        raise ConfigError("in CI with nothing staged, nothing says where the change starts (no pull request or "
+                          "push variables, and this clone holds no default branch), so the gate would judge "
+                          "nothing; give --base REF (or `base` in [tool.loopgate.gates.NAME]), or fetch the "
+                          "default branch (actions/checkout: `fetch-depth: 0`)")
     return "", ""
 
 

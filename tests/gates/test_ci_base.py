@@ -14,7 +14,7 @@ from pathlib import Path
 from .conftest import Repo, git_env, make_repo
 
 CI_VARS = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "GITHUB_BASE_REF", "GITHUB_EVENT_NAME", "GITHUB_EVENT_PATH",
-           "CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
+           "CI_MERGE_REQUEST_DIFF_BASE_SHA", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "CI_COMMIT_BEFORE_SHA")
 CHECKLIST = """# Quality Gate Checklist: CI
 
 ## Required Gates
@@ -176,3 +176,48 @@ def test_any_ci_in_a_shallow_clone_judges_against_origins_default_branch(tmp_pat
     done = run(clone.path, "gate", "forbidden", CI="true")
     assert done.returncode == 1, done.stdout + done.stderr  # was a pass of the empty staged changes
     assert ".env" in done.stdout and "no merge base in this clone" in done.stderr
+
+
+def test_a_new_branch_pushed_to_a_shallow_clone_without_the_default_branch_is_an_error_not_a_pass(
+        tmp_path: Path) -> None:
+    # a new branch's push event has `before` all zeros, and actions/checkout fetched only the branch: nothing
+    # says where the change starts, and judging the (empty) staged changes would pass the .env unseen
+    repo = pull_request(tmp_path)
+    repo.git("push", "-q", "origin", "feature")
+    clone = _shallow_clone(tmp_path, "feature")
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"before": "0" * 40}))
+    for args in (("gate", "forbidden"), ("gate", "secrets"), ("check", "--format", "text")):
+        done = run(clone.path, *args, GITHUB_ACTIONS="true", CI="true", GITHUB_EVENT_NAME="push",
+                   GITHUB_EVENT_PATH=str(event))
+        assert done.returncode == 2, (args, done.stdout + done.stderr)
+        assert "nothing says where the change starts" in done.stdout + done.stderr
+        assert "fetch-depth: 0" in done.stdout + done.stderr and "Traceback" not in done.stderr
+    # the way out the message names
+    done = run(clone.path, "gate", "forbidden", "--base", "HEAD~0", CI="true")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # a tree gate (links) does not judge a change: it still runs
+    done = run(clone.path, "gate", "links", "--offline", CI="true")
+    assert done.returncode == 0, done.stdout + done.stderr
+    # outside CI the hook judges the staged changes, as ever
+    assert run(clone.path, "gate", "forbidden").returncode == 0
+
+
+def test_the_default_branchs_own_tip_in_ci_judges_nothing_and_passes(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    repo.git("checkout", "-q", "main")
+    done = run(repo.path, "gate", "forbidden", CI="true")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_gitlab_push_is_judged_from_ci_commit_before_sha(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path)
+    before = repo.git("rev-parse", "main").strip()
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--ff-only", "feature")
+    done = run(repo.path, "gate", "forbidden", GITLAB_CI="true", CI="true", CI_COMMIT_BEFORE_SHA=before)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ".env" in done.stdout and "before" in done.stderr
+    # a new branch (all zeros) falls back to the default branch, which here is HEAD: nothing to judge
+    done = run(repo.path, "gate", "forbidden", GITLAB_CI="true", CI="true", CI_COMMIT_BEFORE_SHA="0" * 40)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -181,7 +181,7 @@ def in_ci_base(name: str, given: dict[str, Any], config: Any, note: str, start: 
     if given.get("base") or given.get("files") or given.get("files_from") or \
             (isinstance(config, dict) and config.get("base")):
         return config, note
-    base, source = ci_base(start)
+    base, source = ci_base(start, require=True)
     if not base:
         return config, note
     given["base"] = base
