@@ -23,6 +23,7 @@ from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, T
 from loopgate.gates.registry import (
     BAD_GATE_ARGS,
     GATE_ERROR,
+    NO_CI_BASE,
     NOTHING_DECIDED,
     REQUIRED_GATE_FAILED,
     REQUIRED_GATE_SKIPPED,
@@ -37,6 +38,7 @@ class PlannedGate:
     required: bool
     origin: tuple[str, int, int] = ("", 1, 1)  # checklist path, line, column of the entry
     problem: str = ""  # a planning failure: the gate will not run
+    no_base: bool = False  # the problem is the CI's (LG807), not the entry's args (LG802)
 
 
 @dataclass
@@ -86,7 +88,8 @@ def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]
     found = [dataclasses.replace(f, severity=Severity.WARNING) if severity and f.severity is Severity.ERROR else f
              for f in result.findings]
     if planned.problem:
-        found.append(_at(planned, BAD_GATE_ARGS, f"gate '{planned.name}': {planned.problem}", severity))
+        code = NO_CI_BASE if planned.no_base else BAD_GATE_ARGS
+        found.append(_at(planned, code, f"gate '{planned.name}': {planned.problem}", severity))
     elif result.status is GateStatus.ERROR:
         found.append(_at(planned, GATE_ERROR, f"gate '{planned.name}' could not run: {result.reason}", severity))
     elif result.status is GateStatus.FAILED and planned.required:

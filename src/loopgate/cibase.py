@@ -31,6 +31,12 @@ from collections.abc import Mapping
 from loopgate.config import ConfigError, _git, default_branch
 
 _TRUE = ("1", "true", "yes")
+
+
+class CIBaseError(ConfigError):
+    """The CI's own variables (or their absence) leave no usable base: a usage error (exit 2) that
+    the checklist's `args:` did not cause, so `check` reports it as LG807, not as bad args."""
+
 _ZERO_SHA = "0" * 40
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")  # SHA-1 or SHA-256 object names, nothing git would evaluate
 
@@ -53,7 +59,7 @@ def _branch(start: str, variable: str, name: str) -> str:
     nothing). Such a value is a usage error, never a base."""
     valid = _git(start, "check-ref-format", f"refs/heads/{name}")
     if name == "HEAD" or name.startswith("-") or valid is None or valid.returncode != 0:
-        raise ConfigError(f"{variable} {name!r} is not a branch name, so it cannot say where the change starts; "
+        raise CIBaseError(f"{variable} {name!r} is not a branch name, so it cannot say where the change starts; "
                           "give --base to choose")
     for ref in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
         if _resolves(start, ref):
@@ -121,7 +127,7 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
     if env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"):
         sha = env["CI_MERGE_REQUEST_DIFF_BASE_SHA"]
         if not _SHA.fullmatch(sha):  # `HEAD` or `main~1` would be evaluated, and could be the change itself
-            raise ConfigError(f"CI_MERGE_REQUEST_DIFF_BASE_SHA {sha!r} is not a commit id; give --base to choose")
+            raise CIBaseError(f"CI_MERGE_REQUEST_DIFF_BASE_SHA {sha!r} is not a commit id; give --base to choose")
         return sha, "CI_MERGE_REQUEST_DIFF_BASE_SHA (the merge request's base)"
     if env.get("CI_MERGE_REQUEST_TARGET_BRANCH_NAME"):
         return (_branch(start, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME", env["CI_MERGE_REQUEST_TARGET_BRANCH_NAME"]),
@@ -141,7 +147,7 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
             return (trunk.removeprefix("refs/heads/"),
                     "the default branch (no merge base in this clone; fetch more history to judge the change alone)")
     if require and not trunk:
-        raise ConfigError("in CI with nothing staged, nothing says where the change starts (no pull request or "
+        raise CIBaseError("in CI with nothing staged, nothing says where the change starts (no pull request or "
                           "push variables, and this clone holds no default branch), so the gate would judge "
                           "nothing; give --base REF (or `base` in [tool.loopgate.gates.NAME]), or fetch the "
                           "default branch (actions/checkout: `fetch-depth: 0`)")

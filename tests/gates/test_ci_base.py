@@ -124,6 +124,7 @@ def test_a_ci_variable_that_is_a_revision_expression_is_a_usage_error_not_the_ch
         checked = run(repo.path, "check", "--format", "text", GITHUB_ACTIONS="true", GITHUB_BASE_REF=ref, CI="true")
         assert checked.returncode == 2, (ref, checked.stdout + checked.stderr)
         assert "is not a branch name" in checked.stdout and "Traceback" not in checked.stderr
+        assert "LG807" in checked.stdout and "LG802" not in checked.stdout  # the CI's problem, not the args'
     assert not (repo.path / "x").exists()
     done = run(repo.path, "gate", "forbidden", GITLAB_CI="true", CI_MERGE_REQUEST_DIFF_BASE_SHA="HEAD")
     assert done.returncode == 2 and "is not a commit id" in done.stderr, done.stdout + done.stderr
@@ -193,6 +194,7 @@ def test_a_new_branch_pushed_to_a_shallow_clone_without_the_default_branch_is_an
         assert done.returncode == 2, (args, done.stdout + done.stderr)
         assert "nothing says where the change starts" in done.stdout + done.stderr
         assert "fetch-depth: 0" in done.stdout + done.stderr and "Traceback" not in done.stderr
+        assert args[0] == "gate" or "LG807" in done.stdout
     # the way out the message names
     done = run(clone.path, "gate", "forbidden", "--base", "HEAD~0", CI="true")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -507,6 +507,15 @@ def _entry(w: World, args: str) -> Outcome:
     return check(w, [planned])
 
 
+def _in_ci(w: World, base_ref: str) -> Outcome:
+    # a pull request's CI names its base by a variable; `HEAD` would judge the change against itself
+    w.monkeypatch.setenv("CI", "true")
+    w.monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    w.monkeypatch.setenv("GITHUB_BASE_REF", base_ref)
+    planned = plan_entry("no secrets", {"gate": "forbidden"}, True, ORIGIN, str(w.root), {}, str(w.root), ci=True)
+    return check(w, [planned])
+
+
 def _data_gate(w: World, *files: str) -> PlannedGate:
     w.write("schema.json", '{"type": "object"}')
     w.write("a.json", "{}")
@@ -540,6 +549,7 @@ CHECK_POSITIVE = [
     # the change edits its required gate: the committed `true` still runs (and passes) beside it
     Case("LG806", lambda w: _checklist_changed(w, "echo edited", "the tests pass"), 0,
          (".loop/quality-gate-checklist.md", 5, 5)),
+    Case("LG807", lambda w: _in_ci(w, "HEAD"), 2, ORIGIN),  # the CI's base is no branch: not the args' fault
 ]
 CHECK_NEGATIVE = [
     Case("LG801", lambda w: check(w, [_planned("lint", "exit 1")]), 1, also=("LG461", "LG803")),  # ran, failed
@@ -549,6 +559,7 @@ CHECK_NEGATIVE = [
     Case("LG804", lambda w: check(w, [_data_gate(w, "a.json")]), 0),  # given a file: it decides
     Case("LG805", lambda w: check(w, [_planned("tests", "true"), _planned("style", "true", required=False)]), 0),
     Case("LG806", lambda w: _checklist_changed(w, "true", "a new description only"), 0),  # judges the same
+    Case("LG807", lambda w: _in_ci(w, "main"), 0),  # the base branch is there: the change is judged
 ]
 
 POSITIVE = (SCOPE_POSITIVE + FORBIDDEN_POSITIVE + SECRETS_POSITIVE + LINKS_POSITIVE + SCHEMA_POSITIVE

@@ -17,7 +17,7 @@ import click
 
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, StopSignals, run_check
-from loopgate.cibase import ci_base, ci_note
+from loopgate.cibase import CIBaseError, ci_base, ci_note
 from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
 from loopgate.committed_checklist import weakened_entries
@@ -149,7 +149,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
         return PlannedGate(name, spec, None, required, origin, "args may not ask for --help")
     except (click.ClickException, ConfigError, TypeError, ValueError) as err:
         message = err.format_message() if isinstance(err, click.ClickException) else str(err)
-        return PlannedGate(name, spec, None, required, origin, message)
+        return PlannedGate(name, spec, None, required, origin, message, no_base=isinstance(err, CIBaseError))
     return PlannedGate(name, spec, options, required, origin)
 
 

@@ -66,6 +66,19 @@ CHECKLIST_WEAKENED = codes.define(
     "they are the base's rule.",
 )
 
+NO_CI_BASE = codes.define(
+    "LG807", "no-ci-base", Severity.ERROR, "In CI, nothing usable says where the judged change starts.",
+    "A gate that judges a change (forbidden, scope, secrets) given no `--base` judges the pull request or "
+    "push in CI, from the CI's own variables (`GITHUB_BASE_REF`, the merge request's base, the push's "
+    "`before`) or the merge base with the default branch. Here a variable was not a branch name or commit "
+    "id (`HEAD`, `main~1` would be evaluated by git and could name the change itself), or nothing said and "
+    "the clone holds no default branch. Judging the empty staged changes instead would pass a change the "
+    "gate never saw, so the check stops (exit 2).",
+    "Fetch the default branch (actions/checkout: `fetch-depth: 0`), fix the CI variable, or give the gate a "
+    "base: `--base REF` in the entry's `args:` or `base` in [tool.loopgate.gates.NAME].",
+    input_error=True,
+)
+
 # A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
 
 
