@@ -47,6 +47,12 @@ def published_schema() -> Any:
 
 @pytest.fixture(scope="session")
 def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One pre-commit cache for every hook test, wherever it lives (gates/, acceptance/): each
-    `try-repo` of this checkout then installs loopgate into it once, not once per test."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+    """One pre-commit cache for every hook test, wherever it lives (gates/, acceptance/), shared by
+    the xdist workers (their temp roots sit side by side): loopgate is installed into it once per
+    run, not once per test (pre-commit locks its store for installs)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    home = root / "pre-commit-home"
+    home.mkdir(exist_ok=True)
+    return home

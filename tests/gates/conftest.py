@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -92,11 +95,44 @@ def cli() -> Cli:
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def hook_source(home: Path) -> tuple[Path, str]:
+    """This checkout (uncommitted and untracked files included, as `try-repo` takes them) committed
+    once into `home`, so every hook test installs loopgate from the same revision into the same
+    pre-commit store. `pre-commit try-repo` makes a fresh store per call (its own temp dir, whatever
+    PRE_COMMIT_HOME says): one ~15 s virtualenv per hook test. xdist workers share `home`; the
+    lock makes one of them build the copy."""
+    source = home / "loopgate-source"
+    with open(home / "source.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (source / ".git").is_dir():
+            building = home / f"loopgate-source.{os.getpid()}"
+            listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                                    cwd=ROOT, env=git_env(), capture_output=True, check=True).stdout
+            for rel in sorted(set(listed.decode().split("\0")) - {""}):
+                origin = ROOT / rel
+                if origin.is_file() or origin.is_symlink():  # a tracked file deleted in the checkout is left out
+                    (building / rel).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(origin, building / rel, follow_symlinks=False)
+            repo = make_repo(building)
+            repo.commit("the checkout under test")
+            building.rename(source)
+    return source, Repo(source).git("rev-parse", "HEAD").strip()
+
+
 def try_repo(repo: Repo, hook_id: str, home: Path, *files: str) -> subprocess.CompletedProcess[str]:
-    """The real `pre-commit try-repo` of this checkout (uncommitted changes included, hooks from
-    its .pre-commit-hooks.yaml, which a docs test keeps generated), run in the scratch `repo`."""
-    env = {**git_env(), "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never"}
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), hook_id, "--verbose"]
+    """The real `pre-commit run` of one hook of this checkout (its .pre-commit-hooks.yaml, which a
+    docs test keeps generated), as `pre-commit try-repo` would run it, in the scratch `repo`, from
+    a config outside it (the repository's own files stay the test's)."""
+    source, rev = hook_source(home)
+    config = home / f"config-{hook_id}.yaml"
+    if not config.exists():
+        # json is yaml; written whole then renamed, so a parallel worker never reads half of it
+        partial = config.with_suffix(f".{os.getpid()}")
+        partial.write_text(json.dumps({"repos": [{"repo": str(source), "rev": rev, "hooks": [{"id": hook_id}]}]}),
+                           encoding="utf-8")
+        partial.replace(config)
+    env = {**git_env(), "PRE_COMMIT_HOME": str(home / "store"), "PRE_COMMIT_COLOR": "never"}
+    command = [sys.executable, "-m", "pre_commit", "run", "--config", str(config), hook_id, "--verbose"]
     if files:
         command += ["--files", *files]
     return subprocess.run(command, cwd=repo.path, env=env, capture_output=True, text=True, check=False,
