@@ -62,13 +62,11 @@ def env(bin_dir: Path, wheels: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """(the virtualenv's bin directory, the folder holding the wheel), installed by name."""
+def installed(tmp_path_factory: pytest.TempPathFactory, dist: Path) -> tuple[Path, Path]:
+    """(the virtualenv's bin directory, the folder holding the wheel), installed by name from the
+    run's one build (acceptance/conftest.py)."""
     tmp = tmp_path_factory.mktemp("newcomer-install")
-    wheels = tmp / "wheels"
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(wheels), str(ROOT)],
-                           capture_output=True, text=True, check=False, timeout=300)
-    assert built.returncode == 0, built.stderr[-2000:]
+    wheels = dist
     subprocess.run([sys.executable, "-m", "venv", str(tmp / "venv")], check=True, timeout=120)
     bin_dir = tmp / "venv" / "bin"
     done = subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "loopgate-cli"], env=env(bin_dir, wheels),

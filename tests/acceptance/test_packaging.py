@@ -13,8 +13,6 @@ import zipfile
 from email.message import Message
 from pathlib import Path
 
-import pytest
-
 from loopgate import __version__
 from loopgate.artifacts.kinds import KINDS
 from loopgate.artifacts.schema import schema_names
@@ -22,15 +20,6 @@ from loopgate.project import HOMEPAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = "loopgate-cli"  # `loopgate` on PyPI is somebody else's project
-
-
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    done = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-                          capture_output=True, text=True, check=False, timeout=300)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return out
 
 
 def _wheel(dist: Path) -> zipfile.ZipFile:
@@ -85,6 +74,9 @@ def test_the_sdist_carries_the_tests_and_what_they_read(dist: Path) -> None:
                    "examples/repo-maintenance/LOOP_SPEC.md", "docs/codes.md", "schemas/loop-spec.schema.json"):
         assert needed in names, needed
     assert not any("__pycache__" in n for n in names)
+    # what .ci/run downloads for the tests (node_modules) is not ours to ship: it made a 164 MB sdist
+    assert ".ci/run" in names and not any(n.startswith(".ci/tools") for n in names)
+    assert sdist.stat().st_size < 5_000_000, sdist.stat().st_size
 
 
 def test_twine_accepts_both_files(dist: Path) -> None:
