@@ -93,8 +93,10 @@ class History:
 
 
 def runs_dir(loop_dir: str) -> str:
-    """Where `loopgate run` writes its reports for this loop directory."""
-    if os.path.basename(os.path.normpath(loop_dir)) == ".loop":
+    """Where `loopgate run` writes its reports for this loop directory. The name is judged on the
+    absolute path, as the runner judges it: `.` (run from inside `.loop/`) or `../.loop` names the
+    loop directory itself, and `./.loop/runs` under it would hold no report."""
+    if os.path.basename(os.path.abspath(loop_dir)) == ".loop":
         return os.path.join(loop_dir, "runs")
     return os.path.join(loop_dir, ".loop", "runs")
 
