@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 
@@ -108,16 +109,16 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     from loopgate.artifacts.crosscheck import spec_mode  # noqa: PLC0415 - only this command pays for it
     from loopgate.history.html import render_html  # noqa: PLC0415
     from loopgate.history.metrics import totals  # noqa: PLC0415
-    from loopgate.history.render import Report, render_json, render_markdown, render_text  # noqa: PLC0415
+    from loopgate.history.render import Report, left_out, render_json, render_markdown, render_text  # noqa: PLC0415
     from loopgate.history.reviews import ReviewError, load_reviews  # noqa: PLC0415
-    from loopgate.history.runs import load_history  # noqa: PLC0415
+    from loopgate.history.runs import dated_after, load_history  # noqa: PLC0415
     from loopgate.history.trends import series  # noqa: PLC0415
     from loopgate.readiness.artifacts import spec_data  # noqa: PLC0415
     from loopgate.readiness.rollout import thresholds  # noqa: PLC0415
     from loopgate.runner.atomic import WriteError, write_atomic  # noqa: PLC0415
 
     directory = resolve_loop_dir(loop_dir)
-    history = load_history(directory)
+    history = load_history(directory)  # as written: a run dated past the clock is shown, and said below
     try:
         reviews = load_reviews(directory).bound(history)  # each verdict on one draft, as the audit reads them
     except ReviewError as err:
@@ -131,6 +132,11 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
                     history.unreadable, history.runs_dir)
     renderers = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
     text = renderers[fmt](result)
+    warnings = dated_after(history, dt.datetime.now(dt.timezone.utc))
+    if output is not None or fmt != "text":  # the text table says it under the table, in front of the reader
+        warnings += left_out(result)
+    for line in warnings:
+        click.echo(f"loopgate: warning: {line}", err=True)
     if output is None:
         click.echo(text, nl=False)
         return

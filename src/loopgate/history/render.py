@@ -72,6 +72,15 @@ def empty_message(r: Report) -> str:
     return f"no run reports yet{where} (`loopgate run` writes one per run)"
 
 
+def left_out(r: Report) -> list[str]:
+    """What the report did not count, in lines for stderr: said where a reader of a file or a job
+    summary sees it, not only inside the output."""
+    if not r.unreadable:
+        return []
+    return [f"{len(r.unreadable)} run report(s) left out: "
+            + plain(listing([f"{p}: {w}" for p, w in r.unreadable]))]
+
+
 def render_text(r: Report) -> str:
     if not r.points:
         return f"loopgate report: {plain(r.loop)}: {plain(empty_message(r))}\n"

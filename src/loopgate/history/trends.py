@@ -56,13 +56,13 @@ class _Replay:
 
     configured: str
     demoted_to: str = ""
-    since: dt.datetime | None = None  # the last demotion (in force or lifted)
+    since: dt.datetime | None = None  # the end of the point of the last demotion (in force or lifted)
     window: dict[str, list[tuple[RunRecord, ItemRecord]]] = field(default_factory=dict)
     fresh: dict[str, Totals] = field(default_factory=_running)  # totals since the last demotion
     runs: set[str] = field(default_factory=set)  # the runs since the last demotion
 
     def add(self, run: RunRecord) -> None:
-        if self.since is not None and run.started < self.since:
+        if self.since is not None and run.started <= self.since:  # the runs that caused it: no evidence after it
             return
         self.runs.add(run.run_id)
         _add(self.fresh, run)
@@ -76,7 +76,9 @@ class _Replay:
 
     def demote(self, end: dt.datetime, mode: str) -> None:
         self.demoted_to = lower(mode)
-        self.since = end + dt.timedelta(seconds=1)  # the runs that caused it are not evidence after it
+        # compared with `<=` in `add`, never moved on by a second: a run dated 9999-12-31T23:59:59 (a hand
+        # edit, a wrong clock) has no second after it, and `end + 1s` was an OverflowError traceback
+        self.since = end
         self.window, self.fresh, self.runs = {}, _running(), set()
 
 
