@@ -129,7 +129,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     configured = spec_mode(spec) if spec else "shadow"  # the rollback replay starts from the spec's mode
     result = Report(name, period, series(history, reviews, thresholds(spec), period, configured),
                     totals(history.runs, reviews),
-                    history.unreadable, history.runs_dir)
+                    history.unreadable, history.runs_dir, reviews.unattributed(history))
     renderers = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
     text = renderers[fmt](result)
     warnings = dated_after(history, dt.datetime.now(dt.timezone.utc))
