@@ -92,7 +92,8 @@ def review(item: str, verdict: str, loop_dir: str | None, note: str) -> None:
 @click.option("--by", "period", type=click.Choice(["run", "day", "week"]), default="day", show_default=True,
               help="One point per run, per UTC day or per ISO week.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of stdout; usual with --format html.")
+              help="Write to this file (atomically; a symlink is followed, a FIFO or device written "
+                   "into) instead of stdout; usual with --format html.")
 def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> None:
     """Trends over the loop's run reports (.loop/runs/*.json).
 
@@ -109,13 +110,14 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     from loopgate.artifacts.crosscheck import spec_mode  # noqa: PLC0415 - only this command pays for it
     from loopgate.history.html import render_html  # noqa: PLC0415
     from loopgate.history.metrics import totals  # noqa: PLC0415
+    from loopgate.history.output import write_output  # noqa: PLC0415
     from loopgate.history.render import Report, left_out, render_json, render_markdown, render_text  # noqa: PLC0415
     from loopgate.history.reviews import ReviewError, load_reviews  # noqa: PLC0415
     from loopgate.history.runs import dated_after, load_history  # noqa: PLC0415
     from loopgate.history.trends import series  # noqa: PLC0415
     from loopgate.readiness.artifacts import spec_data  # noqa: PLC0415
     from loopgate.readiness.rollout import thresholds  # noqa: PLC0415
-    from loopgate.runner.atomic import WriteError, write_atomic  # noqa: PLC0415
+    from loopgate.runner.atomic import WriteError  # noqa: PLC0415
 
     directory = resolve_loop_dir(loop_dir)
     history = load_history(directory)  # as written: a run dated past the clock is shown, and said below
@@ -141,7 +143,7 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
         click.echo(text, nl=False)
         return
     try:
-        write_atomic(output, text)
+        write_output(output, text)  # through a symlink, a FIFO or /dev/stdout: never a file put in their place
     except WriteError as err:
         _fail(str(err))
     click.echo(f"loopgate: wrote {output} ({len(result.points)} point(s), {result.overall.runs} run(s))", err=True)
