@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -113,3 +114,15 @@ def test_a_directory_is_exit_2_with_a_message(repo: Path, name: str) -> None:
     assert "is a directory" in done.stderr and not list((repo / "out").iterdir())
     with pytest.raises(WriteError, match="it is a directory"):  # the writer refuses it on its own too
         write_output(str(repo / name), "report\n")
+
+
+def test_a_socket_or_a_symlink_loop_is_exit_2_with_a_message(repo: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(repo / "report.sock"))
+        done = loopgate(repo, "report", "-o", "report.sock")
+        assert done.returncode == 2 and "it is a socket" in done.stderr and "Traceback" not in done.stderr
+    (repo / "a").symlink_to("b")
+    (repo / "b").symlink_to("a")
+    done = loopgate(repo, "report", "-o", "a")
+    assert done.returncode == 2 and "loopgate: error: cannot write a" in done.stderr, done.stderr
+    assert (repo / "a").is_symlink() and (repo / "b").is_symlink()
