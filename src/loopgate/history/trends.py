@@ -12,7 +12,6 @@ gathered since allows the next mode up again, so a bad week shows as a drop, and
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,19 +159,21 @@ class _Verdicts:
     drafts: dict[tuple[str, str], str] = field(default_factory=dict)  # (run, item) -> its mode, drafts seen
     waiting: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # draft not seen -> its verdicts
 
-    def seen(self, run: RunRecord) -> Iterator[tuple[tuple[str, str], str, str]]:
+    def seen(self, run: RunRecord) -> list[tuple[tuple[str, str], str, str]]:
         """The run's drafts are in the history now: (draft, its mode, verdict) for each verdict that waited."""
+        out = []
         for item in run.items:
             if item.produced:
                 draft = (run.run_id, item.id)
                 self.drafts[draft] = run.mode
-                for said in self.waiting.pop(draft, []):
-                    yield draft, run.mode, said
+                out += [(draft, run.mode, said) for said in self.waiting.pop(draft, [])]
+        return out
 
-    def due(self, moment: str | None) -> Iterator[tuple[tuple[str, str], str, str]]:
+    def due(self, moment: str | None) -> list[tuple[tuple[str, str], str, str]]:
         """(draft, its mode, verdict) for each verdict recorded by `moment` whose draft is in the history.
         None (the last point): every verdict left, whatever its time says; a hand-written time that
-        sorts after any stamp was never reached and lost before."""
+        sorts after any stamp was never reached, and was lost."""
+        out = []
         while self.cursor < len(self.events) and (moment is None or self.events[self.cursor].at <= moment):
             review = self.events[self.cursor]
             self.cursor += 1
@@ -181,7 +182,8 @@ class _Verdicts:
             if mode is None:
                 self.waiting.setdefault(draft, []).append(review.verdict)
             else:
-                yield draft, mode, review.verdict
+                out.append((draft, mode, review.verdict))
+        return out
 
 
 def _allows(running: dict[str, Totals], t: Thresholds, mode: str) -> bool:
