@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sys
 
@@ -91,7 +92,8 @@ def review(item: str, verdict: str, loop_dir: str | None, note: str) -> None:
 @click.option("--by", "period", type=click.Choice(["run", "day", "week"]), default="day", show_default=True,
               help="One point per run, per UTC day or per ISO week.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file (atomically) instead of stdout; usual with --format html.")
+              help="Write to this file (atomically; a symlink is followed, a FIFO or device written "
+                   "into) instead of stdout; usual with --format html.")
 def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> None:
     """Trends over the loop's run reports (.loop/runs/*.json).
 
@@ -108,16 +110,17 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     from loopgate.artifacts.crosscheck import spec_mode  # noqa: PLC0415 - only this command pays for it
     from loopgate.history.html import render_html  # noqa: PLC0415
     from loopgate.history.metrics import totals  # noqa: PLC0415
-    from loopgate.history.render import Report, render_json, render_markdown, render_text  # noqa: PLC0415
+    from loopgate.history.output import write_output  # noqa: PLC0415
+    from loopgate.history.render import Report, left_out, render_json, render_markdown, render_text  # noqa: PLC0415
     from loopgate.history.reviews import ReviewError, load_reviews  # noqa: PLC0415
-    from loopgate.history.runs import load_history  # noqa: PLC0415
+    from loopgate.history.runs import dated_after, load_history  # noqa: PLC0415
     from loopgate.history.trends import series  # noqa: PLC0415
     from loopgate.readiness.artifacts import spec_data  # noqa: PLC0415
     from loopgate.readiness.rollout import thresholds  # noqa: PLC0415
-    from loopgate.runner.atomic import WriteError, write_atomic  # noqa: PLC0415
+    from loopgate.runner.atomic import WriteError  # noqa: PLC0415
 
     directory = resolve_loop_dir(loop_dir)
-    history = load_history(directory)
+    history = load_history(directory)  # as written: a run dated past the clock is shown, and said below
     try:
         reviews = load_reviews(directory).bound(history)  # each verdict on one draft, as the audit reads them
     except ReviewError as err:
@@ -128,14 +131,19 @@ def report(loop_dir: str | None, fmt: str, period: str, output: str | None) -> N
     configured = spec_mode(spec) if spec else "shadow"  # the rollback replay starts from the spec's mode
     result = Report(name, period, series(history, reviews, thresholds(spec), period, configured),
                     totals(history.runs, reviews),
-                    history.unreadable, history.runs_dir)
+                    history.unreadable, history.runs_dir, reviews.unattributed(history))
     renderers = {"text": render_text, "json": render_json, "markdown": render_markdown, "html": render_html}
     text = renderers[fmt](result)
+    warnings = dated_after(history, dt.datetime.now(dt.timezone.utc))
+    if output is not None or fmt != "text":  # the text table says it under the table, in front of the reader
+        warnings += left_out(result)
+    for line in warnings:
+        click.echo(f"loopgate: warning: {line}", err=True)
     if output is None:
         click.echo(text, nl=False)
         return
     try:
-        write_atomic(output, text)
+        write_output(output, text)  # through a symlink, a FIFO or /dev/stdout: never a file put in their place
     except WriteError as err:
         _fail(str(err))
     click.echo(f"loopgate: wrote {output} ({len(result.points)} point(s), {result.overall.runs} run(s))", err=True)

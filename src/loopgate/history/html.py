@@ -12,7 +12,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from loopgate.history.render import Report, empty_message
+from loopgate.history.render import Report, empty_message, uncounted_line
 from loopgate.history.text import listing
 
 _PALETTE = {"drafted": "#2f80ed", "PRs": "#27ae60", "escalated": "#eb5757", "failed": "#f2994a",
@@ -140,6 +140,8 @@ def render_html(r: Report) -> str:
         left = f"{len(r.unreadable)} report(s) could not be read and were left out: " + listing(
             [p for p, _ in r.unreadable])
         empty = f"<p style='padding:0 20px'>{html.escape(left)}</p>"
+    if r.points and r.uncounted_verdicts:
+        empty += f"<p style='padding:0 20px'>{html.escape(uncounted_line(r))}.</p>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

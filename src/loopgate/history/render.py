@@ -19,11 +19,22 @@ class Report:
     overall: Totals
     unreadable: list[tuple[str, str]]
     runs_dir: str = ""  # where the run reports were looked for, for "no run reports yet"
+    uncounted_verdicts: int = 0  # recorded verdicts on no draft of this history (Reviews.unattributed)
 
     def as_dict(self) -> dict[str, Any]:
         return {"loop": self.loop, "period": self.period, "overall": self.overall.as_dict(),
                 "points": [p.as_dict() for p in self.points],
-                "unreadable_reports": [{"path": p, "why": w} for p, w in self.unreadable]}
+                "unreadable_reports": [{"path": p, "why": w} for p, w in self.unreadable],
+                "uncounted_verdicts": self.uncounted_verdicts}
+
+
+def uncounted_line(r: Report) -> str:
+    """Verdicts are evidence promotion weighs most: one left out is said, never lost quietly."""
+    if not r.uncounted_verdicts:
+        return ""
+    return (f"{r.uncounted_verdicts} verdict(s) in reviews.json not counted: no readable run report shows the "
+            "draft they judge (its report was removed or could not be read, or a verdict without its run is "
+            "dated before any draft of its item, in the future, or not YYYY-MM-DDTHH:MM:SSZ)")
 
 
 COLUMNS = (("period", 20), ("runs", 4), ("items", 5), ("drafted", 7), ("PRs", 3), ("escal.", 6), ("failed", 6),
@@ -72,6 +83,16 @@ def empty_message(r: Report) -> str:
     return f"no run reports yet{where} (`loopgate run` writes one per run)"
 
 
+def left_out(r: Report) -> list[str]:
+    """What the report did not count, in lines for stderr: said where a reader of a file or a job
+    summary sees it, not only inside the output."""
+    lines = [plain(uncounted_line(r))] if r.uncounted_verdicts else []
+    if r.unreadable:
+        lines.append(f"{len(r.unreadable)} run report(s) left out: "
+                     + plain(listing([f"{p}: {w}" for p, w in r.unreadable])))
+    return lines
+
+
 def render_text(r: Report) -> str:
     if not r.points:
         return f"loopgate report: {plain(r.loop)}: {plain(empty_message(r))}\n"
@@ -97,6 +118,8 @@ def render_text(r: Report) -> str:
         lines += ["", "stop reasons: " + ", ".join(f"{plain(k)} {v}" for k, v in sorted(t.stops.items()))]
     if t.skipped:
         lines.append(f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted")
+    if r.uncounted_verdicts:
+        lines.append(uncounted_line(r))
     if r.unreadable:
         shown = listing([plain(p) for p, _ in r.unreadable])
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: {shown}"]
@@ -133,6 +156,8 @@ def render_markdown(r: Report) -> str:
         lines += ["", "Stop reasons: " + ", ".join(f"{data_cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
     if t.skipped:
         lines += ["", f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted."]
+    if r.uncounted_verdicts:
+        lines += ["", uncounted_line(r) + "."]
     if r.unreadable:
         lines += ["", f"{len(r.unreadable)} report(s) could not be read and were left out: "
                   + listing([data_cell(p) for p, _ in r.unreadable])]

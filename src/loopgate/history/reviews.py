@@ -89,6 +89,13 @@ class Reviews:
                 out.by_item.setdefault(item, []).append(review)
         return out
 
+    def unattributed(self, history: History) -> int:
+        """How many recorded verdicts no figure counts (call on bound verdicts): the ones `bound`
+        ignored, and those naming a draft no readable run report here shows (the run's report was
+        removed or could not be read, or it does not show the item drafted)."""
+        drafts = {(run.run_id, item.id) for run in history.runs for item in run.items if item.produced}
+        return self.ignored + sum((r.run, r.item) not in drafts for rows in self.by_item.values() for r in rows)
+
     def known_at(self, moment: str) -> Reviews:
         """The verdicts recorded by `moment` (what a report point could have known)."""
         return Reviews({k: [r for r in v if not r.at or r.at <= moment] for k, v in self.by_item.items()})

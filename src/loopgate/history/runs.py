@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.history.text import clean
+from loopgate.history.text import clean, listing
 from loopgate.history.times import EARLIEST, parse_run_id
 
 # Statuses that mean the item's change is ready for a person: drafted (shadow keeps the branch),
@@ -93,8 +93,10 @@ class History:
 
 
 def runs_dir(loop_dir: str) -> str:
-    """Where `loopgate run` writes its reports for this loop directory."""
-    if os.path.basename(os.path.normpath(loop_dir)) == ".loop":
+    """Where `loopgate run` writes its reports for this loop directory. The name is judged on the
+    absolute path, as the runner judges it: `.` (run from inside `.loop/`) or `../.loop` names the
+    loop directory itself, and `./.loop/runs` under it would hold no report."""
+    if os.path.basename(os.path.abspath(loop_dir)) == ".loop":
         return os.path.join(loop_dir, "runs")
     return os.path.join(loop_dir, ".loop", "runs")
 
@@ -108,10 +110,11 @@ def started_at(run_id: str) -> dt.datetime | None:
 def load_history(loop_dir: str, now: dt.datetime | None = None) -> History:
     """Every readable run report, oldest first; the others listed with why. With `now` (the
     readiness audit's clock) a run dated past it is listed, not counted: as evidence it would sit
-    after every demotion. `report` shows the history as written and passes none."""
+    after every demotion. `report` shows the history as written and passes none (`dated_after`
+    says which runs the audit would leave out)."""
     directory = runs_dir(loop_dir)
     history = History(directory)
-    latest = now + FUTURE_SKEW if now is not None else None
+    latest = _later(now, FUTURE_SKEW) if now is not None else None
     try:
         names = sorted(n for n in os.listdir(directory) if n.endswith(".json"))
     except (FileNotFoundError, NotADirectoryError):
@@ -139,6 +142,27 @@ def load_history(loop_dir: str, now: dt.datetime | None = None) -> History:
             history.unreadable.append((path, clean(record)))
     history.runs.sort(key=lambda r: (r.started, r.run_id))
     return history
+
+
+def dated_after(history: History, now: dt.datetime) -> list[str]:
+    """The runs `load_history(now=now)` would leave out, in a line: `report` charts the history as
+    written, so a run dated 9999-12-31 gets its row (bucketed like any other), and the reader is told
+    why `readiness` does not count it."""
+    latest = _later(now, FUTURE_SKEW)
+    late = [run.run_id for run in history.runs if run.started > latest]
+    if not late:
+        return []
+    return [f"{len(late)} run(s) dated after the clock of this machine (a wrong clock or a hand edit), shown as "
+            f"written; `loopgate readiness` does not count them: {listing(late)}"]
+
+
+def _later(when: dt.datetime, by: dt.timedelta) -> dt.datetime:
+    """`when + by`, held at the last representable time: a clock (or a test's `now`) at the end of
+    year 9999 is no reason for an OverflowError traceback."""
+    try:
+        return when + by
+    except OverflowError:
+        return dt.datetime.max.replace(tzinfo=when.tzinfo)
 
 
 def _read(path: str) -> RunRecord | str:

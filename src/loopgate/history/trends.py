@@ -56,13 +56,13 @@ class _Replay:
 
     configured: str
     demoted_to: str = ""
-    since: dt.datetime | None = None  # the last demotion (in force or lifted)
+    since: dt.datetime | None = None  # the end of the point of the last demotion (in force or lifted)
     window: dict[str, list[tuple[RunRecord, ItemRecord]]] = field(default_factory=dict)
     fresh: dict[str, Totals] = field(default_factory=_running)  # totals since the last demotion
     runs: set[str] = field(default_factory=set)  # the runs since the last demotion
 
     def add(self, run: RunRecord) -> None:
-        if self.since is not None and run.started < self.since:
+        if self.since is not None and run.started <= self.since:  # the runs that caused it: no evidence after it
             return
         self.runs.add(run.run_id)
         _add(self.fresh, run)
@@ -76,7 +76,9 @@ class _Replay:
 
     def demote(self, end: dt.datetime, mode: str) -> None:
         self.demoted_to = lower(mode)
-        self.since = end + dt.timedelta(seconds=1)  # the runs that caused it are not evidence after it
+        # compared with `<=` in `add`, never moved on by a second: a run dated 9999-12-31T23:59:59 (a hand
+        # edit, a wrong clock) has no second after it, and `end + 1s` was an OverflowError traceback
+        self.since = end
         self.window, self.fresh, self.runs = {}, _running(), set()
 
 
@@ -90,8 +92,9 @@ def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day
            configured: str = "pr") -> list[Point]:
     """Points in time order. Linear in runs and verdicts: running totals (per mode, for the earned
     mode; and since the last demotion, for the rollback) are carried from point to point, and each
-    verdict is counted once, at the first point that could have known it (the last point is now,
-    and knows them all). `configured`: the spec's mode, the most the loop runs in."""
+    verdict is counted once, at the first point that could have known it: its time has come and its
+    draft is in the history (the last point is now, and knows them all). `configured`: the spec's
+    mode, the most the loop runs in."""
     from loopgate.readiness.rollback import rollback_reasons  # noqa: PLC0415 - see below
 
     groups: dict[str, list[RunRecord]] = {}
@@ -99,10 +102,8 @@ def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day
         groups.setdefault(_key(run, period), []).append(run)
     running = _running()
     replay = _Replay(configured if configured in MODES else "pr")
-    drafts: dict[tuple[str, str], str] = {}  # (run, item) -> the run's mode, for drafts seen so far
-    latest: dict[str, tuple[str, str]] = {}  # item -> its latest draft (for verdicts without a run)
-    events = sorted((r for rows in reviews.by_item.values() for r in rows), key=lambda r: r.at)
-    cursor = [0]
+    reviews = reviews.bound(history)  # a verdict without its run judges the draft the audit says it judges
+    verdicts = _Verdicts(sorted((r for rows in reviews.by_item.values() for r in rows), key=lambda r: r.at))
     points: list[Point] = []
 
     def verdict(run: RunRecord, item: ItemRecord) -> str | None:
@@ -113,12 +114,10 @@ def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day
         for run in runs:
             _add(running, run)
             replay.add(run)
-            for item in run.items:
-                if item.produced:
-                    drafts[(run.run_id, item.id)] = run.mode
-                    latest[item.id] = (run.run_id, run.mode)
-        moment = "~" if index == len(groups) - 1 else stamp(end)  # "~" sorts last
-        _judge(events, cursor, moment, drafts, latest, running, replay)
+            for draft, mode, said in verdicts.seen(run):
+                _count(running, replay, draft, mode, said)
+        for draft, mode, said in verdicts.due(None if index == len(groups) - 1 else stamp(end)):
+            _count(running, replay, draft, mode, said)
         earned = _earned(running, t)
         note, why = ("held" if replay.demoted_to else ""), ""
         if replay.demoted_to:  # the audit lifts one step once the evidence since allows it
@@ -136,20 +135,55 @@ def series(history: History, reviews: Reviews, t: Thresholds, period: str = "day
     return points
 
 
-def _judge(events: list[Review], cursor: list[int], moment: str, drafts: dict[tuple[str, str], str],
-           latest: dict[str, tuple[str, str]], running: dict[str, Totals], replay: _Replay) -> None:
-    """Count the verdicts recorded by `moment`, each on its draft."""
-    while cursor[0] < len(events) and events[cursor[0]].at <= moment:
-        review = events[cursor[0]]
-        cursor[0] += 1
-        draft = (review.run, review.item) if review.run else (latest.get(review.item, ("", ""))[0], review.item)
-        mode = drafts.get(draft)
-        if mode is None:
-            continue  # a verdict on a draft this history does not hold
-        running["all"].judge(draft, review.verdict)
-        if mode in running:
-            running[mode].judge(draft, review.verdict)
-        replay.judge(draft, mode, review.verdict)
+def _count(running: dict[str, Totals], replay: _Replay, draft: tuple[str, str], mode: str, said: str) -> None:
+    """One verdict on one draft, in the running totals and the rollback replay."""
+    running["all"].judge(draft, said)
+    if mode in running:
+        running[mode].judge(draft, said)
+    replay.judge(draft, mode, said)
+
+
+@dataclass
+class _Verdicts:
+    """The verdicts in the order they were recorded, handed out once their time has come.
+
+    A verdict whose draft is not in the history yet waits for it, rather than being dropped: its
+    time (the reviewer's clock) can come before its draft's run id (the clock of the machine that
+    ran the loop) when the clocks disagree, or when a reviews.json merged from another checkout
+    names a run made since. Dropping it lost a recorded verdict from every running total, so the
+    earned mode and the rollback never saw it. One whose draft never appears (its run report was
+    removed, or could not be read) is not counted, and `Reviews.unattributed` says how many."""
+
+    events: list[Review]
+    cursor: int = 0
+    drafts: dict[tuple[str, str], str] = field(default_factory=dict)  # (run, item) -> its mode, drafts seen
+    waiting: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # draft not seen -> its verdicts
+
+    def seen(self, run: RunRecord) -> list[tuple[tuple[str, str], str, str]]:
+        """The run's drafts are in the history now: (draft, its mode, verdict) for each verdict that waited."""
+        out = []
+        for item in run.items:
+            if item.produced:
+                draft = (run.run_id, item.id)
+                self.drafts[draft] = run.mode
+                out += [(draft, run.mode, said) for said in self.waiting.pop(draft, [])]
+        return out
+
+    def due(self, moment: str | None) -> list[tuple[tuple[str, str], str, str]]:
+        """(draft, its mode, verdict) for each verdict recorded by `moment` whose draft is in the history.
+        None (the last point): every verdict left, whatever its time says; a hand-written time that
+        sorts after any stamp was never reached, and was lost."""
+        out = []
+        while self.cursor < len(self.events) and (moment is None or self.events[self.cursor].at <= moment):
+            review = self.events[self.cursor]
+            self.cursor += 1
+            draft = (review.run, review.item)
+            mode = self.drafts.get(draft)
+            if mode is None:
+                self.waiting.setdefault(draft, []).append(review.verdict)
+            else:
+                out.append((draft, mode, review.verdict))
+        return out
 
 
 def _allows(running: dict[str, Totals], t: Thresholds, mode: str) -> bool:
