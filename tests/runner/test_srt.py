@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from loopgate.runner.loop import Loop, RunOutcome, RunSettings, Stop
+from loopgate.runner.loop import Loop, RunError, RunOutcome, RunSettings, Stop
 
 from .conftest import LoopRepo, PlanFactory, git, pid_alive, require_bwrap
 
@@ -213,3 +213,45 @@ def test_nothing_the_maker_starts_outlives_the_attempt_under_srt(loop_repo: Loop
     assert _sleepers() == []
     time.sleep(1.5)
     assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/escaped.txt"))
+
+
+# every process the maker can see in /proc, and the filesystem each one sees: nested in srt, the
+# maker's /proc is srt's, where bwrap's own outer process sees srt's view of the machine (/tmp and
+# your home included); its own user namespace keeps the maker out of it
+THROUGH_PROC = ('for p in /proc/[0-9]*; do cat "$p/root{key}" >> "$seen" 2>/dev/null && echo "read via $p" >> "$seen"; '
+                'done; ls /proc | grep -c "^[0-9]" >> "$seen"')
+
+
+def test_the_maker_cannot_read_hidden_files_through_other_processes_root(
+        loop_repo: LoopRepo, factory: PlanFactory, tmp_path: Path, allowed_port: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    key = tmp_path / "home" / ".ssh" / "id_rsa"
+    key.parent.mkdir(parents=True)
+    key.write_text(f"-----BEGIN OPENSSH PRIVATE KEY----- {SECRET}\n")
+    monkeypatch.setenv("HOME", str(key.parent.parent))
+    allowlisted(loop_repo, THROUGH_PROC.format(key=key), f"127.0.0.1:{allowed_port}")
+    run(loop_repo, factory)
+    text = seen(loop_repo)
+    assert SECRET not in text and "read via" not in text
+    assert state_of(loop_repo) == "drafted"
+
+
+FAILING_SRT = """#!/bin/sh
+echo "Error: Sandbox dependencies are not available: socat not found" >&2
+exit 1
+"""
+
+
+def test_an_srt_that_cannot_run_the_sandbox_refuses_the_run_in_its_own_words(
+        loop_repo: LoopRepo, factory: PlanFactory, tmp_path: Path, allowed_port: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = tmp_path / "fakebin" / "srt"
+    fake.parent.mkdir()
+    fake.write_text(FAILING_SRT)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    allowlisted(loop_repo, 'echo ran >> "$seen"', f"127.0.0.1:{allowed_port}")
+    with pytest.raises(RunError, match=r"srt cannot run loopgate's bwrap sandbox here: Error: Sandbox dependencies "
+                                       r"are not available: socat not found"):
+        run(loop_repo, factory)
+    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*/maker/seen.txt"))
