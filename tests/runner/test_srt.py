@@ -186,6 +186,8 @@ def test_a_gate_command_reaches_only_the_allowed_hosts(loop_repo: LoopRepo, fact
 
 
 ESCAPE = "\n".join([
+    # its git works in there (srt, started in the worktree, put /dev/null over .bashrc and co. there)
+    f'{FIX} && git add -A >> "$seen" 2>&1 && git status --short >> "$seen" && echo "git ok" >> "$seen"',
     "sleep 1037 &",
     'setsid sh -c \'sleep 1; echo escaped > "$LOOPGATE_ATTEMPT_DIR/escaped.txt"\' </dev/null >/dev/null 2>&1 &',
     'echo started >> "$seen"',
@@ -209,6 +211,7 @@ def test_nothing_the_maker_starts_outlives_the_attempt_under_srt(loop_repo: Loop
     allowlisted(loop_repo, ESCAPE, f"127.0.0.1:{allowed_port}")
     outcome = run(loop_repo, factory)
     assert "started" in seen(loop_repo)
+    assert "M  docs/guide.md" in seen(loop_repo) and "git ok" in seen(loop_repo)
     assert outcome.stop is Stop.DONE, outcome.detail
     assert _sleepers() == []
     time.sleep(1.5)

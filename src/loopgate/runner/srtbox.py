@@ -49,8 +49,15 @@ def write_settings(path: str, settings: dict[str, Any]) -> str:
 
 
 def srt_argv(inner: list[str], settings_path: str, srt: str = "") -> list[str]:
-    """`srt --settings FILE -c '<inner, shell-quoted>'`."""
-    return [srt or shutil.which("srt") or "srt", "--settings", settings_path, "-c", shlex.join(inner)]
+    """`srt --settings FILE -c '<inner, shell-quoted>'`, started in the settings file's folder.
+
+    Not in the worktree: srt write-protects shell and tool settings in the folder it starts in
+    (its "mandatory denies"), by mounting /dev/null over `.bashrc`, `.gitconfig`, `.mcp.json`,
+    `.vscode`, ... there. In the worktree those device files would be the maker's to trip over
+    (`git add -A` refuses them); the inner bwrap sets the command's own folder (`--chdir`)."""
+    folder = os.path.dirname(os.path.abspath(settings_path))
+    return ["/bin/sh", "-c", 'cd "$0" && exec "$@"', folder,
+            srt or shutil.which("srt") or "srt", "--settings", settings_path, "-c", shlex.join(inner)]
 
 
 def srt_missing() -> str:
