@@ -258,3 +258,19 @@ def test_an_srt_that_cannot_run_the_sandbox_refuses_the_run_in_its_own_words(
                                        r"are not available: socat not found"):
         run(loop_repo, factory)
     assert not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*/maker/seen.txt"))
+
+
+def test_a_maker_stopped_at_its_deadline_leaves_nothing_running_under_srt(
+        loop_repo: LoopRepo, factory: PlanFactory, allowed_port: int) -> None:
+    """Killed by loopgate, not exiting on its own: srt's own sandbox leaves loopgate's process group
+    (bwrap --new-session), so what ends it is bwrap's die-with-parent and the attempt's token."""
+    allowlisted(loop_repo, "trap '' TERM\nsleep 1037 &\necho started >> \"$seen\"\nsleep 1037",
+                f"127.0.0.1:{allowed_port}")
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text().replace("- max pull requests per run: 2",
+                                             "- max pull requests per run: 2\n- max runtime per iteration: 4 seconds"))
+    loop_repo.commit("a short attempt")
+    outcome = run(loop_repo, factory)
+    assert "started" in seen(loop_repo)
+    assert outcome.records[0].attempts[0]["maker"]["stopped"] == "iteration-timeout"
+    assert _sleepers() == []
