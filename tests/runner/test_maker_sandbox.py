@@ -4,13 +4,16 @@ with a local bare `origin`, the real bwrap (and a failing `bwrap` put first on P
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from loopgate.artifacts.schema import load_schema
 from loopgate.runner.loop import Loop, RunOutcome, RunSettings, Stop
 
 from .conftest import LoopRepo, PlanFactory, git, require_bwrap
@@ -89,6 +92,9 @@ def test_a_sandbox_that_cannot_start_stops_the_run_as_environmental(
     assert outcome.stop is Stop.ENVIRONMENT and outcome.stop.exit_code == 5
     assert "the sandbox (bwrap) could not start the maker" in outcome.detail
     assert "Creating new namespace failed" in outcome.detail
+    report = json.loads(Path(outcome.report_path).read_text())
+    jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
+    assert report["stop"]["exit_code"] == 5
     state = state_of(loop_repo)
     assert state["status"] == "in-progress" and "environmental failure" in state.get("reason", "") + state.get(
         "next", "") + loop_repo.state(), state

@@ -16,8 +16,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from loopgate.artifacts.schema import load_schema
 from loopgate.runner.loop import Loop, RunError, RunOutcome, RunSettings, Stop
 
 from .conftest import LoopRepo, PlanFactory, git, pid_alive, require_bwrap
@@ -153,6 +155,7 @@ def test_allowlist_runs_the_maker_and_its_gates_in_bwrap_inside_srt(
     # the gates ran (contained the same way) and passed the good fix
     assert state_of(loop_repo) == "drafted", loop_repo.state()
     report = json.loads(Path(outcome.report_path).read_text())
+    jsonschema.Draft202012Validator(load_schema("run-report")).validate(report)
     assert report["contained"] is True
     assert report["containment"]["tool"] == "srt" and report["containment"]["network"] == "allowlist"
     assert report["containment"]["gates_contained"] is True

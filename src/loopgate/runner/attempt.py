@@ -224,8 +224,7 @@ class Attempt:
             "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
         failed = made.error if not made.started else sandbox_failed(loop, mounts, made)
-        if failed:  # the maker never ran: nothing of the item's to judge
-            entry["environment"] = {"kind": "sandbox" if made.started else "start", "detail": failed}
+        if failed:  # the maker never ran: nothing of the item's to judge (the run report's stop says why)
             mark_checked(loop.runtime_dir)
             raise EnvironmentStop(failed, "make the sandbox start (see the README, Containment), or run with "
                                           "`- contain: no` under ## Sandbox" if made.started else "")
