@@ -10,6 +10,8 @@ import http.server
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -277,3 +279,32 @@ def test_a_maker_stopped_at_its_deadline_leaves_nothing_running_under_srt(
     assert "started" in seen(loop_repo)
     assert outcome.records[0].attempts[0]["maker"]["stopped"] == "iteration-timeout"
     assert _sleepers() == []
+
+
+KILLED_MID_ATTEMPT = """
+from loopgate.cli.run import plan_factory
+from loopgate.runner.loop import Loop, RunSettings
+Loop(RunSettings({loop!r}, grace=0.5), plan_factory({loop!r})).run()
+"""
+
+
+def test_the_maker_dies_with_a_runner_killed_with_9_under_srt(loop_repo: LoopRepo, allowed_port: int) -> None:
+    """srt (a Node process) is the runner's child: it must die with the runner as bwrap alone does,
+    and take its sandbox with it, not wait for the next run to find the orphan."""
+    from loopgate.runner.maker import tokened_pids
+
+    allowlisted(loop_repo, 'echo up >> "$seen"\nsetsid sleep 1037 &\nsleep 1037', f"127.0.0.1:{allowed_port}")
+    runner = subprocess.Popen([sys.executable, "-c", KILLED_MID_ATTEMPT.format(loop=str(loop_repo.loop))],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt")):
+        assert time.monotonic() < deadline, "the maker never started"
+        time.sleep(0.05)
+    token = next((loop_repo.root / ".git" / "loopgate").glob("*/maker.pid")).read_text().split()[1]
+    assert tokened_pids(token) and _sleepers()
+    runner.send_signal(signal.SIGKILL)
+    runner.wait()
+    deadline = time.monotonic() + 5
+    while (tokened_pids(token) or _sleepers()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert tokened_pids(token) == [] and _sleepers() == []

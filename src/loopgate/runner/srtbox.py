@@ -49,15 +49,22 @@ def write_settings(path: str, settings: dict[str, Any]) -> str:
 
 
 def srt_argv(inner: list[str], settings_path: str, srt: str = "") -> list[str]:
-    """`srt --settings FILE -c '<inner, shell-quoted>'`, started in the settings file's folder.
+    """`srt --settings FILE -c '<inner, shell-quoted>'`, inside a PID namespace that dies with loopgate.
 
-    Not in the worktree: srt write-protects shell and tool settings in the folder it starts in
-    (its "mandatory denies"), by mounting /dev/null over `.bashrc`, `.gitconfig`, `.mcp.json`,
-    `.vscode`, ... there. In the worktree those device files would be the maker's to trip over
-    (`git add -A` refuses them); the inner bwrap sets the command's own folder (`--chdir`)."""
+    srt is a Node process whose sandbox runs under a shell it starts: killed with -9, Node leaves
+    that shell and the whole sandbox running (bwrap's die-with-parent watches the shell, not
+    Node). An outer bwrap that only makes a PID namespace (the filesystem and network shared)
+    and dies with its parent takes everything srt started with it, as the bwrap sandbox alone does.
+
+    srt starts in the settings file's folder, not in the worktree: srt write-protects shell and tool
+    settings in the folder it starts in (its "mandatory denies") by mounting /dev/null over
+    `.bashrc`, `.gitconfig`, `.mcp.json`, `.vscode`, ... there, and in the worktree those device
+    files would be the maker's to trip over (`git add -A` refuses them). The inner bwrap sets the
+    command's own folder (`--chdir`)."""
     folder = os.path.dirname(os.path.abspath(settings_path))
-    return ["/bin/sh", "-c", 'cd "$0" && exec "$@"', folder,
-            srt or shutil.which("srt") or "srt", "--settings", settings_path, "-c", shlex.join(inner)]
+    outer = [shutil.which("bwrap") or "bwrap", "--dev-bind", "/", "/", "--unshare-pid", "--die-with-parent",
+             "--chdir", folder, "--"]
+    return [*outer, srt or shutil.which("srt") or "srt", "--settings", settings_path, "-c", shlex.join(inner)]
 
 
 def srt_missing() -> str:
