@@ -247,9 +247,12 @@ def test_pr_mode_refuses_to_run_uncontained_unless_the_spec_opts_out(loop_repo: 
     assert report(outcome)["contained"] is False
 
 
-def test_allowlist_without_srt_says_so(loop_repo: LoopRepo, factory: PlanFactory) -> None:
-    if shutil.which("srt"):
-        pytest.skip("srt is installed here: the allowlist runs through it")
+def test_allowlist_without_srt_says_so(loop_repo: LoopRepo, factory: PlanFactory,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # srt may be installed here (tests/runner/test_srt.py runs it): a PATH without it, whatever else is there
+    monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                               if not shutil.which("srt", path=p)))
+    assert shutil.which("srt") is None
     loop_repo.set_spec()
     spec = loop_repo.loop / "LOOP_SPEC.md"
     spec.write_text(spec.read_text() + "- network: allowlist\n- allowed hosts: api.anthropic.com\n")

@@ -35,6 +35,7 @@ from loopgate.runner.gatebox import gate_launcher
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerRun, run_maker, write_prompt
+from loopgate.runner.makerbox import maker_argv, maker_home, sandbox_failed
 from loopgate.runner.outcome import (
     BudgetStop,
     ChangedAfterJudging,
@@ -50,7 +51,7 @@ from loopgate.runner.outcome import (
 from loopgate.runner.processes import kill_group
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
-from loopgate.runner.sandbox import Mounts, bwrap_argv, git_env, maker_env, srt_argv
+from loopgate.runner.sandbox import Mounts, git_env, maker_env
 from loopgate.runner.tamper import added_suppressions
 
 
@@ -113,9 +114,10 @@ class Attempt:
         self.ctx, self.plan_factory, self.record, self.number, self.worktree = (
             ctx, plan_factory, record, number, worktree)
         containment = ctx.loop.containment
-        # srt leaves the real /tmp writable: a remote there could be the maker's push
+        # a remote on this machine is read-only or hidden to a contained maker (srt runs the same bwrap
+        # sandbox inside): a change there is a person's push
         self.watch = ControlWatch(ctx.loop.root, ctx.loop.control, containment.contained,
-                                  remotes=not (containment.contained and containment.tool == "bwrap"))
+                                  remotes=not containment.contained)
         self.token = ""
         self.admin = ""  # the worktree's git admin directory, found once per attempt
         self.attempt_dir = ""  # attempts/<item>/<run id>-<n>, made fresh by run()
@@ -139,26 +141,15 @@ class Attempt:
         return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
 
     def _home(self) -> str:
-        """The maker's HOME: one per loop, kept between attempts (an agent's own settings and
-        caches), never the user's."""
-        home = os.path.join(self.ctx.loop.runtime_dir, "home")
-        os.makedirs(home, exist_ok=True)
-        return home
+        """The maker's HOME: a fresh one each attempt (runner/makerbox.py), never the user's."""
+        return maker_home(self.attempt_dir)
 
-    def _argv(self, attempt_dir: str, work_dir: str, over: tuple[tuple[str, str], ...]) -> list[str] | None:
-        """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
-        Of the attempt's directory only `work_dir` is writable to it: its log and prompt are not."""
+    def _mounts(self, work_dir: str, over: tuple[tuple[str, str], ...]) -> Mounts:
+        """What the sandbox makes writable and shows: of the attempt's directory only `work_dir`
+        and HOME are writable to the maker; its log and prompt are not."""
         loop = self.ctx.loop
-        if not loop.containment.contained:
-            return None
-        common = common_dir(loop)
-        mounts = Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common, loop.sandbox.read_only,
-                        over=over)
-        user_home = os.path.expanduser("~")
-        if loop.containment.tool == "srt":
-            return srt_argv(loop.maker, mounts, loop.sandbox, user_home,
-                            os.path.join(attempt_dir, "srt-settings.json"))
-        return bwrap_argv(loop.maker, mounts, loop.containment.network, user_home)
+        return Mounts(self.worktree, self.admin, work_dir, self._home(), loop.root, common_dir(loop),
+                      loop.sandbox.read_only, over=over)
 
     def _fresh_dir(self) -> str:
         """A directory no attempt has had: attempts/<item>/<run id>-<attempt>. Created here, never
@@ -208,11 +199,12 @@ class Attempt:
         limits = per_attempt.limits(runtime, spend, ctx.spend.usage, ctx.settings.grace)
         over, git_config = write_maker_config(attempt_dir, loop.root, common_dir(loop))
         env = {**self._env(work_dir, prompt, usage_file, git_config), **per_attempt.env(limits, spend, ctx.spend.usage)}
+        mounts = self._mounts(work_dir, over)
         mark_unchecked(loop.runtime_dir, before)
         try:
             made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
                              lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=self._argv(attempt_dir, work_dir, over))
+                             argv=maker_argv(loop, mounts, attempt_dir))
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             changed = self.watch.changed(before)
             self.watch.keep(before, changed, self._displaced())
@@ -231,9 +223,11 @@ class Attempt:
             # the audit trail: where the whole output is, its last lines, whether its totals arrived
             "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
         record.attempts.append(entry)
-        if not made.started:
+        failed = made.error if not made.started else sandbox_failed(loop, mounts, made)
+        if failed:  # the maker never ran: nothing of the item's to judge (the run report's stop says why)
             mark_checked(loop.runtime_dir)
-            raise EnvironmentStop(made.error)
+            raise EnvironmentStop(failed, "make the sandbox start (see the README, Containment), or run with "
+                                          "`- contain: no` under ## Sandbox" if made.started else "")
         try:
             return self._judge(entry, made, before, plan)
         finally:

@@ -10,7 +10,8 @@ environment allowlist, an empty HOME in a private /tmp, its own PID namespace, t
 checkout emptied, the git admin files and the repository read-only, the maker's network, and a
 cleaned copy of the repository's git config (no CI token in `http.extraheader`). Only the
 worktree is writable: gates write caches there, and the runner commits only the tree the gates
-judged (Attempt._unchanged_since).
+judged (Attempt._unchanged_since). Under `network: allowlist` that sandbox runs inside srt, as the
+maker's does (runner/srtbox.py): a gate reaches the allowed hosts and nothing else.
 
 `loopgate check` and `loopgate gate`, run by a person on their own tree, run commands as they are.
 """
@@ -25,6 +26,7 @@ from loopgate.gates.base import Launcher
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import LoadedLoop, common_dir
 from loopgate.runner.sandbox import GATE_HOME, Mounts, gate_bwrap_argv, maker_env
+from loopgate.runner.srtbox import SETTINGS_FILE, srt_argv, srt_settings, write_settings
 
 
 def gates_contained(loop: LoadedLoop) -> tuple[bool, str]:
@@ -32,9 +34,6 @@ def gates_contained(loop: LoadedLoop) -> tuple[bool, str]:
     containment = loop.containment
     if not containment.contained:
         return False, containment.why
-    if containment.tool != "bwrap":
-        return False, (f"the maker is contained by {containment.tool}, and loopgate contains gate commands only "
-                       "with bubblewrap")
     return True, ""
 
 
@@ -45,7 +44,7 @@ def gates_containment(loop: LoadedLoop) -> dict[str, object]:
 
 
 def gate_launcher(loop: LoadedLoop, worktree: str, admin: str) -> Launcher | None:
-    """The launcher for the gates of one item's worktree; None when the run is not contained by bwrap."""
+    """The launcher for the gates of one item's worktree; None when the run is not contained."""
     if not gates_contained(loop)[0]:
         return None
     common = common_dir(loop)
@@ -58,9 +57,15 @@ def gate_launcher(loop: LoadedLoop, worktree: str, admin: str) -> Launcher | Non
     # the loop's own API token never, as for the maker
     withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
 
+    settings = ""
+    if loop.containment.tool == "srt":  # only the worktree is writable, to srt as to the bwrap inside it
+        settings = write_settings(os.path.join(folder, SETTINGS_FILE),
+                                  srt_settings(loop.sandbox.allowed_hosts, [os.path.realpath(worktree)]))
+
     def launch(argv: list[str], env: dict[str, str], cwd: str) -> tuple[list[str], dict[str, str]]:
         kept = {GATE_TOKEN_VAR: env[GATE_TOKEN_VAR]} if GATE_TOKEN_VAR in env else {}
-        return (gate_bwrap_argv(argv, cwd, mounts, network, user_home),
+        inner = gate_bwrap_argv(argv, cwd, mounts, network, user_home)
+        return (srt_argv(inner, settings) if settings else inner,
                 maker_env(env, named, GATE_HOME, {**git_config, **kept}, withheld))
 
     return launch

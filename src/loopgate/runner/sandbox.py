@@ -8,7 +8,8 @@ git directory) replaced by empty directories, so ~/.ssh, ~/.git-credentials,
 ~/.config/gh, cloud credential files and the SSH agent socket are out of reach; its own PID
 namespace that dies with the attempt; no capabilities when loopgate runs as root; and the
 network either shared (`full`, an agent CLI must reach its model API) or absent (`none`).
-`network: allowlist` goes through Anthropic's sandbox-runtime (`srt`) when it is installed.
+`network: allowlist` runs the same bwrap sandbox inside Anthropic's sandbox-runtime (`srt`),
+whose proxy lets through only the allowed hosts (runner/srtbox.py).
 
 The gates' commands in `loopgate run` get the same sandbox with only the worktree writable
 (gate_bwrap_argv; runner/gatebox.py says why).
@@ -23,7 +24,6 @@ TZ, the LOOPGATE_* variables of the attempt, a replaced HOME, and the variables 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import shlex
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from loopgate.runner.commandline import command_words
+from loopgate.runner.srtbox import srt_missing, srt_works
 
 NETWORKS = ("full", "none", "allowlist")
 ALWAYS = ("PATH", "LANG", "TERM", "TZ")
@@ -108,18 +109,12 @@ def probe(config: SandboxConfig) -> Containment:
     if bad:
         raise SandboxError(f"sandbox environment: '{bad[0]}' is not a variable name")
     if config.network == "allowlist":
-        if shutil.which("srt") is None:
-            raise SandboxError("sandbox `network: allowlist` needs Anthropic's sandbox-runtime (`srt`, npm package "
-                               "@anthropic-ai/sandbox-runtime), which is not installed here: install it, or choose "
-                               "`network: full` or `network: none`")
-        if not config.allowed_hosts:
-            raise SandboxError("sandbox `network: allowlist` needs `- allowed hosts: ...` (e.g. api.anthropic.com)")
-        return Containment(True, "srt", network="allowlist")
+        return _probe_allowlist(config)
     if not config.contain:
         return Containment(False, why="the spec's ## Sandbox says `contain: no`", network=config.network)
     if not sys.platform.startswith("linux"):
-        return Containment(False, why=f"no sandbox on {sys.platform}: bubblewrap is Linux-only (on macOS, install "
-                                      "Anthropic's `srt` and use `network: allowlist`)", network=config.network)
+        return Containment(False, why=f"no sandbox on {sys.platform}: bubblewrap is Linux-only",
+                           network=config.network)
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return Containment(False, why="bubblewrap (`bwrap`) is not installed (Debian/Ubuntu: apt-get install "
@@ -128,6 +123,28 @@ def probe(config: SandboxConfig) -> Containment:
     if failed:
         return Containment(False, why=f"bwrap cannot create its namespaces here: {failed}", network=config.network)
     return Containment(True, "bwrap", network=config.network)
+
+
+def _probe_allowlist(config: SandboxConfig) -> Containment:
+    """`network: allowlist` is loopgate's bwrap sandbox inside srt (runner/srtbox.py): both must run
+    here, or the run refuses (the spec asked for a network it cannot have, and running with the
+    full network instead would be the opposite of what it asked)."""
+    srt = shutil.which("srt")
+    if srt is None:
+        raise SandboxError(srt_missing())
+    if not config.allowed_hosts:
+        raise SandboxError("sandbox `network: allowlist` needs `- allowed hosts: ...` (e.g. api.anthropic.com)")
+    if not sys.platform.startswith("linux"):
+        raise SandboxError(f"sandbox `network: allowlist` runs loopgate's bubblewrap sandbox inside srt, and "
+                           f"bubblewrap is Linux-only (this is {sys.platform}): choose `network: full` or `none`")
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise SandboxError("sandbox `network: allowlist` runs loopgate's bubblewrap sandbox inside srt, and "
+                           "bubblewrap (`bwrap`) is not installed (Debian/Ubuntu: apt-get install bubblewrap)")
+    failed = srt_works(srt, bwrap)
+    if failed:
+        raise SandboxError(f"sandbox `network: allowlist`: srt cannot run loopgate's bwrap sandbox here: {failed}")
+    return Containment(True, "srt", network="allowlist")
 
 
 def maker_env(source: Mapping[str, str], named: tuple[str, ...], home: str, attempt: Mapping[str, str],
@@ -223,11 +240,22 @@ def named_paths(command: str, hidden: list[str]) -> list[str]:
     return out
 
 
+STARTED = ".sandbox-started"  # in the maker's part of the attempt directory: the sandbox ran the maker
+
+
+def maker_writable(mounts: Mounts) -> list[str]:
+    """What the maker may write: its worktree, its git admin directory, its part of the attempt's
+    directory and its HOME."""
+    return [mounts.worktree, mounts.admin, mounts.runtime, mounts.home]
+
+
 def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
-    """The bwrap command line for one attempt: the maker may write its worktree, its git admin
-    directory, its part of the attempt's directory and its HOME."""
-    writable = [mounts.worktree, mounts.admin, mounts.runtime, mounts.home]
-    return [*_bwrap(command, mounts, network, user_home, writable, mounts.worktree), "/bin/sh", "-c", command]
+    """The bwrap command line for one attempt. Its first act inside is to create STARTED: a
+    sandbox that fails to start (bwrap's own error) leaves none, and the attempt is the
+    environment's failure, not the item's (runner/makerbox.py)."""
+    started = os.path.join(mounts.runtime, STARTED)
+    return [*_bwrap(command, mounts, network, user_home, maker_writable(mounts), mounts.worktree),
+            "/bin/sh", "-c", ': > "$0" || exit 125; exec /bin/sh -c "$1"', started, command]
 
 
 GATE_HOME = "/tmp/home"  # a gate's HOME: in its private /tmp, gone with it
@@ -250,7 +278,11 @@ def _bwrap(command: str, mounts: Mounts, network: str, user_home: str, writable:
     ones, so the hidden places are emptied first and what is needed is bound back over them.
     `command` is only read for the paths it names (named_paths)."""
     bwrap = shutil.which("bwrap") or "bwrap"
-    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    nested = network == "allowlist"  # inside srt (runner/srtbox.py)
+    # nested, a fresh /proc cannot be mounted (the kernel refuses one while srt's has parts covered), so
+    # srt's is shown: it holds only srt's own processes
+    argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", *(["--ro-bind", "/proc", "/proc"] if nested
+                                                             else ["--proc", "/proc"]), "--tmpfs", "/tmp"]
     # /run too: it holds the machine's service sockets (docker.sock is root on the host, a database's
     # peer-authenticated socket, the system bus), and a read-only mount does not stop connect()
     hidden = _hidden_places(user_home, RUN_SOCKETS)
@@ -289,30 +321,25 @@ def _bwrap(command: str, mounts: Mounts, network: str, user_home: str, writable:
     for source, target in mounts.over:
         if os.path.exists(target):
             argv += ["--ro-bind", os.path.realpath(source), os.path.realpath(target)]
-    argv += ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"]
+    return [*argv, *_namespaces(network), "--chdir", os.path.realpath(cwd), "--"]
+
+
+def _namespaces(network: str) -> list[str]:
+    """The namespaces and capabilities: a PID namespace of its own, the network's, and none of root's."""
+    argv = ["--unshare-pid", "--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-uts"]
     if network == "none":
         argv.append("--unshare-net")
+    if network == "allowlist":  # nested in srt, which holds the network namespace and its proxy
+        # a user namespace of its own: with srt's /proc shown, bwrap's outer process would otherwise be
+        # open to the maker as /proc/<pid>/root, the filesystem as srt shows it (your home included)
+        argv.append("--unshare-user")
+        # srt exempts loopback and private ranges from its proxy (NO_PROXY); in srt's network namespace
+        # they reach nothing directly, so an allowed `127.0.0.1:8080` or intranet host could not be
+        # reached. Through the proxy, the allowlist decides. srt's TMPDIR (/tmp/claude) is not in this /tmp.
+        argv += ["--unsetenv", "NO_PROXY", "--unsetenv", "no_proxy", "--unsetenv", "TMPDIR"]
     if os.geteuid() == 0:  # root keeps every capability in bwrap by default: it could remount what is read-only
         argv += ["--cap-drop", "ALL"]
-    argv += ["--chdir", os.path.realpath(cwd), "--"]
     return argv
-
-
-def srt_argv(command: str, mounts: Mounts, config: SandboxConfig, user_home: str, settings_path: str) -> list[str]:
-    """The `srt` command line for `network: allowlist`: the same filesystem rules, written as its
-    settings file, and its proxy for the network. (srt is not installed where loopgate's tests
-    run: this path is exercised only where it is.)"""
-    hidden = _hidden_places(user_home)
-    settings = {
-        "network": {"allowedDomains": list(config.allowed_hosts), "deniedDomains": []},
-        "filesystem": {"denyRead": hidden,
-                       "allowRead": [mounts.root, mounts.common, *(os.path.expanduser(p) for p in mounts.read_only)],
-                       "allowWrite": [mounts.worktree, mounts.admin, mounts.runtime, mounts.home, "/tmp"],
-                       "denyWrite": []},
-    }
-    with open(settings_path, "w", encoding="utf-8") as handle:
-        json.dump(settings, handle, indent=2)
-    return [shutil.which("srt") or "srt", "--settings", settings_path, command]
 
 
 def git_env(runtime: str, common: str) -> dict[str, str]:
