@@ -155,7 +155,7 @@ class ControlWatch:
     Contained, the maker cannot write the user's checkout, the shared git files or the refs
     (runner/sandbox.py mounts them read-only): a change there is the user's, so only the
     worktree's copies and the worktree's own git files are judged (and local remotes, unless
-    bwrap shows them read-only: srt leaves /tmp writable). Uncontained,
+    the sandbox shows them read-only; under srt the maker is in loopgate's bwrap too). Uncontained,
     nothing tells the two apart: every control file, the git admin files and the refs are judged
     (your other files in your checkout never are), and control files are restored."""
 
