@@ -245,7 +245,19 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
             if not os.path.isdir(loop_in_tree):
                 return unmet("default-branch-green", G, title, f"the loop is not on {branch} yet",
                              f"Commit the loop to {branch} first.", PROMOTED, weight=2)
-            there = _tree_checklist(loop_in_tree)  # the default branch's own checklist
+            # the default branch's own checklist: with none there, nothing shows the branch green
+            shown = os.path.normpath(os.path.join(rel, CHECKLIST.filename)).replace(os.sep, "/")
+            if not os.path.isfile(os.path.join(loop_in_tree, CHECKLIST.filename)):
+                return unmet("default-branch-green", G, title,
+                             f"the default branch has no quality-gate checklist at {shown} ({branch})",
+                             f"Commit {shown} to {branch}: without it no gate has checked {branch}.", PROMOTED,
+                             weight=2)
+            there = _tree_checklist(loop_in_tree)
+            if not there:
+                return unmet("default-branch-green", G, title,
+                             f"the quality-gate checklist at {shown} on {branch} has no gates (or does not load)",
+                             f"Fix {shown} on {branch} (`loopgate verify`) so it names at least one gate.",
+                             PROMOTED, weight=2)
             skip = [arg for name in change_gates(there) for arg in ("--skip", name)]
             if len(skip) // 2 == len(there):
                 return met("default-branch-green", G, title, "every checklist gate judges a change; nothing to run "
