@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from loopgate.readiness.audit import audit
+from loopgate.runner.state import load_state
 
-from .conftest import git
+from .conftest import commit, git
+from .history import Week, write_history
 
 NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
 
@@ -33,6 +35,10 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def set_mode(loop: Path, mode: str) -> None:
+    edit(loop / "LOOP_SPEC.md", "- mode: shadow", f"- mode: {mode}")
+
+
 def test_default_branch_without_a_checklist_is_not_green(loop_repo: Path) -> None:
     # the checklist is in the working tree only: the default branch itself has none
     git(loop_repo.parent, "rm", "-q", "--cached", ".loop/quality-gate-checklist.md")
@@ -41,3 +47,40 @@ def test_default_branch_without_a_checklist_is_not_green(loop_repo: Path) -> Non
     assert green.ok is False
     assert "the default branch has no quality-gate checklist at .loop/quality-gate-checklist.md" in green.detail
     assert "Commit .loop/quality-gate-checklist.md to main" in green.fix
+
+
+COMMENTED = ("<!-- lifted by hand on 2026-11-02; kept for the record:\n- demoted_to: shadow\n- demoted_from: draft-pr\n"
+             "- demoted_at: 2026-11-01T00:00:00Z\n- note: the bad week of October\n-->\n")
+
+
+def _comment_a_demotion(loop: Path) -> Path:
+    set_mode(loop, "draft-pr")
+    state = loop / "LOOP_STATE.md"
+    edit(state, "- escalations: 1\n", "- escalations: 1\n" + COMMENTED)
+    return state
+
+
+def test_a_demotion_in_an_html_comment_is_not_in_force(loop_repo: Path) -> None:
+    _comment_a_demotion(loop_repo)
+    commit(loop_repo.parent, "state")
+    result = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert result.demotion is None and result.mode == "draft-pr" and "rollback" not in by_id(loop_repo)
+    text = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run").stdout
+    assert "rollback:" not in text and "mode: draft-pr" in text
+
+
+def test_recording_a_demotion_leaves_a_commented_one_as_it_was(loop_repo: Path) -> None:
+    state = _comment_a_demotion(loop_repo)
+    commit(loop_repo.parent, "promote")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(mode="draft-pr", escalate=0.9)])
+    result = audit(str(loop_repo), run_checks=False, now=NOW)
+    assert result.demoted_now and result.recorded
+    written = state.read_text("utf-8")
+    assert COMMENTED in written  # the comment, byte for byte
+    # and the new demotion is outside it, where the next audit (and run) reads it
+    before_comment = written.split(COMMENTED)[0]
+    assert "- demoted_to: shadow\n- demoted_from: draft-pr\n" in before_comment
+    recorded, errors = load_state(str(state), "x")
+    assert errors == [] and recorded.run_extra["demoted_to"] == "shadow"
+    again = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
+    assert again.mode == "shadow" and not again.demoted_now and again.demotion is not None
