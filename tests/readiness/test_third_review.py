@@ -84,3 +84,24 @@ def test_recording_a_demotion_leaves_a_commented_one_as_it_was(loop_repo: Path) 
     assert errors == [] and recorded.run_extra["demoted_to"] == "shadow"
     again = audit(str(loop_repo), run_checks=False, write=False, now=NOW)
     assert again.mode == "shadow" and not again.demoted_now and again.demotion is not None
+
+
+ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"
+
+
+def test_no_escape_sequence_from_the_state_or_the_path_reaches_text_or_markdown(loop_repo: Path) -> None:
+    set_mode(loop_repo, "draft-pr")
+    edit(loop_repo / "LOOP_STATE.md", "## Current Run\n",
+         f"## Current Run\n- demoted_to: shadow\n- demoted_from: draft-pr{ESCAPES}\n"
+         f"- demoted_at: 2026-11-01T00:00:00Z\n- demoted_because: a bad week{ESCAPES}\n")
+    moved = loop_repo.parent / f"loop{ESCAPES}"
+    loop_repo.rename(moved)  # the loop's own path carries them too
+    commit(loop_repo.parent, "state")
+    for fmt in ("text", "markdown"):
+        done = run(loop_repo.parent, "readiness", moved.name, "--no-run-checks", "--dry-run", "--format", fmt)
+        assert done.returncode in (0, 1), done.stderr
+        assert "demoted" in done.stdout.lower() or "rolled back" in done.stdout.lower(), done.stdout
+        for char in ("\x1b", "\x07", "\x9b"):
+            assert char not in done.stdout, (fmt, done.stdout)
+    text = run(loop_repo.parent, "readiness", moved.name, "--no-run-checks", "--dry-run").stdout
+    assert "from draft-pr\\x1b]0;pwned\\x07" in text  # shown, as `plain` shows it, never sent
