@@ -105,3 +105,26 @@ def test_no_escape_sequence_from_the_state_or_the_path_reaches_text_or_markdown(
             assert char not in done.stdout, (fmt, done.stdout)
     text = run(loop_repo.parent, "readiness", moved.name, "--no-run-checks", "--dry-run").stdout
     assert "from draft-pr\\x1b]0;pwned\\x07" in text  # shown, as `plain` shows it, never sent
+
+
+def _always_escalate(loop: Path, *bullets: str) -> Any:
+    policy = loop / "escalation-policy.md"
+    text = policy.read_text("utf-8")
+    start = text.index("## Always Escalate\n")
+    end = text.index("## Escalate On Ambiguity")
+    policy.write_text(text[:start] + "## Always Escalate\n" + "".join(f"- {b}\n" for b in bullets) + "\n"
+                      + text[end:], encoding="utf-8")
+    return by_id(loop, run_checks=False)["escalation-baseline"]
+
+
+def test_the_escalation_baseline_matches_whole_words_not_pieces_of_them(loop_repo: Path) -> None:
+    near_misses = _always_escalate(loop_repo, "changes by a new author", "redeploymentless refactors",
+                                   "billing", "secrets", "schema migrations")
+    assert near_misses.ok is False
+    assert near_misses.detail == "not covered: authentication, deployment"
+    # the forms a team writes still count: authorization, a plural, a hyphen, another case
+    forms = _always_escalate(loop_repo, "Authorization rules", "payments", "API-keys", "data deletion",
+                             "redeploying services")
+    assert forms.ok is True, forms.detail
+    for auth in ("auth", "authentication", "authorization", "log-in pages", "sign in"):
+        assert _always_escalate(loop_repo, auth, "billing", "tokens", "migrations", "deployments").ok is True, auth

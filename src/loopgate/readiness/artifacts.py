@@ -17,15 +17,30 @@ from loopgate.verify import load_artifact, load_loop_dir
 G = "artifacts"
 
 # The article's always-escalate baseline. Each topic is matched by the words teams use for it,
-# so "anything touching login or tokens" covers auth without the exact word.
+# so "anything touching login or tokens" covers auth without the exact word. Each form is a whole
+# word (a regular expression, case-insensitive; `[\s-]` is a space or a hyphen), never a piece of
+# one: "author" is not auth, "redeploymentless" is not a deployment. The forms that count:
+# - auth: auth, authn, authz, authenticate/-ed/-s/-ing, authentication(s), authenticator(s),
+#   authorize/authorise (-d, -s, -ing), authorization/authorisation(s), login(s), log in,
+#   sign-in, signin, session(s), password(s), permission(s), oauth, sso;
+# - billing, payment(s), invoice(s)/invoicing, pricing, subscription(s), charge(s)/charged/charging;
+# - secret(s), token(s), credential(s), api key(s), private key(s), key material;
+# - migration(s), drop table, destructive, delete data, deletion(s), data loss, schema change(s);
+# - deploy(s/ed/ing/ment/ments) and redeploy..., release(s), production, infrastructure, ci/cd,
+#   rollout(s).
 BASELINE: dict[str, tuple[str, ...]] = {
-    "authentication": ("auth", "login", "sign-in", "signin", "session", "password", "permission", "oauth", "sso"),
-    "billing": ("billing", "payment", "invoice", "pricing", "subscription", "charge"),
-    "secrets": ("secret", "token", "credential", "api key", "private key", "key material"),
-    "destructive migrations": ("migration", "drop table", "destructive", "delete data", "deletion", "data loss",
-                               "schema change"),
-    "deployment": ("deploy", "release", "production", "infrastructure", "ci/cd", "rollout"),
+    "authentication": (r"auth[nz]?", r"authenticat(?:e[ds]?|ing|ions?|ors?)",
+                       r"authori[sz](?:e[ds]?|ing|ations?)", r"log[\s-]?ins?", r"sign[\s-]?ins?", r"sessions?",
+                       r"passwords?", r"permissions?", "oauth", "sso"),
+    "billing": ("billing", r"payments?", r"invoic(?:es?|ing)", "pricing", r"subscriptions?", r"charg(?:es?|ed|ing)"),
+    "secrets": (r"secrets?", r"tokens?", r"credentials?", r"api[\s-]+keys?", r"private[\s-]+keys?",
+                r"key[\s-]+material"),
+    "destructive migrations": (r"migrations?", r"drop[\s-]+table", "destructive", r"delete[\s-]+data", r"deletions?",
+                               r"data[\s-]+loss", r"schema[\s-]+changes?"),
+    "deployment": (r"(?:re)?deploy(?:s|ed|ing|ments?)?", r"releases?", "production", "infrastructure", "ci/cd",
+                   r"rollouts?"),
 }
+_TOPICS = {topic: re.compile(r"\b(?:" + "|".join(forms) + r")\b", re.I) for topic, forms in BASELINE.items()}
 # A command that asks a model is a judge, not a gate the model cannot talk its way around.
 _MODEL_WORDS = re.compile(r"\b(model|llm|claude|codex|gpt|openai|anthropic|gemini|review[-_ ]with)\b", re.I)
 
@@ -135,7 +150,7 @@ def _budgets(spec: dict[str, Any]) -> Criterion:
 def _baseline(policy: dict[str, Any]) -> Criterion:
     rules = policy.get("always_escalate")
     text = " ".join(_flatten(rules)).lower()
-    missing = [topic for topic, words in BASELINE.items() if not any(w in text for w in words)]
+    missing = [topic for topic, words in _TOPICS.items() if not words.search(text)]
     return judged(bool(policy) and not missing, "escalation-baseline", G,
                   "the escalation policy always escalates auth, billing, secrets, destructive migrations, deployment",
                   "covers all five" if policy and not missing else
