@@ -4,6 +4,7 @@ real git repositories, real LOOP_STATE.md files and run reports, the real audit 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -128,3 +129,44 @@ def test_the_escalation_baseline_matches_whole_words_not_pieces_of_them(loop_rep
     assert forms.ok is True, forms.detail
     for auth in ("auth", "authentication", "authorization", "log-in pages", "sign in"):
         assert _always_escalate(loop_repo, auth, "billing", "tokens", "migrations", "deployments").ok is True, auth
+
+
+def _cost_limit(loop: Path, written: str) -> None:
+    edit(loop / "LOOP_SPEC.md", "- mode: shadow\n", f"- mode: shadow\n- max cost per item: {written}\n")
+
+
+def test_cost_per_item_is_unknown_when_no_run_reported_a_cost(loop_repo: Path) -> None:
+    _cost_limit(loop_repo, "$2")
+    write_history(loop_repo, [Week(cost=0.0)])  # a maker that reports no cost: cost_usd 0 everywhere
+    cost = by_id(loop_repo, run_checks=False)["cost-per-item"]
+    assert cost.ok is None and cost.detail.startswith("no cost reported"), cost
+    assert "cost_usd" in cost.fix
+    # a cost the agent itself reported as $0 (`priced`) is evidence, and meets the limit
+    for report in (loop_repo / "runs").glob("*.json"):
+        data = json.loads(report.read_text("utf-8"))
+        data["usage"]["priced"] = True
+        report.write_text(json.dumps(data), encoding="utf-8")
+    assert by_id(loop_repo, run_checks=False)["cost-per-item"].ok is True
+
+
+def test_cost_per_item_leaves_out_the_items_of_runs_that_reported_no_cost(loop_repo: Path) -> None:
+    _cost_limit(loop_repo, "$2")
+    write_history(loop_repo, [Week(days=2, cost=3.0)])
+    write_history(loop_repo, [Week(days=5, cost=0.0)], seed=3, start=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))
+    cost = by_id(loop_repo, run_checks=False)["cost-per-item"]
+    assert cost.ok is False and "in runs that reported no cost left out" in cost.detail, cost
+
+
+def test_a_cost_limit_in_another_currency_or_not_an_amount_fails_and_says_so(loop_repo: Path) -> None:
+    write_history(loop_repo, [Week()])
+    _cost_limit(loop_repo, "5 EUR")
+    cost = by_id(loop_repo, run_checks=False)["cost-per-item"]
+    assert cost.ok is False, cost
+    assert "`- max cost per item: 5 EUR` under ## Rollout in LOOP_SPEC.md is in EUR" in cost.detail
+    assert "USD only" in cost.detail and "$2" in cost.fix
+    done = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--mode", "draft-pr")
+    assert done.returncode == 1 and "FAIL cost-per-item" in done.stdout and "5 EUR" in done.stdout, done.stdout
+    edit(loop_repo / "LOOP_SPEC.md", "- max cost per item: 5 EUR", "- max cost per item: a fortune")
+    garbage = by_id(loop_repo, run_checks=False)["cost-per-item"]
+    assert garbage.ok is False and "`- max cost per item: a fortune`" in garbage.detail
+    assert "is not an amount of money" in garbage.detail
