@@ -170,3 +170,17 @@ def test_a_cost_limit_in_another_currency_or_not_an_amount_fails_and_says_so(loo
     garbage = by_id(loop_repo, run_checks=False)["cost-per-item"]
     assert garbage.ok is False and "`- max cost per item: a fortune`" in garbage.detail
     assert "is not an amount of money" in garbage.detail
+
+
+def test_an_allowlist_that_matches_everything_is_no_allowlist(loop_repo: Path) -> None:
+    spec = loop_repo / "LOOP_SPEC.md"
+    written = "- allowed paths: docs/**, README.md, *.md"
+    assert by_id(loop_repo, run_checks=False)["scope-allowlist"].ok is True
+    for everything in ("**", "*", "/", ".", "./**", "docs/**, **", "?*"):
+        edit(spec, written, f"- allowed paths: {everything}")
+        written = f"- allowed paths: {everything}"
+        scope = by_id(loop_repo, run_checks=False)["scope-allowlist"]
+        assert scope.ok is False, (everything, scope)
+        assert "an allowlist that allows everything bounds nothing, so it counts as none" in scope.detail
+    done = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--mode", "draft-pr")
+    assert done.returncode == 1 and "FAIL scope-allowlist" in done.stdout, done.stdout
