@@ -184,3 +184,39 @@ def test_an_allowlist_that_matches_everything_is_no_allowlist(loop_repo: Path) -
         assert "an allowlist that allows everything bounds nothing, so it counts as none" in scope.detail
     done = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--mode", "draft-pr")
     assert done.returncode == 1 and "FAIL scope-allowlist" in done.stdout, done.stdout
+
+
+def test_the_maker_resolves_from_the_repository_root_not_the_current_directory(loop_repo: Path) -> None:
+    repo = loop_repo.parent
+    script = repo / "maker.sh"
+    script.write_text("#!/bin/sh\necho made\n", encoding="utf-8")
+    script.chmod(0o755)
+    commit(repo, "maker")
+    # started from a subdirectory, where no ./maker.sh is: the maker runs at the root of a checkout
+    done = run(repo / "docs", "readiness", "../.loop", "--no-run-checks", "--dry-run", "--maker", "./maker.sh")
+    assert "ok   maker-resolves [shadow, draft-pr, pr]: `./maker.sh` found" in done.stdout, done.stdout
+    gone = run(repo / "docs", "readiness", "../.loop", "--no-run-checks", "--dry-run", "--maker", "./absent.sh")
+    assert f"FAIL maker-resolves [shadow, draft-pr, pr]: `./absent.sh` is not found from the repository root " \
+           f"({repo})" in gone.stdout, gone.stdout
+
+
+def test_an_interpreters_script_must_exist_at_the_repository_root(loop_repo: Path) -> None:
+    repo = loop_repo.parent
+    (repo / "scripts").mkdir()
+    (repo / "scripts" / "run.sh").write_text("echo made\n", encoding="utf-8")
+    commit(repo, "scripts")
+
+    def maker(command: str) -> Any:
+        return by_id(loop_repo, run_checks=False, maker=command)["maker-resolves"]
+
+    for missing, script in (("sh missing.sh", "missing.sh"), ("bash scripts/x.sh", "scripts/x.sh"),
+                            ("python3 tool.py", "tool.py"), ("python3 -u -W ignore tool.py", "tool.py"),
+                            ("bash -euo pipefail scripts/x.sh", "scripts/x.sh")):
+        found = maker(missing)
+        assert found.ok is False, (missing, found)
+        assert f"the script it runs, `{script}`, is not in the repository root ({repo})" in found.detail
+    # the pytest process's own directory is not the repository: these resolve from its root
+    for present in ("python3 maker.py", "bash -euo pipefail scripts/run.sh", "sh ./scripts/run.sh",
+                    "sh -c 'echo made'", "python3 -m http.server", "LOOPGATE_X=1 python3 maker.py --fast",
+                    'sh "$LOOPGATE_ATTEMPT_DIR/run.sh"'):
+        assert maker(present).ok is True, (present, maker(present))
