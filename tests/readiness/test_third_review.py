@@ -48,6 +48,14 @@ def test_default_branch_without_a_checklist_is_not_green(loop_repo: Path) -> Non
     assert green.ok is False
     assert "the default branch has no quality-gate checklist at .loop/quality-gate-checklist.md" in green.detail
     assert "Commit .loop/quality-gate-checklist.md to main" in green.fix
+    # one that is there but names no gate (here: not a checklist at all) shows nothing either
+    checklist = loop_repo / "quality-gate-checklist.md"
+    kept = checklist.read_text("utf-8")
+    checklist.write_text("# Notes\n\nNothing here yet.\n", encoding="utf-8")
+    commit(loop_repo.parent, "an empty checklist")
+    checklist.write_text(kept, encoding="utf-8")  # the working tree's own is fine: main's is what is judged
+    empty = by_id(loop_repo)["default-branch-green"]
+    assert empty.ok is False and "on main has no gates" in empty.detail, empty
 
 
 COMMENTED = ("<!-- lifted by hand on 2026-11-02; kept for the record:\n- demoted_to: shadow\n- demoted_from: draft-pr\n"
@@ -220,3 +228,16 @@ def test_an_interpreters_script_must_exist_at_the_repository_root(loop_repo: Pat
                     "sh -c 'echo made'", "python3 -m http.server", "LOOPGATE_X=1 python3 maker.py --fast",
                     'sh "$LOOPGATE_ATTEMPT_DIR/run.sh"'):
         assert maker(present).ok is True, (present, maker(present))
+
+
+def test_a_maker_script_that_is_not_committed_does_not_resolve(loop_repo: Path) -> None:
+    repo = loop_repo.parent
+    (repo / "tool.sh").write_text("echo made\n", encoding="utf-8")
+    (repo / "run.sh").write_text("#!/bin/sh\necho made\n", encoding="utf-8")
+    (repo / "run.sh").chmod(0o755)
+    for command, loose in (("sh tool.sh", "tool.sh"), ("./run.sh", "./run.sh")):
+        found = by_id(loop_repo, run_checks=False, maker=command)["maker-resolves"]
+        assert found.ok is False and f"`{loose}` is in the working tree but not committed" in found.detail, found
+    commit(repo, "the maker's scripts")
+    for command in ("sh tool.sh", "./run.sh"):
+        assert by_id(loop_repo, run_checks=False, maker=command)["maker-resolves"].ok is True, command

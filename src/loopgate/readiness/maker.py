@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,9 @@ def maker_criterion(spec: dict[str, Any], given: str | None, root: str) -> Crite
                      "examples), or pass --maker.", ALL)
     name = program(command)
     if find_program(command, root) is None:
-        where = f"not found from the repository root ({root})" if os.sep in name else "not on PATH"
+        where = ("not an executable file" if os.path.isabs(name) else
+                 f"not found from the repository root ({root}), or not executable" if os.sep in name else
+                 "not on PATH")
         return unmet("maker-resolves", G, TITLE, f"{code(name)} is {where}", FIX, ALL)
     words = command_words(command) or []
     missing = _missing_script(words, root)
@@ -68,7 +71,35 @@ def maker_criterion(spec: dict[str, Any], given: str | None, root: str) -> Crite
                      f"root ({root}), where the maker starts",
                      "Fix the script's path in `maker command` under `## Roles` in LOOP_SPEC.md (relative to the "
                      "repository root), or commit the script there.", ALL)
+    paths = ([name] if os.sep in name else []) + [_script(words) or ""]  # a bare program name is on PATH
+    loose = next((word for word in paths if word and _uncommitted(word, root)), "")
+    if loose:
+        return unmet("maker-resolves", G, TITLE,
+                     f"{code(loose)} is in the working tree but not committed: the maker runs in each item's "
+                     "worktree, a checkout of HEAD (or --base), where it is not",
+                     f"Commit it (`git add {loose} && git commit`).", ALL)
     return judged(True, "maker-resolves", G, TITLE, f"{code(name)} found", "", ALL)
+
+
+def _uncommitted(word: str, root: str) -> bool:
+    """A relative path in the repository that HEAD does not hold. False when that cannot be told
+    (no git, no commit yet: `git-repository` says so) or the word is no such path."""
+    if os.path.isabs(word) or _EXPANDS.intersection(word) or not os.path.lexists(os.path.join(root, word)):
+        return False
+    rel = os.path.normpath(word).replace(os.sep, "/")
+    if rel.startswith("../") or rel == "..":
+        return False
+    try:
+        head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        held = _git(root, "cat-file", "-e", f"HEAD:{rel}") if head.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return held is not None and held.returncode != 0
+
+
+def _git(root: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "-C", root, "--literal-pathspecs", *args], capture_output=True, text=True,
+                          timeout=30, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
 
 
 def _family(name: str) -> str:
