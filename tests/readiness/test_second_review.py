@@ -211,7 +211,8 @@ def test_f2_a_backtick_in_a_command_cannot_break_out_of_its_code_span(loop_repo:
     md = run(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format", "markdown").stdout
     page = _page(md)
     assert "<img" not in page and "<a " not in page and "<table>" in page, page
-    assert "<code>ev`il``![i](https://attacker.example/p.png)[l](https://evil.example)</code> is not on PATH" in page
+    assert "<code>ev`il``![i](https://attacker.example/p.png)[l](https://evil.example)</code> is not found from " \
+           "the repository root" in page
     assert "not a checked-in marker" not in page
     # a loop directory with a backtick in its name, in the heading
     odd = loop_repo.parent / "lo`op![i](https:h.png)"

@@ -26,6 +26,8 @@ class Totals:
     environmental_runs: int = 0
     attempts: int = 0
     cost_usd: float = 0.0
+    costed_runs: int = 0  # runs whose report carries a cost (RunRecord.cost_reported)
+    costed_produced: int = 0  # items those runs finished: what a cost per item divides by
     duration: float = 0.0
     gate_runs: Counter[str] = field(default_factory=Counter)
     gate_failures: Counter[str] = field(default_factory=Counter)
@@ -45,6 +47,9 @@ class Totals:
         taken = run.attempted
         self.skipped += len(run.items) - len(taken)
         self.runs_with_work += bool(taken)
+        if run.cost_reported:
+            self.costed_runs += 1
+            self.costed_produced += sum(item.produced for item in taken)
         for item in taken:
             self.items += 1
             self.attempts += item.attempts

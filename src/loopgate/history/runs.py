@@ -70,6 +70,9 @@ class RunRecord:
     stop: str
     items: tuple[ItemRecord, ...]
     path: str
+    # the run's usage carries a cost: the agent's own figure (`priced`, even $0) or tokens the spec's
+    # prices charged (> 0); a run whose maker reported none has a cost_usd of 0 that is no evidence
+    cost_reported: bool = False
 
     @property
     def environmental(self) -> bool:
@@ -189,10 +192,12 @@ def _read(path: str) -> RunRecord | str:
         return "no \"items\" list: not a run report this loopgate can read"
     items = tuple(_item(raw) for raw in data["items"] if isinstance(raw, dict))
     stop = data.get("stop")
+    usage = _dict(data.get("usage"))
+    cost = _num(usage.get("cost_usd"))
     return RunRecord(
-        run_id=run_id, started=started, mode=str(mode),
-        duration=_num(data.get("duration")), cost_usd=_num(_dict(data.get("usage")).get("cost_usd")),
+        run_id=run_id, started=started, mode=str(mode), duration=_num(data.get("duration")), cost_usd=cost,
         stop=_str(_dict(stop).get("reason")), items=items, path=path,
+        cost_reported=cost > 0 or usage.get("priced") is True,
     )
 
 

@@ -11,21 +11,42 @@ from loopgate.artifacts.artifact import Artifact
 from loopgate.artifacts.crosscheck import cross_check
 from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, ArtifactKind
 from loopgate.findings import Finding, Severity
-from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, unmet
+from loopgate.gates._changes import BAD_PATTERN
+from loopgate.gates._patterns import Rule, RuleSet
+from loopgate.history.text import code
+from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, met, unmet
 from loopgate.verify import load_artifact, load_loop_dir
 
 G = "artifacts"
 
 # The article's always-escalate baseline. Each topic is matched by the words teams use for it,
-# so "anything touching login or tokens" covers auth without the exact word.
+# so "anything touching login or tokens" covers auth without the exact word. Each form is a whole
+# word (a regular expression, case-insensitive; `[\s-]` is a space or a hyphen), never a piece of
+# one: "author" is not auth, "redeploymentless" is not a deployment. The forms that count:
+# - auth: auth, authn, authz, authenticate/-ed/-s/-ing, authentication(s), authenticator(s),
+#   authorize/authorise (-d, -s, -ing), authorization/authorisation(s), login(s), log in,
+#   sign-in, signin, session(s), password(s), permission(s), oauth, sso;
+# - billing, payment(s), invoice(s)/invoicing, pricing, subscription(s), charge(s)/charged/charging;
+# - secret(s), token(s), credential(s), api key(s), private key(s), key material;
+# - migration(s), drop table, destructive, delete data, deletion(s), data loss, schema change(s);
+# - deploy(s/ed/ing/ment/ments) and redeploy..., release(s), production, infrastructure, ci/cd,
+#   rollout(s).
 BASELINE: dict[str, tuple[str, ...]] = {
-    "authentication": ("auth", "login", "sign-in", "signin", "session", "password", "permission", "oauth", "sso"),
-    "billing": ("billing", "payment", "invoice", "pricing", "subscription", "charge"),
-    "secrets": ("secret", "token", "credential", "api key", "private key", "key material"),
-    "destructive migrations": ("migration", "drop table", "destructive", "delete data", "deletion", "data loss",
-                               "schema change"),
-    "deployment": ("deploy", "release", "production", "infrastructure", "ci/cd", "rollout"),
+    "authentication": (r"auth[nz]?", r"authenticat(?:e[ds]?|ing|ions?|ors?)",
+                       r"authori[sz](?:e[ds]?|ing|ations?)", r"log[\s-]?ins?", r"sign[\s-]?ins?", r"sessions?",
+                       r"passwords?", r"permissions?", "oauth", "sso"),
+    "billing": ("billing", r"payments?", r"invoic(?:es?|ing)", "pricing", r"subscriptions?", r"charg(?:es?|ed|ing)"),
+    "secrets": (r"secrets?", r"tokens?", r"credentials?", r"api[\s-]+keys?", r"private[\s-]+keys?",
+                r"key[\s-]+material"),
+    "destructive migrations": (r"migrations?", r"drop[\s-]+table", "destructive", r"delete[\s-]+data", r"deletions?",
+                               r"data[\s-]+loss", r"schema[\s-]+changes?"),
+    "deployment": (r"(?:re)?deploy(?:s|ed|ing|ments?)?", r"releases?", "production", "infrastructure", "ci/cd",
+                   r"rollouts?"),
 }
+_TOPICS = {topic: re.compile(r"\b(?:" + "|".join(forms) + r")\b", re.I) for topic, forms in BASELINE.items()}
+# Paths an allowlist that bounds the maker does not allow all of: a file at the top, one with an
+# extension no loop is about, a hidden folder's, one deep in folders of no known name.
+_PROBES = ("zz-loopgate-probe", "zz-loopgate-probe.bin", ".zz-loopgate-probe/x.txt", "zz/loopgate/probe/deep.txt")
 # A command that asks a model is a judge, not a gate the model cannot talk its way around.
 _MODEL_WORDS = re.compile(r"\b(model|llm|claude|codex|gpt|openai|anthropic|gemini|review[-_ ]with)\b", re.I)
 
@@ -95,13 +116,36 @@ def artifact_criteria(loop: LoopArtifacts) -> list[Criterion]:
                       "Add a `## Stop Conditions` list to LOOP_SPEC.md.", ALL))
     out.append(_baseline(loop.of(POLICY)))
     out.append(_deterministic(loop.of(CHECKLIST)))
-    scope = spec.get("scope")
-    allowed = scope.get("allowed_paths") if isinstance(scope, dict) else None
-    out.append(judged(bool(allowed), "scope-allowlist", G, "a scope allowlist bounds what the maker may change",
-                      f"{len(allowed)} allowed path pattern(s)" if allowed else "no `allowed paths` under ## Scope",
-                      "Add `## Scope` with `- allowed paths: docs/**, README.md` to LOOP_SPEC.md.", PROMOTED))
+    out.append(_scope(spec))
     out.append(_decided(loop.of(READINESS)))
     return out
+
+
+def _scope(spec: dict[str, Any]) -> Criterion:
+    """An allowlist that matches everything bounds nothing: it counts as none. Judged by the scope
+    gate's own matcher (gitignore patterns), on paths no bounded allowlist allows all of, and by
+    the patterns that name no folder or file at all (`**`, `*`, `/`, `.`, `./**`): to a person
+    they mean the whole repository (to gitignore, `.` and `/` mean no file, which bounds nothing
+    either: every change fails the scope gate)."""
+    scope = spec.get("scope")
+    allowed = scope.get("allowed_paths") if isinstance(scope, dict) else None
+    patterns = [str(p).strip() for p in allowed if str(p).strip()] if isinstance(allowed, list) else []
+    title = "a scope allowlist bounds what the maker may change"
+    if not patterns:
+        return unmet("scope-allowlist", G, title, "no `allowed paths` under ## Scope",
+                     "Add `## Scope` with `- allowed paths: docs/**, README.md` to LOOP_SPEC.md.", PROMOTED)
+    whole = [p for p in patterns if not p.startswith("!") and all(part in ("", ".", "*", "**")
+                                                                 for part in p.split("/"))]
+    rules = RuleSet([Rule(p, "LOOP_SPEC.md") for p in patterns], BAD_PATTERN)
+    if whole or all(rules.included(path) for path in _PROBES):
+        shown = ", ".join(code(p) for p in whole or patterns)
+        return unmet("scope-allowlist", G, title,
+                     f"`allowed paths` {shown[:200]} "
+                     + ("name no folder or file, only the whole repository" if whole else "match every path")
+                     + ": an allowlist that allows everything bounds nothing, so it counts as none",
+                     "Name the folders and files the loop may change under `## Scope` in LOOP_SPEC.md "
+                     "(`- allowed paths: docs/**, README.md`), not the whole repository.", PROMOTED)
+    return met("scope-allowlist", G, title, f"{len(patterns)} allowed path pattern(s)", PROMOTED)
 
 
 def _valid(findings: list[Finding]) -> Criterion:
@@ -135,7 +179,7 @@ def _budgets(spec: dict[str, Any]) -> Criterion:
 def _baseline(policy: dict[str, Any]) -> Criterion:
     rules = policy.get("always_escalate")
     text = " ".join(_flatten(rules)).lower()
-    missing = [topic for topic, words in BASELINE.items() if not any(w in text for w in words)]
+    missing = [topic for topic, words in _TOPICS.items() if not words.search(text)]
     return judged(bool(policy) and not missing, "escalation-baseline", G,
                   "the escalation policy always escalates auth, billing, secrets, destructive migrations, deployment",
                   "covers all five" if policy and not missing else

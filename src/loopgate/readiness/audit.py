@@ -103,7 +103,8 @@ class Audit:
                         "totals": self.totals.as_dict()},
             "demotion": self.demotion.as_dict() if self.demotion else None,
             "demoted_now": self.demoted_now, "lifted_now": self.lifted_now, "recorded": self.recorded,
-            "thresholds": {k: v for k, v in vars(self.thresholds).items() if k != "source"},
+            "thresholds": {k: v for k, v in vars(self.thresholds).items()
+                           if k not in ("source", "cost_unreadable")},  # the criterion says why
             "problems": self.problems,
         }
 

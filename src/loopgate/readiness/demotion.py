@@ -29,6 +29,7 @@ KEYS = ("demoted_to", "demoted_from", "demoted_at", "demoted_because", "last_dem
 MAX_BYTES = 16 * 1024 * 1024
 _CURRENT = re.compile(r"^##[ \t]+current[ \t_-]*run[ \t]*#*[ \t]*$", re.I)
 _BULLET = re.compile(r"^[-*+][ \t]+([^:\n]+?)[ \t]*:")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -151,19 +152,31 @@ def _edit(path: str, name: str, bullets: list[tuple[str, str]], problems: list[s
 
 def replace_bullets(text: str, bullets: list[tuple[str, str]]) -> str | None:
     """`text` with the demotion bullets of `## Current Run` replaced by `bullets` (after its last
-    bullet); every other line as it was. None when there is no such section."""
+    bullet); every other line as it was. None when there is no such section.
+
+    Lines a reader never sees as markdown (an HTML comment, a fenced code block) are neither read
+    nor written: a `<!-- - demoted_to: shadow -->` a person commented out stays as it was, and the
+    new bullets never land inside a comment, where no run would read them."""
     newline = "\r\n" if "\r\n" in text else "\n"
     lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if _CURRENT.match(line.rstrip("\r\n"))), None)
+    hidden = hidden_lines(lines)
+    start = next((i for i, line in enumerate(lines) if not hidden[i] and _CURRENT.match(line.rstrip("\r\n"))),
+                 None)
     if start is None:
         return None
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")), len(lines))
+    end = next((i for i in range(start + 1, len(lines)) if not hidden[i] and lines[i].startswith("#")), len(lines))
     kept: list[str] = []
     insert = 1  # after the heading, when the section has no bullet
     dropping = in_bullet = False
-    for line in lines[start + 1:end]:
-        match = _BULLET.match(line)
+    for index in range(start + 1, end):
+        line = lines[index]
         nested = line[:1] in (" ", "\t") and line.strip() != ""  # a bullet's own sub-bullets go with it
+        if hidden[index]:
+            kept.append(line)  # a comment is kept whole, even under a bullet that is replaced
+            if not nested:
+                dropping = in_bullet = False  # at the margin, it ends the list item above it
+            continue
+        match = _BULLET.match(line)
         if match:
             dropping = re.sub(r"[\s-]+", "_", match.group(1).strip().lower()) in KEYS
             in_bullet = True
@@ -179,3 +192,36 @@ def replace_bullets(text: str, bullets: list[tuple[str, str]]) -> str | None:
         kept[insert - 2] += newline  # the last bullet ended the file without a newline
     section = [lines[start], *kept[:insert - 1], *new, *kept[insert - 1:]]
     return "".join([*lines[:start], *section, *lines[end:]])
+
+
+def hidden_lines(lines: list[str]) -> list[bool]:
+    """Per line, whether it is inside an HTML comment block or a fenced code block, as CommonMark
+    reads them: a comment block runs from a line that starts with `<!--` to the line holding the
+    `-->` that closes it (the whole of both lines is the comment); a fence from ``` or ~~~ to a
+    closing fence of the same character, at least as long."""
+    out: list[bool] = []
+    comment = False
+    fence = ""
+    for line in lines:
+        body = line.rstrip("\r\n")
+        if comment:
+            out.append(True)
+            comment = "-->" not in body
+            continue
+        opening = _FENCE.match(body)
+        if fence:
+            out.append(True)
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
+                    and not body[opening.end():].strip(" \t"):
+                fence = ""
+            continue
+        lead = body.lstrip(" \t")
+        if lead.startswith("<!--"):
+            out.append(True)
+            comment = "-->" not in lead[4:]
+        elif opening:
+            out.append(True)
+            fence = opening.group(1)
+        else:
+            out.append(False)
+    return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 from loopgate.history.metrics import Totals, totals
 from loopgate.history.reviews import Reviews
 from loopgate.history.runs import History
-from loopgate.readiness.criteria import PR, Criterion, judged
+from loopgate.readiness.criteria import PR, Criterion, judged, unmet
 from loopgate.readiness.rollout import Thresholds
 
 G = "history"
@@ -45,13 +45,37 @@ def criteria_from(shadow: Totals, drafts: Totals, everything: Totals, t: Thresho
                       f"({everything.environmental_rate:.0f}%)" if everything.runs else "no runs yet",
                       "Fix what the environmental stops name (credentials, rate limits, a missing tool) "
                       "before giving the loop more authority." if everything.runs else _gather("shadow"), both))
-    if t.max_cost_per_item is not None:
-        per = everything.cost_per_produced
-        out.append(judged(per is not None and per <= t.max_cost_per_item, "cost-per-item", G,
-                          f"a finished item costs at most ${t.max_cost_per_item:g} on average",
-                          "no finished item yet" if per is None else f"${per:.2f} per finished item",
-                          "Narrow the work selection rules or lower the per-attempt budgets.", both))
+    cost = _cost_per_item(everything, t, both)
+    out += [cost] if cost is not None else []
     return out
+
+
+def _cost_per_item(s: Totals, t: Thresholds, modes: tuple[str, ...]) -> Criterion | None:
+    """None when the spec sets no `max cost per item`. A cost no run reported is no evidence: a
+    maker that reports none leaves a cost_usd of 0 in every report, and $0.00 per item would pass
+    any limit. The average is taken over the runs that carry a cost, and says what it left out."""
+    if t.cost_unreadable:
+        return unmet("cost-per-item", G, "a finished item costs at most the spec's `max cost per item`",
+                     t.cost_unreadable, "Write the limit in US dollars under `## Rollout` in LOOP_SPEC.md, e.g. "
+                     "`- max cost per item: $2` (run reports carry cost in USD only).", modes)
+    if t.max_cost_per_item is None:
+        return None
+    title = f"a finished item costs at most ${t.max_cost_per_item:g} on average"
+    if not s.produced:
+        return unmet("cost-per-item", G, title, "no finished item yet", _gather("shadow"), modes)
+    unreported = s.produced - s.costed_produced
+    if not s.costed_produced:
+        return Criterion("cost-per-item", G, title, None,
+                         f"no cost reported: none of the {s.runs} run report(s) with {s.produced} finished item(s) "
+                         "carries one (their $0.00 is no evidence)",
+                         "Have the maker report its cost (`cost_usd` in $LOOPGATE_USAGE_FILE; Claude Code's "
+                         "stream-json does), or give token prices under `## Budgets` (`- price per million input "
+                         "tokens: $3`, `- price per million output tokens: $15`).", modes)
+    per = s.cost_usd / s.costed_produced
+    left_out = f" ({unreported} finished item(s) in runs that reported no cost left out)" if unreported else ""
+    return judged(per <= t.max_cost_per_item, "cost-per-item", G, title,
+                  f"${per:.2f} per finished item over {s.costed_produced}{left_out}",
+                  "Narrow the work selection rules or lower the per-attempt budgets.", modes)
 
 
 def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str, min_items: int,

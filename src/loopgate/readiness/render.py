@@ -22,7 +22,7 @@ def blocked_by(ids: list[str]) -> str:
 
 
 def render_text(a: Audit) -> str:
-    lines = [f"loopgate readiness: {plain(a.loop_dir)}",
+    lines = [f"loopgate readiness: {a.loop_dir}",
              f"mode: {a.mode}" + (f" (the spec says {a.configured_mode})" if a.mode != a.configured_mode
                                   else " (the mode the loop runs in: `## Rollout` in LOOP_SPEC.md)"),
              f"score: {a.score}/100 (evidence met, weighted; the verdicts below decide)", ""]
@@ -41,21 +41,29 @@ def render_text(a: Audit) -> str:
         lines += ["", f"{group}:"]
         for c in rows:
             gates = ", ".join(c.modes)
-            lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {plain(c.detail)}")
+            lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {c.detail}")
             if not c.met and c.fix:
-                lines.append(f"       next: {plain(c.fix)}")
+                lines.append(f"       next: {c.fix}")
     if a.unreadable:
         lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
-        lines += [f"  {plain(path)}: {plain(why)}" for path, why in a.unreadable[:10]]
+        lines += [f"  {path}: {why}" for path, why in a.unreadable[:10]]
         if len(a.unreadable) > 10:
             lines.append(f"  and {len(a.unreadable) - 10} more (`--format json` lists every one)")
     for problem in a.problems:
-        lines.append(f"warning: {plain(problem)}")
+        lines.append(f"warning: {problem}")
     lines += _plan_lines(a)
     blocking = [c.id for c in a.blocking(a.requested)]
     lines += ["", f"loopgate: {a.requested} is " + ("allowed" if not blocking else
                                                      f"not allowed yet (blocked by {blocked_by(blocking)})")]
-    return "\n".join(lines) + "\n"
+    return _shown(lines)
+
+
+def _shown(lines: list[str]) -> str:
+    """Every line through `plain`, whatever it carries: the loop's path, the state's demoted_from,
+    a spec's gate names and commands, a run report's text all come from files anyone can write,
+    and one escape sequence missed would rewrite the reader's terminal (`plain` leaves text that
+    is already printable as it was, so a line made of our own words is unchanged)."""
+    return "\n".join(plain(line) for line in lines) + "\n"
 
 
 def _plan_lines(a: Audit) -> list[str]:
@@ -68,7 +76,7 @@ def _plan_lines(a: Audit) -> list[str]:
         lines.append(f"  {'for' if index == 0 else 'then, for'} {mode}:")
         for fix, ids in steps:
             number += 1
-            lines.append(f"    {number}. {plain(fix)}  [{', '.join(ids)}]")
+            lines.append(f"    {number}. {fix}  [{', '.join(ids)}]")
     return lines
 
 
@@ -84,7 +92,7 @@ def _demotion_lines(a: Audit) -> list[str]:
         where = "  (recorded in LOOP_STATE.md; the next run uses the lower mode)"
     else:
         where = "  (NOT recorded in LOOP_STATE.md: --dry-run, or see the warning below)"
-    return [f"rollback: {verb} from {d.from_mode or a.configured_mode} to {d.to}: {plain(d.because)}", where, ""]
+    return [f"rollback: {verb} from {d.from_mode or a.configured_mode} to {d.to}: {d.because}", where, ""]
 
 
 def render_json(a: Audit) -> str:
@@ -92,7 +100,7 @@ def render_json(a: Audit) -> str:
 
 
 def render_markdown(a: Audit) -> str:
-    lines = [f"## loopgate readiness: {code(a.loop_dir)}", "",
+    lines = [f"## loopgate readiness: {code(plain(a.loop_dir))}", "",
              f"Mode **{a.mode}**, score **{a.score}/100**.", ""]
     if a.demotion is not None:
         saved = "" if not a.demoted_now or a.recorded else " (not recorded in LOOP_STATE.md)"
@@ -119,7 +127,7 @@ def render_markdown(a: Audit) -> str:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
         fix = "" if c.met else c.fix
         lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {markdown(c.detail)} | {markdown(fix)} |")
-    return "\n".join(lines) + "\n"
+    return _shown(lines)  # `markdown` made each datum one printable line; this holds every other line to it
 
 
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}

@@ -18,8 +18,9 @@ from loopgate.gates.registry import gate as gate_spec
 from loopgate.history.text import code
 from loopgate.readiness.artifacts import LoopArtifacts, checklist_entries
 from loopgate.readiness.criteria import ALL, PR, PROMOTED, Criterion, judged, met, unmet
+from loopgate.readiness.maker import maker_criterion
 from loopgate.readiness.sites import site_criterion
-from loopgate.runner.commandline import find_program, maker_command, program
+from loopgate.runner.commandline import find_program, program
 from loopgate.runner.processes import end_family
 from loopgate.runner.queue import QueueError, queue_path, read_queue
 from loopgate.verify import load_artifact
@@ -51,7 +52,7 @@ def repository_criteria(loop_dir: str, loop: LoopArtifacts, *, maker: str | None
     out = [_gates_runnable(checklist, root or loop_dir)]
     site = site_criterion(checklist, root or loop_dir, loop_dir)
     out += [site] if site is not None else []
-    out += [_maker(spec, maker)]
+    out += [maker_criterion(spec, maker, root or loop_dir)]  # the maker starts at the root of a checkout
     queue = _work_queue(loop_dir, spec)
     out += [queue] if queue is not None else []
     out.append(_containment(spec))
@@ -134,18 +135,6 @@ def _gates_runnable(checklist: dict[str, dict[str, Any]], root: str) -> Criterio
     return judged(not problems, "gates-runnable", G, "every gate in the checklist can run here",
                   f"{len(checklist)} gate(s) runnable" if not problems else "; ".join(problems)[:300],
                   "Install the missing tools, or fix the command in quality-gate-checklist.md.", ALL, weight=2)
-
-
-def _maker(spec: dict[str, Any], given: str | None) -> Criterion:
-    command = maker_command(spec, given)  # as `loopgate run` reads it
-    if not command.split():
-        return unmet("maker-resolves", G, "the maker command resolves", "no maker command",
-                     "Add `- maker command: claude -p ...` under `## Roles` in LOOP_SPEC.md (README: the maker "
-                     "examples), or pass --maker.", ALL)
-    found = find_program(command, os.getcwd())
-    return judged(found is not None, "maker-resolves", G, "the maker command resolves",
-                  f"{code(program(command))} found" if found else f"{code(program(command))} is not on PATH",
-                  "Install the agent CLI, or fix `maker command` under `## Roles` in LOOP_SPEC.md.", ALL)
 
 
 def _containment(spec: dict[str, Any]) -> Criterion:
@@ -245,7 +234,19 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
             if not os.path.isdir(loop_in_tree):
                 return unmet("default-branch-green", G, title, f"the loop is not on {branch} yet",
                              f"Commit the loop to {branch} first.", PROMOTED, weight=2)
-            there = _tree_checklist(loop_in_tree)  # the default branch's own checklist
+            # the default branch's own checklist: with none there, nothing shows the branch green
+            shown = os.path.normpath(os.path.join(rel, CHECKLIST.filename)).replace(os.sep, "/")
+            if not os.path.isfile(os.path.join(loop_in_tree, CHECKLIST.filename)):
+                return unmet("default-branch-green", G, title,
+                             f"the default branch has no quality-gate checklist at {shown} ({branch})",
+                             f"Commit {shown} to {branch}: without it no gate has checked {branch}.", PROMOTED,
+                             weight=2)
+            there = _tree_checklist(loop_in_tree)
+            if not there:
+                return unmet("default-branch-green", G, title,
+                             f"the quality-gate checklist at {shown} on {branch} has no gates (or does not load)",
+                             f"Fix {shown} on {branch} (`loopgate verify`) so it names at least one gate.",
+                             PROMOTED, weight=2)
             skip = [arg for name in change_gates(there) for arg in ("--skip", name)]
             if len(skip) // 2 == len(there):
                 return met("default-branch-green", G, title, "every checklist gate judges a change; nothing to run "

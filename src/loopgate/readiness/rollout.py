@@ -9,6 +9,7 @@ a rollback limit.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,9 @@ class Thresholds:
     max_no_progress_rate: float = 20.0
     max_environmental_stops: float = 20.0
     max_cost_per_item: float | None = None  # USD
+    # a `max cost per item` the audit cannot compare with the run reports (another currency, not an
+    # amount): why, for the `cost-per-item` criterion, which then fails; never silently no limit
+    cost_unreadable: str = ""
     rollback_window: int = 10
     rollback_escalation_rate: float = 40.0
     rollback_rejection_rate: float = 50.0
@@ -65,11 +69,34 @@ def thresholds(spec: dict[str, Any]) -> Thresholds:
             if share is not None:
                 fields[name] = fields[pr_name] = share
                 source += [(name, "LOOP_SPEC.md"), (pr_name, "LOOP_SPEC.md")]
-        cost = rollout.get("max_cost_per_item")
-        if isinstance(cost, dict) and cost.get("currency") == "USD" and isinstance(cost.get("amount"), int | float):
-            fields["max_cost_per_item"] = float(cost["amount"])
-            source.append(("max_cost_per_item", "LOOP_SPEC.md"))
+        if "max_cost_per_item" in rollout:
+            amount, why = _usd(rollout["max_cost_per_item"])
+            if amount is not None:
+                fields["max_cost_per_item"] = amount
+                source.append(("max_cost_per_item", "LOOP_SPEC.md"))
+            else:
+                fields["cost_unreadable"] = why
     return Thresholds(**fields, source=tuple(source))
+
+
+def _usd(value: Any) -> tuple[float | None, str]:
+    """`max cost per item` in US dollars, or (None, why not). Run reports carry cost in USD only
+    (`cost_usd`), so that is the one currency a limit can be compared in: 5 EUR is not $5."""
+    written = (f"{value['amount']:g} {value['currency']}" if isinstance(value, dict)
+               and isinstance(value.get("amount"), int | float) and isinstance(value.get("currency"), str)
+               else str(value))[:60]
+    where = f"`- max cost per item: {written}` under ## Rollout in LOOP_SPEC.md"
+    if not isinstance(value, dict) or isinstance(value.get("amount"), bool) \
+            or not isinstance(value.get("amount"), int | float):
+        return None, f"{where} is not an amount of money, so no cost limit could be checked"
+    amount = float(value["amount"])
+    if not math.isfinite(amount) or amount <= 0:
+        return None, f"{where} is not a positive amount, so no cost limit could be checked"
+    currency = str(value.get("currency", "")).upper()
+    if currency != "USD":
+        return None, (f"{where} is in {currency or 'no currency'}, but run reports carry cost in USD only: "
+                      "the limit cannot be compared with them")
+    return amount, ""
 
 
 def _share(value: Any) -> float | None:
