@@ -28,7 +28,8 @@ _GROUP = re.compile(r"\$(?:\{(\w+)\}|(\d+))")
 @dataclass(frozen=True)
 class Route:
     """What the gate does with a local link: `check` it, count it as `beside` the site (published
-    next to it, not part of it: like an external link), or list it as `unchecked` (it needs the build)."""
+    next to it, not part of it: like an external link), list it as `unchecked` (it needs the build),
+    or report it `broken` for the reason `why` (the profile knows the built site has nothing there)."""
 
     kind: str
     why: str = ""

@@ -1,9 +1,4 @@
-"""Hugo, Jekyll and Docusaurus: the part of their resolution that holds without building the site.
-
-Hugo (its documentation): pages live under `content/` and are published at pretty URLs, so
-`/a/b/` is `content/a/b.md`, `content/a/b/index.md` (a leaf bundle) or `content/a/b/_index.md`
-(a section). `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the
-page's folder, else from `content/`); any other shortcode is template code: unchecked.
+"""Jekyll and Docusaurus: the part of their resolution that holds without building the site (Hugo: hugo.py).
 
 Jekyll: `{% link x.md %}` and `{{ '/x' | relative_url }}` with a literal are read as the path
 they name; a site-absolute URL is a file of the site, or a page's URL (`permalink:` front matter,
@@ -21,42 +16,9 @@ from loopgate.gates._linklocal import under
 from loopgate.gates._sites.base import CHECK, Route, Site, first_file
 from loopgate.gates._sites.routes import docusaurus_routes, jekyll_routes, lookup
 
-_REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
 _RELATIVE_URL = re.compile(r"\{\{-?\s*['\"]([^'\"{}]+)['\"]\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}")
 _UNCHECKED = Route("unchecked", "a site route that is no file: known only once the site is built")
-
-
-class Hugo(Site):
-    name = "hugo"
-    title = "Hugo"
-    templates = True
-
-    def rewrite(self, target: str) -> str:
-        target = super().rewrite(target)
-        return _REF.sub(lambda m: m.group(1), target)
-
-    def in_site(self, source: str, decoded: str) -> str:
-        if decoded.startswith("/"):
-            return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))))
-        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-        if os.path.isfile(written):
-            return written
-        if decoded.endswith(".md"):
-            from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
-            return from_top if os.path.isfile(from_top) else written
-        # A URL, read from the page's URL: `a/b.md` is at `a/b/`, a bundle `a/b/index.md` or a section
-        # `a/_index.md` at its folder.
-        stem = os.path.splitext(os.path.basename(source))[0]
-        folder = os.path.dirname(source)
-        if stem not in ("index", "_index"):
-            folder = os.path.join(folder, stem)
-        return self._page(os.path.normpath(os.path.join(folder, decoded)))
-
-    def _page(self, found: str) -> str:
-        if os.path.isfile(found):
-            return found
-        return first_file([found + ".md", os.path.join(found, "index.md"), os.path.join(found, "_index.md")])
 
 
 class Jekyll(Site):

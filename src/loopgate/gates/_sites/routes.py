@@ -17,9 +17,10 @@ import os
 import re
 from typing import Any
 
-from loopgate.gates._sites.config import load_yaml
+from loopgate.gates._sites.config import load_toml, load_yaml
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)  # Hugo's TOML front matter
 _POST = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _NUMBER = re.compile(r"^\d+[-_.]")
 _PAGES = (".md", ".markdown", ".mdx", ".html")
@@ -37,7 +38,10 @@ def front_matter(path: str) -> dict[str, Any]:
             head = handle.read(MAX_FRONT)
     except (OSError, UnicodeDecodeError):
         return {}
-    match = _FRONT.match(head.removeprefix("\ufeff"))
+    head = head.removeprefix("\ufeff")
+    if head.startswith("+++") or head.startswith("{"):
+        return _other_front_matter(head)
+    match = _FRONT.match(head)
     if match is None:
         return {}
     import yaml  # noqa: PLC0415  (imported only when a Jekyll or Docusaurus site has site-absolute links)
@@ -49,7 +53,28 @@ def front_matter(path: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _pages(top: str) -> list[str]:
+def _other_front_matter(head: str) -> dict[str, Any]:
+    """Hugo's other two forms: TOML between `+++` lines, or a JSON object at the top of the page."""
+    data: Any = {}
+    if head.startswith("+++"):
+        match = _TOML_FRONT.match(head)
+        if match is None:
+            return {}
+        try:
+            data = load_toml(match.group(1))
+        except (ValueError, RecursionError):
+            return {}
+    else:
+        import json  # noqa: PLC0415
+
+        try:
+            data = json.JSONDecoder().raw_decode(head)[0]
+        except (ValueError, RecursionError):
+            return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pages(top: str) -> list[str]:
     found = []
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
@@ -57,17 +82,17 @@ def _pages(top: str) -> list[str]:
     return found
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
 def jekyll_routes(top: str, pretty: bool) -> dict[str, str]:
     """URL path (as `/a/b/` or `/a/b.html`) -> source file."""
     routes: dict[str, str] = {}
-    for page in _pages(top):
+    for page in pages(top):
         relative = os.path.relpath(page, top).replace(os.sep, "/")
         data = front_matter(page)
-        permalink = _text(data.get("permalink"))
+        permalink = text(data.get("permalink"))
         stem = os.path.splitext(relative)[0]
         post = _POST.match(os.path.basename(stem)) if "/_posts/" in f"/{relative}" else None
         if permalink:
@@ -90,13 +115,13 @@ def jekyll_routes(top: str, pretty: bool) -> dict[str, str]:
 
 def docusaurus_routes(docs: str) -> dict[str, str]:
     routes: dict[str, str] = {}
-    for page in _pages(docs):
+    for page in pages(docs):
         relative = os.path.relpath(page, docs).replace(os.sep, "/")
         folder, name = os.path.split(os.path.splitext(relative)[0])
         folder = "/".join(_NUMBER.sub("", part) for part in folder.split("/") if part)
         data = front_matter(page)
-        slug = _text(data.get("slug"))
-        name = _text(data.get("id")) or _NUMBER.sub("", name)
+        slug = text(data.get("slug"))
+        name = text(data.get("id")) or _NUMBER.sub("", name)
         if slug:
             url = "/docs" + (slug if slug.startswith("/") else f"/{folder}/{slug}".replace("//", "/"))
         else:

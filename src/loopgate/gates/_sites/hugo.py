@@ -1,0 +1,172 @@
+"""Hugo: pages live under `content/` and are published at the URLs Hugo gives them.
+
+From Hugo's documentation (URL management, front matter) and checked against the `hugo` binary
+(tests/gates/test_links_site_hugo.py):
+
+- A page's URL is its path under `content/` without the extension, as a directory: `a/b.md` is at
+  `/a/b/`, a leaf bundle `a/b/index.md` and a section `a/b/_index.md` at `/a/b/`.
+- Hugo lowercases that path and turns spaces into `-` (`Blog/First Post.md` is at `/blog/first-post/`)
+  unless `disablePathToLower = true` in the site config.
+- Front matter `slug:` replaces the last segment (lowercased with the path; not for sections or the
+  home page); `url:` replaces the whole path, as written (not lowercased; `x/file.html` is a file,
+  `x/y` the directory `/x/y/`); each of `aliases:` is a redirect page to it (`/old/` as written, a
+  relative alias from the page's parent folder). A page's URL no longer at its file's place is a
+  broken link there: Hugo publishes nothing at `/blog/first-post/` when the page says `slug: hello`.
+- A relative URL is read from the page's URL, as the browser reads it; a file under `static/` is
+  published at the site's root.
+
+`{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the page's folder,
+else from `content/`); any other shortcode is template code: unchecked.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from loopgate.gates._linklocal import Boundary, under
+from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
+from loopgate.gates._sites.config import flag, text_value
+from loopgate.gates._sites.routes import front_matter, pages, text
+
+_REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
+_SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
+
+
+@dataclass
+class Routes:
+    """The URLs of a Hugo site's pages."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # URL (aliases too) -> page
+    urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
+    # The URL a page's file name gives it (as named, and lowercased) -> the page, where Hugo publishes
+    # it elsewhere (slug, url, lowercase): a link there is the page's author's mistake, named as such.
+    moved: dict[str, str] = field(default_factory=dict)
+
+
+def hugo_routes(top: str, lower: bool) -> Routes:
+    found = Routes()
+    aliases: list[tuple[str, str]] = []
+    for page in pages(top):
+        stem = os.path.splitext(os.path.relpath(page, top))[0].replace(os.sep, "/")
+        folder, name = posixpath.split(stem)
+        data = front_matter(page)
+        place = stem if name not in ("index", "_index") else folder
+        own = _path(place, lower)  # `/a/b/`, or `/` for the home page
+        parent = posixpath.dirname(own.rstrip("/"))
+        written = text(data.get("url"))
+        slug = text(data.get("slug"))
+        if written:
+            url = "/" + written.lstrip("/")
+            if not url.endswith("/") and "." not in url.rsplit("/", 1)[-1]:
+                url += "/"  # `url: a/b` is published as `/a/b/index.html`
+        elif slug and name != "_index" and own != "/":
+            url = posixpath.join(parent, _segment(slug, lower)) + "/"
+        else:
+            url = own
+        found.urls[page] = url
+        found.pages.setdefault(url, page)
+        for natural in {own, _path(place, False), "/" + place.lstrip("/") + "/"} - {url}:
+            found.moved.setdefault(natural, page)
+        listed = data.get("aliases")
+        for value in [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []:
+            alias = value.strip() if isinstance(value, str) else ""
+            if alias:
+                aliases.append((alias if alias.startswith("/") else _join(parent + "/", alias), page))
+    for alias, page in aliases:  # a page's own URL wins over another page's alias
+        found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
+    return found
+
+
+def _segment(name: str, lower: bool) -> str:
+    name = name.replace(" ", "-")
+    return name.lower() if lower else name
+
+
+def _path(stem: str, lower: bool) -> str:
+    parts = [_segment(part, lower) for part in stem.split("/") if part]
+    return "/" + "".join(f"{part}/" for part in parts)
+
+
+def _join(base: str, relative: str) -> str:
+    """`relative` read from the URL `base`, as a browser does (a trailing `/` kept)."""
+    joined = posixpath.normpath(posixpath.join(base if base.endswith("/") else posixpath.dirname(base), relative))
+    joined = "/" + joined.lstrip("/")
+    return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
+
+
+class Hugo(Site):
+    name = "hugo"
+    title = "Hugo"
+    templates = True
+
+    def __init__(self, boundary: Boundary, options: Generic, config: str, home: str, settings: dict[str, Any],
+                 shown: Callable[[str], str]) -> None:
+        content = os.path.normpath(os.path.join(home, text_value(settings.get("contentDir"), "content")))
+        super().__init__(boundary, options, config, content)
+        self.lower = not flag(settings.get("disablePathToLower"), False)
+        self.static = os.path.normpath(os.path.join(home, text_value(settings.get("staticDir"), "static")))
+        self.shown = shown
+        self._routes: Routes | None = None
+        self._elsewhere: dict[str, str] = {}  # a path that is no URL -> the page whose file would be there
+
+    def routes(self) -> Routes:
+        if self._routes is None:  # one walk of content/, on the first link written as a URL
+            self._routes = hugo_routes(self.top, self.lower)
+        return self._routes
+
+    def rewrite(self, target: str) -> str:
+        target = super().rewrite(target)
+        return _REF.sub(lambda m: m.group(1), target)
+
+    def in_site(self, source: str, decoded: str) -> str:
+        if decoded.startswith("/"):
+            named = os.path.normpath(os.path.join(self.top, decoded.lstrip("/")))
+            if decoded.endswith(_SOURCES) and os.path.isfile(named):
+                return named  # `{{< ref "/docs/a.md" >}}`
+            return self._at(decoded)
+        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
+        if os.path.isfile(written):
+            return written  # a bundle's own file, or a source file named by ref
+        if decoded.endswith(_SOURCES):
+            from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
+            return from_top if os.path.isfile(from_top) else written
+        page_url = self.routes().urls.get(source, "/")
+        return self._at(_join(page_url, decoded))
+
+    def _at(self, url: str) -> str:
+        """The file the built site serves at `url`: a page, a file under content/ or static/."""
+        found = os.path.normpath(os.path.join(self.top, url.lstrip("/")))
+        if os.path.isfile(found) and not found.endswith(_SOURCES):
+            return found  # a page bundle's image, a file published as it is
+        page = self._lookup(url, self.routes().pages)
+        if page is not None:
+            return page
+        static = os.path.normpath(os.path.join(self.static, url.lstrip("/")))
+        if under(static, self.static) and os.path.isfile(static):
+            return static
+        moved = self._lookup(url, self.routes().moved)
+        if moved is not None:
+            self._elsewhere[found] = moved
+            return found
+        return first_file([found + ".md", os.path.join(found, "index.md"), os.path.join(found, "_index.md")])
+
+    @staticmethod
+    def _lookup(url: str, routes: dict[str, str]) -> str | None:
+        path = url.removesuffix("index.html") if url.endswith("/index.html") else url
+        for key in (path, path.rstrip("/") + "/", path.rstrip("/")):
+            if key in routes:
+                return routes[key]
+        return None
+
+    def own_route(self, source: str, target: str) -> Route:
+        path = target.partition("#")[0].partition("?")[0]
+        page = self._elsewhere.get(self(source, path)) if path else None
+        if page is not None:
+            return Route("broken", f"no page has this URL on the built site: {self.shown(page)} is published "
+                         f"at {self.routes().urls[page]}")
+        return CHECK
