@@ -121,5 +121,8 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         jekyll = Jekyll(boundary, options, label,
                         os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
         jekyll.pretty = settings.get("permalink") == "pretty"
+        jekyll.shown = shown
         return jekyll
-    return Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+    docusaurus.shown = shown
+    return docusaurus

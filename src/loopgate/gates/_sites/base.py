@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loopgate.gates._linklocal import Boundary, under, unquote
@@ -90,7 +91,11 @@ class Site:
         self.options = options
         self.config = config  # the file the profile was read from, as shown ("" for none)
         self.top = top  # the site's source directory, absolute ("" for none)
+        self.shown: Callable[[str], str] = os.path.normpath  # a file as findings name it (`load` sets it)
         self._resolved: dict[tuple[str, str], str] = {}
+        # A path the built site has no page at, though a page's file is there (Hugo's slug, Jekyll's
+        # permalink) -> that page: `route` reports such a link broken and says where the page is.
+        self._elsewhere: dict[str, str] = {}
 
     # -- the link as written -> the link the site checks
     def rewrite(self, target: str) -> str:

@@ -25,27 +25,15 @@ import os
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary, under
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import flag, text_value
-from loopgate.gates._sites.routes import front_matter, pages, text
+from loopgate.gates._sites.routes import Routes, front_matter, join_url, pages, text
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
-
-
-@dataclass
-class Routes:
-    """The URLs of a Hugo site's pages."""
-
-    pages: dict[str, str] = field(default_factory=dict)  # URL (aliases too) -> page
-    urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
-    # The URL a page's file name gives it (as named, and lowercased) -> the page, where Hugo publishes
-    # it elsewhere (slug, url, lowercase): a link there is the page's author's mistake, named as such.
-    moved: dict[str, str] = field(default_factory=dict)
 
 
 def hugo_routes(top: str, lower: bool) -> Routes:
@@ -76,7 +64,7 @@ def hugo_routes(top: str, lower: bool) -> Routes:
         for value in [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []:
             alias = value.strip() if isinstance(value, str) else ""
             if alias:
-                aliases.append((alias if alias.startswith("/") else _join(parent + "/", alias), page))
+                aliases.append((alias if alias.startswith("/") else join_url(parent + "/", alias), page))
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
@@ -92,13 +80,6 @@ def _path(stem: str, lower: bool) -> str:
     return "/" + "".join(f"{part}/" for part in parts)
 
 
-def _join(base: str, relative: str) -> str:
-    """`relative` read from the URL `base`, as a browser does (a trailing `/` kept)."""
-    joined = posixpath.normpath(posixpath.join(base if base.endswith("/") else posixpath.dirname(base), relative))
-    joined = "/" + joined.lstrip("/")
-    return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
-
-
 class Hugo(Site):
     name = "hugo"
     title = "Hugo"
@@ -112,7 +93,6 @@ class Hugo(Site):
         self.static = os.path.normpath(os.path.join(home, text_value(settings.get("staticDir"), "static")))
         self.shown = shown
         self._routes: Routes | None = None
-        self._elsewhere: dict[str, str] = {}  # a path that is no URL -> the page whose file would be there
 
     def routes(self) -> Routes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL
@@ -136,7 +116,7 @@ class Hugo(Site):
             from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
             return from_top if os.path.isfile(from_top) else written
         page_url = self.routes().urls.get(source, "/")
-        return self._at(_join(page_url, decoded))
+        return self._at(join_url(page_url, decoded))
 
     def _at(self, url: str) -> str:
         """The file the built site serves at `url`: a page, a file under content/ or static/."""

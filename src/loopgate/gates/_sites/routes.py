@@ -1,4 +1,5 @@
-"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter.
+"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter
+(Hugo's: hugo.py; `front_matter` reads its TOML `+++` and JSON forms too).
 
 Jekyll (its documentation on permalinks and posts): a page's `permalink:` front matter is its
 URL; a post `_posts/YYYY-MM-DD-title.md` is at `/YYYY/MM/DD/title.html` (`/YYYY/MM/DD/title/`
@@ -14,7 +15,9 @@ folder).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._sites.config import load_toml, load_yaml
@@ -26,6 +29,17 @@ _NUMBER = re.compile(r"^\d+[-_.]")
 _PAGES = (".md", ".markdown", ".mdx", ".html")
 _SKIPPED = {"node_modules", "vendor", "_site", "build", ".git"}
 MAX_FRONT = 64 * 1024  # front matter is read from the start of a page only
+
+
+@dataclass
+class Routes:
+    """The URLs of a site's pages (Hugo, Jekyll)."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # URL (aliases too) -> page
+    urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
+    # The URL a page's file name would give it -> the page, where the site publishes it elsewhere (Hugo:
+    # slug, url, lowercase; Jekyll: permalink): nothing is there, and the finding says where the page is.
+    moved: dict[str, str] = field(default_factory=dict)
 
 
 def front_matter(path: str) -> dict[str, Any]:
@@ -86,31 +100,40 @@ def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def jekyll_routes(top: str, pretty: bool) -> dict[str, str]:
-    """URL path (as `/a/b/` or `/a/b.html`) -> source file."""
-    routes: dict[str, str] = {}
+def jekyll_routes(top: str, pretty: bool) -> Routes:
+    """URL path (as `/a/b/` or `/a/b.html`) <-> source file; a permalinked page's file-named URL is `moved`."""
+    found = Routes()
     for page in pages(top):
         relative = os.path.relpath(page, top).replace(os.sep, "/")
         data = front_matter(page)
         permalink = text(data.get("permalink"))
         stem = os.path.splitext(relative)[0]
         post = _POST.match(os.path.basename(stem)) if "/_posts/" in f"/{relative}" else None
-        if permalink:
-            url = "/" + permalink.lstrip("/")
-        elif post:
+        if post:
             categories = data.get("categories") or data.get("category") or ""
             listed = categories.split() if isinstance(categories, str) else [str(c) for c in categories] \
                 if isinstance(categories, list) else []
             year, month, day, title = post.groups()
-            url = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
+            natural = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
         elif relative.split("/")[0].startswith("_"):
             continue  # _includes, _layouts, _drafts...: not pages
         elif os.path.basename(stem) == "index":
-            url = "/" + stem[:-len("index")]
+            natural = "/" + stem[:-len("index")]
         else:
-            url = "/" + stem + ("/" if pretty else ".html")
-        routes.setdefault(url, page)
-    return routes
+            natural = "/" + stem + ("/" if pretty else ".html")
+        url = "/" + permalink.lstrip("/") if permalink else natural
+        found.urls[page] = url
+        found.pages.setdefault(url, page)
+        if url != natural:
+            found.moved.setdefault(natural, page)
+    return found
+
+
+def join_url(base: str, relative: str) -> str:
+    """`relative` read from the page at URL `base`, as a browser does (a trailing `/` kept)."""
+    joined = posixpath.normpath(posixpath.join(base if base.endswith("/") else posixpath.dirname(base), relative))
+    joined = "/" + joined.lstrip("/")
+    return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
 
 
 def docusaurus_routes(docs: str) -> dict[str, str]:
@@ -135,7 +158,7 @@ def docusaurus_routes(docs: str) -> dict[str, str]:
 def lookup(routes: dict[str, str], path: str) -> str | None:
     """The source of URL `path`, with or without its trailing `/` or `.html`."""
     for key in (path, path.rstrip("/"), path.rstrip("/") + "/", path.removesuffix(".html"),
-                path.removesuffix(".html") + "/"):
+                path.removesuffix(".html") + "/", path.rstrip("/") + ".html"):
         if key in routes:
             return routes[key]
     return None

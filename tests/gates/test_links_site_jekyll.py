@@ -1,0 +1,73 @@
+"""The Jekyll profile against the real `jekyll` (Debian's): a page with a `permalink:` is published at
+that URL, and the browser reads its relative links from there, not from the source file's folder;
+`{% post_url %}` names a post. Each site is built by Jekyll in the test: the links broken in its HTML
+are exactly the planted ones, and so are the gate's findings.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .test_links_sites import _broken_in_built_html, check, found, write
+
+PERMALINKS = {
+    "_config.yml": "title: x\n",
+    "assets/logo.png": "png\n",
+    "index.md": "---\ntitle: Home\n---\n# Home\n\n[guide](/manual/guide/) [post]({% post_url 2024-01-15-hello %}) "
+                "[its part]({% post_url 2024-01-15-hello %}#details)\n\n"
+                "Planted: [stale]({% post_url 2024-01-15-hello %}#nope) [moved](/docs/guide.html)\n",
+    "docs/guide.md": "---\ntitle: Guide\npermalink: /manual/guide/\n---\n# Guide\n\n"
+                     "From /manual/guide/: [faq](../faq/#questions) [logo](../../assets/logo.png) [home](../../)\n\n"
+                     "Planted, right only from docs/: [other](other.html)\n",
+    "docs/faq.md": "---\ntitle: FAQ\npermalink: /manual/faq/\n---\n# FAQ\n\n## Questions\n\n[guide](../guide/)\n",
+    "docs/other.md": "---\ntitle: Other\n---\n# Other\n\n[guide](../manual/guide/) [faq](faq.html)\n",
+    "_posts/2024-01-15-hello.md": "---\ntitle: Hello\n---\n# Hello\n\n## Details\n\n[faq](../../../manual/faq/)\n",
+}
+
+PLANTED = [
+    "docs/guide.md:9:41: LG441 other.html: this page is published at /manual/guide/ (its permalink), so the "
+    "link leads to /manual/guide/other.html, where nothing is; it works only from the source file's folder",
+    "docs/other.md:6:33: LG441 faq.html: no page has this URL on the built site: docs/faq.md is published at "
+    "/manual/faq/",
+    "index.md:8:18: LG442 {% post_url 2024-01-15-hello %}#nope (checked as /_posts/2024-01-15-hello.md#nope): "
+    "anchor #nope not found in _posts/2024-01-15-hello.md",
+    "index.md:8:64: LG441 /docs/guide.html: no page has this URL on the built site: docs/guide.md is published at "
+    "/manual/guide/",
+]
+
+
+def jekyll_build(root: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    jekyll = shutil.which("jekyll")
+    if jekyll is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("jekyll is not installed (apt-get install jekyll)")
+        pytest.skip("jekyll is not installed")
+    return subprocess.run([jekyll, "build", "--safe", "-s", str(root), "-d", str(out)], cwd=root,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_relative_links_are_read_from_the_permalink(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", PERMALINKS)
+    assert found(check(root)) == PLANTED
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert _broken_in_built_html(tmp_path / "out") == {
+        ("/manual/guide/", "other.html"), ("/docs/", "faq.html"),
+        ("/", "/2024/01/15/hello.html#nope"), ("/", "/docs/guide.html")}
+
+
+def test_a_missing_post_stops_the_build_and_is_the_gates_finding(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", {**PERMALINKS, "index.md": "---\n---\n# Home\n\n"
+                                     "[gone]({% post_url 2024-01-16-gone %}) [sub]({% post_url 2023-05-01-sub %})\n",
+                                     "_posts/notes/2023-05-01-sub.markdown": "---\n---\n# Sub\n"})
+    assert found(check(root, "index.md")) == [
+        "index.md:5:8: LG441 {% post_url 2024-01-16-gone %} (checked as /_posts/2024-01-16-gone.md): file not found: "
+        "_posts/2024-01-16-gone.md"]
+    stopped = jekyll_build(root, tmp_path / "out")
+    assert stopped.returncode != 0
+    assert "2024-01-16-gone" in stopped.stdout + stopped.stderr
