@@ -104,7 +104,9 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
 
-        return MdBook(boundary, options, label, source)
+        book = MdBook(boundary, options, label, source)
+        book.shown = shown
+        return book
     if name == "mkdocs":
         from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
 
