@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_links_sites import FIXTURES, _broken_in_built_html, _hugo, check, found, write
+from .test_links_site_mdbook import lychee_breaks
+from .test_links_sites import FIXTURES, _broken_in_built_html, _hugo, check, found, site, write
 
 SLUGS = {
     "hugo.toml": 'baseURL = "https://example.org/"\ntitle = "x"\n',
@@ -93,3 +94,33 @@ def test_yaml_and_json_configs_and_json_front_matter(tmp_path: Path, name: str, 
     result = check(root)
     assert [f.message.split(":")[0] for f in result.findings] == ["/blog/jay/"]
     assert result.summary.startswith(f"site: Hugo (from {name})")
+
+
+FIXTURE_REMAP = r"https://example\.org/(.*) /$1"
+FIXTURE_PLANTED = [
+    'content/_index.md:10:42: LG482 {{< param "glossaryURL" >}}: not checked: template code in the destination: '
+    "known only once the site is built",
+    "content/_index.md:12:33: LG441 /docs/gone/: file not found: content/docs/gone.md",
+    "content/_index.md:13:37: LG442 /docs/setup/#no-such-part: anchor #no-such-part not found in "
+    "content/docs/setup/index.md",
+    "content/docs/deploy.md:18:35: LG441 https://example.org/docs/publish/ (checked as /docs/publish/): file not "
+    "found: content/docs/publish.md",
+    "content/docs/troubleshoot.md:16:67: LG441 /blog/2020-hello-world/: no page has this URL on the built site: "
+    "content/blog/2020-hello-world.md is published at /blog/hello-world/",
+]
+
+
+def test_the_fixture_site_built_by_hugo_is_broken_exactly_where_the_gate_says(tmp_path: Path) -> None:
+    """The fixture (tests/fixtures/sites/hugo/, 30 pages: sections, bundles, slugs, aliases, `url:`, TOML front
+    matter, ref shortcodes, a static image): lychee on the HTML the real Hugo builds finds exactly the gate's
+    planted breaks (a missing page, a stale anchor, a wrong remap, a page's old URL), and the shortcode the
+    gate lists as unchecked works there."""
+    root = site(tmp_path, "hugo")
+    result = check(root, remap=(FIXTURE_REMAP,))
+    assert found(result) == FIXTURE_PLANTED
+    assert result.summary.startswith("site: Hugo (from hugo.toml); 116 links in 30 files: 115 local checked; 1 link "
+                                     "only the built site can resolve (unchecked, LG482); 4 broken links")
+    built_breaks(root, tmp_path / "out")  # builds the site (and fails or skips without hugo)
+    broken = lychee_breaks(tmp_path / "out", FIXTURE_REMAP)
+    assert broken == {("docs/deploy/index.html", "publish"), ("docs/troubleshoot/index.html", "2020-hello-world"),
+                      ("index.html", "gone"), ("index.html", "no-such-part")}

