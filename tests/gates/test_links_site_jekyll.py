@@ -71,3 +71,18 @@ def test_a_missing_post_stops_the_build_and_is_the_gates_finding(tmp_path: Path)
     stopped = jekyll_build(root, tmp_path / "out")
     assert stopped.returncode != 0
     assert "2024-01-16-gone" in stopped.stdout + stopped.stderr
+
+
+@pytest.mark.parametrize(("config", "page", "good"), [
+    ("_config.yml", "index.md", "about/"), ("docusaurus.config.js", "docs/intro.md", "docs/about")])
+def test_a_wrong_remap_is_a_break_not_an_unchecked_route(tmp_path: Path, config: str, page: str, good: str) -> None:
+    """A link the user remapped names a file they say is there: when it is not, the remap (or the link)
+    is wrong, as lychee reports it; a route written as it is stays unchecked when unknown."""
+    root = write(tmp_path, {config: "title: x\n" if config.endswith(".yml") else "module.exports = {};\n",
+                            "about.md": "---\npermalink: /about/\n---\n# About\n", "docs/about.md": "# About\n",
+                            page: f"# Home\n\n[ok](https://docs.example.com/{good}) "
+                                  "[wrong](https://docs.example.com/nope/) [unknown](/plugin-page/)\n"})
+    result = check(root, page, remap=(r"https://docs\.example\.com/(.*) /$1",))
+    assert [(f.code, f.message.split(" (checked as")[0].split(":")[0]) for f in result.findings] == [
+        ("LG441", "https"), ("LG482", "/plugin-page/")]
+    assert "https://docs.example.com/nope/ (checked as /nope/): file not found" in result.findings[0].message

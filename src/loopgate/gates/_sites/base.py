@@ -96,6 +96,9 @@ class Site:
         # A path the built site has no page at, though a page's file is there (Hugo's slug, Jekyll's
         # permalink) -> that page: `route` reports such a link broken and says where the page is.
         self._elsewhere: dict[str, str] = {}
+        # Links as --remap or --base-url made them: the user says the page is this file, so a route the
+        # profile does not know is a break (as in lychee), not a link only the build can resolve.
+        self.remapped: set[str] = set()
 
     # -- the link as written -> the link the site checks
     def rewrite(self, target: str) -> str:
@@ -103,10 +106,12 @@ class Site:
         for pattern, replacement in self.options.remaps:
             if pattern.search(target):
                 target = pattern.sub(replacement, target, count=1)
+                self.remapped.add(target)
                 break
         base = self.options.base_url
         if base and target.startswith(base):
             target = "/" + target[len(base):].lstrip("/")
+            self.remapped.add(target)
         return target
 
     def route(self, source: str, target: str) -> Route:

@@ -102,7 +102,7 @@ class Jekyll(Site):
                              f"{join_url(page_url, unquote(path))}, where nothing is; it works only from the source "
                              "file's folder")
             return CHECK
-        return _UNCHECKED
+        return CHECK if target in self.remapped else _UNCHECKED
 
 
 class Docusaurus(Site):
@@ -133,5 +133,5 @@ class Docusaurus(Site):
         if path and "." not in os.path.basename(path.rstrip("/")):
             resolved = self(source, path)
             if not os.path.exists(resolved) or not under(resolved, os.path.dirname(self.top)):
-                return _UNCHECKED
+                return CHECK if target in self.remapped else _UNCHECKED
         return CHECK
