@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from .test_links_sites import _broken_in_built_html, check, found, write
+from .test_links_site_mdbook import lychee_breaks
+from .test_links_sites import _broken_in_built_html, check, found, site, write
 
 PERMALINKS = {
     "_config.yml": "title: x\n",
@@ -47,7 +48,7 @@ def jekyll_build(root: Path, out: Path) -> subprocess.CompletedProcess[str]:
         if os.environ.get("CI") == "true":
             pytest.fail("jekyll is not installed (apt-get install jekyll)")
         pytest.skip("jekyll is not installed")
-    return subprocess.run([jekyll, "build", "--safe", "-s", str(root), "-d", str(out)], cwd=root,
+    return subprocess.run([jekyll, "build", "-s", str(root), "-d", str(out)], cwd=root,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -86,3 +87,36 @@ def test_a_wrong_remap_is_a_break_not_an_unchecked_route(tmp_path: Path, config:
     assert [(f.code, f.message.split(" (checked as")[0].split(":")[0]) for f in result.findings] == [
         ("LG441", "https"), ("LG482", "/plugin-page/")]
     assert "https://docs.example.com/nope/ (checked as /nope/): file not found" in result.findings[0].message
+
+
+FIXTURE_REMAP = r"https://jekyll\.example\.org/(.*) /$1"
+FIXTURE_PLANTED = [
+    "docs/deployment.md:18:38: LG441 https://jekyll.example.org/manual/publishing/ (checked as /manual/publishing/): "
+    "file not found: manual/publishing.md",
+    "docs/deployment.md:20:81: LG441 plugins/: this page is published at /manual/deployment/ (its permalink), so "
+    "the link leads to /manual/deployment/plugins/, where nothing is; it works only from the source file's folder",
+    "docs/troubleshooting.md:15:78: LG441 /docs/permalinks/: no page has this URL on the built site: "
+    "docs/permalinks.md is published at /manual/permalinks/",
+    "index.md:9:12: LG482 /feed.xml: not checked: a site route that is no file: known only once the site is built",
+    "index.md:11:33: LG441 {% link docs/gone.md %} (checked as /docs/gone.md): file not found: docs/gone.md",
+    "index.md:12:41: LG442 /about/#team-members: anchor #team-members not found in about.md",
+]
+
+
+def test_the_fixture_site_built_by_jekyll_is_broken_exactly_where_the_gate_says(tmp_path: Path) -> None:
+    """The fixture (tests/fixtures/sites/jekyll/, 26 pages: `permalink: pretty`, permalinked pages, posts with
+    categories, `{% link %}`, `{% post_url %}`, relative_url): the real Jekyll builds it (without the planted
+    `{% link %}` to a missing page, which stops the build: test_links_sites.py), and lychee on its HTML finds
+    exactly the gate's other planted breaks (a stale anchor, a wrong remap, a permalinked page's file-named
+    URL, a relative link right only from the source folder); /feed.xml, unchecked, is there."""
+    root = site(tmp_path, "jekyll")
+    result = check(root, remap=(FIXTURE_REMAP,))
+    assert found(result) == FIXTURE_PLANTED
+    index = root / "index.md"
+    index.write_text("".join(line for line in index.read_text().splitlines(keepends=True) if "gone.md" not in line))
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert (tmp_path / "out" / "feed.xml").is_file()
+    assert lychee_breaks(tmp_path / "out", FIXTURE_REMAP) == {
+        ("docs/troubleshooting/index.html", "permalinks"), ("index.html", "team-members"),
+        ("manual/deployment/index.html", "plugins"), ("manual/deployment/index.html", "publishing")}
