@@ -198,8 +198,20 @@ def test_docusaurus_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> 
         "docs/api/cli.mdx; did you mean #flags?",
         "docs/intro.md:11:37: LG441 ./tutorial.md: file not found: docs/tutorial.md",
     ]
-    assert result.summary.startswith("site: Docusaurus (from docusaurus.config.js); 17 links in 7 files: 17 local "
+    assert result.summary.startswith("site: Docusaurus (from docusaurus.config.js); 18 links in 8 files: 18 local "
                                      "checked; 2 broken links")
+
+
+def test_docusaurus_mdx_pages_have_their_links_checked(tmp_path: Path) -> None:
+    """MDX pages are pages of a Docusaurus site: their own links are checked (JSX and imports are no links)."""
+    root = write(tmp_path, {"docusaurus.config.js": "module.exports = {};\n", "docs/a.md": "# A\n\n## Part\n",
+                            "docs/b.mdx": "import Tabs from '@theme/Tabs';\n\n# B\n\n<Tabs>\n\n"
+                                          "[a](./a#part) [gone](./gone.md) [stale](a.md#old)\n\n</Tabs>\n"})
+    result = check(root)
+    assert [(f.path, f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("docs/b.mdx", "LG441", "./gone.md"), ("docs/b.mdx", "LG442", "a.md#old")]
+    assert "3 links in 2 files" in result.summary
+    assert "in 1 file" in check(root, site="none").summary  # without the profile, .mdx is no markdown
 
 
 def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:

@@ -223,15 +223,20 @@ def run(options: Options, context: GateContext) -> GateResult:
     plan, problems = _plan(options, context)
     if problems:
         return _error(problems, timer)
-    files, not_regular, problems = collect(options.paths or (".",), context, plan.excluded)
-    if problems:
-        return _error(problems, timer)
     boundary = Boundary(root(context.cwd))
     cwd = os.path.abspath(context.cwd)
-    try:
+    site: _sites.Site | None = None
+    unreadable = ""
+    try:  # first: the site says which files are pages (a Docusaurus site's .mdx)
         site = site_profile(options.site, options.paths, cwd, plan.generic, boundary)
     except _sites.ConfigError as err:
-        return _error([SITE_CONFIG.at(".", 1, 1, str(err))], timer)
+        unreadable = str(err)
+    files, not_regular, problems = collect(options.paths or (".",), context, plan.excluded,
+                                           site.pages if site else ())
+    if problems:
+        return _error(problems, timer)
+    if site is None:
+        return _error([SITE_CONFIG.at(".", 1, 1, unreadable)], timer)
     state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
     findings: list[Finding] = []
     files = [f for f in files if not _leaves(f, state, findings)]

@@ -85,6 +85,7 @@ class Site:
     name = "none"
     title = "none"
     templates = False  # does the generator expand template code in links before markdown? (Hugo, Jekyll)
+    pages: tuple[str, ...] = ()  # suffixes of pages beside .md and .markdown, whose links are checked too
 
     def __init__(self, boundary: Boundary, options: Generic, config: str = "", top: str = "") -> None:
         self.boundary = boundary

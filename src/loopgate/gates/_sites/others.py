@@ -108,6 +108,7 @@ class Jekyll(Site):
 class Docusaurus(Site):
     name = "docusaurus"
     title = "Docusaurus"
+    pages = (".mdx",)  # MDX: markdown with JSX, whose links are links on the site
 
     _routes: dict[str, str] | None = None
 
