@@ -198,8 +198,14 @@ def test_docusaurus_fixture_gives_exactly_the_planted_breaks(tmp_path: Path) -> 
         "docs/api/cli.mdx; did you mean #flags?",
         "docs/intro.md:11:37: LG441 ./tutorial.md: file not found: docs/tutorial.md",
     ]
-    assert result.summary.startswith("site: Docusaurus (from docusaurus.config.js); 18 links in 8 files: 18 local "
-                                     "checked; 2 broken links")
+    assert result.summary.startswith("site: Docusaurus (from docusaurus.config.js); 82 links in 21 files: 80 local "
+                                     "checked, 2 external not checked (--offline); 2 broken links")
+    # the third planted break: a wrong remap (no Docusaurus build here: it needs node and its packages)
+    remapped = check(site(tmp_path / "again", "docusaurus"), remap=(r"https://example\.com/(.*) /$1",))
+    assert found(remapped)[2:] == [
+        "docs/reference/10-deployment.md:13:35: LG441 https://example.com/docs/reference/hosting (checked as "
+        "/docs/reference/hosting): file not found: docs/reference/hosting.md"]
+    assert "82 links in 21 files: 82 local checked; 3 broken links" in remapped.summary
 
 
 def test_docusaurus_mdx_pages_have_their_links_checked(tmp_path: Path) -> None:
