@@ -31,8 +31,8 @@ PERMALINKS = {
 }
 
 PLANTED = [
-    "docs/guide.md:9:41: LG441 other.html: this page is published at /manual/guide/ (its permalink), so the "
-    "link leads to /manual/guide/other.html, where nothing is; it works only from the source file's folder",
+    "docs/guide.md:9:41: LG441 other.html: this page is published at /manual/guide/, so the link "
+    "leads to /manual/guide/other.html, where nothing is; it works only from the source file's folder",
     "docs/other.md:6:33: LG441 faq.html: no page has this URL on the built site: docs/faq.md is published at "
     "/manual/faq/",
     "index.md:8:18: LG442 {% post_url 2024-01-15-hello %}#nope (checked as /_posts/2024-01-15-hello.md#nope): "
@@ -93,8 +93,8 @@ FIXTURE_REMAP = r"https://jekyll\.example\.org/(.*) /$1"
 FIXTURE_PLANTED = [
     "docs/deployment.md:18:38: LG441 https://jekyll.example.org/manual/publishing/ (checked as /manual/publishing/): "
     "file not found: manual/publishing.md",
-    "docs/deployment.md:20:81: LG441 plugins/: this page is published at /manual/deployment/ (its permalink), so "
-    "the link leads to /manual/deployment/plugins/, where nothing is; it works only from the source file's folder",
+    "docs/deployment.md:20:81: LG441 plugins/: this page is published at /manual/deployment/, so the "
+    "link leads to /manual/deployment/plugins/, where nothing is; it works only from the source file's folder",
     "docs/troubleshooting.md:15:78: LG441 /docs/permalinks/: no page has this URL on the built site: "
     "docs/permalinks.md is published at /manual/permalinks/",
     "index.md:9:12: LG482 /feed.xml: not checked: a site route that is no file: known only once the site is built",

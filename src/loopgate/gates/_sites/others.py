@@ -98,7 +98,7 @@ class Jekyll(Site):
             folder_url = "/" + os.path.relpath(os.path.dirname(source), self.top).replace(os.sep, "/").strip(".") + "/"
             beside = self.in_site(source, join_url(folder_url, unquote(path)))
             if page_url != folder_url and os.path.exists(beside):
-                return Route("broken", f"this page is published at {page_url} (its permalink), so the link leads to "
+                return Route("broken", f"this page is published at {page_url}, so the link leads to "
                              f"{join_url(page_url, unquote(path))}, where nothing is; it works only from the source "
                              "file's folder")
             return CHECK
