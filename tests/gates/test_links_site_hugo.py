@@ -124,3 +124,20 @@ def test_the_fixture_site_built_by_hugo_is_broken_exactly_where_the_gate_says(tm
     broken = lychee_breaks(tmp_path / "out", FIXTURE_REMAP)
     assert broken == {("docs/deploy/index.html", "publish"), ("docs/troubleshoot/index.html", "2020-hello-world"),
                       ("index.html", "gone"), ("index.html", "no-such-part")}
+
+
+def test_permalinks_config_makes_urls_only_the_build_knows(tmp_path: Path) -> None:
+    """`[permalinks] posts = '/:year/:month/:slug/'`: Hugo fills the pattern in from each post's date and slug.
+    The gate does not guess: links to those URLs, and to the post's file-named URL (which Hugo does not
+    publish), are unchecked (LG482); a page outside the section is still checked. The real Hugo shows the
+    first link working and the second broken."""
+    root = hugo_site(tmp_path, {
+        "hugo.toml": 'baseURL = "https://example.org/"\ntitle = "x"\n[permalinks]\nposts = "/:year/:month/:slug/"\n',
+        "content/_index.md": "# Home\n\n[post](/2024/03/hello/#part) [by its file](/posts/hello/) [docs](/docs/a/)\n\n"
+                             "Planted: [gone](/docs/gone/)\n",
+        "content/posts/hello.md": "---\ntitle: Hello\ndate: 2024-03-05\nslug: hello\n---\n# Hello\n\n## Part\n",
+        "content/docs/a.md": "# A\n"})
+    result = check(root)
+    assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("LG482", "/2024/03/hello/#part"), ("LG482", "/posts/hello/"), ("LG441", "/docs/gone/")]
+    assert built_breaks(root, tmp_path / "out") == {"/posts/hello/", "/docs/gone/"}

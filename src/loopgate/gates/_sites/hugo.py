@@ -14,6 +14,9 @@ From Hugo's documentation (URL management, front matter) and checked against the
   broken link there: Hugo publishes nothing at `/blog/first-post/` when the page says `slug: hello`.
 - A relative URL is read from the page's URL, as the browser reads it; a file under `static/` is
   published at the site's root.
+- The `permalinks` config gives a section's pages URLs from patterns (`/:year/:month/:slug/`) filled
+  in from dates and titles at build time: a link to such a page by URL, and a site-absolute URL
+  that is no page, are unchecked (LG482), never broken.
 
 `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the page's folder,
 else from `content/`); any other shortcode is template code: unchecked.
@@ -27,16 +30,20 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from loopgate.gates._linklocal import Boundary, under
+from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import flag, text_value
 from loopgate.gates._sites.routes import Routes, front_matter, join_url, pages, text
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
+_PATTERNED = Route("unchecked", "Hugo's permalinks config gives this page its URL (:year, :slug, ...): known only "
+                   "once the site is built")
 
 
-def hugo_routes(top: str, lower: bool) -> Routes:
+def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset()) -> Routes:
+    """The pages' URLs; a regular page of a section in `patterned` (the `permalinks` config, whose
+    `:year`, `:title`, ... patterns only the build fills in) has an unknown URL, unless `url:` gives it."""
     found = Routes()
     aliases: list[tuple[str, str]] = []
     for page in pages(top):
@@ -52,13 +59,17 @@ def hugo_routes(top: str, lower: bool) -> Routes:
             url = "/" + written.lstrip("/")
             if not url.endswith("/") and "." not in url.rsplit("/", 1)[-1]:
                 url += "/"  # `url: a/b` is published as `/a/b/index.html`
+        elif name != "_index" and folder.split("/")[0] in patterned:
+            found.unknown.add(page)
+            url = ""
         elif slug and name != "_index" and own != "/":
             url = posixpath.join(parent, _segment(slug, lower)) + "/"
         else:
             url = own
-        found.urls[page] = url
-        found.pages.setdefault(url, page)
-        for natural in {own, _path(place, False), "/" + place.lstrip("/") + "/"} - {url}:
+        if url:
+            found.urls[page] = url
+            found.pages.setdefault(url, page)
+        for natural in () if not url else {own, _path(place, False), "/" + place.lstrip("/") + "/"} - {url}:
             found.moved.setdefault(natural, page)
         listed = data.get("aliases")
         for value in [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []:
@@ -67,6 +78,29 @@ def hugo_routes(top: str, lower: bool) -> Routes:
                 aliases.append((alias if alias.startswith("/") else join_url(parent + "/", alias), page))
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
+    return found
+
+
+_TOKEN = re.compile(r":(\w+)")
+_DIGITS = {"year": r"\d{4}", "month": r"\d{2}", "monthname": r"[a-z]+", "day": r"\d{2}", "weekday": r"\d",
+           "weekdayname": r"[a-z]+", "yearday": r"\d{1,3}"}
+
+
+def _patterned(config: Any) -> dict[str, re.Pattern[str]]:
+    """Section -> the URLs Hugo's `permalinks` config can give its pages (`posts = '/:year/:slug/'`, or
+    per kind, `[permalinks.page] posts = ...`): `:year` is four digits, `:slug` any one segment."""
+    if not isinstance(config, dict):
+        return {}
+    patterns = {str(key): value for key, value in config.items() if isinstance(value, str)}
+    for kind in ("page", "section"):
+        nested = config.get(kind)
+        if isinstance(nested, dict):
+            patterns.update({str(key): value for key, value in nested.items() if isinstance(value, str)})
+    found = {}
+    for section, pattern in patterns.items():
+        parts = _TOKEN.split("/" + pattern.strip("/"))
+        regex = "".join(re.escape(part) if i % 2 == 0 else _DIGITS.get(part, "[^/]+") for i, part in enumerate(parts))
+        found[section] = re.compile(regex + r"(?:/|\.html)?$", re.I)
     return found
 
 
@@ -93,10 +127,11 @@ class Hugo(Site):
         self.static = os.path.normpath(os.path.join(home, text_value(settings.get("staticDir"), "static")))
         self.shown = shown
         self._routes: Routes | None = None
+        self.patterned = _patterned(settings.get("permalinks"))
 
     def routes(self) -> Routes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL
-            self._routes = hugo_routes(self.top, self.lower)
+            self._routes = hugo_routes(self.top, self.lower, frozenset(self.patterned))
         return self._routes
 
     def rewrite(self, target: str) -> str:
@@ -149,4 +184,13 @@ class Hugo(Site):
         if page is not None:
             return Route("broken", f"no page has this URL on the built site: {self.shown(page)} is published "
                          f"at {self.routes().urls[page]}")
+        unknown = self.routes().unknown if path and self.patterned and not path.endswith(_SOURCES) else set()
+        if unknown:
+            resolved = self(source, path)
+            if resolved in unknown or (not path.startswith("/") and source in unknown and not os.path.exists(resolved)):
+                return _PATTERNED
+            url = unquote(path)
+            patterns = self.patterned.values()
+            if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
+                return _PATTERNED
         return CHECK

@@ -40,6 +40,7 @@ class Routes:
     # The URL a page's file name would give it -> the page, where the site publishes it elsewhere (Hugo:
     # slug, url, lowercase; Jekyll: permalink): nothing is there, and the finding says where the page is.
     moved: dict[str, str] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # pages whose URL only the build knows (Hugo's `permalinks`)
 
 
 def front_matter(path: str) -> dict[str, Any]:
