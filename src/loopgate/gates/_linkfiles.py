@@ -25,10 +25,11 @@ _SKIP_DIRS = frozenset({"node_modules", "__pycache__"})
 _POOL_MIN_BYTES = 2 * 1024 * 1024  # below this, starting worker processes costs more than it saves
 
 
-def collect(paths: Iterable[str], context: GateContext,
-             excluded: RuleSet | None) -> tuple[list[str], int, list[Finding]]:
+def collect(paths: Iterable[str], context: GateContext, excluded: RuleSet | None,
+            extra: tuple[str, ...] = ()) -> tuple[list[str], int, list[Finding]]:
     """Absolute paths of the markdown files to check, each once, in a stable order; and how many
-    files that are not regular files (FIFOs, devices, sockets) the directories held."""
+    files that are not regular files (FIFOs, devices, sockets) the directories held. `extra`: more
+    suffixes that are markdown pages here (a Docusaurus site's `.mdx`)."""
     found: dict[str, None] = {}
     not_regular = 0
     problems: list[Finding] = []
@@ -38,7 +39,7 @@ def collect(paths: Iterable[str], context: GateContext,
         full = os.path.normpath(os.path.join(base, named))
         mode = _mode(full)
         if stat.S_ISDIR(mode):
-            files, skipped = _markdown_under(full, context.env)
+            files, skipped = _markdown_under(full, context.env, extra)
             found.update(dict.fromkeys(files))
             not_regular += skipped
         elif stat.S_ISREG(mode):
@@ -72,14 +73,15 @@ def _mode(full: str) -> int:
         return 0
 
 
-def _markdown_under(directory: str, env: dict[str, str] | None = None) -> tuple[list[str], int]:
+def _markdown_under(directory: str, env: dict[str, str] | None = None,
+                    extra: tuple[str, ...] = ()) -> tuple[list[str], int]:
     """The markdown files under `directory`, and how many other things named *.md were skipped."""
-    names = _git_listed(directory, env)
+    names = _git_listed(directory, env, extra)
     if names is None:
         names = []
         for top, dirs, files in os.walk(directory):
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-            names += [os.path.join(top, n) for n in sorted(files) if n.lower().endswith(MARKDOWN)]
+            names += [os.path.join(top, n) for n in sorted(files) if n.lower().endswith(MARKDOWN + extra)]
     regular, skipped = [], 0
     for full in names:
         mode = _mode(full)
@@ -90,7 +92,7 @@ def _markdown_under(directory: str, env: dict[str, str] | None = None) -> tuple[
     return regular, skipped
 
 
-def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
+def _git_listed(directory: str, env: dict[str, str] | None, extra: tuple[str, ...] = ()) -> list[str] | None:
     """Markdown files git tracks or would track under `directory` (ignored ones left out); None outside git.
 
     git lists no FIFO or device it does not track; a tracked file replaced by one is listed and
@@ -99,7 +101,7 @@ def _git_listed(directory: str, env: dict[str, str] | None) -> list[str] | None:
     try:
         done = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--",
-             "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN"],
+             "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN", *(f"*{suffix}" for suffix in extra)],
             cwd=directory, env=env, capture_output=True, check=False, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None

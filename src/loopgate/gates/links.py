@@ -223,15 +223,20 @@ def run(options: Options, context: GateContext) -> GateResult:
     plan, problems = _plan(options, context)
     if problems:
         return _error(problems, timer)
-    files, not_regular, problems = collect(options.paths or (".",), context, plan.excluded)
-    if problems:
-        return _error(problems, timer)
     boundary = Boundary(root(context.cwd))
     cwd = os.path.abspath(context.cwd)
-    try:
+    site: _sites.Site | None = None
+    unreadable = ""
+    try:  # first: the site says which files are pages (a Docusaurus site's .mdx)
         site = site_profile(options.site, options.paths, cwd, plan.generic, boundary)
     except _sites.ConfigError as err:
-        return _error([SITE_CONFIG.at(".", 1, 1, str(err))], timer)
+        unreadable = str(err)
+    files, not_regular, problems = collect(options.paths or (".",), context, plan.excluded,
+                                           site.pages if site else ())
+    if problems:
+        return _error(problems, timer)
+    if site is None:
+        return _error([SITE_CONFIG.at(".", 1, 1, unreadable)], timer)
     state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
     findings: list[Finding] = []
     files = [f for f in files if not _leaves(f, state, findings)]
@@ -372,16 +377,26 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
         elif _SCHEME.match(target):
             tally.not_checked[f"{target.split(':', 1)[0].lower()}: links"] += 1
         else:
-            route = site.route(full, target)
-            if route.kind == "unchecked":
-                tally.unchecked += 1
-                yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
-            elif route.kind == "beside":
-                tally.not_checked[route.why] += 1
-            else:
-                tally.local += 1
-                written = link.target.strip()
-                for finding in check_local(full, shown, link, target, state):
-                    rewritten = target != written
-                    yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
-                        if rewritten else finding
+            yield from _check_routed(full, shown, link, target, state, site)
+
+
+def _check_routed(full: str, shown: str, link: _mdlinks.Link, target: str, state: Run,
+                  site: _sites.Site) -> Iterator[Finding]:
+    """A local link, as the site profile routes it."""
+    tally = state.tally
+    route = site.route(full, target)
+    if route.kind == "unchecked":
+        tally.unchecked += 1
+        yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
+    elif route.kind == "beside":
+        tally.not_checked[route.why] += 1
+    elif route.kind == "broken":  # the profile knows the built site has nothing there (a Hugo slug)
+        tally.local += 1
+        yield MISSING_FILE.at(shown, link.line, link.column, f"{link.target}: {route.why}")
+    else:
+        tally.local += 1
+        written = link.target.strip()
+        for finding in check_local(full, shown, link, target, state):
+            rewritten = target != written
+            yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
+                if rewritten else finding

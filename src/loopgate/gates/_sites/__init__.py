@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from loopgate.gates._linklocal import Boundary
 from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
-from loopgate.gates._sites.config import ConfigError, read_toml, read_yaml, text_value
+from loopgate.gates._sites.config import ConfigError, read_json, read_toml, read_yaml, text_value
 
 # Each generator's module is imported when its config is found: a tree that is no site (the
 # pre-commit hook's usual case) pays for none of them.
@@ -104,24 +104,27 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
 
-        return MdBook(boundary, options, label, source)
+        book = MdBook(boundary, options, label, source)
+        book.shown = shown
+        return book
     if name == "mkdocs":
         from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
 
         return MkDocs(boundary, options, label, home, read_yaml(config, label))
-    from loopgate.gates._sites.others import Docusaurus, Hugo, Jekyll  # noqa: PLC0415
-
     if name == "hugo":
-        contents = "content"
-        if config.endswith((".toml",)):
-            contents = text_value(read_toml(config, label).get("contentDir"), "content")
-        elif config.endswith((".yaml",)):
-            contents = text_value(read_yaml(config, label).get("contentDir"), "content")
-        return Hugo(boundary, options, label, os.path.normpath(os.path.join(home, contents)))
+        from loopgate.gates._sites.hugo import Hugo  # noqa: PLC0415
+
+        read = read_toml if config.endswith(".toml") else read_json if config.endswith(".json") else read_yaml
+        return Hugo(boundary, options, label, home, read(config, label), shown)
+    from loopgate.gates._sites.others import Docusaurus, Jekyll  # noqa: PLC0415
+
     if name == "jekyll":
         settings = read_yaml(config, label)
         jekyll = Jekyll(boundary, options, label,
                         os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
         jekyll.pretty = settings.get("permalink") == "pretty"
+        jekyll.shown = shown
         return jekyll
-    return Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+    docusaurus.shown = shown
+    return docusaurus

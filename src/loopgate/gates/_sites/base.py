@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from loopgate.gates._linklocal import Boundary, under, unquote
@@ -28,7 +29,8 @@ _GROUP = re.compile(r"\$(?:\{(\w+)\}|(\d+))")
 @dataclass(frozen=True)
 class Route:
     """What the gate does with a local link: `check` it, count it as `beside` the site (published
-    next to it, not part of it: like an external link), or list it as `unchecked` (it needs the build)."""
+    next to it, not part of it: like an external link), list it as `unchecked` (it needs the build),
+    or report it `broken` for the reason `why` (the profile knows the built site has nothing there)."""
 
     kind: str
     why: str = ""
@@ -83,13 +85,21 @@ class Site:
     name = "none"
     title = "none"
     templates = False  # does the generator expand template code in links before markdown? (Hugo, Jekyll)
+    pages: tuple[str, ...] = ()  # suffixes of pages beside .md and .markdown, whose links are checked too
 
     def __init__(self, boundary: Boundary, options: Generic, config: str = "", top: str = "") -> None:
         self.boundary = boundary
         self.options = options
         self.config = config  # the file the profile was read from, as shown ("" for none)
         self.top = top  # the site's source directory, absolute ("" for none)
+        self.shown: Callable[[str], str] = os.path.normpath  # a file as findings name it (`load` sets it)
         self._resolved: dict[tuple[str, str], str] = {}
+        # A path the built site has no page at, though a page's file is there (Hugo's slug, Jekyll's
+        # permalink) -> that page: `route` reports such a link broken and says where the page is.
+        self._elsewhere: dict[str, str] = {}
+        # Links as --remap or --base-url made them: the user says the page is this file, so a route the
+        # profile does not know is a break (as in lychee), not a link only the build can resolve.
+        self.remapped: set[str] = set()
 
     # -- the link as written -> the link the site checks
     def rewrite(self, target: str) -> str:
@@ -97,10 +107,12 @@ class Site:
         for pattern, replacement in self.options.remaps:
             if pattern.search(target):
                 target = pattern.sub(replacement, target, count=1)
+                self.remapped.add(target)
                 break
         base = self.options.base_url
         if base and target.startswith(base):
             target = "/" + target[len(base):].lstrip("/")
+            self.remapped.add(target)
         return target
 
     def route(self, source: str, target: str) -> Route:

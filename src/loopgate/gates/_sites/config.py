@@ -91,17 +91,35 @@ def read_yaml(path: str, shown: str) -> dict[str, Any]:
     return data
 
 
-def read_toml(path: str, shown: str) -> dict[str, Any]:
+def load_toml(text: str) -> dict[str, Any]:
+    """Raises ValueError (tomllib's TOMLDecodeError is one) or RecursionError."""
     if sys.version_info >= (3, 11):
         import tomllib  # noqa: PLC0415  (see above)
     else:  # pragma: no cover  (Python 3.10)
         import tomli as tomllib  # noqa: PLC0415
 
+    return tomllib.loads(text)
+
+
+def read_toml(path: str, shown: str) -> dict[str, Any]:
     text = _text(path, shown)
     try:
-        return tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, RecursionError) as err:
+        return load_toml(text)
+    except (ValueError, RecursionError) as err:
         raise ConfigError(f"{shown}: not valid TOML: {err}") from err
+
+
+def read_json(path: str, shown: str) -> dict[str, Any]:
+    import json  # noqa: PLC0415  (see above)
+
+    text = _text(path, shown)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as err:
+        raise ConfigError(f"{shown}: not valid JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise ConfigError(f"{shown}: the top level is not an object")
+    return data
 
 
 def flag(value: Any, default: bool) -> bool:

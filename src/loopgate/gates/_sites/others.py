@@ -1,9 +1,4 @@
-"""Hugo, Jekyll and Docusaurus: the part of their resolution that holds without building the site.
-
-Hugo (its documentation): pages live under `content/` and are published at pretty URLs, so
-`/a/b/` is `content/a/b.md`, `content/a/b/index.md` (a leaf bundle) or `content/a/b/_index.md`
-(a section). `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the
-page's folder, else from `content/`); any other shortcode is template code: unchecked.
+"""Jekyll and Docusaurus: the part of their resolution that holds without building the site (Hugo: hugo.py).
 
 Jekyll: `{% link x.md %}` and `{{ '/x' | relative_url }}` with a literal are read as the path
 they name; a site-absolute URL is a file of the site, or a page's URL (`permalink:` front matter,
@@ -17,46 +12,15 @@ from __future__ import annotations
 import os
 import re
 
-from loopgate.gates._linklocal import under
+from loopgate.gates._linklocal import under, unquote
 from loopgate.gates._sites.base import CHECK, Route, Site, first_file
-from loopgate.gates._sites.routes import docusaurus_routes, jekyll_routes, lookup
+from loopgate.gates._sites.routes import Routes, docusaurus_routes, jekyll_routes, join_url, lookup, pages
 
-_REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
+_POST_URL = re.compile(r"\{%-?\s*post_url\s+([^\s{}%]+)\s*-?%\}")
+_SOURCES = (".md", ".markdown")
 _RELATIVE_URL = re.compile(r"\{\{-?\s*['\"]([^'\"{}]+)['\"]\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}")
 _UNCHECKED = Route("unchecked", "a site route that is no file: known only once the site is built")
-
-
-class Hugo(Site):
-    name = "hugo"
-    title = "Hugo"
-    templates = True
-
-    def rewrite(self, target: str) -> str:
-        target = super().rewrite(target)
-        return _REF.sub(lambda m: m.group(1), target)
-
-    def in_site(self, source: str, decoded: str) -> str:
-        if decoded.startswith("/"):
-            return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))))
-        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-        if os.path.isfile(written):
-            return written
-        if decoded.endswith(".md"):
-            from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
-            return from_top if os.path.isfile(from_top) else written
-        # A URL, read from the page's URL: `a/b.md` is at `a/b/`, a bundle `a/b/index.md` or a section
-        # `a/_index.md` at its folder.
-        stem = os.path.splitext(os.path.basename(source))[0]
-        folder = os.path.dirname(source)
-        if stem not in ("index", "_index"):
-            folder = os.path.join(folder, stem)
-        return self._page(os.path.normpath(os.path.join(folder, decoded)))
-
-    def _page(self, found: str) -> str:
-        if os.path.isfile(found):
-            return found
-        return first_file([found + ".md", os.path.join(found, "index.md"), os.path.join(found, "_index.md")])
 
 
 class Jekyll(Site):
@@ -64,28 +28,54 @@ class Jekyll(Site):
     title = "Jekyll"
     templates = True
 
+    pretty = False  # `permalink: pretty` in _config.yml: pages and posts at `x/`, not `x.html`
+    _routes: Routes | None = None
+    _posts: dict[str, str] | None = None
+
     def rewrite(self, target: str) -> str:
         target = _JEKYLL_LINK.sub(lambda m: "/" + m.group(1).lstrip("/"), super().rewrite(target))
+        target = _POST_URL.sub(lambda m: self._post(m.group(1)), target)
         return _RELATIVE_URL.sub(lambda m: m.group(1), target)
 
-    pretty = False  # `permalink: pretty` in _config.yml: pages and posts at `x/`, not `x.html`
-    _routes: dict[str, str] | None = None
+    def _post(self, name: str) -> str:
+        """`{% post_url 2024-01-15-hello %}` is the URL of that post: checked as its source file."""
+        if self._posts is None:  # one walk of the site, on the first post_url
+            self._posts = {}
+            for page in pages(self.top):
+                relative = os.path.relpath(page, self.top).replace(os.sep, "/")
+                if "/_posts/" in f"/{relative}":
+                    name_in = os.path.splitext(relative.split("_posts/", 1)[1])[0]  # `sub/2024-01-15-x` under _posts/
+                    self._posts.setdefault(name_in, page)
+                    self._posts.setdefault(os.path.basename(name_in), page)  # Jekyll finds it by its name too
+        found = self._posts.get(name.strip("/"))
+        return "/" + os.path.relpath(found, self.top).replace(os.sep, "/") if found else f"/_posts/{name}.md"
 
-    def routes(self) -> dict[str, str]:
-        if self._routes is None:  # one walk of the site, on the first site-absolute link
+    def routes(self) -> Routes:
+        if self._routes is None:  # one walk of the site, on the first link written as a URL
             self._routes = jekyll_routes(self.top, self.pretty)
         return self._routes
 
+    def page_url(self, source: str) -> str:
+        """The URL the built site gives the page `source` (its permalink), which its relative links are read from."""
+        known = self.routes().urls.get(source)
+        return known or "/" + os.path.relpath(os.path.dirname(source), self.top).replace(os.sep, "/").strip(".") + "/"
+
     def in_site(self, source: str, decoded: str) -> str:
-        start = self.top if decoded.startswith("/") else os.path.dirname(source)
-        found = os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        if decoded.endswith(_SOURCES):  # a source file named (jekyll-relative-links, `{% link %}`): there or not
+            start = self.top if decoded.startswith("/") else os.path.dirname(source)
+            return os.path.normpath(os.path.join(start, decoded.lstrip("/")))
+        url = decoded if decoded.startswith("/") else join_url(self.page_url(source), decoded)
+        found = os.path.normpath(os.path.join(self.top, url.lstrip("/")))
         if os.path.isfile(found):
             return found
-        routed = lookup(self.routes(), decoded) if decoded.startswith("/") else None
+        routes = self.routes()
+        routed = lookup(routes.pages, url)
         if routed is not None:
             return routed
-        if found.endswith((".md", ".markdown")):
-            return found  # a source file named (jekyll-relative-links, `{% link %}`): it is there or not
+        moved = lookup(routes.moved, url)
+        if moved is not None:  # where the page's file would put it, but its permalink is elsewhere
+            self._elsewhere[found] = moved
+            return found
         stem = found[:-len(".html")] if found.endswith(".html") else found
         return first_file([stem + ".md", stem + ".markdown", os.path.join(stem, "index.md"),
                            os.path.join(stem, "index.html"), found])
@@ -93,14 +83,32 @@ class Jekyll(Site):
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
         # `/docs/x.md` names a source file (what `{% link %}` gives): checked; `/2024/01/01/post.html` is a URL.
-        if path.startswith("/") and not path.endswith((".md", ".markdown")) and not os.path.exists(self(source, path)):
-            return _UNCHECKED
-        return CHECK
+        if not path or path.endswith(_SOURCES):
+            return CHECK
+        resolved = self(source, path)
+        moved = self._elsewhere.get(resolved)
+        if moved is not None:
+            return Route("broken", f"no page has this URL on the built site: {self.shown(moved)} is published at "
+                         f"{self.routes().urls[moved]}")
+        if os.path.exists(resolved):
+            return CHECK
+        if not path.startswith("/"):
+            # Read from the source file's folder it would work; the browser reads it from the page's URL.
+            page_url = self.page_url(source)
+            folder_url = "/" + os.path.relpath(os.path.dirname(source), self.top).replace(os.sep, "/").strip(".") + "/"
+            beside = self.in_site(source, join_url(folder_url, unquote(path)))
+            if page_url != folder_url and os.path.exists(beside):
+                return Route("broken", f"this page is published at {page_url}, so the link leads to "
+                             f"{join_url(page_url, unquote(path))}, where nothing is; it works only from the source "
+                             "file's folder")
+            return CHECK
+        return CHECK if target in self.remapped else _UNCHECKED
 
 
 class Docusaurus(Site):
     name = "docusaurus"
     title = "Docusaurus"
+    pages = (".mdx",)  # MDX: markdown with JSX, whose links are links on the site
 
     _routes: dict[str, str] | None = None
 
@@ -126,5 +134,5 @@ class Docusaurus(Site):
         if path and "." not in os.path.basename(path.rstrip("/")):
             resolved = self(source, path)
             if not os.path.exists(resolved) or not under(resolved, os.path.dirname(self.top)):
-                return _UNCHECKED
+                return CHECK if target in self.remapped else _UNCHECKED
         return CHECK

@@ -1,4 +1,5 @@
-"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter.
+"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter
+(Hugo's: hugo.py; `front_matter` reads its TOML `+++` and JSON forms too).
 
 Jekyll (its documentation on permalinks and posts): a page's `permalink:` front matter is its
 URL; a post `_posts/YYYY-MM-DD-title.md` is at `/YYYY/MM/DD/title.html` (`/YYYY/MM/DD/title/`
@@ -14,17 +15,32 @@ folder).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate.gates._sites.config import load_yaml
+from loopgate.gates._sites.config import load_toml, load_yaml
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
+_TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)  # Hugo's TOML front matter
 _POST = re.compile(r"(\d{4})-(\d{2})-(\d{2})-(.+)$")
 _NUMBER = re.compile(r"^\d+[-_.]")
 _PAGES = (".md", ".markdown", ".mdx", ".html")
 _SKIPPED = {"node_modules", "vendor", "_site", "build", ".git"}
 MAX_FRONT = 64 * 1024  # front matter is read from the start of a page only
+
+
+@dataclass
+class Routes:
+    """The URLs of a site's pages (Hugo, Jekyll)."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # URL (aliases too) -> page
+    urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
+    # The URL a page's file name would give it -> the page, where the site publishes it elsewhere (Hugo:
+    # slug, url, lowercase; Jekyll: permalink): nothing is there, and the finding says where the page is.
+    moved: dict[str, str] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)  # pages whose URL only the build knows (Hugo's `permalinks`)
 
 
 def front_matter(path: str) -> dict[str, Any]:
@@ -37,7 +53,10 @@ def front_matter(path: str) -> dict[str, Any]:
             head = handle.read(MAX_FRONT)
     except (OSError, UnicodeDecodeError):
         return {}
-    match = _FRONT.match(head.removeprefix("\ufeff"))
+    head = head.removeprefix("\ufeff")
+    if head.startswith("+++") or head.startswith("{"):
+        return _other_front_matter(head)
+    match = _FRONT.match(head)
     if match is None:
         return {}
     import yaml  # noqa: PLC0415  (imported only when a Jekyll or Docusaurus site has site-absolute links)
@@ -49,7 +68,28 @@ def front_matter(path: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _pages(top: str) -> list[str]:
+def _other_front_matter(head: str) -> dict[str, Any]:
+    """Hugo's other two forms: TOML between `+++` lines, or a JSON object at the top of the page."""
+    data: Any = {}
+    if head.startswith("+++"):
+        match = _TOML_FRONT.match(head)
+        if match is None:
+            return {}
+        try:
+            data = load_toml(match.group(1))
+        except (ValueError, RecursionError):
+            return {}
+    else:
+        import json  # noqa: PLC0415
+
+        try:
+            data = json.JSONDecoder().raw_decode(head)[0]
+        except (ValueError, RecursionError):
+            return {}
+    return data if isinstance(data, dict) else {}
+
+
+def pages(top: str) -> list[str]:
     found = []
     for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
@@ -57,46 +97,55 @@ def _pages(top: str) -> list[str]:
     return found
 
 
-def _text(value: Any) -> str:
+def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def jekyll_routes(top: str, pretty: bool) -> dict[str, str]:
-    """URL path (as `/a/b/` or `/a/b.html`) -> source file."""
-    routes: dict[str, str] = {}
-    for page in _pages(top):
+def jekyll_routes(top: str, pretty: bool) -> Routes:
+    """URL path (as `/a/b/` or `/a/b.html`) <-> source file; a permalinked page's file-named URL is `moved`."""
+    found = Routes()
+    for page in pages(top):
         relative = os.path.relpath(page, top).replace(os.sep, "/")
         data = front_matter(page)
-        permalink = _text(data.get("permalink"))
+        permalink = text(data.get("permalink"))
         stem = os.path.splitext(relative)[0]
         post = _POST.match(os.path.basename(stem)) if "/_posts/" in f"/{relative}" else None
-        if permalink:
-            url = "/" + permalink.lstrip("/")
-        elif post:
+        if post:
             categories = data.get("categories") or data.get("category") or ""
             listed = categories.split() if isinstance(categories, str) else [str(c) for c in categories] \
                 if isinstance(categories, list) else []
             year, month, day, title = post.groups()
-            url = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
+            natural = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
         elif relative.split("/")[0].startswith("_"):
             continue  # _includes, _layouts, _drafts...: not pages
         elif os.path.basename(stem) == "index":
-            url = "/" + stem[:-len("index")]
+            natural = "/" + stem[:-len("index")]
         else:
-            url = "/" + stem + ("/" if pretty else ".html")
-        routes.setdefault(url, page)
-    return routes
+            natural = "/" + stem + ("/" if pretty else ".html")
+        url = "/" + permalink.lstrip("/") if permalink else natural
+        found.urls[page] = url
+        found.pages.setdefault(url, page)
+        if url != natural:
+            found.moved.setdefault(natural, page)
+    return found
+
+
+def join_url(base: str, relative: str) -> str:
+    """`relative` read from the page at URL `base`, as a browser does (a trailing `/` kept)."""
+    joined = posixpath.normpath(posixpath.join(base if base.endswith("/") else posixpath.dirname(base), relative))
+    joined = "/" + joined.lstrip("/")
+    return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
 
 
 def docusaurus_routes(docs: str) -> dict[str, str]:
     routes: dict[str, str] = {}
-    for page in _pages(docs):
+    for page in pages(docs):
         relative = os.path.relpath(page, docs).replace(os.sep, "/")
         folder, name = os.path.split(os.path.splitext(relative)[0])
         folder = "/".join(_NUMBER.sub("", part) for part in folder.split("/") if part)
         data = front_matter(page)
-        slug = _text(data.get("slug"))
-        name = _text(data.get("id")) or _NUMBER.sub("", name)
+        slug = text(data.get("slug"))
+        name = text(data.get("id")) or _NUMBER.sub("", name)
         if slug:
             url = "/docs" + (slug if slug.startswith("/") else f"/{folder}/{slug}".replace("//", "/"))
         else:
@@ -110,7 +159,7 @@ def docusaurus_routes(docs: str) -> dict[str, str]:
 def lookup(routes: dict[str, str], path: str) -> str | None:
     """The source of URL `path`, with or without its trailing `/` or `.html`."""
     for key in (path, path.rstrip("/"), path.rstrip("/") + "/", path.removesuffix(".html"),
-                path.removesuffix(".html") + "/"):
+                path.removesuffix(".html") + "/", path.rstrip("/") + ".html"):
         if key in routes:
             return routes[key]
     return None
