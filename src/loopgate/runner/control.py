@@ -183,18 +183,26 @@ class ControlWatch:
                 copies.append(os.path.join(worktree, rel))
         # the worktree's `.git` link and its admin files decide which repository the loop's own git
         # commands in the worktree act on: a maker that repoints them would commit elsewhere
-        own = [os.path.join(worktree, ".git")]
-        if admin:
-            own += [os.path.join(admin, n) for n in ("commondir", "gitdir", "config.worktree")]
+        own = self.git_files(worktree, admin)
         outside = [] if self.contained else originals
         snap = Snapshot()
         for path in dict.fromkeys([*outside, *copies, *own]):
             saved = capture(path)
             snap.digests[path] = _digest(saved)
-            if not path.startswith(worktree + os.sep):
+            # the `.git` link too, though in the worktree: left repointed, a kept worktree runs the maker's
+            # git config (its core.fsmonitor) for the person who runs `git status` there
+            if not path.startswith(worktree + os.sep) or path == own[0]:
                 snap.saved[path] = saved
         snap.digests.update(self.repository())
         return snap
+
+    @staticmethod
+    def git_files(worktree: str, admin: str = "") -> list[str]:
+        """The worktree's `.git` link, then its admin files that say where its repository is."""
+        own = [os.path.join(worktree, ".git")]
+        if admin:
+            own += [os.path.join(admin, n) for n in ("commondir", "gitdir", "config.worktree")]
+        return own
 
     def repository(self) -> dict[str, str]:
         """The refs of local remotes and, uncontained, the repository's own refs."""
