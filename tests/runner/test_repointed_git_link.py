@@ -109,3 +109,16 @@ def test_a_worktree_whose_git_points_elsewhere_is_replaced_by_the_next_create(
     fresh.remove("DOC-1", delete_branch=True)
     assert not os.path.lexists(path)
     assert "loop/docs-repair/DOC-1" not in git(loop_repo.root, "branch", "--list")
+
+
+def test_a_maker_cannot_erase_the_sandboxs_word_that_it_started(loop_repo: LoopRepo, origin: Path) -> None:
+    # the proof used to be a file in the maker's own folder: deleted, the maker's own failure
+    # passed for the sandbox's, and the run stopped as environmental (exit 5) with nothing judged
+    hostile(loop_repo, 'd="$LOOPGATE_ATTEMPT_DIR"; rm -f "$d/.sandbox-started"\n'
+                       ': > "$d/../sandbox-started" 2>/dev/null; rm -f "$d/../sandbox-started" 2>/dev/null\n'
+                       'printf x >&3 2>/dev/null; : >&3 2>/dev/null\n'
+                       "echo \"bwrap: Can't mount proc on /newroot/proc: Operation not permitted\"; exit 1")
+    done = run(loop_repo)
+    assert done is not None and done.returncode != 5, done and done.stdout
+    assert "could not start the maker" not in done.stdout + done.stderr
+    assert status(loop_repo)[0] != "stopped", status(loop_repo)
