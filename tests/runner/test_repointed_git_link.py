@@ -10,13 +10,15 @@ Real makers under the real bubblewrap sandbox, a real repository with a local ba
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
+import time
 from pathlib import Path
 
 from loopgate.runner.git import Worktrees
 
 from .conftest import LoopRepo, git
-from .test_containment import bwrap_here, hostile
+from .test_containment import FIX, bwrap_here, hostile
 from .test_planted_by_the_maker import run, status
 
 __all__ = ["bwrap_here"]  # a fixture, used by name
@@ -122,3 +124,28 @@ def test_a_maker_cannot_erase_the_sandboxs_word_that_it_started(loop_repo: LoopR
     assert done is not None and done.returncode != 5, done and done.stdout
     assert "could not start the maker" not in done.stdout + done.stderr
     assert status(loop_repo)[0] != "stopped", status(loop_repo)
+
+
+def test_a_contained_makers_push_to_a_local_remote_over_the_network_is_escalated(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # the local-path origin is read-only to a contained maker, but served by `git daemon` on
+    # localhost (network: full) its push landed, and the item ended drafted
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", f"--port={port}", "--listen=127.0.0.1",
+                               f"--base-path={origin.parent}", "--export-all", "--enable=receive-pack",
+                               str(origin.parent)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        hostile(loop_repo, f"{FIX}\ngit add -A && c=$(git commit-tree $(git write-tree) -p HEAD -m mine) && "
+                           f"git push git://127.0.0.1:{port}/{origin.name} $c:refs/heads/pushed-by-maker "
+                           '&& echo pushed >> "$seen"')
+        time.sleep(0.5)
+        assert run(loop_repo) is not None
+    finally:
+        daemon.terminate()
+        daemon.wait()
+    landed = git(origin, "for-each-ref", "--format=%(refname)")
+    assert "pushed-by-maker" in landed  # the push did land: the test shows what it claims
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "remote 'origin'" in reason, reason

@@ -136,6 +136,8 @@ class Attempt:
                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls), **git_config}
         if loop.containment.contained:
             attempt.update(git_env(work_dir, common_dir(loop)))
+            # what it makes lands there only: a remote ref to one of those is its push (ControlWatch.maker_pushed)
+            self.watch.maker_objects = attempt["GIT_OBJECT_DIRECTORY"]
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
         withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
         return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)

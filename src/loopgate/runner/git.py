@@ -294,6 +294,26 @@ class Worktrees:
         return sorted({n for n in out.split("\0") if n})
 
 
+def objects_in(objects_dir: str) -> set[str]:
+    """The ids of the objects stored in one object directory itself (loose and packed), never its
+    alternates: for a maker's own (runner/sandbox.py git_env), what it made in this attempt."""
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(objects_dir):
+            if len(name) == 2 and re.fullmatch(r"[0-9a-f]{2}", name):
+                with contextlib.suppress(OSError):
+                    found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
+    pack = os.path.join(objects_dir, "pack")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(pack):
+            if not name.endswith(".idx"):
+                continue
+            with open(os.path.join(pack, name), "rb") as idx:
+                done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False)
+            found.update(line.split()[1].decode() for line in done.stdout.splitlines() if len(line.split()) > 1)
+    return found
+
+
 def _copy_regular(source: str, target: str) -> None:
     """Copy `source` only when it is a regular file, never through a symlink (OSError otherwise)."""
     fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
