@@ -149,3 +149,18 @@ def test_a_contained_makers_push_to_a_local_remote_over_the_network_is_escalated
     assert "pushed-by-maker" in landed  # the push did land: the test shows what it claims
     state, reason = status(loop_repo)
     assert state == "escalated" and "remote 'origin'" in reason, reason
+
+
+def test_a_repository_nested_in_the_worktree_runs_none_of_its_programs_outside(
+        loop_repo: LoopRepo, origin: Path, tmp_path: Path) -> None:
+    # loopgate's `git diff` asked a nested repository whether it is dirty: `git status` there, under
+    # that repository's own config, ran its clean filter outside any sandbox
+    marker = tmp_path / "ran-outside"
+    hostile(loop_repo, "mkdir -p docs/sub && cd docs/sub && env -u GIT_OBJECT_DIRECTORY -u "
+                       "GIT_ALTERNATE_OBJECT_DIRECTORIES sh -c 'git init -q && echo a > f && git add f && "
+                       "git -c user.name=m -c user.email=m@m commit -qm s && "
+                       f"git config filter.x.clean \"sh -c \\\"id > {marker}; cat\\\"\" && "
+                       "echo \"* filter=x\" > .git/info/attributes && echo b > f' ; cd ../..")
+    assert run(loop_repo) is not None
+    assert not marker.exists(), marker.read_text()
+    assert status(loop_repo)[0] in ("drafted", "escalated"), status(loop_repo)

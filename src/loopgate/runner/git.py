@@ -21,7 +21,11 @@ class GitError(Exception):
 # The maker can write the repository's config (worktrees share it). Whatever it sets, the loop's
 # own git commands run no hooks (a post-commit hook could change the candidate after the gates),
 # no fsmonitor program, and print plain, uncoloured, untranslated output.
+# Nor does it look into a repository the maker nested in its worktree: checking whether one is
+# dirty runs `git status` there, under that repository's config (its clean filter), outside any
+# sandbox. `dirty` still shows the nested repository's commit as a change, and nothing recurses.
 SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "color.ui=false",
+        "-c", "diff.ignoreSubmodules=dirty", "-c", "submodule.recurse=false", "-c", "diff.submodule=short",
         "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "core.quotePath=true"]
 # A diff the loop reads: no colour, no external diff or textconv programs, and binary-looking
 # files (or ones a .gitattributes marks `-diff`) shown as text, so nothing hides from tamper checks.
