@@ -136,6 +136,8 @@ class Attempt:
                    "LOOPGATE_MAX_TOOL_CALLS": str(loop.budgets.max_tool_calls), **git_config}
         if loop.containment.contained:
             attempt.update(git_env(work_dir, common_dir(loop)))
+            # what it makes lands there only: a remote ref to one of those is its push (ControlWatch.maker_pushed)
+            self.watch.maker_objects = attempt["GIT_OBJECT_DIRECTORY"]
         # the maker never sees the loop's own API token, whatever its name, even when the spec names it
         withheld = ("GITHUB_TOKEN", loop.token_env) if loop.github is not None else ()
         return maker_env(os.environ, loop.sandbox.environment, self._home(), attempt, withheld)
@@ -225,6 +227,10 @@ class Attempt:
         record.attempts.append(entry)
         failed = made.error if not made.started else sandbox_failed(loop, mounts, made)
         if failed:  # the maker never ran: nothing of the item's to judge (the run report's stop says why)
+            # unless it did and faked the failure: tampering is checked all the same, and wins
+            changed = self.watch.changed(before)
+            if changed:
+                self._tampered(before, changed)
             mark_checked(loop.runtime_dir)
             raise EnvironmentStop(failed, "make the sandbox start (see the README, Containment), or run with "
                                           "`- contain: no` under ## Sandbox" if made.started else "")
@@ -318,8 +324,7 @@ class Attempt:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
         judged = loop.worktrees.tree(item_id)
         entry["judged"] = {"base": loop.base, "tree": judged}
-        gates = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
-        entry["gates"] = gates
+        gates = self._gates(entry, before, plan)
         self._unchanged_since(entry, judged)
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
         if env:
@@ -329,6 +334,16 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _gates(self, entry: dict[str, Any], before: Snapshot, plan: list[PlannedGate]) -> list[dict[str, Any]]:
+        """The gates' results, once the worktree's git files are checked again: a gate runs what the
+        maker wrote with the worktree writable, and a `.git` link it repointed is tampering (and is
+        put back before anyone's git reads it)."""
+        gates = entry["gates"] = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
+        relinked = [p for p in self.watch.changed(before) if p in self.watch.git_files(self.worktree, self.admin)]
+        if relinked:
+            self._tampered(before, relinked)
+        return gates
 
     def _links_outside(self, changed: list[str]) -> list[str]:
         """The changed paths that are symlinks resolving outside the worktree, each with its target."""

@@ -166,6 +166,8 @@ class ControlWatch:
         # whether the maker could write a remote on this machine: not under bwrap, which shows the whole
         # filesystem read-only (and /tmp private), so a change there is a person's push, never the maker's
         self.remotes = remotes
+        # the contained maker's own object directory this attempt (runner/sandbox.py git_env), when set
+        self.maker_objects = ""
 
     def snapshot(self, worktree: str, extra: list[str] | None = None, admin: str = "") -> Snapshot:
         """Hashes of every control file (the main checkout's and the worktree's copies), the
@@ -183,18 +185,26 @@ class ControlWatch:
                 copies.append(os.path.join(worktree, rel))
         # the worktree's `.git` link and its admin files decide which repository the loop's own git
         # commands in the worktree act on: a maker that repoints them would commit elsewhere
-        own = [os.path.join(worktree, ".git")]
-        if admin:
-            own += [os.path.join(admin, n) for n in ("commondir", "gitdir", "config.worktree")]
+        own = self.git_files(worktree, admin)
         outside = [] if self.contained else originals
         snap = Snapshot()
         for path in dict.fromkeys([*outside, *copies, *own]):
             saved = capture(path)
             snap.digests[path] = _digest(saved)
-            if not path.startswith(worktree + os.sep):
+            # the `.git` link too, though in the worktree: left repointed, a kept worktree runs the maker's
+            # git config (its core.fsmonitor) for the person who runs `git status` there
+            if not path.startswith(worktree + os.sep) or path == own[0]:
                 snap.saved[path] = saved
         snap.digests.update(self.repository())
         return snap
+
+    @staticmethod
+    def git_files(worktree: str, admin: str = "") -> list[str]:
+        """The worktree's `.git` link, then its admin files that say where its repository is."""
+        own = [os.path.join(worktree, ".git")]
+        if admin:
+            own += [os.path.join(admin, n) for n in ("commondir", "gitdir", "config.worktree")]
+        return own
 
     def repository(self) -> dict[str, str]:
         """The refs of local remotes and, uncontained, the repository's own refs."""
@@ -223,7 +233,23 @@ class ControlWatch:
         """The keys of `before` whose digest is different now."""
         after = {p: _digest(capture(p)) for p in before.digests if not p.startswith("[")}
         after.update(self.repository())
-        return sorted(p for p in before.digests if after.get(p, "absent") != before.digests[p])
+        found = [p for p in before.digests if after.get(p, "absent") != before.digests[p]]
+        return sorted([*found, *self.maker_pushed()])
+
+    def maker_pushed(self) -> list[str]:
+        """Local remotes (when not compared whole) holding a ref to an object the contained maker made
+        this attempt: only its push put it there. A remote on this machine is read-only to it, but
+        served over the network (`git daemon` on localhost) its push lands; a person's own push of
+        their commits mid-attempt is no such object, and is not blamed."""
+        if self.remotes or not self.maker_objects:
+            return []
+        made = gitops.objects_in(self.maker_objects)
+        pushed = []
+        for name, path in self.local_remotes().items() if made else ():
+            tips = gitops.git(["for-each-ref", "--format=%(objectname)"], path, check=False).split()
+            if made.intersection(tips):
+                pushed.append(f"{REMOTE}{name}] {path}")
+        return pushed
 
     def keep(self, before: Snapshot, changed: list[str], into: str) -> list[str]:
         """Copy what the changed files outside the worktree hold now into `into` (their paths under

@@ -21,7 +21,11 @@ class GitError(Exception):
 # The maker can write the repository's config (worktrees share it). Whatever it sets, the loop's
 # own git commands run no hooks (a post-commit hook could change the candidate after the gates),
 # no fsmonitor program, and print plain, uncoloured, untranslated output.
+# Nor does it look into a repository the maker nested in its worktree: checking whether one is
+# dirty runs `git status` there, under that repository's config (its clean filter), outside any
+# sandbox. `dirty` still shows the nested repository's commit as a change, and nothing recurses.
 SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "color.ui=false",
+        "-c", "diff.ignoreSubmodules=dirty", "-c", "submodule.recurse=false", "-c", "diff.submodule=short",
         "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "core.quotePath=true"]
 # A diff the loop reads: no colour, no external diff or textconv programs, and binary-looking
 # files (or ones a .gitattributes marks `-diff`) shown as text, so nothing hides from tamper checks.
@@ -97,8 +101,20 @@ class Worktrees:
     def __init__(self, root: str, loop: str = "") -> None:
         self.root = root
         self.loop = loop
+        self.common = common_dir(root)
         self.base_dir = os.path.join(worktree_base(root), *([loop] if loop else []))
         self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
+        self._admins: dict[str, str] = {}  # item id -> its admin directory, found before any maker ran
+
+    def _git(self, item_id: str, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
+             errors: str = "replace") -> str:
+        """git in the item's worktree with its repository named, never discovered. The worktree's `.git`
+        link is the maker's to rewrite (and a gate's: gates write the worktree): followed, it had
+        loopgate's own `git add -A` read a git directory the maker built, whose config ran a clean
+        filter outside any sandbox with the user's whole environment."""
+        path = self.path(item_id)
+        named = {"GIT_DIR": self.admin_dir(item_id), "GIT_WORK_TREE": path, "GIT_COMMON_DIR": self.common}
+        return git(args, path, check=check, env={**named, **(env or {})}, errors=errors)
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
@@ -115,31 +131,78 @@ class Worktrees:
         self.remove(item_id)
         os.makedirs(self.base_dir, exist_ok=True)
         git(["worktree", "add", "--force", "-B", self.branch(item_id), path, base], self.root)
+        self.admin_dir(item_id)  # found now, before any maker could touch the worktree, and kept for the run
         self.fresh.add(item_id)
         return path
 
     def admin_dir(self, item_id: str) -> str:
-        """The worktree's own git directory (<common>/worktrees/<name>): its HEAD, index and logs."""
-        return git(["rev-parse", "--absolute-git-dir"], self.path(item_id)).strip()
+        """The worktree's own git directory (<common>/worktrees/<name>): its HEAD, index and logs.
+        Found from the repository's side (the admin directory whose `gitdir` names this worktree),
+        never from the worktree's `.git` link, which the maker can repoint."""
+        if item_id in self._admins:
+            return self._admins[item_id]
+        wanted = os.path.realpath(os.path.join(self.path(item_id), ".git"))
+        base = os.path.join(self.common, "worktrees")
+        for name in sorted(os.listdir(base)) if os.path.isdir(base) else []:
+            admin = os.path.join(base, name)
+            try:
+                with open(os.path.join(admin, "gitdir"), encoding="utf-8") as handle:
+                    named = handle.read().strip()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if os.path.realpath(os.path.join(admin, named)) == wanted:
+                self._admins[item_id] = admin
+                return admin
+        raise GitError(f"no git worktree is registered at {self.path(item_id)} (in {base})")
+
+    def restore_link(self, item_id: str) -> bool:
+        """Point the worktree's `.git` back at its admin directory; True when it pointed elsewhere
+        (or was no file). Used before git itself reads the link (worktree remove validates it)."""
+        link = os.path.join(self.path(item_id), ".git")
+        wanted = f"gitdir: {self.admin_dir(item_id)}\n".encode()
+        try:
+            with open(link, "rb") as handle:
+                if not os.path.islink(link) and handle.read() == wanted:
+                    return False
+        except OSError:
+            pass
+        if os.path.isdir(link) and not os.path.islink(link):
+            shutil.rmtree(link)
+        elif os.path.lexists(link):
+            os.unlink(link)
+        with open(link, "xb") as handle:
+            handle.write(wanted)
+        return True
 
     def reset(self, item_id: str, base: str) -> None:
         """Back to `base` between attempts, untracked files included."""
         if item_id in self.fresh:
             self.fresh.discard(item_id)
             return
-        path = self.path(item_id)
-        git(["reset", "--hard", "-q", base], path)
-        git(["clean", "-fdxq"], path)
+        self._git(item_id, ["reset", "--hard", "-q", base])
+        self._git(item_id, ["clean", "-fdxq"])
 
     def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
         path = self.path(item_id)
         self.fresh.discard(item_id)
+        # a `.git` the maker repointed fails git's own check (it must point back at the admin directory):
+        # the worktree stayed, its branch checked out there, and every later run failed to recreate it
+        with contextlib.suppress(GitError, OSError):
+            if os.path.isdir(path) and not os.path.islink(path):
+                self.restore_link(item_id)
         # --force twice: a worktree the maker locked (its admin directory's `locked` file, which it can
         # write) is removed all the same; once, git refuses, and every later run failed to recreate it
         failed = os.path.exists(path) and _exit_code(["worktree", "remove", "--force", "--force", path],
                                                      self.root) != 0
+        if failed and os.path.lexists(path):  # whatever git could not remove: the folder goes, then its entry
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
         if failed or os.path.exists(path):  # a half-registered or hand-deleted worktree: let git forget it
             git(["worktree", "prune"], self.root, check=False)
+        self._admins.pop(item_id, None)
         if delete_branch:
             git(["branch", "-D", self.branch(item_id)], self.root, check=False)
 
@@ -147,21 +210,20 @@ class Worktrees:
         """Commit exactly `tree` (the one the gates judged) on `base` and point the item's branch at
         it; None when it holds no change. The worktree is not read again: whatever changed it after
         the gates ran (a gate that rewrites files, a maker's process that escaped) stays out."""
-        path = self.path(item_id)
         self.fresh.discard(item_id)
-        if tree == git(["rev-parse", f"{base}^{{tree}}"], path).strip():
+        if tree == self._git(item_id, ["rev-parse", f"{base}^{{tree}}"]).strip():
             return None
         identity = {"GIT_AUTHOR_NAME": "loopgate", "GIT_AUTHOR_EMAIL": "loopgate@localhost",
                     "GIT_COMMITTER_NAME": "loopgate", "GIT_COMMITTER_EMAIL": "loopgate@localhost"}
-        commit = git(["commit-tree", tree, "-p", base, "-m", message], path, env=identity).strip()
+        commit = self._git(item_id, ["commit-tree", tree, "-p", base, "-m", message], env=identity).strip()
         # compare-and-swap from `base`: the branch is where head_moved() last saw it, or this fails
-        git(["update-ref", f"refs/heads/{self.branch(item_id)}", commit, base], path)
-        git(["read-tree", commit], path)  # the index says what the branch holds
+        self._git(item_id, ["update-ref", f"refs/heads/{self.branch(item_id)}", commit, base])
+        self._git(item_id, ["read-tree", commit])  # the index says what the branch holds
         return commit
 
     def tree_changes(self, item_id: str, judged: str, now: str) -> tuple[list[str], list[str]]:
         """(changed or deleted, added) paths between the judged tree and the tree now."""
-        out = git(["diff-tree", "-r", "--no-renames", "--name-status", "-z", judged, now], self.path(item_id))
+        out = self._git(item_id, ["diff-tree", "-r", "--no-renames", "--name-status", "-z", judged, now])
         words = [w for w in out.split("\0") if w]
         pairs = list(zip(words[::2], words[1::2], strict=False))
         return sorted(n for s, n in pairs if s != "A"), sorted(n for s, n in pairs if s == "A")
@@ -172,11 +234,10 @@ class Worktrees:
         The loop commits the candidate itself; a maker that commits, switches branches or checks
         out another branch (even `main`, with --ignore-other-worktrees) would choose what the
         loop commits, and where."""
-        path = self.path(item_id)
-        branch = git(["symbolic-ref", "-q", "HEAD"], path, check=False).strip()
+        branch = self._git(item_id, ["symbolic-ref", "-q", "HEAD"], check=False).strip()
         if branch != f"refs/heads/{self.branch(item_id)}":
             return f"HEAD is {branch or 'detached'}, not refs/heads/{self.branch(item_id)}"
-        if head(path) != base:
+        if self._git(item_id, ["rev-parse", "HEAD"]).strip() != base:
             return "the maker committed (the branch moved from the run's base)"
         return ""
 
@@ -208,15 +269,13 @@ class Worktrees:
         flags that would keep a change on disk out of the commit), and files git ignores are
         removed: a fresh worktree has none, so the maker made them, and the gates must not read
         files the commit will not hold."""
-        path = self.path(item_id)
-        git(["read-tree", base], path)
-        git(["clean", "-fdXq"], path)
+        self._git(item_id, ["read-tree", base])
+        self._git(item_id, ["clean", "-fdXq"])
 
     def tree(self, item_id: str) -> str:
         """The tree the gates judge: the worktree as a commit would hold it, written through a
         copy of its index (the worktree's own index, and every ref, stay as they are)."""
-        path = self.path(item_id)
-        index = os.path.join(git(["rev-parse", "--absolute-git-dir"], path).strip(), "index")
+        index = os.path.join(self.admin_dir(item_id), "index")
         # the copy lives in a directory of loopgate's own: the worktree's admin directory is the
         # maker's to write, and a symlink it left under the copy's name had loopgate write the
         # index over whatever it pointed at (a file of yours), outside any sandbox
@@ -225,20 +284,38 @@ class Worktrees:
             with contextlib.suppress(OSError):  # a copy: only what changed is hashed again
                 _copy_regular(index, scratch)
             env = {"GIT_INDEX_FILE": scratch}
-            git(["add", "-A"], path, env=env)
-            return git(["write-tree"], path, env=env).strip()
+            self._git(item_id, ["add", "-A"], env=env)
+            return self._git(item_id, ["write-tree"], env=env).strip()
 
     def diff(self, item_id: str, base: str) -> str:
-        path = self.path(item_id)
-        git(["add", "-A", "--intent-to-add"], path, check=False)
-        return git(["diff", *DIFF, base], path, check=False)
+        self._git(item_id, ["add", "-A", "--intent-to-add"], check=False)
+        return self._git(item_id, ["diff", *DIFF, base], check=False)
 
     def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
         """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.
         errors="surrogateescape" gives names the file system finds as they are (see git())."""
-        path = self.path(item_id)
-        out = git(["diff", "--name-only", "-z", "--no-ext-diff", base], path, check=False, errors=errors)
+        out = self._git(item_id, ["diff", "--name-only", "-z", "--no-ext-diff", base], check=False, errors=errors)
         return sorted({n for n in out.split("\0") if n})
+
+
+def objects_in(objects_dir: str) -> set[str]:
+    """The ids of the objects stored in one object directory itself (loose and packed), never its
+    alternates: for a maker's own (runner/sandbox.py git_env), what it made in this attempt."""
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(objects_dir):
+            if len(name) == 2 and re.fullmatch(r"[0-9a-f]{2}", name):
+                with contextlib.suppress(OSError):
+                    found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
+    pack = os.path.join(objects_dir, "pack")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(pack):
+            if not name.endswith(".idx"):
+                continue
+            with open(os.path.join(pack, name), "rb") as idx:
+                done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False)
+            found.update(line.split()[1].decode() for line in done.stdout.splitlines() if len(line.split()) > 1)
+    return found
 
 
 def _copy_regular(source: str, target: str) -> None:

@@ -16,7 +16,7 @@ import os
 
 from loopgate.runner.loaded import LoadedLoop
 from loopgate.runner.maker import MakerRun
-from loopgate.runner.sandbox import STARTED, Mounts, bwrap_argv, maker_writable
+from loopgate.runner.sandbox import Mounts, bwrap_argv, maker_writable
 from loopgate.runner.srtbox import SETTINGS_FILE, srt_argv, srt_settings, write_settings
 
 
@@ -27,29 +27,48 @@ def maker_home(attempt_dir: str) -> str:
     return home
 
 
+# In the attempt's directory, outside the maker's part of it: the sandbox's word that it started
+STARTED = "sandbox-started"
+
+
+def started_file(mounts: Mounts) -> str:
+    return os.path.join(os.path.dirname(mounts.runtime), STARTED)
+
+
 def maker_argv(loop: LoadedLoop, mounts: Mounts, attempt_dir: str) -> list[str] | None:
     """The maker's command line inside the sandbox; None runs it as `/bin/sh -c` uncontained.
-    srt's settings go to the attempt's directory, which the maker cannot write."""
+    srt's settings go to the attempt's directory, which the maker cannot write.
+
+    The proof that the sandbox started: a shell just outside bwrap opens STARTED as fd 3, and
+    bwrap's first act inside writes to it and closes it before the maker runs (sandbox.py
+    bwrap_argv). The maker holds no handle on it and sees the file read-only: a file in its own
+    folder, as before, it deleted to pass its own failure off as the sandbox's (no tamper check
+    ran, and the loop stopped as environmental). Under srt the shell runs inside srt (Node does
+    not pass fd 3 on), which may write that one file."""
     containment = loop.containment
     if not containment.contained:
         return None
-    inner = bwrap_argv(loop.maker, mounts, containment.network, os.path.expanduser("~"))
+    started = started_file(mounts)
+    os.close(os.open(started, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644))
+    inner = ["/bin/sh", "-c", 'exec "$@" 3>>"$0"', started,
+             *bwrap_argv(loop.maker, mounts, containment.network, os.path.expanduser("~"))]
     if containment.tool != "srt":
         return inner
-    writable = [os.path.realpath(p) for p in maker_writable(mounts)]
+    writable = [os.path.realpath(p) for p in [*maker_writable(mounts), started]]
     settings = write_settings(os.path.join(attempt_dir, SETTINGS_FILE),
                               srt_settings(loop.sandbox.allowed_hosts, writable))
     return srt_argv(inner, settings)
 
 
 def sandbox_failed(loop: LoadedLoop, mounts: Mounts, made: MakerRun) -> str:
-    """Why the sandbox never ran the maker, or "" when it did (or there is none). The maker's
-    first act inside is to create STARTED in its part of the attempt directory. A maker could
-    delete it and fail on purpose: that stops the run as environmental, which gains it nothing
-    but a stopped run (its attempt's work is thrown away with it)."""
+    """Why the sandbox never ran the maker, or "" when it did (or there is none): the sandbox
+    wrote nothing to STARTED (see maker_argv)."""
     if not loop.containment.contained or made.stopped or made.exit_code == 0:
         return ""
-    if os.path.exists(os.path.join(mounts.runtime, STARTED)):
-        return ""
+    try:
+        if os.path.getsize(started_file(mounts)) > 0:
+            return ""
+    except OSError:
+        pass
     said = " ".join("\n".join(made.output_tail.splitlines()[-5:]).split()) or "no output"
     return f"the sandbox ({loop.containment.tool}) could not start the maker (exit {made.exit_code}): {said}"

@@ -240,9 +240,6 @@ def named_paths(command: str, hidden: list[str]) -> list[str]:
     return out
 
 
-STARTED = ".sandbox-started"  # in the maker's part of the attempt directory: the sandbox ran the maker
-
-
 def maker_writable(mounts: Mounts) -> list[str]:
     """What the maker may write: its worktree, its git admin directory, its part of the attempt's
     directory and its HOME."""
@@ -250,12 +247,12 @@ def maker_writable(mounts: Mounts) -> list[str]:
 
 
 def bwrap_argv(command: str, mounts: Mounts, network: str, user_home: str) -> list[str]:
-    """The bwrap command line for one attempt. Its first act inside is to create STARTED: a
-    sandbox that fails to start (bwrap's own error) leaves none, and the attempt is the
-    environment's failure, not the item's (runner/makerbox.py)."""
-    started = os.path.join(mounts.runtime, STARTED)
+    """The bwrap command line for one attempt. Its first act inside is to write `started` to fd 3
+    and close it before the maker runs: a sandbox that fails to start (bwrap's own error) writes
+    nothing, and the attempt is the environment's failure, not the item's. The maker never holds
+    the fd, so it can neither erase that word nor fake it (runner/makerbox.py opens fd 3)."""
     return [*_bwrap(command, mounts, network, user_home, maker_writable(mounts), mounts.worktree),
-            "/bin/sh", "-c", ': > "$0" || exit 125; exec /bin/sh -c "$1"', started, command]
+            "/bin/sh", "-c", 'printf started >&3 && exec 3>&- && exec /bin/sh -c "$0" || exit 125', command]
 
 
 GATE_HOME = "/tmp/home"  # a gate's HOME: in its private /tmp, gone with it
