@@ -16,6 +16,7 @@ import os
 import signal
 import time
 from types import FrameType
+from typing import Any
 
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
@@ -77,6 +78,13 @@ class Loop:
 
     def _load(self) -> LoadedLoop:
         self.loaded = load(self.settings)
+        shown = self.emit
+        secrets = list(self.loaded.secrets)
+
+        def redacted(kind: str, data: dict[str, Any]) -> None:
+            # progress lines quote reasons (a maker's output): the terminal sees what the report would
+            shown(kind, {k: redact(v, secrets) if isinstance(v, str) else v for k, v in data.items()})
+        self.emit = redacted
         return self.loaded
 
     @property
@@ -92,6 +100,19 @@ class Loop:
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> RunOutcome:
+        try:
+            outcome = self._run()
+        except RunError as err:  # its message is printed: it may quote what the maker changed or said
+            secrets = list(self.loaded.secrets) if self.loaded is not None else []
+            raise RunError(redact(str(err), secrets), err.exit_code) from err
+        # the caller prints the items' reasons and the stop's detail, as the report holds them
+        secrets = list(self.loaded.secrets) if self.loaded is not None else []
+        outcome.detail = redact(outcome.detail, secrets)
+        for record in outcome.records:
+            record.reason, record.next_action = redact(record.reason, secrets), redact(record.next_action, secrets)
+        return outcome
+
+    def _run(self) -> RunOutcome:
         loop = self._load()
         ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
         self.ctx = ctx
@@ -268,9 +289,8 @@ class Loop:
 
     def _write_report(self, ctx: RunContext, outcome: RunOutcome) -> tuple[str, str]:
         loop = ctx.loop
-        secrets = [loop.github.config.token] if loop.github is not None else []
         # the variables the spec hands the maker (its API key) must not reach the report through its output
-        secrets += [os.environ.get(name, "") for name in loop.sandbox.environment]
+        secrets = list(loop.secrets)
         report = {
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),
