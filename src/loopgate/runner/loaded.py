@@ -130,6 +130,17 @@ def runtime_dir_of(root: str, loop_dir: str) -> str:
     return os.path.join(common, "loopgate", loop_key)
 
 
+def shared_lock_path(root: str, loop_dir: str) -> str:
+    """A second lock, one for the loop in every checkout of the repository: by the real common git
+    directory and the loop's path inside its checkout. The main checkout and a linked one (`git
+    worktree add`) share refs, the items' worktree folder and `git worktree prune`; their runs of
+    one loop exclude each other rather than race there. (run.lock in the runtime directory stays
+    per checkout: its stale pid and orphaned maker belong to that checkout's runs.)"""
+    common = os.path.realpath(gitops.common_dir(root))
+    rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
+    return os.path.join(common, "loopgate", "loops", hashlib.sha256(rel.encode()).hexdigest()[:12], "run.lock")
+
+
 def run_lock_path(loop_dir: str) -> str:
     """The lock `loopgate run` holds on this loop ("" outside a repository: no run can hold one
     there). `loopgate readiness` and `loopgate review` write nothing of the run's while it is held."""

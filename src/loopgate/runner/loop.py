@@ -27,8 +27,8 @@ from loopgate.runner.control import mark_checked, read_tampered, unchecked_chang
 from loopgate.runner.gatebox import gates_contained, gates_containment
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select
-from loopgate.runner.loaded import LoadedLoop, load
-from loopgate.runner.lock import RunLock
+from loopgate.runner.loaded import LoadedLoop, load, shared_lock_path
+from loopgate.runner.lock import RunLock, StaleLock
 from loopgate.runner.outcome import (
     BudgetStop,
     EnvironmentStop,
@@ -64,6 +64,33 @@ def _unique_id(runs: str) -> str:
         if not os.path.exists(os.path.join(runs, f"{run_id}.json")):
             return run_id
         moment += dt.timedelta(seconds=1)
+
+
+class _Locks:
+    """The run's two locks: the loop's in every checkout of the repository (shared_lock_path), then
+    this checkout's (its pid tells the next run of a stale one, `stale`)."""
+
+    def __init__(self, shared: RunLock, own: RunLock) -> None:
+        self.shared, self.own = shared, own
+
+    @property
+    def stale(self) -> StaleLock | None:
+        return self.own.stale
+
+    def acquire(self) -> None:
+        try:
+            self.shared.acquire()
+        except Exception as err:
+            raise RunError(f"{err} (in this or another checkout of the repository)") from err
+        try:
+            self.own.acquire()
+        except Exception as err:
+            self.shared.release()
+            raise RunError(str(err)) from err
+
+    def release(self) -> None:
+        self.own.release()
+        self.shared.release()
 
 
 class Loop:
@@ -116,11 +143,9 @@ class Loop:
         loop = self._load()
         ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
         self.ctx = ctx
-        lock = RunLock(os.path.join(loop.runtime_dir, "run.lock"))
-        try:
-            lock.acquire()
-        except Exception as err:
-            raise RunError(str(err)) from err
+        lock = _Locks(RunLock(shared_lock_path(loop.root, loop.loop_dir)),
+                      RunLock(os.path.join(loop.runtime_dir, "run.lock")))
+        lock.acquire()
         orphan = self._left_behind(loop, lock)
         try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
@@ -170,7 +195,7 @@ class Loop:
         return outcome
 
     @staticmethod
-    def _left_behind(loop: LoadedLoop, lock: RunLock) -> int | None:
+    def _left_behind(loop: LoadedLoop, lock: _Locks) -> int | None:
         """A run killed with -9 left its maker running and its last attempt unchecked: end the one
         (its process group, returned), then check the other before this run reads a spec or runs a
         hook that maker may have changed; what it changed refuses the run until a person checks."""
