@@ -50,7 +50,7 @@ def test_kill_9_mid_attempt_then_resume(loop_repo: LoopRepo) -> None:
     assert not pid_alive(maker_pid)  # ...until the next run ends it
     state, _ = load_state(str(loop_repo.loop / "LOOP_STATE.md"), "x")
     assert state.items["DOC-1"].status == "drafted"
-    assert state.items["DOC-1"].attempts == 2  # the killed attempt still counts
+    assert state.items["DOC-1"].attempts == 1  # the killed attempt, never judged, was made again: it did not count
     reports = sorted((loop_repo.loop / "runs").glob("*.json"))
     assert reports and json.loads(reports[-1].read_text())["stale_lock"]
 

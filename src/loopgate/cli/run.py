@@ -12,14 +12,16 @@ from typing import Any
 
 import click
 
+from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.crosscheck import LOOP_GATES
-from loopgate.artifacts.kinds import CHECKLIST, STATE
+from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
 from loopgate.check import PlannedGate
 from loopgate.cli.check import build_plan
 from loopgate.cli.loops import resolve_loop_dir
 from loopgate.gates.registry import gate
 from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
 from loopgate.runner.queue import WorkItem
+from loopgate.runner.sandbox import SandboxConfig
 from loopgate.runner.state import load_state
 
 
@@ -39,6 +41,8 @@ def plan_factory(loop_dir: str) -> Any:
     the item's paths are a second, narrower bound. Both must hold, so they are two gates rather
     than one gate given the union of both pattern lists.
     """
+    offline = _maker_network(loop_dir) != "full"
+
     def factory(worktree: str, base: str, item: WorkItem) -> list[PlannedGate]:
         plan = build_plan(loop_dir, (), ())
         scoped, item_bounded = [], False
@@ -48,6 +52,12 @@ def plan_factory(loop_dir: str) -> Any:
                 names = {f.name for f in dataclasses.fields(options)}
                 if "base" in names and getattr(options, "base", None) in (None, ""):
                     options = dataclasses.replace(options, base=base)  # type: ignore[type-var]
+                if offline and "offline" in names:
+                    # a built-in gate runs in loopgate's own process, outside the maker's sandbox: the URL
+                    # a maker without the network wrote into a file must not be fetched for it (that is
+                    # the network it was denied, a way to carry data out); external links go unchecked,
+                    # as `--offline` reports them. `allowlist` too: the gate does not filter by host.
+                    options = dataclasses.replace(options, offline=True)  # type: ignore[type-var]
                 if planned.spec is not None and planned.spec.name == "scope" and item.expected_paths \
                         and _unbounded(options):
                     # a scope entry with no bounds of its own is bounded by the item's paths
@@ -62,6 +72,18 @@ def plan_factory(loop_dir: str) -> Any:
                                       True, origin))
         return scoped
     return factory
+
+
+def _maker_network(loop_dir: str) -> str:
+    """The spec's `## Sandbox` network for the maker; "none" when the spec cannot be read (the run
+    refuses such a loop anyway; offline is the side to err on)."""
+    path = os.path.join(loop_dir, SPEC.filename)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            spec = check_artifact(path, SPEC, handle.read()).data
+    except (OSError, UnicodeDecodeError):
+        return "none"
+    return SandboxConfig.from_spec(spec).network
 
 
 def _unbounded(options: Any) -> bool:

@@ -70,9 +70,17 @@ def loop_key(root: str, loop_dir: str, name: str) -> str:
     branches and worktrees; the usual single `.loop` keeps `loop/<name>/<id>`."""
     rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
     key = slug(name)
-    if rel == ".loop":
+    # A linked checkout of the repository (`git worktree add`) has the same `.loop`, but its own
+    # LOOP_STATE.md: sharing `loop/<name>/<id>` with the main checkout would let one checkout's run
+    # reset the branch the other's state names for review (a drafted item's work, lost). So a linked
+    # checkout's loop is told apart by the checkout's name under <common>/worktrees/ (stable while
+    # the checkout lives, as `git worktree move` keeps it); the main checkout keeps the plain key.
+    found = git(["rev-parse", "--absolute-git-dir"], root).strip()
+    linked = "" if os.path.realpath(found) == os.path.realpath(common_dir(root)) else os.path.basename(found)
+    if rel == ".loop" and not linked:
         return key
-    return f"{key[:53]}-{hashlib.sha256(rel.encode()).hexdigest()[:6]}"
+    where = f"{linked}:{rel}" if linked else rel
+    return f"{key[:53]}-{hashlib.sha256(where.encode()).hexdigest()[:6]}"
 
 
 def head(root: str) -> str:

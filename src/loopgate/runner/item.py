@@ -31,7 +31,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import NoProgress, failing_gates
 from loopgate.runner.queue import WorkItem
-from loopgate.runner.state import FINAL
+from loopgate.runner.state import FINAL, ItemState
 
 
 def select(ctx: RunContext, item: WorkItem) -> tuple[str, str]:
@@ -75,25 +75,33 @@ class ItemWork:
         worktree = loop.worktrees.create(record.item.id, loop.base)
         record.branch = loop.worktrees.branch(record.item.id)
         state_item = loop.state.item(record.item.id)
-        feedback, failing = "", ""
+        _unjudged_back(state_item)
+        feedback, failing = "", _failing_recorded(state_item)
         progress = NoProgress(loop.rules.no_progress_attempts)
         while state_item.attempts < loop.budgets.max_iterations:
             if ctx.stop_requested:
                 raise Interrupted(ctx.stop_requested)
             state_item.attempts += 1
+            # saved with the transition: a run stopped (signal, budget, kill -9) before the gates judge
+            # this attempt gives it back on the next run (_unjudged_back), so a stop at the last allowed
+            # attempt resumes with an attempt, as the state says, instead of escalating unjudged
+            state_item.extra[UNJUDGED] = str(state_item.attempts)
             ctx.transition(record, "in-progress", f"attempt {state_item.attempts}", "wait for the gates")
             try:
                 entry = self._attempt(state_item.attempts, worktree, feedback)
                 if entry is None:  # escalated: the maker tampered
                     return
             except EnvironmentStop as err:  # not the item's failure: the attempt does not count
-                state_item.attempts -= 1
+                _unjudged_back(state_item)
                 ctx.transition(record, "in-progress", f"stopped: environmental failure: {err.detail}",
                                f"{err.fix or 'fix the environment'}; the item resumes when the run is started again")
                 raise
-            if ctx.stop_requested:
-                raise Interrupted(ctx.stop_requested)
+            if entry.get("verdict") == "stopped":  # a signal ended the maker: the gates never judged it
+                raise Interrupted(ctx.stop_requested or "a stop signal")
+            state_item.extra[UNJUDGED] = ""  # judged: it counts (saved with the next transition)
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
+            # a stop asked for once the gates judged is honoured at the top of the loop: the judged
+            # attempt is decided first (drafted, or escalated when it was the last one allowed)
             if entry.get("verdict") == "passed":
                 self.finish(worktree, str(entry["judged"]["tree"]))
                 entry["commit"] = record.commit  # the commit holds the tree the gates judged
@@ -116,27 +124,36 @@ class ItemWork:
         try:
             return Attempt(ctx, self.plan_factory, record, number, worktree).run(feedback)
         except ControlFileEdited as err:
+            self._judged()
             ctx.escalate(record, f"the maker edited control files: {err}", "review the attempt; "
                          "the maker may not change the loop's own rules")
             if err.then is not None:  # the signal or budget that ended the attempt still stops the run
                 raise err.then from err
         except PushAttempt as err:
+            self._judged()
             ctx.escalate(record, f"push attempt: the maker changed {err}", "check the remote for what "
                          "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
             if err.then is not None:
                 raise err.then from err
         except ChangedAfterJudging as err:
+            self._judged()
             ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
                          "writes to the worktree (a gate that rewrites files, a process of the maker's that "
                          "outlived it); nothing the gates did not judge was committed")
         except LinkOutside as err:
+            self._judged()
             ctx.escalate(record, f"the maker added a symlink leading outside the worktree: {err}", "review the "
                          "attempt; the gates would read what it points at, outside the sandbox, and the commit "
                          "would hold only the link")
         except GateSuppressed as err:
+            self._judged()
             ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
                          "only a person may decide that a gate's finding does not apply")
         return None
+
+    def _judged(self) -> None:
+        """The attempt was decided (the maker's tampering escalates the item): it counts."""
+        self.ctx.loop.state.item(self.record.item.id).extra[UNJUDGED] = ""
 
     def baseline(self) -> bool:
         """Required gates must pass before any change; failing already means escalate, not start."""
@@ -248,6 +265,26 @@ class ItemWork:
         self.ctx.transition(self.record, "in-progress", f"gates passed; {reason}",
                             "the next run opens the pull request for the commit the gates passed")
         raise EnvironmentStop(reason)
+
+
+UNJUDGED = "unjudged_attempt"  # the state's field for an attempt started and not yet judged
+
+
+def _unjudged_back(item: ItemState) -> None:
+    """An attempt the gates never judged (the run was stopped during it) does not use up one of
+    the item's iterations: it was not the item's failure, and the next run makes it again."""
+    if item.extra.get(UNJUDGED):
+        item.attempts = max(0, item.attempts - 1)
+        item.extra[UNJUDGED] = ""
+
+
+def _failing_recorded(item: ItemState) -> str:
+    """What failed in the last judged attempt, by the state's gate results: the reason an item
+    that has no attempt left escalates with (never an empty one)."""
+    failed = [name for name, status in item.gates.items() if status == GateStatus.FAILED.value]
+    if failed:
+        return "failed required gates: " + ", ".join(failed)
+    return "the last attempt's gate results are not recorded"
 
 
 def _the_items_own_work(findings: list[dict[str, Any]], expected: tuple[str, ...]) -> bool:

@@ -52,6 +52,9 @@ class LoadedLoop:
     sandbox: SandboxConfig
     containment: Containment
     spend_warning: str = ""  # what the spend budgets cannot hold to, said at the start of the run
+    # what no file or terminal line may show (report.redact): the GitHub token and the values of the
+    # variables the spec hands the maker (its API key), which its output may quote
+    secrets: tuple[str, ...] = ()
 
 
 def common_dir(loop: LoadedLoop) -> str:
@@ -112,9 +115,12 @@ def load(settings: RunSettings) -> LoadedLoop:
     github, token_env = _github(spec)
     sandbox, containment = _containment(spec, mode)
     worktrees = gitops.Worktrees(root, gitops.loop_key(root, loop_dir, str(spec.get("name") or "")))
+    secrets = ([github.config.token] if github is not None else []) + \
+        [os.environ.get(name, "") for name in sandbox.environment]
+    state.secrets = [s for s in secrets if s]
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env, sandbox, containment, spend_warning)
+                      github, token_env, sandbox, containment, spend_warning, tuple(state.secrets))
 
 
 def runtime_dir_of(root: str, loop_dir: str) -> str:
@@ -122,6 +128,17 @@ def runtime_dir_of(root: str, loop_dir: str) -> str:
     common = os.path.realpath(gitops.common_dir(root))
     loop_key = hashlib.sha256(os.path.realpath(loop_dir).encode()).hexdigest()[:12]
     return os.path.join(common, "loopgate", loop_key)
+
+
+def shared_lock_path(root: str, loop_dir: str) -> str:
+    """A second lock, one for the loop in every checkout of the repository: by the real common git
+    directory and the loop's path inside its checkout. The main checkout and a linked one (`git
+    worktree add`) share refs, the items' worktree folder and `git worktree prune`; their runs of
+    one loop exclude each other rather than race there. (run.lock in the runtime directory stays
+    per checkout: its stale pid and orphaned maker belong to that checkout's runs.)"""
+    common = os.path.realpath(gitops.common_dir(root))
+    rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
+    return os.path.join(common, "loopgate", "loops", hashlib.sha256(rel.encode()).hexdigest()[:12], "run.lock")
 
 
 def run_lock_path(loop_dir: str) -> str:

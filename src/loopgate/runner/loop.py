@@ -16,6 +16,7 @@ import os
 import signal
 import time
 from types import FrameType
+from typing import Any
 
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
@@ -26,8 +27,8 @@ from loopgate.runner.control import mark_checked, read_tampered, unchecked_chang
 from loopgate.runner.gatebox import gates_contained, gates_containment
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select
-from loopgate.runner.loaded import LoadedLoop, load
-from loopgate.runner.lock import RunLock
+from loopgate.runner.loaded import LoadedLoop, load, shared_lock_path
+from loopgate.runner.lock import RunLock, StaleLock
 from loopgate.runner.outcome import (
     BudgetStop,
     EnvironmentStop,
@@ -65,6 +66,33 @@ def _unique_id(runs: str) -> str:
         moment += dt.timedelta(seconds=1)
 
 
+class _Locks:
+    """The run's two locks: the loop's in every checkout of the repository (shared_lock_path), then
+    this checkout's (its pid tells the next run of a stale one, `stale`)."""
+
+    def __init__(self, shared: RunLock, own: RunLock) -> None:
+        self.shared, self.own = shared, own
+
+    @property
+    def stale(self) -> StaleLock | None:
+        return self.own.stale
+
+    def acquire(self) -> None:
+        try:
+            self.shared.acquire()
+        except Exception as err:
+            raise RunError(f"{err} (in this or another checkout of the repository)") from err
+        try:
+            self.own.acquire()
+        except Exception as err:
+            self.shared.release()
+            raise RunError(str(err)) from err
+
+    def release(self) -> None:
+        self.own.release()
+        self.shared.release()
+
+
 class Loop:
     def __init__(self, settings: RunSettings, plan_factory: PlanFactory, events: Events | None = None) -> None:
         self.settings = settings
@@ -77,6 +105,13 @@ class Loop:
 
     def _load(self) -> LoadedLoop:
         self.loaded = load(self.settings)
+        shown = self.emit
+        secrets = list(self.loaded.secrets)
+
+        def redacted(kind: str, data: dict[str, Any]) -> None:
+            # progress lines quote reasons (a maker's output): the terminal sees what the report would
+            shown(kind, {k: redact(v, secrets) if isinstance(v, str) else v for k, v in data.items()})
+        self.emit = redacted
         return self.loaded
 
     @property
@@ -92,14 +127,25 @@ class Loop:
 
     # -- the run -----------------------------------------------------------------------------
     def run(self) -> RunOutcome:
+        try:
+            outcome = self._run()
+        except RunError as err:  # its message is printed: it may quote what the maker changed or said
+            secrets = list(self.loaded.secrets) if self.loaded is not None else []
+            raise RunError(redact(str(err), secrets), err.exit_code) from err
+        # the caller prints the items' reasons and the stop's detail, as the report holds them
+        secrets = list(self.loaded.secrets) if self.loaded is not None else []
+        outcome.detail = redact(outcome.detail, secrets)
+        for record in outcome.records:
+            record.reason, record.next_action = redact(record.reason, secrets), redact(record.next_action, secrets)
+        return outcome
+
+    def _run(self) -> RunOutcome:
         loop = self._load()
         ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
         self.ctx = ctx
-        lock = RunLock(os.path.join(loop.runtime_dir, "run.lock"))
-        try:
-            lock.acquire()
-        except Exception as err:
-            raise RunError(str(err)) from err
+        lock = _Locks(RunLock(shared_lock_path(loop.root, loop.loop_dir)),
+                      RunLock(os.path.join(loop.runtime_dir, "run.lock")))
+        lock.acquire()
         orphan = self._left_behind(loop, lock)
         try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
@@ -149,7 +195,7 @@ class Loop:
         return outcome
 
     @staticmethod
-    def _left_behind(loop: LoadedLoop, lock: RunLock) -> int | None:
+    def _left_behind(loop: LoadedLoop, lock: _Locks) -> int | None:
         """A run killed with -9 left its maker running and its last attempt unchecked: end the one
         (its process group, returned), then check the other before this run reads a spec or runs a
         hook that maker may have changed; what it changed refuses the run until a person checks."""
@@ -268,9 +314,8 @@ class Loop:
 
     def _write_report(self, ctx: RunContext, outcome: RunOutcome) -> tuple[str, str]:
         loop = ctx.loop
-        secrets = [loop.github.config.token] if loop.github is not None else []
         # the variables the spec hands the maker (its API key) must not reach the report through its output
-        secrets += [os.environ.get(name, "") for name in loop.sandbox.environment]
+        secrets = list(loop.secrets)
         report = {
             "run_id": outcome.run_id, "loop": str(loop.spec.get("name", "")), "mode": loop.mode,
             "started_base": loop.base, "duration": round(ctx.spend.elapsed(), 3),

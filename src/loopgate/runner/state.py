@@ -14,6 +14,7 @@ from typing import Any
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.kinds import STATE
 from loopgate.runner.atomic import write_atomic
+from loopgate.runner.report import redact
 
 COUNTERS = ("selected_items", "opened_pull_requests", "escalations")
 _ITEM_ORDER = ("status", "reason", "attempts", "gates", "next_action")
@@ -40,6 +41,9 @@ class LoopState:
     counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
     run_extra: dict[str, str] = field(default_factory=dict)
     items: dict[str, ItemState] = field(default_factory=dict)
+    # values never written to the file (the spec's sandbox environment, the GitHub token): a maker
+    # that prints its API key into an error the state quotes must not leave it in LOOP_STATE.md
+    secrets: list[str] = field(default_factory=list, repr=False, compare=False)
 
     def item(self, item_id: str) -> ItemState:
         if item_id not in self.items:
@@ -135,7 +139,7 @@ def render(state: LoopState) -> str:
         lines += [f"- {key}: {_shown(value)}" for key, value in item.extra.items() if value]
         if item.next_action:
             lines.append(f"- next_action: {_shown(item.next_action)}")
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines) + "\n", state.secrets)
 
 
 def save_state(path: str, state: LoopState) -> None:

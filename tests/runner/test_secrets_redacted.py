@@ -1,0 +1,56 @@
+"""The values of the variables the spec hands the maker (`## Sandbox` `environment`) never reach
+LOOP_STATE.md, the escalation summary or the terminal, however the maker's output is quoted:
+the run report was redacted, and now so is everything else the run writes or prints."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import LoopRepo
+
+SECRET = "sk-live-SECRETVALUE99"
+
+
+def _with_environment(repo: LoopRepo, maker: str, iterations: int = 1) -> None:
+    repo.set_spec(maker, iterations=iterations, contain=False)
+    spec = repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text() + "- environment: MY_API_KEY\n")
+    repo.commit("the maker gets its API key")
+
+
+def _run(repo: LoopRepo) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MY_API_KEY": SECRET}
+    return subprocess.run([sys.executable, "-m", "loopgate", "run", str(repo.loop)], cwd=repo.root, env=env,
+                          capture_output=True, text=True, timeout=180, check=False)
+
+
+def _written(repo: LoopRepo) -> str:
+    files = [repo.loop / "LOOP_STATE.md", *sorted((repo.loop / "runs").glob("*"))]
+    return "\n".join(f.read_text() for f in files)
+
+
+@pytest.mark.parametrize("maker", [
+    # a maker that "could not start" (exit 127): its output is quoted in the environmental stop
+    'echo "sh: 1: $MY_API_KEY: not found"; exit 127',
+    # a maker whose gates fail: its output is quoted in the escalation (the escalation summary too)
+    "printf 'see [x](missing-$MY_API_KEY.md)\\n' >> docs/guide.md; echo \"key $MY_API_KEY\"",
+])
+def test_an_environment_value_the_maker_prints_is_never_shown(loop_repo: LoopRepo, maker: str) -> None:
+    _with_environment(loop_repo, maker)
+    done = _run(loop_repo)
+    assert "DOC-1" in done.stdout and done.returncode in (3, 5), done.stderr
+    written = _written(loop_repo)
+    assert "DOC-1" in written
+    assert SECRET not in done.stdout and SECRET not in done.stderr
+    assert SECRET not in written
+
+
+def test_the_state_quotes_the_redacted_reason(loop_repo: LoopRepo) -> None:
+    _with_environment(loop_repo, 'echo "sh: 1: $MY_API_KEY: not found"; exit 127')
+    _run(loop_repo)
+    state = (loop_repo.loop / "LOOP_STATE.md").read_text()
+    assert "[redacted]" in state  # the reason is still there, without the value
