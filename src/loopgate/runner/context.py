@@ -12,6 +12,7 @@ from loopgate.runner.approvals import Approvals
 from loopgate.runner.github import GitHubError
 from loopgate.runner.loaded import LoadedLoop
 from loopgate.runner.outcome import ItemRecord, RunSettings
+from loopgate.runner.report import redact
 from loopgate.runner.spend import Spend
 from loopgate.runner.state import save_state
 
@@ -85,6 +86,7 @@ class RunContext:
         if github is None or number is None or not self.approvals.ask("comment", f"#{number}"):
             return
         try:
-            github.comment(number, body)
+            # an issue comment is as public as a file: the reason may quote the maker's output
+            github.comment(number, redact(body, self.loop.secrets))
         except GitHubError as err:
             self.warn(f"could not comment on #{number}: {err}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from loopgate.runner.atomic import write_atomic
@@ -16,7 +17,7 @@ from loopgate.runner.atomic import write_atomic
 _TOKEN = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{20,})\b")
 
 
-def redact(text: str, secrets: list[str]) -> str:
+def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 6:
             text = text.replace(secret, "[redacted]")
