@@ -443,7 +443,8 @@ def test_max_cost_stops_the_run_mid_attempt_and_leaves_the_item_resumable(
     assert not [f for f in run_verify(VerifySettings((str(loop_repo.loop),))).findings if f.severity.value == "error"]
     resumed = run(loop_repo, factory)  # the spec's own maker fixes the link and reports no cost
     assert state_of(loop_repo)["DOC-1"] == "drafted"
-    assert [a["attempt"] for a in doc_item(report_of(resumed))["attempts"]] == [2]
+    # the stopped attempt was never judged, so it did not use up an iteration: the resumed run makes it again
+    assert [a["attempt"] for a in doc_item(report_of(resumed))["attempts"]] == [1]
 
 
 def test_the_cli_exits_4_when_max_cost_runs_out(loop_repo: LoopRepo, agent: Path) -> None:
