@@ -6,7 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from .history import Week, write_history
 
 
 def loopgate(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -32,3 +35,52 @@ def test_a_queue_that_is_a_fifo_or_endless_is_refused_not_read(loop_repo: Path) 
         run = loopgate(loop_repo.parent, "run", ".loop", "--dry-run", timeout=20)
         assert run.returncode == 2, run.stderr
         assert "not a regular file" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_thirty_verdicts_at_once_all_land_once_a_run_lock_exists(loop_repo: Path) -> None:
+    """Once any `loopgate run` had left its lock file behind, verdicts recorded at once refused each
+    other with a false "`loopgate run` is running this loop" (half of 30 failed)."""
+    from loopgate.history.runs import load_history
+    from loopgate.runner.loaded import run_lock_path
+    from loopgate.runner.lock import RunLock
+
+    write_history(loop_repo, [Week(days=20)])
+    (loop_repo / "reviews.json").unlink()
+    RunLock(run_lock_path(str(loop_repo))).acquire().release()  # what every finished run leaves behind
+    ids = [i.id for run in load_history(str(loop_repo)).runs for i in run.items if i.produced][:30]
+    assert len(ids) == 30
+    procs = [subprocess.Popen([sys.executable, "-m", "loopgate", "review", i, "reject", "--loop", str(loop_repo)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for i in ids]
+    outcomes = [(p.communicate(timeout=180)[1], p.returncode) for p in procs]
+    assert [code for _, code in outcomes] == [0] * 30, outcomes
+    rows = json.loads((loop_repo / "reviews.json").read_text("utf-8"))["reviews"]
+    assert sorted(r["item"] for r in rows) == sorted(ids)
+
+
+def test_a_run_starting_while_a_verdict_is_written_waits_for_it(tmp_path: Path) -> None:
+    """A writer that is not a run (a verdict, a demotion) holds the run lock shared for a moment: a run
+    starting then waits, where it used to fail as if another run held the lock; another run still
+    refuses it at once."""
+    from loopgate.runner.lock import LockHeld, RunLock, held_unless_busy
+
+    path = str(tmp_path / "run.lock")
+    RunLock(path).acquire().release()
+    writer = subprocess.Popen([sys.executable, "-c", "import time; from loopgate.runner.lock import held_unless_busy\n"
+                               f"with held_unless_busy({path!r}) as free:\n print(free, flush=True); time.sleep(1)"],
+                              stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "True"
+    start = time.monotonic()
+    lock = RunLock(path).acquire()
+    assert time.monotonic() - start > 0.3, "the run took the lock while the writer still held it"
+    writer.communicate(timeout=30)
+    try:
+        with held_unless_busy(path) as free:
+            assert free is False  # a real run holds it: the writer refuses
+        start = time.monotonic()
+        try:
+            RunLock(path).acquire()
+            raise AssertionError("a second run took the lock")
+        except LockHeld:
+            assert time.monotonic() - start < 2, "a second run waited instead of being refused at once"
+    finally:
+        lock.release()

@@ -188,7 +188,8 @@ def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
                     " ".join(note.split())[:MAX_NOTE], run)
     path = os.path.realpath(reviews_path(loop_dir))  # a symlinked file is written where it points
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with held_unless_busy(_run_lock(loop_dir)) as free, _locked(path):
+    # verdicts wait for each other on reviews.json's own lock; only a real run refuses one
+    with _locked(path), held_unless_busy(_run_lock(loop_dir)) as free:
         if not free:  # reviews.json is a control file of the run: a change mid-attempt escalates the item
             raise ReviewError("`loopgate run` is running this loop; record the verdict when it has finished "
                               "(the run treats reviews.json as evidence its maker must not touch)")
