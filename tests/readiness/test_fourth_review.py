@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from .conftest import commit
 from .history import Week, write_history
 
 
@@ -84,3 +86,30 @@ def test_a_run_starting_while_a_verdict_is_written_waits_for_it(tmp_path: Path) 
             assert time.monotonic() - start < 2, "a second run waited instead of being refused at once"
     finally:
         lock.release()
+
+
+def _set_mode(loop: Path, mode: str) -> None:
+    spec = loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text("utf-8").replace("- mode: shadow", f"- mode: {mode}"), encoding="utf-8")
+    commit(loop.parent, "mode")
+
+
+def test_the_latest_verdict_by_its_time_wins_in_readiness_and_report_alike(loop_repo: Path) -> None:
+    """Earlier-dated rejections appended after the acceptances (a second reviewer's file merged in):
+    readiness took the last in the file (and demoted), report the latest by time (and did not)."""
+    _set_mode(loop_repo, "draft-pr")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(mode="draft-pr", escalate=0.0, accept=1.0)])
+    path = loop_repo / "reviews.json"
+    data = json.loads(path.read_text("utf-8"))
+    last = [r for r in data["reviews"] if r["run"] >= "2026-11-02"][-8:]
+    assert len(last) == 8
+    for row in last:
+        at = dt.datetime.strptime(row["at"], "%Y-%m-%dT%H:%M:%SZ") - dt.timedelta(hours=1)
+        data["reviews"].append({**row, "verdict": "reject", "at": at.strftime("%Y-%m-%dT%H:%M:%SZ")})
+    path.write_text(json.dumps(data), encoding="utf-8")
+    audit = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run",
+                                "--format", "json").stdout)
+    report = json.loads(loopgate(loop_repo.parent, "report", ".loop", "--by", "week", "--format", "json").stdout)
+    assert audit["demoted_now"] is False and audit["demotion"] is None, audit["demotion"]
+    assert report["points"][-1]["rollback"] is None, report["points"][-1]
+    assert audit["mode"] == "draft-pr"

@@ -52,15 +52,18 @@ class Review:
 
 @dataclass
 class Reviews:
-    """Every verdict, by item; a draft's verdict is the latest one recorded for its run."""
+    """Every verdict, by item; a draft's verdict is the latest one (by its time) recorded for its run."""
 
     by_item: dict[str, list[Review]] = field(default_factory=dict)
     ignored: int = 0  # verdicts without a run that could not be tied to one draft (see `bound`)
 
     def for_draft(self, item: str, run: RunRecord) -> Review | None:
+        """The latest verdict on the draft by its `at` (as the report replays them); of two at the same
+        time, the later in the file. File order alone is no clock: files merged from two checkouts
+        append an older verdict after a newer one."""
         found = None
         for review in self.by_item.get(item, ()):
-            if review.run == run.run_id:
+            if review.run == run.run_id and (found is None or review.at >= found.at):
                 found = review
         return found
 
