@@ -113,3 +113,24 @@ def test_the_latest_verdict_by_its_time_wins_in_readiness_and_report_alike(loop_
     assert audit["demoted_now"] is False and audit["demotion"] is None, audit["demotion"]
     assert report["points"][-1]["rollback"] is None, report["points"][-1]
     assert audit["mode"] == "draft-pr"
+
+
+def test_a_demotion_is_dated_where_the_items_crossed_the_limit_not_at_the_audit(loop_repo: Path) -> None:
+    """No audit ran during the bad draft-pr week (shadow runs do not consult it): the demotion was
+    dated at the audit's clock, so the good shadow runs made since could not lift it, and readiness
+    said shadow where the report said draft-pr."""
+    _set_mode(loop_repo, "draft-pr")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(mode="draft-pr"),
+                              Week(mode="draft-pr", escalate=0.7, accept=0.3), Week(), Week()])
+    audit = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--dry-run", "--format", "json").stdout)
+    report = json.loads(loopgate(loop_repo.parent, "report", ".loop", "--by", "week", "--format", "json").stdout)
+    assert [p["rollback"] for p in report["points"]][-3:] == ["demoted", "lifted", None]
+    assert report["points"][-1]["earned_mode"] == "draft-pr"
+    assert audit["mode"] == "draft-pr" and audit["demotion"] is None, audit["demotion"]
+    assert audit["lifted_now"] is True and audit["demoted_now"] is False
+    # recorded, the lift keeps the bad week's items from causing a second demotion
+    loopgate(loop_repo.parent, "readiness", ".loop")
+    state = (loop_repo / "LOOP_STATE.md").read_text("utf-8")
+    assert "last_demoted_at: 2026-11-" in state and "demoted_to" not in state
+    again = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--dry-run", "--format", "json").stdout)
+    assert again["mode"] == "draft-pr" and again["demotion"] is None

@@ -147,10 +147,24 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     unmet_since: list[str] = []
     if demotion is not None:
         unmet_since = _lift(result, demotion, history_criteria(evidence, reviews, t))
-    rollback = _rollback(evidence, reviews, t, result.mode)
-    if rollback:
-        result.demotion = Demotion(lower(result.mode), stamp(now), "; ".join(rollback), result.mode)
-        result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
+    last = since or ""
+    # replayed as the report replays it: a demotion is dated at the run whose items crossed the limit,
+    # not at this audit's clock, so the runs made since (shadow runs do not consult the audit) are
+    # evidence that may lift it, and the report and this audit show the same mode. Each pass moves on
+    # past the run that caused the last demotion, so it ends.
+    not_before: dt.datetime | None = None
+    while (crossing := _crossing(evidence, reviews, t, result.mode, not_before)) is not None:
+        run, reasons = crossing
+        demoted = Demotion(lower(result.mode), stamp(run.started), "; ".join(reasons), result.mode)
+        result.demotion, result.mode, result.demoted_now, result.lifted_now = demoted, demoted.to, True, False
+        last, evidence = demoted.at, _since(history, demoted.at)
+        unmet_since = _lift(result, demoted, history_criteria(evidence, reviews, t))
+        if not result.lifted_now:
+            break
+        result.demoted_now = False  # demoted and lifted again by the runs since: what is new is the lift
+        # the mode came back at the first run whose evidence since allowed it: only from there on can
+        # the items of the mode (those made while demoted included, as the report counts them) demote again
+        not_before = _lifted_at(evidence, reviews, t, MODES[MODES.index(demoted.to) + 1])
     if result.demotion is not None:
         result.criteria.append(_held_back(result.demotion, result.mode, [] if result.demoted_now else unmet_since))
     result.requested = requested or result.mode
@@ -160,7 +174,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
         problems.append("the spec turns the audit off (`- audit: off` under ## Rollout): `loopgate run` does not "
                         "consult it, so no rollback is recorded and a demotion shown here does not change its mode")
     if write and (result.demoted_now or result.lifted_now or fixed):
-        result.recorded = write_demotion(loop_dir, result.demotion, problems, since or "", _lock_path(loop_dir))
+        result.recorded = write_demotion(loop_dir, result.demotion, problems, last, _lock_path(loop_dir))
     return result
 
 
@@ -191,19 +205,44 @@ def _held_back(demotion: Demotion, mode: str, unmet_since: list[str]) -> Criteri
                      above or ("pr",), weight=1)
 
 
-def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
+def _lifted_at(evidence: History, reviews: Reviews, t: Thresholds, step: str) -> dt.datetime | None:
+    """When the evidence since a demotion first allowed `step` on its own: the first run by which it did."""
+    for index, run in enumerate(evidence.runs):
+        upto = History(evidence.runs_dir, evidence.runs[:index + 1], evidence.unreadable)
+        if all(c.met for c in history_criteria(upto, reviews, t) if step in c.modes):
+            return run.started
+    return None
+
+
+def _crossing(history: History, reviews: Reviews, t: Thresholds, mode: str,
+              not_before: dt.datetime | None = None) -> tuple[RunRecord, list[str]] | None:
+    """The first run (from `not_before` on) after which the last items of `mode` cross a rollback limit,
+    and why (None: none does). Each run is judged on the window that ends with it, as the report's
+    replay judges each point."""
     def verdict(run: RunRecord, item: ItemRecord) -> str | None:
         review = reviews.for_draft(item.id, run)
         return review.verdict if review else None
 
-    return rollback_reasons(history.items(mode), verdict, t, mode)
+    items = history.items(mode)
+    count = 0
+    for run in history.runs:
+        if run.mode != mode:
+            continue
+        count += len(run.attempted)
+        if not_before is not None and run.started < not_before:
+            continue
+        reasons = rollback_reasons(items[max(0, count - t.rollback_window):count], verdict, t, mode)
+        if reasons:
+            return run, reasons
+    return None
 
 
 def _since(history: History, at: str) -> History:
+    """The runs after `at`: the run a demotion is dated at caused it, and is no evidence after it."""
     when = parse_stamp(at)
     if when is None:
         return history
-    runs: list[RunRecord] = [r for r in history.runs if r.started >= when]
+    runs: list[RunRecord] = [r for r in history.runs if r.started > when]
     return History(history.runs_dir, runs, history.unreadable)
 
 
