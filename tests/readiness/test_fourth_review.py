@@ -134,3 +134,33 @@ def test_a_demotion_is_dated_where_the_items_crossed_the_limit_not_at_the_audit(
     assert "last_demoted_at: 2026-11-" in state and "demoted_to" not in state
     again = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--dry-run", "--format", "json").stdout)
     assert again["mode"] == "draft-pr" and again["demotion"] is None
+
+
+def test_items_escalated_at_selection_are_not_attempts_and_demote_nothing(loop_repo: Path) -> None:
+    """Six items the policy sent to a person before any attempt (`attempts: []`) counted as items
+    attempted and as escalations: a loop that did as asked was demoted."""
+    _set_mode(loop_repo, "draft-pr")
+    write_history(loop_repo, [Week(), Week(), Week(), Week(), Week(mode="draft-pr", escalate=0.0, accept=1.0, days=2)])
+    items = [{"id": f"AUTH-{i}", "title": "rotate auth token", "source": "queue", "status": "escalated",
+              "reason": "always-escalate category 'authentication'", "next_action": "human", "attempts": []}
+             for i in range(6)]
+    report = {"run_id": "2026-11-04T080000Z", "mode": "draft-pr", "duration": 1.0, "usage": {"cost_usd": 0},
+              "items": items, "approvals": [], "stop": {"reason": "escalations-pending", "exit_code": 3}}
+    before = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run",
+                                 "--format", "json").stdout)["history"]["totals"]
+    (loop_repo / "runs" / "2026-11-04T080000Z.json").write_text(json.dumps(report), encoding="utf-8")
+    audit = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run",
+                                "--format", "json").stdout)
+    assert audit["demotion"] is None and audit["mode"] == "draft-pr", audit["demotion"]
+    totals = audit["history"]["totals"]
+    assert totals["escalated_at_selection"] == 6
+    assert (totals["items"], totals["escalated"]) == (before["items"], before["escalated"])
+    assert "escalated by the policy at selection" in _criteria_of(audit)["draft-pr-items"]["detail"]
+    text = loopgate(loop_repo.parent, "report", ".loop").stdout
+    assert "6 item(s) escalated by the policy at selection" in text
+
+
+def _criteria_of(audit: dict[str, object]) -> dict[str, dict[str, object]]:
+    rows = audit["criteria"]
+    assert isinstance(rows, list)
+    return {c["id"]: c for c in rows}
