@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import commit
 from .history import Week, write_history
 
@@ -164,3 +166,25 @@ def _criteria_of(audit: dict[str, object]) -> dict[str, dict[str, object]]:
     rows = audit["criteria"]
     assert isinstance(rows, list)
     return {c["id"]: c for c in rows}
+
+
+@pytest.mark.parametrize(("maker", "met"), [
+    ("timeout 600 python3 nomaker.py", False),
+    ("env python3 nomaker.py", False),
+    ("env -i A=1 B=2 python3 nomaker.py", False),
+    ("nice sh nomaker.sh", False),
+    ("nice -n 5 nohup stdbuf -oL timeout -s KILL 60 python3 nomaker.py", False),
+    ("python3 -m nomodule", False),
+    ("timeout 600 nosuchprogram-xyz", False),
+    ("timeout 600 python3 maker.py", True),
+    ("env A=1 nice -n 5 python3 maker.py", True),
+    ("python3 -m json.tool", True),
+    ("python3 -m maker", True),
+])
+def test_the_script_a_wrapped_interpreter_runs_must_be_there(loop_repo: Path, maker: str, met: bool) -> None:
+    """A wrapper before the interpreter (`timeout 600 python3 x.py`) hid a missing script; `-m` named
+    a module nobody checked."""
+    result = loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format", "json",
+                      "--maker", maker)
+    criterion = _criteria(result)["maker-resolves"]
+    assert (criterion["status"] == "met") is met, criterion
