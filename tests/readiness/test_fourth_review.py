@@ -188,3 +188,20 @@ def test_the_script_a_wrapped_interpreter_runs_must_be_there(loop_repo: Path, ma
                       "--maker", maker)
     criterion = _criteria(result)["maker-resolves"]
     assert (criterion["status"] == "met") is met, criterion
+
+
+def test_readiness_says_which_verdicts_it_does_not_count_as_report_does(loop_repo: Path) -> None:
+    """Verdicts naming a draft no report shows: report counted them as not counted, readiness was silent."""
+    write_history(loop_repo, [Week(), Week()])
+    path = loop_repo / "reviews.json"
+    data = json.loads(path.read_text("utf-8"))
+    data["reviews"] += [{"item": "NOPE-1", "verdict": "accept", "at": "2026-11-01T00:00:00Z",
+                         "run": "2026-10-05T080000Z"}] * 3
+    path.write_text(json.dumps(data), encoding="utf-8")
+    audit = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run",
+                                "--format", "json").stdout)
+    report = json.loads(loopgate(loop_repo.parent, "report", ".loop", "--format", "json").stdout)
+    assert audit["uncounted_verdicts"] == report["uncounted_verdicts"] == 3
+    assert any(p.startswith("3 verdict(s) in reviews.json not counted") for p in audit["problems"])
+    text = loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run").stdout
+    assert "3 verdict(s) in reviews.json not counted" in text

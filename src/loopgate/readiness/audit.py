@@ -51,6 +51,7 @@ class Audit:
     lifted_now: bool = False  # this audit lifted an earlier one (or raised it a step)
     recorded: bool = False  # the demotion or lift was written to LOOP_STATE.md
     problems: list[str] = field(default_factory=list)  # could not read the state or reviews
+    uncounted_verdicts: int = 0  # recorded verdicts no figure counts (as `report` counts them)
     waived: bool = False  # `- audit: off` in the spec: `loopgate run` does not consult the audit
 
     def blocking(self, mode: str) -> list[Criterion]:
@@ -105,7 +106,7 @@ class Audit:
             "demoted_now": self.demoted_now, "lifted_now": self.lifted_now, "recorded": self.recorded,
             "thresholds": {k: v for k, v in vars(self.thresholds).items()
                            if k not in ("source", "cost_unreadable")},  # the criterion says why
-            "problems": self.problems,
+            "problems": self.problems, "uncounted_verdicts": self.uncounted_verdicts,
         }
 
 
@@ -124,10 +125,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     except ReviewError as err:  # the audit goes on without verdicts, and says so
         reviews, problems = Reviews(), [str(err)]
     reviews = reviews.bound(history, now)  # each verdict on one draft
-    if reviews.ignored:
-        problems.append(f"{reviews.ignored} verdict(s) in reviews.json name no run, and no draft of their item "
-                        "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
-                        "ignored")
+    problems += _uncounted(reviews, history)
     t = thresholds(spec)
     demotion, last_demoted, fixed = read_demotion(loop_dir, problems, now, loop)
     if demotion is not None and MODES.index(demotion.to) > MODES.index(configured):
@@ -143,7 +141,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
             *history_criteria(history, reviews, t)]
     result = Audit(loop_dir, configured, demotion.to if demotion else configured, requested or "", base, t,
                    totals(history.runs, reviews), len(history.runs), history.unreadable, demotion,
-                   problems=problems)
+                   problems=problems, uncounted_verdicts=reviews.unattributed(history))
     unmet_since: list[str] = []
     if demotion is not None:
         unmet_since = _lift(result, demotion, history_criteria(evidence, reviews, t))
@@ -176,6 +174,19 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     if write and (result.demoted_now or result.lifted_now or fixed):
         result.recorded = write_demotion(loop_dir, result.demotion, problems, last, _lock_path(loop_dir))
     return result
+
+
+def _uncounted(reviews: Reviews, history: History) -> list[str]:
+    """What is said of the verdicts no figure counts (bound verdicts): `report` counts them too."""
+    out = []
+    if reviews.ignored:
+        out.append(f"{reviews.ignored} verdict(s) in reviews.json name no run, and no draft of their item "
+                   "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): ignored")
+    unknown = reviews.unattributed(history) - reviews.ignored
+    if unknown:  # a verdict on a draft no report here shows is in no figure
+        out.append(f"{unknown} verdict(s) in reviews.json not counted: no readable run report shows the draft "
+                   "they name (its report was removed or cannot be read, or it does not show the item drafted)")
+    return out
 
 
 def _lift(result: Audit, demotion: Demotion, since: list[Criterion]) -> list[str]:
