@@ -205,3 +205,18 @@ def test_readiness_says_which_verdicts_it_does_not_count_as_report_does(loop_rep
     assert any(p.startswith("3 verdict(s) in reviews.json not counted") for p in audit["problems"])
     text = loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run").stdout
     assert "3 verdict(s) in reviews.json not counted" in text
+
+
+def test_gate_pass_rate_and_attempts_per_completed_item_are_shown_as_evidence(loop_repo: Path) -> None:
+    """The issue names both among the evidence; readiness showed neither."""
+    write_history(loop_repo, [Week(failing_gate="link check")])
+    audit = json.loads(loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run",
+                                "--format", "json").stdout)
+    evidence, totals = audit["evidence"], audit["history"]["totals"]
+    assert evidence["gate_pass_rate"] == totals["gate_pass_rate"] < 100
+    assert evidence["attempts_per_completed_item"] == totals["attempts_per_produced_item"] > 1
+    text = loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run").stdout
+    assert f"gate pass rate: {evidence['gate_pass_rate']:g}% of {evidence['gate_runs']} gate run(s)" in text
+    assert f"attempts per completed item: {evidence['attempts_per_completed_item']:g} over" in text
+    md = loopgate(loop_repo.parent, "readiness", ".loop", "--no-run-checks", "--dry-run", "--format", "markdown")
+    assert "- gate pass rate: " in md.stdout and "- attempts per completed item: " in md.stdout

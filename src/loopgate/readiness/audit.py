@@ -93,6 +93,25 @@ class Audit:
         """The first fixes of `plan`: those that unblock the requested mode first, then the next mode up."""
         return [fix for _, steps in self.plan() for fix, _ in steps][:limit]
 
+    def evidence(self) -> dict[str, float | int | None]:
+        """Figures the issue names as evidence that no criterion judges (unless `## Rollout` sets a bar):
+        shown for people to weigh. None when there is nothing to divide by."""
+        t = self.totals
+        runs = sum(t.gate_runs.values())
+        return {"gate_pass_rate": round(t.gate_pass_rate, 1) if runs else None, "gate_runs": runs,
+                "attempts_per_completed_item": None if t.attempts_per_produced is None
+                else round(t.attempts_per_produced, 2),
+                "completed_items": t.produced}
+
+    def evidence_lines(self) -> list[str]:
+        e = self.evidence()
+        gates = (f"{e['gate_pass_rate']:g}% of {e['gate_runs']} gate run(s) passed" if e["gate_pass_rate"] is not None
+                 else "no gate has run yet")
+        per = (f"{e['attempts_per_completed_item']:g} over {e['completed_items']} completed (drafted, pull "
+               "request opened or done) item(s)" if e["attempts_per_completed_item"] is not None
+               else "no item completed yet")
+        return [f"gate pass rate: {gates}", f"attempts per completed item: {per}"]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "loop": self.loop_dir, "configured_mode": self.configured_mode, "mode": self.mode,
@@ -106,7 +125,7 @@ class Audit:
             "demoted_now": self.demoted_now, "lifted_now": self.lifted_now, "recorded": self.recorded,
             "thresholds": {k: v for k, v in vars(self.thresholds).items()
                            if k not in ("source", "cost_unreadable")},  # the criterion says why
-            "problems": self.problems, "uncounted_verdicts": self.uncounted_verdicts,
+            "problems": self.problems, "uncounted_verdicts": self.uncounted_verdicts, "evidence": self.evidence(),
         }
 
 
