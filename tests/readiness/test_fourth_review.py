@@ -130,6 +130,8 @@ def test_a_demotion_is_dated_where_the_items_crossed_the_limit_not_at_the_audit(
     assert report["points"][-1]["earned_mode"] == "draft-pr"
     assert audit["mode"] == "draft-pr" and audit["demotion"] is None, audit["demotion"]
     assert audit["lifted_now"] is True and audit["demoted_now"] is False
+    text = loopgate(loop_repo.parent, "readiness", ".loop", "--dry-run").stdout
+    assert "rollback: demoted to shadow at 2026-11-" in text and "and lifted" in text, text
     # recorded, the lift keeps the bad week's items from causing a second demotion
     loopgate(loop_repo.parent, "readiness", ".loop")
     state = (loop_repo / "LOOP_STATE.md").read_text("utf-8")

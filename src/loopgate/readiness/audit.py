@@ -51,6 +51,7 @@ class Audit:
     lifted_now: bool = False  # this audit lifted an earlier one (or raised it a step)
     recorded: bool = False  # the demotion or lift was written to LOOP_STATE.md
     problems: list[str] = field(default_factory=list)  # could not read the state or reviews
+    replayed: Demotion | None = None  # a demotion this audit found in the history and lifted at once
     uncounted_verdicts: int = 0  # recorded verdicts no figure counts (as `report` counts them)
     waived: bool = False  # `- audit: off` in the spec: `loopgate run` does not consult the audit
 
@@ -178,7 +179,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
         unmet_since = _lift(result, demoted, history_criteria(evidence, reviews, t))
         if not result.lifted_now:
             break
-        result.demoted_now = False  # demoted and lifted again by the runs since: what is new is the lift
+        result.demoted_now, result.replayed = False, demoted  # lifted again by the runs since: the lift is new
         # the mode came back at the first run whose evidence since allowed it: only from there on can
         # the items of the mode (those made while demoted included, as the report counts them) demote again
         not_before = _lifted_at(evidence, reviews, t, MODES[MODES.index(demoted.to) + 1])

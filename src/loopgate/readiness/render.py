@@ -83,6 +83,10 @@ def _plan_lines(a: Audit) -> list[str]:
 
 
 def _demotion_lines(a: Audit) -> list[str]:
+    if a.demotion is None and a.replayed is not None and a.lifted_now:
+        r = a.replayed
+        return [f"rollback: demoted to {r.to} at {r.at} (where the items crossed a limit: {r.because}), and "
+                "lifted: the evidence since allows the spec's mode", ""]
     if a.demotion is None:
         return ["the demotion recorded earlier was lifted: the evidence since allows the spec's mode", ""] \
             if a.lifted_now else []
