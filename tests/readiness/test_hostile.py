@@ -72,7 +72,7 @@ def test_a_lifted_demotion_does_not_come_back_from_the_same_items(loop_repo: Pat
     modes = [audit(str(loop_repo), now=later).mode for _ in range(3)]
     assert modes == ["draft-pr", "draft-pr", "draft-pr"]
     state, _ = load_state(str(loop_repo / "LOOP_STATE.md"), "x")
-    assert "demoted_to" not in state.run_extra and state.run_extra["last_demoted_at"].startswith("2026-12-01")
+    assert "demoted_to" not in state.run_extra and state.run_extra["last_demoted_at"].startswith("2026-11-")
 
 
 def test_a_loop_demoted_twice_climbs_back_one_step_at_a_time(loop_repo: Path) -> None:

@@ -18,6 +18,7 @@ class Totals:
     runs_with_work: int = 0  # runs that took on at least one item (an empty queue's run is no evidence)
     items: int = 0  # items the loop took on; skipped ones are not
     skipped: int = 0  # skipped by the work selection rules, or left waiting by a run that stopped first
+    escalated_at_selection: int = 0  # sent to a person by the policy before any attempt: not in `items`
     produced: int = 0  # drafted, pr-opened or done
     pull_requests: int = 0
     escalated: int = 0
@@ -45,7 +46,9 @@ class Totals:
         self.stops[run.stop or "unknown"] += 1
         self.environmental_runs += run.environmental
         taken = run.attempted
-        self.skipped += len(run.items) - len(taken)
+        held = sum(item.escalated_at_selection for item in run.items)
+        self.escalated_at_selection += held
+        self.skipped += len(run.items) - len(taken) - held
         self.runs_with_work += bool(taken)
         if run.cost_reported:
             self.costed_runs += 1
@@ -104,6 +107,7 @@ class Totals:
     def as_dict(self) -> dict[str, object]:
         return {
             "runs": self.runs, "runs_with_work": self.runs_with_work, "items": self.items, "skipped": self.skipped,
+            "escalated_at_selection": self.escalated_at_selection,
             "produced": self.produced, "pull_requests": self.pull_requests,
             "escalated": self.escalated, "failed": self.failed, "no_progress": self.no_progress,
             "environmental_runs": self.environmental_runs, "attempts": self.attempts,

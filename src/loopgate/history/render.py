@@ -118,6 +118,9 @@ def render_text(r: Report) -> str:
         lines += ["", "stop reasons: " + ", ".join(f"{plain(k)} {v}" for k, v in sorted(t.stops.items()))]
     if t.skipped:
         lines.append(f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted")
+    if t.escalated_at_selection:
+        lines.append(f"{t.escalated_at_selection} item(s) escalated by the policy at selection, before any attempt: "
+                     "not counted as items or escalations")
     if r.uncounted_verdicts:
         lines.append(uncounted_line(r))
     if r.unreadable:
@@ -156,6 +159,9 @@ def render_markdown(r: Report) -> str:
         lines += ["", "Stop reasons: " + ", ".join(f"{data_cell(k)} {v}" for k, v in sorted(t.stops.items())) + "."]
     if t.skipped:
         lines += ["", f"{t.skipped} item(s) skipped by the work selection rules (or left waiting): not counted."]
+    if t.escalated_at_selection:
+        lines += ["", f"{t.escalated_at_selection} item(s) escalated by the policy at selection, before any "
+                  "attempt: not counted as items or escalations."]
     if r.uncounted_verdicts:
         lines += ["", uncounted_line(r) + "."]
     if r.unreadable:

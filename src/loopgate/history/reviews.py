@@ -52,15 +52,18 @@ class Review:
 
 @dataclass
 class Reviews:
-    """Every verdict, by item; a draft's verdict is the latest one recorded for its run."""
+    """Every verdict, by item; a draft's verdict is the latest one (by its time) recorded for its run."""
 
     by_item: dict[str, list[Review]] = field(default_factory=dict)
     ignored: int = 0  # verdicts without a run that could not be tied to one draft (see `bound`)
 
     def for_draft(self, item: str, run: RunRecord) -> Review | None:
+        """The latest verdict on the draft by its `at` (as the report replays them); of two at the same
+        time, the later in the file. File order alone is no clock: files merged from two checkouts
+        append an older verdict after a newer one."""
         found = None
         for review in self.by_item.get(item, ()):
-            if review.run == run.run_id:
+            if review.run == run.run_id and (found is None or review.at >= found.at):
                 found = review
         return found
 
@@ -188,7 +191,8 @@ def record_review(loop_dir: str, item: str, verdict: str, note: str = "",
                     " ".join(note.split())[:MAX_NOTE], run)
     path = os.path.realpath(reviews_path(loop_dir))  # a symlinked file is written where it points
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with held_unless_busy(_run_lock(loop_dir)) as free, _locked(path):
+    # verdicts wait for each other on reviews.json's own lock; only a real run refuses one
+    with _locked(path), held_unless_busy(_run_lock(loop_dir)) as free:
         if not free:  # reviews.json is a control file of the run: a change mid-attempt escalates the item
             raise ReviewError("`loopgate run` is running this loop; record the verdict when it has finished "
                               "(the run treats reviews.json as evidence its maker must not touch)")

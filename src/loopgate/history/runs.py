@@ -55,9 +55,15 @@ class ItemRecord:
         return self.status in PRODUCED
 
     @property
+    def escalated_at_selection(self) -> bool:
+        """The escalation policy sent the item to a person before the maker ran (no attempt): the loop
+        behaved as asked, and never tried it."""
+        return self.status == "escalated" and self.attempts == 0
+
+    @property
     def attempted(self) -> bool:
-        """The loop took the item on (it was not skipped or left waiting)."""
-        return self.status not in UNTOUCHED
+        """The loop took the item on (it was not skipped, left waiting or escalated at selection)."""
+        return self.status not in UNTOUCHED and not self.escalated_at_selection
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,8 @@ class Audit:
     lifted_now: bool = False  # this audit lifted an earlier one (or raised it a step)
     recorded: bool = False  # the demotion or lift was written to LOOP_STATE.md
     problems: list[str] = field(default_factory=list)  # could not read the state or reviews
+    replayed: Demotion | None = None  # a demotion this audit found in the history and lifted at once
+    uncounted_verdicts: int = 0  # recorded verdicts no figure counts (as `report` counts them)
     waived: bool = False  # `- audit: off` in the spec: `loopgate run` does not consult the audit
 
     def blocking(self, mode: str) -> list[Criterion]:
@@ -92,6 +94,25 @@ class Audit:
         """The first fixes of `plan`: those that unblock the requested mode first, then the next mode up."""
         return [fix for _, steps in self.plan() for fix, _ in steps][:limit]
 
+    def evidence(self) -> dict[str, float | int | None]:
+        """Figures the issue names as evidence that no criterion judges (unless `## Rollout` sets a bar):
+        shown for people to weigh. None when there is nothing to divide by."""
+        t = self.totals
+        runs = sum(t.gate_runs.values())
+        return {"gate_pass_rate": round(t.gate_pass_rate, 1) if runs else None, "gate_runs": runs,
+                "attempts_per_completed_item": None if t.attempts_per_produced is None
+                else round(t.attempts_per_produced, 2),
+                "completed_items": t.produced}
+
+    def evidence_lines(self) -> list[str]:
+        e = self.evidence()
+        gates = (f"{e['gate_pass_rate']:g}% of {e['gate_runs']} gate run(s) passed" if e["gate_pass_rate"] is not None
+                 else "no gate has run yet")
+        per = (f"{e['attempts_per_completed_item']:g} over {e['completed_items']} completed (drafted, pull "
+               "request opened or done) item(s)" if e["attempts_per_completed_item"] is not None
+               else "no item completed yet")
+        return [f"gate pass rate: {gates}", f"attempts per completed item: {per}"]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "loop": self.loop_dir, "configured_mode": self.configured_mode, "mode": self.mode,
@@ -105,7 +126,7 @@ class Audit:
             "demoted_now": self.demoted_now, "lifted_now": self.lifted_now, "recorded": self.recorded,
             "thresholds": {k: v for k, v in vars(self.thresholds).items()
                            if k not in ("source", "cost_unreadable")},  # the criterion says why
-            "problems": self.problems,
+            "problems": self.problems, "uncounted_verdicts": self.uncounted_verdicts, "evidence": self.evidence(),
         }
 
 
@@ -124,10 +145,7 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
     except ReviewError as err:  # the audit goes on without verdicts, and says so
         reviews, problems = Reviews(), [str(err)]
     reviews = reviews.bound(history, now)  # each verdict on one draft
-    if reviews.ignored:
-        problems.append(f"{reviews.ignored} verdict(s) in reviews.json name no run, and no draft of their item "
-                        "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): "
-                        "ignored")
+    problems += _uncounted(reviews, history)
     t = thresholds(spec)
     demotion, last_demoted, fixed = read_demotion(loop_dir, problems, now, loop)
     if demotion is not None and MODES.index(demotion.to) > MODES.index(configured):
@@ -143,14 +161,28 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
             *history_criteria(history, reviews, t)]
     result = Audit(loop_dir, configured, demotion.to if demotion else configured, requested or "", base, t,
                    totals(history.runs, reviews), len(history.runs), history.unreadable, demotion,
-                   problems=problems)
+                   problems=problems, uncounted_verdicts=reviews.unattributed(history))
     unmet_since: list[str] = []
     if demotion is not None:
         unmet_since = _lift(result, demotion, history_criteria(evidence, reviews, t))
-    rollback = _rollback(evidence, reviews, t, result.mode)
-    if rollback:
-        result.demotion = Demotion(lower(result.mode), stamp(now), "; ".join(rollback), result.mode)
-        result.mode, result.demoted_now, result.lifted_now = result.demotion.to, True, False
+    last = since or ""
+    # replayed as the report replays it: a demotion is dated at the run whose items crossed the limit,
+    # not at this audit's clock, so the runs made since (shadow runs do not consult the audit) are
+    # evidence that may lift it, and the report and this audit show the same mode. Each pass moves on
+    # past the run that caused the last demotion, so it ends.
+    not_before: dt.datetime | None = None
+    while (crossing := _crossing(evidence, reviews, t, result.mode, not_before)) is not None:
+        run, reasons = crossing
+        demoted = Demotion(lower(result.mode), stamp(run.started), "; ".join(reasons), result.mode)
+        result.demotion, result.mode, result.demoted_now, result.lifted_now = demoted, demoted.to, True, False
+        last, evidence = demoted.at, _since(history, demoted.at)
+        unmet_since = _lift(result, demoted, history_criteria(evidence, reviews, t))
+        if not result.lifted_now:
+            break
+        result.demoted_now, result.replayed = False, demoted  # lifted again by the runs since: the lift is new
+        # the mode came back at the first run whose evidence since allowed it: only from there on can
+        # the items of the mode (those made while demoted included, as the report counts them) demote again
+        not_before = _lifted_at(evidence, reviews, t, MODES[MODES.index(demoted.to) + 1])
     if result.demotion is not None:
         result.criteria.append(_held_back(result.demotion, result.mode, [] if result.demoted_now else unmet_since))
     result.requested = requested or result.mode
@@ -160,8 +192,21 @@ def audit(loop_dir: str, *, requested: str | None = None, maker: str | None = No
         problems.append("the spec turns the audit off (`- audit: off` under ## Rollout): `loopgate run` does not "
                         "consult it, so no rollback is recorded and a demotion shown here does not change its mode")
     if write and (result.demoted_now or result.lifted_now or fixed):
-        result.recorded = write_demotion(loop_dir, result.demotion, problems, since or "", _lock_path(loop_dir))
+        result.recorded = write_demotion(loop_dir, result.demotion, problems, last, _lock_path(loop_dir))
     return result
+
+
+def _uncounted(reviews: Reviews, history: History) -> list[str]:
+    """What is said of the verdicts no figure counts (bound verdicts): `report` counts them too."""
+    out = []
+    if reviews.ignored:
+        out.append(f"{reviews.ignored} verdict(s) in reviews.json name no run, and no draft of their item "
+                   "was made before their time (or the time is not YYYY-MM-DDTHH:MM:SSZ, or in the future): ignored")
+    unknown = reviews.unattributed(history) - reviews.ignored
+    if unknown:  # a verdict on a draft no report here shows is in no figure
+        out.append(f"{unknown} verdict(s) in reviews.json not counted: no readable run report shows the draft "
+                   "they name (its report was removed or cannot be read, or it does not show the item drafted)")
+    return out
 
 
 def _lift(result: Audit, demotion: Demotion, since: list[Criterion]) -> list[str]:
@@ -191,19 +236,44 @@ def _held_back(demotion: Demotion, mode: str, unmet_since: list[str]) -> Criteri
                      above or ("pr",), weight=1)
 
 
-def _rollback(history: History, reviews: Reviews, t: Thresholds, mode: str) -> list[str]:
+def _lifted_at(evidence: History, reviews: Reviews, t: Thresholds, step: str) -> dt.datetime | None:
+    """When the evidence since a demotion first allowed `step` on its own: the first run by which it did."""
+    for index, run in enumerate(evidence.runs):
+        upto = History(evidence.runs_dir, evidence.runs[:index + 1], evidence.unreadable)
+        if all(c.met for c in history_criteria(upto, reviews, t) if step in c.modes):
+            return run.started
+    return None
+
+
+def _crossing(history: History, reviews: Reviews, t: Thresholds, mode: str,
+              not_before: dt.datetime | None = None) -> tuple[RunRecord, list[str]] | None:
+    """The first run (from `not_before` on) after which the last items of `mode` cross a rollback limit,
+    and why (None: none does). Each run is judged on the window that ends with it, as the report's
+    replay judges each point."""
     def verdict(run: RunRecord, item: ItemRecord) -> str | None:
         review = reviews.for_draft(item.id, run)
         return review.verdict if review else None
 
-    return rollback_reasons(history.items(mode), verdict, t, mode)
+    items = history.items(mode)
+    count = 0
+    for run in history.runs:
+        if run.mode != mode:
+            continue
+        count += len(run.attempted)
+        if not_before is not None and run.started < not_before:
+            continue
+        reasons = rollback_reasons(items[max(0, count - t.rollback_window):count], verdict, t, mode)
+        if reasons:
+            return run, reasons
+    return None
 
 
 def _since(history: History, at: str) -> History:
+    """The runs after `at`: the run a demotion is dated at caused it, and is no evidence after it."""
     when = parse_stamp(at)
     if when is None:
         return history
-    runs: list[RunRecord] = [r for r in history.runs if r.started >= when]
+    runs: list[RunRecord] = [r for r in history.runs if r.started > when]
     return History(history.runs_dir, runs, history.unreadable)
 
 

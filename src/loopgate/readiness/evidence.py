@@ -86,6 +86,8 @@ def _promotion(s: Totals, t: Thresholds, modes: tuple[str, ...], earned_in: str,
     gather = _gather(earned_in)
     review = _review_step(s, need, earned_in)
     skipped = f"; {s.skipped} skipped, not counted" if s.skipped else ""
+    if s.escalated_at_selection:  # never attempted: neither an item taken on nor an escalation of the loop's
+        skipped += f"; {s.escalated_at_selection} escalated by the policy at selection, not counted"
     if s.reviewed and not reviewed_ok:  # too few verdicts to judge a rate: say so, not "find out why"
         accepted = Criterion(f"drafts-accepted{suffix}", G,
                              f"at least {min_accepted:g}% of reviewed {earned_in} drafts accepted", None,

@@ -5,13 +5,17 @@ the repository, so a relative path in the command means a path from the reposito
 wherever `loopgate readiness` was started from. Two things must be there: the program
 (`claude`, `./maker.sh`), and, when the program is an interpreter given a script
 (`sh maker.sh`, `bash scripts/x.sh`, `python3 tool.py`), the script: the interpreter itself
-resolving says nothing about a script that is not there.
+resolving says nothing about a script that is not there. Known wrappers before the interpreter
+(`env A=1`, `timeout 600`, `nice -n 5`, `nohup`, `stdbuf -oL`, `ionice -c 3`, `time`) are looked
+through; `python -m NAME` needs NAME.py or a NAME/ package in the repository root, or a module that
+interpreter can import.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -63,11 +67,22 @@ def maker_criterion(spec: dict[str, Any], given: str | None, root: str) -> Crite
                  f"not found from the repository root ({root}), or not executable" if os.sep in name else
                  "not on PATH")
         return unmet("maker-resolves", G, TITLE, f"{code(name)} is {where}", FIX, ALL)
-    words = command_words(command) or []
+    words = unwrap(command_words(command) or [])
+    inner = words[0] if words else name
+    if inner != name and find_program(shlex.join(words), root) is None:
+        return unmet("maker-resolves", G, TITLE, f"{code(name)} is found, but the program it runs, {code(inner)}, "
+                     "is not (on PATH, or from the repository root)", FIX, ALL)
+    module = _missing_module(words, root)
+    if module:
+        return unmet("maker-resolves", G, TITLE,
+                     f"{code(inner)} -m {code(module)}: no module or package {code(module)} in the repository "
+                     f"root ({root}), and {code(inner)} cannot import it",
+                     "Fix the module name in `maker command` under `## Roles` in LOOP_SPEC.md, commit the module "
+                     "at the repository root, or install it for that interpreter.", ALL)
     missing = _missing_script(words, root)
     if missing:
         return unmet("maker-resolves", G, TITLE,
-                     f"{code(name)} is found, but the script it runs, {code(missing)}, is not in the repository "
+                     f"{code(inner)} is found, but the script it runs, {code(missing)}, is not in the repository "
                      f"root ({root}), where the maker starts",
                      "Fix the script's path in `maker command` under `## Roles` in LOOP_SPEC.md (relative to the "
                      "repository root), or commit the script there.", ALL)
@@ -100,6 +115,77 @@ def _uncommitted(word: str, root: str) -> bool:
 def _git(root: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "-C", root, "--literal-pathspecs", *args], capture_output=True, text=True,
                           timeout=30, check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+
+
+# Programs that run the command after their own options (`timeout 600 python3 x.py`): the script
+# to look for is the one the command they wrap runs. Per wrapper: its short options that take the
+# next word, its long ones (`--opt VALUE` form; `--opt=VALUE` is one word), and how many plain words
+# it takes before the command (timeout's duration).
+_WRAPPERS: dict[str, tuple[str, frozenset[str], int]] = {
+    "env": ("uCS", frozenset({"--unset", "--chdir", "--split-string"}), 0),
+    "timeout": ("sk", frozenset({"--signal", "--kill-after"}), 1),
+    "nice": ("n", frozenset({"--adjustment"}), 0),
+    "nohup": ("", frozenset(), 0),
+    "stdbuf": ("ioe", frozenset({"--input", "--output", "--error"}), 0),
+    "ionice": ("cnp", frozenset({"--class", "--classdata"}), 0),
+    "time": ("fo", frozenset({"--format", "--output"}), 0),
+}
+
+
+def unwrap(words: list[str]) -> list[str]:
+    """The command a chain of known wrappers runs (`env A=1 timeout -s KILL 600 nice -n 5 python3 x.py`
+    -> `python3 x.py`); the words as given when the first is no wrapper. `VAR=x` words (env's, or the
+    shell's before a wrapper) are skipped; a wrapper given nothing to run leaves nothing."""
+    words = list(words)
+    while words:
+        while words and "=" in words[0] and not words[0].startswith(("/", ".", "-")):
+            words = words[1:]
+        if not words or os.path.basename(words[0]) not in _WRAPPERS:
+            return words
+        letters, longs, plain = _WRAPPERS[os.path.basename(words[0])]
+        rest = words[1:]
+        while rest:
+            word = rest[0]
+            if word == "--":
+                rest = rest[1:]
+                break
+            if word.startswith("--"):
+                rest = rest[2:] if word in longs else rest[1:]
+            elif len(word) > 1 and word[0] == "-" and not word[1:].isdigit():
+                # `-n 5` takes the next word; `-n5`, `-oL` carry it; `-i` (env) takes none
+                rest = rest[2:] if word[-1] in letters and len(word) == 2 else rest[1:]
+            elif word[0] == "-":  # `nice -10`: a number is the adjustment itself
+                rest = rest[1:]
+            else:
+                break
+        words = rest[plain:]
+    return words
+
+
+def _missing_module(words: list[str], root: str) -> str:
+    """The module `python -m NAME` runs, when neither the repository root (where the maker starts,
+    first on its path) holds it as NAME.py or a NAME/ package, nor the interpreter can import it
+    (asked with importlib's find_spec). "" when it is there, or the command runs no module."""
+    if not words or _family(words[0]) != "python":
+        return ""
+    module = next((words[i + 1] for i, word in enumerate(words[1:-1], 1) if word == "-m"), "")
+    attached = next((word[2:] for word in words[1:] if word.startswith("-m") and len(word) > 2), "")
+    module = module or attached
+    top = module.split(".")[0]
+    if not top or _EXPANDS.intersection(module):
+        return ""
+    if os.path.isfile(os.path.join(root, top + ".py")) or os.path.isdir(os.path.join(root, top)):
+        return ""
+    interpreter = shutil.which(words[0]) if os.sep not in words[0] else os.path.join(root, words[0])
+    if not interpreter:
+        return ""  # the interpreter not resolving is said first
+    try:
+        found = subprocess.run([interpreter, "-I", "-c", "import importlib.util, sys\n"
+                                "sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)", top],
+                               cwd=root, capture_output=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""  # cannot be told here: the run says it
+    return "" if found.returncode == 0 else module
 
 
 def _family(name: str) -> str:

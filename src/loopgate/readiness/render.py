@@ -44,6 +44,8 @@ def render_text(a: Audit) -> str:
             lines.append(f"  {_MARK[c.ok]} {c.id} [{gates}]: {c.detail}")
             if not c.met and c.fix:
                 lines.append(f"       next: {c.fix}")
+    lines += ["", "evidence (for people to weigh; no criterion judges it):"]
+    lines += [f"  {line}" for line in a.evidence_lines()]
     if a.unreadable:
         lines += ["", f"{len(a.unreadable)} run report(s) could not be read and were left out:"]
         lines += [f"  {path}: {why}" for path, why in a.unreadable[:10]]
@@ -81,6 +83,10 @@ def _plan_lines(a: Audit) -> list[str]:
 
 
 def _demotion_lines(a: Audit) -> list[str]:
+    if a.demotion is None and a.replayed is not None and a.lifted_now:
+        r = a.replayed
+        return [f"rollback: demoted to {r.to} at {r.at} (where the items crossed a limit: {r.because}), and "
+                "lifted: the evidence since allows the spec's mode", ""]
     if a.demotion is None:
         return ["the demotion recorded earlier was lifted: the evidence since allows the spec's mode", ""] \
             if a.lifted_now else []
@@ -127,6 +133,8 @@ def render_markdown(a: Audit) -> str:
         icon = {True: "✅", False: "❌", None: "❔"}[c.ok]
         fix = "" if c.met else c.fix
         lines.append(f"| {icon} | {c.id} | {', '.join(c.modes)} | {markdown(c.detail)} | {markdown(fix)} |")
+    lines += ["", "**Evidence** (for people to weigh; no criterion judges it):", ""]
+    lines += [f"- {line}" for line in a.evidence_lines()]
     return _shown(lines)  # `markdown` made each datum one printable line; this holds every other line to it
 
 

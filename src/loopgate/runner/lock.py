@@ -48,9 +48,7 @@ class RunLock:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
         previous = self._previous()
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run's lifetime
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _exclusive(handle.fileno()):
             handle.close()
             pid = previous.get("pid", "?")
             raise LockHeld(f"another run of this loop is in progress (pid {pid}, lock {self.path})") from None
@@ -84,11 +82,38 @@ class RunLock:
         self.release()
 
 
+WRITERS_WAIT = 10.0  # seconds a starting run waits for `loopgate review`s and demotion writes to finish
+
+
+def _exclusive(descriptor: int) -> bool:
+    """Take the run lock exclusively: at once when it is free, after a wait when only writers that are
+    not runs hold it (shared, for the moment a verdict or a demotion is written: see held_unless_busy),
+    never when another run holds it. A shared probe tells the two holders apart: it is refused only
+    while a run holds the lock exclusively."""
+    deadline = time.monotonic() + WRITERS_WAIT
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            pass
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a run holds it
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+
+
 @contextlib.contextmanager
 def held_unless_busy(path: str) -> Iterator[bool]:
-    """Hold the run lock at `path` for a moment, without waiting: True while held, False when a run
-    holds it. Nothing is written into the lock file (its pid belongs to runs: a stale one left by
-    a run that died must still be reported by the next run). No path, or no lock file yet: True."""
+    """Hold the run lock at `path` shared for a moment, without waiting: True while held, False when a
+    run holds it. Shared, so that writers which are not runs (verdicts, demotions) never refuse each
+    other (they serialise on their own locks), and a run starting meanwhile waits for them (RunLock).
+    Nothing is written into the lock file (its pid belongs to runs: a stale one left by a run that
+    died must still be reported by the next run). No path, or no lock file yet: True."""
     if not path or not os.path.isfile(path):
         yield True
         return
@@ -99,7 +124,7 @@ def held_unless_busy(path: str) -> Iterator[bool]:
         return
     with handle:
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return

@@ -10,6 +10,7 @@ import bisect
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -166,10 +167,29 @@ def _from_json(text: str, path: str) -> list[WorkItem]:
     return items
 
 
+MAX_QUEUE_BYTES = 16 * 1024 * 1024  # as for run reports and verdicts: a queue is small, reading one never a hang
+
+
+def _read_regular(path: str) -> str:
+    """The file's text, only when it is a regular file of at most MAX_QUEUE_BYTES. Opened non-blocking
+    and checked on the open descriptor: a FIFO would block the read forever and /dev/zero never ends,
+    and a check before the open could be raced by a swap of the name."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with open(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise QueueError(f"{path}: the queue is not a regular file (a FIFO, a device or a directory is "
+                             "never read): make it a markdown or JSON file")
+        raw = handle.read(MAX_QUEUE_BYTES + 1)
+    if len(raw) > MAX_QUEUE_BYTES:
+        raise QueueError(f"{path}: the queue is larger than {MAX_QUEUE_BYTES // (1024 * 1024)} MiB: "
+                         "split it, or take work from GitHub issues")
+    return raw.decode("utf-8")
+
+
 def read_queue(path: str) -> list[WorkItem]:
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        text = _read_regular(path)
     except FileNotFoundError as err:
         raise QueueError(f"{path}: the queue file does not exist (the spec's `- queue:` under ## Inputs names "
                          "it): create it with one `### ITEM-ID` entry per work item, each with `- title:`, "
