@@ -16,6 +16,7 @@ import pytest
 
 from loopgate.check import PlannedGate
 from loopgate.cli.run import plan_factory
+from loopgate.runner.loop import Loop, RunOutcome, RunSettings
 from loopgate.runner.queue import WorkItem
 
 from .fake_github import FakeGitHub, serve
@@ -250,3 +251,15 @@ def require_bwrap(what: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{what} need bubblewrap: {containment.why}")
     pytest.skip(containment.why)
+
+
+def run_one(repo: LoopRepo, factory: PlanFactory) -> RunOutcome:
+    """`loopgate run` of the first item, with a short TERM grace (the hostile-maker tests)."""
+    return Loop(RunSettings(str(repo.loop), grace=0.5, max_items=1), factory).run()
+
+
+def seen_by_maker(repo: LoopRepo) -> str:
+    """What the hostile maker wrote to `$LOOPGATE_ATTEMPT_DIR/seen.txt` in its first attempt."""
+    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
+    return found[0].read_text()

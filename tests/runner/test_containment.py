@@ -18,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from loopgate.runner.loop import Loop, RunError, RunOutcome, RunSettings, Stop
+from loopgate.runner.loop import RunError, RunOutcome, Stop
 from loopgate.runner.sandbox import maker_env
 
 from .conftest import LoopRepo, PlanFactory, git, require_bwrap
+from .conftest import run_one as run
+from .conftest import seen_by_maker as seen
 
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
 SECRET = "s3cr3t-value-0123456789"
@@ -45,14 +47,6 @@ def hostile(repo: LoopRepo, script: str, *, contain: bool = True, sandbox: str =
     repo.commit("hostile maker")
 
 
-def run(repo: LoopRepo, factory: PlanFactory) -> RunOutcome:
-    return Loop(RunSettings(str(repo.loop), grace=0.5, max_items=1), factory).run()
-
-
-def seen(repo: LoopRepo) -> str:
-    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
-    assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
-    return found[0].read_text()
 
 
 def report(outcome: RunOutcome) -> dict[str, object]:

@@ -22,9 +22,11 @@ import jsonschema
 import pytest
 
 from loopgate.artifacts.schema import load_schema
-from loopgate.runner.loop import Loop, RunError, RunOutcome, RunSettings, Stop
+from loopgate.runner.loop import RunError, Stop
 
 from .conftest import LoopRepo, PlanFactory, git, pid_alive, require_bwrap
+from .conftest import run_one as run
+from .conftest import seen_by_maker as seen
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = "sed -i 's/missing.md/index.md/' docs/guide.md"
@@ -97,14 +99,6 @@ def allowlisted(repo: LoopRepo, script: str, hosts: str, iterations: int = 1) ->
     repo.commit("allowlisted maker")
 
 
-def run(repo: LoopRepo, factory: PlanFactory) -> RunOutcome:
-    return Loop(RunSettings(str(repo.loop), grace=0.5, max_items=1), factory).run()
-
-
-def seen(repo: LoopRepo) -> str:
-    found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
-    assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
-    return found[0].read_text()
 
 
 def state_of(repo: LoopRepo) -> str:
