@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +148,9 @@ def load_reviews(loop_dir: str) -> Reviews:
     return reviews
 
 
+REVIEW_WAIT = 30.0  # seconds a verdict waits for the others being recorded (each takes milliseconds)
+
+
 @contextlib.contextmanager
 def _locked(path: str) -> Iterator[None]:
     """An exclusive lock on `path.lock` for a read-merge-write (flock: released if we die)."""
@@ -155,7 +159,18 @@ def _locked(path: str) -> Iterator[None]:
     except OSError as err:
         raise ReviewError(f"cannot lock {path}: {err.strerror or err}") from err
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # bounded: a stopped or hung `loopgate review` (^Z, SIGSTOP) must not hang every later one
+        deadline = time.monotonic() + REVIEW_WAIT
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ReviewError(f"another `loopgate review` has held {path}.lock for over {REVIEW_WAIT:.0f} s "
+                                      "(a stopped or hung process?): let it finish or end it, then record the "
+                                      "verdict again") from None
+                time.sleep(0.02)
         yield
     finally:
         os.close(descriptor)

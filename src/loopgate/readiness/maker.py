@@ -162,15 +162,34 @@ def unwrap(words: list[str]) -> list[str]:
     return words
 
 
+def _module_option(args: list[str]) -> str:
+    """The NAME of the interpreter's own `-m NAME` (`-m NAME`, `-mNAME`, `-Bm NAME`); only options
+    before the script count: `python3 maker.py -m fast` passes `-m` to the script. "" for none."""
+    for index, word in enumerate(args):
+        if word == "--" or not word.startswith("-") or word == "-":
+            return ""  # the script (or stdin): what follows is its own
+        if word.startswith("--"):
+            if word == "--check-hash-based-pycs":
+                return _module_option(args[index + 2:])
+            continue
+        for at, letter in enumerate(word[1:], 1):
+            rest = word[at + 1:]
+            if letter == "m":
+                return rest or (args[index + 1] if index + 1 < len(args) else "")
+            if letter == "c":
+                return ""  # code on the command line
+            if letter in "WX":  # an option with a value, attached or next
+                return _module_option(args[index + (1 if rest else 2):])
+    return ""
+
+
 def _missing_module(words: list[str], root: str) -> str:
     """The module `python -m NAME` runs, when neither the repository root (where the maker starts,
     first on its path) holds it as NAME.py or a NAME/ package, nor the interpreter can import it
     (asked with importlib's find_spec). "" when it is there, or the command runs no module."""
     if not words or _family(words[0]) != "python":
         return ""
-    module = next((words[i + 1] for i, word in enumerate(words[1:-1], 1) if word == "-m"), "")
-    attached = next((word[2:] for word in words[1:] if word.startswith("-m") and len(word) > 2), "")
-    module = module or attached
+    module = _module_option(words[1:])
     top = module.split(".")[0]
     if not top or _EXPANDS.intersection(module):
         return ""

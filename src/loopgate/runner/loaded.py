@@ -55,6 +55,7 @@ class LoadedLoop:
     # what no file or terminal line may show (report.redact): the GitHub token and the values of the
     # variables the spec hands the maker (its API key), which its output may quote
     secrets: tuple[str, ...] = ()
+    state_stamp: tuple[int, int] = (0, 0)  # LOOP_STATE.md as read (state_stamp()): changed since, reload
 
 
 def common_dir(loop: LoadedLoop) -> str:
@@ -108,6 +109,7 @@ def load(settings: RunSettings) -> LoadedLoop:
             f"--base {settings.base} does not name a commit"
         raise RunError(hint) from err
     state_path = os.path.join(loop_dir, STATE.filename)
+    stamp = state_stamp(state_path)  # before reading: a write after this shows as a change
     state, state_errors = load_state(state_path, str(spec.get("name", "loop")))
     if state_errors:
         raise RunError(f"{STATE.filename} is invalid: {state_errors[0]}")
@@ -120,7 +122,16 @@ def load(settings: RunSettings) -> LoadedLoop:
     state.secrets = [s for s in secrets if s]
     return LoadedLoop(loop_dir, spec, policy, readiness_ok, budgets, rules, mode, maker, root, base,
                       worktrees, state_path, state, control_files(loop_dir, root, spec), runtime_dir,
-                      github, token_env, sandbox, containment, spend_warning, tuple(state.secrets))
+                      github, token_env, sandbox, containment, spend_warning, tuple(state.secrets), stamp)
+
+
+def state_stamp(path: str) -> tuple[int, int]:
+    """When LOOP_STATE.md was last written, and its size; (0, 0) when it cannot be read."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (0, 0)
+    return (info.st_mtime_ns, info.st_size)
 
 
 def runtime_dir_of(root: str, loop_dir: str) -> str:

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import socket
+import stat
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,18 @@ class RunLock:
         self.handle: IO[str] | None = None
         self.stale: StaleLock | None = None
 
+    def _regular(self) -> None:
+        """A lock file that is a FIFO, a device or a link would hang or mislead open(): refuse it."""
+        try:
+            mode = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise LockHeld(f"cannot read the lock {self.path}: {err.strerror or err}") from err
+        if not stat.S_ISREG(mode):
+            raise LockHeld(f"the lock {self.path} is not a regular file: remove it (no run can hold it) "
+                           "and start the run again") from None
+
     def _previous(self) -> dict[str, object]:
         try:
             with open(self.path, encoding="utf-8") as handle:
@@ -46,11 +59,17 @@ class RunLock:
 
     def acquire(self) -> RunLock:
         os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self._regular()
         previous = self._previous()
         handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the run's lifetime
-        if not _exclusive(handle.fileno()):
+        got = _exclusive(handle.fileno())
+        if got is not True:
             handle.close()
             pid = previous.get("pid", "?")
+            if got == "writers":
+                raise LockHeld(f"a `loopgate review` or a readiness demotion write has held this loop's lock "
+                               f"for over {WRITERS_WAIT:.0f} s (a stopped or hung process? lock {self.path}); "
+                               "let it finish or end it, then start the run again") from None
             raise LockHeld(f"another run of this loop is in progress (pid {pid}, lock {self.path})") from None
         pid = previous.get("pid")
         if isinstance(pid, int) and pid != os.getpid():
@@ -85,7 +104,7 @@ class RunLock:
 WRITERS_WAIT = 10.0  # seconds a starting run waits for `loopgate review`s and demotion writes to finish
 
 
-def _exclusive(descriptor: int) -> bool:
+def _exclusive(descriptor: int) -> bool | str:
     """Take the run lock exclusively: at once when it is free, after a wait when only writers that are
     not runs hold it (shared, for the moment a verdict or a demotion is written: see held_unless_busy),
     never when another run holds it. A shared probe tells the two holders apart: it is refused only
@@ -100,10 +119,10 @@ def _exclusive(descriptor: int) -> bool:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            return False  # a run holds it
+            return "run"  # a run holds it
         fcntl.flock(descriptor, fcntl.LOCK_UN)
         if time.monotonic() > deadline:
-            return False
+            return "writers"
         time.sleep(0.02)
 
 

@@ -27,7 +27,7 @@ from loopgate.runner.control import mark_checked, read_tampered, unchecked_chang
 from loopgate.runner.gatebox import gates_contained, gates_containment
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select
-from loopgate.runner.loaded import LoadedLoop, load, shared_lock_path
+from loopgate.runner.loaded import LoadedLoop, load, shared_lock_path, state_stamp
 from loopgate.runner.lock import RunLock, StaleLock
 from loopgate.runner.outcome import (
     BudgetStop,
@@ -139,13 +139,27 @@ class Loop:
             record.reason, record.next_action = redact(record.reason, secrets), redact(record.next_action, secrets)
         return outcome
 
-    def _run(self) -> RunOutcome:
+    def _load_locked(self) -> tuple[LoadedLoop, _Locks]:
+        """The loop, loaded, with its run lock held."""
         loop = self._load()
-        ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
-        self.ctx = ctx
         lock = _Locks(RunLock(shared_lock_path(loop.root, loop.loop_dir)),
                       RunLock(os.path.join(loop.runtime_dir, "run.lock")))
         lock.acquire()
+        if state_stamp(loop.state_path) != loop.state_stamp:
+            # a `loopgate review` or a readiness demotion write finished while this run waited for the
+            # lock: the state read before is stale, and the run's first save would write it back
+            # without what they recorded (a demotion lost). Read the loop again, under the lock.
+            try:
+                loop = self._load()
+            except RunError:
+                lock.release()
+                raise
+        return loop, lock
+
+    def _run(self) -> RunOutcome:
+        loop, lock = self._load_locked()
+        ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
+        self.ctx = ctx
         orphan = self._left_behind(loop, lock)
         try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
