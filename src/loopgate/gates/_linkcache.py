@@ -24,7 +24,6 @@ import math
 import os
 import stat
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -168,17 +167,12 @@ def _locked(directory: str) -> Iterator[None]:
     if fcntl is None:  # pragma: no cover
         yield
         return
+    from loopgate.flockwait import flock_within  # noqa: PLC0415 - POSIX only, like fcntl above
+
     descriptor = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        deadline = time.monotonic() + LOCK_WAIT
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"another run held {directory} for {LOCK_WAIT:g} s") from None
-                time.sleep(0.01)
+        if not flock_within(descriptor, LOCK_WAIT, poll=0.01):
+            raise TimeoutError(f"another run held {directory} for {LOCK_WAIT:g} s")
         yield
     finally:
         os.close(descriptor)  # closing releases the lock

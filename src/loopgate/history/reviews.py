@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import stat
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.flockwait import flock_within
 from loopgate.history.runs import History, RunRecord, load_history, runs_dir
 from loopgate.history.text import clean
 from loopgate.history.times import parse_stamp, stamp
@@ -160,17 +159,10 @@ def _locked(path: str) -> Iterator[None]:
         raise ReviewError(f"cannot lock {path}: {err.strerror or err}") from err
     try:
         # bounded: a stopped or hung `loopgate review` (^Z, SIGSTOP) must not hang every later one
-        deadline = time.monotonic() + REVIEW_WAIT
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise ReviewError(f"another `loopgate review` has held {path}.lock for over {REVIEW_WAIT:.0f} s "
-                                      "(a stopped or hung process?): let it finish or end it, then record the "
-                                      "verdict again") from None
-                time.sleep(0.02)
+        if not flock_within(descriptor, REVIEW_WAIT):
+            raise ReviewError(f"another `loopgate review` has held {path}.lock for over {REVIEW_WAIT:.0f} s "
+                              "(a stopped or hung process?): let it finish or end it, then record the "
+                              "verdict again")
         yield
     finally:
         os.close(descriptor)
