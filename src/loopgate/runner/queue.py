@@ -10,13 +10,13 @@ import bisect
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.extract import item_field
 from loopgate.artifacts.values import parse_list
 from loopgate.markdown.document import normalise_key, parse_document
+from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
 
 
 @dataclass(frozen=True)
@@ -171,19 +171,15 @@ MAX_QUEUE_BYTES = 16 * 1024 * 1024  # as for run reports and verdicts: a queue i
 
 
 def _read_regular(path: str) -> str:
-    """The file's text, only when it is a regular file of at most MAX_QUEUE_BYTES. Opened non-blocking
-    and checked on the open descriptor: a FIFO would block the read forever and /dev/zero never ends,
-    and a check before the open could be raced by a swap of the name."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with open(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise QueueError(f"{path}: the queue is not a regular file (a FIFO, a device or a directory is "
-                             "never read): make it a markdown or JSON file")
-        raw = handle.read(MAX_QUEUE_BYTES + 1)
-    if len(raw) > MAX_QUEUE_BYTES:
+    """The queue's text: only a regular file of at most MAX_QUEUE_BYTES (runner/smallfile.py says why)."""
+    try:
+        raw = read_small(path, MAX_QUEUE_BYTES)
+    except NotRegular:
+        raise QueueError(f"{path}: the queue is not a regular file (a FIFO, a device or a directory is "
+                         "never read): make it a markdown or JSON file") from None
+    except TooLarge:
         raise QueueError(f"{path}: the queue is larger than {MAX_QUEUE_BYTES // (1024 * 1024)} MiB: "
-                         "split it, or take work from GitHub issues")
+                         "split it, or take work from GitHub issues") from None
     return raw.decode("utf-8")
 
 

@@ -18,12 +18,11 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
-import stat
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.runner.agent_status import AgentStatus
+from loopgate.runner.smallfile import read_small
 
 # Codex thread items that are the agent acting on the world (not its messages, reasoning or plan)
 CODEX_TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "collab_tool_call", "web_search"})
@@ -89,16 +88,8 @@ USAGE_FILE_CAP = 1 << 20  # a usage account is a few hundred bytes
 
 def _read_small(path: str) -> bytes:
     """The usage file's bytes. It lies in the maker's part of the attempt directory and is read
-    outside any sandbox: never through a symlink, only a regular file (a FIFO would block the
-    runner in open(), /dev/zero would never end), and no more than USAGE_FILE_CAP bytes."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    with open(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise OSError(f"{path} is not a regular file")
-        data = handle.read(USAGE_FILE_CAP + 1)
-    if len(data) > USAGE_FILE_CAP:
-        raise ValueError(f"{path} is larger than {USAGE_FILE_CAP} bytes")
-    return data
+    outside any sandbox: never through a symlink, only a regular file, no more than USAGE_FILE_CAP."""
+    return read_small(path, USAGE_FILE_CAP, follow=False)
 
 
 def from_usage_file(path: str) -> Usage:
