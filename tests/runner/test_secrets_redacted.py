@@ -4,6 +4,7 @@ the run report was redacted, and now so is everything else the run writes or pri
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -54,3 +55,22 @@ def test_the_state_quotes_the_redacted_reason(loop_repo: LoopRepo) -> None:
     _run(loop_repo)
     state = (loop_repo.loop / "LOOP_STATE.md").read_text()
     assert "[redacted]" in state  # the reason is still there, without the value
+
+
+def test_an_encoded_value_the_maker_prints_is_never_stored(loop_repo: LoopRepo) -> None:
+    # printed as itself, in base64 (at an offset inside a larger stream), in hex, inside a JSON
+    # string: the run report and the maker's own log hold none of them
+    maker = ("echo \"plain $MY_API_KEY\"; printf 'x%s\\n' \"$MY_API_KEY\" | base64; "
+             "printf '%s' \"$MY_API_KEY\" | od -An -tx1 | tr -d ' \\n'; echo; "
+             "printf '{\"key\": \"%s\"}\\n' \"$MY_API_KEY\"; exit 3")
+    _with_environment(loop_repo, maker)
+    done = _run(loop_repo)
+    assert "DOC-1" in done.stdout, done.stderr
+    logs = sorted((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker.log"))
+    assert len(logs) == 1, "the maker did not run"
+    log = logs[0].read_text()
+    assert "plain [redacted]" in log  # the log is still the maker's output, its secrets masked
+    forms = [SECRET, base64.b64encode(b"x" + SECRET.encode()).decode()[2:-4], SECRET.encode().hex()]
+    for shown in (done.stdout, done.stderr, _written(loop_repo), log):
+        for form in forms:
+            assert form not in shown, (form, shown[:2000])

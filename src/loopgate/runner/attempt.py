@@ -18,6 +18,7 @@ from typing import Any
 
 from loopgate.check import PlannedGate, run_check
 from loopgate.gates.base import GateContext, GateStatus
+from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import (
@@ -34,8 +35,9 @@ from loopgate.runner.escapees import end_tokened
 from loopgate.runner.gatebox import gate_launcher
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
-from loopgate.runner.maker import MakerRun, run_maker, write_prompt
+from loopgate.runner.maker import MakerLimits, MakerRun, run_maker, write_prompt
 from loopgate.runner.makerbox import maker_argv, maker_home, sandbox_failed
+from loopgate.runner.makerlog import redact_log
 from loopgate.runner.outcome import (
     BudgetStop,
     ChangedAfterJudging,
@@ -179,6 +181,15 @@ class Attempt:
         with open(maker_pid_file(self.ctx.loop.runtime_dir), "w", encoding="utf-8") as handle:
             handle.write(f"{pid} {self.token}")
 
+    def _make(self, env: dict[str, str], limits: MakerLimits, attempt_dir: str, mounts: Mounts) -> MakerRun:
+        """The maker's run; then, however it ended, its log without the secrets it was handed."""
+        ctx, log = self.ctx, os.path.join(attempt_dir, "maker.log")
+        try:
+            return run_maker(ctx.loop.maker, self.worktree, env, limits, log, lambda: bool(ctx.stop_requested),
+                             self._maker_started, token=self.token, argv=maker_argv(ctx.loop, mounts, attempt_dir))
+        finally:
+            redact_log(log, ctx.loop.secrets)
+
     def run(self, feedback_text: str) -> dict[str, Any]:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
         runtime = ctx.spend.remaining_runtime()
@@ -204,9 +215,7 @@ class Attempt:
         mounts = self._mounts(work_dir, over)
         mark_unchecked(loop.runtime_dir, before)
         try:
-            made = run_maker(loop.maker, self.worktree, env, limits, os.path.join(attempt_dir, "maker.log"),
-                             lambda: bool(ctx.stop_requested), self._maker_started, token=self.token,
-                             argv=maker_argv(loop, mounts, attempt_dir))
+            made = self._make(env, limits, attempt_dir, mounts)
         except BaseException:  # whatever ends the attempt, the next run never reads what the maker changed
             changed = self.watch.changed(before)
             self.watch.keep(before, changed, self._displaced())
@@ -308,7 +317,15 @@ class Attempt:
             loop.state.item(item_id).extra["attempt_stopped"] = f"attempt {self.number}: {over}"
             if self.ctx.spend.remaining_runtime() <= 0:
                 raise BudgetStop("max runtime reached during an attempt")
-        diff = loop.worktrees.diff(item_id, loop.base)
+        return self._judge_change(entry, made, before, plan, over)
+
+    def _judge_change(self, entry: dict[str, Any], made: MakerRun, before: Snapshot, plan: list[PlannedGate],
+                      over: str) -> dict[str, Any]:
+        """The verdict on the change itself, in the worktree made exactly what a commit would hold."""
+        loop, item_id = self.ctx.loop, self.record.item.id
+        diff = None if self._too_large(entry, over) else self._diff(entry, over)
+        if diff is None:
+            return entry
         entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
         entry["changed_files"] = loop.worktrees.changed_files(item_id, loop.base)
         self._environment(entry, made, empty_diff=not diff.strip())
@@ -334,6 +351,32 @@ class Attempt:
         entry["feedback"] = "\n".join(filter(None, [over, feedback(failed)]))
         entry["signature"] = signature(gates) if failed else ""
         return entry
+
+    def _diff(self, entry: dict[str, Any], over: str) -> str | None:
+        """The change as a diff, or None with the attempt failed when it is too large to read."""
+        try:
+            return self.ctx.loop.worktrees.diff(self.record.item.id, self.ctx.loop.base)
+        except gitops.GitOutputTooLarge:
+            mib = gitops.MAX_DIFF_BYTES // (1024 * 1024)
+            entry.update(verdict="failed", signature="too-large", feedback="; ".join(filter(None, [
+                f"the change is larger than {mib} MiB as a diff: too large to judge; make a smaller change", over])))
+            return None
+
+    def _too_large(self, entry: dict[str, Any], over: str) -> bool:
+        """Fail the attempt, with feedback the maker can act on, when it left files past the size any
+        change may hold: found from their sizes before git hashes a byte of them."""
+        big = self.ctx.loop.worktrees.oversized(self.record.item.id)
+        if not big:
+            return False
+        mib = gitops.MAX_FILE_BYTES // (1024 * 1024)
+        shown = ", ".join(f"{name} ({size / (1024 * 1024):.0f} MiB)" for name, size in big[:5])
+        more = f" and {len(big) - 5} more" if len(big) > 5 else ""
+        entry["changed_files"] = [name for name, _ in big]
+        entry.update(verdict="failed", signature="too-large:" + ",".join(name for name, _ in big), feedback="; ".join(
+            filter(None, [f"files larger than {mib} MiB, more than a change may hold (GitHub refuses them): "
+                          f"{shown}{more}; remove them, or ignore them in .gitignore if they are build output",
+                          over])))
+        return True
 
     def _gates(self, entry: dict[str, Any], before: Snapshot, plan: list[PlannedGate]) -> list[dict[str, Any]]:
         """The gates' results, once the worktree's git files are checked again: a gate runs what the

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +27,37 @@ from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.queue import queue_path
+from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
 
 REFS, REMOTE = "[refs]", "[remote "
+# Control files are small (a spec, a hook, a config); a larger one is compared by its size and times,
+# never read: a maker's copy of several gigabytes of holes took seconds and the memory to hold it
+CAPTURE_CAP = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What capture() saw at a path that is no regular file it reads (a FIFO, a device, a socket,
+    one past CAPTURE_CAP): compared by what stat says, never put back."""
+
+    what: str
+
+
+Captured = bytes | dict[str, tuple[int, bytes | Unreadable]] | Unreadable | None
+
+
+def _read(path: str, follow: bool = True) -> bytes | Unreadable:
+    """A control file's bytes, opened non-blocking and judged on the open descriptor: the maker's
+    copies are its own to replace, and a FIFO there hung the snapshot after the attempt (open()
+    waits for a writer that never comes), /dev/zero never ends. OSError when it is gone.
+    `follow=False` (the maker's copies) takes a symlink for what it is, never what it points at."""
+    if not follow and os.path.islink(path):
+        return Unreadable(f"symlink -> {os.readlink(path)!r}")
+    try:
+        return read_small(path, CAPTURE_CAP, follow=follow)
+    except (NotRegular, TooLarge):
+        st = os.stat(path)
+        return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
 
 
 def hash_files(paths: list[str]) -> dict[str, str]:
@@ -42,11 +72,10 @@ def hash_files(paths: list[str]) -> dict[str, str]:
                     for name in sorted(names):
                         full = os.path.join(folder, name)
                         digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0")
-                        with contextlib.suppress(OSError), open(full, "rb") as handle:
-                            digest.update(handle.read())
+                        with contextlib.suppress(OSError):
+                            digest.update(_bytes_of(_read(full)))
             else:
-                with open(path, "rb") as handle:
-                    digest.update(handle.read())
+                digest.update(_bytes_of(_read(path)))
             out[path] = digest.hexdigest()
         except OSError:
             out[path] = "absent"
@@ -89,21 +118,28 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
     return files
 
 
-def capture(path: str) -> bytes | dict[str, tuple[int, bytes]] | None:
+def _bytes_of(read: bytes | Unreadable) -> bytes:
+    return read if isinstance(read, bytes) else b"\0unreadable\0" + read.what.encode()
+
+
+def capture(path: str, follow: bool = True) -> Captured:
     """A file's bytes, a directory's files (relative name -> mode, bytes), or None when absent:
-    what restore() puts back."""
+    what restore() puts back. A FIFO, a device or a file past CAPTURE_CAP is Unreadable, and so is a
+    symlink with `follow=False` (the maker's copies: one to `/` had the snapshot walk the disk)."""
     try:
+        if not follow and os.path.islink(path):
+            return _read(path, follow)
         if os.path.isdir(path):
-            files: dict[str, tuple[int, bytes]] = {}
+            files: dict[str, tuple[int, bytes | Unreadable]] = {}
             for folder, dirs, names in os.walk(path):
                 dirs.sort()
                 for name in sorted(names):
                     full = os.path.join(folder, name)
-                    with contextlib.suppress(OSError), open(full, "rb") as handle:
-                        files[os.path.relpath(full, path)] = (os.stat(full).st_mode & 0o7777, handle.read())
+                    with contextlib.suppress(OSError):
+                        mode = os.lstat(full).st_mode if not follow else os.stat(full).st_mode
+                        files[os.path.relpath(full, path)] = (mode & 0o7777, _read(full, follow))
             return files
-        with open(path, "rb") as handle:
-            return handle.read()
+        return _read(path, follow)
     except OSError:
         return None
 
@@ -115,8 +151,11 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-def _put_back(path: str, saved: bytes | dict[str, tuple[int, bytes]] | None) -> None:
-    """Make `path` what capture() saw: content, a directory's files and their modes, or absent."""
+def _put_back(path: str, saved: Captured) -> None:
+    """Make `path` what capture() saw: content, a directory's files and their modes, or absent.
+    What was Unreadable (no file loopgate reads, or one past the cap) is left as it is now."""
+    if isinstance(saved, Unreadable):
+        return
     if saved is None or isinstance(saved, bytes):
         _remove(path)
         if saved is not None:
@@ -132,6 +171,8 @@ def _put_back(path: str, saved: bytes | dict[str, tuple[int, bytes]] | None) -> 
             if os.path.relpath(full, path) not in saved:
                 os.unlink(full)
     for rel, (mode, data) in saved.items():
+        if isinstance(data, Unreadable):
+            continue
         full = os.path.join(path, rel)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         _remove(full)
@@ -145,7 +186,11 @@ class Snapshot:
     """Digests of what the maker may not change, and the contents to restore outside its worktree."""
 
     digests: dict[str, str] = field(default_factory=dict)
-    saved: dict[str, bytes | dict[str, tuple[int, bytes]] | None] = field(default_factory=dict)
+    saved: dict[str, Captured] = field(default_factory=dict)
+    worktree: str = ""  # the maker's: a symlink there is taken for what it is, never followed
+
+    def follow(self, path: str) -> bool:
+        return not (self.worktree and path.startswith(self.worktree + os.sep))
 
 
 class ControlWatch:
@@ -187,9 +232,9 @@ class ControlWatch:
         # commands in the worktree act on: a maker that repoints them would commit elsewhere
         own = self.git_files(worktree, admin)
         outside = [] if self.contained else originals
-        snap = Snapshot()
+        snap = Snapshot(worktree=worktree)
         for path in dict.fromkeys([*outside, *copies, *own]):
-            saved = capture(path)
+            saved = capture(path, snap.follow(path))
             snap.digests[path] = _digest(saved)
             # the `.git` link too, though in the worktree: left repointed, a kept worktree runs the maker's
             # git config (its core.fsmonitor) for the person who runs `git status` there
@@ -231,7 +276,7 @@ class ControlWatch:
 
     def changed(self, before: Snapshot) -> list[str]:
         """The keys of `before` whose digest is different now."""
-        after = {p: _digest(capture(p)) for p in before.digests if not p.startswith("[")}
+        after = {p: _digest(capture(p, before.follow(p))) for p in before.digests if not p.startswith("[")}
         after.update(self.repository())
         found = [p for p in before.digests if after.get(p, "absent") != before.digests[p]]
         return sorted([*found, *self.maker_pushed()])
@@ -303,15 +348,15 @@ class ControlWatch:
         return path
 
 
-def _digest(saved: bytes | dict[str, tuple[int, bytes]] | None) -> str:
+def _digest(saved: Captured) -> str:
     if saved is None:
         return "absent"
     digest = hashlib.sha256()
-    if isinstance(saved, bytes):
-        digest.update(saved)
+    if isinstance(saved, (bytes, Unreadable)):
+        digest.update(_bytes_of(saved))
     else:
         for rel, (mode, data) in sorted(saved.items()):
-            digest.update(os.fsencode(f"{rel}\0{mode:o}\0") + hashlib.sha256(data).digest())
+            digest.update(os.fsencode(f"{rel}\0{mode:o}\0") + hashlib.sha256(_bytes_of(data)).digest())
     return digest.hexdigest()
 
 

@@ -6,16 +6,37 @@ import contextlib
 import hashlib
 import os
 import re
+import selectors
 import shutil
 import stat
 import subprocess
 import tempfile
+import time
 
 WORKTREE_ROOT_VAR = "LOOPGATE_WORKTREE_ROOT"
 
 
 class GitError(Exception):
     """git failed or is missing; the message names the command and git's own words."""
+
+
+class GitTimeout(GitError):
+    """loopgate's own git ran past the time it was given (the run's runtime budget): git hashing
+    what a maker wrote is part of the run, and a budget that did not bound it bounded nothing."""
+
+
+class GitOutputTooLarge(GitError):
+    """git's output passed the cap its caller gave: what is read is held in memory."""
+
+
+# git hashes every byte of a changed file to judge it; a file this large is no change a repository
+# takes (GitHub refuses files over 100 MiB), and a maker's 6 GiB of holes took git minutes
+MAX_FILE_BYTES = 100 * 1024 * 1024
+# the diff the loop reads (tamper checks read it whole): past this, the change is too large to judge
+MAX_DIFF_BYTES = 256 * 1024 * 1024
+# how far past the run's deadline one git command may go before it is stopped: work in flight (a
+# commit of a judged tree) finishes rather than failing at the first tick past the budget
+GRACE_SECONDS = 5.0
 
 
 # The maker can write the repository's config (worktrees share it). Whatever it sets, the loop's
@@ -33,20 +54,64 @@ DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
 
 
 def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None,
-        errors: str = "replace") -> str:
+        errors: str = "replace", timeout: float | None = None, max_bytes: int | None = None) -> str:
     """git's output as text. Not all of it is UTF-8 (a diff of a binary file an agent wrote, a file
     name that is not, with -z): undecodable bytes are replaced, or, with errors="surrogateescape",
-    kept for a name that must reach the file system as it is (never written into text files)."""
+    kept for a name that must reach the file system as it is (never written into text files).
+    Past `timeout` seconds git is killed (GitTimeout); past `max_bytes` of output, too
+    (GitOutputTooLarge): neither is ever ignored by check=False."""
     try:
-        done = subprocess.run(["git", *SAFE, *args], cwd=cwd, capture_output=True, check=False,
-                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(["git", *SAFE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
     except FileNotFoundError as err:
         raise GitError("git is not installed (or not on PATH)") from err
-    out = done.stdout.decode("utf-8", errors)
-    if check and done.returncode != 0:
-        said = done.stderr.decode("utf-8", "replace")
+    stdout, stderr, stopped = _collect(proc, timeout, max_bytes)
+    if stopped == "timeout":
+        raise GitTimeout(f"git {' '.join(args)} was stopped after {timeout:.0f} s: the run's time ran out")
+    if stopped == "size":
+        raise GitOutputTooLarge(f"git {' '.join(args)} printed more than {max_bytes} bytes")
+    out = stdout.decode("utf-8", errors)
+    if check and proc.returncode != 0:
+        said = stderr.decode("utf-8", "replace")
         raise GitError(f"git {' '.join(args)}: {said.strip() or out.strip()}")
     return out
+
+
+def _collect(proc: subprocess.Popen[bytes], timeout: float | None, max_bytes: int | None) -> tuple[bytes, bytes, str]:
+    """Both of git's outputs, read as they come (a full pipe would stall it), until it exits; or, killed,
+    what it printed and why ("timeout" or "size")."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    chunks: dict[int, list[bytes]] = {}
+    size, why = 0, ""
+    with selectors.DefaultSelector() as sel:
+        for pipe in (proc.stdout, proc.stderr):
+            assert pipe is not None  # both are PIPE
+            os.set_blocking(pipe.fileno(), False)
+            sel.register(pipe, selectors.EVENT_READ)
+            chunks[pipe.fileno()] = []
+        while sel.get_map() and not why:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                why = "timeout"
+                break
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 1 << 20)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                chunks[key.fd].append(data)
+                if key.fileobj is proc.stdout:
+                    size += len(data)
+                    if max_bytes is not None and size > max_bytes:
+                        why = "size"
+    if why:
+        proc.kill()
+    proc.wait()
+    assert proc.stdout is not None and proc.stderr is not None
+    out, err = (b"".join(chunks[p.fileno()]) for p in (proc.stdout, proc.stderr))
+    proc.stdout.close()
+    proc.stderr.close()
+    return out, err, why
 
 
 def repo_root(path: str) -> str:
@@ -113,16 +178,22 @@ class Worktrees:
         self.base_dir = os.path.join(worktree_base(root), *([loop] if loop else []))
         self.fresh: set[str] = set()  # created at base and not touched since: no reset needed
         self._admins: dict[str, str] = {}  # item id -> its admin directory, found before any maker ran
+        # when the run's runtime budget ends (time.monotonic()); the loop sets it once the run starts
+        self.deadline: float | None = None
+
+    def _timeout(self) -> float | None:
+        return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0) + GRACE_SECONDS
 
     def _git(self, item_id: str, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
-             errors: str = "replace") -> str:
+             errors: str = "replace", max_bytes: int | None = None) -> str:
         """git in the item's worktree with its repository named, never discovered. The worktree's `.git`
         link is the maker's to rewrite (and a gate's: gates write the worktree): followed, it had
         loopgate's own `git add -A` read a git directory the maker built, whose config ran a clean
         filter outside any sandbox with the user's whole environment."""
         path = self.path(item_id)
         named = {"GIT_DIR": self.admin_dir(item_id), "GIT_WORK_TREE": path, "GIT_COMMON_DIR": self.common}
-        return git(args, path, check=check, env={**named, **(env or {})}, errors=errors)
+        return git(args, path, check=check, env={**named, **(env or {})}, errors=errors, timeout=self._timeout(),
+                   max_bytes=max_bytes)
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
@@ -296,8 +367,30 @@ class Worktrees:
             return self._git(item_id, ["write-tree"], env=env).strip()
 
     def diff(self, item_id: str, base: str) -> str:
+        """The change against `base`, as text; GitOutputTooLarge past MAX_DIFF_BYTES."""
         self._git(item_id, ["add", "-A", "--intent-to-add"], check=False)
-        return self._git(item_id, ["diff", *DIFF, base], check=False)
+        return self._git(item_id, ["diff", *DIFF, base], check=False, max_bytes=MAX_DIFF_BYTES)
+
+    def oversized(self, item_id: str, limit: int = MAX_FILE_BYTES) -> list[tuple[str, int]]:
+        """Files in the worktree larger than `limit` (name, size), found from their size alone before
+        git hashes any: call after candidate(), which removed the ignored ones. A path named `.git`
+        is never added by git, and is not looked into; symlinks are not followed."""
+        found: list[tuple[str, int]] = []
+        top = self.path(item_id)
+        pending = [top]
+        while pending:
+            folder = pending.pop()
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name == ".git":
+                        continue
+                    with contextlib.suppress(OSError):
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size > limit:
+                            name = os.path.relpath(entry.path, top).encode("utf-8", "surrogateescape")
+                            found.append((name.decode("utf-8", "replace"), entry.stat(follow_symlinks=False).st_size))
+        return sorted(found)
 
     def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
         """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.

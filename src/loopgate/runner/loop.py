@@ -160,6 +160,8 @@ class Loop:
         loop, lock = self._load_locked()
         ctx = RunContext(self.settings, loop, self.emit, Spend(loop.budgets, self.started), Approvals(loop.mode))
         self.ctx = ctx
+        # loopgate's own git (hashing what the maker wrote) is bounded by the run's budget too
+        loop.worktrees.deadline = ctx.spend.started + loop.budgets.max_runtime
         orphan = self._left_behind(loop, lock)
         try:  # an unreadable queue or GitHub stops the run before it starts: nothing is written, no report
             work = self.find_work(loop)
@@ -277,7 +279,7 @@ class Loop:
             return Stop.DONE, f"dry run: {len(selected)} items selected, the maker was not run"
         try:
             stopped = self._work_all(ctx, selected)
-        except BudgetStop as err:
+        except (BudgetStop, gitops.GitTimeout) as err:
             return self._stopped(ctx, Stop.BUDGET, str(err), f"the budget ran out ({err})")
         except (EnvironmentStop, gitops.GitError) as err:
             return self._stopped(ctx, Stop.ENVIRONMENT, str(err), f"an environmental failure ({err})",

@@ -11,12 +11,31 @@ import os
 import time
 
 from loopgate.runner.agent_status import AgentStatus
+from loopgate.runner.atomic import write_atomic
 from loopgate.runner.pricing import Prices, SpendLimits
+from loopgate.runner.report import redact
+from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
 
 TAIL_BYTES = 4000
 LOG_CAP = 10 * 1024 * 1024  # maker.log never grows past this (documented in the README)
 LOG_HEAD = 1024 * 1024  # what a capped log keeps of its start; the rest is the latest output
+
+
+def redact_log(path: str, secrets: tuple[str, ...]) -> None:
+    """Once the maker is gone: maker.log without the values of the variables it was handed (it may
+    print its API key, as itself or encoded), like every other file the run writes. The log is
+    capped (cap_log), so it is rewritten whole; what cannot be read is left as it is."""
+    if not secrets:
+        return
+    try:
+        data = read_small(path, 4 * LOG_CAP, follow=False)
+    except (NotRegular, TooLarge, OSError):
+        return
+    text = data.decode("utf-8", "surrogateescape")
+    cleaned = redact(text, secrets)
+    if cleaned != text:
+        write_atomic(path, cleaned)  # bytes that are not UTF-8 are written as their escapes
 
 
 def tail(path: str) -> str:

@@ -6,9 +6,13 @@ can never end up in a file.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import functools
 import json
 import os
 import re
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,8 +24,28 @@ _TOKEN = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}
 def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted]")
+            for form in _forms(secret):
+                text = text.replace(form, "[redacted]")
     return _TOKEN.sub("[redacted]", text)
+
+
+@functools.lru_cache(maxsize=64)
+def _forms(secret: str) -> tuple[str, ...]:
+    """The secret as text shows it: itself, escaped inside a JSON string (the report is JSON, and a
+    quote or backslash in a value is escaped there), percent-encoded, in hex, and in base64 at each
+    of the three alignments it can have inside a larger encoded stream (`echo $TOKEN | base64` in a
+    maker's output): the characters that encode its bytes alone. Longest first, so no shorter form
+    leaves part of a longer one behind."""
+    raw = secret.encode("utf-8", "surrogateescape")
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
+             urllib.parse.quote(secret, safe=""), binascii.hexlify(raw).decode()}
+    for pad in range(3):
+        start, end = -(-pad * 8 // 6), (pad + len(raw)) * 8 // 6
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            part = encode(b"\0" * pad + raw).decode()[start:end]
+            if len(part) >= 8:
+                forms.add(part)
+    return tuple(sorted((f for f in forms if len(f) >= 6), key=len, reverse=True))
 
 
 def write_report(directory: str, report: dict[str, Any], secrets: list[str]) -> str:

@@ -1,0 +1,112 @@
+"""What a contained maker leaves in its worktree that loopgate itself reads after the attempt,
+outside any sandbox (issue 7, bug 9 of the hostile review): the copies of the control files it
+snapshots, and the files its own git hashes to judge the change. A FIFO there must not hang
+loopgate, a file of many gigabytes must not hold it past the run's budget (nor fill its memory),
+and whatever happens the item's state says what happened.
+
+Real makers under the real bubblewrap sandbox, a real repository with a local bare origin."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from loopgate.runner import git as gitops
+
+from .conftest import LoopRepo, git
+from .test_containment import hostile
+from .test_planted_by_the_maker import run, status
+
+
+@pytest.mark.parametrize("name", [".loop/LOOP_SPEC.md", "pyproject.toml", ".pre-commit-config.yaml"])
+def test_a_fifo_in_place_of_a_control_file_copy_does_not_hang_the_run(
+        loop_repo: LoopRepo, origin: Path, name: str) -> None:
+    # the worktree's copies of the control files are hashed after every attempt: opening a FIFO
+    # blocks until a writer comes, which never does
+    hostile(loop_repo, f'rm -f "{name}"; mkfifo "{name}" && echo planted >> "$seen"')
+    done = run(loop_repo, 90.0)
+    assert done is not None, f"loopgate hung on a FIFO the maker left as {name}"
+    found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1 and "planted" in found[0].read_text(), "the maker did not plant the FIFO"
+    state, reason = status(loop_repo)
+    if name == ".loop/LOOP_SPEC.md":  # a control file replaced: the maker changed the loop's rules
+        assert state == "escalated", (state, reason)
+        assert "control files" in reason, reason
+    else:
+        # pyproject.toml and .pre-commit-config.yaml do not exist in this repository: a FIFO there is
+        # a new file, judged as tampering with the gates' configuration all the same
+        assert state == "escalated", (state, reason)
+    assert git(origin, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_a_huge_file_in_place_of_a_control_file_copy_is_not_read_whole(loop_repo: LoopRepo, origin: Path) -> None:
+    # 8 GiB of holes: reading it whole into memory (as the snapshot did) takes seconds and gigabytes
+    hostile(loop_repo, 'truncate -s 8G pyproject.toml && echo planted >> "$seen"')
+    started = time.monotonic()
+    done = run(loop_repo, 120.0)
+    assert done is not None, "loopgate hung on an 8 GiB file the maker left as pyproject.toml"
+    assert time.monotonic() - started < 60, "loopgate read the maker's 8 GiB file"
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "pyproject.toml" in reason, (state, reason)
+
+
+def test_a_huge_file_the_maker_wrote_fails_the_attempt_without_hashing_it(loop_repo: LoopRepo, origin: Path) -> None:
+    # git hashes (and compresses) every byte of a new file to judge the change: 6 GiB took minutes,
+    # past any runtime budget, before the gates ever ran. A file that size is no change a
+    # repository can take (GitHub refuses files over 100 MiB): the attempt fails with feedback
+    hostile(loop_repo, 'truncate -s 6G docs/dump.bin && echo planted >> "$seen"')
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text().replace("- max runtime: 5 minutes", "- max runtime: 40 seconds"))
+    loop_repo.commit("a small budget")
+    started = time.monotonic()
+    done = run(loop_repo, 120.0)
+    assert done is not None
+    assert time.monotonic() - started < 40
+    state, reason = status(loop_repo)
+    assert state == "escalated", (state, reason)  # one iteration allowed, and it failed
+    assert "docs/dump.bin" in reason and "MiB" in reason, reason
+    assert git(origin, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_a_change_too_large_to_diff_fails_the_attempt(loop_repo: LoopRepo, origin: Path) -> None:
+    # each file under the size a file may have, together more diff than the loop holds in memory
+    hostile(loop_repo, 'for n in 1 2 3; do truncate -s 95M "docs/part$n.bin"; done && echo planted >> "$seen"')
+    done = run(loop_repo, 120.0)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated", (state, reason)
+    assert "too large to judge" in reason, reason
+
+
+def test_git_past_its_time_is_stopped(tmp_path: Path) -> None:
+    # the real git hashing 6 GiB of holes: minutes; given one second, it is killed and said so
+    repo = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    big = repo / "big.bin"
+    with open(big, "wb") as handle:
+        handle.truncate(6 * 1024 ** 3)
+    started = time.monotonic()
+    with pytest.raises(gitops.GitTimeout, match="stopped after 1 s"):
+        gitops.git(["hash-object", "big.bin"], str(repo), timeout=1.0)
+    assert time.monotonic() - started < 10
+
+
+def test_a_worktrees_git_stops_at_the_runs_deadline(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    (repo / "a.md").write_text("a\n")
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "a")
+    worktrees = gitops.Worktrees(str(repo), "docs")
+    worktrees.create("ITEM-1", "main")
+    with open(Path(worktrees.path("ITEM-1")) / "big.bin", "wb") as handle:
+        handle.truncate(6 * 1024 ** 3)
+    assert worktrees.oversized("ITEM-1") == [("big.bin", 6 * 1024 ** 3)]
+    worktrees.deadline = time.monotonic() - 60  # the run's budget ran out a minute ago
+    started = time.monotonic()
+    with pytest.raises(gitops.GitTimeout):
+        worktrees.tree("ITEM-1")  # `git add -A` of 6 GiB
+    assert time.monotonic() - started < gitops.GRACE_SECONDS + 5
