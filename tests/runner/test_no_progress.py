@@ -163,3 +163,32 @@ def diff_of(old: str, new: str) -> str:
 ])
 def test_a_marker_is_kept_only_on_the_line_it_was_on(old: str, new: str, flagged: list[int]) -> None:
     assert [a.line for a in added_suppressions(diff_of(old, new))] == flagged
+
+
+# a checker whose complaint changes every time it runs (a flaky gate), whatever the change: gates run
+# in a sandbox with nothing of theirs kept between runs, so it draws its word at random (letters
+# past f, which the normaliser never takes for an address or a hash)
+CHECK_FLAKY = """\
+import random, sys
+word = "".join(random.choice("ghijklmnopqrstuvwxyz") for _ in range(16))
+print("docs/guide.md: the " + word + " check failed")
+sys.exit(1)
+"""
+
+
+def test_the_same_diff_with_a_different_failure_is_no_progress(loop_repo: LoopRepo, factory: PlanFactory,
+                                                               tmp_path: Path) -> None:
+    checker = tmp_path / "check_flaky.py"  # outside the repository, so the maker's change never reaches it
+    checker.write_text(CHECK_FLAKY)
+    (loop_repo.loop / "quality-gate-checklist.md").write_text(CHECKLIST.format(python=sys.executable).replace(
+        "check_links.py", str(checker)))
+    loop_repo.commit("a flaky checker")
+    # each attempt starts from the base and makes the very same change
+    loop_repo.set_spec('echo "a note" >> docs/guide.md', iterations=4)
+    doc = run_doc(loop_repo, factory)
+    first, second = doc["attempts"]
+    assert first["diff_sha256"] == second["diff_sha256"]  # the same change...
+    assert first["signature"] != second["signature"]  # ...told as a different failure
+    assert second["no_progress"] == "same diff"
+    assert doc["status"] == "escalated"
+    assert doc["reason"].startswith("no progress across 2 consecutive attempts (same diff)"), doc["reason"]
