@@ -44,6 +44,23 @@ if mode == "claude-auth":  # Claude Code -p with a revoked key: a result that is
           "result": "Invalid API key · Please run /login", "total_cost_usd": 0, "permission_denials": [],
           "usage": {"input_tokens": 0, "output_tokens": 0}})
     sys.exit(1)
+if mode in ("claude-billing", "claude-rate-limit"):  # a result that is an API error, exit 1
+    said = ("Credit balance is too low" if mode == "claude-billing" else
+            'API Error: 429 {"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens '
+            'has exceeded your per-minute rate limit"}}')
+    emit({"type": "system", "subtype": "init", "session_id": "s", "model": "claude-sonnet-4-5"})
+    emit({"type": "result", "subtype": "success", "is_error": True, "num_turns": 1, "duration_ms": 80,
+          "result": said, "total_cost_usd": 0, "permission_denials": [],
+          "usage": {"input_tokens": 0, "output_tokens": 0}})
+    sys.exit(1)
+if mode in ("codex-unauthorized", "codex-quota"):  # codex exec --json whose turn fails at the API
+    said = ("unexpected status 401 Unauthorized: Missing bearer or basic authentication in header"
+            if mode == "codex-unauthorized" else "Quota exceeded. Check your plan and billing details.")
+    emit({"type": "thread.started", "thread_id": "th_1"})
+    emit({"type": "turn.started"})
+    emit({"type": "error", "message": said})
+    emit({"type": "turn.failed", "error": {"message": said}})
+    sys.exit(1)
 if mode == "claude-denied":  # claude -p without a permission mode: every edit refused
     emit({"type": "system", "subtype": "init", "session_id": "s", "permissionMode": "default"})
     denials = []
@@ -171,6 +188,26 @@ def test_an_agent_reporting_an_auth_failure_stops_the_run_and_the_item_resumes(
     [attempt] = doc(report_of(outcome))["attempts"]
     assert attempt["environment"]["kind"] == "authentication"
     assert attempt["maker"]["agent"]["is_error"] is True
+    assert_resumable(loop_repo, factory)
+
+
+@pytest.mark.parametrize(("mode", "kind", "said"), [
+    ("claude-billing", "billing", "Credit balance is too low"),
+    ("claude-rate-limit", "rate-limit", "rate_limit_error"),
+    ("codex-unauthorized", "authentication", "401 Unauthorized"),
+    ("codex-quota", "billing", "Quota exceeded"),
+])
+def test_an_agent_reporting_a_setup_failure_stops_the_run_and_the_item_resumes(
+        loop_repo: LoopRepo, factory: PlanFactory, agent: str, mode: str, kind: str, said: str) -> None:
+    # the whole loop around a real process printing what the agent prints: not the item's failure,
+    # the run stops as environmental (exit 5 from the CLI), says what to fix, and the item resumes
+    outcome = run(loop_repo, factory, f"{agent} {mode}")
+    assert outcome.stop is Stop.ENVIRONMENT, outcome.detail
+    assert said in outcome.detail, outcome.detail
+    [attempt] = doc(report_of(outcome))["attempts"]
+    assert attempt["environment"]["kind"] == kind
+    item = state_item(loop_repo)
+    assert item.status != "escalated" and "resumes" in item.next_action, (item.status, item.next_action)
     assert_resumable(loop_repo, factory)
 
 
