@@ -103,7 +103,7 @@ class ItemWork:
             # a stop asked for once the gates judged is honoured at the top of the loop: the judged
             # attempt is decided first (drafted, or escalated when it was the last one allowed)
             if entry.get("verdict") == "passed":
-                self.finish(worktree, str(entry["judged"]["tree"]))
+                self.finish(str(entry["judged"]["tree"]))
                 entry["commit"] = record.commit  # the commit holds the tree the gates judged
                 return
             feedback = str(entry.get("feedback", ""))
@@ -177,7 +177,7 @@ class ItemWork:
         item.extra["failures"] = str(int(item.extra.get("failures", "0") or 0) + 1)
         self.ctx.escalate(record, reason, f"inspect the kept worktree at {loop.worktrees.path(record.item.id)}")
 
-    def finish(self, worktree: str, judged: str) -> None:
+    def finish(self, judged: str) -> None:
         """All required gates passed: commit the tree they judged (`judged`, not the worktree as it is
         now), then draft in shadow mode, or open a (draft) pull request."""
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
@@ -189,9 +189,9 @@ class ItemWork:
             ctx.transition(record, "drafted", "all required gates passed", "human review of branch " + record.branch)
             loop.worktrees.remove(record.item.id)
             return
-        self.publish(worktree)
+        self.publish()
 
-    def publish(self, cwd: str) -> None:
+    def publish(self) -> None:
         """Push the passed commit's branch and open its pull request, within the run's budget."""
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
         if ctx.prs_opened >= loop.budgets.max_prs:
@@ -199,7 +199,7 @@ class ItemWork:
                            "open a pull request in a later run or by hand")
             loop.worktrees.remove(record.item.id)
             raise BudgetStop("max pull requests per run reached")
-        self.open_pull_request(cwd)
+        self.open_pull_request()
 
     def resume_pull_request(self) -> bool:
         """An item whose gates passed in an earlier run but whose push or pull request failed (see
@@ -217,10 +217,10 @@ class ItemWork:
             return False
         record.branch, record.commit = branch, pending
         loop.worktrees.remove(record.item.id)
-        self.publish(loop.root)
+        self.publish()
         return True
 
-    def open_pull_request(self, worktree: str) -> None:
+    def open_pull_request(self) -> None:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record
         approvals = ctx.approvals
         draft = loop.mode == "draft-pr"
@@ -229,7 +229,11 @@ class ItemWork:
                            "push the branch by hand")
             return
         try:
-            gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], worktree)
+            # from the user's checkout, not the worktree: the worktree's `.git` link and admin files were
+            # the maker's to write. Never a credential prompt on the terminal (it would wait for good),
+            # and never longer than the run has left (at least PUSH_SECONDS: a judged item is worth it)
+            gitops.git(["push", "--force", "-u", "origin", f"{record.branch}:{record.branch}"], loop.root,
+                       env={"GIT_TERMINAL_PROMPT": "0"}, timeout=max(ctx.spend.remaining_runtime(), PUSH_SECONDS))
         except gitops.GitError as err:
             self.not_opened(f"cannot push {record.branch} to origin: {err}")
         if not approvals.ask("draft-pr" if draft else "pr", record.branch):
@@ -267,6 +271,7 @@ class ItemWork:
         raise EnvironmentStop(reason)
 
 
+PUSH_SECONDS = 120.0  # the least time a push is given, even when the run's budget is nearly spent
 UNJUDGED = "unjudged_attempt"  # the state's field for an attempt started and not yet judged
 
 
