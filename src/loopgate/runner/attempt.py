@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import os
 import secrets
-import signal
 import time
 from typing import Any
 
@@ -31,7 +30,7 @@ from loopgate.runner.control import (
     mark_unchecked,
     write_tampered,
 )
-from loopgate.runner.escapees import end_tokened
+from loopgate.runner.escapees import maker_pid_file
 from loopgate.runner.gatebox import gate_launcher
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.loaded import common_dir
@@ -50,11 +49,10 @@ from loopgate.runner.outcome import (
     PlanFactory,
     PushAttempt,
 )
-from loopgate.runner.processes import kill_group
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.sandbox import Mounts, git_env, maker_env
-from loopgate.runner.tamper import added_suppressions
+from loopgate.runner.tamper import added_suppressions, links_outside
 
 
 def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: WorkItem,
@@ -84,28 +82,6 @@ OUTPUT_LINES = 20  # of the maker's output in the run report; the whole of it is
 
 def last_lines(text: str, count: int = OUTPUT_LINES) -> str:
     return "\n".join(text.splitlines()[-count:])
-
-
-def maker_pid_file(runtime_dir: str) -> str:
-    return os.path.join(runtime_dir, "maker.pid")
-
-
-def kill_orphaned_maker(runtime_dir: str) -> int | None:
-    """A run killed with -9 leaves its maker running; the next run ends it before starting:
-    its process group, and whatever left the group carrying the attempt's token."""
-    path = maker_pid_file(runtime_dir)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            words = handle.read().split()
-        pgid, token = int(words[0]) if words else 0, words[1] if len(words) > 1 else ""
-    except (OSError, ValueError):
-        return None
-    if pgid > 0:
-        kill_group(pgid, signal.SIGKILL)
-    if token:
-        end_tokened(token)
-    os.unlink(path)
-    return pgid
 
 
 class Attempt:
@@ -333,7 +309,8 @@ class Attempt:
             entry.update(verdict="no-change", feedback="; ".join(filter(None, ["the attempt changed no file", over])),
                          signature="no-change")
             return entry
-        outside = self._links_outside(loop.worktrees.changed_files(item_id, loop.base, errors="surrogateescape"))
+        changed = loop.worktrees.changed_files(item_id, loop.base, errors="surrogateescape")
+        outside = links_outside(self.worktree, changed)
         if outside:
             raise LinkOutside(", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
         suppressions = added_suppressions(diff)
@@ -387,20 +364,6 @@ class Attempt:
         if relinked:
             self._tampered(before, relinked)
         return gates
-
-    def _links_outside(self, changed: list[str]) -> list[str]:
-        """The changed paths that are symlinks resolving outside the worktree, each with its target."""
-        worktree = os.path.realpath(self.worktree)
-        found = []
-        for name in changed:
-            full = os.path.join(self.worktree, name)
-            if not os.path.islink(full):
-                continue
-            target = os.path.realpath(full)
-            if target != worktree and not target.startswith(worktree + os.sep):
-                shown = f"{name} -> {os.readlink(full)}".encode("utf-8", "surrogateescape")
-                found.append(shown.decode("utf-8", "replace"))  # the reason is written as UTF-8
-        return found
 
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
         """The tree now against the one the gates judged. The commit holds the judged tree whatever

@@ -17,6 +17,8 @@ import signal
 import sys
 import time
 
+from loopgate.runner.processes import kill_group
+
 TOKEN_VAR = "LOOPGATE_ATTEMPT_TOKEN"
 ESCAPED_GRACE = 1.0  # SIGTERM -> SIGKILL for escaped processes: the attempt is already over
 SCAN_ROUNDS = 5  # rescans after a kill, for processes forked while the previous scan ran
@@ -148,3 +150,25 @@ def end_tokened(token: str, grace: float = ESCAPED_GRACE, var: str = TOKEN_VAR) 
         _signal_all(left, signal.SIGKILL)
         _wait_gone(left, ESCAPED_GRACE)
     return sorted(found)
+
+
+def maker_pid_file(runtime_dir: str) -> str:
+    return os.path.join(runtime_dir, "maker.pid")
+
+
+def kill_orphaned_maker(runtime_dir: str) -> int | None:
+    """A run killed with -9 leaves its maker running; the next run ends it before starting:
+    its process group, and whatever left the group carrying the attempt's token."""
+    path = maker_pid_file(runtime_dir)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            words = handle.read().split()
+        pgid, token = int(words[0]) if words else 0, words[1] if len(words) > 1 else ""
+    except (OSError, ValueError):
+        return None
+    if pgid > 0:
+        kill_group(pgid, signal.SIGKILL)
+    if token:
+        end_tokened(token)
+    os.unlink(path)
+    return pgid

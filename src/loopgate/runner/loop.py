@@ -21,9 +21,9 @@ from typing import Any
 from loopgate.runner import git as gitops
 from loopgate.runner.approvals import Approvals
 from loopgate.runner.atomic import WriteError
-from loopgate.runner.attempt import kill_orphaned_maker
 from loopgate.runner.context import Events, RunContext
 from loopgate.runner.control import mark_checked, read_tampered, unchecked_changes, write_tampered
+from loopgate.runner.escapees import kill_orphaned_maker
 from loopgate.runner.gatebox import gates_contained, gates_containment
 from loopgate.runner.github import GitHubError
 from loopgate.runner.item import ItemWork, select

@@ -8,6 +8,7 @@ escalates such an attempt instead of letting the gate obey it.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -92,3 +93,19 @@ def _added_runs(diff: str) -> list[tuple[str, int, list[str], list[str]]]:
             current, removed = None, []
             line += 1 if raw.startswith(" ") else 0
     return runs
+
+
+def links_outside(worktree: str, changed: list[str]) -> list[str]:
+    """The changed paths that are symlinks resolving outside the worktree, each with its target: the
+    gates would read what they point at, outside the sandbox, and the commit would hold only the link."""
+    real = os.path.realpath(worktree)
+    found = []
+    for name in changed:
+        full = os.path.join(worktree, name)
+        if not os.path.islink(full):
+            continue
+        target = os.path.realpath(full)
+        if target != real and not target.startswith(real + os.sep):
+            shown = f"{name} -> {os.readlink(full)}".encode("utf-8", "surrogateescape")
+            found.append(shown.decode("utf-8", "replace"))  # the reason is written as UTF-8
+    return found
