@@ -97,7 +97,8 @@ class Loop:
     def __init__(self, settings: RunSettings, plan_factory: PlanFactory, events: Events | None = None) -> None:
         self.settings = settings
         self.plan_factory = plan_factory
-        self.emit: Events = events or (lambda kind, data: None)
+        self.shown: Events = events or (lambda kind, data: None)  # the caller's, unredacted
+        self.emit: Events = self.shown
         self.loop_dir = os.path.abspath(settings.loop_dir)
         self.started = time.monotonic()  # the runtime budget counts from here
         self.loaded: LoadedLoop | None = None
@@ -105,7 +106,7 @@ class Loop:
 
     def _load(self) -> LoadedLoop:
         self.loaded = load(self.settings)
-        shown = self.emit
+        shown = self.shown  # wrapped once however often the loop is loaded again (_load_locked)
         secrets = list(self.loaded.secrets)
 
         def redacted(kind: str, data: dict[str, Any]) -> None:
