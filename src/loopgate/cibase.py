@@ -25,10 +25,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Mapping
 
 from loopgate.config import ConfigError, _git, default_branch
+from loopgate.smallfile import read_small
 
 _TRUE = ("1", "true", "yes")
 
@@ -73,17 +73,9 @@ def _push_before(env: Mapping[str, str], start: str) -> str:
         return _before(gitlab, start)
     if env.get("GITHUB_EVENT_NAME") != "push" or not env.get("GITHUB_EVENT_PATH"):
         return ""
-    try:
-        # non-blocking: a FIFO (or a device) named as the event file must not hang the gate
-        fd = os.open(env["GITHUB_EVENT_PATH"], os.O_RDONLY | os.O_NONBLOCK)
-    except OSError:
-        return ""
-    try:
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return ""
-            event = json.loads(handle.read(8 * 1024 * 1024))
-    except (OSError, ValueError, RecursionError):
+    try:  # a FIFO (or a device) named as the event file must not hang the gate
+        event = json.loads(read_small(env["GITHUB_EVENT_PATH"], 8 * 1024 * 1024))
+    except (OSError, ValueError, RecursionError):  # TooLarge is a ValueError
         return ""
     before = event.get("before") if isinstance(event, dict) else None
     return _before(before, start)

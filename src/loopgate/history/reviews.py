@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from loopgate.history.text import clean
 from loopgate.history.times import parse_stamp, stamp
 from loopgate.runner.atomic import WriteError, write_atomic
 from loopgate.runner.lock import held_unless_busy
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 VERDICTS = ("accept", "reject")
 MAX_NOTE = 500
@@ -118,19 +118,18 @@ def reviews_path(loop_dir: str) -> str:
 def _read(path: str) -> dict[str, Any] | None:
     """The file's JSON object, None when there is no file; ReviewError when it cannot be one."""
     try:
-        info = os.stat(path)
+        raw = read_small(path, MAX_BYTES)
     except FileNotFoundError:
         return None
+    except NotRegular as err:
+        raise ReviewError(f"{path} is not a regular file (a FIFO or a device is never opened)") from err
+    except TooLarge as err:
+        raise ReviewError(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MiB: not a reviews file") from err
     except OSError as err:
         raise ReviewError(f"{path}: {err.strerror or err}") from err
-    if not stat.S_ISREG(info.st_mode):
-        raise ReviewError(f"{path} is not a regular file (a FIFO or a device is never opened)")
-    if info.st_size > MAX_BYTES:
-        raise ReviewError(f"{path} is larger than {MAX_BYTES // (1024 * 1024)} MiB: not a reviews file")
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
         raise ReviewError(f"{path} does not parse ({str(err)[:120]}); fix or remove it") from err
     if not isinstance(data, dict) or not isinstance(data.get("reviews"), list):
         raise ReviewError(f"{path} is not a reviews file (no \"reviews\" list)")

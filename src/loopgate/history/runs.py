@@ -16,6 +16,7 @@ from typing import Any
 
 from loopgate.history.text import clean, listing
 from loopgate.history.times import EARLIEST, parse_run_id
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # Statuses that mean the item's change is ready for a person: drafted (shadow keeps the branch),
 # or a pull request was opened (draft or not).
@@ -176,12 +177,11 @@ def _later(when: dt.datetime, by: dt.timedelta) -> dt.datetime:
 
 def _read(path: str) -> RunRecord | str:
     try:
-        if not os.path.isfile(path):
-            return "not a regular file"
-        if os.path.getsize(path) > MAX_REPORT_BYTES:
-            return f"larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB"
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+        data = json.loads(read_small(path, MAX_REPORT_BYTES).decode("utf-8"))
+    except NotRegular:
+        return "not a regular file"
+    except TooLarge:
+        return f"larger than {MAX_REPORT_BYTES // (1024 * 1024)} MiB"
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         return f"does not parse: {err}"[:200]
     if not isinstance(data, dict):

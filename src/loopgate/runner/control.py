@@ -27,7 +27,7 @@ from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.queue import queue_path
-from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 REFS, REMOTE = "[refs]", "[remote "
 # Control files are small (a spec, a hook, a config); a larger one is compared by its size and times,

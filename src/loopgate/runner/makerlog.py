@@ -14,8 +14,8 @@ from loopgate.runner.agent_status import AgentStatus
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.pricing import Prices, SpendLimits
 from loopgate.runner.report import redact
-from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
 from loopgate.runner.usage import OutputUsage, Usage, from_usage_file
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 TAIL_BYTES = 4000
 LOG_CAP = 10 * 1024 * 1024  # maker.log never grows past this (documented in the README)

@@ -16,7 +16,7 @@ from typing import Any
 from loopgate.artifacts.extract import item_field
 from loopgate.artifacts.values import parse_list
 from loopgate.markdown.document import normalise_key, parse_document
-from loopgate.runner.smallfile import NotRegular, TooLarge, read_small
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.runner.agent_status import AgentStatus
-from loopgate.runner.smallfile import read_small
+from loopgate.smallfile import read_small
 
 # Codex thread items that are the agent acting on the world (not its messages, reasoning or plan)
 CODEX_TOOL_ITEMS = frozenset({"command_execution", "file_change", "mcp_tool_call", "collab_tool_call", "web_search"})

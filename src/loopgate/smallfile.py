@@ -1,4 +1,5 @@
-"""Reading a small file the runner does not trust to be one: a work queue, a maker's usage account.
+"""Reading a small file loopgate does not trust to be one: a work queue, a maker's usage account, a
+run report, the reviews file, a CI event file.
 
 Opened non-blocking and judged on the open descriptor (a check before the open could be raced by a
 swap of the name): a FIFO would block the read forever, /dev/zero never ends, a directory is no file.
