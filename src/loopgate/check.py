@@ -8,6 +8,7 @@ gates that change the working tree (e.g. `generated`) run alone, before the othe
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import signal
 import threading
@@ -73,6 +74,8 @@ def _run_one(planned: PlannedGate, context: GateContext) -> GateResult:
     if planned.spec is None or planned.problem:
         return GateResult(planned.name, GateStatus.ERROR, reason=planned.problem or "unknown gate")
     timer = Timer()
+    if context.git_env and not planned.spec.runs_commands:
+        context = dataclasses.replace(context, env={**(context.env or os.environ), **context.git_env})
     try:
         result = planned.spec.run(planned.options, context)
     except Exception as err:  # a gate bug must not take the whole check down

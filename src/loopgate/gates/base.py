@@ -113,6 +113,11 @@ class GateContext:
     progress: Callable[[str], None] | None = None
     env: dict[str, str] | None = None
     launch: Launcher | None = None
+    # Added to `env` for the gates that run no command of the user's (their own git only): `loopgate
+    # run` names the worktree's repository (GIT_DIR...) there, so no git of loopgate's follows a
+    # `.git` link a contained command gate can repoint while they run. A command (a test suite
+    # that makes repositories of its own) must never inherit GIT_DIR, so command gates do not get it.
+    git_env: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,8 @@ class GateSpec:
     hook: dict[str, Any] | None = None
     # Changes the working tree while it runs (a generator): `check` runs it alone.
     exclusive: bool = False
+    # Runs a command of the user's (command, generated): never given GateContext.git_env.
+    runs_commands: bool = False
 
 
 class Timer:

@@ -76,6 +76,7 @@ from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "command"
+RUNS_COMMANDS = True
 # Codes this gate shares with the generated gate (running a command); listed in its docs.
 SHARED_CODES = PROCESS_CODES
 E = Severity.ERROR

@@ -90,6 +90,7 @@ from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
 
 NAME = "generated"
 EXCLUSIVE = True
+RUNS_COMMANDS = True
 # Codes this gate shares with the command gate (running a command); listed in its docs.
 SHARED_CODES = PROCESS_CODES
 E = Severity.ERROR

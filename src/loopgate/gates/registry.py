@@ -79,7 +79,8 @@ NO_CI_BASE = codes.define(
     input_error=True,
 )
 
-# A gate module sets EXCLUSIVE = True when it changes the working tree while it runs.
+# A gate module sets EXCLUSIVE = True when it changes the working tree while it runs, and
+# RUNS_COMMANDS = True when it runs a command of the user's (which gets the environment as it is).
 
 
 def _spec(module: ModuleType) -> GateSpec:
@@ -92,6 +93,7 @@ def _spec(module: ModuleType) -> GateSpec:
         run=module.run,
         hook=getattr(module, "HOOK", None),
         exclusive=bool(getattr(module, "EXCLUSIVE", False)),
+        runs_commands=bool(getattr(module, "RUNS_COMMANDS", False)),
     )
 
 

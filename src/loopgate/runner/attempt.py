@@ -63,7 +63,9 @@ def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: W
         plan = [p for p in plan if p.required]
     # a gate's command may be the maker's work: contained like the maker (runner/gatebox.py)
     launch = gate_launcher(ctx.loop, worktree, ctx.loop.worktrees.admin_dir(item.id))
-    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=GateContext(cwd=worktree, launch=launch),
+    # the other gates (scope, secrets, links) run here, outside the sandbox: their git is pinned
+    context = GateContext(cwd=worktree, launch=launch, git_env=ctx.loop.worktrees.pinned_env(item.id))
+    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=context,
                         on_done=lambda p, r: ctx.emit("gate", {"item": item.id, "gate": p.name,
                                                                 "status": r.status.value,
                                                                 "baseline": required_only}),

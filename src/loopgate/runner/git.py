@@ -48,6 +48,8 @@ GRACE_SECONDS = 5.0
 SAFE = ["-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "color.ui=false",
         "-c", "diff.ignoreSubmodules=dirty", "-c", "submodule.recurse=false", "-c", "diff.submodule=short",
         "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false", "-c", "core.quotePath=true"]
+# What a gate's own git in a worktree runs with (Worktrees.pinned_env), as GIT_CONFIG_* settings.
+PINNED_CONFIG = (("core.hooksPath", "/dev/null"), ("core.fsmonitor", "false"), ("submodule.recurse", "false"))
 # A diff the loop reads: no colour, no external diff or textconv programs, and binary-looking
 # files (or ones a .gitattributes marks `-diff`) shown as text, so nothing hides from tamper checks.
 DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
@@ -194,6 +196,21 @@ class Worktrees:
         named = {"GIT_DIR": self.admin_dir(item_id), "GIT_WORK_TREE": path, "GIT_COMMON_DIR": self.common}
         return git(args, path, check=check, env={**named, **(env or {})}, errors=errors, timeout=self._timeout(),
                    max_bytes=max_bytes)
+
+    def pinned_env(self, item_id: str) -> dict[str, str]:
+        """The environment for git run by loopgate's own gates in the item's worktree: the repository
+        named, never discovered through the `.git` link (a contained command gate writes the worktree
+        and could repoint it while the other gates run, outside any sandbox, to a git directory whose
+        config runs a program), and no hooks or fsmonitor program whatever a config says."""
+        env = {"GIT_DIR": self.admin_dir(item_id), "GIT_WORK_TREE": self.path(item_id), "GIT_COMMON_DIR": self.common}
+        try:  # settings the environment already gives git are kept; ours come after, and win
+            count = max(int(os.environ.get("GIT_CONFIG_COUNT", "0") or "0"), 0)
+        except ValueError:
+            count = 0
+        for index, (key, value) in enumerate(PINNED_CONFIG, start=count):
+            env[f"GIT_CONFIG_KEY_{index}"], env[f"GIT_CONFIG_VALUE_{index}"] = key, value
+        env["GIT_CONFIG_COUNT"] = str(count + len(PINNED_CONFIG))
+        return env
 
     def path(self, item_id: str) -> str:
         return os.path.join(self.base_dir, item_id)
