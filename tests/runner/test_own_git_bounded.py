@@ -110,3 +110,19 @@ def test_a_worktrees_git_stops_at_the_runs_deadline(tmp_path: Path) -> None:
     with pytest.raises(gitops.GitTimeout):
         worktrees.tree("ITEM-1")  # `git add -A` of 6 GiB
     assert time.monotonic() - started < gitops.GRACE_SECONDS + 5
+
+
+def test_a_fifo_as_a_pack_index_in_the_makers_objects_does_not_hang_the_run(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # after the attempt loopgate lists the objects the maker made (a push of one of them to a local
+    # remote is the maker's), reading every pack index in its object directory: a FIFO there made
+    # open() wait for good, and SIGTERM did not end it
+    hostile(loop_repo, 'git add docs/guide.md 2>/dev/null; pack="$LOOPGATE_ATTEMPT_DIR/objects/pack"; '
+                       'mkdir -p "$pack" && mkfifo "$pack/pack-0000000000000000000000000000000000000000.idx" '
+                       '&& ln -s /dev/urandom "$pack/pack-1111111111111111111111111111111111111111.idx" '
+                       '&& echo planted >> "$seen"')
+    done = run(loop_repo, 90.0)
+    assert done is not None, "loopgate hung on a FIFO the maker left as a pack index"
+    found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1 and "planted" in found[0].read_text(), "the maker did not plant the FIFO"
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)

@@ -34,6 +34,8 @@ class GitOutputTooLarge(GitError):
 MAX_FILE_BYTES = 100 * 1024 * 1024
 # the diff the loop reads (tamper checks read it whole): past this, the change is too large to judge
 MAX_DIFF_BYTES = 256 * 1024 * 1024
+# a pack index lists 28 bytes and more an object: past this, no attempt's own objects
+MAX_PACK_INDEX_BYTES = 256 * 1024 * 1024
 # how far past the run's deadline one git command may go before it is stopped: work in flight (a
 # commit of a judged tree) finishes rather than failing at the first tick past the budget
 GRACE_SECONDS = 5.0
@@ -426,14 +428,33 @@ def objects_in(objects_dir: str) -> set[str]:
                 with contextlib.suppress(OSError):
                     found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
     pack = os.path.join(objects_dir, "pack")
+    if os.path.islink(pack):  # the maker's to plant: a symlink is not followed anywhere
+        return found
     with contextlib.suppress(OSError):
         for name in os.listdir(pack):
-            if not name.endswith(".idx"):
-                continue
-            with open(os.path.join(pack, name), "rb") as idx:
-                done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False)
-            found.update(line.split()[1].decode() for line in done.stdout.splitlines() if len(line.split()) > 1)
+            if name.endswith(".idx"):
+                found.update(_pack_index(os.path.join(pack, name)))
     return found
+
+
+def _pack_index(path: str) -> set[str]:
+    """The object ids a pack index lists. The maker writes this directory: the index is opened
+    non-blocking, without following a symlink, and read only when it is a regular file of a sane size
+    (a FIFO there hung the run for good: open() waited for a writer, and signals did not end it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return set()
+    with open(fd, "rb") as idx:
+        info = os.fstat(idx.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_INDEX_BYTES:
+            return set()
+        os.set_blocking(idx.fileno(), True)
+        try:
+            done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return set()
+    return {line.split()[1].decode("ascii", "replace") for line in done.stdout.splitlines() if len(line.split()) > 1}
 
 
 def _copy_regular(source: str, target: str) -> None:
