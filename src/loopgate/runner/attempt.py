@@ -33,6 +33,7 @@ from loopgate.runner.control import (
 from loopgate.runner.escapees import maker_pid_file
 from loopgate.runner.gatebox import gate_launcher
 from loopgate.runner.gitconfig import write_maker_config
+from loopgate.runner.gitobjects import stored_differently
 from loopgate.runner.loaded import common_dir
 from loopgate.runner.maker import MakerLimits, MakerRun, run_maker, write_prompt
 from loopgate.runner.makerbox import maker_argv, maker_home, sandbox_failed
@@ -48,6 +49,7 @@ from loopgate.runner.outcome import (
     LinkOutside,
     PlanFactory,
     PushAttempt,
+    StoredDifferently,
 )
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
@@ -319,6 +321,10 @@ class Attempt:
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
         judged = loop.worktrees.tree(item_id)
+        converted = stored_differently(loop.worktrees, item_id, loop.base, judged)
+        if converted:
+            raise StoredDifferently(", ".join(converted[:10]) + (f" and {len(converted) - 10} more"
+                                                                 if len(converted) > 10 else ""))
         entry["judged"] = {"base": loop.base, "tree": judged}
         gates = self._gates(entry, before, plan)
         self._unchanged_since(entry, judged)

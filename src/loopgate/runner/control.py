@@ -26,6 +26,7 @@ from loopgate.history.reviews import reviews_path
 from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
 from loopgate.runner.atomic import write_atomic
+from loopgate.runner.gitobjects import objects_in
 from loopgate.runner.queue import queue_path
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
@@ -288,7 +289,7 @@ class ControlWatch:
         their commits mid-attempt is no such object, and is not blamed."""
         if self.remotes or not self.maker_objects:
             return []
-        made = gitops.objects_in(self.maker_objects)
+        made = objects_in(self.maker_objects)
         pushed = []
         for name, path in self.local_remotes().items() if made else ():
             tips = gitops.git(["for-each-ref", "--format=%(objectname)"], path, check=False).split()

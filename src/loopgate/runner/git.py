@@ -34,8 +34,6 @@ class GitOutputTooLarge(GitError):
 MAX_FILE_BYTES = 100 * 1024 * 1024
 # the diff the loop reads (tamper checks read it whole): past this, the change is too large to judge
 MAX_DIFF_BYTES = 256 * 1024 * 1024
-# a pack index lists 28 bytes and more an object: past this, no attempt's own objects
-MAX_PACK_INDEX_BYTES = 256 * 1024 * 1024
 # how far past the run's deadline one git command may go before it is stopped: work in flight (a
 # commit of a judged tree) finishes rather than failing at the first tick past the budget
 GRACE_SECONDS = 5.0
@@ -188,7 +186,7 @@ class Worktrees:
     def _timeout(self) -> float | None:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0) + GRACE_SECONDS
 
-    def _git(self, item_id: str, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
+    def run(self, item_id: str, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
              errors: str = "replace", max_bytes: int | None = None) -> str:
         """git in the item's worktree with its repository named, never discovered. The worktree's `.git`
         link is the maker's to rewrite (and a gate's: gates write the worktree): followed, it had
@@ -277,8 +275,8 @@ class Worktrees:
         if item_id in self.fresh:
             self.fresh.discard(item_id)
             return
-        self._git(item_id, ["reset", "--hard", "-q", base])
-        self._git(item_id, ["clean", "-fdxq"])
+        self.run(item_id, ["reset", "--hard", "-q", base])
+        self.run(item_id, ["clean", "-fdxq"])
 
     def remove(self, item_id: str, *, delete_branch: bool = False) -> None:
         path = self.path(item_id)
@@ -309,19 +307,19 @@ class Worktrees:
         it; None when it holds no change. The worktree is not read again: whatever changed it after
         the gates ran (a gate that rewrites files, a maker's process that escaped) stays out."""
         self.fresh.discard(item_id)
-        if tree == self._git(item_id, ["rev-parse", f"{base}^{{tree}}"]).strip():
+        if tree == self.run(item_id, ["rev-parse", f"{base}^{{tree}}"]).strip():
             return None
         identity = {"GIT_AUTHOR_NAME": "loopgate", "GIT_AUTHOR_EMAIL": "loopgate@localhost",
                     "GIT_COMMITTER_NAME": "loopgate", "GIT_COMMITTER_EMAIL": "loopgate@localhost"}
-        commit = self._git(item_id, ["commit-tree", tree, "-p", base, "-m", message], env=identity).strip()
+        commit = self.run(item_id, ["commit-tree", tree, "-p", base, "-m", message], env=identity).strip()
         # compare-and-swap from `base`: the branch is where head_moved() last saw it, or this fails
-        self._git(item_id, ["update-ref", f"refs/heads/{self.branch(item_id)}", commit, base])
-        self._git(item_id, ["read-tree", commit])  # the index says what the branch holds
+        self.run(item_id, ["update-ref", f"refs/heads/{self.branch(item_id)}", commit, base])
+        self.run(item_id, ["read-tree", commit])  # the index says what the branch holds
         return commit
 
     def tree_changes(self, item_id: str, judged: str, now: str) -> tuple[list[str], list[str]]:
         """(changed or deleted, added) paths between the judged tree and the tree now."""
-        out = self._git(item_id, ["diff-tree", "-r", "--no-renames", "--name-status", "-z", judged, now])
+        out = self.run(item_id, ["diff-tree", "-r", "--no-renames", "--name-status", "-z", judged, now])
         words = [w for w in out.split("\0") if w]
         pairs = list(zip(words[::2], words[1::2], strict=False))
         return sorted(n for s, n in pairs if s != "A"), sorted(n for s, n in pairs if s == "A")
@@ -332,10 +330,10 @@ class Worktrees:
         The loop commits the candidate itself; a maker that commits, switches branches or checks
         out another branch (even `main`, with --ignore-other-worktrees) would choose what the
         loop commits, and where."""
-        branch = self._git(item_id, ["symbolic-ref", "-q", "HEAD"], check=False).strip()
+        branch = self.run(item_id, ["symbolic-ref", "-q", "HEAD"], check=False).strip()
         if branch != f"refs/heads/{self.branch(item_id)}":
             return f"HEAD is {branch or 'detached'}, not refs/heads/{self.branch(item_id)}"
-        if self._git(item_id, ["rev-parse", "HEAD"]).strip() != base:
+        if self.run(item_id, ["rev-parse", "HEAD"]).strip() != base:
             return "the maker committed (the branch moved from the run's base)"
         return ""
 
@@ -367,8 +365,8 @@ class Worktrees:
         flags that would keep a change on disk out of the commit), and files git ignores are
         removed: a fresh worktree has none, so the maker made them, and the gates must not read
         files the commit will not hold."""
-        self._git(item_id, ["read-tree", base])
-        self._git(item_id, ["clean", "-fdXq"])
+        self.run(item_id, ["read-tree", base])
+        self.run(item_id, ["clean", "-fdXq"])
 
     def tree(self, item_id: str) -> str:
         """The tree the gates judge: the worktree as a commit would hold it, written through a
@@ -382,13 +380,13 @@ class Worktrees:
             with contextlib.suppress(OSError):  # a copy: only what changed is hashed again
                 _copy_regular(index, scratch)
             env = {"GIT_INDEX_FILE": scratch}
-            self._git(item_id, ["add", "-A"], env=env)
-            return self._git(item_id, ["write-tree"], env=env).strip()
+            self.run(item_id, ["add", "-A"], env=env)
+            return self.run(item_id, ["write-tree"], env=env).strip()
 
     def diff(self, item_id: str, base: str) -> str:
         """The change against `base`, as text; GitOutputTooLarge past MAX_DIFF_BYTES."""
-        self._git(item_id, ["add", "-A", "--intent-to-add"], check=False)
-        return self._git(item_id, ["diff", *DIFF, base], check=False, max_bytes=MAX_DIFF_BYTES)
+        self.run(item_id, ["add", "-A", "--intent-to-add"], check=False)
+        return self.run(item_id, ["diff", *DIFF, base], check=False, max_bytes=MAX_DIFF_BYTES)
 
     def oversized(self, item_id: str, limit: int = MAX_FILE_BYTES) -> list[tuple[str, int]]:
         """Files in the worktree larger than `limit` (name, size), found from their size alone before
@@ -414,47 +412,8 @@ class Worktrees:
     def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
         """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.
         errors="surrogateescape" gives names the file system finds as they are (see git())."""
-        out = self._git(item_id, ["diff", "--name-only", "-z", "--no-ext-diff", base], check=False, errors=errors)
+        out = self.run(item_id, ["diff", "--name-only", "-z", "--no-ext-diff", base], check=False, errors=errors)
         return sorted({n for n in out.split("\0") if n})
-
-
-def objects_in(objects_dir: str) -> set[str]:
-    """The ids of the objects stored in one object directory itself (loose and packed), never its
-    alternates: for a maker's own (runner/sandbox.py git_env), what it made in this attempt."""
-    found: set[str] = set()
-    with contextlib.suppress(OSError):
-        for name in os.listdir(objects_dir):
-            if len(name) == 2 and re.fullmatch(r"[0-9a-f]{2}", name):
-                with contextlib.suppress(OSError):
-                    found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
-    pack = os.path.join(objects_dir, "pack")
-    if os.path.islink(pack):  # the maker's to plant: a symlink is not followed anywhere
-        return found
-    with contextlib.suppress(OSError):
-        for name in os.listdir(pack):
-            if name.endswith(".idx"):
-                found.update(_pack_index(os.path.join(pack, name)))
-    return found
-
-
-def _pack_index(path: str) -> set[str]:
-    """The object ids a pack index lists. The maker writes this directory: the index is opened
-    non-blocking, without following a symlink, and read only when it is a regular file of a sane size
-    (a FIFO there hung the run for good: open() waited for a writer, and signals did not end it)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
-        return set()
-    with open(fd, "rb") as idx:
-        info = os.fstat(idx.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_INDEX_BYTES:
-            return set()
-        os.set_blocking(idx.fileno(), True)
-        try:
-            done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False, timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            return set()
-    return {line.split()[1].decode("ascii", "replace") for line in done.stdout.splitlines() if len(line.split()) > 1}
 
 
 def _copy_regular(source: str, target: str) -> None:

@@ -28,6 +28,7 @@ from loopgate.runner.outcome import (
     Paused,
     PlanFactory,
     PushAttempt,
+    StoredDifferently,
 )
 from loopgate.runner.progress import NoProgress, failing_gates
 from loopgate.runner.queue import WorkItem
@@ -140,6 +141,11 @@ class ItemWork:
             ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
                          "writes to the worktree (a gate that rewrites files, a process of the maker's that "
                          "outlived it); nothing the gates did not judge was committed")
+        except StoredDifferently as err:
+            self._judged()
+            ctx.escalate(record, f"the commit would store files as other bytes than the gates read: {err}",
+                         "review the attempt: a .gitattributes conversion (working-tree-encoding, ident) changes "
+                         "what git stores; nothing was committed")
         except LinkOutside as err:
             self._judged()
             ctx.escalate(record, f"the maker added a symlink leading outside the worktree: {err}", "review the "

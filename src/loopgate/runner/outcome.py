@@ -123,6 +123,11 @@ class ChangedAfterJudging(Exception):
     of the maker's that outlived the attempt. What no gate saw is never committed."""
 
 
+class StoredDifferently(Exception):
+    """The commit would store a changed file as other bytes than the gates read: a `.gitattributes`
+    conversion (working-tree-encoding) the maker wrote turned what no gate saw into the commit."""
+
+
 class LinkOutside(Exception):
     """The change holds a symlink that leads out of the worktree. The gates run outside the sandbox:
     they would read (and report, into the next prompt) what it points at, and judge content the

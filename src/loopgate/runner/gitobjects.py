@@ -1,0 +1,89 @@
+"""The git objects of an attempt: which the contained maker made (a push of one to a remote on this
+machine is its push), and whether the commit stores each changed file as the gates read it.
+
+Both read what the maker could plant or shape outside any sandbox: its object directory, and the
+worktree's .gitattributes, whose conversions (working-tree-encoding, eol) decide what `git add` makes
+of a file's bytes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import subprocess
+
+from loopgate.runner.git import MAX_FILE_BYTES, Worktrees
+from loopgate.smallfile import NotRegular, TooLarge, read_small
+
+# a pack index lists 28 bytes and more an object: past this, no attempt's own objects
+MAX_PACK_INDEX_BYTES = 256 * 1024 * 1024
+def objects_in(objects_dir: str) -> set[str]:
+    """The ids of the objects stored in one object directory itself (loose and packed), never its
+    alternates: for a maker's own (runner/sandbox.py git_env), what it made in this attempt."""
+    found: set[str] = set()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(objects_dir):
+            if len(name) == 2 and re.fullmatch(r"[0-9a-f]{2}", name):
+                with contextlib.suppress(OSError):
+                    found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
+    pack = os.path.join(objects_dir, "pack")
+    if os.path.islink(pack):  # the maker's to plant: a symlink is not followed anywhere
+        return found
+    with contextlib.suppress(OSError):
+        for name in os.listdir(pack):
+            if name.endswith(".idx"):
+                found.update(_pack_index(os.path.join(pack, name)))
+    return found
+
+
+def _pack_index(path: str) -> set[str]:
+    """The object ids a pack index lists. The maker writes this directory: the index is opened
+    non-blocking, without following a symlink, and read only when it is a regular file of a sane size
+    (a FIFO there hung the run for good: open() waited for a writer, and signals did not end it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError:
+        return set()
+    with open(fd, "rb") as idx:
+        info = os.fstat(idx.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_INDEX_BYTES:
+            return set()
+        os.set_blocking(idx.fileno(), True)
+        try:
+            done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return set()
+    return {line.split()[1].decode("ascii", "replace") for line in done.stdout.splitlines() if len(line.split()) > 1}
+
+
+LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"
+
+
+def stored_differently(worktrees: Worktrees, item_id: str, base: str, tree: str) -> list[str]:
+    """The changed files whose bytes in `tree` (what the commit will hold) are not the bytes in the
+    worktree (what the gates read). A `.gitattributes` the maker wrote decides what `git add` stores:
+    a secret written as UTF-16 under `working-tree-encoding` passed the secrets gate as binary and was
+    committed as plain text. Line ends normalised to LF (`text`, `eol`) store the same text, and a
+    Git LFS pointer stands for the content the gates read: neither is a difference."""
+    raw = worktrees.run(item_id, ["diff-tree", "-r", "-z", "--no-renames", "--raw", base, tree],
+                         errors="surrogateescape")
+    fields = raw.split("\0")
+    found = []
+    for meta, name in zip(fields[0::2], fields[1::2], strict=False):
+        parts = meta.split()
+        if len(parts) < 5 or parts[4] == "D" or parts[1] == "160000":  # deleted, or a submodule's commit
+            continue
+        stored = worktrees.run(item_id, ["cat-file", "blob", parts[3]], errors="surrogateescape")
+        if not _same(os.path.join(worktrees.path(item_id), name), stored.encode("utf-8", "surrogateescape")):
+            found.append(os.fsencode(name).decode("utf-8", "replace"))
+    return found
+
+
+def _same(path: str, stored: bytes) -> bool:
+    try:
+        mode = os.lstat(path).st_mode
+        read = os.fsencode(os.readlink(path)) if stat.S_ISLNK(mode) else read_small(path, MAX_FILE_BYTES, follow=False)
+    except (OSError, NotRegular, TooLarge):
+        return False
+    return stored in (read, read.replace(b"\r\n", b"\n")) or stored.startswith(LFS_POINTER)

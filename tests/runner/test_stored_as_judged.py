@@ -1,0 +1,66 @@
+"""The gates read the worktree's bytes; the commit holds what `git add` makes of them, and a
+`.gitattributes` the maker writes decides that (the hostile review's bug 1): a token written as
+UTF-16 under `working-tree-encoding` passed the secrets gate as binary and was committed as plain
+UTF-8 text. A commit that would store other bytes than the gates read escalates the item; line ends
+normalised by the repository's own `text=auto` are the same text and pass.
+
+Real makers under the real bubblewrap sandbox, a real repository, the real secrets gate."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from .conftest import LoopRepo, git
+from .test_containment import hostile
+from .test_planted_by_the_maker import run, status
+
+TOKEN = "ghp_" + "Xq3Zr8Lm2Vb7Np4Tc9Kd1Wf6Hy5Js0Ga2Ue8"
+
+
+def _with_secrets_gate(repo: LoopRepo) -> None:
+    checklist = repo.loop / "quality-gate-checklist.md"
+    checklist.write_text(checklist.read_text() + "\n### secrets\n- gate: secrets\n")
+    queue = repo.loop / "work-queue.md"
+    queue.write_text(queue.read_text().replace("- expected paths: docs/guide.md", "- expected paths: docs/**"))
+    repo.commit("the secrets gate, and the whole docs folder for DOC-1")
+
+
+def test_a_secret_the_makers_gitattributes_would_convert_into_the_commit_escalates(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    _with_secrets_gate(loop_repo)
+    hostile(loop_repo, "printf 'notes.md working-tree-encoding=UTF-16LE\\n' > docs/.gitattributes\n"
+                       f"printf 'token = \"{TOKEN}\"\\n' | iconv -f UTF-8 -t UTF-16LE > docs/notes.md")
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated", (state, reason)
+    assert "other bytes than the gates read: docs/notes.md" in reason, reason
+    for ref in git(loop_repo.root, "for-each-ref", "--format=%(refname)", "refs/heads/loop").split():
+        held = subprocess.run(["git", "cat-file", "-p", f"{ref}:docs/notes.md"], cwd=loop_repo.root,
+                              capture_output=True, check=False)
+        assert TOKEN.encode() not in held.stdout  # no branch of the loop's holds the token
+    assert git(origin, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_the_same_secret_written_plainly_fails_the_secrets_gate(loop_repo: LoopRepo, origin: Path) -> None:
+    # the control: without the conversion the secrets gate sees the token, and the attempt fails on it
+    _with_secrets_gate(loop_repo)
+    hostile(loop_repo, f"printf 'token = \"{TOKEN}\"\\n' > docs/notes.md")
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "secrets" in reason, (state, reason)
+
+
+def test_line_ends_the_repository_normalises_are_no_difference(loop_repo: LoopRepo, origin: Path) -> None:
+    # a person's `* text=auto` (the base holds it): a maker on CRLF line ends stores LF, the same text
+    (loop_repo.root / ".gitattributes").write_text("* text=auto\n")
+    loop_repo.commit("normalise line ends")
+    hostile(loop_repo, "printf '# Guide\\r\\n\\r\\nRead [the index](missing.md).\\r\\n' > docs/guide.md")
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "drafted", (state, reason)
+    committed = git(loop_repo.root, "cat-file", "-p", "loop/docs-repair/DOC-1:docs/guide.md")
+    assert "\r" not in committed and "index.md" in committed
