@@ -74,3 +74,22 @@ def test_an_encoded_value_the_maker_prints_is_never_stored(loop_repo: LoopRepo) 
     for shown in (done.stdout, done.stderr, _written(loop_repo), log):
         for form in forms:
             assert form not in shown, (form, shown[:2000])
+
+
+def test_an_item_id_shaped_like_a_key_prefix_is_not_redacted(loop_repo: LoopRepo) -> None:
+    # `sk-` starts OpenAI's and Anthropic's keys, and a slug: the state redacted the id out of its own
+    # heading, the next run did the work again and the third refused the state (the id twice)
+    queue = loop_repo.loop / "work-queue.md"
+    queue.write_text(queue.read_text().replace("### DOC-1", "### sk-learn-upgrade-docs-links"))
+    loop_repo.set_spec("good", iterations=1, contain=False)
+    first = _run(loop_repo)
+    state = (loop_repo.loop / "LOOP_STATE.md").read_text()
+    assert "### sk-learn-upgrade-docs-links" in state and "[redacted]" not in state, first.stdout + first.stderr
+    branch = subprocess.run(["git", "rev-parse", "refs/heads/loop/docs-repair/sk-learn-upgrade-docs-links"],
+                            cwd=loop_repo.root, capture_output=True, text=True, check=True).stdout
+    second = _run(loop_repo)
+    assert second.returncode in (0, 3), second.stdout + second.stderr
+    again = subprocess.run(["git", "rev-parse", "refs/heads/loop/docs-repair/sk-learn-upgrade-docs-links"],
+                           cwd=loop_repo.root, capture_output=True, text=True, check=True).stdout
+    assert again == branch  # drafted once: the second run did not do the work again
+    assert (loop_repo.loop / "LOOP_STATE.md").read_text().count("### sk-learn-upgrade-docs-links") == 1

@@ -18,7 +18,12 @@ from typing import Any
 
 from loopgate.runner.atomic import write_atomic
 
-_TOKEN = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|sk-[A-Za-z0-9_-]{20,})\b")
+# A key's shape, for tokens loopgate was never handed. An `sk-` key (OpenAI's 48 random characters,
+# `sk-proj-...`, Anthropic's `sk-ant-api03-...`) is long and random: digits and capitals in it. A
+# slug is not: `sk-learn-upgrade-docs-links` as a queue item's id was redacted out of LOOP_STATE.md,
+# which then named no item, and the next run did the work again.
+_TOKEN = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+                    r"|sk-(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{32,})\b")
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
