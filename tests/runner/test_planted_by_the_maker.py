@@ -265,3 +265,20 @@ def test_a_contained_maker_cannot_read_untracked_secrets_in_the_users_checkout(
     assert "done" in text and "fatal" not in text  # its git still works
     assert SECRET not in text
     assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+@pytest.mark.parametrize("account", [
+    '{"tool_calls": 1, "cost_usd": 1' + "0" * 400 + "}",  # no float holds it: float() overflows
+    '{"usage": ' + "[" * 100_000 + "]" * 100_000 + "}",  # past the JSON reader's recursion limit
+])
+def test_a_usage_account_no_number_or_parser_can_hold_does_not_crash_the_run(
+        loop_repo: LoopRepo, tmp_path: Path, account: str) -> None:
+    source = tmp_path / "account.json"  # outside the repository: the maker copies it into place
+    source.write_text(account)
+    hostile(loop_repo, f'cp {source} "$LOOPGATE_USAGE_FILE" && echo planted >> "$seen"',
+            sandbox=f"- read only: {tmp_path}\n")
+    outcome = run(loop_repo)  # asserts no traceback
+    assert outcome is not None and outcome.returncode in (0, 3), outcome.stdout + outcome.stderr
+    seen = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(seen) == 1 and "planted" in seen[0].read_text(), "the maker did not plant the account"
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)

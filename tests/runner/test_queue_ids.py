@@ -164,3 +164,11 @@ def test_a_json_queue_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
     path.write_text('{"item": []}')
     with pytest.raises(QueueError, match=r'expected a list of items \(or \{"items": \[\.\.\.\]\}\)'):
         read_queue(str(path))
+
+
+def test_a_json_queue_nested_past_the_recursion_limit_is_refused(loop_repo: LoopRepo) -> None:
+    use_queue(loop_repo, "work-queue.json", "[" * 100_000 + "]" * 100_000)
+    code, err = run_cli(loop_repo)
+    assert code == 2, err
+    assert "Traceback" not in err and "nested too deeply to be a work queue" in err, err
+    nothing_written(loop_repo)

@@ -151,6 +151,8 @@ def _from_json(text: str, path: str) -> list[WorkItem]:
         loaded = _decoder(text).decode(text)
     except ValueError as err:
         raise QueueError(f"{path}: not valid JSON: {err}") from err
+    except RecursionError as err:  # the pure-Python scanner recurses once a level
+        raise QueueError(f"{path}: nested too deeply to be a work queue") from err
     entries = loaded.get("items", loaded) if isinstance(loaded, dict) else loaded
     if not isinstance(entries, list):
         raise QueueError(f"{path}: expected a list of items (or {{\"items\": [...]}})")

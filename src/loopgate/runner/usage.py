@@ -75,7 +75,10 @@ def _float(value: Any) -> float:
     """A cost: JSON's Infinity and NaN, negatives and non-numbers count as nothing (the report stays JSON)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0.0
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits: no float holds it, like Infinity
+        return 0.0
     return number if math.isfinite(number) and number >= 0 else 0.0
 
 
@@ -96,7 +99,7 @@ def from_usage_file(path: str) -> Usage:
     """The maker's own account, rewritten as it goes: complete and priced as far as it says."""
     try:
         data = json.loads(_read_small(path))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested a hundred thousand deep
         return Usage()
     if not isinstance(data, dict):
         return Usage()
