@@ -5,6 +5,7 @@ the run report was redacted, and now so is everything else the run writes or pri
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -93,3 +94,21 @@ def test_an_item_id_shaped_like_a_key_prefix_is_not_redacted(loop_repo: LoopRepo
                            cwd=loop_repo.root, capture_output=True, text=True, check=True).stdout
     assert again == branch  # drafted once: the second run did not do the work again
     assert (loop_repo.loop / "LOOP_STATE.md").read_text().count("### sk-learn-upgrade-docs-links") == 1
+
+
+def test_terminal_escapes_the_maker_prints_never_reach_the_terminal_or_the_state(loop_repo: LoopRepo) -> None:
+    # a maker that "cannot start" has its last line quoted in the stop's reason: OSC 52 writes the
+    # reader's clipboard, OSC 0 the window title, CSI 2J clears the screen, U+009B is a one-byte CSI
+    _with_environment(loop_repo, "printf 'sh: 1: \\033]52;c;SGVsbG8=\\007\\033]0;PWNED\\007\\033[2J\\302\\2332J "
+                                 "claud: not found\\n'; exit 127")
+    done = _run(loop_repo)
+    assert done.returncode == 5, done.stdout + done.stderr
+    state = (loop_repo.loop / "LOOP_STATE.md").read_text()
+    written = _written(loop_repo)
+    assert "claud: not found" in done.stdout + done.stderr and "claud: not found" in state
+    for text in (done.stdout, done.stderr, state):
+        assert "\x1b" not in text and "\x07" not in text and "\x9b" not in text, text
+    assert "\\x1b]52;c;" in state  # shown, as text
+    report = json.loads(next((loop_repo.loop / "runs").glob("*.json")).read_text())
+    assert "claud: not found" in json.dumps(report)  # the report is JSON still, its escapes its own
+    assert "\x1b" in written or "\\u001b" in written

@@ -43,7 +43,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import normalise_failure
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
-from loopgate.runner.report import redact, write_report, write_summary
+from loopgate.runner.report import redact, shown, write_report, write_summary
 from loopgate.runner.spend import Spend
 
 __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcome", "RunSettings", "Stop",
@@ -106,12 +106,12 @@ class Loop:
 
     def _load(self) -> LoadedLoop:
         self.loaded = load(self.settings)
-        shown = self.shown  # wrapped once however often the loop is loaded again (_load_locked)
+        caller = self.shown  # wrapped once however often the loop is loaded again (_load_locked)
         secrets = list(self.loaded.secrets)
 
         def redacted(kind: str, data: dict[str, Any]) -> None:
             # progress lines quote reasons (a maker's output): the terminal sees what the report would
-            shown(kind, {k: redact(v, secrets) if isinstance(v, str) else v for k, v in data.items()})
+            caller(kind, {k: shown(v, secrets) if isinstance(v, str) else v for k, v in data.items()})
         self.emit = redacted
         return self.loaded
 
@@ -132,12 +132,12 @@ class Loop:
             outcome = self._run()
         except RunError as err:  # its message is printed: it may quote what the maker changed or said
             secrets = list(self.loaded.secrets) if self.loaded is not None else []
-            raise RunError(redact(str(err), secrets), err.exit_code) from err
+            raise RunError(shown(str(err), secrets), err.exit_code) from err
         # the caller prints the items' reasons and the stop's detail, as the report holds them
         secrets = list(self.loaded.secrets) if self.loaded is not None else []
-        outcome.detail = redact(outcome.detail, secrets)
+        outcome.detail = shown(outcome.detail, secrets)
         for record in outcome.records:
-            record.reason, record.next_action = redact(record.reason, secrets), redact(record.next_action, secrets)
+            record.reason, record.next_action = shown(record.reason, secrets), shown(record.next_action, secrets)
         return outcome
 
     def _load_locked(self) -> tuple[LoadedLoop, _Locks]:

@@ -34,6 +34,19 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     return _TOKEN.sub("[redacted]", text)
 
 
+# What a terminal or an editor acts on: C0 controls but tab and newline (ESC, CR, BEL), DEL, and C1
+# (U+009B is a one-character CSI). A maker's last line quoted in a reason carried OSC 52 (write the
+# clipboard) and OSC 0 (the window title) to the terminal and into LOOP_STATE.md.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str, secrets: Iterable[str]) -> str:
+    """`text` as a terminal line or a markdown file may hold it: redacted, its controls written as
+    backslash-x escapes. Never for JSON, whose own escapes already hold them (and which a backslash-x
+    escape inside a string makes invalid)."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text, secrets))
+
+
 @functools.lru_cache(maxsize=64)
 def _forms(secret: str) -> tuple[str, ...]:
     """The secret as text shows it: itself, escaped inside a JSON string (the report is JSON, and a
@@ -76,4 +89,4 @@ def escalation_summary(report: dict[str, Any]) -> str:
 
 
 def write_summary(path: str, report: dict[str, Any], secrets: list[str]) -> None:
-    write_atomic(path, redact(escalation_summary(report), secrets))
+    write_atomic(path, shown(escalation_summary(report), secrets))

@@ -14,7 +14,7 @@ from typing import Any
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.kinds import STATE
 from loopgate.runner.atomic import write_atomic
-from loopgate.runner.report import redact
+from loopgate.runner.report import shown
 
 COUNTERS = ("selected_items", "opened_pull_requests", "escalations")
 _ITEM_ORDER = ("status", "reason", "attempts", "gates", "next_action")
@@ -139,7 +139,7 @@ def render(state: LoopState) -> str:
         lines += [f"- {key}: {_shown(value)}" for key, value in item.extra.items() if value]
         if item.next_action:
             lines.append(f"- next_action: {_shown(item.next_action)}")
-    return redact("\n".join(lines) + "\n", state.secrets)
+    return shown("\n".join(lines) + "\n", state.secrets)
 
 
 def save_state(path: str, state: LoopState) -> None:
