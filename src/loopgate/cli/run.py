@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -196,6 +197,12 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     directory = resolve_loop_dir(loop_dir)
     settings = RunSettings(directory, maker, mode, max_items, dry_run, base)
     progress = _Progress(quiet)
+    # the run answers a stop signal itself (it stops after recording what happened); one that comes
+    # again once it has returned, while its outcome is printed, must not kill the command with 143 or
+    # 130 instead of the run's own exit code: held, and the command exits as the run says
+    for held in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        if signal.getsignal(held) is not signal.SIG_IGN:
+            signal.signal(held, lambda signum, frame: None)
     try:
         outcome = Loop(settings, plan_factory(directory), progress).run()
     except RunError as err:
@@ -215,6 +222,10 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
         click.echo(f"report: {outcome.report_path or 'none (dry run: nothing written)'}")
         if outcome.summary_path and any(r.status == "escalated" for r in outcome.records):
             click.echo(f"escalations: {outcome.summary_path}")
+    # ignored, not held, from here: Python's shutdown puts back the default action of every signal it
+    # handled, and a SIGTERM in that window ended the finished command with 143
+    for held in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(held, signal.SIG_IGN)
     sys.exit(outcome.stop.exit_code)
 
 

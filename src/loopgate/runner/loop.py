@@ -204,11 +204,16 @@ class Loop:
             except WriteError as err:  # the state could not be saved: stop rather than run on unrecorded
                 outcome.stop, outcome.detail = Stop.ENVIRONMENT, f"{err} (is the disk full, or the file read-only?)"
         finally:
-            for sig, handler in handlers.items():
-                signal.signal(sig, handler)
-            outcome.records = ctx.records
-            outcome.report_path, outcome.summary_path = self._write_report(ctx, outcome)
-            lock.release()
+            # the run's own handlers stay until the report is written and the lock released: a second
+            # SIGTERM (a supervisor sending it again, Ctrl-C pressed twice) while the run winds down
+            # killed it there, without its escalation summary and with the lock left behind
+            try:
+                outcome.records = ctx.records
+                outcome.report_path, outcome.summary_path = self._write_report(ctx, outcome)
+                lock.release()
+            finally:
+                for sig, handler in handlers.items():
+                    signal.signal(sig, handler)
         return outcome
 
     @staticmethod

@@ -1,0 +1,47 @@
+"""A stop signal that comes again while the run winds down (a supervisor re-sending SIGTERM, Ctrl-C
+pressed twice): the run still writes its report and escalation summary, releases its lock and exits
+6 (interrupted). The default handlers used to come back before the report was written, and Python's
+own shutdown puts them back too: a second signal there ended the command with 143 or 130, the
+summary (sometimes the report) missing and the lock left behind (the hostile review's bug 3).
+
+A real `loopgate run`, a real gate that takes seconds, signals sent every 20 ms for three seconds."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from .conftest import CHECKLIST, LoopRepo
+from .test_planted_by_the_maker import status
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_sent_again_and_again_still_ends_the_run_as_interrupted(loop_repo: LoopRepo,
+                                                                         sig: signal.Signals) -> None:
+    checklist = CHECKLIST.format(python=sys.executable).replace(
+        f"- command: {sys.executable} check_links.py", f"- command: sh -c 'sleep 3; {sys.executable} check_links.py'")
+    (loop_repo.loop / "quality-gate-checklist.md").write_text(checklist)
+    loop_repo.set_spec("good", iterations=1)
+    # SIGINT at its default: a test runner may have started this process with it ignored
+    launcher = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                "os.execv(sys.executable, [sys.executable, '-m', 'loopgate', 'run', sys.argv[1]])")
+    proc = subprocess.Popen([sys.executable, "-c", launcher, str(loop_repo.loop)], cwd=loop_repo.root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)  # inside the run: the first gate (sleeping) or the maker
+    ended = time.monotonic() + 3.0
+    while time.monotonic() < ended and proc.poll() is None:
+        proc.send_signal(sig)
+        time.sleep(0.02)
+    out, err = proc.communicate(timeout=120)
+    assert "Traceback" not in err, err
+    assert proc.returncode == 6, (proc.returncode, out, err[-2000:])
+    reports = sorted((loop_repo.loop / "runs").glob("*.json"))
+    assert len(reports) == 1, reports
+    assert "stopped: interrupted" in out
+    assert not list((loop_repo.root / ".git" / "loopgate").glob("*/run.lock")) or all(
+        not p.read_text().strip() for p in (loop_repo.root / ".git" / "loopgate").glob("*/run.lock"))
+    assert status(loop_repo)[0] in ("stopped", "in-progress", "selected"), status(loop_repo)
