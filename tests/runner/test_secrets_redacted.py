@@ -112,3 +112,18 @@ def test_terminal_escapes_the_maker_prints_never_reach_the_terminal_or_the_state
     report = json.loads(next((loop_repo.loop / "runs").glob("*.json")).read_text())
     assert "claud: not found" in json.dumps(report)  # the report is JSON still, its escapes its own
     assert "\x1b" in written or "\\u001b" in written
+
+
+def test_a_secret_cut_by_the_output_tails_window_is_not_half_shown(loop_repo: LoopRepo) -> None:
+    # the report quotes the last 4000 bytes of maker.log: a window that starts inside the key showed
+    # its second half, which redaction of the whole key never matched
+    cut = 7  # characters of the key before the window
+    after = 4000 - (len(SECRET) - cut) - 1  # bytes after the key's line, so the window starts there
+    maker = (f"printf 'header: %s\\n' \"$MY_API_KEY\"; head -c {after} /dev/zero | tr '\\0' 'x'; echo; exit 3")
+    _with_environment(loop_repo, maker)
+    _run(loop_repo)
+    report = json.loads(next((loop_repo.loop / "runs").glob("*.json")).read_text())
+    [attempt] = next(i for i in report["items"] if i["id"] == "DOC-1")["attempts"]
+    tail = attempt["maker"]["output_tail"]
+    assert "xxxx" in tail  # the window is the one meant
+    assert SECRET[cut:] not in tail and SECRET[-8:] not in json.dumps(report), tail[:200]

@@ -53,6 +53,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import feedback, signature
 from loopgate.runner.queue import WorkItem
+from loopgate.runner.report import redact_cut
 from loopgate.runner.sandbox import Mounts, git_env, maker_env
 from loopgate.runner.tamper import added_suppressions, links_outside
 
@@ -165,10 +166,14 @@ class Attempt:
         """The maker's run; then, however it ended, its log without the secrets it was handed."""
         ctx, log = self.ctx, os.path.join(attempt_dir, "maker.log")
         try:
-            return run_maker(ctx.loop.maker, self.worktree, env, limits, log, lambda: bool(ctx.stop_requested),
+            made = run_maker(ctx.loop.maker, self.worktree, env, limits, log, lambda: bool(ctx.stop_requested),
                              self._maker_started, token=self.token, argv=maker_argv(ctx.loop, mounts, attempt_dir))
         finally:
             redact_log(log, ctx.loop.secrets)
+        # the log's last bytes, quoted in the report and in reasons: a window that began inside a key
+        # showed the key's second half, which no whole form of it matches
+        made.output_tail = redact_cut(made.output_tail, ctx.loop.secrets)
+        return made
 
     def run(self, feedback_text: str) -> dict[str, Any]:
         ctx, loop, record = self.ctx, self.ctx.loop, self.record

@@ -47,6 +47,21 @@ def shown(text: str, secrets: Iterable[str]) -> str:
     return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", redact(text, secrets))
 
 
+def redact_cut(text: str, secrets: Iterable[str]) -> str:
+    """`text` redacted, where it is the end of something longer (a log's last bytes): a window that
+    starts inside a secret begins with the secret's end, which no whole form matches, so a start that
+    is the last 6 or more characters of one is masked too."""
+    text = redact(text, secrets)
+    for secret in secrets:
+        if not secret or len(secret) < 6:
+            continue
+        for form in _forms(secret):
+            cut = next((k for k in range(len(form) - 1, 5, -1) if text.startswith(form[-k:])), 0)
+            if cut:
+                return "[redacted]" + text[cut:]
+    return text
+
+
 @functools.lru_cache(maxsize=64)
 def _forms(secret: str) -> tuple[str, ...]:
     """The secret as text shows it: itself, escaped inside a JSON string (the report is JSON, and a
