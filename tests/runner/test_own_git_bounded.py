@@ -17,7 +17,7 @@ import pytest
 from loopgate.runner import git as gitops
 
 from .conftest import LoopRepo, git
-from .test_containment import hostile
+from .test_containment import FIX, hostile
 from .test_planted_by_the_maker import run, status
 
 
@@ -125,4 +125,21 @@ def test_a_fifo_as_a_pack_index_in_the_makers_objects_does_not_hang_the_run(
     assert done is not None, "loopgate hung on a FIFO the maker left as a pack index"
     found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
     assert len(found) == 1 and "planted" in found[0].read_text(), "the maker did not plant the FIFO"
+    assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_what_the_maker_leaves_in_its_home_and_objects_is_cleared_once_judged(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # an agent's caches in its HOME and the objects its `git add` wrote stayed in the repository's
+    # git directory, attempt after attempt, run after run (the hostile review's bug 11)
+    hostile(loop_repo, 'head -c 20000000 /dev/urandom > "$HOME/cache.bin"; '
+                       'echo note > "$LOOPGATE_ATTEMPT_DIR/note.txt"; '
+                       f'{FIX}; git add docs/guide.md; echo planted >> "$seen"')
+    done = run(loop_repo)
+    assert done is not None
+    [attempt] = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1"))
+    assert not (attempt / "home").exists() and not (attempt / "maker" / "objects").exists()
+    assert (attempt / "maker.log").is_file() and (attempt / "prompt.md").is_file()  # the audit trail stays
+    assert (attempt / "maker" / "note.txt").read_text() == "note\n"
+    assert "planted" in (attempt / "maker" / "seen.txt").read_text()
     assert status(loop_repo)[0] == "drafted", status(loop_repo)

@@ -12,11 +12,11 @@ import contextlib
 import hashlib
 import os
 import secrets
-import time
+import shutil
 from typing import Any
 
-from loopgate.check import PlannedGate, run_check
-from loopgate.gates.base import GateContext, GateStatus
+from loopgate.check import PlannedGate
+from loopgate.gates.base import GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
 from loopgate.runner.context import RunContext
@@ -31,7 +31,7 @@ from loopgate.runner.control import (
     write_tampered,
 )
 from loopgate.runner.escapees import maker_pid_file
-from loopgate.runner.gatebox import gate_launcher
+from loopgate.runner.gaterun import run_gates
 from loopgate.runner.gitconfig import write_maker_config
 from loopgate.runner.gitobjects import stored_differently
 from loopgate.runner.loaded import common_dir
@@ -52,35 +52,9 @@ from loopgate.runner.outcome import (
     StoredDifferently,
 )
 from loopgate.runner.progress import feedback, signature
-from loopgate.runner.queue import WorkItem
 from loopgate.runner.report import redact_cut
 from loopgate.runner.sandbox import Mounts, git_env, maker_env
 from loopgate.runner.tamper import added_suppressions, links_outside
-
-
-def run_gates(ctx: RunContext, plan_factory: PlanFactory, worktree: str, item: WorkItem,
-              required_only: bool = False, plan: list[PlannedGate] | None = None) -> list[dict[str, Any]]:
-    """The checklist's gates on the worktree, within what is left of the runtime budget."""
-    plan = plan if plan is not None else plan_factory(worktree, ctx.loop.base, item)
-    if required_only:
-        plan = [p for p in plan if p.required]
-    # a gate's command may be the maker's work: contained like the maker (runner/gatebox.py)
-    launch = gate_launcher(ctx.loop, worktree, ctx.loop.worktrees.admin_dir(item.id))
-    # the other gates (scope, secrets, links) run here, outside the sandbox: their git is pinned
-    context = GateContext(cwd=worktree, launch=launch, git_env=ctx.loop.worktrees.pinned_env(item.id))
-    outcome = run_check(plan, jobs=os.cpu_count() or 2, context=context,
-                        on_done=lambda p, r: ctx.emit("gate", {"item": item.id, "gate": p.name,
-                                                                "status": r.status.value,
-                                                                "baseline": required_only}),
-                        deadline=time.monotonic() + max(ctx.spend.remaining_runtime(), 0.0),
-                        should_stop=lambda: bool(ctx.stop_requested))
-    if outcome.stopped == "deadline":
-        raise BudgetStop("max runtime reached while the gates ran")
-    if outcome.stopped:
-        raise Interrupted(ctx.stop_requested or "a stop signal")
-    return [{"gate": p.name, "required": p.required, **r.as_dict()}
-            for p, r in zip(plan, outcome.results, strict=True)]
-
 
 OUTPUT_LINES = 20  # of the maker's output in the run report; the whole of it is in maker.log
 
@@ -207,18 +181,7 @@ class Attempt:
             self.watch.restore(before, changed)
             mark_checked(loop.runtime_dir)
             raise
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(maker_pid_file(loop.runtime_dir))
-        warning = ctx.spend.add(made.usage)
-        if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
-            ctx.warn(warning)
-        log = os.path.join(attempt_dir, "maker.log")
-        entry: dict[str, Any] = {"attempt": self.number, "maker": {
-            "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
-            "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),
-            # the audit trail: where the whole output is, its last lines, whether its totals arrived
-            "log": log, "output_tail": last_lines(made.output_tail), "usage_complete": made.usage.complete}}
-        record.attempts.append(entry)
+        entry = self._recorded(made)
         failed = made.error if not made.started else sandbox_failed(loop, mounts, made)
         if failed:  # the maker never ran: nothing of the item's to judge (the run report's stop says why)
             # unless it did and faked the failure: tampering is checked all the same, and wins
@@ -232,6 +195,31 @@ class Attempt:
             return self._judge(entry, made, before, plan)
         finally:
             mark_checked(loop.runtime_dir)
+            self._clear_scratch()
+
+    def _recorded(self, made: MakerRun) -> dict[str, Any]:
+        """The maker has ended: its usage charged, and the attempt's entry in the run report begun."""
+        ctx = self.ctx
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(maker_pid_file(ctx.loop.runtime_dir))
+        warning = ctx.spend.add(made.usage)
+        if warning and made.exit_code not in (126, 127):  # a maker that never started has nothing to report
+            ctx.warn(warning)
+        entry: dict[str, Any] = {"attempt": self.number, "maker": {
+            "exit_code": made.exit_code, "stopped": made.stopped, "duration": round(made.duration, 3),
+            "usage": made.usage.as_dict(), "cost_from": made.cost_from, "agent": made.status.as_dict(),
+            # the audit trail: where the whole output is, its last lines, whether its totals arrived
+            "log": os.path.join(self.attempt_dir, "maker.log"), "output_tail": last_lines(made.output_tail),
+            "usage_complete": made.usage.complete}}
+        self.record.attempts.append(entry)
+        return entry
+
+    def _clear_scratch(self) -> None:
+        """Once the attempt is judged: the maker's HOME (an agent's caches, a `node_modules`) and its
+        git objects go; they grew the repository's git directory by what every attempt left, run after
+        run. The audit trail stays: maker.log, the prompt, and the files in its attempt directory."""
+        for scratch in (os.path.join(self.attempt_dir, "home"), os.path.join(self.attempt_dir, "maker", "objects")):
+            shutil.rmtree(scratch, ignore_errors=True)  # never follows a symlink the maker left
 
     def _tampered(self, before: Snapshot, changed: list[str], then: Exception | None = None) -> None:
         """The maker changed what it may not: put back what can be put back, say which, and

@@ -13,8 +13,9 @@ from typing import Any, NoReturn
 
 from loopgate.gates.base import GateStatus
 from loopgate.runner import git as gitops
-from loopgate.runner.attempt import Attempt, run_gates
+from loopgate.runner.attempt import Attempt
 from loopgate.runner.context import RunContext
+from loopgate.runner.gaterun import run_gates
 from loopgate.runner.github import GitHubError
 from loopgate.runner.outcome import (
     BudgetStop,
