@@ -143,3 +143,21 @@ def test_what_the_maker_leaves_in_its_home_and_objects_is_cleared_once_judged(
     assert (attempt / "maker" / "note.txt").read_text() == "note\n"
     assert "planted" in (attempt / "maker" / "seen.txt").read_text()
     assert status(loop_repo)[0] == "drafted", status(loop_repo)
+
+
+def test_an_item_whose_gates_never_finish_escalates_after_three_runs(loop_repo: LoopRepo) -> None:
+    # a gate script the maker rewrote to hang: each run's budget ends before the gates judge, and the
+    # item resumed unjudged, run after run, for good (burning every run's budget, never escalated)
+    hostile(loop_repo, "printf 'import time\\ntime.sleep(600)\\n' > check_links.py")
+    spec = loop_repo.loop / "LOOP_SPEC.md"
+    spec.write_text(spec.read_text().replace("- max runtime: 5 minutes", "- max runtime: 3 seconds"))
+    loop_repo.commit("a small budget")
+    for _ in range(3):
+        done = run(loop_repo)
+        assert done is not None and done.returncode == 4, done
+        assert status(loop_repo)[0] == "stopped", status(loop_repo)
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated", (state, reason)
+    assert "stopped by the run's budget before the gates judged it, in 3 runs in a row" in reason, reason

@@ -78,6 +78,8 @@ class ItemWork:
         record.branch = loop.worktrees.branch(record.item.id)
         state_item = loop.state.item(record.item.id)
         _unjudged_back(state_item)
+        if self._stopped_unjudged_too_often(state_item):
+            return
         feedback, failing = "", _failing_recorded(state_item)
         progress = NoProgress(loop.rules.no_progress_attempts)
         while state_item.attempts < loop.budgets.max_iterations:
@@ -90,7 +92,7 @@ class ItemWork:
             state_item.extra[UNJUDGED] = str(state_item.attempts)
             ctx.transition(record, "in-progress", f"attempt {state_item.attempts}", "wait for the gates")
             try:
-                entry = self._attempt(state_item.attempts, worktree, feedback)
+                entry = self._counted_attempt(state_item, worktree, feedback)
                 if entry is None:  # escalated: the maker tampered
                     return
             except EnvironmentStop as err:  # not the item's failure: the attempt does not count
@@ -100,7 +102,8 @@ class ItemWork:
                 raise
             if entry.get("verdict") == "stopped":  # a signal ended the maker: the gates never judged it
                 raise Interrupted(ctx.stop_requested or "a stop signal")
-            state_item.extra[UNJUDGED] = ""  # judged: it counts (saved with the next transition)
+            state_item.extra[UNJUDGED] = state_item.extra[BUDGET_STOPS] = ""  # judged: it counts (saved with the
+            # next transition), and the runs the budget stopped before the gates are counted afresh
             state_item.gates = {g["gate"]: g["status"] for g in entry.get("gates", [])}
             # a stop asked for once the gates judged is honoured at the top of the loop: the judged
             # attempt is decided first (drafted, or escalated when it was the last one allowed)
@@ -119,6 +122,29 @@ class ItemWork:
             if pause:
                 raise Paused(pause)
         self.fail(f"gates still failing after {loop.budgets.max_iterations} attempts: {failing}")
+
+    def _stopped_unjudged_too_often(self, state_item: ItemState) -> bool:
+        """Escalate an item whose attempts the run's budget ended before the gates judged them, run
+        after run: a gate that never finishes (or a budget too small) would burn every run's budget."""
+        if int(state_item.extra.get(BUDGET_STOPS) or 0) < BUDGET_STOPS_LIMIT:
+            return False
+        state_item.extra[BUDGET_STOPS] = ""  # a person decides; a later run counts afresh
+        self.ctx.escalate(self.record, f"its attempt was stopped by the run's budget before the gates judged it, "
+                          f"in {BUDGET_STOPS_LIMIT} runs in a row: a gate that never finishes (a gate script the "
+                          "maker rewrote can hang), or a max runtime too small for the work",
+                          "run the gates by hand in the kept worktree; raise `max runtime` if they are only slow")
+        return True
+
+    def _counted_attempt(self, state_item: ItemState, worktree: str, feedback: str) -> dict[str, Any] | None:
+        """An attempt; one the run's budget ends after the maker ran and before the gates judged it is
+        counted, run to run (a budget spent before the maker started was spent by the items before)."""
+        made = len(self.record.attempts)
+        try:
+            return self._attempt(state_item.attempts, worktree, feedback)
+        except BudgetStop:
+            if state_item.extra.get(UNJUDGED) and len(self.record.attempts) > made:
+                state_item.extra[BUDGET_STOPS] = str(int(state_item.extra.get(BUDGET_STOPS) or 0) + 1)
+            raise
 
     def _attempt(self, number: int, worktree: str, feedback: str) -> dict[str, Any] | None:
         """One attempt's entry, or None when the maker tampered and the item is escalated for it."""
@@ -279,6 +305,8 @@ class ItemWork:
 
 
 PUSH_SECONDS = 120.0  # the least time a push is given, even when the run's budget is nearly spent
+BUDGET_STOPS = "budget_stops_unjudged"  # runs in a row whose budget stopped the item's attempt unjudged
+BUDGET_STOPS_LIMIT = 3
 UNJUDGED = "unjudged_attempt"  # the state's field for an attempt started and not yet judged
 
 
