@@ -7,7 +7,6 @@ can never end up in a file.
 from __future__ import annotations
 
 import base64
-import binascii
 import functools
 import json
 import os
@@ -71,7 +70,7 @@ def _forms(secret: str) -> tuple[str, ...]:
     leaves part of a longer one behind."""
     raw = secret.encode("utf-8", "surrogateescape")
     forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-             urllib.parse.quote(secret, safe=""), binascii.hexlify(raw).decode()}
+             urllib.parse.quote(secret, safe=""), raw.hex(), raw.hex().upper()}
     for pad in range(3):
         start, end = -(-pad * 8 // 6), (pad + len(raw)) * 8 // 6
         for encode in (base64.b64encode, base64.urlsafe_b64encode):
