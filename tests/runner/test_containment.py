@@ -167,13 +167,19 @@ def test_a_contained_maker_cannot_write_outside_its_worktree(loop_repo: LoopRepo
 def test_git_works_inside_the_sandbox_and_its_objects_stay_out_of_the_repository(
         loop_repo: LoopRepo, factory: PlanFactory) -> None:
     objects = sorted(p.name for p in (loop_repo.root / ".git" / "objects").iterdir())
-    hostile(loop_repo, f'{FIX}; git add -A >> "$seen" 2>&1 && git status --short >> "$seen" && echo ok >> "$seen"')
+    hostile(loop_repo, f'{FIX}; git add -A >> "$seen" 2>&1 && git status --short >> "$seen" && '
+                       'ls "$GIT_OBJECT_DIRECTORY" | grep -c "^[0-9a-f][0-9a-f]$" >> "$seen" && '
+                       'echo "objects in $GIT_OBJECT_DIRECTORY" >> "$seen" && echo ok >> "$seen"')
     run(loop_repo, factory)
-    assert "ok" in seen(loop_repo)
+    said = seen(loop_repo)
+    assert "ok" in said
     assert status(loop_repo)[0] == "drafted"
-    # the loop's own commit of the candidate adds objects; the maker's `git add` wrote to its attempt dir
-    attempt_objects = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/objects/*"))
-    assert attempt_objects
+    # the maker's `git add` wrote to its attempt dir (a fan-out folder at least), which is cleared once
+    # the attempt is judged; the loop's own commit of the candidate adds objects to the repository
+    where = said.split("objects in ", 1)[1].split()[0]
+    assert where.endswith("/maker/objects") and "/attempts/DOC-1/" in where, where
+    assert int(said.split("objects in ")[0].split()[-1]) >= 1, said
+    assert not Path(where).exists()
     assert set(objects) <= {p.name for p in (loop_repo.root / ".git" / "objects").iterdir()}
 
 

@@ -88,9 +88,13 @@ def test_a_file_a_gate_creates_is_left_out_of_the_commit_and_said(loop_repo: Loo
     from loopgate.artifacts.schema import load_schema
 
     # a gate's cache in a repository that ignores none: new, never judged, never committed
-    # no scope gate beside it: gates run side by side, and scope would see the cache or not by timing
+    # no scope gate beside it: gates run side by side, and scope would see the cache or not by timing;
+    # nor the loop's own check of the item's expected paths (a scope gate too), so the item names none
     _checklist(loop_repo, f"{sys.executable} check_links.py && mkdir -p cache && echo x > cache/gate.bin",
                scope=False)
+    queue = loop_repo.loop / "work-queue.md"
+    queue.write_text(queue.read_text().replace("- expected paths: docs/guide.md\n", "", 1))
+    loop_repo.commit("DOC-1 names no paths")
     loop_repo.set_spec(FIX, iterations=1, contain=False)
     outcome = Loop(RunSettings(str(loop_repo.loop), grace=0.5, max_items=1), plan_factory(str(loop_repo.loop))).run()
     status = outcome.records[0].status

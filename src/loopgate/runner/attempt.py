@@ -322,6 +322,8 @@ class Attempt:
         gates = self._gates(entry, before, plan)
         self._unchanged_since(entry, judged)
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
+        if env and self.ctx.stop_requested:  # a gate the stop signal cut short (exit 127 from its killed
+            raise Interrupted(self.ctx.stop_requested)  # launcher) is no environmental failure: the run stops
         if env:
             raise EnvironmentStop(f"gate '{env[0]['gate']}' could not run: {env[0]['reason']}")
         failed = [g for g in gates if g["required"] and g["status"] == GateStatus.FAILED.value]
