@@ -38,8 +38,9 @@ def test_a_signal_sent_again_and_again_still_ends_the_run_as_interrupted(loop_re
         time.sleep(0.02)
     out, err = proc.communicate(timeout=120)
     assert "Traceback" not in err, err
-    assert proc.returncode == 6, (proc.returncode, out, err[-2000:])
     reports = sorted((loop_repo.loop / "runs").glob("*.json"))
+    shown = [r.read_text()[-3000:] for r in reports]  # what the run said of its gates, when it fails
+    assert proc.returncode == 6, (proc.returncode, out, err[-2000:], shown)
     assert len(reports) == 1, reports
     assert "stopped: interrupted" in out
     assert not list((loop_repo.root / ".git" / "loopgate").glob("*/run.lock")) or all(
