@@ -11,16 +11,15 @@ change cannot switch off its own checks (see `committed_gate_config`).
 from __future__ import annotations
 
 import os
-import pkgutil
-import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+# tomllib, subprocess and pkgutil are imported where they are used: `loopgate verify` and
+# `loopgate gate NAME` start on every commit, and a directory without a pyproject.toml, or outside
+# a git repository, needs none of them.
+if TYPE_CHECKING:
+    import subprocess
 
 
 class ConfigError(Exception):
@@ -67,6 +66,7 @@ def load_config(start: str = ".", revision: str = "") -> Config:
         raw = None
     if path is None:
         return Config(None, {})
+    tomllib = _tomllib()
     try:
         if raw is None:
             with open(path, "rb") as handle:
@@ -87,6 +87,15 @@ def load_config(start: str = ".", revision: str = "") -> Config:
         raise ConfigError(f"{path}: [tool.loopgate] must be a table")
     _check_known(path, values)
     return Config(path, values)
+
+
+def _tomllib() -> Any:
+    """tomllib (the tomli backport before 3.11), imported on the first pyproject.toml read."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # noqa: PLC0415
+    return tomllib
 
 
 # What [tool.loopgate] may hold. A misspelt key is an error, not a silently ignored setting: a
@@ -123,6 +132,8 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
 
 def gate_names() -> set[str]:
     """The gates' names without importing them: a gate module is named after its gate (see the registry)."""
+    import pkgutil  # noqa: PLC0415
+
     import loopgate.gates  # noqa: PLC0415
 
     return {info.name for info in pkgutil.iter_modules(loopgate.gates.__path__)
@@ -135,6 +146,8 @@ GIT_TIMEOUT = 60.0
 
 
 def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    import subprocess  # noqa: PLC0415 - see the imports at the top
+
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT,
