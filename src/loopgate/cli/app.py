@@ -1,20 +1,22 @@
-"""Command-line entry point. Parsing only: every decision lives in the core modules."""
+"""The click command line. Parsing only: every decision lives in the core modules.
+
+The console script's entry is cli/main.py, which runs the common `loopgate verify` and `loopgate
+gate NAME` without importing this module when it can (cli/fast.py); everything else, --help and
+every error message come from here.
+"""
 
 from __future__ import annotations
 
 import importlib
 import json
 import os
-import sys
-from typing import Any
 
 import click
 
 from loopgate import __version__
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, parse_reports
+from loopgate.cli.verifying import FORMATS, fail, verify_command
 from loopgate.codes import codes_markdown
-from loopgate.config import ConfigError, load_config
-from loopgate.reporters import FORMAT_NAMES, Report
 
 # Commands that need the gates, the runner or jsonschema are imported on first use: pre-commit
 # starts `loopgate verify` or `loopgate gate NAME` on every commit, and each should pay only for
@@ -24,41 +26,13 @@ _LAZY = {"check": "loopgate.cli.check:check", "gate": "loopgate.cli.gates:gate_g
          "readiness": "loopgate.cli.history:readiness", "review": "loopgate.cli.history:review",
          "report": "loopgate.cli.history:report"}
 
-FORMATS = ["auto", *FORMAT_NAMES]
 SCHEMA_ALIASES = {"spec": "loop-spec", "state": "loop-state", "checklist": "quality-gate-checklist",
                   "policy": "escalation-policy", "escalation": "escalation-policy", "readiness": "loop-readiness"}
 
 
 def _fail(message: str) -> None:
     """A usage or input error: one clear line on stderr, exit 2."""
-    click.echo(f"loopgate: error: {message}", err=True)
-    sys.exit(2)
-
-
-def pick_format(requested: str | None, configured: Any) -> str:
-    name = requested or (str(configured) if configured else "auto")
-    if name not in FORMATS:
-        _fail(f"unknown format '{name}' in [tool.loopgate] (choose from {', '.join(FORMATS)})")
-    if name == "auto":
-        return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    return name
-
-
-class _Progress:
-    """`verify` over many loops shows a counter on a terminal; nothing in pipes or CI."""
-
-    def __init__(self) -> None:
-        self.on = is_terminal(sys.stderr) and not os.environ.get("CI")
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.on and total >= 50 and (done % 25 == 0 or done == total):
-            click.echo(f"\rverifying loops {done}/{total}", err=True, nl=False)
-            self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+    fail(message)
 
 
 class _LazyGroup(click.Group):
@@ -120,41 +94,7 @@ def verify(paths: tuple[str, ...], strict: bool | None, output_format: str | Non
     strict = true, format = "github". A `strict = true` the last commit holds stays on when the
     change being verified drops it (`--no-strict` still turns it off on purpose).
     """
-    from loopgate.verify import VerifySettings, run_verify  # noqa: PLC0415
-
-    try:
-        config = load_config().section("verify")
-    except ConfigError as err:
-        _fail(str(err))
-    configured = config.get("strict", False)
-    if not isinstance(configured, bool):  # `strict = "no"` would otherwise read as true
-        _fail(f"strict in [tool.loopgate.verify] must be true or false, not {configured!r}")
-    strict_on = strict if strict is not None else (configured or _committed_strict())
-    fmt = pick_format(output_format, config.get("format"))
-    progress = _Progress()
-    result = run_verify(VerifySettings(paths, strict_on), progress)
-    progress.close()
-    report = Report(result.findings, not result.failed(strict_on) and not result.input_error,
-                    result.files_checked, use_color(color), strict=strict_on, command="verify",
-                    exit_code=result.exit_code(strict_on))
-    emit(report, fmt)
-    write_reports(report, reports)
-    sys.exit(report.code)
-
-
-def _committed_strict() -> bool:
-    """`strict` as the last commit has it: a change that drops `strict = true` is still judged strictly
-    (the stricter of the commit and the working tree wins; the CLI's --no-strict still decides)."""
-    from loopgate.config import config_revision  # noqa: PLC0415
-
-    revision = config_revision(".", "")
-    if not revision:
-        return False
-    try:
-        committed = load_config(".", revision).section("verify").get("strict", False)
-    except ConfigError:
-        return False
-    return committed is True
+    verify_command(paths, strict, output_format, color, reports)
 
 
 @cli.command()
@@ -275,9 +215,3 @@ def gates_doc() -> None:
     from loopgate.gatedocs import gates_markdown  # noqa: PLC0415
 
     click.echo(gates_markdown(), nl=False)
-
-
-
-
-def main() -> None:
-    cli(prog_name="loopgate")

@@ -1,0 +1,32 @@
+"""The console script's entry (`loopgate = loopgate.cli.main:main`).
+
+`loopgate verify` and `loopgate gate NAME`, which pre-commit starts on every commit, run without
+importing click when their arguments are plain (cli/fast.py); every other command line, --help
+and every usage error go to the click command line in cli/app.py, as before.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def main() -> None:
+    from loopgate.cli.fast import run_fast  # noqa: PLC0415
+
+    run_fast(sys.argv[1:])  # exits when it ran the command
+    from loopgate.cli.app import cli  # noqa: PLC0415
+
+    cli(prog_name="loopgate")
+
+
+def __getattr__(name: str) -> Any:
+    """`from loopgate.cli.main import cli` (and the rest of the click command line, which lived here)."""
+    if name.startswith("__"):  # the import system asks for __path__ and the like: not the CLI's names
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from loopgate.cli import app  # noqa: PLC0415
+
+    try:
+        return getattr(app, name)
+    except AttributeError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
