@@ -57,10 +57,11 @@ def find_pyproject(start: str) -> str | None:
 MAX_BYTES = 4 * 1024 * 1024
 
 
-def load_config(start: str = ".", revision: str = "") -> Config:
-    """The nearest pyproject.toml's `[tool.loopgate]`; with `revision`, as that commit holds it."""
+def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = None) -> Config:
+    """The nearest pyproject.toml's `[tool.loopgate]`; with `revision`, as that commit holds it
+    (`toplevel`: the repository's top as `git rev-parse --show-toplevel` printed it, when known)."""
     if revision:
-        path, raw = _committed_pyproject(start, revision)
+        path, raw = _committed_pyproject(start, revision, toplevel)
     else:
         path = find_pyproject(start)
         raw = None
@@ -156,29 +157,37 @@ def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes | None]:
+def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = None) -> tuple[str | None, bytes | None]:
     """(name, content) of the pyproject.toml nearest to `start` as `revision` holds it.
 
     Inside the repository the lookup walks the same directories as `find_pyproject`, but in the
     commit; above the repository (a file the change cannot touch) it reads the file system.
     """
     here = os.path.abspath(start)
-    top = _git(here, "rev-parse", "--show-toplevel")
-    if top is None or top.returncode != 0:
-        return find_pyproject(start), None
-    root = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
+    if toplevel is None:
+        top = _git(here, "rev-parse", "--show-toplevel")
+        if top is None or top.returncode != 0:
+            return find_pyproject(start), None
+        toplevel = top.stdout.rstrip(b"\n")
+    root = os.path.realpath(os.fsdecode(toplevel))
     rel = os.path.relpath(os.path.realpath(here), root)
     parts = [] if rel == "." else rel.split(os.sep)
     candidates = ["/".join([*parts[:depth], "pyproject.toml"]) for depth in range(len(parts), -1, -1)]
-    listed = _git(root, "ls-tree", "-z", "--full-tree", "--name-only", revision, "--", *candidates)
+    # -l: each entry's size too ("-" for a tree or a submodule), so an oversized file is refused
+    # without a `cat-file -s` process of its own
+    listed = _git(root, "ls-tree", "-z", "-l", "--full-tree", revision, "--", *candidates)
     if listed is None or listed.returncode != 0:
         raise ConfigError(f"cannot read pyproject.toml at {revision}: "
                           f"{(listed.stderr if listed else b'git did not run').decode('utf-8', 'replace').strip()}")
-    present = {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
+    sizes: dict[str, int] = {}
+    for entry in listed.stdout.split(b"\0"):
+        described, tab, name = entry.partition(b"\t")  # "MODE TYPE OBJECT SIZE<TAB>NAME"
+        if tab:
+            size = described.split()[-1]
+            sizes[os.fsdecode(name)] = int(size) if size.isdigit() else 0
     for candidate in candidates:
-        if candidate in present:
-            size = _git(root, "cat-file", "-s", f"{revision}:{candidate}")
-            if size is not None and size.returncode == 0 and int(size.stdout.strip() or b"0") > MAX_BYTES:
+        if candidate in sizes:
+            if sizes[candidate] > MAX_BYTES:
                 return f"{candidate} (at {revision[:10]})", b" " * (MAX_BYTES + 1)  # refused by size, never read
             blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
@@ -186,6 +195,19 @@ def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes |
             return f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1]
     parent = os.path.dirname(root)
     return (find_pyproject(parent) if parent != root else None), None
+
+
+def head_and_toplevel(start: str) -> tuple[str, bytes]:
+    """(HEAD's commit, the repository's top) in one git process: what `config_revision(start, "")`
+    and `load_config(start, HEAD, toplevel)` would find with two. ("", b"") outside a repository,
+    before the first commit, or where git has no work tree (then `config_revision` decides)."""
+    done = _git(start, "rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
+    if done is None or done.returncode != 0:
+        return "", b""
+    top, newline, commit = done.stdout.rstrip(b"\n").rpartition(b"\n")  # a top may hold a newline
+    if not newline or not commit:
+        return "", b""
+    return commit.decode(), top
 
 
 def config_revision(start: str, base: str) -> str:

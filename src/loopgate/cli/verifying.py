@@ -75,13 +75,18 @@ def verify_command(paths: tuple[str, ...], strict: bool | None, output_format: s
 def _committed_strict() -> bool:
     """`strict` as the last commit has it: a change that drops `strict = true` is still judged strictly
     (the stricter of the commit and the working tree wins; the CLI's --no-strict still decides)."""
-    from loopgate.config import config_revision  # noqa: PLC0415
+    from loopgate.config import config_revision, head_and_toplevel  # noqa: PLC0415
 
-    revision = config_revision(".", "")
+    # One git process for HEAD and the top where two would do (pre-commit runs this on every commit);
+    # where it cannot tell (no work tree), the lookups one by one, as before.
+    revision, top = head_and_toplevel(".")
+    toplevel: bytes | None = top
+    if not revision:
+        revision, toplevel = config_revision(".", ""), None
     if not revision:
         return False
     try:
-        committed = load_config(".", revision).section("verify").get("strict", False)
+        committed = load_config(".", revision, toplevel).section("verify").get("strict", False)
     except ConfigError:
         return False
     return committed is True
