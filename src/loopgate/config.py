@@ -11,6 +11,7 @@ change cannot switch off its own checks (see `committed_gate_config`).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -164,6 +165,13 @@ def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = Non
     commit; above the repository (a file the change cannot touch) it reads the file system.
     """
     here = os.path.abspath(start)
+    key = (os.path.realpath(here), revision)
+    if key in _READ_AT:  # a commit's files never change: one read a process (a gate reads HEAD's twice)
+        known_root, known_name, known_raw = _READ_AT[key]
+        if known_name is not None:
+            return known_name, known_raw
+        parent = os.path.dirname(known_root)
+        return (find_pyproject(parent) if parent != known_root else None), None
     if toplevel is None:
         top = _git(here, "rev-parse", "--show-toplevel")
         if top is None or top.returncode != 0:
@@ -192,9 +200,25 @@ def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = Non
             blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
                 raise ConfigError(f"cannot read {candidate} at {revision}")
-            return f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1]
+            return _remember(key, root, f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1])
+    _remember(key, root, None, None)
     parent = os.path.dirname(root)
     return (find_pyproject(parent) if parent != root else None), None
+
+
+# (the start's real path, a commit id) -> (the repository's top, the file's name and content, or None
+# when the commit holds none below the top). Only full commit ids are kept: what they name cannot
+# change, where a branch name or HEAD can. A few entries: a process reads one or two commits' files.
+_READ_AT: dict[tuple[str, str], tuple[str, str | None, bytes | None]] = {}
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _remember(key: tuple[str, str], root: str, name: str | None, raw: bytes | None) -> tuple[str | None, bytes | None]:
+    if _COMMIT_ID.fullmatch(key[1]):
+        if len(_READ_AT) >= 64:
+            _READ_AT.clear()
+        _READ_AT[key] = (root, name, raw)
+    return name, raw
 
 
 def head_and_toplevel(start: str) -> tuple[str, bytes]:

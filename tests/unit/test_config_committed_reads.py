@@ -5,6 +5,7 @@ once. The answers must be the ones the separate lookups gave. Real repositories,
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -104,3 +105,23 @@ def test_a_commit_without_a_pyproject_reads_none(repo: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.loopgate]\nstrict = true\n", "utf-8")  # only in the working tree
     committed = load_config(str(repo), head)
     assert committed.values == {}
+
+
+def test_a_commits_file_is_read_once_and_a_branch_name_every_time(repo: Path) -> None:
+    """One read a process for a commit id (what it names cannot change); HEAD or a branch is asked again."""
+    (repo / "pyproject.toml").write_text("[tool.loopgate]\nstrict = true\n", "utf-8")
+    first = _commit_all(repo)
+    assert load_config(str(repo), first).values == {"strict": True}
+    assert load_config(str(repo), "HEAD").values == {"strict": True}
+    (repo / "pyproject.toml").write_text("[tool.loopgate]\nstrict = false\n", "utf-8")
+    second = _commit_all(repo)
+    assert load_config(str(repo), "HEAD").values == {"strict": False}  # HEAD moved: read again
+    assert load_config(str(repo), "main").values == {"strict": False}
+    assert load_config(str(repo), second).values == {"strict": False}
+    # the commit ids' files were kept: with the repository gone, they still read as they were
+    shutil.rmtree(repo / ".git")
+    (repo / "pyproject.toml").write_text('[tool.loopgate]\nformat = "json"\n', "utf-8")
+    assert load_config(str(repo), first).values == {"strict": True}
+    assert load_config(str(repo), second).values == {"strict": False}
+    # a name is never taken from the kept reads: outside a repository, the file on disk
+    assert load_config(str(repo), "HEAD").values == {"format": "json"}
