@@ -9,6 +9,7 @@ the fast parser to click's own parse of a few thousand generated vectors for eve
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import re
@@ -27,6 +28,7 @@ import pytest
 from loopgate.cli import fast
 from loopgate.cli.app import verify
 from loopgate.cli.gates import command_for
+from loopgate.gates.base import GateContext, GateResult, GateSpec, opt
 from loopgate.gates.registry import gates
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,6 +126,10 @@ def _vectors() -> Iterator[Vector]:
     yield v("verify", "broken", env={"GITHUB_ACTIONS": "true"})
     yield v("verify", "broken", env={"FORCE_COLOR": "1"})
     yield v("verify", "broken", env={"NO_COLOR": "1", "FORCE_COLOR": "1"})
+    yield v("verify", "broken", "--format", "json", env={"PYTHONIOENCODING": "ascii"})  # click rewraps stdout
+    yield v("verify", "broken", env={"PYTHONIOENCODING": "latin-1", "FORCE_COLOR": "1"})
+    yield v("verify", "broken", "missing\udcff/é")  # a path that is not UTF-8, and one that is not ASCII
+    yield v("verify", "--report", "json=no-such-dir/report.json", "broken")  # cannot write: exit 2
     # verify: what click answers (help, usage errors)
     for args in (["-h"], ["--help"], ["loop", "--help"], ["--bogus"], ["-x"], ["--strict=yes"], ["--format"],
                  ["--format", "JSON"], ["--format="], ["--report", "bogus"], ["--report=xml=f"], ["--report"],
@@ -140,6 +146,7 @@ def _vectors() -> Iterator[Vector]:
     yield v("gate", "links", "--no-offline", "--offline", "--color", "docs")
     yield v("gate", "links", "--offline", "--report", "markdown=report.out", "docs")
     yield v("gate", "links", "--offline", "missing.md")
+    yield v("gate", "links", "--offline", "missing\udcff.md", env={"PYTHONIOENCODING": "ascii"})
     yield v("gate", "links", "--offline", "--", "docs")
     yield v("gate", "schema", "--schema", "schema.json", "data.json", "bad.json")
     yield v("gate", "schema", "--schema=missing.json", "data.json")
@@ -344,3 +351,54 @@ def test_what_click_refuses_the_parser_leaves_to_click(capsys: pytest.CaptureFix
                 assert _fast_parse(params, args) is None, (name, args)
     capsys.readouterr()
     assert refused > 300
+
+
+# Options shapes no gate has today, which click would read otherwise than the fast parser would:
+# a gate declaring one is left to click whole.
+@dataclasses.dataclass
+class _HelpField:
+    help: bool = dataclasses.field(default=False, metadata=opt("clashes with click's --help"))
+
+
+@dataclasses.dataclass
+class _NegativeClash:
+    offline: bool = dataclasses.field(default=False, metadata=opt("--offline / --no-offline"))
+    no_offline: str = dataclasses.field(default="", metadata=opt("--no-offline again"))
+
+
+@dataclasses.dataclass
+class _ShortFlag:
+    level: int = dataclasses.field(default=1, metadata=opt("a short name", flag="-l"))
+
+
+@dataclasses.dataclass
+class _SlashFlag:
+    mode: str = dataclasses.field(default="", metadata=opt("a slash in the name", flag="--mode/--other"))
+
+
+@dataclasses.dataclass
+class _TwoArguments:
+    first: tuple[str, ...] = dataclasses.field(default=(), metadata=opt("one", argument=True))
+    second: tuple[str, ...] = dataclasses.field(default=(), metadata=opt("two", argument=True))
+
+
+@dataclasses.dataclass
+class _NumberArguments:
+    numbers: tuple[int, ...] = dataclasses.field(default=(), metadata=opt("numbers", argument=True))
+
+
+@dataclasses.dataclass
+class _FormatField:
+    format: str = dataclasses.field(default="", metadata=opt("clashes with --format"))
+
+
+@pytest.mark.parametrize("options", [_HelpField, _NegativeClash, _ShortFlag, _SlashFlag, _TwoArguments,
+                                     _NumberArguments, _FormatField])
+def test_a_gate_whose_options_click_would_read_otherwise_is_left_to_click(options: type[Any]) -> None:
+    spec = GateSpec(name="odd", summary="odd", doc="odd", options=options, run=_never)
+    with pytest.raises(fast.Unsure):
+        fast.gate_params(spec)
+
+
+def _never(options: Any, context: GateContext) -> GateResult:
+    raise AssertionError("not run: only its options are read")

@@ -50,9 +50,10 @@ class _Params:
     unset: dict[str, Any] = dataclasses.field(default_factory=dict)  # every dest as click passes it when not given
 
     def declare(self, names: Sequence[str]) -> None:
-        """Refuse a command whose option names clash (click's behaviour then is not ours to guess)."""
-        if any(name in self.flags or name in self.values or not name.startswith("--") or "=" in name
-               for name in names) or len(set(names)) != len(names):
+        """Refuse a command whose option names clash, with each other or with --help, or that click would
+        read otherwise (a `/`, a short name): click's behaviour then is not ours to guess."""
+        if any(name in self.flags or name in self.values or name in ("--", "--help") or not name.startswith("--")
+               or any(c in name for c in "=/ ") for name in names) or len(set(names)) != len(names):
             raise Unsure
 
     def flag(self, name: str, dest: str) -> None:
@@ -247,10 +248,11 @@ def command(argv: Sequence[str]) -> Callable[[], NoReturn] | None:
 
 def run_fast(argv: Sequence[str]) -> None:
     """Run `argv` and exit, as the click command line would; return when click should parse it."""
-    run = command(argv)
-    if run is None:
-        return
     try:
+        # parsing inside the try too: click looks the gate up (importing it) inside its own
+        run = command(argv)
+        if run is None:
+            return
         run()
     except (EOFError, KeyboardInterrupt):
         # click's main: a blank line after the terminal's ^C, "Aborted!", exit 1
