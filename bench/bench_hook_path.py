@@ -3,8 +3,10 @@
 
 CPU time (user + system) of each whole process is measured as well as wall time: on a shared
 machine wall time swings with the load, CPU time much less. With `--against SRC`, the same verify
-runs with another checkout's `src/` first on PYTHONPATH (e.g. the integration branch) for a
-before/after in the same run.
+(the same console script) runs with another checkout's `src/` first on PYTHONPATH (e.g. the
+integration branch) for a before/after in the same run. Both checkouts should have their bytecode
+written (`python -m compileall -q src`) when PYTHONDONTWRITEBYTECODE is set, as on this machine:
+otherwise every run compiles every module it imports, which a pip-installed wheel never does.
 
 Run: `.venv/bin/python bench/bench_hook_path.py [--runs 15] [--against /path/to/other/src]`.
 """
@@ -39,7 +41,7 @@ def measure(command: list[str], runs: int, env: dict[str, str] | None = None) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", "--repeat", type=int, default=15)
     parser.add_argument("--against", help="another checkout's src/ directory, measured the same way")
     args = parser.parse_args()
     script = Path(sys.executable).with_name("loopgate")
@@ -47,10 +49,9 @@ def main() -> None:
               "verify", EXAMPLE]
     rows = [("`python -c pass`", measure([sys.executable, "-c", "pass"], args.runs))]
     rows.append(("`loopgate verify examples/repo-maintenance`", measure(verify, args.runs)))
-    if args.against:
+    if args.against:  # the same command (the console script when there is one), the other checkout's code
         env = {**os.environ, "PYTHONPATH": args.against}
-        rows.append((f"the same, {args.against}", measure([sys.executable, "-m", "loopgate", "verify", EXAMPLE],
-                                                           args.runs, env)))
+        rows.append((f"the same, {args.against}", measure(verify, args.runs, env)))
     floor = rows[0][1][0]
     print(f"load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
     print("| command | CPU best | CPU median | x `python -c pass` (CPU best) | wall best |")

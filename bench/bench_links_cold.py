@@ -95,12 +95,14 @@ def main() -> None:
     load = os.getloadavg()[0]
     print(f"{version}; Python {sys.version.split()[0]}; {args.repeat} rounds; load average {load:.1f} at the end")
     lychee = min(walls["lychee `--offline --include-fragments`"])
-    print("| command (20 files) | wall best | wall median | CPU best | CPU median | x lychee (wall best) |")
-    print("|---|---|---|---|---|---|")
+    lychee_cpu = min(cpus["lychee `--offline --include-fragments`"])  # the target is judged on CPU time
+    print("| command (20 files) | wall best | wall median | CPU best | CPU median | x lychee (wall best) "
+          "| x lychee (CPU best) |")
+    print("|---|---|---|---|---|---|---|")
     for name in tools:
         w, c = walls[name], cpus[name]
         print(f"| {name} | {min(w) * 1000:.1f} ms | {statistics.median(w) * 1000:.1f} ms | {min(c) * 1000:.1f} ms | "
-              f"{statistics.median(c) * 1000:.1f} ms | {min(w) / lychee:.1f}x |")
+              f"{statistics.median(c) * 1000:.1f} ms | {min(w) / lychee:.1f}x | {min(c) / lychee_cpu:.1f}x |")
 
 
 if __name__ == "__main__":

@@ -11,16 +11,16 @@ change cannot switch off its own checks (see `committed_gate_config`).
 from __future__ import annotations
 
 import os
-import pkgutil
-import subprocess
+import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
+# tomllib, subprocess and pkgutil are imported where they are used: `loopgate verify` and
+# `loopgate gate NAME` start on every commit, and a directory without a pyproject.toml, or outside
+# a git repository, needs none of them.
+if TYPE_CHECKING:
+    import subprocess
 
 
 class ConfigError(Exception):
@@ -58,15 +58,17 @@ def find_pyproject(start: str) -> str | None:
 MAX_BYTES = 4 * 1024 * 1024
 
 
-def load_config(start: str = ".", revision: str = "") -> Config:
-    """The nearest pyproject.toml's `[tool.loopgate]`; with `revision`, as that commit holds it."""
+def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = None) -> Config:
+    """The nearest pyproject.toml's `[tool.loopgate]`; with `revision`, as that commit holds it
+    (`toplevel`: the repository's top as `git rev-parse --show-toplevel` printed it, when known)."""
     if revision:
-        path, raw = _committed_pyproject(start, revision)
+        path, raw = _committed_pyproject(start, revision, toplevel)
     else:
         path = find_pyproject(start)
         raw = None
     if path is None:
         return Config(None, {})
+    tomllib = _tomllib()
     try:
         if raw is None:
             with open(path, "rb") as handle:
@@ -87,6 +89,15 @@ def load_config(start: str = ".", revision: str = "") -> Config:
         raise ConfigError(f"{path}: [tool.loopgate] must be a table")
     _check_known(path, values)
     return Config(path, values)
+
+
+def _tomllib() -> Any:
+    """tomllib (the tomli backport before 3.11), imported on the first pyproject.toml read."""
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: PLC0415
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # noqa: PLC0415
+    return tomllib
 
 
 # What [tool.loopgate] may hold. A misspelt key is an error, not a silently ignored setting: a
@@ -123,6 +134,8 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
 
 def gate_names() -> set[str]:
     """The gates' names without importing them: a gate module is named after its gate (see the registry)."""
+    import pkgutil  # noqa: PLC0415
+
     import loopgate.gates  # noqa: PLC0415
 
     return {info.name for info in pkgutil.iter_modules(loopgate.gates.__path__)
@@ -135,6 +148,8 @@ GIT_TIMEOUT = 60.0
 
 
 def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    import subprocess  # noqa: PLC0415 - see the imports at the top
+
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
         return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT,
@@ -143,36 +158,80 @@ def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
         return None
 
 
-def _committed_pyproject(start: str, revision: str) -> tuple[str | None, bytes | None]:
+def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = None) -> tuple[str | None, bytes | None]:
     """(name, content) of the pyproject.toml nearest to `start` as `revision` holds it.
 
     Inside the repository the lookup walks the same directories as `find_pyproject`, but in the
     commit; above the repository (a file the change cannot touch) it reads the file system.
     """
     here = os.path.abspath(start)
-    top = _git(here, "rev-parse", "--show-toplevel")
-    if top is None or top.returncode != 0:
-        return find_pyproject(start), None
-    root = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
+    key = (os.path.realpath(here), revision)
+    if key in _READ_AT:  # a commit's files never change: one read a process (a gate reads HEAD's twice)
+        known_root, known_name, known_raw = _READ_AT[key]
+        if known_name is not None:
+            return known_name, known_raw
+        parent = os.path.dirname(known_root)
+        return (find_pyproject(parent) if parent != known_root else None), None
+    if toplevel is None:
+        top = _git(here, "rev-parse", "--show-toplevel")
+        if top is None or top.returncode != 0:
+            return find_pyproject(start), None
+        toplevel = top.stdout.rstrip(b"\n")
+    root = os.path.realpath(os.fsdecode(toplevel))
     rel = os.path.relpath(os.path.realpath(here), root)
     parts = [] if rel == "." else rel.split(os.sep)
     candidates = ["/".join([*parts[:depth], "pyproject.toml"]) for depth in range(len(parts), -1, -1)]
-    listed = _git(root, "ls-tree", "-z", "--full-tree", "--name-only", revision, "--", *candidates)
+    # -l: each entry's size too ("-" for a tree or a submodule), so an oversized file is refused
+    # without a `cat-file -s` process of its own
+    listed = _git(root, "ls-tree", "-z", "-l", "--full-tree", revision, "--", *candidates)
     if listed is None or listed.returncode != 0:
         raise ConfigError(f"cannot read pyproject.toml at {revision}: "
                           f"{(listed.stderr if listed else b'git did not run').decode('utf-8', 'replace').strip()}")
-    present = {os.fsdecode(name) for name in listed.stdout.split(b"\0") if name}
+    sizes: dict[str, int] = {}
+    for entry in listed.stdout.split(b"\0"):
+        described, tab, name = entry.partition(b"\t")  # "MODE TYPE OBJECT SIZE<TAB>NAME"
+        if tab:
+            size = described.split()[-1]
+            sizes[os.fsdecode(name)] = int(size) if size.isdigit() else 0
     for candidate in candidates:
-        if candidate in present:
-            size = _git(root, "cat-file", "-s", f"{revision}:{candidate}")
-            if size is not None and size.returncode == 0 and int(size.stdout.strip() or b"0") > MAX_BYTES:
+        if candidate in sizes:
+            if sizes[candidate] > MAX_BYTES:
                 return f"{candidate} (at {revision[:10]})", b" " * (MAX_BYTES + 1)  # refused by size, never read
             blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
                 raise ConfigError(f"cannot read {candidate} at {revision}")
-            return f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1]
+            return _remember(key, root, f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1])
+    _remember(key, root, None, None)
     parent = os.path.dirname(root)
     return (find_pyproject(parent) if parent != root else None), None
+
+
+# (the start's real path, a commit id) -> (the repository's top, the file's name and content, or None
+# when the commit holds none below the top). Only full commit ids are kept: what they name cannot
+# change, where a branch name or HEAD can. A few entries: a process reads one or two commits' files.
+_READ_AT: dict[tuple[str, str], tuple[str, str | None, bytes | None]] = {}
+_COMMIT_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def _remember(key: tuple[str, str], root: str, name: str | None, raw: bytes | None) -> tuple[str | None, bytes | None]:
+    if _COMMIT_ID.fullmatch(key[1]):
+        if len(_READ_AT) >= 64:
+            _READ_AT.clear()
+        _READ_AT[key] = (root, name, raw)
+    return name, raw
+
+
+def head_and_toplevel(start: str) -> tuple[str, bytes]:
+    """(HEAD's commit, the repository's top) in one git process: what `config_revision(start, "")`
+    and `load_config(start, HEAD, toplevel)` would find with two. ("", b"") outside a repository,
+    before the first commit, or where git has no work tree (then `config_revision` decides)."""
+    done = _git(start, "rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
+    if done is None or done.returncode != 0:
+        return "", b""
+    top, newline, commit = done.stdout.rstrip(b"\n").rpartition(b"\n")  # a top may hold a newline
+    if not newline or not commit:
+        return "", b""
+    return commit.decode(), top
 
 
 def config_revision(start: str, base: str) -> str:

@@ -3,16 +3,23 @@
 Colour, the same for every command: `--color` / `--no-color` decide; without them `NO_COLOR`
 (any non-empty value) turns it off, `FORCE_COLOR` (non-empty, not `0`) turns it on, and
 otherwise stdout being a terminal decides. Forced colour survives a pipe (click would strip it).
+
+Nothing here imports click at import time: `loopgate verify` and `loopgate gate NAME` start
+without it (see fast.py), and `echo` writes as click.echo does.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
-
-import click
+from typing import TYPE_CHECKING, TextIO
 
 from loopgate.reporters import REPORTER_BY_NAME, Report
+
+if TYPE_CHECKING:
+    import click
 
 COLOR_HELP = ("Colour text output (default: when stdout is a terminal; NO_COLOR turns it off, FORCE_COLOR "
               "on; --color forces it even through a pipe).")
@@ -39,22 +46,67 @@ def is_terminal(stream: object) -> bool:
         return False
 
 
+def echo(message: str = "", *, err: bool = False, nl: bool = True, color: bool | None = None) -> None:
+    """click.echo(message, err=err, nl=nl, color=color), without importing click in the usual case.
+
+    Written directly when click.echo would write the text unchanged to the stream itself: a plain
+    text stream on POSIX whose encoding is not ASCII (click rewraps an ASCII one in UTF-8), and no
+    ANSI sequence that click would strip (it strips them unless colour is on). Anything else is
+    handed to click.echo itself, so the bytes are click's in every case.
+    """
+    stream = sys.stderr if err else sys.stdout
+    out = message + "\n" if nl else message
+    if not _plain_stream(stream) or ("\x1b" in out and color is not True):
+        import click  # noqa: PLC0415 - the rare case: let click decide
+
+        click.echo(message, err=err, nl=nl, color=color)
+        return
+    assert stream is not None  # _plain_stream said so; for mypy
+    if out:
+        stream.write(out)
+    stream.flush()
+
+
+def _plain_stream(stream: TextIO | None) -> bool:
+    """Whether click.echo would write to `stream` as it is (see echo)."""
+    if stream is None or sys.platform.startswith("win") or type(stream) is not io.TextIOWrapper:
+        return False
+    if not isinstance(stream.encoding, str) or stream.errors is None:
+        return False
+    try:
+        return codecs.lookup(stream.encoding).name != "ascii"
+    except LookupError:
+        return True  # click too keeps a stream whose encoding it cannot look up
+
+
 def color_option() -> click.Option:
+    import click  # noqa: PLC0415 - only the click command builders call this
+
     return click.Option(["--color/--no-color", "color"], default=None, help=COLOR_HELP)
 
 
 def emit(report: Report, output_format: str) -> None:
-    click.echo(REPORTER_BY_NAME[output_format]().render(report), nl=False, color=report.color)
+    echo(REPORTER_BY_NAME[output_format]().render(report), nl=False, color=report.color)
+
+
+def report_value(value: str) -> tuple[str, str] | None:
+    """One `--report FORMAT=FILE` value as (format, file); None when it is not one."""
+    fmt, sep, path = value.partition("=")
+    if not sep or not path or fmt not in REPORTER_BY_NAME:
+        return None
+    return fmt, path
 
 
 def parse_reports(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     parsed: list[tuple[str, str]] = []
     for value in values:
-        fmt, sep, path = value.partition("=")
-        if not sep or not path or fmt not in REPORTER_BY_NAME:
+        pair = report_value(value)
+        if pair is None:
+            import click  # noqa: PLC0415 - a click callback: click is loaded
+
             raise click.BadParameter(f"'{value}': write FORMAT=FILE, FORMAT one of {', '.join(REPORTER_BY_NAME)}",
                                      ctx=ctx, param=param)
-        parsed.append((fmt, path))
+        parsed.append(pair)
     return tuple(parsed)
 
 
@@ -63,6 +115,8 @@ REPORT_HELP = ("Also write the report as FORMAT to FILE (repeatable), e.g. --rep
 
 
 def report_option() -> click.Option:
+    import click  # noqa: PLC0415 - only the click command builders call this
+
     return click.Option(["--report", "reports"], multiple=True, metavar="FORMAT=FILE", callback=parse_reports,
                         help=REPORT_HELP)
 
@@ -90,6 +144,6 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
             if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
     for message in failed:
-        click.echo(f"loopgate: error: {message}", err=True)
+        echo(f"loopgate: error: {message}", err=True)
     if failed:
         sys.exit(2)
