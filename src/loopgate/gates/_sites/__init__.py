@@ -116,15 +116,13 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
 
         read = read_toml if config.endswith(".toml") else read_json if config.endswith(".json") else read_yaml
         return Hugo(boundary, options, label, home, read(config, label), shown)
-    from loopgate.gates._sites.others import Docusaurus, Jekyll  # noqa: PLC0415
-
     if name == "jekyll":
+        from loopgate.gates._sites.jekyll import Jekyll, source_top  # noqa: PLC0415
+
         settings = read_yaml(config, label)
-        jekyll = Jekyll(boundary, options, label,
-                        os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
-        jekyll.pretty = settings.get("permalink") == "pretty"
-        jekyll.shown = shown
-        return jekyll
+        return Jekyll(boundary, options, label, source_top(home, settings), settings, shown)
+    from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
+
     docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"))
     docusaurus.shown = shown
     return docusaurus
