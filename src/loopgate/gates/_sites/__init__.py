@@ -97,16 +97,17 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
     home = os.path.dirname(config)
     label = shown(config)
     if name == "mdbook":
-        book = read_toml(config, label).get("book")
+        settings = read_toml(config, label)
+        book = settings.get("book")
         source = os.path.normpath(os.path.join(home, text_value(book.get("src") if isinstance(book, dict) else None,
                                                                 "src")))
         if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
 
-        book = MdBook(boundary, options, label, source)
-        book.shown = shown
-        return book
+        mdbook = MdBook(boundary, options, label, source, settings)
+        mdbook.shown = shown
+        return mdbook
     if name == "mkdocs":
         from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
 
