@@ -83,6 +83,15 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
     return home, settings
 
 
+def _read_text(path: str) -> str:
+    """A JavaScript config, as text (read for a literal or two, never run)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(1024 * 1024)
+    except OSError:
+        return ""
+
+
 def _read_any(path: str, shown: Callable[[str], str]) -> dict[str, Any]:
     read = read_toml if path.endswith(".toml") else read_json if path.endswith(".json") else read_yaml
     return read(path, shown(path))
@@ -172,6 +181,6 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         return Jekyll(boundary, options, label, source_top(home, settings), settings, shown)
     from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
 
-    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config))
     docusaurus.shown = shown
     return docusaurus

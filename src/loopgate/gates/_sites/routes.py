@@ -104,8 +104,10 @@ def join_url(base: str, relative: str) -> str:
     return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
 
 
-def docusaurus_routes(docs: str) -> dict[str, str]:
-    routes: dict[str, str] = {}
+def docusaurus_urls(docs: str) -> dict[str, str]:
+    """Doc -> its route path: `/docs/a/b`; a folder's `index.md` or `README.md` is the folder, `/docs/a/`
+    (what Docusaurus' route table holds, checked against Docusaurus 3's build)."""
+    urls: dict[str, str] = {}
     for page in pages(docs):
         relative = os.path.relpath(page, docs).replace(os.sep, "/")
         folder, name = os.path.split(os.path.splitext(relative)[0])
@@ -119,6 +121,14 @@ def docusaurus_routes(docs: str) -> dict[str, str]:
             url = f"/docs/{folder}/{name}".replace("//", "/")
             if name in ("index", "README"):
                 url = url[:-len(name)]
+        urls[page] = url
+    return urls
+
+
+def docusaurus_routes(docs: str) -> dict[str, str]:
+    """Route path (without its trailing `/`) -> doc."""
+    routes: dict[str, str] = {}
+    for page, url in docusaurus_urls(docs).items():
         routes.setdefault(url.rstrip("/") or "/", page)
     return routes
 
