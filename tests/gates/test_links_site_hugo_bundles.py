@@ -107,3 +107,22 @@ def test_a_render_hook_or_a_theme_keeps_links_read_from_the_source_folder(tmp_pa
     themed = hugo_site(tmp_path / "theme", {**files, "hugo.toml": CONFIG + 'theme = "docsy"\n'})
     for root in (hooked, themed):
         assert [f.message.split(":")[0] for f in check(root).findings] == ["nothing.png"]
+
+
+def test_a_plain_link_to_a_content_file_is_left_as_it_is(tmp_path: Path) -> None:
+    """Hugo writes `[x](other.md)` as it is (its own link render hook runs only on multilingual sites):
+    nothing is at `other.md` on the built site. `ref`/`relref` name the page and become its URL."""
+    files = {"hugo.toml": CONFIG, "content/docs/_index.md": "---\ntitle: Docs\n---\n# Docs\n",
+             "content/docs/other.md": "---\ntitle: Other\n---\n# Other\n\n## Part\n",
+             "content/docs/a.md": "---\ntitle: A\n---\n# A\n\n[ref]({{< ref \"other.md#part\" >}}) "
+                                  "[relref]({{< relref \"docs/other.md\" >}}) [url](../other/#part)\n\n"
+                                  "Planted: [file](other.md)\n"}
+    root = hugo_site(tmp_path, files)
+    assert found(check(root)) == [
+        "content/docs/a.md:8:17: LG441 other.md: Hugo publishes content/docs/other.md as a page and leaves this link "
+        "as it is (no link render hook here): no file is at that URL; link the page with {{< relref \"...\" >}} or "
+        "by its URL"]
+    assert built_breaks(root, tmp_path / "out") == {"other.md"}
+    (root / "layouts" / "_markup").mkdir()
+    (root / "layouts" / "_markup" / "render-link.html").write_text('<a href="{{ .Destination }}">{{ .Text }}</a>')
+    assert found(check(root)) == []

@@ -19,7 +19,9 @@ From Hugo's documentation (URL management, front matter) and checked against the
   that is no page, are unchecked (LG482), never broken.
 
 `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the page's folder,
-else from `content/`); any other shortcode is template code: unchecked.
+else from `content/`); any other shortcode is template code: unchecked. A plain link to a content
+file (`[x](other.md)`) is written by Hugo as it is, so it is broken on the built site, unless a link
+render hook may rewrite it (Hugo's own runs only on multilingual sites: `useEmbedded = 'auto'`).
 """
 
 from __future__ import annotations
@@ -261,6 +263,7 @@ class Hugo(Site):
         self.patterned = _patterned(setting(settings, "permalinks"))
         self.ugly = _ugly(setting(settings, "uglyURLs"))
         self.hooks = _hooks(home, settings)
+        self._refs: set[str] = set()
 
     def routes(self) -> HugoRoutes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL
@@ -269,7 +272,11 @@ class Hugo(Site):
 
     def rewrite(self, target: str) -> str:
         target = super().rewrite(target)
-        return _REF.sub(lambda m: m.group(1), target)
+        if "{{" not in target:
+            return target
+        target = _REF.sub(lambda m: m.group(1), target)
+        self._refs.add(target)  # a page named by ref/relref: Hugo writes its URL
+        return target
 
     def in_site(self, source: str, decoded: str) -> str:
         if decoded.startswith("/"):
@@ -334,6 +341,12 @@ class Hugo(Site):
             return CHECK
         routes = self.routes()
         resolved = self(source, path)
+        if path.endswith(_SOURCES) and target not in self._refs and target not in self.remapped and not self.hooks \
+                and resolved.endswith(_SOURCES) and under(resolved, self.top):
+            # Without a link render hook Hugo writes the link as it is: `x.md` is no URL of the built site.
+            return Route("broken", f"Hugo publishes {self.shown(resolved)} as a page and leaves this link as it is "
+                         "(no link render hook here): no file is at that URL; link the page with "
+                         "{{< relref \"...\" >}} or by its URL")
         why = routes.unpublished.get(resolved)
         if why is not None:
             return Route("broken", f"{self.shown(resolved)} {why}")
