@@ -150,3 +150,29 @@ def test_baseurl_forms_and_what_is_not_assumed(tmp_path: Path) -> None:
 ])
 def test_jekyll_slugify(text: str, mode: str, cased: bool, wanted: str) -> None:
     assert slugify(text, mode, cased) == wanted
+
+
+def test_exclude_leaves_files_out_of_the_site(tmp_path: Path) -> None:
+    """`exclude:` (Jekyll's EntryFilter: a glob, or a prefix of the path: `notes` leaves out notes-old/ too;
+    `include:` wins): links to what it leaves out are broken on the built site; a page left out (README.md)
+    is no page of the site, so its links are read as GitHub shows them."""
+    root = write(tmp_path / "site", {
+        "_config.yml": "exclude: [drafts/, README.md, '*.txt', notes]\ninclude: [notes/keep.md]\n",
+        "index.md": "---\n---\n# Home\n\n[a](/docs/a.html) [kept](/notes/keep.html)\n\n"
+                    "Planted: [draft](/drafts/wip.html) [readme](/README.html) [text](/data.txt) "
+                    "[prefix](/notes-old/x.html) [not included](/notes/other.html)\n",
+        "docs/a.md": "---\n---\n# A\n", "drafts/wip.md": "---\n---\n# WIP\n", "data.txt": "x\n",
+        "notes/keep.md": "---\n---\n# Keep\n", "notes/other.md": "---\n---\n# Other\n",
+        "notes-old/x.md": "---\n---\n# X\n",
+        "README.md": "# Readme\n\n[a](docs/a.md) [gone](docs/gone.md)\n"})
+    result = check(root)
+    assert [(f.path, f.message.split(":")[0]) for f in result.findings] == [
+        ("README.md", "docs/gone.md"), ("index.md", "/drafts/wip.html"), ("index.md", "/README.html"),
+        ("index.md", "/data.txt"), ("index.md", "/notes-old/x.html"), ("index.md", "/notes/other.html")]
+    assert "`exclude:` in _config.yml leaves drafts/wip.md out of the site" in result.findings[1].message
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stdout + built.stderr
+    out = tmp_path / "out"
+    assert (out / "docs/a.html").is_file() and (out / "notes/keep.html").is_file()
+    assert not any((out / name).exists() for name in ("drafts", "README.html", "data.txt", "notes-old",
+                                                      "notes/other.html"))

@@ -19,6 +19,9 @@ test_links_site_jekyll*.py):
   build: its URL is not known here (links to it are unchecked, LG482).
 - Front matter `permalink:` (or one from `defaults:` in _config.yml) replaces the template; a
   page's may use `:path`, `:basename`, `:output_ext`.
+- `exclude:` leaves files and folders out of the site (a glob, or a prefix of the path, as Jekyll's
+  EntryFilter matches it; `include:` wins): a link to one is broken, and a page left out is no page
+  of the site: its own links are read as GitHub shows them.
 - `baseurl` in _config.yml is the path the site is served under (`jekyll serve` and GitHub Pages
   answer 404 outside it): `{{ site.baseurl }}`, `relative_url`, `absolute_url`, `prepend:
   site.baseurl` put it in front. A site-absolute link to one of the site's pages without it leads
@@ -188,6 +191,10 @@ class JekyllSite:
         self.collections_dir = text(settings.get("collections_dir")).strip("/")
         self.included = {str(x).strip("/") for x in settings.get("include") or [] if isinstance(x, str)} \
             if isinstance(settings.get("include"), list) else set()
+        listed = settings.get("exclude")
+        self.exclude = [x.strip() for x in listed if isinstance(x, str) and x.strip() and x.strip() not in
+                        self.included] if isinstance(listed, list) else []
+        self._excluded: dict[str, bool] = {}
         self.defaults: list[Default] = []
         rules = settings.get("defaults")
         for entry in rules if isinstance(rules, list) else []:
@@ -199,6 +206,23 @@ class JekyllSite:
             if permalink is not None:
                 self.defaults.append(Default(text(scope.get("path")).strip("/"), text(scope.get("type")),
                                              permalink if isinstance(permalink, str) else ""))
+
+    def excluded(self, relative: str) -> bool:
+        """Does `exclude:` leave the file (or a folder above it) out of the site? Jekyll's EntryFilter: a
+        pattern matches a path from the site's source by glob (`*` across `/` too) or as a prefix of it,
+        unless `include:` names it (or its name)."""
+        if not self.exclude:
+            return False
+        known = self._excluded.get(relative)
+        if known is None:
+            parts = relative.split("/")
+            # A file `include:` names is published even inside an excluded folder (checked with jekyll 4.3:
+            # `exclude: [notes]`, `include: [notes/keep.md]` publishes notes/keep.html, not notes/other.html).
+            known = not any(_glob(relative, p) or _glob(parts[-1], p) for p in self.included) and any(
+                _glob("/".join(parts[:end]), p) or (end < len(parts) and p == "/".join(parts[:end]) + "/")
+                for end in range(1, len(parts) + 1) for p in self.exclude)
+            self._excluded[relative] = known
+        return known
 
     def default_permalink(self, relative: str, kind: str) -> str | None:
         """The `permalink` front matter defaults give the file (the most specific scope wins; later on a tie)."""
@@ -223,7 +247,7 @@ class JekyllSite:
         for page in pages(top):
             relative = os.path.relpath(page, top).replace(os.sep, "/")
             kind, label = self._kind(relative)
-            if kind == "skip":
+            if kind == "skip" or self.excluded(relative):
                 continue
             if kind == "document" and not flag(self.collections[label].get("output"), False):
                 found.unpublished[page] = label
@@ -333,6 +357,11 @@ class JekyllSite:
         return (None if url is None else _sanitize(url)), "" if natural is None else _sanitize(natural)
 
 
+def _glob(entry: str, pattern: str) -> bool:
+    """Ruby's `File.fnmatch?(pattern, entry)` without flags, or `entry.start_with?(pattern)`."""
+    return entry.startswith(pattern) or fnmatch.fnmatchcase(entry, pattern)
+
+
 def _fill_hash(template: str, values: dict[str, str]) -> str:
     """Jekyll's `URL#generate_url_from_hash` (a page's placeholders: path, basename, output_ext)."""
     for key, value in values.items():
@@ -438,7 +467,23 @@ class Jekyll(Site):
             return decoded[len(base):] or "/"
         return decoded
 
+    def _left_out(self, full: str) -> bool:
+        """Is `full`, a file under the site's source, left out of the site by `exclude:`?"""
+        return under(full, self.top) and full != self.top and \
+            self.site.excluded(os.path.relpath(full, self.top).replace(os.sep, "/"))
+
+    def route(self, source: str, target: str) -> Route:
+        if self._left_out(source):
+            return CHECK  # not part of the site: its links are what GitHub shows
+        return super().route(source, target)
+
     # -- the resolver
+    def _resolve(self, source: str, path: str) -> str:
+        if self._left_out(source):
+            decoded = unquote(path)
+            return self.fallback(self.plain(source, decoded), decoded)
+        return super()._resolve(source, path)
+
     def in_site(self, source: str, decoded: str) -> str:
         decoded = self._unbased(decoded)
         if decoded.endswith(_SOURCES):  # a source file named (jekyll-relative-links, `{% link %}`): there or not
@@ -479,6 +524,9 @@ class Jekyll(Site):
             return Route("beside", "outside the Jekyll site's baseurl (not part of the site)")
         resolved = self(source, path)
         routes = self.routes()
+        if self._left_out(resolved):
+            return Route("broken", f"`exclude:` in {self.config} leaves {self.shown(resolved)} out of the site: "
+                         "Jekyll does not publish it")
         label = routes.unpublished.get(resolved)
         if label is not None:
             return Route("broken", f"{self.shown(resolved)} is in the collection '{label}', which {self.config} does "
