@@ -126,3 +126,24 @@ def test_a_plain_link_to_a_content_file_is_left_as_it_is(tmp_path: Path) -> None
     (root / "layouts" / "_markup").mkdir()
     (root / "layouts" / "_markup" / "render-link.html").write_text('<a href="{{ .Destination }}">{{ .Text }}</a>')
     assert found(check(root)) == []
+
+
+def test_pages_hugo_does_not_render(tmp_path: Path) -> None:
+    """`headless: true` and `build: {render: never}` (or `link`, or `false`; `_build` before Hugo 0.145): Hugo
+    writes no page, and still publishes the bundle's files."""
+    files = {"hugo.toml": CONFIG, "content/docs/_index.md": "---\ntitle: Docs\n---\n# Docs\n\n"
+                                                            "[img](hl/img.png) [img2](nv/img.png)\n\n"
+                                                            "Planted: [headless](hl/) [never](nv/) [link](linkonly/) "
+                                                            "[old](old/)\n",
+             "content/docs/hl/index.md": "---\ntitle: HL\nheadless: true\n---\n# HL\n",
+             "content/docs/hl/img.png": "p\n",
+             "content/docs/nv/index.md": "---\ntitle: NV\nbuild:\n  render: never\n---\n# NV\n",
+             "content/docs/nv/img.png": "p\n",
+             "content/docs/linkonly.md": "+++\ntitle = 'L'\n[build]\nrender = 'link'\n+++\n# L\n",
+             "content/docs/old.md": "---\ntitle: P\nbuild:\n  render: false\n---\n# P\n"}
+    root = hugo_site(tmp_path, files)
+    result = check(root)
+    assert [f.message.split(":")[0] for f in result.findings] == ["hl/", "nv/", "linkonly/", "old/"]
+    assert "content/docs/nv/index.md is not rendered (build: render: never in its front matter)" in \
+        result.findings[1].message
+    assert built_breaks(root, tmp_path / "out") == {"hl/", "nv/", "linkonly/", "old/"}

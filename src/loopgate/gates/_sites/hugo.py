@@ -112,6 +112,13 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
             if url.endswith(".html"):
                 found.unpublished_at.setdefault(url[:-len(".html")] + "/", page)
             continue
+        reason = _not_rendered(data)
+        if url and reason:
+            found.unpublished[page] = f"is not rendered ({reason} in its front matter): Hugo publishes no page for it"
+            found.unpublished_at.setdefault(url, page)
+            if name in ("index", "_index"):
+                _resources(top, folder, url, leaves, found)  # its files are published all the same
+            continue
         if url:
             found.urls[page] = url
             found.pages.setdefault(url, page)
@@ -123,6 +130,20 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
+
+
+def _not_rendered(data: dict[str, Any]) -> str:
+    """Why Hugo renders no page for this content file ("" when it does): `headless: true` (a leaf bundle
+    kept for its resources), or `build: {render: never}` (`link`, or `false`; also under `_build`).
+    Checked with hugo 0.168: the page is not written, its bundle's files are."""
+    if flag(data.get("headless"), False):
+        return "headless: true"
+    for key in ("build", "_build"):
+        options = data.get(key)
+        render = options.get("render") if isinstance(options, dict) else None
+        if render is False or (isinstance(render, str) and render.lower() in ("never", "link", "false")):
+            return f"{key}: render: {str(render).lower()}"
+    return ""
 
 
 def _aliases(listed: Any, parent: str) -> list[str]:
