@@ -147,3 +147,15 @@ def test_pages_hugo_does_not_render(tmp_path: Path) -> None:
     assert "content/docs/nv/index.md is not rendered (build: render: never in its front matter)" in \
         result.findings[1].message
     assert built_breaks(root, tmp_path / "out") == {"hl/", "nv/", "linkonly/", "old/"}
+
+
+def test_links_of_a_draft_or_a_bundles_resource(tmp_path: Path) -> None:
+    """A draft's links are read from where `hugo --buildDrafts` puts it (/docs/draft/); a leaf bundle's `.md`
+    resource is no page, so where its relative URLs lead is not known: unchecked, never broken."""
+    root = hugo_site(tmp_path, {"hugo.toml": CONFIG, "content/docs/_index.md": "# Docs\n", "content/docs/a.md": "# A\n",
+                                "content/docs/draft.md": "---\ndraft: true\n---\n# D\n\n[a](../a/) [gone](../gone/)\n",
+                                "content/docs/b/index.md": "# B\n",
+                                "content/docs/b/part.md": "# Part\n\n[a](../a/) [img](pic.png)\n"})
+    assert [(f.path, f.code, f.message.split(":")[0]) for f in check(root).findings] == [
+        ("content/docs/b/part.md", "LG482", "../a/"), ("content/docs/b/part.md", "LG482", "pic.png"),
+        ("content/docs/draft.md", "LG441", "../gone/")]

@@ -176,3 +176,12 @@ def test_exclude_leaves_files_out_of_the_site(tmp_path: Path) -> None:
     assert (out / "docs/a.html").is_file() and (out / "notes/keep.html").is_file()
     assert not any((out / name).exists() for name in ("drafts", "README.html", "data.txt", "notes-old",
                                                       "notes/other.html"))
+
+
+def test_a_collection_without_output_is_read_as_github_shows_it(tmp_path: Path) -> None:
+    """A document of a collection without `output: true` is no page: its own links are read from its file,
+    as GitHub shows them (not from a URL it does not have)."""
+    root = write(tmp_path, {"_config.yml": "collections:\n  notes:\n    output: false\n",
+                            "_notes/a.md": "---\n---\n# A\n\n[b](b.md) [index](../index.md) [gone](c.md)\n",
+                            "_notes/b.md": "---\n---\n# B\n", "index.md": "---\n---\n# Home\n"})
+    assert [(f.path, f.message.split(":")[0]) for f in check(root).findings] == [("_notes/a.md", "c.md")]

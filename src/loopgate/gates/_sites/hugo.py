@@ -56,6 +56,7 @@ class HugoRoutes(Routes):
     unpublished_at: dict[str, str] = field(default_factory=dict)
     leaves: dict[str, str] = field(default_factory=dict)  # leaf bundle folder (relative) -> its index
     file_urls: dict[str, str] = field(default_factory=dict)  # a bundle's file -> its URL
+    would_be: dict[str, str] = field(default_factory=dict)  # a draft or unrendered page -> its URL if it were
 
 
 def _leaf_bundles(top: str) -> dict[str, str]:
@@ -109,6 +110,7 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
             # `hugo` builds without drafts (only `hugo --buildDrafts` publishes them).
             found.unpublished[page] = "is a draft (draft: true): `hugo` publishes it only with --buildDrafts"
             found.unpublished_at.setdefault(url, page)
+            found.would_be[page] = url
             if url.endswith(".html"):
                 found.unpublished_at.setdefault(url[:-len(".html")] + "/", page)
             continue
@@ -116,6 +118,7 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
         if url and reason:
             found.unpublished[page] = f"is not rendered ({reason} in its front matter): Hugo publishes no page for it"
             found.unpublished_at.setdefault(url, page)
+            found.would_be[page] = url
             if name in ("index", "_index"):
                 _resources(top, folder, url, leaves, found)  # its files are published all the same
             continue
@@ -311,7 +314,9 @@ class Hugo(Site):
                 return written  # a source file named by ref
             from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
             return from_top if os.path.isfile(from_top) else written
-        page_url = self.routes().urls.get(source)
+        routes = self.routes()
+        # A draft's links are read from where `hugo --buildDrafts` would put it.
+        page_url = routes.urls.get(source) or routes.would_be.get(source)
         if os.path.isfile(written) and (self.hooks or page_url is None):
             # A render hook may resolve it as the page's own resource; a page without a known URL (a
             # draft, a resource, a pattern's) is read from its file, as before.
@@ -385,7 +390,10 @@ class Hugo(Site):
             if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
                 return _PATTERNED
         if not path.startswith("/") and not path.endswith(_SOURCES) and not os.path.exists(resolved):
-            page_url = routes.urls.get(source)
+            if source in routes.unpublished and source not in routes.would_be:
+                return Route("unchecked", "read from a leaf bundle's resource, which Hugo publishes as no page: "
+                             "where it leads is known only once a template uses it")
+            page_url = routes.urls.get(source) or routes.would_be.get(source)
             decoded = unquote(path)
             written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
             if page_url is not None and os.path.exists(written):

@@ -472,14 +472,19 @@ class Jekyll(Site):
         return under(full, self.top) and full != self.top and \
             self.site.excluded(os.path.relpath(full, self.top).replace(os.sep, "/"))
 
+    def _no_page(self, source: str) -> bool:
+        """Is the file `source` no page of the site (left out by `exclude:`, or a document of a
+        collection without output)? Then its links are what GitHub shows, not links of the site."""
+        return under(source, self.top) and (self._left_out(source) or source in self.routes().unpublished)
+
     def route(self, source: str, target: str) -> Route:
-        if self._left_out(source):
+        if self._no_page(source):
             return CHECK  # not part of the site: its links are what GitHub shows
         return super().route(source, target)
 
     # -- the resolver
     def _resolve(self, source: str, path: str) -> str:
-        if self._left_out(source):
+        if self._no_page(source):
             decoded = unquote(path)
             return self.fallback(self.plain(source, decoded), decoded)
         return super()._resolve(source, path)
