@@ -221,8 +221,11 @@ def test_docusaurus_mdx_pages_have_their_links_checked(tmp_path: Path) -> None:
 
 
 def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:
+    """`./custom-slug` is a route read from /docs/intro; `./setup` would be the file's name, which is not its
+    route (test_links_site_docusaurus.py: Docusaurus' own broken-link check reads them so)."""
     root = write(tmp_path, {"docusaurus.config.js": "module.exports = {};\n",
-                            "docs/intro.md": "# Intro\n\n[a](./setup#install) [b](setup.mdx) [c](/docs/custom-slug)\n"
+                            "docs/intro.md": "# Intro\n\n[a](./custom-slug#install) [b](setup.mdx) "
+                                             "[c](/docs/custom-slug)\n"
                                              "[d](/docs/guides/first#part) [e](/docs/nowhere) "
                                              "[f](/docs/guides/named#gone)\n",
                             "docs/setup.mdx": "---\nslug: /custom-slug\n---\n# Setup\n\n## Install\n",
@@ -231,6 +234,10 @@ def test_docusaurus_extensionless_doc_links(tmp_path: Path) -> None:
     result = check(root, "docs")
     assert [(f.code, f.message.split(":")[0]) for f in result.findings] == [
         ("LG482", "/docs/nowhere"), ("LG442", "/docs/guides/named#gone")]
+    (root / "docs/intro.md").write_text("# Intro\n\n[a](./setup#install)\n")
+    assert [f.message for f in check(root, "docs").findings] == [
+        "./setup#install: Docusaurus reads this link from the page's URL /docs/intro, so it leads to /docs/setup, "
+        "where no doc is; docs/setup.mdx is at /docs/custom-slug"]
 
 
 # -- detection, --site, the generic options -----------------------------------------------------

@@ -11,7 +11,11 @@ MISSING_FILE = codes.define(
     "LG441", "link-target-not-found", E, "A local link points to a file that does not exist.",
     "The link's destination, read relative to the file that holds it (or to the repository root when it "
     "starts with `/`), with `%20`-style escapes decoded, names no file or directory. On GitHub the link "
-    "leads to a 404 page.",
+    "leads to a 404 page. In a documentation site (a site profile: `--site`), the link is read the way the "
+    "built site reads it, and the message also says when the generator publishes nothing there though a "
+    "source file is named: a page published at another URL (a slug, a permalink, `uglyURLs`), a draft, a "
+    "Jekyll collection without `output: true`, a Hugo leaf bundle's resource, a link outside Jekyll's "
+    "`baseurl`, a relative link the browser reads from the page's URL, not the file's folder.",
     "Fix the path (the message suggests a close name when there is one), or restore the file.",
 )
 MISSING_ANCHOR = codes.define(

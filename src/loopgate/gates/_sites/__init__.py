@@ -3,8 +3,8 @@
 `detect` finds the generator from its own config file (in a directory given to check or one of
 its parents below the working directory, else in the working directory, else at the repository
 root): mdBook (`book.toml` with its `src/SUMMARY.md`), MkDocs (`mkdocs.yml`), Docusaurus
-(`docusaurus.config.js|ts|mjs`), Hugo (`hugo.toml|yaml|json`, or `config.toml|yaml` beside a
-`content/` folder) and Jekyll (`_config.yml`). `load` builds the profile (one module
+(`docusaurus.config.js|ts|mjs`), Hugo (`hugo.toml|yaml|json`, `config/_default/hugo.toml|...`, or
+`config.toml|yaml` beside a `content/` folder) and Jekyll (`_config.yml`). `load` builds the profile (one module
 per generator), or the plain one for `--site none`.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from loopgate.gates._linklocal import Boundary
 from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
@@ -39,13 +40,69 @@ def _docusaurus(folder: str) -> str:
                  if os.path.isfile(os.path.join(folder, f"docusaurus.config.{e}"))), "")
 
 
+_HUGO_DIR = os.path.join("config", "_default")
+
+
 def _hugo(folder: str) -> str:
     own = next((f"hugo.{e}" for e in ("toml", "yaml", "json") if os.path.isfile(os.path.join(folder, f"hugo.{e}"))), "")
     if own:
         return own
+    named = next((os.path.join(_HUGO_DIR, f"{n}.{e}") for n in ("hugo", "config") for e in ("toml", "yaml", "json")
+                  if os.path.isfile(os.path.join(folder, _HUGO_DIR, f"{n}.{e}"))), "")
+    if named:
+        return named  # Hugo's configuration directory (config/_default/hugo.toml, params.toml, ...)
     if not os.path.isdir(os.path.join(folder, "content")):
         return ""  # config.toml alone is too common a name to mean Hugo
     return next((f"config.{e}" for e in ("toml", "yaml") if os.path.isfile(os.path.join(folder, f"config.{e}"))), "")
+
+
+def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
+    """(the site's folder, its settings) from a root config file or Hugo's configuration directory:
+    config/_default/ (hugo.toml or config.toml hold the top level, any other file the key it is
+    named after: permalinks.toml is `permalinks`), then config/production/ over it (what `hugo`
+    builds by default), each over the root file."""
+    folder = os.path.dirname(config)
+    home = os.path.dirname(os.path.dirname(folder)) if folder.endswith(os.sep + _HUGO_DIR) else folder
+    settings: dict[str, Any] = {}
+    for name in ("hugo", "config"):
+        for extension in ("toml", "yaml", "json"):
+            root = os.path.join(home, f"{name}.{extension}")
+            if os.path.isfile(root) and not settings:
+                settings = _read_any(root, shown)
+    for environment in ("_default", "production"):
+        directory = os.path.join(home, "config", environment)
+        if not os.path.isdir(directory):
+            continue
+        for entry in sorted(os.listdir(directory)):
+            stem, extension = os.path.splitext(entry)
+            path = os.path.join(directory, entry)
+            if extension not in (".toml", ".yaml", ".yml", ".json") or not os.path.isfile(path):
+                continue
+            data = _read_any(path, shown)
+            _merge(settings, data if stem in ("hugo", "config") else {stem: data})
+    return home, settings
+
+
+def _read_text(path: str) -> str:
+    """A JavaScript config, as text (read for a literal or two, never run)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(1024 * 1024)
+    except OSError:
+        return ""
+
+
+def _read_any(path: str, shown: Callable[[str], str]) -> dict[str, Any]:
+    read = read_toml if path.endswith(".toml") else read_json if path.endswith(".json") else read_yaml
+    return read(path, shown(path))
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
 
 
 def _jekyll(folder: str) -> str:
@@ -97,16 +154,17 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
     home = os.path.dirname(config)
     label = shown(config)
     if name == "mdbook":
-        book = read_toml(config, label).get("book")
+        settings = read_toml(config, label)
+        book = settings.get("book")
         source = os.path.normpath(os.path.join(home, text_value(book.get("src") if isinstance(book, dict) else None,
                                                                 "src")))
         if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
 
-        book = MdBook(boundary, options, label, source)
-        book.shown = shown
-        return book
+        mdbook = MdBook(boundary, options, label, source, settings)
+        mdbook.shown = shown
+        return mdbook
     if name == "mkdocs":
         from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
 
@@ -114,17 +172,15 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
     if name == "hugo":
         from loopgate.gates._sites.hugo import Hugo  # noqa: PLC0415
 
-        read = read_toml if config.endswith(".toml") else read_json if config.endswith(".json") else read_yaml
-        return Hugo(boundary, options, label, home, read(config, label), shown)
-    from loopgate.gates._sites.others import Docusaurus, Jekyll  # noqa: PLC0415
-
+        home, settings = _hugo_settings(config, shown)
+        return Hugo(boundary, options, label, home, settings, shown)
     if name == "jekyll":
+        from loopgate.gates._sites.jekyll import Jekyll, source_top  # noqa: PLC0415
+
         settings = read_yaml(config, label)
-        jekyll = Jekyll(boundary, options, label,
-                        os.path.normpath(os.path.join(home, text_value(settings.get("source"), "."))))
-        jekyll.pretty = settings.get("permalink") == "pretty"
-        jekyll.shown = shown
-        return jekyll
-    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"))
+        return Jekyll(boundary, options, label, source_top(home, settings), settings, shown)
+    from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
+
+    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config))
     docusaurus.shown = shown
     return docusaurus

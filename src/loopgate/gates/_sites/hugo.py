@@ -19,7 +19,9 @@ From Hugo's documentation (URL management, front matter) and checked against the
   that is no page, are unchecked (LG482), never broken.
 
 `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the page's folder,
-else from `content/`); any other shortcode is template code: unchecked.
+else from `content/`); any other shortcode is template code: unchecked. A plain link to a content
+file (`[x](other.md)`) is written by Hugo as it is, so it is broken on the built site, unless a link
+render hook may rewrite it (Hugo's own runs only on multilingual sites: `useEmbedded = 'auto'`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import os
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary, under, unquote
@@ -37,48 +40,163 @@ from loopgate.gates._sites.routes import Routes, front_matter, join_url, pages, 
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
+_CONTENT = (".md", ".markdown", ".html")  # content files: pages (or, in a leaf bundle, content resources)
 _PATTERNED = Route("unchecked", "Hugo's permalinks config gives this page its URL (:year, :slug, ...): known only "
                    "once the site is built")
 
 
-def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset()) -> Routes:
-    """The pages' URLs; a regular page of a section in `patterned` (the `permalinks` config, whose
-    `:year`, `:title`, ... patterns only the build fills in) has an unknown URL, unless `url:` gives it."""
-    found = Routes()
-    aliases: list[tuple[str, str]] = []
+@dataclass
+class HugoRoutes(Routes):
+    # A leaf bundle's other files (a `.md` there is a resource, not a page) and a branch bundle's
+    # files: the URL each is published at -> the file.
+    files: dict[str, str] = field(default_factory=dict)
+    # Content files Hugo publishes no page for -> why: a draft, a leaf bundle's resource.
+    unpublished: dict[str, str] = field(default_factory=dict)
+    # Their URLs (where the page would be) -> the file.
+    unpublished_at: dict[str, str] = field(default_factory=dict)
+    leaves: dict[str, str] = field(default_factory=dict)  # leaf bundle folder (relative) -> its index
+    file_urls: dict[str, str] = field(default_factory=dict)  # a bundle's file -> its URL
+    would_be: dict[str, str] = field(default_factory=dict)  # a draft or unrendered page -> its URL if it were
+
+
+def _leaf_bundles(top: str) -> dict[str, str]:
+    """Folder (relative, `/`-separated) -> its `index.md` for every leaf bundle under content/."""
+    found = {}
     for page in pages(top):
-        stem = os.path.splitext(os.path.relpath(page, top))[0].replace(os.sep, "/")
+        folder, name = os.path.split(os.path.relpath(page, top))
+        if os.path.splitext(name)[0] == "index" and page.endswith(_CONTENT):
+            found[folder.replace(os.sep, "/")] = page
+    return found
+
+
+def _bundle_of(relative: str, leaves: dict[str, str]) -> str:
+    """The leaf bundle folder that holds the file `relative` (`""` if none; the bundle's index is its own)."""
+    parts = relative.split("/")[:-1]
+    for end in range(1, len(parts) + 1):
+        folder = "/".join(parts[:end])
+        if folder in leaves:
+            return folder
+    return ""
+
+
+def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
+                ugly: Callable[[str], bool] = lambda section: False) -> HugoRoutes:
+    """The pages' URLs; a regular page of a section in `patterned` (the `permalinks` config, whose
+    `:year`, `:title`, ... patterns only the build fills in) has an unknown URL, unless `url:` gives it.
+    With `uglyURLs` (for the page's section) a regular page or leaf bundle is `/a/b.html`, not `/a/b/`."""
+    found = HugoRoutes()
+    aliases: list[tuple[str, str]] = []
+    leaves = found.leaves = _leaf_bundles(top)
+    for page in pages(top):
+        relative = os.path.relpath(page, top).replace(os.sep, "/")
+        stem = os.path.splitext(relative)[0]
         folder, name = posixpath.split(stem)
+        bundle = _bundle_of(relative, leaves)
+        if bundle and leaves[bundle] != page:
+            # Hugo publishes a leaf bundle's other content files as resources of its page, never as pages.
+            found.unpublished[page] = f"is a resource of the leaf bundle {bundle}/ (beside its index), not a page: " \
+                                      "Hugo publishes no page for it"
+            found.unpublished_at.setdefault(_path(stem, lower), page)
+            continue
         data = front_matter(page)
         place = stem if name not in ("index", "_index") else folder
         own = _path(place, lower)  # `/a/b/`, or `/` for the home page
         parent = posixpath.dirname(own.rstrip("/"))
-        written = text(data.get("url"))
-        slug = text(data.get("slug"))
-        if written:
-            url = "/" + written.lstrip("/")
-            if not url.endswith("/") and "." not in url.rsplit("/", 1)[-1]:
-                url += "/"  # `url: a/b` is published as `/a/b/index.html`
-        elif name != "_index" and folder.split("/")[0] in patterned:
+        url = _url(data, name, folder, own, parent, lower, patterned, ugly)
+        if url is None:
             found.unknown.add(page)
             url = ""
-        elif slug and name != "_index" and own != "/":
-            url = posixpath.join(parent, _segment(slug, lower)) + "/"
-        else:
-            url = own
+        if url and flag(data.get("draft"), False):
+            # `hugo` builds without drafts (only `hugo --buildDrafts` publishes them).
+            found.unpublished[page] = "is a draft (draft: true): `hugo` publishes it only with --buildDrafts"
+            found.unpublished_at.setdefault(url, page)
+            found.would_be[page] = url
+            if url.endswith(".html"):
+                found.unpublished_at.setdefault(url[:-len(".html")] + "/", page)
+            continue
+        reason = _not_rendered(data)
+        if url and reason:
+            found.unpublished[page] = f"is not rendered ({reason} in its front matter): Hugo publishes no page for it"
+            found.unpublished_at.setdefault(url, page)
+            found.would_be[page] = url
+            if name in ("index", "_index"):
+                _resources(top, folder, url, leaves, found)  # its files are published all the same
+            continue
         if url:
             found.urls[page] = url
             found.pages.setdefault(url, page)
         for natural in () if not url else {own, _path(place, False), "/" + place.lstrip("/") + "/"} - {url}:
             found.moved.setdefault(natural, page)
-        listed = data.get("aliases")
-        for value in [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []:
-            alias = value.strip() if isinstance(value, str) else ""
-            if alias:
-                aliases.append((alias if alias.startswith("/") else join_url(parent + "/", alias), page))
+        if url and name in ("index", "_index"):
+            _resources(top, folder, url, leaves, found)
+        aliases += [(alias, page) for alias in _aliases(data.get("aliases"), parent)]
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
+
+
+def _not_rendered(data: dict[str, Any]) -> str:
+    """Why Hugo renders no page for this content file ("" when it does): `headless: true` (a leaf bundle
+    kept for its resources), or `build: {render: never}` (`link`, or `false`; also under `_build`).
+    Checked with hugo 0.168: the page is not written, its bundle's files are."""
+    if flag(data.get("headless"), False):
+        return "headless: true"
+    for key in ("build", "_build"):
+        options = data.get(key)
+        render = options.get("render") if isinstance(options, dict) else None
+        if render is False or (isinstance(render, str) and render.lower() in ("never", "link", "false")):
+            return f"{key}: render: {str(render).lower()}"
+    return ""
+
+
+def _aliases(listed: Any, parent: str) -> list[str]:
+    """Front matter `aliases:`: each a URL of the page too (`/old/` as written, `older` from the page's parent)."""
+    found = []
+    for value in [listed] if isinstance(listed, str) else listed if isinstance(listed, list) else []:
+        alias = value.strip() if isinstance(value, str) else ""
+        if alias:
+            found.append(alias if alias.startswith("/") else join_url(parent + "/", alias))
+    return found
+
+
+def _url(data: dict[str, Any], name: str, folder: str, own: str, parent: str, lower: bool,
+         patterned: frozenset[str], ugly: Callable[[str], bool]) -> str | None:
+    """A page's URL from its front matter and place (None: a `permalinks` pattern the build fills in)."""
+    written = text(data.get("url"))
+    slug = text(data.get("slug"))
+    regular = name != "_index" and own != "/"
+    if written:
+        url = "/" + written.lstrip("/")
+        if not url.endswith("/") and "." not in url.rsplit("/", 1)[-1]:
+            url += "/"  # `url: a/b` is published as `/a/b/index.html`
+        return url
+    if name != "_index" and folder.split("/", maxsplit=1)[0] in patterned:
+        return None
+    url = posixpath.join(parent, _segment(slug, lower)) + "/" if slug and regular else own
+    return url.rstrip("/") + ".html" if regular and ugly(folder.split("/", maxsplit=1)[0]) else url
+
+
+def _resources(top: str, folder: str, url: str, leaves: dict[str, str], found: HugoRoutes) -> None:
+    """A bundle's files that are no content, at its page's URL as a folder (`/a/b.html` -> `/a/b/`):
+    all of a leaf bundle's (its subfolders too), the files beside a branch bundle's `_index.md`."""
+    base = url[:-len(".html")] + "/" if url.endswith(".html") else url
+    directory = os.path.join(top, folder)
+    leaf = folder in leaves
+    for current, dirs, files in os.walk(directory):
+        if not leaf:
+            dirs[:] = []
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        inside = os.path.relpath(current, directory).replace(os.sep, "/")
+        for file in files:
+            if file.endswith(_CONTENT) or file.startswith("."):
+                continue
+            relative = file if inside == "." else f"{inside}/{file}"
+            path = os.path.join(current, file)
+            found.files.setdefault(base + relative, path)
+            found.file_urls.setdefault(path, base + relative)
+            natural = "/" + os.path.relpath(path, top).replace(os.sep, "/")
+            if leaf and natural != base + relative:
+                found.moved.setdefault(natural, path)  # a slugged bundle's image is not where its file is
 
 
 _TOKEN = re.compile(r":(\w+)")
@@ -114,6 +232,45 @@ def _path(stem: str, lower: bool) -> str:
     return "/" + "".join(f"{part}/" for part in parts)
 
 
+def setting(settings: Any, *keys: str) -> Any:
+    """A value of Hugo's config, whose keys Hugo reads case-insensitively (`uglyURLs`, `uglyurls`)."""
+    for key in keys:
+        if not isinstance(settings, dict):
+            return None
+        settings = next((value for name, value in settings.items() if str(name).lower() == key.lower()), None)
+    return settings
+
+
+def _ugly(value: Any) -> Callable[[str], bool]:
+    """`uglyURLs = true`, or per section (`[uglyURLs] posts = true`)."""
+    if isinstance(value, dict):
+        sections = {str(key).lower(): flag(on, False) for key, on in value.items()}
+        return lambda section: sections.get(section.lower(), False)
+    every = flag(value, False)
+    return lambda section: every
+
+
+def _hooks(home: str, settings: dict[str, Any]) -> bool:
+    """May a link render hook rewrite the links of a page? A theme or a module may bring one (it is not
+    in the repository), the site's layouts may have one, and Hugo's own runs on a multilingual site
+    (`useEmbedded = 'auto'`) or when asked to: such a hook resolves `img.png` as the page's resource."""
+    theme = setting(settings, "theme")
+    if theme or setting(settings, "module", "imports"):
+        return True
+    languages = setting(settings, "languages")
+    if isinstance(languages, dict) and len(languages) > 1:
+        return True
+    if str(setting(settings, "markup", "goldmark", "renderHooks", "link", "useEmbedded") or "").lower() in (
+            "always", "fallback"):
+        return True
+    layouts = os.path.join(home, text_value(setting(settings, "layoutDir"), "layouts"))
+    for _, dirs, files in os.walk(layouts):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        if any(f.startswith("render-link") for f in files):
+            return True
+    return False
+
+
 class Hugo(Site):
     name = "hugo"
     title = "Hugo"
@@ -121,22 +278,29 @@ class Hugo(Site):
 
     def __init__(self, boundary: Boundary, options: Generic, config: str, home: str, settings: dict[str, Any],
                  shown: Callable[[str], str]) -> None:
-        content = os.path.normpath(os.path.join(home, text_value(settings.get("contentDir"), "content")))
+        content = os.path.normpath(os.path.join(home, text_value(setting(settings, "contentDir"), "content")))
         super().__init__(boundary, options, config, content)
-        self.lower = not flag(settings.get("disablePathToLower"), False)
-        self.static = os.path.normpath(os.path.join(home, text_value(settings.get("staticDir"), "static")))
+        self.lower = not flag(setting(settings, "disablePathToLower"), False)
+        self.static = os.path.normpath(os.path.join(home, text_value(setting(settings, "staticDir"), "static")))
         self.shown = shown
-        self._routes: Routes | None = None
-        self.patterned = _patterned(settings.get("permalinks"))
+        self._routes: HugoRoutes | None = None
+        self.patterned = _patterned(setting(settings, "permalinks"))
+        self.ugly = _ugly(setting(settings, "uglyURLs"))
+        self.hooks = _hooks(home, settings)
+        self._refs: set[str] = set()
 
-    def routes(self) -> Routes:
+    def routes(self) -> HugoRoutes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL
-            self._routes = hugo_routes(self.top, self.lower, frozenset(self.patterned))
+            self._routes = hugo_routes(self.top, self.lower, frozenset(self.patterned), self.ugly)
         return self._routes
 
     def rewrite(self, target: str) -> str:
         target = super().rewrite(target)
-        return _REF.sub(lambda m: m.group(1), target)
+        if "{{" not in target:
+            return target
+        target = _REF.sub(lambda m: m.group(1), target)
+        self._refs.add(target)  # a page named by ref/relref: Hugo writes its URL
+        return target
 
     def in_site(self, source: str, decoded: str) -> str:
         if decoded.startswith("/"):
@@ -145,52 +309,95 @@ class Hugo(Site):
                 return named  # `{{< ref "/docs/a.md" >}}`
             return self._at(decoded)
         written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-        if os.path.isfile(written):
-            return written  # a bundle's own file, or a source file named by ref
         if decoded.endswith(_SOURCES):
+            if os.path.isfile(written):
+                return written  # a source file named by ref
             from_top = os.path.normpath(os.path.join(self.top, decoded))  # ref: from content/ too
             return from_top if os.path.isfile(from_top) else written
-        page_url = self.routes().urls.get(source, "/")
-        return self._at(join_url(page_url, decoded))
+        routes = self.routes()
+        # A draft's links are read from where `hugo --buildDrafts` would put it.
+        page_url = routes.urls.get(source) or routes.would_be.get(source)
+        if os.path.isfile(written) and (self.hooks or page_url is None):
+            # A render hook may resolve it as the page's own resource; a page without a known URL (a
+            # draft, a resource, a pattern's) is read from its file, as before.
+            return written
+        return self._at(join_url(page_url or "/", decoded))
 
     def _at(self, url: str) -> str:
-        """The file the built site serves at `url`: a page, a file under content/ or static/."""
+        """The file the built site serves at `url`: a page, a bundle's file, a file under content/ or static/."""
+        routes = self.routes()
         found = os.path.normpath(os.path.join(self.top, url.lstrip("/")))
-        if os.path.isfile(found) and not found.endswith(_SOURCES):
-            return found  # a page bundle's image, a file published as it is
-        page = self._lookup(url, self.routes().pages)
+        page = self._lookup(url, routes.pages)
         if page is not None:
             return page
+        published = routes.files.get(url)
+        if published is not None:
+            return published  # a page bundle's image, at its page's URL
+        inside = os.path.relpath(found, self.top).replace(os.sep, "/")
+        if os.path.isfile(found) and not found.endswith(_CONTENT) and not _bundle_of(inside, routes.leaves):
+            return found  # a file under content/ outside any leaf bundle, published where it is
         static = os.path.normpath(os.path.join(self.static, url.lstrip("/")))
         if under(static, self.static) and os.path.isfile(static):
             return static
-        moved = self._lookup(url, self.routes().moved)
+        unpublished = self._lookup(url, routes.unpublished_at)
+        if unpublished is not None:
+            return unpublished  # a draft, a leaf bundle's content file: own_route says why it is broken
+        moved = self._lookup(url, routes.moved)
         if moved is not None:
-            self._elsewhere[found] = moved
-            return found
+            # A path of its own: a slugged bundle's image is at its file's path too, for links from the bundle.
+            nowhere = os.path.join(found, ".published-elsewhere") if os.path.exists(found) else found
+            self._elsewhere[nowhere] = moved
+            return nowhere
         return first_file([found + ".md", os.path.join(found, "index.md"), os.path.join(found, "_index.md")])
 
     @staticmethod
     def _lookup(url: str, routes: dict[str, str]) -> str | None:
+        """`/a/b/` is also `/a/b` and `/a/b/index.html`; `/a/b.html` (uglyURLs) also `/a/b`, as hosts
+        answer it, but not `/a/b/` (a folder the build does not have)."""
         path = url.removesuffix("index.html") if url.endswith("/index.html") else url
-        for key in (path, path.rstrip("/") + "/", path.rstrip("/")):
+        keys = (path, path.rstrip("/") + "/", path.rstrip("/"))
+        for key in (*keys, path + ".html") if not path.endswith("/") else keys:
             if key in routes:
                 return routes[key]
         return None
 
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
-        page = self._elsewhere.get(self(source, path)) if path else None
+        if not path:
+            return CHECK
+        routes = self.routes()
+        resolved = self(source, path)
+        if path.endswith(_SOURCES) and target not in self._refs and target not in self.remapped and not self.hooks \
+                and resolved.endswith(_SOURCES) and under(resolved, self.top):
+            # Without a link render hook Hugo writes the link as it is: `x.md` is no URL of the built site.
+            return Route("broken", f"Hugo publishes {self.shown(resolved)} as a page and leaves this link as it is "
+                         "(no link render hook here): no file is at that URL; link the page with "
+                         "{{< relref \"...\" >}} or by its URL")
+        why = routes.unpublished.get(resolved)
+        if why is not None:
+            return Route("broken", f"{self.shown(resolved)} {why}")
+        page = self._elsewhere.get(resolved)
         if page is not None:
-            return Route("broken", f"no page has this URL on the built site: {self.shown(page)} is published "
-                         f"at {self.routes().urls[page]}")
-        unknown = self.routes().unknown if path and self.patterned and not path.endswith(_SOURCES) else set()
+            kind = "page" if page in routes.urls else "file"
+            return Route("broken", f"no {kind} has this URL on the built site: {self.shown(page)} is published "
+                         f"at {routes.urls.get(page) or routes.file_urls[page]}")
+        unknown = routes.unknown if self.patterned and not path.endswith(_SOURCES) else set()
         if unknown:
-            resolved = self(source, path)
             if resolved in unknown or (not path.startswith("/") and source in unknown and not os.path.exists(resolved)):
                 return _PATTERNED
             url = unquote(path)
             patterns = self.patterned.values()
             if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
                 return _PATTERNED
+        if not path.startswith("/") and not path.endswith(_SOURCES) and not os.path.exists(resolved):
+            if source in routes.unpublished and source not in routes.would_be:
+                return Route("unchecked", "read from a leaf bundle's resource, which Hugo publishes as no page: "
+                             "where it leads is known only once a template uses it")
+            page_url = routes.urls.get(source) or routes.would_be.get(source)
+            decoded = unquote(path)
+            written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
+            if page_url is not None and os.path.exists(written):
+                return Route("broken", f"this page is published at {page_url}, so the link leads to "
+                             f"{join_url(page_url, decoded)}, where nothing is; it works only from the source "
+                             "file's folder")
         return CHECK

@@ -1,10 +1,6 @@
-"""The URLs a Jekyll or Docusaurus site gives its pages, read from file names and front matter
-(Hugo's: hugo.py; `front_matter` reads its TOML `+++` and JSON forms too).
-
-Jekyll (its documentation on permalinks and posts): a page's `permalink:` front matter is its
-URL; a post `_posts/YYYY-MM-DD-title.md` is at `/YYYY/MM/DD/title.html` (`/YYYY/MM/DD/title/`
-with `permalink: pretty` in `_config.yml`, and `/category/...` first when it has categories);
-any other page is at its path, `x.md` as `x.html` (`x/` when pretty).
+"""The URLs a Docusaurus site gives its pages, read from file names and front matter, and what the
+profiles share for that (Hugo's URLs: hugo.py, Jekyll's: jekyll.py; `front_matter` reads Hugo's
+TOML `+++` and JSON forms too).
 
 Docusaurus (its documentation on docs): a doc under `docs/` is at `/docs/` + its path without the
 extension and without number prefixes (`01-intro.md` is `intro`); front matter `id` replaces the
@@ -101,35 +97,6 @@ def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def jekyll_routes(top: str, pretty: bool) -> Routes:
-    """URL path (as `/a/b/` or `/a/b.html`) <-> source file; a permalinked page's file-named URL is `moved`."""
-    found = Routes()
-    for page in pages(top):
-        relative = os.path.relpath(page, top).replace(os.sep, "/")
-        data = front_matter(page)
-        permalink = text(data.get("permalink"))
-        stem = os.path.splitext(relative)[0]
-        post = _POST.match(os.path.basename(stem)) if "/_posts/" in f"/{relative}" else None
-        if post:
-            categories = data.get("categories") or data.get("category") or ""
-            listed = categories.split() if isinstance(categories, str) else [str(c) for c in categories] \
-                if isinstance(categories, list) else []
-            year, month, day, title = post.groups()
-            natural = "/" + "/".join([*listed, year, month, day, title]) + ("/" if pretty else ".html")
-        elif relative.split("/")[0].startswith("_"):
-            continue  # _includes, _layouts, _drafts...: not pages
-        elif os.path.basename(stem) == "index":
-            natural = "/" + stem[:-len("index")]
-        else:
-            natural = "/" + stem + ("/" if pretty else ".html")
-        url = "/" + permalink.lstrip("/") if permalink else natural
-        found.urls[page] = url
-        found.pages.setdefault(url, page)
-        if url != natural:
-            found.moved.setdefault(natural, page)
-    return found
-
-
 def join_url(base: str, relative: str) -> str:
     """`relative` read from the page at URL `base`, as a browser does (a trailing `/` kept)."""
     joined = posixpath.normpath(posixpath.join(base if base.endswith("/") else posixpath.dirname(base), relative))
@@ -137,8 +104,10 @@ def join_url(base: str, relative: str) -> str:
     return joined + "/" if relative.endswith(("/", "/.", "/..", ".", "..")) and joined != "/" else joined
 
 
-def docusaurus_routes(docs: str) -> dict[str, str]:
-    routes: dict[str, str] = {}
+def docusaurus_urls(docs: str) -> dict[str, str]:
+    """Doc -> its route path: `/docs/a/b`; a folder's `index.md` or `README.md` is the folder, `/docs/a/`
+    (what Docusaurus' route table holds, checked against Docusaurus 3's build)."""
+    urls: dict[str, str] = {}
     for page in pages(docs):
         relative = os.path.relpath(page, docs).replace(os.sep, "/")
         folder, name = os.path.split(os.path.splitext(relative)[0])
@@ -152,6 +121,14 @@ def docusaurus_routes(docs: str) -> dict[str, str]:
             url = f"/docs/{folder}/{name}".replace("//", "/")
             if name in ("index", "README"):
                 url = url[:-len(name)]
+        urls[page] = url
+    return urls
+
+
+def docusaurus_routes(docs: str) -> dict[str, str]:
+    """Route path (without its trailing `/`) -> doc."""
+    routes: dict[str, str] = {}
+    for page, url in docusaurus_urls(docs).items():
         routes.setdefault(url.rstrip("/") or "/", page)
     return routes
 

@@ -7,9 +7,13 @@ page's anchors (GitHub's stay: a link written for either works somewhere, and ne
   NFKD-normalised and reduced to ASCII (`žlutý` -> `zluty`), every character but word characters,
   spaces and `-` removed, trimmed, lowercased, each run of spaces and `-` one `-`. A repeated id
   gets `_1`, `_2`, ... (an id ending `_N` counts on from N), and an empty one is `_1`.
-- mdBook (`utils::normalize_id`): alphanumeric characters, `_` and `-` kept, only ASCII letters
-  lowercased (`Über` stays `Über`), each whitespace character a `-`, all else dropped; a repeated
-  id gets `-1`, `-2`, ...
+- mdBook: the characters Rust calls alphanumeric (letters, numbers and Other_Alphabetic marks such
+  as Indic vowel signs: `alphabetic.py`), `_` and `-` kept, each whitespace character a `-`, all
+  else dropped; a repeated id gets `-1`, `-2`, ... mdBook 0.4 (`utils::normalize_id`) lowercases
+  only ASCII letters (`Über` stays `Über`); 0.5 lowercases the whole text first (rust-lang/mdBook
+  PR #2922: `über`, `σίσυφος` with its final sigma, `İ` as `i`). Which one builds the book is not
+  in the repository, so a page has the ids of both (checked against mdbook 0.5.4's HTML, and
+  0.4's own test table).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import unicodedata
 
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
+from loopgate.gates._sites.alphabetic import rust_alphanumeric
 
 _NOT_WORD = re.compile(r"[^\w\s-]")
 _RUNS = re.compile(r"[-\s]+")
@@ -60,24 +65,41 @@ def mkdocs_anchors(found: list[tuple[str, str]]) -> list[str]:
 
 
 def mdbook_id(text: str) -> str:
-    """mdBook's `normalize_id`."""
+    """mdBook 0.4's `normalize_id`."""
     kept = []
     for char in text:
-        if char.isalnum() or char in "_-":
+        if char in "_-" or rust_alphanumeric(char):
             kept.append(char.lower() if char.isascii() else char)
         elif char.isspace():
             kept.append("-")
     return "".join(kept)
 
 
-def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
+def mdbook_id_05(text: str) -> str:
+    """mdBook 0.5's heading id: the text lowercased as a whole (Unicode's full lowercasing, final
+    sigma included, as Rust's `str::to_lowercase`), then filtered as 0.4 does."""
+    kept = []
+    for char in text.strip().lower():
+        if char in "_-" or rust_alphanumeric(char):
+            kept.append(char)
+        elif char.isspace():
+            kept.append("-")
+    return "".join(kept)
+
+
+def _numbered(ids: list[str]) -> list[str]:
+    """mdBook's `unique_id`: the second `x` is `x-1`, the third `x-2`."""
     seen: dict[str, int] = {}
     anchors = []
-    for text, given in found:
-        if given:
-            continue
-        slug = mdbook_id(text)
+    for slug in ids:
         count = seen.get(slug, 0)
         seen[slug] = count + 1
         anchors.append(slug if count == 0 else f"{slug}-{count}")
     return anchors
+
+
+def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
+    """The ids mdBook 0.4 and 0.5 give these headings (each numbers its repeats on its own)."""
+    texts = [text for text, given in found if not given]
+    old, new = _numbered([mdbook_id(t) for t in texts]), _numbered([mdbook_id_05(t) for t in texts])
+    return list(dict.fromkeys(old + new))
