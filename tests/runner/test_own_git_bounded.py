@@ -104,7 +104,7 @@ def test_a_worktrees_git_stops_at_the_runs_deadline(tmp_path: Path) -> None:
     worktrees.create("ITEM-1", "main")
     with open(Path(worktrees.path("ITEM-1")) / "big.bin", "wb") as handle:
         handle.truncate(6 * 1024 ** 3)
-    assert worktrees.oversized("ITEM-1") == [("big.bin", 6 * 1024 ** 3)]
+    assert worktrees.scan("ITEM-1").oversized == [("big.bin", 6 * 1024 ** 3)]
     worktrees.deadline = time.monotonic() - 60  # the run's budget ran out a minute ago
     started = time.monotonic()
     with pytest.raises(gitops.GitTimeout):

@@ -127,3 +127,35 @@ def test_a_secret_cut_by_the_output_tails_window_is_not_half_shown(loop_repo: Lo
     tail = attempt["maker"]["output_tail"]
     assert "xxxx" in tail  # the window is the one meant
     assert SECRET[cut:] not in tail and SECRET[-8:] not in json.dumps(report), tail[:200]
+
+
+def test_a_secret_after_a_newline_leaves_the_run_report_valid_json(loop_repo: LoopRepo) -> None:
+    # redacting the report's JSON text matched a key starting with `n` across the `\n` escape of the
+    # newline before it, and left `\[redacted]`: no JSON escape, a traceback and no report at all
+    key = "nK7x9Qp2Lm4Vb8Tz3Hc6"
+    _with_environment(loop_repo, "printf 'header\\n%s\\n' \"$MY_API_KEY\"; exit 3")
+    env = {**os.environ, "MY_API_KEY": key}
+    done = subprocess.run([sys.executable, "-m", "loopgate", "run", str(loop_repo.loop)], cwd=loop_repo.root, env=env,
+                          capture_output=True, text=True, timeout=180, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    [report] = list((loop_repo.loop / "runs").glob("*.json"))
+    text = report.read_text()
+    json.loads(text)  # valid JSON
+    assert key not in text and key[1:] not in text
+    assert "header\n[redacted]" in json.dumps(json.loads(text)["items"][0]["attempts"][0]["maker"]["output_tail"]) \
+        .replace("\\n", "\n")
+
+
+TOKEN = "ghp_" + "Xq3Zr8Lm2Vb7Np4Tc9Kd1Wf6Hy5Js0Ga2Ue8"
+
+
+def test_a_token_shape_is_masked_in_the_makers_log_after_a_json_escape_and_with_no_secret_named(
+        loop_repo: LoopRepo) -> None:
+    # an agent's JSON stream line holds `\n` escapes: a token at a line's start follows the escape's
+    # `n`, where no word boundary is; and with no variable named, maker.log was not redacted at all
+    maker = f"printf '{{\"text\":\"found:\\\\n{TOKEN}\"}}\\n{{\"text\":\"found: {TOKEN}\"}}\\n'; exit 3"
+    loop_repo.set_spec(maker, iterations=1, contain=False)
+    _run(loop_repo)
+    [log] = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker.log"))
+    assert "found:\\n[redacted]" in log.read_text() and "found: [redacted]" in log.read_text(), log.read_text()
+    assert TOKEN not in _written(loop_repo) and TOKEN not in log.read_text()

@@ -135,7 +135,9 @@ def _diff_targets(base: str, context: GateContext) -> Targets:
         revision = [commit]
     else:
         revision, described = ["--cached"], "staged"
-    common = ["--no-ext-diff", "--no-color", "-M", "--ignore-submodules=none", *revision, "--"]
+    # `dirty`, not `none`: see gates/_changes.py (a submodule's work tree is never committed, and looking
+    # into it runs git there under that repository's own config)
+    common = ["--no-ext-diff", "--no-color", "-M", "--ignore-submodules=dirty", *revision, "--"]
     raw = git.out("diff", "--raw", "-z", "--no-abbrev", *common)
     # Files over the size limit are diffed as binary: a 100 MB file's patch is never held in memory.
     patch = git.out("-c", f"core.bigFileThreshold={MAX_BYTES}", "diff", "-U0", "--no-textconv", "--src-prefix=a/",

@@ -357,7 +357,10 @@ def _from_list(source: Source, context: GateContext) -> Changes:
 def _from_git(base: str, context: GateContext) -> Changes:
     root = repository_root(context.cwd, context.env)
     git = Git(root, context.env)
-    diff = ["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-color", "--ignore-submodules=none"]
+    # a submodule's changed commit is a change; its work tree is no part of any commit, and looking into
+    # it (`none`) runs `git status` there under that repository's config: a clean filter a maker put in
+    # a repository it made at a submodule's path ran outside the sandbox in `loopgate run`
+    diff = ["diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", "--no-color", "--ignore-submodules=dirty"]
     collector = _Collector(Resolver(root, context.cwd))
     if base:
         commit, described = resolve_base(git, base)

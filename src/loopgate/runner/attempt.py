@@ -47,6 +47,7 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     LinkOutside,
+    NestedRepository,
     PlanFactory,
     PushAttempt,
     StoredDifferently,
@@ -345,7 +346,8 @@ class Attempt:
     def _too_large(self, entry: dict[str, Any], over: str) -> bool:
         """Fail the attempt, with feedback the maker can act on, when it left files past the size any
         change may hold: found from their sizes before git hashes a byte of them."""
-        big = self.ctx.loop.worktrees.oversized(self.record.item.id)
+        scan = self._scanned()
+        big = scan.oversized
         if not big:
             return False
         mib = gitops.MAX_FILE_BYTES // (1024 * 1024)
@@ -368,6 +370,16 @@ class Attempt:
             self._tampered(before, relinked)
         return gates
 
+    def _scanned(self) -> gitops.WorktreeScan:
+        """The worktree walked once before loopgate's git reads it. Contained, a repository inside it
+        escalates: `git add` asks it whether it is dirty (`git status` there, under its own config), and
+        a clean filter in the config of one the maker made ran outside the sandbox with your rights."""
+        scan = self.ctx.loop.worktrees.scan(self.record.item.id)
+        if scan.nested and self.ctx.loop.containment.contained:
+            raise NestedRepository(", ".join(scan.nested[:10]) + (f" and {len(scan.nested) - 10} more"
+                                                                   if len(scan.nested) > 10 else ""))
+        return scan
+
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
         """The tree now against the one the gates judged. The commit holds the judged tree whatever
         happened since (Worktrees.commit_tree); a file of it changed or deleted since escalates the
@@ -375,6 +387,7 @@ class Attempt:
         outlived the attempt) was still at work. New files are only left out of the commit (and
         said): a gate's caches (`__pycache__` in a repository that ignores none) are new files."""
         worktrees, item_id = self.ctx.loop.worktrees, self.record.item.id
+        self._scanned()  # a command gate writes the worktree too
         now = worktrees.tree(item_id)
         if now == judged:
             return

@@ -11,6 +11,7 @@ import shutil
 import stat
 import tempfile
 import time
+from dataclasses import dataclass
 
 from loopgate.runner.gitcmd import (  # the commands' API, with the worktrees'
     DIFF,
@@ -88,6 +89,12 @@ def worktree_base(root: str) -> str:
         return os.path.join(common, "loopgate-worktrees")
     key = hashlib.sha256(os.path.realpath(common).encode()).hexdigest()[:12]
     return os.path.join(os.path.abspath(os.path.expanduser(chosen)), key)
+
+
+@dataclass
+class WorktreeScan:
+    oversized: list[tuple[str, int]]  # (name, size) of files past the size a change may hold
+    nested: list[str]  # the `.git` of every repository inside the worktree but its own
 
 
 class Worktrees:
@@ -311,26 +318,32 @@ class Worktrees:
         self.run(item_id, ["add", "-A", "--intent-to-add"], check=False)
         return self.run(item_id, ["diff", *DIFF, base], check=False, max_bytes=MAX_DIFF_BYTES)
 
-    def oversized(self, item_id: str, limit: int = MAX_FILE_BYTES) -> list[tuple[str, int]]:
-        """Files in the worktree larger than `limit` (name, size), found from their size alone before
-        git hashes any: call after candidate(), which removed the ignored ones. A path named `.git`
-        is never added by git, and is not looked into; symlinks are not followed."""
-        found: list[tuple[str, int]] = []
+    def scan(self, item_id: str, limit: int = MAX_FILE_BYTES) -> WorktreeScan:
+        """One walk of the worktree, from names and sizes alone, before git reads a byte of it: call
+        after candidate(), which removed the ignored files. Symlinks are not followed, and a `.git`
+        below the top (a repository the maker made, or a submodule it checked out) is noted and not
+        looked into: git never adds what is under it."""
+        found = WorktreeScan([], [])
         top = self.path(item_id)
         pending = [top]
         while pending:
             folder = pending.pop()
             with contextlib.suppress(OSError), os.scandir(folder) as entries:
                 for entry in entries:
+                    shown = os.path.relpath(entry.path, top).encode("utf-8", "surrogateescape")
+                    name = shown.decode("utf-8", "replace")
                     if entry.name == ".git":
+                        if folder != top:
+                            found.nested.append(name)
                         continue
                     with contextlib.suppress(OSError):
                         if entry.is_dir(follow_symlinks=False):
                             pending.append(entry.path)
                         elif entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size > limit:
-                            name = os.path.relpath(entry.path, top).encode("utf-8", "surrogateescape")
-                            found.append((name.decode("utf-8", "replace"), entry.stat(follow_symlinks=False).st_size))
-        return sorted(found)
+                            found.oversized.append((name, entry.stat(follow_symlinks=False).st_size))
+        found.oversized.sort()
+        found.nested.sort()
+        return found
 
     def changed_files(self, item_id: str, base: str, errors: str = "replace") -> list[str]:
         """Changed, added and deleted files; call after diff(), whose intent-to-add makes new files show.

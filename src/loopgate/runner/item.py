@@ -26,6 +26,7 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     LinkOutside,
+    NestedRepository,
     Paused,
     PlanFactory,
     PushAttempt,
@@ -168,6 +169,11 @@ class ItemWork:
             ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
                          "writes to the worktree (a gate that rewrites files, a process of the maker's that "
                          "outlived it); nothing the gates did not judge was committed")
+        except NestedRepository as err:
+            self._judged()
+            ctx.escalate(record, f"a git repository was made inside the worktree: {err}", "review the attempt: "
+                         "loopgate's own git would look into it under its own configuration (a clean filter), "
+                         "outside the sandbox; nothing was committed")
         except StoredDifferently as err:
             self._judged()
             ctx.escalate(record, f"the commit would store files as other bytes than the gates read: {err}",

@@ -11,7 +11,6 @@ moment loses nothing and the next run resumes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import signal
 import time
@@ -43,7 +42,7 @@ from loopgate.runner.outcome import (
 )
 from loopgate.runner.progress import normalise_failure
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
-from loopgate.runner.report import redact, shown, write_report, write_summary
+from loopgate.runner.report import redact_data, shown, write_report, write_summary
 from loopgate.runner.spend import Spend
 
 __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcome", "RunSettings", "Stop",
@@ -352,7 +351,7 @@ class Loop:
             "warnings": ctx.warnings,
             "rules_not_enforced": list(loop.rules.not_enforced),
         }
-        outcome.report = json.loads(redact(json.dumps(report), secrets))  # what the file would hold
+        outcome.report = redact_data(report, secrets)  # what the file would hold
         if ctx.settings.dry_run:  # a dry run changes nothing: the caller prints the report
             return "", ""
         try:

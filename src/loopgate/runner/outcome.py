@@ -128,6 +128,11 @@ class StoredDifferently(Exception):
     conversion (working-tree-encoding) the maker wrote turned what no gate saw into the commit."""
 
 
+class NestedRepository(Exception):
+    """Contained, a git repository appeared inside the worktree (the maker's, or a command gate's):
+    loopgate's own `git add` looks into it, under that repository's config, outside the sandbox."""
+
+
 class LinkOutside(Exception):
     """The change holds a symlink that leads out of the worktree. The gates run outside the sandbox:
     they would read (and report, into the next prompt) what it points at, and judge content the

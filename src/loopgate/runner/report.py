@@ -21,7 +21,9 @@ from loopgate.runner.atomic import write_atomic
 # `sk-proj-...`, Anthropic's `sk-ant-api03-...`) is long and random: digits and capitals in it. A
 # slug is not: `sk-learn-upgrade-docs-links` as a queue item's id was redacted out of LOOP_STATE.md,
 # which then named no item, and the next run did the work again.
-_TOKEN = re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+# The start is a word boundary, or a JSON escape (`\\n`) before it: in an agent's JSON stream a token at
+# the start of a line follows the escape's `n`, where no word boundary is.
+_TOKEN = re.compile(r"(?:\b|(?<=\\[nrtbf]))(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
                     r"|sk-(?=[A-Za-z0-9_-]*[0-9])(?=[A-Za-z0-9_-]*[A-Z])[A-Za-z0-9_-]{32,})\b")
 
 
@@ -80,10 +82,25 @@ def _forms(secret: str) -> tuple[str, ...]:
     return tuple(sorted((f for f in forms if len(f) >= 6), key=len, reverse=True))
 
 
+def redact_data(value: Any, secrets: Iterable[str]) -> Any:
+    """Every string in a JSON-shaped value redacted, keys too. Redacting the JSON text instead broke
+    it: a secret starting with `n` matched across the `\\n` escape of a newline before it, and left
+    `\\[redacted]`, no JSON escape (the run ended in a traceback with no report); and a token at the
+    start of a line, after that escape, never matched the token shapes' word boundary."""
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, dict):
+        return {redact_data(k, secrets): redact_data(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_data(v, secrets) for v in value]
+    return value
+
+
 def write_report(directory: str, report: dict[str, Any], secrets: list[str]) -> str:
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"{report['run_id']}.json")
-    write_atomic(path, redact(json.dumps(report, indent=2, ensure_ascii=False), secrets) + "\n")
+    write_atomic(path, json.dumps(redact_data(report, secrets), indent=2, ensure_ascii=False) + "\n")
     return path
 
 
