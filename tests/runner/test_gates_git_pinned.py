@@ -25,6 +25,7 @@ from loopgate.runner import git as gitops
 from loopgate.runner.queue import WorkItem
 
 from .conftest import CHECKLIST, LoopRepo, PlanFactory, git
+from .test_planted_by_the_maker import run, status
 
 BUILT_IN = CHECKLIST + "\n### secrets\n- gate: secrets\n"
 
@@ -85,3 +86,48 @@ def test_command_gates_never_get_the_pinned_repository(loop_repo: LoopRepo, tmp_
     text = seen.read_text()
     assert "PATH=" in text and "GIT_DIR=" not in text and "GIT_CONFIG_COUNT=" not in text, text
     assert os.environ.get("GIT_DIR") is None
+
+
+NESTED = r"""
+sed -i 's/missing.md/index.md/' docs/guide.md
+recorded=$(git ls-tree HEAD libs/vendored | awk '{print $3}')
+alternates=$GIT_ALTERNATE_OBJECT_DIRECTORIES
+unset GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+mkdir -p libs/vendored && cd libs/vendored
+git init -q -b main .
+echo "$alternates" > .git/objects/info/alternates
+git config filter.evil.clean "sh -c 'echo ran outside >> MARKER; cat'"
+echo '* filter=evil' > .gitattributes
+echo hello > a.txt
+git add a.txt .gitattributes
+echo "$recorded" > .git/refs/heads/main
+echo changed > a.txt
+echo planted >> "$LOOPGATE_ATTEMPT_DIR/seen.txt"
+"""
+
+
+def test_a_repository_the_maker_makes_at_a_submodules_path_escalates_and_runs_nothing(
+        loop_repo: LoopRepo, tmp_path: Path) -> None:
+    # the repository has a submodule; the maker makes a repository of its own at its path, whose HEAD
+    # names the recorded commit and whose config holds a clean filter: loopgate's own `git add` asked
+    # it whether it was dirty (`git status` there), running the filter outside the sandbox
+    marker = tmp_path / "ran-outside.txt"
+    recorded = git(loop_repo.root, "commit-tree", "-m", "sub", git(loop_repo.root, "mktree").strip()).strip()
+    git(loop_repo.root, "update-index", "--add", "--cacheinfo", f"160000,{recorded},libs/vendored")
+    (loop_repo.root / ".gitmodules").write_text(
+        '[submodule "libs/vendored"]\n\tpath = libs/vendored\n\turl = https://example.com/vendored.git\n')
+    (loop_repo.root / "libs" / "vendored").mkdir(parents=True)  # not checked out, as git leaves one
+    loop_repo.commit("a submodule")
+    assert git(loop_repo.root, "ls-tree", "HEAD", "libs/vendored").startswith("160000 commit")
+    (loop_repo.root / "tools").mkdir(exist_ok=True)
+    (loop_repo.root / "tools" / "nested.sh").write_text(NESTED.replace("MARKER", str(marker)))
+    loop_repo.set_spec("sh tools/nested.sh", iterations=1)
+    assert git(loop_repo.root, "ls-tree", "HEAD", "libs/vendored").startswith("160000 commit")
+    done = run(loop_repo)
+    assert done is not None
+    seen = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(seen) == 1 and "planted" in seen[0].read_text(), "the maker did not make its repository"
+    assert not marker.exists(), marker.read_text()
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "a git repository was made inside the worktree: libs/vendored/.git" in reason, \
+        (state, reason)
