@@ -64,3 +64,33 @@ def test_line_ends_the_repository_normalises_are_no_difference(loop_repo: LoopRe
     assert state == "drafted", (state, reason)
     committed = git(loop_repo.root, "cat-file", "-p", "loop/docs-repair/DOC-1:docs/guide.md")
     assert "\r" not in committed and "index.md" in committed
+
+
+SWAPPING_GATE = """import pathlib, time
+notes = pathlib.Path("docs/notes.md")
+held = notes.read_bytes()
+notes.write_bytes(b"nothing to see\\n")
+time.sleep(3)
+notes.write_bytes(held)
+print("links ok")
+"""
+
+
+def test_a_command_gate_cannot_hide_a_file_from_the_other_gates_while_they_run(
+        loop_repo: LoopRepo, origin: Path, tmp_path: Path) -> None:
+    # the gate script is the maker's to rewrite: side by side with the secrets gate it showed a clean
+    # file while that gate read it, then put the secret back before anything compared (re-review bug 3);
+    # the command gates now run first, the tree is compared, and then the gates loopgate runs itself
+    _with_secrets_gate(loop_repo)
+    script = tmp_path / "swapping.py"
+    script.write_text(SWAPPING_GATE)
+    hostile(loop_repo, f"printf 'token = \"{TOKEN}\"\\n' > docs/notes.md; cp {script} check_links.py",
+            sandbox=f"- read only: {tmp_path}\n")
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "secrets" in reason, (state, reason)
+    for ref in git(loop_repo.root, "for-each-ref", "--format=%(refname)", "refs/heads/loop").split():
+        held = subprocess.run(["git", "cat-file", "-p", f"{ref}:docs/notes.md"], cwd=loop_repo.root,
+                              capture_output=True, check=False)
+        assert TOKEN.encode() not in held.stdout

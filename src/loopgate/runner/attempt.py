@@ -364,7 +364,8 @@ class Attempt:
         """The gates' results, once the worktree's git files are checked again: a gate runs what the
         maker wrote with the worktree writable, and a `.git` link it repointed is tampering (and is
         put back before anyone's git reads it)."""
-        gates = entry["gates"] = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan)
+        gates = entry["gates"] = run_gates(self.ctx, self.plan_factory, self.worktree, self.record.item, plan=plan,
+                                           between=lambda: self._unchanged_since(entry, entry["judged"]["tree"]))
         relinked = [p for p in self.watch.changed(before) if p in self.watch.git_files(self.worktree, self.admin)]
         if relinked:
             self._tampered(before, relinked)
