@@ -66,8 +66,10 @@ def test_a_gate_command_that_rewrites_a_file_does_not_get_its_edit_committed(loo
 def test_an_escaped_maker_process_editing_after_the_gates_ran_is_caught(loop_repo: LoopRepo,
                                                                          tmp_path: Path) -> None:
     started = tmp_path / "gate-started"
-    # the gate says when it runs; it takes three seconds, long enough for the escapee to strike under load
-    _checklist(loop_repo, f"touch {started} && sleep 3 && {sys.executable} check_links.py")
+    # the gate says when it runs, and goes on once the escapee has struck (a fixed sleep lost the race
+    # under load), at most 30 seconds
+    _checklist(loop_repo, f"touch {started} && for i in $(seq 600); do grep -q evil docs/guide.md && break; "
+                          f"sleep 0.05; done; {sys.executable} check_links.py")
     # uncontained, a process that drops the attempt's token and leaves the session outlives the attempt
     escapee = (f"env -i PATH=/usr/bin:/bin setsid sh -c 'while [ ! -e {started} ]; do sleep 0.05; done; "
                "echo \"[evil](http://evil.example)\" >> docs/guide.md' </dev/null >/dev/null 2>&1 & " + FIX)
