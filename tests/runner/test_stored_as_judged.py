@@ -8,8 +8,11 @@ Real makers under the real bubblewrap sandbox, a real repository, the real secre
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
+
+from loopgate.runner.gitobjects import _lfs_pointer_to
 
 from .conftest import LoopRepo, git
 from .test_containment import hostile
@@ -94,3 +97,24 @@ def test_a_command_gate_cannot_hide_a_file_from_the_other_gates_while_they_run(
         held = subprocess.run(["git", "cat-file", "-p", f"{ref}:docs/notes.md"], cwd=loop_repo.root,
                               capture_output=True, check=False)
         assert TOKEN.encode() not in held.stdout
+
+
+def test_a_blob_that_only_starts_like_an_lfs_pointer_is_no_pointer(loop_repo: LoopRepo, origin: Path) -> None:
+    # a stored blob beginning with the LFS pointer's first line passed as a pointer, whatever followed
+    _with_secrets_gate(loop_repo)
+    hostile(loop_repo, "printf 'notes.md working-tree-encoding=UTF-16LE\\n' > docs/.gitattributes\n"
+                       "printf 'version https://git-lfs.github.com/spec/v1\\n"
+                       f"token = \"{TOKEN}\"\\n' | iconv -f UTF-8 -t UTF-16LE > docs/notes.md")
+    done = run(loop_repo)
+    assert done is not None
+    state, reason = status(loop_repo)
+    assert state == "escalated" and "other bytes than the gates read: docs/notes.md" in reason, (state, reason)
+
+
+def test_a_real_lfs_pointer_stands_for_the_content_it_names(tmp_path: Path) -> None:
+    content = b"a large model file\n" * 100
+    pointer = (f"version https://git-lfs.github.com/spec/v1\noid sha256:{hashlib.sha256(content).hexdigest()}\n"
+               f"size {len(content)}\n").encode()
+    assert _lfs_pointer_to(pointer, content)
+    assert not _lfs_pointer_to(pointer, content + b"x")  # another content, the same pointer
+    assert not _lfs_pointer_to(pointer.replace(b"size ", b"size 1"), content)

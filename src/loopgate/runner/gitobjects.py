@@ -8,6 +8,7 @@ of a file's bytes."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import stat
@@ -86,4 +87,15 @@ def _same(path: str, stored: bytes) -> bool:
         read = os.fsencode(os.readlink(path)) if stat.S_ISLNK(mode) else read_small(path, MAX_FILE_BYTES, follow=False)
     except (OSError, NotRegular, TooLarge):
         return False
-    return stored in (read, read.replace(b"\r\n", b"\n")) or stored.startswith(LFS_POINTER)
+    return stored in (read, read.replace(b"\r\n", b"\n")) or _lfs_pointer_to(stored, read)
+
+
+def _lfs_pointer_to(stored: bytes, read: bytes) -> bool:
+    """Whether `stored` is a Git LFS pointer to exactly `read`: its oid the bytes' SHA-256 and its size
+    their length. A blob that merely began with the pointer's first line passed as one, and a secret
+    converted by a working-tree-encoding after that line was committed unseen."""
+    if not stored.startswith(LFS_POINTER) or len(stored) > 1024:
+        return False
+    fields = dict(line.split(b" ", 1) for line in stored.splitlines()[1:] if b" " in line)
+    return (fields.get(b"oid") == b"sha256:" + hashlib.sha256(read).hexdigest().encode()
+            and fields.get(b"size") == str(len(read)).encode())
