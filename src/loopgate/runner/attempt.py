@@ -19,6 +19,7 @@ from loopgate.check import PlannedGate
 from loopgate.gates.base import GateStatus
 from loopgate.runner import git as gitops
 from loopgate.runner.attempt_budget import environment_failure, run_stop, unpriced
+from loopgate.runner.bounds import diff_or_fail, scanned, too_large, too_large_to_judge
 from loopgate.runner.context import RunContext
 from loopgate.runner.control import (
     REFS,
@@ -47,7 +48,6 @@ from loopgate.runner.outcome import (
     Interrupted,
     ItemRecord,
     LinkOutside,
-    NestedRepository,
     PlanFactory,
     PushAttempt,
     StoredDifferently,
@@ -297,7 +297,9 @@ class Attempt:
                       over: str) -> dict[str, Any]:
         """The verdict on the change itself, in the worktree made exactly what a commit would hold."""
         loop, item_id = self.ctx.loop, self.record.item.id
-        diff = None if self._too_large(entry, over) else self._diff(entry, over)
+        contained = loop.containment.contained
+        diff = None if too_large(loop.worktrees, item_id, contained, entry, over) else \
+            diff_or_fail(loop.worktrees, item_id, loop.base, entry, over)
         if diff is None:
             return entry
         entry["diff_sha256"] = hashlib.sha256(diff.encode()).hexdigest()
@@ -315,7 +317,10 @@ class Attempt:
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
         judged = loop.worktrees.tree(item_id)
-        converted = stored_differently(loop.worktrees, item_id, loop.base, judged)
+        try:
+            converted = stored_differently(loop.worktrees, item_id, loop.base, judged)
+        except gitops.GitOutputTooLarge:
+            return too_large_to_judge(entry, "the change is too large to judge; make a smaller change", over)
         if converted:
             raise StoredDifferently(", ".join(converted[:10]) + (f" and {len(converted) - 10} more"
                                                                  if len(converted) > 10 else ""))
@@ -333,33 +338,6 @@ class Attempt:
         entry["signature"] = signature(gates) if failed else ""
         return entry
 
-    def _diff(self, entry: dict[str, Any], over: str) -> str | None:
-        """The change as a diff, or None with the attempt failed when it is too large to read."""
-        try:
-            return self.ctx.loop.worktrees.diff(self.record.item.id, self.ctx.loop.base)
-        except gitops.GitOutputTooLarge:
-            mib = gitops.MAX_DIFF_BYTES // (1024 * 1024)
-            entry.update(verdict="failed", signature="too-large", feedback="; ".join(filter(None, [
-                f"the change is larger than {mib} MiB as a diff: too large to judge; make a smaller change", over])))
-            return None
-
-    def _too_large(self, entry: dict[str, Any], over: str) -> bool:
-        """Fail the attempt, with feedback the maker can act on, when it left files past the size any
-        change may hold: found from their sizes before git hashes a byte of them."""
-        scan = self._scanned()
-        big = scan.oversized
-        if not big:
-            return False
-        mib = gitops.MAX_FILE_BYTES // (1024 * 1024)
-        shown = ", ".join(f"{name} ({size / (1024 * 1024):.0f} MiB)" for name, size in big[:5])
-        more = f" and {len(big) - 5} more" if len(big) > 5 else ""
-        entry["changed_files"] = [name for name, _ in big]
-        entry.update(verdict="failed", signature="too-large:" + ",".join(name for name, _ in big), feedback="; ".join(
-            filter(None, [f"files larger than {mib} MiB, more than a change may hold (GitHub refuses them): "
-                          f"{shown}{more}; remove them, or ignore them in .gitignore if they are build output",
-                          over])))
-        return True
-
     def _gates(self, entry: dict[str, Any], before: Snapshot, plan: list[PlannedGate]) -> list[dict[str, Any]]:
         """The gates' results, once the worktree's git files are checked again: a gate runs what the
         maker wrote with the worktree writable, and a `.git` link it repointed is tampering (and is
@@ -371,16 +349,6 @@ class Attempt:
             self._tampered(before, relinked)
         return gates
 
-    def _scanned(self) -> gitops.WorktreeScan:
-        """The worktree walked once before loopgate's git reads it. Contained, a repository inside it
-        escalates: `git add` asks it whether it is dirty (`git status` there, under its own config), and
-        a clean filter in the config of one the maker made ran outside the sandbox with your rights."""
-        scan = self.ctx.loop.worktrees.scan(self.record.item.id)
-        if scan.nested and self.ctx.loop.containment.contained:
-            raise NestedRepository(", ".join(scan.nested[:10]) + (f" and {len(scan.nested) - 10} more"
-                                                                   if len(scan.nested) > 10 else ""))
-        return scan
-
     def _unchanged_since(self, entry: dict[str, Any], judged: str) -> None:
         """The tree now against the one the gates judged. The commit holds the judged tree whatever
         happened since (Worktrees.commit_tree); a file of it changed or deleted since escalates the
@@ -388,7 +356,7 @@ class Attempt:
         outlived the attempt) was still at work. New files are only left out of the commit (and
         said): a gate's caches (`__pycache__` in a repository that ignores none) are new files."""
         worktrees, item_id = self.ctx.loop.worktrees, self.record.item.id
-        self._scanned()  # a command gate writes the worktree too
+        scanned(worktrees, item_id, self.ctx.loop.containment.contained)  # a command gate writes it too
         now = worktrees.tree(item_id)
         if now == judged:
             return

@@ -117,7 +117,7 @@ class Worktrees:
         return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0) + GRACE_SECONDS
 
     def run(self, item_id: str, args: list[str], *, check: bool = True, env: dict[str, str] | None = None,
-             errors: str = "replace", max_bytes: int | None = None) -> str:
+             errors: str = "replace", max_bytes: int | None = None, stdin: bytes = b"") -> str:
         """git in the item's worktree with its repository named, never discovered. The worktree's `.git`
         link is the maker's to rewrite (and a gate's: gates write the worktree): followed, it had
         loopgate's own `git add -A` read a git directory the maker built, whose config ran a clean
@@ -125,7 +125,7 @@ class Worktrees:
         path = self.path(item_id)
         named = {"GIT_DIR": self.admin_dir(item_id), "GIT_WORK_TREE": path, "GIT_COMMON_DIR": self.common}
         return git(args, path, check=check, env={**named, **(env or {})}, errors=errors, timeout=self._timeout(),
-                   max_bytes=max_bytes)
+                   max_bytes=max_bytes, stdin=stdin)
 
     def pinned_env(self, item_id: str) -> dict[str, str]:
         """The environment for git run by loopgate's own gates in the item's worktree: the repository

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import selectors
 import subprocess
+import tempfile
 import time
 
 
@@ -37,18 +38,23 @@ DIFF = ["--no-color", "--no-ext-diff", "--no-textconv", "--text"]
 
 
 def git(args: list[str], cwd: str, *, check: bool = True, env: dict[str, str] | None = None,
-        errors: str = "replace", timeout: float | None = None, max_bytes: int | None = None) -> str:
+        errors: str = "replace", timeout: float | None = None, max_bytes: int | None = None,
+        stdin: bytes = b"") -> str:
     """git's output as text. Not all of it is UTF-8 (a diff of a binary file an agent wrote, a file
     name that is not, with -z): undecodable bytes are replaced, or, with errors="surrogateescape",
     kept for a name that must reach the file system as it is (never written into text files).
     Past `timeout` seconds git is killed (GitTimeout); past `max_bytes` of output, too
-    (GitOutputTooLarge): neither is ever ignored by check=False."""
-    try:
-        proc = subprocess.Popen(["git", *SAFE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
-    except FileNotFoundError as err:
-        raise GitError("git is not installed (or not on PATH)") from err
-    stdout, stderr, stopped = _collect(proc, timeout, max_bytes)
+    (GitOutputTooLarge): neither is ever ignored by check=False. `stdin` is given from a file (a pipe
+    written while both outputs are read would need a third stream in the select loop)."""
+    with tempfile.TemporaryFile() as given:
+        given.write(stdin)
+        given.seek(0)
+        try:
+            proc = subprocess.Popen(["git", *SAFE, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    env={**os.environ, **(env or {})}, stdin=given if stdin else subprocess.DEVNULL)
+        except FileNotFoundError as err:
+            raise GitError("git is not installed (or not on PATH)") from err
+        stdout, stderr, stopped = _collect(proc, timeout, max_bytes)
     if stopped == "timeout":
         raise GitTimeout(f"git {' '.join(args)} was stopped after {timeout:.0f} s: the run's time ran out")
     if stopped == "size":

@@ -14,7 +14,7 @@ import re
 import stat
 import subprocess
 
-from loopgate.runner.git import MAX_FILE_BYTES, Worktrees
+from loopgate.runner.git import MAX_DIFF_BYTES, MAX_FILE_BYTES, Worktrees
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # a pack index lists 28 bytes and more an object: past this, no attempt's own objects
@@ -68,15 +68,29 @@ def stored_differently(worktrees: Worktrees, item_id: str, base: str, tree: str)
     committed as plain text. Line ends normalised to LF (`text`, `eol`) store the same text, and a
     Git LFS pointer stands for the content the gates read: neither is a difference."""
     raw = worktrees.run(item_id, ["diff-tree", "-r", "-z", "--no-renames", "--raw", base, tree],
-                         errors="surrogateescape")
+                        errors="surrogateescape")
     fields = raw.split("\0")
-    found = []
+    changed = []  # (name, blob id) of each added or modified file
     for meta, name in zip(fields[0::2], fields[1::2], strict=False):
         parts = meta.split()
-        if len(parts) < 5 or parts[4] == "D" or parts[1] == "160000":  # deleted, or a submodule's commit
+        if len(parts) >= 5 and parts[4] != "D" and parts[1] != "160000":  # not deleted, not a submodule's commit
+            changed.append((name, parts[3]))
+    # one git for every blob (one a file took minutes for 100 000 files); as large as the diff may be
+    ids = "".join(f"{blob}\n" for _, blob in changed).encode()
+    out = worktrees.run(item_id, ["cat-file", "--batch"], errors="surrogateescape", stdin=ids,
+                        max_bytes=MAX_DIFF_BYTES + 64 * len(changed)).encode("utf-8", "surrogateescape")
+    found, at = [], 0
+    for name, _ in changed:
+        header_end = out.index(b"\n", at)
+        header = out[at:header_end].split()
+        if len(header) < 3:  # "<id> missing": nothing to compare, so it is not as the gates read it
+            found.append(os.fsencode(name).decode("utf-8", "replace"))
+            at = header_end + 1
             continue
-        stored = worktrees.run(item_id, ["cat-file", "blob", parts[3]], errors="surrogateescape")
-        if not _same(os.path.join(worktrees.path(item_id), name), stored.encode("utf-8", "surrogateescape")):
+        size = int(header[2])
+        stored = out[header_end + 1:header_end + 1 + size]
+        at = header_end + 1 + size + 1
+        if not _same(os.path.join(worktrees.path(item_id), name), stored):
             found.append(os.fsencode(name).decode("utf-8", "replace"))
     return found
 
