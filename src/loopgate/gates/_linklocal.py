@@ -270,7 +270,8 @@ def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: 
         return
     anchor = unquote(fragment)
     if not _has_anchor(state.anchor_set(resolved, parsed), anchor):
-        where = "this file" if resolved == full else state.shown(resolved)
+        # "this file" is the finding's: a link read on another page (mdBook's include) names that page.
+        where = "this file" if state.shown(resolved) == shown else state.shown(resolved)
         message = f"{target}: anchor #{anchor} not found in {where}"
         close = state.closest(anchor.lower(), parsed.anchors, 0.6)
         if close is not None:

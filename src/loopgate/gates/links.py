@@ -382,21 +382,34 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
 
 def _check_routed(full: str, shown: str, link: _mdlinks.Link, target: str, state: Run,
                   site: _sites.Site) -> Iterator[Finding]:
-    """A local link, as the site profile routes it."""
+    """A local link, as the site profile routes it, on each page that shows it (a file another page
+    includes: that page); the findings of the first page it is broken on, said to be on that page."""
+    for index, (page, how) in enumerate(site.pages_of(full, link.line)):
+        found = list(_check_on(page, shown, link, target, state, site, index == 0))
+        if found:
+            yield from (dataclasses.replace(f, message=_sites.on_page(f.message, how)) for f in found) if how \
+                else found
+            return
+
+
+def _check_on(page: str, shown: str, link: _mdlinks.Link, target: str, state: Run, site: _sites.Site,
+              counted: bool) -> Iterator[Finding]:
+    """The link read from `page` (counted in the summary once, on its first page)."""
     tally = state.tally
-    route = site.route(full, target)
+    route = site.route(page, target)
     if route.kind == "unchecked":
-        tally.unchecked += 1
+        tally.unchecked += counted
         yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
     elif route.kind == "beside":
-        tally.not_checked[route.why] += 1
+        if counted:
+            tally.not_checked[route.why] += 1
     elif route.kind == "broken":  # the profile knows the built site has nothing there (a Hugo slug)
-        tally.local += 1
+        tally.local += counted
         yield MISSING_FILE.at(shown, link.line, link.column, f"{link.target}: {route.why}")
     else:
-        tally.local += 1
+        tally.local += counted
         written = link.target.strip()
-        for finding in check_local(full, shown, link, target, state):
+        for finding in check_local(page, shown, link, target, state):
             rewritten = target != written
             yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
                 if rewritten else finding

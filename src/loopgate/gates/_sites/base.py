@@ -193,6 +193,12 @@ class Site:
                     found.append(Link(match.group(1), number, place[1], INLINE))
         return found
 
+    def pages_of(self, full: str, line: int) -> list[tuple[str, str]]:
+        """The pages of the built site the link at `line` of `full` is on, each with how it gets there
+        ("" for `full` itself): its links are read from those pages. Only mdBook's `{{#include}}` puts
+        one file's links on another page."""
+        return [(full, "")]
+
     def extra_anchors(self, full: str) -> list[str]:
         """Anchors a page has on the built site beyond those in its markdown (MkDocs' snippet includes)."""
         return []
@@ -205,6 +211,12 @@ def as_written(message: str, written: str, target: str) -> str:
         if message.startswith(prefix):
             return f"{written} (checked as {target}):{message[len(prefix):]}"
     return message
+
+
+def on_page(message: str, how: str) -> str:
+    """A finding's message about a link read on another page than its file's (`how` it is there)."""
+    head, _, rest = message.partition(": ")
+    return f"{head}: {how}: {rest}"
 
 
 def first_file(candidates: list[str]) -> str:
