@@ -237,13 +237,13 @@ def run(options: Options, context: GateContext) -> GateResult:
         return _error(problems, timer)
     if site is None:
         return _error([SITE_CONFIG.at(".", 1, 1, unreadable)], timer)
-    state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
+    state = Run(cwd, boundary, SUGGESTION_BUDGET, site, pages=site)
     findings: list[Finding] = []
     files = [f for f in files if not _leaves(f, state, findings)]
     state.parsed.update(parse_all(files, options.jobs))
-    for full, parsed in state.parsed.items():  # anchors only the built page has (MkDocs snippets)
+    for full, parsed in state.parsed.items():  # anchors as the built page has them (MkDocs snippets, ...)
+        state.on_site(full, parsed)
         if not parsed.error:
-            parsed.anchors += site.extra_anchors(full)
             parsed.links += site.template_links(full, {(link.line, link.column) for link in parsed.links})
     state.tally.files = len(files)
     state.tally.not_regular = not_regular

@@ -116,7 +116,7 @@ class Site:
         return target
 
     def route(self, source: str, target: str) -> Route:
-        if not (self.top and under(source, self.top)):
+        if not self.builds(source):
             return CHECK  # outside a site (or --site none) a link is what GitHub shows: checked as written
         if TEMPLATE.search(target):
             return Route("unchecked", "template code in the destination: known only once the site is built")
@@ -198,6 +198,22 @@ class Site:
         ("" for `full` itself): its links are read from those pages. Only mdBook's `{{#include}}` puts
         one file's links on another page."""
         return [(full, "")]
+
+    def anchors(self, full: str, found: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The anchors of page `full`, from those of its markdown (`found`), with the ones only the
+        generator adds (`extra_anchors`); and those of them it does not make (`unmade_anchors`), each
+        with why: a link read on the site (`builds`) to one is broken; GitHub still has them."""
+        unmade = {anchor: why for anchor, why in (self.unmade_anchors(full) if self.builds(full) else [])
+                  if found.count(anchor) == 1}  # an HTML id of the same name is there all the same
+        return found + self.extra_anchors(full), unmade
+
+    def builds(self, full: str) -> bool:
+        """Is `full` a page of the site, whose links are read as the built site reads them?"""
+        return bool(self.top) and under(full, self.top)
+
+    def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
+        """Anchors of a page's markdown the generator gives no id on the built page, each with why."""
+        return []
 
     def extra_anchors(self, full: str) -> list[str]:
         """Anchors a page has on the built site beyond those in its markdown (MkDocs' snippet includes)."""
