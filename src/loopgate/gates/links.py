@@ -383,13 +383,18 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
 def _check_routed(full: str, shown: str, link: _mdlinks.Link, target: str, state: Run,
                   site: _sites.Site) -> Iterator[Finding]:
     """A local link, as the site profile routes it, on each page that shows it (a file another page
-    includes: that page); the findings of the first page it is broken on, said to be on that page."""
+    includes: that page); the findings of the first page it is broken on (else of the first it is
+    unchecked on), said to be on that page: one verdict a link."""
+    chosen: list[Finding] = []
     for index, (page, how) in enumerate(site.pages_of(full, link.line)):
-        found = list(_check_on(page, shown, link, target, state, site, index == 0))
-        if found:
-            yield from (dataclasses.replace(f, message=_sites.on_page(f.message, how)) for f in found) if how \
-                else found
-            return
+        found = [dataclasses.replace(f, message=_sites.on_page(f.message, how)) if how else f
+                 for f in _check_on(page, shown, link, target, state, site, index == 0)]
+        if any(f.code != UNCHECKED.code for f in found):
+            chosen = found
+            break
+        chosen = chosen or found
+    state.tally.unchecked += sum(f.code == UNCHECKED.code for f in chosen)
+    yield from chosen
 
 
 def _check_on(page: str, shown: str, link: _mdlinks.Link, target: str, state: Run, site: _sites.Site,
@@ -397,8 +402,7 @@ def _check_on(page: str, shown: str, link: _mdlinks.Link, target: str, state: Ru
     """The link read from `page` (counted in the summary once, on its first page)."""
     tally = state.tally
     route = site.route(page, target)
-    if route.kind == "unchecked":
-        tally.unchecked += counted
+    if route.kind == "unchecked":  # counted by the caller, which picks one page's verdict
         yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
     elif route.kind == "beside":
         if counted:
