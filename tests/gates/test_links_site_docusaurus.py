@@ -67,3 +67,34 @@ def test_a_route_outside_the_docs_or_a_versioned_site_is_not_guessed(tmp_path: P
     assert [(f.code, f.message.split(":")[0]) for f in check(root).findings] == [("LG441", "./gone")]
     (root / "versions.json").write_text('["1.0"]\n')
     assert [(f.code, f.message.split(":")[0]) for f in check(root).findings] == [("LG482", "./gone")]
+
+
+H1_SITE = {
+    "docusaurus.config.js": "module.exports = {};\n",
+    "docs/a.md": "# Title {#custom}\n\n## Title\n\n[t](#title) [c](#custom) [b](./b#b-title) [b2](b.md#second) "
+                 "[b3](b.md#b-title) [m](./m#kept) [m2](m.mdx#m-title)\n",
+    "docs/b.md": "B title\n=======\n\nSecond\n------\n",
+    "docs/m.mdx": "# M title\n\n<h1 id=\"kept\">Kept</h1>\n",
+    "README.md": "# R\n\n[x](docs/b.md#b-title) [y](#r)\n",
+}
+
+
+def test_a_top_level_heading_has_no_id_on_the_site(tmp_path: Path) -> None:
+    """The classic theme renders a markdown `#` heading (`===` too) as an h1 without its id (theme/Heading:
+    "H1 headings do not need an id because they don't appear in the TOC"; Docusaurus' own onBrokenAnchors
+    reports links to it): a link read on the site to its slug or `{#id}` is broken, and says why. An
+    `<h1 id>` written as HTML keeps its id, a `##` heading of the same text has the plain slug (the h1's
+    `{#id}` takes no slug), and README.md, read as GitHub shows it, still has the heading's anchor."""
+    root = write(tmp_path, H1_SITE)
+    result = check(root)
+    assert [(f.path, f.line, f.column, f.code, f.message.split(":")[0]) for f in result.findings] == [
+        ("docs/a.md", 5, 17, "LG442", "#custom"), ("docs/a.md", 5, 30, "LG442", "./b#b-title"),
+        ("docs/a.md", 5, 66, "LG442", "b.md#b-title"), ("docs/a.md", 5, 99, "LG442", "m.mdx#m-title")]
+    finding = result.findings[1]
+    assert finding.message == ("./b#b-title: anchor #b-title not found in docs/b.md: Docusaurus renders a `#` "
+                               "heading without an id (its theme leaves h1 out of the table of contents)")
+    assert finding.hint and finding.severity.value == "error"
+    # A swizzled Heading may give h1 an id: not guessed, the heading's anchors stand.
+    (root / "src/theme/Heading").mkdir(parents=True)
+    (root / "src/theme/Heading/index.js").write_text("export default function Heading() {}\n")
+    assert check(root).findings == []

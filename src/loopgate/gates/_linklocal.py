@@ -34,6 +34,16 @@ def unquote(text: str) -> str:
 _LINE_ANCHOR = re.compile(r"L\d+(?:-L\d+)?$")
 
 
+class Pages(Protocol):
+    """A site profile's word on pages (links.py passes its `Site`)."""
+
+    def anchors(self, full: str, found: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Page `full`'s anchors from its markdown's (`found`), and those the built page lacks -> why."""
+
+    def builds(self, full: str) -> bool:
+        """Is `full` a page of the site (its links read as the built site reads them)?"""
+
+
 class Resolver(Protocol):
     def __call__(self, source: str, path: str) -> str:
         """The absolute, normalised path that `path` (as written, %-escapes not yet decoded) names from `source`."""
@@ -174,6 +184,15 @@ class Run:
     tally: Tally = field(default_factory=Tally)
     listings: dict[str, list[str]] = field(default_factory=dict)
     anchor_sets: dict[str, frozenset[str]] = field(default_factory=dict)
+    pages: Pages | None = None  # the site profile, on anchors
+    unmade: dict[str, dict[str, str]] = field(default_factory=dict)  # page -> anchor its site lacks -> why
+
+    def on_site(self, full: str, parsed: _mdlinks.Parsed) -> None:
+        """A parsed page's anchors as its site has them (once per page, before they are looked up)."""
+        if self.pages is not None and not parsed.error:
+            parsed.anchors, unmade = self.pages.anchors(full, parsed.anchors)
+            if unmade:
+                self.unmade[full] = unmade
 
     def anchor_set(self, full: str, parsed: _mdlinks.Parsed) -> frozenset[str]:
         """A file's anchors as a set: a page with thousands of headings gets thousands of links."""
@@ -225,6 +244,7 @@ class Run:
         parsed = self.parsed.get(full)
         if parsed is None:  # a markdown file outside the checked paths: parse it for its anchors
             parsed = self.parsed[full] = _mdlinks.parse_file(full)
+            self.on_site(full, parsed)
         return parsed
 
 
@@ -269,10 +289,15 @@ def check_local(full: str, shown: str, link: _mdlinks.Link, target: str, state: 
         state.tally.not_checked["anchors in unreadable files"] += 1
         return
     anchor = unquote(fragment)
-    if not _has_anchor(state.anchor_set(resolved, parsed), anchor):
-        where = "this file" if resolved == full else state.shown(resolved)
-        message = f"{target}: anchor #{anchor} not found in {where}"
-        close = state.closest(anchor.lower(), parsed.anchors, 0.6)
+    anchors = state.anchor_set(resolved, parsed)
+    # An anchor of the markdown that the site's page lacks (Docusaurus' `#` heading), for a link the site reads.
+    unmade = state.unmade.get(resolved, {}) if state.pages is not None and state.pages.builds(full) else {}
+    why = unmade.get(anchor if anchor in anchors else anchor.lower(), "")
+    if not _has_anchor(anchors, anchor) or why:
+        # "this file" is the finding's: a link read on another page (mdBook's include) names that page.
+        where = "this file" if state.shown(resolved) == shown else state.shown(resolved)
+        message = f"{target}: anchor #{anchor} not found in {where}" + (f": {why}" if why else "")
+        close = state.closest(anchor.lower(), [a for a in parsed.anchors if a not in unmade], 0.6)
         if close is not None:
             message += f"; did you mean #{close}?"
         yield MISSING_ANCHOR.at(shown, link.line, link.column, message)

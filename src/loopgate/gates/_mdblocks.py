@@ -83,6 +83,7 @@ class Blocks:
         self.html: list[int] = []  # lines of HTML blocks (scanned for tags, not for markdown)
         self.code: set[int] = set()  # lines of code blocks (a disable comment there is an example)
         self.headings: list[str] = []
+        self.levels: list[int] = []  # each heading's level (1 for `#` and `===`), in the order of `headings`
         self.definitions: list[Link] = []
         self.fence: tuple[str, int, int] | None = None  # character, length, indent of the opening fence
         self.label: int | None = None  # the line of a `[label]:` alone: its destination is on the next line
@@ -250,6 +251,7 @@ class Blocks:
         if self.paragraph and not lazy and _SETEXT.match(body):
             # The lines stay apart: GitHub's heading text keeps the line break (which the slugger drops).
             self.headings.append("\n".join(self.lines[i].strip().lstrip(">").strip() for i in self.paragraph))
+            self.levels.append(1 if "=" in body else 2)
             self.paragraph = []
             self.text[index] = ""
             return
@@ -259,6 +261,7 @@ class Blocks:
         if atx:
             self.close_paragraph()
             self.headings.append(_atx_text(atx.group(1) or ""))
+            self.levels.append(len(body.lstrip(" ")) - len(body.lstrip(" ").lstrip("#")))
             self.atx.append(index)
             return
         if _THEMATIC.match(body):

@@ -237,13 +237,13 @@ def run(options: Options, context: GateContext) -> GateResult:
         return _error(problems, timer)
     if site is None:
         return _error([SITE_CONFIG.at(".", 1, 1, unreadable)], timer)
-    state = Run(cwd, boundary, SUGGESTION_BUDGET, site)
+    state = Run(cwd, boundary, SUGGESTION_BUDGET, site, pages=site)
     findings: list[Finding] = []
     files = [f for f in files if not _leaves(f, state, findings)]
     state.parsed.update(parse_all(files, options.jobs))
-    for full, parsed in state.parsed.items():  # anchors only the built page has (MkDocs snippets)
+    for full, parsed in state.parsed.items():  # anchors as the built page has them (MkDocs snippets, ...)
+        state.on_site(full, parsed)
         if not parsed.error:
-            parsed.anchors += site.extra_anchors(full)
             parsed.links += site.template_links(full, {(link.line, link.column) for link in parsed.links})
     state.tally.files = len(files)
     state.tally.not_regular = not_regular
@@ -382,21 +382,38 @@ def _check_file(full: str, state: Run, plan: _Plan, external: dict[str, list[tup
 
 def _check_routed(full: str, shown: str, link: _mdlinks.Link, target: str, state: Run,
                   site: _sites.Site) -> Iterator[Finding]:
-    """A local link, as the site profile routes it."""
+    """A local link, as the site profile routes it, on each page that shows it (a file another page
+    includes: that page); the findings of the first page it is broken on (else of the first it is
+    unchecked on), said to be on that page: one verdict a link."""
+    chosen: list[Finding] = []
+    for index, (page, how) in enumerate(site.pages_of(full, link.line)):
+        found = [dataclasses.replace(f, message=_sites.on_page(f.message, how)) if how else f
+                 for f in _check_on(page, shown, link, target, state, site, index == 0)]
+        if any(f.code != UNCHECKED.code for f in found):
+            chosen = found
+            break
+        chosen = chosen or found
+    state.tally.unchecked += sum(f.code == UNCHECKED.code for f in chosen)
+    yield from chosen
+
+
+def _check_on(page: str, shown: str, link: _mdlinks.Link, target: str, state: Run, site: _sites.Site,
+              counted: bool) -> Iterator[Finding]:
+    """The link read from `page` (counted in the summary once, on its first page)."""
     tally = state.tally
-    route = site.route(full, target)
-    if route.kind == "unchecked":
-        tally.unchecked += 1
+    route = site.route(page, target)
+    if route.kind == "unchecked":  # counted by the caller, which picks one page's verdict
         yield UNCHECKED.at(shown, link.line, link.column, f"{link.target}: not checked: {route.why}")
     elif route.kind == "beside":
-        tally.not_checked[route.why] += 1
+        if counted:
+            tally.not_checked[route.why] += 1
     elif route.kind == "broken":  # the profile knows the built site has nothing there (a Hugo slug)
-        tally.local += 1
+        tally.local += counted
         yield MISSING_FILE.at(shown, link.line, link.column, f"{link.target}: {route.why}")
     else:
-        tally.local += 1
+        tally.local += counted
         written = link.target.strip()
-        for finding in check_local(full, shown, link, target, state):
+        for finding in check_local(page, shown, link, target, state):
             rewritten = target != written
             yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
                 if rewritten else finding

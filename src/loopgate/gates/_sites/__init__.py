@@ -15,14 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary
-from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic
+from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, on_page
 from loopgate.gates._sites.config import ConfigError, read_json, read_toml, read_yaml, text_value
 
 # Each generator's module is imported when its config is found: a tree that is no site (the
 # pre-commit hook's usual case) pays for none of them.
 
 __all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Site", "as_written", "detect", "folders",
-           "generic", "load"]
+           "generic", "load", "on_page"]
 
 NAMES = ("auto", "none", "mdbook", "mkdocs", "hugo", "jekyll", "docusaurus")
 

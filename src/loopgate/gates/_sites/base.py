@@ -116,7 +116,7 @@ class Site:
         return target
 
     def route(self, source: str, target: str) -> Route:
-        if not (self.top and under(source, self.top)):
+        if not self.builds(source):
             return CHECK  # outside a site (or --site none) a link is what GitHub shows: checked as written
         if TEMPLATE.search(target):
             return Route("unchecked", "template code in the destination: known only once the site is built")
@@ -193,6 +193,28 @@ class Site:
                     found.append(Link(match.group(1), number, place[1], INLINE))
         return found
 
+    def pages_of(self, full: str, line: int) -> list[tuple[str, str]]:
+        """The pages of the built site the link at `line` of `full` is on, each with how it gets there
+        ("" for `full` itself): its links are read from those pages. Only mdBook's `{{#include}}` puts
+        one file's links on another page."""
+        return [(full, "")]
+
+    def anchors(self, full: str, found: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The anchors of page `full`, from those of its markdown (`found`), with the ones only the
+        generator adds (`extra_anchors`); and those of them it does not make (`unmade_anchors`), each
+        with why: a link read on the site (`builds`) to one is broken; GitHub still has them."""
+        unmade = {anchor: why for anchor, why in (self.unmade_anchors(full) if self.builds(full) else [])
+                  if found.count(anchor) == 1}  # an HTML id of the same name is there all the same
+        return found + self.extra_anchors(full), unmade
+
+    def builds(self, full: str) -> bool:
+        """Is `full` a page of the site, whose links are read as the built site reads them?"""
+        return bool(self.top) and under(full, self.top)
+
+    def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
+        """Anchors of a page's markdown the generator gives no id on the built page, each with why."""
+        return []
+
     def extra_anchors(self, full: str) -> list[str]:
         """Anchors a page has on the built site beyond those in its markdown (MkDocs' snippet includes)."""
         return []
@@ -205,6 +227,12 @@ def as_written(message: str, written: str, target: str) -> str:
         if message.startswith(prefix):
             return f"{written} (checked as {target}):{message[len(prefix):]}"
     return message
+
+
+def on_page(message: str, how: str) -> str:
+    """A finding's message about a link read on another page than its file's (`how` it is there)."""
+    head, _, rest = message.partition(": ")
+    return f"{head}: {how}: {rest}"
 
 
 def first_file(candidates: list[str]) -> str:

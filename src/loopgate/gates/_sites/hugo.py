@@ -18,6 +18,11 @@ From Hugo's documentation (URL management, front matter) and checked against the
   in from dates and titles at build time: a link to such a page by URL, and a site-absolute URL
   that is no page, are unchecked (LG482), never broken.
 
+`cascade` (the site config's, each section's `_index.md`) gives its keys that decide publishing
+(`draft`, `build`, `headless`) to the section and the pages below it (`_Cascades`); a cascade the
+gate cannot read, and a section's `slug` (read by Hugo 0.167 and later only), leave a page's
+publishing or URL unsure: links to it are unchecked (LG482).
+
 `{{< ref "x" >}}` / `relref` with a literal path is checked as that page (from the page's folder,
 else from `content/`); any other shortcode is template code: unchecked. A plain link to a content
 file (`[x](other.md)`) is written by Hugo as it is, so it is broken on the built site, unless a link
@@ -57,6 +62,10 @@ class HugoRoutes(Routes):
     leaves: dict[str, str] = field(default_factory=dict)  # leaf bundle folder (relative) -> its index
     file_urls: dict[str, str] = field(default_factory=dict)  # a bundle's file -> its URL
     would_be: dict[str, str] = field(default_factory=dict)  # a draft or unrendered page -> its URL if it were
+    # Pages whose URL or publishing the gate cannot know without building (a cascade it cannot read, a
+    # section `slug` Hugo versions read differently) -> why: links to them are unchecked (LG482).
+    unsure: dict[str, str] = field(default_factory=dict)
+    versioned: set[str] = field(default_factory=set)  # of those, the pages only a section's slug makes unsure
 
 
 def _leaf_bundles(top: str) -> dict[str, str]:
@@ -80,13 +89,15 @@ def _bundle_of(relative: str, leaves: dict[str, str]) -> str:
 
 
 def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
-                ugly: Callable[[str], bool] = lambda section: False) -> HugoRoutes:
+                ugly: Callable[[str], bool] = lambda section: False, cascade: Any = None) -> HugoRoutes:
     """The pages' URLs; a regular page of a section in `patterned` (the `permalinks` config, whose
     `:year`, `:title`, ... patterns only the build fills in) has an unknown URL, unless `url:` gives it.
-    With `uglyURLs` (for the page's section) a regular page or leaf bundle is `/a/b.html`, not `/a/b/`."""
+    With `uglyURLs` (for the page's section) a regular page or leaf bundle is `/a/b.html`, not `/a/b/`.
+    Front matter comes with what `cascade` (the site config's, and each section's `_index.md`) gives it."""
     found = HugoRoutes()
     aliases: list[tuple[str, str]] = []
     leaves = found.leaves = _leaf_bundles(top)
+    cascades = _Cascades(top, cascade, lower)
     for page in pages(top):
         relative = os.path.relpath(page, top).replace(os.sep, "/")
         stem = os.path.splitext(relative)[0]
@@ -98,7 +109,7 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
                                       "Hugo publishes no page for it"
             found.unpublished_at.setdefault(_path(stem, lower), page)
             continue
-        data = front_matter(page)
+        data = cascades.apply(page, relative, front_matter(page))
         place = stem if name not in ("index", "_index") else folder
         own = _path(place, lower)  # `/a/b/`, or `/` for the home page
         parent = posixpath.dirname(own.rstrip("/"))
@@ -125,14 +136,192 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
         if url:
             found.urls[page] = url
             found.pages.setdefault(url, page)
+            cascades.newer_url(page, relative, url, data)
         for natural in () if not url else {own, _path(place, False), "/" + place.lstrip("/") + "/"} - {url}:
             found.moved.setdefault(natural, page)
         if url and name in ("index", "_index"):
             _resources(top, folder, url, leaves, found)
         aliases += [(alias, page) for alias in _aliases(data.get("aliases"), parent)]
+    cascades.finish(found)
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
+
+
+# Cascaded keys that decide whether a page is published, and the ones that move it.
+_PUBLISHING = frozenset({"draft", "build", "_build", "headless"})
+_MOVING = frozenset({"slug", "url", "aliases"})
+_KINDS = {"home", "page", "section"}
+_BUILT_ENVIRONMENT = "production"  # what `hugo` builds by default
+
+
+class _Cascades:
+    """Front matter `cascade` (a map, or a list of maps each with an optional `_target`/`target`) in
+    the site config and in each section's `_index.md`: its keys go to the section page itself and every
+    page below it, a page's own front matter first, then the nearest section's cascade (checked with
+    hugo 0.168: `cascade: {draft: true}` unpublishes the section and its pages, a page's `draft: false`
+    and a nearer `cascade: {draft: false}` win; a target `path: /old/**` matches `/old/o`, not `/old`).
+    Only the keys that decide publishing are applied; a cascade that would move pages (`slug`, `url`)
+    or whose target the gate cannot read (`lang`, a key it does not know) makes its pages unsure."""
+
+    def __init__(self, top: str, config: Any, lower: bool) -> None:
+        self.lower = lower
+        self.unsure: dict[str, str] = {}  # page -> why a cascade leaves its publishing unknown
+        self.newer: dict[str, str] = {}  # URL only Hugo 0.167+ gives a page (a section's slug) -> the page
+        self.cascaded: set[str] = set()  # pages a cascade leaves unsure
+        self.by_folder: dict[str, list[dict[str, Any]]] = {"\0config": _entries(config)}
+        self.slugs: dict[str, str] = {}  # section folder -> its `slug:`
+        for folder, _, files in os.walk(top):
+            index = next((f for f in files if os.path.splitext(f)[0] == "_index" and f.endswith(_CONTENT)), "")
+            if index:
+                data = front_matter(os.path.join(folder, index))
+                relative = os.path.relpath(folder, top).replace(os.sep, "/")
+                relative = "" if relative == "." else relative
+                entries = _entries(data.get("cascade"))
+                if entries:
+                    self.by_folder[relative] = entries
+                if text(data.get("slug")) and relative:
+                    self.slugs[relative] = text(data.get("slug"))
+
+    def finish(self, found: HugoRoutes) -> None:
+        found.unsure = self.unsure
+        found.versioned = set(self.newer.values()) - set(self.cascaded)
+        for url, page in self.newer.items():
+            found.pages.setdefault(url, page)
+
+    def newer_url(self, page: str, relative: str, url: str, data: dict[str, Any]) -> None:
+        """A section's `slug:` is ignored by Hugo up to 0.166 and replaces the section's segment of its own
+        URL and of every page below it from 0.167 on (checked with hugo 0.147.8, 0.166.0, 0.167.0 and
+        0.168.0): which one builds the site is not in the repository, so such a page is unsure, and its
+        URL under the newer Hugo (returned in `self.newer`) leads to it as well."""
+        if not self.slugs or not url.startswith("/") or text(data.get("url")):
+            return  # a page's own `url:` wins
+        stem = os.path.splitext(relative)[0]
+        folder, name = posixpath.split(stem)
+        parts = folder.split("/") if folder else []
+        if name == "index" and parts:
+            parts = parts[:-1]  # a leaf bundle's folder is the page: its own slug is the page's
+        segments = url.strip("/").split("/")
+        newer = list(segments)
+        moved = []
+        for depth in range(1, len(parts) + 1):
+            section = "/".join(parts[:depth])
+            slug = self.slugs.get(section)
+            if slug and depth <= len(segments) and segments[depth - 1] == _segment(parts[depth - 1], self.lower):
+                newer[depth - 1] = _segment(slug, self.lower)
+                moved.append(section)
+        if moved:
+            at = "/" + "/".join(newer) + ("/" if url.endswith("/") else "")
+            self.newer[at] = page
+            self.unsure.setdefault(page, f"Hugo 0.167 and later publish it at {at} ({moved[-1]}/_index.md has a slug), "
+                                 f"earlier versions at {url}; which one builds the site is not in the repository")
+
+    def apply(self, page: str, relative: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The page's front matter with what cascades to it (`unsure` says why when that is not known)."""
+        if len(self.by_folder) == 1 and not self.by_folder["\0config"]:
+            return data
+        stem = os.path.splitext(relative)[0]
+        folder, name = posixpath.split(stem)
+        kind = "home" if stem == "_index" else "section" if name == "_index" else "page"
+        logical = "/" + (folder if name in ("index", "_index") else stem).strip("/")
+        logical = logical.lower() if self.lower else logical
+        parts = folder.split("/") if folder else []
+        # Nearest first: the section's own folder (for its _index.md), then each parent, then the config.
+        chain = ["/".join(parts[:end]) for end in range(len(parts), -1, -1)]
+        if name == "index" and chain:
+            chain = chain[1:]  # a leaf bundle's folder is the page, not a section above it
+        merged = dict(data)
+        for place in [*chain, "\0config"]:
+            for entry in self.by_folder.get(place, []):
+                target = entry.get("_target", entry.get("target"))
+                matched = _targets(target, logical, kind)
+                keys = {key for key in entry if key not in ("_target", "target")}
+                if matched is None and keys & (_PUBLISHING | _MOVING):
+                    self.cascaded.add(page)
+                    self.unsure[page] = f"a cascade in {_origin(place)} has a target the gate does not read ({target})"
+                    return data
+                if not matched:
+                    continue
+                if keys & _MOVING - set(data):
+                    self.cascaded.add(page)
+                    self.unsure[page] = f"a cascade in {_origin(place)} gives it {', '.join(sorted(keys & _MOVING))}"
+                    return data
+                for key in keys & _PUBLISHING:
+                    merged.setdefault(key, entry[key])
+        return merged
+
+
+def _origin(place: str) -> str:
+    return "the site config" if place == "\0config" else f"{place or 'content'}/_index.md"
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _targets(target: Any, logical: str, kind: str) -> bool | None:
+    """Does a cascade's target take this page? None: the target says something the gate does not read."""
+    if target is None:
+        return True
+    if not isinstance(target, dict):
+        return None
+    answers = [_target_key(str(key).lower(), value, logical, kind) for key, value in target.items()]
+    return False if False in answers else None if None in answers else True
+
+
+def _target_key(key: str, value: Any, logical: str, kind: str) -> bool | None:
+    if not isinstance(value, str):
+        return None
+    if key == "kind":
+        kinds = {part.strip() for part in value.split(",")}
+        return kind in kinds if kinds <= _KINDS | {"taxonomy", "term"} else None
+    if key in ("path", "environment"):
+        pattern = _glob(value)
+        return None if pattern is None else pattern.fullmatch(logical if key == "path" else _BUILT_ENVIRONMENT) \
+            is not None
+    return None  # lang, sites, ...: not read here
+
+
+def _glob(text: str) -> re.Pattern[str] | None:
+    """A Hugo (gobwas) glob with `/` as separator: `**` any text, `*` and `?` within a segment,
+    `{a,b}` alternatives, `[...]` a class. None for what it cannot read."""
+    out = []
+    depth = 0
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if text.startswith("**", index):
+            out.append(".*")
+            index += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "{":
+            depth += 1
+            out.append("(?:")
+        elif char == "}" and depth:
+            depth -= 1
+            out.append(")")
+        elif char == "," and depth:
+            out.append("|")
+        elif char == "[":
+            end = text.find("]", index)
+            if end < 0:
+                return None
+            out.append("[" + text[index + 1:end].replace("!", "^", 1).replace("\\", "\\\\") + "]")
+            index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    if depth:
+        return None
+    try:
+        return re.compile("".join(out))
+    except re.error:
+        return None
 
 
 def _not_rendered(data: dict[str, Any]) -> str:
@@ -286,12 +475,13 @@ class Hugo(Site):
         self._routes: HugoRoutes | None = None
         self.patterned = _patterned(setting(settings, "permalinks"))
         self.ugly = _ugly(setting(settings, "uglyURLs"))
+        self.cascade = setting(settings, "cascade")
         self.hooks = _hooks(home, settings)
         self._refs: set[str] = set()
 
     def routes(self) -> HugoRoutes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL
-            self._routes = hugo_routes(self.top, self.lower, frozenset(self.patterned), self.ugly)
+            self._routes = hugo_routes(self.top, self.lower, frozenset(self.patterned), self.ugly, self.cascade)
         return self._routes
 
     def rewrite(self, target: str) -> str:
@@ -373,6 +563,10 @@ class Hugo(Site):
             return Route("broken", f"Hugo publishes {self.shown(resolved)} as a page and leaves this link as it is "
                          "(no link render hook here): no file is at that URL; link the page with "
                          "{{< relref \"...\" >}} or by its URL")
+        unsure = routes.unsure.get(resolved)
+        if unsure is not None and not (resolved in routes.versioned and target in self._refs):  # ref: either URL
+            return Route("unchecked", f"{self.shown(resolved)}: {unsure}: whether and where Hugo publishes it is "
+                         "known only once the site is built")
         why = routes.unpublished.get(resolved)
         if why is not None:
             return Route("broken", f"{self.shown(resolved)} {why}")
@@ -390,14 +584,21 @@ class Hugo(Site):
             if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
                 return _PATTERNED
         if not path.startswith("/") and not path.endswith(_SOURCES) and not os.path.exists(resolved):
-            if source in routes.unpublished and source not in routes.would_be:
-                return Route("unchecked", "read from a leaf bundle's resource, which Hugo publishes as no page: "
-                             "where it leads is known only once a template uses it")
-            page_url = routes.urls.get(source) or routes.would_be.get(source)
-            decoded = unquote(path)
-            written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-            if page_url is not None and os.path.exists(written):
-                return Route("broken", f"this page is published at {page_url}, so the link leads to "
-                             f"{join_url(page_url, decoded)}, where nothing is; it works only from the source "
-                             "file's folder")
+            return self._relative(source, path, routes)
+        return CHECK
+
+    def _relative(self, source: str, path: str, routes: HugoRoutes) -> Route:
+        """A relative link that leads to nothing from the page's URL."""
+        if source in routes.unpublished and source not in routes.would_be:
+            return Route("unchecked", "read from a leaf bundle's resource, which Hugo publishes as no page: "
+                         "where it leads is known only once a template uses it")
+        page_url = routes.urls.get(source) or routes.would_be.get(source)
+        decoded = unquote(path)
+        written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
+        if source in routes.unsure:
+            return Route("unchecked", f"read from this page's URL, which is not known: {routes.unsure[source]}")
+        if page_url is not None and os.path.exists(written):
+            return Route("broken", f"this page is published at {page_url}, so the link leads to "
+                         f"{join_url(page_url, decoded)}, where nothing is; it works only from the source "
+                         "file's folder")
         return CHECK

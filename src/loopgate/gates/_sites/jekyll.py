@@ -18,7 +18,10 @@ test_links_site_jekyll*.py):
   collection's name; a document whose template needs a date it does not have gets the time of the
   build: its URL is not known here (links to it are unchecked, LG482).
 - Front matter `permalink:` (or one from `defaults:` in _config.yml) replaces the template; a
-  page's may use `:path`, `:basename`, `:output_ext`.
+  page's may use `:path`, `:basename`, `:output_ext`. A document's data is its `defaults:` with its
+  front matter over them (`categories`, `slug`, `date` make its URL); a page's defaults give it only
+  its `permalink`. `published: false` (`no`, empty) keeps a page or document off the site; from
+  `defaults:` it does so for documents only (Jekyll's `fetch` skips a page's defaults).
 - `exclude:` leaves files and folders out of the site (a glob, or a prefix of the path, as Jekyll's
   EntryFilter matches it; `include:` wins): a link to one is broken, and a page left out is no page
   of the site: its own links are read as GitHub shows them.
@@ -48,7 +51,7 @@ from typing import Any
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import flag, text_value
-from loopgate.gates._sites.routes import front_matter, join_url, pages, text
+from loopgate.gates._sites.routes import MAX_FRONT, front_matter, join_url, pages, text
 
 _JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
 _POST_URL = re.compile(r"\{%-?\s*post_url\s+([^\s{}%]+)\s*-?%\}")
@@ -143,13 +146,15 @@ class JekyllRoutes:
     moved: dict[str, str] = field(default_factory=dict)
     unknown: set[str] = field(default_factory=set)  # pages whose URL the build gives them
     unpublished: dict[str, str] = field(default_factory=dict)  # document of a collection without output -> label
+    hidden: dict[str, str] = field(default_factory=dict)  # a page or document with `published: false` -> whence
+    hidden_at: dict[str, str] = field(default_factory=dict)  # the URL such a page would have -> the page
 
 
 @dataclass(frozen=True)
 class Default:
     path: str
     kind: str
-    permalink: str
+    values: dict[str, Any]
 
 
 def served(url: str) -> list[str]:
@@ -200,12 +205,10 @@ class JekyllSite:
         for entry in rules if isinstance(rules, list) else []:
             if not isinstance(entry, dict) or not isinstance(entry.get("values"), dict):
                 continue
-            permalink = entry["values"].get("permalink")
             given = entry.get("scope")
             scope: dict[str, Any] = given if isinstance(given, dict) else {}
-            if permalink is not None:
-                self.defaults.append(Default(text(scope.get("path")).strip("/"), text(scope.get("type")),
-                                             permalink if isinstance(permalink, str) else ""))
+            self.defaults.append(Default(text(scope.get("path")).strip("/"), text(scope.get("type")),
+                                         dict(entry["values"])))
 
     def excluded(self, relative: str) -> bool:
         """Does `exclude:` leave the file (or a folder above it) out of the site? Jekyll's EntryFilter: a
@@ -224,10 +227,10 @@ class JekyllSite:
             self._excluded[relative] = known
         return known
 
-    def default_permalink(self, relative: str, kind: str) -> str | None:
-        """The `permalink` front matter defaults give the file (the most specific scope wins; later on a tie)."""
-        best: tuple[int, int, int] | None = None
-        chosen = None
+    def default_values(self, relative: str, kind: str) -> dict[str, Any]:
+        """The front matter `defaults:` give the file: each key from the most specific scope that sets it
+        (a longer path, then a type; later on a tie), as Jekyll's FrontmatterDefaults#all merges them."""
+        applying = []
         for order, rule in enumerate(self.defaults):
             if rule.kind and rule.kind != kind:
                 continue
@@ -236,10 +239,16 @@ class JekyllSite:
                     continue
             elif rule.path and not (relative == rule.path or relative.startswith(rule.path + "/")):
                 continue
-            rank = (len(rule.path), bool(rule.kind), order)
-            if best is None or rank > best:
-                best, chosen = rank, rule.permalink
-        return chosen
+            applying.append(((len(rule.path), bool(rule.kind), order), rule.values))
+        merged: dict[str, Any] = {}
+        for _, values in sorted(applying, key=lambda ranked: ranked[0]):
+            merged.update(values)
+        return merged
+
+    def default_permalink(self, relative: str, kind: str) -> str | None:
+        """The `permalink` front matter defaults give the file (None: none; "" for one that is not text)."""
+        permalink = self.default_values(relative, kind).get("permalink")
+        return None if permalink is None else permalink if isinstance(permalink, str) else ""
 
     def routes(self, top: str) -> JekyllRoutes:
         found = JekyllRoutes()
@@ -252,9 +261,9 @@ class JekyllSite:
             if kind == "document" and not flag(self.collections[label].get("output"), False):
                 found.unpublished[page] = label
                 continue
-            data = front_matter(page)
-            if kind == "page" and page.endswith(".html") and not data and not _has_front_matter(page):
-                continue  # a static file: published as it is, where it is
+            data = self._data(page, relative, kind, label, found)
+            if data is None:
+                continue
             url, natural = self._document_url(relative, label, data) if kind == "document" else \
                 self._page_url(relative, data)
             if url is None:
@@ -277,6 +286,37 @@ class JekyllSite:
                     natural_of.setdefault(key, page)
         found.moved = {key: page for key, page in natural_of.items() if key not in found.pages}
         return found
+
+    def _data(self, page: str, relative: str, kind: str, label: str, found: JekyllRoutes) -> dict[str, Any] | None:
+        """The page's data, or None for no page: a static file (published as it is, where it is), or a
+        page `published: false` keeps off the site (recorded in `found.hidden`)."""
+        own = front_matter(page)
+        if kind == "page" and page.endswith(".html") and not own and not _has_front_matter(page):
+            return None
+        # A document's data is its defaults with its front matter over them (Document#read), so
+        # `categories`, `slug`, `date` and `published` come from `defaults:` too.
+        data = {**self.default_values(relative, label), **own} if kind == "document" else own
+        published = data.get("published", True)
+        if isinstance(published, str) and published.lower() in ("no", "off"):
+            # Ruby's YAML (1.1) reads `no` and `off` as false, the loader here as text, as it reads "no":
+            # the front matter's own text says which; a default's is not known (links to it unchecked).
+            if "published" not in own:
+                found.unknown.add(page)
+                return None
+            published = not _UNQUOTED_OFF.search(_head(page))
+        if "published" in data and published in (False, None):
+            # Publisher#can_be_published?: `data.fetch("published", true)`. A page's defaults are a
+            # default_proc that fetch does not ask, so `published: false` from `defaults:` unpublishes
+            # documents (posts, collections) but not pages (checked with jekyll 4.3).
+            whence = "its front matter" if "published" in own else "`defaults:` in _config.yml"
+            said = "(empty)" if data["published"] is None else str(data["published"]).lower()
+            found.hidden[page] = f"published: {said} in {whence}"
+            url = (self._document_url(relative, label, data) if kind == "document" else
+                   self._page_url(relative, data))[0]
+            for key in served(url) if url else []:
+                found.hidden_at.setdefault(key, page)  # a link to it there is broken, and says why
+            return None
+        return data
 
     def _kind(self, relative: str) -> tuple[str, str]:
         """("page", ""), ("document", collection) or ("skip", "") for a file of the site."""
@@ -349,12 +389,27 @@ class JekyllSite:
         template = template.strip() if isinstance(template, str) and template.strip() else \
             _suffix("/:collection/:path", self.style)
         natural = _fill_drop(template, values)
-        permalink = data.get("permalink") if "permalink" in data else self.default_permalink(relative, label)
+        permalink = data.get("permalink")  # the defaults' are in `data` already
         if permalink is not None:
             url = _fill_drop(permalink.strip(), values) if isinstance(permalink, str) and permalink.strip() else None
         else:
             url = natural
         return (None if url is None else _sanitize(url)), "" if natural is None else _sanitize(natural)
+
+
+# `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
+_UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
+
+
+def _head(page: str) -> str:
+    """The front matter of a page, as text ("" for none)."""
+    try:
+        with open(page, encoding="utf-8") as handle:
+            head = handle.read(MAX_FRONT)
+    except (OSError, UnicodeDecodeError):
+        return ""
+    end = head.find("\n---", 3)
+    return head[:end] if head.startswith("---") and end > 0 else ""
 
 
 def _glob(entry: str, pattern: str) -> bool:
@@ -475,7 +530,9 @@ class Jekyll(Site):
     def _no_page(self, source: str) -> bool:
         """Is the file `source` no page of the site (left out by `exclude:`, or a document of a
         collection without output)? Then its links are what GitHub shows, not links of the site."""
-        return under(source, self.top) and (self._left_out(source) or source in self.routes().unpublished)
+        routes = self.routes()
+        return under(source, self.top) and (self._left_out(source) or source in routes.unpublished
+                                            or source in routes.hidden)
 
     def route(self, source: str, target: str) -> Route:
         if self._no_page(source):
@@ -503,6 +560,9 @@ class Jekyll(Site):
         routed = routes.pages.get(url)
         if routed is not None:
             return routed
+        hidden = routes.hidden_at.get(url)
+        if hidden is not None and url not in routes.pages:
+            return hidden  # own_route says why it is broken
         moved = routes.moved.get(url)
         if moved is not None:  # where the page's file would put it, but Jekyll publishes it elsewhere
             self._elsewhere[found] = moved
@@ -532,10 +592,9 @@ class Jekyll(Site):
         if self._left_out(resolved):
             return Route("broken", f"`exclude:` in {self.config} leaves {self.shown(resolved)} out of the site: "
                          "Jekyll does not publish it")
-        label = routes.unpublished.get(resolved)
-        if label is not None:
-            return Route("broken", f"{self.shown(resolved)} is in the collection '{label}', which {self.config} does "
-                         "not publish (no `output: true`): the built site has no page for it")
+        unpublished = self._unpublished(resolved, routes)
+        if unpublished is not None:
+            return unpublished
         if decoded.endswith(_SOURCES):
             return CHECK  # `/docs/x.md` names a source file (what `{% link %}` gives): there or not
         moved = self._elsewhere.get(resolved)
@@ -558,6 +617,17 @@ class Jekyll(Site):
             # A page whose URL only the build knows may be the one it names.
             return _UNCHECKED if routes.unknown else CHECK
         return CHECK if target in self.remapped else _UNCHECKED
+
+    def _unpublished(self, resolved: str, routes: JekyllRoutes) -> Route | None:
+        label = routes.unpublished.get(resolved)
+        if label is not None:
+            return Route("broken", f"{self.shown(resolved)} is in the collection '{label}', which {self.config} does "
+                         "not publish (no `output: true`): the built site has no page for it")
+        hidden = routes.hidden.get(resolved)
+        if hidden is not None:
+            return Route("broken", f"{self.shown(resolved)} has {hidden}: Jekyll does not publish it (only "
+                         "`jekyll build --unpublished` does)")
+        return None
 
     def _served_at(self, url: str) -> bool:
         """Does the built site have a page or a file at `url` (read from the site's root, baseurl left out)?"""

@@ -11,6 +11,9 @@ lists: a link to a page that is no chapter (`x.html`, `x.md`, or a folder whose 
 none) leads nowhere on the built book, and is reported broken. So is a link to a `README.md`
 chapter written as `README.md` or `README.html`: the index preprocessor publishes it as
 `index.html` but leaves such links as they are (`README.html`, which is not there).
+The links preprocessor pastes a file `{{#include}}`d into the chapter before it is rendered: the
+file's links are the chapter's, read from the chapter's folder and its anchors (`pages_of`), for
+the lines the include shows (`:3`, `::3`, `3:7`, `:anchor`), and not from inside a code block.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from loopgate.gates import _mdlinks
 from loopgate.gates._linklocal import Boundary, under, unquote
+from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import flag
 from loopgate.gates._sites.mkdocs import read_text
@@ -28,7 +32,8 @@ from loopgate.gates._sites.slugs import headings, mdbook_anchors
 
 _PAGES = (".md", ".markdown")
 # `{{#include path}}`, `{{ #include path:2:10 }}`, `{{#rustdoc_include path:anchor}}`; `\{{#include}}` is escaped.
-_INCLUDE = re.compile(r"(?<!\\)\{\{\s*#(?:include|rustdoc_include)\s+([^\s}]+?)(?::[^\s}]*)?\s*\}\}")
+_INCLUDE = re.compile(r"(?<!\\)\{\{\s*#(?:include|rustdoc_include)\s+([^\s}:]+)(?::([^\s}]*))?\s*\}\}")
+_ANCHOR = re.compile(r"ANCHOR(?:_END)?:\s*([\w-]+)")
 _INCLUDE_DEPTH = 10  # mdBook's own limit on nested includes
 
 
@@ -37,6 +42,7 @@ class MdBook(Site):
     title = "mdBook"
     _chapters: frozenset[str] | None = None
     _first: str | None = None
+    _hosted: dict[str, list[tuple[str, frozenset[int] | None]]] | None = None
 
     def __init__(self, boundary: Boundary, options: Generic, config: str, top: str,
                  settings: dict[str, Any] | None = None) -> None:
@@ -89,33 +95,72 @@ class MdBook(Site):
 
     def extra_anchors(self, full: str) -> list[str]:
         """mdBook's own heading ids (`slugs.py`), and with the links preprocessor the anchors of the
-        markdown files the page includes."""
+        markdown the page includes (only the lines it includes, and not where a code block holds them)."""
         if not under(full, self.top):
             return []
         text = read_text(full)
         texts = [text]
         anchors: list[str] = []
         if self.links and "{{" in text:
-            for included in self._included(full, text, _INCLUDE_DEPTH, {full}):
-                anchors += _mdlinks.parse_file(included).anchors
-                texts.append(read_text(included))
+            for included, lines in self._included(full, text, None, _INCLUDE_DEPTH, {full}):
+                shown = _shown_text(read_text(included), lines)
+                anchors += _mdlinks.parse(shown).anchors
+                texts.append(shown)
         return anchors + mdbook_anchors([h for t in texts for h in headings(t)])
 
-    def _included(self, full: str, text: str, depth: int, seen: set[str]) -> list[str]:
-        """The markdown files `{{#include}}` brings into `text` (read from `full`'s folder), nested ones too."""
-        files: list[str] = []
+    def _included(self, full: str, text: str, shown: frozenset[int] | None, depth: int,
+                  seen: set[str]) -> list[tuple[str, frozenset[int] | None]]:
+        """The markdown files `{{#include}}` brings into `text` (read from `full`'s folder), nested ones
+        too, each with the lines of it the page shows (None: all). An include on a line the page does
+        not show (`shown`), or inside a code block, brings no markdown: its text is code there."""
+        files: list[tuple[str, frozenset[int] | None]] = []
+        code: set[int] | None = None
         for match in _INCLUDE.finditer(text):
+            number = text.count("\n", 0, match.start()) + 1
+            if shown is not None and number not in shown:
+                continue
             included = os.path.normpath(os.path.join(os.path.dirname(full), unquote(match.group(1))))
             if included in seen or not included.endswith(_PAGES) or not os.path.isfile(included):
                 continue
             # Only files of the repository, and no symlink out of it (as links out are not followed).
             if not (under(included, self.boundary.main) and self.boundary.really_inside(included, self.boundary.main)):
                 continue
+            if code is None:
+                code = _code_lines(text)
+            if number in code:
+                continue
             seen.add(included)
-            files.append(included)
+            included_text = read_text(included)
+            lines = _range(match.group(2), included_text)
+            files.append((included, lines))
             if depth > 1:
-                files += self._included(included, read_text(included), depth - 1, seen)
+                files += self._included(included, included_text, lines, depth - 1, seen)
         return files
+
+    def pages_of(self, full: str, line: int) -> list[tuple[str, str]]:
+        """mdBook's links preprocessor pastes an included file into the chapter before the chapter is
+        rendered: the file's links are the chapter's, read from the chapter's folder. A file only
+        included (no chapter of its own) has its links on the chapters that include it; a chapter, or a
+        file outside src/ (a README.md GitHub shows), has them on its own page too."""
+        hosts = [(chapter, f"as mdBook builds it into {self.shown(chapter)}, which includes this file")
+                 for chapter, lines in self._hosts().get(full, []) if lines is None or line in lines]
+        if not hosts:
+            return [(full, "")]
+        own = full in self.chapters() or not under(full, self.top) or full == self._summary()
+        return [(full, ""), *hosts] if own else hosts
+
+    def _hosts(self) -> dict[str, list[tuple[str, frozenset[int] | None]]]:
+        """Included file -> the chapters that show it, and which of its lines (read once, on first use)."""
+        if self._hosted is None:
+            self._hosted = {}
+            if self.links:
+                for chapter in sorted(self.chapters()):
+                    text = read_text(chapter) if chapter.endswith(_PAGES) and os.path.isfile(chapter) else ""
+                    if "{{" not in text:
+                        continue
+                    for included, lines in self._included(chapter, text, None, _INCLUDE_DEPTH, {chapter}):
+                        self._hosted.setdefault(included, []).append((chapter, lines))
+        return self._hosted
 
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
@@ -137,3 +182,46 @@ class MdBook(Site):
 
     def _summary(self) -> str:
         return os.path.join(self.top, "SUMMARY.md")
+
+
+def _range(spec: str | None, text: str) -> frozenset[int] | None:
+    """The lines of an included file that `{{#include file:SPEC}}` shows (1-based; None: all), as mdBook
+    takes them (checked with mdbook 0.5.4): `:3` line 3 alone, `::3` lines 1-3, `:3:` from 3, `:3:7`
+    lines 3-7; `:name` the lines between `ANCHOR: name` and `ANCHOR_END: name`, marker lines left out
+    (none for an anchor that is not there)."""
+    if not spec:
+        return None
+    lines = text.split("\n")
+    parts = spec.split(":")
+    if len(parts) <= 2 and all(part.isdigit() or not part for part in parts):
+        if len(parts) == 1:
+            return frozenset({int(parts[0])})
+        first = int(parts[0]) if parts[0] else 1
+        last = int(parts[1]) if parts[1] else len(lines)
+        return frozenset(range(max(first, 1), last + 1))
+    shown: set[int] = set()
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        marker = _ANCHOR.search(line)
+        if marker is not None:
+            if marker.group(1) == spec:
+                inside = "ANCHOR:" in line and not inside
+                if not inside:
+                    break
+            continue
+        if inside:
+            shown.add(number)
+    return frozenset(shown)
+
+
+def _shown_text(text: str, lines: frozenset[int] | None) -> str:
+    if lines is None:
+        return text
+    return "\n".join(line for number, line in enumerate(text.split("\n"), start=1) if number in lines)
+
+
+def _code_lines(text: str) -> set[int]:
+    """The lines of `text` that code blocks hold (1-based)."""
+    blocks = Blocks(text.replace("\r\n", "\n").split("\n"))
+    blocks.run()
+    return blocks.code

@@ -9,7 +9,8 @@ routes come from file names (number prefixes dropped) and front matter `id`/`slu
 route that no doc has under /docs/ is broken (Docusaurus stops its build on it); a `/docs/x` route
 where only a doc's file name would put it is broken and says where the doc is; any other route
 that is no doc (a blog post, a page, a plugin's) is unchecked. With versions.json the docs folder
-is a version of its own: its relative routes are read as files, as before.
+is a version of its own: its relative routes are read as files, as before. A markdown `#`
+heading has no id on the built page (`unmade_anchors`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import re
 
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
+from loopgate.gates._sites.mkdocs import read_text
 from loopgate.gates._sites.routes import docusaurus_urls, join_url, lookup
+from loopgate.gates._sites.slugs import top_level_anchors
 
 _NUMBER = re.compile(r"^\d+[-_.]")  # `01-intro`: Docusaurus drops number prefixes from routes
 _UNCHECKED = Route("unchecked", "a site route that is no file: known only once the site is built")
@@ -40,6 +43,20 @@ class Docusaurus(Site):
         self.trailing = re.search(r"\btrailingSlash\s*:\s*true\b", settings) is not None
         # With versions.json, docs/ is the `next` version (`/docs/next/...`): its routes are not modelled here.
         self.versioned = os.path.isfile(os.path.join(os.path.dirname(docs), "versions.json"))
+        # A swizzled Heading (or MDXComponents) may give a `#` heading an id after all: not guessed.
+        theme = os.path.join(os.path.dirname(docs), "src", "theme")
+        self.own_headings = os.path.isdir(theme) and any(
+            name.startswith(("Heading", "MDXComponents")) for name in os.listdir(theme))
+
+    def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
+        """The classic theme renders a markdown `#` heading (the page's title) as an h1 without its id
+        (theme/Heading: "H1 headings do not need an id because they don't appear in the TOC"), so a
+        link to its slug or `{#id}` lands at the top of the page, and Docusaurus' own check
+        (onBrokenAnchors) reports it. An HTML `<h1 id>` keeps its id."""
+        if self.own_headings or not full.endswith((".md", ".mdx")):
+            return []
+        why = "Docusaurus renders a `#` heading without an id (its theme leaves h1 out of the table of contents)"
+        return [(anchor, why) for anchor in top_level_anchors(read_text(full))]
 
     def routes(self) -> dict[str, str]:
         if self._routes is None:  # one walk of docs/, on the first link written as a route

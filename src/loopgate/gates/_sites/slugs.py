@@ -24,6 +24,7 @@ import unicodedata
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
 from loopgate.gates._sites.alphabetic import rust_alphanumeric
+from loopgate.gates._slugs import Slugger
 
 _NOT_WORD = re.compile(r"[^\w\s-]")
 _RUNS = re.compile(r"[-\s]+")
@@ -39,6 +40,20 @@ def headings(source: str) -> list[tuple[str, str]]:
     for heading in blocks.headings:
         text, given = explicit_id(heading)
         found.append((heading_text(text).strip(), given))
+    return found
+
+
+def top_level_anchors(source: str) -> list[str]:
+    """The anchors the links scanner gives the level-1 headings (`# x`, `x` over `===`) of a page:
+    each one's GitHub slug, numbered as among all the page's headings, and its explicit `{#id}`."""
+    blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    blocks.run()
+    slugger = Slugger()
+    found = []
+    for heading, level in zip(blocks.headings, blocks.levels, strict=True):
+        anchors = slugger.add(heading)
+        if level == 1:
+            found += anchors
     return found
 
 

@@ -1,0 +1,84 @@
+"""Jekyll's `published: false`, in front matter and from `defaults:` in _config.yml, against the real
+`jekyll` (Debian's, 4.3). Publisher#can_be_published? asks `data.fetch("published", true)`: a page or
+document whose own front matter says `published: false` (or `no`, or nothing after the colon) is not
+built; the string "false" is. Defaults are merged into a document's data (posts, collections), so
+`published: false` from `defaults:` unpublishes documents, and defaults' `categories` move posts;
+a page's defaults are a default_proc that `fetch` does not ask, so there they unpublish nothing.
+Links to what is not built are broken, and say why; nothing else is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .test_links_site_jekyll import jekyll_build
+from .test_links_sites import _broken_in_built_html, check, found, write
+
+CONFIG = """title: x
+defaults:
+  - scope: {path: "drafts"}
+    values: {published: false}
+  - scope: {path: "drafts/keep.md"}
+    values: {published: true}
+  - scope: {path: "", type: posts}
+    values: {categories: [news], layout: post}
+  - scope: {path: "notes/*.md"}
+    values: {published: false}
+  - scope: {path: "_posts/old"}
+    values: {published: false}
+  - scope: {path: "", type: recipes}
+    values: {published: false}
+  - scope: {path: "_recipes/keep.md"}
+    values: {published: true}
+collections:
+  recipes:
+    output: true
+"""
+SITE = {
+    "_config.yml": CONFIG,
+    "index.md": "---\ntitle: Home\n---\n# Home\n\n"
+                "[d](/drafts/d.html) [keep](/drafts/keep.html) [n](/notes/n.html) [c](/docs/c.html) "
+                "[hello](/news/2024/01/15/hello.html) [rk](/recipes/keep.html) [ro](/recipes/own.html) "
+                "[f](/docs/f.html)\n\n"
+                "[a](/docs/a.html) [b](/docs/b.html) [e](/docs/e.html) [q](/news/2024/01/16/q.html) "
+                "[old](/news/2024/02/01/old.html) [r](/recipes/r.html)\n",
+    "drafts/d.md": "---\ntitle: D\n---\nD\n",
+    "drafts/keep.md": "---\ntitle: K\n---\nK\n",
+    "notes/n.md": "---\ntitle: N\n---\nN\n",
+    "docs/a.md": "---\ntitle: A\npublished: false\n---\nA: [b](b.md) as GitHub shows it\n",
+    "docs/b.md": "---\ntitle: B\npublished:\n---\nB\n",
+    "docs/c.md": "---\ntitle: C\npublished: \"false\"\n---\nC\n",
+    "docs/e.md": "---\ntitle: E\npublished: no\n---\nE\n",
+    "docs/f.md": "---\ntitle: F\npublished: \"no\"\n---\nF\n",  # a string: published
+    "_posts/2024-01-15-hello.md": "---\ntitle: P\n---\nP\n",
+    "_posts/2024-01-16-q.md": "---\ntitle: Q\npublished: false\n---\nQ\n",
+    "_posts/old/2024-02-01-old.md": "---\ntitle: Old\n---\nOld\n",
+    "_recipes/r.md": "---\ntitle: R\n---\nR\n",
+    "_recipes/keep.md": "---\ntitle: RK\n---\nRK\n",
+    "_recipes/own.md": "---\ntitle: RO\npublished: true\n---\nRO\n",
+    "_layouts/post.html": "{{ content }}\n",
+}
+PLANTED = [
+    "index.md:8:5: LG441 /docs/a.html: docs/a.md has published: false in its front matter: Jekyll does not publish "
+    "it (only `jekyll build --unpublished` does)",
+    "index.md:8:23: LG441 /docs/b.html: docs/b.md has published: (empty) in its front matter: Jekyll does not publish "
+    "it (only `jekyll build --unpublished` does)",
+    "index.md:8:41: LG441 /docs/e.html: docs/e.md has published: no in its front matter: Jekyll does not publish "
+    "it (only `jekyll build --unpublished` does)",
+    "index.md:8:59: LG441 /news/2024/01/16/q.html: _posts/2024-01-16-q.md has published: false in its front matter: "
+    "Jekyll does not publish it (only `jekyll build --unpublished` does)",
+    "index.md:8:90: LG441 /news/2024/02/01/old.html: _posts/old/2024-02-01-old.md has published: false in "
+    "`defaults:` in _config.yml: Jekyll does not publish it (only `jekyll build --unpublished` does)",
+    "index.md:8:121: LG441 /recipes/r.html: _recipes/r.md has published: false in `defaults:` in _config.yml: Jekyll "
+    "does not publish it (only `jekyll build --unpublished` does)",
+]
+
+
+def test_published_false_as_jekyll_builds_it(tmp_path: Path) -> None:
+    root = write(tmp_path / "site", SITE)
+    result = check(root)
+    assert found(result) == PLANTED
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert {href for _, href in _broken_in_built_html(tmp_path / "out")} == {
+        line.split(" ")[2].rstrip(":") for line in PLANTED}
