@@ -15,6 +15,7 @@ from loopgate.artifacts.crosscheck import cross_check
 from loopgate.artifacts.kinds import KINDS, SPEC, ArtifactKind
 from loopgate.artifacts.loader import read_artifact
 from loopgate.findings import Finding, Severity, sort_findings
+from loopgate.treewalk import walk
 
 LOOP_SUBDIR = ".loop"
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
@@ -64,38 +65,9 @@ def loop_dirs(directory: str) -> list[str]:
     found = [d for d in (directory, os.path.join(directory, LOOP_SUBDIR)) if _has_artifacts(d)]
     if found:
         return found
-    return [root for root, files in _walk(directory) if SPEC.filename in files]
+    return [root for root, files in walk(directory, _SKIP_DIRS) if SPEC.filename in files]
 
 
-def _walk(top: str) -> Iterator[tuple[str, set[str]]]:
-    """(directory, names of its non-directories), top-down in sorted order, like `os.walk`.
-
-    Iterative: `os.walk` recurses once per level (before Python 3.12) and raised RecursionError
-    on a tree about 1,000 levels deep. Symlinked directories are not followed (a link cycle or a
-    link out of the project is not the loop's); a directory that cannot be listed (permissions,
-    a path too long for the OS) is passed over, as `os.walk` does.
-    """
-    stack = [top]
-    while stack:
-        root = stack.pop()
-        try:
-            with os.scandir(root) as listing:
-                entries = list(listing)
-        except OSError:
-            continue
-        dirs: list[str] = []
-        files: set[str] = set()
-        for entry in entries:
-            try:
-                is_dir = entry.is_dir(follow_symlinks=False)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                dirs.append(entry.name)
-            else:
-                files.add(entry.name)
-        yield root, files
-        stack.extend(os.path.join(root, d) for d in sorted((d for d in dirs if d not in _SKIP_DIRS), reverse=True))
 
 
 def load_artifact(path: str, kind: ArtifactKind | None) -> tuple[Artifact | None, list[Finding]]:

@@ -9,6 +9,7 @@ Real makers under the real bubblewrap sandbox, a real repository with a local ba
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -161,3 +162,48 @@ def test_an_item_whose_gates_never_finish_escalates_after_three_runs(loop_repo: 
     state, reason = status(loop_repo)
     assert state == "escalated", (state, reason)
     assert "stopped by the run's budget before the gates judged it, in 3 runs in a row" in reason, reason
+
+
+def _run_measured(repo: LoopRepo) -> tuple[subprocess.CompletedProcess[str], int]:
+    """`loopgate run` under a wrapper whose only child it is: (the run, its peak memory in KiB)."""
+    wrapper = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+               "sys.exit(done.returncode)")
+    argv = [sys.executable, "-c", wrapper, sys.executable, "-m", "loopgate", "run", str(repo.loop), "-q"]
+    done = subprocess.run(argv, cwd=repo.root, capture_output=True, text=True, timeout=300, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done, int(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("planted", [
+    # 1,200 nested folders: os.walk recursed once a level, RecursionError out of the tamper check
+    'p=.loop/runs; for i in $(seq 1200); do p="$p/d"; done; mkdir -p "$p" && echo x > "$p/report.json"',
+    # 250 files of 16 MB of holes: each under the per-file cap, 4 GB held at once in all
+    "mkdir -p .loop/runs && for i in $(seq 250); do truncate -s 16000000 .loop/runs/r$i.json; done",
+])
+def test_a_control_directory_the_maker_fills_is_judged_without_recursion_or_gigabytes(
+        loop_repo: LoopRepo, origin: Path, planted: str) -> None:
+    hostile(loop_repo, planted + ' && echo planted >> "$seen"')
+    done, peak_kib = _run_measured(loop_repo)
+    assert done.returncode == 3, done.stdout + done.stderr
+    state, reason = status(loop_repo)
+    assert state == "escalated" and ".loop/runs (in the item's worktree)" in reason, (state, reason)
+    assert peak_kib < 512 * 1024, f"loopgate peaked at {peak_kib // 1024} MiB"
+
+
+def test_a_forged_pack_index_in_the_makers_objects_costs_neither_time_nor_memory(
+        loop_repo: LoopRepo, origin: Path) -> None:
+    # a 255 MiB index of holes whose fan-out claims 2^32 - 1 objects: `git show-index` printed 479 MB,
+    # held whole, twice an attempt
+    name = "pack-" + "$n" * 40 + ".idx"
+    hostile(loop_repo, 'pack="$LOOPGATE_ATTEMPT_DIR/objects/pack"; mkdir -p "$pack"; '
+                       f'for n in 1 2 3; do f="$pack/{name}"; '
+                       "{ printf '\\377tOc\\000\\000\\000\\002'; head -c 1024 /dev/zero | tr '\\000' '\\377'; } "
+                       '> "$f"; truncate -s 255M "$f"; done && echo planted >> "$seen"')
+    started = time.monotonic()
+    done, peak_kib = _run_measured(loop_repo)
+    assert time.monotonic() - started < 60
+    assert status(loop_repo)[0] == "drafted", (status(loop_repo), done.stdout, done.stderr)
+    found = list((loop_repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
+    assert len(found) == 1 and "planted" in found[0].read_text(), "the maker did not plant the index"
+    assert peak_kib < 512 * 1024, f"loopgate peaked at {peak_kib // 1024} MiB"

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +30,13 @@ from loopgate.runner.atomic import write_atomic
 from loopgate.runner.gitobjects import objects_in
 from loopgate.runner.queue import queue_path
 from loopgate.smallfile import NotRegular, TooLarge, read_small
+from loopgate.treewalk import walk
 
 REFS, REMOTE = "[refs]", "[remote "
 # Control files are small (a spec, a hook, a config); a larger one is compared by its size and times,
 # never read: a maker's copy of several gigabytes of holes took seconds and the memory to hold it
 CAPTURE_CAP = 16 * 1024 * 1024
+CAPTURE_TOTAL = 64 * 1024 * 1024  # what one control directory's files are read to, in all
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,8 @@ def hash_files(paths: list[str]) -> dict[str, str]:
         digest = hashlib.sha256()
         try:
             if os.path.isdir(path):
-                for folder, dirs, names in os.walk(path):
-                    dirs.sort()
-                    for name in sorted(names):
-                        full = os.path.join(folder, name)
-                        digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0")
-                        with contextlib.suppress(OSError):
-                            digest.update(_bytes_of(_read(full)))
+                for full, read in _files_in(path, follow=True):
+                    digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0" + _bytes_of(read))
             else:
                 digest.update(_bytes_of(_read(path)))
             out[path] = digest.hexdigest()
@@ -119,6 +117,28 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
     return files
 
 
+def _files_in(path: str, follow: bool) -> Iterator[tuple[str, bytes | Unreadable]]:
+    """Each file under a control directory with what _read() makes of it, in a stable order, without
+    recursion (a tree 1,200 folders deep raised RecursionError out of the tamper check), and past
+    CAPTURE_TOTAL bytes read in all, compared by stat alone: a maker's copy of `.loop/runs` holding a
+    thousand files of 16 MB of holes had the snapshot hold 16 GB."""
+    total = 0
+    for folder, names in walk(path):
+        for name in names:
+            full = os.path.join(folder, name)
+            try:
+                read = _read(full, follow) if total <= CAPTURE_TOTAL else _stat_only(full)
+            except OSError:
+                continue
+            total += len(read) if isinstance(read, bytes) else 0
+            yield full, read
+
+
+def _stat_only(path: str) -> Unreadable:
+    st = os.lstat(path)
+    return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
+
+
 def _bytes_of(read: bytes | Unreadable) -> bytes:
     return read if isinstance(read, bytes) else b"\0unreadable\0" + read.what.encode()
 
@@ -132,13 +152,10 @@ def capture(path: str, follow: bool = True) -> Captured:
             return _read(path, follow)
         if os.path.isdir(path):
             files: dict[str, tuple[int, bytes | Unreadable]] = {}
-            for folder, dirs, names in os.walk(path):
-                dirs.sort()
-                for name in sorted(names):
-                    full = os.path.join(folder, name)
-                    with contextlib.suppress(OSError):
-                        mode = os.lstat(full).st_mode if not follow else os.stat(full).st_mode
-                        files[os.path.relpath(full, path)] = (mode & 0o7777, _read(full, follow))
+            for full, read in _files_in(path, follow):
+                with contextlib.suppress(OSError):
+                    mode = os.lstat(full).st_mode if not follow else os.stat(full).st_mode
+                    files[os.path.relpath(full, path)] = (mode & 0o7777, read)
             return files
         return _read(path, follow)
     except OSError:
@@ -166,7 +183,7 @@ def _put_back(path: str, saved: Captured) -> None:
     if os.path.lexists(path) and not os.path.isdir(path):
         os.unlink(path)
     os.makedirs(path, exist_ok=True)
-    for folder, _dirs, names in os.walk(path, topdown=False):
+    for folder, names in list(walk(path)):
         for name in names:
             full = os.path.join(folder, name)
             if os.path.relpath(full, path) not in saved:
@@ -289,13 +306,11 @@ class ControlWatch:
         their commits mid-attempt is no such object, and is not blamed."""
         if self.remotes or not self.maker_objects:
             return []
-        made = objects_in(self.maker_objects)
-        pushed = []
-        for name, path in self.local_remotes().items() if made else ():
-            tips = gitops.git(["for-each-ref", "--format=%(objectname)"], path, check=False).split()
-            if made.intersection(tips):
-                pushed.append(f"{REMOTE}{name}] {path}")
-        return pushed
+        remotes = self.local_remotes()
+        tips = {name: set(gitops.git(["for-each-ref", "--format=%(objectname)"], path, check=False).split())
+                for name, path in remotes.items()}
+        made = objects_in(self.maker_objects, set().union(*tips.values()))
+        return [f"{REMOTE}{name}] {path}" for name, path in remotes.items() if made & tips[name]]
 
     def keep(self, before: Snapshot, changed: list[str], into: str) -> list[str]:
         """Copy what the changed files outside the worktree hold now into `into` (their paths under

@@ -18,23 +18,20 @@ from loopgate.runner.git import MAX_DIFF_BYTES, MAX_FILE_BYTES, Worktrees
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # a pack index lists 28 bytes and more an object: past this, no attempt's own objects
-MAX_PACK_INDEX_BYTES = 256 * 1024 * 1024
-def objects_in(objects_dir: str) -> set[str]:
-    """The ids of the objects stored in one object directory itself (loose and packed), never its
-    alternates: for a maker's own (runner/sandbox.py git_env), what it made in this attempt."""
-    found: set[str] = set()
-    with contextlib.suppress(OSError):
-        for name in os.listdir(objects_dir):
-            if len(name) == 2 and re.fullmatch(r"[0-9a-f]{2}", name):
-                with contextlib.suppress(OSError):
-                    found.update(name + rest for rest in os.listdir(os.path.join(objects_dir, name)))
+MAX_PACK_INDEX_BYTES = 16 * 1024 * 1024  # about 600,000 objects: more than any attempt writes
+MAX_PACK_INDEXES = 64  # and never more packs than this are read (a maker's git packs rarely, if ever)
+def objects_in(objects_dir: str, wanted: set[str]) -> set[str]:
+    """Which of `wanted` are stored in one object directory itself (loose or packed), never its
+    alternates: for a maker's own (runner/sandbox.py git_env), which it made in this attempt. Only the
+    wanted ids are kept: a pack index the maker forged to list billions of objects took gigabytes."""
+    found = {w for w in wanted if len(w) == 40 and re.fullmatch(r"[0-9a-f]{40}", w)
+             and os.path.lexists(os.path.join(objects_dir, w[:2], w[2:]))}
     pack = os.path.join(objects_dir, "pack")
-    if os.path.islink(pack):  # the maker's to plant: a symlink is not followed anywhere
+    if os.path.islink(pack) or found == wanted:  # the maker's to plant: a symlink is not followed anywhere
         return found
     with contextlib.suppress(OSError):
-        for name in os.listdir(pack):
-            if name.endswith(".idx"):
-                found.update(_pack_index(os.path.join(pack, name)))
+        for name in sorted(n for n in os.listdir(pack) if n.endswith(".idx"))[:MAX_PACK_INDEXES]:
+            found.update(_pack_index(os.path.join(pack, name)) & wanted)
     return found
 
 
