@@ -162,6 +162,20 @@ def test_an_item_whose_gates_never_finish_escalates_after_three_runs(loop_repo: 
     state, reason = status(loop_repo)
     assert state == "escalated", (state, reason)
     assert "stopped by the run's budget before the gates judged it, in 3 runs in a row" in reason, reason
+    # the kept worktree is as the last attempt left it, for the person the reason sends there
+    [kept] = list((loop_repo.root / ".git" / "loopgate-worktrees").glob("*/DOC-1"))
+    assert "time.sleep(600)" in (kept / "check_links.py").read_text()
+
+
+def test_a_maker_that_runs_a_while_then_exits_127_is_judged_not_given_back(loop_repo: LoopRepo) -> None:
+    # 127 is the shell's word for a command it could not find; one that ran for seconds was found. A
+    # maker that spent the budget and then said 127 had its attempt given back, run after run, unjudged
+    hostile(loop_repo, "sleep 11; echo 'sh: 1: claud: not found'; exit 127")
+    done = run(loop_repo)
+    assert done is not None and done.returncode != 5, done.stdout + done.stderr
+    state, reason = status(loop_repo)
+    # judged as any attempt (it made no change), not given back as "could not start"
+    assert state == "escalated" and "the attempt changed no file" in reason, (state, reason)
 
 
 def _run_measured(repo: LoopRepo) -> tuple[subprocess.CompletedProcess[str], int]:
@@ -184,11 +198,14 @@ def _run_measured(repo: LoopRepo) -> tuple[subprocess.CompletedProcess[str], int
 def test_a_control_directory_the_maker_fills_is_judged_without_recursion_or_gigabytes(
         loop_repo: LoopRepo, origin: Path, planted: str) -> None:
     hostile(loop_repo, planted + ' && echo planted >> "$seen"')
-    done, peak_kib = _run_measured(loop_repo)
-    assert done.returncode == 3, done.stdout + done.stderr
-    state, reason = status(loop_repo)
-    assert state == "escalated" and ".loop/runs (in the item's worktree)" in reason, (state, reason)
-    assert peak_kib < 512 * 1024, f"loopgate peaked at {peak_kib // 1024} MiB"
+    try:
+        done, peak_kib = _run_measured(loop_repo)
+        assert done.returncode == 3, done.stdout + done.stderr
+        state, reason = status(loop_repo)
+        assert state == "escalated" and ".loop/runs (in the item's worktree)" in reason, (state, reason)
+        assert peak_kib < 512 * 1024, f"loopgate peaked at {peak_kib // 1024} MiB"
+    finally:  # pytest's own clean-up of its temp roots recurses once a level, and would crash on it
+        subprocess.run(["rm", "-rf", str(loop_repo.root)], check=False)
 
 
 def test_a_forged_pack_index_in_the_makers_objects_costs_neither_time_nor_memory(

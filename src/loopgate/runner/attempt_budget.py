@@ -67,13 +67,21 @@ def _seconds(value: float | None) -> str:
     return f"{value:g} s" if value is not None else "?"
 
 
+STARTED_SECONDS = 10.0  # a command not found (127) or not executable (126) ends at once, sandbox and all
+
+
 def environment_failure(made: MakerRun, command: str, earlier_denials: int) -> EnvironmentFailure | None:
     """A maker that could not start, or an agent that reports a failure of its setup."""
     if made.stopped in ("signal", "timeout"):
         return None  # the run is stopping anyway: its exit code and last words are not its verdict
     if made.stopped in ("tool-calls", "iteration-timeout") and not made.status.retrying:
         return None  # loopgate ended a working agent (not one stuck retrying a failed API call)
-    failure = command_failure(made.exit_code, command, made.output_tail) or agent_failure(made.status, earlier_denials)
+    # a command that ran for a while was found and could run: its 126 or 127 is its own exit code, not
+    # the shell's word that it could not start (a maker that spent the run's budget, then said 127, was
+    # given its attempt back every run and never judged)
+    started = made.duration >= STARTED_SECONDS
+    failure = (None if started else command_failure(made.exit_code, command, made.output_tail)) \
+        or agent_failure(made.status, earlier_denials)
     status = made.status
     flag = EDIT_FLAGS.get(status.agent, "")
     given = bool(flag) and flag.strip("`") in command

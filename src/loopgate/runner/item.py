@@ -75,12 +75,12 @@ class ItemWork:
             return
         if loop.rules.baseline and not self.baseline():
             return
-        worktree = loop.worktrees.create(record.item.id, loop.base)
-        record.branch = loop.worktrees.branch(record.item.id)
         state_item = loop.state.item(record.item.id)
         _unjudged_back(state_item)
-        if self._stopped_unjudged_too_often(state_item):
-            return
+        record.branch = loop.worktrees.branch(record.item.id)
+        if self._stopped_unjudged_too_often(state_item):  # before the worktree is made afresh: a person
+            return  # inspects it as the last attempt left it
+        worktree = loop.worktrees.create(record.item.id, loop.base)
         feedback, failing = "", _failing_recorded(state_item)
         progress = NoProgress(loop.rules.no_progress_attempts)
         while state_item.attempts < loop.budgets.max_iterations:
@@ -142,7 +142,7 @@ class ItemWork:
         made = len(self.record.attempts)
         try:
             return self._attempt(state_item.attempts, worktree, feedback)
-        except BudgetStop:
+        except (BudgetStop, gitops.GitTimeout):  # loopgate's own git stopped at the deadline: a budget stop too
             if state_item.extra.get(UNJUDGED) and len(self.record.attempts) > made:
                 state_item.extra[BUDGET_STOPS] = str(int(state_item.extra.get(BUDGET_STOPS) or 0) + 1)
             raise
