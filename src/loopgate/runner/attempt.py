@@ -326,7 +326,8 @@ class Attempt:
                                                                  if len(converted) > 10 else ""))
         entry["judged"] = {"base": loop.base, "tree": judged}
         gates = self._gates(entry, before, plan)
-        self._unchanged_since(entry, judged)
+        if not loop.containment.contained:  # contained, nothing can write the worktree after the command
+            self._unchanged_since(entry, judged)  # gates (checked then): their processes and the maker's are gone
         env = [g for g in gates if g["required"] and g["status"] == GateStatus.ERROR.value]
         if env and self.ctx.stop_requested:  # a gate the stop signal cut short (exit 127 from its killed
             raise Interrupted(self.ctx.stop_requested)  # launcher) is no environmental failure: the run stops
