@@ -122,28 +122,67 @@ def report_option() -> click.Option:
 
 
 def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
-    """Each extra view written whole or not at all (a temp file renamed into place); a file that
-    cannot be written is an input error (exit 2) after the others are written."""
+    """Each extra view written whole or not at all; a file that cannot be written is an input error
+    (exit 2) after the others are written.
+
+    A new path or a regular file is written atomically (a temp file renamed into place), through a
+    symlink to its target, so the link stays a link. A FIFO, a device or any other file that is not
+    a regular one, and any path under /dev or /proc (`/dev/stdout` reaches the shell's redirection,
+    which a rename would never reach), is written to directly, as linters' --output-file does:
+    renaming over it would replace the pipe or device with a regular file."""
     if not reports:  # the usual case: nothing to import (tempfile costs a cold start ~5 ms)
         return
     import dataclasses  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
 
     plain = dataclasses.replace(report, color=False)
     failed = []
     for fmt, path in reports:
-        tmp = ""
+        text = REPORTER_BY_NAME[fmt]().render(plain)  # rendered before anything is opened
         try:
-            directory = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(REPORTER_BY_NAME[fmt]().render(plain))
-            os.replace(tmp, path)
+            if _direct_target(path):
+                _write_direct(path, text)
+            else:
+                _write_atomic(os.path.realpath(path), text)
         except OSError as err:
             failed.append(f"cannot write {path}: {err.strerror or err}")
-            if tmp and os.path.exists(tmp):
-                os.unlink(tmp)
     for message in failed:
         echo(f"loopgate: error: {message}", err=True)
     if failed:
         sys.exit(2)
+
+
+def _direct_target(path: str) -> bool:
+    """Whether `path` is written in place rather than replaced (see write_reports)."""
+    import stat  # noqa: PLC0415
+
+    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(path).st_mode  # through symlinks: what the path reaches
+    except FileNotFoundError:
+        return False  # a new file (or a dangling symlink's new target): written atomically
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)  # a directory: the rename says why not
+
+
+def _write_direct(path: str, text: str) -> None:
+    """Write `text` into an existing non-regular file (or /dev/stdout): no O_CREAT, so a path that
+    vanished is an error, not a new file; O_APPEND, so /dev/stdout redirected to a file adds the
+    report after what loopgate printed instead of over it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """A temp file beside `path`, renamed over it: readers see the old file or the whole new one."""
+    import tempfile  # noqa: PLC0415
+
+    fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise

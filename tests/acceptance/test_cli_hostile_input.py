@@ -1,0 +1,104 @@
+"""Hostile input and environment on the command line: never a traceback, one clear line, exit 2,
+nothing written half-way, and the fast entry (python -m loopgate) saying what click says.
+
+Each test runs real processes in a tmp repository, on both entries where both take the command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "repo-maintenance"
+FAST = [sys.executable, "-m", "loopgate"]
+CLICK = [sys.executable, "-c", "from loopgate.cli.app import cli; cli(prog_name='loopgate')"]
+ENTRIES = pytest.mark.parametrize("entry", [FAST, CLICK], ids=["fast", "click"])
+
+
+def _env(**extra: str) -> dict[str, str]:
+    unset = ("CI", "NO_COLOR", "FORCE_COLOR", "_LOOPGATE_COMPLETE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "GITHUB_")) and k not in unset}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
+    return {**env, **extra}
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, env=_env(), capture_output=True, check=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    shutil.copytree(EXAMPLE, root / "loop")
+    (root / "docs").mkdir()
+    (root / "docs" / "a.md").write_text("# A\n\n[b](b.md)\n", "utf-8")
+    (root / "docs" / "b.md").write_text("# B\n", "utf-8")
+    return root
+
+
+def _run(command: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, env=kwargs.pop("env", _env()), capture_output=True, text=True,
+                          check=False, timeout=120, **kwargs)  # type: ignore[call-overload]
+
+
+def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    """The single `loopgate: error:`-style line of a usage/input error (exit 2), no traceback."""
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stderr
+
+
+# -- bug3: --report FORMAT=FILE onto a symlink, a FIFO, /dev/stdout -------------------------------
+
+@ENTRIES
+def test_a_report_through_a_symlink_writes_its_target_and_keeps_the_link(repo: Path, entry: list[str]) -> None:
+    (repo / "keep").mkdir()
+    (repo / "keep" / "real.json").write_text("old", "utf-8")
+    (repo / "link.json").symlink_to("keep/real.json")
+    (repo / "dangling.json").symlink_to("keep/new.json")
+    done = _run([*entry, "verify", "loop", "--report", "json=link.json", "--report", "json=dangling.json"], repo)
+    assert done.returncode == 0, done.stderr
+    assert (repo / "link.json").is_symlink() and (repo / "dangling.json").is_symlink()
+    assert '"ok": true' in (repo / "keep" / "real.json").read_text("utf-8")
+    assert '"ok": true' in (repo / "keep" / "new.json").read_text("utf-8")
+    assert sorted(p.name for p in (repo / "keep").iterdir()) == ["new.json", "real.json"]  # no temp file left
+
+
+@ENTRIES
+def test_a_report_into_a_fifo_reaches_its_reader_and_the_fifo_stays(repo: Path, entry: list[str]) -> None:
+    fifo = repo / "pipe.json"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = _run([*entry, "verify", "loop", "--report", "json=pipe.json"], repo)
+    reader.join(30)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert b'"ok": true' in got[0]
+
+
+@ENTRIES
+def test_a_report_to_dev_stdout_follows_the_text_output(repo: Path, entry: list[str]) -> None:
+    out = repo / "out.txt"
+    with out.open("wb") as handle:
+        done = subprocess.run([*entry, "verify", "loop", "--report", "json=/dev/stdout"], cwd=repo, env=_env(),
+                              stdout=handle, stderr=subprocess.PIPE, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text("utf-8")
+    assert text.startswith("loopgate: ok") and '"ok": true' in text
+
+
+@ENTRIES
+def test_a_report_to_a_missing_folder_is_an_input_error(repo: Path, entry: list[str]) -> None:
+    done = _run([*entry, "verify", "loop", "--report", "json=nodir/x.json"], repo)
+    assert "loopgate: error: cannot write nodir/x.json" in _one_line_error(done)
