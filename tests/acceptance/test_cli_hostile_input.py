@@ -102,3 +102,13 @@ def test_a_report_to_dev_stdout_follows_the_text_output(repo: Path, entry: list[
 def test_a_report_to_a_missing_folder_is_an_input_error(repo: Path, entry: list[str]) -> None:
     done = _run([*entry, "verify", "loop", "--report", "json=nodir/x.json"], repo)
     assert "loopgate: error: cannot write nodir/x.json" in _one_line_error(done)
+
+
+# -- bug10: a whole-number option past int()'s 4300-digit limit -------------------------------------
+
+def test_a_number_too_long_for_int_is_clicks_invalid_value_on_both_entries(repo: Path) -> None:
+    huge = "9" * 4301
+    for args in (["gate", "links", "--offline", "--retries", huge, "docs"], ["gate", "scope", f"--max-files={huge}"]):
+        fast, click = _run([*FAST, *args], repo), _run([*CLICK, *args], repo)
+        assert "Invalid value for" in _one_line_error(fast)
+        assert (fast.returncode, fast.stdout, fast.stderr) == (click.returncode, click.stdout, click.stderr)

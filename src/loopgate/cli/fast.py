@@ -152,7 +152,10 @@ def _number(base: type, meta: Any) -> Convert:
     def convert(raw: str) -> Any:
         if not pattern.fullmatch(raw):
             raise Unsure
-        number = int(raw) if base is int else float(raw)
+        try:
+            number = int(raw) if base is int else float(raw)
+        except ValueError:  # over Python's 4300-digit limit for int(): click words that error
+            raise Unsure from None
         if out_of_bounds(number, meta):
             raise Unsure
         return number
