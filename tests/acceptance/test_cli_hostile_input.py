@@ -112,3 +112,43 @@ def test_a_number_too_long_for_int_is_clicks_invalid_value_on_both_entries(repo:
         fast, click = _run([*FAST, *args], repo), _run([*CLICK, *args], repo)
         assert "Invalid value for" in _one_line_error(fast)
         assert (fast.returncode, fast.stdout, fast.stderr) == (click.returncode, click.stdout, click.stderr)
+
+
+# -- bug15: --files-from without end -----------------------------------------------------------------
+
+def _endless_stdin(command: list[str], cwd: Path) -> tuple[int, str]:
+    """Run `command` with a stdin that never ends (as `< /dev/zero`), fed until the process stops reading."""
+    with subprocess.Popen(command, cwd=cwd, env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        stdin = process.stdin
+        assert stdin is not None and process.stderr is not None
+
+        def feed() -> None:
+            chunk = b"\0" * (1 << 20)
+            try:
+                while True:
+                    stdin.write(chunk)
+            except (OSError, ValueError):  # the reader stopped (or the pipe was closed): done
+                pass
+
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        try:
+            process.wait(120)
+        finally:
+            process.kill()
+        feeder.join(30)
+        err = process.stderr.read().decode()
+    return process.returncode, err
+
+
+@pytest.mark.parametrize("gate", [["forbidden"], ["scope", "--max-files", "3"], ["secrets"]])
+def test_a_files_list_without_end_is_refused_past_64_mib(repo: Path, gate: list[str]) -> None:
+    status, err = _endless_stdin([*FAST, "gate", *gate, "--files-from", "-"], repo)
+    assert status == 2 and "Traceback" not in err
+    assert "the list is larger than 64 MiB" in err
+    big = repo / "big.list"
+    with big.open("wb") as handle:
+        handle.truncate(65 * 1024 * 1024)  # sparse: no disk, NULs as /dev/zero gives
+    done = _run([*CLICK, "gate", *gate, "--files-from", "big.list"], repo)
+    assert "the list is larger than 64 MiB" in _one_line_error(done) + done.stdout
