@@ -152,3 +152,18 @@ def test_a_files_list_without_end_is_refused_past_64_mib(repo: Path, gate: list[
         handle.truncate(65 * 1024 * 1024)  # sparse: no disk, NULs as /dev/zero gives
     done = _run([*CLICK, "gate", *gate, "--files-from", "big.list"], repo)
     assert "the list is larger than 64 MiB" in _one_line_error(done) + done.stdout
+
+
+# -- bug14: a --remap replacement naming a group its regex lacks ---------------------------------------
+
+@ENTRIES
+@pytest.mark.parametrize(("replacement", "said"), [("/$9/", "invalid group reference 9"),
+                                                   ("/${x}/", "unknown group name 'x'")])
+def test_a_remap_to_a_missing_group_is_a_usage_error(repo: Path, entry: list[str], replacement: str,
+                                                     said: str) -> None:
+    (repo / "docs" / "a.md").write_text("# A\n\n[x](/a/)\n", "utf-8")
+    done = _run([*entry, "gate", "links", "--offline", "--remap", f"^/(a)/ {replacement}", "docs"], repo)
+    err = _one_line_error(done)
+    assert f"--remap '^/(a)/ {replacement}': the replacement does not fit '^/(a)/': {said}" in err
+    (repo / "pyproject.toml").write_text(f'[tool.loopgate.gates.links]\nremap = ["^/(a)/ {replacement}"]\n', "utf-8")
+    assert said in _one_line_error(_run([*entry, "gate", "links", "--offline", "docs"], repo))
