@@ -167,3 +167,14 @@ def test_a_remap_to_a_missing_group_is_a_usage_error(repo: Path, entry: list[str
     assert f"--remap '^/(a)/ {replacement}': the replacement does not fit '^/(a)/': {said}" in err
     (repo / "pyproject.toml").write_text(f'[tool.loopgate.gates.links]\nremap = ["^/(a)/ {replacement}"]\n', "utf-8")
     assert said in _one_line_error(_run([*entry, "gate", "links", "--offline", "docs"], repo))
+
+
+# -- bug11: a pyproject.toml integer past int()'s 4300-digit limit ------------------------------------
+
+@ENTRIES
+def test_a_pyproject_integer_too_long_for_int_is_a_config_error(repo: Path, entry: list[str]) -> None:
+    (repo / "pyproject.toml").write_text("[tool.loopgate]\nformat = " + "9" * 4301 + "\n", "utf-8")
+    for args in (["verify", "loop"], ["gate", "links", "--offline", "docs"]):
+        err = _one_line_error(_run([*entry, *args], repo))
+        assert err == (f"loopgate: error: {repo / 'pyproject.toml'}: cannot read [tool.loopgate]: Exceeds the "
+                       "limit (4300 digits) for integer string conversion: value has 4301 digits\n")
