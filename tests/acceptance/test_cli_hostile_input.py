@@ -178,3 +178,31 @@ def test_a_pyproject_integer_too_long_for_int_is_a_config_error(repo: Path, entr
         err = _one_line_error(_run([*entry, *args], repo))
         assert err == (f"loopgate: error: {repo / 'pyproject.toml'}: cannot read [tool.loopgate]: Exceeds the "
                        "limit (4300 digits) for integer string conversion: value has 4301 digits\n")
+
+
+# -- bug9: output that cannot be written, other than a broken pipe ---------------------------------------
+
+def _to_full_disk(command: list[str], cwd: Path) -> tuple[int, str]:
+    """stdout on a device that is always full (every write: ENOSPC); written to, never replaced."""
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(command, cwd=cwd, env=_env(), stdout=full, stderr=subprocess.PIPE, text=True,
+                              check=False, timeout=120)
+    return done.returncode, done.stderr
+
+
+def test_a_full_stdout_is_one_line_and_exit_2_on_both_entries(repo: Path) -> None:
+    for args in (["verify", "loop"], ["gate", "links", "--offline", "docs"]):
+        fast = _to_full_disk([*FAST, *args], repo)
+        assert fast == (2, "loopgate: error: cannot write to stdout: No space left on device\n")
+        assert _to_full_disk([*CLICK, *args], repo) == fast
+    assert _to_full_disk([*FAST, "explain", "LG203"], repo) == (
+        2, "loopgate: error: cannot write the output: No space left on device\n")
+
+
+def test_an_stdout_encoding_without_the_reports_characters_is_one_line_and_exit_2(repo: Path) -> None:
+    env = _env(PYTHONIOENCODING="latin-1")
+    fast = _run([*FAST, "verify", "missing☃"], repo, env=env)
+    click = _run([*CLICK, "verify", "missing☃"], repo, env=env)
+    assert _one_line_error(fast).startswith("loopgate: error: cannot write to stdout: 'latin-1' codec can't encode")
+    assert fast.stdout == ""  # the line that could not be encoded is not written in part
+    assert (click.returncode, click.stdout, click.stderr) == (fast.returncode, fast.stdout, fast.stderr)

@@ -11,10 +11,13 @@ without it (see fast.py), and `echo` writes as click.echo does.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+import typing
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from loopgate.reporters import REPORTER_BY_NAME, Report
 
@@ -56,15 +59,51 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, color: bool |
     """
     stream = sys.stderr if err else sys.stdout
     out = message + "\n" if nl else message
-    if not _plain_stream(stream) or ("\x1b" in out and color is not True):
-        import click  # noqa: PLC0415 - the rare case: let click decide
+    try:
+        if not _plain_stream(stream) or ("\x1b" in out and color is not True):
+            import click  # noqa: PLC0415 - the rare case: let click decide
 
-        click.echo(message, err=err, nl=nl, color=color)
-        return
-    assert stream is not None  # _plain_stream said so; for mypy
-    if out:
-        stream.write(out)
-    stream.flush()
+            click.echo(message, err=err, nl=nl, color=color)
+            return
+        assert stream is not None  # _plain_stream said so; for mypy
+        if out:
+            stream.write(out)
+        stream.flush()
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            raise  # a reader that went away: click's main (and fast.run_fast) end the run quietly, exit 1
+        cannot_write("to stderr" if err else "to stdout", error.strerror or str(error))
+    except UnicodeEncodeError as error:  # e.g. PYTHONIOENCODING=latin-1 and a path with a snowman
+        cannot_write("to stderr" if err else "to stdout", str(error))
+
+
+def cannot_write(what: str, reason: str) -> NoReturn:
+    """Output that cannot be written (a full disk, an encoding without the report's characters): one
+    line on stderr and exit 2, as for any input or environment error, never a traceback. The
+    standard streams are wrapped first, so the interpreter's last flush of what is still buffered
+    does not fail a second time at exit."""
+    sys.stdout = typing.cast(TextIO, _Unflushed(sys.stdout))
+    sys.stderr = typing.cast(TextIO, _Unflushed(sys.stderr))
+    try:
+        sys.stderr.write(f"loopgate: error: cannot write {what}: {reason}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is broken too: the exit status is all that is left to say it
+    sys.exit(2)
+
+
+class _Unflushed:
+    """A standard stream whose flush gives up quietly once output has failed (see cannot_write)."""
+
+    def __init__(self, wrapped: object) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            getattr(self.wrapped, "flush", lambda: None)()
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(self.wrapped, attr)
 
 
 def _plain_stream(stream: TextIO | None) -> bool:
