@@ -206,3 +206,21 @@ def test_an_stdout_encoding_without_the_reports_characters_is_one_line_and_exit_
     assert _one_line_error(fast).startswith("loopgate: error: cannot write to stdout: 'latin-1' codec can't encode")
     assert fast.stdout == ""  # the line that could not be encoded is not written in part
     assert (click.returncode, click.stdout, click.stderr) == (fast.returncode, fast.stdout, fast.stderr)
+
+
+# -- bug8: a working directory removed under the shell ------------------------------------------------
+
+@pytest.mark.parametrize("args", [["verify"], ["gate", "links", "--offline"], ["check"], ["verify", "--bogus"]])
+def test_a_removed_working_directory_is_one_line_and_exit_2_on_both_entries(tmp_path: Path, args: list[str]) -> None:
+    def in_removed_directory(entry: list[str]) -> tuple[int, str, str]:
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        # the shell enters it, removes it, then starts loopgate there (as a deleted worktree leaves a terminal)
+        done = subprocess.run(["sh", "-c", 'cd "$1" && rmdir "$1" && shift && exec "$@"', "sh", str(gone),
+                               *entry, *args], env=_env(), capture_output=True, text=True, check=False, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+
+    fast = in_removed_directory(FAST)
+    assert fast == (2, "", "loopgate: error: the current directory cannot be read (No such file or directory): "
+                           "it was removed or is out of reach; cd to a directory that exists\n")
+    assert in_removed_directory(CLICK) == fast

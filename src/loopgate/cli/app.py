@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from loopgate import __version__
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, cannot_write, parse_reports
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, cannot_write, parse_reports, require_cwd
 from loopgate.cli.verifying import FORMATS, fail, verify_command
 from loopgate.codes import codes_markdown
 
@@ -78,6 +78,7 @@ def cli() -> None:
 
     Exit codes: 0 clean, 1 findings, 2 usage or input error.
     """
+    require_cwd()  # before any subcommand parses a path (fast.run_fast checks at the same point)
 
 
 @cli.command()

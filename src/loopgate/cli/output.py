@@ -77,6 +77,18 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, color: bool |
         cannot_write("to stderr" if err else "to stdout", str(error))
 
 
+def require_cwd() -> None:
+    """The working directory must still exist: every command resolves paths and finds pyproject.toml
+    from it, and a directory removed under the shell makes os.getcwd() fail deep inside (a worktree
+    or temp dir deleted while a terminal stayed in it). One line and exit 2 instead."""
+    try:
+        os.getcwd()
+    except OSError as err:
+        echo(f"loopgate: error: the current directory cannot be read ({err.strerror or err}): it was removed "
+             "or is out of reach; cd to a directory that exists", err=True)
+        sys.exit(2)
+
+
 def cannot_write(what: str, reason: str) -> NoReturn:
     """Output that cannot be written (a full disk, an encoding without the report's characters): one
     line on stderr and exit 2, as for any input or environment error, never a traceback. The
