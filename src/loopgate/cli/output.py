@@ -178,9 +178,9 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
 
     A new path or a regular file is written atomically (a temp file renamed into place), through a
     symlink to its target, so the link stays a link. A FIFO, a device or any other file that is not
-    a regular one, and any path under /dev or /proc (`/dev/stdout` reaches the shell's redirection,
-    which a rename would never reach), is written to directly, as linters' --output-file does:
-    renaming over it would replace the pipe or device with a regular file."""
+    a regular one, and a file descriptor's name (`/dev/stdout`, `/dev/fd/N`, `/proc/...`: what it
+    reaches is the shell's redirection, which a rename would never reach), is written to directly,
+    as linters' --output-file is: renaming over it would replace the pipe or device with a file."""
     if not reports:  # the usual case: nothing to import (tempfile costs a cold start ~5 ms)
         return
     import dataclasses  # noqa: PLC0415
@@ -202,12 +202,16 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
         sys.exit(2)
 
 
+# The names of an open file descriptor (/dev/stdout is /proc/self/fd/1): written through, always.
+_DESCRIPTOR_NAMES = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+
+
 def _direct_target(path: str) -> bool:
     """Whether `path` is written in place rather than replaced (see write_reports)."""
     import stat  # noqa: PLC0415
 
-    if os.path.abspath(path).startswith(("/dev/", "/proc/")):
-        return True
+    if os.path.abspath(path).startswith(_DESCRIPTOR_NAMES):
+        return True  # /dev/stdout to `> out.txt` reaches a regular file, but the shell's, not a path to replace
     try:
         mode = os.stat(path).st_mode  # through symlinks: what the path reaches
     except FileNotFoundError:
