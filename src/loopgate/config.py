@@ -78,6 +78,11 @@ def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = N
         document = tomllib.loads(raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
+    except ValueError as err:
+        # tomllib lets int()'s own ValueError through for an integer over Python's 4300-digit limit;
+        # its advice (sys.set_int_max_str_digits) is the interpreter's, not the user's: left out.
+        reason = str(err).partition(";")[0]
+        raise ConfigError(f"{path}: cannot read [tool.loopgate]: {reason}") from err
     except RecursionError as err:
         # tomllib recurses once per nesting level: `x = [[[[...` thousands deep ends the interpreter's stack.
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: arrays or tables nested too deeply") from err

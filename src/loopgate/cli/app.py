@@ -7,14 +7,16 @@ every error message come from here.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import json
 import os
+from typing import Any
 
 import click
 
 from loopgate import __version__
-from loopgate.cli.output import COLOR_HELP, REPORT_HELP, parse_reports
+from loopgate.cli.output import COLOR_HELP, REPORT_HELP, cannot_write, parse_reports, require_cwd
 from loopgate.cli.verifying import FORMATS, fail, verify_command
 from loopgate.codes import codes_markdown
 
@@ -36,6 +38,19 @@ def _fail(message: str) -> None:
 
 
 class _LazyGroup(click.Group):
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """click's main, which re-raises every OSError but a broken pipe: output that cannot be written
+        (a full disk, an stdout encoding without the text's characters) by a command that writes with
+        click.echo is one line and exit 2 as well (output.echo says it for verify and gate)."""
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO):
+                raise
+            cannot_write("the output", err.strerror or str(err))
+        except UnicodeEncodeError as err:
+            cannot_write("the output", str(err))
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *_LAZY])
 
@@ -63,6 +78,7 @@ def cli() -> None:
 
     Exit codes: 0 clean, 1 findings, 2 usage or input error.
     """
+    require_cwd()  # before any subcommand parses a path (fast.run_fast checks at the same point)
 
 
 @cli.command()

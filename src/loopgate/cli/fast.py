@@ -26,7 +26,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from loopgate.cli.output import report_value
+from loopgate.cli.output import report_value, require_cwd
 
 if typing.TYPE_CHECKING:
     from loopgate.gates.base import GateSpec
@@ -152,7 +152,10 @@ def _number(base: type, meta: Any) -> Convert:
     def convert(raw: str) -> Any:
         if not pattern.fullmatch(raw):
             raise Unsure
-        number = int(raw) if base is int else float(raw)
+        try:
+            number = int(raw) if base is int else float(raw)
+        except ValueError:  # over Python's 4300-digit limit for int(): click words that error
+            raise Unsure from None
         if out_of_bounds(number, meta):
             raise Unsure
         return number
@@ -253,6 +256,7 @@ def run_fast(argv: Sequence[str]) -> None:
         run = command(argv)
         if run is None:
             return
+        require_cwd()  # where click's group callback checks it: after parsing, before the command
         run()
     except (EOFError, KeyboardInterrupt):
         # click's main: a blank line after the terminal's ^C, "Aborted!", exit 1

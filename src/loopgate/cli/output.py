@@ -11,10 +11,13 @@ without it (see fast.py), and `echo` writes as click.echo does.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import io
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+import typing
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from loopgate.reporters import REPORTER_BY_NAME, Report
 
@@ -56,15 +59,63 @@ def echo(message: str = "", *, err: bool = False, nl: bool = True, color: bool |
     """
     stream = sys.stderr if err else sys.stdout
     out = message + "\n" if nl else message
-    if not _plain_stream(stream) or ("\x1b" in out and color is not True):
-        import click  # noqa: PLC0415 - the rare case: let click decide
+    try:
+        if not _plain_stream(stream) or ("\x1b" in out and color is not True):
+            import click  # noqa: PLC0415 - the rare case: let click decide
 
-        click.echo(message, err=err, nl=nl, color=color)
-        return
-    assert stream is not None  # _plain_stream said so; for mypy
-    if out:
-        stream.write(out)
-    stream.flush()
+            click.echo(message, err=err, nl=nl, color=color)
+            return
+        assert stream is not None  # _plain_stream said so; for mypy
+        if out:
+            stream.write(out)
+        stream.flush()
+    except OSError as error:
+        if error.errno == errno.EPIPE:
+            raise  # a reader that went away: click's main (and fast.run_fast) end the run quietly, exit 1
+        cannot_write("to stderr" if err else "to stdout", error.strerror or str(error))
+    except UnicodeEncodeError as error:  # e.g. PYTHONIOENCODING=latin-1 and a path with a snowman
+        cannot_write("to stderr" if err else "to stdout", str(error))
+
+
+def require_cwd() -> None:
+    """The working directory must still exist: every command resolves paths and finds pyproject.toml
+    from it, and a directory removed under the shell makes os.getcwd() fail deep inside (a worktree
+    or temp dir deleted while a terminal stayed in it). One line and exit 2 instead."""
+    try:
+        os.getcwd()
+    except OSError as err:
+        echo(f"loopgate: error: the current directory cannot be read ({err.strerror or err}): it was removed "
+             "or is out of reach; cd to a directory that exists", err=True)
+        sys.exit(2)
+
+
+def cannot_write(what: str, reason: str) -> NoReturn:
+    """Output that cannot be written (a full disk, an encoding without the report's characters): one
+    line on stderr and exit 2, as for any input or environment error, never a traceback. The
+    standard streams are wrapped first, so the interpreter's last flush of what is still buffered
+    does not fail a second time at exit."""
+    sys.stdout = typing.cast(TextIO, _Unflushed(sys.stdout))
+    sys.stderr = typing.cast(TextIO, _Unflushed(sys.stderr))
+    try:
+        sys.stderr.write(f"loopgate: error: cannot write {what}: {reason}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass  # stderr is broken too: the exit status is all that is left to say it
+    sys.exit(2)
+
+
+class _Unflushed:
+    """A standard stream whose flush gives up quietly once output has failed (see cannot_write)."""
+
+    def __init__(self, wrapped: object) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            getattr(self.wrapped, "flush", lambda: None)()
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(self.wrapped, attr)
 
 
 def _plain_stream(stream: TextIO | None) -> bool:
@@ -122,28 +173,71 @@ def report_option() -> click.Option:
 
 
 def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
-    """Each extra view written whole or not at all (a temp file renamed into place); a file that
-    cannot be written is an input error (exit 2) after the others are written."""
+    """Each extra view written whole or not at all; a file that cannot be written is an input error
+    (exit 2) after the others are written.
+
+    A new path or a regular file is written atomically (a temp file renamed into place), through a
+    symlink to its target, so the link stays a link. A FIFO, a device or any other file that is not
+    a regular one, and a file descriptor's name (`/dev/stdout`, `/dev/fd/N`, `/proc/...`: what it
+    reaches is the shell's redirection, which a rename would never reach), is written to directly,
+    as linters' --output-file is: renaming over it would replace the pipe or device with a file."""
     if not reports:  # the usual case: nothing to import (tempfile costs a cold start ~5 ms)
         return
     import dataclasses  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
 
     plain = dataclasses.replace(report, color=False)
     failed = []
     for fmt, path in reports:
-        tmp = ""
+        text = REPORTER_BY_NAME[fmt]().render(plain)  # rendered before anything is opened
         try:
-            directory = os.path.dirname(os.path.abspath(path))
-            fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(REPORTER_BY_NAME[fmt]().render(plain))
-            os.replace(tmp, path)
+            if _direct_target(path):
+                _write_direct(path, text)
+            else:
+                _write_atomic(os.path.realpath(path), text)
         except OSError as err:
             failed.append(f"cannot write {path}: {err.strerror or err}")
-            if tmp and os.path.exists(tmp):
-                os.unlink(tmp)
     for message in failed:
         echo(f"loopgate: error: {message}", err=True)
     if failed:
         sys.exit(2)
+
+
+# The names of an open file descriptor (/dev/stdout is /proc/self/fd/1): written through, always.
+_DESCRIPTOR_NAMES = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+
+
+def _direct_target(path: str) -> bool:
+    """Whether `path` is written in place rather than replaced (see write_reports)."""
+    import stat  # noqa: PLC0415
+
+    if os.path.abspath(path).startswith(_DESCRIPTOR_NAMES):
+        return True  # /dev/stdout to `> out.txt` reaches a regular file, but the shell's, not a path to replace
+    try:
+        mode = os.stat(path).st_mode  # through symlinks: what the path reaches
+    except FileNotFoundError:
+        return False  # a new file (or a dangling symlink's new target): written atomically
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)  # a directory: the rename says why not
+
+
+def _write_direct(path: str, text: str) -> None:
+    """Write `text` into an existing non-regular file (or /dev/stdout): no O_CREAT, so a path that
+    vanished is an error, not a new file; O_APPEND, so /dev/stdout redirected to a file adds the
+    report after what loopgate printed instead of over it."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+
+
+def _write_atomic(path: str, text: str) -> None:
+    """A temp file beside `path`, renamed over it: readers see the old file or the whole new one."""
+    import tempfile  # noqa: PLC0415
+
+    fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise

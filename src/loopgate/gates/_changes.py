@@ -295,19 +295,27 @@ def not_regular(mode: int) -> str:
     return "not a regular file (a socket or a device); not opened"
 
 
+# A files list may be far bigger than a pattern file (a monorepo's whole tree, NUL-separated), but a
+# stream without end (`< /dev/zero`) must not be read until the process is killed for its memory.
+MAX_LIST_BYTES = 64 * 1024 * 1024
+
+
 def read_list(files_from: str, cwd: str) -> list[str]:
     """Paths from a file or stdin: NUL-separated if the data holds a NUL, else one a line."""
     try:
         if files_from == "-":
             if sys.stdin is None:
                 raise _problem(BAD_FILE_LIST, "--files-from -: there is no standard input", "-")
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_LIST_BYTES + 1)
         else:
             with open(os.path.join(cwd, files_from), "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_LIST_BYTES + 1)
     except OSError as err:
         raise _problem(BAD_FILE_LIST, f"cannot read --files-from {files_from}: {err.strerror or err}",
                        files_from) from err
+    if len(data) > MAX_LIST_BYTES:
+        raise _problem(BAD_FILE_LIST, f"--files-from {files_from}: the list is larger than "
+                       f"{MAX_LIST_BYTES // (1024 * 1024)} MiB; not a list of files", files_from)
     entries = data.split(b"\0") if b"\0" in data else [line.removesuffix(b"\r") for line in data.split(b"\n")]
     return [os.fsdecode(entry) for entry in entries if entry]
 

@@ -333,11 +333,29 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
     generic, wrong = _sites.generic(options.remap, options.fallback_extensions, options.index_files,
                                     options.root_dir, options.base_url, context.cwd)
     problems += [BAD_OPTION.at(".", 1, 1, message) for message in wrong]
+    problems += _bad_replacements(options.remap, generic.remaps)
     cache_file = options.cache_file and os.path.join(context.cwd, options.cache_file)
     settings = _http.Settings(
         accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
     return _Plan(ignore, excluded, settings, generic, note), problems
+
+
+def _bad_replacements(rules: tuple[str, ...], remaps: tuple[tuple[re.Pattern[str], str], ...]) -> list[Finding]:
+    """A --remap replacement that names a group its regex lacks (`$9`, `${x}`) or is otherwise not a
+    valid template (a bad escape such as `\\q`): re.sub raises only at
+    the first link it matches, so each is tried here on "" (the template is parsed before any
+    match), and the rule is a usage error before anything is checked."""
+    problems = []
+    for pattern, replacement in remaps:
+        try:
+            pattern.sub(replacement, "")
+        except (re.error, IndexError) as err:
+            reason = str(err).partition(" at position")[0]  # a position in the translated `\g<9>`: left out
+            rule = next((r for r in rules if r.strip().partition(" ")[0] == pattern.pattern), pattern.pattern)
+            problems.append(BAD_OPTION.at(".", 1, 1, f"--remap '{rule}': the replacement does not fit "
+                                          f"'{pattern.pattern}': {reason}"))
+    return problems
 
 
 def _excluded(patterns: tuple[str, ...]) -> "RuleSet | None":
