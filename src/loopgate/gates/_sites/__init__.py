@@ -17,6 +17,7 @@ from typing import Any
 from loopgate.gates._linklocal import Boundary
 from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, on_page
 from loopgate.gates._sites.config import ConfigError, read_json, read_toml, read_yaml, text_value
+from loopgate.smallfile import read_small
 
 # Each generator's module is imported when its config is found: a tree that is no site (the
 # pre-commit hook's usual case) pays for none of them.
@@ -73,6 +74,8 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
         directory = os.path.join(home, "config", environment)
         if not os.path.isdir(directory):
             continue
+        if os.path.islink(directory):  # its files would be read from wherever it leads
+            raise ConfigError(f"{shown(directory)}: a symlink; loopgate reads no site config through one")
         for entry in sorted(os.listdir(directory)):
             stem, extension = os.path.splitext(entry)
             path = os.path.join(directory, entry)
@@ -84,11 +87,12 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
 
 
 def _read_text(path: str) -> str:
-    """A JavaScript config, as text (read for a literal or two, never run)."""
+    """A JavaScript config, as text (read for a literal or two, never run). Read as the other configs
+    are (config._text): no symlink, a regular file only, non-blocking; one that is not is read as
+    empty (the profile then knows only its defaults)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(1024 * 1024)
-    except OSError:
+        return read_small(path, 1024 * 1024, follow=False).decode("utf-8", errors="replace")
+    except (OSError, ValueError):  # ValueError: TooLarge
         return ""
 
 

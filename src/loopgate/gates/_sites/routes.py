@@ -59,7 +59,7 @@ def front_matter(path: str) -> dict[str, Any]:
 
     try:
         data = load_yaml(match.group(1))
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, ValueError):  # ValueError: an integer of over 4,300 digits
         return {}  # the generator would stop on it; for links, the page keeps its default URL
     return data if isinstance(data, dict) else {}
 

@@ -1,0 +1,82 @@
+"""Site profiles given hostile input (review 8): config files that are symlinks or devices, site
+directories configured out of the repository, numbers too long to convert, deep trees, deep config
+merges, long template lines, huge `exclude:` lists. Each runs the gate as users run it
+(`python -m loopgate gate links`, a real process on a real repository in a tmp dir): no traceback, and
+exit 0 (clean), 1 (findings) or 2 (the gate cannot check: LG483 for a site config it refuses).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .conftest import Cli, make_repo
+
+
+def _site(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "repo"
+    repo = make_repo(root)
+    for name, text in files.items():
+        repo.write(name, text)
+    return root
+
+
+def _no_traceback(done: object) -> None:
+    assert "Traceback" not in getattr(done, "stderr", "") + getattr(done, "stdout", "")
+
+
+PAGE = "---\ntitle: a\n---\n[x](missing.md)\n"
+
+
+# -- bug 7: a site config is read only from a regular file that is no symlink ---------------------
+
+
+def test_a_symlinked_config_out_of_the_repository_is_refused_not_read(tmp_path: Path, cli: Cli) -> None:
+    outside = tmp_path / "outside.yml"
+    outside.write_text("permalink: /secret-marker/:title/\n", encoding="utf-8")
+    root = _site(tmp_path, {"a.md": PAGE})
+    (root / "_config.yml").symlink_to(outside)
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "LG483" in done.stdout and "_config.yml: a symlink" in done.stdout
+
+
+def test_a_config_symlinked_to_a_blocking_device_does_not_hang(tmp_path: Path, cli: Cli) -> None:
+    # /proc/kmsg is a "regular file" to os.path.isfile whose read blocks until the kernel logs (as root,
+    # as CI containers run); /dev/zero never ends. Either is refused before any read.
+    target = "/proc/kmsg" if os.access("/proc/kmsg", os.R_OK) else "/dev/zero"
+    root = _site(tmp_path, {"content/a.md": PAGE, "hugo.toml": 'title = "x"\n'})
+    (root / "config" / "_default").mkdir(parents=True)
+    (root / "config" / "_default" / "params.yaml").symlink_to(target)
+    done = cli("links", "--offline", ".", cwd=root)  # the fixture's timeout (60 s) fails a hang
+    _no_traceback(done)
+    assert done.returncode == 2 and "params.yaml: " in done.stdout, done.stdout + done.stderr
+
+
+def test_a_fifo_in_the_hugo_config_directory_is_refused(tmp_path: Path, cli: Cli) -> None:
+    root = _site(tmp_path, {"content/a.md": PAGE, "config/_default/hugo.toml": 'title = "x"\n'})
+    os.mkfifo(root / "config" / "_default" / "menus.toml")
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    # os.path.isfile skips a FIFO in the directory listing: the site is read without it
+    assert done.returncode == 1 and "LG4" in done.stdout, done.stdout + done.stderr
+
+
+# -- bug 12: an integer of more than 4,300 digits ------------------------------------------------
+
+
+def test_a_huge_integer_in_front_matter_leaves_the_page_its_default_url(tmp_path: Path, cli: Cli) -> None:
+    root = _site(tmp_path, {"a.md": PAGE, "_config.yml": "title: x\n", "b.md": "---\nx: " + "9" * 4301 + "\n---\n"})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_huge_integer_in_a_site_config_is_reported(tmp_path: Path, cli: Cli) -> None:
+    configs = (("_config.yml", "x: 0x" + "f" * 4000 + "\n"), ("mkdocs.yml", "site_name: x\nx: " + "9" * 4301))
+    for config, text in configs:
+        root = _site(tmp_path / config, {"docs/a.md": PAGE, "a.md": PAGE, config: text})
+        done = cli("links", "--offline", ".", cwd=root)
+        _no_traceback(done)
+        assert done.returncode == 2 and "LG483" in done.stdout and "not readable YAML" in done.stdout, done.stdout
