@@ -80,3 +80,44 @@ def test_a_huge_integer_in_a_site_config_is_reported(tmp_path: Path, cli: Cli) -
         done = cli("links", "--offline", ".", cwd=root)
         _no_traceback(done)
         assert done.returncode == 2 and "LG483" in done.stdout and "not readable YAML" in done.stdout, done.stdout
+
+
+# -- bug 1: a site directory the config names out of the repository is refused ---------------------
+
+
+def test_site_directories_out_of_the_repository_are_refused(tmp_path: Path, cli: Cli) -> None:
+    outside = tmp_path / "outside"
+    (outside / "src").mkdir(parents=True)
+    (outside / "src" / "SUMMARY.md").write_text("# S\n\n- [x](x.md)\n", encoding="utf-8")
+    (outside / "secret.md").write_text("---\npermalink: /x/\n---\n", encoding="utf-8")
+    cases = {
+        "jekyll-root": ({"_config.yml": "source: /\n", "a.md": PAGE}, "`source:` leads out"),
+        "jekyll-up": ({"_config.yml": "source: ../outside\n", "a.md": PAGE}, "`source:` leads out"),
+        "hugo-content": ({"hugo.toml": 'contentDir = "../outside"\n', "content/a.md": PAGE}, "`contentDir` leads out"),
+        "hugo-layouts": ({"hugo.toml": 'layoutDir = "/"\n', "content/a.md": PAGE}, "`layoutDir` leads out"),
+        "hugo-static": ({"hugo.toml": 'staticDir = "/etc"\n', "content/a.md": PAGE}, "`staticDir` leads out"),
+        "mdbook": ({"book.toml": '[book]\nsrc = "../../outside/src"\n', "src/SUMMARY.md": "# S\n"}, "`src` leads out"),
+    }
+    for name, (files, message) in cases.items():
+        root = _site(tmp_path / name, files)
+        done = cli("links", "--offline", ".", cwd=root)
+        _no_traceback(done)
+        assert done.returncode == 2 and "LG483" in done.stdout and message in done.stdout, (name, done.stdout)
+
+
+def test_a_content_folder_symlinked_out_of_the_repository_is_refused(tmp_path: Path, cli: Cli) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "a.md").write_text(PAGE, encoding="utf-8")
+    root = _site(tmp_path, {"hugo.toml": 'title = "x"\n', "README.md": "# r\n"})
+    (root / "content").symlink_to(outside)
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 2 and "`contentDir` leads out" in done.stdout, done.stdout
+
+
+def test_a_site_directory_inside_the_repository_is_read(tmp_path: Path, cli: Cli) -> None:
+    root = _site(tmp_path, {"_config.yml": "source: site\n", "site/a.md": PAGE, "site/b.md": "# b\n"})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout

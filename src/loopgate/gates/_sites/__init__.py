@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary
-from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, on_page
+from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, kept_inside, on_page
 from loopgate.gates._sites.config import ConfigError, read_json, read_toml, read_yaml, text_value
 from loopgate.smallfile import read_small
 
@@ -162,6 +162,7 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         book = settings.get("book")
         source = os.path.normpath(os.path.join(home, text_value(book.get("src") if isinstance(book, dict) else None,
                                                                 "src")))
+        kept_inside(boundary, label, "`src`", source, shown)
         if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
@@ -182,7 +183,8 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         from loopgate.gates._sites.jekyll import Jekyll, source_top  # noqa: PLC0415
 
         settings = read_yaml(config, label)
-        return Jekyll(boundary, options, label, source_top(home, settings), settings, shown)
+        top = kept_inside(boundary, label, "`source:`", source_top(home, settings), shown)
+        return Jekyll(boundary, options, label, top, settings, shown)
     from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
 
     docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._mdsyntax import INLINE, Link
+from loopgate.gates._sites.config import ConfigError
 
 # Template code in a link's destination (Jinja/Liquid `{{ x }}`, `{% x %}`, Hugo `{{< x >}}`): what it
 # becomes is known only once the generator has run. Never a broken link; listed as unchecked.
@@ -24,6 +25,17 @@ _TEMPLATE_LINK = re.compile(r"\]\([ \t]*(\{[{%].*?[}%]\}[^\s)]*)[ \t]*\)")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `$1`, `${1}`, `${name}` in a --remap replacement (lychee's Rust regex syntax) -> Python's `\g<...>`.
 _GROUP = re.compile(r"\$(?:\{(\w+)\}|(\d+))")
+
+
+def kept_inside(boundary: Boundary, config: str, key: str, folder: str, shown: Callable[[str], str]) -> str:
+    """`folder`, a site directory `key` of the config `config` names (Jekyll's `source:`, Hugo's
+    `contentDir`, mdBook's `src`), if it is inside the repository once symlinks are followed. One that
+    leads out (`source: /`, `src = "../x"`) raises ConfigError: the links gate reads nothing outside
+    the repository, and checking the site without it would report its links wrongly."""
+    if not boundary.really_inside(folder, boundary.main):
+        raise ConfigError(f"{config}: {key} leads out of the repository ({shown(folder)}); the links gate reads "
+                          "nothing outside it")
+    return folder
 
 
 @dataclass(frozen=True)

@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary, under, unquote
-from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
+from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file, kept_inside
 from loopgate.gates._sites.config import flag, text_value
-from loopgate.gates._sites.routes import Routes, front_matter, join_url, pages, text
+from loopgate.gates._sites.routes import DOT_FOLDERS, Routes, front_matter, join_url, pages, text
+from loopgate.treewalk import walk
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
@@ -439,7 +440,7 @@ def _ugly(value: Any) -> Callable[[str], bool]:
     return lambda section: every
 
 
-def _hooks(home: str, settings: dict[str, Any]) -> bool:
+def _hooks(settings: dict[str, Any]) -> bool:
     """May a link render hook rewrite the links of a page? A theme or a module may bring one (it is not
     in the repository), the site's layouts may have one, and Hugo's own runs on a multilingual site
     (`useEmbedded = 'auto'`) or when asked to: such a hook resolves `img.png` as the page's resource."""
@@ -449,15 +450,13 @@ def _hooks(home: str, settings: dict[str, Any]) -> bool:
     languages = setting(settings, "languages")
     if isinstance(languages, dict) and len(languages) > 1:
         return True
-    if str(setting(settings, "markup", "goldmark", "renderHooks", "link", "useEmbedded") or "").lower() in (
-            "always", "fallback"):
-        return True
-    layouts = os.path.join(home, text_value(setting(settings, "layoutDir"), "layouts"))
-    for _, dirs, files in os.walk(layouts):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(f.startswith("render-link") for f in files):
-            return True
-    return False
+    embedded = str(setting(settings, "markup", "goldmark", "renderHooks", "link", "useEmbedded") or "")
+    return embedded.lower() in ("always", "fallback")
+
+
+def _hooks_in(layouts: str) -> bool:
+    """Do the site's layouts hold a link render hook (`render-link.html`, at any depth)?"""
+    return any(any(f.startswith("render-link") for f in files) for _, files in walk(layouts, DOT_FOLDERS))
 
 
 class Hugo(Site):
@@ -467,16 +466,20 @@ class Hugo(Site):
 
     def __init__(self, boundary: Boundary, options: Generic, config: str, home: str, settings: dict[str, Any],
                  shown: Callable[[str], str]) -> None:
-        content = os.path.normpath(os.path.join(home, text_value(setting(settings, "contentDir"), "content")))
+        def folder(key: str, default: str) -> str:  # the site's folders are the repository's, or refused
+            path = os.path.normpath(os.path.join(home, text_value(setting(settings, key), default)))
+            return kept_inside(boundary, config, f"`{key}`", path, shown)
+
+        content = folder("contentDir", "content")
         super().__init__(boundary, options, config, content)
         self.lower = not flag(setting(settings, "disablePathToLower"), False)
-        self.static = os.path.normpath(os.path.join(home, text_value(setting(settings, "staticDir"), "static")))
+        self.static = folder("staticDir", "static")
         self.shown = shown
         self._routes: HugoRoutes | None = None
         self.patterned = _patterned(setting(settings, "permalinks"))
         self.ugly = _ugly(setting(settings, "uglyURLs"))
         self.cascade = setting(settings, "cascade")
-        self.hooks = _hooks(home, settings)
+        self.hooks = _hooks(settings) or _hooks_in(folder("layoutDir", "layouts"))
         self._refs: set[str] = set()
 
     def routes(self) -> HugoRoutes:

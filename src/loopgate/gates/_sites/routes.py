@@ -13,10 +13,12 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._sites.config import load_toml, load_yaml
+from loopgate.treewalk import walk
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)  # Hugo's TOML front matter
@@ -85,12 +87,29 @@ def _other_front_matter(head: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+class _Skipped(Collection[str]):
+    """Folder names a site's walk does not enter: the named ones and every dot folder (`.git`, `.venv`)."""
+
+    def __init__(self, names: Collection[str] = ()) -> None:
+        self.names = frozenset(names)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self.names or name.startswith("."))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+DOT_FOLDERS: Collection[str] = _Skipped()
+
+
 def pages(top: str) -> list[str]:
-    found = []
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
-        found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(_PAGES)]
-    return found
+    # Iteratively (treewalk): os.walk recursed once per level, and a tree ~1,000 deep raised RecursionError.
+    skipped = _Skipped(_SKIPPED)
+    return [os.path.join(folder, f) for folder, files in walk(top, skipped) for f in files if f.endswith(_PAGES)]
 
 
 def text(value: Any) -> str:
