@@ -8,6 +8,7 @@ exit 0 (clean), 1 (findings) or 2 (the gate cannot check: LG483 for a site confi
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 from .conftest import Cli, make_repo
@@ -121,3 +122,36 @@ def test_a_site_directory_inside_the_repository_is_read(tmp_path: Path, cli: Cli
     done = cli("links", "--offline", ".", cwd=root)
     _no_traceback(done)
     assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout
+
+
+# -- bug 2: a tree about 1,000 levels deep ---------------------------------------------------------
+
+
+def _deep(root: Path, under: str, name: str, text: str) -> None:
+    folder = root / under / os.path.join(*["d"] * 1000)
+    subprocess.run(["mkdir", "-p", str(folder)], check=True)  # Path.mkdir and os.makedirs recurse per level
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_a_tree_a_thousand_levels_deep_is_walked_without_recursion(tmp_path: Path, cli: Cli) -> None:
+    sites = {
+        "jekyll": ({"_config.yml": "title: x\n", "a.md": PAGE}, ".", "x.md"),
+        "hugo": ({"hugo.toml": 'title = "x"\n', "content/a.md": PAGE}, "content", "index.md"),
+        "hugo-bundle": ({"hugo.toml": 'title = "x"\n', "content/a/index.md": PAGE}, "content/a", "img.png"),
+        "docusaurus": ({"docusaurus.config.js": "module.exports = {};\n", "docs/a.md": PAGE}, "docs", "x.md"),
+    }
+    for name, (files, under, deep_name) in sites.items():
+        root = _site(tmp_path / name, files)
+        _deep(root, under, deep_name, "# deep\n\n[up](/a/)\n")
+        done = cli("links", "--offline", ".", cwd=root)
+        _no_traceback(done)
+        assert done.returncode in (0, 1) and "missing.md" in done.stdout, (name, done.stdout, done.stderr[-2000:])
+
+
+def test_a_deep_tree_outside_git_is_walked_without_recursion(tmp_path: Path, cli: Cli) -> None:
+    # no repository: the gate lists markdown by walking the folder itself
+    (tmp_path / "a.md").write_text(PAGE, encoding="utf-8")
+    _deep(tmp_path, ".", "x.md", "[gone](nowhere.md)\n")
+    done = cli("links", "--offline", ".", cwd=tmp_path)
+    _no_traceback(done)
+    assert done.returncode == 1 and "missing.md" in done.stdout and "nowhere.md" in done.stdout, done.stdout

@@ -172,7 +172,7 @@ class _Cascades:
         self.cascaded: set[str] = set()  # pages a cascade leaves unsure
         self.by_folder: dict[str, list[dict[str, Any]]] = {"\0config": _entries(config)}
         self.slugs: dict[str, str] = {}  # section folder -> its `slug:`
-        for folder, _, files in os.walk(top):
+        for folder, files in walk(top):  # iterative: os.walk recursed per level (RecursionError ~1,000 deep)
             index = next((f for f in files if os.path.splitext(f)[0] == "_index" and f.endswith(_CONTENT)), "")
             if index:
                 data = front_matter(os.path.join(folder, index))
@@ -372,16 +372,15 @@ def _resources(top: str, folder: str, url: str, leaves: dict[str, str], found: H
     base = url[:-len(".html")] + "/" if url.endswith(".html") else url
     directory = os.path.join(top, folder)
     leaf = folder in leaves
-    for current, dirs, files in os.walk(directory):
-        if not leaf:
-            dirs[:] = []
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    # A leaf's subfolders too (not its dot folders), a branch's own files only; iteratively (treewalk).
+    walked = walk(directory, DOT_FOLDERS) if leaf else iter([next(walk(directory), (directory, []))])
+    for current, files in walked:
         inside = os.path.relpath(current, directory).replace(os.sep, "/")
         for file in files:
-            if file.endswith(_CONTENT) or file.startswith("."):
+            path = os.path.join(current, file)
+            if file.endswith(_CONTENT) or file.startswith(".") or os.path.isdir(path):  # a symlinked folder
                 continue
             relative = file if inside == "." else f"{inside}/{file}"
-            path = os.path.join(current, file)
             found.files.setdefault(base + relative, path)
             found.file_urls.setdefault(path, base + relative)
             natural = "/" + os.path.relpath(path, top).replace(os.sep, "/")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.gates._linkfiles import Skipped
 from loopgate.gates._sites.config import load_toml, load_yaml
 from loopgate.treewalk import walk
 
@@ -87,28 +88,12 @@ def _other_front_matter(head: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class _Skipped(Collection[str]):
-    """Folder names a site's walk does not enter: the named ones and every dot folder (`.git`, `.venv`)."""
-
-    def __init__(self, names: Collection[str] = ()) -> None:
-        self.names = frozenset(names)
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and (name in self.names or name.startswith("."))
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
-DOT_FOLDERS: Collection[str] = _Skipped()
+DOT_FOLDERS: Collection[str] = Skipped()
 
 
 def pages(top: str) -> list[str]:
     # Iteratively (treewalk): os.walk recursed once per level, and a tree ~1,000 deep raised RecursionError.
-    skipped = _Skipped(_SKIPPED)
+    skipped = Skipped(_SKIPPED)
     return [os.path.join(folder, f) for folder, files in walk(top, skipped) for f in files if f.endswith(_PAGES)]
 
 
