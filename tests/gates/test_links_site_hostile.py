@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from .conftest import Cli, make_repo
 
@@ -127,13 +130,22 @@ def test_a_site_directory_inside_the_repository_is_read(tmp_path: Path, cli: Cli
 # -- bug 2: a tree about 1,000 levels deep ---------------------------------------------------------
 
 
+@pytest.fixture
+def deep_tmp(tmp_path: Path) -> Iterator[Path]:
+    """tmp_path, removed by `rm -rf` after the test: pytest's own cleanup (shutil.rmtree) recurses once
+    per level and would die on the deep tree in a later session."""
+    yield tmp_path
+    subprocess.run(["rm", "-rf", str(tmp_path)], check=False)
+
+
 def _deep(root: Path, under: str, name: str, text: str) -> None:
     folder = root / under / os.path.join(*["d"] * 1000)
     subprocess.run(["mkdir", "-p", str(folder)], check=True)  # Path.mkdir and os.makedirs recurse per level
     (folder / name).write_text(text, encoding="utf-8")
 
 
-def test_a_tree_a_thousand_levels_deep_is_walked_without_recursion(tmp_path: Path, cli: Cli) -> None:
+def test_a_tree_a_thousand_levels_deep_is_walked_without_recursion(deep_tmp: Path, cli: Cli) -> None:
+    tmp_path = deep_tmp
     sites = {
         "jekyll": ({"_config.yml": "title: x\n", "a.md": PAGE}, ".", "x.md"),
         "hugo": ({"hugo.toml": 'title = "x"\n', "content/a.md": PAGE}, "content", "index.md"),
@@ -148,10 +160,34 @@ def test_a_tree_a_thousand_levels_deep_is_walked_without_recursion(tmp_path: Pat
         assert done.returncode in (0, 1) and "missing.md" in done.stdout, (name, done.stdout, done.stderr[-2000:])
 
 
-def test_a_deep_tree_outside_git_is_walked_without_recursion(tmp_path: Path, cli: Cli) -> None:
+def test_a_deep_tree_outside_git_is_walked_without_recursion(deep_tmp: Path, cli: Cli) -> None:
+    tmp_path = deep_tmp
     # no repository: the gate lists markdown by walking the folder itself
     (tmp_path / "a.md").write_text(PAGE, encoding="utf-8")
     _deep(tmp_path, ".", "x.md", "[gone](nowhere.md)\n")
     done = cli("links", "--offline", ".", cwd=tmp_path)
     _no_traceback(done)
     assert done.returncode == 1 and "missing.md" in done.stdout and "nowhere.md" in done.stdout, done.stdout
+
+
+# -- bug 13: a long line of `]({{` in a templated site ---------------------------------------------
+
+
+def test_a_long_line_of_template_openers_is_read_in_linear_time(tmp_path: Path, cli: Cli) -> None:
+    # 400 KB of `]({{` without a closer took minutes (the regex scanned to the end from every one);
+    # the fixture's 60 s timeout fails a quadratic scan.
+    root = _site(tmp_path, {"hugo.toml": 'title = "x"\n',
+                            "content/a.md": "# A\n\n[x](missing.md) " + "]({{" * 100_000 + "\n"})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout
+
+
+def test_template_links_are_still_found_and_listed_unchecked(tmp_path: Path, cli: Cli) -> None:
+    page = ('---\ntitle: a\n---\n[r]({{< ref "b.md" >}}) [l]( {{ "/x" | relURL }} ) [m](missing.md)\n'
+            "[n]({{ a }}b c) [o]({{x}}y)\n")
+    root = _site(tmp_path, {"hugo.toml": 'title = "x"\n', "content/a.md": page, "content/b.md": "# b\n"})
+    done = cli("links", "--offline", "--format", "json", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1, done.stdout
+    assert "missing.md" in done.stdout and "unchecked" in done.stdout, done.stdout
