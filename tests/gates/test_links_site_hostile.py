@@ -191,3 +191,27 @@ def test_template_links_are_still_found_and_listed_unchecked(tmp_path: Path, cli
     _no_traceback(done)
     assert done.returncode == 1, done.stdout
     assert "missing.md" in done.stdout and "unchecked" in done.stdout, done.stdout
+
+
+# -- bug 6: Hugo's config files merged without a depth bound ---------------------------------------
+
+
+def test_deep_or_cyclic_hugo_config_merges_are_reported(tmp_path: Path, cli: Cli) -> None:
+    dotted = ".".join(["k"] * 1200) + " = 1\n"  # tomllib reads it without recursing; the merge recursed
+    cases = {
+        "toml": {"config/_default/hugo.toml": dotted, "config/production/hugo.toml": dotted},
+        "yaml-alias": {"hugo.yaml": "a: &x {b: *x}\n", "config/_default/hugo.yaml": "a: &y {b: *y}\n"},
+    }
+    for name, files in cases.items():
+        root = _site(tmp_path / name, {**files, "content/a.md": PAGE})
+        done = cli("links", "--offline", ".", cwd=root)
+        _no_traceback(done)
+        assert done.returncode == 2 and "LG483" in done.stdout and "levels deep" in done.stdout, (name, done.stdout)
+
+
+def test_a_config_directory_of_ordinary_depth_is_merged(tmp_path: Path, cli: Cli) -> None:
+    root = _site(tmp_path, {"hugo.toml": '[params.a.b]\nc = 1\n', "config/_default/params.toml": "[a.b]\nd = 2\n",
+                            "config/_default/permalinks.toml": 'posts = "/p/:slug/"\n', "content/a.md": PAGE})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout

@@ -82,7 +82,7 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
             if extension not in (".toml", ".yaml", ".yml", ".json") or not os.path.isfile(path):
                 continue
             data = _read_any(path, shown)
-            _merge(settings, data if stem in ("hugo", "config") else {stem: data})
+            _merge(settings, data if stem in ("hugo", "config") else {stem: data}, shown(path))
     return home, settings
 
 
@@ -101,10 +101,20 @@ def _read_any(path: str, shown: Callable[[str], str]) -> dict[str, Any]:
     return read(path, shown(path))
 
 
-def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+# How deep two config files' tables are merged: a real config is a few levels; TOML's dotted keys
+# (`k.k.k... = 1`, which tomllib reads without recursing) or a YAML alias of its own mapping
+# (`a: &x {b: *x}`, a cycle) made the merge recurse until RecursionError.
+MERGE_DEPTH = 64
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any], label: str, depth: int = 0) -> None:
+    """`data` over `into`, tables merged key by key; ConfigError past MERGE_DEPTH levels (named `label`)."""
+    if depth >= MERGE_DEPTH:
+        raise ConfigError(f"{label}: nested more than {MERGE_DEPTH} levels deep (or a mapping that holds itself) "
+                          "where it merges with the site's other config files")
     for key, value in data.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            _merge(into[key], value, label, depth + 1)
         else:
             into[key] = value
 
