@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import Cli, make_repo
+from .test_links_site_hugo import built_breaks, hugo_site
 
 
 def _site(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -215,3 +216,22 @@ def test_a_config_directory_of_ordinary_depth_is_merged(tmp_path: Path, cli: Cli
     done = cli("links", "--offline", ".", cwd=root)
     _no_traceback(done)
     assert done.returncode == 1 and "missing.md" in done.stdout, done.stdout
+
+
+# -- bug 4: a top-level content folder is a Hugo section without `_index.md` ------------------------
+
+
+def test_a_top_level_hugo_folder_is_a_section_without_an_index(tmp_path: Path, cli: Cli) -> None:
+    page = "---\ntitle: A\n---\n[s](/docs/) [t](/blog/) [g](/guide/) [b](/docs/b/) [n](/blog/sub/) [e](/empty/)\n"
+    root = hugo_site(tmp_path, {"hugo.toml": 'baseURL = "https://example.org/"\ntitle = "x"\n',
+                                "content/docs/a.md": page, "content/docs/b.md": "---\ntitle: B\n---\n# b\n",
+                                "content/blog/sub/c.md": "---\ntitle: C\n---\n",
+                                "content/Guide/g.md": "---\ntitle: G\n---\n# g\n"})
+    make_repo(root)
+    (root / "content" / "empty").mkdir()
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    # /blog/sub/ (nested, no _index.md) is no page; /empty/ has no content, so Hugo makes no section
+    broken = {line.split(" ")[2].rstrip(":") for line in done.stdout.splitlines() if " LG441 " in line}
+    assert done.returncode == 1 and broken == {"/blog/sub/", "/empty/"}, done.stdout
+    assert built_breaks(root, tmp_path / "out") == broken  # what the real hugo builds

@@ -144,9 +144,25 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
             _resources(top, folder, url, leaves, found)
         aliases += [(alias, page) for alias in _aliases(data.get("aliases"), parent)]
     cascades.finish(found)
+    _top_sections(top, lower, patterned, found)
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
+
+
+def _top_sections(top: str, lower: bool, patterned: frozenset[str], found: HugoRoutes) -> None:
+    """A top-level folder of content/ is a section without an `_index.md` too (Hugo's docs, "Sections":
+    "a top-level content directory, or any content directory containing an _index.md file"): Hugo
+    publishes its list page at `/docs/`. Such a URL leads to the folder (there is no page file). Only
+    a folder with a published page makes one; a section `permalinks` moves is left to the build."""
+    published = [os.path.relpath(page, top).replace(os.sep, "/") for page in [*found.urls, *found.unknown]]
+    folders = {relative.split("/", maxsplit=1)[0] for relative in published if "/" in relative}
+    for folder in sorted(folders):
+        if folder in found.leaves or folder in patterned:
+            continue  # a leaf bundle is a page, not a section; a patterned section's URL is the build's
+        if any(os.path.lexists(os.path.join(top, folder, "_index" + extension)) for extension in _CONTENT):
+            continue  # its _index.md says (a draft or unrendered one is no page: the loop above knows)
+        found.pages.setdefault(_path(folder, lower), os.path.join(top, folder))
 
 
 # Cascaded keys that decide whether a page is published, and the ones that move it.
