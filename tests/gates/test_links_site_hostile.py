@@ -235,3 +235,22 @@ def test_a_top_level_hugo_folder_is_a_section_without_an_index(tmp_path: Path, c
     broken = {line.split(" ")[2].rstrip(":") for line in done.stdout.splitlines() if " LG441 " in line}
     assert done.returncode == 1 and broken == {"/blog/sub/", "/empty/"}, done.stdout
     assert built_breaks(root, tmp_path / "out") == broken  # what the real hugo builds
+
+
+# -- bug 5: `[permalinks.page]` and `[permalinks.section]` for the same section --------------------
+
+
+def test_a_sections_page_and_section_permalinks_are_both_kept(tmp_path: Path, cli: Cli) -> None:
+    config = ('baseURL = "https://example.org/"\ntitle = "x"\n'
+              '[permalinks.page]\nposts = "/articles/:year/:month/:slug/"\n'
+              '[permalinks.section]\nposts = "/articles/"\n')
+    post = "---\ntitle: My Post\ndate: 2023-03-30\nslug: my-post\n---\n"
+    root = hugo_site(tmp_path, {"hugo.toml": config, "content/posts/my-post.md": post,
+                                "content/_index.md": "---\ntitle: Home\n---\n[u](/articles/2023/03/my-post/) "
+                                                    "[s](/articles/)\n"})
+    make_repo(root)
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 0 and "LG441" not in done.stdout, done.stdout
+    assert "LG482" in done.stdout and "/articles/2023/03/my-post/" in done.stdout, done.stdout
+    assert built_breaks(root, tmp_path / "out") == set()  # the real hugo publishes both

@@ -409,21 +409,23 @@ _DIGITS = {"year": r"\d{4}", "month": r"\d{2}", "monthname": r"[a-z]+", "day": r
            "weekdayname": r"[a-z]+", "yearday": r"\d{1,3}"}
 
 
-def _patterned(config: Any) -> dict[str, re.Pattern[str]]:
+def _patterned(config: Any) -> dict[str, list[re.Pattern[str]]]:
     """Section -> the URLs Hugo's `permalinks` config can give its pages (`posts = '/:year/:slug/'`, or
-    per kind, `[permalinks.page] posts = ...`): `:year` is four digits, `:slug` any one segment."""
+    per kind, `[permalinks.page] posts = ...`, `[permalinks.section] posts = ...`): `:year` is four
+    digits, `:slug` any one segment. A section can have a pattern per kind: each is kept (the section's
+    pattern once overwrote its pages' one, and links to the pages were reported broken)."""
     if not isinstance(config, dict):
         return {}
-    patterns = {str(key): value for key, value in config.items() if isinstance(value, str)}
+    patterns = [(str(key), value) for key, value in config.items() if isinstance(value, str)]
     for kind in ("page", "section"):
         nested = config.get(kind)
         if isinstance(nested, dict):
-            patterns.update({str(key): value for key, value in nested.items() if isinstance(value, str)})
-    found = {}
-    for section, pattern in patterns.items():
+            patterns += [(str(key), value) for key, value in nested.items() if isinstance(value, str)]
+    found: dict[str, list[re.Pattern[str]]] = {}
+    for section, pattern in patterns:
         parts = _TOKEN.split("/" + pattern.strip("/"))
         regex = "".join(re.escape(part) if i % 2 == 0 else _DIGITS.get(part, "[^/]+") for i, part in enumerate(parts))
-        found[section] = re.compile(regex + r"(?:/|\.html)?$", re.I)
+        found.setdefault(section, []).append(re.compile(regex + r"(?:/|\.html)?$", re.I))
     return found
 
 
@@ -598,7 +600,7 @@ class Hugo(Site):
             if resolved in unknown or (not path.startswith("/") and source in unknown and not os.path.exists(resolved)):
                 return _PATTERNED
             url = unquote(path)
-            patterns = self.patterned.values()
+            patterns = [p for each in self.patterned.values() for p in each]
             if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
                 return _PATTERNED
         if not path.startswith("/") and not path.endswith(_SOURCES) and not os.path.exists(resolved):
