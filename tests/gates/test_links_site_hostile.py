@@ -254,3 +254,20 @@ def test_a_sections_page_and_section_permalinks_are_both_kept(tmp_path: Path, cl
     assert done.returncode == 0 and "LG441" not in done.stdout, done.stdout
     assert "LG482" in done.stdout and "/articles/2023/03/my-post/" in done.stdout, done.stdout
     assert built_breaks(root, tmp_path / "out") == set()  # the real hugo publishes both
+
+
+# -- bug 16: a Jekyll `exclude:` list of many thousand patterns ------------------------------------
+
+
+def test_a_huge_exclude_list_is_matched_fast_and_still_excludes(tmp_path: Path, cli: Cli) -> None:
+    # 200,000 globs (a 3 MiB config, under the 4 MiB cap): fnmatch per pattern overran its cache and
+    # recompiled every one for every page (40,000 took 77 s); the fixture's 60 s timeout fails that.
+    patterns = "".join(f'  - "zz{i}*q"\n' for i in range(200_000))
+    files = {"_config.yml": "exclude:\n" + patterns + '  - "drafts/"\n  - "*.tmp.md"\n', "a.md": PAGE,
+             "drafts/d.md": "# d\n", "x.tmp.md": "# t\n", "b.md": "[d](/drafts/d.html) [t](/x.tmp.html) [a](/a.html)\n"}
+    files.update({f"p{i}.md": "---\ntitle: x\n---\n" for i in range(50)})
+    root = _site(tmp_path, files)
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    broken = {line.split(" ")[2].rstrip(":") for line in done.stdout.splitlines() if " LG441 " in line}
+    assert done.returncode == 1 and broken == {"missing.md", "/drafts/d.html", "/x.tmp.html"}, done.stdout
