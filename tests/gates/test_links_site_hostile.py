@@ -59,13 +59,21 @@ def test_a_config_symlinked_to_a_blocking_device_does_not_hang(tmp_path: Path, c
     assert done.returncode == 2 and "params.yaml: " in done.stdout, done.stdout + done.stderr
 
 
-def test_a_fifo_in_the_hugo_config_directory_is_refused(tmp_path: Path, cli: Cli) -> None:
-    root = _site(tmp_path, {"content/a.md": PAGE, "config/_default/hugo.toml": 'title = "x"\n'})
-    os.mkfifo(root / "config" / "_default" / "menus.toml")
-    done = cli("links", "--offline", ".", cwd=root)
-    _no_traceback(done)
-    # os.path.isfile skips a FIFO in the directory listing: the site is read without it
-    assert done.returncode == 1 and "LG4" in done.stdout, done.stdout + done.stderr
+def test_a_fifo_or_a_dangling_link_named_as_a_config_is_refused(tmp_path: Path, cli: Cli) -> None:
+    # Not passed over as if there were no config: the site's links would be checked without its profile.
+    for name, files, config in (("hugo", {"content/a.md": PAGE, "config/_default/hugo.toml": 'title = "x"\n'},
+                                 "config/_default/menus.toml"),
+                                ("jekyll", {"a.md": PAGE}, "_config.yml"),
+                                ("docusaurus", {"docs/a.md": PAGE}, "docusaurus.config.js")):
+        root = _site(tmp_path / name, files)
+        os.mkfifo(root / config)
+        done = cli("links", "--offline", ".", cwd=root)
+        _no_traceback(done)
+        assert done.returncode == 2 and f"{config}: not a regular file" in done.stdout, (name, done.stdout)
+        (root / config).unlink()
+        (root / config).symlink_to(tmp_path / "nowhere")
+        done = cli("links", "--offline", ".", cwd=root)
+        assert done.returncode == 2 and f"{config}: a symlink" in done.stdout, (name, done.stdout)
 
 
 # -- bug 12: an integer of more than 4,300 digits ------------------------------------------------

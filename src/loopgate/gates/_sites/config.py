@@ -60,7 +60,8 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
 
 
-def _text(path: str, shown: str) -> str:
+def read_text(path: str, shown: str, *, strict: bool = True) -> str:
+    """The config's text (`strict`: UTF-8 or ConfigError; else undecodable bytes replaced)."""
     # Read as routes.front_matter and mdBook's includes read a page: never through a symlink (it may
     # lead out of the repository: `_config.yml -> /etc/passwd`), only a regular file (`-> /proc/kmsg`
     # or a FIFO would block the read forever), non-blocking, at most MAX_BYTES. A config refused here
@@ -78,7 +79,7 @@ def _text(path: str, shown: str) -> str:
                               "the repository): put the file itself there, or check with --site none") from err
         raise ConfigError(f"{shown}: cannot be read: {err.strerror or err}") from err
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig", errors="strict" if strict else "replace")
     except UnicodeDecodeError as err:
         raise ConfigError(f"{shown}: not UTF-8 text ({err.reason} at byte {err.start})") from err
 
@@ -87,7 +88,7 @@ def read_yaml(path: str, shown: str) -> dict[str, Any]:
     """The top mapping of a YAML config ({} for an empty file)."""
     import yaml  # noqa: PLC0415  (see above)
 
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         data = load_yaml(text)
     except yaml.YAMLError as err:
@@ -117,7 +118,7 @@ def load_toml(text: str) -> dict[str, Any]:
 
 
 def read_toml(path: str, shown: str) -> dict[str, Any]:
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         return load_toml(text)
     except (ValueError, RecursionError) as err:
@@ -127,7 +128,7 @@ def read_toml(path: str, shown: str) -> dict[str, Any]:
 def read_json(path: str, shown: str) -> dict[str, Any]:
     import json  # noqa: PLC0415  (see above)
 
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as err:
