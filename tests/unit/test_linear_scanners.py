@@ -27,6 +27,7 @@ from loopgate.artifacts.extract import split_field
 from loopgate.artifacts.kinds import KINDS, _work_selection_namer, kind_for_title
 from loopgate.gates import _process, _secretscan, command, secrets
 from loopgate.gates._positions import toml_positions
+from loopgate.gates._sites.base import template_links
 from loopgate.gates.scope import read_spec_scope
 from loopgate.markdown import document, lines
 from loopgate.reporters.base import printable
@@ -102,7 +103,11 @@ READERS: dict[str, Callable[[str], None]] = {
     "pragma": _each_line(lambda line: (secrets._PRAGMA.search(line), secrets._NEXTLINE.search(line))),
     "pinned_rev": _each_line(_secretscan._PINNED_REV.fullmatch),
     "printable": printable,
+    # a templated site's (Hugo, Jekyll) links whose destination is template code
+    "template_links": _each_line(lambda line: list(template_links(line))),
 }
+# Units a reader's own syntax makes its worst case, repeated to SIZE besides the hypothesis draws.
+OWN_UNITS = {"template_links": ["]({{", "]({%", "](\t{{", "]({{}}", "]({{ }}x", "}})", "{{%}", "](]({{ }}"]}
 # The whole-document readers cost real milliseconds per character even when linear: fewer,
 # smaller cases (still minutes for a quadratic reader).
 WHOLE = {"parse_document", "check_artifact", "scope_spec", "detect_kind"}
@@ -124,6 +129,9 @@ def drive(name: str) -> None:
         reader(text)
 
     check()
+    for own in OWN_UNITS.get(name, []):
+        reader(own * (SIZE // len(own)))
+        reader(own * (SIZE // len(own)) + "}})")  # a late closer: every start's match is the one far end
     if name == "parse_document":  # every known line-level worst case, not left to the draw
         for line in LINE_UNITS:
             reader(line * (SIZE // 2 // len(line)))

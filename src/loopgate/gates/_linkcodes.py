@@ -93,7 +93,11 @@ SITE_CONFIG = codes.define(
     "LG483", "site-config-unreadable", E, "The documentation site's config cannot be read.",
     "The links gate reads the generator's own config (`mkdocs.yml`, `book.toml`, `hugo.toml`, `_config.yml`) "
     "to check links the way the built site resolves them. This one cannot be read, is not valid YAML or TOML, "
-    "or was asked for with `--site NAME` and is not there. Nothing was checked (exit 2).",
+    "or was asked for with `--site NAME` and is not there; or it is a symlink, a FIFO or a device (a config is "
+    "read only from a regular file, never through a symlink, which could lead out of the repository), or it names "
+    "a site folder out of the repository (`source: /`, `contentDir = \"../x\"`: nothing outside is read). "
+    "Nothing was checked (exit 2): checking the site without its config would report the links it publishes "
+    "elsewhere as broken.",
     "Fix the config file, or turn the site profile off with `--site none`.",
     input_error=True,
 )

@@ -8,7 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from loopgate import codes
@@ -16,6 +16,7 @@ from loopgate.findings import Finding
 from loopgate.gates import _mdlinks
 from loopgate.gates._linkcodes import PATH_NOT_FOUND
 from loopgate.gates.base import GateContext
+from loopgate.treewalk import walk
 
 if TYPE_CHECKING:
     from loopgate.gates._patterns import RuleSet
@@ -73,15 +74,31 @@ def _mode(full: str) -> int:
         return 0
 
 
+class Skipped(Collection[str]):
+    """Folder names a walk (treewalk.walk) does not enter: the named ones and every dot folder (`.git`, `.venv`)."""
+
+    def __init__(self, names: Collection[str] = ()) -> None:
+        self.names = frozenset(names)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and (name in self.names or name.startswith("."))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 def _markdown_under(directory: str, env: dict[str, str] | None = None,
                     extra: tuple[str, ...] = ()) -> tuple[list[str], int]:
     """The markdown files under `directory`, and how many other things named *.md were skipped."""
     names = _git_listed(directory, env, extra)
     if names is None:
         names = []
-        for top, dirs, files in os.walk(directory):
-            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS)
-            names += [os.path.join(top, n) for n in sorted(files) if n.lower().endswith(MARKDOWN + extra)]
+        # Iteratively (treewalk): os.walk recursed once per level, RecursionError on a tree ~1,000 deep.
+        for top, files in walk(directory, Skipped(_SKIP_DIRS)):
+            names += [os.path.join(top, n) for n in files if n.lower().endswith(MARKDOWN + extra)]
     regular, skipped = [], 0
     for full in names:
         mode = _mode(full)

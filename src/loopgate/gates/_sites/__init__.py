@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary
-from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, on_page
-from loopgate.gates._sites.config import ConfigError, read_json, read_toml, read_yaml, text_value
+from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, kept_inside, on_page
+from loopgate.gates._sites.config import ConfigError, read_json, read_text, read_toml, read_yaml, text_value
 
 # Each generator's module is imported when its config is found: a tree that is no site (the
 # pre-commit hook's usual case) pays for none of them.
@@ -27,33 +27,40 @@ __all__ = ["CHECK", "NAMES", "TEMPLATE", "ConfigError", "Generic", "Route", "Sit
 NAMES = ("auto", "none", "mdbook", "mkdocs", "hugo", "jekyll", "docusaurus")
 
 
+def _named(path: str) -> bool:
+    """Is there a config file at `path`? Anything but a folder: a symlink (dangling too), a FIFO or a
+    device found here is then refused with a clear LG483 when read (config.read_text), not passed over
+    as if the site had no config (its links would be checked without the profile, and misjudged)."""
+    return os.path.lexists(path) and not os.path.isdir(path)
+
+
 def _mdbook(folder: str) -> str:
-    return "book.toml" if os.path.isfile(os.path.join(folder, "book.toml")) else ""
+    return "book.toml" if _named(os.path.join(folder, "book.toml")) else ""
 
 
 def _mkdocs(folder: str) -> str:
-    return next((n for n in ("mkdocs.yml", "mkdocs.yaml") if os.path.isfile(os.path.join(folder, n))), "")
+    return next((n for n in ("mkdocs.yml", "mkdocs.yaml") if _named(os.path.join(folder, n))), "")
 
 
 def _docusaurus(folder: str) -> str:
     return next((f"docusaurus.config.{e}" for e in ("js", "ts", "mjs", "cjs")
-                 if os.path.isfile(os.path.join(folder, f"docusaurus.config.{e}"))), "")
+                 if _named(os.path.join(folder, f"docusaurus.config.{e}"))), "")
 
 
 _HUGO_DIR = os.path.join("config", "_default")
 
 
 def _hugo(folder: str) -> str:
-    own = next((f"hugo.{e}" for e in ("toml", "yaml", "json") if os.path.isfile(os.path.join(folder, f"hugo.{e}"))), "")
+    own = next((f"hugo.{e}" for e in ("toml", "yaml", "json") if _named(os.path.join(folder, f"hugo.{e}"))), "")
     if own:
         return own
     named = next((os.path.join(_HUGO_DIR, f"{n}.{e}") for n in ("hugo", "config") for e in ("toml", "yaml", "json")
-                  if os.path.isfile(os.path.join(folder, _HUGO_DIR, f"{n}.{e}"))), "")
+                  if _named(os.path.join(folder, _HUGO_DIR, f"{n}.{e}"))), "")
     if named:
         return named  # Hugo's configuration directory (config/_default/hugo.toml, params.toml, ...)
     if not os.path.isdir(os.path.join(folder, "content")):
         return ""  # config.toml alone is too common a name to mean Hugo
-    return next((f"config.{e}" for e in ("toml", "yaml") if os.path.isfile(os.path.join(folder, f"config.{e}"))), "")
+    return next((f"config.{e}" for e in ("toml", "yaml") if _named(os.path.join(folder, f"config.{e}"))), "")
 
 
 def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[str, Any]]:
@@ -67,29 +74,28 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
     for name in ("hugo", "config"):
         for extension in ("toml", "yaml", "json"):
             root = os.path.join(home, f"{name}.{extension}")
-            if os.path.isfile(root) and not settings:
+            if _named(root) and not settings:
                 settings = _read_any(root, shown)
     for environment in ("_default", "production"):
         directory = os.path.join(home, "config", environment)
         if not os.path.isdir(directory):
             continue
+        if os.path.islink(directory):  # its files would be read from wherever it leads
+            raise ConfigError(f"{shown(directory)}: a symlink; loopgate reads no site config through one")
         for entry in sorted(os.listdir(directory)):
             stem, extension = os.path.splitext(entry)
             path = os.path.join(directory, entry)
-            if extension not in (".toml", ".yaml", ".yml", ".json") or not os.path.isfile(path):
+            if extension not in (".toml", ".yaml", ".yml", ".json") or not _named(path):
                 continue
             data = _read_any(path, shown)
-            _merge(settings, data if stem in ("hugo", "config") else {stem: data})
+            _merge(settings, data if stem in ("hugo", "config") else {stem: data}, shown(path))
     return home, settings
 
 
-def _read_text(path: str) -> str:
-    """A JavaScript config, as text (read for a literal or two, never run)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(1024 * 1024)
-    except OSError:
-        return ""
+def _read_text(path: str, shown: str) -> str:
+    """A JavaScript config, as text (read for a literal or two, never run); read and refused as the
+    other configs are (config.read_text)."""
+    return read_text(path, shown, strict=False)
 
 
 def _read_any(path: str, shown: Callable[[str], str]) -> dict[str, Any]:
@@ -97,16 +103,26 @@ def _read_any(path: str, shown: Callable[[str], str]) -> dict[str, Any]:
     return read(path, shown(path))
 
 
-def _merge(into: dict[str, Any], data: dict[str, Any]) -> None:
+# How deep two config files' tables are merged: a real config is a few levels; TOML's dotted keys
+# (`k.k.k... = 1`, which tomllib reads without recursing) or a YAML alias of its own mapping
+# (`a: &x {b: *x}`, a cycle) made the merge recurse until RecursionError.
+MERGE_DEPTH = 64
+
+
+def _merge(into: dict[str, Any], data: dict[str, Any], label: str, depth: int = 0) -> None:
+    """`data` over `into`, tables merged key by key; ConfigError past MERGE_DEPTH levels (named `label`)."""
+    if depth >= MERGE_DEPTH:
+        raise ConfigError(f"{label}: nested more than {MERGE_DEPTH} levels deep (or a mapping that holds itself) "
+                          "where it merges with the site's other config files")
     for key, value in data.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
+            _merge(into[key], value, label, depth + 1)
         else:
             into[key] = value
 
 
 def _jekyll(folder: str) -> str:
-    return "_config.yml" if os.path.isfile(os.path.join(folder, "_config.yml")) else ""
+    return "_config.yml" if _named(os.path.join(folder, "_config.yml")) else ""
 
 
 # In this order: a repository with mkdocs.yml and a stray _config.yml (GitHub Pages) is MkDocs.
@@ -158,6 +174,7 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         book = settings.get("book")
         source = os.path.normpath(os.path.join(home, text_value(book.get("src") if isinstance(book, dict) else None,
                                                                 "src")))
+        kept_inside(boundary, label, "`src`", source, shown)
         if not os.path.isfile(os.path.join(source, "SUMMARY.md")):
             raise ConfigError(f"{label}: an mdBook needs {shown(os.path.join(source, 'SUMMARY.md'))}, which is missing")
         from loopgate.gates._sites.mdbook import MdBook  # noqa: PLC0415
@@ -178,9 +195,10 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
         from loopgate.gates._sites.jekyll import Jekyll, source_top  # noqa: PLC0415
 
         settings = read_yaml(config, label)
-        return Jekyll(boundary, options, label, source_top(home, settings), settings, shown)
+        top = kept_inside(boundary, label, "`source:`", source_top(home, settings), shown)
+        return Jekyll(boundary, options, label, top, settings, shown)
     from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
 
-    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config))
+    docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config, label))
     docusaurus.shown = shown
     return docusaurus

@@ -10,20 +10,69 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._mdsyntax import INLINE, Link
+from loopgate.gates._sites.config import ConfigError
 
 # Template code in a link's destination (Jinja/Liquid `{{ x }}`, `{% x %}`, Hugo `{{< x >}}`): what it
 # becomes is known only once the generator has run. Never a broken link; listed as unchecked.
 TEMPLATE = re.compile(r"\{\{|\{%")
 # `](` then template code up to `)`: `[t]({{< ref "x" >}})`, `[t]({% link x.md %})`, `[t]({{ '/x' | relative_url }})`.
-_TEMPLATE_LINK = re.compile(r"\]\([ \t]*(\{[{%].*?[}%]\}[^\s)]*)[ \t]*\)")
+# What `\]\([ \t]*(\{[{%].*?[}%]\}[^\s)]*)[ \t]*\)` matches, found in linear time by `template_links`: that
+# regex scanned to the end of the line from every `]({{` without a closing `}})` (80 KB of them took 10 s).
+_TEMPLATE_START = re.compile(r"\]\([ \t]*(\{[{%])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 # `$1`, `${1}`, `${name}` in a --remap replacement (lychee's Rust regex syntax) -> Python's `\g<...>`.
 _GROUP = re.compile(r"\$(?:\{(\w+)\}|(\d+))")
+
+
+def kept_inside(boundary: Boundary, config: str, key: str, folder: str, shown: Callable[[str], str]) -> str:
+    """`folder`, a site directory `key` of the config `config` names (Jekyll's `source:`, Hugo's
+    `contentDir`, mdBook's `src`), if it is inside the repository once symlinks are followed. One that
+    leads out (`source: /`, `src = "../x"`) raises ConfigError: the links gate reads nothing outside
+    the repository, and checking the site without it would report its links wrongly."""
+    if not boundary.really_inside(folder, boundary.main):
+        raise ConfigError(f"{config}: {key} leads out of the repository ({shown(folder)}); the links gate reads "
+                          "nothing outside it")
+    return folder
+
+
+def template_links(line: str) -> Iterator[tuple[int, str]]:
+    """(0-based column, destination) of each `](` + template code + `)` in `line`, left to right and
+    not overlapping, as `finditer` of the regex above finds them; in linear time.
+
+    The regex's lazy `.*?` ends at the first `}}` or `%}` (at least two characters after the `{{`)
+    whose tail `[^\\s)]*[ \\t]*\\)` matches, and that tail has one way to match (the characters
+    `[^\\s)]*` could give back are neither blanks nor `)`). So one right-to-left pass gives, for every
+    position, the first such closer at or after it, and each start is answered by one lookup."""
+    first = _TEMPLATE_START.search(line)
+    if first is None:
+        return
+    n = len(line)
+    run_end = [n] * (n + 1)  # the end of the run of [^\s)] from i
+    blank_end = [n] * (n + 1)  # the end of the run of [ \t] from i
+    closer = [-1] * (n + 1)  # the first position >= i of a closer whose tail matches, -1 for none
+    for i in range(n - 1, -1, -1):
+        char = line[i]
+        run_end[i] = i if char.isspace() or char == ")" else run_end[i + 1]
+        blank_end[i] = blank_end[i + 1] if char in " \t" else i
+        if char in "}%" and i + 1 < n and line[i + 1] == "}":
+            after = blank_end[run_end[i + 2]]
+            closer[i] = i if after < n and line[after] == ")" else closer[i + 1]
+        else:
+            closer[i] = closer[i + 1]
+    match: re.Match[str] | None = first
+    while match is not None:
+        brace = match.start(1)
+        end = closer[brace + 2]
+        if end < 0:
+            return  # no closer after this start, so none after any later one
+        destination_end = run_end[end + 2]
+        yield brace, line[brace:destination_end]
+        match = _TEMPLATE_START.search(line, blank_end[destination_end] + 1)
 
 
 @dataclass(frozen=True)
@@ -187,10 +236,10 @@ class Site:
                 continue
             if fence:
                 continue
-            for match in _TEMPLATE_LINK.finditer(line):
-                place = (number, match.start(1) + 1)
+            for column, destination in template_links(line):
+                place = (number, column + 1)
                 if place not in known:
-                    found.append(Link(match.group(1), number, place[1], INLINE))
+                    found.append(Link(destination, number, place[1], INLINE))
         return found
 
     def pages_of(self, full: str, line: int) -> list[tuple[str, str]]:

@@ -9,10 +9,13 @@ MkDocs reads YAML 1.1 (`use_directory_urls: no` is false there), so `flag` reads
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from dataclasses import dataclass
 from typing import Any
+
+from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # YAML and TOML are imported when a config is read, not with the gate: most runs have no site, and
 # the links gate's cold start is measured (bench/README.md).
@@ -50,22 +53,33 @@ def site_loader() -> Any:
 
 
 def load_yaml(text: str) -> Any:
-    """Raises ConfigError-ready exceptions: yaml.YAMLError, RecursionError."""
+    """Raises ConfigError-ready exceptions: yaml.YAMLError, RecursionError, and ValueError (an integer of
+    more than 4,300 digits, which Python will not convert; yaml12.TooLong is one)."""
     import yaml  # noqa: PLC0415  (see above)
 
     return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
 
 
-def _text(path: str, shown: str) -> str:
+def read_text(path: str, shown: str, *, strict: bool = True) -> str:
+    """The config's text (`strict`: UTF-8 or ConfigError; else undecodable bytes replaced)."""
+    # Read as routes.front_matter and mdBook's includes read a page: never through a symlink (it may
+    # lead out of the repository: `_config.yml -> /etc/passwd`), only a regular file (`-> /proc/kmsg`
+    # or a FIFO would block the read forever), non-blocking, at most MAX_BYTES. A config refused here
+    # stops the gate with a clear error (exit 2): treating it as absent would check the site's links
+    # without its profile, and report the links it publishes elsewhere as broken.
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+        raw = read_small(path, MAX_BYTES, follow=False)
+    except TooLarge as err:
+        raise ConfigError(f"{shown}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not a site config") from err
+    except NotRegular as err:
+        raise ConfigError(f"{shown}: not a regular file; loopgate reads a site config only from one") from err
     except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise ConfigError(f"{shown}: a symlink; loopgate reads no site config through one (it may lead out of "
+                              "the repository): put the file itself there, or check with --site none") from err
         raise ConfigError(f"{shown}: cannot be read: {err.strerror or err}") from err
-    if len(raw) > MAX_BYTES:
-        raise ConfigError(f"{shown}: larger than {MAX_BYTES // (1024 * 1024)} MiB, not a site config")
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig", errors="strict" if strict else "replace")
     except UnicodeDecodeError as err:
         raise ConfigError(f"{shown}: not UTF-8 text ({err.reason} at byte {err.start})") from err
 
@@ -74,7 +88,7 @@ def read_yaml(path: str, shown: str) -> dict[str, Any]:
     """The top mapping of a YAML config ({} for an empty file)."""
     import yaml  # noqa: PLC0415  (see above)
 
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         data = load_yaml(text)
     except yaml.YAMLError as err:
@@ -84,6 +98,8 @@ def read_yaml(path: str, shown: str) -> dict[str, Any]:
         raise ConfigError(f"{shown}: not valid YAML{where}: {problem}") from err
     except RecursionError as err:
         raise ConfigError(f"{shown}: nested too deeply to read") from err
+    except ValueError as err:  # a number too long to convert (Python's 4,300-digit limit)
+        raise ConfigError(f"{shown}: not readable YAML: {str(err).splitlines()[0][:200]}") from err
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -102,7 +118,7 @@ def load_toml(text: str) -> dict[str, Any]:
 
 
 def read_toml(path: str, shown: str) -> dict[str, Any]:
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         return load_toml(text)
     except (ValueError, RecursionError) as err:
@@ -112,7 +128,7 @@ def read_toml(path: str, shown: str) -> dict[str, Any]:
 def read_json(path: str, shown: str) -> dict[str, Any]:
     import json  # noqa: PLC0415  (see above)
 
-    text = _text(path, shown)
+    text = read_text(path, shown)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as err:

@@ -39,9 +39,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary, under, unquote
-from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
+from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file, kept_inside
 from loopgate.gates._sites.config import flag, text_value
-from loopgate.gates._sites.routes import Routes, front_matter, join_url, pages, text
+from loopgate.gates._sites.routes import DOT_FOLDERS, Routes, front_matter, join_url, pages, text
+from loopgate.treewalk import walk
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
 _SOURCES = (".md", ".markdown")  # a link to a source file (what ref/relref name) is to that file
@@ -143,9 +144,25 @@ def hugo_routes(top: str, lower: bool, patterned: frozenset[str] = frozenset(),
             _resources(top, folder, url, leaves, found)
         aliases += [(alias, page) for alias in _aliases(data.get("aliases"), parent)]
     cascades.finish(found)
+    _top_sections(top, lower, patterned, found)
     for alias, page in aliases:  # a page's own URL wins over another page's alias
         found.pages.setdefault(alias if alias.endswith((".html", "/")) else alias + "/", page)
     return found
+
+
+def _top_sections(top: str, lower: bool, patterned: frozenset[str], found: HugoRoutes) -> None:
+    """A top-level folder of content/ is a section without an `_index.md` too (Hugo's docs, "Sections":
+    "a top-level content directory, or any content directory containing an _index.md file"): Hugo
+    publishes its list page at `/docs/`. Such a URL leads to the folder (there is no page file). Only
+    a folder with a published page makes one; a section `permalinks` moves is left to the build."""
+    published = [os.path.relpath(page, top).replace(os.sep, "/") for page in [*found.urls, *found.unknown]]
+    folders = {relative.split("/", maxsplit=1)[0] for relative in published if "/" in relative}
+    for folder in sorted(folders):
+        if folder in found.leaves or folder in patterned:
+            continue  # a leaf bundle is a page, not a section; a patterned section's URL is the build's
+        if any(os.path.lexists(os.path.join(top, folder, "_index" + extension)) for extension in _CONTENT):
+            continue  # its _index.md says (a draft or unrendered one is no page: the loop above knows)
+        found.pages.setdefault(_path(folder, lower), os.path.join(top, folder))
 
 
 # Cascaded keys that decide whether a page is published, and the ones that move it.
@@ -171,7 +188,7 @@ class _Cascades:
         self.cascaded: set[str] = set()  # pages a cascade leaves unsure
         self.by_folder: dict[str, list[dict[str, Any]]] = {"\0config": _entries(config)}
         self.slugs: dict[str, str] = {}  # section folder -> its `slug:`
-        for folder, _, files in os.walk(top):
+        for folder, files in walk(top):  # iterative: os.walk recursed per level (RecursionError ~1,000 deep)
             index = next((f for f in files if os.path.splitext(f)[0] == "_index" and f.endswith(_CONTENT)), "")
             if index:
                 data = front_matter(os.path.join(folder, index))
@@ -371,16 +388,15 @@ def _resources(top: str, folder: str, url: str, leaves: dict[str, str], found: H
     base = url[:-len(".html")] + "/" if url.endswith(".html") else url
     directory = os.path.join(top, folder)
     leaf = folder in leaves
-    for current, dirs, files in os.walk(directory):
-        if not leaf:
-            dirs[:] = []
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+    # A leaf's subfolders too (not its dot folders), a branch's own files only; iteratively (treewalk).
+    walked = walk(directory, DOT_FOLDERS) if leaf else iter([next(walk(directory), (directory, []))])
+    for current, files in walked:
         inside = os.path.relpath(current, directory).replace(os.sep, "/")
         for file in files:
-            if file.endswith(_CONTENT) or file.startswith("."):
+            path = os.path.join(current, file)
+            if file.endswith(_CONTENT) or file.startswith(".") or os.path.isdir(path):  # a symlinked folder
                 continue
             relative = file if inside == "." else f"{inside}/{file}"
-            path = os.path.join(current, file)
             found.files.setdefault(base + relative, path)
             found.file_urls.setdefault(path, base + relative)
             natural = "/" + os.path.relpath(path, top).replace(os.sep, "/")
@@ -393,21 +409,23 @@ _DIGITS = {"year": r"\d{4}", "month": r"\d{2}", "monthname": r"[a-z]+", "day": r
            "weekdayname": r"[a-z]+", "yearday": r"\d{1,3}"}
 
 
-def _patterned(config: Any) -> dict[str, re.Pattern[str]]:
+def _patterned(config: Any) -> dict[str, list[re.Pattern[str]]]:
     """Section -> the URLs Hugo's `permalinks` config can give its pages (`posts = '/:year/:slug/'`, or
-    per kind, `[permalinks.page] posts = ...`): `:year` is four digits, `:slug` any one segment."""
+    per kind, `[permalinks.page] posts = ...`, `[permalinks.section] posts = ...`): `:year` is four
+    digits, `:slug` any one segment. A section can have a pattern per kind: each is kept (the section's
+    pattern once overwrote its pages' one, and links to the pages were reported broken)."""
     if not isinstance(config, dict):
         return {}
-    patterns = {str(key): value for key, value in config.items() if isinstance(value, str)}
+    patterns = [(str(key), value) for key, value in config.items() if isinstance(value, str)]
     for kind in ("page", "section"):
         nested = config.get(kind)
         if isinstance(nested, dict):
-            patterns.update({str(key): value for key, value in nested.items() if isinstance(value, str)})
-    found = {}
-    for section, pattern in patterns.items():
+            patterns += [(str(key), value) for key, value in nested.items() if isinstance(value, str)]
+    found: dict[str, list[re.Pattern[str]]] = {}
+    for section, pattern in patterns:
         parts = _TOKEN.split("/" + pattern.strip("/"))
         regex = "".join(re.escape(part) if i % 2 == 0 else _DIGITS.get(part, "[^/]+") for i, part in enumerate(parts))
-        found[section] = re.compile(regex + r"(?:/|\.html)?$", re.I)
+        found.setdefault(section, []).append(re.compile(regex + r"(?:/|\.html)?$", re.I))
     return found
 
 
@@ -439,7 +457,7 @@ def _ugly(value: Any) -> Callable[[str], bool]:
     return lambda section: every
 
 
-def _hooks(home: str, settings: dict[str, Any]) -> bool:
+def _hooks(settings: dict[str, Any]) -> bool:
     """May a link render hook rewrite the links of a page? A theme or a module may bring one (it is not
     in the repository), the site's layouts may have one, and Hugo's own runs on a multilingual site
     (`useEmbedded = 'auto'`) or when asked to: such a hook resolves `img.png` as the page's resource."""
@@ -449,15 +467,13 @@ def _hooks(home: str, settings: dict[str, Any]) -> bool:
     languages = setting(settings, "languages")
     if isinstance(languages, dict) and len(languages) > 1:
         return True
-    if str(setting(settings, "markup", "goldmark", "renderHooks", "link", "useEmbedded") or "").lower() in (
-            "always", "fallback"):
-        return True
-    layouts = os.path.join(home, text_value(setting(settings, "layoutDir"), "layouts"))
-    for _, dirs, files in os.walk(layouts):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        if any(f.startswith("render-link") for f in files):
-            return True
-    return False
+    embedded = str(setting(settings, "markup", "goldmark", "renderHooks", "link", "useEmbedded") or "")
+    return embedded.lower() in ("always", "fallback")
+
+
+def _hooks_in(layouts: str) -> bool:
+    """Do the site's layouts hold a link render hook (`render-link.html`, at any depth)?"""
+    return any(any(f.startswith("render-link") for f in files) for _, files in walk(layouts, DOT_FOLDERS))
 
 
 class Hugo(Site):
@@ -467,16 +483,20 @@ class Hugo(Site):
 
     def __init__(self, boundary: Boundary, options: Generic, config: str, home: str, settings: dict[str, Any],
                  shown: Callable[[str], str]) -> None:
-        content = os.path.normpath(os.path.join(home, text_value(setting(settings, "contentDir"), "content")))
+        def folder(key: str, default: str) -> str:  # the site's folders are the repository's, or refused
+            path = os.path.normpath(os.path.join(home, text_value(setting(settings, key), default)))
+            return kept_inside(boundary, config, f"`{key}`", path, shown)
+
+        content = folder("contentDir", "content")
         super().__init__(boundary, options, config, content)
         self.lower = not flag(setting(settings, "disablePathToLower"), False)
-        self.static = os.path.normpath(os.path.join(home, text_value(setting(settings, "staticDir"), "static")))
+        self.static = folder("staticDir", "static")
         self.shown = shown
         self._routes: HugoRoutes | None = None
         self.patterned = _patterned(setting(settings, "permalinks"))
         self.ugly = _ugly(setting(settings, "uglyURLs"))
         self.cascade = setting(settings, "cascade")
-        self.hooks = _hooks(home, settings)
+        self.hooks = _hooks(settings) or _hooks_in(folder("layoutDir", "layouts"))
         self._refs: set[str] = set()
 
     def routes(self) -> HugoRoutes:
@@ -580,7 +600,7 @@ class Hugo(Site):
             if resolved in unknown or (not path.startswith("/") and source in unknown and not os.path.exists(resolved)):
                 return _PATTERNED
             url = unquote(path)
-            patterns = self.patterned.values()
+            patterns = [p for each in self.patterned.values() for p in each]
             if path.startswith("/") and not os.path.exists(resolved) and any(p.match(url) for p in patterns):
                 return _PATTERNED
         if not path.startswith("/") and not path.endswith(_SOURCES) and not os.path.exists(resolved):

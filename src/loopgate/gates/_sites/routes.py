@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.gates._linkfiles import Skipped
 from loopgate.gates._sites.config import load_toml, load_yaml
+from loopgate.treewalk import walk
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _TOML_FRONT = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.S)  # Hugo's TOML front matter
@@ -59,7 +62,7 @@ def front_matter(path: str) -> dict[str, Any]:
 
     try:
         data = load_yaml(match.group(1))
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, ValueError):  # ValueError: an integer of over 4,300 digits
         return {}  # the generator would stop on it; for links, the page keeps its default URL
     return data if isinstance(data, dict) else {}
 
@@ -85,12 +88,13 @@ def _other_front_matter(head: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+DOT_FOLDERS: Collection[str] = Skipped()
+
+
 def pages(top: str) -> list[str]:
-    found = []
-    for folder, dirs, files in os.walk(top):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED and not d.startswith("."))
-        found += [os.path.join(folder, f) for f in sorted(files) if f.endswith(_PAGES)]
-    return found
+    # Iteratively (treewalk): os.walk recursed once per level, and a tree ~1,000 deep raised RecursionError.
+    skipped = Skipped(_SKIPPED)
+    return [os.path.join(folder, f) for folder, files in walk(top, skipped) for f in files if f.endswith(_PAGES)]
 
 
 def text(value: Any) -> str:
