@@ -49,3 +49,21 @@ def test_a_signal_sent_again_and_again_still_ends_the_run_as_interrupted(loop_re
     assert not list((loop_repo.root / ".git" / "loopgate").glob("*/run.lock")) or all(
         not p.read_text().strip() for p in (loop_repo.root / ".git" / "loopgate").glob("*/run.lock"))
     assert status(loop_repo)[0] in ("stopped", "in-progress", "selected"), status(loop_repo)
+
+
+def test_the_run_command_run_in_process_leaves_the_callers_signal_handlers_as_they_were(loop_repo: LoopRepo) -> None:
+    # the command ignored the stop signals on its way out; run inside a test runner's process, that
+    # left SIGTERM ignored there, and every process the runner started after it inherited the ignored
+    # signal: a `loopgate run` it then stopped with SIGTERM ran on (a drafted item, a 30 s hang)
+    from click.testing import CliRunner
+
+    from loopgate.cli.app import cli
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    loop_repo.set_spec("good", iterations=1, contain=False)
+    result = CliRunner().invoke(cli, ["run", str(loop_repo.loop), "-q"])
+    assert result.exit_code in (0, 3), result.output
+    assert {s: signal.getsignal(s) for s in before} == before
+    child = subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGTERM))"],
+                           capture_output=True, text=True, check=True)
+    assert "SIG_IGN" not in child.stdout, child.stdout  # what a process started now inherits

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
+import functools
 import json
 import os
 import signal
@@ -199,10 +201,24 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     progress = _Progress(quiet)
     # the run answers a stop signal itself (it stops after recording what happened); one that comes
     # again once it has returned, while its outcome is printed, must not kill the command with 143 or
-    # 130 instead of the run's own exit code: held, and the command exits as the run says
-    for held in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        if signal.getsignal(held) is not signal.SIG_IGN:
-            signal.signal(held, lambda signum, frame: None)
+    # 130 instead of the run's own exit code: held until the command returns, and ignored from the
+    # interpreter's exit on (Python's shutdown puts back the default action of every signal it handled,
+    # and one in that window ended the finished command). Held handlers are put back when the command
+    # returns, and nothing is ignored before the interpreter exits: a caller in the same process (a test
+    # runner) would pass an ignored SIGTERM on to every process it starts, which could then not be stopped
+    previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    for sig, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(sig, lambda signum, frame: None)
+    _ignore_at_exit()
+    try:
+        _run_and_show(settings, directory, progress, output_format)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+def _run_and_show(settings: RunSettings, directory: str, progress: _Progress, output_format: str) -> None:
     try:
         outcome = Loop(settings, plan_factory(directory), progress).run()
     except RunError as err:
@@ -222,11 +238,17 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
         click.echo(f"report: {outcome.report_path or 'none (dry run: nothing written)'}")
         if outcome.summary_path and any(r.status == "escalated" for r in outcome.records):
             click.echo(f"escalations: {outcome.summary_path}")
-    # ignored, not held, from here: Python's shutdown puts back the default action of every signal it
-    # handled, and a SIGTERM in that window ended the finished command with 143
-    for held in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(held, signal.SIG_IGN)
     sys.exit(outcome.stop.exit_code)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@functools.cache
+def _ignore_at_exit() -> None:
+    """Once a process: at the interpreter's exit (atexit runs before Python puts the default actions
+    back), the stop signals are ignored, so none ends a command that has finished."""
+    atexit.register(lambda: [signal.signal(s, signal.SIG_IGN) for s in STOP_SIGNALS])
 
 
 @click.command()
