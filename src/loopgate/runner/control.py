@@ -15,8 +15,6 @@ import json
 import os
 import re
 import shutil
-import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,60 +25,11 @@ from loopgate.history.reviews import reviews_path
 from loopgate.history.runs import runs_dir
 from loopgate.runner import git as gitops
 from loopgate.runner.atomic import write_atomic
+from loopgate.runner.capture import Captured, capture, digest, hash_files, put_back
 from loopgate.runner.gitobjects import objects_in
 from loopgate.runner.queue import queue_path
-from loopgate.smallfile import NotRegular, TooLarge, read_small
-from loopgate.treewalk import walk
 
 REFS, REMOTE = "[refs]", "[remote "
-# Control files are small (a spec, a hook, a config); a larger one is compared by its size and times,
-# never read: a maker's copy of several gigabytes of holes took seconds and the memory to hold it
-CAPTURE_CAP = 16 * 1024 * 1024
-CAPTURE_TOTAL = 64 * 1024 * 1024  # what one control directory's files are read to, in all
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """What capture() saw at a path that is no regular file it reads (a FIFO, a device, a socket,
-    one past CAPTURE_CAP): compared by what stat says, never put back."""
-
-    what: str
-
-
-Captured = bytes | dict[str, tuple[int, bytes | Unreadable]] | Unreadable | None
-
-
-def _read(path: str, follow: bool = True) -> bytes | Unreadable:
-    """A control file's bytes, opened non-blocking and judged on the open descriptor: the maker's
-    copies are its own to replace, and a FIFO there hung the snapshot after the attempt (open()
-    waits for a writer that never comes), /dev/zero never ends. OSError when it is gone.
-    `follow=False` (the maker's copies) takes a symlink for what it is, never what it points at."""
-    if not follow and os.path.islink(path):
-        return Unreadable(f"symlink -> {os.readlink(path)!r}")
-    try:
-        return read_small(path, CAPTURE_CAP, follow=follow)
-    except (NotRegular, TooLarge):
-        st = os.stat(path)
-        return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
-
-
-def hash_files(paths: list[str]) -> dict[str, str]:
-    """A digest for each path: a file's content, a directory's names and contents, or 'absent'."""
-    out = {}
-    for path in paths:
-        digest = hashlib.sha256()
-        try:
-            if os.path.isdir(path):
-                for full, read in _files_in(path, follow=True):
-                    digest.update(os.fsencode(os.path.relpath(full, path)) + b"\0" + _bytes_of(read))
-            else:
-                digest.update(_bytes_of(_read(path)))
-            out[path] = digest.hexdigest()
-        except OSError:
-            out[path] = "absent"
-    return out
-
-
 def control_files(loop_dir: str, root: str, spec: dict[str, Any]) -> list[str]:
     """What the maker may not change: the loop's artifacts, the gates' configuration, the
     work queue, and the repository's own config, hooks and ignore/attribute rules (which
@@ -115,88 +64,6 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
             if value:
                 files.append(value if os.path.isabs(value) else os.path.join(root, value))
     return files
-
-
-def _files_in(path: str, follow: bool) -> Iterator[tuple[str, bytes | Unreadable]]:
-    """Each file under a control directory with what _read() makes of it, in a stable order, without
-    recursion (a tree 1,200 folders deep raised RecursionError out of the tamper check), and past
-    CAPTURE_TOTAL bytes read in all, compared by stat alone: a maker's copy of `.loop/runs` holding a
-    thousand files of 16 MB of holes had the snapshot hold 16 GB."""
-    total = 0
-    for folder, names in walk(path):
-        for name in names:
-            full = os.path.join(folder, name)
-            try:
-                read = _read(full, follow) if total <= CAPTURE_TOTAL else _stat_only(full)
-            except OSError:
-                continue
-            total += len(read) if isinstance(read, bytes) else 0
-            yield full, read
-
-
-def _stat_only(path: str) -> Unreadable:
-    st = os.lstat(path)
-    return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
-
-
-def _bytes_of(read: bytes | Unreadable) -> bytes:
-    return read if isinstance(read, bytes) else b"\0unreadable\0" + read.what.encode()
-
-
-def capture(path: str, follow: bool = True) -> Captured:
-    """A file's bytes, a directory's files (relative name -> mode, bytes), or None when absent:
-    what restore() puts back. A FIFO, a device or a file past CAPTURE_CAP is Unreadable, and so is a
-    symlink with `follow=False` (the maker's copies: one to `/` had the snapshot walk the disk)."""
-    try:
-        if not follow and os.path.islink(path):
-            return _read(path, follow)
-        if os.path.isdir(path):
-            files: dict[str, tuple[int, bytes | Unreadable]] = {}
-            for full, read in _files_in(path, follow):
-                with contextlib.suppress(OSError):
-                    mode = os.lstat(full).st_mode if not follow else os.stat(full).st_mode
-                    files[os.path.relpath(full, path)] = (mode & 0o7777, read)
-            return files
-        return _read(path, follow)
-    except OSError:
-        return None
-
-
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path)
-    elif os.path.lexists(path):
-        os.unlink(path)
-
-
-def _put_back(path: str, saved: Captured) -> None:
-    """Make `path` what capture() saw: content, a directory's files and their modes, or absent.
-    What was Unreadable (no file loopgate reads, or one past the cap) is left as it is now."""
-    if isinstance(saved, Unreadable):
-        return
-    if saved is None or isinstance(saved, bytes):
-        _remove(path)
-        if saved is not None:
-            with open(path, "wb") as handle:
-                handle.write(saved)
-        return
-    if os.path.lexists(path) and not os.path.isdir(path):
-        os.unlink(path)
-    os.makedirs(path, exist_ok=True)
-    for folder, names in list(walk(path)):
-        for name in names:
-            full = os.path.join(folder, name)
-            if os.path.relpath(full, path) not in saved:
-                os.unlink(full)
-    for rel, (mode, data) in saved.items():
-        if isinstance(data, Unreadable):
-            continue
-        full = os.path.join(path, rel)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        _remove(full)
-        with open(full, "wb") as handle:
-            handle.write(data)
-        os.chmod(full, mode)
 
 
 @dataclass
@@ -253,7 +120,7 @@ class ControlWatch:
         snap = Snapshot(worktree=worktree)
         for path in dict.fromkeys([*outside, *copies, *own]):
             saved = capture(path, snap.follow(path))
-            snap.digests[path] = _digest(saved)
+            snap.digests[path] = digest(saved)
             # the `.git` link too, though in the worktree: left repointed, a kept worktree runs the maker's
             # git config (its core.fsmonitor) for the person who runs `git status` there
             if not path.startswith(worktree + os.sep) or path == own[0]:
@@ -276,7 +143,7 @@ class ControlWatch:
             refs = gitops.git(["for-each-ref", "--format=%(refname) %(objectname)"], self.root)
             found[REFS] = hashlib.sha256(refs.encode()).hexdigest()
         for name, path in (self.local_remotes() if self.remotes else {}).items():
-            found[f"{REMOTE}{name}] {path}"] = _refs_digest(path)
+            found[f"{REMOTE}{name}] {path}"] = _refsdigest(path)
         return found
 
     def local_remotes(self) -> dict[str, str]:
@@ -294,7 +161,7 @@ class ControlWatch:
 
     def changed(self, before: Snapshot) -> list[str]:
         """The keys of `before` whose digest is different now."""
-        after = {p: _digest(capture(p, before.follow(p))) for p in before.digests if not p.startswith("[")}
+        after = {p: digest(capture(p, before.follow(p))) for p in before.digests if not p.startswith("[")}
         after.update(self.repository())
         found = [p for p in before.digests if after.get(p, "absent") != before.digests[p]]
         return sorted([*found, *self.maker_pushed()])
@@ -341,7 +208,7 @@ class ControlWatch:
             if path not in before.saved:
                 continue
             try:
-                _put_back(path, before.saved[path])
+                put_back(path, before.saved[path])
                 restored.append(path)
             except OSError:
                 failed.append(path)
@@ -364,18 +231,6 @@ class ControlWatch:
         return path
 
 
-def _digest(saved: Captured) -> str:
-    if saved is None:
-        return "absent"
-    digest = hashlib.sha256()
-    if isinstance(saved, (bytes, Unreadable)):
-        digest.update(_bytes_of(saved))
-    else:
-        for rel, (mode, data) in sorted(saved.items()):
-            digest.update(os.fsencode(f"{rel}\0{mode:o}\0") + hashlib.sha256(_bytes_of(data)).digest())
-    return digest.hexdigest()
-
-
 def local_path(url: str, root: str) -> str | None:
     """The directory a remote URL names when it is on this machine, else None."""
     if url.startswith("file://"):
@@ -386,7 +241,7 @@ def local_path(url: str, root: str) -> str | None:
     return os.path.realpath(path) if os.path.isdir(path) else None
 
 
-def _refs_digest(path: str) -> str:
+def _refsdigest(path: str) -> str:
     """The refs of a repository on disk (bare or not), without running git: the loose refs and
     packed-refs file, and HEAD."""
     git_dir = os.path.join(path, ".git") if os.path.isdir(os.path.join(path, ".git")) else path
@@ -439,7 +294,7 @@ def unchecked_changes(runtime_dir: str, root: str) -> list[str]:
         return []
     if not isinstance(digests, dict):
         return []
-    changed = [str(p) for p, d in digests.items() if _digest(capture(str(p))) != d and not _committed(str(p), root)]
+    changed = [str(p) for p, d in digests.items() if digest(capture(str(p))) != d and not _committed(str(p), root)]
     return sorted(os.path.relpath(p, root) if p.startswith(root + os.sep) else p for p in changed)
 
 
