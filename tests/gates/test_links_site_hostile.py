@@ -47,6 +47,17 @@ def test_a_symlinked_config_out_of_the_repository_is_refused_not_read(tmp_path: 
     assert "LG483" in done.stdout and "_config.yml: a symlink" in done.stdout
 
 
+def test_a_config_symlinked_within_the_repository_is_read(tmp_path: Path, cli: Cli) -> None:
+    # a monorepo's shared config, linked where the generator looks for it: a valid site, read as one
+    root = _site(tmp_path, {"a.md": "---\ntitle: a\n---\n[b](/b/)\n", "b.md": "---\ntitle: b\n---\nB\n",
+                            "shared/site.yml": "permalink: pretty\n"})
+    (root / "_config.yml").symlink_to("shared/site.yml")
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 0 and "LG483" not in done.stdout, done.stdout + done.stderr
+    assert "from _config.yml)" in done.stdout  # the site's profile, read through the link
+
+
 def test_a_config_symlinked_to_a_blocking_device_does_not_hang(tmp_path: Path, cli: Cli) -> None:
     # /proc/kmsg is a "regular file" to os.path.isfile whose read blocks until the kernel logs (as root,
     # as CI containers run); /dev/zero never ends. Either is refused before any read.

@@ -16,7 +16,15 @@ from typing import Any
 
 from loopgate.gates._linklocal import Boundary
 from loopgate.gates._sites.base import CHECK, TEMPLATE, Generic, Route, Site, as_written, generic, kept_inside, on_page
-from loopgate.gates._sites.config import ConfigError, read_json, read_text, read_toml, read_yaml, text_value
+from loopgate.gates._sites.config import (
+    ConfigError,
+    read_json,
+    read_text,
+    read_toml,
+    read_yaml,
+    real_inside_repository,
+    text_value,
+)
 
 # Each generator's module is imported when its config is found: a tree that is no site (the
 # pre-commit hook's usual case) pays for none of them.
@@ -80,8 +88,9 @@ def _hugo_settings(config: str, shown: Callable[[str], str]) -> tuple[str, dict[
         directory = os.path.join(home, "config", environment)
         if not os.path.isdir(directory):
             continue
-        if os.path.islink(directory):  # its files would be read from wherever it leads
-            raise ConfigError(f"{shown(directory)}: a symlink; loopgate reads no site config through one")
+        if os.path.islink(directory) and real_inside_repository(directory) is None:  # its files would be read
+            raise ConfigError(f"{shown(directory)}: a symlink leading out of the repository; loopgate reads no "
+                              "site config there")
         for entry in sorted(os.listdir(directory)):
             stem, extension = os.path.splitext(entry)
             path = os.path.join(directory, entry)

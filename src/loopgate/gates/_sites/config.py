@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -60,6 +61,22 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
 
 
+def real_inside_repository(path: str) -> str | None:
+    """`path` with its symlinks followed, when that stays inside the repository holding `path` (the
+    nearest folder above it with a `.git`; its own folder when there is none), else None."""
+    top = folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            top = folder
+            break
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            break
+        folder = parent
+    real, real_top = os.path.realpath(path), os.path.realpath(top)
+    return real if real == real_top or real.startswith(real_top.rstrip(os.sep) + os.sep) else None
+
+
 def read_text(path: str, shown: str, *, strict: bool = True) -> str:
     """The config's text (`strict`: UTF-8 or ConfigError; else undecodable bytes replaced)."""
     # Read as routes.front_matter and mdBook's includes read a page: never through a symlink (it may
@@ -67,6 +84,12 @@ def read_text(path: str, shown: str, *, strict: bool = True) -> str:
     # or a FIFO would block the read forever), non-blocking, at most MAX_BYTES. A config refused here
     # stops the gate with a clear error (exit 2): treating it as absent would check the site's links
     # without its profile, and report the links it publishes elsewhere as broken.
+    if os.path.islink(path):  # a config symlinked within the repository (a monorepo's shared one) is read
+        inside = real_inside_repository(path)
+        if inside is None:
+            raise ConfigError(f"{shown}: a symlink leading out of the repository; loopgate reads no site config "
+                              "there: put the file itself there, or check with --site none")
+        path = inside
     try:
         raw = read_small(path, MAX_BYTES, follow=False)
     except TooLarge as err:
