@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from loopgate.gates._sites.config import load_yaml
-from loopgate.gates._sites.jekyll import JekyllSite, slugify
+from loopgate.gates._sites.jekyll_site import JekyllSite
+from loopgate.gates._sites.jekyll_urls import slugify
 
 from .test_links_site_jekyll import jekyll_build
 from .test_links_site_mdbook import lychee_breaks

@@ -38,20 +38,16 @@ on the built site (404 from `jekyll serve`, and from lychee on the built HTML).
 
 from __future__ import annotations
 
-import datetime
-import fnmatch
 import os
-import posixpath
 import re
-import unicodedata
-from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
-from loopgate.gates._sites.config import flag, text_value
-from loopgate.gates._sites.routes import MAX_FRONT, front_matter, join_url, pages, text
+from loopgate.gates._sites.config import text_value
+from loopgate.gates._sites.jekyll_site import SOURCES, JekyllRoutes, JekyllSite
+from loopgate.gates._sites.routes import join_url, pages
 
 _JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
 _POST_URL = re.compile(r"\{%-?\s*post_url\s+([^\s{}%]+)\s*-?%\}")
@@ -61,439 +57,9 @@ _BASE_BEFORE_TAG = re.compile(_SITE_BASEURL + r"(?=\{%-?\s*(?:link|post_url)\s)"
 _BASEURL = re.compile(_SITE_BASEURL)
 _RELATIVE_URL = re.compile(r"\{\{-?\s*['\"]([^'\"{}]+)['\"]\s*\|\s*(?:relative_url|absolute_url)\s*-?\}\}")
 _PREPEND_BASE = re.compile(r"\{\{-?\s*['\"]([^'\"{}]+)['\"]\s*\|\s*prepend:\s*site\.baseurl\s*-?\}\}")
-_SOURCES = (".md", ".markdown")
 _UNCHECKED = Route("unchecked", "a site route that is no file: known only once the site is built")
 _UNKNOWN_HERE = Route("unchecked", "read from a page whose URL Jekyll gives it at build time (a date it does not "
                                    "have): known only once the site is built")
-
-_STYLES = {"none": "/:categories/:title:output_ext", "date": "/:categories/:year/:month/:day/:title:output_ext",
-           "ordinal": "/:categories/:year/:y_day/:title:output_ext",
-           "pretty": "/:categories/:year/:month/:day/:title/",
-           "weekdate": "/:categories/:year/W:week/:short_day/:title:output_ext"}
-_DATE_NAME = re.compile(r"^(\d{2,4}-\d{1,2}-\d{1,2})-(.*)$")
-_PLAIN_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
-_PLACEHOLDER = re.compile(r":([a-z_]+)")
-_DATED = {"year", "month", "day", "hour", "minute", "second", "i_day", "i_month", "short_month", "long_month",
-          "short_year", "w_year", "week", "w_day", "short_day", "long_day", "y_day"}
-
-
-def _suffix(template: str, style: str) -> str:
-    """Jekyll's `Utils.add_permalink_suffix`."""
-    if style == "pretty":
-        return template + "/"
-    if style in ("date", "ordinal", "none"):
-        # (`weekdate` is not named here in Jekyll 4.3: its pages get no ending, `/a/b`, written as a/b.html)
-        return template + ":output_ext"
-    if style.endswith("/"):
-        return template + "/"
-    if style.endswith(":output_ext"):
-        return template + ":output_ext"
-    return template
-
-
-def _sanitize(url: str) -> str:
-    """Jekyll's `URL#sanitize_url`."""
-    url = ("/" + url).replace("..", "/").replace("./", "")
-    return re.sub(r"/+", "/", url)
-
-
-def slugify(value: str, mode: str = "default", cased: bool = False) -> str:
-    """Jekyll's `Utils.slugify` in its `default` and `pretty` modes."""
-    keep = "._~!$&'()+,;=@" if mode == "pretty" else ""
-    out, hyphen = [], False
-    for char in value:
-        if unicodedata.category(char)[0] in "ML" or unicodedata.category(char) == "Nd" or char in keep:
-            out.append(char)
-            hyphen = False
-        elif not hyphen:
-            out.append("-")
-            hyphen = True
-    slug = "".join(out)
-    slug = slug[1:] if slug.startswith("-") else slug
-    slug = slug[:-1] if slug.endswith("-") else slug
-    return slug if cased else slug.lower()
-
-
-def _date(value: Any, named: str) -> datetime.date | None:
-    """The day a document is dated: front matter `date` (a plain day only: a time is converted to the
-    build machine's zone, which may change the day), else the file name's; None if neither."""
-    if isinstance(value, datetime.datetime):
-        return None
-    if isinstance(value, datetime.date):
-        return value
-    if value is not None:
-        match = _PLAIN_DATE.match(str(value))
-        if match is None:
-            return None
-        try:
-            return datetime.date(*map(int, match.groups()))
-        except ValueError:
-            return None
-    if named:
-        year, month, day = named.split("-")
-        try:
-            return datetime.date(int(year), int(month), int(day))
-        except ValueError:
-            return None
-    return None
-
-
-@dataclass
-class JekyllRoutes:
-    pages: dict[str, str] = field(default_factory=dict)  # served URL path (decoded) -> page
-    urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
-    # URL spellings nothing is served at, though a page's file would suggest it -> the page
-    moved: dict[str, str] = field(default_factory=dict)
-    unknown: set[str] = field(default_factory=set)  # pages whose URL the build gives them
-    unpublished: dict[str, str] = field(default_factory=dict)  # document of a collection without output -> label
-    hidden: dict[str, str] = field(default_factory=dict)  # a page or document with `published: false` -> whence
-    hidden_at: dict[str, str] = field(default_factory=dict)  # the URL such a page would have -> the page
-
-
-@dataclass(frozen=True)
-class Default:
-    path: str
-    kind: str
-    values: dict[str, Any]
-
-
-def served(url: str) -> list[str]:
-    """The URL paths a page at `url` answers to (its own first). `jekyll serve` answers `/a/b.html` at
-    `/a/b` and `/a/b/` too (checked with it), and lychee with `--fallback-extensions html` accepts
-    both: a host that does not (GitHub Pages and `/a/b/`) is not assumed."""
-    if url.endswith("/"):
-        return [url, url.rstrip("/") or "/", url + "index.html"]
-    if url.endswith(".html"):
-        return [url, url[:-len(".html")], url[:-len(".html")] + "/"]
-    if "." not in url.rsplit("/", 1)[-1]:
-        return [url, url + ".html", url + "/"]  # written as `x.html`, served at `/x`
-    return [url]
-
-
-def _other_spelling(url: str) -> list[str]:
-    """The URL a page at `url/` would have with the other ending (`url.html`), where nothing is served:
-    `jekyll serve` and lychee answer 404 there."""
-    if url.endswith("/") and url != "/":
-        return [url.rstrip("/") + ".html"]
-    return []
-
-
-class JekyllSite:
-    """_config.yml, as far as URLs go."""
-
-    def __init__(self, settings: dict[str, Any]) -> None:
-        base = text(settings.get("baseurl")).strip("/")
-        self.base = "/" + base if base else ""
-        self.style = text_value(settings.get("permalink"), "date")
-        listed = settings.get("collections")
-        collections = {str(k): {} for k in listed} if isinstance(listed, list) else \
-            {str(k): v if isinstance(v, dict) else {} for k, v in listed.items()} if isinstance(listed, dict) else {}
-        posts = dict(collections.get("posts", {}))
-        posts["output"] = True
-        posts.setdefault("permalink", _STYLES.get(self.style, self.style))
-        collections["posts"] = posts
-        self.collections = collections
-        self.collections_dir = text(settings.get("collections_dir")).strip("/")
-        self.included = {str(x).strip("/") for x in settings.get("include") or [] if isinstance(x, str)} \
-            if isinstance(settings.get("include"), list) else set()
-        listed = settings.get("exclude")
-        self.exclude = [x.strip() for x in listed if isinstance(x, str) and x.strip() and x.strip() not in
-                        self.included] if isinstance(listed, list) else []
-        self._include_globs = _Globs(self.included)
-        self._exclude_globs = _Globs(self.exclude)
-        self._exclude_folders = {p[:-1] for p in self.exclude if p.endswith("/")}
-        self._excluded: dict[str, bool] = {}
-        self.defaults: list[Default] = []
-        rules = settings.get("defaults")
-        for entry in rules if isinstance(rules, list) else []:
-            if not isinstance(entry, dict) or not isinstance(entry.get("values"), dict):
-                continue
-            given = entry.get("scope")
-            scope: dict[str, Any] = given if isinstance(given, dict) else {}
-            self.defaults.append(Default(text(scope.get("path")).strip("/"), text(scope.get("type")),
-                                         dict(entry["values"])))
-
-    def excluded(self, relative: str) -> bool:
-        """Does `exclude:` leave the file (or a folder above it) out of the site? Jekyll's EntryFilter: a
-        pattern matches a path from the site's source by glob (`*` across `/` too) or as a prefix of it,
-        unless `include:` names it (or its name)."""
-        if not self.exclude:
-            return False
-        known = self._excluded.get(relative)
-        if known is None:
-            parts = relative.split("/")
-            # A file `include:` names is published even inside an excluded folder (checked with jekyll 4.3:
-            # `exclude: [notes]`, `include: [notes/keep.md]` publishes notes/keep.html, not notes/other.html).
-            known = not (self._include_globs.match(relative) or self._include_globs.match(parts[-1])) and any(
-                self._exclude_globs.match("/".join(parts[:end]))
-                or (end < len(parts) and "/".join(parts[:end]) in self._exclude_folders)
-                for end in range(1, len(parts) + 1))
-            self._excluded[relative] = known
-        return known
-
-    def default_values(self, relative: str, kind: str) -> dict[str, Any]:
-        """The front matter `defaults:` give the file: each key from the most specific scope that sets it
-        (a longer path, then a type; later on a tie), as Jekyll's FrontmatterDefaults#all merges them."""
-        applying = []
-        for order, rule in enumerate(self.defaults):
-            if rule.kind and rule.kind != kind:
-                continue
-            if "*" in rule.path:
-                if not fnmatch.fnmatch(relative, rule.path) and not fnmatch.fnmatch(relative, rule.path + "/*"):
-                    continue
-            elif rule.path and not (relative == rule.path or relative.startswith(rule.path + "/")):
-                continue
-            applying.append(((len(rule.path), bool(rule.kind), order), rule.values))
-        merged: dict[str, Any] = {}
-        for _, values in sorted(applying, key=lambda ranked: ranked[0]):
-            merged.update(values)
-        return merged
-
-    def default_permalink(self, relative: str, kind: str) -> str | None:
-        """The `permalink` front matter defaults give the file (None: none; "" for one that is not text)."""
-        permalink = self.default_values(relative, kind).get("permalink")
-        return None if permalink is None else permalink if isinstance(permalink, str) else ""
-
-    def routes(self, top: str) -> JekyllRoutes:
-        found = JekyllRoutes()
-        natural_of: dict[str, str] = {}
-        for page in pages(top):
-            relative = os.path.relpath(page, top).replace(os.sep, "/")
-            kind, label = self._kind(relative)
-            if kind == "skip" or self.excluded(relative):
-                continue
-            if kind == "document" and not flag(self.collections[label].get("output"), False):
-                found.unpublished[page] = label
-                continue
-            data = self._data(page, relative, kind, label, found)
-            if data is None:
-                continue
-            url, natural = self._document_url(relative, label, data) if kind == "document" else \
-                self._page_url(relative, data)
-            if url is None:
-                found.unknown.add(page)
-                continue
-            found.urls[page] = url
-            spellings = served(url)
-            for key in spellings:
-                found.pages.setdefault(key, page)
-            if kind == "page" and page.endswith(_SOURCES) and not _has_front_matter(page):
-                # No front matter: a page on GitHub Pages (jekyll-optional-front-matter), a file copied as
-                # it is on plain Jekyll; either spelling of its URL may be right.
-                for key in _other_spelling(url):
-                    found.pages.setdefault(key, page)
-                continue
-            for key in _other_spelling(url):
-                natural_of.setdefault(key, page)
-            if natural and natural != url:
-                for key in served(natural):
-                    natural_of.setdefault(key, page)
-        found.moved = {key: page for key, page in natural_of.items() if key not in found.pages}
-        return found
-
-    def _data(self, page: str, relative: str, kind: str, label: str, found: JekyllRoutes) -> dict[str, Any] | None:
-        """The page's data, or None for no page: a static file (published as it is, where it is), or a
-        page `published: false` keeps off the site (recorded in `found.hidden`)."""
-        own = front_matter(page)
-        if kind == "page" and page.endswith(".html") and not own and not _has_front_matter(page):
-            return None
-        # A document's data is its defaults with its front matter over them (Document#read), so
-        # `categories`, `slug`, `date` and `published` come from `defaults:` too.
-        data = {**self.default_values(relative, label), **own} if kind == "document" else own
-        published = data.get("published", True)
-        if isinstance(published, str) and published.lower() in ("no", "off"):
-            # Ruby's YAML (1.1) reads `no` and `off` as false, the loader here as text, as it reads "no":
-            # the front matter's own text says which; a default's is not known (links to it unchecked).
-            if "published" not in own:
-                found.unknown.add(page)
-                return None
-            published = not _UNQUOTED_OFF.search(_head(page))
-        if "published" in data and published in (False, None):
-            # Publisher#can_be_published?: `data.fetch("published", true)`. A page's defaults are a
-            # default_proc that fetch does not ask, so `published: false` from `defaults:` unpublishes
-            # documents (posts, collections) but not pages (checked with jekyll 4.3).
-            whence = "its front matter" if "published" in own else "`defaults:` in _config.yml"
-            said = "(empty)" if data["published"] is None else str(data["published"]).lower()
-            found.hidden[page] = f"published: {said} in {whence}"
-            url = (self._document_url(relative, label, data) if kind == "document" else
-                   self._page_url(relative, data))[0]
-            for key in served(url) if url else []:
-                found.hidden_at.setdefault(key, page)  # a link to it there is broken, and says why
-            return None
-        return data
-
-    def _kind(self, relative: str) -> tuple[str, str]:
-        """("page", ""), ("document", collection) or ("skip", "") for a file of the site."""
-        parts = relative.split("/")
-        inside: list[str] | None = parts
-        if self.collections_dir:  # collections (posts too) are read from there only
-            prefix = self.collections_dir.split("/")
-            inside = parts[len(prefix):] if parts[:len(prefix)] == prefix else None
-        if inside is not None and len(inside) > 1:
-            if inside[0] != "_posts" and inside[0].startswith("_") and inside[0][1:] in self.collections:
-                return "document", inside[0][1:]
-            if "_posts" in inside[:-1] and inside[0] != "_drafts":
-                return "document", "posts"
-        hidden = [i for i, part in enumerate(parts) if part.startswith(("_", ".", "#")) or part.endswith("~")]
-        # _includes, _layouts, _drafts, _data, dotfiles: not pages, unless `include:` names them
-        if hidden and not any("/".join(parts[:i + 1]) in self.included for i in range(len(parts))):
-            return "skip", ""
-        return "page", ""
-
-    def _page_url(self, relative: str, data: dict[str, Any]) -> tuple[str | None, str]:
-        folder, name = posixpath.split(relative)
-        stem = os.path.splitext(name)[0]
-        template = "/:path/" if stem == "index" else _suffix("/:path/:basename", self.style)
-        values = {"path": folder, "basename": stem, "output_ext": ".html"}
-        natural = _sanitize(_fill_hash(template, values))
-        permalink = data.get("permalink") if "permalink" in data else self.default_permalink(relative, "pages")
-        if permalink is None:
-            return natural, natural
-        if not isinstance(permalink, str) or not permalink.strip():
-            return None, natural
-        return _sanitize(_fill_hash(permalink.strip(), values)), natural
-
-    def _document_url(self, relative: str, label: str, data: dict[str, Any]) -> tuple[str | None, str]:
-        inside = relative
-        if self.collections_dir and relative.startswith(self.collections_dir + "/"):
-            inside = relative[len(self.collections_dir) + 1:]
-        stem = os.path.splitext(inside)[0]
-        name = posixpath.basename(stem)
-        dated = _DATE_NAME.match(name)
-        slug_default = (dated.group(2) if dated else name).rstrip(".")
-        given_slug = data.get("slug")
-        slug_text = str(given_slug) if given_slug is not None else slug_default
-        categories: list[str] = []
-        if label == "posts":
-            above = inside.split("_posts", 1)[0]
-            categories += [c for c in above.split("/") if c]
-        for key in ("categories", "category"):
-            value = data.get(key)
-            listed = value.split() if isinstance(value, str) else [str(v) for v in value if v is not None] \
-                if isinstance(value, list) else [] if value is None else [str(value)]
-            categories += [c for c in listed if c not in categories]
-        cleaned = stem.replace(f"_{label}", "", 1).rstrip(".")
-        day = _date(data.get("date"), dated.group(1) if dated else "")
-        values: dict[str, str] = {
-            "collection": label, "path": cleaned, "name": slugify(name),
-            "title": slugify(slug_text, "pretty", cased=True), "slug": slugify(slug_text),
-            "categories": "/".join(dict.fromkeys(c.lower() for c in categories)),
-            "slugified_categories": "/".join(dict.fromkeys(slugify(c) for c in categories)),
-            "output_ext": ".html"}
-        if day is not None:
-            values.update({"year": f"{day.year:04d}", "month": f"{day.month:02d}", "day": f"{day.day:02d}",
-                           "i_day": str(day.day), "i_month": str(day.month), "short_year": f"{day.year % 100:02d}",
-                           "y_day": f"{day.timetuple().tm_yday:03d}", "hour": "00", "minute": "00", "second": "00",
-                           "short_month": day.strftime("%b"), "long_month": day.strftime("%B"),
-                           "w_year": f"{day.isocalendar()[0]}", "week": f"{day.isocalendar()[1]:02d}",
-                           "w_day": str(day.isoweekday()), "short_day": day.strftime("%a"),
-                           "long_day": day.strftime("%A")})
-        metadata = self.collections[label]
-        template = metadata.get("permalink")
-        template = template.strip() if isinstance(template, str) and template.strip() else \
-            _suffix("/:collection/:path", self.style)
-        natural = _fill_drop(template, values)
-        permalink = data.get("permalink")  # the defaults' are in `data` already
-        if permalink is not None:
-            url = _fill_drop(permalink.strip(), values) if isinstance(permalink, str) and permalink.strip() else None
-        else:
-            url = natural
-        return (None if url is None else _sanitize(url)), "" if natural is None else _sanitize(natural)
-
-
-# `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
-_UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
-
-
-def _head(page: str) -> str:
-    """The front matter of a page, as text ("" for none)."""
-    try:
-        with open(page, encoding="utf-8") as handle:
-            head = handle.read(MAX_FRONT)
-    except (OSError, UnicodeDecodeError):
-        return ""
-    end = head.find("\n---", 3)
-    return head[:end] if head.startswith("---") and end > 0 else ""
-
-
-_WILDCARD = re.compile(r"[*?\[]")
-
-
-class _Globs:
-    """Patterns each matched as Ruby's `File.fnmatch?(pattern, entry)` without flags, or
-    `entry.start_with?(pattern)` (Jekyll's EntryFilter). Matching each pattern with fnmatch in turn
-    overran fnmatch's cache of compiled patterns (40,000 `exclude:` entries took 77 s). Here a set holds
-    the prefixes, and the globs are grouped by the literal text before their first wildcard: an entry
-    is matched only against the groups it starts with, each compiled once into one regex, when first
-    needed (compiling is the cost: a group no entry starts with is never compiled)."""
-
-    def __init__(self, patterns: Collection[str]) -> None:
-        self.prefixes = set(patterns)
-        self.lengths = sorted({len(p) for p in self.prefixes})
-        self.groups: dict[str, list[str]] = {}
-        for pattern in sorted(self.prefixes):
-            wildcard = _WILDCARD.search(pattern)
-            if wildcard is not None:
-                self.groups.setdefault(pattern[:wildcard.start()], []).append(pattern)
-        self.literal_lengths = sorted({len(literal) for literal in self.groups})
-        self.compiled: dict[str, re.Pattern[str]] = {}
-
-    def match(self, entry: str) -> bool:
-        if any(entry[:n] in self.prefixes for n in self.lengths if n <= len(entry)):
-            return True
-        for n in self.literal_lengths:
-            if n > len(entry):
-                break
-            literal = entry[:n]
-            if literal not in self.groups:
-                continue
-            regex = self.compiled.get(literal)
-            if regex is None:
-                # fnmatch.translate gives `(?s:...)\Z`: the alternation matches a whole entry, as fnmatchcase
-                regex = self.compiled[literal] = re.compile(
-                    "|".join(f"(?:{fnmatch.translate(p)})" for p in self.groups[literal]))
-            if regex.match(entry) is not None:
-                return True
-        return False
-
-
-def _fill_hash(template: str, values: dict[str, str]) -> str:
-    """Jekyll's `URL#generate_url_from_hash` (a page's placeholders: path, basename, output_ext)."""
-    for key, value in values.items():
-        if ":" not in template:
-            break
-        template = template.replace(f":{key}", value)
-    return template
-
-
-def _fill_drop(template: str, values: dict[str, str]) -> str | None:
-    """Jekyll's `URL#generate_url_from_drop`; None when a placeholder is not known here (a date the
-    document does not have, or a name Jekyll stops the build on)."""
-    missing = False
-
-    def value(match: re.Match[str]) -> str:
-        nonlocal missing
-        name = match.group(1)
-        for key in (name, name[:-1]) if name.endswith("_") else (name,):
-            if key in values:
-                found = values[key]
-                return found + "_" if key != name else found
-        missing = True
-        return ""
-
-    filled = _PLACEHOLDER.sub(value, template)
-    return None if missing else filled
-
-
-def _has_front_matter(page: str) -> bool:
-    # Only regular files that are no symlinks (as `front_matter`): a FIFO named `x.md` would block the read.
-    if os.path.islink(page) or not os.path.isfile(page):
-        return False
-    try:
-        with open(page, "rb") as handle:
-            return handle.read(4).removeprefix(b"\xef\xbb\xbf")[:3] == b"---"
-    except OSError:
-        return False
 
 
 class Jekyll(Site):
@@ -588,7 +154,7 @@ class Jekyll(Site):
 
     def in_site(self, source: str, decoded: str) -> str:
         decoded = self._unbased(decoded)
-        if decoded.endswith(_SOURCES):  # a source file named (jekyll-relative-links, `{% link %}`): there or not
+        if decoded.endswith(SOURCES):  # a source file named (jekyll-relative-links, `{% link %}`): there or not
             start = self.top if decoded.startswith("/") else os.path.dirname(source)
             return os.path.normpath(os.path.join(start, decoded.lstrip("/")))
         url = decoded if decoded.startswith("/") else join_url(self.page_url(source) or self._folder_url(source),
@@ -619,7 +185,7 @@ class Jekyll(Site):
         base = self.site.base
         absolute = decoded.startswith("/")
         if absolute and base and self._unbased(decoded) == decoded and target not in self.remapped \
-                and not decoded.endswith(_SOURCES):
+                and not decoded.endswith(SOURCES):
             # Outside the path the site is served under: a page of the site linked without the baseurl
             # is a 404 (jekyll serve and GitHub Pages serve nothing there); anything else is beside the site.
             if self._served_at(decoded):
@@ -635,7 +201,7 @@ class Jekyll(Site):
         unpublished = self._unpublished(resolved, routes)
         if unpublished is not None:
             return unpublished
-        if decoded.endswith(_SOURCES):
+        if decoded.endswith(SOURCES):
             return CHECK  # `/docs/x.md` names a source file (what `{% link %}` gives): there or not
         moved = self._elsewhere.get(resolved)
         if moved is not None:
@@ -672,11 +238,10 @@ class Jekyll(Site):
     def _served_at(self, url: str) -> bool:
         """Does the built site have a page or a file at `url` (read from the site's root, baseurl left out)?"""
         found = os.path.normpath(os.path.join(self.top, url.lstrip("/")))
-        if under(found, self.top) and os.path.isfile(found) and not found.endswith(_SOURCES):
+        if under(found, self.top) and os.path.isfile(found) and not found.endswith(SOURCES):
             return True
         return url in self.routes().pages
 
 
 def source_top(home: str, settings: dict[str, Any]) -> str:
     return os.path.normpath(os.path.join(home, text_value(settings.get("source"), ".")))
-
