@@ -99,6 +99,45 @@ def test_a_report_to_dev_stdout_follows_the_text_output(repo: Path, entry: list[
 
 
 @ENTRIES
+@pytest.mark.parametrize("spelling", ["link", "//dev/stdout", "fd-folder"])
+def test_a_report_reaching_stdout_another_way_still_follows_the_text_output(repo: Path, entry: list[str],
+                                                                             spelling: str) -> None:
+    # decided by the spelling alone, a symlink to /dev/stdout (or `//dev/stdout`, or a folder linked to
+    # /dev/fd) was renamed over the shell's out.txt: loopgate's own text output was lost
+    (repo / "tostdout").symlink_to("/dev/stdout")
+    (repo / "fds").symlink_to("/dev/fd")
+    target = {"link": "tostdout", "//dev/stdout": "//dev/stdout", "fd-folder": "fds/1"}[spelling]
+    out = repo / "out.txt"
+    with out.open("wb") as handle:
+        done = subprocess.run([*entry, "verify", "loop", "--report", f"json={target}"], cwd=repo, env=_env(),
+                              stdout=handle, stderr=subprocess.PIPE, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text("utf-8")
+    assert text.startswith("loopgate: ok") and '"ok": true' in text, text
+    assert (repo / "tostdout").is_symlink()
+
+
+@ENTRIES
+def test_a_report_file_gets_the_mode_a_shell_redirection_gives_it(repo: Path, entry: list[str]) -> None:
+    # mkstemp's 0600 stayed on every report: a CI artifact uploader of another user could not read it
+    (repo / "kept.json").write_text("{}", "utf-8")
+    os.chmod(repo / "kept.json", 0o640)
+    done = subprocess.run(["sh", "-c", 'umask 022; exec "$@"', "sh", *entry, "verify", "loop", "--report",
+                           "json=new.json", "--report", "json=kept.json"], cwd=repo, env=_env(),
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE((repo / "new.json").stat().st_mode) == 0o644
+    assert stat.S_IMODE((repo / "kept.json").stat().st_mode) == 0o640
+
+
+@ENTRIES
+def test_a_report_path_ending_in_a_slash_is_refused_not_made_a_file(repo: Path, entry: list[str]) -> None:
+    done = _run([*entry, "verify", "loop", "--report", "json=new.json/"], repo)
+    assert "cannot write new.json/" in _one_line_error(done)
+    assert not (repo / "new.json").exists()
+
+
+@ENTRIES
 def test_a_report_to_a_missing_folder_is_an_input_error(repo: Path, entry: list[str]) -> None:
     done = _run([*entry, "verify", "loop", "--report", "json=nodir/x.json"], repo)
     assert "loopgate: error: cannot write nodir/x.json" in _one_line_error(done)

@@ -15,6 +15,7 @@ import contextlib
 import errno
 import io
 import os
+import re
 import sys
 import typing
 from typing import TYPE_CHECKING, NoReturn, TextIO
@@ -190,6 +191,8 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
     for fmt, path in reports:
         text = REPORTER_BY_NAME[fmt]().render(plain)  # rendered before anything is opened
         try:
+            if path.endswith(os.sep):  # a folder's name: the shell's `> x/` refuses too
+                raise IsADirectoryError(errno.EISDIR, "names a directory (it ends in /)")
             if _direct_target(path):
                 _write_direct(path, text)
             else:
@@ -203,20 +206,37 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
 
 
 # The names of an open file descriptor (/dev/stdout is /proc/self/fd/1): written through, always.
-_DESCRIPTOR_NAMES = ("/dev/stdout", "/dev/stderr", "/dev/fd/", "/proc/")
+_DESCRIPTOR = re.compile(r"/dev/(stdout|stderr|stdin|fd/[^/]+)|/proc/[^/]+/fd/[^/]+")
 
 
 def _direct_target(path: str) -> bool:
     """Whether `path` is written in place rather than replaced (see write_reports)."""
     import stat  # noqa: PLC0415
 
-    if os.path.abspath(path).startswith(_DESCRIPTOR_NAMES):
+    if _reaches_descriptor(path):
         return True  # /dev/stdout to `> out.txt` reaches a regular file, but the shell's, not a path to replace
     try:
         mode = os.stat(path).st_mode  # through symlinks: what the path reaches
     except FileNotFoundError:
         return False  # a new file (or a dangling symlink's new target): written atomically
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)  # a directory: the rename says why not
+
+
+def _reaches_descriptor(path: str) -> bool:
+    """Whether `path`, or a symlink on the way from it, names a file descriptor: `ln -s /dev/stdout x`
+    and `//dev/stdout` are the shell's redirection too (realpath would give the file it was redirected
+    to, and the rename would replace it), where `/proc/self/cwd/x.json` is a plain path."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on a chain of links
+        current = "/" + os.path.normpath(current).lstrip("/")  # `//dev/stdout` is /dev/stdout
+        # its folder may be a link into one too (`ln -s /dev/fd d`, then `d/1`)
+        in_folder = os.path.join(os.path.realpath(os.path.dirname(current)), os.path.basename(current))
+        if _DESCRIPTOR.fullmatch(current) or _DESCRIPTOR.fullmatch(in_folder):
+            return True
+        if not os.path.islink(current):
+            return False
+        current = os.path.join(os.path.dirname(current), os.readlink(current))
+    return False
 
 
 def _write_direct(path: str, text: str) -> None:
@@ -234,6 +254,15 @@ def _write_atomic(path: str, text: str) -> None:
 
     fd, tmp = tempfile.mkstemp(prefix=".loopgate-", suffix=".tmp", dir=os.path.dirname(path))
     try:
+        # the mode a file written with `>` would have: the old file's, or what the umask leaves (mkstemp
+        # makes 0600, which a CI artifact uploader or web server of another user cannot read)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.chmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
         os.replace(tmp, path)
