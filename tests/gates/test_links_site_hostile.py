@@ -290,3 +290,42 @@ def test_a_huge_exclude_list_is_matched_fast_and_still_excludes(tmp_path: Path, 
     _no_traceback(done)
     broken = {line.split(" ")[2].rstrip(":") for line in done.stdout.splitlines() if " LG441 " in line}
     assert done.returncode == 1 and broken == {"missing.md", "/drafts/d.html", "/x.tmp.html"}, done.stdout
+
+
+# -- review 8b: false alarms and misses on valid sites ----------------------------------------------
+
+
+def test_hugo_builds_the_home_page_without_an_index_file(tmp_path: Path, cli: Cli) -> None:
+    root = _site(tmp_path, {"hugo.toml": 'baseURL = "https://example.org/"\n',
+                            "content/posts/p.md": "---\ntitle: p\n---\n[home](/) [posts](/posts/)\n"})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 0, done.stdout
+
+
+def test_hugo_serves_every_static_folder_and_static_mounts(tmp_path: Path, cli: Cli) -> None:
+    page = "---\ntitle: p\n---\n[a](/a.png) [b](/b.png) [c](/images/c.png) [gone](/gone.png)\n"
+    root = _site(tmp_path, {"hugo.toml": 'staticDir = ["static", "assets2"]\n[[module.mounts]]\nsource = "content"\n'
+                                         'target = "content"\n[[module.mounts]]\nsource = "images"\n'
+                                         'target = "static/images"\n',
+                            "content/docs/p.md": page, "static/a.png": "x", "assets2/b.png": "y",
+                            "images/c.png": "z"})
+    done = cli("links", "--offline", ".", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1, done.stdout
+    assert "/gone.png" in done.stdout
+    assert "/a.png" not in done.stdout and "/b.png" not in done.stdout and "/images/c.png" not in done.stdout
+
+
+def test_jekyll_exclude_globs_match_as_rubys_fnmatch(tmp_path: Path, cli: Cli) -> None:
+    # jekyll 4.3 (File.fnmatch): `[^0-9]` negates, and a leading `/` is joined to the source folder;
+    # it leaves out notes-draft.md and drafts/x.md, and publishes notes-1.md
+    page = "---\ntitle: t\n---\n"
+    root = _site(tmp_path, {"_config.yml": 'exclude: ["notes-[^0-9]*", "/drafts"]\n',
+                            "index.md": page + "[one](/notes-1.html) [draft](/notes-draft.html) [d](/drafts/x.html)\n",
+                            "notes-1.md": page, "notes-draft.md": page, "drafts/x.md": page})
+    done = cli("links", "--offline", "index.md", cwd=root)
+    _no_traceback(done)
+    assert done.returncode == 1, done.stdout
+    assert "/notes-draft.html" in done.stdout and "/drafts/x.html" in done.stdout
+    assert "/notes-1.html" not in done.stdout

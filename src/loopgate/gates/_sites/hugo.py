@@ -200,6 +200,8 @@ class Hugo(Site):
         super().__init__(boundary, options, config, content)
         self.lower = not flag(setting(settings, "disablePathToLower"), False)
         self.static = folder("staticDir", "static")
+        self.statics = _static_folders(settings, home, self.static, lambda key, path: kept_inside(
+            boundary, config, key, path, shown))
         self.shown = shown
         self._routes: HugoRoutes | None = None
         self.patterned = _patterned(setting(settings, "permalinks"))
@@ -246,6 +248,8 @@ class Hugo(Site):
         """The file the built site serves at `url`: a page, a bundle's file, a file under content/ or static/."""
         routes = self.routes()
         found = os.path.normpath(os.path.join(self.top, url.lstrip("/")))
+        if found == os.path.normpath(self.top) and url.rstrip("/") in ("", "/index.html"):
+            return self.top  # the home page: Hugo builds it (kind `home`) with or without content/_index.md
         page = self._lookup(url, routes.pages)
         if page is not None:
             return page
@@ -255,9 +259,12 @@ class Hugo(Site):
         inside = os.path.relpath(found, self.top).replace(os.sep, "/")
         if os.path.isfile(found) and not found.endswith(CONTENT) and not bundle_of(inside, routes.leaves):
             return found  # a file under content/ outside any leaf bundle, published where it is
-        static = os.path.normpath(os.path.join(self.static, url.lstrip("/")))
-        if under(static, self.static) and os.path.isfile(static):
-            return static
+        for folder, prefix in self.statics:
+            if prefix and not (url == prefix or url.startswith(prefix + "/")):
+                continue
+            static = os.path.normpath(os.path.join(folder, url[len(prefix):].lstrip("/")))
+            if under(static, folder) and os.path.isfile(static):
+                return static
         unpublished = self._lookup(url, routes.unpublished_at)
         if unpublished is not None:
             return unpublished  # a draft, a leaf bundle's content file: own_route says why it is broken
@@ -331,3 +338,24 @@ class Hugo(Site):
                          f"{join_url(page_url, decoded)}, where nothing is; it works only from the source "
                          "file's folder")
         return CHECK
+
+
+def _static_folders(settings: dict[str, Any], home: str, static: str,
+                    kept: Callable[[str, str], str]) -> list[tuple[str, str]]:
+    """(folder, URL prefix) of every folder Hugo serves files from at their paths: `staticDir` (a list
+    is merged, as Hugo does), and each module mount whose target is `static` or under it
+    (`target = "static/images"` serves its source at /images/). A file under none is no file."""
+    listed = setting(settings, "staticDir")
+    names = [d for d in listed if isinstance(d, str) and d.strip()] if isinstance(listed, list) else []
+    found = [(kept("`staticDir`", os.path.normpath(os.path.join(home, d))), "") for d in names] or [(static, "")]
+    module = setting(settings, "module")
+    mounts = module.get("mounts") if isinstance(module, dict) else None
+    for mount in mounts if isinstance(mounts, list) else []:
+        source, target = (mount.get("source"), mount.get("target")) if isinstance(mount, dict) else (None, None)
+        if not isinstance(source, str) or not isinstance(target, str):
+            continue
+        target = target.strip("/")
+        if target == "static" or target.startswith("static/"):
+            prefix = "/" + target[len("static"):].strip("/") if target != "static" else ""
+            found.append((kept("`module.mounts`", os.path.normpath(os.path.join(home, source))), prefix.rstrip("/")))
+    return found

@@ -299,13 +299,15 @@ class _Globs:
     needed (compiling is the cost: a group no entry starts with is never compiled)."""
 
     def __init__(self, patterns: Collection[str]) -> None:
-        self.prefixes = set(patterns)
+        # Jekyll joins each pattern to the source folder (File.join collapses a leading `/`)
+        self.prefixes = {p.lstrip("/") or p for p in patterns}
         self.lengths = sorted({len(p) for p in self.prefixes})
         self.groups: dict[str, list[str]] = {}
         for pattern in sorted(self.prefixes):
             wildcard = _WILDCARD.search(pattern)
-            if wildcard is not None:
-                self.groups.setdefault(pattern[:wildcard.start()], []).append(pattern)
+            if wildcard is not None:  # a backslash before it escapes: its text is no literal of the entry
+                literal = pattern[:wildcard.start()]
+                self.groups.setdefault("" if "\\" in literal else literal, []).append(pattern)
         self.literal_lengths = sorted({len(literal) for literal in self.groups})
         self.compiled: dict[str, re.Pattern[str]] = {}
 
@@ -322,10 +324,38 @@ class _Globs:
             if regex is None:
                 # fnmatch.translate gives `(?s:...)\Z`: the alternation matches a whole entry, as fnmatchcase
                 regex = self.compiled[literal] = re.compile(
-                    "|".join(f"(?:{fnmatch.translate(p)})" for p in self.groups[literal]))
+                    "|".join(f"(?:{ruby_fnmatch_regex(p)})" for p in self.groups[literal]))
             if regex.match(entry) is not None:
                 return True
         return False
+
+
+def ruby_fnmatch_regex(pattern: str) -> str:
+    """A regex matching a whole entry as Ruby's `File.fnmatch(pattern, entry)` with no flags does: `*`
+    and `?` match `/` too, `[^...]` negates as `[!...]` does, and a backslash escapes the next
+    character. Python's fnmatch reads `[^0-9]` as "^ or a digit" and a backslash as itself: an
+    `exclude:` of `notes-[^0-9]*` then left out the pages Jekyll publishes, and kept the others."""
+    out, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            out.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        if char == "[":
+            end = i + 1
+            negate = end < len(pattern) and pattern[end] in "!^"
+            end += 1 if negate else 0
+            end += 1 if end < len(pattern) and pattern[end] == "]" else 0  # a `]` first is itself
+            close = pattern.find("]", end)
+            if close != -1:
+                inside = pattern[i + 1 + (1 if negate else 0):close].replace("\\", "\\\\")
+                out.append(("[^" if negate else "[") + inside + "]")
+                i = close + 1
+                continue
+        out.append(".*" if char == "*" else "." if char == "?" else re.escape(char))
+        i += 1
+    return "(?s:" + "".join(out) + r")\Z"
 
 
 def _has_front_matter(page: str) -> bool:
