@@ -39,6 +39,8 @@ NOT_RUN = {
     "--maker 'codex": "needs Codex",
     "loopgate review MT-11": "needs a draft of that item in a run report (tests/readiness runs it on one)",
     "pre-commit try-repo https://": "needs the network (test_readme_precommit runs the hooks from a clone)",
+    "npm install -g @anthropic-ai/sandbox-runtime": "installs system software for the whole machine (apt-get, "
+                                                    "npm -g); .ci/run installs the same for the tests",
 }
 
 
