@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -263,3 +264,20 @@ def seen_by_maker(repo: LoopRepo) -> str:
     found = list((repo.root / ".git" / "loopgate").glob("*/attempts/DOC-1/*-1/maker/seen.txt"))
     assert len(found) == 1, "the maker did not run (or could not write its attempt directory)"
     return found[0].read_text()
+
+
+def path_without(program: str, tmp_path: Path) -> str:
+    """This PATH with every folder that holds `program` replaced by a folder of links to all of it but
+    `program`: the machine without that tool (dropping /usr/bin would drop git too)."""
+    without = tmp_path / f"bin-without-{program}"
+    without.mkdir()
+    path = []
+    for folder in os.environ["PATH"].split(os.pathsep):
+        if not shutil.which(program, path=folder):
+            path.append(folder)
+            continue
+        for entry in os.scandir(folder):
+            if entry.name != program and not (without / entry.name).exists():
+                (without / entry.name).symlink_to(entry.path)
+        path.append(str(without))
+    return os.pathsep.join(dict.fromkeys(path))

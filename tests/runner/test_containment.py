@@ -21,7 +21,7 @@ import pytest
 from loopgate.runner.loop import RunError, RunOutcome, Stop
 from loopgate.runner.sandbox import maker_env
 
-from .conftest import LoopRepo, PlanFactory, git, require_bwrap
+from .conftest import LoopRepo, PlanFactory, git, path_without, require_bwrap
 from .conftest import run_one as run
 from .conftest import seen_by_maker as seen
 
@@ -249,21 +249,8 @@ def test_pr_mode_refuses_to_run_uncontained_unless_the_spec_opts_out(loop_repo: 
 
 def test_allowlist_without_srt_says_so(loop_repo: LoopRepo, factory: PlanFactory,
                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    # srt may be installed here (tests/runner/test_srt.py runs it, `npm -g` puts it in /usr/bin): the same
-    # PATH with every folder that holds srt replaced by a folder of links to all of it but srt (dropping
-    # /usr/bin would drop git too)
-    without = tmp_path / "bin-without-srt"
-    without.mkdir()
-    path = []
-    for folder in os.environ["PATH"].split(os.pathsep):
-        if not shutil.which("srt", path=folder):
-            path.append(folder)
-            continue
-        for entry in os.scandir(folder):
-            if entry.name != "srt" and not (without / entry.name).exists():
-                (without / entry.name).symlink_to(entry.path)
-        path.append(str(without))
-    monkeypatch.setenv("PATH", os.pathsep.join(dict.fromkeys(path)))
+    # srt may be installed here (`npm -g` puts it in /usr/bin)
+    monkeypatch.setenv("PATH", path_without("srt", tmp_path))
     assert shutil.which("srt") is None
     loop_repo.set_spec()
     spec = loop_repo.loop / "LOOP_SPEC.md"

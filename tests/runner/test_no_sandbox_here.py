@@ -16,22 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import LoopRepo, require_bwrap
-
-
-def _path_without_bwrap(tmp_path: Path) -> str:
-    without = tmp_path / "bin-without-bwrap"
-    without.mkdir()
-    path = []
-    for folder in os.environ["PATH"].split(os.pathsep):
-        if not shutil.which("bwrap", path=folder):
-            path.append(folder)
-            continue
-        for entry in os.scandir(folder):
-            if entry.name != "bwrap" and not (without / entry.name).exists():
-                (without / entry.name).symlink_to(entry.path)
-        path.append(str(without))
-    return os.pathsep.join(dict.fromkeys(path))
+from .conftest import LoopRepo, path_without, require_bwrap
 
 
 def _run(repo: LoopRepo, *, env: dict[str, str] | None = None, prefix: list[str] | None = None,
@@ -59,7 +44,7 @@ def _no_namespaces() -> list[str]:
 
 
 def test_without_bwrap_the_run_is_uncontained_and_says_why(loop_repo: LoopRepo, tmp_path: Path) -> None:
-    path = _path_without_bwrap(tmp_path)
+    path = path_without("bwrap", tmp_path)
     assert shutil.which("bwrap", path=path) is None and shutil.which("git", path=path)
     done = _run(loop_repo, env={"PATH": path})
     assert "Traceback" not in done.stderr
@@ -95,7 +80,7 @@ def test_pr_mode_refuses_where_no_sandbox_runs(loop_repo: LoopRepo, tmp_path: Pa
     readiness = loop_repo.loop / "loop-readiness.md"
     assert "[ ]" not in readiness.read_text()  # the readiness audit passes: only containment can refuse
     if where == "no bwrap":
-        done = _run(loop_repo, env={"PATH": _path_without_bwrap(tmp_path)}, mode="pr")
+        done = _run(loop_repo, env={"PATH": path_without("bwrap", tmp_path)}, mode="pr")
     else:
         done = _run(loop_repo, prefix=_no_namespaces(), mode="pr")
     assert "Traceback" not in done.stderr

@@ -312,7 +312,7 @@ class Attempt:
         changed = loop.worktrees.changed_files(item_id, loop.base, errors="surrogateescape")
         outside = links_outside(self.worktree, changed)
         if outside:
-            raise LinkOutside(", ".join(outside[:10]) + (f" and {len(outside) - 10} more" if len(outside) > 10 else ""))
+            raise LinkOutside.naming(outside)
         suppressions = added_suppressions(diff)
         if suppressions:
             raise GateSuppressed("; ".join(str(s) for s in suppressions[:3]))
@@ -322,8 +322,7 @@ class Attempt:
         except gitops.GitOutputTooLarge:
             return too_large_to_judge(entry, "the change is too large to judge; make a smaller change", over)
         if converted:
-            raise StoredDifferently(", ".join(converted[:10]) + (f" and {len(converted) - 10} more"
-                                                                 if len(converted) > 10 else ""))
+            raise StoredDifferently.naming(converted)
         entry["judged"] = {"base": loop.base, "tree": judged}
         gates = self._gates(entry, before, plan)
         if not loop.containment.contained:  # contained, nothing can write the worktree after the command
@@ -365,5 +364,4 @@ class Attempt:
         if added:
             entry["not_committed"] = added
         if changed:
-            raise ChangedAfterJudging(", ".join(changed[:10]) + (f" and {len(changed) - 10} more"
-                                                                   if len(changed) > 10 else ""))
+            raise ChangedAfterJudging.naming(changed)

@@ -23,8 +23,7 @@ def scanned(worktrees: gitops.Worktrees, item_id: str, contained: bool) -> gitop
     a clean filter in the config of one the maker made ran outside the sandbox with your rights."""
     scan = worktrees.scan(item_id)
     if scan.nested and contained:
-        raise NestedRepository(", ".join(scan.nested[:10]) + (f" and {len(scan.nested) - 10} more"
-                                                               if len(scan.nested) > 10 else ""))
+        raise NestedRepository.naming(scan.nested)
     return scan
 
 

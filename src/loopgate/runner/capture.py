@@ -43,8 +43,7 @@ def _read(path: str, follow: bool = True) -> bytes | Unreadable:
     try:
         return read_small(path, CAPTURE_CAP, follow=follow)
     except (NotRegular, TooLarge):
-        st = os.stat(path)
-        return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
+        return _stat_only(path, follow=True)
 
 
 def hash_files(paths: list[str]) -> dict[str, str]:
@@ -81,8 +80,9 @@ def _files_in(path: str, follow: bool) -> Iterator[tuple[str, bytes | Unreadable
             yield full, read
 
 
-def _stat_only(path: str) -> Unreadable:
-    st = os.lstat(path)
+def _stat_only(path: str, follow: bool = False) -> Unreadable:
+    """What stat says of a file that is not read: compared by it, never put back."""
+    st = os.stat(path) if follow else os.lstat(path)
     return Unreadable(f"{stat.filemode(st.st_mode)} {st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_rdev}")
 
 

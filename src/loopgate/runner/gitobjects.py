@@ -12,9 +12,8 @@ import hashlib
 import os
 import re
 import stat
-import subprocess
 
-from loopgate.runner.git import MAX_DIFF_BYTES, MAX_FILE_BYTES, Worktrees
+from loopgate.runner.git import MAX_DIFF_BYTES, MAX_FILE_BYTES, GitError, Worktrees, git
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # a pack index lists 28 bytes and more an object: past this, no attempt's own objects
@@ -36,23 +35,15 @@ def objects_in(objects_dir: str, wanted: set[str]) -> set[str]:
 
 
 def _pack_index(path: str) -> set[str]:
-    """The object ids a pack index lists. The maker writes this directory: the index is opened
-    non-blocking, without following a symlink, and read only when it is a regular file of a sane size
-    (a FIFO there hung the run for good: open() waited for a writer, and signals did not end it)."""
+    """The object ids a pack index lists. The maker writes this directory: the index is read as a
+    small file it does not trust (non-blocking, never through a symlink, a regular file, capped: a FIFO
+    there hung the run for good), and git reads it from memory within a minute."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except OSError:
+        data = read_small(path, MAX_PACK_INDEX_BYTES, follow=False)
+        out = git(["show-index"], os.path.dirname(path), check=False, timeout=60, stdin=data)
+    except (OSError, TooLarge, GitError):
         return set()
-    with open(fd, "rb") as idx:
-        info = os.fstat(idx.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PACK_INDEX_BYTES:
-            return set()
-        os.set_blocking(idx.fileno(), True)
-        try:
-            done = subprocess.run(["git", "show-index"], stdin=idx, capture_output=True, check=False, timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            return set()
-    return {line.split()[1].decode("ascii", "replace") for line in done.stdout.splitlines() if len(line.split()) > 1}
+    return {line.split()[1] for line in out.splitlines() if len(line.split()) > 1}
 
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\n"

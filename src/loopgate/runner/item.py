@@ -19,18 +19,14 @@ from loopgate.runner.gaterun import run_gates
 from loopgate.runner.github import GitHubError
 from loopgate.runner.outcome import (
     BudgetStop,
-    ChangedAfterJudging,
     ControlFileEdited,
     EnvironmentStop,
-    GateSuppressed,
+    Escalates,
     Interrupted,
     ItemRecord,
-    LinkOutside,
-    NestedRepository,
     Paused,
     PlanFactory,
     PushAttempt,
-    StoredDifferently,
 )
 from loopgate.runner.progress import NoProgress, failing_gates
 from loopgate.runner.queue import WorkItem
@@ -164,30 +160,9 @@ class ItemWork:
                          "was pushed and undo it; a maker never pushes, the loop does (in draft-pr and pr modes)")
             if err.then is not None:
                 raise err.then from err
-        except ChangedAfterJudging as err:
+        except Escalates as err:  # what a person must review: the attempt was decided, and counts
             self._judged()
-            ctx.escalate(record, f"the worktree changed after the gates judged it: {err}", "find what still "
-                         "writes to the worktree (a gate that rewrites files, a process of the maker's that "
-                         "outlived it); nothing the gates did not judge was committed")
-        except NestedRepository as err:
-            self._judged()
-            ctx.escalate(record, f"a git repository was made inside the worktree: {err}", "review the attempt: "
-                         "loopgate's own git would look into it under its own configuration (a clean filter), "
-                         "outside the sandbox; nothing was committed")
-        except StoredDifferently as err:
-            self._judged()
-            ctx.escalate(record, f"the commit would store files as other bytes than the gates read: {err}",
-                         "review the attempt: a .gitattributes conversion (working-tree-encoding, ident) changes "
-                         "what git stores; nothing was committed")
-        except LinkOutside as err:
-            self._judged()
-            ctx.escalate(record, f"the maker added a symlink leading outside the worktree: {err}", "review the "
-                         "attempt; the gates would read what it points at, outside the sandbox, and the commit "
-                         "would hold only the link")
-        except GateSuppressed as err:
-            self._judged()
-            ctx.escalate(record, f"the maker added a gate suppression: {err}", "review the attempt; "
-                         "only a person may decide that a gate's finding does not apply")
+            ctx.escalate(record, f"{err.what}: {err}", err.action)
         return None
 
     def _judged(self) -> None:

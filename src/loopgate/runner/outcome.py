@@ -114,29 +114,62 @@ class ControlFileEdited(Tampering):
     """The maker changed a control file (spec, state, checklist, policy, readiness, config)."""
 
 
-class GateSuppressed(Exception):
+class Escalates(Exception):
+    """What the attempt did that a person must review: the item is escalated with `what` and the
+    exception's text (what it names), and `action` is the next action the state gives."""
+
+    what = ""
+    action = ""
+
+    @classmethod
+    def naming(cls, names: list[str], shown: int = 10) -> Escalates:
+        """The exception naming the first `shown` of `names` and how many more there are."""
+        more = f" and {len(names) - shown} more" if len(names) > shown else ""
+        return cls(", ".join(names[:shown]) + more)
+
+
+class GateSuppressed(Escalates):
     """The maker's diff adds a suppression that a gate would obey (see runner/tamper.py)."""
 
+    what = "the maker added a gate suppression"
+    action = "review the attempt; only a person may decide that a gate's finding does not apply"
 
-class ChangedAfterJudging(Exception):
+
+class ChangedAfterJudging(Escalates):
     """The worktree changed after the gates judged it: a gate that rewrites files, or a process
     of the maker's that outlived the attempt. What no gate saw is never committed."""
 
+    what = "the worktree changed after the gates judged it"
+    action = ("find what still writes to the worktree (a gate that rewrites files, a process of the maker's that "
+              "outlived it); nothing the gates did not judge was committed")
 
-class StoredDifferently(Exception):
+
+class StoredDifferently(Escalates):
     """The commit would store a changed file as other bytes than the gates read: a `.gitattributes`
     conversion (working-tree-encoding) the maker wrote turned what no gate saw into the commit."""
 
+    what = "the commit would store files as other bytes than the gates read"
+    action = ("review the attempt: a .gitattributes conversion (working-tree-encoding, ident) changes what git "
+              "stores; nothing was committed")
 
-class NestedRepository(Exception):
+
+class NestedRepository(Escalates):
     """Contained, a git repository appeared inside the worktree (the maker's, or a command gate's):
     loopgate's own `git add` looks into it, under that repository's config, outside the sandbox."""
 
+    what = "a git repository was made inside the worktree"
+    action = ("review the attempt: loopgate's own git would look into it under its own configuration (a clean "
+              "filter), outside the sandbox; nothing was committed")
 
-class LinkOutside(Exception):
+
+class LinkOutside(Escalates):
     """The change holds a symlink that leads out of the worktree. The gates run outside the sandbox:
     they would read (and report, into the next prompt) what it points at, and judge content the
     commit does not hold."""
+
+    what = "the maker added a symlink leading outside the worktree"
+    action = ("review the attempt; the gates would read what it points at, outside the sandbox, and the commit "
+              "would hold only the link")
 
 
 class PushAttempt(Tampering):
