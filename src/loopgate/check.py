@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate import codes
+from loopgate import codes, signals
 from loopgate.findings import Finding, Severity, sort_findings
-from loopgate.gates._process import STOP_SIGNALS, running, stop_running
+from loopgate.gates._process import running, stop_running
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
 from loopgate.gates.registry import (
     BAD_GATE_ARGS,
@@ -29,6 +29,7 @@ from loopgate.gates.registry import (
     REQUIRED_GATE_FAILED,
     REQUIRED_GATE_SKIPPED,
 )
+from loopgate.signals import STOP_SIGNALS
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,7 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        signals.put_back(self.previous, bool(self.received))
 
     def _note(self, signum: int, _frame: Any) -> None:
         self.received = self.received or signum

@@ -364,3 +364,31 @@ def test_a_signal_to_the_gate_ends_the_commands_group_and_exits_2(repo: Repo, si
     while _group_alive(pgid) and time.monotonic() < deadline:  # SIGKILL follows SIGTERM after the grace
         time.sleep(0.05)
     assert not _group_alive(pgid), "the command's process group outlived the gate"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_sent_again_and_again_still_exits_2(repo: Repo, sig: signal.Signals) -> None:
+    """A supervisor that repeats its signal until the gate is gone: the signals that come after the gate
+    has stopped its command, while it reports and the interpreter exits, must not end it with -15 or
+    130 in place of its own exit 2 (the default action was put back as the command returned)."""
+    marker = repo.path / "started"
+    env = git_env()
+    env.pop("GITHUB_ACTIONS", None)
+    for _ in range(3):  # the window is short: a few rounds make the old bug show every time
+        marker.unlink(missing_ok=True)
+        gate = subprocess.Popen([sys.executable, "-m", "loopgate", "gate", "command", "--shell",
+                                 f"touch {marker}; sleep 30"], cwd=repo.path, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 20
+            while not marker.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            while gate.poll() is None and time.monotonic() < deadline:
+                gate.send_signal(sig)
+                time.sleep(0.001)
+            _, err = gate.communicate(timeout=15)
+        finally:
+            if gate.poll() is None:
+                gate.kill()
+        assert gate.returncode == 2, err
+        assert b"Traceback" not in err

@@ -10,8 +10,11 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from loopgate import signals
+
 
 def main() -> None:
+    signals.ENTRY = True  # this process is the command and ends with it (not a test runner's CliRunner)
     from loopgate.cli.fast import run_fast  # noqa: PLC0415
 
     run_fast(sys.argv[1:])  # exits when it ran the command

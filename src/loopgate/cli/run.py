@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from loopgate import signals
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.crosscheck import LOOP_GATES
 from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
@@ -26,6 +27,7 @@ from loopgate.runner.loop import Loop, RunError, RunSettings, Stop
 from loopgate.runner.queue import WorkItem
 from loopgate.runner.sandbox import SandboxConfig
 from loopgate.runner.state import load_state
+from loopgate.signals import STOP_SIGNALS
 
 
 def _fail(message: str, exit_code: int = 2) -> None:
@@ -203,9 +205,7 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     # again once it has returned, while its outcome is printed, must not kill the command with 143 or
     # 130 instead of the run's own exit code: held until the command returns, and ignored from the
     # interpreter's exit on (Python's shutdown puts back the default action of every signal it handled,
-    # and one in that window ended the finished command). Held handlers are put back when the command
-    # returns, and nothing is ignored before the interpreter exits: a caller in the same process (a test
-    # runner) would pass an ignored SIGTERM on to every process it starts, which could then not be stopped
+    # and one in that window ended the finished command); see loopgate.signals for who gets them back
     previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
     for sig, handler in previous.items():
         if handler is not signal.SIG_IGN:
@@ -214,8 +214,8 @@ def run(loop_dir: str | None, maker: str | None, mode: str | None, max_items: in
     try:
         _run_and_show(settings, directory, progress, output_format)
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        # held to the end when this process is the command: its stop is always a signal's business
+        signals.put_back(previous, signalled=True)
 
 
 def _run_and_show(settings: RunSettings, directory: str, progress: _Progress, output_format: str) -> None:
@@ -241,7 +241,6 @@ def _run_and_show(settings: RunSettings, directory: str, progress: _Progress, ou
     sys.exit(outcome.stop.exit_code)
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 @functools.cache

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from loopgate import codes
+from loopgate import codes, signals
 from loopgate.findings import Finding, Severity
 from loopgate.gates.base import Launcher
+from loopgate.signals import STOP_SIGNALS
 
 E = Severity.ERROR
 
@@ -87,7 +88,6 @@ PROCESS_CODES = (NO_COMMAND, BAD_TIMEOUT, COMMAND_NOT_FOUND, COMMAND_NOT_EXECUTA
 GRACE = 2.0  # seconds between SIGTERM and SIGKILL
 GATE_TOKEN_VAR = "LOOPGATE_GATE_TOKEN"
 # The signals that end a gate's run early: stop, Ctrl-C, and the terminal (or ssh session) going away.
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # Enough of the output to find `path:line:` references in a long test run, without reading gigabytes.
 SCAN_BYTES = 1 << 20
 _NETWORK = re.compile(
@@ -299,8 +299,7 @@ class Interrupts:
     def __exit__(self, *exc: object) -> None:
         with _ACTIVE_LOCK:
             _ACTIVE.discard(self)
-        for sig, handler in self.previous.items():
-            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        signals.put_back(self.previous, bool(self.received))
         if self.killer is not None:
             self.killer.cancel()
 

@@ -44,6 +44,7 @@ from loopgate.runner.progress import normalise_failure
 from loopgate.runner.queue import QueueError, WorkItem, queue_path, read_queue
 from loopgate.runner.report import redact_data, shown, write_report, write_summary
 from loopgate.runner.spend import Spend
+from loopgate.signals import STOP_SIGNALS
 
 __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcome", "RunSettings", "Stop",
            "normalise_failure"]
@@ -51,7 +52,6 @@ __all__ = ["Events", "ItemRecord", "Loop", "PlanFactory", "RunError", "RunOutcom
 
 # SIGHUP too: the terminal or ssh session the run was started from closing ended loopgate on the
 # spot (no tamper check, no report, the item saying "wait for the gates"); it stops like SIGTERM
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def _unique_id(runs: str) -> str:
