@@ -18,7 +18,7 @@ import pytest
 import requests
 import urllib3
 
-from loopgate.gates import _http, links
+from loopgate.gates import _http, _linkexternal, links
 from loopgate.gates.base import GateContext, GateResult, GateStatus
 
 from .conftest import Cli
@@ -253,9 +253,9 @@ def test_failure_kinds_and_what_counts_as_the_network_being_down() -> None:
 
 
 def test_status_lists() -> None:
-    assert _http.parse_statuses(["200-204", "403,429"]) == frozenset({200, 201, 202, 203, 204, 403, 429})
+    assert _linkexternal.parse_statuses(["200-204", "403,429"]) == frozenset({200, 201, 202, 203, 204, 403, 429})
     with pytest.raises(ValueError, match="not an HTTP status"):
-        _http.parse_statuses(["99"])
+        _linkexternal.parse_statuses(["99"])
 
 
 def test_urls_that_cannot_be_sent_are_broken_not_a_crash(tmp_path: Path) -> None:

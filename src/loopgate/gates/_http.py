@@ -264,18 +264,3 @@ def _interleave_hosts(urls: list[str]) -> list[str]:
     for index in range(max((len(q) for q in queues), default=0)):
         ordered += [q[index] for q in queues if index < len(q)]
     return ordered
-
-
-def parse_statuses(values: Iterable[str]) -> frozenset[int]:
-    """`200-299`, `403`, `200,301` -> the set of codes; ValueError on anything else."""
-    codes: set[int] = set()
-    for value in values:
-        for part in value.replace(" ", "").split(","):
-            if not part:
-                continue
-            low, _, high = part.partition("-")
-            first, last = int(low), int(high or low)
-            if not 100 <= first <= last <= 599:
-                raise ValueError(f"'{part}' is not an HTTP status or range of statuses (100-599)")
-            codes.update(range(first, last + 1))
-    return frozenset(codes)

@@ -4,12 +4,19 @@ the network itself looks down, and what was checked (split from links.py, which 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from loopgate.findings import Finding
-from loopgate.gates import _http, _mdlinks
 from loopgate.gates._linkcodes import BROKEN_URL, CACHE_UNUSABLE, MISSING_ANCHOR, MISSING_FILE, NETWORK_DOWN
 from loopgate.gates._linklocal import Run, Tally
 from loopgate.gates._redact import redact_url
+
+if TYPE_CHECKING:
+    from loopgate.gates import _http, _mdlinks
+
+# _http (its settings, the checker, requests behind it) is imported by the run that asks the
+# network: an --offline run, the pre-commit hook's, pays for none of it.
 
 # -- external links -----------------------------------------------------------------------------
 
@@ -17,6 +24,8 @@ from loopgate.gates._redact import redact_url
 def check_external(external: dict[str, list[tuple[str, _mdlinks.Link]]], settings: _http.Settings,
                     state: Run) -> tuple[list[Finding], str]:
     """Findings for the URLs that failed, and the reason when the network itself looks down ("" if not)."""
+    from loopgate.gates import _http  # noqa: PLC0415  (see above)
+
     checker = _http.Checker(settings)
     results = checker.check_all(external)
     failed = [o for o in results.values() if not o.ok]
@@ -55,8 +64,10 @@ def network_down(outcomes: list[_http.Outcome]) -> bool:
     network works, and the failures are the links' own. Answers from the cache say nothing about
     the network now, so they do not count either way.
     """
+    from loopgate.gates._http import NETWORK_LEVEL  # noqa: PLC0415  (loaded by whoever made the outcomes)
+
     asked = [o for o in outcomes if not o.cached]
-    return bool(asked) and all(not o.ok and o.kind in _http.NETWORK_LEVEL for o in asked)
+    return bool(asked) and all(not o.ok and o.kind in NETWORK_LEVEL for o in asked)
 
 
 def summarize(tally: Tally, unique: int, offline: bool, findings: list[Finding]) -> str:
@@ -87,3 +98,18 @@ def summarize(tally: Tally, unique: int, offline: bool, findings: list[Finding])
     if tally.cache_problem:
         text += f"; {tally.cache_problem}"
     return text
+
+
+def parse_statuses(values: Iterable[str]) -> frozenset[int]:
+    """`200-299`, `403`, `200,301` -> the set of codes; ValueError on anything else."""
+    codes: set[int] = set()
+    for value in values:
+        for part in value.replace(" ", "").split(","):
+            if not part:
+                continue
+            low, _, high = part.partition("-")
+            first, last = int(low), int(high or low)
+            if not 100 <= first <= last <= 599:
+                raise ValueError(f"'{part}' is not an HTTP status or range of statuses (100-599)")
+            codes.update(range(first, last + 1))
+    return frozenset(codes)

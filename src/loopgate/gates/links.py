@@ -83,7 +83,7 @@ from typing import TYPE_CHECKING, Any
 
 from loopgate import codes
 from loopgate.findings import Finding
-from loopgate.gates import _http, _mdlinks, _sites
+from loopgate.gates import _mdlinks, _sites
 from loopgate.gates._changecodes import BAD_PATTERN
 from loopgate.gates._linkcodes import (
     BAD_OPTION,
@@ -98,7 +98,7 @@ from loopgate.gates._linkcodes import (
     UNCHECKED,
     UNREADABLE,
 )
-from loopgate.gates._linkexternal import check_external, network_down, summarize
+from loopgate.gates._linkexternal import check_external, network_down, parse_statuses, summarize
 from loopgate.gates._linkfiles import collect, parse_all, root
 from loopgate.gates._linkignore import read_ignore_file
 from loopgate.gates._linklocal import Boundary, Run, check_local
@@ -106,6 +106,7 @@ from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
 
 if TYPE_CHECKING:
+    from loopgate.gates import _http
     from loopgate.gates._patterns import RuleSet
 
 __all__ = ["BAD_OPTION", "BROKEN_URL", "MISSING_ANCHOR", "MISSING_FILE", "NETWORK_DOWN", "OUTSIDE", "PATH_NOT_FOUND",
@@ -212,7 +213,7 @@ class _Plan:
 
     ignore: list[re.Pattern[str]]
     excluded: "RuleSet | None"  # None without --exclude: compiling no pattern still imported pathspec
-    settings: _http.Settings
+    accepted: frozenset[int]
     generic: _sites.Generic
     note: str = ""  # the ignore file not read as the working tree holds it, and why
 
@@ -252,7 +253,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         findings += _check_file(full, state, plan, external, options.offline, site)
     down = ""
     if external and not options.offline:
-        checked, down = check_external(external, plan.settings, state)
+        checked, down = check_external(external, _settings(options, plan, context), state)
         findings += checked
     # No credential in a URL reaches any output: userinfo and `?token=`-like values are masked
     # wherever a message quotes a URL (the link, a redirect chain, an error from the HTTP library).
@@ -316,7 +317,7 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
         except re.error as err:
             problems.append(BAD_OPTION.at(".", 1, 1, f"{origin} '{pattern}' is not a regular expression: {err}"))
     try:
-        accepted = _http.parse_statuses(options.accept or ("200-299",))
+        accepted = parse_statuses(options.accept or ("200-299",))
     except ValueError as err:
         problems.append(BAD_OPTION.at(".", 1, 1, f"--accept: {err}"))
         accepted = frozenset()
@@ -334,11 +335,17 @@ def _plan(options: Options, context: GateContext) -> tuple[_Plan, list[Finding]]
                                     options.root_dir, options.base_url, context.cwd)
     problems += [BAD_OPTION.at(".", 1, 1, message) for message in wrong]
     problems += _bad_replacements(options.remap, generic.remaps)
+    return _Plan(ignore, excluded, accepted, generic, note), problems
+
+
+def _settings(options: Options, plan: _Plan, context: GateContext) -> "_http.Settings":
+    """How to ask the network: built by a run that does (the HTTP module is not imported offline)."""
+    from loopgate.gates import _http  # noqa: PLC0415
+
     cache_file = options.cache_file and os.path.join(context.cwd, options.cache_file)
-    settings = _http.Settings(
-        accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
+    return _http.Settings(
+        plan.accepted, options.request_timeout, options.retries, options.backoff, options.max_retry_wait,
         options.concurrency, options.per_host, cache_file or _http.default_cache_file(), float(options.cache_ttl))
-    return _Plan(ignore, excluded, settings, generic, note), problems
 
 
 def _bad_replacements(rules: tuple[str, ...], remaps: tuple[tuple[re.Pattern[str], str], ...]) -> list[Finding]:

@@ -9,7 +9,6 @@ importing the gates.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from functools import cache
 from types import ModuleType
 
@@ -114,6 +113,8 @@ def gate(name: str) -> GateSpec | None:
 
 @cache
 def gates() -> dict[str, GateSpec]:
+    import pkgutil  # noqa: PLC0415  (`loopgate gate NAME` imports its one module by name)
+
     specs: list[GateSpec] = []
     for info in pkgutil.iter_modules(loopgate.gates.__path__):
         if info.name in _NOT_GATES or info.name.startswith("_"):
