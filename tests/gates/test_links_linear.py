@@ -57,7 +57,10 @@ KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", 
          ("", "- ", "[x](y)"), ("", "* ", "[x](y)"), ("", "1. ", "[x](y)"), ("", "- ", "- - -"), ("", "- *", ""),
          # credentials in the path: each branch starts at a `/` and must not rescan what follows it
          ("/services/T", "A", "/B1/x"), ("", "/services/TA/B", ""), ("/bot", "1", ":x"), ("", "/bot1:", ""),
-         ("/api/webhooks/", "1", "/x"), ("/IncomingWebhook/", "a/", "")]
+         ("/api/webhooks/", "1", "/x"), ("/IncomingWebhook/", "a/", ""),
+         # a heading's attribute block, read from its last `{`: quotes, words and classes that end late
+         ("## a {", '"', "}"), ("## a {", "a=", "}"), ("## a {", ".c ", "}"), ("## a {:", "#i ", "}"),
+         ("## a {", "'x", "}"), ("## a {", " ", "x}"), ("## a ", "--", "")]
 
 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:

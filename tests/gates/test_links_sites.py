@@ -410,3 +410,43 @@ def test_root_dir_and_base_url_from_the_cli_name_the_link_as_written(tmp_path: P
     assert "README.md:3:48: LG442 https://d.example.com/b#no (checked as /b#no): anchor #no not found in docs/b.md" \
         in done.stdout
     assert "3 links in 1 file: 3 local checked; 1 broken link" in done.stdout
+
+
+def test_mkdocs_a_missing_asset_is_named_as_written_from_the_page(tmp_path: Path) -> None:
+    """MkDocs reads a link to a file (an image, a PDF) from the page's file: the message names that file,
+    not a page made of it (`docs/img.png.md`)."""
+    root = write(tmp_path, {"mkdocs.yml": "site_name: T\n", "docs/index.md": "# H\n\n![i](img.png) [p](page/)\n",
+                            "docs/guide.md": "# G\n\n[f](files/a.pdf)\n", "docs/files/a.pdf": "%PDF"})
+    assert found(check(root)) == ["docs/index.md:3:6: LG441 img.png: file not found: docs/img.png",
+                                  "docs/index.md:3:19: LG441 page/: file not found: docs/page.md"]
+
+
+def test_mkdocs_pages_the_build_leaves_out_are_broken_links(tmp_path: Path) -> None:
+    """`exclude_docs`, `draft_docs`, dot files and a README.md beside an index.md: the real `mkdocs build`
+    publishes none of them, so a link to one is broken; a page taken back with `!` is built and fine."""
+    mkdocs = _mkdocs()
+    if mkdocs is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
+        pytest.skip("mkdocs is not installed")
+    root = write(tmp_path / "site", {
+        "mkdocs.yml": "site_name: T\nexclude_docs: |\n  drafts/\n  !drafts/kept.md\ndraft_docs: |\n  wip.md\n",
+        "docs/index.md": "# H\n\n[a](drafts/a.md) [k](drafts/kept.md) [w](wip.md) [d](.hidden.md) [r](sub/README.md) "
+                         "[s](sub/index.md) [ok](page.md)\n",
+        "docs/drafts/a.md": "# A\n", "docs/drafts/kept.md": "# K\n", "docs/wip.md": "# W\n", "docs/.hidden.md": "# D\n",
+        "docs/sub/README.md": "# R\n", "docs/sub/index.md": "# S\n", "docs/page.md": "# P\n",
+    })
+    subprocess.run([mkdocs, "build", "-q", "-d", str(tmp_path / "out")], cwd=root, check=True, capture_output=True,
+                   timeout=60)
+    built = {str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("index.html")}
+    assert {"drafts/kept/index.html", "page/index.html", "sub/index.html"} <= built
+    assert not {"drafts/a/index.html", "wip/index.html", ".hidden/index.html"} & built
+    messages = [f.message for f in check(root).findings]
+    assert messages == [
+        "drafts/a.md: MkDocs does not build docs/drafts/a.md: exclude_docs or draft_docs leaves it out (pattern "
+        "`drafts/`)",
+        "wip.md: MkDocs does not build docs/wip.md: exclude_docs or draft_docs leaves it out (pattern `wip.md`)",
+        ".hidden.md: MkDocs does not build docs/.hidden.md: MkDocs leaves out files and folders whose names start "
+        "with a dot, and /templates/",
+        "sub/README.md: MkDocs does not build docs/sub/README.md: index.md in the same folder is the folder's page, "
+        "and MkDocs skips README.md"]

