@@ -193,7 +193,7 @@ def test_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "schema.json").write_text(json.dumps(SCHEMA))
     (tmp_path / "x.yaml").write_bytes(b"name: ok\nitems: \xff\n")
     result = _run(tmp_path, "x.yaml")
-    assert _places(result) == [("x.yaml", 2, 1, "LG452", "not UTF-8 text (byte 16)")]
+    assert _places(result) == [("x.yaml", 2, 8, "LG452", "not UTF-8 text (byte 16)")]
 
 
 def test_directories_are_searched(tmp_path: Path) -> None:

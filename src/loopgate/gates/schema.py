@@ -18,7 +18,9 @@ JSON text; a key that is a list or mapping is LG459. JSON is read as RFC 8259 JS
 `Infinity` are LG457 (`--json-nan` accepts them), and a key given twice in a JSON object or YAML
 mapping is LG458 (`--duplicate-keys` accepts it, the last one counting); such files are still
 validated. Lists and objects nested beyond about 1,000 levels, and integers of more than 4,300
-digits, or TOML keys of more than 32 dotted parts, are LG460 and not validated.
+digits, or TOML keys of more than 32 dotted parts, are LG460 and not validated. JSON and YAML
+files may be UTF-8, UTF-16 or UTF-32 (by their byte order mark, or YAML 1.2's table without one);
+TOML is UTF-8. A byte that is not text is LG452 at its line and column.
 
 Each error is a finding at the offending value, with its JSON path, e.g.
 `config/app.json:14:17: LG451 $.items[3].status: 'dne' is not one of ['open', 'done']`,
@@ -120,7 +122,8 @@ DUPLICATE_KEY = codes.define(
     "Which of the two values counts depends on the reader: Python's json and PyYAML keep the last, other JSON "
     "readers the first or refuse the file, and YAML 1.2 forbids it (ruamel.yaml, and so check-jsonschema, "
     "refuses the file). The position is the second key. The file is still validated, with the last value. "
-    "Keys brought in by a YAML merge (`<<: *defaults`) and overridden are not duplicates.",
+    "Keys brought in by a YAML merge (`<<: *defaults`) and overridden are not duplicates; a second `<<` in "
+    "one mapping is (check-jsonschema refuses it too): merge a list, `<<: [*a, *b]`.",
     "Remove one of the two keys; or pass `--duplicate-keys` to accept them (the last one counting).",
 )
 COMPLEX_KEY = codes.define(

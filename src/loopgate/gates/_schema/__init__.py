@@ -2,6 +2,8 @@
 
 - `reading`: a JSON, YAML or TOML file's bytes to documents, or a syntax problem; RFC 8259
   JSON (NaN and duplicate keys are problems), 4,300-digit numbers and deep nesting as problems.
+- `decoding`: bytes to text: UTF-8, and for JSON and YAML also UTF-16 and UTF-32 (by BOM, or YAML 1.2's
+  detection from the first bytes); a byte that is not text placed at its line and column in characters.
 - `yaml12`: PyYAML (libyaml) reading YAML 1.2 as GitHub Actions and check-jsonschema do.
 - `expansion`: the YAML alias-bomb guard, counted from parser events before loading.
 - `loading`: the schema: read, checked against its metaschema, `$ref` loops refused, compiled.

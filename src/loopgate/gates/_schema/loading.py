@@ -24,6 +24,7 @@ from loopgate.artifacts.loader import leaves_repository
 from loopgate.artifacts.schema import load_schema, schema_names
 from loopgate.gates._changes import not_regular
 from loopgate.gates._positions import Path, Position, json_positions, yaml_positions
+from loopgate.gates._schema.decoding import NotText, text_of
 from loopgate.gates._schema.fast import fast_path
 from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
 
@@ -219,12 +220,13 @@ def _invalid_schema(shown: str, full: str, err: SchemaError) -> SchemaProblem:
 
 
 def _schema_position(shown: str, full: str, path: Path) -> Position:
+    kind = "yaml" if kind_of(shown) == "yaml" else "json"
     try:
-        with open(full, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError):
+        with open(full, "rb") as handle:
+            text = text_of(handle.read(), kind)  # as it was read: UTF-16 too, the BOM dropped
+    except (OSError, NotText):
         return 1, 1
-    if kind_of(shown) == "yaml":
+    if kind == "yaml":
         return yaml_positions(text, 0, [path])[0]
     return json_positions(text, [path])[0]
 

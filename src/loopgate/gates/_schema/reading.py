@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from loopgate.gates._positions import json_marks
+from loopgate.gates._schema.decoding import NotText, text_of
 from loopgate.gates._schema.expansion import alias_expansion
 from loopgate.gates._schema.yaml12 import (
     DIGITS_LIMIT,
@@ -40,6 +41,7 @@ _LONG_NUMBER = re.compile(rf"\d{{{DIGITS_LIMIT + 1},}}|0[xob][0-9a-fA-F_]{{{DIGI
 # real key comes near it. Keys are found line by line, linearly: the text before `=` at the start of
 # a line or after `{` or `,` (inline tables), or inside a `[table]` header, quoted parts left out.
 MAX_KEY_DOTS = 32
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_PROBLEMS = 20  # a file's duplicate keys, or NaNs, reported; the rest are counted
 _QUOTED = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
 _SEGMENT = re.compile(r"[{,]")
@@ -65,7 +67,7 @@ class Rules(NamedTuple):
 
 class Parsed(NamedTuple):
     documents: list[Any]
-    text: str  # "" for JSON: decoded later, only if needed
+    text: str  # the file's text, its BOM dropped (positions are offsets in it)
     problems: list[Raw]  # found while reading, the documents still validated (duplicate keys, NaN)
 
 
@@ -75,25 +77,25 @@ def kind_of(path: str) -> str | None:
 
 def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> Parsed | Raw:  # noqa: B008
     """The file's documents, or the one problem that stops it being read."""
+    text = ""
     try:
+        text = text_of(data, kind)
         if kind == "json":
-            return _json(data, shown, rules)
-        text = data.decode("utf-8-sig")
+            return _json(text, shown, rules)
         if kind == "yaml":
             return _yaml(text, shown, rules)
         return _toml(text, shown)
+    except NotText as err:
+        return Raw("syntax", shown, err.line, err.column, str(err))
     except json.JSONDecodeError as err:
         return Raw("syntax", shown, err.lineno, err.colno, f"invalid JSON: {err.msg}")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        return Raw("syntax", shown, line, 1, f"not UTF-8 text (byte {err.start})")
     except ComplexKey as err:
-        line, column = mark_position(Lines(data.decode("utf-8-sig")), err.problem_mark)
+        line, column = mark_position(Lines(text), err.problem_mark)
         return Raw("complex-key", shown, line, column,
                    "a YAML mapping key that is a list or a mapping: JSON has only string keys; not validated")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line, column = mark_position(Lines(data.decode("utf-8-sig")), mark)
+        line, column = mark_position(Lines(text), mark)
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         if "maximum nesting depth" in problem:  # libyaml's limit: 1,000 levels
             return Raw("limit", shown, line, column, "nested too deeply to read (over 1,000 levels); not validated")
@@ -106,11 +108,11 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
         return Raw("limit", shown, 1, 1, "nested too deeply to read (more than about 1,000 levels); not validated")
     except ValueError as err:  # TooLong, or Python's own limit on the digits of an integer
         if isinstance(err, TooLong) or "digits" in str(err):
-            return _long_number(data, shown)
+            return _long_number(text, shown)
         return Raw("syntax", shown, 1, 1, f"cannot read the file: {err}")
 
 
-def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
+def _json(text: str, shown: str, rules: Rules) -> Parsed:
     flagged: list[str] = []
 
     def constant(name: str) -> float:
@@ -123,11 +125,10 @@ def _json(data: bytes, shown: str, rules: Rules) -> Parsed:
             flagged.append("duplicate")
         return mapping
 
-    document = json.loads(data, parse_constant=None if rules.json_nan else constant,
+    document = json.loads(text, parse_constant=None if rules.json_nan else constant,
                           object_pairs_hook=None if rules.duplicate_keys else pairs)
     if not flagged:
-        return Parsed([document], "", [])
-    text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
+        return Parsed([document], text, [])
     constants, duplicates = json_marks(text)
     nans = [Raw("nan", shown, line, column, f"{name} is not a JSON number (RFC 8259 has no NaN or infinity)")
             for (line, column), name in constants if not rules.json_nan]
@@ -172,15 +173,20 @@ def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
     if duplicates and not rules.duplicate_keys:
         lines = Lines(text)
         first = sorted(duplicates, key=lambda node: node.start_mark.index)[:MAX_PROBLEMS]
-        problems = _capped([Raw("duplicate", shown, *mark_position(lines, node.start_mark),
-                                f"the key {json.dumps(node.value)} is given twice in this mapping; YAML 1.2 forbids "
-                                "it (PyYAML keeps the last, ruamel.yaml refuses the file)") for node in first],
-                           len(duplicates))
+        problems = _capped([Raw("duplicate", shown, *mark_position(lines, node.start_mark), _twice(node))
+                            for node in first], len(duplicates))
     return Parsed(documents or [None], text, problems)
 
 
-def _long_number(data: bytes, shown: str) -> Raw:
-    text = data.decode("utf-8-sig", errors="replace")
+def _twice(key: yaml.Node) -> str:
+    if key.tag == _MERGE_TAG:
+        return ("the merge key << is given twice in this mapping; YAML 1.2 forbids it (PyYAML merges both, "
+                "ruamel.yaml refuses the file): merge a list instead, `<<: [*a, *b]`")
+    return (f"the key {json.dumps(key.value)} is given twice in this mapping; YAML 1.2 forbids "
+            "it (PyYAML keeps the last, ruamel.yaml refuses the file)")
+
+
+def _long_number(text: str, shown: str) -> Raw:
     found = _LONG_NUMBER.search(text)
     line, column = Lines(text).position(found.start()) if found else (1, 1)
     size = f"of {len(found.group()):,} digits" if found and found.group().isdigit() else "that large"

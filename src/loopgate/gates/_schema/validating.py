@@ -4,7 +4,6 @@ positions, best first; in this process, or for large inputs in worker processes 
 from __future__ import annotations
 
 import contextlib
-import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -15,6 +14,7 @@ from referencing.exceptions import Unresolvable
 
 from loopgate.artifacts.loader import leaves_repository
 from loopgate.gates._positions import Path, Position, json_positions, toml_positions, yaml_positions
+from loopgate.gates._schema.decoding import lenient_text
 from loopgate.gates._schema.loading import Checker, build_checker, json_path, short
 from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
 
@@ -36,7 +36,7 @@ def check_file(checker: Checker, shown: str, full: str, rules: Rules = Rules()) 
     kind = kind_of(full)
     parsed = parse(kind, data, shown, rules)
     if isinstance(parsed, Raw):
-        return [_inside(parsed, data)]
+        return [_inside(parsed, _last_line(lenient_text(data, kind)))]
     documents, text, found = parsed
     for index, document in enumerate(documents):
         if _certainly_valid(checker, document):
@@ -49,10 +49,9 @@ def check_file(checker: Checker, shown: str, full: str, rules: Rules = Rules()) 
             return [_recursed(shown, document)]
         if not errors:
             continue
-        if kind == "json" and not text:
-            text = data.decode(json.detect_encoding(data)).removeprefix("\ufeff")
         found += _raws(shown, kind or "json", text, index if len(documents) > 1 else -1, errors)
-    return [_inside(raw, data) for raw in found]
+    last = _last_line(text) if found else 0
+    return [_inside(raw, last) for raw in found]
 
 
 def _recursed(shown: str, document: Any) -> Raw:
@@ -77,9 +76,13 @@ def depth(document: Any) -> int:
     return deepest
 
 
-def _inside(raw: Raw, data: bytes) -> Raw:
+def _last_line(text: str) -> int:
+    # Counted in characters (a UTF-16 file's bytes hold more 0x0A than it has line breaks), by `\n` only.
+    return text.count("\n") + 1
+
+
+def _inside(raw: Raw, last: int) -> Raw:
     """The problem, its line kept within the file: a parser may point one line past a last line break."""
-    last = data.count(b"\n") + 1
     return raw if raw.line <= last else raw._replace(line=last, column=1)
 
 

@@ -129,7 +129,12 @@ class YamlLoader(_YamlBase):  # type: ignore[misc]
         return mapping
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        written = sum(1 for key, _value in node.value if key.tag != _TAG + "merge")
+        if hasattr(node, "merged_count"):
+            return  # flattened already (an anchored mapping merged elsewhere): keep its count
+        merges = [key for key, _value in node.value if key.tag == _TAG + "merge"]
+        # A second `<<` is a duplicate key like any other (ruamel.yaml refuses it); PyYAML would merge both.
+        self.duplicates += merges[1:]
+        written = len(node.value) - len(merges)
         super().flatten_mapping(node)
         # PyYAML puts the merged pairs first; a key written out may override them (not a duplicate).
         node.merged_count = len(node.value) - written  # type: ignore[attr-defined]
