@@ -97,3 +97,26 @@ def test_mdbook_smart_punctuation_attribute_blocks_and_the_pages_it_writes_itsel
                    timeout=60)
     assert not (tmp_path / "out/print.html").exists()
     assert [f.split(": ")[1] for f in found(check(root))] == ["LG441 print.html", "LG442 p.md#gone"]
+
+
+CANDIDATES = ["über-uns", "uber-uns", "a--b", "a-b", "c-python", "-dashes-", "dashes", "given", "given-1"]
+
+
+@pytest.mark.parametrize("parser", ['autoHeadingIDType = "github-ascii"', 'autoHeadingIDType = "blackfriday"',
+                                    "autoHeadingID = false", 'autoHeadingIDType = "github"'])
+def test_hugo_heading_id_settings(tmp_path: Path, parser: str) -> None:
+    """`markup.goldmark.parser`: `autoHeadingIDType` (github-ascii, blackfriday) and `autoHeadingID = false`:
+    a link from the site to one of the candidate ids is broken exactly when the real Hugo writes no such id."""
+    hugo = needed("hugo", _hugo() or tool("hugo", "hugo"))
+    site = hugo_site(tmp_path, {
+        "hugo.toml": f'baseURL = "https://example.org/"\ntitle = "x"\n[markup.goldmark.parser]\n{parser}\n',
+        "content/docs/p.md": "---\ntitle: P\n---\n## Über uns\n\n## A  b\n\n## C++ Python\n\n## -- dashes --\n\n"
+                             "## Given {#given}\n\n## Given\n",
+        "content/docs/t.md": "---\ntitle: T\n---\n" + " ".join(f"[{a}](/docs/p/#{a})" for a in CANDIDATES) + "\n",
+    })
+    subprocess.run([hugo, "--quiet", "-d", str(tmp_path / "out")], cwd=site, check=True, capture_output=True,
+                   timeout=60)
+    ids = built_ids(tmp_path / "out/docs/p/index.html")
+    assert "given" in ids
+    broken = {f.message.split(": ")[0].split("#")[1] for f in check(site).findings}
+    assert broken == set(CANDIDATES) - ids

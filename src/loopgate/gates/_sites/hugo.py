@@ -53,7 +53,9 @@ from loopgate.gates._sites.hugo_urls import (
     top_sections,
     url_of,
 )
+from loopgate.gates._sites.mkdocs import read_text
 from loopgate.gates._sites.routes import DOT_FOLDERS, front_matter, join_url, pages
+from loopgate.gates._sites.slugs import auto_anchors, headings, hugo_anchors
 from loopgate.treewalk import walk
 
 _REF = re.compile(r"\{\{[<%]\s*(?:rel)?ref\s+\"([^\"{}]+)\"\s*[>%]\}\}")
@@ -209,6 +211,26 @@ class Hugo(Site):
         self.cascade = setting(settings, "cascade")
         self.hooks = _hooks(settings) or _hooks_in(folder("layoutDir", "layouts"))
         self._refs: set[str] = set()
+        # Heading ids (markup.goldmark.parser): none at all with autoHeadingID = false; else of a kind.
+        parser = setting(settings, "markup", "goldmark", "parser")
+        self.heading_ids = flag(setting(parser, "autoHeadingID"), True)
+        self.id_kind = text_value(setting(parser, "autoHeadingIDType"), "github").lower()
+
+    def extra_anchors(self, full: str) -> list[str]:
+        """Hugo's own heading ids where they are not GitHub's (`autoHeadingIDType`: slugs.py)."""
+        if not self.heading_ids or self.id_kind not in ("github-ascii", "blackfriday") or not full.endswith(".md"):
+            return []
+        return hugo_anchors(headings(read_text(full)), self.id_kind)
+
+    def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
+        """GitHub's slugs of the headings, where Hugo makes other ids (or none) from them."""
+        if (self.heading_ids and self.id_kind not in ("github-ascii", "blackfriday")) or not full.endswith(".md"):
+            return []
+        made = set(self.extra_anchors(full))
+        why = ("the site's markup.goldmark.parser.autoHeadingID = false: Hugo gives headings no id" if
+               not self.heading_ids else f"Hugo makes {self.id_kind} heading ids (markup.goldmark.parser"
+               ".autoHeadingIDType), not GitHub's")
+        return [(anchor, why) for anchor in auto_anchors(read_text(full)) if anchor not in made]
 
     def routes(self) -> HugoRoutes:
         if self._routes is None:  # one walk of content/, on the first link written as a URL

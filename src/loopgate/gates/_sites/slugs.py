@@ -7,6 +7,10 @@ page's anchors (GitHub's stay: a link written for either works somewhere, and ne
   NFKD-normalised and reduced to ASCII (`žlutý` -> `zluty`), every character but word characters,
   spaces and `-` removed, trimmed, lowercased, each run of spaces and `-` one `-`. A repeated id
   gets `_1`, `_2`, ... (an id ending `_N` counts on from N), and an empty one is `_1`.
+- Hugo (Goldmark's `autoHeadingIDType`): `github` (the default) is GitHub's slug of the text a
+  typographer set (`_slugs.Slugger`); `github-ascii` the same after accents are taken off and any
+  other non-ASCII character dropped (`Über uns` -> `uber-uns`); `blackfriday` keeps letters and
+  numbers, lowercased, one `-` between runs of them (`a -- b` -> `a-b`). A repeated id gets `-1`, `-2`.
 - mdBook: the characters Rust calls alphanumeric (letters, numbers and Other_Alphabetic marks such
   as Indic vowel signs: `alphabetic.py`), `_` and `-` kept, each whitespace character a `-`, all
   else dropped; a repeated id gets `-1`, `-2`, ... mdBook 0.4 (`utils::normalize_id`) lowercases
@@ -25,7 +29,7 @@ import unicodedata
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
 from loopgate.gates._sites.alphabetic import rust_alphanumeric
-from loopgate.gates._slugs import Slugger, typographic
+from loopgate.gates._slugs import Slugger, github_slug, typographic
 
 _NOT_WORD = re.compile(r"[^\w\s-]")
 _RUNS = re.compile(r"[-\s]+")
@@ -121,3 +125,54 @@ def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
     # 0.5 sets punctuation (smart-punctuation is on by default): `## a -- b` is `#a--b` there
     smart = _numbered([mdbook_id_05(typographic(t)) for t in texts])
     return list(dict.fromkeys(old + new + smart))
+
+
+def auto_anchors(source: str) -> list[str]:
+    """The anchors the links scanner makes from a page's headings' text (GitHub's, and the variants a
+    generator renders: `_slugs.Slugger`), without the ids headings are given (`{#id}`)."""
+    blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    blocks.run()
+    slugger = Slugger()
+    found = []
+    for heading in blocks.headings:
+        given = explicit_id(heading)[1]
+        found += [anchor for anchor in slugger.add(heading) if anchor != given]
+    return found
+
+
+def _hugo_ascii(text: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    return github_slug("".join(c for c in bare if c.isascii()))
+
+
+def _blackfriday(text: str) -> str:
+    """blackfriday's `SanitizedAnchorName`."""
+    kept: list[str] = []
+    dash = False
+    for char in text:
+        if char.isalpha() or unicodedata.category(char)[0] == "N":
+            if dash and kept:
+                kept.append("-")
+            dash = False
+            kept.append(char.lower())
+        else:
+            dash = True
+    return "".join(kept)
+
+
+def hugo_anchors(found: list[tuple[str, str]], kind: str) -> list[str]:
+    """The ids Hugo gives these headings with `autoHeadingIDType = kind` (`github-ascii`, `blackfriday`;
+    `github`'s are the scanner's own), numbered as Goldmark numbers them, given ids taken first."""
+    make = _hugo_ascii if kind == "github-ascii" else _blackfriday
+    seen = {given: 0 for _, given in found if given}
+    anchors = []
+    for text, given in found:
+        if given:
+            continue
+        base = current = make(typographic(text))
+        while current in seen:
+            seen[base] += 1
+            current = f"{base}-{seen[base]}"
+        seen[current] = 0
+        anchors.append(current)
+    return anchors
