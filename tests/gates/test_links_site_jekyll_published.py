@@ -9,6 +9,7 @@ Links to what is not built are broken, and say why; nothing else is.
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from .test_links_site_jekyll import jekyll_build
@@ -82,3 +83,34 @@ def test_published_false_as_jekyll_builds_it(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stdout + built.stderr
     assert {href for _, href in _broken_in_built_html(tmp_path / "out")} == {
         line.split(" ")[2].rstrip(":") for line in PLANTED}
+
+
+def test_a_document_dated_after_the_build_is_not_published_unless_future(tmp_path: Path) -> None:
+    """Publisher#hidden_in_the_future?: with `future: false` (the default) a post or collection document
+    dated after the build is not built: a link to it is broken and says so; one dated tomorrow depends on
+    the hour and the zone (unchecked); `future: true` builds them all. Checked against the real jekyll."""
+    tomorrow = datetime.datetime.now(datetime.timezone.utc).date() + datetime.timedelta(days=1)
+    files = {
+        "_config.yml": "title: T\ncollections:\n  notes:\n    output: true\n",
+        "_posts/2099-01-01-far.md": "---\n---\n# F\n", "_posts/2020-01-01-past.md": "---\n---\n# P\n",
+        f"_posts/{tomorrow.isoformat()}-near.md": "---\n---\n# N\n",
+        "_notes/later.md": "---\ndate: 2099-03-01\n---\n# L\n", "_notes/undated.md": "---\n---\n# U\n",
+        "index.md": f"---\n---\n[f](/2099/01/01/far.html) [p](/2020/01/01/past.html) "
+                    f"[n](/{tomorrow.strftime('%Y/%m/%d')}/near.html) [l](/notes/later.html) "
+                    "[u](/notes/undated.html)\n",
+    }
+    root = write(tmp_path / "site", files)
+    result = check(root)
+    codes = {f.message.split(":")[0]: f.code for f in result.findings}
+    assert codes == {"/2099/01/01/far.html": "LG441", f"/{tomorrow.strftime('%Y/%m/%d')}/near.html": "LG482",
+                     "/notes/later.html": "LG441"}
+    assert "only `jekyll build --future` does" in next(f.message for f in result.findings if "far" in f.message)
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert {p.name for p in (tmp_path / "out").rglob("*.html")} >= {"past.html", "undated.html"}
+    assert not {"far.html", "later.html"} & {p.name for p in (tmp_path / "out").rglob("*.html")}
+
+    (root / "_config.yml").write_text(files["_config.yml"] + "future: true\n", "utf-8")
+    assert check(root).findings == []
+    built = jekyll_build(root, tmp_path / "out2")
+    assert {"far.html", "later.html", "near.html"} <= {p.name for p in (tmp_path / "out2").rglob("*.html")}

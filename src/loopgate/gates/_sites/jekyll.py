@@ -231,8 +231,9 @@ class Jekyll(Site):
                          "not publish (no `output: true`): the built site has no page for it")
         hidden = routes.hidden.get(resolved)
         if hidden is not None:
+            flag = "--future" if hidden.startswith("a date") else "--unpublished"
             return Route("broken", f"{self.shown(resolved)} has {hidden}: Jekyll does not publish it (only "
-                         "`jekyll build --unpublished` does)")
+                         f"`jekyll build {flag}` does)")
         return None
 
     def _served_at(self, url: str) -> bool:

@@ -4,6 +4,7 @@ off the site (`published`, collections without output): see jekyll.py for the ru
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import os
 import posixpath
@@ -56,6 +57,7 @@ class JekyllSite:
         base = text(settings.get("baseurl")).strip("/")
         self.base = "/" + base if base else ""
         self.style = text_value(settings.get("permalink"), "date")
+        self.future = flag(settings.get("future"), False)  # Jekyll's default: a document dated later is not built
         listed = settings.get("collections")
         collections = {str(k): {} for k in listed} if isinstance(listed, list) else \
             {str(k): v if isinstance(v, dict) else {} for k, v in listed.items()} if isinstance(listed, dict) else {}
@@ -179,19 +181,43 @@ class JekyllSite:
                 found.unknown.add(page)
                 return None
             published = not _UNQUOTED_OFF.search(_head(page))
+        hidden = ""
         if "published" in data and published in (False, None):
             # Publisher#can_be_published?: `data.fetch("published", true)`. A page's defaults are a
             # default_proc that fetch does not ask, so `published: false` from `defaults:` unpublishes
             # documents (posts, collections) but not pages (checked with jekyll 4.3).
             whence = "its front matter" if "published" in own else "`defaults:` in _config.yml"
             said = "(empty)" if data["published"] is None else str(data["published"]).lower()
-            found.hidden[page] = f"published: {said} in {whence}"
+            hidden = f"published: {said} in {whence}"
+        elif kind == "document" and not self.future:
+            future = self._in_the_future(relative, data)
+            if future is None:
+                found.unknown.add(page)  # dated tomorrow: built or not depends on the hour and the zone
+                return None
+            hidden = future
+        if hidden:
+            found.hidden[page] = hidden
             url = (self._document_url(relative, label, data) if kind == "document" else
                    self._page_url(relative, data))[0]
             for key in served(url) if url else []:
                 found.hidden_at.setdefault(key, page)  # a link to it there is broken, and says why
             return None
         return data
+
+    def _in_the_future(self, relative: str, data: dict[str, Any]) -> str | None:
+        """Why a document dated after the build is not built ("" when it is; None when that depends on
+        the hour): Publisher#hidden_in_the_future? with `future: false`, Jekyll's default. A document's
+        date is its front matter's, else a post's file name's (else the build's time: never later)."""
+        dated = DATE_NAME.match(posixpath.basename(os.path.splitext(relative)[0]))
+        day = document_date(data.get("date"), dated.group(1) if dated else "")
+        if day is None:
+            return ""
+        today = datetime.datetime.now(datetime.timezone.utc).date()
+        if day <= today - datetime.timedelta(days=1):
+            return ""
+        if day <= today + datetime.timedelta(days=1):
+            return None
+        return f"a date after the build ({day.isoformat()}), and the site does not set `future: true`"
 
     def _kind(self, relative: str) -> tuple[str, str]:
         """("page", ""), ("document", collection) or ("skip", "") for a file of the site."""
