@@ -450,3 +450,26 @@ def test_mkdocs_pages_the_build_leaves_out_are_broken_links(tmp_path: Path) -> N
         "with a dot, and /templates/",
         "sub/README.md: MkDocs does not build docs/sub/README.md: index.md in the same folder is the folder's page, "
         "and MkDocs skips README.md"]
+
+
+def test_mkdocs_snippet_links_are_read_from_the_page_that_includes_them(tmp_path: Path) -> None:
+    """pymdownx.snippets pastes the file into the page before MkDocs resolves its links: they are read from
+    the page's file, and `mkdocs build --strict` warns about exactly the links the gate reports."""
+    mkdocs = _mkdocs()
+    if mkdocs is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
+        pytest.skip("mkdocs is not installed")
+    root = write(tmp_path / "site", {
+        "mkdocs.yml": "site_name: T\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [includes]\n",
+        "docs/a/page.md": '# Page\n\n--8<-- "shared.md"\n', "docs/b.md": "# B\n",
+        "docs/index.md": "# I\n\n[p](a/page.md)\n", "includes/other.md": "# O\n",
+        "includes/shared.md": "## Shared\n\n[b](../b.md) [x](../gone.md) [o](other.md)\n"})
+    done = subprocess.run([mkdocs, "build", "--strict", "-d", str(tmp_path / "out")], cwd=root, capture_output=True,
+                          text=True, timeout=60, check=False)
+    warned = set(re.findall(r"Doc file 'a/page.md' contains a link '([^']+)'", done.stderr))
+    assert warned == {"../gone.md", "other.md"}, done.stderr
+    result = check(root)
+    assert {(f.path, f.message.split(": ")[0]) for f in result.findings} == {
+        ("includes/shared.md", link) for link in warned}
+    assert all("as MkDocs builds it into docs/a/page.md" in f.message for f in result.findings)

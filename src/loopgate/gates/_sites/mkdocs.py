@@ -13,7 +13,9 @@ Anchors: `attr_list` ids (`## Title { #id }`, `{#id .class}`) are anchors like a
 two `--8<--` lines) brings the included file's anchors into the page, and the page has MkDocs' own
 heading ids (`slugs.py`) beside GitHub's.
 
-A link to a page `mkdocs build` leaves out is broken: `exclude_docs` and `draft_docs` patterns
+A snippet's links are the including page's, read from that page's URL (a snippet outside docs_dir
+only there; one MkDocs also builds as a page, on its own page too). A link to a page `mkdocs
+build` leaves out is broken: `exclude_docs` and `draft_docs` patterns
 (gitignore's, from `docs_dir`), files and folders whose names start with a dot, `/templates/`, and
 a `README.md` beside an `index.md` (MkDocs builds the folder's page from index.md).
 """
@@ -81,6 +83,7 @@ class MkDocs(Site):
                 patterns += [line for line in value.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         self._excluded: list[str] = patterns
         self._rules: Any = None
+        self._hosted: dict[str, list[str]] | None = None
 
     def in_site(self, source: str, decoded: str) -> str:
         if decoded.startswith("/"):
@@ -122,6 +125,35 @@ class MkDocs(Site):
             return CHECK
         why = self._left_out(resolved)
         return Route("broken", f"MkDocs does not build {self.shown(resolved)}: {why}") if why else CHECK
+
+    def pages_of(self, full: str, line: int) -> list[tuple[str, str]]:
+        """pymdownx.snippets pastes a file into the page before the page is rendered: the file's links
+        are the page's, read from the page's URL. A snippet that is no page of its own (outside docs_dir,
+        or left out of the build) has its links on the pages that include it only."""
+        hosts = [(page, f"as MkDocs builds it into {self.shown(page)}, which includes this file")
+                 for page in self._hosts().get(full, [])]
+        if not hosts:
+            return [(full, "")]
+        # a page of its own too when MkDocs builds it; a fragment outside docs_dir is read where it lands
+        own = under(full, self.top) and not self._left_out(full)
+        return [(full, ""), *hosts] if own else hosts
+
+    def _hosts(self) -> dict[str, list[str]]:
+        """Snippet file -> the pages that include it (docs_dir read once, on first use, with snippets on)."""
+        if self._hosted is None:
+            self._hosted = {}
+            if self.snippets:
+                from loopgate.treewalk import walk  # noqa: PLC0415
+
+                for folder, names in walk(self.top):
+                    for name in names:
+                        page = os.path.join(folder, name)
+                        if not name.endswith(".md") or self._left_out(page):
+                            continue
+                        text = read_text(page)
+                        for included in self._included(text, _SNIPPET_DEPTH, {page}):
+                            self._hosted.setdefault(included, []).append(page)
+        return self._hosted
 
     def _left_out(self, full: str) -> str:
         """Why `mkdocs build` publishes nothing for this file ("" when it does)."""
