@@ -116,13 +116,19 @@ def _mkdocs() -> str | None:
     return str(found_here) if found_here.exists() else shutil.which("mkdocs")
 
 
-def test_mkdocs_build_strict_reports_the_same_links(tmp_path: Path) -> None:
-    """The peer: MkDocs' own link validation on the same tree names the same (file, link) pairs."""
+def _mkdocs_needed() -> str:
+    """The real mkdocs: a test that needs it fails under CI=true without it, and skips elsewhere."""
     mkdocs = _mkdocs()
     if mkdocs is None:
         if os.environ.get("CI") == "true":
             pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
         pytest.skip("mkdocs is not installed")
+    return mkdocs
+
+
+def test_mkdocs_build_strict_reports_the_same_links(tmp_path: Path) -> None:
+    """The peer: MkDocs' own link validation on the same tree names the same (file, link) pairs."""
+    mkdocs = _mkdocs_needed()
     root = site(tmp_path, "mkdocs")
     done = subprocess.run([mkdocs, "build", "--strict", "-d", str(tmp_path / "built")], cwd=root,
                           capture_output=True, text=True, timeout=60, check=False)
@@ -424,11 +430,7 @@ def test_mkdocs_a_missing_asset_is_named_as_written_from_the_page(tmp_path: Path
 def test_mkdocs_pages_the_build_leaves_out_are_broken_links(tmp_path: Path) -> None:
     """`exclude_docs`, `draft_docs`, dot files and a README.md beside an index.md: the real `mkdocs build`
     publishes none of them, so a link to one is broken; a page taken back with `!` is built and fine."""
-    mkdocs = _mkdocs()
-    if mkdocs is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
-        pytest.skip("mkdocs is not installed")
+    mkdocs = _mkdocs_needed()
     root = write(tmp_path / "site", {
         "mkdocs.yml": "site_name: T\nexclude_docs: |\n  drafts/\n  !drafts/kept.md\ndraft_docs: |\n  wip.md\n",
         "docs/index.md": "# H\n\n[a](drafts/a.md) [k](drafts/kept.md) [w](wip.md) [d](.hidden.md) [r](sub/README.md) "
@@ -455,11 +457,7 @@ def test_mkdocs_pages_the_build_leaves_out_are_broken_links(tmp_path: Path) -> N
 def test_mkdocs_snippet_links_are_read_from_the_page_that_includes_them(tmp_path: Path) -> None:
     """pymdownx.snippets pastes the file into the page before MkDocs resolves its links: they are read from
     the page's file, and `mkdocs build --strict` warns about exactly the links the gate reports."""
-    mkdocs = _mkdocs()
-    if mkdocs is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("mkdocs is not installed (pip install -e '.[test]')")
-        pytest.skip("mkdocs is not installed")
+    mkdocs = _mkdocs_needed()
     root = write(tmp_path / "site", {
         "mkdocs.yml": "site_name: T\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [includes]\n",
         "docs/a/page.md": '# Page\n\n--8<-- "shared.md"\n', "docs/b.md": "# B\n",
