@@ -114,3 +114,21 @@ def test_a_document_dated_after_the_build_is_not_published_unless_future(tmp_pat
     assert check(root).findings == []
     built = jekyll_build(root, tmp_path / "out2")
     assert {"far.html", "later.html", "near.html"} <= {p.name for p in (tmp_path / "out2").rglob("*.html")}
+
+
+def test_published_no_from_defaults_is_false_unquoted_and_text_quoted(tmp_path: Path) -> None:
+    """Ruby's YAML reads an unquoted `no` as false: `published: no` in `defaults:` keeps posts off the site;
+    quoted, it is the text "no" (truthy), and they are published. The real jekyll decides both."""
+    posts = {"_posts/2020-01-01-a.md": "---\n---\n# A\n", "index.md": "---\n---\n[a](/2020/01/01/a.html)\n"}
+    defaults = "defaults:\n  - scope: {path: '', type: posts}\n    values: {published: %s}\n"
+    root = write(tmp_path / "off", {"_config.yml": "title: T\n" + defaults % "no", **posts})
+    assert [f.code for f in check(root).findings] == ["LG441"]
+    assert "published: no in `defaults:` in _config.yml" in check(root).findings[0].message
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0 and not (tmp_path / "out/2020/01/01/a.html").exists()
+
+    # the loader reads both as "no": with a quoted one in the config, which is which is not known here
+    root = write(tmp_path / "text", {"_config.yml": "title: T\n" + defaults % '"no"', **posts})
+    assert [f.code for f in check(root).findings] == ["LG482"]
+    built = jekyll_build(root, tmp_path / "out2")
+    assert built.returncode == 0 and (tmp_path / "out2/2020/01/01/a.html").is_file()

@@ -207,7 +207,7 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
 
         settings = read_yaml(config, label)
         top = kept_inside(boundary, label, "`source:`", source_top(home, settings), shown)
-        return Jekyll(boundary, options, label, top, settings, shown)
+        return Jekyll(boundary, options, label, top, settings, shown, read_text(config, label))
     from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
 
     docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config, label))

@@ -53,7 +53,10 @@ class Default:
 class JekyllSite:
     """_config.yml, as far as URLs go."""
 
-    def __init__(self, settings: dict[str, Any]) -> None:
+    def __init__(self, settings: dict[str, Any], raw: str = "") -> None:
+        # `published: no` in `defaults:` is false to Ruby's YAML (1.1) unquoted and text quoted; the
+        # loader here reads both as "no": a config that quotes none reads as Ruby does, else unknown.
+        self.quoted_off = bool(_QUOTED_OFF.search(raw))
         base = text(settings.get("baseurl")).strip("/")
         self.base = "/" + base if base else ""
         self.style = text_value(settings.get("permalink"), "date")
@@ -177,10 +180,10 @@ class JekyllSite:
         if isinstance(published, str) and published.lower() in ("no", "off"):
             # Ruby's YAML (1.1) reads `no` and `off` as false, the loader here as text, as it reads "no":
             # the front matter's own text says which; a default's is not known (links to it unchecked).
-            if "published" not in own:
+            if "published" not in own and self.quoted_off:
                 found.unknown.add(page)
                 return None
-            published = not _UNQUOTED_OFF.search(_head(page))
+            published = "published" in own and not _UNQUOTED_OFF.search(_head(page))
         hidden = ""
         if "published" in data and published in (False, None):
             # Publisher#can_be_published?: `data.fetch("published", true)`. A page's defaults are a
@@ -299,6 +302,7 @@ class JekyllSite:
 
 
 # `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
+_QUOTED_OFF = re.compile(r"published:[ \t]*([\"'])(?i:no|off)\1")
 _UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
 
 
