@@ -445,9 +445,8 @@ def test_mkdocs_pages_the_build_leaves_out_are_broken_links(tmp_path: Path) -> N
     assert not {"drafts/a/index.html", "wip/index.html", ".hidden/index.html"} & built
     messages = [f.message for f in check(root).findings]
     assert messages == [
-        "drafts/a.md: MkDocs does not build docs/drafts/a.md: exclude_docs or draft_docs leaves it out (pattern "
-        "`drafts/`)",
-        "wip.md: MkDocs does not build docs/wip.md: exclude_docs or draft_docs leaves it out (pattern `wip.md`)",
+        "drafts/a.md: MkDocs does not build docs/drafts/a.md: exclude_docs leaves it out (pattern `drafts/`)",
+        "wip.md: MkDocs does not build docs/wip.md: draft_docs leaves it out (pattern `wip.md`)",
         ".hidden.md: MkDocs does not build docs/.hidden.md: MkDocs leaves out files and folders whose names start "
         "with a dot, and /templates/",
         "sub/README.md: MkDocs does not build docs/sub/README.md: index.md in the same folder is the folder's page, "
@@ -471,3 +470,36 @@ def test_mkdocs_snippet_links_are_read_from_the_page_that_includes_them(tmp_path
     assert {(f.path, f.message.split(": ")[0]) for f in result.findings} == {
         ("includes/shared.md", link) for link in warned}
     assert all("as MkDocs builds it into docs/a/page.md" in f.message for f in result.findings)
+
+
+def test_mkdocs_snippets_as_pymdownx_reads_them_and_draft_docs_apart(tmp_path: Path) -> None:
+    """pymdownx.snippets' own rules, against the real mkdocs: nesting deeper than a few levels, any number
+    of `-` around `8<`, no text after the name (`--8<-- "x"  ` is text), `restrict_base_path` (on by
+    default: `../x` is not read); and a `!` in draft_docs takes back nothing exclude_docs leaves out."""
+    mkdocs = _mkdocs_needed()
+    chain = {f"includes/s{n}.md": f'--8<-- "s{n + 1}.md"\n' for n in range(1, 6)}
+    root = write(tmp_path / "site", {
+        "mkdocs.yml": "site_name: T\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [includes]\n"
+                      "exclude_docs: |\n  a.md\ndraft_docs: |\n  _*.md\n  !a.md\n",
+        "docs/index.md": '# I\n\n--8<-- "s1.md"\n\n-8<- "one.md"\n\n--8<-- "two.md"  \n\n--8<-- "../out.md"\n\n'
+                         "[d](#deep-heading) [1](#from-one) [2](#from-two) [o](#outside-heading) [a](a.md)\n",
+        **chain, "includes/s6.md": "## Deep heading\n\n[rel](gone.md)\n",
+        "includes/one.md": "## From one\n", "includes/two.md": "## From two\n", "out.md": "## Outside heading\n",
+        "docs/a.md": "# A\n"})
+    done = subprocess.run([mkdocs, "build", "-d", str(tmp_path / "out")], cwd=root, capture_output=True, text=True,
+                          timeout=60, check=False)
+    page = (tmp_path / "out/index.html").read_text("utf-8")
+    assert 'id="deep-heading"' in page and 'id="from-one"' in page
+    assert 'id="from-two"' not in page and 'id="outside-heading"' not in page
+    assert "'gone.md'" in done.stderr and not (tmp_path / "out/a").exists(), done.stderr
+    result = check(root)
+    assert {f.message.split(": ")[0] for f in result.findings} == {"#from-two", "#outside-heading", "a.md",
+                                                                   "gone.md"}
+
+
+def test_mkdocs_ids_of_many_repeated_headings_are_linear() -> None:
+    """toc numbers a repeated heading `a_1`, `a_2`, ...: 20,000 of them took minutes when each walked the
+    numbers from the start; the ids are the same."""
+    found = [("a", "")] * 20_000 + [("a 1", ""), ("b", "a_3")]
+    anchors = slugs.mkdocs_anchors(found)
+    assert anchors[:4] == ["a", "a_1", "a_2", "a_4"] and anchors[-1] == "a-1" and len(set(anchors)) == 20_001

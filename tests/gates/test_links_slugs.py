@@ -80,17 +80,25 @@ def test_duplicates_and_explicit_ids() -> None:
 
 
 def test_attribute_blocks_in_every_form_and_typographic_dashes() -> None:
-    """Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}`: the generators drop the
-    block from the heading's text (test_links_site_headings.py builds them with the real ones)."""
-    assert _mdtext.explicit_id("Key {: #colon }") == ("Key", "colon")
-    assert _mdtext.explicit_id("Both {.cls #bid}") == ("Both", "bid")
-    assert _mdtext.explicit_id('Pair {key="v w" #kid}') == ("Pair", "kid")
-    assert _mdtext.explicit_id("With class {.cls}") == ("With class", "")
-    assert _mdtext.explicit_id("Empty {}") == ("Empty {}", "")
-    assert _mdtext.explicit_id("Open {key=\"v}") == ("Open {key=\"v}", "")
-    # GitHub's slug first, then the generators' (numbered among themselves, a given id taken first)
-    assert _mdlinks.parse("## With class {.cls}\n## -- a --\n## `--x` y\n## B {#b}\n## B\n").anchors == [
-        "with-class-cls", "with-class", "---a---", "-a-", "--x-y", "b-b", "b", "b", "b-1"]
+    """Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}` (the last id winning, a
+    class may hold dots) are attribute blocks for the generators that read them (`extended`), text for
+    GitHub and kramdown, which take `{#id ...}` only. Dashes are set only where a typographer is
+    (test_links_site_headings.py builds each with the real generator)."""
+    extended = {"Key {: #colon }": ("Key", "colon"), "Both {.cls #bid}": ("Both", "bid"),
+                'Pair {key="v w" #kid}': ("Pair", "kid"), "With class {.cls}": ("With class", ""),
+                "AB {#a #b}": ("AB", "b"), "E {.a-b.c}": ("E", ""), "Empty {}": ("Empty {}", ""),
+                'Open {key="v}': ('Open {key="v}', ""), "Braces {not an id}": ("Braces {not an id}", "")}
+    for text, wanted in extended.items():
+        assert _mdtext.explicit_id(text, extended="attr_list") == wanted, text
+    assert _mdtext.explicit_id("Key {: #colon }", extended="attributes") == ("Key {: #colon }", "")  # Goldmark
+    assert _mdtext.explicit_id("Braces {not an id}", extended="pulldown") == ("Braces", "")  # mdBook
+    assert _mdtext.explicit_id("AB {#a #b}") == ("AB", "a")
+    assert _mdtext.explicit_id("Key {: #colon }") == ("Key {: #colon }", "")
+    # GitHub's anchors: no typographer, an HTML comment renders nothing
+    assert _mdlinks.parse("## -- a --\n## Title <!-- note -->\n").anchors == ["---a---", "title-"]
+    assert _mdtext.heading_text("Use `x` -- fast", "lr") == "Use x \u2013 fast"
+    assert _mdtext.heading_text("h -- [l](https://x.org) \\-- k", "lr") == "h \u2013 l -- k"
+    assert _mdtext.heading_text("a ---- b", "cm") == "a \u2013\u2013\u2013\u2013 b"
 
 
 # -- the real github-slugger ------------------------------------------------------------------------

@@ -26,13 +26,18 @@ _ASCII_PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _BACKTICKS = re.compile(r"`+")
 _UNDERSCORES = re.compile(r"_+")
 _STARS = re.compile(r"\*+")
-# An attribute block at the end of a heading: `## Options {#options}`, `{ #id .class }`, `{#id key=value}`,
-# Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}` (MkDocs attr_list, Pandoc,
-# kramdown, Goldmark, mdBook; Docusaurus takes `{#id}`). The generators drop it from the heading's text.
-_ATTRIBUTES = re.compile(r"\{(:?)[ \t]*((?:[^{}\"']|\"[^\"]*\"|'[^']*')*)\}[ \t]*")
-_LEADING_ID = re.compile(r"#([^\s{}#]+)")  # `{#id anything}`: read as an id whatever follows, as before
-_ATTRIBUTE = re.compile(r"[ \t]*(?:#([^\s{}#\"'=]+)|\.[^\s{}#\"'=.]+"
+# `## Options {#options}`, `{ #id .class }`, `{#id key=value}`: an explicit id (Pandoc, kramdown,
+# Docusaurus, and the generators below); at the end of the heading only.
+_ATTRIBUTES = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}]*\}[ \t]*")
+# The attribute blocks MkDocs' attr_list, Goldmark (Hugo) and pulldown-cmark (mdBook) also take:
+# Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}`, the last `#id` winning.
+_BLOCK = re.compile(r"\{(:?)[ \t]*((?:[^{}\"']|\"[^\"]*\"|'[^']*')*)\}[ \t]*")
+_ATTRIBUTE = re.compile(r"[ \t]*(?:#([^\s{}#\"'=]+)|\.[^\s{}#\"'=]+"
                         r"|[A-Za-z_:][\w.:-]*=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}=]+))(?=[ \t]|$)[ \t]*")
+# Runs of hyphens a typographer sets as dashes: kramdown and Goldmark left to right (`---` an em
+# dash, then `--` an en dash); pulldown-cmark as commonmark.js does, the whole run of two or more.
+_DASH_RUN = re.compile(r"-{2,}")
+_LEFT_TO_RIGHT = re.compile(r"---|--")
 
 
 @dataclass
@@ -46,34 +51,45 @@ class _Run:
     can_close: bool
 
 
-def explicit_id(text: str) -> tuple[str, str]:
-    """The heading without a trailing attribute block, and the block's id ("" when there is none: the
-    heading is then returned whole if it has no block, shorter if its block has no id, `{.class}`)."""
+def explicit_id(text: str, extended: str = "") -> tuple[str, str]:
+    """The heading without a trailing attribute block, and the block's id ("" when there is none).
+
+    By default only a block that starts with `#id` is one (`{#id .class}`: its first id). `extended`:
+    every block Goldmark and pulldown-cmark read ("attributes"), and Python-Markdown's attr_list
+    ("attr_list": `{: #id }` too): its last id; a block without one, `{.class}`, is still left out of
+    the text. Else the default rule. "pulldown" (mdBook): any block, no space needed before it, its
+    words split at blanks (`{not an id}` is a block too, quotes are not read), the last `#id` the id."""
     brace = text.rfind("{")
     if brace < 0 or not text.rstrip().endswith("}"):
         return text, ""
-    match = _ATTRIBUTES.fullmatch(text, brace)
-    if match is None or (brace and text[brace - 1] not in " \t"):
+    if extended == "pulldown":
+        words = text.rstrip()[brace + 1:-1].split()
+        return text[:brace].rstrip(" \t"), next((w[1:] for w in reversed(words) if w.startswith("#")), "")
+    if brace and text[brace - 1] not in " \t":
         return text, ""
-    body = match.group(2).strip(" \t")
-    leading = _LEADING_ID.match(body)
-    if leading and not match.group(1):
-        return text[:brace].rstrip(" \t"), leading.group(1)
-    given, index = "", 0
-    while index < len(body):  # every word an attribute (`{not an id}` is text), the last `#id` the id
-        attribute = _ATTRIBUTE.match(body, index)
-        if attribute is None:
-            return text, ""
-        given = attribute.group(1) or given
-        index = attribute.end()
-    return (text[:brace].rstrip(" \t"), given) if body else (text, "")
+    block = _BLOCK.fullmatch(text, brace) if extended else None
+    if block is not None and (extended == "attr_list" or not block.group(1)):
+        body, given, index = block.group(2).strip(" \t"), "", 0
+        while index < len(body):
+            attribute = _ATTRIBUTE.match(body, index)
+            if attribute is None:
+                break
+            given = attribute.group(1) or given
+            index = attribute.end()
+        else:
+            if body:
+                return text[:brace].rstrip(" \t"), given
+    match = _ATTRIBUTES.fullmatch(text, brace)
+    if match is None:
+        return text, ""
+    return text[:brace].rstrip(" \t"), match.group(1)
 
 
-def heading_text(source: str) -> str:
+def heading_text(source: str, smart: str = "") -> str:
     """The rendered text of a heading's inline markdown (the source stripped first, as CommonMark does;
     what renders as nothing at either end leaves its spaces: `![i](x) Title` is " Title")."""
     source = source.strip(" \t")
-    if not any(c in source for c in "`\\&<[_*!"):
+    if not any(c in source for c in "`\\&<[_*!") and not (smart and "--" in source):
         return source
     spans = _code_spans(source)
     pieces: list[str | _Run] = []
@@ -99,6 +115,11 @@ def heading_text(source: str) -> str:
             index += len(pieces[-1])  # type: ignore[arg-type]
         elif char == "]" and openers:
             index = _close_bracket(source, index, pieces, openers)
+        elif smart and char == "-" and source.startswith("--", index):
+            dashes = _DASH_RUN.match(source, index)
+            assert dashes is not None
+            pieces.append(_dashes(dashes.group(), smart))
+            index = dashes.end()
         elif char in "_*":
             run = (_UNDERSCORES if char == "_" else _STARS).match(source, index)
             assert run is not None
@@ -111,7 +132,20 @@ def heading_text(source: str) -> str:
     return "".join(p if isinstance(p, str) else p.char * p.left for p in pieces)
 
 
+def _dashes(run: str, smart: str) -> str:
+    """A run of hyphens as a typographer sets it (`smart`: "lr" kramdown's and Goldmark's way, "cm"
+    commonmark.js' and pulldown-cmark's), dashes as U+2013 (every slugger drops them)."""
+    return "\u2013" * len(run) if smart == "cm" else _LEFT_TO_RIGHT.sub("\u2013", run)
+
+
 def _angle(source: str, index: int, pieces: list[str | _Run]) -> int:
+    if source.startswith("<!--", index):  # an HTML comment renders nothing (CommonMark's `<!-->` too)
+        for short in ("<!-->", "<!--->"):
+            if source.startswith(short, index):
+                return index + len(short)
+        end = source.find("-->", index + 4)
+        if end >= 0:
+            return end + 3
     auto = _AUTOLINK.match(source, index)
     if auto is not None:
         pieces.append(auto.group(1))

@@ -47,26 +47,11 @@ def slug(heading: str) -> str:
     return github_slug(heading_text(heading))
 
 
-_DASHES = re.compile(r"---|--")
-
-
-def typographic(text: str) -> str:
-    """The text as a typographer renders it, where that changes a slug: `---` an em dash and `--` an en
-    dash (kramdown's typographic symbols in Jekyll, Goldmark's typographer in Hugo, mdBook 0.5's smart
-    punctuation), which the slug then drops: Jekyll's and Hugo's `## a -- b` is `#a--b`, GitHub's
-    `#a----b`. Quotes and `...` turn into characters every slugger drops as it drops the originals.
-    A code span is not touched by the typographer: a heading with one is returned as it is."""
-    return text if "`" in text else _DASHES.sub("\u2013", text)
-
-
 class Slugger:
     """Numbers repeated slugs `-1`, `-2`, ... exactly like github-slugger's `BananaSlug`."""
 
-    def __init__(self, site: bool = True) -> None:
+    def __init__(self) -> None:
         self.seen: dict[str, int] = {}
-        # The same headings as a generator's Markdown renders them (attribute blocks dropped, dashes
-        # set), numbered among themselves as the generator numbers them.
-        self.site = Slugger(site=False) if site else None
 
     def unique(self, base: str) -> str:
         current = base
@@ -81,18 +66,9 @@ class Slugger:
 
         GitHub renders `{#id}` as text (its slug keeps it: `options-options`); MkDocs, Pandoc, Jekyll,
         Hugo and Docusaurus make it the id. Both are anchors, so a link is right on either.
-
-        Where a generator renders the heading's text differently (`{.class}` dropped, `--` an en dash:
-        `typographic`), its slug is one more anchor: Hugo's and Jekyll's ids are GitHub's slug of that text.
         """
         anchors = [self.unique(slug(heading))]
-        text, given = explicit_id(heading)
+        _, given = explicit_id(heading)
         if given:
             anchors.append(given)
-            if self.site is not None:
-                self.site.seen.setdefault(given, 0)  # Goldmark's ids: a given one is taken for the next
-        elif self.site is not None:
-            site = self.site.unique(slug(typographic(text)))
-            if site != anchors[0]:
-                anchors.append(site)
         return anchors

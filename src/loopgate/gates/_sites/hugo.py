@@ -215,12 +215,21 @@ class Hugo(Site):
         parser = setting(settings, "markup", "goldmark", "parser")
         self.heading_ids = flag(setting(parser, "autoHeadingID"), True)
         self.id_kind = text_value(setting(parser, "autoHeadingIDType"), "github").lower()
+        # markup.goldmark.extensions.typographer: a table with `disable` (Hugo 0.112+) or a boolean (before)
+        typographer = setting(settings, "markup", "goldmark", "extensions", "typographer")
+        self.typographer = flag(typographer, True) if not isinstance(typographer, dict) else \
+            not flag(setting(typographer, "disable"), False)
 
     def extra_anchors(self, full: str) -> list[str]:
-        """Hugo's own heading ids where they are not GitHub's (`autoHeadingIDType`: slugs.py)."""
-        if not self.heading_ids or self.id_kind not in ("github-ascii", "blackfriday") or not full.endswith(".md"):
+        """Hugo's own heading ids (`slugs.hugo_anchors`): of the text Goldmark renders (attribute blocks
+        in every form dropped, dashes set by its typographer), of `autoHeadingIDType`'s kind; with
+        `autoHeadingID = false` only the ids headings are given."""
+        if not full.endswith(".md"):
             return []
-        return hugo_anchors(headings(read_text(full)), self.id_kind)
+        found = headings(read_text(full), extended="attributes", smart="lr" if self.typographer else "")
+        if not self.heading_ids:
+            return [given for _, given in found if given]
+        return hugo_anchors(found, self.id_kind)
 
     def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
         """GitHub's slugs of the headings, where Hugo makes other ids (or none) from them."""

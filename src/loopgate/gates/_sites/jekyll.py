@@ -47,7 +47,9 @@ from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import text_value
 from loopgate.gates._sites.jekyll_site import SOURCES, JekyllRoutes, JekyllSite
+from loopgate.gates._sites.mkdocs import read_text
 from loopgate.gates._sites.routes import join_url, pages
+from loopgate.gates._sites.slugs import github_ids, headings
 
 _JEKYLL_LINK = re.compile(r"\{%-?\s*link\s+([^\s{}%]+)\s*-?%\}")
 _POST_URL = re.compile(r"\{%-?\s*post_url\s+([^\s{}%]+)\s*-?%\}")
@@ -74,6 +76,14 @@ class Jekyll(Site):
         self.shown = shown
         self._routes: JekyllRoutes | None = None
         self._posts: dict[str, str] | None = None
+
+    def extra_anchors(self, full: str) -> list[str]:
+        """kramdown's GFM ids where they are not GitHub's: its typographic symbols set `--` and `---` as
+        dashes, which the id drops (`## a -- b` is `#a--b`). It takes `{#id}` only, as the scanner does."""
+        if not full.endswith(SOURCES) or not under(full, self.top):
+            return []
+        text = read_text(full)
+        return github_ids(headings(text, smart="lr", strip=False)) if "--" in text else []
 
     # -- the link as written -> the link the site checks
     def rewrite(self, target: str) -> str:

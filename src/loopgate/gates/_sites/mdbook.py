@@ -61,6 +61,8 @@ class MdBook(Site):
         html = settings.get("output", {}).get("html", {}) if isinstance(settings.get("output"), dict) else {}
         html = html if isinstance(html, dict) else {}
         printed = html.get("print")
+        # 0.5's smart punctuation (`--` a dash its ids drop) is on unless `smart-punctuation = false`
+        self.smart = flag(html.get("smart-punctuation"), True)
         self.generated = {"404.html", "toc.html"}
         if not isinstance(printed, dict) or flag(printed.get("enable"), True):
             self.generated.add("print.html")
@@ -116,7 +118,9 @@ class MdBook(Site):
                 shown = _shown_text(read_text(included), lines)
                 anchors += _mdlinks.parse(shown).anchors
                 texts.append(shown)
-        return anchors + mdbook_anchors([h for t in texts for h in headings(t)])
+        found = [h for t in texts for h in headings(t, extended="pulldown")]
+        smart = [h for t in texts for h in headings(t, extended="pulldown", smart="cm")] if self.smart else None
+        return anchors + mdbook_anchors(found, smart)
 
     def _included(self, full: str, text: str, shown: frozenset[int] | None, depth: int,
                   seen: set[str]) -> list[tuple[str, frozenset[int] | None]]:

@@ -33,11 +33,13 @@ from loopgate.gates._sites.config import Opaque, flag, text_value
 from loopgate.gates._sites.slugs import headings, mkdocs_anchors
 
 # A snippet line: `--8<-- "file"` (a leading `;` escapes it: not an include).
-_SNIPPET = re.compile(r"^[ \t]*(?<!;)--8<--[ \t]+([\"'])(.+?)\1[ \t]*$", re.M)
-_BLOCK = re.compile(r"^[ \t]*--8<--[ \t]*$")
+# pymdownx.snippets' own rules (RE_ALL_SNIPPETS): any number of `-` around `8<`, a quoted name, nothing
+# after it on the line (`--8<-- "x"  ` is text), a leading `;` escapes it.
+_SNIPPET = re.compile(r"^[ \t]*(;*)-+8<-+[ \t]+(\"(?:\\\"|[^\"\n\r])+?\"|'(?:\\'|[^'\n\r])+?')(?![ \t])\r?$", re.M)
+_BLOCK = re.compile(r"^[ \t]*-+8<-+\r?$")
 # `file.md:3:7` or `file.md:name`: a part of the file (its anchors are counted all the same).
 _PART = re.compile(r":(?:-?\d*(?::-?\d*)?|[\w-]+)$")
-_SNIPPET_DEPTH = 4  # snippets nest; a cycle must end somewhere
+_SNIPPET_DEPTH = 64  # snippets nest (pymdownx sets no depth); each file is read once, so a cycle ends
 
 
 def _extensions(config: dict[str, Any]) -> dict[str, Any]:
@@ -65,24 +67,28 @@ class MkDocs(Site):
         extensions = _extensions(settings)
         # toc's own slugify unless another is configured (`!!python/name:pymdownx.slugs.uslugify`: not ours to run)
         self.toc_slugs = "slugify" not in extensions.get("toc", {})
+        self.attr_list = "attr_list" in extensions  # `{: #id }`, `{.class #id}`, `{.class}` at a heading's end
         snippets = extensions.get("pymdownx.snippets")
         self.snippets: tuple[str, ...] = ()
+        self.restricted = True
         if snippets is not None:
             bases = snippets.get("base_path", ["."])
             bases = [bases] if isinstance(bases, str) else bases if isinstance(bases, list) else ["."]
             # MkDocs runs where mkdocs.yml is: relative base paths are read from there.
             self.snippets = tuple(os.path.normpath(os.path.join(home, b)) for b in bases
                                   if isinstance(b, str) and not isinstance(b, Opaque))
+            # on by default: a snippet's path must stay inside its base path (`../x.md` is not read)
+            self.restricted = flag(snippets.get("restrict_base_path"), True)
         # What `mkdocs build` leaves out (gitignore patterns from docs_dir): dot files and /templates/
         # always, then `exclude_docs` (its `!` can take a default back), and `draft_docs` (built by
         # `mkdocs serve` only).
-        patterns = [".*", "/templates/"]
-        for key in ("exclude_docs", "draft_docs"):
+        # Two sets, as MkDocs keeps them: a `!` in draft_docs takes back nothing exclude_docs leaves out.
+        self._patterns: dict[str, list[str]] = {"exclude_docs": [".*", "/templates/"], "draft_docs": []}
+        for key, patterns in self._patterns.items():
             value = settings.get(key)
             if isinstance(value, str) and not isinstance(value, Opaque):
                 patterns += [line for line in value.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-        self._excluded: list[str] = patterns
-        self._rules: Any = None
+        self._rules: dict[str, Any] = {}
         self._hosted: dict[str, list[str]] | None = None
 
     def in_site(self, source: str, decoded: str) -> str:
@@ -160,19 +166,22 @@ class MkDocs(Site):
         folder, name = os.path.split(full)
         if name == "README.md" and os.path.isfile(os.path.join(folder, "index.md")):
             return "index.md in the same folder is the folder's page, and MkDocs skips README.md"
-        if self._rules is None:
+        if not self._rules:
             from loopgate.gates._changecodes import BAD_PATTERN  # noqa: PLC0415
             from loopgate.gates._patterns import RuleSet, rules_from_values  # noqa: PLC0415
 
             # A pattern that does not compile is left out here; MkDocs itself stops on it.
-            self._rules = RuleSet(rules_from_values(self._excluded, "exclude_docs"), BAD_PATTERN)
+            self._rules = {key: RuleSet(rules_from_values(patterns, key), BAD_PATTERN)
+                           for key, patterns in self._patterns.items()}
         relative = os.path.relpath(full, self.top).replace(os.sep, "/")
-        matched, rule = self._rules.match(relative)
-        if not matched or rule is None:
-            return ""
-        if rule.pattern in (".*", "/templates/") and self._excluded.index(rule.pattern) < 2:
-            return "MkDocs leaves out files and folders whose names start with a dot, and /templates/"
-        return f"exclude_docs or draft_docs leaves it out (pattern `{rule.pattern}`)"
+        for key, rules in self._rules.items():
+            matched, rule = rules.match(relative)
+            if not matched or rule is None:
+                continue
+            if key == "exclude_docs" and self._patterns[key].index(rule.pattern) < 2:
+                return "MkDocs leaves out files and folders whose names start with a dot, and /templates/"
+            return f"{key} leaves it out (pattern `{rule.pattern}`)"
+        return ""
 
     def extra_anchors(self, full: str) -> list[str]:
         """The snippets' anchors, and MkDocs' own heading ids (toc's slugify) for the page and its snippets."""
@@ -184,8 +193,10 @@ class MkDocs(Site):
             for included in self._included(texts[0], _SNIPPET_DEPTH, set()):
                 anchors += _mdlinks.parse_file(included).anchors
                 texts.append(read_text(included))
+        found = [h for text in texts for h in headings(text, "attr_list" if self.attr_list else "")]
+        anchors += [given for _, given in found if given]  # attr_list's ids in every form
         if self.toc_slugs:
-            anchors += mkdocs_anchors([h for text in texts for h in headings(text)])
+            anchors += mkdocs_anchors(found)
         return anchors
 
     def _included(self, text: str, depth: int, seen: set[str]) -> list[str]:
@@ -209,6 +220,8 @@ class MkDocs(Site):
         name = _PART.sub("", name)
         for base in self.snippets:
             found = os.path.normpath(os.path.join(base, name))
+            if self.restricted and not under(found, base):
+                continue
             # Only files of the repository: a `base_path: /etc` snippet is not looked at (as links out are not).
             main = self.boundary.main
             if under(found, main) and os.path.isfile(found) and self.boundary.really_inside(found, main):
@@ -225,7 +238,7 @@ def read_text(full: str) -> str:
 
 
 def _snippet_names(text: str) -> list[str]:
-    names = [m.group(2) for m in _SNIPPET.finditer(text)]
+    names = [m.group(2)[1:-1] for m in _SNIPPET.finditer(text) if not m.group(1)]
     inside = False
     for line in text.splitlines():
         if _BLOCK.match(line):

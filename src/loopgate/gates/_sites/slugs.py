@@ -29,22 +29,25 @@ import unicodedata
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
 from loopgate.gates._sites.alphabetic import rust_alphanumeric
-from loopgate.gates._slugs import Slugger, github_slug, typographic
+from loopgate.gates._slugs import Slugger, github_slug
 
 _NOT_WORD = re.compile(r"[^\w\s-]")
 _RUNS = re.compile(r"[-\s]+")
 _COUNTED = re.compile(r"^(.*)_([0-9]+)$")
 
 
-def headings(source: str) -> list[tuple[str, str]]:
-    """(rendered text, explicit id or "") of each heading, in order, as the links scanner finds them."""
+def headings(source: str, extended: str = "", smart: str = "", strip: bool = True) -> list[tuple[str, str]]:
+    """(rendered text, explicit id or "") of each heading, in order, as the links scanner finds them;
+    `extended`: every attribute block a generator reads (`_mdtext.explicit_id`); `smart`: dashes as its
+    typographer sets them (`_mdtext.heading_text`); `strip`: the text's ends trimmed (not kramdown)."""
     lines = source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     blocks = Blocks(lines)
     blocks.run()
     found = []
     for heading in blocks.headings:
-        text, given = explicit_id(heading)
-        found.append((heading_text(text).strip(), given))
+        text, given = explicit_id(heading, extended)
+        rendered = heading_text(text, smart)
+        found.append((rendered.strip() if strip else rendered, given))
     return found
 
 
@@ -71,14 +74,24 @@ def toc_slug(text: str) -> str:
 def mkdocs_anchors(found: list[tuple[str, str]]) -> list[str]:
     """The ids MkDocs gives these headings (explicit ids are taken first, as `toc` collects them first)."""
     taken = {given for _, given in found if given}
+    # toc's `unique` walks `x`, `x_1`, `x_2`, ... to the first free id. Ids are only ever added, so a
+    # walk from `x` can start where the last one from `x` ended (each before it is taken): linear in
+    # repeated headings (20,000 `## a` took minutes), the same ids.
+    walked: dict[str, int] = {}
     anchors = []
     for text, given in found:
         if given:
             continue
         slug = toc_slug(text)
+        root = slug if slug in taken or not slug else None
         while slug in taken or not slug:
             counted = _COUNTED.match(slug)
-            slug = f"{counted.group(1)}_{int(counted.group(2)) + 1}" if counted else f"{slug}_1"
+            base, number = (counted.group(1), int(counted.group(2)) + 1) if counted else (slug, 1)
+            if root is not None and base == root:
+                number = max(number, walked.get(root, 0))
+            slug = f"{base}_{number}"
+        if root is not None and slug.startswith(f"{root}_"):
+            walked[root] = int(slug[len(root) + 1:])
         taken.add(slug)
         anchors.append(slug)
     return anchors
@@ -118,18 +131,18 @@ def _numbered(ids: list[str]) -> list[str]:
     return anchors
 
 
-def mdbook_anchors(found: list[tuple[str, str]]) -> list[str]:
-    """The ids mdBook 0.4 and 0.5 give these headings (each numbers its repeats on its own)."""
+def mdbook_anchors(found: list[tuple[str, str]], smart: list[tuple[str, str]] | None = None) -> list[str]:
+    """The ids mdBook 0.4 and 0.5 give these headings (each numbers its repeats on its own), and their
+    given ids; `smart`: the same headings as 0.5's smart punctuation renders them (on by default)."""
     texts = [text for text, given in found if not given]
     old, new = _numbered([mdbook_id(t) for t in texts]), _numbered([mdbook_id_05(t) for t in texts])
-    # 0.5 sets punctuation (smart-punctuation is on by default): `## a -- b` is `#a--b` there
-    smart = _numbered([mdbook_id_05(typographic(t)) for t in texts])
-    return list(dict.fromkeys(old + new + smart))
+    dashed = _numbered([mdbook_id_05(t) for t, given in smart or [] if not given])
+    return list(dict.fromkeys([given for _, given in found if given] + old + new + dashed))
 
 
 def auto_anchors(source: str) -> list[str]:
-    """The anchors the links scanner makes from a page's headings' text (GitHub's, and the variants a
-    generator renders: `_slugs.Slugger`), without the ids headings are given (`{#id}`)."""
+    """The anchors the links scanner makes from a page's headings' text (GitHub's slugs: `Slugger`),
+    without the ids headings are given (`{#id}`)."""
     blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
     blocks.run()
     slugger = Slugger()
@@ -138,6 +151,14 @@ def auto_anchors(source: str) -> list[str]:
         given = explicit_id(heading)[1]
         found += [anchor for anchor in slugger.add(heading) if anchor != given]
     return found
+
+
+def github_ids(found: list[tuple[str, str]]) -> list[str]:
+    """GitHub's slugs of these headings' text, numbered as github-slugger numbers them, and their given
+    ids: the ids of a generator that slugs as GitHub does the text it renders (kramdown's GFM ids in
+    Jekyll: `## a -- b` is `#a--b` there, its dashes set)."""
+    slugger = Slugger()
+    return [given or slugger.unique(github_slug(text)) for text, given in found]
 
 
 def _hugo_ascii(text: str) -> str:
@@ -161,15 +182,15 @@ def _blackfriday(text: str) -> str:
 
 
 def hugo_anchors(found: list[tuple[str, str]], kind: str) -> list[str]:
-    """The ids Hugo gives these headings with `autoHeadingIDType = kind` (`github-ascii`, `blackfriday`;
-    `github`'s are the scanner's own), numbered as Goldmark numbers them, given ids taken first."""
-    make = _hugo_ascii if kind == "github-ascii" else _blackfriday
+    """The ids Hugo gives these headings with `autoHeadingIDType = kind` (`github`, `github-ascii`,
+    `blackfriday`), numbered as Goldmark numbers them (given ids taken first), and the given ids."""
+    make = _hugo_ascii if kind == "github-ascii" else _blackfriday if kind == "blackfriday" else github_slug
     seen = {given: 0 for _, given in found if given}
-    anchors = []
+    anchors = list(seen)
     for text, given in found:
         if given:
             continue
-        base = current = make(typographic(text))
+        base = current = make(text)
         while current in seen:
             seen[base] += 1
             current = f"{base}-{seen[base]}"
