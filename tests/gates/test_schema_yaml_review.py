@@ -132,3 +132,13 @@ def test_a_byte_that_is_not_text_is_placed_in_characters(
     status, found = _gate(tmp_path, name, data)
     assert status is GateStatus.FAILED
     assert found == [(line, column, "LG452", message)]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_a_control_character_in_yaml_is_placed_where_it_is(tmp_path: Path, encoding: str) -> None:
+    """PyYAML's reader reports a control character with an offset only (no mark): it was placed at 1:1.
+    check-jsonschema names offset 22 for this file: line 4, column 6."""
+    text = 'a: 1\nb: [1,\n  2]\nc: "x\x01y"\n'
+    _, [(line, column, code, message)] = _gate(tmp_path, "ctl.yaml", text.encode(encoding))
+    assert (line, column, code) == (4, 6, "LG452")
+    assert "#x0001" in message

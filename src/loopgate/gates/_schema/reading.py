@@ -95,7 +95,9 @@ def parse(kind: str | None, data: bytes, shown: str, rules: Rules = Rules()) -> 
                    "a YAML mapping key that is a list or a mapping: JSON has only string keys; not validated")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
-        line, column = mark_position(Lines(text), mark)
+        position = getattr(err, "position", None)  # a ReaderError (a control character) has an offset only
+        line, column = Lines(text).position(position) if mark is None and isinstance(position, int) else \
+            mark_position(Lines(text), mark)
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
         if "maximum nesting depth" in problem:  # libyaml's limit: 1,000 levels
             return Raw("limit", shown, line, column, "nested too deeply to read (over 1,000 levels); not validated")
