@@ -60,7 +60,9 @@ KNOWN = [("[a](x.md", " ", "y)"), ("# a", " ", "b"), ("", "![", "[a](b)"), ("", 
          ("/api/webhooks/", "1", "/x"), ("/IncomingWebhook/", "a/", ""),
          # a heading's attribute block, read from its last `{`: quotes, words and classes that end late
          ("## a {", '"', "}"), ("## a {", "a=", "}"), ("## a {", ".c ", "}"), ("## a {:", "#i ", "}"),
-         ("## a {", "'x", "}"), ("## a {", " ", "x}"), ("## a ", "--", "")]
+         ("## a {", "'x", "}"), ("## a {", " ", "x}"), ("## a ", "--", ""),
+         # an HTML comment in a heading that never closes: each `<!--` once searched the rest of the line
+         ("## a ", "<!--", ""), ("## a ", "<!--x", "-->")]
 
 
 def test_scanners_are_linear_on_generated_worst_cases() -> None:

@@ -128,10 +128,10 @@ def test_hugo_heading_id_settings(tmp_path: Path, parser: str) -> None:
 
 HEADINGS = ("## One {: #one-id }\n\n## Two {.cls #two-id}\n\n## Three {key=\"v\" #three-id}\n\n## Four {.cls}\n\n"
             "## AB {#a-id #b-id}\n\n## Eleven {.a-b.c}\n\n## Use `x` -- fast\n\n## a ---- b\n\n## c ------- d\n\n"
-            "## e -- f\n\n## Title <!-- note -->\n")
+            "## e -- f\n\n## Title <!-- note -->\n\n## Dup\n\n## Dup {#dup}\n\n## Dup\n")
 CANDIDATES_ALL = ["one-id", "one--one-id-", "two-id", "two-cls-two-id", "three-id", "four", "four-cls", "a-id", "b-id",
                   "eleven", "eleven-a-bc", "use-x--fast", "use-x----fast", "a--b", "a---b", "a----b", "c--d", "c----d",
-                  "c-------d", "e--f", "e----f", "title", "title-"]
+                  "c-------d", "e--f", "e----f", "title", "title-", "dup", "dup-1", "dup-2", "dup_1", "dup_2"]
 
 
 def anchors_agree(site: Path, built_page: Path, page: Path) -> None:
@@ -188,6 +188,19 @@ def test_every_generator_heading_ids_mkdocs(tmp_path: Path) -> None:
     subprocess.run([mkdocs, "build", "-q", "-d", str(tmp_path / "out")], cwd=root, check=True, capture_output=True,
                    timeout=60)
     anchors_agree(root, tmp_path / "out/p/index.html", root / "docs/p.md")
+
+
+def test_mkdocs_toc_separator_and_attr_list_words(tmp_path: Path) -> None:
+    """toc's `separator` joins the words of an id; attr_list takes any word in a heading's end block."""
+    mkdocs = needed("mkdocs", _mkdocs() or tool("mkdocs", "mkdocs"))
+    root = write(tmp_path / "m", {
+        "mkdocs.yml": "site_name: T\nmarkdown_extensions:\n  - attr_list\n  - toc:\n      separator: _\n",
+        "docs/p.md": "# P\n\n## Hello World\n\n## a-b  c\n\n## Braces {not attr}\n",
+        "docs/index.md": "# I\n\n[1](p.md#hello_world) [2](p.md#a-b_c) [3](p.md#braces) [4](p.md#hello-world-2)\n"})
+    subprocess.run([mkdocs, "build", "-q", "-d", str(tmp_path / "out")], cwd=root, check=True, capture_output=True,
+                   timeout=60)
+    assert {"hello_world", "a-b_c", "braces"} <= built_ids(tmp_path / "out/p/index.html")
+    assert [f.message.split(":")[0] for f in check(root).findings] == ["p.md#hello-world-2"]
 
 
 def test_plain_markdown_has_no_typographer() -> None:

@@ -34,6 +34,8 @@ _ATTRIBUTES = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}]*\}[ \t]*")
 _BLOCK = re.compile(r"\{(:?)[ \t]*((?:[^{}\"']|\"[^\"]*\"|'[^']*')*)\}[ \t]*")
 _ATTRIBUTE = re.compile(r"[ \t]*(?:#([^\s{}#\"'=]+)|\.[^\s{}#\"'=]+"
                         r"|[A-Za-z_:][\w.:-]*=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}=]+))(?=[ \t]|$)[ \t]*")
+# attr_list also takes a bare word as an attribute (`{not attr}` is a block: `## Braces {not attr}` is `#braces`)
+_ATTRIBUTE_WORDS = re.compile(_ATTRIBUTE.pattern.replace("))(?=", r")|[^\s{}=\"']+)(?=", 1))
 # Runs of hyphens a typographer sets as dashes: kramdown and Goldmark left to right (`---` an em
 # dash, then `--` an en dash); pulldown-cmark as commonmark.js does, the whole run of two or more.
 _DASH_RUN = re.compile(r"-{2,}")
@@ -70,8 +72,9 @@ def explicit_id(text: str, extended: str = "") -> tuple[str, str]:
     block = _BLOCK.fullmatch(text, brace) if extended else None
     if block is not None and (extended == "attr_list" or not block.group(1)):
         body, given, index = block.group(2).strip(" \t"), "", 0
+        scan = _ATTRIBUTE_WORDS if extended == "attr_list" else _ATTRIBUTE
         while index < len(body):
-            attribute = _ATTRIBUTE.match(body, index)
+            attribute = scan.match(body, index)
             if attribute is None:
                 break
             given = attribute.group(1) or given
@@ -92,6 +95,9 @@ def heading_text(source: str, smart: str = "") -> str:
     if not any(c in source for c in "`\\&<[_*!") and not (smart and "--" in source):
         return source
     spans = _code_spans(source)
+    # Where the last `-->` ends: a `<!--` after it closes nowhere, and is text (without this, each of
+    # 200,000 unclosed `<!--` searched the rest of the line: a minute)
+    closes = source.rfind("-->") + 3 if "<!--" in source else -1
     pieces: list[str | _Run] = []
     openers: list[tuple[int, bool]] = []  # (index in pieces of a `[` or `![`, is an image)
     index, size = 0, len(source)
@@ -108,7 +114,7 @@ def heading_text(source: str, smart: str = "") -> str:
             pieces.append(html.unescape(entity.group()))
             index = entity.end()
         elif char == "<":
-            index = _angle(source, index, pieces)
+            index = _angle(source, index, pieces, closes)
         elif char == "[" or (char == "!" and source.startswith("![", index)):
             openers.append((len(pieces), char == "!"))
             pieces.append(source[index:index + (2 if char == "!" else 1)])
@@ -138,14 +144,13 @@ def _dashes(run: str, smart: str) -> str:
     return "\u2013" * len(run) if smart == "cm" else _LEFT_TO_RIGHT.sub("\u2013", run)
 
 
-def _angle(source: str, index: int, pieces: list[str | _Run]) -> int:
+def _angle(source: str, index: int, pieces: list[str | _Run], closes: int) -> int:
     if source.startswith("<!--", index):  # an HTML comment renders nothing (CommonMark's `<!-->` too)
         for short in ("<!-->", "<!--->"):
             if source.startswith(short, index):
                 return index + len(short)
-        end = source.find("-->", index + 4)
-        if end >= 0:
-            return end + 3
+        if closes >= index + 7:  # a `-->` after this `<!--`: the first one closes it
+            return source.find("-->", index + 4) + 3
     auto = _AUTOLINK.match(source, index)
     if auto is not None:
         pieces.append(auto.group(1))

@@ -212,9 +212,17 @@ class JekyllSite:
         the hour): Publisher#hidden_in_the_future? with `future: false`, Jekyll's default. A document's
         date is its front matter's, else a post's file name's (else the build's time: never later)."""
         dated = DATE_NAME.match(posixpath.basename(os.path.splitext(relative)[0]))
-        day = document_date(data.get("date"), dated.group(1) if dated else "")
+        value = data.get("date")
+        day = document_date(value, dated.group(1) if dated else "")
+        if isinstance(value, datetime.datetime):  # a time too: its day, as UTC when it has a zone
+            day = (value.astimezone(datetime.timezone.utc) if value.tzinfo else value).date()
+        elif isinstance(value, str) and day is None and (prefix := _DAY_PREFIX.match(value)):
+            try:  # `2026-12-03 23:59:00 +0000` read as text: its day
+                day = datetime.date(*map(int, prefix.groups()))
+            except ValueError:
+                return None
         if day is None:
-            return ""
+            return None if value is not None else ""
         today = datetime.datetime.now(datetime.timezone.utc).date()
         if day <= today - datetime.timedelta(days=1):
             return ""
@@ -302,6 +310,7 @@ class JekyllSite:
 
 
 # `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
+_DAY_PREFIX = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]")
 _QUOTED_OFF = re.compile(r"published:[ \t]*([\"'])(?i:no|off)\1")
 _UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
 

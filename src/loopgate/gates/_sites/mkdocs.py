@@ -67,6 +67,9 @@ class MkDocs(Site):
         extensions = _extensions(settings)
         # toc's own slugify unless another is configured (`!!python/name:pymdownx.slugs.uslugify`: not ours to run)
         self.toc_slugs = "slugify" not in extensions.get("toc", {})
+        separator = extensions.get("toc", {}).get("separator", "-")
+        self.separator = separator if isinstance(separator, str) and separator and not isinstance(separator, Opaque) \
+            else "-"
         self.attr_list = "attr_list" in extensions  # `{: #id }`, `{.class #id}`, `{.class}` at a heading's end
         snippets = extensions.get("pymdownx.snippets")
         self.snippets: tuple[str, ...] = ()
@@ -196,7 +199,7 @@ class MkDocs(Site):
         found = [h for text in texts for h in headings(text, "attr_list" if self.attr_list else "")]
         anchors += [given for _, given in found if given]  # attr_list's ids in every form
         if self.toc_slugs:
-            anchors += mkdocs_anchors(found)
+            anchors += mkdocs_anchors(found, self.separator)
         return anchors
 
     def _included(self, text: str, depth: int, seen: set[str]) -> list[str]:

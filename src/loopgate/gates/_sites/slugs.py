@@ -65,13 +65,15 @@ def top_level_anchors(source: str) -> list[str]:
     return found
 
 
-def toc_slug(text: str) -> str:
-    """Python-Markdown's `toc.slugify(text, "-")`."""
+def toc_slug(text: str, separator: str = "-") -> str:
+    """Python-Markdown's `toc.slugify(text, separator)` (toc's `separator`: runs of it and of blanks are
+    one separator; with `_`, a `-` stays)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _RUNS.sub("-", _NOT_WORD.sub("", ascii_text).strip().lower())
+    runs = _RUNS if separator == "-" else re.compile(f"[{re.escape(separator)}\\s]+")
+    return runs.sub(separator, _NOT_WORD.sub("", ascii_text).strip().lower())
 
 
-def mkdocs_anchors(found: list[tuple[str, str]]) -> list[str]:
+def mkdocs_anchors(found: list[tuple[str, str]], separator: str = "-") -> list[str]:
     """The ids MkDocs gives these headings (explicit ids are taken first, as `toc` collects them first)."""
     taken = {given for _, given in found if given}
     # toc's `unique` walks `x`, `x_1`, `x_2`, ... to the first free id. Ids are only ever added, so a
@@ -82,7 +84,7 @@ def mkdocs_anchors(found: list[tuple[str, str]]) -> list[str]:
     for text, given in found:
         if given:
             continue
-        slug = toc_slug(text)
+        slug = toc_slug(text, separator)
         root = slug if slug in taken or not slug else None
         while slug in taken or not slug:
             counted = _COUNTED.match(slug)
@@ -183,12 +185,15 @@ def _blackfriday(text: str) -> str:
 
 def hugo_anchors(found: list[tuple[str, str]], kind: str) -> list[str]:
     """The ids Hugo gives these headings with `autoHeadingIDType = kind` (`github`, `github-ascii`,
-    `blackfriday`), numbered as Goldmark numbers them (given ids taken first), and the given ids."""
+    `blackfriday`), numbered as Goldmark numbers them (in order: a given id counts from where it is;
+    `## Dup`, `## Dup {#dup}`, `## Dup` are `dup`, `dup`, `dup-1`), and the given ids."""
     make = _hugo_ascii if kind == "github-ascii" else _blackfriday if kind == "blackfriday" else github_slug
-    seen = {given: 0 for _, given in found if given}
-    anchors = list(seen)
+    seen: dict[str, int] = {}
+    anchors = []
     for text, given in found:
         if given:
+            seen.setdefault(given, 0)
+            anchors.append(given)
             continue
         base = current = make(text)
         while current in seen:
