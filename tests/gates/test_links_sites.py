@@ -503,3 +503,27 @@ def test_mkdocs_ids_of_many_repeated_headings_are_linear() -> None:
     found = [("a", "")] * 20_000 + [("a 1", ""), ("b", "a_3")]
     anchors = slugs.mkdocs_anchors(found)
     assert anchors[:4] == ["a", "a_1", "a_2", "a_4"] and anchors[-1] == "a-1" and len(set(anchors)) == 20_001
+
+
+def test_mkdocs_snippet_lines_and_sections_as_pymdownx_shows_them(tmp_path: Path) -> None:
+    """`"file.md:3:3"`, `:5`, `::1`, `:-1`, `1:1,5:5` and `"file.md:name"` (between `--8<-- [start:name]`
+    and `[end:name]`, an escaped `;--8<--` marker is text): a page has the anchors of the lines it shows,
+    and nothing else of the file; compared with the ids the real mkdocs writes."""
+    mkdocs = _mkdocs_needed()
+    lines = "## L one\n\n## L two\n\n## L three\n"
+    section = ("## Before\n\n<!-- --8<-- [start:sec] -->\n## Inside\n<!-- --8<-- [start:other] -->\n"
+               "## Also inside\n<!-- --8<-- [end:other] -->\n<!-- ;--8<-- [end:sec] -->\n## Still inside\n"
+               "<!-- --8<-- [end:sec] -->\n\n## After\n")
+    names = ['"lines.md:3:3"', '"lines.md:5"', '"lines.md::1"', '"lines.md:-1"', '"lines.md:1:1,5:5"',
+             '"sec.md:sec"']
+    candidates = ["l-one", "l-two", "l-three", "before", "inside", "also-inside", "still-inside", "after"]
+    for index, name in enumerate(names):
+        root = write(tmp_path / f"s{index}", {
+            "mkdocs.yml": "site_name: T\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [inc]\n",
+            "inc/lines.md": lines, "inc/sec.md": section, "docs/index.md": "# I\n",
+            "docs/page.md": f"# Page\n\n--8<-- {name}\n\n" + " ".join(f"[{a}](#{a})" for a in candidates) + "\n"})
+        subprocess.run([mkdocs, "build", "-q", "-d", str(tmp_path / f"out{index}")], cwd=root, check=True,
+                       capture_output=True, timeout=60)
+        ids = set(re.findall(r'<h[1-6][^>]*\bid="([^"]+)"', (tmp_path / f"out{index}/page/index.html").read_text()))
+        broken = {f.message.split(":")[0][1:] for f in check(root).findings if f.code == "LG442"}
+        assert broken == set(candidates) - ids, (name, sorted(ids))

@@ -31,6 +31,7 @@ from loopgate.gates._linklocal import Boundary, under
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import Opaque, flag, text_value
 from loopgate.gates._sites.slugs import headings, mkdocs_anchors
+from loopgate.gates._sites.snippets import Shown, shown, target, text_shown
 
 # A snippet line: `--8<-- "file"` (a leading `;` escapes it: not an include).
 # pymdownx.snippets' own rules (RE_ALL_SNIPPETS): any number of `-` around `8<`, a quoted name, nothing
@@ -38,7 +39,6 @@ from loopgate.gates._sites.slugs import headings, mkdocs_anchors
 _SNIPPET = re.compile(r"^[ \t]*(;*)-+8<-+[ \t]+(\"(?:\\\"|[^\"\n\r])+?\"|'(?:\\'|[^'\n\r])+?')(?![ \t])\r?$", re.M)
 _BLOCK = re.compile(r"^[ \t]*-+8<-+\r?$")
 # `file.md:3:7` or `file.md:name`: a part of the file (its anchors are counted all the same).
-_PART = re.compile(r":(?:-?\d*(?::-?\d*)?|[\w-]+)$")
 _SNIPPET_DEPTH = 64  # snippets nest (pymdownx sets no depth); each file is read once, so a cycle ends
 
 
@@ -92,7 +92,7 @@ class MkDocs(Site):
             if isinstance(value, str) and not isinstance(value, Opaque):
                 patterns += [line for line in value.splitlines() if line.strip() and not line.lstrip().startswith("#")]
         self._rules: dict[str, Any] = {}
-        self._hosted: dict[str, list[str]] | None = None
+        self._hosted: dict[str, list[tuple[str, Shown]]] | None = None
 
     def in_site(self, source: str, decoded: str) -> str:
         if decoded.startswith("/"):
@@ -140,15 +140,16 @@ class MkDocs(Site):
         are the page's, read from the page's URL. A snippet that is no page of its own (outside docs_dir,
         or left out of the build) has its links on the pages that include it only."""
         hosts = [(page, f"as MkDocs builds it into {self.shown(page)}, which includes this file")
-                 for page in self._hosts().get(full, [])]
+                 for page, lines in self._hosts().get(full, []) if lines is None or line in lines]
         if not hosts:
             return [(full, "")]
         # a page of its own too when MkDocs builds it; a fragment outside docs_dir is read where it lands
         own = under(full, self.top) and not self._left_out(full)
         return [(full, ""), *hosts] if own else hosts
 
-    def _hosts(self) -> dict[str, list[str]]:
-        """Snippet file -> the pages that include it (docs_dir read once, on first use, with snippets on)."""
+    def _hosts(self) -> dict[str, list[tuple[str, Shown]]]:
+        """Snippet file -> the pages that include it, and the lines each shows (docs_dir read once, on
+        first use, with snippets on)."""
         if self._hosted is None:
             self._hosted = {}
             if self.snippets:
@@ -160,8 +161,8 @@ class MkDocs(Site):
                         if not name.endswith(".md") or self._left_out(page):
                             continue
                         text = read_text(page)
-                        for included in self._included(text, _SNIPPET_DEPTH, {page}):
-                            self._hosted.setdefault(included, []).append(page)
+                        for included, lines in self._included(text, _SNIPPET_DEPTH, set()):
+                            self._hosted.setdefault(included, []).append((page, lines))
         return self._hosted
 
     def _left_out(self, full: str) -> str:
@@ -193,34 +194,38 @@ class MkDocs(Site):
         anchors: list[str] = []
         texts = [read_text(full)]
         if self.snippets:
-            for included in self._included(texts[0], _SNIPPET_DEPTH, set()):
-                anchors += _mdlinks.parse_file(included).anchors
-                texts.append(read_text(included))
+            for included, lines in self._included(texts[0], _SNIPPET_DEPTH, set()):
+                part = text_shown(read_text(included), lines)
+                anchors += _mdlinks.parse(part).anchors
+                texts.append(part)
         found = [h for text in texts for h in headings(text, "attr_list" if self.attr_list else "")]
         anchors += [given for _, given in found if given]  # attr_list's ids in every form
         if self.toc_slugs:
             anchors += mkdocs_anchors(found, self.separator)
         return anchors
 
-    def _included(self, text: str, depth: int, seen: set[str]) -> list[str]:
-        """The files the snippet lines of `text` include, nested ones too, each once."""
-        if "--8<--" not in text:
+    def _included(self, text: str, depth: int, seen: set[tuple[str, str, str]]) -> list[tuple[str, Shown]]:
+        """The files the snippet lines of `text` include, with the lines each shows (`snippets.py`), nested
+        ones too (read from the lines shown), each file and part once."""
+        if "8<-" not in text:
             return []
-        files: list[str] = []
+        files: list[tuple[str, Shown]] = []
         for name in _snippet_names(text):
-            included = self._snippet_file(name)
-            if included is None or included in seen:
+            path, ranges, section = target(name)
+            included = self._snippet_file(path)
+            if included is None or (included, ranges, section) in seen:
                 continue
-            seen.add(included)
-            files.append(included)
+            seen.add((included, ranges, section))
+            whole = read_text(included)
+            lines = shown(whole, ranges, section)
+            files.append((included, lines))
             if depth > 1:
-                files += self._included(read_text(included), depth - 1, seen)
+                files += self._included(text_shown(whole, lines), depth - 1, seen)
         return files
 
     def _snippet_file(self, name: str) -> str | None:
         if re.match(r"https?://", name):
             return None  # a remote snippet: its anchors are not known here
-        name = _PART.sub("", name)
         for base in self.snippets:
             found = os.path.normpath(os.path.join(base, name))
             if self.restricted and not under(found, base):
