@@ -32,10 +32,10 @@ _ATTRIBUTES = re.compile(r"\{[ \t]*#([^\s{}#]+)[^{}]*\}[ \t]*")
 # The attribute blocks MkDocs' attr_list, Goldmark (Hugo) and pulldown-cmark (mdBook) also take:
 # Python-Markdown's `{: #id }`, `{.class #id}`, `{key="v" #id}`, `{.class}`, the last `#id` winning.
 _BLOCK = re.compile(r"\{(:?)[ \t]*((?:[^{}\"']|\"[^\"]*\"|'[^']*')*)\}[ \t]*")
-_ATTRIBUTE = re.compile(r"[ \t]*(?:#([^\s{}#\"'=]+)|\.[^\s{}#\"'=]+"
-                        r"|[A-Za-z_:][\w.:-]*=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}=]+))(?=[ \t]|$)[ \t]*")
+_ID_CLASS_KEY = r"#([^\s{}#\"'=]+)|\.[^\s{}#\"'=]+|[A-Za-z_:][\w.:-]*=(?:\"[^\"]*\"|'[^']*'|[^\s\"'{}=]+)"
+_ATTRIBUTE = re.compile(rf"[ \t]*(?:{_ID_CLASS_KEY})(?=[ \t]|$)[ \t]*")
 # attr_list also takes a bare word as an attribute (`{not attr}` is a block: `## Braces {not attr}` is `#braces`)
-_ATTRIBUTE_WORDS = re.compile(_ATTRIBUTE.pattern.replace("))(?=", r")|[^\s{}=\"']+)(?=", 1))
+_ATTRIBUTE_WORDS = re.compile(rf"[ \t]*(?:{_ID_CLASS_KEY}|[^\s{{}}=\"']+)(?=[ \t]|$)[ \t]*")
 # Runs of hyphens a typographer sets as dashes: kramdown and Goldmark left to right (`---` an em
 # dash, then `--` an en dash); pulldown-cmark as commonmark.js does, the whole run of two or more.
 _DASH_RUN = re.compile(r"-{2,}")

@@ -15,6 +15,7 @@ from loopgate.gates._schema.decoding import NotText, text_of
 from loopgate.gates._schema.expansion import alias_expansion
 from loopgate.gates._schema.yaml12 import (
     DIGITS_LIMIT,
+    MERGE_TAG,
     ComplexKey,
     Lines,
     TooLong,
@@ -41,7 +42,6 @@ _LONG_NUMBER = re.compile(rf"\d{{{DIGITS_LIMIT + 1},}}|0[xob][0-9a-fA-F_]{{{DIGI
 # real key comes near it. Keys are found line by line, linearly: the text before `=` at the start of
 # a line or after `{` or `,` (inline tables), or inside a `[table]` header, quoted parts left out.
 MAX_KEY_DOTS = 32
-_MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_PROBLEMS = 20  # a file's duplicate keys, or NaNs, reported; the rest are counted
 _QUOTED = re.compile(r""""[^"\n]*"|'[^'\n]*'""")
 _SEGMENT = re.compile(r"[{,]")
@@ -181,7 +181,7 @@ def _yaml(text: str, shown: str, rules: Rules) -> Parsed | Raw:
 
 
 def _twice(key: yaml.Node) -> str:
-    if key.tag == _MERGE_TAG:
+    if key.tag == MERGE_TAG:
         return ("the merge key << is given twice in this mapping; YAML 1.2 forbids it (PyYAML merges both, "
                 "ruamel.yaml refuses the file): merge a list instead, `<<: [*a, *b]`")
     return (f"the key {json.dumps(key.value)} is given twice in this mapping; YAML 1.2 forbids "

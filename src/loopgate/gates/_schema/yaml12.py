@@ -46,6 +46,7 @@ _FLOAT = re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]
                     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")
 _MERGE = re.compile(r"^(?:<<)$")
 _TAG = "tag:yaml.org,2002:"
+MERGE_TAG = _TAG + "merge"  # a `<<` key
 
 
 def _resolvers() -> dict[Any, list[tuple[str, re.Pattern[str]]]]:
@@ -131,7 +132,7 @@ class YamlLoader(_YamlBase):  # type: ignore[misc]
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         if hasattr(node, "merged_count"):
             return  # flattened already (an anchored mapping merged elsewhere): keep its count
-        merges = [key for key, _value in node.value if key.tag == _TAG + "merge"]
+        merges = [key for key, _value in node.value if key.tag == MERGE_TAG]
         # A second `<<` is a duplicate key like any other (ruamel.yaml refuses it); PyYAML would merge both.
         self.duplicates += merges[1:]
         written = len(node.value) - len(merges)

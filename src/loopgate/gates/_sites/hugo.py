@@ -211,6 +211,7 @@ class Hugo(Site):
         self.cascade = setting(settings, "cascade")
         self.hooks = _hooks(settings) or _hooks_in(folder("layoutDir", "layouts"))
         self._refs: set[str] = set()
+        self._made: dict[str, list[str]] = {}  # page -> its heading ids (extra_anchors)
         # Heading ids (markup.goldmark.parser): none at all with autoHeadingID = false; else of a kind.
         parser = setting(settings, "markup", "goldmark", "parser")
         self.heading_ids = flag(setting(parser, "autoHeadingID"), True)
@@ -223,13 +224,16 @@ class Hugo(Site):
     def extra_anchors(self, full: str) -> list[str]:
         """Hugo's own heading ids (`slugs.hugo_anchors`): of the text Goldmark renders (attribute blocks
         in every form dropped, dashes set by its typographer), of `autoHeadingIDType`'s kind; with
-        `autoHeadingID = false` only the ids headings are given."""
+        `autoHeadingID = false` only the ids headings are given. Worked out once a page (the links
+        scanner asks here, and `unmade_anchors` too)."""
         if not full.endswith(".md"):
             return []
-        found = headings(read_text(full), extended="attributes", smart="lr" if self.typographer else "")
-        if not self.heading_ids:
-            return [given for _, given in found if given]
-        return hugo_anchors(found, self.id_kind)
+        made = self._made.get(full)
+        if made is None:
+            found = headings(read_text(full), extended="attributes", smart="lr" if self.typographer else "")
+            made = self._made[full] = [given for _, given in found if given] if not self.heading_ids else \
+                hugo_anchors(found, self.id_kind)
+        return made
 
     def unmade_anchors(self, full: str) -> list[tuple[str, str]]:
         """GitHub's slugs of the headings, where Hugo makes other ids (or none) from them."""

@@ -46,7 +46,7 @@ from typing import Any
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import text_value
-from loopgate.gates._sites.jekyll_site import SOURCES, JekyllRoutes, JekyllSite
+from loopgate.gates._sites.jekyll_site import FUTURE, SOURCES, JekyllRoutes, JekyllSite
 from loopgate.gates._sites.mkdocs import read_text
 from loopgate.gates._sites.routes import join_url, pages
 from loopgate.gates._sites.slugs import github_ids, headings
@@ -241,7 +241,7 @@ class Jekyll(Site):
                          "not publish (no `output: true`): the built site has no page for it")
         hidden = routes.hidden.get(resolved)
         if hidden is not None:
-            flag = "--future" if hidden.startswith("a date") else "--unpublished"
+            flag = "--future" if hidden.startswith(FUTURE) else "--unpublished"
             return Route("broken", f"{self.shown(resolved)} has {hidden}: Jekyll does not publish it (only "
                          f"`jekyll build {flag}` does)")
         return None

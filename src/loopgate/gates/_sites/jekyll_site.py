@@ -50,6 +50,9 @@ class Default:
     values: dict[str, Any]
 
 
+FUTURE = "a date after the build"  # how a document `future: false` keeps off the site starts its reason
+
+
 class JekyllSite:
     """_config.yml, as far as URLs go."""
 
@@ -228,7 +231,7 @@ class JekyllSite:
             return ""
         if day <= today + datetime.timedelta(days=1):
             return None
-        return f"a date after the build ({day.isoformat()}), and the site does not set `future: true`"
+        return f"{FUTURE} ({day.isoformat()}), and the site does not set `future: true`"
 
     def _kind(self, relative: str) -> tuple[str, str]:
         """("page", ""), ("document", collection) or ("skip", "") for a file of the site."""
@@ -309,9 +312,9 @@ class JekyllSite:
         return (None if url is None else sanitize(url)), "" if natural is None else sanitize(natural)
 
 
-# `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
-_DAY_PREFIX = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]")
+_DAY_PREFIX = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]")  # a date with a time, read as text
 _QUOTED_OFF = re.compile(r"published:[ \t]*([\"'])(?i:no|off)\1")
+# `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
 _UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
 
 

@@ -31,6 +31,7 @@ from loopgate.gates._sites.base import CHECK, Generic, Route, Site, first_file
 from loopgate.gates._sites.config import flag
 from loopgate.gates._sites.mkdocs import read_text
 from loopgate.gates._sites.slugs import headings, mdbook_anchors
+from loopgate.gates._sites.snippets import text_shown
 
 _PAGES = (".md", ".markdown")
 # `{{#include path}}`, `{{ #include path:2:10 }}`, `{{#rustdoc_include path:anchor}}`; `\{{#include}}` is escaped.
@@ -115,7 +116,7 @@ class MdBook(Site):
         anchors: list[str] = []
         if self.links and "{{" in text:
             for included, lines in self._included(full, text, None, _INCLUDE_DEPTH, {full}):
-                shown = _shown_text(read_text(included), lines)
+                shown = text_shown(read_text(included), lines)
                 anchors += _mdlinks.parse(shown).anchors
                 texts.append(shown)
         found = [h for t in texts for h in headings(t, extended="pulldown")]
@@ -231,12 +232,6 @@ def _range(spec: str | None, text: str) -> frozenset[int] | None:
         if inside:
             shown.add(number)
     return frozenset(shown)
-
-
-def _shown_text(text: str, lines: frozenset[int] | None) -> str:
-    if lines is None:
-        return text
-    return "\n".join(line for number, line in enumerate(text.split("\n"), start=1) if number in lines)
 
 
 def _code_lines(text: str) -> set[int]:

@@ -33,13 +33,11 @@ from loopgate.gates._sites.config import Opaque, flag, text_value
 from loopgate.gates._sites.slugs import headings, mkdocs_anchors
 from loopgate.gates._sites.snippets import Shown, shown, target, text_shown
 
-# A snippet line: `--8<-- "file"` (a leading `;` escapes it: not an include).
-# pymdownx.snippets' own rules (RE_ALL_SNIPPETS): any number of `-` around `8<`, a quoted name, nothing
-# after it on the line (`--8<-- "x"  ` is text), a leading `;` escapes it.
+# A snippet line, by pymdownx.snippets' own rules (RE_ALL_SNIPPETS): any number of `-` around `8<`, a
+# quoted name, nothing after it on the line (`--8<-- "x"  ` is text), a leading `;` escapes it.
 _SNIPPET = re.compile(r"^[ \t]*(;*)-+8<-+[ \t]+(\"(?:\\\"|[^\"\n\r])+?\"|'(?:\\'|[^'\n\r])+?')(?![ \t])\r?$", re.M)
 _BLOCK = re.compile(r"^[ \t]*-+8<-+\r?$")
-# `file.md:3:7` or `file.md:name`: a part of the file (its anchors are counted all the same).
-_SNIPPET_DEPTH = 64  # snippets nest (pymdownx sets no depth); each file is read once, so a cycle ends
+_SNIPPET_DEPTH = 64  # snippets nest (pymdownx sets no depth); each file and part is read once: a cycle ends
 
 
 def _extensions(config: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +82,8 @@ class MkDocs(Site):
             self.restricted = flag(snippets.get("restrict_base_path"), True)
         # What `mkdocs build` leaves out (gitignore patterns from docs_dir): dot files and /templates/
         # always, then `exclude_docs` (its `!` can take a default back), and `draft_docs` (built by
-        # `mkdocs serve` only).
-        # Two sets, as MkDocs keeps them: a `!` in draft_docs takes back nothing exclude_docs leaves out.
+        # `mkdocs serve` only). Two sets, as MkDocs keeps them: a `!` in draft_docs takes back nothing
+        # exclude_docs leaves out.
         self._patterns: dict[str, list[str]] = {"exclude_docs": [".*", "/templates/"], "draft_docs": []}
         for key, patterns in self._patterns.items():
             value = settings.get(key)

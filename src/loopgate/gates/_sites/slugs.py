@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdtext import explicit_id, heading_text
@@ -36,13 +37,18 @@ _RUNS = re.compile(r"[-\s]+")
 _COUNTED = re.compile(r"^(.*)_([0-9]+)$")
 
 
+def _blocks(source: str) -> Blocks:
+    """A page's blocks as the links scanner reads them (BOM dropped, any line break)."""
+    blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    blocks.run()
+    return blocks
+
+
 def headings(source: str, extended: str = "", smart: str = "", strip: bool = True) -> list[tuple[str, str]]:
     """(rendered text, explicit id or "") of each heading, in order, as the links scanner finds them;
     `extended`: every attribute block a generator reads (`_mdtext.explicit_id`); `smart`: dashes as its
     typographer sets them (`_mdtext.heading_text`); `strip`: the text's ends trimmed (not kramdown)."""
-    lines = source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    blocks = Blocks(lines)
-    blocks.run()
+    blocks = _blocks(source)
     found = []
     for heading in blocks.headings:
         text, given = explicit_id(heading, extended)
@@ -54,8 +60,7 @@ def headings(source: str, extended: str = "", smart: str = "", strip: bool = Tru
 def top_level_anchors(source: str) -> list[str]:
     """The anchors the links scanner gives the level-1 headings (`# x`, `x` over `===`) of a page:
     each one's GitHub slug, numbered as among all the page's headings, and its explicit `{#id}`."""
-    blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    blocks.run()
+    blocks = _blocks(source)
     slugger = Slugger()
     found = []
     for heading, level in zip(blocks.headings, blocks.levels, strict=True):
@@ -69,8 +74,13 @@ def toc_slug(text: str, separator: str = "-") -> str:
     """Python-Markdown's `toc.slugify(text, separator)` (toc's `separator`: runs of it and of blanks are
     one separator; with `_`, a `-` stays)."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    runs = _RUNS if separator == "-" else re.compile(f"[{re.escape(separator)}\\s]+")
-    return runs.sub(separator, _NOT_WORD.sub("", ascii_text).strip().lower())
+    return _runs(separator).sub(separator, _NOT_WORD.sub("", ascii_text).strip().lower())
+
+
+@lru_cache(maxsize=8)
+def _runs(separator: str) -> re.Pattern[str]:
+    """Runs of the separator and of blanks (compiled once a separator, not once a heading)."""
+    return _RUNS if separator == "-" else re.compile(f"[{re.escape(separator)}\\s]+")
 
 
 def mkdocs_anchors(found: list[tuple[str, str]], separator: str = "-") -> list[str]:
@@ -145,11 +155,9 @@ def mdbook_anchors(found: list[tuple[str, str]], smart: list[tuple[str, str]] | 
 def auto_anchors(source: str) -> list[str]:
     """The anchors the links scanner makes from a page's headings' text (GitHub's slugs: `Slugger`),
     without the ids headings are given (`{#id}`)."""
-    blocks = Blocks(source.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    blocks.run()
     slugger = Slugger()
     found = []
-    for heading in blocks.headings:
+    for heading in _blocks(source).headings:
         given = explicit_id(heading)[1]
         found += [anchor for anchor in slugger.add(heading) if anchor != given]
     return found
@@ -188,17 +196,12 @@ def hugo_anchors(found: list[tuple[str, str]], kind: str) -> list[str]:
     `blackfriday`), numbered as Goldmark numbers them (in order: a given id counts from where it is;
     `## Dup`, `## Dup {#dup}`, `## Dup` are `dup`, `dup`, `dup-1`), and the given ids."""
     make = _hugo_ascii if kind == "github-ascii" else _blackfriday if kind == "blackfriday" else github_slug
-    seen: dict[str, int] = {}
+    slugger = Slugger()  # Goldmark numbers repeats `-1`, `-2`, ... as github-slugger does
     anchors = []
     for text, given in found:
         if given:
-            seen.setdefault(given, 0)
+            slugger.seen.setdefault(given, 0)
             anchors.append(given)
-            continue
-        base = current = make(text)
-        while current in seen:
-            seen[base] += 1
-            current = f"{base}-{seen[base]}"
-        seen[current] = 0
-        anchors.append(current)
+        else:
+            anchors.append(slugger.unique(make(text)))
     return anchors

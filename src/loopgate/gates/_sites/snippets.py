@@ -40,7 +40,7 @@ def target(name: str) -> tuple[str, str, str]:
 
 
 def text_shown(text: str, lines: Shown) -> str:
-    """The shown lines of `text`, in order (all of it for None)."""
+    """The shown lines of `text`, in order (all of it for None); mdBook's `{{#include}}` parts too."""
     if lines is None:
         return text
     return "\n".join(line for number, line in enumerate(text.split("\n"), start=1) if number in lines)
