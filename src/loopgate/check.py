@@ -7,17 +7,15 @@ gates that change the working tree (e.g. `generated`) run alone, before the othe
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import queue
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate import codes, signals
+from loopgate import codes, records, signals
 from loopgate.findings import Finding, Severity, sort_findings
 from loopgate.gates._process import running, stop_running
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, Timer
@@ -29,10 +27,11 @@ from loopgate.gates.registry import (
     REQUIRED_GATE_FAILED,
     REQUIRED_GATE_SKIPPED,
 )
+from loopgate.records import field, record
 from loopgate.signals import STOP_SIGNALS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlannedGate:
     name: str  # the checklist entry, e.g. "link check"
     spec: GateSpec | None
@@ -43,7 +42,7 @@ class PlannedGate:
     no_base: bool = False  # the problem is the CI's (LG807), not the entry's args (LG802)
 
 
-@dataclass
+@record
 class CheckResult:
     planned: list[PlannedGate]
     results: list[GateResult] = field(default_factory=list)
@@ -68,7 +67,7 @@ class CheckResult:
 def _at(planned: PlannedGate, code: codes.Code, message: str, severity: Severity | None = None) -> Finding:
     path, line, column = planned.origin
     finding = code.at(path or "quality-gate-checklist.md", line, column, message)
-    return dataclasses.replace(finding, severity=severity) if severity else finding
+    return records.replace(finding, severity=severity) if severity else finding
 
 
 def _run_one(planned: PlannedGate, context: GateContext) -> GateResult:
@@ -76,7 +75,7 @@ def _run_one(planned: PlannedGate, context: GateContext) -> GateResult:
         return GateResult(planned.name, GateStatus.ERROR, reason=planned.problem or "unknown gate")
     timer = Timer()
     if context.git_env and not planned.spec.runs_commands:
-        context = dataclasses.replace(context, env={**(context.env or os.environ), **context.git_env})
+        context = records.replace(context, env={**(context.env or os.environ), **context.git_env})
     try:
         result = planned.spec.run(planned.options, context)
     except Exception as err:  # a gate bug must not take the whole check down
@@ -89,7 +88,7 @@ def _run_one(planned: PlannedGate, context: GateContext) -> GateResult:
 def _verdict_findings(planned: PlannedGate, result: GateResult) -> list[Finding]:
     """The gate's own findings (advisory ones as warnings), plus one marking its checklist entry."""
     severity = None if planned.required else Severity.WARNING
-    found = [dataclasses.replace(f, severity=Severity.WARNING) if severity and f.severity is Severity.ERROR else f
+    found = [records.replace(f, severity=Severity.WARNING) if severity and f.severity is Severity.ERROR else f
              for f in result.findings]
     if planned.problem:
         code = NO_CI_BASE if planned.no_base else BAD_GATE_ARGS

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 
 from loopgate import __version__
 from loopgate.project import HOMEPAGE
+from loopgate.records import record
 
 WORKFLOW_PATH = ".github/workflows/loopgate.yml"
 _DAYS = {"sunday": 0, "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6}
@@ -26,7 +26,7 @@ _CRON = re.compile(rf"\bcron\s*[:=]\s*[`'\"]?({_FIELD}(?:\s+{_FIELD}){{4}})[`'\"
 _AT = r"at\s+(\d{1,2})(?::(\d{2}))?\s*(am|pm)?"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Schedule:
     cron: str  # empty: no machine-readable schedule
     said: str  # what the Trigger section said, for the comment

@@ -11,12 +11,11 @@ every gate.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from loopgate.findings import Finding, Severity
+from loopgate.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Code:
     code: str
     name: str

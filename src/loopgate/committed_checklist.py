@@ -10,19 +10,19 @@ default branch is the way to change what is required).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.artifacts.loader import MAX_BYTES, loaded_from_bytes
 from loopgate.config import _git, config_revision
+from loopgate.records import record
 
 # what makes an entry judge differently; `description:` does not
 _JUDGING = ("gate", "command", "args", "paths", "timeout")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaseEntry:
     name: str
     entry: dict[str, Any]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from loopgate.records import record
 
 # tomllib, subprocess and pkgutil are imported where they are used: `loopgate verify` and
 # `loopgate gate NAME` start on every commit, and a directory without a pyproject.toml, or outside
@@ -27,7 +28,7 @@ class ConfigError(Exception):
     """pyproject.toml exists but cannot be used; a usage error (exit 2)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     path: str | None
     values: dict[str, Any]
@@ -228,11 +229,14 @@ def _remember(key: tuple[str, str], root: str, name: str | None, raw: bytes | No
 
 def head_and_toplevel(start: str) -> tuple[str, bytes]:
     """(HEAD's commit, the repository's top) in one git process: what `config_revision(start, "")`
-    and `load_config(start, HEAD, toplevel)` would find with two. ("", b"") outside a repository,
-    before the first commit, or where git has no work tree (then `config_revision` decides)."""
+    and `load_config(start, HEAD, toplevel)` would find with two. ("", top) in a repository before
+    its first commit; ("", b"") outside a repository or where git has no work tree (then
+    `config_revision` decides)."""
     done = _git(start, "rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
-    if done is None or done.returncode != 0:
+    if done is None or done.returncode not in (0, 1):
         return "", b""
+    if done.returncode == 1:  # the top was printed, then HEAD named no commit: an unborn branch
+        return ("", done.stdout.removesuffix(b"\n")) if done.stdout.endswith(b"\n") else ("", b"")
     top, newline, commit = done.stdout.rstrip(b"\n").rpartition(b"\n")  # a top may hold a newline
     if not newline or not commit:
         return "", b""
@@ -256,7 +260,21 @@ def config_revision(start: str, base: str) -> str:
     return commit
 
 
+class GateTables(NamedTuple):
+    committed: dict[str, Any]  # the table that judges: from the change's base
+    note: str  # for the user ("" if none)
+    working: dict[str, Any]  # the working tree's table, for the caller to validate too
+    revision: str  # the commit `committed` was read from ("" when none: not a repository, no commit yet)
+
+
 def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """`[tool.loopgate.gates.NAME]` for a gate that judges a change, a note and the working tree's
+    table: `gate_tables` without the revision."""
+    tables = gate_tables(name, base, start)
+    return tables.committed, tables.note, tables.working
+
+
+def gate_tables(name: str, base: str, start: str = ".", takes_base: bool = True) -> GateTables:
     """`[tool.loopgate.gates.NAME]` for a gate that judges a change, and a note for the user ("" if none).
 
     The table comes from the change's base (the merge base with `base`; HEAD for staged changes
@@ -264,23 +282,26 @@ def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[
     must not pass its own secrets. The working tree's file is still read and validated, so a
     misspelt table there is reported now; if its table differs, the note says it was not applied.
     `base` itself, when not given, is read from the table of the commit where HEAD left the default
-    branch (see `_trusted_base`), so a change cannot move its own base. The third value is the
-    working tree's table, for the caller to validate too.
+    branch (see `_trusted_base`), so a change cannot move its own base; a gate without a `base`
+    option (`takes_base=False`: its table cannot hold one) skips that lookup and its git processes.
     """
     working = load_config(start).section("gates").get(name, {})
-    head = config_revision(start, "")
+    head, top = head_and_toplevel(start)
+    toplevel: bytes | None = top
+    if not head and not top:  # not a work tree's top known: inside .git, or not a repository
+        head, toplevel = config_revision(start, ""), None
     if not head:
-        return working, "", working  # no commit to trust yet (or not a repository): the files are all there is
+        return GateTables(working, "", working, "")  # no commit to trust yet: the files are all there is
     note = ""
-    if not base:
+    if not base and takes_base:
         base, note = _trusted_base(name, start, head)
     revision = config_revision(start, base) if base else head
-    committed = load_config(start, revision).section("gates").get(name, {})
+    committed = load_config(start, revision, toplevel).section("gates").get(name, {})
     if committed != working:
         note = (note + "; " if note else "") + (
             f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
             f"working tree's version differs and applies once it is committed")
-    return committed, note, working
+    return GateTables(committed, note, working, revision)
 
 
 def default_branch(start: str) -> str:

@@ -7,7 +7,8 @@ reporter shows can exist without being a Finding first.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from loopgate.records import record
 
 
 class Severity(str, enum.Enum):
@@ -16,7 +17,7 @@ class Severity(str, enum.Enum):
     INFO = "info"
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Finding:
     path: str
     line: int

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import typing
 from typing import Any
 
+from loopgate import records
 from loopgate.codes import Code
 from loopgate.gates.base import GateSpec, bounds_text
 from loopgate.gates.registry import all_codes, gates
@@ -21,11 +21,11 @@ def _type_name(annotation: Any) -> str:
 def _options(spec: GateSpec) -> list[str]:
     hints = typing.get_type_hints(spec.options)
     rows = ["| option | type | default | meaning |", "|---|---|---|---|"]
-    for f in dataclasses.fields(spec.options):
+    for f in records.fields(spec.options):
         meta = f.metadata
         flag = "`" + (f.name.upper() + "...`" if meta.get("argument") else
                       (meta.get("flag") or "--" + f.name.replace("_", "-")) + "`")
-        default = "" if f.default in (dataclasses.MISSING, None, (), "") else f"`{f.default}`"
+        default = "" if f.default in (records.MISSING, None, (), "") else f"`{f.default}`"
         help_text = str(meta.get("help") or "").replace("|", "\\|")
         if bounds_text(meta):
             help_text += f" Range: {bounds_text(meta)}."

@@ -5,17 +5,17 @@ from __future__ import annotations
 import os
 import secrets
 import unicodedata
-from dataclasses import dataclass
 from importlib import resources
 
 from loopgate.artifacts.kinds import KINDS
+from loopgate.records import record
 
 
 class InitError(Exception):
     """Nothing was written; the message says why."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class InitSettings:
     directory: str
     name: str

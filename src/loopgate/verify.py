@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.artifacts.artifact import Artifact, check_artifact, detect_kind
@@ -15,13 +14,14 @@ from loopgate.artifacts.crosscheck import cross_check
 from loopgate.artifacts.kinds import KINDS, SPEC, ArtifactKind
 from loopgate.artifacts.loader import read_artifact
 from loopgate.findings import Finding, Severity, sort_findings
+from loopgate.records import field, record
 from loopgate.treewalk import walk
 
 LOOP_SUBDIR = ".loop"
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VerifySettings:
     paths: tuple[str, ...] = ()
     strict: bool = False
@@ -30,7 +30,7 @@ class VerifySettings:
     jobs: int | None = None
 
 
-@dataclass
+@record
 class VerifyResult:
     findings: list[Finding] = field(default_factory=list)
     files_checked: int = 0

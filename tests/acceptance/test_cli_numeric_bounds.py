@@ -3,7 +3,6 @@ line naming the option), on the command line, in pyproject and in a checklist en
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from loopgate import records
 from loopgate.gates.registry import gates
 
 HUGE = "1" + "0" * 400  # past any float: float() of it raised OverflowError deep in the links gate
@@ -27,7 +27,7 @@ def _numbers() -> list[tuple[str, str, typing.Any, dict[str, typing.Any]]]:
     found = []
     for name, spec in sorted(gates().items()):
         hints = typing.get_type_hints(spec.options)
-        for f in dataclasses.fields(spec.options):
+        for f in records.fields(spec.options):
             base = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
             if base[0] in (int, float) and not f.metadata.get("argument"):
                 found.append((name, f.name, base[0], dict(f.metadata)))

@@ -36,7 +36,10 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_head_and_toplevel_agree_with_the_separate_lookups(repo: Path) -> None:
-    assert head_and_toplevel(str(repo)) == ("", b"")  # no commit yet
+    # no commit yet: no HEAD, and the top still known (the gates then read the files as they are)
+    commit, top = head_and_toplevel(str(repo))
+    assert commit == "" == config_revision(str(repo), "")
+    assert os.path.realpath(os.fsdecode(top)) == os.path.realpath(repo)
     (repo / "sub").mkdir()
     (repo / "sub" / "f").write_text("x\n", "utf-8")
     head = _commit_all(repo)

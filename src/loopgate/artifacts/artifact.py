@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate import codes
@@ -12,9 +11,10 @@ from loopgate.artifacts.schema import validate
 from loopgate.artifacts.spend import spec_findings
 from loopgate.findings import Finding
 from loopgate.markdown.document import parse_document, source_lines
+from loopgate.records import field, record
 
 
-@dataclass
+@record
 class Artifact:
     path: str
     kind: ArtifactKind

@@ -7,17 +7,16 @@ Values stay strings here; `coerce` types them using the schema.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate import codes
+from loopgate import codes, records
 from loopgate.artifacts.kinds import ArtifactKind, SectionSpec, Shape, loop_name
 from loopgate.artifacts.values import shown
 from loopgate.findings import Finding
 from loopgate.markdown.document import Document, Item, ListBlock, Para, Section, normalise_key, without_comments
+from loopgate.records import field, record
 
 JsonPath = tuple[str | int, ...]
 # One blank after the colon, then everything (DOTALL): `\s+(?P<value>.*)$` let the blanks be
@@ -26,14 +25,14 @@ JsonPath = tuple[str | int, ...]
 _KEY_VALUE = re.compile(r"^(?P<key>[^:]{1,80}?)\s*:(?:\s(?P<value>.*))?$", re.DOTALL)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pos:
     line: int
     column: int  # where the key (or the heading text) starts
     value_column: int  # where the value starts; == column when there is no separate value
 
 
-@dataclass
+@record
 class Extracted:
     data: dict[str, Any]
     positions: dict[JsonPath, Pos]
@@ -338,7 +337,7 @@ def _lazy_intro(item: Item, namer: Namer) -> tuple[Item, int, str] | None:
     intro = last.strip()
     text = item.text.removesuffix(intro).rstrip() if item.text.endswith(intro) else item.text
     raw = item.raw.removesuffix(intro).rstrip()
-    kept = dataclasses.replace(item, text=text, raw=raw, lines=item.lines[:-1])
+    kept = records.replace(item, text=text, raw=raw, lines=item.lines[:-1])
     return kept, item.line + len(item.lines) - 1, name
 
 

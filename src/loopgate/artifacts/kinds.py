@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from loopgate.records import field, record
 
 
 class Shape(enum.Enum):
@@ -19,7 +20,7 @@ class Shape(enum.Enum):
     CHECKLIST = "checklist"  # `- [x]` bullets -> list of {text, checked}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SectionSpec:
     key: str
     shape: Shape
@@ -28,7 +29,7 @@ class SectionSpec:
     namer: Callable[[str], str | None] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ArtifactKind:
     name: str  # schema name, e.g. "loop-spec"
     filename: str  # default file name in a loop directory

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
 
 from loopgate import codes
 from loopgate.findings import Finding
+from loopgate.records import record
 
 MAX_BYTES = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Loaded:
     path: str
     text: str | None

@@ -6,7 +6,6 @@ NAME`, so an entry means exactly what the command line would.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import subprocess
@@ -15,13 +14,14 @@ from typing import Any
 
 import click
 
+from loopgate import records
 from loopgate.artifacts.kinds import CHECKLIST, SPEC
 from loopgate.check import PlannedGate, StopSignals, run_check
 from loopgate.cibase import CIBaseError, ci_base, ci_note
 from loopgate.cli.gates import build_options, command_for, default_format, in_ci_base
 from loopgate.cli.output import COLOR_HELP, REPORT_HELP, emit, is_terminal, parse_reports, use_color, write_reports
 from loopgate.committed_checklist import weakened_entries
-from loopgate.config import ConfigError, committed_gate_config, config_revision, find_pyproject, load_config
+from loopgate.config import ConfigError, committed_gate_config, find_pyproject, gate_tables, load_config
 from loopgate.findings import Finding, sort_findings
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus
 from loopgate.gates.registry import CHECKLIST_WEAKENED, gates
@@ -94,7 +94,7 @@ def _with_timeout(spec: GateSpec, entry: dict[str, Any], argv: list[str]) -> lis
     """
     if entry.get("timeout") is None:
         return argv
-    if "timeout" not in {f.name for f in dataclasses.fields(spec.options)}:
+    if "timeout" not in {f.name for f in records.fields(spec.options)}:
         raise ValueError(f"`timeout:` is the time limit of a command; gate '{spec.name}' has none "
                          "(drop the line, or run the check as `- command:`)")
     return ["--timeout", str(entry["timeout"]), *argv]  # first: args may end with `-- words`
@@ -128,7 +128,7 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
             # the gate opens it from `root`, where it runs (the run loop's plan keeps "." and its own paths)
             params["spec"] = spec_path if root == "." else os.path.relpath(spec_path, root)
         gate_config = config.get(gate, {})
-        if "base" in {f.name for f in dataclasses.fields(spec.options)}:
+        if "base" in {f.name for f in records.fields(spec.options)}:
             # judged as `loopgate gate` judges it: the table from the change's base, never from the change
             gate_config, _, _ = committed_gate_config(gate, str(params.get("base") or ""), root)
             if ci:  # in CI the change is the pull request's, not the (empty) staged changes
@@ -137,9 +137,9 @@ def plan_entry(name: str, entry: dict[str, Any], required: bool, origin: tuple[s
             # The tree gates too take their table from the change's base: a change that adds
             # `exclude = ["**"]` for the links gate must not pass its own broken links.
             base = ci_base(root)[0] or "HEAD"
-            committed, note, working = committed_gate_config(gate, base, root)
+            committed, note, working, revision = gate_tables(gate, base, root, takes_base=False)
             if "ignore_file_at" in params and not params["ignore_file_at"]:  # the links gate's ignore file too
-                params["ignore_file_at"] = config_revision(root, base)
+                params["ignore_file_at"] = revision
             build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
             if note:
                 click.echo(f"loopgate: note: {printable(note, False)}", err=True)
@@ -241,7 +241,7 @@ def _from_here(root: str) -> Any:
     def done(planned: PlannedGate, result: GateResult) -> None:
         if root != ".":
             result.findings = [f if os.path.isabs(f.path) else
-                               dataclasses.replace(f, path=os.path.normpath(os.path.join(root, f.path)))
+                               records.replace(f, path=os.path.normpath(os.path.join(root, f.path)))
                                for f in result.findings]
         _progress(planned, result)
     return done

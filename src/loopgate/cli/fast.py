@@ -17,7 +17,6 @@ paths mix in any order; `-` alone is a path.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import os
 import re
@@ -26,6 +25,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from loopgate import records
 from loopgate.cli.output import report_value, require_cwd
 
 if typing.TYPE_CHECKING:
@@ -40,14 +40,14 @@ class Unsure(Exception):
 Convert = Callable[[str], Any]
 
 
-@dataclasses.dataclass
+@records.record
 class _Params:
     """One command's options as the fast entry reads them."""
 
-    flags: dict[str, tuple[str, bool]] = dataclasses.field(default_factory=dict)  # --x / --no-x -> (dest, value)
-    values: dict[str, tuple[str, Convert, bool]] = dataclasses.field(default_factory=dict)  # -> (dest, convert, many)
+    flags: dict[str, tuple[str, bool]] = records.field(default_factory=dict)  # --x / --no-x -> (dest, value)
+    values: dict[str, tuple[str, Convert, bool]] = records.field(default_factory=dict)  # -> (dest, convert, many)
     argument: str = ""  # the variadic positional's dest ("" if the command takes none)
-    unset: dict[str, Any] = dataclasses.field(default_factory=dict)  # every dest as click passes it when not given
+    unset: dict[str, Any] = records.field(default_factory=dict)  # every dest as click passes it when not given
 
     def declare(self, names: Sequence[str]) -> None:
         """Refuse a command whose option names clash, with each other or with --help, or that click would
@@ -206,7 +206,7 @@ def gate_params(spec: GateSpec) -> _Params:
 
     params = _Params()
     hints = typing.get_type_hints(spec.options)
-    for f in dataclasses.fields(spec.options):
+    for f in records.fields(spec.options):
         base, _optional, many = unwrap(hints[f.name])
         meta = f.metadata
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")

@@ -5,16 +5,16 @@ fast entry (cli/fast.py) both call `gate_command`, so the two cannot drift apart
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import sys
 import types
 import typing
 from typing import Any, NoReturn
 
+from loopgate import records
 from loopgate.cibase import ci_base, ci_note
 from loopgate.cli.output import echo, emit, use_color, write_reports
-from loopgate.config import ConfigError, committed_gate_config, config_revision
+from loopgate.config import ConfigError, committed_gate_config, gate_tables
 from loopgate.gates.base import GateContext, GateResult, GateSpec, GateStatus, out_of_bounds
 from loopgate.reporters import Report
 from loopgate.reporters.base import printable
@@ -36,7 +36,7 @@ def unwrap(annotation: Any) -> tuple[Any, bool, bool]:
 def build_options(spec: GateSpec, given: dict[str, Any], config: dict[str, Any]) -> Any:
     """Command line over `[tool.loopgate.gates.NAME]` over the dataclass defaults."""
     hints = typing.get_type_hints(spec.options)
-    fields = {f.name: f for f in dataclasses.fields(spec.options)}
+    fields = {f.name: f for f in records.fields(spec.options)}
     known = set(fields)
     values: dict[str, Any] = {}
     for key, value in config.items():
@@ -144,11 +144,11 @@ def gate_command(spec: GateSpec, output_format: str | None, color: bool | None,
     try:
         # Every gate takes its table from the committed base (HEAD, or the merge base with --base), not
         # from the change: a staged `exclude = ["**"]` must not pass the links or secrets it adds.
-        judges_a_change = "base" in {f.name for f in dataclasses.fields(spec.options)}
+        judges_a_change = "base" in {f.name for f in records.fields(spec.options)}
         # In CI HEAD is the pull request's own commit: a tree gate (links, schema, ...) takes its table
         # and ignore file from the CI's base, as under `loopgate check`, not from the change it judges.
         rules_at = str(given.get("base") or ("" if judges_a_change else ci_base(".")[0]))
-        config, note, working = committed_gate_config(spec.name, rules_at)
+        config, note, working, revision = gate_tables(spec.name, rules_at, takes_base=judges_a_change)
         if judges_a_change:
             config, note = in_ci_base(spec.name, given, config, note)
         build_options(spec, {}, working if isinstance(working, dict) else {})  # a typo there: say so now
@@ -156,7 +156,7 @@ def gate_command(spec: GateSpec, output_format: str | None, color: bool | None,
             echo(f"loopgate: note: {printable(note, False)}", err=True)
         if "ignore_file_at" in given and not given["ignore_file_at"]:
             # the ignore file, as the table, from the commit the table came from, not from the change
-            given["ignore_file_at"] = config_revision(".", rules_at)
+            given["ignore_file_at"] = revision
         options = build_options(spec, given, config if isinstance(config, dict) else {})
     except (ConfigError, TypeError, ValueError) as err:
         echo(f"loopgate: error: {err}", err=True)

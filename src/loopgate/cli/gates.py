@@ -6,11 +6,12 @@ its type, default and help; `[tool.loopgate.gates.NAME]` in pyproject.toml suppl
 
 from __future__ import annotations
 
-import dataclasses
 import typing
 from typing import Any
 
 import click
+
+from loopgate import records
 
 # What the command does once parsed lives in gaterun.py (no click: the fast entry runs it too);
 # `loopgate check` and the tests import these names from here.
@@ -29,7 +30,7 @@ _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOA
 def _params(options: type[Any]) -> list[click.Parameter]:
     hints = typing.get_type_hints(options)
     params: list[click.Parameter] = []
-    for f in dataclasses.fields(options):
+    for f in records.fields(options):
         base, _optional, many = _unwrap(hints[f.name])
         meta = f.metadata
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
@@ -62,9 +63,9 @@ class _Bounded(click.ParamType[Any, Any]):
         return number
 
 
-def _with_default(f: dataclasses.Field[Any], meta: Any) -> str:
+def _with_default(f: records.Field[Any], meta: Any) -> str:
     text = str(meta.get("help") or "")
-    default = f.default if f.default is not dataclasses.MISSING else None
+    default = f.default if f.default is not records.MISSING else None
     if default not in (None, (), "", False):
         text += f" [default: {default}]"
     if bounds_text(meta):

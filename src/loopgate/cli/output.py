@@ -184,9 +184,9 @@ def write_reports(report: Report, reports: tuple[tuple[str, str], ...]) -> None:
     as linters' --output-file is: renaming over it would replace the pipe or device with a file."""
     if not reports:  # the usual case: nothing to import (tempfile costs a cold start ~5 ms)
         return
-    import dataclasses  # noqa: PLC0415
+    from loopgate import records  # noqa: PLC0415
 
-    plain = dataclasses.replace(report, color=False)
+    plain = records.replace(report, color=False)
     failed = []
     for fmt, path in reports:
         text = REPORTER_BY_NAME[fmt]().render(plain)  # rendered before anything is opened

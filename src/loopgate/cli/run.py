@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import functools
 import json
 import os
@@ -15,7 +14,7 @@ from typing import Any
 
 import click
 
-from loopgate import signals
+from loopgate import records, signals
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.crosscheck import LOOP_GATES
 from loopgate.artifacts.kinds import CHECKLIST, SPEC, STATE
@@ -53,22 +52,22 @@ def plan_factory(loop_dir: str) -> Any:
         scoped, item_bounded = [], False
         for planned in plan:
             options = planned.options
-            if options is not None and dataclasses.is_dataclass(options):
-                names = {f.name for f in dataclasses.fields(options)}
+            if options is not None and records.is_record(options):
+                names = {f.name for f in records.fields(options)}
                 if "base" in names and getattr(options, "base", None) in (None, ""):
-                    options = dataclasses.replace(options, base=base)  # type: ignore[type-var]
+                    options = records.replace(options, base=base)  # type: ignore[type-var]
                 if offline and "offline" in names:
                     # a built-in gate runs in loopgate's own process, outside the maker's sandbox: the URL
                     # a maker without the network wrote into a file must not be fetched for it (that is
                     # the network it was denied, a way to carry data out); external links go unchecked,
                     # as `--offline` reports them. `allowlist` too: the gate does not filter by host.
-                    options = dataclasses.replace(options, offline=True)  # type: ignore[type-var]
+                    options = records.replace(options, offline=True)  # type: ignore[type-var]
                 if planned.spec is not None and planned.spec.name == "scope" and item.expected_paths \
                         and _unbounded(options):
                     # a scope entry with no bounds of its own is bounded by the item's paths
-                    options = dataclasses.replace(options, allow=item.expected_paths)  # type: ignore[type-var]
+                    options = records.replace(options, allow=item.expected_paths)  # type: ignore[type-var]
                     item_bounded = True
-            scoped.append(dataclasses.replace(planned, options=options))
+            scoped.append(records.replace(planned, options=options))
         if item.expected_paths and not item_bounded:
             scope = gate("scope")
             assert scope is not None  # shipped with loopgate
@@ -262,7 +261,7 @@ def status(loop_dir: str | None, output_format: str) -> None:
     if output_format == "json":
         click.echo(json.dumps({"name": state.name, "run_id": state.run_id, "mode": state.mode,
                                "counters": state.counters,
-                               "items": [dataclasses.asdict(i) for i in state.items.values()]}, indent=2))
+                               "items": [records.asdict(i) for i in state.items.values()]}, indent=2))
         return
     click.echo(f"{state.name}: run {state.run_id}, mode {state.mode}, "
                + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in state.counters.items()))

@@ -81,9 +81,9 @@ def _committed_strict() -> bool:
     # where it cannot tell (no work tree), the lookups one by one, as before.
     revision, top = head_and_toplevel(".")
     toplevel: bytes | None = top
-    if not revision:
+    if not revision and not top:
         revision, toplevel = config_revision(".", ""), None
-    if not revision:
+    if not revision:  # not a repository, or no commit yet
         return False
     try:
         committed = load_config(".", revision, toplevel).section("verify").get("strict", False)

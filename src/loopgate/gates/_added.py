@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from loopgate.gates._changes import Git, Problem, Resolver, Source, _Failed, collect, repository_root, resolve_base
 from loopgate.gates.base import GateContext
+from loopgate.records import record
 
 MAX_BYTES = 2 * 1024 * 1024  # the size limit of `loopgate verify` (artifacts.loader.MAX_BYTES)
 
@@ -22,7 +22,7 @@ _HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _ESCAPES = {ord(k): v for k, v in zip("abtnvfr\"\\", b"\a\b\t\n\v\f\r\"\\", strict=True)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """A file whose content a gate should look at."""
 
@@ -34,7 +34,7 @@ class Target:
     full: str = ""  # where to read it, when not under the root (a given path outside the repository)
 
 
-@dataclass
+@record
 class Targets:
     root: str
     files: list[Target]

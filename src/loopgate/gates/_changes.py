@@ -21,7 +21,6 @@ import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.findings import Finding
@@ -37,6 +36,7 @@ from loopgate.gates._changecodes import (
     OUTSIDE_REPOSITORY,
 )
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer
+from loopgate.records import field, record
 
 # The codes live in _changecodes; the gates import them from here, with the machinery that reports them.
 __all__ = [
@@ -54,7 +54,7 @@ CHANGE_CODES = (BAD_BASE, BAD_FILE_LIST, BAD_PATTERN, BAD_PATTERN_FILE, CONFLICT
                 GIT_UNAVAILABLE, NOT_A_REPOSITORY, OUTSIDE_REPOSITORY)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """Why a gate could not judge the change: a finding for the report, a reason for the status line."""
 
@@ -67,7 +67,7 @@ def error_result(gate: str, problems: Sequence[Problem], timer: Timer, summary: 
                       summary=summary or "nothing checked", reason="; ".join(p.reason for p in problems))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Changed:
     path: str  # relative to the repository root, '/'-separated; as given when it leads outside
     shown: str  # how findings name it: relative to the gate's working directory
@@ -82,7 +82,7 @@ class Changed:
         return f"{self.shown} ({', '.join(extra)})" if extra else self.shown
 
 
-@dataclass
+@record
 class Changes:
     root: str  # absolute, symlink-free repository root (the working directory outside git)
     files: list[Changed]
@@ -90,7 +90,7 @@ class Changes:
     mode: str  # "base", "staged" or "given"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Source:
     base: str = ""
     files_from: str = ""
@@ -320,7 +320,7 @@ def read_list(files_from: str, cwd: str) -> list[str]:
     return [os.fsdecode(entry) for entry in entries if entry]
 
 
-@dataclass
+@record
 class _Collector:
     resolver: Resolver
     seen: set[str] = field(default_factory=set)

@@ -16,15 +16,15 @@ import contextlib
 import os
 import shutil
 import stat
-from dataclasses import dataclass, field
 
 from loopgate.gates._gentree import Repo, _no_link_above, makedirs
+from loopgate.records import field, record
 
 COPY_LIMIT = 2 * 1024 * 1024
 MAX_FILES = 200_000  # beyond this many the rest is left unprotected (said in the summary)
 
 
-@dataclass
+@record
 class Kept:
     folder: str  # where the links are: BACKUP/kept/
     files: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (device, inode) when kept

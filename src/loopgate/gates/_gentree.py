@@ -11,19 +11,20 @@ import os
 import shutil
 import stat
 import subprocess
-from dataclasses import dataclass, field
+
+from loopgate.records import field, record
 
 GIT_TIMEOUT = 120.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class State:
     kind: str  # "file", "link", "dir" (a nested repository: compared by presence) or "absent"
     data: bytes = b""
     executable: bool = False
 
 
-@dataclass
+@record
 class Change:
     path: str  # relative to the repository root
     before: State | None  # None: clean before, so as committed (HEAD)
@@ -35,7 +36,7 @@ class TreeGitError(Exception):
     pass
 
 
-@dataclass
+@record
 class Repo:
     root: str
     env: dict[str, str] | None

@@ -20,7 +20,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from loopgate.records import field, record
 
 GIT_TIMEOUT = 120.0
 MAX_DEPTH = 8  # submodules inside submodules: a bound, not a recursion the repository chooses
@@ -55,7 +56,7 @@ def runner(root: str, env: dict[str, str] | None, git_dir: str = "") -> Runner:
     return git
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Refs:
     head: str  # what HEAD points at: "refs/heads/main", or "" when detached
     head_commit: str  # "" before the first commit
@@ -103,7 +104,7 @@ def restore_refs(git: Runner, before: Refs, now: Refs) -> None:
         git("update-ref", "--no-deref", "-m", "loopgate generated: put back", "HEAD", before.head_commit)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Index:
     path: str  # the index file (a linked worktree has its own)
     data: bytes | None  # its bytes; None when there was none
@@ -140,7 +141,7 @@ def restore_index(git: Runner, before: Index) -> bool:
     return True
 
 
-@dataclass
+@record
 class Submodule:
     path: str  # relative to its parent's root
     root: str  # absolute

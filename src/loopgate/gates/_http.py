@@ -23,11 +23,11 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate import __version__
 from loopgate.project import HOMEPAGE
+from loopgate.records import record
 
 # What only a run that asks the network needs (requests, sockets, a thread pool, the cache) is
 # imported when it does: an --offline run, the pre-commit hook's, pays for none of it.
@@ -42,7 +42,7 @@ _GET_INSTEAD = frozenset({400, 403, 405, 406, 501})
 _USER_AGENT = f"loopgate/{__version__} (links gate; +{HOMEPAGE})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     accepted: frozenset[int]
     timeout: float = 10.0
@@ -55,7 +55,7 @@ class Settings:
     cache_ttl: float = 86400.0
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     url: str
     ok: bool

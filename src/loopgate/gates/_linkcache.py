@@ -25,10 +25,10 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.gates._redact import has_secret, redact_url
+from loopgate.records import record
 
 try:
     import fcntl
@@ -40,7 +40,7 @@ MAX_BYTES = 64 * 1024 * 1024  # a cache larger than this is not ours: discarded,
 VERSION = 1  # the header's `version`: a cache written in another format is discarded, not misread
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hit:
     status: int
     redirects: tuple[str, ...]

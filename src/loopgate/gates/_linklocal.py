@@ -12,13 +12,13 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from loopgate.findings import Finding
 from loopgate.gates import _mdlinks
 from loopgate.gates._linkcodes import MISSING_ANCHOR, MISSING_FILE, OUTSIDE
 from loopgate.gates._linkfiles import MARKDOWN, printable, root
+from loopgate.records import field, record
 
 
 def unquote(text: str) -> str:
@@ -141,7 +141,7 @@ def under(path: str, top: str) -> bool:
     return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MarkdownResolver:
     """Plain markdown, as GitHub renders a repository: relative to the file; `/x` from the repository root."""
 
@@ -153,7 +153,7 @@ class MarkdownResolver:
         return os.path.normpath(os.path.join(start, decoded.lstrip("/")))
 
 
-@dataclass
+@record
 class Tally:
     files: int = 0
     unreadable: int = 0  # files named *.md that could not be read, binary or not UTF-8 (each an LG445)
@@ -169,7 +169,7 @@ class Tally:
     not_checked: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass
+@record
 class Run:
     """Everything one run knows: the files, their parses, and the answers to the questions asked so far."""
 

@@ -25,12 +25,12 @@ import stat
 import sys
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 from loopgate.gates._mdblocks import Blocks
 from loopgate.gates._mdinline import Inline
 from loopgate.gates._mdsyntax import AUTOLINK, BARE, DEFINITION, HTML, IMAGE, INLINE, TAG, Link, tag_ids, tag_links
 from loopgate.gates._slugs import Slugger, slug
+from loopgate.records import field, record
 
 __all__ = ["AUTOLINK", "BARE", "DEFINITION", "HTML", "IMAGE", "INLINE", "Link", "Parsed", "parse", "parse_file",
            "slug"]
@@ -38,7 +38,7 @@ __all__ = ["AUTOLINK", "BARE", "DEFINITION", "HTML", "IMAGE", "INLINE", "Link", 
 _DIRECTIVE = re.compile(r"loopgate:\s*(disable-next-line|disable-line|disable|enable)\b([^>]*)$")
 
 
-@dataclass
+@record
 class Parsed:
     links: list[Link] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)  # heading slugs (deduplicated as GitHub does) and HTML ids

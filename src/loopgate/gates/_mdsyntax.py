@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass
+
+from loopgate.records import record
 
 # Link kinds
 INLINE, IMAGE, DEFINITION, AUTOLINK, HTML, BARE = "link", "image", "definition", "autolink", "html", "url"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Link:
     target: str  # the destination, backslash escapes and entities decoded
     line: int
@@ -25,11 +25,21 @@ _ESCAPE = re.compile(r"\\([!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])")
 _LINK_ATTRS = {"href", "src"}
 
 
+def unescape(text: str) -> str:
+    """`html.unescape`, its module imported on first use: most pages hold no entity, and the
+    table in `html.entities` is a millisecond of every cold start."""
+    if "&" not in text:
+        return text
+    import html  # noqa: PLC0415
+
+    return html.unescape(text)
+
+
 def decode(text: str) -> str:
     """A destination as CommonMark reads it: backslash escapes, then entities."""
     if "\\" in text:
         text = _ESCAPE.sub(r"\1", text)
-    return html.unescape(text) if "&" in text else text
+    return unescape(text)
 
 
 def tag_links(tag: re.Match[str]) -> list[tuple[int, str, str]]:
@@ -41,7 +51,7 @@ def tag_links(tag: re.Match[str]) -> list[tuple[int, str, str]]:
             continue
         group = next((g for g in (2, 3, 4) if attr.group(g) is not None), None)
         if group is not None:
-            found.append((base + attr.start(group), html.unescape(attr.group(group)), HTML))
+            found.append((base + attr.start(group), unescape(attr.group(group)), HTML))
     return found
 
 
@@ -53,6 +63,6 @@ def tag_ids(text: str) -> list[str]:
             if name == "id" or (name == "name" and tag.group(1).lower() == "a"):
                 value = attr.group(2) or attr.group(3) or attr.group(4)
                 if value:
-                    ids.append(html.unescape(value))
+                    ids.append(unescape(value))
     return ids
 

@@ -11,14 +11,13 @@ keeps; `*` shares the stack). One pass, linear in the heading (a heading can be 
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 from bisect import bisect_left
-from dataclasses import dataclass
 
 from loopgate.gates._mdinline import link_end
-from loopgate.gates._mdsyntax import TAG
+from loopgate.gates._mdsyntax import TAG, unescape
+from loopgate.records import record
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{0,31});")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*)>")
@@ -42,7 +41,7 @@ _DASH_RUN = re.compile(r"-{2,}")
 _LEFT_TO_RIGHT = re.compile(r"---|--")
 
 
-@dataclass
+@record
 class _Run:
     """A run of `_` or `*`: how many are left unmatched, and what CommonMark lets it do."""
 
@@ -111,7 +110,7 @@ def heading_text(source: str, smart: str = "") -> str:
             pieces.append(source[index + 1])
             index += 2
         elif char == "&" and (entity := _ENTITY.match(source, index)) is not None:
-            pieces.append(html.unescape(entity.group()))
+            pieces.append(unescape(entity.group()))
             index = entity.end()
         elif char == "<":
             index = _angle(source, index, pieces, closes)

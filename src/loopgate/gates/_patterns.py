@@ -20,12 +20,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from loopgate.artifacts.loader import leaves_repository
 from loopgate.findings import Finding
 from loopgate.gates._segmatch import matcher
+from loopgate.records import record
 
 if TYPE_CHECKING:
     from loopgate.codes import Code
@@ -34,7 +34,7 @@ _GLOB_CHARS = frozenset("*?[\\")
 _MAX_PATTERN_FILE = 2 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One pattern and where it came from; `path`/`line`/`column` locate it for findings."""
 

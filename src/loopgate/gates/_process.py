@@ -21,12 +21,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import IO, Any
 
 from loopgate import codes, signals
 from loopgate.findings import Finding, Severity
 from loopgate.gates.base import Launcher
+from loopgate.records import field, record
 from loopgate.signals import STOP_SIGNALS
 
 E = Severity.ERROR
@@ -99,7 +99,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _SHELL_SIGNALS = {signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGKILL, signal.SIGTERM}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Command:
     shell: str = ""
     argv: tuple[str, ...] = ()
@@ -114,7 +114,7 @@ class Command:
         return self.shell if self.shell else shlex.join(self.argv)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Outcome:
     command: Command
     returncode: int | None  # None: it never started, or it was stopped at the timeout
@@ -138,7 +138,7 @@ class Outcome:
         return "did not finish" if self.returncode is None else f"exited {self.returncode}"
 
 
-@dataclass
+@record
 class _Started:
     process: subprocess.Popen[bytes]
     sink: IO[bytes]

@@ -14,11 +14,11 @@ report file. Before a result leaves the gate:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tempfile
 from collections.abc import Mapping
 
+from loopgate import records
 from loopgate.gates._redact import MASK, is_secret_name
 from loopgate.gates.base import GateResult
 
@@ -116,6 +116,6 @@ def scrubbed(result: GateResult, env: Mapping[str, str] | None) -> GateResult:
         texts += [finding.message, finding.hint]
     texts = _mask_detected([_mask_values(t, values) for t in texts])
     summary, reason, tail, *rest = texts
-    findings = [dataclasses.replace(f, message=rest[2 * i], hint=rest[2 * i + 1])
+    findings = [records.replace(f, message=rest[2 * i], hint=rest[2 * i + 1])
                 for i, f in enumerate(result.findings)]
-    return dataclasses.replace(result, summary=summary, reason=reason, output_tail=tail, findings=findings)
+    return records.replace(result, summary=summary, reason=reason, output_tail=tail, findings=findings)

@@ -9,9 +9,9 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 
 from loopgate.gates._added import Target
+from loopgate.records import replace
 
 _LOCK = threading.Lock()  # detect-secrets keeps its settings in one global
 

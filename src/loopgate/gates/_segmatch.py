@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from loopgate.records import record
 
 _LEAD = "^(?:.+/)?"
 _MID = "(?:/.+)?"
@@ -65,13 +66,13 @@ def _split_top(piece: str) -> list[str]:
     return parts
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Piece:
     count: int  # how many segments it matches
     match: Callable[[str], object]  # fullmatch on those segments joined by `/`
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Segmented:
     lead: bool  # may start at any segment (else at the first)
     pieces: tuple[_Piece, ...]  # separated by "zero or more segments"

@@ -12,10 +12,10 @@ import enum
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.findings import Finding, Severity
+from loopgate.records import field, record
 
 
 class GateStatus(str, enum.Enum):
@@ -27,7 +27,7 @@ class GateStatus(str, enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass
+@record
 class GateResult:
     gate: str
     status: GateStatus
@@ -103,7 +103,7 @@ def out_of_bounds(value: Any, meta: Any) -> str:
 Launcher = Callable[[list[str], dict[str, str], str], tuple[list[str], dict[str, str]]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateContext:
     """Where a gate runs. `cwd` is the repository (or worktree) the gate judges. `launch`, when
     set, wraps every process a gate starts for its command (`loopgate run` passes the sandbox's:
@@ -120,7 +120,7 @@ class GateContext:
     git_env: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateSpec:
     name: str
     summary: str

@@ -50,13 +50,11 @@ Examples:
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import signal
-from dataclasses import dataclass, field
 
-from loopgate import codes
+from loopgate import codes, records
 from loopgate.findings import Finding, Severity
 from loopgate.gates._process import (
     BAD_TIMEOUT,
@@ -74,6 +72,7 @@ from loopgate.gates._process import (
 )
 from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
+from loopgate.records import field, record
 
 NAME = "command"
 RUNS_COMMANDS = True
@@ -101,7 +100,7 @@ _COLON_STYLE = re.compile(r"^\s*(?P<path>[^\s:(][^:\n]*?):(?P<line>\d+)(?::(?P<c
 _PAREN_STYLE = re.compile(r"^\s*(?P<path>[^\s:(][^:(\n]*?)\((?P<line>\d+),(?P<col>\d+)\):\s*(?P<msg>\S.*)$")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     argv: tuple[str, ...] = field(default=(), metadata=opt(
         "The command and its arguments, run directly without a shell (put them after `--`).", argument=True,
@@ -145,7 +144,7 @@ def _run(options: Options, context: GateContext) -> GateResult:
         # SIGTERM or Ctrl-C to the gate: the command's group is gone, and nothing was judged (exit 2).
         name = signal.Signals(interrupts.received).name
         reason = f"interrupted by {name}: `{command.shown()}` was stopped (its whole process group)"
-        outcome = dataclasses.replace(outcome, problem=(COMMAND_KILLED, reason), signal_name=name)
+        outcome = records.replace(outcome, problem=(COMMAND_KILLED, reason), signal_name=name)
     return judge(NAME, outcome, options.tail, context.cwd, options.cwd, timer)
 
 

@@ -34,7 +34,6 @@ The gate judges file names only; the secrets gate looks inside files.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate import codes
@@ -56,6 +55,7 @@ from loopgate.gates._changes import (
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, Timer, opt, verdict
+from loopgate.records import field, record
 
 NAME = "forbidden"
 # Codes this gate shares with the other path gates (changed files, patterns); listed in its docs.
@@ -126,7 +126,7 @@ __doc__ = (__doc__ or "").replace("DEFAULTS_TABLE", "\n".join(
     for kind in (SECRETS, INFRA, CI, ACCESS, POLICY)))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     files: tuple[str, ...] = field(default=(), metadata=opt(
         "Changed files to check (as pre-commit passes them); relative to the working directory.",

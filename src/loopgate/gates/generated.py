@@ -63,7 +63,6 @@ import os
 import shlex
 import signal
 import time
-from dataclasses import dataclass, field
 
 from loopgate import codes
 from loopgate.findings import Finding, Severity
@@ -87,6 +86,7 @@ from loopgate.gates._process import (
 )
 from loopgate.gates._scrub import scrubbed
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt
+from loopgate.records import field, record
 
 NAME = "generated"
 EXCLUSIVE = True
@@ -178,7 +178,7 @@ DIRTY_SUBMODULE = codes.define(
 BACKUP_DIR = os.path.join("loopgate", "generated-backup")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     argv: tuple[str, ...] = field(default=(), metadata=opt(
         "The generator and its arguments, run directly without a shell (put them after `--`).", argument=True,
@@ -232,7 +232,7 @@ def _run(options: Options, context: GateContext) -> GateResult:
         return _run_generator(options, context, repo, (before, saved), folder, interrupts, timer)
 
 
-@dataclass
+@record
 class _Saved:
     """What the generator may change besides the files: refs, the index, submodules (see _gitstate)."""
 

@@ -74,14 +74,12 @@ Examples:
     loopgate gate links --accept 200-299 --accept 403 --ignore '^https://example\\.com/'
 """
 
-import dataclasses
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from loopgate import codes
+from loopgate import codes, records
 from loopgate.findings import Finding
 from loopgate.gates import _mdlinks, _sites
 from loopgate.gates._changecodes import BAD_PATTERN
@@ -104,6 +102,7 @@ from loopgate.gates._linkignore import read_ignore_file
 from loopgate.gates._linklocal import Boundary, Run, check_local
 from loopgate.gates._redact import escape_controls, redact_text
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
+from loopgate.records import field, record
 
 if TYPE_CHECKING:
     from loopgate.gates import _http
@@ -126,7 +125,7 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 SUGGESTION_BUDGET = 50_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     paths: tuple[str, ...] = field(default=(), metadata=opt(
         "Markdown files, or directories to search for *.md and *.markdown (default: .).", argument=True))
@@ -207,7 +206,7 @@ HOOK: dict[str, Any] = {
 }
 
 
-@dataclass
+@record
 class _Plan:
     """The parsed options: what to check and how."""
 
@@ -292,7 +291,7 @@ def _leaves(full: str, state: Run, findings: list[Finding]) -> bool:
 
 def _redacted(finding: Finding) -> Finding:
     message = escape_controls(redact_text(finding.message))
-    return finding if message == finding.message else dataclasses.replace(finding, message=message)
+    return finding if message == finding.message else records.replace(finding, message=message)
 
 
 def _error(problems: list[Finding], timer: Timer) -> GateResult:
@@ -412,7 +411,7 @@ def _check_routed(full: str, shown: str, link: _mdlinks.Link, target: str, state
     unchecked on), said to be on that page: one verdict a link."""
     chosen: list[Finding] = []
     for index, (page, how) in enumerate(site.pages_of(full, link.line)):
-        found = [dataclasses.replace(f, message=_sites.on_page(f.message, how)) if how else f
+        found = [records.replace(f, message=_sites.on_page(f.message, how)) if how else f
                  for f in _check_on(page, shown, link, target, state, site, index == 0)]
         if any(f.code != UNCHECKED.code for f in found):
             chosen = found
@@ -440,5 +439,5 @@ def _check_on(page: str, shown: str, link: _mdlinks.Link, target: str, state: Ru
         written = link.target.strip()
         for finding in check_local(page, shown, link, target, state):
             rewritten = target != written
-            yield dataclasses.replace(finding, message=_sites.as_written(finding.message, written, target)) \
+            yield records.replace(finding, message=_sites.as_written(finding.message, written, target)) \
                 if rewritten else finding

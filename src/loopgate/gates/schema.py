@@ -42,15 +42,13 @@ In `.pre-commit-config.yaml`: hook `loopgate-schema` with `args: [--schema, path
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate import codes
+from loopgate import codes, records
 from loopgate.artifacts.schema import schema_names
 from loopgate.findings import Finding, Severity
 from loopgate.gates._schema.expansion import MAX_EXPANDED_VALUES
@@ -58,6 +56,7 @@ from loopgate.gates._schema.loading import Checker, SchemaProblem, build_checker
 from loopgate.gates._schema.reading import KINDS, Raw, Rules, kind_of
 from loopgate.gates._schema.validating import check_files
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
+from loopgate.records import field, record
 
 NAME = "schema"
 E = Severity.ERROR
@@ -145,7 +144,7 @@ BEYOND_LIMITS = codes.define(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     files: tuple[str, ...] = field(default=(), metadata=opt(
         "JSON, YAML or TOML files, or directories to search for them.", argument=True, metavar="PATH"))
@@ -178,7 +177,7 @@ _SKIP_DIRS = {"node_modules", "__pycache__"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-@dataclass
+@record
 class _Inputs:
     files: list[tuple[str, str]] = field(default_factory=list)  # (shown, full path)
     problems: list[Finding] = field(default_factory=list)
@@ -193,7 +192,7 @@ def run(options: Options, context: GateContext) -> GateResult:
         message = printable(checker.message)  # it names the schema file, whose name may not be UTF-8
         finding = BAD_SCHEMA.at(printable(checker.path) or ".", checker.line, checker.column, message)
         return GateResult(NAME, GateStatus.ERROR, [finding], timer.elapsed(), "nothing validated", reason=message)
-    checker = dataclasses.replace(checker, label=printable(checker.label))
+    checker = records.replace(checker, label=printable(checker.label))
     inputs = _inputs(options.files, context.cwd, checker)
     if inputs.problems:
         return GateResult(NAME, GateStatus.ERROR, inputs.problems, timer.elapsed(), "nothing validated",

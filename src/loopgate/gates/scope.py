@@ -42,13 +42,11 @@ other gates (tests, lint, secrets).
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-from loopgate import codes
+from loopgate import codes, records
 from loopgate.findings import Finding, Severity
 from loopgate.gates._changes import (
     BAD_PATTERN,
@@ -65,6 +63,7 @@ from loopgate.gates._changes import (
 )
 from loopgate.gates._patterns import Rule, RuleSet, rules_from_file, rules_from_values
 from loopgate.gates.base import GateContext, GateResult, Timer, opt, verdict
+from loopgate.records import field, record
 
 NAME = "scope"
 # Codes this gate shares with the other path gates (changed files, patterns); listed in its docs.
@@ -112,7 +111,7 @@ BAD_SCOPE_SPEC = codes.define(
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     files: tuple[str, ...] = field(default=(), metadata=opt(
         "Changed files to check (as pre-commit passes them); relative to the working directory.",
@@ -150,7 +149,7 @@ HOOK: dict[str, Any] = {
 }
 
 
-@dataclass
+@record
 class _Rules:
     allow: RuleSet | None = None
     forbid: RuleSet | None = None
@@ -268,7 +267,7 @@ def _read_spec(spec: str, cwd: str, committed: Callable[[str], bytes | None] | N
     # a spec the base does not hold (a new loop) is read from the tree, as pattern files are
     loaded = read_artifact(os.path.join(cwd, spec)) if raw is None else loaded_from_bytes(spec, raw)
     if loaded.problem is not None or loaded.text is None:
-        finding = dataclasses.replace(loaded.problem, path=spec) if loaded.problem else \
+        finding = records.replace(loaded.problem, path=spec) if loaded.problem else \
             BAD_SCOPE_SPEC.at(spec, 1, 1, f"cannot read {spec}")
         return Problem(finding, f"--spec {spec}: {finding.message}")
     return read_spec_scope(spec, loaded.text)

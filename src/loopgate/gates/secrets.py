@@ -61,7 +61,6 @@ import stat
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from typing import Any
 
 from loopgate import codes
@@ -94,6 +93,7 @@ from loopgate.gates._secretscan import (
     utf16,
 )
 from loopgate.gates.base import GateContext, GateResult, GateStatus, Timer, opt, verdict
+from loopgate.records import field, record, replace
 
 NAME = "secrets"
 # Codes this gate shares with the other path gates (changed files, patterns); listed in its docs.
@@ -141,7 +141,7 @@ NOT_SCANNED = codes.define(
     "it with detect-secrets directly. `--exclude` silences the warning for files you have checked.",
 )
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     files: tuple[str, ...] = field(default=(), metadata=opt(
         "Files to scan whole (as pre-commit passes them); relative to the working directory.", argument=True))
@@ -174,7 +174,7 @@ HOOK: dict[str, Any] = {
 }
 
 
-@dataclass
+@record
 class _Tally:
     files: int = 0
     lines: int = 0
@@ -301,7 +301,7 @@ def _not_regular(full: str) -> str:
     return "" if stat.S_ISREG(mode) else "it is " + not_regular(mode)
 
 
-@dataclass
+@record
 class _Scan:
     """One file to scan, and what of it is new in the change (for the pragmas it adds)."""
 

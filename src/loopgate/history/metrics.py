@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from loopgate.history.reviews import Reviews
 from loopgate.history.runs import RunRecord
+from loopgate.records import field, record
 
 FAILED_GATE = frozenset({"failed", "error"})
 
 
-@dataclass
+@record
 class Totals:
     runs: int = 0
     runs_with_work: int = 0  # runs that took on at least one item (an empty queue's run is no evidence)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.metrics import Totals
 from loopgate.history.text import data_cell, listing, markdown, plain
 from loopgate.history.trends import Point
+from loopgate.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Report:
     loop: str
     period: str

@@ -18,13 +18,13 @@ import datetime as dt
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.flockwait import flock_within
 from loopgate.history.runs import History, RunRecord, load_history, runs_dir
 from loopgate.history.text import clean
 from loopgate.history.times import parse_stamp, stamp
+from loopgate.records import field, record
 from loopgate.runner.atomic import WriteError, write_atomic
 from loopgate.runner.lock import held_unless_busy
 from loopgate.smallfile import NotRegular, TooLarge, read_small
@@ -38,7 +38,7 @@ class ReviewError(Exception):
     """The reviews file cannot be read or written, or the verdict names no draft; nothing was changed."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Review:
     item: str
     verdict: str  # accept | reject
@@ -50,7 +50,7 @@ class Review:
         return {"item": self.item, "verdict": self.verdict, "at": self.at, "note": self.note, "run": self.run}
 
 
-@dataclass
+@record
 class Reviews:
     """Every verdict, by item; a draft's verdict is the latest one (by its time) recorded for its run."""
 
@@ -75,9 +75,9 @@ class Reviews:
         latest = _stamp(now or dt.datetime.now(dt.timezone.utc))
         drafts: dict[str, list[tuple[str, str]]] = {}  # item -> [(started, run id)], oldest first
         for run in history.runs:
-            for record in run.items:
-                if record.produced:
-                    drafts.setdefault(record.id, []).append((_stamp(run.started), run.run_id))
+            for entry in run.items:
+                if entry.produced:
+                    drafts.setdefault(entry.id, []).append((_stamp(run.started), run.run_id))
         out = Reviews(ignored=self.ignored)
         for item, rows in self.by_item.items():
             for row in rows:

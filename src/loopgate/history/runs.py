@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.history.text import clean, listing
 from loopgate.history.times import EARLIEST, parse_run_id
+from loopgate.records import field, record
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # Statuses that mean the item's change is ready for a person: drafted (shadow keeps the branch),
@@ -33,14 +33,14 @@ FUTURE_SKEW = dt.timedelta(hours=1)
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateResult:
     gate: str
     required: bool
     status: str  # passed, failed, error, skipped
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ItemRecord:
     id: str
     status: str
@@ -67,7 +67,7 @@ class ItemRecord:
         return self.status not in UNTOUCHED and not self.escalated_at_selection
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunRecord:
     run_id: str
     started: dt.datetime
@@ -90,7 +90,7 @@ class RunRecord:
         return tuple(item for item in self.items if item.attempted)
 
 
-@dataclass
+@record
 class History:
     runs_dir: str
     runs: list[RunRecord] = field(default_factory=list)

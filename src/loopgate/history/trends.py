@@ -12,7 +12,6 @@ gathered since allows the next mode up again, so a bad week shows as a drop, and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.history.metrics import Totals, totals
@@ -20,11 +19,12 @@ from loopgate.history.reviews import Review, Reviews
 from loopgate.history.runs import History, ItemRecord, RunRecord
 from loopgate.history.times import day, stamp, week
 from loopgate.readiness.rollout import MODES, Thresholds, lower
+from loopgate.records import field, record
 
 PERIODS = ("run", "day", "week")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Point:
     label: str
     end: dt.datetime
@@ -50,7 +50,7 @@ def _running() -> dict[str, Totals]:
     return {"shadow": Totals(), "draft-pr": Totals(), "all": Totals()}
 
 
-@dataclass
+@record
 class _Replay:
     """The audit's rollback, replayed: the demotion in force and the evidence since the last one."""
 
@@ -143,7 +143,7 @@ def _count(running: dict[str, Totals], replay: _Replay, draft: tuple[str, str], 
     replay.judge(draft, mode, said)
 
 
-@dataclass
+@record
 class _Verdicts:
     """The verdicts in the order they were recorded, handed out once their time has come.
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import mistune
 
 from loopgate.markdown.lines import BLANK, FENCE, THEMATIC, Anchor, separate_quotes, source_lines, without_comments
+from loopgate.records import field, record
 
 __all__ = ["Document", "Item", "ListBlock", "Para", "Section", "normalise_key", "parse_document", "source_lines",
            "without_comments"]
@@ -28,14 +28,14 @@ def normalise_key(text: str) -> str:
     return re.sub(r"[\s\-_]+", "_", text.strip().lower()).strip("_")
 
 
-@dataclass
+@record
 class Para:
     text: str
     line: int
     column: int
 
 
-@dataclass
+@record
 class Item:
     text: str  # what a reader sees: markup removed
     line: int
@@ -50,7 +50,7 @@ class Item:
     lines: tuple[str, ...] = ()
 
 
-@dataclass
+@record
 class ListBlock:
     items: list[Item]
     line: int
@@ -59,7 +59,7 @@ class ListBlock:
 Block = Para | ListBlock
 
 
-@dataclass
+@record
 class Section:
     title: str
     level: int
@@ -73,7 +73,7 @@ class Section:
         return normalise_key(self.title)
 
 
-@dataclass
+@record
 class Document:
     """A parsed artifact: the `#` title, what precedes the first `##`, and the `##` sections."""
 

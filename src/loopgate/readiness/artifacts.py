@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.artifacts.artifact import Artifact
@@ -15,6 +14,7 @@ from loopgate.gates._changes import BAD_PATTERN
 from loopgate.gates._patterns import Rule, RuleSet
 from loopgate.history.text import code
 from loopgate.readiness.criteria import ALL, PROMOTED, Criterion, judged, met, unmet
+from loopgate.records import record
 from loopgate.verify import load_artifact, load_loop_dir
 
 G = "artifacts"
@@ -51,7 +51,7 @@ _PROBES = ("zz-loopgate-probe", "zz-loopgate-probe.bin", ".zz-loopgate-probe/x.t
 _MODEL_WORDS = re.compile(r"\b(model|llm|claude|codex|gpt|openai|anthropic|gemini|review[-_ ]with)\b", re.I)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LoopArtifacts:
     """A loop directory read once: what `verify` finds, and each artifact's data by file name
     (empty for one that is missing or does not load). Every criterion reads from this."""

@@ -18,7 +18,6 @@ Two evidence windows, each for one question:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.crosscheck import spec_mode
@@ -33,9 +32,10 @@ from loopgate.readiness.evidence import history_criteria
 from loopgate.readiness.repository import repository_criteria
 from loopgate.readiness.rollback import rollback_reasons
 from loopgate.readiness.rollout import MODES, Thresholds, lower, thresholds
+from loopgate.records import field, record
 
 
-@dataclass
+@record
 class Audit:
     loop_dir: str
     configured_mode: str  # the spec's `## Rollout` mode

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from loopgate.readiness.rollout import MODES
+from loopgate.records import record
 
 ALL = MODES
 PROMOTED = ("draft-pr", "pr")  # modes in which the loop pushes branches for people to review
 PR = ("pr",)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Criterion:
     id: str  # stable: users script against it (`jq '.criteria[] | select(.id=="drafts-accepted")'`)
     group: str  # artifacts | repository | history

@@ -14,13 +14,13 @@ import datetime as dt
 import os
 import re
 import stat
-from dataclasses import dataclass
 
 from loopgate.artifacts.kinds import STATE
 from loopgate.history.runs import FUTURE_SKEW
 from loopgate.history.times import parse_stamp, stamp
 from loopgate.readiness.artifacts import LoopArtifacts
 from loopgate.readiness.rollout import MODES
+from loopgate.records import record
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.lock import held_unless_busy
 from loopgate.runner.state import from_data, load_state, state_bullet
@@ -32,7 +32,7 @@ _BULLET = re.compile(r"^[-*+][ \t]+([^:\n]+?)[ \t]*:")
 _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Demotion:
     to: str
     at: str  # ISO 8601 UTC

@@ -18,11 +18,11 @@ import re
 import shlex
 import shutil
 import subprocess
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.history.text import code
 from loopgate.readiness.criteria import ALL, Criterion, judged, unmet
+from loopgate.records import record
 from loopgate.runner.commandline import command_words, find_program, maker_command, program
 
 G = "repository"
@@ -30,7 +30,7 @@ TITLE = "the maker command resolves"
 FIX = "Install the agent CLI, or fix `maker command` under `## Roles` in LOOP_SPEC.md."
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Family:
     """How one kind of interpreter reads its arguments: enough to find the script it runs."""
 

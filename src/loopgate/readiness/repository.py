@@ -3,7 +3,6 @@ and is the default branch green, so that a failing gate means the maker's change
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import tempfile
 import threading
 from typing import Any
 
+from loopgate import records
 from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.config import default_branch
 from loopgate.gates.registry import gate as gate_spec
@@ -116,7 +116,7 @@ def change_gates(checklist: dict[str, dict[str, Any]]) -> list[str]:
     names = []
     for name, entry in checklist.items():
         spec = gate_spec(str(entry.get("gate", ""))) if entry.get("gate") else None
-        if spec is not None and "base" in {f.name for f in dataclasses.fields(spec.options)}:
+        if spec is not None and "base" in {f.name for f in records.fields(spec.options)}:
             names.append(name)
     return names
 

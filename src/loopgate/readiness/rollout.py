@@ -10,13 +10,14 @@ a rollback limit.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
+
+from loopgate.records import record
 
 MODES = ("shadow", "draft-pr", "pr")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Thresholds:
     min_shadow_runs: int = 5
     min_shadow_items: int = 10

@@ -14,12 +14,12 @@ gets, so the two can never disagree. Three ways it goes wrong, each said with wh
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import typing
 from typing import Any
 
+from loopgate import records
 from loopgate.config import ConfigError, load_config
 from loopgate.gates import _sites, links
 from loopgate.history.text import code
@@ -29,7 +29,7 @@ G = "repository"
 TITLE = "the links gate checks a documentation site the way it is published"
 
 
-@dataclasses.dataclass(frozen=True)
+@records.record(frozen=True)
 class LinksEntry:
     name: str  # the checklist entry's heading
     site: str  # --site as the gate will see it (args over pyproject.toml over "auto")
@@ -133,7 +133,7 @@ def _given(argv: list[str]) -> tuple[str, tuple[str, ...]]:
     table (links.Options): an option that is not a flag takes the next word as its value."""
     hints = typing.get_type_hints(links.Options)
     takes_value: set[str] = set()
-    for field in dataclasses.fields(links.Options):
+    for field in records.fields(links.Options):
         if field.metadata.get("argument") or hints[field.name] is bool:
             continue
         takes_value.add(field.metadata.get("flag") or "--" + field.name.replace("_", "-"))

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from loopgate import records
 from loopgate.findings import Finding, Severity
+from loopgate.records import field, record
 
 if TYPE_CHECKING:
     from loopgate.gates.base import GateResult
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Report:
     """What a reporter needs: the findings, the verdict, and how much was checked.
 
@@ -42,7 +42,7 @@ class Report:
         """A gate's own findings as the verdict counts them: an advisory gate's errors are warnings."""
         if result.gate not in self.advisory:
             return list(result.findings)
-        return [dataclasses.replace(f, severity=Severity.WARNING) if f.severity is Severity.ERROR else f
+        return [records.replace(f, severity=Severity.WARNING) if f.severity is Severity.ERROR else f
                 for f in result.findings]
 
 

@@ -22,9 +22,9 @@ environmental (exit 5) with what to fix, and leave the item to resume. The forma
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.records import field, record
 from loopgate.runner.commandline import program
 
 MESSAGES_KEPT = 5
@@ -64,7 +64,7 @@ _FIXES = {
 }
 
 
-@dataclass
+@record
 class AgentStatus:
     agent: str = ""  # "claude" | "codex" | "" (nothing recognisable seen)
     final: str = ""  # Claude's result subtype, or Codex's last `turn.completed` / `turn.failed`
@@ -176,7 +176,7 @@ class AgentStatus:
                 self._deny(item.get("id"), "a shell command")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class EnvironmentFailure:
     """Why the run must stop before judging anything, and what the user must change."""
 

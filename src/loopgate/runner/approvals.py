@@ -7,7 +7,7 @@ reading the run report) can see exactly what the loop tried to do to shared syst
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from loopgate.records import field, record
 
 ALLOWED = {
     "shadow": set(),
@@ -16,7 +16,7 @@ ALLOWED = {
 }
 
 
-@dataclass
+@record
 class Approvals:
     mode: str
     log: list[dict[str, object]] = field(default_factory=list)

@@ -10,9 +10,9 @@ exit 4), and `over_budget` (a per-attempt limit: recorded, and the gates still j
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from loopgate.records import record
 from loopgate.runner.agent_status import EDIT_FLAGS, EnvironmentFailure, agent_failure, command_failure
 from loopgate.runner.maker import MakerLimits, MakerRun
 from loopgate.runner.pricing import Prices, SpendLimits, remaining_env
@@ -23,7 +23,7 @@ RUN_STOPS = {"timeout": "max runtime reached during an attempt", "cost": "max co
              "tokens": "max tokens reached during an attempt"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AttemptBudget:
     """The spec's per-attempt limits beside `max tool calls per iteration`."""
 

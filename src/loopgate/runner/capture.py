@@ -11,8 +11,8 @@ import os
 import shutil
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass
 
+from loopgate.records import record
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 from loopgate.treewalk import walk
 
@@ -22,7 +22,7 @@ CAPTURE_CAP = 16 * 1024 * 1024
 CAPTURE_TOTAL = 64 * 1024 * 1024  # what one control directory's files are read to, in all
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Unreadable:
     """What capture() saw at a path that is no regular file it reads (a FIFO, a device, a socket,
     one past CAPTURE_CAP): compared by what stat says, never put back."""

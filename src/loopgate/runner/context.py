@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.records import field, record
 from loopgate.runner.approvals import Approvals
 from loopgate.runner.github import GitHubError
 from loopgate.runner.loaded import LoadedLoop
@@ -19,7 +19,7 @@ from loopgate.runner.state import save_state
 Events = Callable[[str, dict[str, Any]], None]
 
 
-@dataclass
+@record
 class RunContext:
     settings: RunSettings
     loop: LoadedLoop

@@ -9,20 +9,20 @@ The suppressions a maker adds to its own diff are a separate rule (runner/tamper
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate import records
 from loopgate.artifacts.kinds import KINDS
 from loopgate.check import PlannedGate
 from loopgate.gates._http import default_cache_file
 from loopgate.history.reviews import reviews_path
 from loopgate.history.runs import runs_dir
+from loopgate.records import field, record
 from loopgate.runner import git as gitops
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.capture import Captured, capture, digest, hash_files, put_back
@@ -53,9 +53,9 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
     files = []
     for planned in plan:
         options = planned.options
-        if options is None or not dataclasses.is_dataclass(options):
+        if options is None or not records.is_record(options):
             continue
-        for f in dataclasses.fields(options):
+        for f in records.fields(options):
             value = getattr(options, f.name)
             if not f.name.endswith("_file") or not isinstance(value, str) or value == "-":
                 continue
@@ -66,7 +66,7 @@ def gate_files(plan: list[PlannedGate], root: str) -> list[str]:
     return files
 
 
-@dataclass
+@record
 class Snapshot:
     """Digests of what the maker may not change, and the contents to restore outside its worktree."""
 

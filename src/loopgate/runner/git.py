@@ -11,8 +11,8 @@ import shutil
 import stat
 import tempfile
 import time
-from dataclasses import dataclass
 
+from loopgate.records import record
 from loopgate.runner.gitcmd import (  # the commands' API, with the worktrees'
     DIFF,
     SAFE,
@@ -91,7 +91,7 @@ def worktree_base(root: str) -> str:
     return os.path.join(os.path.abspath(os.path.expanduser(chosen)), key)
 
 
-@dataclass
+@record
 class WorktreeScan:
     oversized: list[tuple[str, int]]  # (name, size) of files past the size a change may hold
     nested: list[str]  # the `.git` of every repository inside the worktree but its own

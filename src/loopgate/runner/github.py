@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from loopgate.records import record
 from loopgate.runner.queue import WorkItem
 
 MAX_PAGES = 50
@@ -54,7 +54,7 @@ class GitHubError(Exception):
 SERVER_RETRY_DELAYS = (0.5, 1.0)  # GitHub's 5xx are mostly brief: two retries, then stop the run
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GitHubConfig:
     repo: str  # owner/name
     api: str = "https://api.github.com"

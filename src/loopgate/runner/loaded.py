@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from loopgate.artifacts.artifact import Artifact
@@ -17,6 +16,7 @@ from loopgate.artifacts.crosscheck import MODES, spec_mode
 from loopgate.artifacts.kinds import CHECKLIST, POLICY, READINESS, SPEC, STATE
 from loopgate.artifacts.values import parse_duration
 from loopgate.findings import Finding, sort_findings
+from loopgate.records import record
 from loopgate.runner import git as gitops
 from loopgate.runner.commandline import maker_command
 from loopgate.runner.control import control_files, read_tampered
@@ -30,7 +30,7 @@ from loopgate.runner.state import LoopState, load_state
 from loopgate.verify import load_loop_dir
 
 
-@dataclass
+@record
 class LoadedLoop:
     loop_dir: str
     spec: dict[str, Any]

@@ -16,15 +16,16 @@ import socket
 import stat
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO
+
+from loopgate.records import record
 
 
 class LockHeld(Exception):
     """Another live run holds the lock."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class StaleLock:
     pid: int
     started: float

@@ -15,9 +15,9 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.records import field, record
 from loopgate.runner.agent_status import AgentStatus
 from loopgate.runner.escapees import ESCAPED_GRACE, PENDING_WAIT, TOKEN_VAR, end_tokened, tokened_pids
 from loopgate.runner.makerlog import LOG_CAP, UsageWatch, cap_log, tail
@@ -30,7 +30,7 @@ __all__ = ["LOG_CAP", "PENDING_WAIT", "TOKEN_VAR", "MakerLimits", "MakerRun", "e
            "tokened_pids", "write_prompt"]
 
 
-@dataclass
+@record
 class MakerLimits:
     timeout: float  # seconds left in the runtime budget
     max_tool_calls: int | None = None
@@ -59,7 +59,7 @@ class MakerLimits:
         return seconds - min(self.grace, seconds / 2)
 
 
-@dataclass
+@record
 class MakerRun:
     exit_code: int | None
     duration: float

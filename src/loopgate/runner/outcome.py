@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.check import PlannedGate
+from loopgate.records import field, record
 from loopgate.runner.queue import WorkItem
 
 PlanFactory = Callable[[str, str, WorkItem], list[PlannedGate]]  # (worktree, base, item) -> plan
@@ -45,7 +45,7 @@ class RunError(Exception):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunSettings:
     loop_dir: str
     maker: str | None = None
@@ -56,7 +56,7 @@ class RunSettings:
     grace: float = 3.0
 
 
-@dataclass
+@record
 class ItemRecord:
     item: WorkItem
     status: str = "pending"
@@ -72,7 +72,7 @@ class ItemRecord:
                 "attempts": self.attempts, "branch": self.branch, "pr_url": self.pr_url, "commit": self.commit}
 
 
-@dataclass
+@record
 class RunOutcome:
     stop: Stop
     detail: str

@@ -17,12 +17,12 @@ it is never compared with USD figures as if they were the same money.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass
 from typing import Any
 
+from loopgate import records
 from loopgate.artifacts.spend import REPORTED_CURRENCY, TOKEN_ONLY_AGENTS, exchange_rate, maker_agent
+from loopgate.records import record
 from loopgate.runner.usage import Usage
 
 PRICE_KEYS = {"input": "price_per_million_input_tokens", "cached": "price_per_million_cached_input_tokens",
@@ -34,7 +34,7 @@ class SpendError(ValueError):
     """The spec's budgets cannot be enforced as written: the run must not start."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Prices:
     """USD per million tokens; `cached` defaults to the input price (fail closed: never cheaper)."""
 
@@ -55,7 +55,7 @@ class Prices:
                 + usage.output_tokens * self.output) / 1_000_000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SpendLimits:
     """The run's spend budgets, in USD and tokens."""
 
@@ -80,7 +80,7 @@ class SpendLimits:
         estimate = self.prices.cost(usage)
         if estimate is None:
             return usage
-        return dataclasses.replace(usage, cost_usd=max(usage.cost_usd, estimate))
+        return records.replace(usage, cost_usd=max(usage.cost_usd, estimate))
 
     def exceeded(self, spent: Usage) -> str:
         """"cost" or "tokens" when `spent` (already charged) is over a budget, else ""."""

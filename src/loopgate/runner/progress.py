@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from loopgate.records import record
 
 _VOLATILE = re.compile(r"0x[0-9a-f]+|\d+(\.\d+)?|/tmp/\S+|[0-9a-f]{7,40}")
 
@@ -43,7 +44,7 @@ def signature(gates: list[dict[str, Any]]) -> str:
     return hashlib.sha256(normalise_failure("\n".join(parts)).encode("utf-8", "surrogateescape")).hexdigest()
 
 
-@dataclass
+@record
 class NoProgress:
     """Counts consecutive attempts that repeat the previous one's failure or diff."""
 

@@ -10,16 +10,16 @@ import bisect
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.extract import item_field
 from loopgate.artifacts.values import parse_list
 from loopgate.markdown.document import normalise_key, parse_document
+from loopgate.records import field, record
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WorkItem:
     id: str
     title: str = ""

@@ -8,8 +8,9 @@ twice before"), so the common phrasings are recognised here, and explicit keys
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from loopgate.records import field, record
 
 _NUMBERS = {"one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "thrice": 3, "four": 4, "five": 5, "six": 6,
             "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -21,7 +22,7 @@ def number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS[word.lower()]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Category:
     """An always-escalate category: matched on labels, keywords in the title/body, and paths."""
 
@@ -84,7 +85,7 @@ def _text_of(rule: Any) -> str:
     return str(rule.get("name", "")) if isinstance(rule, dict) else str(rule)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rules:
     required_labels: tuple[str, ...] = ()
     max_files: int | None = None

@@ -31,9 +31,9 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from loopgate.records import record
 from loopgate.runner.commandline import command_words
 from loopgate.runner.srtbox import srt_missing, srt_works
 
@@ -48,7 +48,7 @@ class SandboxError(Exception):
     """The spec asks for containment this machine cannot give (a usage error: the run refuses)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SandboxConfig:
     """The spec's `## Sandbox` section (every line optional)."""
 
@@ -74,7 +74,7 @@ class SandboxConfig:
                    section.get("allow_uncontained", False) is True)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Containment:
     """Whether this run's makers are contained, by what, and if not, why not."""
 
@@ -162,7 +162,7 @@ def maker_env(source: Mapping[str, str], named: tuple[str, ...], home: str, atte
     return env
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mounts:
     """What one attempt's sandbox makes writable and what it shows read-only."""
 

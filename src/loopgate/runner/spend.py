@@ -9,15 +9,15 @@ runner/attempt_budget.py.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.records import field, record
 from loopgate.runner.attempt_budget import AttemptBudget
 from loopgate.runner.pricing import SpendLimits, from_budgets
 from loopgate.runner.usage import Usage
 
 
-@dataclass
+@record
 class Budgets:
     max_iterations: int
     max_tool_calls: int
@@ -45,7 +45,7 @@ class Budgets:
                 **self.attempt.as_dict()}
 
 
-@dataclass
+@record
 class Spend:
     """The run's running totals against its budgets."""
 

@@ -8,11 +8,11 @@ survive a rewrite.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.kinds import STATE
+from loopgate.records import field, record
 from loopgate.runner.atomic import write_atomic
 from loopgate.runner.report import shown
 
@@ -22,7 +22,7 @@ _ITEM_ORDER = ("status", "reason", "attempts", "gates", "next_action")
 FINAL = {"done", "pr-opened", "drafted", "escalated", "skipped"}
 
 
-@dataclass
+@record
 class ItemState:
     id: str
     status: str = "pending"
@@ -33,7 +33,7 @@ class ItemState:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class LoopState:
     name: str
     run_id: str = "not-started"

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+
+from loopgate.records import record
 
 # loopgate's own inline switches, and the allowlist pragmas of the secret scanner it runs
 # (detect-secrets accepts `allowlist` and the older `whitelist`). `\s` spans line breaks: a
@@ -19,7 +20,7 @@ SUPPRESSION = re.compile(r"loopgate\s*:\s*(?:disable|enable)|pragma\s*:\s*(?:all
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Added:
     path: str
     line: int

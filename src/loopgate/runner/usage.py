@@ -18,9 +18,9 @@ from __future__ import annotations
 import copy
 import json
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
+from loopgate.records import field, record
 from loopgate.runner.agent_status import AgentStatus
 from loopgate.smallfile import read_small
 
@@ -32,7 +32,7 @@ LOG_LINE_LOOKED_AT = 2000  # of a line that is not JSON: enough for an agent's o
 LINE_BYTES = 16 << 20  # a longer unfinished line is dropped: it could never be parsed whole anyway
 
 
-@dataclass
+@record
 class Usage:
     tool_calls: int = 0
     input_tokens: int = 0  # every input token, cached ones included
@@ -108,7 +108,7 @@ def from_usage_file(path: str) -> Usage:
                  _float(cost), True, _int(data.get("cached_input_tokens")), priced=cost is not None, complete=True)
 
 
-@dataclass
+@record
 class _Tokens:
     input: int = 0  # cached included
     cached: int = 0
@@ -124,7 +124,7 @@ def _claude_tokens(tokens: dict[str, Any]) -> _Tokens:
                    cached, _int(tokens.get("output_tokens")))
 
 
-@dataclass
+@record
 class OutputUsage:
     """Usage from an agent's stdout, fed as it grows: each complete line is parsed once.
 

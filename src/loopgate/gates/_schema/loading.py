@@ -8,7 +8,6 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -27,11 +26,12 @@ from loopgate.gates._positions import Path, Position, json_positions, yaml_posit
 from loopgate.gates._schema.decoding import NotText, text_of
 from loopgate.gates._schema.fast import fast_path
 from loopgate.gates._schema.reading import Raw, Rules, kind_of, parse
+from loopgate.records import record
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SchemaProblem:
     path: str
     line: int
@@ -39,7 +39,7 @@ class SchemaProblem:
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Checker:
     validator: Any
     label: str

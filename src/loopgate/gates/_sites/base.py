@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
 from loopgate.gates._linklocal import Boundary, under, unquote
 from loopgate.gates._mdsyntax import INLINE, Link
 from loopgate.gates._sites.config import ConfigError
+from loopgate.records import record
 
 # Template code in a link's destination (Jinja/Liquid `{{ x }}`, `{% x %}`, Hugo `{{< x >}}`): what it
 # becomes is known only once the generator has run. Never a broken link; listed as unchecked.
@@ -75,7 +75,7 @@ def template_links(line: str) -> Iterator[tuple[int, str]]:
         match = _TEMPLATE_START.search(line, blank_end[destination_end] + 1)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Route:
     """What the gate does with a local link: `check` it, count it as `beside` the site (published
     next to it, not part of it: like an external link), list it as `unchecked` (it needs the build),
@@ -88,7 +88,7 @@ class Route:
 CHECK = Route("check")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Generic:
     """lychee's local-file options: `--remap`, `--fallback-extensions`, `--index-files`, `--root-dir`, `--base-url`."""
 

@@ -13,9 +13,9 @@ import errno
 import functools
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any
 
+from loopgate.records import record
 from loopgate.smallfile import NotRegular, TooLarge, read_small
 
 # YAML and TOML are imported when a config is read, not with the gate: most runs have no site, and
@@ -29,7 +29,7 @@ class ConfigError(Exception):
     """A config file that cannot be read or parsed: the message says which and why."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Opaque:
     """A value under a tag the safe loader does not build (`!!python/name:...`, `!ENV`): kept as its tag."""
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._sites.config import flag
 from loopgate.gates._sites.routes import DOT_FOLDERS, Routes, join_url, pages, text
+from loopgate.records import field, record
 from loopgate.treewalk import walk
 
 CONTENT = (".md", ".markdown", ".html")  # content files: pages (or, in a leaf bundle, content resources)
 
 
-@dataclass
+@record
 class HugoRoutes(Routes):
     # A leaf bundle's other files (a `.md` there is a resource, not a page) and a branch bundle's
     # files: the URL each is published at -> the file.

@@ -10,7 +10,6 @@ import os
 import posixpath
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._sites.config import flag, text_value
@@ -27,11 +26,12 @@ from loopgate.gates._sites.jekyll_urls import (
     suffix,
 )
 from loopgate.gates._sites.routes import MAX_FRONT, front_matter, pages, text
+from loopgate.records import field, record
 
 SOURCES = (".md", ".markdown")
 
 
-@dataclass
+@record
 class JekyllRoutes:
     pages: dict[str, str] = field(default_factory=dict)  # served URL path (decoded) -> page
     urls: dict[str, str] = field(default_factory=dict)  # page -> its URL
@@ -43,7 +43,7 @@ class JekyllRoutes:
     hidden_at: dict[str, str] = field(default_factory=dict)  # the URL such a page would have -> the page
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Default:
     path: str
     kind: str

@@ -14,11 +14,11 @@ import os
 import posixpath
 import re
 from collections.abc import Collection
-from dataclasses import dataclass, field
 from typing import Any
 
 from loopgate.gates._linkfiles import Skipped
 from loopgate.gates._sites.config import load_toml, load_yaml
+from loopgate.records import field, record
 from loopgate.treewalk import walk
 
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -30,7 +30,7 @@ _SKIPPED = {"node_modules", "vendor", "_site", "build", ".git"}
 MAX_FRONT = 64 * 1024  # front matter is read from the start of a page only
 
 
-@dataclass
+@record
 class Routes:
     """The URLs of a site's pages (Hugo, Jekyll)."""
 
