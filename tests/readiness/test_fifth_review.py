@@ -37,7 +37,11 @@ def test_a_demotion_written_while_a_run_waits_for_the_lock_is_kept(loop_repo: Pa
     os.makedirs(os.path.dirname(lock_path), exist_ok=True)
     with open(lock_path, "a+", encoding="utf-8") as writer:
         fcntl.flock(writer.fileno(), fcntl.LOCK_SH)  # a demotion writer's moment, held long
-        run = _loopgate(loop_repo.parent, "run", "--mode", "shadow", ".loop")
+        run = subprocess.Popen(  # and the run's 10 s wait for the writers, 2 s
+            [sys.executable, "-c", "import sys\nimport loopgate.runner.lock as k\nk.WRITERS_WAIT = 2.0\n"
+             "from loopgate.cli.main import main\nsys.argv = ['loopgate', *sys.argv[1:]]\nmain()",
+             "run", "--mode", "shadow", ".loop"],
+            cwd=loop_repo.parent, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         time.sleep(4)  # the run has loaded the state and waits for the lock (it waits up to 10 s)
         problems: list[str] = []
         assert write_demotion(str(loop_repo), Demotion("shadow", "2026-12-01T00:00:00Z", "last 10 items: 60% "
@@ -64,8 +68,17 @@ def test_a_stopped_review_neither_hangs_the_next_one_nor_passes_for_a_run(loop_r
                               stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        review = _loopgate(loop_repo.parent, "review", item, "accept", "--loop", ".loop")
-        run = _loopgate(loop_repo.parent, "run", "--mode", "shadow", ".loop")
+        # the review's 30 s wait, made 2 s in its own process: the same code path, without waiting it out
+        review = subprocess.Popen(
+            [sys.executable, "-c", "import sys\nimport loopgate.history.reviews as r\nr.REVIEW_WAIT = 2.0\n"
+             "from loopgate.cli.main import main\nsys.argv = ['loopgate', *sys.argv[1:]]\nmain()",
+             "review", item, "accept", "--loop", ".loop"],
+            cwd=loop_repo.parent, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        run = subprocess.Popen(  # and the run's 10 s wait for the writers, 2 s
+            [sys.executable, "-c", "import sys\nimport loopgate.runner.lock as k\nk.WRITERS_WAIT = 2.0\n"
+             "from loopgate.cli.main import main\nsys.argv = ['loopgate', *sys.argv[1:]]\nmain()",
+             "run", "--mode", "shadow", ".loop"],
+            cwd=loop_repo.parent, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         reviewed, _ = review.communicate(timeout=120)  # was: no end
         ran, _ = run.communicate(timeout=120)
     finally:
