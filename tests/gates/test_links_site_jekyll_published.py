@@ -64,7 +64,7 @@ PLANTED = [
     "it (only `jekyll build --unpublished` does)",
     "index.md:8:23: LG441 /docs/b.html: docs/b.md has published: (empty) in its front matter: Jekyll does not publish "
     "it (only `jekyll build --unpublished` does)",
-    "index.md:8:41: LG441 /docs/e.html: docs/e.md has published: no in its front matter: Jekyll does not publish "
+    "index.md:8:41: LG441 /docs/e.html: docs/e.md has published: false in its front matter: Jekyll does not publish "
     "it (only `jekyll build --unpublished` does)",
     "index.md:8:59: LG441 /news/2024/01/16/q.html: _posts/2024-01-16-q.md has published: false in its front matter: "
     "Jekyll does not publish it (only `jekyll build --unpublished` does)",
@@ -123,12 +123,28 @@ def test_published_no_from_defaults_is_false_unquoted_and_text_quoted(tmp_path: 
     defaults = "defaults:\n  - scope: {path: '', type: posts}\n    values: {published: %s}\n"
     root = write(tmp_path / "off", {"_config.yml": "title: T\n" + defaults % "no", **posts})
     assert [f.code for f in check(root).findings] == ["LG441"]
-    assert "published: no in `defaults:` in _config.yml" in check(root).findings[0].message
+    assert "published: false in `defaults:` in _config.yml" in check(root).findings[0].message  # as Ruby reads it
     built = jekyll_build(root, tmp_path / "out")
     assert built.returncode == 0 and not (tmp_path / "out/2020/01/01/a.html").exists()
 
-    # the loader reads both as "no": with a quoted one in the config, which is which is not known here
+    # quoted, the text "no": published, so the link is good (Jekyll's YAML is read as Ruby's Psych reads it)
     root = write(tmp_path / "text", {"_config.yml": "title: T\n" + defaults % '"no"', **posts})
-    assert [f.code for f in check(root).findings] == ["LG482"]
+    assert check(root).findings == []
     built = jekyll_build(root, tmp_path / "out2")
     assert built.returncode == 0 and (tmp_path / "out2/2020/01/01/a.html").is_file()
+
+
+def test_quoted_and_unquoted_off_in_one_config_each_read_as_ruby_reads_them(tmp_path: Path) -> None:
+    """The case the gate used to leave unchecked: one `_config.yml` with `published: Off` (false to Ruby,
+    any case) for posts and `published: "off"` (text, so published) for a collection, and `future: YES`."""
+    config = ("title: T\nfuture: YES\ncollections:\n  recipes:\n    output: true\ndefaults:\n"
+              "  - scope: {path: '', type: posts}\n    values: {published: Off}\n"
+              "  - scope: {path: '', type: recipes}\n    values: {published: \"off\"}\n")
+    root = write(tmp_path / "site", {
+        "_config.yml": config, "_posts/2020-01-01-a.md": "---\n---\n# A\n", "_recipes/r.md": "---\n---\n# R\n",
+        "index.md": "---\n---\n[a](/2020/01/01/a.html) [r](/recipes/r.html)\n"})
+    findings = check(root).findings
+    assert [(f.code, f.message.split(":")[0]) for f in findings] == [("LG441", "/2020/01/01/a.html")], findings
+    built = jekyll_build(root, tmp_path / "out")
+    assert built.returncode == 0, built.stderr
+    assert not (tmp_path / "out/2020/01/01/a.html").exists() and (tmp_path / "out/recipes/r.html").is_file()

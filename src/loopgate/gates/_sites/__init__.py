@@ -205,9 +205,9 @@ def load(site: str, folders: list[str], boundary: Boundary, options: Generic,
     if name == "jekyll":
         from loopgate.gates._sites.jekyll import Jekyll, source_top  # noqa: PLC0415
 
-        settings = read_yaml(config, label)
+        settings = read_yaml(config, label, ruby=True)
         top = kept_inside(boundary, label, "`source:`", source_top(home, settings), shown)
-        return Jekyll(boundary, options, label, top, settings, shown, read_text(config, label))
+        return Jekyll(boundary, options, label, top, settings, shown)
     from loopgate.gates._sites.others import Docusaurus  # noqa: PLC0415
 
     docusaurus = Docusaurus(boundary, options, label, os.path.join(home, "docs"), _read_text(config, label))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import sys
 from typing import Any
 
@@ -40,9 +41,15 @@ def _opaque(loader: Any, suffix: str, node: Any) -> Opaque:
     return Opaque(str(node.tag))
 
 
-@functools.lru_cache(maxsize=1)
-def site_loader() -> Any:
-    """The project's safe YAML loader, with every tag it does not know read as `Opaque`."""
+# Ruby's YAML (Psych, YAML 1.1), which reads Jekyll's _config.yml and front matter, takes these plain
+# scalars as booleans, in any case (`published: No`); quoted, they stay text.
+_RUBY_BOOL = re.compile(r"^(?i:yes|true|on|no|false|off)$")
+
+
+@functools.lru_cache(maxsize=2)
+def site_loader(ruby: bool = False) -> Any:
+    """The project's safe YAML loader (YAML 1.2), with every tag it does not know read as `Opaque`;
+    `ruby`: with Psych's booleans too (`yes`/`no`/`on`/`off`)."""
     from loopgate.gates._schema.yaml12 import YamlLoader  # noqa: PLC0415  (see above)
 
     class SiteLoader(YamlLoader):
@@ -50,15 +57,18 @@ def site_loader() -> Any:
 
     # The empty prefix matches every tag no constructor claims exactly: the safe ones stay safe.
     SiteLoader.add_multi_constructor("", _opaque)
+    if ruby:
+        SiteLoader.add_implicit_resolver("tag:yaml.org,2002:bool", _RUBY_BOOL, list("yYnNoOtTfF"))
     return SiteLoader
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, ruby: bool = False) -> Any:
     """Raises ConfigError-ready exceptions: yaml.YAMLError, RecursionError, and ValueError (an integer of
-    more than 4,300 digits, which Python will not convert; yaml12.TooLong is one)."""
+    more than 4,300 digits, which Python will not convert; yaml12.TooLong is one). `ruby`: as Jekyll
+    (Ruby's YAML 1.1) reads booleans."""
     import yaml  # noqa: PLC0415  (see above)
 
-    return yaml.load(text, Loader=site_loader())  # a safe loader: unknown tags are Opaque
+    return yaml.load(text, Loader=site_loader(ruby))  # a safe loader: unknown tags are Opaque
 
 
 def real_inside_repository(path: str) -> str | None:
@@ -107,13 +117,13 @@ def read_text(path: str, shown: str, *, strict: bool = True) -> str:
         raise ConfigError(f"{shown}: not UTF-8 text ({err.reason} at byte {err.start})") from err
 
 
-def read_yaml(path: str, shown: str) -> dict[str, Any]:
-    """The top mapping of a YAML config ({} for an empty file)."""
+def read_yaml(path: str, shown: str, ruby: bool = False) -> dict[str, Any]:
+    """The top mapping of a YAML config ({} for an empty file; `ruby`: as load_yaml)."""
     import yaml  # noqa: PLC0415  (see above)
 
     text = read_text(path, shown)
     try:
-        data = load_yaml(text)
+        data = load_yaml(text, ruby)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""

@@ -70,9 +70,9 @@ class Jekyll(Site):
     templates = True
 
     def __init__(self, boundary: Boundary, options: Generic, config: str, top: str, settings: dict[str, Any],
-                 shown: Callable[[str], str], raw: str = "") -> None:
+                 shown: Callable[[str], str]) -> None:
         super().__init__(boundary, options, config, top)
-        self.site = JekyllSite(settings, raw)
+        self.site = JekyllSite(settings)
         self.shown = shown
         self._routes: JekyllRoutes | None = None
         self._posts: dict[str, str] | None = None

@@ -25,7 +25,7 @@ from loopgate.gates._sites.jekyll_urls import (
     slugify,
     suffix,
 )
-from loopgate.gates._sites.routes import MAX_FRONT, front_matter, pages, text
+from loopgate.gates._sites.routes import front_matter, pages, text
 from loopgate.records import field, record
 
 SOURCES = (".md", ".markdown")
@@ -56,10 +56,9 @@ FUTURE = "a date after the build"  # how a document `future: false` keeps off th
 class JekyllSite:
     """_config.yml, as far as URLs go."""
 
-    def __init__(self, settings: dict[str, Any], raw: str = "") -> None:
-        # `published: no` in `defaults:` is false to Ruby's YAML (1.1) unquoted and text quoted; the
-        # loader here reads both as "no": a config that quotes none reads as Ruby does, else unknown.
-        self.quoted_off = bool(_QUOTED_OFF.search(raw))
+    def __init__(self, settings: dict[str, Any]) -> None:
+        # `settings` and every front matter are read as Ruby's YAML reads them (`published: no` is false,
+        # `published: "no"` text): site_loader(ruby=True)
         base = text(settings.get("baseurl")).strip("/")
         self.base = "/" + base if base else ""
         self.style = text_value(settings.get("permalink"), "date")
@@ -173,20 +172,13 @@ class JekyllSite:
     def _data(self, page: str, relative: str, kind: str, label: str, found: JekyllRoutes) -> dict[str, Any] | None:
         """The page's data, or None for no page: a static file (published as it is, where it is), or a
         page `published: false` keeps off the site (recorded in `found.hidden`)."""
-        own = front_matter(page)
+        own = front_matter(page, ruby=True)
         if kind == "page" and page.endswith(".html") and not own and not _has_front_matter(page):
             return None
         # A document's data is its defaults with its front matter over them (Document#read), so
         # `categories`, `slug`, `date` and `published` come from `defaults:` too.
         data = {**self.default_values(relative, label), **own} if kind == "document" else own
         published = data.get("published", True)
-        if isinstance(published, str) and published.lower() in ("no", "off"):
-            # Ruby's YAML (1.1) reads `no` and `off` as false, the loader here as text, as it reads "no":
-            # the front matter's own text says which; a default's is not known (links to it unchecked).
-            if "published" not in own and self.quoted_off:
-                found.unknown.add(page)
-                return None
-            published = "published" in own and not _UNQUOTED_OFF.search(_head(page))
         hidden = ""
         if "published" in data and published in (False, None):
             # Publisher#can_be_published?: `data.fetch("published", true)`. A page's defaults are a
@@ -313,22 +305,6 @@ class JekyllSite:
 
 
 _DAY_PREFIX = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]")  # a date with a time, read as text
-_QUOTED_OFF = re.compile(r"published:[ \t]*([\"'])(?i:no|off)\1")
-# `published: no` (or `off`, any case) unquoted, as a line of front matter: false to Ruby's YAML.
-_UNQUOTED_OFF = re.compile(r"^published:[ \t]*(?i:no|off)[ \t]*(?:#.*)?$", re.M)
-
-
-def _head(page: str) -> str:
-    """The front matter of a page, as text ("" for none)."""
-    try:
-        with open(page, encoding="utf-8") as handle:
-            head = handle.read(MAX_FRONT)
-    except (OSError, UnicodeDecodeError):
-        return ""
-    end = head.find("\n---", 3)
-    return head[:end] if head.startswith("---") and end > 0 else ""
-
-
 _WILDCARD = re.compile(r"[*?\[]")
 
 

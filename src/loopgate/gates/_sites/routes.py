@@ -42,7 +42,8 @@ class Routes:
     unknown: set[str] = field(default_factory=set)  # pages whose URL only the build knows (Hugo's `permalinks`)
 
 
-def front_matter(path: str) -> dict[str, Any]:
+def front_matter(path: str, ruby: bool = False) -> dict[str, Any]:
+    """A page's front matter ({} for none or unreadable); `ruby`: YAML as Jekyll reads it (load_yaml)."""
     # Only regular files that are no symlinks: a FIFO named `x.md` would block the read, and a
     # symlink may lead out of the repository (the links gate reads neither).
     if os.path.islink(path) or not os.path.isfile(path):
@@ -61,7 +62,7 @@ def front_matter(path: str) -> dict[str, Any]:
     import yaml  # noqa: PLC0415  (imported only when a Jekyll or Docusaurus site has site-absolute links)
 
     try:
-        data = load_yaml(match.group(1))
+        data = load_yaml(match.group(1), ruby)
     except (yaml.YAMLError, RecursionError, ValueError):  # ValueError: an integer of over 4,300 digits
         return {}  # the generator would stop on it; for links, the page keeps its default URL
     return data if isinstance(data, dict) else {}
