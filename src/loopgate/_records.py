@@ -17,13 +17,13 @@ dataclass, as the tests' gate options are). Not kept: `InitVar`, `KW_ONLY`, `uns
 
 from __future__ import annotations
 
+import re
 import sys
 import types
-from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 _FIELDS = "__record_fields__"
+_FROZEN = "__record_frozen__"
 
 
 class _Missing:
@@ -73,17 +73,29 @@ def record(cls: type | None = None, /, *, init: bool = True, repr: bool = True,
     return wrap if cls is None else wrap(cls)
 
 
+_CLASSVAR = re.compile(r"(?:typing\.)?ClassVar(?:\[|$)")
+
+
 def _is_classvar(annotation: Any) -> bool:
     if isinstance(annotation, str):
-        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+        return _CLASSVAR.match(annotation) is not None
     return getattr(annotation, "__origin__", annotation) is getattr(sys.modules.get("typing"), "ClassVar", None)
 
 
-def _collect(cls: type) -> dict[str, Field]:
+def _collect(cls: type, frozen: bool) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
-        fields.update(getattr(base, _FIELDS, None) or {})
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():  # noqa: RUF063 - inspect is what we avoid
+        inherited = getattr(base, _FIELDS, None)
+        if inherited is not None:
+            if getattr(base, _FROZEN) != frozen:  # dataclasses' rule, both ways
+                raise TypeError("cannot inherit frozen dataclass from a non-frozen one" if frozen else
+                                "cannot inherit non-frozen dataclass from a frozen one")
+            fields.update(inherited)
+    annotations = cls.__dict__.get("__annotations__", {})  # noqa: RUF063 - inspect is what we avoid
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in annotations:
+            raise TypeError(f"{name!r} is a field but has no type annotation")
+    for name, annotation in annotations.items():
         if _is_classvar(annotation):
             continue
         value = cls.__dict__.get(name, MISSING)
@@ -103,58 +115,116 @@ def _collect(cls: type) -> dict[str, Field]:
     return fields
 
 
-def _init_source(cls: type, fields: list[Field], frozen: bool) -> tuple[str, dict[str, Any]]:
-    """`__init__`'s text and the names it reads: as dataclasses writes it, so as fast per instance."""
-    names: dict[str, Any] = {"__MISSING": MISSING, "__set": object.__setattr__}
+# The generated methods' own names: a field may be called `self` or `other` (dataclasses allows it).
+_SELF, _OTHER = "__record_self__", "__record_other__"
+
+
+def _init_lines(cls: type, fields: list[Field], frozen: bool, slots: bool, names: dict[str, Any]) -> list[str]:
+    """`__init__` as dataclasses writes it (so as fast per instance), as lines of source."""
     params: list[str] = []
     body: list[str] = []
     seen_default = False
     for f in fields:
-        has_default = f.default is not MISSING or f.default_factory is not MISSING
         if f.init:
-            if has_default:
+            if f.default is not MISSING or f.default_factory is not MISSING:
                 seen_default = True
             elif seen_default:
                 raise TypeError(f"non-default argument {f.name!r} follows default argument")
-        if f.default_factory is not MISSING:
-            names[f"__factory_{f.name}"] = f.default_factory
-            if f.init:
-                params.append(f"{f.name}=__MISSING")
-                value = f"__factory_{f.name}() if {f.name} is __MISSING else {f.name}"
-            else:
-                value = f"__factory_{f.name}()"
-        elif f.init:
-            if f.default is not MISSING:
-                names[f"__default_{f.name}"] = f.default
-                params.append(f"{f.name}=__default_{f.name}")
-            else:
-                params.append(f.name)
-            value = f.name
-        else:
-            continue  # init=False without a factory: the class attribute (its default) is read
-        body.append(f"__set(self, {f.name!r}, {value})" if frozen else f"self.{f.name} = {value}")
+        value = _init_value(f, slots, names, params)
+        if value:
+            body.append(f"__set({_SELF}, {f.name!r}, {value})" if frozen else f"{_SELF}.{f.name} = {value}")
     if hasattr(cls, "__post_init__"):
-        body.append("self.__post_init__()")
-    text = f"def __init__(self, {', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
-    return text.replace("(self, )", "(self)"), names
+        body.append(f"{_SELF}.__post_init__()")
+    return [f"def __init__({', '.join([_SELF, *params])}):", *(f"    {line}" for line in body or ["pass"])]
 
 
-def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    if not names:
-        return lambda self: ()
-    if len(names) == 1:
-        one = attrgetter(names[0])
-        return lambda self: (one(self),)
-    return attrgetter(*names)
+def _init_value(f: Field, slots: bool, names: dict[str, Any], params: list[str]) -> str:
+    """What `__init__` sets the field to ("" for nothing), its parameter added to `params`."""
+    if f.default_factory is not MISSING:
+        names[f"__factory_{f.name}"] = f.default_factory
+        if not f.init:
+            return f"__factory_{f.name}()"
+        params.append(f"{f.name}=__MISSING")
+        return f"__factory_{f.name}() if {f.name} is __MISSING else {f.name}"
+    if f.default is not MISSING:
+        names[f"__default_{f.name}"] = f.default
+        if f.init:
+            params.append(f"{f.name}=__default_{f.name}")
+            return f.name
+        # init=False: the class attribute (the default) is read; a slot has none, so it is set
+        return f"__default_{f.name}" if slots else ""
+    if f.init:
+        params.append(f.name)
+        return f.name
+    return ""
 
 
-def _compare(values: Callable[[Any], tuple[Any, ...]], how: Callable[[Any, Any], bool]) -> Callable[[Any, Any], Any]:
-    def method(self: Any, other: Any) -> Any:
-        if other.__class__ is self.__class__:
-            return how(values(self), values(other))
-        return NotImplemented
+def _tuple(names: list[str], who: str) -> str:
+    return "(" + "".join(f"{who}.{name}," for name in names) + ")"
 
-    return method
+
+def _process(cls: type, init: bool, repr: bool, eq: bool, order: bool,
+             frozen: bool, slots: bool) -> type:
+    for wanted, own in ((frozen, ("__setattr__", "__delattr__")), (order, ("__lt__", "__le__", "__gt__", "__ge__"))):
+        for name in own if wanted else ():
+            if name in cls.__dict__:
+                raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
+    by_name = _collect(cls, frozen)
+    fields = list(by_name.values())
+    if slots:
+        cls = _with_slots(cls, by_name, frozen)
+    _put(cls, **{_FIELDS: by_name, _FROZEN: frozen})
+    hashed = eq and frozen and not _explicit_hash(cls)
+    for name, method in _compiled(cls, fields, init, eq, order, frozen, slots, hashed).items():
+        if name == "__hash__":
+            _put(cls, __hash__=method)
+        else:
+            _set_new(cls, name, method)
+    if eq and not frozen and not _explicit_hash(cls):
+        _put(cls, __hash__=None)  # dataclasses' rule: equal by value and mutable, so unhashable
+    if repr:
+        shown = tuple(f.name for f in fields if f.repr)
+
+        def __repr__(self: Any) -> str:
+            return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in shown)})"
+
+        _set_new(cls, "__repr__", __repr__)
+    if frozen:
+        _freeze(cls, frozenset(by_name))
+    if "__match_args__" not in cls.__dict__:
+        _put(cls, __match_args__=tuple(f.name for f in fields if f.init))
+    return cls
+
+
+def _compiled(cls: type, fields: list[Field], init: bool, eq: bool, order: bool, frozen: bool, slots: bool,
+              hashed: bool) -> dict[str, Any]:
+    """The methods that read each field, compiled from one piece of source: one `exec` a class, where
+    dataclasses has five or six; their code is what dataclasses generates, so as fast per call."""
+    names: dict[str, Any] = {"__MISSING": MISSING, "__set": object.__setattr__}
+    lines = _init_lines(cls, fields, frozen, slots, names) if init else []
+    compared = [f.name for f in fields if f.compare]
+    mine, theirs = _tuple(compared, _SELF), _tuple(compared, _OTHER)
+    made = ["__init__"] if init else []
+    for name, operator in ((("__eq__", "=="),) if eq else ()) + ((("__lt__", "<"), ("__le__", "<="), ("__gt__", ">"),
+                                                                   ("__ge__", ">=")) if order else ()):
+        lines += [f"def {name}({_SELF}, {_OTHER}):",
+                  f"    if {_OTHER}.__class__ is {_SELF}.__class__:",
+                  f"        return {mine} {operator} {theirs}",
+                  "    return NotImplemented"]
+        made.append(name)
+    if hashed:
+        lines += [f"def __hash__({_SELF}):", f"    return hash({mine})"]
+        made.append("__hash__")
+    if lines:
+        exec("\n".join(lines), names)
+    return {name: names[name] for name in made}
+
+
+def _explicit_hash(cls: type) -> bool:
+    """A `__hash__` the class writes itself, which dataclasses keeps (`__hash__ = None` beside its own
+    `__eq__` is Python's doing, not the writer's)."""
+    own = cls.__dict__.get("__hash__", MISSING)
+    return not (own is MISSING or (own is None and "__eq__" in cls.__dict__))
 
 
 def _put(cls: type, **attributes: Any) -> None:
@@ -166,56 +236,8 @@ def _set_new(cls: type, name: str, value: Any) -> None:
     if name not in cls.__dict__:
         if callable(value) and hasattr(value, "__qualname__"):
             value.__qualname__ = f"{cls.__qualname__}.{name}"
+            value.__module__ = cls.__module__
         setattr(cls, name, value)
-
-
-def _process(cls: type, init: bool, repr: bool, eq: bool, order: bool,
-             frozen: bool, slots: bool) -> type:
-    by_name = _collect(cls)
-    fields = list(by_name.values())
-    if slots:
-        cls = _with_slots(cls, by_name, frozen)
-    setattr(cls, _FIELDS, by_name)
-    if init:
-        text, names = _init_source(cls, fields, frozen)
-        exec(text, names)
-        _set_new(cls, "__init__", names["__init__"])
-    if repr:
-        shown = tuple(f.name for f in fields if f.repr)
-
-        def __repr__(self: Any) -> str:
-            return f"{self.__class__.__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in shown)})"
-
-        _set_new(cls, "__repr__", __repr__)
-    compared = _values(tuple(f.name for f in fields if f.compare))
-    if eq:
-        _set_new(cls, "__eq__", _compare(compared, lambda a, b: a == b))
-    if order:
-        for name, how in (("__lt__", lambda a, b: a < b), ("__le__", lambda a, b: a <= b),
-                          ("__gt__", lambda a, b: a > b), ("__ge__", lambda a, b: a >= b)):
-            _set_new(cls, name, _compare(compared, how))
-    if frozen:
-        _freeze(cls, frozenset(by_name))
-    _hash(cls, compared, eq, frozen)
-    if "__match_args__" not in cls.__dict__:
-        _put(cls, __match_args__=tuple(f.name for f in fields if f.init))
-    return cls
-
-
-def _hash(cls: type, compared: Callable[[Any], tuple[Any, ...]], eq: bool, frozen: bool) -> None:
-    """dataclasses' rule: eq and frozen hash the compared fields; eq alone makes instances unhashable;
-    a `__hash__` the class writes itself is kept."""
-    own = cls.__dict__.get("__hash__", MISSING)
-    explicit = not (own is MISSING or (own is None and "__eq__" in cls.__dict__))
-    if not eq or explicit:
-        return
-    if frozen:
-        def __hash__(self: Any) -> int:
-            return hash(compared(self))
-
-        _put(cls, __hash__=__hash__)
-    else:
-        _put(cls, __hash__=None)
 
 
 def _freeze(owner: type, names: frozenset[str]) -> None:
@@ -242,10 +264,10 @@ def _with_slots(cls: type, fields: dict[str, Field], frozen: bool) -> type:
     made.__qualname__ = cls.__qualname__
     if frozen:  # pickle restores slots with setattr, which a frozen class refuses
         def __getstate__(self: Any) -> list[Any]:
-            return [getattr(self, name) for name in fields]
+            return [getattr(self, name) for name in getattr(type(self), _FIELDS)]  # a subclass's fields too
 
         def __setstate__(self: Any, state: list[Any]) -> None:
-            for name, value in zip(fields, state, strict=True):
+            for name, value in zip(getattr(type(self), _FIELDS), state, strict=True):
                 object.__setattr__(self, name, value)
 
         _put(made, __getstate__=__getstate__, __setstate__=__setstate__)

@@ -287,20 +287,69 @@ def gate_tables(name: str, base: str, start: str = ".", takes_base: bool = True)
     working = load_config(start).section("gates").get(name, {})
     head, top = head_and_toplevel(start)
     toplevel: bytes | None = top
-    if not head and not top:  # not a work tree's top known: inside .git, or not a repository
-        head, toplevel = config_revision(start, ""), None
+    if not head and not top:  # no work tree's top known: not a repository, or one git will not read
+        _no_repository_here(start)
+    elif not head:  # a branch without a commit (`git checkout --orphan`): the default branch's table
+        head = _unborn_branch_base(start)
     if not head:
         return working, "", working, ""  # no commit to trust yet: the files are all there is
     note = ""
     if not base and takes_base:
         base, note = _trusted_base(name, start, head)
-    revision = config_revision(start, base) if base else head
+    # (on a branch without a commit there is no merge base: the base's own commit, else the default branch's)
+    revision = (config_revision(start, base) or _resolved(start, base) or head) if base else head
     committed = load_config(start, revision, toplevel).section("gates").get(name, {})
     if committed != working:
         note = (note + "; " if note else "") + (
             f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
             f"working tree's version differs and applies once it is committed")
     return committed, note, working, revision
+
+
+def _no_repository_here(start: str) -> None:
+    """Returns when `start` is in no git repository. A repository git will not read (another user's
+    checkout: "dubious ownership"; a broken `.git`) or a start with no work tree (inside `.git`, a bare
+    repository) is a ConfigError: the working tree's table must not judge the change there, or a change
+    could switch off its own gate by making git fail."""
+    found = _git(start, "rev-parse", "--git-dir")
+    if found is not None and found.returncode == 0:
+        if config_revision(start, ""):
+            raise ConfigError("no work tree here (inside the git directory, or a bare repository): run "
+                              "loopgate in the repository's work tree")
+        return  # a git directory without a commit: nothing to trust yet
+    if _dot_git_above(start):
+        said = " ".join((found.stderr if found is not None else b"git did not run").decode("utf-8", "replace").split())
+        raise ConfigError(f"git cannot read the repository here, so the committed configuration cannot be "
+                          f"read: {said[:500]}")
+
+
+def _dot_git_above(start: str) -> bool:
+    """Is there a `.git` in `start` or a folder above it, below GIT_CEILING_DIRECTORIES (as git looks)?"""
+    ceilings = {os.path.abspath(c) for c in os.environ.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep) if c}
+    folder = os.path.abspath(start)
+    while True:
+        if os.path.lexists(os.path.join(folder, ".git")):
+            return True
+        parent = os.path.dirname(folder)
+        if parent == folder or parent in ceilings:
+            return False
+        folder = parent
+
+
+def _unborn_branch_base(start: str) -> str:
+    """The commit whose table judges a branch that has no commit yet: the default branch's, when the
+    repository has one ("" for a repository without any commit: then the files are all there is)."""
+    refs = _git(start, "for-each-ref", "--count=1", "--format=%(objectname)", "refs/heads", "refs/remotes")
+    if refs is None or refs.returncode != 0 or not refs.stdout.strip():
+        return ""
+    trunk = default_branch(start)
+    return _resolved(start, trunk) if trunk else ""
+
+
+def _resolved(start: str, ref: str) -> str:
+    """The commit `ref` names ("" if none)."""
+    found = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    return found.stdout.decode().strip() if found is not None and found.returncode == 0 else ""
 
 
 def default_branch(start: str) -> str:

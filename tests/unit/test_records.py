@@ -153,3 +153,57 @@ def test_a_gate_starts_without_importing_dataclasses_or_inspect() -> None:
              "print(sorted(m for m in ('dataclasses', 'inspect') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == "[]"
+
+
+@records.record(frozen=True, slots=True)
+class _SlottedBase:
+    x: int
+
+
+@records.record(frozen=True)
+class _Child(_SlottedBase):
+    y: int
+
+
+def test_the_shapes_a_hostile_review_found_behave_as_dataclasses() -> None:
+    # a slot has no class attribute: an init=False default is set by __init__
+    @records.record(slots=True)
+    class Slotted:
+        x: int = records.field(default=3, init=False)
+
+    assert Slotted().x == 3
+
+    # a frozen slotted record's subclass pickles with its own fields too
+    assert pickle.loads(pickle.dumps(_Child(1, 2))) == _Child(1, 2)
+
+    # fields named as the generated methods' parameters
+    @records.record(frozen=True, order=True)
+    class Odd:
+        self: int
+        other: int
+
+    assert Odd(1, 2) == Odd(1, 2) and Odd(1, 2) < Odd(2, 0) and hash(Odd(1, 2)) == hash(Odd(1, 2))
+
+    # an annotation that only starts like ClassVar is a field
+    made = _records.record(type("C", (), {"__annotations__": {"a": "ClassVariant"}}))
+    assert [f.name for f in records.fields(made)] == ["a"]
+
+
+@pytest.mark.parametrize(("body", "params", "bases"), [
+    ({"__annotations__": {}, "a": dataclasses.field(default=1)}, {}, ()),  # a field without annotation
+    ({"__annotations__": {"a": "int"}, "__setattr__": lambda self, n, v: None}, {"frozen": True}, ()),
+    ({"__annotations__": {"a": "int"}, "__lt__": lambda self, other: True}, {"order": True}, ()),
+    ({"__annotations__": {"b": "int"}}, {"frozen": True}, ("mutable",)),  # frozen from non-frozen
+    ({"__annotations__": {"b": "int"}}, {}, ("frozen",)),  # non-frozen from frozen
+])
+def test_what_dataclasses_refuses_is_refused(body: dict[str, Any], params: dict[str, Any],
+                                             bases: tuple[str, ...]) -> None:
+    def base(which: str, decorate: Any) -> type:
+        return decorate(frozen=which == "frozen")(type("B", (), {"__annotations__": {"a": "int"}}))
+
+    real_bases = tuple(base(b, dataclasses.dataclass) for b in bases)
+    our_bases = tuple(base(b, _records.record) for b in bases)
+    with pytest.raises(TypeError):
+        dataclasses.dataclass(**params)(type("C", real_bases, copy.copy(body)))
+    with pytest.raises(TypeError):
+        _records.record(**params)(type("C", our_bases, _translated(body)))
