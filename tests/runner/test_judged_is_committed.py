@@ -71,8 +71,12 @@ def test_an_escaped_maker_process_editing_after_the_gates_ran_is_caught(loop_rep
     _checklist(loop_repo, f"touch {started} && for i in $(seq 600); do grep -q evil docs/guide.md && break; "
                           f"sleep 0.05; done; {sys.executable} check_links.py")
     # uncontained, a process that drops the attempt's token and leaves the session outlives the attempt
-    escapee = (f"env -i PATH=/usr/bin:/bin setsid sh -c 'while [ ! -e {started} ]; do sleep 0.05; done; "
-               "echo \"[evil](http://evil.example)\" >> docs/guide.md' </dev/null >/dev/null 2>&1 & " + FIX)
+    # The maker waits until the escapee has left its session (setsid done): a runner that ends the attempt's
+    # process group before that kills it first, and the test would lose its race (it did, 1 run in 4).
+    escaped = tmp_path / "escaped"
+    escapee = (f"env -i PATH=/usr/bin:/bin setsid sh -c 'touch {escaped}; while [ ! -e {started} ]; do sleep 0.05; "
+               "done; echo \"[evil](http://evil.example)\" >> docs/guide.md' </dev/null >/dev/null 2>&1 & "
+               f"while [ ! -e {escaped} ]; do sleep 0.02; done; " + FIX)
     loop_repo.set_spec(escapee, iterations=1, contain=False)
     status, reason, commit = _run(loop_repo)
     assert status == "escalated", reason
