@@ -294,11 +294,20 @@ def gate_tables(name: str, base: str, start: str = ".", takes_base: bool = True)
     if not head:
         return working, "", working, ""  # no commit to trust yet: the files are all there is
     note = ""
-    if not base and takes_base:
+    trusted = not base and takes_base
+    if trusted:
         base, note = _trusted_base(name, start, head)
+    elif base and not takes_base and not _resolved(start, base):
+        # a tree gate's table from a base this clone does not hold (a shallow CI checkout): HEAD's would
+        # be the change's own; a change gate reports its bad --base itself (LG433, exit 2)
+        raise ConfigError(f"{base!r} is not a commit in this clone, so its [tool.loopgate.gates.{name}] cannot be "
+                          "read (a shallow clone? fetch it: actions/checkout `fetch-depth: 0`)")
     # (on a branch without a commit there is no merge base: the base's own commit, else the default branch's)
     revision = (config_revision(start, base) or _resolved(start, base) or head) if base else head
     committed = load_config(start, revision, toplevel).section("gates").get(name, {})
+    if trusted and isinstance(committed, dict) and committed.get("base") != (base or None):
+        # the table's own `base` is the branch's word, which _trusted_base overruled: the trunk's applies
+        committed = {**{k: v for k, v in committed.items() if k != "base"}, **({"base": base} if base else {})}
     if committed != working:
         note = (note + "; " if note else "") + (
             f"[tool.loopgate.gates.{name}] read from commit {revision[:10]} (the change's base); the "
@@ -317,8 +326,11 @@ def _no_repository_here(start: str) -> None:
             raise ConfigError("no work tree here (inside the git directory, or a bare repository): run "
                               "loopgate in the repository's work tree")
         return  # a git directory without a commit: nothing to trust yet
+    if found is not None and b"not a git repository" in found.stderr:
+        return  # git's own word (a stray `.git` it does not use, a file system boundary on the way up)
     if _dot_git_above(start):
-        said = " ".join((found.stderr if found is not None else b"git did not run").decode("utf-8", "replace").split())
+        said = "git did not run (is it installed, on PATH?)" if found is None else \
+            " ".join(found.stderr.decode("utf-8", "replace").split())
         raise ConfigError(f"git cannot read the repository here, so the committed configuration cannot be "
                           f"read: {said[:500]}")
 
@@ -343,7 +355,12 @@ def _unborn_branch_base(start: str) -> str:
     if refs is None or refs.returncode != 0 or not refs.stdout.strip():
         return ""
     trunk = default_branch(start)
-    return _resolved(start, trunk) if trunk else ""
+    found = _resolved(start, trunk) if trunk else ""
+    if not found:  # commits, but none this branch can be said to start from: no table to trust
+        raise ConfigError("this branch has no commit yet and the repository has no default branch (origin's HEAD, "
+                          "init.defaultBranch, main or master) to read [tool.loopgate] from: commit first, or "
+                          "give --base")
+    return found
 
 
 def _resolved(start: str, ref: str) -> str:

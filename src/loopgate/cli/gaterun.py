@@ -125,12 +125,17 @@ def _error_kind(result: GateResult) -> str:
 
 def in_ci_base(name: str, given: dict[str, Any], config: Any, note: str, start: str = ".") -> tuple[Any, str]:
     """Under CI, the change since the CI's base instead of the (empty) staged changes: `given` gets the
-    base, and the gate's table is read again from that base."""
-    if given.get("base") or given.get("files") or given.get("files_from") or \
-            (isinstance(config, dict) and config.get("base")):
+    base, and the gate's table is read again from that base. Given files are judged as they are, by
+    the table the CI's base holds."""
+    if given.get("base") or (isinstance(config, dict) and config.get("base")):
         return config, note
-    base, source = ci_base(start, require=True)
+    files = bool(given.get("files") or given.get("files_from"))
+    base, source = ci_base(start, require=not files)
     if not base:
+        return config, note
+    if files:  # the files given are judged, by the table the CI's base holds (HEAD is the change's own commit);
+        # a base this clone lacks is an error here (no --base for the gate to report as LG433)
+        config, note, _, _ = gate_tables(name, base, start, takes_base=False)
         return config, note
     given["base"] = base
     config, note, _ = committed_gate_config(name, base, start)
