@@ -11,7 +11,7 @@ the real `dataclasses`, see records.py): `init`, `repr`, `eq`, `order`, `frozen`
 `field(default=, default_factory=, init=, repr=, compare=, metadata=)`; fields inherited from
 decorated bases; `__post_init__`; `__match_args__`; dataclasses' `__hash__` rule; pickling of
 frozen slotted classes; `fields`, `replace`, `asdict` and `is_record` (which also accept a real
-dataclass, as the tests' gate options are). Not kept: `InitVar`, `KW_ONLY`, `unsafe_hash`,
+dataclass, as the tests' gate options are). Refused: `InitVar`, `KW_ONLY`. Not kept: `unsafe_hash`,
 `weakref_slot`, a recursion guard in `__repr__`, the generated `__doc__`.
 """
 
@@ -67,6 +67,9 @@ def field(*, default: Any = MISSING, default_factory: Any = MISSING, init: bool 
 
 def record(cls: type | None = None, /, *, init: bool = True, repr: bool = True,
            eq: bool = True, order: bool = False, frozen: bool = False, slots: bool = False) -> Any:
+    if order and not eq:
+        raise ValueError("eq must be true if order is true")
+
     def wrap(cls: type) -> type:
         return _process(cls, init, repr, eq, order, frozen, slots)
 
@@ -74,6 +77,7 @@ def record(cls: type | None = None, /, *, init: bool = True, repr: bool = True,
 
 
 _CLASSVAR = re.compile(r"(?:typing\.)?ClassVar(?:\[|$)")
+_INITVAR = re.compile(r"(?:dataclasses\.)?(?:InitVar|KW_ONLY)(?:\[|$)")
 
 
 def _is_classvar(annotation: Any) -> bool:
@@ -96,23 +100,35 @@ def _collect(cls: type, frozen: bool) -> dict[str, Field]:
         if isinstance(value, Field) and name not in annotations:
             raise TypeError(f"{name!r} is a field but has no type annotation")
     for name, annotation in annotations.items():
-        if _is_classvar(annotation):
-            continue
-        value = cls.__dict__.get(name, MISSING)
-        if isinstance(value, Field):
-            made = value
-            if made.default is MISSING:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, made.default)
-        else:
-            made = Field(value, MISSING, True, True, True, None)
-        if made.default is not MISSING and type(made.default).__hash__ is None:
-            raise ValueError(f"mutable default {type(made.default)} for field {name} is not allowed: "
-                             "use default_factory")
-        made.name, made.type = name, annotation
-        fields[name] = made
+        if not _is_classvar(annotation):
+            fields[name] = _field(cls, name, annotation)
     return fields
+
+
+def _field(cls: type, name: str, annotation: Any) -> Field:
+    if (_INITVAR.match(annotation) if isinstance(annotation, str) else
+            type(annotation).__name__ in ("InitVar", "_KW_ONLY_TYPE")):
+        # silently made a field, it would change __init__'s signature from what mypy checked
+        raise TypeError(f"field {name!r}: InitVar and KW_ONLY are not supported by loopgate.records")
+    if name in (_SELF, _OTHER):
+        raise TypeError(f"{name!r} is the name the generated methods use for themselves")
+    # dataclasses' lookup: a default inherited from an undecorated base counts; a slot does not
+    value = getattr(cls, name, MISSING)
+    if isinstance(value, types.MemberDescriptorType):
+        value = MISSING
+    if isinstance(value, Field):
+        made = value
+        if made.default is MISSING:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, made.default)
+    else:
+        made = Field(value, MISSING, True, True, True, None)
+    if made.default is not MISSING and type(made.default).__hash__ is None:
+        raise ValueError(f"mutable default {type(made.default)} for field {name} is not allowed: "
+                         "use default_factory")
+    made.name, made.type = name, annotation
+    return made
 
 
 # The generated methods' own names: a field may be called `self` or `other` (dataclasses allows it).

@@ -207,3 +207,28 @@ def test_what_dataclasses_refuses_is_refused(body: dict[str, Any], params: dict[
         dataclasses.dataclass(**params)(type("C", real_bases, copy.copy(body)))
     with pytest.raises(TypeError):
         _records.record(**params)(type("C", our_bases, _translated(body)))
+
+
+class _Plain:
+    x: int = 5  # an undecorated base's default
+
+
+def test_a_default_from_an_undecorated_base_counts_as_dataclasses_has_it() -> None:
+    real = dataclasses.dataclass(type("C", (_Plain,), {"__annotations__": {"x": "int"}}))
+    ours = _records.record(type("C", (_Plain,), {"__annotations__": {"x": "int"}}))
+    assert real().x == ours().x == 5
+
+
+@pytest.mark.parametrize(("body", "params", "error"), [
+    ({"__annotations__": {"a": "int"}}, {"order": True, "eq": False}, ValueError),
+    ({"__annotations__": {"a": "InitVar[int]"}}, {}, TypeError),
+    ({"__annotations__": {"a": dataclasses.InitVar(int)}}, {}, TypeError),
+    ({"__annotations__": {"_": dataclasses.KW_ONLY, "a": "int"}}, {}, TypeError),
+    ({"__annotations__": {"__record_self__": "int"}}, {}, TypeError),
+])
+def test_what_records_cannot_do_as_dataclasses_do_is_refused(body: dict[str, Any], params: dict[str, Any],
+                                                             error: type[Exception]) -> None:
+    # InitVar and KW_ONLY would be accepted by dataclasses with another __init__: refusing is safer than
+    # a class that differs from what mypy checked
+    with pytest.raises(error):
+        _records.record(**params)(type("C", (), copy.copy(body)))
