@@ -117,8 +117,8 @@ def _page(index: int, count: int, per_dir: int, rng: random.Random, broken: set[
     return "\n".join(lines), planted
 
 
-def make_tree(count: int) -> tuple[Path, int]:
-    tree = OUT / "tree"
+def make_tree(count: int, where: Path = OUT) -> tuple[Path, int]:
+    tree = where / "tree"
     if tree.exists():
         shutil.rmtree(tree)
     rng = random.Random(7)

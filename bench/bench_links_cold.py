@@ -1,6 +1,8 @@
 """Benchmark: the links gate's cold start on 20 files against lychee, wall and CPU time, in one run.
 
-The tree is bench_links.make_tree(20) (the same pages bench_links_lychee.py uses). Each round runs,
+The tree is bench_links.make_tree(20) (the same pages bench_links_lychee.py uses), its own git
+repository in a temporary folder: inside this checkout the gate would also read and parse the
+checkout's pyproject.toml above it, which a docs repository does not have. Each round runs,
 in turn, each as a whole process timed from outside (wall, and the child's user + system CPU
 from wait4, the steadier figure on a shared machine):
 - `python -c pass` (what any Python command pays before its first import);
@@ -9,7 +11,9 @@ from wait4, the steadier figure on a shared machine):
   bytecode: loopgate's modules compiled once and read from `__pycache__`, as after a pip install;
 - the same without bytecode for loopgate's own modules: their `__pycache__` removed and
   PYTHONDONTWRITEBYTECODE=1, as on a machine that sets it over an editable install (this one
-  does): every run compiles every loopgate module it imports.
+  does): every run compiles every loopgate module it imports;
+- the gate, bytecode cached, on a copy of the tree with a pyproject.toml that holds a
+  `[tool.loopgate.gates.links]` table (what reading configuration costs: tomllib and the parse).
 
 `--against OTHER/src` adds the gate from another checkout (PYTHONPATH), bytecode cached, to the same
 rounds: before and after a change, in one run.
@@ -63,7 +67,11 @@ def main() -> None:
     parser.add_argument("--lychee", default=shutil.which("lychee") or str(BIN / "lychee"))
     parser.add_argument("--against", default="", help="another checkout's src/ to time in the same rounds")
     args = parser.parse_args()
-    tree, _ = make_tree(20)
+    tree, _ = make_tree(20, Path(tempfile.mkdtemp(prefix="loopgate-cold-")))
+    configured = tree.parent / "configured"
+    shutil.copytree(tree, configured)
+    (configured / "pyproject.toml").write_text('[project]\nname = "docs"\n\n[tool.loopgate.gates.links]\n'
+                                               'exclude = ["vendor/**"]\n', encoding="utf-8")
     with_bytecode = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     without = {**with_bytecode, "PYTHONDONTWRITEBYTECODE": "1"}
     gate = [str(BIN / "loopgate"), "gate", "links", "--offline", "--format", "json", "."]
@@ -73,10 +81,13 @@ def main() -> None:
             [args.lychee, "--offline", "--no-progress", "--include-fragments", "--format", "json", "."], with_bytecode),
         "`loopgate gate links --offline`, bytecode cached": (gate, with_bytecode),
         "`loopgate gate links --offline`, no bytecode (PYTHONDONTWRITEBYTECODE=1)": (gate, without),
+        "`loopgate gate links --offline`, bytecode cached, with a pyproject.toml table": (gate, with_bytecode),
     }
+    where = {name: configured if "pyproject" in name else tree for name in tools}
     if args.against:
         other = {**with_bytecode, "PYTHONPATH": os.path.abspath(args.against)}
         tools[f"the same from {args.against}, bytecode cached"] = (gate, other)
+        where[f"the same from {args.against}, bytecode cached"] = tree
     walls: dict[str, list[float]] = {name: [] for name in tools}
     cpus: dict[str, list[float]] = {name: [] for name in tools}
     for _ in range(args.repeat):
@@ -84,8 +95,8 @@ def main() -> None:
             if env is without:
                 clear_bytecode()
             else:
-                subprocess.run(command, cwd=tree, env=env, capture_output=True, check=False)  # warm
-            wall, cpu, status, output = timed(command, tree, env)
+                subprocess.run(command, cwd=where[name], env=env, capture_output=True, check=False)  # warm
+            wall, cpu, status, output = timed(command, where[name], env)
             # lychee exits 2 and the gate 1 when they find a planted break; the gate's report must be there
             if status not in (0, 1, 2) or ("loopgate" in name and not output.lstrip().startswith("{")):
                 sys.exit(f"{name} exited {status}: {output[-2000:]}")
@@ -103,6 +114,7 @@ def main() -> None:
         w, c = walls[name], cpus[name]
         print(f"| {name} | {min(w) * 1000:.1f} ms | {statistics.median(w) * 1000:.1f} ms | {min(c) * 1000:.1f} ms | "
               f"{statistics.median(c) * 1000:.1f} ms | {min(w) / lychee:.1f}x | {min(c) / lychee_cpu:.1f}x |")
+    shutil.rmtree(tree.parent)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from loopgate.records import record
 
-# tomllib, subprocess and pkgutil are imported where they are used: `loopgate verify` and
+# tomllib, spawn and pkgutil are imported where they are used: `loopgate verify` and
 # `loopgate gate NAME` start on every commit, and a directory without a pyproject.toml, or outside
 # a git repository, needs none of them.
 if TYPE_CHECKING:
-    import subprocess
+    from loopgate.spawn import Ran
 
 
 class ConfigError(Exception):
@@ -153,14 +153,13 @@ def gate_names() -> set[str]:
 GIT_TIMEOUT = 60.0
 
 
-def _git(cwd: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-    import subprocess  # noqa: PLC0415 - see the imports at the top
+def _git(cwd: str, *args: str) -> Ran | None:
+    from loopgate import spawn  # noqa: PLC0415 - see the imports at the top
 
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     try:
-        return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT,
-                              check=False)
-    except (OSError, subprocess.TimeoutExpired):
+        return spawn.git(cwd, *args, env=env, timeout=GIT_TIMEOUT)
+    except OSError:  # not found, not started, or no answer in time (TimeoutError)
         return None
 
 

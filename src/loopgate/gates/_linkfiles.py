@@ -5,13 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import subprocess
-import sys
-import threading
 from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from loopgate import codes
+from loopgate import codes, spawn
 from loopgate.findings import Finding
 from loopgate.gates import _mdlinks
 from loopgate.gates._linkcodes import PATH_NOT_FOUND
@@ -116,11 +113,10 @@ def _git_listed(directory: str, env: dict[str, str] | None, extra: tuple[str, ..
     then skipped (and counted) by the caller.
     """
     try:
-        done = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate", "--",
-             "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN", *(f"*{suffix}" for suffix in extra)],
-            cwd=directory, env=env, capture_output=True, check=False, timeout=60)
-    except (OSError, subprocess.SubprocessError):
+        done = spawn.git(directory, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--deduplicate",
+                         "--", "*.md", "*.markdown", "*.MD", "*.Md", "*.MARKDOWN", *(f"*{suffix}" for suffix in extra),
+                         env=env, timeout=60)
+    except OSError:  # not found, not started, or no answer in time (TimeoutError)
         return None
     if done.returncode != 0:
         return None
@@ -147,48 +143,9 @@ def parse_all(files: list[str], jobs: int) -> dict[str, _mdlinks.Parsed]:
     workers = jobs or os.cpu_count() or 1
     if workers == 1 or len(files) < 2 * workers or _total_size(files) < _POOL_MIN_BYTES:
         return {f: _mdlinks.parse_file(f) for f in files}
-    shares = [files[i::workers] for i in range(workers)]
-    threads = [_Worker(share) for share in shares[1:]]
-    for thread in threads:
-        thread.start()
-    parsed = {f: _mdlinks.parse_file(f) for f in shares[0]}
-    for thread in threads:
-        thread.join()
-        parsed.update(thread.parsed)
-    return parsed
+    from loopgate.gates._linkpool import parse_shared  # noqa: PLC0415 - threads and subprocess: big trees only
 
-
-class _Worker(threading.Thread):
-    """`python -m loopgate.gates._mdlinks` over one share of the files, falling back to parsing here.
-
-    A plain subprocess rather than multiprocessing: no fork of a process that holds threads
-    (`loopgate check` runs gates in a thread pool), and no re-import of the caller's `__main__`.
-    """
-
-    def __init__(self, files: list[str]) -> None:
-        super().__init__(daemon=True)
-        self.files = files
-        self.parsed: dict[str, _mdlinks.Parsed] = {}
-
-    def run(self) -> None:
-        rows: list[_mdlinks.Row] | None = None
-        try:
-            done = subprocess.run([sys.executable, "-m", "loopgate.gates._mdlinks"],
-                                  input=b"\0".join(os.fsencode(f) for f in self.files), capture_output=True,
-                                  check=False, timeout=600)
-            if done.returncode == 0:
-                import pickle  # noqa: PLC0415  (only a large tree starts workers)
-
-                try:
-                    rows = pickle.loads(done.stdout)  # our own child wrote it
-                except (pickle.UnpicklingError, EOFError):
-                    rows = None
-        except (OSError, subprocess.SubprocessError):
-            rows = None
-        if rows is None or len(rows) != len(self.files):
-            self.parsed = {f: _mdlinks.parse_file(f) for f in self.files}
-        else:
-            self.parsed = {f: _mdlinks.from_row(row) for f, row in zip(self.files, rows, strict=True)}
+    return parse_shared(files, workers)
 
 
 def _total_size(files: list[str]) -> int:

@@ -10,8 +10,8 @@ committed.
 from __future__ import annotations
 
 import os
-import subprocess
 
+from loopgate import spawn
 from loopgate.artifacts.loader import leaves_repository
 from loopgate.codes import Code
 from loopgate.findings import Finding
@@ -73,17 +73,15 @@ def _committed(name: str, cwd: str, at: str, bad: Code, problems: list[Finding])
     env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
     spec = f"{at}:./{name.replace(os.sep, '/')}"
     try:
-        kind = subprocess.run(["git", "cat-file", "-t", "--end-of-options", spec], cwd=cwd, env=env,
-                              capture_output=True, timeout=GIT_TIMEOUT, check=False)
+        kind = spawn.git(cwd, "cat-file", "-t", "--end-of-options", spec, env=env, timeout=GIT_TIMEOUT)
         if kind.returncode != 0 or kind.stdout.strip() != b"blob":
-            commit = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--end-of-options", f"{at}^{{commit}}"],
-                                    cwd=cwd, env=env, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+            commit = spawn.git(cwd, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{at}^{{commit}}",
+                               env=env, timeout=GIT_TIMEOUT)
             if commit.returncode != 0:
                 problems.append(bad.at(name, 1, 1, f"--ignore-file-at {at}: not a commit (or not a git repository)"))
             return None
-        blob = subprocess.run(["git", "cat-file", "blob", spec], cwd=cwd, env=env, capture_output=True,
-                              timeout=GIT_TIMEOUT, check=False)
-    except (OSError, subprocess.SubprocessError) as err:
+        blob = spawn.git(cwd, "cat-file", "blob", spec, env=env, timeout=GIT_TIMEOUT)
+    except OSError as err:  # not found, not started, or no answer in time (TimeoutError)
         problems.append(bad.at(name, 1, 1, f"cannot read ignore file {name} at {at[:10]}: {err}"))
         return None
     if blob.returncode != 0:
