@@ -20,7 +20,12 @@ from __future__ import annotations
 import re
 import sys
 import types
-from typing import Any
+
+from loopgate._memo import DiskMemo
+
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 _FIELDS = "__record_fields__"
 _FROZEN = "__record_frozen__"
@@ -265,7 +270,7 @@ def _compiled(cls: type, fields: list[Field], init: bool, eq: bool, order: bool,
         lines += [f"def __hash__({_SELF}):", f"    return hash({mine})"]
         made.append("__hash__")
     if lines:
-        exec("\n".join(lines), names)
+        exec(_code_for("\n".join(lines)), names)
     return {name: names[name] for name in made}
 
 
@@ -378,3 +383,16 @@ def _plain(value: Any) -> Any:
     import copy  # noqa: PLC0415 - asdict's one use is the run's state dump
 
     return copy.deepcopy(value)
+
+
+# Compiling the generated source is most of a record's cost: kept between processes (see _memo).
+# The version changes whenever what the source means could (a generator change alters the source).
+_METHODS = DiskMemo("records_methods", "1", lambda value: isinstance(value, types.CodeType))
+
+
+def _code_for(source: str) -> types.CodeType:
+    code: types.CodeType | None = _METHODS.get(source)
+    if code is None:
+        code = compile(source, "<loopgate.records>", "exec")
+        _METHODS.put(source, code)
+    return code

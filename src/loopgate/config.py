@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Any
 
 from loopgate.records import record
 
 # tomllib, spawn and pkgutil are imported where they are used: `loopgate verify` and
 # `loopgate gate NAME` start on every commit, and a directory without a pyproject.toml, or outside
 # a git repository, needs none of them.
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
 if TYPE_CHECKING:
-    from loopgate.spawn import Ran
+    from typing import Any
+
+    from loopgate.spawn import Ran, Started
 
 
 class ConfigError(Exception):
@@ -139,13 +141,33 @@ def _check_known(path: str, values: dict[str, Any]) -> None:
 
 
 def gate_names() -> set[str]:
-    """The gates' names without importing them: a gate module is named after its gate (see the registry)."""
-    import pkgutil  # noqa: PLC0415
+    """The gates' names without importing them: a gate module is named after its gate (see the registry).
+
+    The folder is listed as pkgutil.iter_modules lists it (a module by any import suffix, a package
+    by its __init__), without pkgutil: it imports `inspect` for that, 5 ms of a configured gate's start.
+    """
+    from importlib.machinery import all_suffixes  # noqa: PLC0415 - frozen, already loaded
 
     import loopgate.gates  # noqa: PLC0415
 
-    return {info.name for info in pkgutil.iter_modules(loopgate.gates.__path__)
-            if not info.name.startswith("_") and info.name not in ("base", "registry")}
+    suffixes = sorted(all_suffixes(), key=len, reverse=True)
+    found: set[str] = set()
+    for folder in loopgate.gates.__path__:
+        try:
+            entries = os.listdir(folder)
+        except OSError:  # not a folder (a zip import): pkgutil knows every kind of place
+            import pkgutil  # noqa: PLC0415
+
+            found.update(info.name for info in pkgutil.iter_modules([folder]))
+            continue
+        for entry in entries:
+            suffix = next((s for s in suffixes if entry.endswith(s)), "")
+            if suffix:
+                found.add(entry[:-len(suffix)])
+            elif "." not in entry and os.path.isfile(os.path.join(folder, entry, "__init__.py")):
+                found.add(entry)
+    return {name for name in found if name.isidentifier() and not name.startswith("_")
+            and name not in ("base", "registry")}
 
 
 # -- configuration as a commit holds it ----------------------------------------------------------
@@ -156,11 +178,37 @@ GIT_TIMEOUT = 60.0
 def _git(cwd: str, *args: str) -> Ran | None:
     from loopgate import spawn  # noqa: PLC0415 - see the imports at the top
 
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+    ahead = _AHEAD.pop((os.path.abspath(cwd), args), None) if _AHEAD else None
     try:
-        return spawn.git(cwd, *args, env=env, timeout=GIT_TIMEOUT)
+        if ahead is not None:
+            return ahead.result()
+        return spawn.git(cwd, *args, env=_git_env(), timeout=GIT_TIMEOUT)
     except OSError:  # not found, not started, or no answer in time (TimeoutError)
         return None
+
+
+def _git_env() -> dict[str, str]:
+    return {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+# git processes started before their answer is needed, by (folder, arguments): see look_ahead
+_AHEAD: dict[tuple[str, tuple[str, ...]], Started] = {}
+_HEAD_AND_TOP = ("rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
+
+
+def look_ahead(start: str = ".") -> None:
+    """Start `head_and_toplevel(start)`'s git now. `loopgate gate` and `verify` need its answer after
+    importing the gate (10 ms or more): meanwhile git runs on another core instead of after them."""
+    from loopgate import spawn  # noqa: PLC0415
+
+    try:
+        key = (os.path.abspath(start), _HEAD_AND_TOP)
+        if key not in _AHEAD:
+            started = spawn.start_git(start, *_HEAD_AND_TOP, env=_git_env(), timeout=GIT_TIMEOUT)
+            if started is not None:
+                _AHEAD[key] = started
+    except OSError:  # no working directory, no git: the ordinary call says so in its own time
+        pass
 
 
 def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = None) -> tuple[str | None, bytes | None]:
@@ -231,7 +279,7 @@ def head_and_toplevel(start: str) -> tuple[str, bytes]:
     and `load_config(start, HEAD, toplevel)` would find with two. ("", top) in a repository before
     its first commit; ("", b"") outside a repository or where git has no work tree (then
     `config_revision` decides)."""
-    done = _git(start, "rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
+    done = _git(start, *_HEAD_AND_TOP)
     if done is None or done.returncode not in (0, 1):
         return "", b""
     if done.returncode == 1:  # the top was printed, then HEAD named no commit: an unborn branch
@@ -262,7 +310,8 @@ def config_revision(start: str, base: str) -> str:
 # (the table that judges, from the change's base; a note for the user, "" if none; the working tree's
 # table, for the caller to validate too; the commit the first was read from, "" when none: not a
 # repository, or no commit yet). A plain tuple: a NamedTuple class costs a cold start a millisecond.
-GateTables = tuple[dict[str, Any], str, dict[str, Any], str]
+if TYPE_CHECKING:
+    GateTables = tuple[dict[str, Any], str, dict[str, Any], str]
 
 
 def committed_gate_config(name: str, base: str, start: str = ".") -> tuple[dict[str, Any], str, dict[str, Any]]:

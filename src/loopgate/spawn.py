@@ -38,64 +38,88 @@ class Ran:
 
 def git(cwd: str, *args: str, env: Mapping[str, str] | None = None, timeout: float | None = None) -> Ran:
     """`git ARGS` run in `cwd`."""
-    if not os.path.isdir(cwd):  # as subprocess's chdir would fail, before git says "cannot change to"
-        raise NotADirectoryError(f"not a directory: {cwd!r}")
     command = ["git", "-C", cwd, *args]
     environment = dict(os.environ if env is None else env)
-    if not (hasattr(os, "posix_spawnp") and hasattr(os, "waitstatus_to_exitcode") and _poll() is not None):
+    if not _can_spawn():
         return _with_subprocess(command, environment, timeout)  # pragma: no cover - not on Linux
-    return _spawned(command, environment, timeout)
+    return Started(cwd, command, environment, timeout).result()
 
 
-def _poll() -> object:
-    import select  # noqa: PLC0415 - a C module; here so the fallback check needs no other import
+def _can_spawn() -> bool:
+    import select  # noqa: PLC0415 - a C module
 
-    return getattr(select, "poll", None)
+    return hasattr(os, "posix_spawnp") and hasattr(os, "waitstatus_to_exitcode") and hasattr(select, "poll")
 
 
-def _spawned(command: list[str], env: dict[str, str], timeout: float | None) -> Ran:
-    import select  # noqa: PLC0415
+def start_git(cwd: str, *args: str, env: Mapping[str, str] | None = None,
+              timeout: float | None = None) -> Started | None:
+    """`git ARGS` started now, its answer read later with `.result()` (None where only `subprocess`
+    can run it): git runs on another core meanwhile. Its output waits in the pipes, so a command
+    that prints more than a pipe holds (64 KiB on Linux) only runs ahead that far."""
+    if not _can_spawn():
+        return None  # pragma: no cover - not on Linux
+    return Started(cwd, ["git", "-C", cwd, *args], dict(os.environ if env is None else env), timeout)
 
-    deadline = None if timeout is None else time.monotonic() + timeout
-    out_read, out_write = os.pipe()
-    err_read, err_write = os.pipe()
-    try:
-        pid = os.posix_spawnp(command[0], command, env, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out_write, 1),
-            (os.POSIX_SPAWN_DUP2, err_write, 2),
-        ], setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
-    except BaseException:
-        for fd in (out_read, out_write, err_read, err_write):
-            os.close(fd)
-        raise
-    os.close(out_write)
-    os.close(err_write)
-    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
-    reaped = False
-    try:
-        poller = select.poll()
-        for fd in chunks:
-            poller.register(fd, select.POLLIN)
-        open_pipes = len(chunks)
-        while open_pipes:
-            for fd, _ in poller.poll(_left_ms(deadline)):
-                data = os.read(fd, 65536)
-                if data:
-                    chunks[fd].append(data)
-                else:  # end of file (or POLLHUP): git closed it
-                    poller.unregister(fd)
-                    open_pipes -= 1
-            if deadline is not None and open_pipes and time.monotonic() >= deadline:
-                raise TimeoutError(f"{' '.join(command[:4])}: no answer in {timeout:g} s")
-        status = _wait(pid, deadline, command, timeout)
-        reaped = True
-    finally:
-        if not reaped:  # a timeout or an interruption: git must not outlive the call
-            _kill(pid)
-        os.close(out_read)
-        os.close(err_read)
-    return Ran(command, os.waitstatus_to_exitcode(status), b"".join(chunks[out_read]), b"".join(chunks[err_read]))
+
+class Started:
+    """A started git: `result()` reads its output, waits for it and gives a `Ran` (once)."""
+
+    def __init__(self, cwd: str, command: list[str], env: dict[str, str], timeout: float | None) -> None:
+        if not os.path.isdir(cwd):  # as subprocess's chdir would fail, before git says "cannot change to"
+            raise NotADirectoryError(f"not a directory: {cwd!r}")
+        self.command, self.timeout = command, timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.out, out_write = os.pipe()
+        self.err, err_write = os.pipe()
+        try:
+            self.pid = os.posix_spawnp(command[0], command, env, file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_DUP2, out_write, 1),
+                (os.POSIX_SPAWN_DUP2, err_write, 2),
+            ], setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+        except BaseException:
+            os.close(self.out)
+            os.close(self.err)
+            raise
+        finally:  # git holds its own copies; this process only reads
+            os.close(out_write)
+            os.close(err_write)
+
+    def result(self) -> Ran:
+        import select  # noqa: PLC0415
+
+        chunks: dict[int, list[bytes]] = {self.out: [], self.err: []}
+        reaped = False
+        try:
+            poller = select.poll()
+            for fd in chunks:
+                poller.register(fd, select.POLLIN)
+            open_pipes = len(chunks)
+            while open_pipes:
+                for fd, _ in poller.poll(_left_ms(self.deadline)):
+                    data = os.read(fd, 65536)
+                    if data:
+                        chunks[fd].append(data)
+                    else:  # end of file (or POLLHUP): git closed it
+                        poller.unregister(fd)
+                        open_pipes -= 1
+                if self.deadline is not None and open_pipes and time.monotonic() >= self.deadline:
+                    raise TimeoutError(f"{' '.join(self.command[:4])}: no answer in {self.timeout:g} s")
+            status = _wait(self.pid, self.deadline, self.command, self.timeout)
+            reaped = True
+        finally:
+            if not reaped:  # a timeout or an interruption: git must not outlive the call
+                _kill(self.pid)
+            os.close(self.out)
+            os.close(self.err)
+        return Ran(self.command, os.waitstatus_to_exitcode(status), b"".join(chunks[self.out]),
+                   b"".join(chunks[self.err]))
+
+    def abandon(self) -> None:
+        """Not wanted after all: end and reap git, close the pipes."""
+        _kill(self.pid)
+        os.close(self.out)
+        os.close(self.err)
 
 
 def _left_ms(deadline: float | None) -> int | None:

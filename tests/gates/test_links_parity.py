@@ -70,6 +70,11 @@ CASES = {
     "tag over lines in an HTML block": ("<div>\n<a\n  href=\"missing.md\">x</a>\n</div>\n", {"missing.md"}),
     "tag in a comment in an HTML block": ("<div>\n<!-- <a href=\"no.md\"> -->\n<img src=\"yes.png\">\n</div>\n",
                                           {"yes.png"}),
+    # a line outside the quote (or item) is no lazy continuation when it starts an HTML block: type 7
+    # cannot interrupt a paragraph, but the quote's paragraph is not the container it is tested in
+    "a closing tag after a quoted paragraph": ("> b\n</pre>\n[a](x.md)\n", set()),
+    "a closing tag after a list item's paragraph": ("- b\n</pre>\n[a](x.md)\n", set()),
+    "the same tag inside the quote continues its paragraph": ("> b\n> </pre>\n[a](x.md)\n", {"x.md"}),
     "definition in a block quote": ("[r]\n\n> [r]: quoted.md\n", {"quoted.md"}),
     "definition in a list item": ("[r]\n\n- [r]: listed.md\n", {"listed.md"}),
     "definition's destination on the next line": ("[r]\n\n[r]:\n  next.md 'title'\n", {"next.md"}),

@@ -6,7 +6,6 @@ its type, default and help; `[tool.loopgate.gates.NAME]` in pyproject.toml suppl
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 import click
@@ -15,8 +14,15 @@ from loopgate import records
 
 # What the command does once parsed lives in gaterun.py (no click: the fast entry runs it too);
 # `loopgate check` and the tests import these names from here.
-from loopgate.cli.gaterun import EXIT_CODES, build_options, default_format, gate_command, in_ci_base, run_gate
-from loopgate.cli.gaterun import unwrap as _unwrap
+from loopgate.cli.gaterun import (
+    EXIT_CODES,
+    build_options,
+    default_format,
+    gate_command,
+    in_ci_base,
+    option_types,
+    run_gate,
+)
 from loopgate.cli.output import color_option, report_option
 from loopgate.gates.base import GateSpec, bounds_text, out_of_bounds
 from loopgate.gates.registry import gate, gates
@@ -28,10 +34,10 @@ _SCALARS: dict[Any, Any] = {str: click.STRING, int: click.INT, float: click.FLOA
 
 
 def _params(options: type[Any]) -> list[click.Parameter]:
-    hints = typing.get_type_hints(options)
+    kinds = option_types(options)
     params: list[click.Parameter] = []
     for f in records.fields(options):
-        base, _optional, many = _unwrap(hints[f.name])
+        base, _optional, many = kinds[f.name]
         meta = f.metadata
         flag = meta.get("flag") or "--" + f.name.replace("_", "-")
         if meta.get("argument"):

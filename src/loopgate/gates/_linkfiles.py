@@ -6,7 +6,6 @@ import contextlib
 import os
 import stat
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from loopgate import codes, spawn
 from loopgate.findings import Finding
@@ -15,6 +14,7 @@ from loopgate.gates._linkcodes import PATH_NOT_FOUND
 from loopgate.gates.base import GateContext
 from loopgate.treewalk import walk
 
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
 if TYPE_CHECKING:
     from loopgate.gates._patterns import RuleSet
 

@@ -259,7 +259,7 @@ class Blocks:
             self.paragraph = []
             self.text[index] = ""
             return
-        if self.html_start(index, body):
+        if self.html_start(index, body, lazy):
             return
         atx = _ATX.match(body)
         if atx:
@@ -302,7 +302,7 @@ class Blocks:
         self.paragraph.append(label_line)
         self.block(index, body, offset)
 
-    def html_start(self, index: int, body: str) -> bool:
+    def html_start(self, index: int, body: str, lazy: bool = False) -> bool:
         """An HTML block starts here: blank it, and note what ends it (a marker, or a blank line)."""
         end: str | None = None
         opening = _HTML_BLOCK_1.match(body)
@@ -311,7 +311,7 @@ class Blocks:
         elif (opening := _HTML_BLOCK_2_5.match(body)) is not None:
             end = _HTML_END.get(opening.group(1), ">")
         elif ((six := _HTML_BLOCK_6.match(body)) and six[1].lower() in _HTML_BLOCK_6_NAMES) or \
-                (not self.paragraph and not self.continuing and _HTML_BLOCK_7.match(body)):
+                ((not self.paragraph or lazy) and not self.continuing and _HTML_BLOCK_7.match(body)):
             end = ""
         if end is None:
             return False

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
 
+from loopgate._memo import DiskMemo
 from loopgate.artifacts.loader import leaves_repository
 from loopgate.findings import Finding
 from loopgate.gates._segmatch import matcher
 from loopgate.records import record
 
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
 if TYPE_CHECKING:
     from loopgate.codes import Code
 
@@ -82,18 +84,20 @@ def _choose(keys: list[list[tuple[str, str]]]) -> list[tuple[str, str] | None]:
 class PatternIndex:
     """`check(path)` gives (include, index) exactly as `GitIgnoreSpec.check_file` would."""
 
-    def __init__(self, patterns: Sequence[Any], texts: Sequence[str]) -> None:
-        self._patterns = list(patterns)  # pathspec's compiled gitignore patterns
+    def __init__(self, patterns: Sequence[tuple[str | None, bool | None]], texts: Sequence[str]) -> None:
+        # (regex, include) as pathspec makes them of each gitignore pattern (see gitignore_regex).
         # Matched segment by segment (see _segmatch): pathspec's regexes backtrack without bound on a
         # crafted path; these give the same answers (None, or whether the match is on a directory).
-        self._search = [matcher(p.regex) if p.include is not None else None for p in patterns]
-        self._include: list[bool | None] = [p.include for p in patterns]
+        self._search = [matcher(regex) if regex is not None and include is not None else None
+                        for regex, include in patterns]
+        self._include: list[bool | None] = [include for _, include in patterns]
         self._by_component: dict[str, list[int]] = {}
         self._by_extension: dict[str, list[int]] = {}
         always: list[int] = []
-        keys = _choose([_keys(text) if p.include is not None else [] for p, text in zip(patterns, texts, strict=True)])
-        for index, (compiled, key) in enumerate(zip(patterns, keys, strict=True)):
-            if compiled.include is None:  # comments and blank lines never match
+        keys = _choose([_keys(text) if include is not None else [] for include, text in zip(self._include, texts,
+                                                                                             strict=True)])
+        for index, (include, key) in enumerate(zip(self._include, keys, strict=True)):
+            if include is None:  # comments and blank lines never match
                 continue
             if key is None:
                 always.append(index)
@@ -160,26 +164,23 @@ class RuleSet:
     """Compiled rules; patterns that do not compile become findings, not exceptions."""
 
     def __init__(self, rules: Iterable[Rule], bad_pattern: Code, ignore_case: bool = False) -> None:
-        from pathspec import GitIgnoreSpec  # noqa: PLC0415
-
         # ignore_case: patterns and paths are both lowercased, so `.ENV` matches `.env*` (the same
         # file on a case-insensitive checkout: macOS, Windows); findings still quote the pattern as written.
         self.ignore_case = ignore_case
         self.rules: list[Rule] = []
         self.problems: list[Finding] = []
-        compiled: list[Any] = []
+        compiled: list[tuple[str | None, bool | None]] = []
         texts: list[str] = []
         for rule in rules:
             text = rule.pattern.lower() if ignore_case else rule.pattern
-            try:
-                (pattern,) = GitIgnoreSpec.from_lines([text]).patterns
-            except Exception as err:  # pathspec raises ValueError subclasses and re.error
+            made = gitignore_regex(text)
+            if made[0] == "bad":
                 self.problems.append(bad_pattern.at(
                     rule.path or ".", rule.line, rule.column,
-                    f"pattern {rule.describe()} is not a valid gitignore pattern: {err}"))
+                    f"pattern {rule.describe()} is not a valid gitignore pattern: {made[1]}"))
                 continue
             self.rules.append(rule)
-            compiled.append(pattern)
+            compiled.append((made[1], made[2]))
             texts.append(text)
         self._index = PatternIndex(compiled, texts)
 
@@ -194,6 +195,55 @@ class RuleSet:
     def included(self, path: str) -> bool | None:
         """`match(path)[0]`, faster: which rule decided is not worked out."""
         return self._index.included(path.lower() if self.ignore_case else path)
+
+
+# What pathspec makes of a gitignore pattern: ("ok", regex text or None, include: True, False, or
+# None for a line that matches nothing) or ("bad", pathspec's message). Importing pathspec is 13 ms
+# (typing_extensions, urllib, its optional backends) for a handful of patterns that are the same on
+# every run: each answer is kept between processes (see loopgate._memo), under pathspec's version
+# and place, read from its files without importing it.
+Made = tuple[str, "str | None", "bool | None"]  # ("bad", message, None) for a pattern pathspec refuses
+_MADE: DiskMemo | None = None
+_STAMP = ""
+
+
+def gitignore_regex(text: str) -> Made:
+    global _MADE, _STAMP  # noqa: PLW0603 - one memo a process
+    if _MADE is None:
+        _STAMP = _pathspec_stamp()
+        _MADE = DiskMemo("gitignore_regex", _STAMP or "-", _is_made)
+    made: Made | None = _MADE.get(text) if _STAMP else None
+    if made is None:
+        import pathspec  # noqa: PLC0415
+
+        try:
+            (pattern,) = pathspec.GitIgnoreSpec.from_lines([text]).patterns
+            made = ("ok", None if pattern.regex is None else pattern.regex.pattern, pattern.include)
+        except Exception as err:  # pathspec raises ValueError subclasses and re.error
+            made = ("bad", str(err), None)
+        if _STAMP.endswith("@" + os.path.dirname(os.path.abspath(pathspec.__file__))):
+            _MADE.put(text, made)  # (only when the copy imported is the one the memo is named for)
+    return made
+
+
+def _is_made(value: object) -> bool:
+    return (isinstance(value, tuple) and len(value) == 3 and value[0] in ("ok", "bad")
+            and isinstance(value[1], (str, type(None))) and isinstance(value[2], (bool, type(None))))
+
+
+def _pathspec_stamp() -> str:
+    """pathspec's version and folder, from the first sys.path entry that holds it (as an import
+    finds it), without importing it; "" when it is not found that way."""
+    for folder in sys.path:
+        package = os.path.abspath(os.path.join(folder or os.curdir, "pathspec"))
+        if os.path.isfile(os.path.join(package, "__init__.py")):
+            try:
+                with open(os.path.join(package, "_version.py"), encoding="utf-8") as handle:
+                    found = re.search(r"""__version__\s*=\s*["']([^"']+)""", handle.read(4096))
+            except (OSError, UnicodeDecodeError):
+                return ""
+            return f"{found[1]}@{package}" if found else ""
+    return ""
 
 
 def rules_from_values(values: Iterable[str], origin: str) -> list[Rule]:

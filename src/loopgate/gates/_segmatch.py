@@ -140,14 +140,16 @@ def segmented(regex: str) -> Segmented | None:
     return Segmented(lead, tuple(pieces), kind)
 
 
-def matcher(regex: re.Pattern[str]) -> Callable[[str], bool | None]:
+def matcher(regex: re.Pattern[str] | str) -> Callable[[str], bool | None]:
     """A function giving None (no match) or whether the match is on a directory of the path, as
-    `regex.search(path)` and its `ps_d` group would, without backtracking across segments."""
-    shaped = segmented(regex.pattern)
+    `regex.search(path)` and its `ps_d` group would, without backtracking across segments. `regex`
+    may be the pattern's text: it is compiled only where it has not the segment-wise shape."""
+    shaped = segmented(regex if isinstance(regex, str) else regex.pattern)
     if shaped is not None:
         return shaped.match
+    compiled = re.compile(regex) if isinstance(regex, str) else regex
 
     def search(path: str) -> bool | None:
-        found = regex.search(path)
+        found = compiled.search(path)
         return None if found is None else bool(found.groupdict().get("ps_d"))
     return search

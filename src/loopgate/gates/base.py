@@ -12,10 +12,13 @@ import enum
 import math
 import time
 from collections.abc import Callable
-from typing import Any
 
 from loopgate.findings import Finding, Severity
 from loopgate.records import field, record
+
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class GateStatus(str, enum.Enum):

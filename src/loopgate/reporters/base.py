@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from loopgate import records
 from loopgate.findings import Finding, Severity
 from loopgate.records import field, record
 
+TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of every cold start
 if TYPE_CHECKING:
     from loopgate.gates.base import GateResult
 
