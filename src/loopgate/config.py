@@ -293,18 +293,14 @@ def head_and_toplevel(start: str) -> tuple[str, bytes]:
 def config_revision(start: str, base: str) -> str:
     """The commit whose configuration judges a change: the merge base of `base` and HEAD, or HEAD
     (staged changes, given files). "" when there is none: not a repository, or no commit yet."""
-    head = _git(start, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    if head is None or head.returncode != 0:
-        return ""
-    commit = head.stdout.decode().strip()
-    if base:
-        resolved = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{base}^{{commit}}")
-        if resolved is None or resolved.returncode != 0:
-            return commit  # the gate reports the bad --base itself (exit 2)
-        merge = _git(start, "merge-base", resolved.stdout.decode().strip(), commit)
-        ok = merge is not None and merge.returncode == 0
-        return merge.stdout.decode().strip() if ok and merge is not None else resolved.stdout.decode().strip()
-    return commit
+    commit = _resolved(start, "HEAD")
+    if not commit or not base:
+        return commit
+    resolved = _resolved(start, base)
+    if not resolved:
+        return commit  # the gate reports the bad --base itself (exit 2)
+    merge = _git(start, "merge-base", resolved, commit)
+    return merge.stdout.decode().strip() if merge is not None and merge.returncode == 0 else resolved
 
 
 # (the table that judges, from the change's base; a note for the user, "" if none; the working tree's
@@ -429,11 +425,7 @@ def default_branch(start: str) -> str:
         candidates.append("refs/heads/" + configured.stdout.decode().strip())
     # a CI checkout has no origin/HEAD and no local main, only the fetched remote-tracking branch
     candidates += ["refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master"]
-    for ref in candidates:
-        found = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-        if found is not None and found.returncode == 0:
-            return ref
-    return ""
+    return next((ref for ref in candidates if _resolved(start, ref)), "")
 
 
 def _trusted_base(name: str, start: str, head: str) -> tuple[str, str]:
