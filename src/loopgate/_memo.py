@@ -1,8 +1,9 @@
 """Work a cold start would redo in every process, kept between processes as Python keeps bytecode.
 
-Two users: the methods `loopgate.records` generates for each class (compile() is 0.1 to 0.6 ms a
-class, about 4 ms of a links gate's cold start) and the regexes pathspec makes of gitignore
-patterns (importing pathspec is 13 ms, for a few patterns that are the same on every run).
+Three users: the methods `loopgate.records` generates for each class (compile() is 0.1 to 0.6 ms
+a class, about 4 ms of a links gate's cold start), the regexes pathspec makes of gitignore
+patterns (importing pathspec is 13 ms, for a few patterns that are the same on every run) and the
+`[tool.loopgate]` table of a pyproject.toml (tomllib, with the `typing` it imports, is 5 ms).
 
 A memo is one file in the __pycache__ beside this module, per memo and interpreter, marshalled
 and read once a process. The key is the whole input (a class's source, a pattern), and the
@@ -29,10 +30,11 @@ FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
 
 
 class DiskMemo:
-    def __init__(self, name: str, version: str, valid: Callable[[Any], bool]) -> None:
+    def __init__(self, name: str, version: str, valid: Callable[[Any], bool], limit: int = 4096) -> None:
         self.path = os.path.join(FOLDER, f"{name}.{sys.implementation.cache_tag}.bin")
         self.head = f"loopgate-memo {name} {version} {sys.hexversion}\n".encode()
         self.valid = valid
+        self.limit = limit  # entries kept; past it the oldest go (a file's every past version, say)
         self.table: dict[str, Any] | None = None
 
     def get(self, key: str) -> Any:
@@ -44,9 +46,15 @@ class DiskMemo:
     def put(self, key: str, value: Any) -> None:
         """Keep `value` for `key`, in this process and in the file (a miss is the first run after an
         install or an upgrade: the file is rewritten whole, in one step, for each)."""
+        try:
+            marshal.dumps(value)
+        except ValueError:  # a value marshal does not keep (a TOML date): not kept at all
+            return
         if self.table is None:
             self.table = self._read()
         self.table[key] = value
+        for old in list(self.table)[:max(0, len(self.table) - self.limit)]:
+            del self.table[old]
         if sys.dont_write_bytecode:
             return
         partial = f"{self.path}.{os.getpid()}.tmp"

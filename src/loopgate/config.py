@@ -14,6 +14,7 @@ import os
 import re
 import sys
 
+from loopgate._memo import DiskMemo
 from loopgate.records import record
 
 # tomllib, spawn and pkgutil are imported where they are used: `loopgate verify` and
@@ -71,15 +72,46 @@ def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = N
         raw = None
     if path is None:
         return Config(None, {})
-    tomllib = _tomllib()
     try:
         if raw is None:
             with open(path, "rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
             raise ConfigError(f"{path}: over {MAX_BYTES // (1024 * 1024)} MiB; not a pyproject.toml loopgate reads")
-        document = tomllib.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
+    values = _fresh(_PARSED.get(text)) if len(text) <= _MEMO_BYTES else None
+    if values is None:
+        values = _parse(path, text)
+        if len(text) <= _MEMO_BYTES:
+            _PARSED.put(text, _fresh(values))
+    _check_known(path, values)
+    return Config(path, values)
+
+
+# The [tool.loopgate] table of each pyproject.toml text seen, kept between processes (see
+# loopgate._memo): tomllib and the `typing` it imports are 5 ms of every configured gate's start.
+# Keyed by the whole text, parsed by this Python's tomllib (the memo's file is per interpreter).
+_MEMO_BYTES = 256 * 1024
+_PARSED = DiskMemo("pyproject_tables", "1", lambda value: isinstance(value, dict), limit=16)
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of the tables and arrays (the memo's own must not change with a caller's)."""
+    if isinstance(value, dict):
+        return {key: _fresh(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_fresh(item) for item in value]
+    return value
+
+
+def _parse(path: str, text: str) -> dict[str, Any]:
+    """`[tool.loopgate]` of a pyproject.toml's text, or ConfigError."""
+    tomllib = _tomllib()
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path}: cannot read [tool.loopgate]: {err}") from err
     except ValueError as err:
         # tomllib lets int()'s own ValueError through for an integer over Python's 4300-digit limit;
@@ -95,8 +127,7 @@ def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = N
     values = tool.get("loopgate", {})
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [tool.loopgate] must be a table")
-    _check_known(path, values)
-    return Config(path, values)
+    return values
 
 
 def _tomllib() -> Any:

@@ -1,7 +1,8 @@
 """What keeps the links gate's cold start within 2x of lychee's (bench/bench_links_cold.py), held
 here as behaviour, not time: a gate run imports neither `typing` nor `subprocess`; options are typed
 without `typing` exactly as with it; HEAD is asked of git once, started before the imports; the
-generated record methods and gitignore regexes are kept between processes, and a bad memo file is ignored."""
+generated record methods, gitignore regexes and pyproject tables are kept between processes, and a
+bad memo file is ignored."""
 
 from __future__ import annotations
 
@@ -130,12 +131,35 @@ def test_gitignore_regexes_are_kept_with_pathspecs_answers(memo: Any, monkeypatc
     assert [_patterns.gitignore_regex(t) for t in texts] == first
 
 
-def test_a_links_run_with_an_exclude_imports_no_pathspec_once_it_is_kept(tmp_path: Path) -> None:
+def test_a_configured_links_run_imports_no_pathspec_nor_tomllib_once_they_are_kept(tmp_path: Path) -> None:
     repo = _repository(tmp_path / "repo")
-    (repo / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["vendor/**"]\n', encoding="utf-8")
-    probe = PROBE.replace("('typing', 'subprocess')", "('pathspec', 'inspect')")
+    (repo / "pyproject.toml").write_text(f'[project]\nname = "t{os.getpid()}"\n\n[tool.loopgate.gates.links]\n'
+                                         'exclude = ["vendor/**"]\n', encoding="utf-8")  # a text not seen before
+    probe = PROBE.replace("('typing', 'subprocess')", "('pathspec', 'inspect', 'tomllib', 'typing')")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     runs = [subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=False,
                            env=env) for _ in range(2)]
     assert all(run.returncode == 1 and "b.md" in run.stdout for run in runs), runs
-    assert "loaded=\n" in runs[1].stderr, runs[1].stderr
+    assert "tomllib" in runs[0].stderr and "loaded=\n" in runs[1].stderr, (runs[0].stderr, runs[1].stderr)
+
+
+def test_a_kept_pyproject_table_is_still_checked_and_never_shared(memo: Any, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from loopgate import config
+
+    monkeypatch.setattr(config, "_PARSED", _memo.DiskMemo("tables", "1", lambda value: isinstance(value, dict)))
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.loopgate.gates.links]\nexclude = ["a/**"]\n', encoding="utf-8")
+    first = config.load_config(str(folder))
+    first.values["gates"]["links"]["exclude"].append("changed by a caller")
+    monkeypatch.setattr(config, "_PARSED", _memo.DiskMemo("tables", "1", lambda value: isinstance(value, dict)))
+    parser = config._tomllib
+    monkeypatch.setattr(config, "_tomllib", None)  # as a new process: read back, not parsed again
+    assert config.load_config(str(folder)).values == {"gates": {"links": {"exclude": ["a/**"]}}}
+    # what the table says is checked on every read, kept or not
+    (folder / "pyproject.toml").write_text('[tool.loopgate.gates.linx]\nexclude = []\n', encoding="utf-8")
+    monkeypatch.setattr(config, "_tomllib", parser)
+    for _ in range(2):
+        with pytest.raises(config.ConfigError, match="unknown gate"):
+            config.load_config(str(folder))
