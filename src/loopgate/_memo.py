@@ -10,12 +10,14 @@ and read once a process. The key is the whole input (a class's source, a pattern
 memo's `version` names whatever else decides the value (the generator, pathspec's version), so a
 stale entry is never found. A file that does not read back, or holds another version, is ignored;
 none is written where Python writes no bytecode either (PYTHONDONTWRITEBYTECODE, -B) or where the
-folder is not writable. A value is whatever `marshal` keeps (code, str, tuples, None, bool);
-`valid` checks what comes back, so a damaged entry is recomputed rather than used.
+folder is not writable. A value is whatever `marshal` keeps (code, str, tuples, None, bool). A
+checksum of what was written is checked on every read, and `valid` checks each value, so a damaged
+file is ignored and its entries made again rather than used.
 """
 
 from __future__ import annotations
 
+import binascii
 import contextlib
 import marshal
 import os
@@ -32,10 +34,11 @@ FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
 class DiskMemo:
     def __init__(self, name: str, version: str, valid: Callable[[Any], bool], limit: int = 4096) -> None:
         self.path = os.path.join(FOLDER, f"{name}.{sys.implementation.cache_tag}.bin")
-        self.head = f"loopgate-memo {name} {version} {sys.hexversion}\n".encode()
+        self.head = f"loopgate-memo {name} {version} {sys.hexversion}".encode()
         self.valid = valid
         self.limit = limit  # entries kept; past it the oldest go (a file's every past version, say)
         self.table: dict[str, Any] | None = None
+        self.dirty = False
 
     def get(self, key: str) -> Any:
         """The value kept for `key`; None when there is none."""
@@ -44,8 +47,7 @@ class DiskMemo:
         return self.table.get(key)
 
     def put(self, key: str, value: Any) -> None:
-        """Keep `value` for `key`, in this process and in the file (a miss is the first run after an
-        install or an upgrade: the file is rewritten whole, in one step, for each)."""
+        """Keep `value` for `key` in this process; `flush` writes what was put to the file."""
         try:
             marshal.dumps(value)
         except ValueError:  # a value marshal does not keep (a TOML date): not kept at all
@@ -53,28 +55,43 @@ class DiskMemo:
         if self.table is None:
             self.table = self._read()
         self.table[key] = value
+        self.dirty = True
+
+    def flush(self) -> None:
+        """Write the file whole, in one step (a process reading it sees the old file or the new), once
+        for all the values put since: a miss is the first run after an install or an upgrade, or a
+        pattern not seen before, and a thousand new patterns are one write, not a thousand."""
+        if not self.dirty or self.table is None:
+            return
+        self.dirty = False
         for old in list(self.table)[:max(0, len(self.table) - self.limit)]:
             del self.table[old]
         if sys.dont_write_bytecode:
             return
         partial = f"{self.path}.{os.getpid()}.tmp"
         try:
+            payload = marshal.dumps(self.table)
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             with open(partial, "wb") as handle:
-                handle.write(self.head + marshal.dumps(self.table))
-            os.replace(partial, self.path)  # a process reading it sees the old file or the new
+                handle.write(self.head + b" %d\n" % binascii.crc32(payload) + payload)
+            os.replace(partial, self.path)
         except (OSError, ValueError):
             with contextlib.suppress(OSError):
                 os.unlink(partial)
 
     def _read(self) -> dict[str, Any]:
+        """The file's table; {} for a missing file, another version's, or one whose bytes are not the
+        ones written (the checksum: marshal turns damaged bytes into damaged code, which crashes the
+        interpreter when run, rather than into an error)."""
         try:
             with open(self.path, "rb") as handle:
                 raw = handle.read()
-            if not raw.startswith(self.head):
+            head, newline, payload = raw.partition(b"\n")
+            name, _, checksum = head.rpartition(b" ")
+            if not newline or name != self.head or checksum != b"%d" % binascii.crc32(payload):
                 return {}
-            table = marshal.loads(raw[len(self.head):])
-        except (OSError, EOFError, ValueError, TypeError):
+            table = marshal.loads(payload)
+        except Exception:  # whatever a damaged file raises (SystemError too): it is not used
             return {}
         if not isinstance(table, dict):
             return {}

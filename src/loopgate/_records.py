@@ -192,15 +192,15 @@ def _process(cls: type, init: bool, repr: bool, eq: bool, order: bool,
                 raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
     by_name = _collect(cls, frozen)
     fields = list(by_name.values())
-    if init:
-        _init_lines(cls, fields, frozen, slots, {})  # dataclasses' errors now, not at the first instance
     if slots:
         cls = _with_slots(cls, by_name, frozen)
     _put(cls, **{_FIELDS: by_name, _FROZEN: frozen})
     hashed = eq and frozen and not _explicit_hash(cls)
-    names = ["__init__"] * init + ["__eq__"] * eq + ["__lt__", "__le__", "__gt__", "__ge__"] * order + \
-        ["__hash__"] * hashed
-    _stand_ins(cls, names, lambda: _compiled(cls, fields, init, eq, order, frozen, slots, hashed))
+    for name, method in _compiled(cls, fields, init, eq, order, frozen, slots, hashed).items():
+        if name == "__hash__":
+            _put(cls, __hash__=method)
+        else:
+            _set_new(cls, name, method)
     if eq and not frozen and not _explicit_hash(cls):
         _put(cls, __hash__=None)  # dataclasses' rule: equal by value and mutable, so unhashable
     if repr:
@@ -215,39 +215,6 @@ def _process(cls: type, init: bool, repr: bool, eq: bool, order: bool,
     if "__match_args__" not in cls.__dict__:
         _put(cls, __match_args__=tuple(f.name for f in fields if f.init))
     return cls
-
-
-def _stand_ins(cls: type, names: list[str], compile_them: Any) -> None:
-    """Put stand-ins for the compiled methods on `cls`: the first call of any compiles them all and
-    puts the real ones in their place. Why: compiling is most of a record's cost at import (about
-    0.2 ms a class), and a gate's run uses a fraction of the classes the modules it imports define."""
-    made: dict[str, Any] = {}
-    stand_ins: dict[str, Any] = {}
-
-    def real(name: str) -> Any:
-        if not made:  # (two threads may both compile: the methods are the same)
-            made.update(compile_them())
-            for each, method in made.items():
-                if cls.__dict__.get(each) is stand_ins[each]:  # (not one the class wrote itself)
-                    method.__qualname__ = f"{cls.__qualname__}.{each}"
-                    method.__module__ = cls.__module__
-                    setattr(cls, each, method)
-        return made[name]
-
-    for name in names:
-        stand_ins[name] = _stand_in(name, real)
-        if name == "__hash__":
-            _put(cls, __hash__=stand_ins[name])
-        else:
-            _set_new(cls, name, stand_ins[name])
-
-
-def _stand_in(name: str, real: Any) -> Any:
-    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return real(name)(self, *args, **kwargs)
-
-    method.__name__ = name
-    return method
 
 
 def _compiled(cls: type, fields: list[Field], init: bool, eq: bool, order: bool, frozen: bool, slots: bool,
@@ -395,4 +362,5 @@ def _code_for(source: str) -> types.CodeType:
     if code is None:
         code = compile(source, "<loopgate.records>", "exec")
         _METHODS.put(source, code)
+        _METHODS.flush()  # (a class at a time: their number is bounded, and each is missed once)
     return code

@@ -86,6 +86,7 @@ def load_config(start: str = ".", revision: str = "", toplevel: bytes | None = N
         values = _parse(path, text)
         if len(text) <= _MEMO_BYTES:
             _PARSED.put(text, _fresh(values))
+            _PARSED.flush()
     _check_known(path, values)
     return Config(path, values)
 
@@ -240,6 +241,12 @@ def look_ahead(start: str = ".") -> None:
                 _AHEAD[key] = started
     except OSError:  # no working directory, no git: the ordinary call says so in its own time
         pass
+
+
+def drop_look_ahead() -> None:
+    """End and reap any look-ahead git not asked for (`--help`, a usage error): none outlives loopgate."""
+    while _AHEAD:
+        _AHEAD.popitem()[1].abandon()
 
 
 def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = None) -> tuple[str | None, bytes | None]:

@@ -71,8 +71,10 @@ class Started:
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.out, out_write = os.pipe()
         self.err, err_write = os.pipe()
+        # posix_spawnp looks on this process's PATH; subprocess looked on the one in `env`
+        program = command[0] if env.get("PATH") == os.environ.get("PATH") else _on_path(command[0], env)
         try:
-            self.pid = os.posix_spawnp(command[0], command, env, file_actions=[
+            self.pid = os.posix_spawnp(program, command, env, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_DUP2, out_write, 1),
                 (os.POSIX_SPAWN_DUP2, err_write, 2),
@@ -120,6 +122,17 @@ class Started:
         _kill(self.pid)
         os.close(self.out)
         os.close(self.err)
+
+
+def _on_path(name: str, env: Mapping[str, str]) -> str:
+    """`name` found on `env`'s PATH as exec would find it (the name itself when it holds a slash)."""
+    if os.sep in name:
+        return name
+    for folder in env.get("PATH", os.defpath).split(os.pathsep):
+        candidate = os.path.join(folder or os.curdir, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    raise FileNotFoundError(f"{name}: not found on PATH")
 
 
 def _left_ms(deadline: float | None) -> int | None:

@@ -73,7 +73,8 @@ CASES = {
     # a line outside the quote (or item) is no lazy continuation when it starts an HTML block: type 7
     # cannot interrupt a paragraph, but the quote's paragraph is not the container it is tested in
     "a closing tag after a quoted paragraph": ("> b\n</pre>\n[a](x.md)\n", set()),
-    "a closing tag after a list item's paragraph": ("- b\n</pre>\n[a](x.md)\n", set()),
+    "a block quote in a list item, then a tag in the item": ("- > a\n  <x/>\n[gone](gone.md)\n", {"gone.md"}),
+    "a block quote in a list item, then a tag outside": ("- > a\n<x/>\n[gone](gone.md)\n", set()),
     "the same tag inside the quote continues its paragraph": ("> b\n> </pre>\n[a](x.md)\n", {"x.md"}),
     "definition in a block quote": ("[r]\n\n> [r]: quoted.md\n", {"quoted.md"}),
     "definition in a list item": ("[r]\n\n- [r]: listed.md\n", {"listed.md"}),

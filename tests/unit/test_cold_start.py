@@ -6,11 +6,13 @@ bad memo file is ignored."""
 
 from __future__ import annotations
 
+import binascii
 import builtins
 import marshal
 import os
 import subprocess
 import sys
+import time
 import types
 import typing
 from pathlib import Path
@@ -96,24 +98,61 @@ def test_the_methods_are_compiled_once_across_processes(memo: Any, monkeypatch: 
     assert again == first and names["f"](1) == 2
 
 
-@pytest.mark.parametrize("content", [b"", b"garbage", b"loopgate-memo test 1 0\n" + marshal.dumps({"k": 1}),
+def _framed(made: Any, payload: bytes) -> bytes:
+    return made.head + b" %d\n" % binascii.crc32(payload) + payload
+
+
+@pytest.mark.parametrize("content", [b"", b"garbage", b"loopgate-memo test 1 0 0\n" + marshal.dumps({"k": 1}),
                                      b"HEAD\n" + marshal.dumps({})])
 def test_a_memo_file_that_does_not_read_back_is_ignored(memo: Any, content: bytes) -> None:
     made = memo()
     os.makedirs(os.path.dirname(made.path))
     with open(made.path, "wb") as handle:
-        handle.write(content.replace(b"HEAD\n", made.head))
+        handle.write(content.replace(b"HEAD\n", made.head + b" 0\n"))
     assert made.get("k") is None
-    # an entry of the wrong kind under the right head is dropped, not handed out
+    # an entry of the wrong kind under the right head and checksum is dropped, not handed out
     with open(made.path, "wb") as handle:
-        handle.write(made.head + marshal.dumps({"k": "not code"}))
+        handle.write(_framed(made, marshal.dumps({"k": "not code"})))
     assert memo().get("k") is None
+
+
+def test_a_damaged_memo_is_ignored_not_run(memo: Any) -> None:
+    # marshal reads damaged code into code that crashes the interpreter when run (a hostile review's
+    # byte flips: SystemError, "unknown opcode", SIGSEGV): the checksum keeps it from being used
+    made = memo()
+    made.put("k", compile("def f(x):\n    return [x, x * 2, {'a': x}]\n", "<t>", "exec"))
+    made.flush()
+    with open(made.path, "rb") as handle:
+        good = handle.read()
+    start = good.index(b"\n") + 1
+    for position in range(start, len(good), max(1, (len(good) - start) // 200)):
+        damaged = bytearray(good)
+        damaged[position] ^= 0xFF
+        with open(made.path, "wb") as handle:
+            handle.write(bytes(damaged))
+        assert memo().get("k") is None, position
+    with open(made.path, "wb") as handle:
+        handle.write(good[:-3])  # cut short
+    assert memo().get("k") is None
+
+
+def test_many_new_entries_are_one_write(memo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = memo()
+    writes: list[str] = []
+    real = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: (writes.append(str(b)), real(a, b)))
+    for number in range(1000):
+        made.put(str(number), compile(str(number), "<t>", "eval"))
+    made.flush()
+    made.flush()  # nothing new: nothing written
+    assert writes == [made.path] and len(memo()._read()) == 1000
 
 
 def test_nothing_is_written_where_python_writes_no_bytecode(memo: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", True)
     made = memo()
     made.put("k", compile("1", "<t>", "eval"))
+    made.flush()
     assert made.get("k") is not None and not os.path.exists(made.path)
 
 
@@ -123,6 +162,8 @@ def test_gitignore_regexes_are_kept_with_pathspecs_answers(memo: Any, monkeypatc
     monkeypatch.setattr(_patterns, "_MADE", None)
     texts = ["docs/**", "*.md", "!keep.md", "a\\ b", "x/**/y/", "[", "/root.txt"]
     first = [_patterns.gitignore_regex(t) for t in texts]
+    assert _patterns._MADE is not None
+    _patterns._MADE.flush()  # as RuleSet does once it has made its patterns
     for text, made in zip(texts, first, strict=True):
         (pattern,) = GitIgnoreSpec.from_lines([text]).patterns
         assert made == ("ok", pattern.regex.pattern if pattern.regex is not None else None, pattern.include)
@@ -163,3 +204,23 @@ def test_a_kept_pyproject_table_is_still_checked_and_never_shared(memo: Any, tmp
     for _ in range(2):
         with pytest.raises(config.ConfigError, match="unknown gate"):
             config.load_config(str(folder))
+
+
+@pytest.mark.parametrize("args", [["gate", "links", "--help"], ["gate", "links", "--jobs", "x"], ["verify", "--nope"]])
+def test_a_look_ahead_git_not_asked_for_does_not_outlive_loopgate(tmp_path: Path, args: list[str]) -> None:
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    pid_file = tmp_path / "pid"
+    (folder / "git").write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n", encoding="utf-8")
+    (folder / "git").chmod(0o755)
+    env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "loopgate", *args], cwd=_repository(tmp_path / "repo"), env=env,
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert done.returncode in (0, 2) and time.monotonic() - started < 30, done.stdout + done.stderr
+    deadline = time.monotonic() + 5
+    while not pid_file.exists() and time.monotonic() < deadline:  # (the shell may not have written it yet)
+        time.sleep(0.05)
+    if pid_file.exists():
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)

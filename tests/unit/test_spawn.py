@@ -94,3 +94,15 @@ def test_an_interruption_kills_git_before_it_goes_on(tmp_path: Path, fake_git: A
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
 
+
+
+def test_git_is_looked_up_on_the_path_of_the_env_given(tmp_path: Path) -> None:
+    # posix_spawnp searches this process's PATH; subprocess searched the env's, which callers may set
+    folder = tmp_path / "other"
+    folder.mkdir()
+    (folder / "git").write_text("#!/bin/sh\necho from-the-env-path\n", encoding="utf-8")
+    (folder / "git").chmod(0o755)
+    done = spawn.git(str(tmp_path), "x", env={**os.environ, "PATH": str(folder)}, timeout=30)
+    assert done.stdout == b"from-the-env-path\n"
+    with pytest.raises(FileNotFoundError):
+        spawn.git(str(tmp_path), "x", env={**os.environ, "PATH": str(tmp_path / "none")}, timeout=30)

@@ -29,6 +29,7 @@ def main() -> None:
         run_fast(sys.argv[1:])  # exits when it ran the command
     except SystemExit as done:
         _end_now(done)
+    _drop_look_ahead()  # click parses this command line: it asks git itself if it needs to
     from loopgate.cli.app import cli  # noqa: PLC0415
 
     cli(prog_name="loopgate")
@@ -40,6 +41,7 @@ def _end_now(done: SystemExit) -> NoReturn:
     nothing is left to do (report files are closed, child processes waited for, pools shut down).
     Anything unusual (a message as the exit code, a stream that cannot be flushed) takes the
     interpreter's own way out, which says what happened."""
+    _drop_look_ahead()
     code = done.code
     if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
         raise done
@@ -50,6 +52,12 @@ def _end_now(done: SystemExit) -> NoReturn:
     except (OSError, ValueError):
         raise done from None
     os._exit(code or 0)
+
+
+def _drop_look_ahead() -> None:
+    config = sys.modules.get("loopgate.config")
+    if config is not None:
+        config.drop_look_ahead()
 
 
 def __getattr__(name: str) -> Any:

@@ -182,6 +182,8 @@ class RuleSet:
             self.rules.append(rule)
             compiled.append((made[1], made[2]))
             texts.append(text)
+        if _MADE is not None:
+            _MADE.flush()  # the patterns made here, in one write
         self._index = PatternIndex(compiled, texts)
 
     def __len__(self) -> int:
@@ -203,7 +205,7 @@ class RuleSet:
 # every run: each answer is kept between processes (see loopgate._memo), under pathspec's version
 # and place, read from its files without importing it.
 Made = tuple[str, "str | None", "bool | None"]  # ("bad", message, None) for a pattern pathspec refuses
-_MADE: DiskMemo | None = None
+_MADE: DiskMemo | None = None  # (at most 50,000 patterns: a few MiB)
 _STAMP = ""
 
 
@@ -211,7 +213,7 @@ def gitignore_regex(text: str) -> Made:
     global _MADE, _STAMP  # noqa: PLW0603 - one memo a process
     if _MADE is None:
         _STAMP = _pathspec_stamp()
-        _MADE = DiskMemo("gitignore_regex", _STAMP or "-", _is_made)
+        _MADE = DiskMemo("gitignore_regex", _STAMP or "-", _is_made, limit=50_000)
     made: Made | None = _MADE.get(text) if _STAMP else None
     if made is None:
         import pathspec  # noqa: PLC0415
