@@ -51,15 +51,20 @@ def test_a_links_gate_run_imports_neither_typing_nor_subprocess(tmp_path: Path) 
     assert "loaded=\n" in done.stderr, done.stderr
 
 
+def _git_first_on_path(tmp_path: Path, script: str) -> dict[str, str]:
+    """An environment whose PATH finds a `git` running `script` (sh) first."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "git").write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    (folder / "git").chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+
+
 def test_head_is_asked_of_git_once_the_look_ahead_is_used(tmp_path: Path) -> None:
     # a `git` on PATH that logs each call and hands over to the real one
     real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True, check=True).stdout.strip()
-    folder = tmp_path / "bin"
-    folder.mkdir()
     log = tmp_path / "calls"
-    (folder / "git").write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real_git} "$@"\n', encoding="utf-8")
-    (folder / "git").chmod(0o755)
-    env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    env = _git_first_on_path(tmp_path, f'echo "$*" >> {log}\nexec {real_git} "$@"\n')
     repo = _repository(tmp_path / "repo")
     done = subprocess.run([sys.executable, "-m", "loopgate", "gate", "links", "--offline", "."], cwd=repo, env=env,
                           capture_output=True, text=True, check=False)
@@ -208,12 +213,8 @@ def test_a_kept_pyproject_table_is_still_checked_and_never_shared(memo: Any, tmp
 
 @pytest.mark.parametrize("args", [["gate", "links", "--help"], ["gate", "links", "--jobs", "x"], ["verify", "--nope"]])
 def test_a_look_ahead_git_not_asked_for_does_not_outlive_loopgate(tmp_path: Path, args: list[str]) -> None:
-    folder = tmp_path / "bin"
-    folder.mkdir()
     pid_file = tmp_path / "pid"
-    (folder / "git").write_text(f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 60\n", encoding="utf-8")
-    (folder / "git").chmod(0o755)
-    env = {**os.environ, "PATH": f"{folder}{os.pathsep}{os.environ['PATH']}"}
+    env = _git_first_on_path(tmp_path, f"echo $$ > {pid_file}\nexec sleep 60\n")
     started = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "loopgate", *args], cwd=_repository(tmp_path / "repo"), env=env,
                           capture_output=True, text=True, check=False, timeout=60)
