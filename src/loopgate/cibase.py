@@ -26,7 +26,8 @@ import os
 import re
 from collections.abc import Mapping
 
-from loopgate.config import ConfigError, _git, default_branch
+from loopgate.config import ConfigError
+from loopgate.gitquery import ask_git, default_branch
 from loopgate.smallfile import read_small
 
 _TRUE = ("1", "true", "yes")
@@ -46,7 +47,7 @@ def in_ci(env: Mapping[str, str]) -> bool:
 
 
 def _resolves(start: str, ref: str) -> bool:
-    done = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    done = ask_git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
     return done is not None and done.returncode == 0
 
 
@@ -56,7 +57,7 @@ def _branch(start: str, variable: str, name: str) -> str:
     Only a name git accepts as a branch name is looked up: `HEAD`, `main~1`, `feature^0` or
     `@{-1}` would be evaluated by git as a revision and could name the change itself (judging
     nothing). Such a value is a usage error, never a base."""
-    valid = _git(start, "check-ref-format", f"refs/heads/{name}")
+    valid = ask_git(start, "check-ref-format", f"refs/heads/{name}")
     if name == "HEAD" or name.startswith("-") or valid is None or valid.returncode != 0:
         raise CIBaseError(f"{variable} {name!r} is not a branch name, so it cannot say where the change starts; "
                           "give --base to choose")
@@ -94,12 +95,12 @@ def _before(before: object, start: str) -> str:
 
 
 def _shallow(start: str) -> bool:
-    done = _git(start, "rev-parse", "--is-shallow-repository")
+    done = ask_git(start, "rev-parse", "--is-shallow-repository")
     return done is not None and done.returncode == 0 and done.stdout.strip() == b"true"
 
 
 def _staged_anything(start: str) -> bool:
-    done = _git(start, "diff", "--cached", "--quiet", "--ignore-submodules=none")
+    done = ask_git(start, "diff", "--cached", "--quiet", "--ignore-submodules=none")
     return done is not None and done.returncode == 1
 
 
@@ -111,7 +112,7 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
     env = os.environ if env is None else env
     if not in_ci(env):
         return "", ""
-    head = _git(start, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    head = ask_git(start, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
     if head is None or head.returncode != 0 or _staged_anything(start):
         return "", ""
     if env.get("GITHUB_BASE_REF"):
@@ -130,7 +131,7 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
         return before, "the push event's `before` commit"
     trunk = default_branch(start)
     if trunk:
-        merge = _git(start, "merge-base", trunk, "HEAD")
+        merge = ask_git(start, "merge-base", trunk, "HEAD")
         if merge is not None and merge.returncode == 0 and merge.stdout.decode().strip() != \
                 head.stdout.decode().strip():
             return trunk.removeprefix("refs/heads/"), "the merge base with the default branch"

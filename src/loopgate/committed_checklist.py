@@ -15,7 +15,8 @@ from typing import Any
 from loopgate.artifacts.artifact import check_artifact
 from loopgate.artifacts.kinds import CHECKLIST
 from loopgate.artifacts.loader import MAX_BYTES, loaded_from_bytes
-from loopgate.config import _git, config_revision
+from loopgate.config import config_revision
+from loopgate.gitquery import ask_git
 from loopgate.records import record
 
 # what makes an entry judge differently; `description:` does not
@@ -34,7 +35,7 @@ class BaseEntry:
 def _repo_paths(root: str, path: str) -> list[str]:
     """`path` relative to the repository: as named (`.loop/...`), then with its symlinks resolved. The
     base holds the named path even when the change made `.loop` a symlink to a checklist of its own."""
-    top = _git(root, "rev-parse", "--show-toplevel")
+    top = ask_git(root, "rev-parse", "--show-toplevel")
     if top is None or top.returncode != 0:
         return []
     real_top = os.path.realpath(os.fsdecode(top.stdout.rstrip(b"\n")))
@@ -47,10 +48,10 @@ def _repo_paths(root: str, path: str) -> list[str]:
 
 
 def _required_at(root: str, rel: str, revision: str) -> dict[str, Any] | None:
-    size = _git(root, "cat-file", "-s", f"{revision}:{rel}")
+    size = ask_git(root, "cat-file", "-s", f"{revision}:{rel}")
     if size is None or size.returncode != 0 or int(size.stdout.strip() or b"0") > MAX_BYTES:
         return None  # not there at the base (a new loop), or not a checklist loopgate reads
-    blob = _git(root, "cat-file", "blob", f"{revision}:{rel}")
+    blob = ask_git(root, "cat-file", "blob", f"{revision}:{rel}")
     if blob is None or blob.returncode != 0:
         return None
     loaded = loaded_from_bytes(rel, blob.stdout)
@@ -72,7 +73,7 @@ def _at_base(root: str, revision: str, candidates: list[str]) -> str | None:
     for candidate in candidates:
         for rel in _repo_paths(root, candidate):
             # a regular file only: a symlink's blob is its target's name, not the checklist
-            there = _git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", revision, "--", rel)
+            there = ask_git(root, "--literal-pathspecs", "ls-tree", "-z", "--full-tree", revision, "--", rel)
             if there is not None and there.returncode == 0 and there.stdout.startswith(b"100"):
                 return rel
     return None

@@ -15,6 +15,7 @@ import re
 import sys
 
 from loopgate._memo import DiskMemo
+from loopgate.gitquery import ask_git, commit_of, default_branch, head_and_toplevel
 from loopgate.records import record
 
 # tomllib, spawn and pkgutil are imported where they are used: `loopgate verify` and
@@ -24,7 +25,6 @@ TYPE_CHECKING = False  # `typing` is for mypy alone: importing it is 2.5 ms of e
 if TYPE_CHECKING:
     from typing import Any
 
-    from loopgate.spawn import Ran, Started
 
 
 class ConfigError(Exception):
@@ -204,51 +204,6 @@ def gate_names() -> set[str]:
 
 # -- configuration as a commit holds it ----------------------------------------------------------
 
-GIT_TIMEOUT = 60.0
-
-
-def _git(cwd: str, *args: str) -> Ran | None:
-    from loopgate import spawn  # noqa: PLC0415 - see the imports at the top
-
-    ahead = _AHEAD.pop((os.path.abspath(cwd), args), None) if _AHEAD else None
-    try:
-        if ahead is not None:
-            return ahead.result()
-        return spawn.git(cwd, *args, env=_git_env(), timeout=GIT_TIMEOUT)
-    except OSError:  # not found, not started, or no answer in time (TimeoutError)
-        return None
-
-
-def _git_env() -> dict[str, str]:
-    return {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
-
-
-# git processes started before their answer is needed, by (folder, arguments): see look_ahead
-_AHEAD: dict[tuple[str, tuple[str, ...]], Started] = {}
-_HEAD_AND_TOP = ("rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}")
-
-
-def look_ahead(start: str = ".") -> None:
-    """Start `head_and_toplevel(start)`'s git now. `loopgate gate` and `verify` need its answer after
-    importing the gate (10 ms or more): meanwhile git runs on another core instead of after them."""
-    from loopgate import spawn  # noqa: PLC0415
-
-    try:
-        key = (os.path.abspath(start), _HEAD_AND_TOP)
-        if key not in _AHEAD:
-            started = spawn.start_git(start, *_HEAD_AND_TOP, env=_git_env(), timeout=GIT_TIMEOUT)
-            if started is not None:
-                _AHEAD[key] = started
-    except OSError:  # no working directory, no git: the ordinary call says so in its own time
-        pass
-
-
-def drop_look_ahead() -> None:
-    """End and reap any look-ahead git not asked for (`--help`, a usage error): none outlives loopgate."""
-    while _AHEAD:
-        _AHEAD.popitem()[1].abandon()
-
-
 def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = None) -> tuple[str | None, bytes | None]:
     """(name, content) of the pyproject.toml nearest to `start` as `revision` holds it.
 
@@ -264,7 +219,7 @@ def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = Non
         parent = os.path.dirname(known_root)
         return (find_pyproject(parent) if parent != known_root else None), None
     if toplevel is None:
-        top = _git(here, "rev-parse", "--show-toplevel")
+        top = ask_git(here, "rev-parse", "--show-toplevel")
         if top is None or top.returncode != 0:
             return find_pyproject(start), None
         toplevel = top.stdout.rstrip(b"\n")
@@ -274,7 +229,7 @@ def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = Non
     candidates = ["/".join([*parts[:depth], "pyproject.toml"]) for depth in range(len(parts), -1, -1)]
     # -l: each entry's size too ("-" for a tree or a submodule), so an oversized file is refused
     # without a `cat-file -s` process of its own
-    listed = _git(root, "ls-tree", "-z", "-l", "--full-tree", revision, "--", *candidates)
+    listed = ask_git(root, "ls-tree", "-z", "-l", "--full-tree", revision, "--", *candidates)
     if listed is None or listed.returncode != 0:
         raise ConfigError(f"cannot read pyproject.toml at {revision}: "
                           f"{(listed.stderr if listed else b'git did not run').decode('utf-8', 'replace').strip()}")
@@ -288,7 +243,7 @@ def _committed_pyproject(start: str, revision: str, toplevel: bytes | None = Non
         if candidate in sizes:
             if sizes[candidate] > MAX_BYTES:
                 return f"{candidate} (at {revision[:10]})", b" " * (MAX_BYTES + 1)  # refused by size, never read
-            blob = _git(root, "cat-file", "blob", f"{revision}:{candidate}")
+            blob = ask_git(root, "cat-file", "blob", f"{revision}:{candidate}")
             if blob is None or blob.returncode != 0:
                 raise ConfigError(f"cannot read {candidate} at {revision}")
             return _remember(key, root, f"{candidate} (at {revision[:10]})", blob.stdout[:MAX_BYTES + 1])
@@ -312,32 +267,16 @@ def _remember(key: tuple[str, str], root: str, name: str | None, raw: bytes | No
     return name, raw
 
 
-def head_and_toplevel(start: str) -> tuple[str, bytes]:
-    """(HEAD's commit, the repository's top) in one git process: what `config_revision(start, "")`
-    and `load_config(start, HEAD, toplevel)` would find with two. ("", top) in a repository before
-    its first commit; ("", b"") outside a repository or where git has no work tree (then
-    `config_revision` decides)."""
-    done = _git(start, *_HEAD_AND_TOP)
-    if done is None or done.returncode not in (0, 1):
-        return "", b""
-    if done.returncode == 1:  # the top was printed, then HEAD named no commit: an unborn branch
-        return ("", done.stdout.removesuffix(b"\n")) if done.stdout.endswith(b"\n") else ("", b"")
-    top, newline, commit = done.stdout.rstrip(b"\n").rpartition(b"\n")  # a top may hold a newline
-    if not newline or not commit:
-        return "", b""
-    return commit.decode(), top
-
-
 def config_revision(start: str, base: str) -> str:
     """The commit whose configuration judges a change: the merge base of `base` and HEAD, or HEAD
     (staged changes, given files). "" when there is none: not a repository, or no commit yet."""
-    commit = _resolved(start, "HEAD")
+    commit = commit_of(start, "HEAD")
     if not commit or not base:
         return commit
-    resolved = _resolved(start, base)
+    resolved = commit_of(start, base)
     if not resolved:
         return commit  # the gate reports the bad --base itself (exit 2)
-    merge = _git(start, "merge-base", resolved, commit)
+    merge = ask_git(start, "merge-base", resolved, commit)
     return merge.stdout.decode().strip() if merge is not None and merge.returncode == 0 else resolved
 
 
@@ -379,13 +318,13 @@ def gate_tables(name: str, base: str, start: str = ".", takes_base: bool = True)
     trusted = not base and takes_base
     if trusted:
         base, note = _trusted_base(name, start, head)
-    elif base and not takes_base and not _resolved(start, base):
+    elif base and not takes_base and not commit_of(start, base):
         # a tree gate's table from a base this clone does not hold (a shallow CI checkout): HEAD's would
         # be the change's own; a change gate reports its bad --base itself (LG433, exit 2)
         raise ConfigError(f"{base!r} is not a commit in this clone, so its [tool.loopgate.gates.{name}] cannot be "
                           "read (a shallow clone? fetch it: actions/checkout `fetch-depth: 0`)")
     # (on a branch without a commit there is no merge base: the base's own commit, else the default branch's)
-    revision = (config_revision(start, base) or _resolved(start, base) or head) if base else head
+    revision = (config_revision(start, base) or commit_of(start, base) or head) if base else head
     committed = load_config(start, revision, toplevel).section("gates").get(name, {})
     if trusted and isinstance(committed, dict) and committed.get("base") != (base or None):
         # the table's own `base` is the branch's word, which _trusted_base overruled: the trunk's applies
@@ -402,7 +341,7 @@ def _no_repository_here(start: str) -> None:
     checkout: "dubious ownership"; a broken `.git`) or a start with no work tree (inside `.git`, a bare
     repository) is a ConfigError: the working tree's table must not judge the change there, or a change
     could switch off its own gate by making git fail."""
-    found = _git(start, "rev-parse", "--git-dir")
+    found = ask_git(start, "rev-parse", "--git-dir")
     if found is not None and found.returncode == 0:
         if config_revision(start, ""):
             raise ConfigError("no work tree here (inside the git directory, or a bare repository): run "
@@ -433,37 +372,16 @@ def _dot_git_above(start: str) -> bool:
 def _unborn_branch_base(start: str) -> str:
     """The commit whose table judges a branch that has no commit yet: the default branch's, when the
     repository has one ("" for a repository without any commit: then the files are all there is)."""
-    refs = _git(start, "for-each-ref", "--count=1", "--format=%(objectname)", "refs/heads", "refs/remotes")
+    refs = ask_git(start, "for-each-ref", "--count=1", "--format=%(objectname)", "refs/heads", "refs/remotes")
     if refs is None or refs.returncode != 0 or not refs.stdout.strip():
         return ""
     trunk = default_branch(start)
-    found = _resolved(start, trunk) if trunk else ""
+    found = commit_of(start, trunk) if trunk else ""
     if not found:  # commits, but none this branch can be said to start from: no table to trust
         raise ConfigError("this branch has no commit yet and the repository has no default branch (origin's HEAD, "
                           "init.defaultBranch, main or master) to read [tool.loopgate] from: commit first, or "
                           "give --base")
     return found
-
-
-def _resolved(start: str, ref: str) -> str:
-    """The commit `ref` names ("" if none)."""
-    found = _git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-    return found.stdout.decode().strip() if found is not None and found.returncode == 0 else ""
-
-
-def default_branch(start: str) -> str:
-    """The repository's default branch as a commit-ish ("" if none): origin's HEAD, else
-    `init.defaultBranch`, else `main` or `master`, whichever exists (local, else origin's)."""
-    candidates = []
-    remote = _git(start, "symbolic-ref", "--quiet", "refs/remotes/origin/HEAD")
-    if remote is not None and remote.returncode == 0:
-        candidates.append(remote.stdout.decode().strip())
-    configured = _git(start, "config", "--get", "init.defaultBranch")
-    if configured is not None and configured.returncode == 0 and configured.stdout.strip():
-        candidates.append("refs/heads/" + configured.stdout.decode().strip())
-    # a CI checkout has no origin/HEAD and no local main, only the fetched remote-tracking branch
-    candidates += ["refs/heads/main", "refs/heads/master", "refs/remotes/origin/main", "refs/remotes/origin/master"]
-    return next((ref for ref in candidates if _resolved(start, ref)), "")
 
 
 def _trusted_base(name: str, start: str, head: str) -> tuple[str, str]:

@@ -38,11 +38,10 @@ class Ran:
 
 def git(cwd: str, *args: str, env: Mapping[str, str] | None = None, timeout: float | None = None) -> Ran:
     """`git ARGS` run in `cwd`."""
-    command = ["git", "-C", cwd, *args]
-    environment = dict(os.environ if env is None else env)
-    if not _can_spawn():
-        return _with_subprocess(command, environment, timeout)  # pragma: no cover - not on Linux
-    return Started(cwd, command, environment, timeout).result()
+    started = start_git(cwd, *args, env=env, timeout=timeout)
+    if started is None:  # pragma: no cover - not on Linux
+        return _with_subprocess(["git", "-C", cwd, *args], dict(os.environ if env is None else env), timeout)
+    return started.result()
 
 
 def _can_spawn() -> bool:

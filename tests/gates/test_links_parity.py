@@ -70,11 +70,10 @@ CASES = {
     "tag over lines in an HTML block": ("<div>\n<a\n  href=\"missing.md\">x</a>\n</div>\n", {"missing.md"}),
     "tag in a comment in an HTML block": ("<div>\n<!-- <a href=\"no.md\"> -->\n<img src=\"yes.png\">\n</div>\n",
                                           {"yes.png"}),
-    # a line outside the quote (or item) is no lazy continuation when it starts an HTML block: type 7
-    # cannot interrupt a paragraph, but the quote's paragraph is not the container it is tested in
-    "a closing tag after a quoted paragraph": ("> b\n</pre>\n[a](x.md)\n", set()),
+    # a tag line that leaves a quote or list item: no link after it is hidden (cmark may open an HTML
+    # block there; the scanner does not, as its view of the open paragraph is not exact enough)
     "a block quote in a list item, then a tag in the item": ("- > a\n  <x/>\n[gone](gone.md)\n", {"gone.md"}),
-    "a block quote in a list item, then a tag outside": ("- > a\n<x/>\n[gone](gone.md)\n", set()),
+    "an empty quote in a list item, then text and a tag": ("- >\nb\n<x/>\n[z](missing.md)\n", {"missing.md"}),
     "the same tag inside the quote continues its paragraph": ("> b\n> </pre>\n[a](x.md)\n", {"x.md"}),
     "definition in a block quote": ("[r]\n\n> [r]: quoted.md\n", {"quoted.md"}),
     "definition in a list item": ("[r]\n\n- [r]: listed.md\n", {"listed.md"}),

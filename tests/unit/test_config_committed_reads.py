@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from loopgate.config import MAX_BYTES, ConfigError, config_revision, head_and_toplevel, load_config
+from loopgate.config import MAX_BYTES, ConfigError, config_revision, load_config
+from loopgate.gitquery import head_and_toplevel
 
 
 def _git(cwd: Path, *args: str) -> str:

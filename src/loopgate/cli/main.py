@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 def main() -> None:
     signals.ENTRY = True  # this process is the command and ends with it (not a test runner's CliRunner)
     if sys.argv[1:2] in (["gate"], ["verify"]):  # both ask git for HEAD first: it runs while they import
-        from loopgate.config import look_ahead  # noqa: PLC0415
+        from loopgate.gitquery import look_ahead  # noqa: PLC0415
 
         look_ahead()
     from loopgate.cli.fast import run_fast  # noqa: PLC0415
@@ -55,9 +55,9 @@ def _end_now(done: SystemExit) -> NoReturn:
 
 
 def _drop_look_ahead() -> None:
-    config = sys.modules.get("loopgate.config")
-    if config is not None:
-        config.drop_look_ahead()
+    gitquery = sys.modules.get("loopgate.gitquery")
+    if gitquery is not None:
+        gitquery.drop_look_ahead()
 
 
 def __getattr__(name: str) -> Any:

@@ -75,7 +75,8 @@ def verify_command(paths: tuple[str, ...], strict: bool | None, output_format: s
 def _committed_strict() -> bool:
     """`strict` as the last commit has it: a change that drops `strict = true` is still judged strictly
     (the stricter of the commit and the working tree wins; the CLI's --no-strict still decides)."""
-    from loopgate.config import config_revision, head_and_toplevel  # noqa: PLC0415
+    from loopgate.config import config_revision  # noqa: PLC0415
+    from loopgate.gitquery import head_and_toplevel  # noqa: PLC0415
 
     # One git process for HEAD and the top where two would do (pre-commit runs this on every commit);
     # where it cannot tell (no work tree), the lookups one by one, as before.

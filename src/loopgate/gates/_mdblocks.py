@@ -259,13 +259,11 @@ class Blocks:
             self.paragraph = []
             self.text[index] = ""
             return
-        # A line that leaves a block quote's paragraph for the document's level (no quote marker, not
-        # indented into a list item) may start a type 7 HTML block: cmark tests it against the last
-        # container the line continues, not the paragraph. Only there: a block opened inside a list
-        # item ends with the item, which is not followed here, and a list item's own paragraph is
-        # not told apart from one after the list ended (hiding links would be worse than this).
-        outside = lazy and self.paragraph_depth > 0 and self.depth == 0 and indent < 2
-        if self.html_start(index, body, outside):
+        # (A lazy line that leaves a block quote may start a type 7 HTML block in cmark, which tests
+        # it against the last container the line continues. Not done: the scanner's view of which
+        # paragraph is open is not exact enough, and two tries hid real links after such a line;
+        # here it continues the paragraph, so at worst a link cmark would not render is checked.)
+        if self.html_start(index, body):
             return
         atx = _ATX.match(body)
         if atx:
@@ -308,7 +306,7 @@ class Blocks:
         self.paragraph.append(label_line)
         self.block(index, body, offset)
 
-    def html_start(self, index: int, body: str, outside: bool = False) -> bool:
+    def html_start(self, index: int, body: str) -> bool:
         """An HTML block starts here: blank it, and note what ends it (a marker, or a blank line)."""
         end: str | None = None
         opening = _HTML_BLOCK_1.match(body)
@@ -317,7 +315,7 @@ class Blocks:
         elif (opening := _HTML_BLOCK_2_5.match(body)) is not None:
             end = _HTML_END.get(opening.group(1), ">")
         elif ((six := _HTML_BLOCK_6.match(body)) and six[1].lower() in _HTML_BLOCK_6_NAMES) or \
-                ((not self.paragraph or outside) and not self.continuing and _HTML_BLOCK_7.match(body)):
+                (not self.paragraph and not self.continuing and _HTML_BLOCK_7.match(body)):
             end = ""
         if end is None:
             return False
