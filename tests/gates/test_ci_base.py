@@ -32,11 +32,12 @@ def run(cwd: Path, *args: str, **ci: str) -> subprocess.CompletedProcess[str]:
                           text=True, check=False, timeout=120)
 
 
-def pull_request(tmp_path: Path) -> Repo:
-    """A clone whose feature branch commits a `.env`, with origin/main fetched, as a CI checkout has it."""
+def ci_checkout(tmp_path: Path, files: dict[str, str]) -> Repo:
+    """A repository whose main commits `files`, pushed to a bare origin and fetched back (origin/main,
+    as a CI checkout has it), on a new branch `feature`."""
     repo = make_repo(tmp_path / "repo")
-    repo.write("README.md", "# demo\n")
-    repo.write(".loop/quality-gate-checklist.md", CHECKLIST)
+    for name, text in files.items():
+        repo.write(name, text)
     repo.commit("initial")
     bare = tmp_path / "origin.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, env=git_env())
@@ -44,6 +45,12 @@ def pull_request(tmp_path: Path) -> Repo:
     repo.git("push", "-q", "origin", "main")
     repo.git("fetch", "-q", "origin")
     repo.git("checkout", "-q", "-b", "feature")
+    return repo
+
+
+def pull_request(tmp_path: Path) -> Repo:
+    """A clone whose feature branch commits a `.env`, with origin/main fetched, as a CI checkout has it."""
+    repo = ci_checkout(tmp_path, {"README.md": "# demo\n", ".loop/quality-gate-checklist.md": CHECKLIST})
     repo.write(".env", "API_KEY=1\n")
     repo.commit("add an env file")
     return repo

@@ -6,11 +6,10 @@ own table before the fix; real repositories with a bare origin, the real CLI, th
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from .conftest import Repo, git_env, make_repo
-from .test_ci_base import _shallow_clone, run
+from .conftest import Repo, make_repo
+from .test_ci_base import _shallow_clone, ci_checkout, run
 
 TOKEN = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3z5A"  # pragma: allowlist secret
 CHECKLIST = """# Quality Gate Checklist: CI
@@ -26,18 +25,8 @@ PR = {"GITHUB_ACTIONS": "true", "GITHUB_BASE_REF": "main", "CI": "true"}
 
 def _origin(tmp_path: Path) -> Repo:
     """main holds a checklist and a links table that checks everything; origin/main is fetched."""
-    repo = make_repo(tmp_path / "repo")
-    repo.write("README.md", "# demo\n")
-    repo.write("pyproject.toml", "[tool.loopgate.gates.links]\nexclude = []\n")
-    repo.write(".loop/quality-gate-checklist.md", CHECKLIST)
-    repo.commit("initial")
-    bare = tmp_path / "origin.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, env=git_env())
-    repo.git("remote", "add", "origin", str(bare))
-    repo.git("push", "-q", "origin", "main")
-    repo.git("fetch", "-q", "origin")
-    repo.git("checkout", "-q", "-b", "feature")
-    return repo
+    return ci_checkout(tmp_path, {"README.md": "# demo\n", ".loop/quality-gate-checklist.md": CHECKLIST,
+                                  "pyproject.toml": "[tool.loopgate.gates.links]\nexclude = []\n"})
 
 
 def test_a_pull_requests_own_base_key_does_not_choose_its_table(tmp_path: Path) -> None:
