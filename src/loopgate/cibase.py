@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping
 
 from loopgate.config import ConfigError
-from loopgate.gitquery import ask_git, default_branch
+from loopgate.gitquery import ask_git, commit_of, default_branch
 from loopgate.smallfile import read_small
 
 _TRUE = ("1", "true", "yes")
@@ -47,8 +47,7 @@ def in_ci(env: Mapping[str, str]) -> bool:
 
 
 def _resolves(start: str, ref: str) -> bool:
-    done = ask_git(start, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
-    return done is not None and done.returncode == 0
+    return bool(commit_of(start, ref))
 
 
 def _branch(start: str, variable: str, name: str) -> str:
@@ -112,8 +111,8 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
     env = os.environ if env is None else env
     if not in_ci(env):
         return "", ""
-    head = ask_git(start, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    if head is None or head.returncode != 0 or _staged_anything(start):
+    head = commit_of(start, "HEAD")
+    if not head or _staged_anything(start):
         return "", ""
     if env.get("GITHUB_BASE_REF"):
         return (_branch(start, "GITHUB_BASE_REF", env["GITHUB_BASE_REF"]),
@@ -132,8 +131,7 @@ def ci_base(start: str = ".", env: Mapping[str, str] | None = None, *, require: 
     trunk = default_branch(start)
     if trunk:
         merge = ask_git(start, "merge-base", trunk, "HEAD")
-        if merge is not None and merge.returncode == 0 and merge.stdout.decode().strip() != \
-                head.stdout.decode().strip():
+        if merge is not None and merge.returncode == 0 and merge.stdout.decode().strip() != head:
             return trunk.removeprefix("refs/heads/"), "the merge base with the default branch"
         if merge is not None and merge.returncode == 1 and not merge.stdout.strip():
             # no merge base in this clone (a shallow checkout of both branches): the default branch itself,

@@ -33,14 +33,14 @@ _TEST_SUFFIXES = ("_test.go", "_test.py", ".test.js", ".test.ts", ".test.tsx", "
                   ".spec.ts", "_spec.rb", "Test.java", "Tests.cs")
 
 
-def ask_git(root: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def _git(root: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=timeout,
                           check=False, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
 
 
 def repo_root(loop_dir: str) -> str | None:
     try:
-        done = ask_git(loop_dir, "rev-parse", "--show-toplevel")
+        done = _git(loop_dir, "rev-parse", "--show-toplevel")
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
@@ -74,7 +74,7 @@ _REPO = "the loop lives in a git repository with a commit"
 def _has_commit(root: str) -> Criterion:
     """`loopgate run` starts each item's worktree from a commit: with none, it refuses even shadow."""
     try:
-        done = ask_git(root, "rev-parse", "--verify", "--quiet", "--short", "HEAD^{commit}")
+        done = _git(root, "rev-parse", "--verify", "--quiet", "--short", "HEAD^{commit}")
     except (OSError, subprocess.TimeoutExpired):
         return Criterion("git-repository", G, _REPO, None, "git rev-parse failed",
                          "Check that git works in the repository.", ALL, weight=2)
@@ -159,7 +159,7 @@ def _containment(spec: dict[str, Any]) -> Criterion:
 
 def _tests_exist(root: str) -> Criterion:
     try:
-        done = ask_git(root, "ls-files", "-z")
+        done = _git(root, "ls-files", "-z")
     except (OSError, subprocess.TimeoutExpired):
         return Criterion("tests-exist", G, "the repository has tests", None, "git ls-files failed",
                          "Check that git works in the repository.", PROMOTED)
@@ -179,8 +179,8 @@ def _default_branch(root: str) -> tuple[str, str]:
     ref = default_branch(root)
     if ref:
         return ref, ref.removeprefix("refs/heads/").removeprefix("refs/remotes/")
-    head = ask_git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
-    unborn = ask_git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0
+    head = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")
+    unborn = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0
     return "", head.stdout.strip() if head.returncode == 0 and unborn else ""
 
 
@@ -224,7 +224,7 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
     rel = os.path.relpath(os.path.realpath(loop_dir), os.path.realpath(root))
     with tempfile.TemporaryDirectory(prefix="loopgate-readiness-") as scratch:
         tree = os.path.join(scratch, "tree")
-        added = ask_git(root, "worktree", "add", "--detach", "--quiet", tree, ref, timeout=120)
+        added = _git(root, "worktree", "add", "--detach", "--quiet", tree, ref, timeout=120)
         if added.returncode != 0:
             return Criterion("default-branch-green", G, title, None,
                              f"could not check out {branch}: {added.stderr.strip()[:160]}",
@@ -257,7 +257,7 @@ def _default_branch_green(loop_dir: str, root: str) -> Criterion:
             return unmet("default-branch-green", G, title, f"the checklist on {branch} ran past 30 minutes",
                          "Make the checklist's gates faster, or fix the one that hangs.", PROMOTED, weight=2)
         finally:
-            ask_git(root, "worktree", "remove", "--force", tree, timeout=120)
+            _git(root, "worktree", "remove", "--force", tree, timeout=120)
     last = (done.stdout.strip().splitlines() or [""])[-1]
     if done.returncode == 0:
         return met("default-branch-green", G, title, f"{branch}: {last}"[:200], PROMOTED, weight=2)
