@@ -46,21 +46,36 @@ _BUILTIN = {"str": str, "int": int, "float": float, "bool": bool}
 
 
 def option_types(options: type[Any]) -> dict[str, tuple[Any, bool, bool]]:
-    """`unwrap` of each Options field's type hint, by field name."""
+    """`unwrap` of each Options field's type hint, by field name (worked out once a class: the fast
+    entry's parser and each `build_options` ask)."""
+    kinds = _KINDS.get(options)
+    if kinds is None:
+        kinds = _KINDS[options] = _from_text(options) or _from_typing(options)
+    return kinds
+
+
+_KINDS: dict[type[Any], dict[str, tuple[Any, bool, bool]]] = {}
+
+
+def _from_text(options: type[Any]) -> dict[str, tuple[Any, bool, bool]] | None:
+    """The kinds read from the annotations' text; None when one is of another form, or the module
+    gives a builtin's name another meaning (`str = ...`)."""
+    module = sys.modules.get(options.__module__)
+    if module is not None and any(name in vars(module) for name in _BUILTIN):
+        return None
     out: dict[str, tuple[Any, bool, bool]] = {}
-    names = vars(sys.modules[options.__module__]) if options.__module__ in sys.modules else {}
     for f in records.fields(options):
         annotation = f.type
         if isinstance(annotation, str):
-            text, optional = annotation.removesuffix(" | None"), annotation.endswith(" | None")
-            plain = _PLAIN.fullmatch(text)
-            if plain is None or any(name in names for name in _BUILTIN):  # (a module that redefines `str`)
-                return _from_typing(options)
-            out[f.name] = (_BUILTIN[plain[1] or plain[3] or plain[5]], optional, plain[1] is None)
+            plain = _PLAIN.fullmatch(annotation.removesuffix(" | None"))
+            if plain is None:
+                return None
+            out[f.name] = (_BUILTIN[plain[1] or plain[3] or plain[5]], annotation.endswith(" | None"),
+                           plain[1] is None)
         elif isinstance(annotation, type) and annotation in _BUILTIN.values():
             out[f.name] = (annotation, False, False)
         else:
-            return _from_typing(options)
+            return None
     return out
 
 
