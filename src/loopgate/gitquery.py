@@ -24,12 +24,13 @@ def ask_git(cwd: str, *args: str) -> Ran | None:
     try:
         if ahead is not None:
             return ahead.result()
-        return spawn.git(cwd, *args, env=_git_env(), timeout=GIT_TIMEOUT)
+        return spawn.git(cwd, *args, env=git_env(), timeout=GIT_TIMEOUT)
     except OSError:  # not found, not started, or no answer in time (TimeoutError)
         return None
 
 
-def _git_env() -> dict[str, str]:
+def git_env() -> dict[str, str]:
+    """The environment loopgate runs git in: C messages (they are matched), no optional locks."""
     return {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
 
 
@@ -46,7 +47,7 @@ def look_ahead(start: str = ".") -> None:
     try:
         key = (os.path.abspath(start), _HEAD_AND_TOP)
         if key not in _AHEAD:
-            started = spawn.start_git(start, *_HEAD_AND_TOP, env=_git_env(), timeout=GIT_TIMEOUT)
+            started = spawn.start_git(start, *_HEAD_AND_TOP, env=git_env(), timeout=GIT_TIMEOUT)
             if started is not None:
                 _AHEAD[key] = started
     except OSError:  # no working directory, no git: the ordinary call says so in its own time

@@ -66,12 +66,12 @@ class Started:
     def __init__(self, cwd: str, command: list[str], env: dict[str, str], timeout: float | None) -> None:
         if not os.path.isdir(cwd):  # as subprocess's chdir would fail, before git says "cannot change to"
             raise NotADirectoryError(f"not a directory: {cwd!r}")
+        # posix_spawnp looks on this process's PATH; subprocess looked on the one in `env`
+        program = command[0] if env.get("PATH") == os.environ.get("PATH") else _on_path(command[0], env)
         self.command, self.timeout = command, timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.out, out_write = os.pipe()
         self.err, err_write = os.pipe()
-        # posix_spawnp looks on this process's PATH; subprocess looked on the one in `env`
-        program = command[0] if env.get("PATH") == os.environ.get("PATH") else _on_path(command[0], env)
         try:
             self.pid = os.posix_spawnp(program, command, env, file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),

@@ -104,5 +104,7 @@ def test_git_is_looked_up_on_the_path_of_the_env_given(tmp_path: Path) -> None:
     (folder / "git").chmod(0o755)
     done = spawn.git(str(tmp_path), "x", env={**os.environ, "PATH": str(folder)}, timeout=30)
     assert done.stdout == b"from-the-env-path\n"
+    before = len(os.listdir("/proc/self/fd"))
     with pytest.raises(FileNotFoundError):
         spawn.git(str(tmp_path), "x", env={**os.environ, "PATH": str(tmp_path / "none")}, timeout=30)
+    assert len(os.listdir("/proc/self/fd")) == before  # no pipe left open by the failed start

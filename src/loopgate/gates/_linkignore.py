@@ -15,9 +15,9 @@ from loopgate import spawn
 from loopgate.artifacts.loader import leaves_repository
 from loopgate.codes import Code
 from loopgate.findings import Finding
+from loopgate.gitquery import GIT_TIMEOUT, git_env
 
 MAX_BYTES = 2 * 1024 * 1024
-GIT_TIMEOUT = 60.0
 Patterns = list[tuple[str, str]]  # (regex, where it was written: "FILE:LINE")
 
 
@@ -70,7 +70,7 @@ def _working(name: str, cwd: str, bad: Code, problems: list[Finding]) -> str | N
 
 def _committed(name: str, cwd: str, at: str, bad: Code, problems: list[Finding]) -> str | None:
     """The file as commit `at` holds it (None: not there). `REV:./NAME` is relative to `cwd`."""
-    env = {**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"}
+    env = git_env()
     spec = f"{at}:./{name.replace(os.sep, '/')}"
     try:
         kind = spawn.git(cwd, "cat-file", "-t", "--end-of-options", spec, env=env, timeout=GIT_TIMEOUT)
